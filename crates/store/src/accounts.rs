@@ -1,0 +1,594 @@
+//! Staff accounts, roles (bundles of permissions) and departments (Fachbereiche), and the
+//! password login with throttling. Every change is audited in its own transaction.
+
+use crate::audit::{self, Actor};
+use crate::entity::{department, login_attempt, role, role_permission, session, user, user_role};
+use crate::{db_err, password};
+use chrono::{Duration, Utc};
+use rathaus_core::audit::NewEvent;
+use rathaus_core::permissions::{self, ADMIN_DEPARTMENTS, ADMIN_ROLE, ADMIN_ROLES, ADMIN_USERS};
+use rathaus_core::validation::FieldErrors;
+use rathaus_core::{Error, Principal, Result, TenantId, UserId};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, Set, TransactionSession, TransactionTrait,
+};
+use serde_json::json;
+use std::collections::BTreeSet;
+
+pub use department::Model as Department;
+pub use role::Model as Role;
+pub use user::Model as User;
+
+/// Creates the built-in `admin` role of a tenant (idempotent).
+pub async fn ensure_builtin_roles(conn: &impl ConnectionTrait, tenant: TenantId) -> Result<Role> {
+    if let Some(r) = role::Entity::find()
+        .filter(role::Column::TenantId.eq(tenant.0))
+        .filter(role::Column::Name.eq(ADMIN_ROLE))
+        .one(conn)
+        .await
+        .map_err(db_err)?
+    {
+        return Ok(r);
+    }
+    role::ActiveModel {
+        tenant_id: Set(tenant.0),
+        name: Set(ADMIN_ROLE.to_string()),
+        description: Set("Verwaltung: alle Berechtigungen".to_string()),
+        builtin: Set(true),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await
+    .map_err(db_err)
+}
+
+// ---------------------------------------------------------------- principals
+
+/// Loads an active user with the union of their roles' permissions.
+pub async fn principal(conn: &impl ConnectionTrait, tenant: TenantId, user_id: UserId) -> Result<Option<Principal>> {
+    let Some(u) = user::Entity::find_by_id(user_id.0)
+        .filter(user::Column::TenantId.eq(tenant.0))
+        .filter(user::Column::Active.eq(true))
+        .one(conn)
+        .await
+        .map_err(db_err)?
+    else {
+        return Ok(None);
+    };
+    let role_ids: Vec<i64> = user_role::Entity::find()
+        .filter(user_role::Column::UserId.eq(u.id))
+        .all(conn)
+        .await
+        .map_err(db_err)?
+        .into_iter()
+        .map(|r| r.role_id)
+        .collect();
+    let roles = role::Entity::find().filter(role::Column::Id.is_in(role_ids.clone())).all(conn).await.map_err(db_err)?;
+    let is_admin = roles.iter().any(|r| r.builtin && r.name == ADMIN_ROLE);
+    let perms: BTreeSet<String> = role_permission::Entity::find()
+        .filter(role_permission::Column::RoleId.is_in(role_ids))
+        .all(conn)
+        .await
+        .map_err(db_err)?
+        .into_iter()
+        .map(|p| p.permission)
+        .collect();
+    Ok(Some(Principal {
+        tenant_id: tenant,
+        user_id: UserId(u.id),
+        name: u.name,
+        email: u.email,
+        permissions: perms,
+        is_admin,
+    }))
+}
+
+// ---------------------------------------------------------------- login
+
+#[derive(Debug, Clone)]
+pub struct LoginPolicy {
+    /// Failed attempts per e-mail address (and per IP address) within `window` before refusing.
+    pub max_failures: u64,
+    pub window: Duration,
+}
+
+impl Default for LoginPolicy {
+    fn default() -> Self {
+        LoginPolicy { max_failures: 5, window: Duration::minutes(15) }
+    }
+}
+
+pub enum LoginResult {
+    Ok(User),
+    /// Wrong e-mail or password, or a disabled account: one answer for all, to not reveal which.
+    Failed,
+    Throttled,
+}
+
+pub async fn login<C: TransactionTrait + ConnectionTrait>(
+    db: &C,
+    tenant: TenantId,
+    email: &str,
+    pw: &str,
+    ip: &str,
+    policy: &LoginPolicy,
+) -> Result<LoginResult> {
+    let email = email.trim().to_lowercase();
+    let since = Utc::now() - policy.window;
+    let recent = |col: login_attempt::Column, v: &str| {
+        login_attempt::Entity::find()
+            .filter(login_attempt::Column::TenantId.eq(tenant.0))
+            .filter(col.eq(v.to_string()))
+            .filter(login_attempt::Column::Success.eq(false))
+            .filter(login_attempt::Column::At.gt(since))
+    };
+    let by_mail = recent(login_attempt::Column::Email, &email).count(db).await.map_err(db_err)?;
+    let by_ip = recent(login_attempt::Column::Ip, ip).count(db).await.map_err(db_err)?;
+    // The per-IP limit is wider: several colleagues may share one office address.
+    if by_mail >= policy.max_failures || by_ip >= policy.max_failures * 4 {
+        tracing::warn!(tenant = tenant.0, %email, %ip, "login throttled");
+        let txn = db.begin().await.map_err(db_err)?;
+        audit::record(
+            &txn,
+            tenant,
+            &Actor::system(&format!("ip:{ip}")),
+            NewEvent::new("login.throttled", "user", Some(&email)).details(json!({"ip": ip})),
+        )
+        .await?;
+        txn.commit().await.map_err(db_err)?;
+        return Ok(LoginResult::Throttled);
+    }
+    let u = user::Entity::find()
+        .filter(user::Column::TenantId.eq(tenant.0))
+        .filter(user::Column::Email.eq(&email))
+        .one(db)
+        .await
+        .map_err(db_err)?;
+    let ok = match &u {
+        Some(u) => password::verify(pw, &u.password_hash) && u.active,
+        None => {
+            password::verify_dummy(pw);
+            false
+        }
+    };
+    let txn = db.begin().await.map_err(db_err)?;
+    login_attempt::ActiveModel {
+        tenant_id: Set(tenant.0),
+        email: Set(email.clone()),
+        ip: Set(ip.to_string()),
+        success: Set(ok),
+        at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await
+    .map_err(db_err)?;
+    let result = match (ok, u) {
+        (true, Some(u)) => {
+            audit::record(
+                &txn,
+                tenant,
+                &Actor { id: Some(u.id), label: u.email.clone() },
+                NewEvent::new("login", "user", Some(u.id)).details(json!({"ip": ip})),
+            )
+            .await?;
+            LoginResult::Ok(u)
+        }
+        _ => {
+            tracing::info!(tenant = tenant.0, %email, %ip, "failed login");
+            audit::record(
+                &txn,
+                tenant,
+                &Actor::system(&format!("ip:{ip}")),
+                NewEvent::new("login.failed", "user", Some(&email)).details(json!({"ip": ip})),
+            )
+            .await?;
+            LoginResult::Failed
+        }
+    };
+    txn.commit().await.map_err(db_err)?;
+    Ok(result)
+}
+
+// ---------------------------------------------------------------- users
+
+pub struct UserInput<'a> {
+    pub email: &'a str,
+    pub name: &'a str,
+    /// Required when creating; when editing, empty keeps the current password.
+    pub password: &'a str,
+    pub department_id: Option<i64>,
+    pub role_ids: &'a [i64],
+    pub active: bool,
+}
+
+pub async fn list_users(conn: &impl ConnectionTrait, who: &Principal) -> Result<Vec<(User, Vec<i64>)>> {
+    who.require(ADMIN_USERS)?;
+    let users = user::Entity::find()
+        .filter(user::Column::TenantId.eq(who.tenant_id.0))
+        .order_by_asc(user::Column::Name)
+        .all(conn)
+        .await
+        .map_err(db_err)?;
+    let links = user_role::Entity::find().filter(user_role::Column::TenantId.eq(who.tenant_id.0)).all(conn).await.map_err(db_err)?;
+    Ok(users
+        .into_iter()
+        .map(|u| {
+            let r = links.iter().filter(|l| l.user_id == u.id).map(|l| l.role_id).collect();
+            (u, r)
+        })
+        .collect())
+}
+
+pub async fn get_user(conn: &impl ConnectionTrait, who: &Principal, id: i64) -> Result<(User, Vec<i64>)> {
+    who.require(ADMIN_USERS)?;
+    let u = find_user(conn, who.tenant_id, id).await?;
+    let roles = user_role::Entity::find().filter(user_role::Column::UserId.eq(u.id)).all(conn).await.map_err(db_err)?;
+    Ok((u, roles.into_iter().map(|r| r.role_id).collect()))
+}
+
+async fn find_user(conn: &impl ConnectionTrait, tenant: TenantId, id: i64) -> Result<User> {
+    user::Entity::find_by_id(id)
+        .filter(user::Column::TenantId.eq(tenant.0))
+        .one(conn)
+        .await
+        .map_err(db_err)?
+        .ok_or(Error::NotFound)
+}
+
+pub async fn find_by_email(conn: &impl ConnectionTrait, tenant: TenantId, email: &str) -> Result<Option<User>> {
+    user::Entity::find()
+        .filter(user::Column::TenantId.eq(tenant.0))
+        .filter(user::Column::Email.eq(email.trim().to_lowercase()))
+        .one(conn)
+        .await
+        .map_err(db_err)
+}
+
+/// Checks the fields and that referenced roles and department belong to the tenant.
+async fn validate_user(conn: &impl ConnectionTrait, tenant: TenantId, inp: &UserInput<'_>, creating: bool) -> Result<(String, String)> {
+    let mut errs = FieldErrors::new();
+    let email = errs.email("email", inp.email);
+    let name = errs.text("name", inp.name, 200);
+    if creating || !inp.password.is_empty() {
+        errs.new_password("password", inp.password, &[&email, &name]);
+    }
+    if let Some(d) = inp.department_id {
+        let found = department::Entity::find_by_id(d).filter(department::Column::TenantId.eq(tenant.0)).one(conn).await.map_err(db_err)?;
+        if found.is_none() {
+            errs.add("department_id", "err.invalid_choice");
+        }
+    }
+    let roles = role::Entity::find()
+        .filter(role::Column::TenantId.eq(tenant.0))
+        .filter(role::Column::Id.is_in(inp.role_ids.to_vec()))
+        .count(conn)
+        .await
+        .map_err(db_err)?;
+    if roles as usize != inp.role_ids.iter().collect::<BTreeSet<_>>().len() {
+        errs.add("roles", "err.invalid_choice");
+    }
+    errs.into_result()?;
+    Ok((email, name))
+}
+
+async fn set_roles(conn: &impl ConnectionTrait, tenant: TenantId, user_id: i64, role_ids: &[i64]) -> Result<()> {
+    user_role::Entity::delete_many().filter(user_role::Column::UserId.eq(user_id)).exec(conn).await.map_err(db_err)?;
+    for r in role_ids.iter().collect::<BTreeSet<_>>() {
+        user_role::ActiveModel { tenant_id: Set(tenant.0), user_id: Set(user_id), role_id: Set(*r), ..Default::default() }
+            .insert(conn)
+            .await
+            .map_err(db_err)?;
+    }
+    Ok(())
+}
+
+/// Creates a user. `who` is None for the CLI (system actor), which needs no permission.
+pub async fn create_user<C: TransactionTrait>(db: &C, tenant: TenantId, who: Option<&Principal>, inp: UserInput<'_>) -> Result<User> {
+    if let Some(p) = who {
+        p.require(ADMIN_USERS)?;
+        p.require_tenant(tenant)?;
+    }
+    let txn = db.begin().await.map_err(db_err)?;
+    let (email, name) = validate_user(&txn, tenant, &inp, true).await?;
+    if find_by_email(&txn, tenant, &email).await?.is_some() {
+        return Err(FieldErrors::single("email", "err.email_taken"));
+    }
+    let hash = password::hash(inp.password)?;
+    let u = user::ActiveModel {
+        tenant_id: Set(tenant.0),
+        email: Set(email.clone()),
+        name: Set(name.clone()),
+        password_hash: Set(hash),
+        active: Set(inp.active),
+        department_id: Set(inp.department_id),
+        totp_secret: Set(None),
+        totp_enabled: Set(false),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await
+    .map_err(db_err)?;
+    set_roles(&txn, tenant, u.id, inp.role_ids).await?;
+    let actor = who.map(Actor::user).unwrap_or_else(|| Actor::system("cli"));
+    audit::record(
+        &txn,
+        tenant,
+        &actor,
+        NewEvent::new("user.created", "user", Some(u.id)).details(json!({
+            "email": email, "name": name, "roles": inp.role_ids, "department_id": inp.department_id, "active": inp.active,
+        })),
+    )
+    .await?;
+    txn.commit().await.map_err(db_err)?;
+    Ok(u)
+}
+
+pub async fn update_user<C: TransactionTrait>(db: &C, who: &Principal, id: i64, inp: UserInput<'_>) -> Result<User> {
+    who.require(ADMIN_USERS)?;
+    let txn = db.begin().await.map_err(db_err)?;
+    let before = find_user(&txn, who.tenant_id, id).await?;
+    let (email, name) = validate_user(&txn, who.tenant_id, &inp, false).await?;
+    if email != before.email && find_by_email(&txn, who.tenant_id, &email).await?.is_some() {
+        return Err(FieldErrors::single("email", "err.email_taken"));
+    }
+    if id == who.user_id.0 && !inp.active {
+        return Err(FieldErrors::single("active", "err.cannot_disable_self"));
+    }
+    let before_roles: Vec<i64> = user_role::Entity::find().filter(user_role::Column::UserId.eq(id)).all(&txn).await.map_err(db_err)?.into_iter().map(|r| r.role_id).collect();
+    let mut am: user::ActiveModel = before.clone().into();
+    am.email = Set(email);
+    am.name = Set(name);
+    am.department_id = Set(inp.department_id);
+    am.active = Set(inp.active);
+    let pw_changed = !inp.password.is_empty();
+    if pw_changed {
+        am.password_hash = Set(password::hash(inp.password)?);
+    }
+    let after = am.update(&txn).await.map_err(db_err)?;
+    set_roles(&txn, who.tenant_id, id, inp.role_ids).await?;
+    if !after.active || pw_changed {
+        // Disabling a user or resetting their password ends all of their sessions.
+        session::Entity::delete_many().filter(session::Column::UserId.eq(id)).exec(&txn).await.map_err(db_err)?;
+    }
+    audit::record(
+        &txn,
+        who.tenant_id,
+        &Actor::user(who),
+        NewEvent::new("user.updated", "user", Some(id)).details(json!({
+            "before": {"email": before.email, "name": before.name, "active": before.active, "department_id": before.department_id, "roles": before_roles},
+            "after": {"email": after.email, "name": after.name, "active": after.active, "department_id": after.department_id, "roles": inp.role_ids},
+            "password_reset": pw_changed,
+        })),
+    )
+    .await?;
+    txn.commit().await.map_err(db_err)?;
+    Ok(after)
+}
+
+/// A user changes their own password; needs the current one.
+pub async fn change_own_password<C: TransactionTrait>(db: &C, who: &Principal, current: &str, new: &str) -> Result<()> {
+    let txn = db.begin().await.map_err(db_err)?;
+    let u = find_user(&txn, who.tenant_id, who.user_id.0).await?;
+    let mut errs = FieldErrors::new();
+    if !password::verify(current, &u.password_hash) {
+        errs.add("current_password", "err.password_wrong");
+    }
+    errs.new_password("new_password", new, &[&u.email, &u.name]);
+    errs.into_result()?;
+    let mut am: user::ActiveModel = u.into();
+    am.password_hash = Set(password::hash(new)?);
+    am.update(&txn).await.map_err(db_err)?;
+    audit::record(&txn, who.tenant_id, &Actor::user(who), NewEvent::new("user.password_changed", "user", Some(who.user_id))).await?;
+    txn.commit().await.map_err(db_err)?;
+    Ok(())
+}
+
+/// Stores a TOTP secret (enabled or pending confirmation), or removes it.
+pub async fn set_totp<C: TransactionTrait>(db: &C, who: &Principal, secret: Option<String>, enabled: bool) -> Result<()> {
+    let txn = db.begin().await.map_err(db_err)?;
+    let u = find_user(&txn, who.tenant_id, who.user_id.0).await?;
+    let was = u.totp_enabled;
+    let mut am: user::ActiveModel = u.into();
+    am.totp_secret = Set(secret);
+    am.totp_enabled = Set(enabled);
+    am.update(&txn).await.map_err(db_err)?;
+    if was != enabled {
+        let action = if enabled { "user.totp_enabled" } else { "user.totp_disabled" };
+        audit::record(&txn, who.tenant_id, &Actor::user(who), NewEvent::new(action, "user", Some(who.user_id))).await?;
+    }
+    txn.commit().await.map_err(db_err)?;
+    Ok(())
+}
+
+pub async fn user_by_id(conn: &impl ConnectionTrait, tenant: TenantId, id: i64) -> Result<User> {
+    find_user(conn, tenant, id).await
+}
+
+// ---------------------------------------------------------------- roles
+
+pub async fn list_roles(conn: &impl ConnectionTrait, tenant: TenantId) -> Result<Vec<(Role, Vec<String>)>> {
+    let roles = role::Entity::find().filter(role::Column::TenantId.eq(tenant.0)).order_by_asc(role::Column::Name).all(conn).await.map_err(db_err)?;
+    let perms = role_permission::Entity::find().filter(role_permission::Column::TenantId.eq(tenant.0)).all(conn).await.map_err(db_err)?;
+    Ok(roles
+        .into_iter()
+        .map(|r| {
+            let p = perms.iter().filter(|p| p.role_id == r.id).map(|p| p.permission.clone()).collect();
+            (r, p)
+        })
+        .collect())
+}
+
+pub async fn role_by_name(conn: &impl ConnectionTrait, tenant: TenantId, name: &str) -> Result<Option<Role>> {
+    role::Entity::find().filter(role::Column::TenantId.eq(tenant.0)).filter(role::Column::Name.eq(name)).one(conn).await.map_err(db_err)
+}
+
+pub struct RoleInput<'a> {
+    pub name: &'a str,
+    pub description: &'a str,
+    pub permissions: &'a [String],
+}
+
+fn validate_role(inp: &RoleInput<'_>) -> Result<(String, String, BTreeSet<String>)> {
+    let mut errs = FieldErrors::new();
+    let name = errs.text("name", inp.name, 100);
+    let description = errs.optional_text("description", inp.description, 500);
+    let perms: BTreeSet<String> = inp.permissions.iter().cloned().collect();
+    if perms.iter().any(|p| !permissions::is_known(p)) {
+        errs.add("permissions", "err.invalid_choice");
+    }
+    errs.into_result()?;
+    Ok((name, description, perms))
+}
+
+/// Creates a role; `who` is None for the CLI.
+pub async fn create_role<C: TransactionTrait>(db: &C, tenant: TenantId, who: Option<&Principal>, inp: RoleInput<'_>) -> Result<Role> {
+    if let Some(p) = who {
+        p.require(ADMIN_ROLES)?;
+        p.require_tenant(tenant)?;
+    }
+    let (name, description, perms) = validate_role(&inp)?;
+    let txn = db.begin().await.map_err(db_err)?;
+    if role_by_name(&txn, tenant, &name).await?.is_some() {
+        return Err(FieldErrors::single("name", "err.name_taken"));
+    }
+    let r = role::ActiveModel {
+        tenant_id: Set(tenant.0),
+        name: Set(name.clone()),
+        description: Set(description),
+        builtin: Set(false),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await
+    .map_err(db_err)?;
+    for p in &perms {
+        role_permission::ActiveModel { tenant_id: Set(tenant.0), role_id: Set(r.id), permission: Set(p.clone()), ..Default::default() }
+            .insert(&txn)
+            .await
+            .map_err(db_err)?;
+    }
+    let actor = who.map(Actor::user).unwrap_or_else(|| Actor::system("cli"));
+    audit::record(&txn, tenant, &actor, NewEvent::new("role.created", "role", Some(r.id)).details(json!({"name": name, "permissions": perms}))).await?;
+    txn.commit().await.map_err(db_err)?;
+    Ok(r)
+}
+
+pub async fn get_role(conn: &impl ConnectionTrait, who: &Principal, id: i64) -> Result<(Role, Vec<String>)> {
+    who.require(ADMIN_ROLES)?;
+    let r = role::Entity::find_by_id(id).filter(role::Column::TenantId.eq(who.tenant_id.0)).one(conn).await.map_err(db_err)?.ok_or(Error::NotFound)?;
+    let p = role_permission::Entity::find().filter(role_permission::Column::RoleId.eq(id)).all(conn).await.map_err(db_err)?;
+    Ok((r, p.into_iter().map(|p| p.permission).collect()))
+}
+
+pub async fn update_role<C: TransactionTrait>(db: &C, who: &Principal, id: i64, inp: RoleInput<'_>) -> Result<Role> {
+    who.require(ADMIN_ROLES)?;
+    let (name, description, perms) = validate_role(&inp)?;
+    let txn = db.begin().await.map_err(db_err)?;
+    let (before, before_perms) = get_role(&txn, who, id).await?;
+    if before.builtin {
+        return Err(Error::Conflict("Die eingebaute Rolle kann nicht geändert werden.".into()));
+    }
+    if name != before.name && role_by_name(&txn, who.tenant_id, &name).await?.is_some() {
+        return Err(FieldErrors::single("name", "err.name_taken"));
+    }
+    let mut am: role::ActiveModel = before.clone().into();
+    am.name = Set(name.clone());
+    am.description = Set(description);
+    let after = am.update(&txn).await.map_err(db_err)?;
+    role_permission::Entity::delete_many().filter(role_permission::Column::RoleId.eq(id)).exec(&txn).await.map_err(db_err)?;
+    for p in &perms {
+        role_permission::ActiveModel { tenant_id: Set(who.tenant_id.0), role_id: Set(id), permission: Set(p.clone()), ..Default::default() }
+            .insert(&txn)
+            .await
+            .map_err(db_err)?;
+    }
+    audit::record(
+        &txn,
+        who.tenant_id,
+        &Actor::user(who),
+        NewEvent::new("role.updated", "role", Some(id)).details(json!({
+            "before": {"name": before.name, "permissions": before_perms},
+            "after": {"name": name, "permissions": perms},
+        })),
+    )
+    .await?;
+    txn.commit().await.map_err(db_err)?;
+    Ok(after)
+}
+
+pub async fn delete_role<C: TransactionTrait>(db: &C, who: &Principal, id: i64) -> Result<()> {
+    who.require(ADMIN_ROLES)?;
+    let txn = db.begin().await.map_err(db_err)?;
+    let (r, perms) = get_role(&txn, who, id).await?;
+    if r.builtin {
+        return Err(Error::Conflict("Die eingebaute Rolle kann nicht gelöscht werden.".into()));
+    }
+    role::Entity::delete_by_id(id).exec(&txn).await.map_err(db_err)?;
+    audit::record(&txn, who.tenant_id, &Actor::user(who), NewEvent::new("role.deleted", "role", Some(id)).details(json!({"name": r.name, "permissions": perms}))).await?;
+    txn.commit().await.map_err(db_err)?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------- departments
+
+pub async fn list_departments(conn: &impl ConnectionTrait, tenant: TenantId) -> Result<Vec<Department>> {
+    department::Entity::find().filter(department::Column::TenantId.eq(tenant.0)).order_by_asc(department::Column::Name).all(conn).await.map_err(db_err)
+}
+
+/// Creates a department; `who` is None for the CLI and the demo.
+pub async fn create_department<C: TransactionTrait>(db: &C, tenant: TenantId, who: Option<&Principal>, name: &str) -> Result<Department> {
+    if let Some(p) = who {
+        p.require(ADMIN_DEPARTMENTS)?;
+        p.require_tenant(tenant)?;
+    }
+    let mut errs = FieldErrors::new();
+    let name = errs.text("name", name, 200);
+    errs.into_result()?;
+    let txn = db.begin().await.map_err(db_err)?;
+    let exists = department::Entity::find().filter(department::Column::TenantId.eq(tenant.0)).filter(department::Column::Name.eq(&name)).one(&txn).await.map_err(db_err)?;
+    if exists.is_some() {
+        return Err(FieldErrors::single("name", "err.name_taken"));
+    }
+    let d = department::ActiveModel { tenant_id: Set(tenant.0), name: Set(name.clone()), created_at: Set(Utc::now()), ..Default::default() }
+        .insert(&txn)
+        .await
+        .map_err(db_err)?;
+    let actor = who.map(Actor::user).unwrap_or_else(|| Actor::system("cli"));
+    audit::record(&txn, tenant, &actor, NewEvent::new("department.created", "department", Some(d.id)).details(json!({"name": name}))).await?;
+    txn.commit().await.map_err(db_err)?;
+    Ok(d)
+}
+
+pub async fn rename_department<C: TransactionTrait>(db: &C, who: &Principal, id: i64, name: &str) -> Result<Department> {
+    who.require(ADMIN_DEPARTMENTS)?;
+    let mut errs = FieldErrors::new();
+    let name = errs.text("name", name, 200);
+    errs.into_result()?;
+    let txn = db.begin().await.map_err(db_err)?;
+    let before = department::Entity::find_by_id(id).filter(department::Column::TenantId.eq(who.tenant_id.0)).one(&txn).await.map_err(db_err)?.ok_or(Error::NotFound)?;
+    let clash = department::Entity::find().filter(department::Column::TenantId.eq(who.tenant_id.0)).filter(department::Column::Name.eq(&name)).filter(department::Column::Id.ne(id)).one(&txn).await.map_err(db_err)?;
+    if clash.is_some() {
+        return Err(FieldErrors::single("name", "err.name_taken"));
+    }
+    let mut am: department::ActiveModel = before.clone().into();
+    am.name = Set(name.clone());
+    let after = am.update(&txn).await.map_err(db_err)?;
+    audit::record(&txn, who.tenant_id, &Actor::user(who), NewEvent::new("department.renamed", "department", Some(id)).details(json!({"before": before.name, "after": name}))).await?;
+    txn.commit().await.map_err(db_err)?;
+    Ok(after)
+}
+
+pub async fn delete_department<C: TransactionTrait>(db: &C, who: &Principal, id: i64) -> Result<()> {
+    who.require(ADMIN_DEPARTMENTS)?;
+    let txn = db.begin().await.map_err(db_err)?;
+    let d = department::Entity::find_by_id(id).filter(department::Column::TenantId.eq(who.tenant_id.0)).one(&txn).await.map_err(db_err)?.ok_or(Error::NotFound)?;
+    department::Entity::delete_by_id(id).exec(&txn).await.map_err(db_err)?;
+    audit::record(&txn, who.tenant_id, &Actor::user(who), NewEvent::new("department.deleted", "department", Some(id)).details(json!({"name": d.name}))).await?;
+    txn.commit().await.map_err(db_err)?;
+    Ok(())
+}

@@ -1,0 +1,99 @@
+//! Online backup of a SQLite install: `VACUUM INTO` takes a consistent copy while the server
+//! keeps running, then database and stored files go into one gzip'd tar with a manifest.
+//! PostgreSQL installs use pg_dump and their object store's own tools (docs/operations.md).
+
+use crate::{Backend, Db};
+use anyhow::{bail, Context};
+use flate2::{read::GzDecoder, write::GzEncoder, Compression};
+use serde::{Deserialize, Serialize};
+use std::fs::File;
+use std::path::{Component, Path};
+
+pub const DB_FILE: &str = "rathaus.db";
+pub const FILES_DIR: &str = "files";
+const MANIFEST: &str = "rathaus-backup.json";
+
+#[derive(Serialize, Deserialize)]
+struct Manifest {
+    format: u32,
+    created_at: String,
+    version: String,
+}
+
+/// Writes a backup of `db` (must be SQLite) and `data_dir/files` to `to`.
+pub async fn backup(db: &Db, data_dir: &Path, to: &Path) -> anyhow::Result<()> {
+    if db.backend != Backend::Sqlite {
+        bail!("`rathaus backup` covers the SQLite installation; for PostgreSQL use pg_dump (see docs/operations.md)");
+    }
+    let tmp = tempdir_near(to)?;
+    let snapshot = tmp.join(DB_FILE);
+    let path = snapshot.to_str().context("backup path is not UTF-8")?.replace('\'', "''");
+    db.execute_unprepared(&format!("VACUUM INTO '{path}'")).await.context("VACUUM INTO failed")?;
+    let manifest = Manifest { format: 1, created_at: chrono::Utc::now().to_rfc3339(), version: env!("CARGO_PKG_VERSION").into() };
+    std::fs::write(tmp.join(MANIFEST), serde_json::to_vec_pretty(&manifest)?)?;
+    let files = data_dir.join(FILES_DIR);
+    let to = to.to_path_buf();
+    let tmp2 = tmp.clone();
+    tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
+        let part = to.with_extension("partial");
+        let out = File::create(&part).with_context(|| format!("cannot write {}", part.display()))?;
+        let mut tar = tar::Builder::new(GzEncoder::new(out, Compression::default()));
+        tar.append_path_with_name(tmp2.join(MANIFEST), MANIFEST)?;
+        tar.append_path_with_name(tmp2.join(DB_FILE), DB_FILE)?;
+        if files.is_dir() {
+            tar.append_dir_all(FILES_DIR, &files)?;
+        }
+        tar.into_inner()?.finish()?.sync_all()?;
+        // Renamed only when complete, so a half-written backup never looks like a good one.
+        std::fs::rename(&part, &to)?;
+        Ok(())
+    })
+    .await??;
+    std::fs::remove_dir_all(&tmp).ok();
+    Ok(())
+}
+
+fn tempdir_near(to: &Path) -> anyhow::Result<std::path::PathBuf> {
+    let parent = to.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = parent.join(format!(".rathaus-backup-{}", crate::random_token(6)));
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    Ok(dir)
+}
+
+/// Restores a backup into `data_dir`, which must be empty or missing.
+pub fn restore(from: &Path, data_dir: &Path) -> anyhow::Result<()> {
+    if data_dir.exists() && std::fs::read_dir(data_dir)?.next().is_some() {
+        bail!("data directory {} is not empty; restore only into an empty one", data_dir.display());
+    }
+    std::fs::create_dir_all(data_dir)?;
+    let f = File::open(from).with_context(|| format!("cannot open {}", from.display()))?;
+    let mut ar = tar::Archive::new(GzDecoder::new(f));
+    let mut saw_manifest = false;
+    let mut saw_db = false;
+    for entry in ar.entries()? {
+        let mut e = entry?;
+        let p = e.path()?.into_owned();
+        // Refuse absolute paths and `..`: a crafted archive must not write outside data_dir.
+        if p.components().any(|c| !matches!(c, Component::Normal(_) | Component::CurDir)) {
+            bail!("backup contains an unsafe path: {}", p.display());
+        }
+        if p == Path::new(MANIFEST) {
+            let m: Manifest = serde_json::from_reader(&mut e).context("bad manifest")?;
+            if m.format != 1 {
+                bail!("unsupported backup format {}", m.format);
+            }
+            saw_manifest = true;
+            continue;
+        }
+        if p == Path::new(DB_FILE) {
+            saw_db = true;
+        } else if !p.starts_with(FILES_DIR) {
+            bail!("unexpected entry in backup: {}", p.display());
+        }
+        e.unpack_in(data_dir)?;
+    }
+    if !saw_manifest || !saw_db {
+        bail!("{} is not a Rathaus backup", from.display());
+    }
+    Ok(())
+}

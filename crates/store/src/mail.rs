@@ -1,0 +1,130 @@
+//! Outgoing mail: services write to the outbox in their transaction and enqueue a job; the job
+//! sends through SMTP (lettre). A failed send is retried by the queue.
+
+use crate::entity::mail;
+use crate::jobs::{self, Handler, Job};
+use crate::{db_err, Db};
+use chrono::Utc;
+use lettre::message::{header::ContentType, Mailbox};
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use rathaus_core::{Result, TenantId};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, Set};
+use serde::Deserialize;
+use serde_json::json;
+
+pub const JOB_KIND: &str = "mail.send";
+
+#[derive(Debug, Clone, Deserialize, serde::Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Tls {
+    /// Plain SMTP, for a relay on the same host or in tests.
+    None,
+    Starttls,
+    /// Implicit TLS (port 465).
+    Tls,
+}
+
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+pub struct SmtpConfig {
+    pub host: String,
+    pub port: u16,
+    pub tls: Tls,
+    pub username: Option<String>,
+    pub password: Option<String>,
+    pub from: String,
+}
+
+/// Queues a plain-text mail; call inside the caller's transaction.
+pub async fn queue(conn: &impl ConnectionTrait, tenant: TenantId, to: &str, subject: &str, body: &str) -> Result<i64> {
+    let m = mail::ActiveModel {
+        tenant_id: Set(tenant.0),
+        to_addr: Set(to.to_string()),
+        subject: Set(subject.to_string()),
+        body: Set(body.to_string()),
+        status: Set("queued".to_string()),
+        created_at: Set(Utc::now()),
+        sent_at: Set(None),
+        last_error: Set(None),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await
+    .map_err(db_err)?;
+    jobs::enqueue(conn, tenant, JOB_KIND, json!({"mail_id": m.id}), 8).await?;
+    Ok(m.id)
+}
+
+pub struct Sender {
+    transport: Option<AsyncSmtpTransport<Tokio1Executor>>,
+    from: Option<Mailbox>,
+}
+
+impl Sender {
+    /// Without SMTP configuration mail stays in the outbox, and the jobs fail visibly.
+    pub fn new(cfg: Option<&SmtpConfig>) -> anyhow::Result<Self> {
+        let Some(cfg) = cfg else { return Ok(Sender { transport: None, from: None }) };
+        let mut b = match cfg.tls {
+            Tls::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&cfg.host),
+            Tls::Starttls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&cfg.host)?,
+            Tls::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(&cfg.host)?,
+        }
+        .port(cfg.port)
+        .timeout(Some(std::time::Duration::from_secs(30)));
+        if let (Some(u), Some(p)) = (&cfg.username, &cfg.password) {
+            b = b.credentials(Credentials::new(u.clone(), p.clone()));
+        }
+        let from: Mailbox = cfg.from.parse().map_err(|e| anyhow::anyhow!("smtp.from: {e}"))?;
+        Ok(Sender { transport: Some(b.build()), from: Some(from) })
+    }
+}
+
+#[derive(Deserialize)]
+struct Payload {
+    mail_id: i64,
+}
+
+#[async_trait::async_trait]
+impl Handler for Sender {
+    async fn run(&self, db: &Db, job: &Job) -> std::result::Result<(), String> {
+        let p: Payload = serde_json::from_str(&job.payload).map_err(|e| e.to_string())?;
+        let m = mail::Entity::find_by_id(p.mail_id).one(&db.conn).await.map_err(|e| e.to_string())?.ok_or("mail gone")?;
+        if m.status == "sent" {
+            return Ok(());
+        }
+        let result = self.send(&m).await;
+        let mut am: mail::ActiveModel = m.into();
+        match &result {
+            Ok(()) => {
+                am.status = Set("sent".into());
+                am.sent_at = Set(Some(Utc::now()));
+                am.last_error = Set(None);
+            }
+            Err(e) => am.last_error = Set(Some(e.clone())),
+        }
+        am.update(&db.conn).await.map_err(|e| e.to_string())?;
+        result
+    }
+}
+
+impl Sender {
+    async fn send(&self, m: &mail::Model) -> std::result::Result<(), String> {
+        let (Some(t), Some(from)) = (&self.transport, &self.from) else {
+            return Err("SMTP is not configured (RATHAUS_SMTP_HOST)".into());
+        };
+        let to: Mailbox = m.to_addr.parse().map_err(|e| format!("bad address: {e}"))?;
+        let msg = Message::builder()
+            .from(from.clone())
+            .to(to)
+            .subject(&m.subject)
+            .header(ContentType::TEXT_PLAIN)
+            .body(m.body.clone())
+            .map_err(|e| e.to_string())?;
+        t.send(msg).await.map(|_| ()).map_err(|e| e.to_string())
+    }
+}
+
+/// For tests and the admin: the outbox row.
+pub async fn get(conn: &impl ConnectionTrait, id: i64) -> Result<Option<mail::Model>> {
+    mail::Entity::find_by_id(id).one(conn).await.map_err(db_err)
+}

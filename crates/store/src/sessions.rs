@@ -1,0 +1,96 @@
+//! Server-side sessions. The cookie holds a random token; the database holds only its SHA-256,
+//! so a leaked database copy cannot be replayed as a cookie.
+
+use crate::entity::session;
+use crate::{db_err, random_token, sha256_hex};
+use chrono::{DateTime, Duration, Utc};
+use rathaus_core::{Result, TenantId, UserId};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+
+pub use session::Model as Session;
+
+#[derive(Debug, Clone)]
+pub struct Timeouts {
+    pub idle: Duration,
+    pub absolute: Duration,
+}
+
+/// Creates a session and returns the cookie token. Login always creates a new one, which is
+/// the session-id rotation that defeats fixation.
+pub async fn create(conn: &impl ConnectionTrait, tenant: TenantId, user: UserId, mfa_pending: bool, t: &Timeouts) -> Result<String> {
+    let token = random_token(32);
+    let now = Utc::now();
+    session::ActiveModel {
+        id: Set(sha256_hex(&token)),
+        tenant_id: Set(tenant.0),
+        user_id: Set(Some(user.0)),
+        mfa_pending: Set(mfa_pending),
+        created_at: Set(now),
+        last_seen_at: Set(now),
+        expires_at: Set(now + t.absolute),
+    }
+    .insert(conn)
+    .await
+    .map_err(db_err)?;
+    Ok(token)
+}
+
+/// The live session for a cookie token in this tenant, touching its idle timer. Expired
+/// sessions are deleted on sight.
+pub async fn lookup(conn: &impl ConnectionTrait, tenant: TenantId, token: &str, t: &Timeouts) -> Result<Option<Session>> {
+    let id = sha256_hex(token);
+    let Some(s) = session::Entity::find_by_id(id.clone())
+        .filter(session::Column::TenantId.eq(tenant.0))
+        .one(conn)
+        .await
+        .map_err(db_err)?
+    else {
+        return Ok(None);
+    };
+    let now = Utc::now();
+    if is_expired(&s, now, t) {
+        session::Entity::delete_by_id(id).exec(conn).await.map_err(db_err)?;
+        return Ok(None);
+    }
+    // Touch at most once a minute: a write per request would cost more than the precision gains.
+    if now - s.last_seen_at > Duration::seconds(60) {
+        session::Entity::update_many()
+            .col_expr(session::Column::LastSeenAt, sea_orm::sea_query::Expr::value(now))
+            .filter(session::Column::Id.eq(id))
+            .exec(conn)
+            .await
+            .map_err(db_err)?;
+    }
+    Ok(Some(s))
+}
+
+fn is_expired(s: &Session, now: DateTime<Utc>, t: &Timeouts) -> bool {
+    now >= s.expires_at || now - s.last_seen_at >= t.idle
+}
+
+/// Completes the second factor: the pending session becomes a full one.
+pub async fn complete_mfa(conn: &impl ConnectionTrait, token: &str) -> Result<()> {
+    session::Entity::update_many()
+        .col_expr(session::Column::MfaPending, sea_orm::sea_query::Expr::value(false))
+        .filter(session::Column::Id.eq(sha256_hex(token)))
+        .exec(conn)
+        .await
+        .map_err(db_err)?;
+    Ok(())
+}
+
+pub async fn delete(conn: &impl ConnectionTrait, token: &str) -> Result<()> {
+    session::Entity::delete_by_id(sha256_hex(token)).exec(conn).await.map_err(db_err)?;
+    Ok(())
+}
+
+pub async fn delete_for_user(conn: &impl ConnectionTrait, user: UserId) -> Result<u64> {
+    let r = session::Entity::delete_many().filter(session::Column::UserId.eq(user.0)).exec(conn).await.map_err(db_err)?;
+    Ok(r.rows_affected)
+}
+
+/// Removes sessions past their absolute lifetime (run by a periodic job).
+pub async fn purge_expired(conn: &impl ConnectionTrait) -> Result<u64> {
+    let r = session::Entity::delete_many().filter(session::Column::ExpiresAt.lt(Utc::now())).exec(conn).await.map_err(db_err)?;
+    Ok(r.rows_affected)
+}
