@@ -87,7 +87,19 @@ mod tests {
         let h = chain_hash(&base);
         assert_eq!(h.len(), 64);
         assert_ne!(h, chain_hash(&ChainFields { seq: 2, ..base }));
-        assert_ne!(h, chain_hash(&ChainFields { object_id: None, ..base }));
-        assert_ne!(h, chain_hash(&ChainFields { details: "{\"x\":1}", ..base }));
+        assert_ne!(
+            h,
+            chain_hash(&ChainFields {
+                object_id: None,
+                ..base
+            })
+        );
+        assert_ne!(
+            h,
+            chain_hash(&ChainFields {
+                details: "{\"x\":1}",
+                ..base
+            })
+        );
     }
 }

@@ -17,12 +17,30 @@ pub const ADMIN_JOBS: &str = "admin.jobs";
 
 /// The platform's own permissions. Module crates add theirs to the registry at start-up.
 pub const PLATFORM: &[PermissionDef] = &[
-    PermissionDef { code: ADMIN_USERS, label_key: "perm.admin.users" },
-    PermissionDef { code: ADMIN_ROLES, label_key: "perm.admin.roles" },
-    PermissionDef { code: ADMIN_DEPARTMENTS, label_key: "perm.admin.departments" },
-    PermissionDef { code: ADMIN_AUDIT, label_key: "perm.admin.audit" },
-    PermissionDef { code: ADMIN_SETTINGS, label_key: "perm.admin.settings" },
-    PermissionDef { code: ADMIN_JOBS, label_key: "perm.admin.jobs" },
+    PermissionDef {
+        code: ADMIN_USERS,
+        label_key: "perm.admin.users",
+    },
+    PermissionDef {
+        code: ADMIN_ROLES,
+        label_key: "perm.admin.roles",
+    },
+    PermissionDef {
+        code: ADMIN_DEPARTMENTS,
+        label_key: "perm.admin.departments",
+    },
+    PermissionDef {
+        code: ADMIN_AUDIT,
+        label_key: "perm.admin.audit",
+    },
+    PermissionDef {
+        code: ADMIN_SETTINGS,
+        label_key: "perm.admin.settings",
+    },
+    PermissionDef {
+        code: ADMIN_JOBS,
+        label_key: "perm.admin.jobs",
+    },
 ];
 
 /// Name of the built-in role that holds every permission.

@@ -20,12 +20,20 @@ impl Principal {
 
     /// The one central permission check services call before they act.
     pub fn require(&self, permission: &str) -> Result<()> {
-        if self.has(permission) { Ok(()) } else { Err(Error::Forbidden) }
+        if self.has(permission) {
+            Ok(())
+        } else {
+            Err(Error::Forbidden)
+        }
     }
 
     /// Objects of another tenant answer 404, never 403, so their existence is not revealed.
     pub fn require_tenant(&self, tenant_id: TenantId) -> Result<()> {
-        if self.tenant_id == tenant_id { Ok(()) } else { Err(Error::NotFound) }
+        if self.tenant_id == tenant_id {
+            Ok(())
+        } else {
+            Err(Error::NotFound)
+        }
     }
 }
 
@@ -57,6 +65,9 @@ mod tests {
     fn admin_holds_everything_and_other_tenant_is_not_found() {
         let p = principal(&[], true);
         assert!(p.require("anything.at.all").is_ok());
-        assert!(matches!(p.require_tenant(TenantId(2)), Err(Error::NotFound)));
+        assert!(matches!(
+            p.require_tenant(TenantId(2)),
+            Err(Error::NotFound)
+        ));
     }
 }

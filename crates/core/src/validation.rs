@@ -42,7 +42,11 @@ impl FieldErrors {
 
     /// `Ok(())` when nothing was found, else the collected errors.
     pub fn into_result(self) -> crate::Result<()> {
-        if self.0.is_empty() { Ok(()) } else { Err(crate::Error::Invalid(self)) }
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(crate::Error::Invalid(self))
+        }
     }
 
     /// A single-field error as an `Error`, for checks that need the database.
@@ -138,10 +142,17 @@ mod tests {
         assert_eq!(check("kurz").as_deref(), Some("err.password_short"));
         assert_eq!(check("password1").as_deref(), Some("err.password_common"));
         assert_eq!(check("12345678").as_deref(), Some("err.password_common"));
-        assert_eq!(check("erikamustermann").as_deref(), Some("err.password_common"));
+        assert_eq!(
+            check("erikamustermann").as_deref(),
+            Some("err.password_common")
+        );
         // No composition rules: long lower-case passphrases are fine.
         assert_eq!(check("tulpenbeet sommerregen"), None);
-        assert_eq!(check(&"x7".repeat(32)), None, "64 characters must be allowed");
+        assert_eq!(
+            check(&"x7".repeat(32)),
+            None,
+            "64 characters must be allowed"
+        );
         assert_eq!(check(&"a".repeat(129)).as_deref(), Some("err.too_long"));
     }
 
@@ -153,10 +164,18 @@ mod tests {
         e.email("e3", "erika@localhost");
         e.text("name", "   ", 10);
         e.text("long", "ääääääääääää", 10);
-        let keys: Vec<_> = e.0.iter().map(|x| (x.field.as_str(), x.key.as_str())).collect();
+        let keys: Vec<_> =
+            e.0.iter()
+                .map(|x| (x.field.as_str(), x.key.as_str()))
+                .collect();
         assert_eq!(
             keys,
-            vec![("e2", "err.email"), ("e3", "err.email"), ("name", "err.required"), ("long", "err.too_long")]
+            vec![
+                ("e2", "err.email"),
+                ("e3", "err.email"),
+                ("name", "err.required"),
+                ("long", "err.too_long")
+            ]
         );
     }
 }

@@ -1,1 +1,438 @@
-fn main() {}
+//! `rathaus`: one binary for the public site, the staff site, the APIs and the operator CLI.
+
+mod config;
+mod demo;
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+use config::{Config, LogFormat};
+use rathaus_core::{TenantId, UserId};
+use rathaus_store::jobs::Registry;
+use rathaus_store::tenants::{self, NewTenant};
+use rathaus_store::{Actor, Db, accounts, audit, backup, mail, sessions, tokens};
+use std::io::Read;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+#[derive(Parser)]
+#[command(
+    name = "rathaus",
+    version,
+    about = "Rathaus – digitale Verwaltung für Gemeinden"
+)]
+struct Cli {
+    /// Configuration file (default: ./rathaus.toml when present)
+    #[arg(long, global = true, env = "RATHAUS_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Run the web server (migrates the database first)
+    Serve {
+        /// Create the demo municipality "Gemeinde Beispielstadt" and print the admin login
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Apply database migrations and exit
+    Migrate,
+    /// Manage tenants (municipalities)
+    #[command(subcommand)]
+    Tenant(TenantCmd),
+    /// Manage staff accounts and API tokens
+    #[command(subcommand)]
+    Admin(AdminCmd),
+    /// Check the audit log
+    #[command(subcommand)]
+    Audit(AuditCmd),
+    /// Write a consistent online backup (SQLite database and stored files)
+    Backup {
+        #[arg(long)]
+        to: PathBuf,
+    },
+    /// Restore a backup into an empty data directory
+    Restore {
+        #[arg(long)]
+        from: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum TenantCmd {
+    /// Add a tenant
+    Add {
+        #[arg(long)]
+        slug: String,
+        #[arg(long)]
+        name: String,
+        /// Host name the tenant is served on (repeatable)
+        #[arg(long)]
+        host: Vec<String>,
+    },
+    /// List tenants with their host names
+    List,
+}
+
+#[derive(Subcommand)]
+enum AdminCmd {
+    /// Create a staff user; the password is read from standard input
+    CreateUser {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// Role name, e.g. admin (repeatable)
+        #[arg(long)]
+        role: Vec<String>,
+        /// Tenant slug (optional when there is only one tenant)
+        #[arg(long)]
+        tenant: Option<String>,
+    },
+    /// Create a personal API token; prints it as the last line
+    CreateToken {
+        #[arg(long)]
+        email: String,
+        #[arg(long, default_value = "CLI")]
+        name: String,
+        #[arg(long)]
+        tenant: Option<String>,
+    },
+    /// Set a new password (read from standard input) and end the user's sessions
+    ResetPassword {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        tenant: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCmd {
+    /// Verify the hash chain; exits non-zero naming the first broken event
+    Verify,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let cfg = match config::load(cli.config.as_deref()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("rathaus: configuration error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    init_logging(&cfg);
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("rathaus: cannot start runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match rt.block_on(run(cli.cmd, cfg)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("rathaus: {}", format_error(&e));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn format_error(e: &anyhow::Error) -> String {
+    // Field errors from the services carry translation keys; show them in German.
+    if let Some(rathaus_core::Error::Invalid(f)) = e.downcast_ref::<rathaus_core::Error>() {
+        let t = rathaus_web::i18n::catalog(rathaus_web::i18n::Lang::De);
+        return f
+            .0
+            .iter()
+            .map(|x| {
+                format!(
+                    "{}: {}",
+                    x.field,
+                    x.arg
+                        .as_deref()
+                        .map(|a| t.fmt(&x.key, a))
+                        .unwrap_or_else(|| t.get(&x.key).to_string())
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("; ");
+    }
+    format!("{e:#}")
+}
+
+fn init_logging(cfg: &Config) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("RATHAUS_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let b = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match cfg.log_format {
+        LogFormat::Json => b.json().init(),
+        LogFormat::Text => b.init(),
+    }
+}
+
+async fn open(cfg: &Config) -> anyhow::Result<Db> {
+    if cfg.database_url.is_none() {
+        std::fs::create_dir_all(&cfg.data_dir)
+            .with_context(|| format!("cannot create data directory {}", cfg.data_dir.display()))?;
+    }
+    let db = Db::connect(&cfg.database_url()).await?;
+    db.migrate().await?;
+    Ok(db)
+}
+
+async fn tenant_for(db: &Db, slug: Option<&str>) -> anyhow::Result<TenantId> {
+    if let Some(s) = slug {
+        return Ok(TenantId(
+            tenants::by_slug(&db.conn, s)
+                .await?
+                .with_context(|| format!("no tenant with slug {s}"))?
+                .id,
+        ));
+    }
+    let all = tenants::list(&db.conn).await?;
+    match all.as_slice() {
+        [(t, _)] => Ok(TenantId(t.id)),
+        [] => bail!("there is no tenant yet; add one with `rathaus tenant add`"),
+        _ => bail!("there are several tenants; name one with --tenant SLUG"),
+    }
+}
+
+fn read_password() -> anyhow::Result<String> {
+    let mut s = String::new();
+    std::io::stdin()
+        .read_to_string(&mut s)
+        .context("cannot read the password from standard input")?;
+    let pw = s.trim_end_matches(['\n', '\r']).to_string();
+    if pw.is_empty() {
+        bail!(
+            "no password on standard input (e.g. `printf '%s' \"$PW\" | rathaus admin create-user …`)"
+        );
+    }
+    Ok(pw)
+}
+
+async fn run(cmd: Cmd, cfg: Config) -> anyhow::Result<ExitCode> {
+    match cmd {
+        Cmd::Serve { demo } => serve(cfg, demo).await?,
+        Cmd::Migrate => {
+            let db = open(&cfg).await?;
+            for m in db.applied_migrations().await? {
+                println!("applied: {m}");
+            }
+        }
+        Cmd::Tenant(TenantCmd::Add { slug, name, host }) => {
+            let db = open(&cfg).await?;
+            let t = tenants::create(
+                &db.conn,
+                &Actor::system("cli"),
+                NewTenant {
+                    slug: &slug,
+                    name: &name,
+                    hosts: &host,
+                },
+            )
+            .await?;
+            println!("tenant {} ({}) created with id {}", t.slug, t.name, t.id);
+        }
+        Cmd::Tenant(TenantCmd::List) => {
+            let db = open(&cfg).await?;
+            for (t, hosts) in tenants::list(&db.conn).await? {
+                println!("{}\t{}\t{}\t{}", t.id, t.slug, t.name, hosts.join(","));
+            }
+        }
+        Cmd::Admin(AdminCmd::CreateUser {
+            email,
+            name,
+            role,
+            tenant,
+        }) => {
+            let db = open(&cfg).await?;
+            let tid = tenant_for(&db, tenant.as_deref()).await?;
+            let mut role_ids = vec![];
+            for r in &role {
+                role_ids.push(
+                    accounts::role_by_name(&db.conn, tid, r)
+                        .await?
+                        .with_context(|| format!("no role named {r}"))?
+                        .id,
+                );
+            }
+            let password = read_password()?;
+            let u = accounts::create_user(
+                &db.conn,
+                tid,
+                None,
+                accounts::UserInput {
+                    email: &email,
+                    name: &name,
+                    password: &password,
+                    department_id: None,
+                    role_ids: &role_ids,
+                    active: true,
+                },
+            )
+            .await?;
+            println!("user {} created with id {}", u.email, u.id);
+        }
+        Cmd::Admin(AdminCmd::CreateToken {
+            email,
+            name,
+            tenant,
+        }) => {
+            let db = open(&cfg).await?;
+            let tid = tenant_for(&db, tenant.as_deref()).await?;
+            let u = accounts::find_by_email(&db.conn, tid, &email)
+                .await?
+                .with_context(|| format!("no user {email}"))?;
+            let (plain, _) = tokens::create(&db.conn, tid, UserId(u.id), None, &name).await?;
+            println!("API token for {} (shown once):", u.email);
+            println!("{plain}");
+        }
+        Cmd::Admin(AdminCmd::ResetPassword { email, tenant }) => {
+            let db = open(&cfg).await?;
+            let tid = tenant_for(&db, tenant.as_deref()).await?;
+            let u = accounts::find_by_email(&db.conn, tid, &email)
+                .await?
+                .with_context(|| format!("no user {email}"))?;
+            let password = read_password()?;
+            accounts::reset_password(
+                &db.conn,
+                tid,
+                UserId(u.id),
+                &password,
+                &Actor::system("cli"),
+            )
+            .await?;
+            println!("password of {} reset; their sessions were ended", u.email);
+        }
+        Cmd::Audit(AuditCmd::Verify) => {
+            let db = open(&cfg).await?;
+            match audit::verify(&db.conn).await? {
+                Ok(n) => println!("audit chain intact: {n} events checked"),
+                Err(b) => {
+                    eprintln!("audit chain BROKEN at {b}");
+                    return Ok(ExitCode::from(3));
+                }
+            }
+        }
+        Cmd::Backup { to } => {
+            let db = open(&cfg).await?;
+            let bar = indicatif::ProgressBar::new_spinner()
+                .with_message(format!("writing {}", to.display()));
+            bar.enable_steady_tick(std::time::Duration::from_millis(120));
+            backup::backup(&db, &cfg.data_dir, &to).await?;
+            bar.finish_with_message(format!("backup written to {}", to.display()));
+        }
+        Cmd::Restore { from } => {
+            if cfg
+                .database_url
+                .as_deref()
+                .is_some_and(|u| !u.starts_with("sqlite:"))
+            {
+                bail!(
+                    "restore covers SQLite installations; for PostgreSQL use pg_restore (docs/operations.md)"
+                );
+            }
+            backup::restore(&from, &cfg.data_dir)?;
+            let db = open(&cfg).await?;
+            let n = audit::verify(&db.conn)
+                .await?
+                .map_err(|b| anyhow::anyhow!("restored, but the audit chain is broken at {b}"))?;
+            println!(
+                "restored into {} ({n} audit events verified)",
+                cfg.data_dir.display()
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn serve(cfg: Config, demo: bool) -> anyhow::Result<()> {
+    let db = open(&cfg).await?;
+    let demo_password = if demo {
+        Some(demo::ensure(&db).await?)
+    } else {
+        None
+    };
+    let listener = tokio::net::TcpListener::bind(cfg.listen)
+        .await
+        .with_context(|| format!("cannot listen on {} (setting listen)", cfg.listen))?;
+    let addr = listener.local_addr()?;
+    let url = cfg
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{addr}/"));
+    tracing::info!(%addr, backend = ?db.backend, "Rathaus is listening");
+    println!("URL: {url}");
+    if let Some(pw) = demo_password {
+        println!("E-Mail: {}", demo::ADMIN_EMAIL);
+        println!("Passwort: {pw}");
+    }
+
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let mut registry = Registry::default();
+    registry.register(
+        mail::JOB_KIND,
+        Arc::new(mail::Sender::new(cfg.smtp().as_ref())?),
+    );
+    let worker = tokio::spawn(registry.work(
+        db.clone(),
+        std::time::Duration::from_secs(1),
+        stop_rx.clone(),
+    ));
+    let janitor = tokio::spawn(purge_sessions(db.clone(), stop_rx));
+
+    let st = rathaus_web::AppState::new(db.clone(), cfg.web());
+    rathaus_web::serve(listener, st, shutdown_signal()).await?;
+    tracing::info!("stopped accepting requests; in-flight requests drained");
+    let _ = stop_tx.send(true);
+    let _ = worker.await;
+    let _ = janitor.await;
+    db.conn.close_by_ref().await.ok();
+    Ok(())
+}
+
+async fn purge_sessions(db: Db, mut stop: tokio::sync::watch::Receiver<bool>) {
+    loop {
+        match sessions::purge_expired(&db.conn).await {
+            Ok(n) if n > 0 => tracing::info!(removed = n, "expired sessions purged"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "session purge failed"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(std::time::Duration::from_secs(600)) => {}
+            _ = stop.changed() => return,
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutdown signal received");
+}

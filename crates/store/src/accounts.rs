@@ -47,7 +47,11 @@ pub async fn ensure_builtin_roles(conn: &impl ConnectionTrait, tenant: TenantId)
 // ---------------------------------------------------------------- principals
 
 /// Loads an active user with the union of their roles' permissions.
-pub async fn principal(conn: &impl ConnectionTrait, tenant: TenantId, user_id: UserId) -> Result<Option<Principal>> {
+pub async fn principal(
+    conn: &impl ConnectionTrait,
+    tenant: TenantId,
+    user_id: UserId,
+) -> Result<Option<Principal>> {
     let Some(u) = user::Entity::find_by_id(user_id.0)
         .filter(user::Column::TenantId.eq(tenant.0))
         .filter(user::Column::Active.eq(true))
@@ -65,7 +69,11 @@ pub async fn principal(conn: &impl ConnectionTrait, tenant: TenantId, user_id: U
         .into_iter()
         .map(|r| r.role_id)
         .collect();
-    let roles = role::Entity::find().filter(role::Column::Id.is_in(role_ids.clone())).all(conn).await.map_err(db_err)?;
+    let roles = role::Entity::find()
+        .filter(role::Column::Id.is_in(role_ids.clone()))
+        .all(conn)
+        .await
+        .map_err(db_err)?;
     let is_admin = roles.iter().any(|r| r.builtin && r.name == ADMIN_ROLE);
     let perms: BTreeSet<String> = role_permission::Entity::find()
         .filter(role_permission::Column::RoleId.is_in(role_ids))
@@ -96,7 +104,10 @@ pub struct LoginPolicy {
 
 impl Default for LoginPolicy {
     fn default() -> Self {
-        LoginPolicy { max_failures: 5, window: Duration::minutes(15) }
+        LoginPolicy {
+            max_failures: 5,
+            window: Duration::minutes(15),
+        }
     }
 }
 
@@ -116,28 +127,7 @@ pub async fn login<C: TransactionTrait + ConnectionTrait>(
     policy: &LoginPolicy,
 ) -> Result<LoginResult> {
     let email = email.trim().to_lowercase();
-    let since = Utc::now() - policy.window;
-    let recent = |col: login_attempt::Column, v: &str| {
-        login_attempt::Entity::find()
-            .filter(login_attempt::Column::TenantId.eq(tenant.0))
-            .filter(col.eq(v.to_string()))
-            .filter(login_attempt::Column::Success.eq(false))
-            .filter(login_attempt::Column::At.gt(since))
-    };
-    let by_mail = recent(login_attempt::Column::Email, &email).count(db).await.map_err(db_err)?;
-    let by_ip = recent(login_attempt::Column::Ip, ip).count(db).await.map_err(db_err)?;
-    // The per-IP limit is wider: several colleagues may share one office address.
-    if by_mail >= policy.max_failures || by_ip >= policy.max_failures * 4 {
-        tracing::warn!(tenant = tenant.0, %email, %ip, "login throttled");
-        let txn = db.begin().await.map_err(db_err)?;
-        audit::record(
-            &txn,
-            tenant,
-            &Actor::system(&format!("ip:{ip}")),
-            NewEvent::new("login.throttled", "user", Some(&email)).details(json!({"ip": ip})),
-        )
-        .await?;
-        txn.commit().await.map_err(db_err)?;
+    if throttled(db, tenant, &email, ip, policy).await? {
         return Ok(LoginResult::Throttled);
     }
     let u = user::Entity::find()
@@ -170,7 +160,10 @@ pub async fn login<C: TransactionTrait + ConnectionTrait>(
             audit::record(
                 &txn,
                 tenant,
-                &Actor { id: Some(u.id), label: u.email.clone() },
+                &Actor {
+                    id: Some(u.id),
+                    label: u.email.clone(),
+                },
                 NewEvent::new("login", "user", Some(u.id)).details(json!({"ip": ip})),
             )
             .await?;
@@ -192,6 +185,87 @@ pub async fn login<C: TransactionTrait + ConnectionTrait>(
     Ok(result)
 }
 
+/// Too many recent failures for this address or this client? Logs and audits a refusal.
+pub async fn throttled<C: TransactionTrait + ConnectionTrait>(
+    db: &C,
+    tenant: TenantId,
+    email: &str,
+    ip: &str,
+    policy: &LoginPolicy,
+) -> Result<bool> {
+    let since = Utc::now() - policy.window;
+    let recent = |col: login_attempt::Column, v: &str| {
+        login_attempt::Entity::find()
+            .filter(login_attempt::Column::TenantId.eq(tenant.0))
+            .filter(col.eq(v.to_string()))
+            .filter(login_attempt::Column::Success.eq(false))
+            .filter(login_attempt::Column::At.gt(since))
+    };
+    let by_mail = recent(login_attempt::Column::Email, email)
+        .count(db)
+        .await
+        .map_err(db_err)?;
+    let by_ip = recent(login_attempt::Column::Ip, ip)
+        .count(db)
+        .await
+        .map_err(db_err)?;
+    // The per-IP limit is wider: several colleagues may share one office address.
+    if by_mail < policy.max_failures && by_ip < policy.max_failures * 4 {
+        return Ok(false);
+    }
+    tracing::warn!(tenant = tenant.0, %email, %ip, "login throttled");
+    let txn = db.begin().await.map_err(db_err)?;
+    audit::record(
+        &txn,
+        tenant,
+        &Actor::system(&format!("ip:{ip}")),
+        NewEvent::new("login.throttled", "user", Some(email)).details(json!({"ip": ip})),
+    )
+    .await?;
+    txn.commit().await.map_err(db_err)?;
+    Ok(true)
+}
+
+/// A wrong second-factor code counts like a wrong password towards throttling.
+pub async fn second_factor_failed<C: TransactionTrait>(
+    db: &C,
+    tenant: TenantId,
+    user: &Principal,
+    ip: &str,
+) -> Result<()> {
+    let txn = db.begin().await.map_err(db_err)?;
+    login_attempt::ActiveModel {
+        tenant_id: Set(tenant.0),
+        email: Set(user.email.clone()),
+        ip: Set(ip.to_string()),
+        success: Set(false),
+        at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await
+    .map_err(db_err)?;
+    audit::record(
+        &txn,
+        tenant,
+        &Actor::user(user),
+        NewEvent::new("login.totp_failed", "user", Some(user.user_id)).details(json!({"ip": ip})),
+    )
+    .await?;
+    txn.commit().await.map_err(db_err)?;
+    Ok(())
+}
+
+/// The TOTP secret of a user (for the second login step and the set-up page).
+pub async fn totp_state(
+    conn: &impl ConnectionTrait,
+    tenant: TenantId,
+    user: UserId,
+) -> Result<(Option<String>, bool)> {
+    let u = find_user(conn, tenant, user.0).await?;
+    Ok((u.totp_secret, u.totp_enabled))
+}
+
 // ---------------------------------------------------------------- users
 
 pub struct UserInput<'a> {
@@ -204,7 +278,10 @@ pub struct UserInput<'a> {
     pub active: bool,
 }
 
-pub async fn list_users(conn: &impl ConnectionTrait, who: &Principal) -> Result<Vec<(User, Vec<i64>)>> {
+pub async fn list_users(
+    conn: &impl ConnectionTrait,
+    who: &Principal,
+) -> Result<Vec<(User, Vec<i64>)>> {
     who.require(ADMIN_USERS)?;
     let users = user::Entity::find()
         .filter(user::Column::TenantId.eq(who.tenant_id.0))
@@ -212,20 +289,36 @@ pub async fn list_users(conn: &impl ConnectionTrait, who: &Principal) -> Result<
         .all(conn)
         .await
         .map_err(db_err)?;
-    let links = user_role::Entity::find().filter(user_role::Column::TenantId.eq(who.tenant_id.0)).all(conn).await.map_err(db_err)?;
+    let links = user_role::Entity::find()
+        .filter(user_role::Column::TenantId.eq(who.tenant_id.0))
+        .all(conn)
+        .await
+        .map_err(db_err)?;
     Ok(users
         .into_iter()
         .map(|u| {
-            let r = links.iter().filter(|l| l.user_id == u.id).map(|l| l.role_id).collect();
+            let r = links
+                .iter()
+                .filter(|l| l.user_id == u.id)
+                .map(|l| l.role_id)
+                .collect();
             (u, r)
         })
         .collect())
 }
 
-pub async fn get_user(conn: &impl ConnectionTrait, who: &Principal, id: i64) -> Result<(User, Vec<i64>)> {
+pub async fn get_user(
+    conn: &impl ConnectionTrait,
+    who: &Principal,
+    id: i64,
+) -> Result<(User, Vec<i64>)> {
     who.require(ADMIN_USERS)?;
     let u = find_user(conn, who.tenant_id, id).await?;
-    let roles = user_role::Entity::find().filter(user_role::Column::UserId.eq(u.id)).all(conn).await.map_err(db_err)?;
+    let roles = user_role::Entity::find()
+        .filter(user_role::Column::UserId.eq(u.id))
+        .all(conn)
+        .await
+        .map_err(db_err)?;
     Ok((u, roles.into_iter().map(|r| r.role_id).collect()))
 }
 
@@ -238,7 +331,11 @@ async fn find_user(conn: &impl ConnectionTrait, tenant: TenantId, id: i64) -> Re
         .ok_or(Error::NotFound)
 }
 
-pub async fn find_by_email(conn: &impl ConnectionTrait, tenant: TenantId, email: &str) -> Result<Option<User>> {
+pub async fn find_by_email(
+    conn: &impl ConnectionTrait,
+    tenant: TenantId,
+    email: &str,
+) -> Result<Option<User>> {
     user::Entity::find()
         .filter(user::Column::TenantId.eq(tenant.0))
         .filter(user::Column::Email.eq(email.trim().to_lowercase()))
@@ -248,7 +345,12 @@ pub async fn find_by_email(conn: &impl ConnectionTrait, tenant: TenantId, email:
 }
 
 /// Checks the fields and that referenced roles and department belong to the tenant.
-async fn validate_user(conn: &impl ConnectionTrait, tenant: TenantId, inp: &UserInput<'_>, creating: bool) -> Result<(String, String)> {
+async fn validate_user(
+    conn: &impl ConnectionTrait,
+    tenant: TenantId,
+    inp: &UserInput<'_>,
+    creating: bool,
+) -> Result<(String, String)> {
     let mut errs = FieldErrors::new();
     let email = errs.email("email", inp.email);
     let name = errs.text("name", inp.name, 200);
@@ -256,7 +358,11 @@ async fn validate_user(conn: &impl ConnectionTrait, tenant: TenantId, inp: &User
         errs.new_password("password", inp.password, &[&email, &name]);
     }
     if let Some(d) = inp.department_id {
-        let found = department::Entity::find_by_id(d).filter(department::Column::TenantId.eq(tenant.0)).one(conn).await.map_err(db_err)?;
+        let found = department::Entity::find_by_id(d)
+            .filter(department::Column::TenantId.eq(tenant.0))
+            .one(conn)
+            .await
+            .map_err(db_err)?;
         if found.is_none() {
             errs.add("department_id", "err.invalid_choice");
         }
@@ -274,19 +380,38 @@ async fn validate_user(conn: &impl ConnectionTrait, tenant: TenantId, inp: &User
     Ok((email, name))
 }
 
-async fn set_roles(conn: &impl ConnectionTrait, tenant: TenantId, user_id: i64, role_ids: &[i64]) -> Result<()> {
-    user_role::Entity::delete_many().filter(user_role::Column::UserId.eq(user_id)).exec(conn).await.map_err(db_err)?;
+async fn set_roles(
+    conn: &impl ConnectionTrait,
+    tenant: TenantId,
+    user_id: i64,
+    role_ids: &[i64],
+) -> Result<()> {
+    user_role::Entity::delete_many()
+        .filter(user_role::Column::UserId.eq(user_id))
+        .exec(conn)
+        .await
+        .map_err(db_err)?;
     for r in role_ids.iter().collect::<BTreeSet<_>>() {
-        user_role::ActiveModel { tenant_id: Set(tenant.0), user_id: Set(user_id), role_id: Set(*r), ..Default::default() }
-            .insert(conn)
-            .await
-            .map_err(db_err)?;
+        user_role::ActiveModel {
+            tenant_id: Set(tenant.0),
+            user_id: Set(user_id),
+            role_id: Set(*r),
+            ..Default::default()
+        }
+        .insert(conn)
+        .await
+        .map_err(db_err)?;
     }
     Ok(())
 }
 
 /// Creates a user. `who` is None for the CLI (system actor), which needs no permission.
-pub async fn create_user<C: TransactionTrait>(db: &C, tenant: TenantId, who: Option<&Principal>, inp: UserInput<'_>) -> Result<User> {
+pub async fn create_user<C: TransactionTrait>(
+    db: &C,
+    tenant: TenantId,
+    who: Option<&Principal>,
+    inp: UserInput<'_>,
+) -> Result<User> {
     if let Some(p) = who {
         p.require(ADMIN_USERS)?;
         p.require_tenant(tenant)?;
@@ -327,7 +452,12 @@ pub async fn create_user<C: TransactionTrait>(db: &C, tenant: TenantId, who: Opt
     Ok(u)
 }
 
-pub async fn update_user<C: TransactionTrait>(db: &C, who: &Principal, id: i64, inp: UserInput<'_>) -> Result<User> {
+pub async fn update_user<C: TransactionTrait>(
+    db: &C,
+    who: &Principal,
+    id: i64,
+    inp: UserInput<'_>,
+) -> Result<User> {
     who.require(ADMIN_USERS)?;
     let txn = db.begin().await.map_err(db_err)?;
     let before = find_user(&txn, who.tenant_id, id).await?;
@@ -338,7 +468,14 @@ pub async fn update_user<C: TransactionTrait>(db: &C, who: &Principal, id: i64, 
     if id == who.user_id.0 && !inp.active {
         return Err(FieldErrors::single("active", "err.cannot_disable_self"));
     }
-    let before_roles: Vec<i64> = user_role::Entity::find().filter(user_role::Column::UserId.eq(id)).all(&txn).await.map_err(db_err)?.into_iter().map(|r| r.role_id).collect();
+    let before_roles: Vec<i64> = user_role::Entity::find()
+        .filter(user_role::Column::UserId.eq(id))
+        .all(&txn)
+        .await
+        .map_err(db_err)?
+        .into_iter()
+        .map(|r| r.role_id)
+        .collect();
     let mut am: user::ActiveModel = before.clone().into();
     am.email = Set(email);
     am.name = Set(name);
@@ -352,7 +489,11 @@ pub async fn update_user<C: TransactionTrait>(db: &C, who: &Principal, id: i64, 
     set_roles(&txn, who.tenant_id, id, inp.role_ids).await?;
     if !after.active || pw_changed {
         // Disabling a user or resetting their password ends all of their sessions.
-        session::Entity::delete_many().filter(session::Column::UserId.eq(id)).exec(&txn).await.map_err(db_err)?;
+        session::Entity::delete_many()
+            .filter(session::Column::UserId.eq(id))
+            .exec(&txn)
+            .await
+            .map_err(db_err)?;
     }
     audit::record(
         &txn,
@@ -370,7 +511,12 @@ pub async fn update_user<C: TransactionTrait>(db: &C, who: &Principal, id: i64, 
 }
 
 /// A user changes their own password; needs the current one.
-pub async fn change_own_password<C: TransactionTrait>(db: &C, who: &Principal, current: &str, new: &str) -> Result<()> {
+pub async fn change_own_password<C: TransactionTrait>(
+    db: &C,
+    who: &Principal,
+    current: &str,
+    new: &str,
+) -> Result<()> {
     let txn = db.begin().await.map_err(db_err)?;
     let u = find_user(&txn, who.tenant_id, who.user_id.0).await?;
     let mut errs = FieldErrors::new();
@@ -382,13 +528,24 @@ pub async fn change_own_password<C: TransactionTrait>(db: &C, who: &Principal, c
     let mut am: user::ActiveModel = u.into();
     am.password_hash = Set(password::hash(new)?);
     am.update(&txn).await.map_err(db_err)?;
-    audit::record(&txn, who.tenant_id, &Actor::user(who), NewEvent::new("user.password_changed", "user", Some(who.user_id))).await?;
+    audit::record(
+        &txn,
+        who.tenant_id,
+        &Actor::user(who),
+        NewEvent::new("user.password_changed", "user", Some(who.user_id)),
+    )
+    .await?;
     txn.commit().await.map_err(db_err)?;
     Ok(())
 }
 
 /// Stores a TOTP secret (enabled or pending confirmation), or removes it.
-pub async fn set_totp<C: TransactionTrait>(db: &C, who: &Principal, secret: Option<String>, enabled: bool) -> Result<()> {
+pub async fn set_totp<C: TransactionTrait>(
+    db: &C,
+    who: &Principal,
+    secret: Option<String>,
+    enabled: bool,
+) -> Result<()> {
     let txn = db.begin().await.map_err(db_err)?;
     let u = find_user(&txn, who.tenant_id, who.user_id.0).await?;
     let was = u.totp_enabled;
@@ -397,8 +554,18 @@ pub async fn set_totp<C: TransactionTrait>(db: &C, who: &Principal, secret: Opti
     am.totp_enabled = Set(enabled);
     am.update(&txn).await.map_err(db_err)?;
     if was != enabled {
-        let action = if enabled { "user.totp_enabled" } else { "user.totp_disabled" };
-        audit::record(&txn, who.tenant_id, &Actor::user(who), NewEvent::new(action, "user", Some(who.user_id))).await?;
+        let action = if enabled {
+            "user.totp_enabled"
+        } else {
+            "user.totp_disabled"
+        };
+        audit::record(
+            &txn,
+            who.tenant_id,
+            &Actor::user(who),
+            NewEvent::new(action, "user", Some(who.user_id)),
+        )
+        .await?;
     }
     txn.commit().await.map_err(db_err)?;
     Ok(())
@@ -410,20 +577,45 @@ pub async fn user_by_id(conn: &impl ConnectionTrait, tenant: TenantId, id: i64) 
 
 // ---------------------------------------------------------------- roles
 
-pub async fn list_roles(conn: &impl ConnectionTrait, tenant: TenantId) -> Result<Vec<(Role, Vec<String>)>> {
-    let roles = role::Entity::find().filter(role::Column::TenantId.eq(tenant.0)).order_by_asc(role::Column::Name).all(conn).await.map_err(db_err)?;
-    let perms = role_permission::Entity::find().filter(role_permission::Column::TenantId.eq(tenant.0)).all(conn).await.map_err(db_err)?;
+pub async fn list_roles(
+    conn: &impl ConnectionTrait,
+    tenant: TenantId,
+) -> Result<Vec<(Role, Vec<String>)>> {
+    let roles = role::Entity::find()
+        .filter(role::Column::TenantId.eq(tenant.0))
+        .order_by_asc(role::Column::Name)
+        .all(conn)
+        .await
+        .map_err(db_err)?;
+    let perms = role_permission::Entity::find()
+        .filter(role_permission::Column::TenantId.eq(tenant.0))
+        .all(conn)
+        .await
+        .map_err(db_err)?;
     Ok(roles
         .into_iter()
         .map(|r| {
-            let p = perms.iter().filter(|p| p.role_id == r.id).map(|p| p.permission.clone()).collect();
+            let p = perms
+                .iter()
+                .filter(|p| p.role_id == r.id)
+                .map(|p| p.permission.clone())
+                .collect();
             (r, p)
         })
         .collect())
 }
 
-pub async fn role_by_name(conn: &impl ConnectionTrait, tenant: TenantId, name: &str) -> Result<Option<Role>> {
-    role::Entity::find().filter(role::Column::TenantId.eq(tenant.0)).filter(role::Column::Name.eq(name)).one(conn).await.map_err(db_err)
+pub async fn role_by_name(
+    conn: &impl ConnectionTrait,
+    tenant: TenantId,
+    name: &str,
+) -> Result<Option<Role>> {
+    role::Entity::find()
+        .filter(role::Column::TenantId.eq(tenant.0))
+        .filter(role::Column::Name.eq(name))
+        .one(conn)
+        .await
+        .map_err(db_err)
 }
 
 pub struct RoleInput<'a> {
@@ -445,7 +637,12 @@ fn validate_role(inp: &RoleInput<'_>) -> Result<(String, String, BTreeSet<String
 }
 
 /// Creates a role; `who` is None for the CLI.
-pub async fn create_role<C: TransactionTrait>(db: &C, tenant: TenantId, who: Option<&Principal>, inp: RoleInput<'_>) -> Result<Role> {
+pub async fn create_role<C: TransactionTrait>(
+    db: &C,
+    tenant: TenantId,
+    who: Option<&Principal>,
+    inp: RoleInput<'_>,
+) -> Result<Role> {
     if let Some(p) = who {
         p.require(ADMIN_ROLES)?;
         p.require_tenant(tenant)?;
@@ -467,31 +664,63 @@ pub async fn create_role<C: TransactionTrait>(db: &C, tenant: TenantId, who: Opt
     .await
     .map_err(db_err)?;
     for p in &perms {
-        role_permission::ActiveModel { tenant_id: Set(tenant.0), role_id: Set(r.id), permission: Set(p.clone()), ..Default::default() }
-            .insert(&txn)
-            .await
-            .map_err(db_err)?;
+        role_permission::ActiveModel {
+            tenant_id: Set(tenant.0),
+            role_id: Set(r.id),
+            permission: Set(p.clone()),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await
+        .map_err(db_err)?;
     }
     let actor = who.map(Actor::user).unwrap_or_else(|| Actor::system("cli"));
-    audit::record(&txn, tenant, &actor, NewEvent::new("role.created", "role", Some(r.id)).details(json!({"name": name, "permissions": perms}))).await?;
+    audit::record(
+        &txn,
+        tenant,
+        &actor,
+        NewEvent::new("role.created", "role", Some(r.id))
+            .details(json!({"name": name, "permissions": perms})),
+    )
+    .await?;
     txn.commit().await.map_err(db_err)?;
     Ok(r)
 }
 
-pub async fn get_role(conn: &impl ConnectionTrait, who: &Principal, id: i64) -> Result<(Role, Vec<String>)> {
+pub async fn get_role(
+    conn: &impl ConnectionTrait,
+    who: &Principal,
+    id: i64,
+) -> Result<(Role, Vec<String>)> {
     who.require(ADMIN_ROLES)?;
-    let r = role::Entity::find_by_id(id).filter(role::Column::TenantId.eq(who.tenant_id.0)).one(conn).await.map_err(db_err)?.ok_or(Error::NotFound)?;
-    let p = role_permission::Entity::find().filter(role_permission::Column::RoleId.eq(id)).all(conn).await.map_err(db_err)?;
+    let r = role::Entity::find_by_id(id)
+        .filter(role::Column::TenantId.eq(who.tenant_id.0))
+        .one(conn)
+        .await
+        .map_err(db_err)?
+        .ok_or(Error::NotFound)?;
+    let p = role_permission::Entity::find()
+        .filter(role_permission::Column::RoleId.eq(id))
+        .all(conn)
+        .await
+        .map_err(db_err)?;
     Ok((r, p.into_iter().map(|p| p.permission).collect()))
 }
 
-pub async fn update_role<C: TransactionTrait>(db: &C, who: &Principal, id: i64, inp: RoleInput<'_>) -> Result<Role> {
+pub async fn update_role<C: TransactionTrait>(
+    db: &C,
+    who: &Principal,
+    id: i64,
+    inp: RoleInput<'_>,
+) -> Result<Role> {
     who.require(ADMIN_ROLES)?;
     let (name, description, perms) = validate_role(&inp)?;
     let txn = db.begin().await.map_err(db_err)?;
     let (before, before_perms) = get_role(&txn, who, id).await?;
     if before.builtin {
-        return Err(Error::Conflict("Die eingebaute Rolle kann nicht geändert werden.".into()));
+        return Err(Error::Conflict(
+            "Die eingebaute Rolle kann nicht geändert werden.".into(),
+        ));
     }
     if name != before.name && role_by_name(&txn, who.tenant_id, &name).await?.is_some() {
         return Err(FieldErrors::single("name", "err.name_taken"));
@@ -500,12 +729,21 @@ pub async fn update_role<C: TransactionTrait>(db: &C, who: &Principal, id: i64, 
     am.name = Set(name.clone());
     am.description = Set(description);
     let after = am.update(&txn).await.map_err(db_err)?;
-    role_permission::Entity::delete_many().filter(role_permission::Column::RoleId.eq(id)).exec(&txn).await.map_err(db_err)?;
+    role_permission::Entity::delete_many()
+        .filter(role_permission::Column::RoleId.eq(id))
+        .exec(&txn)
+        .await
+        .map_err(db_err)?;
     for p in &perms {
-        role_permission::ActiveModel { tenant_id: Set(who.tenant_id.0), role_id: Set(id), permission: Set(p.clone()), ..Default::default() }
-            .insert(&txn)
-            .await
-            .map_err(db_err)?;
+        role_permission::ActiveModel {
+            tenant_id: Set(who.tenant_id.0),
+            role_id: Set(id),
+            permission: Set(p.clone()),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await
+        .map_err(db_err)?;
     }
     audit::record(
         &txn,
@@ -526,22 +764,47 @@ pub async fn delete_role<C: TransactionTrait>(db: &C, who: &Principal, id: i64) 
     let txn = db.begin().await.map_err(db_err)?;
     let (r, perms) = get_role(&txn, who, id).await?;
     if r.builtin {
-        return Err(Error::Conflict("Die eingebaute Rolle kann nicht gelöscht werden.".into()));
+        return Err(Error::Conflict(
+            "Die eingebaute Rolle kann nicht gelöscht werden.".into(),
+        ));
     }
-    role::Entity::delete_by_id(id).exec(&txn).await.map_err(db_err)?;
-    audit::record(&txn, who.tenant_id, &Actor::user(who), NewEvent::new("role.deleted", "role", Some(id)).details(json!({"name": r.name, "permissions": perms}))).await?;
+    role::Entity::delete_by_id(id)
+        .exec(&txn)
+        .await
+        .map_err(db_err)?;
+    audit::record(
+        &txn,
+        who.tenant_id,
+        &Actor::user(who),
+        NewEvent::new("role.deleted", "role", Some(id))
+            .details(json!({"name": r.name, "permissions": perms})),
+    )
+    .await?;
     txn.commit().await.map_err(db_err)?;
     Ok(())
 }
 
 // ---------------------------------------------------------------- departments
 
-pub async fn list_departments(conn: &impl ConnectionTrait, tenant: TenantId) -> Result<Vec<Department>> {
-    department::Entity::find().filter(department::Column::TenantId.eq(tenant.0)).order_by_asc(department::Column::Name).all(conn).await.map_err(db_err)
+pub async fn list_departments(
+    conn: &impl ConnectionTrait,
+    tenant: TenantId,
+) -> Result<Vec<Department>> {
+    department::Entity::find()
+        .filter(department::Column::TenantId.eq(tenant.0))
+        .order_by_asc(department::Column::Name)
+        .all(conn)
+        .await
+        .map_err(db_err)
 }
 
 /// Creates a department; `who` is None for the CLI and the demo.
-pub async fn create_department<C: TransactionTrait>(db: &C, tenant: TenantId, who: Option<&Principal>, name: &str) -> Result<Department> {
+pub async fn create_department<C: TransactionTrait>(
+    db: &C,
+    tenant: TenantId,
+    who: Option<&Principal>,
+    name: &str,
+) -> Result<Department> {
     if let Some(p) = who {
         p.require(ADMIN_DEPARTMENTS)?;
         p.require_tenant(tenant)?;
@@ -550,45 +813,149 @@ pub async fn create_department<C: TransactionTrait>(db: &C, tenant: TenantId, wh
     let name = errs.text("name", name, 200);
     errs.into_result()?;
     let txn = db.begin().await.map_err(db_err)?;
-    let exists = department::Entity::find().filter(department::Column::TenantId.eq(tenant.0)).filter(department::Column::Name.eq(&name)).one(&txn).await.map_err(db_err)?;
+    let exists = department::Entity::find()
+        .filter(department::Column::TenantId.eq(tenant.0))
+        .filter(department::Column::Name.eq(&name))
+        .one(&txn)
+        .await
+        .map_err(db_err)?;
     if exists.is_some() {
         return Err(FieldErrors::single("name", "err.name_taken"));
     }
-    let d = department::ActiveModel { tenant_id: Set(tenant.0), name: Set(name.clone()), created_at: Set(Utc::now()), ..Default::default() }
-        .insert(&txn)
-        .await
-        .map_err(db_err)?;
+    let d = department::ActiveModel {
+        tenant_id: Set(tenant.0),
+        name: Set(name.clone()),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await
+    .map_err(db_err)?;
     let actor = who.map(Actor::user).unwrap_or_else(|| Actor::system("cli"));
-    audit::record(&txn, tenant, &actor, NewEvent::new("department.created", "department", Some(d.id)).details(json!({"name": name}))).await?;
+    audit::record(
+        &txn,
+        tenant,
+        &actor,
+        NewEvent::new("department.created", "department", Some(d.id))
+            .details(json!({"name": name})),
+    )
+    .await?;
     txn.commit().await.map_err(db_err)?;
     Ok(d)
 }
 
-pub async fn rename_department<C: TransactionTrait>(db: &C, who: &Principal, id: i64, name: &str) -> Result<Department> {
+pub async fn rename_department<C: TransactionTrait>(
+    db: &C,
+    who: &Principal,
+    id: i64,
+    name: &str,
+) -> Result<Department> {
     who.require(ADMIN_DEPARTMENTS)?;
     let mut errs = FieldErrors::new();
     let name = errs.text("name", name, 200);
     errs.into_result()?;
     let txn = db.begin().await.map_err(db_err)?;
-    let before = department::Entity::find_by_id(id).filter(department::Column::TenantId.eq(who.tenant_id.0)).one(&txn).await.map_err(db_err)?.ok_or(Error::NotFound)?;
-    let clash = department::Entity::find().filter(department::Column::TenantId.eq(who.tenant_id.0)).filter(department::Column::Name.eq(&name)).filter(department::Column::Id.ne(id)).one(&txn).await.map_err(db_err)?;
+    let before = department::Entity::find_by_id(id)
+        .filter(department::Column::TenantId.eq(who.tenant_id.0))
+        .one(&txn)
+        .await
+        .map_err(db_err)?
+        .ok_or(Error::NotFound)?;
+    let clash = department::Entity::find()
+        .filter(department::Column::TenantId.eq(who.tenant_id.0))
+        .filter(department::Column::Name.eq(&name))
+        .filter(department::Column::Id.ne(id))
+        .one(&txn)
+        .await
+        .map_err(db_err)?;
     if clash.is_some() {
         return Err(FieldErrors::single("name", "err.name_taken"));
     }
     let mut am: department::ActiveModel = before.clone().into();
     am.name = Set(name.clone());
     let after = am.update(&txn).await.map_err(db_err)?;
-    audit::record(&txn, who.tenant_id, &Actor::user(who), NewEvent::new("department.renamed", "department", Some(id)).details(json!({"before": before.name, "after": name}))).await?;
+    audit::record(
+        &txn,
+        who.tenant_id,
+        &Actor::user(who),
+        NewEvent::new("department.renamed", "department", Some(id))
+            .details(json!({"before": before.name, "after": name})),
+    )
+    .await?;
     txn.commit().await.map_err(db_err)?;
     Ok(after)
 }
 
-pub async fn delete_department<C: TransactionTrait>(db: &C, who: &Principal, id: i64) -> Result<()> {
+pub async fn delete_department<C: TransactionTrait>(
+    db: &C,
+    who: &Principal,
+    id: i64,
+) -> Result<()> {
     who.require(ADMIN_DEPARTMENTS)?;
     let txn = db.begin().await.map_err(db_err)?;
-    let d = department::Entity::find_by_id(id).filter(department::Column::TenantId.eq(who.tenant_id.0)).one(&txn).await.map_err(db_err)?.ok_or(Error::NotFound)?;
-    department::Entity::delete_by_id(id).exec(&txn).await.map_err(db_err)?;
-    audit::record(&txn, who.tenant_id, &Actor::user(who), NewEvent::new("department.deleted", "department", Some(id)).details(json!({"name": d.name}))).await?;
+    let d = department::Entity::find_by_id(id)
+        .filter(department::Column::TenantId.eq(who.tenant_id.0))
+        .one(&txn)
+        .await
+        .map_err(db_err)?
+        .ok_or(Error::NotFound)?;
+    department::Entity::delete_by_id(id)
+        .exec(&txn)
+        .await
+        .map_err(db_err)?;
+    audit::record(
+        &txn,
+        who.tenant_id,
+        &Actor::user(who),
+        NewEvent::new("department.deleted", "department", Some(id))
+            .details(json!({"name": d.name})),
+    )
+    .await?;
+    txn.commit().await.map_err(db_err)?;
+    Ok(())
+}
+
+/// The role ids of the principal itself (for the own-account page; needs no permission).
+pub async fn own_role_ids(conn: &impl ConnectionTrait, who: &Principal) -> Result<Vec<i64>> {
+    Ok(user_role::Entity::find()
+        .filter(user_role::Column::UserId.eq(who.user_id.0))
+        .filter(user_role::Column::TenantId.eq(who.tenant_id.0))
+        .all(conn)
+        .await
+        .map_err(db_err)?
+        .into_iter()
+        .map(|r| r.role_id)
+        .collect())
+}
+
+/// Sets a new password without knowing the old one (CLI and demo); ends the user's sessions.
+pub async fn reset_password<C: TransactionTrait>(
+    db: &C,
+    tenant: TenantId,
+    user: UserId,
+    new: &str,
+    actor: &Actor,
+) -> Result<()> {
+    let txn = db.begin().await.map_err(db_err)?;
+    let u = find_user(&txn, tenant, user.0).await?;
+    let mut errs = FieldErrors::new();
+    errs.new_password("password", new, &[&u.email, &u.name]);
+    errs.into_result()?;
+    let mut am: user::ActiveModel = u.into();
+    am.password_hash = Set(password::hash(new)?);
+    am.update(&txn).await.map_err(db_err)?;
+    session::Entity::delete_many()
+        .filter(session::Column::UserId.eq(user.0))
+        .exec(&txn)
+        .await
+        .map_err(db_err)?;
+    audit::record(
+        &txn,
+        tenant,
+        actor,
+        NewEvent::new("user.password_reset", "user", Some(user.0)),
+    )
+    .await?;
     txn.commit().await.map_err(db_err)?;
     Ok(())
 }

@@ -4,7 +4,7 @@
 use crate::db_err;
 use crate::entity::{audit_event, audit_head};
 use chrono::{SecondsFormat, Utc};
-use rathaus_core::audit::{chain_hash, ChainFields, NewEvent, GENESIS_HASH};
+use rathaus_core::audit::{ChainFields, GENESIS_HASH, NewEvent, chain_hash};
 use rathaus_core::{Error, Principal, Result, TenantId};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
@@ -21,10 +21,16 @@ pub struct Actor {
 
 impl Actor {
     pub fn system(label: &str) -> Self {
-        Actor { id: None, label: label.to_string() }
+        Actor {
+            id: None,
+            label: label.to_string(),
+        }
     }
     pub fn user(p: &Principal) -> Self {
-        Actor { id: Some(p.user_id.0), label: p.email.clone() }
+        Actor {
+            id: Some(p.user_id.0),
+            label: p.email.clone(),
+        }
     }
 }
 
@@ -51,14 +57,24 @@ pub async fn record(
     // Bumping the head first takes its row lock (PostgreSQL) or the write lock (SQLite), so
     // concurrent writers of one tenant are serialised and the chain cannot fork.
     let heads = audit_head::Entity::update_many()
-        .col_expr(audit_head::Column::LastSeq, Expr::col(audit_head::Column::LastSeq).add(1))
+        .col_expr(
+            audit_head::Column::LastSeq,
+            Expr::col(audit_head::Column::LastSeq).add(1),
+        )
         .filter(audit_head::Column::TenantId.eq(tenant.0))
         .exec_with_returning(conn)
         .await
         .map_err(db_err)?;
-    let head = heads.into_iter().next().ok_or_else(|| Error::internal("audit chain head missing"))?;
+    let head = heads
+        .into_iter()
+        .next()
+        .ok_or_else(|| Error::internal("audit chain head missing"))?;
     let at = Utc::now().to_rfc3339_opts(SecondsFormat::Micros, true);
-    let details = if serde_json::Value::is_null(&ev.details) { "{}".to_string() } else { ev.details.to_string() };
+    let details = if serde_json::Value::is_null(&ev.details) {
+        "{}".to_string()
+    } else {
+        ev.details.to_string()
+    };
     let hash = chain_hash(&ChainFields {
         tenant_id: tenant.0,
         seq: head.last_seq,
@@ -115,7 +131,8 @@ pub async fn list(
     f: &AuditFilter,
 ) -> Result<Vec<audit_event::Model>> {
     who.require(rathaus_core::permissions::ADMIN_AUDIT)?;
-    let mut q = audit_event::Entity::find().filter(audit_event::Column::TenantId.eq(who.tenant_id.0));
+    let mut q =
+        audit_event::Entity::find().filter(audit_event::Column::TenantId.eq(who.tenant_id.0));
     if let Some(a) = f.action.as_deref().filter(|s| !s.is_empty()) {
         q = q.filter(audit_event::Column::Action.eq(a));
     }
@@ -160,15 +177,26 @@ pub struct Broken {
 impl std::fmt::Display for Broken {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self.event_id {
-            Some(id) => write!(f, "tenant {} event #{} (row id {}): {}", self.tenant_id, self.seq, id, self.reason),
-            None => write!(f, "tenant {} event #{}: {}", self.tenant_id, self.seq, self.reason),
+            Some(id) => write!(
+                f,
+                "tenant {} event #{} (row id {}): {}",
+                self.tenant_id, self.seq, id, self.reason
+            ),
+            None => write!(
+                f,
+                "tenant {} event #{}: {}",
+                self.tenant_id, self.seq, self.reason
+            ),
         }
     }
 }
 
 /// Walks every tenant's chain. Returns the number of events checked, or the first break.
 pub async fn verify(conn: &impl ConnectionTrait) -> anyhow::Result<Result<u64, Broken>> {
-    let heads = audit_head::Entity::find().order_by_asc(audit_head::Column::TenantId).all(conn).await?;
+    let heads = audit_head::Entity::find()
+        .order_by_asc(audit_head::Column::TenantId)
+        .all(conn)
+        .await?;
     let mut checked = 0u64;
     for head in heads {
         let mut prev = GENESIS_HASH.to_string();
@@ -186,7 +214,10 @@ pub async fn verify(conn: &impl ConnectionTrait) -> anyhow::Result<Result<u64, B
                     reason: reason.to_string(),
                 };
                 if e.seq != expect_seq {
-                    return Ok(Err(Broken { event_id: None, ..broken("event missing (removed)") }));
+                    return Ok(Err(Broken {
+                        event_id: None,
+                        ..broken("event missing (removed)")
+                    }));
                 }
                 if e.prev_hash != prev {
                     return Ok(Err(broken("link to the previous event does not match")));
@@ -216,7 +247,11 @@ pub async fn verify(conn: &impl ConnectionTrait) -> anyhow::Result<Result<u64, B
                 tenant_id: head.tenant_id,
                 seq: expect_seq,
                 event_id: None,
-                reason: format!("events after #{} were removed (chain head says #{})", expect_seq - 1, head.last_seq),
+                reason: format!(
+                    "events after #{} were removed (chain head says #{})",
+                    expect_seq - 1,
+                    head.last_seq
+                ),
             }));
         }
     }

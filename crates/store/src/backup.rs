@@ -3,8 +3,8 @@
 //! PostgreSQL installs use pg_dump and their object store's own tools (docs/operations.md).
 
 use crate::{Backend, Db};
-use anyhow::{bail, Context};
-use flate2::{read::GzDecoder, write::GzEncoder, Compression};
+use anyhow::{Context, bail};
+use flate2::{Compression, read::GzDecoder, write::GzEncoder};
 use serde::{Deserialize, Serialize};
 use std::fs::File;
 use std::path::{Component, Path};
@@ -23,20 +23,32 @@ struct Manifest {
 /// Writes a backup of `db` (must be SQLite) and `data_dir/files` to `to`.
 pub async fn backup(db: &Db, data_dir: &Path, to: &Path) -> anyhow::Result<()> {
     if db.backend != Backend::Sqlite {
-        bail!("`rathaus backup` covers the SQLite installation; for PostgreSQL use pg_dump (see docs/operations.md)");
+        bail!(
+            "`rathaus backup` covers the SQLite installation; for PostgreSQL use pg_dump (see docs/operations.md)"
+        );
     }
     let tmp = tempdir_near(to)?;
     let snapshot = tmp.join(DB_FILE);
-    let path = snapshot.to_str().context("backup path is not UTF-8")?.replace('\'', "''");
-    db.execute_unprepared(&format!("VACUUM INTO '{path}'")).await.context("VACUUM INTO failed")?;
-    let manifest = Manifest { format: 1, created_at: chrono::Utc::now().to_rfc3339(), version: env!("CARGO_PKG_VERSION").into() };
+    let path = snapshot
+        .to_str()
+        .context("backup path is not UTF-8")?
+        .replace('\'', "''");
+    db.execute_unprepared(&format!("VACUUM INTO '{path}'"))
+        .await
+        .context("VACUUM INTO failed")?;
+    let manifest = Manifest {
+        format: 1,
+        created_at: chrono::Utc::now().to_rfc3339(),
+        version: env!("CARGO_PKG_VERSION").into(),
+    };
     std::fs::write(tmp.join(MANIFEST), serde_json::to_vec_pretty(&manifest)?)?;
     let files = data_dir.join(FILES_DIR);
     let to = to.to_path_buf();
     let tmp2 = tmp.clone();
     tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
         let part = to.with_extension("partial");
-        let out = File::create(&part).with_context(|| format!("cannot write {}", part.display()))?;
+        let out =
+            File::create(&part).with_context(|| format!("cannot write {}", part.display()))?;
         let mut tar = tar::Builder::new(GzEncoder::new(out, Compression::default()));
         tar.append_path_with_name(tmp2.join(MANIFEST), MANIFEST)?;
         tar.append_path_with_name(tmp2.join(DB_FILE), DB_FILE)?;
@@ -54,7 +66,10 @@ pub async fn backup(db: &Db, data_dir: &Path, to: &Path) -> anyhow::Result<()> {
 }
 
 fn tempdir_near(to: &Path) -> anyhow::Result<std::path::PathBuf> {
-    let parent = to.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let parent = to
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     let dir = parent.join(format!(".rathaus-backup-{}", crate::random_token(6)));
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
     Ok(dir)
@@ -63,7 +78,10 @@ fn tempdir_near(to: &Path) -> anyhow::Result<std::path::PathBuf> {
 /// Restores a backup into `data_dir`, which must be empty or missing.
 pub fn restore(from: &Path, data_dir: &Path) -> anyhow::Result<()> {
     if data_dir.exists() && std::fs::read_dir(data_dir)?.next().is_some() {
-        bail!("data directory {} is not empty; restore only into an empty one", data_dir.display());
+        bail!(
+            "data directory {} is not empty; restore only into an empty one",
+            data_dir.display()
+        );
     }
     std::fs::create_dir_all(data_dir)?;
     let f = File::open(from).with_context(|| format!("cannot open {}", from.display()))?;
@@ -74,7 +92,9 @@ pub fn restore(from: &Path, data_dir: &Path) -> anyhow::Result<()> {
         let mut e = entry?;
         let p = e.path()?.into_owned();
         // Refuse absolute paths and `..`: a crafted archive must not write outside data_dir.
-        if p.components().any(|c| !matches!(c, Component::Normal(_) | Component::CurDir)) {
+        if p.components()
+            .any(|c| !matches!(c, Component::Normal(_) | Component::CurDir))
+        {
             bail!("backup contains an unsafe path: {}", p.display());
         }
         if p == Path::new(MANIFEST) {

@@ -30,7 +30,10 @@ pub fn backend_of(url: &str) -> anyhow::Result<Backend> {
 
 /// The default database: a SQLite file in the data directory.
 pub fn default_sqlite_url(data_dir: &Path) -> String {
-    format!("sqlite://{}?mode=rwc", data_dir.join("rathaus.db").display())
+    format!(
+        "sqlite://{}?mode=rwc",
+        data_dir.join("rathaus.db").display()
+    )
 }
 
 impl Db {
@@ -42,25 +45,31 @@ impl Db {
             .acquire_timeout(Duration::from_secs(10));
         match backend {
             Backend::Sqlite => {
-                opts.max_connections(8).min_connections(1).map_sqlx_sqlite_opts(|o| {
-                    use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
-                    o.journal_mode(SqliteJournalMode::Wal)
-                        .synchronous(SqliteSynchronous::Normal)
-                        .foreign_keys(true)
-                        .busy_timeout(Duration::from_secs(10))
-                        .create_if_missing(true)
-                });
+                opts.max_connections(8)
+                    .min_connections(1)
+                    .map_sqlx_sqlite_opts(|o| {
+                        use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+                        o.journal_mode(SqliteJournalMode::Wal)
+                            .synchronous(SqliteSynchronous::Normal)
+                            .foreign_keys(true)
+                            .busy_timeout(Duration::from_secs(10))
+                            .create_if_missing(true)
+                    });
             }
             Backend::Postgres => {
                 opts.max_connections(16).min_connections(1);
             }
         }
-        let conn = Database::connect(opts).await.context("cannot connect to the database")?;
+        let conn = Database::connect(opts)
+            .await
+            .context("cannot connect to the database")?;
         Ok(Db { conn, backend })
     }
 
     pub async fn migrate(&self) -> anyhow::Result<()> {
-        crate::migrations::Migrator::up(&self.conn, None).await.context("migration failed")?;
+        crate::migrations::Migrator::up(&self.conn, None)
+            .await
+            .context("migration failed")?;
         Ok(())
     }
 

@@ -4,13 +4,13 @@
 //! serialises writers anyway.
 
 use crate::entity::job;
-use crate::{db_err, Backend, Db};
+use crate::{Backend, Db, db_err};
 use chrono::{DateTime, Duration, Utc};
 use rathaus_core::permissions::ADMIN_JOBS;
 use rathaus_core::{Principal, Result, TenantId};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-    Statement,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set, Statement,
 };
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -26,7 +26,13 @@ pub const FAILED: &str = "failed";
 /// How long a claimed job may run before another worker may take it over.
 const LEASE: i64 = 300;
 
-pub async fn enqueue(conn: &impl ConnectionTrait, tenant: TenantId, kind: &str, payload: serde_json::Value, max_attempts: i32) -> Result<Job> {
+pub async fn enqueue(
+    conn: &impl ConnectionTrait,
+    tenant: TenantId,
+    kind: &str,
+    payload: serde_json::Value,
+    max_attempts: i32,
+) -> Result<Job> {
     let now = Utc::now();
     job::ActiveModel {
         tenant_id: Set(tenant.0),
@@ -55,7 +61,13 @@ pub async fn claim(db: &Db) -> Result<Option<Job>> {
         Backend::Postgres => ("$1", " FOR UPDATE SKIP LOCKED"),
         Backend::Sqlite => ("?", ""),
     };
-    let p = |n: usize| if sql == "?" { "?".to_string() } else { format!("${n}") };
+    let p = |n: usize| {
+        if sql == "?" {
+            "?".to_string()
+        } else {
+            format!("${n}")
+        }
+    };
     let q = format!(
         "UPDATE jobs SET status = 'running', attempts = attempts + 1, locked_until = {p1} \
          WHERE id = (SELECT id FROM jobs WHERE (status = 'queued' AND run_at <= {p2}) \
@@ -65,15 +77,26 @@ pub async fn claim(db: &Db) -> Result<Option<Job>> {
         p2 = p(2),
         p3 = p(3),
     );
-    let stmt = Statement::from_sql_and_values(db.db_backend(), q, [lease.into(), now.into(), now.into()]);
-    job::Entity::find().from_raw_sql(stmt).one(&db.conn).await.map_err(db_err)
+    let stmt =
+        Statement::from_sql_and_values(db.db_backend(), q, [lease.into(), now.into(), now.into()]);
+    job::Entity::find()
+        .from_raw_sql(stmt)
+        .one(&db.conn)
+        .await
+        .map_err(db_err)
 }
 
 pub async fn complete(conn: &impl ConnectionTrait, id: i64) -> Result<()> {
     job::Entity::update_many()
         .col_expr(job::Column::Status, sea_orm::sea_query::Expr::value(DONE))
-        .col_expr(job::Column::FinishedAt, sea_orm::sea_query::Expr::value(Utc::now()))
-        .col_expr(job::Column::LockedUntil, sea_orm::sea_query::Expr::value(Option::<DateTime<Utc>>::None))
+        .col_expr(
+            job::Column::FinishedAt,
+            sea_orm::sea_query::Expr::value(Utc::now()),
+        )
+        .col_expr(
+            job::Column::LockedUntil,
+            sea_orm::sea_query::Expr::value(Option::<DateTime<Utc>>::None),
+        )
         .filter(job::Column::Id.eq(id))
         .exec(conn)
         .await
@@ -83,7 +106,8 @@ pub async fn complete(conn: &impl ConnectionTrait, id: i64) -> Result<()> {
 
 /// Back-off after the n-th failed attempt: 30 s, 2 min, 8 min, … capped at 6 h.
 pub fn backoff(attempts: i32) -> Duration {
-    let secs = 30i64.saturating_mul(4i64.saturating_pow(attempts.saturating_sub(1).clamp(0, 10) as u32));
+    let secs =
+        30i64.saturating_mul(4i64.saturating_pow(attempts.saturating_sub(1).clamp(0, 10) as u32));
     Duration::seconds(secs.min(6 * 3600))
 }
 
@@ -104,13 +128,21 @@ pub async fn fail(conn: &impl ConnectionTrait, j: &Job, error: &str) -> Result<(
 }
 
 /// For the admin page: newest first, optionally by status.
-pub async fn list(conn: &impl ConnectionTrait, who: &Principal, status: Option<&str>) -> Result<Vec<Job>> {
+pub async fn list(
+    conn: &impl ConnectionTrait,
+    who: &Principal,
+    status: Option<&str>,
+) -> Result<Vec<Job>> {
     who.require(ADMIN_JOBS)?;
     let mut q = job::Entity::find().filter(job::Column::TenantId.eq(who.tenant_id.0));
     if let Some(s) = status.filter(|s| !s.is_empty()) {
         q = q.filter(job::Column::Status.eq(s));
     }
-    q.order_by_desc(job::Column::Id).limit(200).all(conn).await.map_err(db_err)
+    q.order_by_desc(job::Column::Id)
+        .limit(200)
+        .all(conn)
+        .await
+        .map_err(db_err)
 }
 
 /// Puts a failed job back into the queue.
@@ -149,7 +181,9 @@ impl Registry {
 
     /// Runs one due job if there is one; returns whether it found work.
     pub async fn run_one(&self, db: &Db) -> Result<bool> {
-        let Some(j) = claim(db).await? else { return Ok(false) };
+        let Some(j) = claim(db).await? else {
+            return Ok(false);
+        };
         let outcome = match self.handlers.get(&j.kind) {
             Some(h) => h.run(db, &j).await,
             None => Err(format!("no handler for job kind {}", j.kind)),

@@ -10,6 +10,7 @@ pub mod db;
 pub mod entity;
 pub mod jobs;
 pub mod mail;
+pub mod mfa;
 pub mod migrations;
 pub mod password;
 pub mod sessions;

@@ -3,9 +3,9 @@
 
 use crate::entity::mail;
 use crate::jobs::{self, Handler, Job};
-use crate::{db_err, Db};
+use crate::{Db, db_err};
 use chrono::Utc;
-use lettre::message::{header::ContentType, Mailbox};
+use lettre::message::{Mailbox, header::ContentType};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use rathaus_core::{Result, TenantId};
@@ -36,7 +36,13 @@ pub struct SmtpConfig {
 }
 
 /// Queues a plain-text mail; call inside the caller's transaction.
-pub async fn queue(conn: &impl ConnectionTrait, tenant: TenantId, to: &str, subject: &str, body: &str) -> Result<i64> {
+pub async fn queue(
+    conn: &impl ConnectionTrait,
+    tenant: TenantId,
+    to: &str,
+    subject: &str,
+    body: &str,
+) -> Result<i64> {
     let m = mail::ActiveModel {
         tenant_id: Set(tenant.0),
         to_addr: Set(to.to_string()),
@@ -63,7 +69,12 @@ pub struct Sender {
 impl Sender {
     /// Without SMTP configuration mail stays in the outbox, and the jobs fail visibly.
     pub fn new(cfg: Option<&SmtpConfig>) -> anyhow::Result<Self> {
-        let Some(cfg) = cfg else { return Ok(Sender { transport: None, from: None }) };
+        let Some(cfg) = cfg else {
+            return Ok(Sender {
+                transport: None,
+                from: None,
+            });
+        };
         let mut b = match cfg.tls {
             Tls::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&cfg.host),
             Tls::Starttls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&cfg.host)?,
@@ -74,8 +85,14 @@ impl Sender {
         if let (Some(u), Some(p)) = (&cfg.username, &cfg.password) {
             b = b.credentials(Credentials::new(u.clone(), p.clone()));
         }
-        let from: Mailbox = cfg.from.parse().map_err(|e| anyhow::anyhow!("smtp.from: {e}"))?;
-        Ok(Sender { transport: Some(b.build()), from: Some(from) })
+        let from: Mailbox = cfg
+            .from
+            .parse()
+            .map_err(|e| anyhow::anyhow!("smtp.from: {e}"))?;
+        Ok(Sender {
+            transport: Some(b.build()),
+            from: Some(from),
+        })
     }
 }
 
@@ -88,7 +105,11 @@ struct Payload {
 impl Handler for Sender {
     async fn run(&self, db: &Db, job: &Job) -> std::result::Result<(), String> {
         let p: Payload = serde_json::from_str(&job.payload).map_err(|e| e.to_string())?;
-        let m = mail::Entity::find_by_id(p.mail_id).one(&db.conn).await.map_err(|e| e.to_string())?.ok_or("mail gone")?;
+        let m = mail::Entity::find_by_id(p.mail_id)
+            .one(&db.conn)
+            .await
+            .map_err(|e| e.to_string())?
+            .ok_or("mail gone")?;
         if m.status == "sent" {
             return Ok(());
         }
@@ -127,4 +148,9 @@ impl Sender {
 /// For tests and the admin: the outbox row.
 pub async fn get(conn: &impl ConnectionTrait, id: i64) -> Result<Option<mail::Model>> {
     mail::Entity::find_by_id(id).one(conn).await.map_err(db_err)
+}
+
+/// Checks an address such as `Gemeinde <rathaus@gemeinde.example>`.
+pub fn check_mailbox(s: &str) -> std::result::Result<(), String> {
+    s.parse::<Mailbox>().map(|_| ()).map_err(|e| e.to_string())
 }

@@ -1,7 +1,7 @@
 //! argon2id with the library's defaults (OWASP: m=19 MiB, t=2, p=1).
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use rathaus_core::Error;
 
 pub fn hash(password: &str) -> Result<String, Error> {
@@ -14,7 +14,9 @@ pub fn hash(password: &str) -> Result<String, Error> {
 
 pub fn verify(password: &str, stored: &str) -> bool {
     match PasswordHash::new(stored) {
-        Ok(parsed) => Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok(),
+        Ok(parsed) => Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok(),
         Err(_) => false,
     }
 }

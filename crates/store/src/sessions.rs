@@ -17,7 +17,13 @@ pub struct Timeouts {
 
 /// Creates a session and returns the cookie token. Login always creates a new one, which is
 /// the session-id rotation that defeats fixation.
-pub async fn create(conn: &impl ConnectionTrait, tenant: TenantId, user: UserId, mfa_pending: bool, t: &Timeouts) -> Result<String> {
+pub async fn create(
+    conn: &impl ConnectionTrait,
+    tenant: TenantId,
+    user: UserId,
+    mfa_pending: bool,
+    t: &Timeouts,
+) -> Result<String> {
     let token = random_token(32);
     let now = Utc::now();
     session::ActiveModel {
@@ -37,7 +43,12 @@ pub async fn create(conn: &impl ConnectionTrait, tenant: TenantId, user: UserId,
 
 /// The live session for a cookie token in this tenant, touching its idle timer. Expired
 /// sessions are deleted on sight.
-pub async fn lookup(conn: &impl ConnectionTrait, tenant: TenantId, token: &str, t: &Timeouts) -> Result<Option<Session>> {
+pub async fn lookup(
+    conn: &impl ConnectionTrait,
+    tenant: TenantId,
+    token: &str,
+    t: &Timeouts,
+) -> Result<Option<Session>> {
     let id = sha256_hex(token);
     let Some(s) = session::Entity::find_by_id(id.clone())
         .filter(session::Column::TenantId.eq(tenant.0))
@@ -49,13 +60,19 @@ pub async fn lookup(conn: &impl ConnectionTrait, tenant: TenantId, token: &str, 
     };
     let now = Utc::now();
     if is_expired(&s, now, t) {
-        session::Entity::delete_by_id(id).exec(conn).await.map_err(db_err)?;
+        session::Entity::delete_by_id(id)
+            .exec(conn)
+            .await
+            .map_err(db_err)?;
         return Ok(None);
     }
     // Touch at most once a minute: a write per request would cost more than the precision gains.
     if now - s.last_seen_at > Duration::seconds(60) {
         session::Entity::update_many()
-            .col_expr(session::Column::LastSeenAt, sea_orm::sea_query::Expr::value(now))
+            .col_expr(
+                session::Column::LastSeenAt,
+                sea_orm::sea_query::Expr::value(now),
+            )
             .filter(session::Column::Id.eq(id))
             .exec(conn)
             .await
@@ -71,7 +88,10 @@ fn is_expired(s: &Session, now: DateTime<Utc>, t: &Timeouts) -> bool {
 /// Completes the second factor: the pending session becomes a full one.
 pub async fn complete_mfa(conn: &impl ConnectionTrait, token: &str) -> Result<()> {
     session::Entity::update_many()
-        .col_expr(session::Column::MfaPending, sea_orm::sea_query::Expr::value(false))
+        .col_expr(
+            session::Column::MfaPending,
+            sea_orm::sea_query::Expr::value(false),
+        )
         .filter(session::Column::Id.eq(sha256_hex(token)))
         .exec(conn)
         .await
@@ -79,18 +99,49 @@ pub async fn complete_mfa(conn: &impl ConnectionTrait, token: &str) -> Result<()
     Ok(())
 }
 
+/// Ends a session at the user's request, with its audit event.
+pub async fn logout<C: sea_orm::TransactionTrait>(
+    db: &C,
+    who: &rathaus_core::Principal,
+    token: &str,
+) -> Result<()> {
+    use sea_orm::TransactionSession;
+    let txn = db.begin().await.map_err(db_err)?;
+    delete(&txn, token).await?;
+    crate::audit::record(
+        &txn,
+        who.tenant_id,
+        &crate::Actor::user(who),
+        rathaus_core::audit::NewEvent::new("logout", "user", Some(who.user_id)),
+    )
+    .await?;
+    txn.commit().await.map_err(db_err)?;
+    Ok(())
+}
+
 pub async fn delete(conn: &impl ConnectionTrait, token: &str) -> Result<()> {
-    session::Entity::delete_by_id(sha256_hex(token)).exec(conn).await.map_err(db_err)?;
+    session::Entity::delete_by_id(sha256_hex(token))
+        .exec(conn)
+        .await
+        .map_err(db_err)?;
     Ok(())
 }
 
 pub async fn delete_for_user(conn: &impl ConnectionTrait, user: UserId) -> Result<u64> {
-    let r = session::Entity::delete_many().filter(session::Column::UserId.eq(user.0)).exec(conn).await.map_err(db_err)?;
+    let r = session::Entity::delete_many()
+        .filter(session::Column::UserId.eq(user.0))
+        .exec(conn)
+        .await
+        .map_err(db_err)?;
     Ok(r.rows_affected)
 }
 
 /// Removes sessions past their absolute lifetime (run by a periodic job).
 pub async fn purge_expired(conn: &impl ConnectionTrait) -> Result<u64> {
-    let r = session::Entity::delete_many().filter(session::Column::ExpiresAt.lt(Utc::now())).exec(conn).await.map_err(db_err)?;
+    let r = session::Entity::delete_many()
+        .filter(session::Column::ExpiresAt.lt(Utc::now()))
+        .exec(conn)
+        .await
+        .map_err(db_err)?;
     Ok(r.rows_affected)
 }

@@ -28,7 +28,13 @@ fn normalise_host(h: &str) -> String {
     let h = h.trim().to_ascii_lowercase();
     // Strip a port, but keep IPv6 literals such as [::1]:8080 intact.
     match h.rsplit_once(':') {
-        Some((host, port)) if !host.is_empty() && port.chars().all(|c| c.is_ascii_digit()) && (!host.contains(':') || host.ends_with(']')) => host.to_string(),
+        Some((host, port))
+            if !host.is_empty()
+                && port.chars().all(|c| c.is_ascii_digit())
+                && (!host.contains(':') || host.ends_with(']')) =>
+        {
+            host.to_string()
+        }
         _ => h,
     }
 }
@@ -39,21 +45,46 @@ pub struct NewTenant<'a> {
     pub hosts: &'a [String],
 }
 
-pub async fn create<C: TransactionTrait>(db: &C, actor: &Actor, t: NewTenant<'_>) -> Result<Tenant> {
+pub async fn create<C: TransactionTrait>(
+    db: &C,
+    actor: &Actor,
+    t: NewTenant<'_>,
+) -> Result<Tenant> {
     let mut errs = FieldErrors::new();
     let slug = errs.text("slug", t.slug, 63).to_ascii_lowercase();
-    if !slug.is_empty() && !slug.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') {
+    if !slug.is_empty()
+        && !slug
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    {
         errs.add("slug", "err.slug");
     }
     let name = errs.text("name", t.name, 200);
-    let hosts: Vec<String> = t.hosts.iter().map(|h| normalise_host(h)).filter(|h| !h.is_empty()).collect();
+    let hosts: Vec<String> = t
+        .hosts
+        .iter()
+        .map(|h| normalise_host(h))
+        .filter(|h| !h.is_empty())
+        .collect();
     errs.into_result()?;
     let txn = db.begin().await.map_err(db_err)?;
-    if tenant::Entity::find().filter(tenant::Column::Slug.eq(&slug)).one(&txn).await.map_err(db_err)?.is_some() {
+    if tenant::Entity::find()
+        .filter(tenant::Column::Slug.eq(&slug))
+        .one(&txn)
+        .await
+        .map_err(db_err)?
+        .is_some()
+    {
         return Err(FieldErrors::single("slug", "err.slug_taken"));
     }
     for h in &hosts {
-        if tenant_host::Entity::find().filter(tenant_host::Column::Host.eq(h)).one(&txn).await.map_err(db_err)?.is_some() {
+        if tenant_host::Entity::find()
+            .filter(tenant_host::Column::Host.eq(h))
+            .one(&txn)
+            .await
+            .map_err(db_err)?
+            .is_some()
+        {
             return Err(FieldErrors::single("host", "err.host_taken"));
         }
     }
@@ -70,10 +101,14 @@ pub async fn create<C: TransactionTrait>(db: &C, actor: &Actor, t: NewTenant<'_>
     .map_err(db_err)?;
     let tid = TenantId(t.id);
     for h in &hosts {
-        tenant_host::ActiveModel { tenant_id: Set(t.id), host: Set(h.clone()), ..Default::default() }
-            .insert(&txn)
-            .await
-            .map_err(db_err)?;
+        tenant_host::ActiveModel {
+            tenant_id: Set(t.id),
+            host: Set(h.clone()),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await
+        .map_err(db_err)?;
     }
     for (page_slug, title) in PAGES {
         tenant_page::ActiveModel {
@@ -94,7 +129,8 @@ pub async fn create<C: TransactionTrait>(db: &C, actor: &Actor, t: NewTenant<'_>
         &txn,
         tid,
         actor,
-        NewEvent::new("tenant.created", "tenant", Some(t.id)).details(json!({"slug": slug, "name": name, "hosts": hosts})),
+        NewEvent::new("tenant.created", "tenant", Some(t.id))
+            .details(json!({"slug": slug, "name": name, "hosts": hosts})),
     )
     .await?;
     txn.commit().await.map_err(db_err)?;
@@ -102,31 +138,59 @@ pub async fn create<C: TransactionTrait>(db: &C, actor: &Actor, t: NewTenant<'_>
 }
 
 pub async fn list(conn: &impl ConnectionTrait) -> Result<Vec<(Tenant, Vec<String>)>> {
-    let ts = tenant::Entity::find().order_by_asc(tenant::Column::Id).all(conn).await.map_err(db_err)?;
-    let hosts = tenant_host::Entity::find().order_by_asc(tenant_host::Column::Host).all(conn).await.map_err(db_err)?;
+    let ts = tenant::Entity::find()
+        .order_by_asc(tenant::Column::Id)
+        .all(conn)
+        .await
+        .map_err(db_err)?;
+    let hosts = tenant_host::Entity::find()
+        .order_by_asc(tenant_host::Column::Host)
+        .all(conn)
+        .await
+        .map_err(db_err)?;
     Ok(ts
         .into_iter()
         .map(|t| {
-            let h = hosts.iter().filter(|h| h.tenant_id == t.id).map(|h| h.host.clone()).collect();
+            let h = hosts
+                .iter()
+                .filter(|h| h.tenant_id == t.id)
+                .map(|h| h.host.clone())
+                .collect();
             (t, h)
         })
         .collect())
 }
 
 pub async fn by_slug(conn: &impl ConnectionTrait, slug: &str) -> Result<Option<Tenant>> {
-    tenant::Entity::find().filter(tenant::Column::Slug.eq(slug)).one(conn).await.map_err(db_err)
+    tenant::Entity::find()
+        .filter(tenant::Column::Slug.eq(slug))
+        .one(conn)
+        .await
+        .map_err(db_err)
 }
 
 pub async fn get(conn: &impl ConnectionTrait, id: TenantId) -> Result<Tenant> {
-    tenant::Entity::find_by_id(id.0).one(conn).await.map_err(db_err)?.ok_or(Error::NotFound)
+    tenant::Entity::find_by_id(id.0)
+        .one(conn)
+        .await
+        .map_err(db_err)?
+        .ok_or(Error::NotFound)
 }
 
 /// The tenant for a request's Host header. An install with exactly one tenant serves it on any
 /// host name; otherwise the host must be registered.
 pub async fn resolve(conn: &impl ConnectionTrait, host: Option<&str>) -> Result<Option<Tenant>> {
     if let Some(h) = host.map(normalise_host) {
-        if let Some(th) = tenant_host::Entity::find().filter(tenant_host::Column::Host.eq(h)).one(conn).await.map_err(db_err)? {
-            return tenant::Entity::find_by_id(th.tenant_id).one(conn).await.map_err(db_err);
+        if let Some(th) = tenant_host::Entity::find()
+            .filter(tenant_host::Column::Host.eq(h))
+            .one(conn)
+            .await
+            .map_err(db_err)?
+        {
+            return tenant::Entity::find_by_id(th.tenant_id)
+                .one(conn)
+                .await
+                .map_err(db_err);
         }
     }
     if tenant::Entity::find().count(conn).await.map_err(db_err)? == 1 {
@@ -140,7 +204,11 @@ pub struct Settings<'a> {
     pub mfa_required: bool,
 }
 
-pub async fn update_settings<C: TransactionTrait>(db: &C, who: &Principal, s: Settings<'_>) -> Result<Tenant> {
+pub async fn update_settings<C: TransactionTrait>(
+    db: &C,
+    who: &Principal,
+    s: Settings<'_>,
+) -> Result<Tenant> {
     who.require(ADMIN_SETTINGS)?;
     let mut errs = FieldErrors::new();
     let name = errs.text("name", s.name, 200);
@@ -175,7 +243,13 @@ pub async fn page(conn: &impl ConnectionTrait, tenant: TenantId, slug: &str) -> 
         .ok_or(Error::NotFound)
 }
 
-pub async fn update_page<C: TransactionTrait>(db: &C, who: &Principal, slug: &str, title: &str, body: &str) -> Result<Page> {
+pub async fn update_page<C: TransactionTrait>(
+    db: &C,
+    who: &Principal,
+    slug: &str,
+    title: &str,
+    body: &str,
+) -> Result<Page> {
     who.require(ADMIN_SETTINGS)?;
     let mut errs = FieldErrors::new();
     let title = errs.text("title", title, 200);
@@ -192,7 +266,8 @@ pub async fn update_page<C: TransactionTrait>(db: &C, who: &Principal, slug: &st
         &txn,
         who.tenant_id,
         &Actor::user(who),
-        NewEvent::new("page.updated", "page", Some(slug)).details(json!({"before": before.body, "after": after.body})),
+        NewEvent::new("page.updated", "page", Some(slug))
+            .details(json!({"before": before.body, "after": after.body})),
     )
     .await?;
     txn.commit().await.map_err(db_err)?;
@@ -203,7 +278,10 @@ pub async fn update_page<C: TransactionTrait>(db: &C, who: &Principal, slug: &st
 mod tests {
     #[test]
     fn hosts_are_normalised() {
-        assert_eq!(super::normalise_host("Rathaus.Example:8080"), "rathaus.example");
+        assert_eq!(
+            super::normalise_host("Rathaus.Example:8080"),
+            "rathaus.example"
+        );
         assert_eq!(super::normalise_host("localhost"), "localhost");
         assert_eq!(super::normalise_host("[::1]:8080"), "[::1]");
     }

@@ -8,7 +8,10 @@ use chrono::Utc;
 use rathaus_core::audit::NewEvent;
 use rathaus_core::validation::FieldErrors;
 use rathaus_core::{Error, Principal, Result, TenantId, UserId};
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionSession, TransactionTrait};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+    TransactionSession, TransactionTrait,
+};
 use serde_json::json;
 
 pub use api_token::Model as ApiToken;
@@ -16,7 +19,13 @@ pub use api_token::Model as ApiToken;
 const PREFIX: &str = "rh_";
 
 /// Creates a token for `user`; returns the plaintext. `who` is None for the CLI.
-pub async fn create<C: TransactionTrait>(db: &C, tenant: TenantId, user: UserId, who: Option<&Principal>, name: &str) -> Result<(String, ApiToken)> {
+pub async fn create<C: TransactionTrait>(
+    db: &C,
+    tenant: TenantId,
+    user: UserId,
+    who: Option<&Principal>,
+    name: &str,
+) -> Result<(String, ApiToken)> {
     if let Some(p) = who {
         // Users create tokens for themselves only.
         if p.user_id != user || p.tenant_id != tenant {
@@ -44,7 +53,14 @@ pub async fn create<C: TransactionTrait>(db: &C, tenant: TenantId, user: UserId,
     .await
     .map_err(db_err)?;
     let actor = who.map(Actor::user).unwrap_or_else(|| Actor::system("cli"));
-    audit::record(&txn, tenant, &actor, NewEvent::new("token.created", "api_token", Some(t.id)).details(json!({"name": name, "user": owner.email}))).await?;
+    audit::record(
+        &txn,
+        tenant,
+        &actor,
+        NewEvent::new("token.created", "api_token", Some(t.id))
+            .details(json!({"name": name, "user": owner.email})),
+    )
+    .await?;
     txn.commit().await.map_err(db_err)?;
     Ok((plain, t))
 }
@@ -72,14 +88,24 @@ pub async fn revoke<C: TransactionTrait>(db: &C, who: &Principal, id: i64) -> Re
         let mut am: api_token::ActiveModel = t.clone().into();
         am.revoked_at = Set(Some(Utc::now()));
         am.update(&txn).await.map_err(db_err)?;
-        audit::record(&txn, who.tenant_id, &Actor::user(who), NewEvent::new("token.revoked", "api_token", Some(id)).details(json!({"name": t.name}))).await?;
+        audit::record(
+            &txn,
+            who.tenant_id,
+            &Actor::user(who),
+            NewEvent::new("token.revoked", "api_token", Some(id)).details(json!({"name": t.name})),
+        )
+        .await?;
     }
     txn.commit().await.map_err(db_err)?;
     Ok(())
 }
 
 /// The principal behind a bearer token, or None for unknown, revoked or foreign tokens.
-pub async fn authenticate(conn: &impl ConnectionTrait, tenant: TenantId, token: &str) -> Result<Option<Principal>> {
+pub async fn authenticate(
+    conn: &impl ConnectionTrait,
+    tenant: TenantId,
+    token: &str,
+) -> Result<Option<Principal>> {
     if !token.starts_with(PREFIX) || token.len() > 100 {
         return Ok(None);
     }
@@ -94,9 +120,14 @@ pub async fn authenticate(conn: &impl ConnectionTrait, tenant: TenantId, token: 
         return Ok(None);
     };
     let now = Utc::now();
-    if t.last_used_at.is_none_or(|l| now - l > chrono::Duration::seconds(60)) {
+    if t.last_used_at
+        .is_none_or(|l| now - l > chrono::Duration::seconds(60))
+    {
         api_token::Entity::update_many()
-            .col_expr(api_token::Column::LastUsedAt, sea_orm::sea_query::Expr::value(now))
+            .col_expr(
+                api_token::Column::LastUsedAt,
+                sea_orm::sea_query::Expr::value(now),
+            )
             .filter(api_token::Column::Id.eq(t.id))
             .exec(conn)
             .await

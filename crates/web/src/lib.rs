@@ -1,1 +1,20 @@
+//! The web layer: router assembly, tenant resolution, sessions, CSRF, security headers,
+//! layout templates, static assets, i18n, the JSON API with its OpenAPI document, operations
+//! endpoints, and error pages. Module crates mount their routers here.
 
+pub mod api;
+pub mod app;
+pub mod assets;
+pub mod ctx;
+pub mod errors;
+pub mod forms;
+pub mod i18n;
+pub mod layout;
+pub mod metrics;
+pub mod ops;
+pub mod pages;
+pub mod security;
+pub mod state;
+
+pub use app::{router, serve};
+pub use state::{AppState, WebConfig};

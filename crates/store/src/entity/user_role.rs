@@ -3,7 +3,8 @@ use sea_orm::entity::prelude::*;
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "user_roles")]
 pub struct Model {
-    #[sea_orm(primary_key)] pub id: i64,
+    #[sea_orm(primary_key)]
+    pub id: i64,
     pub tenant_id: i64,
     pub user_id: i64,
     pub role_id: i64,

@@ -22,7 +22,12 @@ fn fk(table: &'static str, col: &'static str, to: &'static str) -> ForeignKeyCre
         .take()
 }
 
-fn index(name: &'static str, table: &'static str, cols: &[&'static str], unique: bool) -> IndexCreateStatement {
+fn index(
+    name: &'static str,
+    table: &'static str,
+    cols: &[&'static str],
+    unique: bool,
+) -> IndexCreateStatement {
     let mut i = Index::create();
     i.name(name).table(table);
     for c in cols {
@@ -71,7 +76,13 @@ impl MigrationTrait for Migration {
                 .take(),
         )
         .await?;
-        m.create_index(index("ux_tenant_pages", "tenant_pages", &["tenant_id", "slug"], true)).await?;
+        m.create_index(index(
+            "ux_tenant_pages",
+            "tenant_pages",
+            &["tenant_id", "slug"],
+            true,
+        ))
+        .await?;
 
         m.create_table(
             Table::create()
@@ -84,7 +95,13 @@ impl MigrationTrait for Migration {
                 .take(),
         )
         .await?;
-        m.create_index(index("ux_departments_name", "departments", &["tenant_id", "name"], true)).await?;
+        m.create_index(index(
+            "ux_departments_name",
+            "departments",
+            &["tenant_id", "name"],
+            true,
+        ))
+        .await?;
 
         m.create_table(
             Table::create()
@@ -109,7 +126,13 @@ impl MigrationTrait for Migration {
                 .take(),
         )
         .await?;
-        m.create_index(index("ux_users_email", "users", &["tenant_id", "email"], true)).await?;
+        m.create_index(index(
+            "ux_users_email",
+            "users",
+            &["tenant_id", "email"],
+            true,
+        ))
+        .await?;
 
         m.create_table(
             Table::create()
@@ -124,7 +147,13 @@ impl MigrationTrait for Migration {
                 .take(),
         )
         .await?;
-        m.create_index(index("ux_roles_name", "roles", &["tenant_id", "name"], true)).await?;
+        m.create_index(index(
+            "ux_roles_name",
+            "roles",
+            &["tenant_id", "name"],
+            true,
+        ))
+        .await?;
 
         m.create_table(
             Table::create()
@@ -138,7 +167,13 @@ impl MigrationTrait for Migration {
                 .take(),
         )
         .await?;
-        m.create_index(index("ux_role_permissions", "role_permissions", &["role_id", "permission"], true)).await?;
+        m.create_index(index(
+            "ux_role_permissions",
+            "role_permissions",
+            &["role_id", "permission"],
+            true,
+        ))
+        .await?;
 
         m.create_table(
             Table::create()
@@ -153,8 +188,20 @@ impl MigrationTrait for Migration {
                 .take(),
         )
         .await?;
-        m.create_index(index("ux_user_roles", "user_roles", &["user_id", "role_id"], true)).await?;
-        m.create_index(index("ix_user_roles_role", "user_roles", &["role_id"], false)).await?;
+        m.create_index(index(
+            "ux_user_roles",
+            "user_roles",
+            &["user_id", "role_id"],
+            true,
+        ))
+        .await?;
+        m.create_index(index(
+            "ix_user_roles_role",
+            "user_roles",
+            &["role_id"],
+            false,
+        ))
+        .await?;
 
         m.create_table(
             Table::create()
@@ -171,7 +218,8 @@ impl MigrationTrait for Migration {
                 .take(),
         )
         .await?;
-        m.create_index(index("ix_sessions_user", "sessions", &["user_id"], false)).await?;
+        m.create_index(index("ix_sessions_user", "sessions", &["user_id"], false))
+            .await?;
 
         m.create_table(
             Table::create()
@@ -186,7 +234,13 @@ impl MigrationTrait for Migration {
                 .take(),
         )
         .await?;
-        m.create_index(index("ix_login_attempts", "login_attempts", &["tenant_id", "email", "at"], false)).await?;
+        m.create_index(index(
+            "ix_login_attempts",
+            "login_attempts",
+            &["tenant_id", "email", "at"],
+            false,
+        ))
+        .await?;
 
         m.create_table(
             Table::create()
@@ -235,8 +289,20 @@ impl MigrationTrait for Migration {
                 .take(),
         )
         .await?;
-        m.create_index(index("ux_audit_seq", "audit_events", &["tenant_id", "seq"], true)).await?;
-        m.create_index(index("ix_audit_action", "audit_events", &["tenant_id", "action", "seq"], false)).await?;
+        m.create_index(index(
+            "ux_audit_seq",
+            "audit_events",
+            &["tenant_id", "seq"],
+            true,
+        ))
+        .await?;
+        m.create_index(index(
+            "ix_audit_action",
+            "audit_events",
+            &["tenant_id", "action", "seq"],
+            false,
+        ))
+        .await?;
 
         m.create_table(
             Table::create()
@@ -257,7 +323,8 @@ impl MigrationTrait for Migration {
                 .take(),
         )
         .await?;
-        m.create_index(index("ix_jobs_due", "jobs", &["status", "run_at"], false)).await?;
+        m.create_index(index("ix_jobs_due", "jobs", &["status", "run_at"], false))
+            .await?;
 
         m.create_table(
             Table::create()
@@ -280,9 +347,21 @@ impl MigrationTrait for Migration {
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
         for t in [
-            "mail_outbox", "jobs", "audit_events", "audit_heads", "api_tokens", "login_attempts",
-            "sessions", "user_roles", "role_permissions", "roles", "users", "departments",
-            "tenant_pages", "tenant_hosts", "tenants",
+            "mail_outbox",
+            "jobs",
+            "audit_events",
+            "audit_heads",
+            "api_tokens",
+            "login_attempts",
+            "sessions",
+            "user_roles",
+            "role_permissions",
+            "roles",
+            "users",
+            "departments",
+            "tenant_pages",
+            "tenant_hosts",
+            "tenants",
         ] {
             m.drop_table(Table::drop().table(t).to_owned()).await?;
         }

@@ -1,0 +1,130 @@
+//! Router assembly and the server loop with graceful shutdown.
+
+use crate::pages::{account, admin, auth, public};
+use crate::state::AppState;
+use crate::{api, assets, ctx, errors, ops, security};
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::middleware::{from_fn_with_state, map_response};
+use axum::response::Response;
+use axum::routing::{get, post};
+use std::net::SocketAddr;
+use tower_http::timeout::TimeoutLayer;
+
+/// The whole application. Module crates will add their routers to `html` and `api`.
+pub fn router(st: AppState) -> Router {
+    let html = Router::new()
+        .route("/", get(public::home))
+        .route("/{page}", get(public::footer_page))
+        .route("/sprache", get(public::set_lang))
+        .route("/login", get(auth::login_form).post(auth::login))
+        .route("/login/totp", get(auth::totp_form).post(auth::totp))
+        .route("/logout", post(auth::logout))
+        .route("/staff", get(public::dashboard))
+        .route("/account", get(account::show))
+        .route("/account/password", post(account::change_password))
+        .route(
+            "/account/totp",
+            get(account::totp_show).post(account::totp_enable),
+        )
+        .route("/account/totp/disable", post(account::totp_disable))
+        .route(
+            "/account/tokens",
+            get(account::tokens_show).post(account::tokens_create),
+        )
+        .route("/account/tokens/{id}/revoke", post(account::tokens_revoke))
+        .route("/admin/users", get(admin::users))
+        .route(
+            "/admin/users/new",
+            get(admin::user_new).post(admin::user_create),
+        )
+        .route(
+            "/admin/users/{id}",
+            get(admin::user_edit).post(admin::user_update),
+        )
+        .route("/admin/roles", get(admin::roles))
+        .route(
+            "/admin/roles/new",
+            get(admin::role_new).post(admin::role_create),
+        )
+        .route(
+            "/admin/roles/{id}",
+            get(admin::role_edit).post(admin::role_update),
+        )
+        .route("/admin/roles/{id}/delete", post(admin::role_delete))
+        .route(
+            "/admin/departments",
+            get(admin::departments).post(admin::department_create),
+        )
+        .route("/admin/departments/{id}", post(admin::department_rename))
+        .route(
+            "/admin/departments/{id}/delete",
+            post(admin::department_delete),
+        )
+        .route("/admin/audit", get(admin::audit_log))
+        .route("/admin/jobs", get(admin::jobs_list))
+        .route("/admin/jobs/{id}/retry", post(admin::job_retry))
+        .route(
+            "/admin/settings",
+            get(admin::settings).post(admin::settings_save),
+        )
+        .route(
+            "/admin/pages/{slug}",
+            get(admin::page_edit).post(admin::page_save),
+        )
+        .fallback(public::not_found)
+        // Inner to outer: error pages need the context; CSRF needs the context.
+        .layer(from_fn_with_state(st.clone(), errors::render_error_pages))
+        .layer(from_fn_with_state(st.clone(), security::csrf))
+        .layer(from_fn_with_state(st.clone(), ctx::context_layer));
+
+    let (api_routes, openapi) = api::router();
+    let openapi_json = openapi.to_pretty_json().unwrap_or_default();
+    let api = api_routes
+        .route(
+            "/api/openapi.json",
+            get(move || async move { ([("content-type", "application/json")], openapi_json) }),
+        )
+        .route("/api/{*rest}", axum::routing::any(api::not_found))
+        .layer(from_fn_with_state(st.clone(), ctx::context_layer));
+
+    let ops = Router::new()
+        .route("/healthz", get(ops::healthz))
+        .route("/readyz", get(ops::readyz))
+        .route("/metrics", get(ops::metrics))
+        .route("/static/{*path}", get(assets::serve));
+
+    Router::new()
+        .merge(ops)
+        .merge(api)
+        .merge(html)
+        .layer(from_fn_with_state(st.clone(), ops::track))
+        .layer(DefaultBodyLimit::max(st.cfg.body_limit))
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            st.cfg.request_timeout,
+        ))
+        .layer(map_response(strip_server))
+        .layer(from_fn_with_state(st.clone(), security::headers))
+        .with_state(st)
+}
+
+async fn strip_server(mut r: Response) -> Response {
+    r.headers_mut().remove(axum::http::header::SERVER);
+    r
+}
+
+/// Serves until `shutdown` resolves, then stops accepting and drains in-flight requests.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    st: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = router(st);
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}

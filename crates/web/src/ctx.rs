@@ -1,0 +1,231 @@
+//! The request context: tenant (from the Host header), session and principal, CSRF token,
+//! language. Built once per request by `context_layer`; handlers extract it.
+
+use crate::errors::ErrorPage;
+use crate::i18n::Lang;
+use crate::state::AppState;
+use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
+use rathaus_core::{Principal, TenantId};
+use rathaus_store::tenants::Tenant;
+use rathaus_store::{accounts, sessions, tenants};
+use std::net::SocketAddr;
+
+#[derive(Clone)]
+pub struct Ctx {
+    pub tenant: Option<Tenant>,
+    pub user: Option<Principal>,
+    pub session_token: Option<String>,
+    /// Signed in with the password, second factor still outstanding.
+    pub mfa_pending: bool,
+    /// The tenant demands a second factor and this user has none yet.
+    pub mfa_setup_required: bool,
+    pub csrf: String,
+    pub lang: Lang,
+    pub path: String,
+    pub client_ip: String,
+    pub notice: Option<String>,
+}
+
+impl Ctx {
+    /// The fully signed-in staff member, if any.
+    pub fn staff(&self) -> Option<&Principal> {
+        if self.mfa_pending {
+            None
+        } else {
+            self.user.as_ref()
+        }
+    }
+
+    pub fn tenant_id(&self) -> Option<TenantId> {
+        self.tenant.as_ref().map(|t| TenantId(t.id))
+    }
+}
+
+pub fn client_ip(headers: &HeaderMap, peer: Option<SocketAddr>, trust_forwarded: bool) -> String {
+    if trust_forwarded {
+        // The proxy appends the address it saw; the right-most entry is the one it vouches for.
+        if let Some(ip) = headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.rsplit(',').next())
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
+            return ip.chars().take(64).collect();
+        }
+    }
+    peer.map(|p| p.ip().to_string())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+fn lang_of(jar: &CookieJar, headers: &HeaderMap) -> Lang {
+    if let Some(l) = jar.get("lang").and_then(|c| Lang::parse(c.value())) {
+        return l;
+    }
+    // German unless the browser prefers English over German.
+    let accept = headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    match (accept.find("en"), accept.find("de")) {
+        (Some(en), Some(de)) if en < de => Lang::En,
+        (Some(_), None) => Lang::En,
+        _ => Lang::De,
+    }
+}
+
+/// Resolves tenant and session; answers 404 for a host that belongs to no tenant.
+pub async fn context_layer(State(st): State<AppState>, mut req: Request, next: Next) -> Response {
+    let headers = req.headers().clone();
+    let jar = CookieJar::from_headers(&headers);
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+    let peer = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0);
+    let lang = lang_of(&jar, &headers);
+    let path = req.uri().path().to_string();
+    let notice = req.uri().query().and_then(|q| {
+        url::form_urlencoded::parse(q.as_bytes())
+            .find(|(k, _)| k == "notice")
+            .map(|(_, v)| v.into_owned())
+    });
+
+    let mut new_csrf = None;
+    let csrf = match jar.get(st.csrf_cookie()) {
+        Some(c) if c.value().len() >= 32 => c.value().to_string(),
+        _ => {
+            let t = rathaus_store::random_token(32);
+            new_csrf = Some(t.clone());
+            t
+        }
+    };
+    let mut ctx = Ctx {
+        tenant: None,
+        user: None,
+        session_token: None,
+        mfa_pending: false,
+        mfa_setup_required: false,
+        csrf,
+        lang,
+        path,
+        client_ip: client_ip(&headers, peer, st.cfg.trust_forwarded),
+        notice,
+    };
+    let tenant = match tenants::resolve(&st.db.conn, host).await {
+        Ok(Some(t)) => t,
+        Ok(None) => return ErrorPage::unknown_host(&ctx),
+        Err(e) => {
+            tracing::error!(error = %e, "tenant lookup failed");
+            return ErrorPage::status(&ctx, StatusCode::INTERNAL_SERVER_ERROR);
+        }
+    };
+    let tid = TenantId(tenant.id);
+    if let Some(token) = jar.get(st.session_cookie()).map(|c| c.value().to_string()) {
+        match load_session(&st, tid, &token).await {
+            Ok(Some((p, pending, totp_enabled))) => {
+                ctx.mfa_setup_required = tenant.mfa_required && !totp_enabled;
+                ctx.user = Some(p);
+                ctx.mfa_pending = pending;
+                ctx.session_token = Some(token);
+            }
+            Ok(None) => {}
+            Err(e) => tracing::error!(error = %e, "session lookup failed"),
+        }
+    }
+    ctx.tenant = Some(tenant);
+    req.extensions_mut().insert(ctx);
+    let mut res = next.run(req).await;
+    if let Some(t) = new_csrf {
+        let c = cookie(&st, st.csrf_cookie(), t);
+        if let Ok(v) = HeaderValue::from_str(&c.to_string()) {
+            res.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
+    res
+}
+
+async fn load_session(
+    st: &AppState,
+    tid: TenantId,
+    token: &str,
+) -> rathaus_core::Result<Option<(Principal, bool, bool)>> {
+    let Some(s) = sessions::lookup(&st.db.conn, tid, token, &st.cfg.session).await? else {
+        return Ok(None);
+    };
+    let Some(uid) = s.user_id else {
+        return Ok(None);
+    };
+    let Some(p) = accounts::principal(&st.db.conn, tid, rathaus_core::UserId(uid)).await? else {
+        // Disabled or deleted meanwhile.
+        sessions::delete(&st.db.conn, token).await?;
+        return Ok(None);
+    };
+    let totp = accounts::user_by_id(&st.db.conn, tid, uid)
+        .await?
+        .totp_enabled;
+    Ok(Some((p, s.mfa_pending, totp)))
+}
+
+/// Our cookies: HttpOnly, SameSite=Lax, Path=/, and Secure (with `__Host-` name) over https.
+pub fn cookie(st: &AppState, name: &'static str, value: String) -> Cookie<'static> {
+    Cookie::build((name, value))
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(st.cfg.https())
+        .build()
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Ctx {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<Ctx>()
+            .cloned()
+            .ok_or_else(|| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+    }
+}
+
+/// A signed-in staff member (second factor done). Others are sent to the login page.
+pub struct Staff(pub Ctx, pub Principal);
+
+impl<S: Send + Sync> FromRequestParts<S> for Staff {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, s: &S) -> Result<Self, Self::Rejection> {
+        let ctx = Ctx::from_request_parts(parts, s).await?;
+        match ctx.staff().cloned() {
+            Some(p) => {
+                // A tenant that enforces a second factor lets users without one only set it up.
+                if ctx.mfa_setup_required
+                    && !ctx.path.starts_with("/account/totp")
+                    && ctx.path != "/logout"
+                {
+                    return Err(Redirect::to("/account/totp?notice=totp_required").into_response());
+                }
+                Ok(Staff(ctx, p))
+            }
+            None => {
+                let target = match parts.uri.path_and_query() {
+                    Some(pq) if parts.method == axum::http::Method::GET => {
+                        format!("/login?next={}", urlencode(pq.as_str()))
+                    }
+                    _ => "/login".to_string(),
+                };
+                Err(Redirect::to(&target).into_response())
+            }
+        }
+    }
+}
+
+pub fn urlencode(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}

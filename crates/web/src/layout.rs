@@ -1,0 +1,136 @@
+//! What every page's frame needs: tenant, user, navigation, CSRF token, language, assets.
+
+use crate::assets;
+use crate::ctx::Ctx;
+use crate::i18n::{Catalog, catalog};
+use rathaus_core::permissions as p;
+
+#[derive(Debug, Clone)]
+pub struct NavItem {
+    pub href: &'static str,
+    pub label_key: &'static str,
+    /// None: every signed-in staff member sees it.
+    pub permission: Option<&'static str>,
+}
+
+pub fn platform_nav() -> Vec<NavItem> {
+    vec![
+        NavItem {
+            href: "/staff",
+            label_key: "nav.dashboard",
+            permission: None,
+        },
+        NavItem {
+            href: "/admin/users",
+            label_key: "nav.users",
+            permission: Some(p::ADMIN_USERS),
+        },
+        NavItem {
+            href: "/admin/roles",
+            label_key: "nav.roles",
+            permission: Some(p::ADMIN_ROLES),
+        },
+        NavItem {
+            href: "/admin/departments",
+            label_key: "nav.departments",
+            permission: Some(p::ADMIN_DEPARTMENTS),
+        },
+        NavItem {
+            href: "/admin/audit",
+            label_key: "nav.audit",
+            permission: Some(p::ADMIN_AUDIT),
+        },
+        NavItem {
+            href: "/admin/jobs",
+            label_key: "nav.jobs",
+            permission: Some(p::ADMIN_JOBS),
+        },
+        NavItem {
+            href: "/admin/settings",
+            label_key: "nav.settings",
+            permission: Some(p::ADMIN_SETTINGS),
+        },
+    ]
+}
+
+pub struct NavLink {
+    pub href: &'static str,
+    pub label: &'static str,
+    pub current: bool,
+}
+
+pub struct Layout {
+    pub t: &'static Catalog,
+    pub title: String,
+    pub tenant_name: String,
+    pub user_name: Option<String>,
+    pub nav: Vec<NavLink>,
+    pub csrf: String,
+    pub notice: Option<String>,
+    pub path: String,
+    pub css: &'static str,
+    pub js: &'static str,
+    pub wappen: &'static str,
+}
+
+impl Layout {
+    pub fn new(ctx: &Ctx, nav: &[NavItem], title_key: &str) -> Layout {
+        let t = catalog(ctx.lang);
+        let mut l = Layout::bare(
+            t,
+            ctx.tenant
+                .as_ref()
+                .map(|t| t.name.clone())
+                .unwrap_or_default(),
+            ctx.csrf.clone(),
+            &ctx.path,
+        );
+        l.title = t.get(title_key).to_string();
+        if let Some(u) = ctx.staff() {
+            l.user_name = Some(u.name.clone());
+            l.nav = nav
+                .iter()
+                .filter(|i| i.permission.is_none_or(|perm| u.has(perm)))
+                .map(|i| NavLink {
+                    href: i.href,
+                    label: t.get(i.label_key),
+                    current: ctx.path == i.href
+                        || (i.href != "/staff" && ctx.path.starts_with(&format!("{}/", i.href))),
+                })
+                .collect();
+        }
+        // Only known notice keys are shown: the query string cannot inject text.
+        l.notice = ctx.notice.as_deref().and_then(|k| {
+            let key = format!("notice.{k}");
+            let v = t.get(&key);
+            (v != key).then(|| v.to_string())
+        });
+        l
+    }
+
+    /// A frame without user or navigation, for error pages before a context exists.
+    pub fn bare(t: &'static Catalog, tenant_name: String, csrf: String, path: &str) -> Layout {
+        Layout {
+            t,
+            title: String::new(),
+            tenant_name,
+            user_name: None,
+            nav: vec![],
+            csrf,
+            notice: None,
+            path: path.to_string(),
+            css: assets::url("style.css"),
+            js: assets::url("vendor/htmx.min.js"),
+            wappen: assets::url("wappen.svg"),
+        }
+    }
+
+    pub fn tr<'a>(&'a self, key: &'a str) -> &'a str {
+        self.t.get(key)
+    }
+
+    pub fn with_title(mut self, title: impl Into<String>) -> Self {
+        self.title = title.into();
+        self
+    }
+}

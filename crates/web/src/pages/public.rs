@@ -1,0 +1,94 @@
+use super::{layout, safe_next};
+use crate::ctx::{Ctx, Staff, cookie};
+use crate::errors::{HtmlError, page};
+use crate::i18n::Lang;
+use crate::layout::Layout;
+use crate::state::AppState;
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Redirect, Response};
+use rathaus_core::Error;
+use rathaus_store::tenants;
+use serde::Deserialize;
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomeTpl {
+    l: Layout,
+}
+
+pub async fn home(State(st): State<AppState>, ctx: Ctx) -> Result<Response, HtmlError> {
+    let l = layout(&st, &ctx, "home.title");
+    let title = format!("{} {}", l.tr("home.welcome"), l.tenant_name);
+    page(HomeTpl {
+        l: l.with_title(title),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "footer_page.html")]
+struct FooterPageTpl {
+    l: Layout,
+    paragraphs: Vec<String>,
+}
+
+pub async fn footer_page(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Path(slug): Path<String>,
+) -> Result<Response, HtmlError> {
+    let tid = ctx.tenant_id().ok_or(Error::NotFound)?;
+    if !tenants::PAGES.iter().any(|(s, _)| *s == slug) {
+        return Err(Error::NotFound.into());
+    }
+    let p = tenants::page(&st.db.conn, tid, &slug).await?;
+    // Plain text with blank lines between paragraphs: no HTML from the database reaches a page.
+    let paragraphs = p
+        .body
+        .split("\n\n")
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect();
+    let l = layout(&st, &ctx, "home.title").with_title(p.title);
+    page(FooterPageTpl { l, paragraphs })
+}
+
+#[derive(Deserialize)]
+pub struct LangQuery {
+    lang: String,
+    #[serde(default)]
+    back: String,
+}
+
+pub async fn set_lang(State(st): State<AppState>, Query(q): Query<LangQuery>) -> Response {
+    let lang = Lang::parse(&q.lang).unwrap_or(Lang::De);
+    let back = safe_next(&q.back).unwrap_or("/").to_string();
+    let mut res = Redirect::to(&back).into_response();
+    let c = cookie(&st, "lang", lang.code().to_string());
+    if let Ok(v) = c.to_string().parse() {
+        res.headers_mut().append(header::SET_COOKIE, v);
+    }
+    res
+}
+
+#[derive(Template)]
+#[template(path = "dashboard.html")]
+struct DashboardTpl {
+    l: Layout,
+    name: String,
+}
+
+pub async fn dashboard(
+    State(st): State<AppState>,
+    Staff(ctx, p): Staff,
+) -> Result<Response, HtmlError> {
+    page(DashboardTpl {
+        l: layout(&st, &ctx, "dashboard.title"),
+        name: p.name,
+    })
+}
+
+pub async fn not_found() -> HtmlError {
+    HtmlError(Error::NotFound)
+}

@@ -1,0 +1,84 @@
+use crate::layout::NavItem;
+use crate::metrics::Metrics;
+use rathaus_store::Db;
+use rathaus_store::accounts::LoginPolicy;
+use rathaus_store::sessions::Timeouts;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// What the web layer needs from the configuration.
+#[derive(Debug, Clone)]
+pub struct WebConfig {
+    /// The address users reach; `https://…` switches on Secure/`__Host-` cookies and HSTS.
+    pub public_url: Option<String>,
+    pub session: Timeouts,
+    pub login: LoginPolicy,
+    /// Bearer token that may read /metrics from other hosts than loopback.
+    pub metrics_token: Option<String>,
+    /// Take the client address from X-Forwarded-For (behind a reverse proxy only).
+    pub trust_forwarded: bool,
+    pub request_timeout: Duration,
+    /// Largest request body in bytes.
+    pub body_limit: usize,
+}
+
+impl WebConfig {
+    pub fn https(&self) -> bool {
+        self.public_url
+            .as_deref()
+            .is_some_and(|u| u.starts_with("https://"))
+    }
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        WebConfig {
+            public_url: None,
+            session: Timeouts {
+                idle: chrono::Duration::minutes(30),
+                absolute: chrono::Duration::hours(12),
+            },
+            login: LoginPolicy::default(),
+            metrics_token: None,
+            trust_forwarded: false,
+            request_timeout: Duration::from_secs(30),
+            body_limit: 2 * 1024 * 1024,
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub cfg: Arc<WebConfig>,
+    pub metrics: Arc<Metrics>,
+    /// Navigation entries of the platform and the mounted modules.
+    pub nav: Arc<Vec<NavItem>>,
+}
+
+impl AppState {
+    pub fn new(db: Db, cfg: WebConfig) -> Self {
+        AppState {
+            db,
+            cfg: Arc::new(cfg),
+            metrics: Arc::new(Metrics::new()),
+            nav: Arc::new(crate::layout::platform_nav()),
+        }
+    }
+
+    pub fn session_cookie(&self) -> &'static str {
+        if self.cfg.https() {
+            "__Host-rathaus_session"
+        } else {
+            "rathaus_session"
+        }
+    }
+
+    pub fn csrf_cookie(&self) -> &'static str {
+        if self.cfg.https() {
+            "__Host-rathaus_csrf"
+        } else {
+            "rathaus_csrf"
+        }
+    }
+}
