@@ -63,22 +63,19 @@ impl Default for Config {
     }
 }
 
-/// Environment variables that belong to tools around Rathaus, not to its configuration.
-const NOT_SETTINGS: &[&str] = &[
-    "log",
-    "bin",
-    "test_database_url",
-    "test_pg_url",
-    "test_python",
-    "config",
-    "chromium",
-];
+/// The names of all settings, taken from the struct itself.
+fn setting_names() -> Vec<String> {
+    match serde_json::to_value(Config::default()) {
+        Ok(serde_json::Value::Object(m)) => m.keys().cloned().collect(),
+        _ => vec![],
+    }
+}
 
+/// Only `RATHAUS_<SETTING>` variables are read: tools around Rathaus (tests, scripts) use the
+/// same prefix for their own variables. Unknown keys in rathaus.toml are still refused.
 fn env_provider() -> Env {
-    Env::prefixed("RATHAUS_").filter(|k| {
-        let k = k.as_str();
-        !k.ends_with("_file") && !NOT_SETTINGS.contains(&k)
-    })
+    let names = setting_names();
+    Env::prefixed("RATHAUS_").filter(move |k| names.iter().any(|n| n.eq_ignore_ascii_case(k.as_str())))
 }
 
 /// Loads and checks the configuration. The error is one line naming the setting.
@@ -104,6 +101,9 @@ pub fn load(file: Option<&std::path::Path>) -> Result<Config, String> {
             continue;
         };
         let key = name.to_ascii_lowercase();
+        if !setting_names().contains(&key) {
+            continue;
+        }
         let content = std::fs::read_to_string(&v)
             .map_err(|e| format!("setting {key} (RATHAUS_{name}_FILE): cannot read {v}: {e}"))?;
         fig = fig.merge(Serialized::default(
