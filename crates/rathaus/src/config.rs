@@ -75,7 +75,8 @@ fn setting_names() -> Vec<String> {
 /// same prefix for their own variables. Unknown keys in rathaus.toml are still refused.
 fn env_provider() -> Env {
     let names = setting_names();
-    Env::prefixed("RATHAUS_").filter(move |k| names.iter().any(|n| n.eq_ignore_ascii_case(k.as_str())))
+    Env::prefixed("RATHAUS_")
+        .filter(move |k| names.iter().any(|n| n.eq_ignore_ascii_case(k.as_str())))
 }
 
 /// Loads and checks the configuration. The error is one line naming the setting.
