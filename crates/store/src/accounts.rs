@@ -47,11 +47,7 @@ pub async fn ensure_builtin_roles(conn: &impl ConnectionTrait, tenant: TenantId)
 // ---------------------------------------------------------------- principals
 
 /// Loads an active user with the union of their roles' permissions.
-pub async fn principal(
-    conn: &impl ConnectionTrait,
-    tenant: TenantId,
-    user_id: UserId,
-) -> Result<Option<Principal>> {
+pub async fn principal(conn: &impl ConnectionTrait, tenant: TenantId, user_id: UserId) -> Result<Option<Principal>> {
     let Some(u) = user::Entity::find_by_id(user_id.0)
         .filter(user::Column::TenantId.eq(tenant.0))
         .filter(user::Column::Active.eq(true))
@@ -61,36 +57,32 @@ pub async fn principal(
     else {
         return Ok(None);
     };
-    let role_ids: Vec<i64> = user_role::Entity::find()
-        .filter(user_role::Column::UserId.eq(u.id))
-        .all(conn)
-        .await
-        .map_err(db_err)?
-        .into_iter()
-        .map(|r| r.role_id)
-        .collect();
-    let roles = role::Entity::find()
-        .filter(role::Column::Id.is_in(role_ids.clone()))
-        .all(conn)
-        .await
-        .map_err(db_err)?;
-    let is_admin = roles.iter().any(|r| r.builtin && r.name == ADMIN_ROLE);
-    let perms: BTreeSet<String> = role_permission::Entity::find()
-        .filter(role_permission::Column::RoleId.is_in(role_ids))
-        .all(conn)
-        .await
-        .map_err(db_err)?
-        .into_iter()
-        .map(|p| p.permission)
-        .collect();
-    Ok(Some(Principal {
-        tenant_id: tenant,
-        user_id: UserId(u.id),
-        name: u.name,
-        email: u.email,
-        permissions: perms,
-        is_admin,
-    }))
+    let (permissions, is_admin) = permissions_of(conn, tenant, user_id).await?;
+    Ok(Some(Principal { tenant_id: tenant, user_id: UserId(u.id), name: u.name, email: u.email, permissions, is_admin }))
+}
+
+#[derive(sea_orm::FromQueryResult)]
+struct GrantRow {
+    name: String,
+    builtin: bool,
+    permission: Option<String>,
+}
+
+/// A user's permissions and whether they hold the built-in admin role: one query, because it
+/// runs on every signed-in request.
+pub async fn permissions_of(conn: &impl ConnectionTrait, tenant: TenantId, user: UserId) -> Result<(BTreeSet<String>, bool)> {
+    use sea_orm::{FromQueryResult, Statement};
+    let stmt = Statement::from_sql_and_values(
+        conn.get_database_backend(),
+        "SELECT r.name AS name, r.builtin AS builtin, rp.permission AS permission \
+         FROM user_roles ur JOIN roles r ON r.id = ur.role_id \
+         LEFT JOIN role_permissions rp ON rp.role_id = r.id \
+         WHERE ur.user_id = $1 AND ur.tenant_id = $2",
+        [user.0.into(), tenant.0.into()],
+    );
+    let rows = GrantRow::find_by_statement(stmt).all(conn).await.map_err(db_err)?;
+    let is_admin = rows.iter().any(|r| r.builtin && r.name == ADMIN_ROLE);
+    Ok((rows.into_iter().filter_map(|r| r.permission).collect(), is_admin))
 }
 
 // ---------------------------------------------------------------- login

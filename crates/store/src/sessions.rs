@@ -81,6 +81,61 @@ pub async fn lookup(
     Ok(Some(s))
 }
 
+#[derive(sea_orm::FromQueryResult)]
+struct SessionUser {
+    mfa_pending: bool,
+    last_seen_at: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+    user_id: i64,
+    email: String,
+    name: String,
+    totp_enabled: bool,
+}
+
+/// What a signed-in request needs to know about its session.
+pub struct Live {
+    pub principal: rathaus_core::Principal,
+    pub mfa_pending: bool,
+    pub totp_enabled: bool,
+}
+
+/// The session behind a cookie token with its active user and permissions, in two queries
+/// (this runs on every signed-in request). Expired sessions are deleted on sight.
+pub async fn lookup_principal(conn: &impl ConnectionTrait, tenant: TenantId, token: &str, t: &Timeouts) -> Result<Option<Live>> {
+    use sea_orm::{FromQueryResult, Statement};
+    let id = sha256_hex(token);
+    let stmt = Statement::from_sql_and_values(
+        conn.get_database_backend(),
+        "SELECT s.mfa_pending AS mfa_pending, s.last_seen_at AS last_seen_at, s.expires_at AS expires_at, \
+         u.id AS user_id, u.email AS email, u.name AS name, u.totp_enabled AS totp_enabled \
+         FROM sessions s JOIN users u ON u.id = s.user_id \
+         WHERE s.id = $1 AND s.tenant_id = $2 AND u.tenant_id = $2 AND u.active = $3",
+        [id.clone().into(), tenant.0.into(), true.into()],
+    );
+    let Some(row) = SessionUser::find_by_statement(stmt).one(conn).await.map_err(db_err)? else {
+        return Ok(None);
+    };
+    let now = Utc::now();
+    if now >= row.expires_at || now - row.last_seen_at >= t.idle {
+        session::Entity::delete_by_id(id).exec(conn).await.map_err(db_err)?;
+        return Ok(None);
+    }
+    if now - row.last_seen_at > Duration::seconds(60) {
+        session::Entity::update_many()
+            .col_expr(session::Column::LastSeenAt, sea_orm::sea_query::Expr::value(now))
+            .filter(session::Column::Id.eq(id))
+            .exec(conn)
+            .await
+            .map_err(db_err)?;
+    }
+    let (permissions, is_admin) = crate::accounts::permissions_of(conn, tenant, UserId(row.user_id)).await?;
+    Ok(Some(Live {
+        principal: rathaus_core::Principal { tenant_id: tenant, user_id: UserId(row.user_id), name: row.name, email: row.email, permissions, is_admin },
+        mfa_pending: row.mfa_pending,
+        totp_enabled: row.totp_enabled,
+    }))
+}
+
 fn is_expired(s: &Session, now: DateTime<Utc>, t: &Timeouts) -> bool {
     now >= s.expires_at || now - s.last_seen_at >= t.idle
 }

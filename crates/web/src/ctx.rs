@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use rathaus_core::{Principal, TenantId};
 use rathaus_store::tenants::Tenant;
-use rathaus_store::{accounts, sessions, tenants};
+use rathaus_store::{sessions, tenants};
 use std::net::SocketAddr;
 
 #[derive(Clone)]
@@ -43,6 +43,44 @@ impl Ctx {
 
     pub fn tenant_id(&self) -> Option<TenantId> {
         self.tenant.as_ref().map(|t| TenantId(t.id))
+    }
+}
+
+/// Host → tenant, remembered for a few seconds: it is needed on every request and changes
+/// rarely. A change made in this process clears it at once; other processes see it after the
+/// TTL.
+#[derive(Default)]
+pub struct TenantCache {
+    map: std::sync::RwLock<std::collections::HashMap<String, (std::time::Instant, Option<Tenant>)>>,
+}
+
+const TENANT_TTL: std::time::Duration = std::time::Duration::from_secs(5);
+
+impl TenantCache {
+    async fn resolve(&self, st: &AppState, host: Option<&str>) -> rathaus_core::Result<Option<Tenant>> {
+        let key = host.unwrap_or("").to_ascii_lowercase();
+        if let Ok(m) = self.map.read() {
+            if let Some((at, t)) = m.get(&key) {
+                if at.elapsed() < TENANT_TTL {
+                    return Ok(t.clone());
+                }
+            }
+        }
+        let t = tenants::resolve(&st.db.conn, host).await?;
+        if let Ok(mut m) = self.map.write() {
+            // Bounded: arbitrary Host headers must not grow it without limit.
+            if m.len() > 1000 {
+                m.clear();
+            }
+            m.insert(key, (std::time::Instant::now(), t.clone()));
+        }
+        Ok(t)
+    }
+
+    pub fn clear(&self) {
+        if let Ok(mut m) = self.map.write() {
+            m.clear();
+        }
     }
 }
 
@@ -117,7 +155,7 @@ pub async fn context_layer(State(st): State<AppState>, mut req: Request, next: N
         client_ip: client_ip(&headers, peer, st.cfg.trust_forwarded),
         notice,
     };
-    let tenant = match tenants::resolve(&st.db.conn, host).await {
+    let tenant = match st.tenants.resolve(&st, host).await {
         Ok(Some(t)) => t,
         Ok(None) => return ErrorPage::unknown_host(&ctx),
         Err(e) => {
@@ -150,26 +188,8 @@ pub async fn context_layer(State(st): State<AppState>, mut req: Request, next: N
     res
 }
 
-async fn load_session(
-    st: &AppState,
-    tid: TenantId,
-    token: &str,
-) -> rathaus_core::Result<Option<(Principal, bool, bool)>> {
-    let Some(s) = sessions::lookup(&st.db.conn, tid, token, &st.cfg.session).await? else {
-        return Ok(None);
-    };
-    let Some(uid) = s.user_id else {
-        return Ok(None);
-    };
-    let Some(p) = accounts::principal(&st.db.conn, tid, rathaus_core::UserId(uid)).await? else {
-        // Disabled or deleted meanwhile.
-        sessions::delete(&st.db.conn, token).await?;
-        return Ok(None);
-    };
-    let totp = accounts::user_by_id(&st.db.conn, tid, uid)
-        .await?
-        .totp_enabled;
-    Ok(Some((p, s.mfa_pending, totp)))
+async fn load_session(st: &AppState, tid: TenantId, token: &str) -> rathaus_core::Result<Option<(Principal, bool, bool)>> {
+    Ok(sessions::lookup_principal(&st.db.conn, tid, token, &st.cfg.session).await?.map(|l| (l.principal, l.mfa_pending, l.totp_enabled)))
 }
 
 /// Our cookies: HttpOnly, SameSite=Lax, Path=/, and Secure (with `__Host-` name) over https.

@@ -54,6 +54,7 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Navigation entries of the platform and the mounted modules.
     pub nav: Arc<Vec<NavItem>>,
+    pub tenants: Arc<crate::ctx::TenantCache>,
 }
 
 impl AppState {
@@ -63,6 +64,7 @@ impl AppState {
             cfg: Arc::new(cfg),
             metrics: Arc::new(Metrics::new()),
             nav: Arc::new(crate::layout::platform_nav()),
+            tenants: Arc::new(crate::ctx::TenantCache::default()),
         }
     }
 

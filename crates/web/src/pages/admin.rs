@@ -658,7 +658,10 @@ pub async fn settings_save(
         mfa_required: f.mfa_required.is_some(),
     };
     match tenants::update_settings(&st.db.conn, &p, s).await {
-        Ok(_) => Ok(Redirect::to("/admin/settings?notice=settings_saved").into_response()),
+        Ok(_) => {
+            st.tenants.clear();
+            Ok(Redirect::to("/admin/settings?notice=settings_saved").into_response())
+        }
         Err(e) => {
             let errs = FormErrors::from_error(catalog(ctx.lang), e)?;
             settings_page(&st, &ctx, &p, errs, Some(f)).await
