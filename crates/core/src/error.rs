@@ -13,6 +13,7 @@ pub enum Error {
     NotFound,
     #[error("ungültige Eingabe")]
     Invalid(FieldErrors),
+    /// The action is not possible in the current state; carries a translation key.
     #[error("{0}")]
     Conflict(String),
     #[error("zu viele Versuche")]

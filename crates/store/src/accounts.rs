@@ -135,7 +135,7 @@ pub async fn login<C: TransactionTrait + ConnectionTrait>(
             false
         }
     };
-    let txn = db.begin().await.map_err(db_err)?;
+    let txn = crate::begin(db).await?;
     login_attempt::ActiveModel {
         tenant_id: Set(tenant.0),
         email: Set(email.clone()),
@@ -206,7 +206,7 @@ pub async fn throttled<C: TransactionTrait + ConnectionTrait>(
         return Ok(false);
     }
     tracing::warn!(tenant = tenant.0, %email, %ip, "login throttled");
-    let txn = db.begin().await.map_err(db_err)?;
+    let txn = crate::begin(db).await?;
     audit::record(
         &txn,
         tenant,
@@ -225,7 +225,7 @@ pub async fn second_factor_failed<C: TransactionTrait>(
     user: &Principal,
     ip: &str,
 ) -> Result<()> {
-    let txn = db.begin().await.map_err(db_err)?;
+    let txn = crate::begin(db).await?;
     login_attempt::ActiveModel {
         tenant_id: Set(tenant.0),
         email: Set(user.email.clone()),
@@ -408,7 +408,7 @@ pub async fn create_user<C: TransactionTrait>(
         p.require(ADMIN_USERS)?;
         p.require_tenant(tenant)?;
     }
-    let txn = db.begin().await.map_err(db_err)?;
+    let txn = crate::begin(db).await?;
     let (email, name) = validate_user(&txn, tenant, &inp, true).await?;
     if find_by_email(&txn, tenant, &email).await?.is_some() {
         return Err(FieldErrors::single("email", "err.email_taken"));
@@ -451,7 +451,7 @@ pub async fn update_user<C: TransactionTrait>(
     inp: UserInput<'_>,
 ) -> Result<User> {
     who.require(ADMIN_USERS)?;
-    let txn = db.begin().await.map_err(db_err)?;
+    let txn = crate::begin(db).await?;
     let before = find_user(&txn, who.tenant_id, id).await?;
     let (email, name) = validate_user(&txn, who.tenant_id, &inp, false).await?;
     if email != before.email && find_by_email(&txn, who.tenant_id, &email).await?.is_some() {
@@ -509,7 +509,7 @@ pub async fn change_own_password<C: TransactionTrait>(
     current: &str,
     new: &str,
 ) -> Result<()> {
-    let txn = db.begin().await.map_err(db_err)?;
+    let txn = crate::begin(db).await?;
     let u = find_user(&txn, who.tenant_id, who.user_id.0).await?;
     let mut errs = FieldErrors::new();
     if !password::verify(current, &u.password_hash) {
@@ -538,7 +538,7 @@ pub async fn set_totp<C: TransactionTrait>(
     secret: Option<String>,
     enabled: bool,
 ) -> Result<()> {
-    let txn = db.begin().await.map_err(db_err)?;
+    let txn = crate::begin(db).await?;
     let u = find_user(&txn, who.tenant_id, who.user_id.0).await?;
     let was = u.totp_enabled;
     let mut am: user::ActiveModel = u.into();
@@ -640,7 +640,7 @@ pub async fn create_role<C: TransactionTrait>(
         p.require_tenant(tenant)?;
     }
     let (name, description, perms) = validate_role(&inp)?;
-    let txn = db.begin().await.map_err(db_err)?;
+    let txn = crate::begin(db).await?;
     if role_by_name(&txn, tenant, &name).await?.is_some() {
         return Err(FieldErrors::single("name", "err.name_taken"));
     }
@@ -707,12 +707,10 @@ pub async fn update_role<C: TransactionTrait>(
 ) -> Result<Role> {
     who.require(ADMIN_ROLES)?;
     let (name, description, perms) = validate_role(&inp)?;
-    let txn = db.begin().await.map_err(db_err)?;
+    let txn = crate::begin(db).await?;
     let (before, before_perms) = get_role(&txn, who, id).await?;
     if before.builtin {
-        return Err(Error::Conflict(
-            "Die eingebaute Rolle kann nicht geändert werden.".into(),
-        ));
+        return Err(Error::Conflict("err.builtin_role".into()));
     }
     if name != before.name && role_by_name(&txn, who.tenant_id, &name).await?.is_some() {
         return Err(FieldErrors::single("name", "err.name_taken"));
@@ -753,12 +751,10 @@ pub async fn update_role<C: TransactionTrait>(
 
 pub async fn delete_role<C: TransactionTrait>(db: &C, who: &Principal, id: i64) -> Result<()> {
     who.require(ADMIN_ROLES)?;
-    let txn = db.begin().await.map_err(db_err)?;
+    let txn = crate::begin(db).await?;
     let (r, perms) = get_role(&txn, who, id).await?;
     if r.builtin {
-        return Err(Error::Conflict(
-            "Die eingebaute Rolle kann nicht gelöscht werden.".into(),
-        ));
+        return Err(Error::Conflict("err.builtin_role".into()));
     }
     role::Entity::delete_by_id(id)
         .exec(&txn)
@@ -804,7 +800,7 @@ pub async fn create_department<C: TransactionTrait>(
     let mut errs = FieldErrors::new();
     let name = errs.text("name", name, 200);
     errs.into_result()?;
-    let txn = db.begin().await.map_err(db_err)?;
+    let txn = crate::begin(db).await?;
     let exists = department::Entity::find()
         .filter(department::Column::TenantId.eq(tenant.0))
         .filter(department::Column::Name.eq(&name))
@@ -846,7 +842,7 @@ pub async fn rename_department<C: TransactionTrait>(
     let mut errs = FieldErrors::new();
     let name = errs.text("name", name, 200);
     errs.into_result()?;
-    let txn = db.begin().await.map_err(db_err)?;
+    let txn = crate::begin(db).await?;
     let before = department::Entity::find_by_id(id)
         .filter(department::Column::TenantId.eq(who.tenant_id.0))
         .one(&txn)
@@ -884,7 +880,7 @@ pub async fn delete_department<C: TransactionTrait>(
     id: i64,
 ) -> Result<()> {
     who.require(ADMIN_DEPARTMENTS)?;
-    let txn = db.begin().await.map_err(db_err)?;
+    let txn = crate::begin(db).await?;
     let d = department::Entity::find_by_id(id)
         .filter(department::Column::TenantId.eq(who.tenant_id.0))
         .one(&txn)
@@ -928,7 +924,7 @@ pub async fn reset_password<C: TransactionTrait>(
     new: &str,
     actor: &Actor,
 ) -> Result<()> {
-    let txn = db.begin().await.map_err(db_err)?;
+    let txn = crate::begin(db).await?;
     let u = find_user(&txn, tenant, user.0).await?;
     let mut errs = FieldErrors::new();
     errs.new_password("password", new, &[&u.email, &u.name]);

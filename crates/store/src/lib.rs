@@ -8,6 +8,7 @@ pub mod audit;
 pub mod backup;
 pub mod db;
 pub mod entity;
+pub mod images;
 pub mod jobs;
 pub mod mail;
 pub mod mfa;
@@ -27,6 +28,19 @@ pub(crate) fn db_err(e: sea_orm::DbErr) -> Error {
     Error::internal(e)
 }
 
+/// Starts the write transaction of a service call. On SQLite it is `BEGIN IMMEDIATE`: a
+/// deferred transaction that reads first and writes later cannot wait for a concurrent writer
+/// and fails at once with "database is locked"; an immediate one takes the write lock up front
+/// and waits for it (busy_timeout). PostgreSQL ignores the mode.
+pub(crate) async fn begin<C: sea_orm::TransactionTrait>(db: &C) -> rathaus_core::Result<C::Transaction> {
+    db.begin_with_options(sea_orm::TransactionOptions {
+        sqlite_transaction_mode: Some(sea_orm::SqliteTransactionMode::Immediate),
+        ..Default::default()
+    })
+    .await
+    .map_err(db_err)
+}
+
 /// Random bytes from the OS generator, URL-safe base64 encoded (for tokens and secrets).
 pub fn random_token(bytes: usize) -> String {
     use base64::Engine;
@@ -37,6 +51,10 @@ pub fn random_token(bytes: usize) -> String {
 }
 
 pub fn sha256_hex(s: &str) -> String {
+    sha256_hex_bytes(s.as_bytes())
+}
+
+pub fn sha256_hex_bytes(b: &[u8]) -> String {
     use sha2::{Digest, Sha256};
-    hex::encode(Sha256::digest(s.as_bytes()))
+    hex::encode(Sha256::digest(b))
 }

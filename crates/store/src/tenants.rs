@@ -2,7 +2,7 @@
 
 use crate::audit::{self, Actor};
 use crate::db_err;
-use crate::entity::{tenant, tenant_host, tenant_page};
+use crate::entity::{tenant, tenant_asset, tenant_host, tenant_page};
 use chrono::Utc;
 use rathaus_core::audit::NewEvent;
 use rathaus_core::permissions::ADMIN_SETTINGS;
@@ -67,7 +67,7 @@ pub async fn create<C: TransactionTrait>(
         .filter(|h| !h.is_empty())
         .collect();
     errs.into_result()?;
-    let txn = db.begin().await.map_err(db_err)?;
+    let txn = crate::begin(db).await?;
     if tenant::Entity::find()
         .filter(tenant::Column::Slug.eq(&slug))
         .one(&txn)
@@ -94,6 +94,7 @@ pub async fn create<C: TransactionTrait>(
         name: Set(name.clone()),
         mfa_required: Set(false),
         created_at: Set(now),
+        coat_of_arms_sha256: Set(None),
         ..Default::default()
     }
     .insert(&txn)
@@ -213,7 +214,7 @@ pub async fn update_settings<C: TransactionTrait>(
     let mut errs = FieldErrors::new();
     let name = errs.text("name", s.name, 200);
     errs.into_result()?;
-    let txn = db.begin().await.map_err(db_err)?;
+    let txn = crate::begin(db).await?;
     let before = get(&txn, who.tenant_id).await?;
     let mut am: tenant::ActiveModel = before.clone().into();
     am.name = Set(name.clone());
@@ -255,7 +256,7 @@ pub async fn update_page<C: TransactionTrait>(
     let title = errs.text("title", title, 200);
     let body = errs.optional_text("body", body, 100_000);
     errs.into_result()?;
-    let txn = db.begin().await.map_err(db_err)?;
+    let txn = crate::begin(db).await?;
     let before = page(&txn, who.tenant_id, slug).await?;
     let mut am: tenant_page::ActiveModel = before.clone().into();
     am.title = Set(title);
@@ -285,4 +286,85 @@ mod tests {
         assert_eq!(super::normalise_host("localhost"), "localhost");
         assert_eq!(super::normalise_host("[::1]:8080"), "[::1]");
     }
+}
+
+pub const COAT_OF_ARMS: &str = "coat_of_arms";
+
+/// Largest upload and picture size for a coat of arms; it is shown at most 256 px high.
+pub const COAT_BOUNDS: crate::images::Bounds = crate::images::Bounds { max_bytes: 1024 * 1024, max_pixels: 4000 };
+
+/// Replaces the tenant's coat of arms with the re-encoded upload.
+pub async fn set_coat_of_arms<C: TransactionTrait>(db: &C, who: &Principal, upload: &[u8]) -> Result<String> {
+    who.require(ADMIN_SETTINGS)?;
+    let png = crate::images::reencode_png(upload, &COAT_BOUNDS, 256).map_err(|e| FieldErrors::single("wappen", e.key()))?;
+    let sha = crate::sha256_hex_bytes(&png);
+    let txn = db.begin().await.map_err(db_err)?;
+    let before = get(&txn, who.tenant_id).await?;
+    tenant_asset::Entity::delete_many()
+        .filter(tenant_asset::Column::TenantId.eq(who.tenant_id.0))
+        .filter(tenant_asset::Column::Kind.eq(COAT_OF_ARMS))
+        .exec(&txn)
+        .await
+        .map_err(db_err)?;
+    tenant_asset::ActiveModel {
+        tenant_id: Set(who.tenant_id.0),
+        kind: Set(COAT_OF_ARMS.to_string()),
+        sha256: Set(sha.clone()),
+        content_type: Set("image/png".to_string()),
+        bytes: Set(png),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await
+    .map_err(db_err)?;
+    let mut am: tenant::ActiveModel = before.clone().into();
+    am.coat_of_arms_sha256 = Set(Some(sha.clone()));
+    am.update(&txn).await.map_err(db_err)?;
+    audit::record(
+        &txn,
+        who.tenant_id,
+        &Actor::user(who),
+        NewEvent::new("settings.coat_of_arms", "tenant", Some(who.tenant_id)).details(json!({"before": before.coat_of_arms_sha256, "after": sha})),
+    )
+    .await?;
+    txn.commit().await.map_err(db_err)?;
+    Ok(sha)
+}
+
+/// Back to the default coat of arms.
+pub async fn remove_coat_of_arms<C: TransactionTrait>(db: &C, who: &Principal) -> Result<()> {
+    who.require(ADMIN_SETTINGS)?;
+    let txn = db.begin().await.map_err(db_err)?;
+    let before = get(&txn, who.tenant_id).await?;
+    tenant_asset::Entity::delete_many()
+        .filter(tenant_asset::Column::TenantId.eq(who.tenant_id.0))
+        .filter(tenant_asset::Column::Kind.eq(COAT_OF_ARMS))
+        .exec(&txn)
+        .await
+        .map_err(db_err)?;
+    let mut am: tenant::ActiveModel = before.clone().into();
+    am.coat_of_arms_sha256 = Set(None);
+    am.update(&txn).await.map_err(db_err)?;
+    audit::record(
+        &txn,
+        who.tenant_id,
+        &Actor::user(who),
+        NewEvent::new("settings.coat_of_arms", "tenant", Some(who.tenant_id)).details(json!({"before": before.coat_of_arms_sha256, "after": null})),
+    )
+    .await?;
+    txn.commit().await.map_err(db_err)?;
+    Ok(())
+}
+
+/// The stored coat of arms of a tenant by its hash (public: it is shown on every page).
+pub async fn coat_of_arms(conn: &impl ConnectionTrait, tenant: TenantId, sha: &str) -> Result<Option<Vec<u8>>> {
+    Ok(tenant_asset::Entity::find()
+        .filter(tenant_asset::Column::TenantId.eq(tenant.0))
+        .filter(tenant_asset::Column::Kind.eq(COAT_OF_ARMS))
+        .filter(tenant_asset::Column::Sha256.eq(sha))
+        .one(conn)
+        .await
+        .map_err(db_err)?
+        .map(|a| a.bytes))
 }

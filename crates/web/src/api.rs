@@ -80,7 +80,7 @@ impl IntoResponse for ApiError {
             _ => vec![],
         };
         let detail = match &self.0 {
-            Error::Conflict(m) => Some(m.clone()),
+            Error::Conflict(key) => Some(t.get(key).to_string()),
             Error::Unauthenticated => {
                 Some("Ein gültiges API-Token wird als Bearer-Token erwartet.".into())
             }
@@ -221,4 +221,19 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
 /// Unknown paths under /api answer with a problem document, not an HTML page.
 pub async fn not_found() -> Response {
     ApiError(Error::NotFound).into_response()
+}
+
+/// A known API path with a method it does not take: a problem document too (axum keeps the
+/// `Allow` header).
+pub async fn method_not_allowed() -> Response {
+    problem(
+        StatusCode::METHOD_NOT_ALLOWED,
+        Problem {
+            kind: "https://rathaus.dev/problems/method-not-allowed".into(),
+            title: "Methode nicht erlaubt".into(),
+            status: StatusCode::METHOD_NOT_ALLOWED.as_u16(),
+            detail: None,
+            errors: vec![],
+        },
+    )
 }

@@ -68,6 +68,9 @@ pub fn router(st: AppState) -> Router {
             "/admin/settings",
             get(admin::settings).post(admin::settings_save),
         )
+        .route("/admin/settings/wappen", post(admin::coat_of_arms_upload))
+        .route("/admin/settings/wappen/delete", post(admin::coat_of_arms_remove))
+        .route("/wappen/{file}", get(public::coat_of_arms))
         .route(
             "/admin/pages/{slug}",
             get(admin::page_edit).post(admin::page_save),
@@ -86,6 +89,7 @@ pub fn router(st: AppState) -> Router {
             get(move || async move { ([("content-type", "application/json")], openapi_json) }),
         )
         .route("/api/{*rest}", axum::routing::any(api::not_found))
+        .method_not_allowed_fallback(api::method_not_allowed)
         .layer(from_fn_with_state(st.clone(), ctx::context_layer));
 
     let ops = Router::new()

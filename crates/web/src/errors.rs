@@ -82,7 +82,8 @@ pub async fn render_error_pages(State(_st): State<AppState>, req: Request, next:
     let Some(ctx) = ctx else { return res };
     let conflict = res.extensions().get::<ConflictText>().map(|c| c.0.clone());
     let mut page = ErrorPage::status(&ctx, res.status());
-    if let Some(text) = conflict {
+    if let Some(key) = conflict {
+        let text = catalog(ctx.lang).get(&key).to_string();
         page = ErrorPage::render(&ctx, StatusCode::CONFLICT, "error.409.title", Some(text));
     }
     page
@@ -96,6 +97,7 @@ impl ErrorPage {
             401 | 403 => "error.403.title",
             404 | 405 => "error.404.title",
             409 => "error.409.title",
+            413 => "error.413.title",
             422 => "error.422.title",
             429 => "error.429.title",
             _ => "error.500.title",

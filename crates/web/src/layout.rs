@@ -70,7 +70,7 @@ pub struct Layout {
     pub path: String,
     pub css: &'static str,
     pub js: &'static str,
-    pub wappen: &'static str,
+    pub wappen: String,
 }
 
 impl Layout {
@@ -86,6 +86,9 @@ impl Layout {
             &ctx.path,
         );
         l.title = t.get(title_key).to_string();
+        if let Some(sha) = ctx.tenant.as_ref().and_then(|t| t.coat_of_arms_sha256.as_ref()) {
+            l.wappen = format!("/wappen/{sha}.png");
+        }
         if let Some(u) = ctx.staff() {
             l.user_name = Some(u.name.clone());
             l.nav = nav
@@ -121,7 +124,7 @@ impl Layout {
             path: path.to_string(),
             css: assets::url("style.css"),
             js: assets::url("vendor/htmx.min.js"),
-            wappen: assets::url("wappen.svg"),
+            wappen: assets::url("wappen.svg").to_string(),
         }
     }
 

@@ -10,6 +10,7 @@ pub mod role;
 pub mod role_permission;
 pub mod session;
 pub mod tenant;
+pub mod tenant_asset;
 pub mod tenant_host;
 pub mod tenant_page;
 pub mod user;

@@ -9,6 +9,7 @@ pub struct Model {
     pub name: String,
     pub mfa_required: bool,
     pub created_at: DateTimeUtc,
+    pub coat_of_arms_sha256: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

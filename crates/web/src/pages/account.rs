@@ -195,9 +195,7 @@ pub async fn totp_disable(
     let tenant = tenants::get(&st.db.conn, p.tenant_id).await?;
     if tenant.mfa_required {
         return Err(rathaus_core::Error::Conflict(
-            catalog(ctx.lang)
-                .get("totp.required_cannot_disable")
-                .to_string(),
+            "totp.required_cannot_disable".to_string(),
         )
         .into());
     }

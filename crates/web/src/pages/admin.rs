@@ -357,7 +357,7 @@ pub async fn role_edit(
     let (r, permissions) = accounts::get_role(&st.db.conn, &p, id).await?;
     if r.builtin {
         return Err(rathaus_core::Error::Conflict(
-            catalog(ctx.lang).get("roles.builtin_locked").to_string(),
+            "roles.builtin_locked".to_string(),
         )
         .into());
     }
@@ -411,9 +411,30 @@ pub async fn role_delete(
 #[template(path = "admin/departments.html")]
 struct DepartmentsTpl {
     l: Layout,
+    /// Errors of the form for a new department.
     errs: FormErrors,
     departments: Vec<Department>,
     name: String,
+    /// The row whose rename failed, with what was typed there and its errors.
+    rename: Option<(i64, String)>,
+    rename_errs: FormErrors,
+}
+
+impl DepartmentsTpl {
+    /// The value of a row's rename field: what was typed if that rename failed.
+    fn row_value(&self, id: &i64, current: &str) -> String {
+        match &self.rename {
+            Some((rid, typed)) if rid == id => typed.clone(),
+            _ => current.to_string(),
+        }
+    }
+
+    fn row_error(&self, id: &i64) -> Option<String> {
+        match &self.rename {
+            Some((rid, _)) if rid == id => self.rename_errs.msg("name"),
+            _ => None,
+        }
+    }
 }
 
 async fn departments_page(
@@ -422,16 +443,26 @@ async fn departments_page(
     p: &Principal,
     errs: FormErrors,
     name: String,
+    rename: Option<(i64, String)>,
 ) -> Result<Response, HtmlError> {
     p.require(perms::ADMIN_DEPARTMENTS)?;
     let departments = accounts::list_departments(&st.db.conn, p.tenant_id).await?;
     let failed = errs.any();
+    let t = catalog(ctx.lang);
+    // A failed rename's errors belong beside that row's field, not the new-department form.
+    let (errs, rename_errs) = if rename.is_some() {
+        (FormErrors::none(t), errs)
+    } else {
+        (errs, FormErrors::none(t))
+    };
     respond(
         page(DepartmentsTpl {
             l: layout(st, ctx, "departments.title"),
             errs,
             departments,
             name,
+            rename,
+            rename_errs,
         }),
         failed,
     )
@@ -447,6 +478,7 @@ pub async fn departments(
         &p,
         FormErrors::none(catalog(ctx.lang)),
         String::new(),
+        None,
     )
     .await
 }
@@ -466,7 +498,7 @@ pub async fn department_create(
         Ok(_) => Ok(Redirect::to("/admin/departments?notice=department_created").into_response()),
         Err(e) => {
             let errs = FormErrors::from_error(catalog(ctx.lang), e)?;
-            departments_page(&st, &ctx, &p, errs, f.name).await
+            departments_page(&st, &ctx, &p, errs, f.name, None).await
         }
     }
 }
@@ -481,7 +513,7 @@ pub async fn department_rename(
         Ok(_) => Ok(Redirect::to("/admin/departments?notice=department_renamed").into_response()),
         Err(e) => {
             let errs = FormErrors::from_error(catalog(ctx.lang), e)?;
-            departments_page(&st, &ctx, &p, errs, String::new()).await
+            departments_page(&st, &ctx, &p, errs, String::new(), Some((id, f.name))).await
         }
     }
 }
@@ -598,6 +630,7 @@ struct SettingsTpl {
     name: String,
     mfa_required: bool,
     pages: Vec<(&'static str, String)>,
+    has_coat_of_arms: bool,
 }
 
 async fn settings_page(
@@ -621,6 +654,7 @@ async fn settings_page(
         None => (t.name, t.mfa_required),
     };
     let failed = errs.any();
+    let has_coat_of_arms = t.coat_of_arms_sha256.is_some();
     respond(
         page(SettingsTpl {
             l: layout(st, ctx, "settings.title"),
@@ -628,6 +662,7 @@ async fn settings_page(
             name,
             mfa_required,
             pages,
+            has_coat_of_arms,
         }),
         failed,
     )
@@ -667,6 +702,58 @@ pub async fn settings_save(
             settings_page(&st, &ctx, &p, errs, Some(f)).await
         }
     }
+}
+
+/// Multipart upload of the coat of arms (the CSRF token travels in the query string).
+pub async fn coat_of_arms_upload(
+    State(st): State<AppState>,
+    Staff(ctx, p): Staff,
+    mut mp: axum::extract::Multipart,
+) -> Result<Response, HtmlError> {
+    p.require(perms::ADMIN_SETTINGS)?;
+    let mut data = Vec::new();
+    let mut unreadable = false;
+    loop {
+        match mp.next_field().await {
+            Ok(Some(field)) if field.name() == Some("wappen") => match field.bytes().await {
+                Ok(b) => data = b.to_vec(),
+                Err(_) => unreadable = true,
+            },
+            Ok(Some(_)) => {}
+            Ok(None) => break,
+            // Over the body limit or a broken multipart body.
+            Err(_) => {
+                unreadable = true;
+                break;
+            }
+        }
+    }
+    let result = if unreadable {
+        Err(rathaus_core::validation::FieldErrors::single("wappen", "err.image_too_large"))
+    } else if data.is_empty() {
+        Err(rathaus_core::validation::FieldErrors::single("wappen", "err.required"))
+    } else {
+        tenants::set_coat_of_arms(&st.db.conn, &p, &data).await.map(|_| ())
+    };
+    match result {
+        Ok(()) => {
+            st.tenants.clear();
+            Ok(Redirect::to("/admin/settings?notice=coat_of_arms_saved").into_response())
+        }
+        Err(e) => {
+            let errs = FormErrors::from_error(catalog(ctx.lang), e)?;
+            settings_page(&st, &ctx, &p, errs, None).await
+        }
+    }
+}
+
+pub async fn coat_of_arms_remove(
+    State(st): State<AppState>,
+    Staff(_ctx, p): Staff,
+) -> Result<Response, HtmlError> {
+    tenants::remove_coat_of_arms(&st.db.conn, &p).await?;
+    st.tenants.clear();
+    Ok(Redirect::to("/admin/settings?notice=coat_of_arms_removed").into_response())
 }
 
 #[derive(Template)]
