@@ -31,7 +31,7 @@ trap cleanup EXIT
 
 now_ms() { date +%s%3N; }
 
-# start_server DATADIR [extra args...]; sets $pid and $url; prints start→ready ms
+# start_server DATADIR [extra args...]; sets $pid, $url and $ready_ms (start→ready)
 start_server() {
   local dir=$1; shift
   local out="$dir/stdout"
@@ -45,7 +45,7 @@ start_server() {
     sleep 0.002
   done
   [ -n "$url" ] || { echo "server did not start" >&2; cat "$dir/stderr" >&2; exit 1; }
-  echo $(( $(now_ms) - t0 ))
+  ready_ms=$(( $(now_ms) - t0 ))
 }
 
 stop_server() { kill -TERM "$pid"; wait "$pid" || true; pid=""; }
@@ -62,14 +62,18 @@ login() {
   csrf=$(printf '%s' "$page" | sed -n 's/.*name="_csrf" value="\([^"]*\)".*/\1/p' | head -1)
   curl -fs -o /dev/null -c "$jar" -b "$jar" --data-urlencode "_csrf=$csrf" --data-urlencode "email=$email" \
     --data-urlencode "password=$pw" --data-urlencode "next=" "${url}login"
-  awk '!/^#/ && NF>=7 {printf "%s=%s; ", $6, $7}' "$jar"
+  # HttpOnly cookies are written as "#HttpOnly_host …" lines.
+  sed 's/^#HttpOnly_//' "$jar" | awk '!/^#/ && NF>=7 {printf "%s=%s; ", $6, $7}'
+
 }
 
 load() { # label cookie
-  curl -fs -o /dev/null -H "Cookie: $2" "${url}staff" || { echo "dashboard not reachable with the session" >&2; exit 1; }
+  local code
+  code=$(curl -s -o /dev/null -w '%{http_code}' -H "Cookie: $2" "${url}staff")
+  [ "$code" = 200 ] || { echo "dashboard answered $code with the session, not 200" >&2; exit 1; }
   echo "== $1: wrk -t2 -c$conns -d$duration ${url}staff"
-  wrk -t2 -c"$conns" -d"$duration" --latency -H "Cookie: $2" "${url}staff" | tee "$work/wrk-$1.txt" |
-    grep -E "Requests/sec|Latency  |  50%|  99%|Non-2xx|Socket errors" || true
+  wrk -t2 -c"$conns" -d"$duration" --latency -s bench/only200.lua -H "Cookie: $2" "${url}staff" | tee "$work/wrk-$1.txt" |
+    grep -E "Requests/sec|Latency  |  50%|  90%|  99%|Non-2xx|Socket errors|non-200" || true
 }
 
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -m), $(date -u +%F)"
@@ -78,15 +82,15 @@ echo "binary: $BIN, $(du -h "$BIN" | cut -f1) ($(stat -c %s "$BIN") bytes)"
 # 1. start to ready on an empty SQLite data dir (no demo data), and idle memory.
 for i in 1 2 3 4 5; do
   d="$work/empty$i"; mkdir -p "$d"
-  ms=$(start_server "$d")
+  start_server "$d"
   sleep 1
-  echo "start→ready (empty SQLite) run $i: ${ms} ms, idle RSS $(rss_kb "$pid") kB"
+  echo "start→ready (empty SQLite) run $i: ${ready_ms} ms, idle RSS $(rss_kb "$pid") kB"
   stop_server
 done
 
 # 2. dashboard load on SQLite
 d="$work/sqlite"; mkdir -p "$d"
-start_server "$d" --demo >/dev/null
+start_server "$d" --demo
 cookie=$(login "$d")
 load sqlite "$cookie"
 echo "RSS after load (SQLite): $(rss_kb "$pid") kB"
@@ -98,7 +102,7 @@ if [ "$run_pg" = 1 ]; then
   base=${PG_ADMIN%/*}
   psql "$PG_ADMIN" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db" >/dev/null
   d="$work/pg"; mkdir -p "$d"
-  RATHAUS_DATABASE_URL="$base/$db" start_server "$d" --demo >/dev/null
+  RATHAUS_DATABASE_URL="$base/$db" start_server "$d" --demo
   cookie=$(login "$d")
   load postgres "$cookie"
   echo "RSS after load (PostgreSQL): $(rss_kb "$pid") kB"

@@ -47,7 +47,11 @@ pub async fn ensure_builtin_roles(conn: &impl ConnectionTrait, tenant: TenantId)
 // ---------------------------------------------------------------- principals
 
 /// Loads an active user with the union of their roles' permissions.
-pub async fn principal(conn: &impl ConnectionTrait, tenant: TenantId, user_id: UserId) -> Result<Option<Principal>> {
+pub async fn principal(
+    conn: &impl ConnectionTrait,
+    tenant: TenantId,
+    user_id: UserId,
+) -> Result<Option<Principal>> {
     let Some(u) = user::Entity::find_by_id(user_id.0)
         .filter(user::Column::TenantId.eq(tenant.0))
         .filter(user::Column::Active.eq(true))
@@ -58,7 +62,14 @@ pub async fn principal(conn: &impl ConnectionTrait, tenant: TenantId, user_id: U
         return Ok(None);
     };
     let (permissions, is_admin) = permissions_of(conn, tenant, user_id).await?;
-    Ok(Some(Principal { tenant_id: tenant, user_id: UserId(u.id), name: u.name, email: u.email, permissions, is_admin }))
+    Ok(Some(Principal {
+        tenant_id: tenant,
+        user_id: UserId(u.id),
+        name: u.name,
+        email: u.email,
+        permissions,
+        is_admin,
+    }))
 }
 
 #[derive(sea_orm::FromQueryResult)]
@@ -70,7 +81,11 @@ struct GrantRow {
 
 /// A user's permissions and whether they hold the built-in admin role: one query, because it
 /// runs on every signed-in request.
-pub async fn permissions_of(conn: &impl ConnectionTrait, tenant: TenantId, user: UserId) -> Result<(BTreeSet<String>, bool)> {
+pub async fn permissions_of(
+    conn: &impl ConnectionTrait,
+    tenant: TenantId,
+    user: UserId,
+) -> Result<(BTreeSet<String>, bool)> {
     use sea_orm::{FromQueryResult, Statement};
     let stmt = Statement::from_sql_and_values(
         conn.get_database_backend(),
@@ -80,9 +95,15 @@ pub async fn permissions_of(conn: &impl ConnectionTrait, tenant: TenantId, user:
          WHERE ur.user_id = $1 AND ur.tenant_id = $2",
         [user.0.into(), tenant.0.into()],
     );
-    let rows = GrantRow::find_by_statement(stmt).all(conn).await.map_err(db_err)?;
+    let rows = GrantRow::find_by_statement(stmt)
+        .all(conn)
+        .await
+        .map_err(db_err)?;
     let is_admin = rows.iter().any(|r| r.builtin && r.name == ADMIN_ROLE);
-    Ok((rows.into_iter().filter_map(|r| r.permission).collect(), is_admin))
+    Ok((
+        rows.into_iter().filter_map(|r| r.permission).collect(),
+        is_admin,
+    ))
 }
 
 // ---------------------------------------------------------------- login

@@ -36,7 +36,9 @@ pub fn reencode_png(bytes: &[u8], b: &Bounds, fit: u32) -> Result<Vec<u8>, Image
     if bytes.len() > b.max_bytes {
         return Err(ImageError::TooLarge);
     }
-    let reader = ImageReader::new(Cursor::new(bytes)).with_guessed_format().map_err(|_| ImageError::Broken)?;
+    let reader = ImageReader::new(Cursor::new(bytes))
+        .with_guessed_format()
+        .map_err(|_| ImageError::Broken)?;
     match reader.format() {
         Some(ImageFormat::Png | ImageFormat::Jpeg | ImageFormat::WebP) => {}
         _ => return Err(ImageError::UnsupportedType),
@@ -51,9 +53,14 @@ pub fn reencode_png(bytes: &[u8], b: &Bounds, fit: u32) -> Result<Vec<u8>, Image
         image::ImageError::Limits(_) => ImageError::TooLarge,
         _ => ImageError::Broken,
     })?;
-    let img = if img.width() > fit || img.height() > fit { img.thumbnail(fit, fit) } else { img };
+    let img = if img.width() > fit || img.height() > fit {
+        img.thumbnail(fit, fit)
+    } else {
+        img
+    };
     let mut out = Cursor::new(Vec::new());
-    img.write_to(&mut out, ImageFormat::Png).map_err(|_| ImageError::Broken)?;
+    img.write_to(&mut out, ImageFormat::Png)
+        .map_err(|_| ImageError::Broken)?;
     Ok(out.into_inner())
 }
 
@@ -64,11 +71,16 @@ mod tests {
     fn png(w: u32, h: u32) -> Vec<u8> {
         let img = image::RgbaImage::from_pixel(w, h, image::Rgba([10, 60, 120, 255]));
         let mut out = Cursor::new(Vec::new());
-        image::DynamicImage::ImageRgba8(img).write_to(&mut out, ImageFormat::Png).expect("encode");
+        image::DynamicImage::ImageRgba8(img)
+            .write_to(&mut out, ImageFormat::Png)
+            .expect("encode");
         out.into_inner()
     }
 
-    const B: Bounds = Bounds { max_bytes: 1024 * 1024, max_pixels: 4000 };
+    const B: Bounds = Bounds {
+        max_bytes: 1024 * 1024,
+        max_pixels: 4000,
+    };
 
     #[test]
     fn reencodes_and_scales() {
@@ -79,12 +91,24 @@ mod tests {
 
     #[test]
     fn refuses_bad_input() {
-        assert_eq!(reencode_png(b"%PDF-1.7 not an image", &B, 256).err(), Some(ImageError::UnsupportedType));
+        assert_eq!(
+            reencode_png(b"%PDF-1.7 not an image", &B, 256).err(),
+            Some(ImageError::UnsupportedType)
+        );
         let mut truncated = png(50, 50);
         truncated.truncate(truncated.len() / 2);
-        assert_eq!(reencode_png(&truncated, &B, 256).err(), Some(ImageError::Broken));
-        assert_eq!(reencode_png(&png(5000, 10), &B, 256).err(), Some(ImageError::TooLarge));
+        assert_eq!(
+            reencode_png(&truncated, &B, 256).err(),
+            Some(ImageError::Broken)
+        );
+        assert_eq!(
+            reencode_png(&png(5000, 10), &B, 256).err(),
+            Some(ImageError::TooLarge)
+        );
         let big = vec![0u8; 2 * 1024 * 1024];
-        assert_eq!(reencode_png(&big, &B, 256).err(), Some(ImageError::TooLarge));
+        assert_eq!(
+            reencode_png(&big, &B, 256).err(),
+            Some(ImageError::TooLarge)
+        );
     }
 }

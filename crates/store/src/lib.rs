@@ -32,7 +32,9 @@ pub(crate) fn db_err(e: sea_orm::DbErr) -> Error {
 /// deferred transaction that reads first and writes later cannot wait for a concurrent writer
 /// and fails at once with "database is locked"; an immediate one takes the write lock up front
 /// and waits for it (busy_timeout). PostgreSQL ignores the mode.
-pub(crate) async fn begin<C: sea_orm::TransactionTrait>(db: &C) -> rathaus_core::Result<C::Transaction> {
+pub(crate) async fn begin<C: sea_orm::TransactionTrait>(
+    db: &C,
+) -> rathaus_core::Result<C::Transaction> {
     db.begin_with_options(sea_orm::TransactionOptions {
         sqlite_transaction_mode: Some(sea_orm::SqliteTransactionMode::Immediate),
         ..Default::default()

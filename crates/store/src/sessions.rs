@@ -101,7 +101,12 @@ pub struct Live {
 
 /// The session behind a cookie token with its active user and permissions, in two queries
 /// (this runs on every signed-in request). Expired sessions are deleted on sight.
-pub async fn lookup_principal(conn: &impl ConnectionTrait, tenant: TenantId, token: &str, t: &Timeouts) -> Result<Option<Live>> {
+pub async fn lookup_principal(
+    conn: &impl ConnectionTrait,
+    tenant: TenantId,
+    token: &str,
+    t: &Timeouts,
+) -> Result<Option<Live>> {
     use sea_orm::{FromQueryResult, Statement};
     let id = sha256_hex(token);
     let stmt = Statement::from_sql_and_values(
@@ -112,25 +117,43 @@ pub async fn lookup_principal(conn: &impl ConnectionTrait, tenant: TenantId, tok
          WHERE s.id = $1 AND s.tenant_id = $2 AND u.tenant_id = $2 AND u.active = $3",
         [id.clone().into(), tenant.0.into(), true.into()],
     );
-    let Some(row) = SessionUser::find_by_statement(stmt).one(conn).await.map_err(db_err)? else {
+    let Some(row) = SessionUser::find_by_statement(stmt)
+        .one(conn)
+        .await
+        .map_err(db_err)?
+    else {
         return Ok(None);
     };
     let now = Utc::now();
     if now >= row.expires_at || now - row.last_seen_at >= t.idle {
-        session::Entity::delete_by_id(id).exec(conn).await.map_err(db_err)?;
+        session::Entity::delete_by_id(id)
+            .exec(conn)
+            .await
+            .map_err(db_err)?;
         return Ok(None);
     }
     if now - row.last_seen_at > Duration::seconds(60) {
         session::Entity::update_many()
-            .col_expr(session::Column::LastSeenAt, sea_orm::sea_query::Expr::value(now))
+            .col_expr(
+                session::Column::LastSeenAt,
+                sea_orm::sea_query::Expr::value(now),
+            )
             .filter(session::Column::Id.eq(id))
             .exec(conn)
             .await
             .map_err(db_err)?;
     }
-    let (permissions, is_admin) = crate::accounts::permissions_of(conn, tenant, UserId(row.user_id)).await?;
+    let (permissions, is_admin) =
+        crate::accounts::permissions_of(conn, tenant, UserId(row.user_id)).await?;
     Ok(Some(Live {
-        principal: rathaus_core::Principal { tenant_id: tenant, user_id: UserId(row.user_id), name: row.name, email: row.email, permissions, is_admin },
+        principal: rathaus_core::Principal {
+            tenant_id: tenant,
+            user_id: UserId(row.user_id),
+            name: row.name,
+            email: row.email,
+            permissions,
+            is_admin,
+        },
         mfa_pending: row.mfa_pending,
         totp_enabled: row.totp_enabled,
     }))
@@ -161,7 +184,7 @@ pub async fn logout<C: sea_orm::TransactionTrait>(
     token: &str,
 ) -> Result<()> {
     use sea_orm::TransactionSession;
-    let txn = db.begin().await.map_err(db_err)?;
+    let txn = crate::begin(db).await?;
     delete(&txn, token).await?;
     crate::audit::record(
         &txn,

@@ -181,18 +181,17 @@ pub async fn get(conn: &impl ConnectionTrait, id: TenantId) -> Result<Tenant> {
 /// The tenant for a request's Host header. An install with exactly one tenant serves it on any
 /// host name; otherwise the host must be registered.
 pub async fn resolve(conn: &impl ConnectionTrait, host: Option<&str>) -> Result<Option<Tenant>> {
-    if let Some(h) = host.map(normalise_host) {
-        if let Some(th) = tenant_host::Entity::find()
+    if let Some(h) = host.map(normalise_host)
+        && let Some(th) = tenant_host::Entity::find()
             .filter(tenant_host::Column::Host.eq(h))
             .one(conn)
             .await
             .map_err(db_err)?
-        {
-            return tenant::Entity::find_by_id(th.tenant_id)
-                .one(conn)
-                .await
-                .map_err(db_err);
-        }
+    {
+        return tenant::Entity::find_by_id(th.tenant_id)
+            .one(conn)
+            .await
+            .map_err(db_err);
     }
     if tenant::Entity::find().count(conn).await.map_err(db_err)? == 1 {
         return tenant::Entity::find().one(conn).await.map_err(db_err);
@@ -275,30 +274,25 @@ pub async fn update_page<C: TransactionTrait>(
     Ok(after)
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn hosts_are_normalised() {
-        assert_eq!(
-            super::normalise_host("Rathaus.Example:8080"),
-            "rathaus.example"
-        );
-        assert_eq!(super::normalise_host("localhost"), "localhost");
-        assert_eq!(super::normalise_host("[::1]:8080"), "[::1]");
-    }
-}
-
 pub const COAT_OF_ARMS: &str = "coat_of_arms";
 
 /// Largest upload and picture size for a coat of arms; it is shown at most 256 px high.
-pub const COAT_BOUNDS: crate::images::Bounds = crate::images::Bounds { max_bytes: 1024 * 1024, max_pixels: 4000 };
+pub const COAT_BOUNDS: crate::images::Bounds = crate::images::Bounds {
+    max_bytes: 1024 * 1024,
+    max_pixels: 4000,
+};
 
 /// Replaces the tenant's coat of arms with the re-encoded upload.
-pub async fn set_coat_of_arms<C: TransactionTrait>(db: &C, who: &Principal, upload: &[u8]) -> Result<String> {
+pub async fn set_coat_of_arms<C: TransactionTrait>(
+    db: &C,
+    who: &Principal,
+    upload: &[u8],
+) -> Result<String> {
     who.require(ADMIN_SETTINGS)?;
-    let png = crate::images::reencode_png(upload, &COAT_BOUNDS, 256).map_err(|e| FieldErrors::single("wappen", e.key()))?;
+    let png = crate::images::reencode_png(upload, &COAT_BOUNDS, 256)
+        .map_err(|e| FieldErrors::single("wappen", e.key()))?;
     let sha = crate::sha256_hex_bytes(&png);
-    let txn = db.begin().await.map_err(db_err)?;
+    let txn = crate::begin(db).await?;
     let before = get(&txn, who.tenant_id).await?;
     tenant_asset::Entity::delete_many()
         .filter(tenant_asset::Column::TenantId.eq(who.tenant_id.0))
@@ -325,7 +319,8 @@ pub async fn set_coat_of_arms<C: TransactionTrait>(db: &C, who: &Principal, uplo
         &txn,
         who.tenant_id,
         &Actor::user(who),
-        NewEvent::new("settings.coat_of_arms", "tenant", Some(who.tenant_id)).details(json!({"before": before.coat_of_arms_sha256, "after": sha})),
+        NewEvent::new("settings.coat_of_arms", "tenant", Some(who.tenant_id))
+            .details(json!({"before": before.coat_of_arms_sha256, "after": sha})),
     )
     .await?;
     txn.commit().await.map_err(db_err)?;
@@ -335,7 +330,7 @@ pub async fn set_coat_of_arms<C: TransactionTrait>(db: &C, who: &Principal, uplo
 /// Back to the default coat of arms.
 pub async fn remove_coat_of_arms<C: TransactionTrait>(db: &C, who: &Principal) -> Result<()> {
     who.require(ADMIN_SETTINGS)?;
-    let txn = db.begin().await.map_err(db_err)?;
+    let txn = crate::begin(db).await?;
     let before = get(&txn, who.tenant_id).await?;
     tenant_asset::Entity::delete_many()
         .filter(tenant_asset::Column::TenantId.eq(who.tenant_id.0))
@@ -350,7 +345,8 @@ pub async fn remove_coat_of_arms<C: TransactionTrait>(db: &C, who: &Principal) -
         &txn,
         who.tenant_id,
         &Actor::user(who),
-        NewEvent::new("settings.coat_of_arms", "tenant", Some(who.tenant_id)).details(json!({"before": before.coat_of_arms_sha256, "after": null})),
+        NewEvent::new("settings.coat_of_arms", "tenant", Some(who.tenant_id))
+            .details(json!({"before": before.coat_of_arms_sha256, "after": null})),
     )
     .await?;
     txn.commit().await.map_err(db_err)?;
@@ -358,7 +354,11 @@ pub async fn remove_coat_of_arms<C: TransactionTrait>(db: &C, who: &Principal) -
 }
 
 /// The stored coat of arms of a tenant by its hash (public: it is shown on every page).
-pub async fn coat_of_arms(conn: &impl ConnectionTrait, tenant: TenantId, sha: &str) -> Result<Option<Vec<u8>>> {
+pub async fn coat_of_arms(
+    conn: &impl ConnectionTrait,
+    tenant: TenantId,
+    sha: &str,
+) -> Result<Option<Vec<u8>>> {
     Ok(tenant_asset::Entity::find()
         .filter(tenant_asset::Column::TenantId.eq(tenant.0))
         .filter(tenant_asset::Column::Kind.eq(COAT_OF_ARMS))
@@ -367,4 +367,17 @@ pub async fn coat_of_arms(conn: &impl ConnectionTrait, tenant: TenantId, sha: &s
         .await
         .map_err(db_err)?
         .map(|a| a.bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn hosts_are_normalised() {
+        assert_eq!(
+            super::normalise_host("Rathaus.Example:8080"),
+            "rathaus.example"
+        );
+        assert_eq!(super::normalise_host("localhost"), "localhost");
+        assert_eq!(super::normalise_host("[::1]:8080"), "[::1]");
+    }
 }

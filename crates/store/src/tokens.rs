@@ -35,7 +35,7 @@ pub async fn create<C: TransactionTrait>(
     let mut errs = FieldErrors::new();
     let name = errs.text("name", name, 100);
     errs.into_result()?;
-    let txn = db.begin().await.map_err(db_err)?;
+    let txn = crate::begin(db).await?;
     let owner = accounts::user_by_id(&txn, tenant, user.0).await?;
     let plain = format!("{PREFIX}{}", random_token(32));
     let t = api_token::ActiveModel {
@@ -76,7 +76,7 @@ pub async fn list_own(conn: &impl ConnectionTrait, who: &Principal) -> Result<Ve
 }
 
 pub async fn revoke<C: TransactionTrait>(db: &C, who: &Principal, id: i64) -> Result<()> {
-    let txn = db.begin().await.map_err(db_err)?;
+    let txn = crate::begin(db).await?;
     let t = api_token::Entity::find_by_id(id)
         .filter(api_token::Column::TenantId.eq(who.tenant_id.0))
         .filter(api_token::Column::UserId.eq(who.user_id.0))

@@ -105,6 +105,25 @@ impl TestDb {
     }
 }
 
+/// For tests of the binary, which migrates on its own: a fresh, empty PostgreSQL database
+/// (no migrations run) when `RATHAUS_TEST_DATABASE_URL` selects PostgreSQL, else None (the
+/// binary then uses its default SQLite file in the data dir).
+pub async fn empty_pg_database_url() -> Option<String> {
+    let admin_url = pg_url()?;
+    let name = format!(
+        "rathaus_test_{}_{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::SeqCst)
+    );
+    let admin = Database::connect(&admin_url).await.expect("connect admin");
+    admin
+        .execute_unprepared(&format!("CREATE DATABASE {name}"))
+        .await
+        .expect("create test database");
+    admin.close_by_ref().await.ok();
+    Some(with_db(&admin_url, &name))
+}
+
 /// A tenant with an admin user and a user without permissions.
 pub struct Fixture {
     pub tenant: TenantId,

@@ -69,7 +69,10 @@ pub fn router(st: AppState) -> Router {
             get(admin::settings).post(admin::settings_save),
         )
         .route("/admin/settings/wappen", post(admin::coat_of_arms_upload))
-        .route("/admin/settings/wappen/delete", post(admin::coat_of_arms_remove))
+        .route(
+            "/admin/settings/wappen/delete",
+            post(admin::coat_of_arms_remove),
+        )
         .route("/wappen/{file}", get(public::coat_of_arms))
         .route(
             "/admin/pages/{slug}",

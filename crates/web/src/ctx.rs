@@ -57,14 +57,17 @@ pub struct TenantCache {
 const TENANT_TTL: std::time::Duration = std::time::Duration::from_secs(5);
 
 impl TenantCache {
-    async fn resolve(&self, st: &AppState, host: Option<&str>) -> rathaus_core::Result<Option<Tenant>> {
+    async fn resolve(
+        &self,
+        st: &AppState,
+        host: Option<&str>,
+    ) -> rathaus_core::Result<Option<Tenant>> {
         let key = host.unwrap_or("").to_ascii_lowercase();
-        if let Ok(m) = self.map.read() {
-            if let Some((at, t)) = m.get(&key) {
-                if at.elapsed() < TENANT_TTL {
-                    return Ok(t.clone());
-                }
-            }
+        if let Ok(m) = self.map.read()
+            && let Some((at, t)) = m.get(&key)
+            && at.elapsed() < TENANT_TTL
+        {
+            return Ok(t.clone());
         }
         let t = tenants::resolve(&st.db.conn, host).await?;
         if let Ok(mut m) = self.map.write() {
@@ -188,8 +191,16 @@ pub async fn context_layer(State(st): State<AppState>, mut req: Request, next: N
     res
 }
 
-async fn load_session(st: &AppState, tid: TenantId, token: &str) -> rathaus_core::Result<Option<(Principal, bool, bool)>> {
-    Ok(sessions::lookup_principal(&st.db.conn, tid, token, &st.cfg.session).await?.map(|l| (l.principal, l.mfa_pending, l.totp_enabled)))
+async fn load_session(
+    st: &AppState,
+    tid: TenantId,
+    token: &str,
+) -> rathaus_core::Result<Option<(Principal, bool, bool)>> {
+    Ok(
+        sessions::lookup_principal(&st.db.conn, tid, token, &st.cfg.session)
+            .await?
+            .map(|l| (l.principal, l.mfa_pending, l.totp_enabled)),
+    )
 }
 
 /// Our cookies: HttpOnly, SameSite=Lax, Path=/, and Secure (with `__Host-` name) over https.

@@ -86,7 +86,11 @@ impl Layout {
             &ctx.path,
         );
         l.title = t.get(title_key).to_string();
-        if let Some(sha) = ctx.tenant.as_ref().and_then(|t| t.coat_of_arms_sha256.as_ref()) {
+        if let Some(sha) = ctx
+            .tenant
+            .as_ref()
+            .and_then(|t| t.coat_of_arms_sha256.as_ref())
+        {
             l.wappen = format!("/wappen/{sha}.png");
         }
         if let Some(u) = ctx.staff() {

@@ -25,18 +25,43 @@ impl MigrationTrait for Migration {
                 .col(blob("bytes"))
                 .col(timestamp_with_time_zone("created_at"))
                 .foreign_key(
-                    ForeignKey::create().from("tenant_assets", "tenant_id").to("tenants", "id").on_delete(ForeignKeyAction::Cascade),
+                    ForeignKey::create()
+                        .from("tenant_assets", "tenant_id")
+                        .to("tenants", "id")
+                        .on_delete(ForeignKeyAction::Cascade),
                 )
                 .take(),
         )
         .await?;
-        m.create_index(Index::create().name("ux_tenant_assets").table("tenant_assets").col("tenant_id").col("kind").unique().take()).await?;
-        m.alter_table(Table::alter().table("tenants").add_column(string_len_null("coat_of_arms_sha256", 64)).take()).await?;
+        m.create_index(
+            Index::create()
+                .name("ux_tenant_assets")
+                .table("tenant_assets")
+                .col("tenant_id")
+                .col("kind")
+                .unique()
+                .take(),
+        )
+        .await?;
+        m.alter_table(
+            Table::alter()
+                .table("tenants")
+                .add_column(string_len_null("coat_of_arms_sha256", 64))
+                .take(),
+        )
+        .await?;
         Ok(())
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        m.alter_table(Table::alter().table("tenants").drop_column("coat_of_arms_sha256").take()).await?;
-        m.drop_table(Table::drop().table("tenant_assets").take()).await
+        m.alter_table(
+            Table::alter()
+                .table("tenants")
+                .drop_column("coat_of_arms_sha256")
+                .take(),
+        )
+        .await?;
+        m.drop_table(Table::drop().table("tenant_assets").take())
+            .await
     }
 }

@@ -194,10 +194,9 @@ pub async fn totp_disable(
 ) -> Result<Response, HtmlError> {
     let tenant = tenants::get(&st.db.conn, p.tenant_id).await?;
     if tenant.mfa_required {
-        return Err(rathaus_core::Error::Conflict(
-            "totp.required_cannot_disable".to_string(),
-        )
-        .into());
+        return Err(
+            rathaus_core::Error::Conflict("totp.required_cannot_disable".to_string()).into(),
+        );
     }
     let (secret, enabled) = accounts::totp_state(&st.db.conn, p.tenant_id, p.user_id).await?;
     match secret {

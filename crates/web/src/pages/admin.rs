@@ -356,10 +356,7 @@ pub async fn role_edit(
 ) -> Result<Response, HtmlError> {
     let (r, permissions) = accounts::get_role(&st.db.conn, &p, id).await?;
     if r.builtin {
-        return Err(rathaus_core::Error::Conflict(
-            "roles.builtin_locked".to_string(),
-        )
-        .into());
+        return Err(rathaus_core::Error::Conflict("roles.builtin_locked".to_string()).into());
     }
     let f = RoleForm {
         name: r.name,
@@ -729,11 +726,19 @@ pub async fn coat_of_arms_upload(
         }
     }
     let result = if unreadable {
-        Err(rathaus_core::validation::FieldErrors::single("wappen", "err.image_too_large"))
+        Err(rathaus_core::validation::FieldErrors::single(
+            "wappen",
+            "err.image_too_large",
+        ))
     } else if data.is_empty() {
-        Err(rathaus_core::validation::FieldErrors::single("wappen", "err.required"))
+        Err(rathaus_core::validation::FieldErrors::single(
+            "wappen",
+            "err.required",
+        ))
     } else {
-        tenants::set_coat_of_arms(&st.db.conn, &p, &data).await.map(|_| ())
+        tenants::set_coat_of_arms(&st.db.conn, &p, &data)
+            .await
+            .map(|_| ())
     };
     match result {
         Ok(()) => {

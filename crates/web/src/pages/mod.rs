@@ -23,17 +23,6 @@ pub fn safe_next(next: &str) -> Option<&str> {
     .then_some(next)
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn next_must_be_local() {
-        assert_eq!(super::safe_next("/admin/users"), Some("/admin/users"));
-        assert_eq!(super::safe_next("//evil.example"), None);
-        assert_eq!(super::safe_next("https://evil.example"), None);
-        assert_eq!(super::safe_next("/\\evil.example"), None);
-    }
-}
-
 /// Times are stored in UTC and shown in Europe/Berlin.
 pub fn fmt_time(t: &chrono::DateTime<chrono::Utc>) -> String {
     t.with_timezone(&chrono_tz::Europe::Berlin)
@@ -46,4 +35,15 @@ pub fn fmt_rfc3339(s: &str) -> String {
     chrono::DateTime::parse_from_rfc3339(s)
         .map(|t| fmt_time(&t.with_timezone(&chrono::Utc)))
         .unwrap_or_else(|_| s.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn next_must_be_local() {
+        assert_eq!(super::safe_next("/admin/users"), Some("/admin/users"));
+        assert_eq!(super::safe_next("//evil.example"), None);
+        assert_eq!(super::safe_next("https://evil.example"), None);
+        assert_eq!(super::safe_next("/\\evil.example"), None);
+    }
 }

@@ -90,12 +90,21 @@ pub async fn dashboard(
 }
 
 /// The tenant's uploaded coat of arms; the hash in the URL makes it cacheable forever.
-pub async fn coat_of_arms(State(st): State<AppState>, ctx: Ctx, Path(file): Path<String>) -> Result<Response, HtmlError> {
+pub async fn coat_of_arms(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Path(file): Path<String>,
+) -> Result<Response, HtmlError> {
     let tid = ctx.tenant_id().ok_or(Error::NotFound)?;
     let sha = file.strip_suffix(".png").ok_or(Error::NotFound)?;
-    let bytes = tenants::coat_of_arms(&st.db.conn, tid, sha).await?.ok_or(Error::NotFound)?;
+    let bytes = tenants::coat_of_arms(&st.db.conn, tid, sha)
+        .await?
+        .ok_or(Error::NotFound)?;
     Ok((
-        [(header::CONTENT_TYPE, "image/png"), (header::CACHE_CONTROL, "public, max-age=31536000, immutable")],
+        [
+            (header::CONTENT_TYPE, "image/png"),
+            (header::CACHE_CONTROL, "public, max-age=31536000, immutable"),
+        ],
         bytes,
     )
         .into_response())

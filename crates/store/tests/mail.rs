@@ -1,0 +1,280 @@
+//! Mail through the outbox and the job queue to a real SMTP server (aiosmtpd, started here as a
+//! child process), read back from its maildir and decoded by Python's `email` package.
+//!
+//! The interpreter comes from RATHAUS_TEST_PYTHON (set by scripts/test to a venv with aiosmtpd);
+//! without it `python3` is tried.
+
+use rathaus_store::entity::job;
+use rathaus_store::jobs::{self, Registry};
+use rathaus_store::mail::{self, Sender, SmtpConfig, Tls};
+use rathaus_testkit::{TestDb, tenant_fixture};
+use sea_orm::EntityTrait;
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const FROM: &str = "Gemeinde Beispielstadt <rathaus@beispielstadt.example>";
+const TO: &str = "Jürgen Müller <juergen.mueller@example.org>";
+const SUBJECT: &str = "Ihre Anfrage – Bestätigung für Jürgen Größe";
+const BODY: &str = "Sehr geehrter Herr Müller,\n\nIhre Änderung wurde übernommen. Die Gebühr beträgt 12 €.\n\nMit freundlichen Grüßen\nIhr Bürgerbüro\n";
+
+fn python() -> String {
+    std::env::var("RATHAUS_TEST_PYTHON").unwrap_or_else(|_| "python3".into())
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
+}
+
+/// The SMTP server child process; killed when dropped, also when a test panics.
+struct Smtpd {
+    child: Child,
+    port: u16,
+    maildir: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Smtpd {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Smtpd {
+    fn start() -> Smtpd {
+        let py = python();
+        let probe = Command::new(&py)
+            .args(["-c", "import aiosmtpd"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+        if !probe.is_ok_and(|s| s.success()) {
+            panic!(
+                "the Python SMTP server aiosmtpd is not available to `{py}`. Run the tests with \
+                 scripts/test (it creates target/test-venv with aiosmtpd and sets \
+                 RATHAUS_TEST_PYTHON), or set RATHAUS_TEST_PYTHON to a Python that has aiosmtpd 1.4.6."
+            );
+        }
+        let dir = tempfile::tempdir().expect("tempdir");
+        let maildir = dir.path().join("maildir");
+        let port = free_port();
+        let child = Command::new(&py)
+            .args(["-m", "aiosmtpd", "-n", "-l"])
+            .arg(format!("127.0.0.1:{port}"))
+            .args(["-c", "aiosmtpd.handlers.Mailbox"])
+            .arg(&maildir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {py} -m aiosmtpd: {e}"));
+        let mut s = Smtpd {
+            child,
+            port,
+            maildir,
+            _dir: dir,
+        };
+        let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
+                return s;
+            }
+            if let Ok(Some(status)) = s.child.try_wait() {
+                let mut err = String::new();
+                if let Some(mut e) = s.child.stderr.take() {
+                    use std::io::Read;
+                    let _ = e.read_to_string(&mut err);
+                }
+                panic!("aiosmtpd exited early ({status}): {err}");
+            }
+            assert!(
+                Instant::now() < deadline,
+                "aiosmtpd did not accept connections on port {port} within 30 s"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn config(&self) -> SmtpConfig {
+        smtp_config(self.port)
+    }
+}
+
+fn smtp_config(port: u16) -> SmtpConfig {
+    SmtpConfig {
+        host: "127.0.0.1".into(),
+        port,
+        tls: Tls::None,
+        username: None,
+        password: None,
+        from: FROM.into(),
+    }
+}
+
+#[derive(serde::Deserialize, Debug)]
+struct Received {
+    from: String,
+    to: String,
+    subject: String,
+    body: String,
+    content_type: String,
+}
+
+/// Decodes every message of the maildir with Python's `email` package (an independent MIME
+/// parser), so the test checks what a real mail client would show.
+fn read_maildir(maildir: &Path) -> Vec<Received> {
+    const SCRIPT: &str = r#"
+import email, email.policy, json, mailbox, sys
+out = []
+for msg in mailbox.Maildir(sys.argv[1], factory=None, create=False):
+    m = email.message_from_bytes(msg.as_bytes(), policy=email.policy.default)
+    out.append({"from": str(m["From"]), "to": str(m["To"]), "subject": str(m["Subject"]),
+                "body": m.get_content(), "content_type": m.get_content_type()})
+print(json.dumps(out))
+"#;
+    let out = Command::new(python())
+        .args(["-c", SCRIPT])
+        .arg(maildir)
+        .output()
+        .expect("run python");
+    assert!(
+        out.status.success(),
+        "reading the maildir failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("json from python")
+}
+
+fn registry(cfg: Option<&SmtpConfig>) -> Registry {
+    let mut reg = Registry::default();
+    reg.register(
+        mail::JOB_KIND,
+        std::sync::Arc::new(Sender::new(cfg).expect("sender")),
+    );
+    reg
+}
+
+async fn only_job(db: &rathaus_store::Db) -> job::Model {
+    let all = job::Entity::find().all(&db.conn).await.unwrap();
+    assert_eq!(all.len(), 1, "exactly one job: {all:?}");
+    all.into_iter().next().unwrap()
+}
+
+#[tokio::test]
+async fn mail_with_umlauts_reaches_a_real_smtp_server() {
+    let smtpd = Smtpd::start();
+    let t = TestDb::new().await;
+    let f = tenant_fixture(&t.db, "mail", "mail.test").await;
+
+    let id = mail::queue(&t.db.conn, f.tenant, TO, SUBJECT, BODY)
+        .await
+        .unwrap();
+    let row = mail::get(&t.db.conn, id).await.unwrap().unwrap();
+    assert_eq!(row.status, "queued");
+    assert!(
+        read_maildir(&smtpd.maildir).is_empty(),
+        "nothing is sent before the job runs"
+    );
+    let j = only_job(&t.db).await;
+    assert_eq!(j.kind, mail::JOB_KIND);
+
+    let reg = registry(Some(&smtpd.config()));
+    assert!(reg.run_one(&t.db).await.unwrap(), "the mail job ran");
+
+    let j = only_job(&t.db).await;
+    assert_eq!(j.status, jobs::DONE, "job: {j:?}");
+    let row = mail::get(&t.db.conn, id).await.unwrap().unwrap();
+    assert_eq!(row.status, "sent");
+    assert!(row.sent_at.is_some());
+    assert!(row.last_error.is_none());
+
+    let got = read_maildir(&smtpd.maildir);
+    assert_eq!(got.len(), 1, "one message arrived: {got:?}");
+    let m = &got[0];
+    assert_eq!(m.to, TO);
+    assert_eq!(m.from, FROM);
+    assert_eq!(m.subject, SUBJECT);
+    assert_eq!(m.content_type, "text/plain");
+    // lettre always ends the DATA with CRLF "." CRLF, which adds one empty line at the end of
+    // a body that already ends in a newline; trailing line ends carry no meaning in a text mail.
+    assert_eq!(m.body.replace("\r\n", "\n").trim_end(), BODY.trim_end());
+
+    // Running the queue again sends nothing twice.
+    assert!(!reg.run_one(&t.db).await.unwrap());
+    assert_eq!(read_maildir(&smtpd.maildir).len(), 1);
+}
+
+#[tokio::test]
+async fn mail_is_retried_when_the_smtp_server_is_down() {
+    let t = TestDb::new().await;
+    let f = tenant_fixture(&t.db, "mail", "mail.test").await;
+    let id = mail::queue(&t.db.conn, f.tenant, TO, SUBJECT, BODY)
+        .await
+        .unwrap();
+
+    // Nothing listens on this port.
+    let reg = registry(Some(&smtp_config(free_port())));
+    assert!(reg.run_one(&t.db).await.unwrap());
+
+    let j = only_job(&t.db).await;
+    assert_eq!(j.status, jobs::QUEUED, "re-queued for a retry: {j:?}");
+    assert_eq!(j.attempts, 1);
+    assert!(j.last_error.as_deref().is_some_and(|e| !e.is_empty()));
+    assert!(j.run_at > chrono::Utc::now(), "retried after a back-off");
+    let row = mail::get(&t.db.conn, id).await.unwrap().unwrap();
+    assert_eq!(row.status, "queued");
+    assert!(row.sent_at.is_none());
+    assert!(row.last_error.is_some(), "the outbox row keeps the error");
+
+    // Once the server is up and the job is due, the same mail goes out.
+    let smtpd = Smtpd::start();
+    job::Entity::update(job::ActiveModel {
+        id: sea_orm::Set(j.id),
+        run_at: sea_orm::Set(chrono::Utc::now() - chrono::Duration::seconds(1)),
+        ..Default::default()
+    })
+    .exec(&t.db.conn)
+    .await
+    .unwrap();
+    let reg = registry(Some(&smtpd.config()));
+    assert!(reg.run_one(&t.db).await.unwrap());
+    let j = only_job(&t.db).await;
+    assert_eq!(j.status, jobs::DONE);
+    assert_eq!(j.attempts, 2);
+    assert_eq!(
+        mail::get(&t.db.conn, id).await.unwrap().unwrap().status,
+        "sent"
+    );
+    let got = read_maildir(&smtpd.maildir);
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].subject, SUBJECT);
+}
+
+#[tokio::test]
+async fn without_smtp_configuration_mail_stays_in_the_outbox_and_the_job_fails_visibly() {
+    let t = TestDb::new().await;
+    let f = tenant_fixture(&t.db, "mail", "mail.test").await;
+    let id = mail::queue(&t.db.conn, f.tenant, TO, SUBJECT, BODY)
+        .await
+        .unwrap();
+    assert!(registry(None).run_one(&t.db).await.unwrap());
+    let j = only_job(&t.db).await;
+    assert_eq!(j.status, jobs::QUEUED);
+    assert!(
+        j.last_error
+            .as_deref()
+            .is_some_and(|e| e.contains("RATHAUS_SMTP_HOST")),
+        "{j:?}"
+    );
+    assert_eq!(
+        mail::get(&t.db.conn, id).await.unwrap().unwrap().status,
+        "queued"
+    );
+}
