@@ -41,46 +41,6 @@ pub async fn create(
     Ok(token)
 }
 
-/// The live session for a cookie token in this tenant, touching its idle timer. Expired
-/// sessions are deleted on sight.
-pub async fn lookup(
-    conn: &impl ConnectionTrait,
-    tenant: TenantId,
-    token: &str,
-    t: &Timeouts,
-) -> Result<Option<Session>> {
-    let id = sha256_hex(token);
-    let Some(s) = session::Entity::find_by_id(id.clone())
-        .filter(session::Column::TenantId.eq(tenant.0))
-        .one(conn)
-        .await
-        .map_err(db_err)?
-    else {
-        return Ok(None);
-    };
-    let now = Utc::now();
-    if is_expired(&s, now, t) {
-        session::Entity::delete_by_id(id)
-            .exec(conn)
-            .await
-            .map_err(db_err)?;
-        return Ok(None);
-    }
-    // Touch at most once a minute: a write per request would cost more than the precision gains.
-    if now - s.last_seen_at > Duration::seconds(60) {
-        session::Entity::update_many()
-            .col_expr(
-                session::Column::LastSeenAt,
-                sea_orm::sea_query::Expr::value(now),
-            )
-            .filter(session::Column::Id.eq(id))
-            .exec(conn)
-            .await
-            .map_err(db_err)?;
-    }
-    Ok(Some(s))
-}
-
 #[derive(sea_orm::FromQueryResult)]
 struct SessionUser {
     mfa_pending: bool,
@@ -159,9 +119,6 @@ pub async fn lookup_principal(
     }))
 }
 
-fn is_expired(s: &Session, now: DateTime<Utc>, t: &Timeouts) -> bool {
-    now >= s.expires_at || now - s.last_seen_at >= t.idle
-}
 
 /// Completes the second factor: the pending session becomes a full one.
 pub async fn complete_mfa(conn: &impl ConnectionTrait, token: &str) -> Result<()> {

@@ -29,6 +29,8 @@ pub struct Ctx {
     pub path: String,
     pub client_ip: String,
     pub notice: Option<String>,
+    /// Navigation of the platform and mounted modules (filtered per user by the layout).
+    pub nav: std::sync::Arc<Vec<crate::layout::NavItem>>,
 }
 
 impl Ctx {
@@ -157,6 +159,7 @@ pub async fn context_layer(State(st): State<AppState>, mut req: Request, next: N
         path,
         client_ip: client_ip(&headers, peer, st.cfg.trust_forwarded),
         notice,
+        nav: st.nav.clone(),
     };
     let tenant = match st.tenants.resolve(&st, host).await {
         Ok(Some(t)) => t,

@@ -120,7 +120,7 @@ impl ErrorPage {
         text: Option<String>,
     ) -> Response {
         let t = catalog(ctx.lang);
-        let mut l = Layout::new(ctx, &crate::layout::platform_nav(), title_key);
+        let mut l = Layout::new(ctx, &ctx.nav, title_key);
         if ctx.tenant.is_none() {
             l = Layout::bare(t, String::new(), ctx.csrf.clone(), &ctx.path)
                 .with_title(t.get(title_key));
