@@ -112,7 +112,9 @@ pub fn load(file: Option<&std::path::Path>) -> Result<Config, String> {
             content.trim_end_matches(['\n', '\r']).to_string(),
         ));
     }
-    let cfg: Config = fig.extract().map_err(|e| e.into_iter().next().map(describe).unwrap_or_default())?;
+    let cfg: Config = fig
+        .extract()
+        .map_err(|e| e.into_iter().next().map(describe).unwrap_or_default())?;
     cfg.check()?;
     Ok(cfg)
 }
@@ -120,17 +122,35 @@ pub fn load(file: Option<&std::path::Path>) -> Result<Config, String> {
 /// One line naming the setting, its environment variable and where the bad value came from.
 fn describe(e: figment::Error) -> String {
     use figment::error::Kind;
-    let source = e.metadata.as_ref().map(|m| m.name.to_string()).unwrap_or_default();
-    let source = if source.contains("environment") { "environment".to_string() } else { source };
+    let source = e
+        .metadata
+        .as_ref()
+        .map(|m| m.name.to_string())
+        .unwrap_or_default();
+    let source = if source.contains("environment") {
+        "environment".to_string()
+    } else {
+        source
+    };
     if let Kind::UnknownField(field, _) = &e.kind {
         return format!("unknown setting `{field}` in {source}");
     }
     // The path may start with the profile name ("default").
-    let key = e.path.iter().filter(|p| p.as_str() != "default").cloned().collect::<Vec<_>>().join(".");
+    let key = e
+        .path
+        .iter()
+        .filter(|p| p.as_str() != "default")
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(".");
     if key.is_empty() {
         return format!("{} (from {source})", e.kind);
     }
-    format!("setting {key} (RATHAUS_{}): {} (from {source})", key.to_ascii_uppercase(), e.kind)
+    format!(
+        "setting {key} (RATHAUS_{}): {} (from {source})",
+        key.to_ascii_uppercase(),
+        e.kind
+    )
 }
 
 impl Config {

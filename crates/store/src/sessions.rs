@@ -119,7 +119,6 @@ pub async fn lookup_principal(
     }))
 }
 
-
 /// Completes the second factor: the pending session becomes a full one.
 pub async fn complete_mfa(conn: &impl ConnectionTrait, token: &str) -> Result<()> {
     session::Entity::update_many()
