@@ -269,6 +269,41 @@ pub async fn second_factor_failed<C: TransactionTrait>(
     Ok(())
 }
 
+/// Accepts a TOTP code at most once: the code must match the user's (pending or enabled)
+/// secret and belong to a later time step than the last accepted code.
+pub async fn consume_totp_code(
+    conn: &impl ConnectionTrait,
+    tenant: TenantId,
+    user: UserId,
+    code: &str,
+) -> Result<bool> {
+    let u = find_user(conn, tenant, user.0).await?;
+    let Some(step) = u
+        .totp_secret
+        .as_deref()
+        .and_then(|s| crate::mfa::matching_step(s, code))
+    else {
+        return Ok(false);
+    };
+    let step = step as i64;
+    // Conditional update: two requests racing with the same code cannot both win.
+    let r = user::Entity::update_many()
+        .col_expr(
+            user::Column::TotpLastStep,
+            sea_orm::sea_query::Expr::value(step),
+        )
+        .filter(user::Column::Id.eq(u.id))
+        .filter(
+            sea_orm::Condition::any()
+                .add(user::Column::TotpLastStep.is_null())
+                .add(user::Column::TotpLastStep.lt(step)),
+        )
+        .exec(conn)
+        .await
+        .map_err(db_err)?;
+    Ok(r.rows_affected == 1)
+}
+
 /// The TOTP secret of a user (for the second login step and the set-up page).
 pub async fn totp_state(
     conn: &impl ConnectionTrait,

@@ -146,20 +146,26 @@ pub async fn list(
 }
 
 /// Puts a failed job back into the queue.
-pub async fn retry(conn: &impl ConnectionTrait, who: &Principal, id: i64) -> Result<()> {
+pub async fn retry<C: sea_orm::TransactionTrait>(db: &C, who: &Principal, id: i64) -> Result<()> {
+    use sea_orm::TransactionSession;
     who.require(ADMIN_JOBS)?;
+    let txn = crate::begin(db).await?;
     let j = job::Entity::find_by_id(id)
         .filter(job::Column::TenantId.eq(who.tenant_id.0))
-        .one(conn)
+        .one(&txn)
         .await
         .map_err(db_err)?
         .ok_or(rathaus_core::Error::NotFound)?;
+    let event = rathaus_core::audit::NewEvent::new("job.retried", "job", Some(id))
+        .details(serde_json::json!({"kind": j.kind, "status": j.status, "attempts": j.attempts}));
     let mut am: job::ActiveModel = j.into();
     am.status = Set(QUEUED.to_string());
     am.run_at = Set(Utc::now());
     am.max_attempts = Set(am.attempts.as_ref() + 1);
     am.finished_at = Set(None);
-    am.update(conn).await.map_err(db_err)?;
+    am.update(&txn).await.map_err(db_err)?;
+    crate::audit::record(&txn, who.tenant_id, &crate::Actor::user(who), event).await?;
+    txn.commit().await.map_err(db_err)?;
     Ok(())
 }
 

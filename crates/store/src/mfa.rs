@@ -34,9 +34,44 @@ pub fn verify(secret_b32: &str, code: &str) -> bool {
         .unwrap_or(false)
 }
 
+/// The 30-second time step the code belongs to (current, one before or one after), so the
+/// caller can refuse a code that was already used.
+pub fn matching_step(secret_b32: &str, code: &str) -> Option<u64> {
+    let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
+    if code.len() != 6 || !code.chars().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    let t = totp(secret_b32, "Rathaus", "user")?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()?
+        .as_secs();
+    let step = now / 30;
+    [step.saturating_sub(1), step, step + 1]
+        .into_iter()
+        .find(|s| {
+            let expected = t.generate(s * 30);
+            expected.len() == code.len()
+                && expected
+                    .bytes()
+                    .zip(code.bytes())
+                    .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                    == 0
+        })
+}
+
 /// The `otpauth://` URI an authenticator app scans.
 pub fn otpauth_url(secret_b32: &str, issuer: &str, account: &str) -> Option<String> {
     totp(secret_b32, issuer, account).map(|t| t.get_url())
+}
+
+/// The code of the time step `offset` steps from now (-1, 0 or 1 are accepted), for tests.
+pub fn code_at_offset(secret_b32: &str, offset: i64) -> Option<String> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()?
+        .as_secs() as i64;
+    totp(secret_b32, "Rathaus", "user").map(|t| t.generate((now + offset * 30).max(0) as u64))
 }
 
 /// The current code, for tests.

@@ -224,6 +224,21 @@ async fn a_job_that_always_fails_ends_failed_is_listed_for_the_admin_and_can_be_
     assert_eq!(row.status, jobs::QUEUED);
     assert!(row.run_at <= Utc::now());
     assert!(row.finished_at.is_none());
+    let retried = rathaus_store::audit::list(
+        &db.conn,
+        &admin,
+        &rathaus_store::audit::AuditFilter {
+            action: Some("job.retried".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(retried.len(), 1, "the retry is audited");
+    assert_eq!(
+        retried[0].object_id.as_deref(),
+        Some(j.id.to_string().as_str())
+    );
     assert!(reg.run_one(db).await.unwrap(), "the retried job runs");
     assert_eq!(always.runs_of(j.id), 4);
     assert_eq!(get(db, j.id).await.status, jobs::FAILED);

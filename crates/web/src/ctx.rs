@@ -163,6 +163,10 @@ pub async fn context_layer(State(st): State<AppState>, mut req: Request, next: N
     };
     let tenant = match st.tenants.resolve(&st, host).await {
         Ok(Some(t)) => t,
+        // API clients get a problem document, browsers a German page.
+        Ok(None) if ctx.path.starts_with("/api/") => {
+            return crate::api::ApiError(rathaus_core::Error::NotFound).into_response();
+        }
         Ok(None) => return ErrorPage::unknown_host(&ctx),
         Err(e) => {
             tracing::error!(error = %e, "tenant lookup failed");

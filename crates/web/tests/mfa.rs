@@ -16,13 +16,27 @@ async fn app() -> (TestApp, rathaus_testkit::Fixture) {
     (TestApp::spawn(tdb, WebConfig::default()).await, f)
 }
 
+/// A valid code that was not used before: each code is accepted only once, so successive
+/// calls for one secret take the previous, the current and the next time step (the window the
+/// server accepts), then fail the test.
 fn code(secret: &str) -> String {
-    mfa::current_code(secret).expect("code")
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+    static USED: Mutex<Option<HashMap<String, i64>>> = Mutex::new(None);
+    let mut g = USED.lock().unwrap();
+    let n = g
+        .get_or_insert_with(HashMap::new)
+        .entry(secret.to_string())
+        .or_insert(-2);
+    *n += 1;
+    assert!(*n <= 1, "a test may use at most three codes per secret");
+    mfa::code_at_offset(secret, *n).expect("code")
 }
 
 /// A six-digit code that differs in every digit from the current one.
 fn wrong_code(secret: &str) -> String {
-    code(secret)
+    mfa::current_code(secret)
+        .expect("code")
         .chars()
         .map(|c| char::from_digit((c.to_digit(10).unwrap() + 5) % 10, 10).unwrap())
         .collect()
@@ -308,4 +322,37 @@ async fn totp_can_be_switched_off_with_a_valid_code_when_not_required() {
     let c = app.client(&[HOST]);
     let r = login(&c, &base, &f.clerk_email, PASSWORD).await;
     assert_eq!(location(&r), "/staff", "no second step any more");
+}
+
+#[tokio::test]
+async fn a_code_is_accepted_only_once() {
+    let (app, f) = app().await;
+    let base = app.url(HOST, "");
+    let admin = signed_in(&app, HOST, &f.admin_email).await;
+    let secret = enable_totp(&admin, &base).await;
+    let used = code(&secret);
+    let c = app.client(&[HOST]);
+    login(&c, &base, &f.admin_email, PASSWORD).await;
+    let k = csrf(&c, &base).await;
+    let r = post(
+        &c,
+        &format!("{base}/login/totp"),
+        &k,
+        &[("code", &used), ("next", "/staff")],
+    )
+    .await;
+    assert_eq!(r.status(), 303, "first use");
+    // The same code again, from another browser that saw it: refused.
+    let thief = app.client(&[HOST]);
+    login(&thief, &base, &f.admin_email, PASSWORD).await;
+    let k = csrf(&thief, &base).await;
+    let r = post(
+        &thief,
+        &format!("{base}/login/totp"),
+        &k,
+        &[("code", &used), ("next", "/staff")],
+    )
+    .await;
+    assert_eq!(r.status(), 422);
+    assert_eq!(get(&thief, &format!("{base}/staff")).await.status(), 303);
 }

@@ -324,6 +324,10 @@ async fn an_unknown_host_is_refused_when_there_are_two_tenants() {
         .await
         .unwrap();
     assert_eq!(r.status(), 404);
+    // The API answers such a host with a problem document.
+    let r = get(&c, &app.url("c.test", "/api/v1/me")).await;
+    assert_eq!(r.status(), 404);
+    assert_eq!(r.headers()["content-type"], "application/problem+json");
     assert_eq!(snapshot(&app.db).await, before);
     // Host names are matched without port and case.
     let r = get(&c, &app.url(A, "/")).await;

@@ -13,6 +13,7 @@ pub struct Model {
     pub department_id: Option<i64>,
     pub totp_secret: Option<String>,
     pub totp_enabled: bool,
+    pub totp_last_step: Option<i64>,
     pub created_at: DateTimeUtc,
 }
 

@@ -4,6 +4,7 @@ use sea_orm_migration::prelude::*;
 
 mod m0001_platform;
 mod m0002_coat_of_arms;
+mod m0003_totp_replay;
 
 pub struct Migrator;
 
@@ -13,6 +14,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m0001_platform::Migration),
             Box::new(m0002_coat_of_arms::Migration),
+            Box::new(m0003_totp_replay::Migration),
         ]
     }
 }

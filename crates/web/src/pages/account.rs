@@ -178,8 +178,9 @@ pub async fn totp_enable(
     Form(f): Form<CodeForm>,
 ) -> Result<Response, HtmlError> {
     let (secret, enabled) = accounts::totp_state(&st.db.conn, p.tenant_id, p.user_id).await?;
+    let fresh = accounts::consume_totp_code(&st.db.conn, p.tenant_id, p.user_id, &f.code).await?;
     match secret {
-        Some(s) if !enabled && mfa::verify(&s, &f.code) => {
+        Some(s) if !enabled && fresh => {
             accounts::set_totp(&st.db.conn, &p, Some(s), true).await?;
             Ok(Redirect::to("/account?notice=totp_enabled").into_response())
         }
@@ -199,8 +200,9 @@ pub async fn totp_disable(
         );
     }
     let (secret, enabled) = accounts::totp_state(&st.db.conn, p.tenant_id, p.user_id).await?;
+    let fresh = accounts::consume_totp_code(&st.db.conn, p.tenant_id, p.user_id, &f.code).await?;
     match secret {
-        Some(s) if enabled && mfa::verify(&s, &f.code) => {
+        Some(_) if enabled && fresh => {
             accounts::set_totp(&st.db.conn, &p, None, false).await?;
             Ok(Redirect::to("/account?notice=totp_disabled").into_response())
         }

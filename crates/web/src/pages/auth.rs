@@ -15,7 +15,7 @@ use axum_extra::extract::Form;
 use axum_extra::extract::cookie::Cookie;
 use rathaus_core::{Error, TenantId, UserId};
 use rathaus_store::accounts::{self, LoginResult};
-use rathaus_store::{mfa, sessions};
+use rathaus_store::sessions;
 use serde::Deserialize;
 
 #[derive(Template)]
@@ -175,8 +175,10 @@ pub async fn totp(
         sessions::delete(&st.db.conn, &token).await?;
         return Ok(Redirect::to("/login?notice=throttled").into_response());
     }
-    let (secret, enabled) = accounts::totp_state(&st.db.conn, tid, user.user_id).await?;
-    let ok = enabled && secret.as_deref().is_some_and(|s| mfa::verify(s, &f.code));
+    let (_, enabled) = accounts::totp_state(&st.db.conn, tid, user.user_id).await?;
+    // Each code is accepted once: a code seen over someone's shoulder is already spent.
+    let ok =
+        enabled && accounts::consume_totp_code(&st.db.conn, tid, user.user_id, &f.code).await?;
     if !ok {
         accounts::second_factor_failed(&st.db.conn, tid, &user, &ctx.client_ip).await?;
         let mut errs = rathaus_core::validation::FieldErrors::new();
