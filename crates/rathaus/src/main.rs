@@ -100,6 +100,13 @@ enum AdminCmd {
         #[arg(long)]
         tenant: Option<String>,
     },
+    /// Remove a user's second factor (lost device) and end their sessions
+    ResetSecondFactor {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        tenant: Option<String>,
+    },
     /// Set a new password (read from standard input) and end the user's sessions
     ResetPassword {
         #[arg(long)]
@@ -296,6 +303,18 @@ async fn run(cmd: Cmd, cfg: Config) -> anyhow::Result<ExitCode> {
             let (plain, _) = tokens::create(&db.conn, tid, UserId(u.id), None, &name).await?;
             println!("API token for {} (shown once):", u.email);
             println!("{plain}");
+        }
+        Cmd::Admin(AdminCmd::ResetSecondFactor { email, tenant }) => {
+            let db = open(&cfg).await?;
+            let tid = tenant_for(&db, tenant.as_deref()).await?;
+            let u = accounts::find_by_email(&db.conn, tid, &email)
+                .await?
+                .with_context(|| format!("no user {email}"))?;
+            accounts::reset_totp(&db.conn, tid, None, UserId(u.id)).await?;
+            println!(
+                "second factor of {} removed; their sessions were ended",
+                u.email
+            );
         }
         Cmd::Admin(AdminCmd::ResetPassword { email, tenant }) => {
             let db = open(&cfg).await?;

@@ -1003,3 +1003,40 @@ pub async fn reset_password<C: TransactionTrait>(
     txn.commit().await.map_err(db_err)?;
     Ok(())
 }
+
+/// Removes a user's second factor (lost phone). Their sessions end; they log in with the
+/// password and, where the tenant demands it, set up a new one. `who` is None for the CLI.
+pub async fn reset_totp<C: TransactionTrait>(
+    db: &C,
+    tenant: TenantId,
+    who: Option<&Principal>,
+    user: UserId,
+) -> Result<()> {
+    if let Some(p) = who {
+        p.require(ADMIN_USERS)?;
+        p.require_tenant(tenant)?;
+    }
+    let txn = crate::begin(db).await?;
+    let u = find_user(&txn, tenant, user.0).await?;
+    let was_enabled = u.totp_enabled;
+    let mut am: user::ActiveModel = u.into();
+    am.totp_secret = Set(None);
+    am.totp_enabled = Set(false);
+    am.update(&txn).await.map_err(db_err)?;
+    session::Entity::delete_many()
+        .filter(session::Column::UserId.eq(user.0))
+        .exec(&txn)
+        .await
+        .map_err(db_err)?;
+    let actor = who.map(Actor::user).unwrap_or_else(|| Actor::system("cli"));
+    audit::record(
+        &txn,
+        tenant,
+        &actor,
+        NewEvent::new("user.totp_reset", "user", Some(user.0))
+            .details(json!({"was_enabled": was_enabled})),
+    )
+    .await?;
+    txn.commit().await.map_err(db_err)?;
+    Ok(())
+}

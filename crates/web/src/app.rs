@@ -42,6 +42,7 @@ pub fn router(st: AppState) -> Router {
             "/admin/users/{id}",
             get(admin::user_edit).post(admin::user_update),
         )
+        .route("/admin/users/{id}/reset-totp", post(admin::user_reset_totp))
         .route("/admin/roles", get(admin::roles))
         .route(
             "/admin/roles/new",

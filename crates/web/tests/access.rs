@@ -207,6 +207,13 @@ fn table(ids: &Ids) -> Vec<Route> {
         ])
         .admin(303, true),
         route(
+            "POST",
+            "/admin/users/{id}/reset-totp",
+            format!("/admin/users/{}/reset-totp", ids.user),
+            Perm(perms::ADMIN_USERS),
+        )
+        .admin(303, true),
+        route(
             "GET",
             "/admin/roles",
             p("/admin/roles"),

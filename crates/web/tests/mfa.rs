@@ -356,3 +356,28 @@ async fn a_code_is_accepted_only_once() {
     assert_eq!(r.status(), 422);
     assert_eq!(get(&thief, &format!("{base}/staff")).await.status(), 303);
 }
+
+#[tokio::test]
+async fn an_admin_resets_a_lost_second_factor() {
+    let (app, f) = app().await;
+    let base = app.url(HOST, "");
+    let clerk = signed_in(&app, HOST, &f.clerk_email).await;
+    enable_totp(&clerk, &base).await;
+    // The clerk lost the phone; the admin removes the second factor.
+    let admin = signed_in(&app, HOST, &f.admin_email).await;
+    let path = format!("{base}/admin/users/{}", f.clerk.0);
+    let page = get(&admin, &path).await.text().await.unwrap();
+    assert!(page.contains("Zweiten Faktor zurücksetzen"));
+    let k = csrf(&admin, &base).await;
+    let r = post(&admin, &format!("{path}/reset-totp"), &k, &[]).await;
+    assert_eq!(r.status(), 303);
+    // The clerk's session ended; a password login is enough again.
+    assert_eq!(get(&clerk, &format!("{base}/staff")).await.status(), 303);
+    let fresh = app.client(&[HOST]);
+    let r = login(&fresh, &base, &f.clerk_email, PASSWORD).await;
+    assert_eq!(location(&r), "/staff");
+    let (secret, enabled) = accounts::totp_state(&app.db.conn, f.tenant, f.clerk)
+        .await
+        .unwrap();
+    assert!(secret.is_none() && !enabled);
+}

@@ -77,6 +77,8 @@ struct UserFormTpl {
     roles: Vec<Role>,
     departments: Vec<Department>,
     creating: bool,
+    /// When editing: the user's id and whether they have a second factor.
+    totp: Option<(i64, bool)>,
 }
 
 #[derive(Deserialize, Default, Clone)]
@@ -129,6 +131,17 @@ async fn user_form(
     let departments = accounts::list_departments(&st.db.conn, p.tenant_id).await?;
     let failed = errs.any();
     let title = if creating { "users.new" } else { "users.edit" };
+    let totp = match action
+        .rsplit('/')
+        .next()
+        .and_then(|id| id.parse::<i64>().ok())
+    {
+        Some(id) => Some((
+            id,
+            accounts::get_user(&st.db.conn, p, id).await?.0.totp_enabled,
+        )),
+        None => None,
+    };
     respond(
         page(UserFormTpl {
             l: layout(st, ctx, title),
@@ -138,6 +151,7 @@ async fn user_form(
             roles,
             departments,
             creating,
+            totp,
         }),
         failed,
     )
@@ -241,6 +255,15 @@ pub async fn user_update(
             user_form(&st, &ctx, &p, f, errs, format!("/admin/users/{id}"), false).await
         }
     }
+}
+
+pub async fn user_reset_totp(
+    State(st): State<AppState>,
+    Staff(_ctx, p): Staff,
+    Path(id): Path<i64>,
+) -> Result<Response, HtmlError> {
+    accounts::reset_totp(&st.db.conn, p.tenant_id, Some(&p), rathaus_core::UserId(id)).await?;
+    Ok(Redirect::to(&format!("/admin/users/{id}?notice=totp_reset")).into_response())
 }
 
 // ------------------------------------------------------------------ roles
