@@ -148,3 +148,13 @@ pub fn page(tpl: impl Template) -> Result<Response, HtmlError> {
         .map(|h| Html(h).into_response())
         .map_err(|e| HtmlError(Error::internal(e)))
 }
+
+/// A rendered form page, answered with 422 when it shows validation errors.
+pub fn respond(r: Result<Response, HtmlError>, failed: bool) -> Result<Response, HtmlError> {
+    r.map(|mut r| {
+        if failed {
+            *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+        }
+        r
+    })
+}

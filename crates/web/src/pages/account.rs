@@ -2,26 +2,18 @@
 
 use super::layout;
 use crate::ctx::Staff;
-use crate::errors::{HtmlError, page};
+use crate::errors::{HtmlError, page, respond};
 use crate::forms::FormErrors;
 use crate::i18n::catalog;
 use crate::layout::Layout;
 use crate::state::AppState;
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::Form;
 use rathaus_core::validation::FieldErrors;
 use rathaus_store::{accounts, mfa, tenants, tokens};
 use serde::Deserialize;
-
-fn unprocessable(r: Result<Response, HtmlError>) -> Result<Response, HtmlError> {
-    r.map(|mut r| {
-        *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-        r
-    })
-}
 
 #[derive(Template)]
 #[template(path = "account.html")]
@@ -66,7 +58,7 @@ async fn account_page(
     };
     let failed = tpl.errs.any();
     let r = page(tpl);
-    if failed { unprocessable(r) } else { r }
+    respond(r, failed)
 }
 
 pub async fn show(State(st): State<AppState>, Staff(ctx, p): Staff) -> Result<Response, HtmlError> {
@@ -150,7 +142,7 @@ async fn totp_page(
         otpauth,
     };
     let r = page(tpl);
-    if failed { unprocessable(r) } else { r }
+    respond(r, failed)
 }
 
 pub async fn totp_show(
@@ -237,7 +229,7 @@ async fn tokens_page(
         name,
         created,
     });
-    if failed { unprocessable(r) } else { r }
+    respond(r, failed)
 }
 
 pub async fn tokens_show(

@@ -3,14 +3,13 @@
 
 use super::layout;
 use crate::ctx::{Ctx, Staff};
-use crate::errors::{HtmlError, page};
+use crate::errors::{HtmlError, page, respond};
 use crate::forms::FormErrors;
 use crate::i18n::catalog;
 use crate::layout::Layout;
 use crate::state::AppState;
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::Form;
 use rathaus_core::Principal;
@@ -19,15 +18,6 @@ use rathaus_store::accounts::{self, Department, Role, User};
 use rathaus_store::audit::{self, AuditFilter};
 use rathaus_store::{jobs, tenants};
 use serde::Deserialize;
-
-fn respond(r: Result<Response, HtmlError>, failed: bool) -> Result<Response, HtmlError> {
-    r.map(|mut r| {
-        if failed {
-            *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-        }
-        r
-    })
-}
 
 // ------------------------------------------------------------------ users
 
@@ -108,6 +98,16 @@ impl UserForm {
     fn is_active(&self) -> bool {
         self.active.is_some()
     }
+    fn input(&self) -> accounts::UserInput<'_> {
+        accounts::UserInput {
+            email: &self.email,
+            name: &self.name,
+            password: &self.password,
+            department_id: self.department(),
+            role_ids: &self.roles,
+            active: self.is_active(),
+        }
+    }
     fn dept_selected(&self, id: &i64) -> bool {
         self.department() == Some(*id)
     }
@@ -182,14 +182,7 @@ pub async fn user_create(
     Staff(ctx, p): Staff,
     Form(f): Form<UserForm>,
 ) -> Result<Response, HtmlError> {
-    let inp = accounts::UserInput {
-        email: &f.email,
-        name: &f.name,
-        password: &f.password,
-        department_id: f.department(),
-        role_ids: &f.roles,
-        active: f.is_active(),
-    };
+    let inp = f.input();
     match accounts::create_user(&st.db.conn, p.tenant_id, Some(&p), inp).await {
         Ok(_) => Ok(Redirect::to("/admin/users?notice=user_created").into_response()),
         Err(e) => {
@@ -236,14 +229,7 @@ pub async fn user_update(
     Path(id): Path<i64>,
     Form(f): Form<UserForm>,
 ) -> Result<Response, HtmlError> {
-    let inp = accounts::UserInput {
-        email: &f.email,
-        name: &f.name,
-        password: &f.password,
-        department_id: f.department(),
-        role_ids: &f.roles,
-        active: f.is_active(),
-    };
+    let inp = f.input();
     match accounts::update_user(&st.db.conn, &p, id, inp).await {
         Ok(_) => Ok(Redirect::to("/admin/users?notice=user_updated").into_response()),
         Err(e) => {
