@@ -46,11 +46,47 @@ pub const PLATFORM: &[PermissionDef] = &[
 /// Name of the built-in role that holds every permission.
 pub const ADMIN_ROLE: &str = "admin";
 
-/// Every permission known to this build.
+static MODULES: std::sync::RwLock<Vec<PermissionDef>> = std::sync::RwLock::new(Vec::new());
+
+/// Adds a module's permissions (at start-up; registering the same code twice is a no-op).
+pub fn register(defs: &[PermissionDef]) {
+    if let Ok(mut m) = MODULES.write() {
+        for d in defs {
+            if !PLATFORM.iter().chain(m.iter()).any(|p| p.code == d.code) {
+                m.push(*d);
+            }
+        }
+    }
+}
+
+/// Every permission known to this build: the platform's, then the registered modules'.
 pub fn all() -> Vec<PermissionDef> {
-    PLATFORM.to_vec()
+    let mut v = PLATFORM.to_vec();
+    if let Ok(m) = MODULES.read() {
+        v.extend(m.iter().copied());
+    }
+    v
 }
 
 pub fn is_known(code: &str) -> bool {
     all().iter().any(|p| p.code == code)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn modules_register_their_permissions_once() {
+        const DEFS: &[PermissionDef] = &[PermissionDef {
+            code: "test.read",
+            label_key: "perm.test.read",
+        }];
+        assert!(!is_known("test.read"));
+        register(DEFS);
+        register(DEFS);
+        assert!(is_known("test.read"));
+        assert_eq!(all().iter().filter(|p| p.code == "test.read").count(), 1);
+        assert_eq!(&all()[..PLATFORM.len()], PLATFORM);
+    }
 }

@@ -186,13 +186,18 @@ fn init_logging(cfg: &Config) {
     }
 }
 
+/// The modules this build serves. A module crate is added here and nowhere else.
+fn modules() -> Vec<Arc<dyn rathaus_web::Module>> {
+    vec![]
+}
+
 async fn open(cfg: &Config) -> anyhow::Result<Db> {
     if cfg.database_url.is_none() {
         std::fs::create_dir_all(&cfg.data_dir)
             .with_context(|| format!("cannot create data directory {}", cfg.data_dir.display()))?;
     }
     let db = Db::connect(&cfg.database_url()).await?;
-    db.migrate().await?;
+    rathaus_web::module::migrate_all(&db, &modules()).await?;
     Ok(db)
 }
 
@@ -410,7 +415,7 @@ async fn serve(cfg: Config, demo: bool) -> anyhow::Result<()> {
     ));
     let janitor = tokio::spawn(purge_sessions(db.clone(), stop_rx));
 
-    let st = rathaus_web::AppState::new(db.clone(), cfg.web());
+    let st = rathaus_web::AppState::with_modules(db.clone(), cfg.web(), modules());
     rathaus_web::serve(listener, st, shutdown_signal()).await?;
     tracing::info!("stopped accepting requests; in-flight requests drained");
     let _ = stop_tx.send(true);

@@ -213,12 +213,17 @@ pub struct TestApp {
 
 impl TestApp {
     pub async fn spawn(tdb: TestDb, cfg: rathaus_web::WebConfig) -> TestApp {
+        let st = rathaus_web::AppState::new(tdb.db.clone(), cfg);
+        Self::spawn_state(tdb, st).await
+    }
+
+    /// Like `spawn`, with a prepared state (e.g. with modules mounted).
+    pub async fn spawn_state(tdb: TestDb, st: rathaus_web::AppState) -> TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
         let addr = listener.local_addr().expect("addr");
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let st = rathaus_web::AppState::new(tdb.db.clone(), cfg);
         tokio::spawn(async move {
             let _ = rathaus_web::serve(listener, st, async {
                 let _ = rx.await;

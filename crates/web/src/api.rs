@@ -212,10 +212,14 @@ impl Modify for BearerAuth {
 struct ApiDoc;
 
 /// The API routes and the OpenAPI document describing exactly them.
-pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .routes(routes!(me))
-        .split_for_parts()
+pub fn router(
+    modules: &[std::sync::Arc<dyn crate::Module>],
+) -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    let mut r = OpenApiRouter::with_openapi(ApiDoc::openapi()).routes(routes!(me));
+    for m in modules {
+        r = r.merge(m.api());
+    }
+    r.split_for_parts()
 }
 
 /// Unknown paths under /api answer with a problem document, not an HTML page.

@@ -11,9 +11,13 @@ use axum::routing::{get, post};
 use std::net::SocketAddr;
 use tower_http::timeout::TimeoutLayer;
 
-/// The whole application. Module crates will add their routers to `html` and `api`.
+/// The whole application: the platform's routes and every mounted module's.
 pub fn router(st: AppState) -> Router {
-    let html = Router::new()
+    let mut html = Router::new();
+    for m in st.modules.iter() {
+        html = html.merge(m.pages());
+    }
+    let html = html
         .route("/", get(public::home))
         .route("/{page}", get(public::footer_page))
         .route("/sprache", get(public::set_lang))
@@ -85,7 +89,7 @@ pub fn router(st: AppState) -> Router {
         .layer(from_fn_with_state(st.clone(), security::csrf))
         .layer(from_fn_with_state(st.clone(), ctx::context_layer));
 
-    let (api_routes, openapi) = api::router();
+    let (api_routes, openapi) = api::router(&st.modules);
     let openapi_json = openapi.to_pretty_json().unwrap_or_default();
     let api = api_routes
         .route(

@@ -2,7 +2,7 @@
 //! Files are embedded at compile time; a key missing in English falls back to German.
 
 use std::collections::HashMap;
-use std::sync::OnceLock;
+use std::sync::{OnceLock, RwLock};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lang {
@@ -28,8 +28,29 @@ impl Lang {
 
 pub struct Catalog {
     lang: Lang,
-    map: HashMap<String, String>,
+    /// Texts live for the whole process (they are loaded once at start-up), so lookups can
+    /// hand out `&'static str` while modules may still add their files.
+    map: RwLock<HashMap<String, &'static str>>,
     fallback: Option<&'static Catalog>,
+}
+
+fn leak(m: HashMap<String, String>) -> RwLock<HashMap<String, &'static str>> {
+    RwLock::new(
+        m.into_iter()
+            .map(|(k, v)| (k, &*Box::leak(v.into_boxed_str())))
+            .collect(),
+    )
+}
+
+/// Adds a module's translation file (TOML, same layout as locales/de.toml). Keys already
+/// present are kept: a module cannot overwrite the platform's texts.
+pub fn register(lang: Lang, src: &str) {
+    let c = catalog(lang);
+    if let Ok(mut m) = c.map.write() {
+        for (k, v) in parse(src) {
+            m.entry(k).or_insert_with(|| Box::leak(v.into_boxed_str()));
+        }
+    }
 }
 
 fn parse(src: &str) -> HashMap<String, String> {
@@ -66,14 +87,14 @@ pub fn catalog(lang: Lang) -> &'static Catalog {
     static EN: OnceLock<Catalog> = OnceLock::new();
     let de = DE.get_or_init(|| Catalog {
         lang: Lang::De,
-        map: parse(include_str!("../locales/de.toml")),
+        map: leak(parse(include_str!("../locales/de.toml"))),
         fallback: None,
     });
     match lang {
         Lang::De => de,
         Lang::En => EN.get_or_init(|| Catalog {
             lang: Lang::En,
-            map: parse(include_str!("../locales/en.toml")),
+            map: leak(parse(include_str!("../locales/en.toml"))),
             fallback: Some(de),
         }),
     }
@@ -86,7 +107,8 @@ impl Catalog {
 
     /// The text for `key`; the key itself when no file has it, so a gap is visible, not fatal.
     pub fn get<'a>(&'a self, key: &'a str) -> &'a str {
-        match self.map.get(key) {
+        let found = self.map.read().ok().and_then(|m| m.get(key).copied());
+        match found {
             Some(v) => v,
             None => match self.fallback {
                 Some(f) => f.get(key),
@@ -109,22 +131,41 @@ mod tests {
     fn every_english_key_exists_in_german() {
         let de = catalog(Lang::De);
         let en = catalog(Lang::En);
-        for k in en.map.keys() {
+        let de_map = de.map.read().unwrap();
+        for k in en.map.read().unwrap().keys() {
             assert!(
-                de.map.contains_key(k),
+                de_map.contains_key(k),
                 "key {k} is in en.toml but not in de.toml"
             );
         }
+        drop(de_map);
         assert_eq!(de.get("nav.skip"), "Zum Inhalt springen");
         assert_eq!(en.get("nav.skip"), "Skip to content");
         assert_eq!(de.get("no.such.key"), "no.such.key");
     }
 
     #[test]
+    fn modules_add_texts_but_cannot_overwrite() {
+        register(
+            Lang::De,
+            "[test_module]\ntitle = \"Notizen\"\n[nav]\nskip = \"Überschrieben\"\n",
+        );
+        let de = catalog(Lang::De);
+        assert_eq!(de.get("test_module.title"), "Notizen");
+        assert_eq!(de.get("nav.skip"), "Zum Inhalt springen");
+        // English falls back to the module's German text until it has its own.
+        assert_eq!(catalog(Lang::En).get("test_module.title"), "Notizen");
+    }
+
+    #[test]
     fn every_permission_and_error_key_is_translated() {
         let de = catalog(Lang::De);
         for p in rathaus_core::permissions::all() {
-            assert!(de.map.contains_key(p.label_key), "missing {}", p.label_key);
+            assert!(
+                de.map.read().unwrap().contains_key(p.label_key),
+                "missing {}",
+                p.label_key
+            );
         }
         for k in [
             "err.required",
@@ -136,7 +177,7 @@ mod tests {
             "err.invalid_choice",
             "err.name_taken",
         ] {
-            assert!(de.map.contains_key(k), "missing {k}");
+            assert!(de.map.read().unwrap().contains_key(k), "missing {k}");
         }
     }
 }

@@ -11,10 +11,12 @@ pub mod forms;
 pub mod i18n;
 pub mod layout;
 pub mod metrics;
+pub mod module;
 pub mod ops;
 pub mod pages;
 pub mod security;
 pub mod state;
 
 pub use app::{router, serve};
+pub use module::Module;
 pub use state::{AppState, WebConfig};

@@ -1,5 +1,6 @@
 use crate::layout::NavItem;
 use crate::metrics::Metrics;
+use crate::module::Module;
 use rathaus_store::Db;
 use rathaus_store::accounts::LoginPolicy;
 use rathaus_store::sessions::Timeouts;
@@ -55,16 +56,32 @@ pub struct AppState {
     /// Navigation entries of the platform and the mounted modules.
     pub nav: Arc<Vec<NavItem>>,
     pub tenants: Arc<crate::ctx::TenantCache>,
+    pub modules: Arc<Vec<Arc<dyn Module>>>,
 }
 
 impl AppState {
     pub fn new(db: Db, cfg: WebConfig) -> Self {
+        Self::with_modules(db, cfg, vec![])
+    }
+
+    /// The state for a platform with these modules mounted.
+    pub fn with_modules(db: Db, cfg: WebConfig, modules: Vec<Arc<dyn Module>>) -> Self {
+        crate::module::register(&modules);
+        let mut nav = crate::layout::platform_nav();
+        // Module entries go before the administration entries.
+        let admin_at = nav
+            .iter()
+            .position(|i| i.href.starts_with("/admin"))
+            .unwrap_or(nav.len());
+        let module_nav: Vec<NavItem> = modules.iter().flat_map(|m| m.nav()).collect();
+        nav.splice(admin_at..admin_at, module_nav);
         AppState {
             db,
             cfg: Arc::new(cfg),
             metrics: Arc::new(Metrics::new()),
-            nav: Arc::new(crate::layout::platform_nav()),
+            nav: Arc::new(nav),
             tenants: Arc::new(crate::ctx::TenantCache::default()),
+            modules: Arc::new(modules),
         }
     }
 

@@ -1,0 +1,75 @@
+//! How a module (Mängelmelder, booking, E-Akte, …) plugs into the platform: it names its
+//! permissions, navigation entries and translations, and hands over its page and API routers.
+//! The binary lists the modules; everything else (tenant, session, CSRF, error pages, headers,
+//! metrics, OpenAPI) comes from the platform around those routers.
+
+use crate::i18n::Lang;
+use crate::layout::NavItem;
+use crate::state::AppState;
+use axum::Router;
+use rathaus_core::permissions::PermissionDef;
+use rathaus_store::Db;
+use utoipa_axum::router::OpenApiRouter;
+
+pub trait Module: Send + Sync + 'static {
+    /// Short name, e.g. `reports`.
+    fn name(&self) -> &'static str;
+
+    /// Permissions the module checks; they appear in the role form.
+    fn permissions(&self) -> &'static [PermissionDef] {
+        &[]
+    }
+
+    /// Navigation entries, shown to users holding their permission.
+    fn nav(&self) -> Vec<NavItem> {
+        vec![]
+    }
+
+    /// The module's translation file for a language (TOML, like locales/de.toml).
+    fn translations(&self, _lang: Lang) -> Option<&'static str> {
+        None
+    }
+
+    /// Pages and forms: mounted behind tenant resolution, session, CSRF and error pages.
+    fn pages(&self) -> Router<AppState> {
+        Router::new()
+    }
+
+    /// JSON API routes (under /api/v1/…), documented in /api/openapi.json.
+    fn api(&self) -> OpenApiRouter<AppState> {
+        OpenApiRouter::new()
+    }
+
+    /// Applies the module's migrations, run after the platform's at every start. Each module
+    /// keeps its own history table (sea-orm-migration's `migration_table_name`, e.g.
+    /// `seaql_migrations_reports`), so modules migrate independently.
+    fn migrate<'a>(&'a self, _db: &'a Db) -> MigrateFuture<'a> {
+        Box::pin(async { Ok(()) })
+    }
+}
+
+pub type MigrateFuture<'a> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = anyhow::Result<()>> + Send + 'a>>;
+
+/// Platform migrations, then every module's.
+pub async fn migrate_all(db: &Db, modules: &[std::sync::Arc<dyn Module>]) -> anyhow::Result<()> {
+    db.migrate().await?;
+    for m in modules {
+        m.migrate(db)
+            .await
+            .map_err(|e| e.context(format!("migrations of module {}", m.name())))?;
+    }
+    Ok(())
+}
+
+/// Registers the modules' permissions and texts; called once when the state is built.
+pub(crate) fn register(modules: &[std::sync::Arc<dyn Module>]) {
+    for m in modules {
+        rathaus_core::permissions::register(m.permissions());
+        for lang in [Lang::De, Lang::En] {
+            if let Some(src) = m.translations(lang) {
+                crate::i18n::register(lang, src);
+            }
+        }
+    }
+}
