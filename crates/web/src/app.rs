@@ -111,6 +111,9 @@ pub fn router(st: AppState) -> Router {
         .merge(api)
         .merge(html)
         .layer(from_fn_with_state(st.clone(), ops::track))
+        // One span per request (method, path, status, latency) at debug level:
+        // `RATHAUS_LOG=info,tower_http=debug` shows them.
+        .layer(tower_http::trace::TraceLayer::new_for_http())
         .layer(DefaultBodyLimit::max(st.cfg.body_limit))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::SERVICE_UNAVAILABLE,
