@@ -6,6 +6,8 @@ use rathaus_core::{TenantId, UserId};
 use rathaus_store::accounts::{self, RoleInput, UserInput};
 use rathaus_store::tenants::{self, NewTenant};
 use rathaus_store::{Actor, Db};
+use rathaus_web::Module;
+use std::sync::Arc;
 
 pub const SLUG: &str = "beispielstadt";
 pub const ADMIN_EMAIL: &str = "admin@beispielstadt.example";
@@ -99,7 +101,7 @@ pub fn random_password() -> String {
 }
 
 /// Creates the demo tenant if it is missing; returns the admin's (new) password.
-pub async fn ensure(db: &Db) -> anyhow::Result<String> {
+pub async fn ensure(db: &Db, modules: &[Arc<dyn Module>]) -> anyhow::Result<String> {
     let password = random_password();
     if let Some(t) = tenants::by_slug(&db.conn, SLUG).await? {
         let tid = TenantId(t.id);
@@ -187,5 +189,11 @@ pub async fn ensure(db: &Db) -> anyhow::Result<String> {
     .await?
     .ok_or_else(|| anyhow::anyhow!("demo admin missing"))?;
     tenants::update_page(&db.conn, &who, "impressum", "Impressum", IMPRESSUM).await?;
+    // Each module adds its demo data, acting as the demo admin.
+    for m in modules {
+        m.demo(db, &who)
+            .await
+            .map_err(|e| e.context(format!("demo data of module {}", m.name())))?;
+    }
     Ok(password)
 }

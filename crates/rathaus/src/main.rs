@@ -383,7 +383,7 @@ async fn run(cmd: Cmd, cfg: Config) -> anyhow::Result<ExitCode> {
 async fn serve(cfg: Config, demo: bool) -> anyhow::Result<()> {
     let db = open(&cfg).await?;
     let demo_password = if demo {
-        Some(demo::ensure(&db).await?)
+        Some(demo::ensure(&db, &modules()).await?)
     } else {
         None
     };

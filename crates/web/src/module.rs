@@ -46,8 +46,15 @@ pub trait Module: Send + Sync + 'static {
     fn migrate<'a>(&'a self, _db: &'a Db) -> MigrateFuture<'a> {
         Box::pin(async { Ok(()) })
     }
+
+    /// Adds the module's demo data to a freshly created demo tenant (`serve --demo`), acting
+    /// as the demo tenant's admin through the module's own service.
+    fn demo<'a>(&'a self, _db: &'a Db, _admin: &'a rathaus_core::Principal) -> MigrateFuture<'a> {
+        Box::pin(async { Ok(()) })
+    }
 }
 
+/// Result of a module's asynchronous hook (migrations, demo data).
 pub type MigrateFuture<'a> =
     std::pin::Pin<Box<dyn std::future::Future<Output = anyhow::Result<()>> + Send + 'a>>;
 
