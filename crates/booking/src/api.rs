@@ -1,0 +1,487 @@
+//! The booking JSON API under /api/v1/booking: resources, availability, reservations.
+//! Bearer token required (`ApiUser`); every error is an RFC 9457 problem document, including
+//! malformed JSON, query strings and path segments (`ApiJson`, `ApiQuery`, `ApiPath`).
+
+use crate::service::{self, Busy, ReservationInput, ReserveError, ResourceInput};
+use axum::Json;
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::{FromRequest, FromRequestParts, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, FixedOffset, Utc};
+use rathaus_web::AppState;
+use rathaus_web::api::{ApiError, ApiUser, Problem, problem};
+use rathaus_web::i18n::{Lang, catalog};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+// ---------------------------------------------------------------- extractors
+
+/// A request the framework could not read (bad JSON, wrong content type, bad query or path):
+/// answered as a problem document instead of axum's plain-text rejection.
+pub struct BadRequest {
+    status: StatusCode,
+    detail: String,
+}
+
+impl IntoResponse for BadRequest {
+    fn into_response(self) -> Response {
+        let t = catalog(Lang::De);
+        let (slug, title) = match self.status {
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+                ("unsupported-media-type", "booking.api.media_type")
+            }
+            StatusCode::UNPROCESSABLE_ENTITY => ("invalid-body", "booking.api.invalid_body"),
+            _ => ("bad-request", "booking.api.bad_request"),
+        };
+        problem(
+            self.status,
+            Problem {
+                kind: format!("https://rathaus.dev/problems/{slug}"),
+                title: t.get(title).to_string(),
+                status: self.status.as_u16(),
+                detail: Some(self.detail),
+                errors: vec![],
+            },
+        )
+    }
+}
+
+macro_rules! bad_request_from {
+    ($($t:ty),*) => {$(
+        impl From<$t> for BadRequest {
+            fn from(r: $t) -> Self {
+                BadRequest { status: r.status(), detail: r.body_text() }
+            }
+        }
+    )*};
+}
+bad_request_from!(JsonRejection, QueryRejection, PathRejection);
+
+/// `axum::Json` with problem-document rejections.
+#[derive(FromRequest)]
+#[from_request(via(axum::Json), rejection(BadRequest))]
+pub struct ApiJson<T>(pub T);
+
+/// `axum::extract::Query` with problem-document rejections.
+#[derive(FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(BadRequest))]
+pub struct ApiQuery<T>(pub T);
+
+/// `axum::extract::Path` with problem-document rejections.
+#[derive(FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(BadRequest))]
+pub struct ApiPath<T>(pub T);
+
+// ---------------------------------------------------------------- types
+
+/// A bookable resource.
+#[derive(Serialize, ToSchema)]
+pub struct ResourceOut {
+    pub id: i64,
+    pub name: String,
+    /// `hall`, `hall_part`, `field`, `room` or `equipment`.
+    pub kind: String,
+    /// The hall of a `hall_part`.
+    pub parent_id: Option<i64>,
+    pub capacity: Option<i32>,
+    pub requires_approval: bool,
+    pub min_minutes: i32,
+    pub max_minutes: i32,
+    pub buffer_minutes: i32,
+    pub horizon_days: i32,
+    pub active: bool,
+}
+
+impl From<service::Resource> for ResourceOut {
+    fn from(r: service::Resource) -> Self {
+        ResourceOut {
+            id: r.id,
+            name: r.name,
+            kind: r.kind,
+            parent_id: r.parent_id,
+            capacity: r.capacity,
+            requires_approval: r.requires_approval,
+            min_minutes: r.min_minutes,
+            max_minutes: r.max_minutes,
+            buffer_minutes: r.buffer_minutes,
+            horizon_days: r.horizon_days,
+            active: r.active,
+        }
+    }
+}
+
+/// A new resource; omitted rules take their defaults (15 to 1,440 minutes, no buffer, 365
+/// days ahead).
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewResource {
+    pub name: String,
+    /// `hall`, `hall_part`, `field`, `room` or `equipment`.
+    pub kind: String,
+    #[serde(default)]
+    pub requires_approval: bool,
+    /// Required for a `hall_part`: the hall it belongs to.
+    pub parent_id: Option<i64>,
+    pub capacity: Option<i32>,
+    pub min_minutes: Option<i32>,
+    pub max_minutes: Option<i32>,
+    pub buffer_minutes: Option<i32>,
+    pub horizon_days: Option<i32>,
+}
+
+/// A time window, RFC 3339 with offset, e.g. `2027-03-01T18:00:00+01:00`.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct Window {
+    /// Start (inclusive), RFC 3339 with offset.
+    #[param(value_type = String, format = DateTime)]
+    pub from: DateTime<FixedOffset>,
+    /// End (exclusive), RFC 3339 with offset; at most 366 days after `from`.
+    #[param(value_type = String, format = DateTime)]
+    pub to: DateTime<FixedOffset>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Availability {
+    pub resource_id: i64,
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    /// Busy slots of the resource, of its hall or of its parts, without titles or names.
+    pub busy: Vec<Busy>,
+}
+
+/// A reservation request.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewReservation {
+    pub resource_id: i64,
+    /// RFC 3339 with offset, whole minutes.
+    #[schema(value_type = String, format = DateTime)]
+    pub start: DateTime<FixedOffset>,
+    /// RFC 3339 with offset, whole minutes, after `start`.
+    #[schema(value_type = String, format = DateTime)]
+    pub end: DateTime<FixedOffset>,
+    pub title: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ReservationOut {
+    pub id: i64,
+    pub resource_id: i64,
+    pub title: String,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    /// `requested` (awaiting approval), `confirmed`, `cancelled` or `rejected`.
+    pub status: String,
+    pub booked_by: Option<i64>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<service::Reservation> for ReservationOut {
+    fn from(r: service::Reservation) -> Self {
+        ReservationOut {
+            id: r.id,
+            resource_id: r.resource_id,
+            title: r.title,
+            start: r.starts_at,
+            end: r.ends_at,
+            status: r.status,
+            booked_by: r.booked_by,
+            created_at: r.created_at,
+        }
+    }
+}
+
+/// RFC 9457 problem document of a refused reservation, with the slots in the way.
+#[derive(Serialize, ToSchema)]
+pub struct ConflictProblem {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// The active reservations (including buffer time) that the requested slot overlaps.
+    pub conflicts: Vec<Busy>,
+}
+
+fn conflict(slots: Vec<Busy>) -> Response {
+    let t = catalog(Lang::De);
+    let mut res = (
+        StatusCode::CONFLICT,
+        Json(ConflictProblem {
+            kind: "https://rathaus.dev/problems/booking-conflict".into(),
+            title: t.get("booking.api.conflict_title").to_string(),
+            status: StatusCode::CONFLICT.as_u16(),
+            detail: t.get(service::CONFLICT_KEY).to_string(),
+            conflicts: slots,
+        }),
+    )
+        .into_response();
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/problem+json"),
+    );
+    res
+}
+
+fn created<T: Serialize>(location: String, body: T) -> Response {
+    let mut res = (StatusCode::CREATED, Json(body)).into_response();
+    if let Ok(v) = HeaderValue::from_str(&location) {
+        res.headers_mut().insert(header::LOCATION, v);
+    }
+    res
+}
+
+// ---------------------------------------------------------------- handlers
+
+/// Bookable resources of the tenant (with `booking.manage` also inactive ones).
+#[utoipa::path(
+    get,
+    path = "/api/v1/booking/resources",
+    tag = "booking",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Resources by name", body = [ResourceOut]),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn list_resources(
+    State(st): State<AppState>,
+    ApiUser(p): ApiUser,
+) -> Result<Json<Vec<ResourceOut>>, ApiError> {
+    let list = service::list_resources(&st.db.conn, &p).await?;
+    Ok(Json(list.into_iter().map(ResourceOut::from).collect()))
+}
+
+/// Creates a resource (permission `booking.manage`).
+#[utoipa::path(
+    post,
+    path = "/api/v1/booking/resources",
+    tag = "booking",
+    security(("bearer" = [])),
+    request_body = NewResource,
+    responses(
+        (status = 201, description = "Created", body = ResourceOut),
+        (status = 400, description = "Unreadable JSON body", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not application/json", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Missing permission booking.manage", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid input", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn create_resource(
+    State(st): State<AppState>,
+    ApiUser(p): ApiUser,
+    ApiJson(b): ApiJson<NewResource>,
+) -> Result<Response, ApiError> {
+    let mut inp = ResourceInput::new(&b.name, &b.kind);
+    inp.requires_approval = b.requires_approval;
+    inp.parent_id = b.parent_id;
+    inp.capacity = b.capacity;
+    inp.min_minutes = b.min_minutes.unwrap_or(inp.min_minutes);
+    inp.max_minutes = b.max_minutes.unwrap_or(inp.max_minutes);
+    inp.buffer_minutes = b.buffer_minutes.unwrap_or(inp.buffer_minutes);
+    inp.horizon_days = b.horizon_days.unwrap_or(inp.horizon_days);
+    let r = service::create_resource(&st.db.conn, &p, inp).await?;
+    Ok(created(
+        format!("/api/v1/booking/resources/{}", r.id),
+        ResourceOut::from(r),
+    ))
+}
+
+/// One resource.
+#[utoipa::path(
+    get,
+    path = "/api/v1/booking/resources/{id}",
+    tag = "booking",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Resource id")),
+    responses(
+        (status = 200, description = "The resource", body = ResourceOut),
+        (status = 400, description = "Malformed path or query", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown here", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn get_resource(
+    State(st): State<AppState>,
+    ApiUser(p): ApiUser,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<ResourceOut>, ApiError> {
+    Ok(Json(
+        service::get_resource(&st.db.conn, &p, id).await?.into(),
+    ))
+}
+
+/// Busy slots of a resource between `from` and `to` (including its hall's or parts').
+#[utoipa::path(
+    get,
+    path = "/api/v1/booking/resources/{id}/availability",
+    tag = "booking",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Resource id"), Window),
+    responses(
+        (status = 200, description = "Busy slots", body = Availability),
+        (status = 400, description = "Missing or malformed from/to", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown here", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "to not after from, or window too wide", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn availability(
+    State(st): State<AppState>,
+    ApiUser(p): ApiUser,
+    ApiPath(id): ApiPath<i64>,
+    ApiQuery(w): ApiQuery<Window>,
+) -> Result<Json<Availability>, ApiError> {
+    let (from, to) = (w.from.to_utc(), w.to.to_utc());
+    let busy = service::availability(&st.db.conn, &p, id, from, to).await?;
+    Ok(Json(Availability {
+        resource_id: id,
+        from,
+        to,
+        busy,
+    }))
+}
+
+/// Books a slot (permission `booking.book`): `confirmed`, or `requested` where the resource
+/// needs approval.
+#[utoipa::path(
+    post,
+    path = "/api/v1/booking/reservations",
+    tag = "booking",
+    security(("bearer" = [])),
+    request_body = NewReservation,
+    responses(
+        (status = 201, description = "Booked or requested", body = ReservationOut),
+        (status = 400, description = "Unreadable JSON body", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not application/json", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Missing permission booking.book", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown resource", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The slot overlaps active reservations", body = ConflictProblem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid input", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn reserve(
+    State(st): State<AppState>,
+    ApiUser(p): ApiUser,
+    ApiJson(b): ApiJson<NewReservation>,
+) -> Response {
+    let inp = ReservationInput {
+        resource_id: b.resource_id,
+        title: b.title,
+        start: b.start.to_utc(),
+        end: b.end.to_utc(),
+    };
+    match service::reserve(&st.db.conn, &p, inp).await {
+        Ok(r) => created(
+            format!("/api/v1/booking/reservations/{}", r.id),
+            ReservationOut::from(r),
+        ),
+        Err(ReserveError::Conflict(slots)) => conflict(slots),
+        Err(ReserveError::Other(e)) => ApiError(e).into_response(),
+    }
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    /// Start (inclusive), RFC 3339 with offset.
+    #[param(value_type = String, format = DateTime)]
+    pub from: DateTime<FixedOffset>,
+    /// End (exclusive), RFC 3339 with offset; at most 366 days after `from`.
+    #[param(value_type = String, format = DateTime)]
+    pub to: DateTime<FixedOffset>,
+    /// Only this resource.
+    pub resource_id: Option<i64>,
+}
+
+/// Reservations between `from` and `to`: all with `booking.manage`, else one's own.
+#[utoipa::path(
+    get,
+    path = "/api/v1/booking/reservations",
+    tag = "booking",
+    security(("bearer" = [])),
+    params(ListQuery),
+    responses(
+        (status = 200, description = "Reservations by start", body = [ReservationOut]),
+        (status = 400, description = "Missing or malformed from/to", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "to not after from, or window too wide", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn list_reservations(
+    State(st): State<AppState>,
+    ApiUser(p): ApiUser,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> Result<Json<Vec<ReservationOut>>, ApiError> {
+    let list = service::list_reservations(
+        &st.db.conn,
+        &p,
+        q.resource_id,
+        q.from.to_utc(),
+        q.to.to_utc(),
+    )
+    .await?;
+    Ok(Json(list.into_iter().map(ReservationOut::from).collect()))
+}
+
+/// One reservation: one's own, or any with `booking.manage`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/booking/reservations/{id}",
+    tag = "booking",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Reservation id")),
+    responses(
+        (status = 200, description = "The reservation", body = ReservationOut),
+        (status = 400, description = "Malformed path or query", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown here, or someone else's", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn get_reservation(
+    State(st): State<AppState>,
+    ApiUser(p): ApiUser,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<ReservationOut>, ApiError> {
+    Ok(Json(
+        service::get_reservation(&st.db.conn, &p, id).await?.into(),
+    ))
+}
+
+/// Cancels a reservation (one's own, or any with `booking.manage`); answers with it.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/booking/reservations/{id}",
+    tag = "booking",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Reservation id")),
+    responses(
+        (status = 200, description = "Cancelled (also when it already was)", body = ReservationOut),
+        (status = 400, description = "Malformed path or query", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown here, or someone else's", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "A rejected request cannot be cancelled", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn cancel_reservation(
+    State(st): State<AppState>,
+    ApiUser(p): ApiUser,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<ReservationOut>, ApiError> {
+    Ok(Json(service::cancel(&st.db.conn, &p, id).await?.into()))
+}
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_resources, create_resource))
+        .routes(routes!(get_resource))
+        .routes(routes!(availability))
+        .routes(routes!(list_reservations, reserve))
+        .routes(routes!(get_reservation, cancel_reservation))
+}

@@ -1,0 +1,2 @@
+pub mod reservation;
+pub mod resource;

@@ -1,0 +1,23 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "booking_reservations")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub tenant_id: i64,
+    pub resource_id: i64,
+    pub title: String,
+    /// UTC, whole minutes.
+    pub starts_at: DateTimeUtc,
+    pub ends_at: DateTimeUtc,
+    /// One of `requested`, `confirmed`, `cancelled`, `rejected`.
+    pub status: String,
+    pub booked_by: Option<i64>,
+    pub created_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

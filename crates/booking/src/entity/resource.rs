@@ -1,0 +1,27 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "booking_resources")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub tenant_id: i64,
+    pub name: String,
+    /// One of `hall`, `hall_part`, `field`, `room`, `equipment`.
+    pub kind: String,
+    /// The hall a `hall_part` belongs to.
+    pub parent_id: Option<i64>,
+    pub capacity: Option<i32>,
+    pub requires_approval: bool,
+    pub min_minutes: i32,
+    pub max_minutes: i32,
+    pub buffer_minutes: i32,
+    pub horizon_days: i32,
+    pub active: bool,
+    pub created_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

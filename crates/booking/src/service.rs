@@ -1,0 +1,726 @@
+//! The booking service: resources (halls and their parts, fields, rooms, equipment) and
+//! reservations. The only way into the module's tables; every change is checked (permission
+//! first, then the input), written with its audit event in one transaction.
+//!
+//! No double booking: `reserve` locks the resources that can block each other (a hall and its
+//! parts) inside its transaction before it looks for overlaps, so two concurrent requests for
+//! overlapping slots are serialised and the second one sees the first (ADR 0004).
+
+use crate::entity::{reservation, resource};
+use chrono::{DateTime, Duration, Timelike, Utc};
+use rathaus_core::audit::NewEvent;
+use rathaus_core::permissions::PermissionDef;
+use rathaus_core::validation::FieldErrors;
+use rathaus_core::{Error, Principal, Result, TenantId};
+use rathaus_store::{Actor, audit};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set, TransactionSession, TransactionTrait,
+};
+use serde::Serialize;
+use serde_json::json;
+use std::collections::BTreeMap;
+
+pub use reservation::Model as Reservation;
+pub use resource::Model as Resource;
+
+/// Create and edit resources, see every reservation, cancel any of them.
+pub const MANAGE: &str = "booking.manage";
+/// Make reservations (and cancel one's own).
+pub const BOOK: &str = "booking.book";
+
+pub const PERMISSIONS: &[PermissionDef] = &[
+    PermissionDef {
+        code: MANAGE,
+        label_key: "perm.booking.manage",
+    },
+    PermissionDef {
+        code: BOOK,
+        label_key: "perm.booking.book",
+    },
+];
+
+pub const HALL: &str = "hall";
+pub const HALL_PART: &str = "hall_part";
+pub const KINDS: &[&str] = &[HALL, HALL_PART, "field", "room", "equipment"];
+
+pub const REQUESTED: &str = "requested";
+pub const CONFIRMED: &str = "confirmed";
+pub const CANCELLED: &str = "cancelled";
+pub const REJECTED: &str = "rejected";
+/// Reservations in these states block their slot.
+pub const ACTIVE: &[&str] = &[REQUESTED, CONFIRMED];
+
+/// Translation key of the overlap error.
+pub const CONFLICT_KEY: &str = "booking.err.conflict";
+
+/// The longest reservation any resource may allow (14 days). It also bounds the index range
+/// the overlap check scans: no reservation starts earlier than this before the new one ends.
+pub const MAX_MINUTES: i32 = 14 * 24 * 60;
+pub const MAX_BUFFER_MINUTES: i32 = 24 * 60;
+pub const MAX_HORIZON_DAYS: i32 = 10 * 365;
+/// The widest window `availability` answers for.
+pub const MAX_AVAILABILITY_DAYS: i64 = 366;
+
+fn db_err(e: DbErr) -> Error {
+    Error::internal(e)
+}
+
+/// The write transaction of a service call: `BEGIN IMMEDIATE` on SQLite, so writers queue for
+/// the single write lock (busy_timeout) instead of failing when a read turns into a write.
+/// PostgreSQL ignores the mode; there `reserve` locks the resource rows itself.
+async fn begin<C: TransactionTrait>(db: &C) -> Result<C::Transaction> {
+    db.begin_with_options(sea_orm::TransactionOptions {
+        sqlite_transaction_mode: Some(sea_orm::SqliteTransactionMode::Immediate),
+        ..Default::default()
+    })
+    .await
+    .map_err(db_err)
+}
+
+// ---------------------------------------------------------------- resources
+
+/// What staff enter for a resource. `ResourceInput::new` fills in the defaults.
+#[derive(Debug, Clone)]
+pub struct ResourceInput {
+    pub name: String,
+    pub kind: String,
+    /// The hall of a `hall_part`; must be empty for every other kind.
+    pub parent_id: Option<i64>,
+    pub capacity: Option<i32>,
+    pub requires_approval: bool,
+    pub min_minutes: i32,
+    pub max_minutes: i32,
+    /// Free time kept before and after each reservation (cleaning, changing over).
+    pub buffer_minutes: i32,
+    /// How many days ahead a reservation may start.
+    pub horizon_days: i32,
+    pub active: bool,
+}
+
+impl ResourceInput {
+    pub fn new(name: &str, kind: &str) -> Self {
+        ResourceInput {
+            name: name.to_string(),
+            kind: kind.to_string(),
+            parent_id: None,
+            capacity: None,
+            requires_approval: false,
+            min_minutes: 15,
+            max_minutes: 24 * 60,
+            buffer_minutes: 0,
+            horizon_days: 365,
+            active: true,
+        }
+    }
+}
+
+async fn find_resource(conn: &impl ConnectionTrait, tenant: TenantId, id: i64) -> Result<Resource> {
+    resource::Entity::find_by_id(id)
+        .filter(resource::Column::TenantId.eq(tenant.0))
+        .one(conn)
+        .await
+        .map_err(db_err)?
+        .ok_or(Error::NotFound)
+}
+
+/// Checks the fields and the parent hall; `id` is the resource being edited, if any.
+async fn validate_resource(
+    conn: &impl ConnectionTrait,
+    tenant: TenantId,
+    id: Option<i64>,
+    inp: &ResourceInput,
+) -> Result<String> {
+    let mut errs = FieldErrors::new();
+    let name = errs.text("name", &inp.name, 200);
+    let kind_ok = KINDS.contains(&inp.kind.as_str());
+    if !kind_ok {
+        errs.add("kind", "err.invalid_choice");
+    }
+    match (inp.kind.as_str(), inp.parent_id) {
+        (HALL_PART, None) => errs.add("parent_id", "err.required"),
+        (HALL_PART, Some(p)) => {
+            let parent = resource::Entity::find_by_id(p)
+                .filter(resource::Column::TenantId.eq(tenant.0))
+                .one(conn)
+                .await
+                .map_err(db_err)?;
+            if Some(p) == id || parent.is_none_or(|r| r.kind != HALL) {
+                errs.add("parent_id", "booking.err.parent_not_hall");
+            }
+        }
+        (_, Some(_)) if kind_ok => errs.add("parent_id", "booking.err.parent_only_parts"),
+        _ => {}
+    }
+    if inp.capacity.is_some_and(|c| c < 1) {
+        errs.add("capacity", "booking.err.positive");
+    }
+    if !(1..=MAX_MINUTES).contains(&inp.min_minutes) {
+        errs.add_arg(
+            "min_minutes",
+            "booking.err.minutes_range",
+            Some(MAX_MINUTES),
+        );
+    }
+    if !(1..=MAX_MINUTES).contains(&inp.max_minutes) {
+        errs.add_arg(
+            "max_minutes",
+            "booking.err.minutes_range",
+            Some(MAX_MINUTES),
+        );
+    } else if inp.max_minutes < inp.min_minutes {
+        errs.add("max_minutes", "booking.err.max_below_min");
+    }
+    if !(0..=MAX_BUFFER_MINUTES).contains(&inp.buffer_minutes) {
+        errs.add_arg(
+            "buffer_minutes",
+            "booking.err.buffer_range",
+            Some(MAX_BUFFER_MINUTES),
+        );
+    }
+    if !(1..=MAX_HORIZON_DAYS).contains(&inp.horizon_days) {
+        errs.add_arg(
+            "horizon_days",
+            "booking.err.horizon_range",
+            Some(MAX_HORIZON_DAYS),
+        );
+    }
+    errs.into_result()?;
+    Ok(name)
+}
+
+fn resource_json(r: &Resource) -> serde_json::Value {
+    json!({
+        "name": r.name, "kind": r.kind, "parent_id": r.parent_id, "capacity": r.capacity,
+        "requires_approval": r.requires_approval, "min_minutes": r.min_minutes,
+        "max_minutes": r.max_minutes, "buffer_minutes": r.buffer_minutes,
+        "horizon_days": r.horizon_days, "active": r.active,
+    })
+}
+
+pub async fn create_resource<C: TransactionTrait>(
+    db: &C,
+    who: &Principal,
+    inp: ResourceInput,
+) -> Result<Resource> {
+    who.require(MANAGE)?;
+    let txn = begin(db).await?;
+    let name = validate_resource(&txn, who.tenant_id, None, &inp).await?;
+    let r = resource::ActiveModel {
+        tenant_id: Set(who.tenant_id.0),
+        name: Set(name),
+        kind: Set(inp.kind),
+        parent_id: Set(inp.parent_id),
+        capacity: Set(inp.capacity),
+        requires_approval: Set(inp.requires_approval),
+        min_minutes: Set(inp.min_minutes),
+        max_minutes: Set(inp.max_minutes),
+        buffer_minutes: Set(inp.buffer_minutes),
+        horizon_days: Set(inp.horizon_days),
+        active: Set(inp.active),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await
+    .map_err(db_err)?;
+    audit::record(
+        &txn,
+        who.tenant_id,
+        &Actor::user(who),
+        NewEvent::new("booking.resource.created", "booking_resource", Some(r.id))
+            .details(resource_json(&r)),
+    )
+    .await?;
+    txn.commit().await.map_err(db_err)?;
+    Ok(r)
+}
+
+/// Edits a resource. Its place in a hall (kind, parent) cannot change while it has
+/// reservations that still lie ahead, and a hall keeps its kind while it has parts: either
+/// would change which reservations block each other after they were accepted.
+pub async fn update_resource<C: TransactionTrait>(
+    db: &C,
+    who: &Principal,
+    id: i64,
+    inp: ResourceInput,
+) -> Result<Resource> {
+    who.require(MANAGE)?;
+    let txn = begin(db).await?;
+    let before = find_resource(&txn, who.tenant_id, id).await?;
+    // Same lock as `reserve` takes, so an edit and a reservation of this hall do not interleave.
+    let mut ids = vec![id];
+    ids.extend(before.parent_id);
+    ids.extend(inp.parent_id);
+    lock_resources(&txn, who.tenant_id, &ids).await?;
+    let name = validate_resource(&txn, who.tenant_id, Some(id), &inp).await?;
+    if before.kind == HALL && inp.kind != HALL {
+        let parts = resource::Entity::find()
+            .filter(resource::Column::TenantId.eq(who.tenant_id.0))
+            .filter(resource::Column::ParentId.eq(id))
+            .count(&txn)
+            .await
+            .map_err(db_err)?;
+        if parts > 0 {
+            return Err(FieldErrors::single("kind", "booking.err.hall_has_parts"));
+        }
+    }
+    if before.kind != inp.kind || before.parent_id != inp.parent_id {
+        let ahead = reservation::Entity::find()
+            .filter(reservation::Column::TenantId.eq(who.tenant_id.0))
+            .filter(reservation::Column::ResourceId.eq(id))
+            .filter(reservation::Column::Status.is_in(ACTIVE.iter().copied()))
+            .filter(reservation::Column::EndsAt.gt(Utc::now()))
+            .count(&txn)
+            .await
+            .map_err(db_err)?;
+        if ahead > 0 {
+            return Err(FieldErrors::single("kind", "booking.err.structure_in_use"));
+        }
+    }
+    let mut am: resource::ActiveModel = before.clone().into();
+    am.name = Set(name);
+    am.kind = Set(inp.kind);
+    am.parent_id = Set(inp.parent_id);
+    am.capacity = Set(inp.capacity);
+    am.requires_approval = Set(inp.requires_approval);
+    am.min_minutes = Set(inp.min_minutes);
+    am.max_minutes = Set(inp.max_minutes);
+    am.buffer_minutes = Set(inp.buffer_minutes);
+    am.horizon_days = Set(inp.horizon_days);
+    am.active = Set(inp.active);
+    let after = am.update(&txn).await.map_err(db_err)?;
+    audit::record(
+        &txn,
+        who.tenant_id,
+        &Actor::user(who),
+        NewEvent::new("booking.resource.updated", "booking_resource", Some(id))
+            .details(json!({"before": resource_json(&before), "after": resource_json(&after)})),
+    )
+    .await?;
+    txn.commit().await.map_err(db_err)?;
+    Ok(after)
+}
+
+/// The tenant's resources by name. Everyone signed in sees the bookable (active) ones; staff
+/// with `booking.manage` also the inactive ones.
+pub async fn list_resources(conn: &impl ConnectionTrait, who: &Principal) -> Result<Vec<Resource>> {
+    let mut q = resource::Entity::find().filter(resource::Column::TenantId.eq(who.tenant_id.0));
+    if !who.has(MANAGE) {
+        q = q.filter(resource::Column::Active.eq(true));
+    }
+    q.order_by_asc(resource::Column::Name)
+        .order_by_asc(resource::Column::Id)
+        .all(conn)
+        .await
+        .map_err(db_err)
+}
+
+/// One resource; another tenant's (or, without `booking.manage`, an inactive one) is NotFound.
+pub async fn get_resource(
+    conn: &impl ConnectionTrait,
+    who: &Principal,
+    id: i64,
+) -> Result<Resource> {
+    let r = find_resource(conn, who.tenant_id, id).await?;
+    if !r.active && !who.has(MANAGE) {
+        return Err(Error::NotFound);
+    }
+    Ok(r)
+}
+
+/// The resources whose reservations block `r`: itself, its hall (for a hall part) or its parts
+/// (for a hall). Sibling parts do not block each other.
+async fn blocking_set(
+    conn: &impl ConnectionTrait,
+    tenant: TenantId,
+    r: &Resource,
+) -> Result<Vec<Resource>> {
+    let mut set = vec![r.clone()];
+    if r.kind == HALL {
+        set.extend(
+            resource::Entity::find()
+                .filter(resource::Column::TenantId.eq(tenant.0))
+                .filter(resource::Column::ParentId.eq(r.id))
+                .all(conn)
+                .await
+                .map_err(db_err)?,
+        );
+    } else if let Some(p) = r.parent_id {
+        set.push(find_resource(conn, tenant, p).await?);
+    }
+    set.sort_by_key(|r| r.id);
+    Ok(set)
+}
+
+/// Locks resource rows for the rest of the transaction, in id order so that two transactions
+/// locking overlapping sets cannot deadlock. PostgreSQL: `SELECT … ORDER BY id FOR UPDATE`.
+/// SQLite has no row locks; there the transaction already holds the database's single write
+/// lock (`BEGIN IMMEDIATE`), which serialises every writer.
+async fn lock_resources<C: ConnectionTrait>(txn: &C, tenant: TenantId, ids: &[i64]) -> Result<()> {
+    if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
+        lock_query(tenant, ids)
+            .into_tuple::<i64>()
+            .all(txn)
+            .await
+            .map_err(db_err)?;
+    }
+    Ok(())
+}
+
+fn lock_query(tenant: TenantId, ids: &[i64]) -> sea_orm::Select<resource::Entity> {
+    resource::Entity::find()
+        .select_only()
+        .column(resource::Column::Id)
+        .filter(resource::Column::TenantId.eq(tenant.0))
+        .filter(resource::Column::Id.is_in(ids.to_vec()))
+        .order_by_asc(resource::Column::Id)
+        .lock_exclusive()
+}
+
+// ---------------------------------------------------------------- reservations
+
+#[derive(Debug, Clone)]
+pub struct ReservationInput {
+    pub resource_id: i64,
+    pub title: String,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+}
+
+/// A busy slot: when a resource (or a part or hall blocking it) is taken. Carries no title
+/// and no name, so it can be shown to anyone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Busy {
+    pub resource_id: i64,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    /// `requested` (tentative) or `confirmed`.
+    pub status: String,
+}
+
+impl From<&Reservation> for Busy {
+    fn from(r: &Reservation) -> Self {
+        Busy {
+            resource_id: r.resource_id,
+            start: r.starts_at,
+            end: r.ends_at,
+            status: r.status.clone(),
+        }
+    }
+}
+
+/// Why `reserve` refused. A conflict names the slots in the way; everything else is the
+/// platform's error.
+#[derive(Debug)]
+pub enum ReserveError {
+    Conflict(Vec<Busy>),
+    Other(Error),
+}
+
+impl From<Error> for ReserveError {
+    fn from(e: Error) -> Self {
+        ReserveError::Other(e)
+    }
+}
+
+impl From<ReserveError> for Error {
+    fn from(e: ReserveError) -> Self {
+        match e {
+            ReserveError::Conflict(_) => Error::Conflict(CONFLICT_KEY.to_string()),
+            ReserveError::Other(e) => e,
+        }
+    }
+}
+
+/// Checks what can be checked without the resource.
+fn validate_times(inp: &ReservationInput, now: DateTime<Utc>) -> Result<String> {
+    let mut errs = FieldErrors::new();
+    let title = errs.text("title", &inp.title, 200);
+    let whole = |t: &DateTime<Utc>| t.second() == 0 && t.nanosecond() == 0;
+    if !whole(&inp.start) {
+        errs.add("start", "booking.err.whole_minutes");
+    } else if inp.start < now {
+        errs.add("start", "booking.err.in_past");
+    }
+    if !whole(&inp.end) {
+        errs.add("end", "booking.err.whole_minutes");
+    } else if inp.end == inp.start {
+        errs.add("end", "booking.err.zero_length");
+    } else if inp.end < inp.start {
+        errs.add("end", "booking.err.end_before_start");
+    }
+    errs.into_result()?;
+    Ok(title)
+}
+
+/// Checks the resource's own rules: bookable, duration, horizon.
+fn validate_for(r: &Resource, inp: &ReservationInput, now: DateTime<Utc>) -> Result<()> {
+    let mut errs = FieldErrors::new();
+    if !r.active {
+        errs.add("resource_id", "booking.err.inactive");
+    }
+    let minutes = (inp.end - inp.start).num_minutes();
+    if minutes < i64::from(r.min_minutes) {
+        errs.add_arg("end", "booking.err.too_short", Some(r.min_minutes));
+    } else if minutes > i64::from(r.max_minutes) {
+        errs.add_arg("end", "booking.err.too_long", Some(r.max_minutes));
+    }
+    if inp.start > now + Duration::days(i64::from(r.horizon_days)) {
+        errs.add_arg("start", "booking.err.beyond_horizon", Some(r.horizon_days));
+    }
+    errs.into_result()
+}
+
+/// Active reservations of `set` that come closer to [start, end) than the buffer time of
+/// either side's resource.
+async fn overlapping(
+    conn: &impl ConnectionTrait,
+    tenant: TenantId,
+    set: &[Resource],
+    own_buffer: i32,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+) -> Result<Vec<Reservation>> {
+    let buffers: BTreeMap<i64, i32> = set.iter().map(|r| (r.id, r.buffer_minutes)).collect();
+    let widest = Duration::minutes(i64::from(buffers.values().copied().max().unwrap_or(0)));
+    let (lo, hi) = (start - widest, end + widest);
+    let found = reservation::Entity::find()
+        .filter(reservation::Column::TenantId.eq(tenant.0))
+        .filter(reservation::Column::ResourceId.is_in(buffers.keys().copied()))
+        .filter(reservation::Column::Status.is_in(ACTIVE.iter().copied()))
+        .filter(reservation::Column::StartsAt.lt(hi))
+        // No reservation is longer than MAX_MINUTES: bounds the index range scanned.
+        .filter(reservation::Column::StartsAt.gt(lo - Duration::minutes(i64::from(MAX_MINUTES))))
+        .filter(reservation::Column::EndsAt.gt(lo))
+        .order_by_asc(reservation::Column::StartsAt)
+        .order_by_asc(reservation::Column::Id)
+        .all(conn)
+        .await
+        .map_err(db_err)?;
+    Ok(found
+        .into_iter()
+        .filter(|x| {
+            let gap = own_buffer.max(buffers.get(&x.resource_id).copied().unwrap_or(0));
+            let gap = Duration::minutes(i64::from(gap));
+            x.starts_at < end + gap && x.ends_at + gap > start
+        })
+        .collect())
+}
+
+/// Books a slot: `confirmed` at once, or `requested` where the resource needs approval (a
+/// request blocks the slot too). Refuses with `ReserveError::Conflict` when an active
+/// reservation of the resource, its hall or its parts lies within the buffer time.
+pub async fn reserve<C: TransactionTrait>(
+    db: &C,
+    who: &Principal,
+    inp: ReservationInput,
+) -> Result<Reservation, ReserveError> {
+    who.require(BOOK)?;
+    let now = Utc::now();
+    let title = validate_times(&inp, now)?;
+    let txn = begin(db).await?;
+    let r = find_resource(&txn, who.tenant_id, inp.resource_id).await?;
+    validate_for(&r, &inp, now)?;
+    let set = blocking_set(&txn, who.tenant_id, &r).await?;
+    let ids: Vec<i64> = set.iter().map(|r| r.id).collect();
+    lock_resources(&txn, who.tenant_id, &ids).await?;
+    // Read after the lock: under READ COMMITTED each statement sees what committed before it,
+    // so a competitor that held the lock has either committed its reservation or rolled back.
+    let clash = overlapping(
+        &txn,
+        who.tenant_id,
+        &set,
+        r.buffer_minutes,
+        inp.start,
+        inp.end,
+    )
+    .await?;
+    if !clash.is_empty() {
+        return Err(ReserveError::Conflict(
+            clash.iter().map(Busy::from).collect(),
+        ));
+    }
+    let status = if r.requires_approval {
+        REQUESTED
+    } else {
+        CONFIRMED
+    };
+    let res = reservation::ActiveModel {
+        tenant_id: Set(who.tenant_id.0),
+        resource_id: Set(r.id),
+        title: Set(title),
+        starts_at: Set(inp.start),
+        ends_at: Set(inp.end),
+        status: Set(status.to_string()),
+        booked_by: Set(Some(who.user_id.0)),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await
+    .map_err(db_err)?;
+    audit::record(
+        &txn,
+        who.tenant_id,
+        &Actor::user(who),
+        NewEvent::new(
+            "booking.reservation.created",
+            "booking_reservation",
+            Some(res.id),
+        )
+        .details(json!({
+            "resource_id": r.id, "resource": r.name, "title": res.title,
+            "start": res.starts_at, "end": res.ends_at, "status": res.status,
+        })),
+    )
+    .await?;
+    txn.commit().await.map_err(db_err)?;
+    Ok(res)
+}
+
+async fn find_visible(
+    conn: &impl ConnectionTrait,
+    who: &Principal,
+    id: i64,
+) -> Result<Reservation> {
+    let r = reservation::Entity::find_by_id(id)
+        .filter(reservation::Column::TenantId.eq(who.tenant_id.0))
+        .one(conn)
+        .await
+        .map_err(db_err)?
+        .ok_or(Error::NotFound)?;
+    // Someone else's reservation answers like a missing one.
+    if r.booked_by != Some(who.user_id.0) && !who.has(MANAGE) {
+        return Err(Error::NotFound);
+    }
+    Ok(r)
+}
+
+/// One reservation: the booker's own, or any with `booking.manage`.
+pub async fn get_reservation(
+    conn: &impl ConnectionTrait,
+    who: &Principal,
+    id: i64,
+) -> Result<Reservation> {
+    find_visible(conn, who, id).await
+}
+
+/// Reservations overlapping [from, to): all with `booking.manage`, else one's own.
+pub async fn list_reservations(
+    conn: &impl ConnectionTrait,
+    who: &Principal,
+    resource_id: Option<i64>,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<Reservation>> {
+    validate_window(from, to)?;
+    let mut q = reservation::Entity::find()
+        .filter(reservation::Column::TenantId.eq(who.tenant_id.0))
+        .filter(reservation::Column::StartsAt.lt(to))
+        .filter(reservation::Column::EndsAt.gt(from));
+    if let Some(r) = resource_id {
+        q = q.filter(reservation::Column::ResourceId.eq(r));
+    }
+    if !who.has(MANAGE) {
+        q = q.filter(reservation::Column::BookedBy.eq(who.user_id.0));
+    }
+    q.order_by_asc(reservation::Column::StartsAt)
+        .order_by_asc(reservation::Column::Id)
+        .all(conn)
+        .await
+        .map_err(db_err)
+}
+
+/// Cancels a reservation (the booker's own, or any with `booking.manage`); the slot is free
+/// again at once. Cancelling a cancelled reservation changes nothing; a rejected request
+/// cannot be cancelled.
+pub async fn cancel<C: TransactionTrait>(db: &C, who: &Principal, id: i64) -> Result<Reservation> {
+    let txn = begin(db).await?;
+    let before = find_visible(&txn, who, id).await?;
+    if before.status == CANCELLED {
+        return Ok(before);
+    }
+    if before.status == REJECTED {
+        return Err(Error::Conflict("booking.err.not_active".into()));
+    }
+    let mut am: reservation::ActiveModel = before.clone().into();
+    am.status = Set(CANCELLED.to_string());
+    let after = am.update(&txn).await.map_err(db_err)?;
+    audit::record(
+        &txn,
+        who.tenant_id,
+        &Actor::user(who),
+        NewEvent::new(
+            "booking.reservation.cancelled",
+            "booking_reservation",
+            Some(id),
+        )
+        .details(json!({
+            "resource_id": before.resource_id, "title": before.title,
+            "start": before.starts_at, "end": before.ends_at, "status_before": before.status,
+        })),
+    )
+    .await?;
+    txn.commit().await.map_err(db_err)?;
+    Ok(after)
+}
+
+fn validate_window(from: DateTime<Utc>, to: DateTime<Utc>) -> Result<()> {
+    let mut errs = FieldErrors::new();
+    if to <= from {
+        errs.add("to", "booking.err.end_before_start");
+    } else if to - from > Duration::days(MAX_AVAILABILITY_DAYS) {
+        errs.add_arg(
+            "to",
+            "booking.err.window_too_wide",
+            Some(MAX_AVAILABILITY_DAYS),
+        );
+    }
+    errs.into_result()
+}
+
+/// When a resource is taken between `from` and `to`: its own active reservations and those of
+/// its hall or parts. Busy times are public (issue 4: the occupancy view shows them to
+/// everyone), so any principal of the tenant may ask; no titles or names are returned.
+pub async fn availability(
+    conn: &impl ConnectionTrait,
+    who: &Principal,
+    resource_id: i64,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<Busy>> {
+    let r = get_resource(conn, who, resource_id).await?;
+    validate_window(from, to)?;
+    let set = blocking_set(conn, who.tenant_id, &r).await?;
+    let found = reservation::Entity::find()
+        .filter(reservation::Column::TenantId.eq(who.tenant_id.0))
+        .filter(reservation::Column::ResourceId.is_in(set.iter().map(|r| r.id)))
+        .filter(reservation::Column::Status.is_in(ACTIVE.iter().copied()))
+        .filter(reservation::Column::StartsAt.lt(to))
+        .filter(reservation::Column::StartsAt.gt(from - Duration::minutes(i64::from(MAX_MINUTES))))
+        .filter(reservation::Column::EndsAt.gt(from))
+        .order_by_asc(reservation::Column::StartsAt)
+        .order_by_asc(reservation::Column::Id)
+        .all(conn)
+        .await
+        .map_err(db_err)?;
+    Ok(found.iter().map(Busy::from).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sea_orm::QueryTrait;
+
+    #[test]
+    fn the_lock_is_a_row_lock_in_id_order_on_postgres() {
+        let sql = lock_query(TenantId(1), &[3, 1, 2])
+            .build(sea_orm::DbBackend::Postgres)
+            .to_string();
+        assert!(
+            sql.ends_with(r#"ORDER BY "booking_resources"."id" ASC FOR UPDATE"#),
+            "{sql}"
+        );
+    }
+}

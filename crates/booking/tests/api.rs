@@ -1,0 +1,531 @@
+//! The booking JSON API through the real app (port 0, module mounted like the binary does):
+//! status codes, problem documents (also for malformed requests), tenant isolation,
+//! concurrent requests, and the OpenAPI document.
+
+mod common;
+
+use common::*;
+use rathaus_booking::Booking;
+use rathaus_store::tokens;
+use rathaus_testkit::TestApp;
+use rathaus_web::{AppState, Module, WebConfig};
+use reqwest::{Client, Response};
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+const HOST: &str = "rathaus.a.test";
+const HOST_B: &str = "rathaus.b.test";
+
+struct Api {
+    app: TestApp,
+    c: Client,
+    base: String,
+    admin: String,
+    booker: String,
+    other: String,
+    clerk: String,
+    /// The admin of tenant b.
+    admin_b: String,
+}
+
+async fn token(s: &Setup, who: &rathaus_core::Principal) -> String {
+    tokens::create(&s.db.conn, who.tenant_id, who.user_id, None, "Test")
+        .await
+        .unwrap()
+        .0
+}
+
+async fn api() -> Api {
+    let mut s = setup().await;
+    let b = tenant(&s.db, "b", HOST_B).await;
+    let modules: Vec<Arc<dyn Module>> = vec![Arc::new(Booking)];
+    let st = AppState::with_modules(s.db.clone(), WebConfig::default(), modules);
+    let (admin, booker, other, clerk, admin_b) = (
+        token(&s, &s.admin).await,
+        token(&s, &s.booker).await,
+        token(&s, &s.other).await,
+        token(&s, &s.clerk).await,
+        token(&b, &b.admin).await,
+    );
+    let app = TestApp::spawn_state(s.tdb.take().unwrap(), st).await;
+    Api {
+        c: app.client(&[HOST, HOST_B]),
+        base: app.url(HOST, "/api/v1/booking"),
+        app,
+        admin,
+        booker,
+        other,
+        clerk,
+        admin_b,
+    }
+}
+
+impl Api {
+    async fn post(&self, token: Option<&str>, path: &str, body: Value) -> Response {
+        let mut r = self.c.post(format!("{}{path}", self.base)).json(&body);
+        if let Some(t) = token {
+            r = r.bearer_auth(t);
+        }
+        r.send().await.unwrap()
+    }
+    async fn get(&self, token: Option<&str>, path: &str) -> Response {
+        let mut r = self.c.get(format!("{}{path}", self.base));
+        if let Some(t) = token {
+            r = r.bearer_auth(t);
+        }
+        r.send().await.unwrap()
+    }
+    async fn delete(&self, token: &str, path: &str) -> Response {
+        self.c
+            .delete(format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+    }
+    async fn resource(&self, body: Value) -> i64 {
+        let r = self.post(Some(&self.admin), "/resources", body).await;
+        assert_eq!(r.status(), 201);
+        r.json::<Value>().await.unwrap()["id"].as_i64().unwrap()
+    }
+}
+
+/// Checks an RFC 9457 problem document and returns it.
+async fn problem(r: Response, status: u16) -> Value {
+    assert_eq!(r.status(), status);
+    assert_eq!(r.headers()["content-type"], "application/problem+json");
+    let p: Value = r.json().await.expect("problem is JSON");
+    assert!(p["type"].as_str().is_some_and(|t| !t.is_empty()), "{p}");
+    assert!(p["title"].as_str().is_some_and(|t| !t.is_empty()), "{p}");
+    assert_eq!(p["status"], status, "{p}");
+    p
+}
+
+fn slot(resource_id: i64, from: i64, to: i64) -> Value {
+    json!({
+        "resource_id": resource_id,
+        "start": at(from).to_rfc3339(),
+        "end": at(to).to_rfc3339(),
+        "title": "Training E-Jugend",
+    })
+}
+
+#[tokio::test]
+async fn resources_and_reservations_through_the_api() {
+    let a = api().await;
+
+    // Anonymous: 401 problem with the Bearer challenge.
+    let r = a.get(None, "/resources").await;
+    assert_eq!(r.headers()["www-authenticate"], "Bearer");
+    problem(r, 401).await;
+    problem(a.post(None, "/reservations", slot(1, 0, 60)).await, 401).await;
+
+    // Resources: created by staff with booking.manage only.
+    let hall = a
+        .resource(json!({"name": "Dreifachhalle", "kind": "hall"}))
+        .await;
+    let r = a
+        .post(
+            Some(&a.admin),
+            "/resources",
+            json!({"name": "Drittel 1", "kind": "hall_part", "parent_id": hall}),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    assert!(
+        r.headers()["location"]
+            .to_str()
+            .unwrap()
+            .ends_with("/resources/2")
+    );
+    let part: Value = r.json().await.unwrap();
+    assert_eq!(part["parent_id"], hall);
+    assert_eq!(part["requires_approval"], false);
+    let p = problem(
+        a.post(
+            Some(&a.admin),
+            "/resources",
+            json!({"name": "", "kind": "schwimmbad"}),
+        )
+        .await,
+        422,
+    )
+    .await;
+    let errs: Vec<&str> = p["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(errs, ["name", "kind"]);
+    assert!(
+        p["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Bitte")
+    );
+    for t in [&a.booker, &a.clerk] {
+        problem(
+            a.post(Some(t), "/resources", json!({"name": "X", "kind": "room"}))
+                .await,
+            403,
+        )
+        .await;
+    }
+    let list: Value = a
+        .get(Some(&a.booker), "/resources")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list.as_array().unwrap().len(), 2);
+    assert_eq!(list[0]["name"], "Dreifachhalle");
+    assert_eq!(list[0]["kind"], "hall");
+    assert!(list[0]["id"].is_i64());
+
+    // A reservation: 201 with its status; the same slot again: 409 naming the slot in the way.
+    let r = a
+        .post(
+            Some(&a.booker),
+            "/reservations",
+            slot(part["id"].as_i64().unwrap(), 0, 90),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    let mine: Value = r.json().await.unwrap();
+    assert_eq!(mine["status"], "confirmed");
+    assert_eq!(
+        mine["start"],
+        at(0).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    );
+    let id = mine["id"].as_i64().unwrap();
+    let p = problem(
+        a.post(Some(&a.other), "/reservations", slot(hall, 60, 120))
+            .await,
+        409,
+    )
+    .await;
+    assert!(
+        p["detail"].as_str().unwrap().contains("überschneidet"),
+        "{p}"
+    );
+    assert_eq!(p["conflicts"].as_array().unwrap().len(), 1, "{p}");
+    assert_eq!(p["conflicts"][0]["resource_id"], part["id"]);
+    assert_eq!(p["conflicts"][0]["start"], mine["start"]);
+    assert_eq!(p["conflicts"][0]["end"], mine["end"]);
+    assert!(p["conflicts"][0].get("title").is_none());
+
+    // A start with another offset means the same instant: still a conflict.
+    let mut shifted = slot(hall, 60, 120);
+    shifted["start"] = json!(
+        at(60)
+            .with_timezone(&chrono::FixedOffset::east_opt(2 * 3600).unwrap())
+            .to_rfc3339()
+    );
+    problem(a.post(Some(&a.other), "/reservations", shifted).await, 409).await;
+
+    // Bad input: 422 naming the field; no booking.book: 403; another tenant's resource: 404.
+    let p = problem(
+        a.post(Some(&a.booker), "/reservations", slot(hall, 300, 240))
+            .await,
+        422,
+    )
+    .await;
+    assert_eq!(p["errors"][0]["field"], "end");
+    assert_eq!(p["errors"][0]["code"], "booking.err.end_before_start");
+    assert_eq!(
+        p["errors"][0]["message"],
+        "Das Ende muss nach dem Beginn liegen."
+    );
+    let p = problem(
+        a.post(Some(&a.booker), "/reservations", slot(hall, 300, 300))
+            .await,
+        422,
+    )
+    .await;
+    assert_eq!(p["errors"][0]["code"], "booking.err.zero_length");
+    problem(
+        a.post(Some(&a.clerk), "/reservations", slot(hall, 300, 360))
+            .await,
+        403,
+    )
+    .await;
+    let foreign = {
+        let r =
+            a.c.post(a.app.url(HOST_B, "/api/v1/booking/resources"))
+                .bearer_auth(&a.admin_b)
+                .json(&json!({"name": "Halle B", "kind": "hall"}))
+                .send()
+                .await
+                .unwrap();
+        assert_eq!(r.status(), 201);
+        r.json::<Value>().await.unwrap()["id"].as_i64().unwrap()
+    };
+    problem(
+        a.post(Some(&a.booker), "/reservations", slot(foreign, 300, 360))
+            .await,
+        404,
+    )
+    .await;
+    problem(
+        a.get(Some(&a.admin), &format!("/resources/{foreign}"))
+            .await,
+        404,
+    )
+    .await;
+    problem(
+        a.get(
+            Some(&a.admin),
+            &format!(
+                "/resources/{foreign}/availability?from={}&to={}",
+                iso(0),
+                iso(60)
+            ),
+        )
+        .await,
+        404,
+    )
+    .await;
+    // A token of tenant b does not work on tenant a's host.
+    problem(a.get(Some(&a.admin_b), "/resources").await, 401).await;
+
+    // Reading and cancelling: the booker's own, or staff; someone else's is 404.
+    let r = a.get(Some(&a.booker), &format!("/reservations/{id}")).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["title"],
+        "Training E-Jugend"
+    );
+    problem(
+        a.get(Some(&a.other), &format!("/reservations/{id}")).await,
+        404,
+    )
+    .await;
+    problem(
+        a.delete(&a.other, &format!("/reservations/{id}")).await,
+        404,
+    )
+    .await;
+    assert_eq!(
+        a.get(Some(&a.admin), &format!("/reservations/{id}"))
+            .await
+            .status(),
+        200
+    );
+    let r = a.delete(&a.booker, &format!("/reservations/{id}")).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.json::<Value>().await.unwrap()["status"], "cancelled");
+    // The slot is free again.
+    let r = a
+        .post(Some(&a.other), "/reservations", slot(hall, 60, 120))
+        .await;
+    assert_eq!(r.status(), 201);
+
+    // Availability of part 1 shows the hall's booking, without title.
+    let r = a
+        .get(
+            Some(&a.clerk),
+            &format!(
+                "/resources/{}/availability?from={}&to={}",
+                part["id"],
+                iso(0),
+                iso(600)
+            ),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let av: Value = r.json().await.unwrap();
+    assert_eq!(av["busy"].as_array().unwrap().len(), 1, "{av}");
+    assert_eq!(av["busy"][0]["resource_id"], hall);
+    assert!(!av.to_string().contains("Training"));
+    // Staff list every reservation, a booker only their own.
+    let q = format!("/reservations?from={}&to={}", iso(-60), iso(600));
+    let all: Value = a.get(Some(&a.admin), &q).await.json().await.unwrap();
+    assert_eq!(all.as_array().unwrap().len(), 2);
+    let own: Value = a.get(Some(&a.booker), &q).await.json().await.unwrap();
+    assert_eq!(own.as_array().unwrap().len(), 1);
+    assert_eq!(own[0]["status"], "cancelled");
+}
+
+/// An RFC 3339 instant for a query string (`+` would need escaping, `Z` does not).
+fn iso(minutes: i64) -> String {
+    at(minutes).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+#[tokio::test]
+async fn malformed_requests_get_problem_documents() {
+    let a = api().await;
+    let room = a.resource(json!({"name": "Raum", "kind": "room"})).await;
+    let url = format!("{}/reservations", a.base);
+
+    // Not JSON at all.
+    let r =
+        a.c.post(&url)
+            .bearer_auth(&a.booker)
+            .header("content-type", "application/json")
+            .body("{nicht json")
+            .send()
+            .await
+            .unwrap();
+    problem(r, 400).await;
+    // No JSON content type.
+    let r =
+        a.c.post(&url)
+            .bearer_auth(&a.booker)
+            .body(slot(room, 0, 60).to_string())
+            .send()
+            .await
+            .unwrap();
+    problem(r, 415).await;
+    // Missing field, wrong type, a time without offset: 422 with the reason.
+    let mut no_title = slot(room, 0, 60);
+    no_title.as_object_mut().unwrap().remove("title");
+    let p = problem(
+        a.post(Some(&a.booker), "/reservations", no_title).await,
+        422,
+    )
+    .await;
+    assert!(p["detail"].as_str().unwrap().contains("title"), "{p}");
+    let mut wrong = slot(room, 0, 60);
+    wrong["resource_id"] = json!("eins");
+    problem(a.post(Some(&a.booker), "/reservations", wrong).await, 422).await;
+    let mut local = slot(room, 0, 60);
+    local["start"] = json!(at(0).format("%Y-%m-%dT%H:%M:%S").to_string());
+    problem(a.post(Some(&a.booker), "/reservations", local).await, 422).await;
+    // Query and path errors.
+    problem(
+        a.get(
+            Some(&a.booker),
+            &format!("/resources/{room}/availability?from=gestern"),
+        )
+        .await,
+        400,
+    )
+    .await;
+    problem(
+        a.get(
+            Some(&a.booker),
+            &format!(
+                "/resources/{room}/availability?from={}&to={}",
+                iso(60),
+                iso(0)
+            ),
+        )
+        .await,
+        422,
+    )
+    .await;
+    problem(a.get(Some(&a.booker), "/reservations/abc").await, 400).await;
+    problem(a.get(Some(&a.booker), "/reservations/999999").await, 404).await;
+    assert!(
+        all_reservations_via(&a).await.is_empty(),
+        "nothing stored by refused requests"
+    );
+}
+
+async fn all_reservations_via(a: &Api) -> Vec<Value> {
+    let q = format!("/reservations?from={}&to={}", iso(-60), iso(24 * 60));
+    a.get(Some(&a.admin), &q).await.json().await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 8)]
+async fn fifty_parallel_api_requests_for_one_slot_book_it_once() {
+    let a = api().await;
+    let hall = a.resource(json!({"name": "Halle", "kind": "hall"})).await;
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..50 {
+        let (c, url) = (a.c.clone(), format!("{}/reservations", a.base));
+        let token = if i % 2 == 0 {
+            a.booker.clone()
+        } else {
+            a.other.clone()
+        };
+        tasks.spawn(async move {
+            c.post(url)
+                .bearer_auth(token)
+                .json(&slot(hall, 0, 60))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        });
+    }
+    let mut codes = vec![];
+    while let Some(c) = tasks.join_next().await {
+        codes.push(c.unwrap());
+    }
+    codes.sort();
+    let mut want = vec![201];
+    want.extend([409; 49]);
+    assert_eq!(codes, want);
+    assert_eq!(all_reservations_via(&a).await.len(), 1);
+}
+
+#[tokio::test]
+async fn the_openapi_document_lists_the_booking_api() {
+    let a = api().await;
+    let doc: Value =
+        a.c.get(a.app.url(HOST, "/api/openapi.json"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+    let paths = &doc["paths"];
+    for (path, methods) in [
+        ("/api/v1/booking/resources", &["get", "post"][..]),
+        ("/api/v1/booking/resources/{id}", &["get"]),
+        ("/api/v1/booking/resources/{id}/availability", &["get"]),
+        ("/api/v1/booking/reservations", &["get", "post"]),
+        ("/api/v1/booking/reservations/{id}", &["get", "delete"]),
+    ] {
+        for m in methods {
+            assert!(paths[path].get(*m).is_some(), "{m} {path} missing");
+        }
+    }
+    let post = &paths["/api/v1/booking/reservations"]["post"];
+    assert!(post["responses"].get("409").is_some());
+    assert!(post["requestBody"].is_object());
+    let schemas = &doc["components"]["schemas"];
+    assert!(
+        schemas["ConflictProblem"]["properties"]
+            .get("conflicts")
+            .is_some()
+    );
+    let params: Vec<&str> =
+        paths["/api/v1/booking/resources/{id}/availability"]["get"]["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["name"].as_str().unwrap())
+            .collect();
+    assert_eq!(params, ["id", "from", "to"]);
+}
+
+#[tokio::test]
+async fn every_booking_route_needs_a_token() {
+    let a = api().await;
+    let q = format!("?from={}&to={}", iso(0), iso(60));
+    for (method, path) in [
+        ("GET", "/resources".to_string()),
+        ("POST", "/resources".to_string()),
+        ("GET", "/resources/1".to_string()),
+        ("GET", format!("/resources/1/availability{q}")),
+        ("GET", format!("/reservations{q}")),
+        ("POST", "/reservations".to_string()),
+        ("GET", "/reservations/1".to_string()),
+        ("DELETE", "/reservations/1".to_string()),
+    ] {
+        let r =
+            a.c.request(method.parse().unwrap(), format!("{}{path}", a.base))
+                .header("authorization", "Bearer rh_ungueltig")
+                .json(&slot(1, 0, 60))
+                .send()
+                .await
+                .unwrap();
+        assert_eq!(r.status(), 401, "{method} {path}");
+        problem(r, 401).await;
+    }
+}

@@ -1,0 +1,168 @@
+//! Shared set-up for the booking tests: a fresh database (SQLite, or PostgreSQL with
+//! RATHAUS_TEST_DATABASE_URL) with the module migrated, a tenant and principals.
+#![allow(dead_code)]
+
+use chrono::{DateTime, Duration, DurationRound, Utc};
+use rathaus_booking::Booking;
+use rathaus_booking::service::{self, Reservation, ReservationInput, Resource, ResourceInput};
+use rathaus_core::{Principal, TenantId, UserId};
+use rathaus_store::Db;
+use rathaus_store::accounts::{self, RoleInput, UserInput};
+use rathaus_testkit::{Fixture, PASSWORD, TestDb, tenant_fixture};
+use rathaus_web::Module;
+
+pub struct Setup {
+    pub db: Db,
+    /// The database's owner (holds the SQLite file); None for a second tenant in it.
+    pub tdb: Option<TestDb>,
+    pub f: Fixture,
+    pub admin: Principal,
+    /// Holds `booking.book` only.
+    pub booker: Principal,
+    /// Another holder of `booking.book`.
+    pub other: Principal,
+    /// No permission at all.
+    pub clerk: Principal,
+}
+
+pub async fn migrated() -> TestDb {
+    let tdb = TestDb::new().await;
+    Booking.migrate(&tdb.db).await.expect("booking migrations");
+    rathaus_core::permissions::register(service::PERMISSIONS);
+    tdb
+}
+
+pub async fn principal(db: &Db, tenant: TenantId, user: UserId) -> Principal {
+    accounts::principal(&db.conn, tenant, user)
+        .await
+        .unwrap()
+        .expect("active user")
+}
+
+/// A user holding exactly `perms` (through a role of the same name).
+pub async fn user_with(db: &Db, tenant: TenantId, email: &str, perms: &[&str]) -> Principal {
+    let permissions: Vec<String> = perms.iter().map(|p| p.to_string()).collect();
+    let role = accounts::create_role(
+        &db.conn,
+        tenant,
+        None,
+        RoleInput {
+            name: email,
+            description: "",
+            permissions: &permissions,
+        },
+    )
+    .await
+    .expect("role");
+    let u = accounts::create_user(
+        &db.conn,
+        tenant,
+        None,
+        UserInput {
+            email,
+            name: "Vera Verein",
+            password: PASSWORD,
+            department_id: None,
+            role_ids: &[role.id],
+            active: true,
+        },
+    )
+    .await
+    .expect("user");
+    principal(db, tenant, UserId(u.id)).await
+}
+
+/// A tenant with an admin, a clerk without permissions and two bookers.
+pub async fn tenant(db: &Db, slug: &str, host: &str) -> Setup {
+    let f = tenant_fixture(db, slug, host).await;
+    let admin = principal(db, f.tenant, f.admin).await;
+    let clerk = principal(db, f.tenant, f.clerk).await;
+    let booker = user_with(
+        db,
+        f.tenant,
+        &format!("verein@{slug}.example"),
+        &[service::BOOK],
+    )
+    .await;
+    let other = user_with(
+        db,
+        f.tenant,
+        &format!("andere@{slug}.example"),
+        &[service::BOOK],
+    )
+    .await;
+    Setup {
+        db: db.clone(),
+        tdb: None,
+        f,
+        admin,
+        booker,
+        other,
+        clerk,
+    }
+}
+
+pub async fn setup() -> Setup {
+    let tdb = migrated().await;
+    let mut s = tenant(&tdb.db, "a", "rathaus.a.test").await;
+    s.tdb = Some(tdb);
+    s
+}
+
+/// A full hour two days ahead: in the future, inside every horizon.
+pub fn base() -> DateTime<Utc> {
+    (Utc::now() + Duration::days(2))
+        .duration_trunc(Duration::hours(1))
+        .unwrap()
+}
+
+pub fn at(minutes: i64) -> DateTime<Utc> {
+    base() + Duration::minutes(minutes)
+}
+
+pub async fn resource(s: &Setup, name: &str, kind: &str, parent: Option<i64>) -> Resource {
+    let mut inp = ResourceInput::new(name, kind);
+    inp.parent_id = parent;
+    service::create_resource(&s.db.conn, &s.admin, inp)
+        .await
+        .expect("resource")
+}
+
+pub async fn resource_with(s: &Setup, inp: ResourceInput) -> Resource {
+    service::create_resource(&s.db.conn, &s.admin, inp)
+        .await
+        .expect("resource")
+}
+
+pub fn input(resource_id: i64, from: i64, to: i64) -> ReservationInput {
+    ReservationInput {
+        resource_id,
+        title: "Training".into(),
+        start: at(from),
+        end: at(to),
+    }
+}
+
+pub async fn book(
+    s: &Setup,
+    who: &Principal,
+    resource_id: i64,
+    from: i64,
+    to: i64,
+) -> Result<Reservation, service::ReserveError> {
+    service::reserve(&s.db.conn, who, input(resource_id, from, to)).await
+}
+
+/// Every reservation of the tenant (through the manager's view), any status.
+pub async fn all_reservations(s: &Setup) -> Vec<Reservation> {
+    let now = Utc::now();
+    service::list_reservations(
+        &s.db.conn,
+        &s.admin,
+        None,
+        now - Duration::days(1),
+        now + Duration::days(365),
+    )
+    .await
+    .unwrap()
+}
