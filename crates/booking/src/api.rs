@@ -2,13 +2,15 @@
 //! Bearer token required (`ApiUser`); every error is an RFC 9457 problem document, including
 //! malformed JSON, query strings and path segments (`ApiJson`, `ApiQuery`, `ApiPath`).
 
+use crate::ical;
 use crate::service::{self, Busy, ReservationInput, ReserveError, ResourceInput};
 use axum::Json;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, FixedOffset, Utc};
+use rathaus_core::Principal;
 use rathaus_web::AppState;
 use rathaus_web::api::{ApiError, ApiUser, Problem, problem};
 use rathaus_web::i18n::{Lang, catalog};
@@ -93,11 +95,19 @@ pub struct ResourceOut {
     pub buffer_minutes: i32,
     pub horizon_days: i32,
     pub active: bool,
+    /// Absolute URL of the resource's calendar feed (iCalendar, RFC 5545) with its secret
+    /// token: whoever holds it reads the titles and times of the resource's reservations
+    /// without signing in. Only given to staff with `booking.manage` (who see every
+    /// reservation anyway), `null` for everyone else.
+    #[schema(format = "uri")]
+    pub ical_url: Option<String>,
 }
 
-impl From<service::Resource> for ResourceOut {
-    fn from(r: service::Resource) -> Self {
+impl ResourceOut {
+    /// The resource as `who` sees it; `origin` is `scheme://host` of the feed URL.
+    fn new(r: service::Resource, who: &Principal, origin: &str) -> Self {
         ResourceOut {
+            ical_url: service::may_read_feed(who).then(|| crate::ical::feed_url(origin, &r)),
             id: r.id,
             name: r.name,
             kind: r.kind,
@@ -250,10 +260,16 @@ fn created<T: Serialize>(location: String, body: T) -> Response {
 )]
 async fn list_resources(
     State(st): State<AppState>,
+    headers: HeaderMap,
     ApiUser(p): ApiUser,
 ) -> Result<Json<Vec<ResourceOut>>, ApiError> {
     let list = service::list_resources(&st.db.conn, &p).await?;
-    Ok(Json(list.into_iter().map(ResourceOut::from).collect()))
+    let origin = ical::origin(&st.cfg, &headers);
+    Ok(Json(
+        list.into_iter()
+            .map(|r| ResourceOut::new(r, &p, &origin))
+            .collect(),
+    ))
 }
 
 /// Creates a resource (permission `booking.manage`).
@@ -274,6 +290,7 @@ async fn list_resources(
 )]
 async fn create_resource(
     State(st): State<AppState>,
+    headers: HeaderMap,
     ApiUser(p): ApiUser,
     ApiJson(b): ApiJson<NewResource>,
 ) -> Result<Response, ApiError> {
@@ -288,7 +305,7 @@ async fn create_resource(
     let r = service::create_resource(&st.db.conn, &p, inp).await?;
     Ok(created(
         format!("/api/v1/booking/resources/{}", r.id),
-        ResourceOut::from(r),
+        ResourceOut::new(r, &p, &ical::origin(&st.cfg, &headers)),
     ))
 }
 
@@ -308,12 +325,16 @@ async fn create_resource(
 )]
 async fn get_resource(
     State(st): State<AppState>,
+    headers: HeaderMap,
     ApiUser(p): ApiUser,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<ResourceOut>, ApiError> {
-    Ok(Json(
-        service::get_resource(&st.db.conn, &p, id).await?.into(),
-    ))
+    let r = service::get_resource(&st.db.conn, &p, id).await?;
+    Ok(Json(ResourceOut::new(
+        r,
+        &p,
+        &ical::origin(&st.cfg, &headers),
+    )))
 }
 
 /// Busy slots of a resource between `from` and `to` (including its hall's or parts').

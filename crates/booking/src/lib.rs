@@ -1,11 +1,13 @@
 //! Resource booking (issue 4): sports halls and their parts, fields, rooms and equipment,
 //! reserved without double booking, on SQLite and PostgreSQL. This crate owns the tables
 //! `booking_resources` and `booking_reservations` (own migrations), the service that guards
-//! them, and the JSON API under /api/v1/booking.
+//! them, the staff pages under /buchung and the JSON API under /api/v1/booking.
 
 pub mod api;
 pub mod entity;
+pub mod ical;
 pub mod migrations;
+pub mod pages;
 pub mod service;
 
 use rathaus_core::permissions::PermissionDef;
@@ -25,6 +27,15 @@ impl rathaus_web::Module for Booking {
 
     fn permissions(&self) -> &'static [PermissionDef] {
         service::PERMISSIONS
+    }
+
+    fn nav(&self) -> Vec<rathaus_web::layout::NavItem> {
+        pages::nav()
+    }
+
+    /// Staff pages and the calendar feeds (which authenticate by their secret token).
+    fn pages(&self) -> axum::Router<AppState> {
+        pages::router().merge(ical::router())
     }
 
     fn translations(&self, lang: Lang) -> Option<&'static str> {

@@ -9,7 +9,7 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(M0001Booking)]
+        vec![Box::new(M0001Booking), Box::new(M0002FeedToken)]
     }
     fn migration_table_name() -> DynIden {
         "seaql_migrations_booking".into_iden()
@@ -128,5 +128,63 @@ impl MigrationTrait for M0001Booking {
             .await?;
         m.drop_table(Table::drop().table("booking_resources").take())
             .await
+    }
+}
+
+/// The secret token of each resource's calendar feed (`/buchung/kalender/{id}/{token}.ics`).
+/// Added with an empty default, then every existing resource gets its own random token.
+struct M0002FeedToken;
+
+impl MigrationName for M0002FeedToken {
+    fn name(&self) -> &str {
+        "m0002_booking_feed_token"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0002FeedToken {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.alter_table(
+            Table::alter()
+                .table("booking_resources")
+                .add_column(string_len("feed_token", 64).default(""))
+                .take(),
+        )
+        .await?;
+        let db = m.get_connection();
+        let ids = db
+            .query_all(
+                &Query::select()
+                    .column("id")
+                    .from("booking_resources")
+                    .and_where(Expr::col("feed_token").eq(""))
+                    .take(),
+            )
+            .await?;
+        for row in ids {
+            let id: i64 = row.try_get("", "id")?;
+            db.execute(
+                &Query::update()
+                    .table("booking_resources")
+                    .value(
+                        "feed_token",
+                        rathaus_store::random_token(crate::service::FEED_TOKEN_BYTES),
+                    )
+                    .and_where(Expr::col("id").eq(id))
+                    .take(),
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.alter_table(
+            Table::alter()
+                .table("booking_resources")
+                .drop_column("feed_token")
+                .take(),
+        )
+        .await
     }
 }

@@ -218,6 +218,7 @@ pub async fn create_resource<C: TransactionTrait>(
         buffer_minutes: Set(inp.buffer_minutes),
         horizon_days: Set(inp.horizon_days),
         active: Set(inp.active),
+        feed_token: Set(new_feed_token()),
         created_at: Set(Utc::now()),
         ..Default::default()
     }
@@ -296,6 +297,49 @@ pub async fn update_resource<C: TransactionTrait>(
         &Actor::user(who),
         NewEvent::new("booking.resource.updated", "booking_resource", Some(id))
             .details(json!({"before": resource_json(&before), "after": resource_json(&after)})),
+    )
+    .await?;
+    txn.commit().await.map_err(db_err)?;
+    Ok(after)
+}
+
+/// Random bytes of a calendar feed token (base64url: 32 characters).
+pub const FEED_TOKEN_BYTES: usize = 24;
+
+fn new_feed_token() -> String {
+    rathaus_store::random_token(FEED_TOKEN_BYTES)
+}
+
+/// Who may learn a resource's feed URL. The feed shows every reservation's title, which the
+/// API shows only to staff with `booking.manage` (bookers see their own reservations and the
+/// busy times of others), so the URL is theirs to hand on.
+pub fn may_read_feed(who: &Principal) -> bool {
+    who.has(MANAGE)
+}
+
+/// Gives the resource a new calendar feed token: the old feed URL answers 404 from now on
+/// (permission `booking.manage`). The audit event does not record either token.
+pub async fn rotate_feed_token<C: TransactionTrait>(
+    db: &C,
+    who: &Principal,
+    id: i64,
+) -> Result<Resource> {
+    who.require(MANAGE)?;
+    let txn = begin(db).await?;
+    let before = find_resource(&txn, who.tenant_id, id).await?;
+    let mut am: resource::ActiveModel = before.into();
+    am.feed_token = Set(new_feed_token());
+    let after = am.update(&txn).await.map_err(db_err)?;
+    audit::record(
+        &txn,
+        who.tenant_id,
+        &Actor::user(who),
+        NewEvent::new(
+            "booking.resource.feed_token_rotated",
+            "booking_resource",
+            Some(id),
+        )
+        .details(json!({"name": after.name})),
     )
     .await?;
     txn.commit().await.map_err(db_err)?;
@@ -706,6 +750,63 @@ pub async fn availability(
         .await
         .map_err(db_err)?;
     Ok(found.iter().map(Busy::from).collect())
+}
+
+// ---------------------------------------------------------------- calendar feed
+
+/// How far back and ahead a resource's calendar feed reaches.
+pub const FEED_DAYS_BACK: i64 = 30;
+pub const FEED_DAYS_AHEAD: i64 = 365;
+
+/// What a resource's calendar feed shows: the resource and its active reservations.
+#[derive(Debug, Clone)]
+pub struct Feed {
+    pub resource: Resource,
+    pub reservations: Vec<Reservation>,
+}
+
+/// The calendar feed of a resource for whoever holds its secret token (no session: calendar
+/// apps fetch it). A wrong token, or a resource of another tenant, is NotFound. Holds the
+/// resource's own active reservations (requested and confirmed) from `FEED_DAYS_BACK` days
+/// before `now` to `FEED_DAYS_AHEAD` days after it, by start: one range scan of the
+/// `(tenant_id, resource_id, starts_at)` index after the primary-key lookup of the resource.
+pub async fn feed(
+    conn: &impl ConnectionTrait,
+    tenant: TenantId,
+    resource_id: i64,
+    token: &str,
+    now: DateTime<Utc>,
+) -> Result<Feed> {
+    let r = find_resource(conn, tenant, resource_id).await?;
+    let same = r.feed_token.len() == token.len()
+        && bool::from(subtle::ConstantTimeEq::ct_eq(
+            r.feed_token.as_bytes(),
+            token.as_bytes(),
+        ));
+    if !same || r.feed_token.is_empty() {
+        return Err(Error::NotFound);
+    }
+    let (from, to) = (
+        now - Duration::days(FEED_DAYS_BACK),
+        now + Duration::days(FEED_DAYS_AHEAD),
+    );
+    let reservations = reservation::Entity::find()
+        .filter(reservation::Column::TenantId.eq(tenant.0))
+        .filter(reservation::Column::ResourceId.eq(r.id))
+        .filter(reservation::Column::StartsAt.lt(to))
+        // No reservation is longer than MAX_MINUTES: bounds the index range scanned.
+        .filter(reservation::Column::StartsAt.gt(from - Duration::minutes(i64::from(MAX_MINUTES))))
+        .filter(reservation::Column::EndsAt.gt(from))
+        .filter(reservation::Column::Status.is_in(ACTIVE.iter().copied()))
+        .order_by_asc(reservation::Column::StartsAt)
+        .order_by_asc(reservation::Column::Id)
+        .all(conn)
+        .await
+        .map_err(db_err)?;
+    Ok(Feed {
+        resource: r,
+        reservations,
+    })
 }
 
 #[cfg(test)]

@@ -9,8 +9,8 @@ use rathaus_core::permissions as p;
 pub struct NavItem {
     pub href: &'static str,
     pub label_key: &'static str,
-    /// None: every signed-in staff member sees it.
-    pub permission: Option<&'static str>,
+    /// Holders of any of these permissions see it; empty: every signed-in staff member.
+    pub any_of: &'static [&'static str],
 }
 
 pub fn platform_nav() -> Vec<NavItem> {
@@ -18,37 +18,37 @@ pub fn platform_nav() -> Vec<NavItem> {
         NavItem {
             href: "/staff",
             label_key: "nav.dashboard",
-            permission: None,
+            any_of: &[],
         },
         NavItem {
             href: "/admin/users",
             label_key: "nav.users",
-            permission: Some(p::ADMIN_USERS),
+            any_of: &[p::ADMIN_USERS],
         },
         NavItem {
             href: "/admin/roles",
             label_key: "nav.roles",
-            permission: Some(p::ADMIN_ROLES),
+            any_of: &[p::ADMIN_ROLES],
         },
         NavItem {
             href: "/admin/departments",
             label_key: "nav.departments",
-            permission: Some(p::ADMIN_DEPARTMENTS),
+            any_of: &[p::ADMIN_DEPARTMENTS],
         },
         NavItem {
             href: "/admin/audit",
             label_key: "nav.audit",
-            permission: Some(p::ADMIN_AUDIT),
+            any_of: &[p::ADMIN_AUDIT],
         },
         NavItem {
             href: "/admin/jobs",
             label_key: "nav.jobs",
-            permission: Some(p::ADMIN_JOBS),
+            any_of: &[p::ADMIN_JOBS],
         },
         NavItem {
             href: "/admin/settings",
             label_key: "nav.settings",
-            permission: Some(p::ADMIN_SETTINGS),
+            any_of: &[p::ADMIN_SETTINGS],
         },
     ]
 }
@@ -97,7 +97,7 @@ impl Layout {
             l.user_name = Some(u.name.clone());
             l.nav = nav
                 .iter()
-                .filter(|i| i.permission.is_none_or(|perm| u.has(perm)))
+                .filter(|i| i.any_of.is_empty() || i.any_of.iter().any(|code| u.has(code)))
                 .map(|i| NavLink {
                     href: i.href,
                     label: t.get(i.label_key),

@@ -104,7 +104,7 @@ impl Module for Notes {
         vec![NavItem {
             href: "/notizen",
             label_key: "notes.title",
-            permission: Some(READ),
+            any_of: &[READ],
         }]
     }
     fn translations(&self, lang: Lang) -> Option<&'static str> {

@@ -18,6 +18,8 @@ pub struct Model {
     pub buffer_minutes: i32,
     pub horizon_days: i32,
     pub active: bool,
+    /// Secret part of the calendar feed's URL; replaced by `service::rotate_feed_token`.
+    pub feed_token: String,
     pub created_at: DateTimeUtc,
 }
 

@@ -1,0 +1,659 @@
+//! Staff pages of the booking module: the resource list (with a form to add a resource for
+//! `booking.manage`) under /buchung, and one resource with its week and a booking form under
+//! /buchung/{id}. Every handler forwards to the service, which checks the permission again.
+//!
+//! Times in the form are wall-clock times in Europe/Berlin; they become UTC here. A local time
+//! that does not exist (the hour skipped in spring) or exists twice (the hour repeated in
+//! autumn) is refused with a message beside the field instead of being guessed.
+
+use crate::service::{self, BOOK, Busy, MANAGE, ReservationInput, ReserveError, Resource};
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::{Form, Router};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
+use chrono_tz::Europe::Berlin;
+use rathaus_core::validation::FieldErrors;
+use rathaus_core::{Error, Principal};
+use rathaus_web::AppState;
+use rathaus_web::ctx::{Ctx, Staff};
+use rathaus_web::errors::{HtmlError, page, respond};
+use rathaus_web::forms::FormErrors;
+use rathaus_web::i18n::{Catalog, catalog};
+use rathaus_web::layout::{Layout, NavItem};
+use rathaus_web::pages::layout;
+use serde::Deserialize;
+
+pub fn nav() -> Vec<NavItem> {
+    vec![NavItem {
+        href: "/buchung",
+        label_key: "booking.nav",
+        any_of: &[BOOK, MANAGE],
+    }]
+}
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/buchung", get(list).post(create_resource))
+        .route("/buchung/{id}", get(show).post(reserve))
+}
+
+/// The pages are for those who book or manage; everyone else gets the 403 page.
+fn require_any(p: &Principal) -> Result<(), Error> {
+    if p.has(BOOK) || p.has(MANAGE) {
+        Ok(())
+    } else {
+        Err(Error::Forbidden)
+    }
+}
+
+/// A path id that is no number answers like a missing resource.
+fn parse_id(id: &str) -> Result<i64, Error> {
+    id.parse().map_err(|_| Error::NotFound)
+}
+
+fn kind_label(t: &Catalog, kind: &str) -> String {
+    t.get(&format!("booking.kind.{kind}")).to_string()
+}
+
+fn status_label(t: &Catalog, status: &str) -> String {
+    t.get(&format!("booking.status.{status}")).to_string()
+}
+
+// ------------------------------------------------------------------ resource list
+
+struct Row {
+    id: i64,
+    name: String,
+    kind: String,
+    capacity: String,
+    approval: bool,
+    active: bool,
+}
+
+#[derive(Deserialize, Default)]
+pub struct ResourceForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    parent_id: String,
+    #[serde(default)]
+    capacity: String,
+    /// Checkbox: present when checked.
+    #[serde(default)]
+    requires_approval: Option<String>,
+}
+
+impl ResourceForm {
+    fn parent_selected(&self, id: &i64) -> bool {
+        self.parent_id.trim() == id.to_string()
+    }
+    fn kind_selected(&self, kind: &str) -> bool {
+        self.kind == kind
+    }
+    fn approval(&self) -> bool {
+        self.requires_approval.is_some()
+    }
+}
+
+#[derive(Template)]
+#[template(path = "booking/list.html")]
+struct ListTpl {
+    l: Layout,
+    rows: Vec<Row>,
+    can_manage: bool,
+    halls: Vec<Resource>,
+    kinds: Vec<(&'static str, String)>,
+    errs: FormErrors,
+    f: ResourceForm,
+}
+
+async fn render_list(
+    st: &AppState,
+    ctx: &Ctx,
+    p: &Principal,
+    f: ResourceForm,
+    errs: FormErrors,
+) -> Result<Response, HtmlError> {
+    require_any(p)?;
+    let t = catalog(ctx.lang);
+    let all = service::list_resources(&st.db.conn, p).await?;
+    let name_of = |id: i64| {
+        all.iter()
+            .find(|r| r.id == id)
+            .map(|r| r.name.clone())
+            .unwrap_or_default()
+    };
+    let rows = all
+        .iter()
+        .map(|r| Row {
+            id: r.id,
+            name: r.name.clone(),
+            kind: match r.parent_id {
+                Some(h) => format!("{} ({})", kind_label(t, &r.kind), name_of(h)),
+                None => kind_label(t, &r.kind),
+            },
+            capacity: r.capacity.map(|c| c.to_string()).unwrap_or_default(),
+            approval: r.requires_approval,
+            active: r.active,
+        })
+        .collect();
+    let halls = all
+        .iter()
+        .filter(|r| r.kind == service::HALL)
+        .cloned()
+        .collect();
+    let failed = errs.any();
+    respond(
+        page(ListTpl {
+            l: layout(st, ctx, "booking.title"),
+            rows,
+            can_manage: p.has(MANAGE),
+            halls,
+            kinds: service::KINDS
+                .iter()
+                .map(|k| (*k, kind_label(t, k)))
+                .collect(),
+            errs,
+            f,
+        }),
+        failed,
+    )
+}
+
+async fn list(State(st): State<AppState>, Staff(ctx, p): Staff) -> Result<Response, HtmlError> {
+    let errs = FormErrors::none(catalog(ctx.lang));
+    render_list(&st, &ctx, &p, ResourceForm::default(), errs).await
+}
+
+/// Parses an optional whole number; `None` for an empty field.
+fn optional_number(errs: &mut FieldErrors, field: &str, v: &str) -> Option<i32> {
+    let v = v.trim();
+    if v.is_empty() {
+        return None;
+    }
+    match v.parse() {
+        Ok(n) => Some(n),
+        Err(_) => {
+            errs.add(field, "booking.err.number");
+            None
+        }
+    }
+}
+
+async fn create_resource(
+    State(st): State<AppState>,
+    Staff(ctx, p): Staff,
+    Form(f): Form<ResourceForm>,
+) -> Result<Response, HtmlError> {
+    p.require(MANAGE)?;
+    let t = catalog(ctx.lang);
+    let mut errs = FieldErrors::new();
+    let capacity = optional_number(&mut errs, "capacity", &f.capacity);
+    let parent_id = match f.parent_id.trim() {
+        "" => None,
+        v => match v.parse() {
+            Ok(id) => Some(id),
+            Err(_) => {
+                errs.add("parent_id", "err.invalid_choice");
+                None
+            }
+        },
+    };
+    let result = if errs.is_empty() {
+        let mut inp = service::ResourceInput::new(&f.name, &f.kind);
+        inp.parent_id = parent_id;
+        inp.capacity = capacity;
+        inp.requires_approval = f.approval();
+        service::create_resource(&st.db.conn, &p, inp).await
+    } else {
+        // Also report an empty name now, not only after the number is fixed.
+        errs.text("name", &f.name, 200);
+        Err(Error::Invalid(errs))
+    };
+    match result {
+        Ok(_) => Ok(Redirect::to("/buchung?notice=booking_resource_created").into_response()),
+        Err(e) => {
+            let errs = FormErrors::from_error(t, e)?;
+            render_list(&st, &ctx, &p, f, errs).await
+        }
+    }
+}
+
+// ------------------------------------------------------------------ one resource, its week
+
+#[derive(Deserialize, Default)]
+pub struct WeekQuery {
+    #[serde(default)]
+    woche: String,
+}
+
+/// The Monday of an ISO week written `2026-W48`.
+pub fn parse_week(s: &str) -> Option<NaiveDate> {
+    let (y, w) = s.trim().split_once("-W")?;
+    NaiveDate::from_isoywd_opt(y.parse().ok()?, w.parse().ok()?, chrono::Weekday::Mon)
+}
+
+/// `2026-W48` for the ISO week containing `d`.
+pub fn week_param(d: NaiveDate) -> String {
+    let w = d.iso_week();
+    format!("{}-W{:02}", w.year(), w.week())
+}
+
+fn monday_of(d: NaiveDate) -> NaiveDate {
+    d - Duration::days(i64::from(d.weekday().num_days_from_monday()))
+}
+
+fn today() -> NaiveDate {
+    Utc::now().with_timezone(&Berlin).date_naive()
+}
+
+/// Local midnight as UTC; midnight always exists in Europe/Berlin (the clocks change at 2/3 h).
+fn midnight_utc(d: NaiveDate) -> DateTime<Utc> {
+    let local = d.and_time(NaiveTime::MIN);
+    Berlin
+        .from_local_datetime(&local)
+        .earliest()
+        .map(|t| t.with_timezone(&Utc))
+        .unwrap_or_else(|| Utc.from_utc_datetime(&local))
+}
+
+/// Europe/Berlin wall-clock time → UTC; a time skipped or repeated by the clock change is a
+/// field error, not a guess.
+pub fn local_to_utc(
+    errs: &mut FieldErrors,
+    field: &str,
+    local: NaiveDateTime,
+) -> Option<DateTime<Utc>> {
+    match Berlin.from_local_datetime(&local) {
+        chrono::LocalResult::Single(t) => Some(t.with_timezone(&Utc)),
+        chrono::LocalResult::Ambiguous(..) => {
+            errs.add_arg(
+                field,
+                "booking.err.local_ambiguous",
+                Some(local.format("%H:%M")),
+            );
+            None
+        }
+        chrono::LocalResult::None => {
+            errs.add_arg(field, "booking.err.local_gap", Some(local.format("%H:%M")));
+            None
+        }
+    }
+}
+
+#[derive(Deserialize, Default, Clone)]
+pub struct BookingForm {
+    #[serde(default)]
+    date: String,
+    #[serde(default)]
+    start: String,
+    #[serde(default)]
+    end: String,
+    #[serde(default)]
+    title: String,
+}
+
+impl BookingForm {
+    fn date(&self) -> Option<NaiveDate> {
+        NaiveDate::parse_from_str(self.date.trim(), "%Y-%m-%d").ok()
+    }
+}
+
+fn parse_time(errs: &mut FieldErrors, field: &str, v: &str) -> Option<NaiveTime> {
+    let v = v.trim();
+    if v.is_empty() {
+        errs.add(field, "err.required");
+        return None;
+    }
+    let t = NaiveTime::parse_from_str(v, "%H:%M")
+        .or_else(|_| NaiveTime::parse_from_str(v, "%H:%M:%S"))
+        .ok();
+    if t.is_none() {
+        errs.add(field, "booking.err.time_invalid");
+    }
+    t
+}
+
+/// The form's local date and times as a reservation input (start and end on the same day).
+pub fn to_input(resource_id: i64, f: &BookingForm) -> Result<ReservationInput, FieldErrors> {
+    let mut errs = FieldErrors::new();
+    let date = if f.date.trim().is_empty() {
+        errs.add("date", "err.required");
+        None
+    } else {
+        let d = f.date();
+        if d.is_none() {
+            errs.add("date", "booking.err.date_invalid");
+        }
+        d
+    };
+    let start = parse_time(&mut errs, "start", &f.start);
+    let end = parse_time(&mut errs, "end", &f.end);
+    let start = date
+        .zip(start)
+        .and_then(|(d, t)| local_to_utc(&mut errs, "start", d.and_time(t)));
+    let end = date
+        .zip(end)
+        .and_then(|(d, t)| local_to_utc(&mut errs, "end", d.and_time(t)));
+    if let (Some(s), Some(e)) = (start, end) {
+        if e == s {
+            errs.add("end", "booking.err.zero_length");
+        } else if e < s {
+            errs.add("end", "booking.err.end_before_start");
+        }
+    }
+    errs.text("title", &f.title, 200);
+    match (start, end) {
+        (Some(start), Some(end)) if errs.is_empty() => Ok(ReservationInput {
+            resource_id,
+            title: f.title.clone(),
+            start,
+            end,
+        }),
+        _ => Err(errs),
+    }
+}
+
+struct Slot {
+    day: String,
+    start: String,
+    end: String,
+    status: String,
+    /// The hall or hall part whose reservation blocks this resource; empty for its own.
+    via: String,
+}
+
+struct WeekLink {
+    label: String,
+    href: String,
+}
+
+#[derive(Template)]
+#[template(path = "booking/resource.html")]
+struct ResourceTpl {
+    l: Layout,
+    r: Resource,
+    kind: String,
+    hall: String,
+    caption: String,
+    slots: Vec<Slot>,
+    prev: WeekLink,
+    next: WeekLink,
+    current: WeekLink,
+    can_book: bool,
+    action: String,
+    errs: FormErrors,
+    f: BookingForm,
+    /// The overlap message and the slots in the way, after a refused booking.
+    conflict: Option<(String, Vec<String>)>,
+    /// An error about the resource itself (e.g. not bookable at the moment).
+    general: Option<String>,
+}
+
+fn weekday(t: &Catalog, d: NaiveDate) -> &str {
+    t.get(match d.weekday() {
+        chrono::Weekday::Mon => "booking.day.mon",
+        chrono::Weekday::Tue => "booking.day.tue",
+        chrono::Weekday::Wed => "booking.day.wed",
+        chrono::Weekday::Thu => "booking.day.thu",
+        chrono::Weekday::Fri => "booking.day.fri",
+        chrono::Weekday::Sat => "booking.day.sat",
+        chrono::Weekday::Sun => "booking.day.sun",
+    })
+}
+
+fn day_label(t: &Catalog, d: NaiveDate) -> String {
+    format!("{}, {}", weekday(t, d), d.format("%d.%m.%Y"))
+}
+
+/// One slot as text, e.g. `Mi, 25.11.2026, 18:00–20:00 (bestätigt)`.
+fn slot_text(t: &Catalog, b: &Busy) -> String {
+    let (s, e) = (b.start.with_timezone(&Berlin), b.end.with_timezone(&Berlin));
+    let end = if e.date_naive() == s.date_naive() {
+        e.format("%H:%M").to_string()
+    } else {
+        format!("{} {}", day_label(t, e.date_naive()), e.format("%H:%M"))
+    };
+    format!(
+        "{}, {}–{} ({})",
+        day_label(t, s.date_naive()),
+        s.format("%H:%M"),
+        end,
+        status_label(t, &b.status)
+    )
+}
+
+struct Shown {
+    f: BookingForm,
+    errs: FormErrors,
+    conflict: Option<Vec<Busy>>,
+    /// Monday of the week to show.
+    monday: NaiveDate,
+}
+
+async fn render_resource(
+    st: &AppState,
+    ctx: &Ctx,
+    p: &Principal,
+    r: Resource,
+    s: Shown,
+) -> Result<Response, HtmlError> {
+    let t = catalog(ctx.lang);
+    let monday = s.monday;
+    let sunday = monday + Duration::days(6);
+    let from = midnight_utc(monday);
+    let to = midnight_utc(monday + Duration::days(7));
+    let busy = service::availability(&st.db.conn, p, r.id, from, to).await?;
+    let all = service::list_resources(&st.db.conn, p).await?;
+    let name_of = |id: i64| {
+        all.iter()
+            .find(|x| x.id == id)
+            .map(|x| x.name.clone())
+            .unwrap_or_default()
+    };
+    let slots = busy
+        .iter()
+        .map(|b| {
+            let (s, e) = (b.start.with_timezone(&Berlin), b.end.with_timezone(&Berlin));
+            Slot {
+                day: day_label(t, s.date_naive()),
+                start: s.format("%H:%M").to_string(),
+                end: if e.date_naive() == s.date_naive() {
+                    e.format("%H:%M").to_string()
+                } else {
+                    format!("{} {}", e.format("%d.%m.%Y"), e.format("%H:%M"))
+                },
+                status: status_label(t, &b.status),
+                via: if b.resource_id == r.id {
+                    String::new()
+                } else {
+                    name_of(b.resource_id)
+                },
+            }
+        })
+        .collect();
+    let link = |d: NaiveDate, key: &str| WeekLink {
+        label: t.get(key).to_string(),
+        href: format!("/buchung/{}?woche={}", r.id, week_param(d)),
+    };
+    let caption = t
+        .fmt(
+            "booking.week.caption",
+            &monday.iso_week().week().to_string(),
+        )
+        .replace("{from}", &monday.format("%d.%m.%Y").to_string())
+        .replace("{to}", &sunday.format("%d.%m.%Y").to_string());
+    let failed = s.errs.any();
+    let status = match (&s.conflict, failed) {
+        (Some(_), _) => Some(axum::http::StatusCode::CONFLICT),
+        (None, true) => Some(axum::http::StatusCode::UNPROCESSABLE_ENTITY),
+        _ => None,
+    };
+    let tpl = ResourceTpl {
+        l: layout(st, ctx, "booking.title").with_title(r.name.clone()),
+        kind: kind_label(t, &r.kind),
+        hall: r.parent_id.map(name_of).unwrap_or_default(),
+        caption,
+        slots,
+        prev: link(monday - Duration::days(7), "booking.week.prev"),
+        next: link(monday + Duration::days(7), "booking.week.next"),
+        current: link(today(), "booking.week.current"),
+        can_book: p.has(BOOK),
+        action: format!("/buchung/{}", r.id),
+        general: s.errs.msg("resource_id"),
+        errs: s.errs,
+        f: s.f,
+        conflict: s.conflict.map(|c| {
+            (
+                t.get(service::CONFLICT_KEY).to_string(),
+                c.iter().map(|b| slot_text(t, b)).collect(),
+            )
+        }),
+        r,
+    };
+    let mut res = page(tpl)?;
+    if let Some(code) = status {
+        *res.status_mut() = code;
+    }
+    Ok(res)
+}
+
+async fn show(
+    State(st): State<AppState>,
+    Staff(ctx, p): Staff,
+    Path(id): Path<String>,
+    Query(q): Query<WeekQuery>,
+) -> Result<Response, HtmlError> {
+    require_any(&p)?;
+    let r = service::get_resource(&st.db.conn, &p, parse_id(&id)?).await?;
+    let now = today();
+    let monday = parse_week(&q.woche).unwrap_or_else(|| monday_of(now));
+    // The form suggests the first day of the shown week that still lies ahead.
+    let date = if monday > now { monday } else { now };
+    let f = BookingForm {
+        date: date.format("%Y-%m-%d").to_string(),
+        ..Default::default()
+    };
+    let shown = Shown {
+        f,
+        errs: FormErrors::none(catalog(ctx.lang)),
+        conflict: None,
+        monday,
+    };
+    render_resource(&st, &ctx, &p, r, shown).await
+}
+
+async fn reserve(
+    State(st): State<AppState>,
+    Staff(ctx, p): Staff,
+    Path(id): Path<String>,
+    Form(f): Form<BookingForm>,
+) -> Result<Response, HtmlError> {
+    p.require(BOOK)?;
+    let t = catalog(ctx.lang);
+    let r = service::get_resource(&st.db.conn, &p, parse_id(&id)?).await?;
+    // On an error the page shows the week of the requested day.
+    let monday = monday_of(f.date().unwrap_or_else(today));
+    let (errs, conflict) = match to_input(r.id, &f) {
+        Err(errs) => (FormErrors::new(t, errs), None),
+        Ok(inp) => match service::reserve(&st.db.conn, &p, inp).await {
+            Ok(res) => {
+                let day = res.starts_at.with_timezone(&Berlin).date_naive();
+                let notice = if res.status == service::REQUESTED {
+                    "booking_requested"
+                } else {
+                    "booking_confirmed"
+                };
+                let to = format!(
+                    "/buchung/{}?woche={}&notice={notice}",
+                    r.id,
+                    week_param(day)
+                );
+                return Ok(Redirect::to(&to).into_response());
+            }
+            Err(ReserveError::Conflict(busy)) => (FormErrors::none(t), Some(busy)),
+            Err(ReserveError::Other(e)) => (FormErrors::from_error(t, e)?, None),
+        },
+    };
+    let shown = Shown {
+        f,
+        errs,
+        conflict,
+        monday,
+    };
+    render_resource(&st, &ctx, &p, r, shown).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn form(date: &str, start: &str, end: &str) -> BookingForm {
+        BookingForm {
+            date: date.into(),
+            start: start.into(),
+            end: end.into(),
+            title: "Training".into(),
+        }
+    }
+
+    #[test]
+    fn weeks_are_iso_weeks() {
+        let m = parse_week("2026-W48").unwrap();
+        assert_eq!(m, NaiveDate::from_ymd_opt(2026, 11, 23).unwrap());
+        assert_eq!(week_param(m + Duration::days(6)), "2026-W48");
+        assert_eq!(
+            week_param(NaiveDate::from_ymd_opt(2027, 1, 1).unwrap()),
+            "2026-W53"
+        );
+        assert!(parse_week("2026-W60").is_none());
+        assert!(parse_week("nonsense").is_none());
+    }
+
+    #[test]
+    fn autumn_change_keeps_the_real_duration() {
+        let inp = to_input(1, &form("2026-10-25", "01:00", "04:00")).unwrap();
+        assert_eq!(inp.end - inp.start, Duration::hours(4));
+        assert_eq!(inp.start.to_rfc3339(), "2026-10-24T23:00:00+00:00");
+    }
+
+    #[test]
+    fn skipped_and_repeated_local_times_are_refused() {
+        let e = to_input(1, &form("2026-03-29", "02:30", "04:00")).unwrap_err();
+        assert_eq!(e.get("start").unwrap().key, "booking.err.local_gap");
+        let e = to_input(1, &form("2026-10-25", "01:00", "02:30")).unwrap_err();
+        assert_eq!(e.get("end").unwrap().key, "booking.err.local_ambiguous");
+    }
+
+    #[test]
+    fn both_locale_files_have_the_same_keys() {
+        fn keys(src: &str) -> std::collections::BTreeSet<String> {
+            fn walk(p: &str, t: &toml::Table, out: &mut std::collections::BTreeSet<String>) {
+                for (k, v) in t {
+                    let key = if p.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{p}.{k}")
+                    };
+                    match v {
+                        toml::Value::Table(t) => walk(&key, t, out),
+                        _ => {
+                            out.insert(key);
+                        }
+                    }
+                }
+            }
+            let mut out = Default::default();
+            walk("", &src.parse().unwrap(), &mut out);
+            out
+        }
+        assert_eq!(
+            keys(include_str!("../locales/de.toml")),
+            keys(include_str!("../locales/en.toml"))
+        );
+    }
+}

@@ -1,0 +1,391 @@
+//! The staff pages under /buchung through the real app (port 0, module mounted like the
+//! binary does): who may see and post what, German errors beside the fields with the input
+//! kept and nothing stored, conflicts, approval, and local times across the clock changes.
+
+mod common;
+
+use chrono::{Datelike, Duration, NaiveDate, Utc, Weekday};
+use common::*;
+use rathaus_booking::Booking;
+use rathaus_booking::service::{self, MANAGE, ResourceInput};
+use rathaus_testkit::{PASSWORD, TestApp, login, post_form};
+use rathaus_web::{AppState, Module, WebConfig};
+use reqwest::Client;
+use std::sync::Arc;
+
+const HOST: &str = "rathaus.a.test";
+const HOST_B: &str = "rathaus.b.test";
+
+struct Pages {
+    app: TestApp,
+    s: Setup,
+    base: String,
+    /// A resource of tenant b.
+    foreign: i64,
+}
+
+async fn pages() -> Pages {
+    let mut s = setup().await;
+    let b = tenant(&s.db, "b", HOST_B).await;
+    let foreign = resource(&b, "Fremde Halle", service::HALL, None).await.id;
+    let modules: Vec<Arc<dyn Module>> = vec![Arc::new(Booking)];
+    let st = AppState::with_modules(s.db.clone(), WebConfig::default(), modules);
+    let app = TestApp::spawn_state(s.tdb.take().unwrap(), st).await;
+    Pages {
+        base: app.url(HOST, ""),
+        app,
+        s,
+        foreign,
+    }
+}
+
+impl Pages {
+    async fn client(&self, email: &str) -> Client {
+        let c = self.app.client(&[HOST]);
+        let r = login(&c, &self.base, email, PASSWORD).await;
+        assert_eq!(r.status(), 303, "login of {email}");
+        c
+    }
+    fn anonymous(&self) -> Client {
+        self.app.client(&[HOST])
+    }
+}
+
+async fn get(c: &Client, url: String) -> (u16, String) {
+    let r = c.get(url).send().await.unwrap();
+    (r.status().as_u16(), r.text().await.unwrap())
+}
+
+async fn location(r: &reqwest::Response) -> String {
+    r.headers()
+        .get("location")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default()
+}
+
+/// A day three days ahead (Europe/Berlin), as the date input sends it.
+fn soon() -> String {
+    (Utc::now() + Duration::days(3))
+        .date_naive()
+        .format("%Y-%m-%d")
+        .to_string()
+}
+
+/// The last Sunday of October that still lies ahead: the clocks go back from 03:00 to 02:00.
+fn next_autumn_change() -> NaiveDate {
+    let today = Utc::now().date_naive();
+    let mut year = today.year();
+    loop {
+        let mut d = NaiveDate::from_ymd_opt(year, 10, 31).unwrap();
+        while d.weekday() != Weekday::Sun {
+            d -= Duration::days(1);
+        }
+        if d > today + Duration::days(1) {
+            return d;
+        }
+        year += 1;
+    }
+}
+
+#[tokio::test]
+async fn who_may_see_and_post_what() {
+    let p = pages().await;
+    let hall = resource(&p.s, "Halle Nord", service::HALL, None).await.id;
+    let manager = user_with(&p.s.db, p.s.f.tenant, "verwaltung@a.example", &[MANAGE]).await;
+    let page = format!("{}/buchung/{hall}", p.base);
+    let list = format!("{}/buchung", p.base);
+
+    // Anonymous: every page and form sends to the login.
+    let anon = p.anonymous();
+    for url in [&list, &page] {
+        let r = anon.get(url.as_str()).send().await.unwrap();
+        assert_eq!(r.status(), 303, "{url}");
+        assert!(location(&r).await.starts_with("/login"), "{url}");
+    }
+    for action in ["/buchung".to_string(), format!("/buchung/{hall}")] {
+        let r = post_form(&anon, &p.base, "/login", &action, &[("name", "x")]).await;
+        assert_eq!(r.status(), 303, "{action}");
+        assert_eq!(location(&r).await, "/login");
+    }
+
+    // A clerk without booking permissions: no entry, 403 pages, 403 on the forms.
+    let clerk = p.client(&p.s.f.clerk_email).await;
+    let (_, dash) = get(&clerk, format!("{}/staff", p.base)).await;
+    assert!(!dash.contains("href=\"/buchung\""));
+    for url in [&list, &page] {
+        let (status, body) = get(&clerk, url.clone()).await;
+        assert_eq!(status, 403, "{url}");
+        assert!(body.contains("Keine Berechtigung"), "{body}");
+    }
+    let r = post_form(&clerk, &p.base, "/staff", "/buchung", &[("name", "x")]).await;
+    assert_eq!(r.status(), 403);
+    let r = post_form(&clerk, &p.base, "/staff", &format!("/buchung/{hall}"), &[]).await;
+    assert_eq!(r.status(), 403);
+
+    // A booker: the entry, the list without the resource form, the week with the booking form.
+    let booker = p.client(&p.s.booker.email).await;
+    let (status, body) = get(&booker, list.clone()).await;
+    assert_eq!(status, 200);
+    assert!(body.contains("href=\"/buchung\"") && body.contains(">Buchungen<"));
+    assert!(body.contains("Halle Nord") && body.contains("Sporthalle"));
+    assert!(!body.contains("Ressource anlegen"));
+    let (status, body) = get(&booker, page.clone()).await;
+    assert_eq!(status, 200);
+    assert!(body.contains("Zeitraum buchen") && body.contains("type=\"date\""));
+    let fields = [("name", "Halle Süd"), ("kind", "hall")];
+    let r = post_form(&booker, &p.base, "/buchung", "/buchung", &fields).await;
+    assert_eq!(r.status(), 403);
+
+    // A manager without booking.book: the entry and the resource form, no booking form.
+    let mgr = p.client(&manager.email).await;
+    let (status, body) = get(&mgr, list.clone()).await;
+    assert_eq!(status, 200);
+    assert!(body.contains("href=\"/buchung\"") && body.contains("Ressource anlegen"));
+    let (status, body) = get(&mgr, page.clone()).await;
+    assert_eq!(status, 200);
+    assert!(!body.contains("Zeitraum buchen"));
+    let fields = [
+        ("date", soon()),
+        ("start", "10:00".into()),
+        ("end", "11:00".into()),
+        ("title", "x".into()),
+    ];
+    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let r = post_form(
+        &mgr,
+        &p.base,
+        "/buchung",
+        &format!("/buchung/{hall}"),
+        &fields,
+    )
+    .await;
+    assert_eq!(r.status(), 403);
+
+    // The admin sees everything; unknown, malformed and foreign ids answer 404.
+    let admin = p.client(&p.s.f.admin_email).await;
+    for url in [&list, &page] {
+        assert_eq!(get(&admin, url.clone()).await.0, 200, "{url}");
+    }
+    for id in ["999999".to_string(), "abc".into(), p.foreign.to_string()] {
+        let (status, body) = get(&admin, format!("{}/buchung/{id}", p.base)).await;
+        assert_eq!(status, 404, "{id}");
+        assert!(body.contains("<h1>"), "a German error page");
+    }
+
+    // Forms without the CSRF token are refused.
+    for action in ["/buchung".to_string(), format!("/buchung/{hall}")] {
+        let r = admin
+            .post(format!("{}{action}", p.base))
+            .form(&[("name", "Halle Ost"), ("kind", "hall"), ("title", "x")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 403, "{action}");
+    }
+    assert_eq!(
+        service::list_resources(&p.s.db.conn, &p.s.admin)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(all_reservations(&p.s).await.is_empty());
+}
+
+#[tokio::test]
+async fn the_resource_form() {
+    let p = pages().await;
+    let admin = p.client(&p.s.f.admin_email).await;
+    let count = || async {
+        service::list_resources(&p.s.db.conn, &p.s.admin)
+            .await
+            .unwrap()
+            .len()
+    };
+
+    // Bad input: German messages beside the fields, the input kept, nothing stored.
+    let fields = [
+        ("name", ""),
+        ("kind", ""),
+        ("capacity", "viele"),
+        ("parent_id", ""),
+    ];
+    let r = post_form(&admin, &p.base, "/buchung", "/buchung", &fields).await;
+    assert_eq!(r.status(), 422);
+    let body = r.text().await.unwrap();
+    assert!(body.contains("id=\"f-name-error\">Bitte füllen Sie dieses Feld aus."));
+    assert!(body.contains("id=\"f-capacity-error\">Bitte geben Sie eine ganze Zahl ein"));
+    assert!(body.contains("value=\"viele\""));
+    let fields = [
+        ("name", "Drittel A"),
+        ("kind", "hall_part"),
+        ("capacity", "0"),
+    ];
+    let r = post_form(&admin, &p.base, "/buchung", "/buchung", &fields).await;
+    assert_eq!(r.status(), 422);
+    let body = r.text().await.unwrap();
+    assert!(body.contains("id=\"f-parent_id-error\">"), "{body}");
+    assert!(body.contains("Bitte geben Sie eine Zahl größer als 0 ein."));
+    assert!(body.contains("value=\"Drittel A\"") && body.contains("value=\"hall_part\" selected"));
+    assert_eq!(count().await, 0);
+
+    // A hall, then a part of it.
+    let fields = [
+        ("name", "Halle Nord"),
+        ("kind", "hall"),
+        ("capacity", "120"),
+        ("parent_id", ""),
+    ];
+    let r = post_form(&admin, &p.base, "/buchung", "/buchung", &fields).await;
+    assert_eq!(r.status(), 303);
+    let to = location(&r).await;
+    assert_eq!(to, "/buchung?notice=booking_resource_created");
+    let (_, body) = get(&admin, format!("{}{to}", p.base)).await;
+    assert!(body.contains("Die Ressource wurde angelegt."));
+    assert!(body.contains("Halle Nord") && body.contains("<td>120</td>"));
+    let hall = service::list_resources(&p.s.db.conn, &p.s.admin)
+        .await
+        .unwrap()[0]
+        .clone();
+    let parent = hall.id.to_string();
+    let fields = [
+        ("name", "Drittel A"),
+        ("kind", "hall_part"),
+        ("parent_id", parent.as_str()),
+        ("requires_approval", "on"),
+    ];
+    let r = post_form(&admin, &p.base, "/buchung", "/buchung", &fields).await;
+    assert_eq!(r.status(), 303);
+    let (_, body) = get(&admin, format!("{}/buchung", p.base)).await;
+    assert!(body.contains("Hallenteil (Halle Nord)"), "{body}");
+    assert_eq!(count().await, 2);
+}
+
+#[tokio::test]
+async fn the_booking_form() {
+    let p = pages().await;
+    // Bookable far enough ahead for the next autumn change in any month.
+    let mut inp = ResourceInput::new("Halle Nord", service::HALL);
+    inp.horizon_days = 400;
+    let hall = resource_with(&p.s, inp).await.id;
+    let mut inp = ResourceInput::new("Ratssaal", "room");
+    inp.requires_approval = true;
+    let room = resource_with(&p.s, inp).await.id;
+    let booker = p.client(&p.s.booker.email).await;
+    let action = format!("/buchung/{hall}");
+    let post = |date: String, start: &'static str, end: &'static str, title: &'static str| {
+        let (booker, base, action) = (&booker, &p.base, &action);
+        async move {
+            let fields = [
+                ("date", date.as_str()),
+                ("start", start),
+                ("end", end),
+                ("title", title),
+            ];
+            post_form(booker, base, action, action, &fields).await
+        }
+    };
+
+    // Booked: back to the week of the booking with a notice, the slot in the table.
+    let r = post(soon(), "18:00", "20:00", "Training E-Jugend").await;
+    assert_eq!(r.status(), 303);
+    let to = location(&r).await;
+    assert!(
+        to.contains("notice=booking_confirmed") && to.contains("woche="),
+        "{to}"
+    );
+    let (_, body) = get(&booker, format!("{}{to}", p.base)).await;
+    assert!(body.contains("Die Buchung ist bestätigt."));
+    assert!(
+        body.contains("<td>18:00</td><td>20:00</td><td>bestätigt</td>"),
+        "{body}"
+    );
+
+    // A conflict: the message with the slot in the way, the input kept.
+    let r = post(soon(), "19:00", "21:00", "Volleyball").await;
+    assert_eq!(r.status(), 409);
+    let body = r.text().await.unwrap();
+    assert!(body.contains("überschneidet sich mit einer bestehenden Buchung"));
+    assert!(body.contains("18:00–20:00 (bestätigt)"), "{body}");
+    assert!(body.contains("value=\"19:00\"") && body.contains("value=\"Volleyball\""));
+
+    // End before start, a time skipped by the clock change, an empty title: 422, kept.
+    let r = post(soon(), "20:00", "18:00", "Spät").await;
+    assert_eq!(r.status(), 422);
+    let body = r.text().await.unwrap();
+    assert!(body.contains("id=\"f-end-error\">Das Ende muss nach dem Beginn liegen."));
+    assert!(body.contains("value=\"20:00\"") && body.contains("value=\"Spät\""));
+    let r = post("2026-03-29".into(), "02:30", "04:00", "Nachtlauf").await;
+    assert_eq!(r.status(), 422);
+    let body = r.text().await.unwrap();
+    assert!(
+        body.contains("id=\"f-start-error\">02:30 Uhr gibt es an diesem Tag nicht"),
+        "{body}"
+    );
+    assert!(body.contains("value=\"2026-03-29\"") && body.contains("value=\"Nachtlauf\""));
+    let r = post(soon(), "08:00", "09:00", "  ").await;
+    assert_eq!(r.status(), 422);
+    let body = r.text().await.unwrap();
+    assert!(body.contains("id=\"f-title-error\">Bitte füllen Sie dieses Feld aus."));
+    assert!(body.contains("value=\"08:00\""));
+    // A time the autumn change repeats is ambiguous.
+    let autumn = next_autumn_change().format("%Y-%m-%d").to_string();
+    let r = post(autumn.clone(), "02:30", "04:00", "Nachtlauf").await;
+    assert_eq!(r.status(), 422);
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("gibt es an diesem Tag zweimal")
+    );
+    assert_eq!(all_reservations(&p.s).await.len(), 1);
+
+    // Across the autumn change: 01:00 to 04:00 local are four real hours.
+    let r = post(autumn.clone(), "01:00", "04:00", "Nachtwanderung").await;
+    assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
+    let all = all_reservations(&p.s).await;
+    let night = all.iter().find(|r| r.title == "Nachtwanderung").unwrap();
+    assert_eq!(night.ends_at - night.starts_at, Duration::hours(4));
+    let day_before = next_autumn_change() - Duration::days(1);
+    assert_eq!(
+        night.starts_at.to_rfc3339(),
+        format!("{}T23:00:00+00:00", day_before.format("%Y-%m-%d"))
+    );
+
+    // A resource that needs approval: the booking is requested.
+    let fields = [
+        ("date", soon()),
+        ("start", "10:00".to_string()),
+        ("end", "12:00".to_string()),
+        ("title", "Vereinssitzung".to_string()),
+    ];
+    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let room_page = format!("/buchung/{room}");
+    let r = post_form(&booker, &p.base, &room_page, &room_page, &fields).await;
+    assert_eq!(r.status(), 303);
+    let to = location(&r).await;
+    assert!(to.contains("notice=booking_requested"), "{to}");
+    let (_, body) = get(&booker, format!("{}{to}", p.base)).await;
+    assert!(body.contains("<td>angefragt</td>") && body.contains("Die Buchung ist angefragt"));
+}
+
+#[tokio::test]
+async fn the_week_moves() {
+    let p = pages().await;
+    let hall = resource(&p.s, "Halle Nord", service::HALL, None).await.id;
+    let admin = p.client(&p.s.f.admin_email).await;
+    let (status, body) = get(&admin, format!("{}/buchung/{hall}?woche=2026-W48", p.base)).await;
+    assert_eq!(status, 200);
+    assert!(
+        body.contains("Kalenderwoche 48: 23.11.2026 bis 29.11.2026"),
+        "{body}"
+    );
+    assert!(body.contains(&format!("href=\"/buchung/{hall}?woche=2026-W47\"")));
+    assert!(body.contains(&format!("href=\"/buchung/{hall}?woche=2026-W49\"")));
+    assert!(body.contains("<caption") && body.contains("scope=\"col\""));
+    // Across the turn of the year, and a week that does not exist falls back to this week.
+    let (_, body) = get(&admin, format!("{}/buchung/{hall}?woche=2026-W53", p.base)).await;
+    assert!(body.contains("woche=2027-W01"));
+    let (status, _) = get(&admin, format!("{}/buchung/{hall}?woche=2026-W99", p.base)).await;
+    assert_eq!(status, 200);
+}
