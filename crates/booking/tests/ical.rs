@@ -27,18 +27,6 @@ const HOST: &str = "rathaus.a.test";
 const HOST_B: &str = "rathaus.b.test";
 const ICALENDAR_VERSION: &str = "7.3.2";
 
-/// Mounts the feed router the way the booking module's pages will.
-struct Feeds;
-
-impl Module for Feeds {
-    fn name(&self) -> &'static str {
-        "booking-feeds"
-    }
-    fn pages(&self) -> axum::Router<AppState> {
-        ical::router()
-    }
-}
-
 struct App {
     s: Setup,
     b: Setup,
@@ -49,7 +37,7 @@ struct App {
 async fn app(cfg: WebConfig) -> App {
     let mut s = setup().await;
     let b = tenant(&s.db, "b", HOST_B).await;
-    let modules: Vec<Arc<dyn Module>> = vec![Arc::new(Booking), Arc::new(Feeds)];
+    let modules: Vec<Arc<dyn Module>> = vec![Arc::new(Booking)];
     let st = AppState::with_modules(s.db.clone(), cfg, modules);
     let app = TestApp::spawn_state(s.tdb.take().unwrap(), st).await;
     App {
