@@ -146,3 +146,41 @@ test('a slot is booked with the keyboard only and shows in the week', async () =
   assert.match(page.url(), /woche=\d{4}-W\d{2}/);
   await checkA11y(page, 'next week');
 });
+
+test('a request waits in the approval queue and is approved there', async () => {
+  const ROOM = 'Sitzungssaal Rathaus';
+  await visit(page, server, '/buchung');
+  await page.getByLabel('Name', { exact: true }).fill(ROOM);
+  await page.getByLabel('Art', { exact: true }).selectOption('room');
+  await page.getByLabel('Buchungen müssen genehmigt werden').check();
+  await andWait(page, () => page.getByRole('button', { name: 'Ressource anlegen' }).click());
+  await andWait(page, () => main().getByRole('link', { name: ROOM }).click());
+  const day = dayAhead(3);
+  await page.getByLabel('Datum', { exact: true }).fill(day.iso);
+  await page.getByLabel('Beginn', { exact: true }).fill('18:00');
+  await page.getByLabel('Ende', { exact: true }).fill('20:00');
+  await page.getByLabel('Titel', { exact: true }).fill('Vereinssitzung');
+  await andWait(page, () => page.getByRole('button', { name: 'Buchen', exact: true }).click());
+  assert.match(page.url(), /notice=booking_requested/);
+
+  await visit(page, server, '/buchung');
+  await andWait(page, () => main().getByRole('link', { name: 'Offene Anfragen bearbeiten' }).click());
+  assert.equal(currentPath(page), '/buchung/anfragen');
+  await checkStructure(page, 'approval queue');
+  const row = main().getByRole('row').filter({ hasText: 'Vereinssitzung' });
+  assert.match(await row.innerText(), /18:00–20:00/);
+  await checkA11y(page, 'approval queue');
+
+  // Rejecting without a reason: the German message beside the field.
+  await andWait(page, () => row.getByRole('button', { name: /^Ablehnen/ }).click());
+  const reason = main().getByLabel('Begründung der Ablehnung');
+  assert.equal(await reason.getAttribute('aria-invalid'), 'true');
+  assert.match(await main().locator('.field-error').innerText(), /Bitte füllen Sie dieses Feld aus/);
+  await checkA11y(page, 'approval queue with an error');
+
+  await andWait(page, () => main().getByRole('row').filter({ hasText: 'Vereinssitzung' })
+    .getByRole('button', { name: /^Genehmigen/ }).click());
+  await main().getByText('Die Anfrage wurde genehmigt').waitFor();
+  await main().getByText('Es gibt keine offenen Anfragen.').waitFor();
+  await checkA11y(page, 'approval queue emptied');
+});

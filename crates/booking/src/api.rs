@@ -498,6 +498,74 @@ async fn cancel_reservation(
     Ok(Json(service::cancel(&st.db.conn, &p, id).await?.into()))
 }
 
+/// The reason of a rejection.
+#[derive(Deserialize, ToSchema)]
+pub struct Rejection {
+    /// Why the request is rejected (1 to 500 characters), shown to the booker.
+    pub reason: String,
+}
+
+/// Approves a request (permission `booking.manage`): it becomes `confirmed`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/booking/reservations/{id}/approve",
+    tag = "booking",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Reservation id")),
+    responses(
+        (status = 200, description = "Approved: the reservation, now confirmed", body = ReservationOut),
+        (status = 400, description = "Malformed path", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Missing permission booking.manage", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown here", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "No open request, or the slot overlaps confirmed reservations (then with the slots in the way)", body = ConflictProblem, content_type = "application/problem+json"),
+    )
+)]
+async fn approve_reservation(
+    State(st): State<AppState>,
+    ApiUser(p): ApiUser,
+    ApiPath(id): ApiPath<i64>,
+) -> Response {
+    match service::approve(&st.db.conn, &p, id).await {
+        Ok(r) => Json(ReservationOut::from(r)).into_response(),
+        Err(ReserveError::Conflict(slots)) => conflict(slots),
+        Err(ReserveError::Other(e)) => ApiError(e).into_response(),
+    }
+}
+
+/// Rejects a request with a reason (permission `booking.manage`): it becomes `rejected`
+/// and its slot is free again.
+#[utoipa::path(
+    post,
+    path = "/api/v1/booking/reservations/{id}/reject",
+    tag = "booking",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Reservation id")),
+    request_body = Rejection,
+    responses(
+        (status = 200, description = "Rejected: the reservation, now rejected", body = ReservationOut),
+        (status = 400, description = "Malformed path or unreadable JSON body", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Missing permission booking.manage", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown here", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "No open request", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not application/json", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Reason missing or longer than 500 characters", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn reject_reservation(
+    State(st): State<AppState>,
+    ApiUser(p): ApiUser,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(b): ApiJson<Rejection>,
+) -> Result<Json<ReservationOut>, ApiError> {
+    Ok(Json(
+        service::reject(&st.db.conn, &p, id, &b.reason)
+            .await?
+            .into(),
+    ))
+}
+
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_resources, create_resource))
@@ -505,4 +573,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(availability))
         .routes(routes!(list_reservations, reserve))
         .routes(routes!(get_reservation, cancel_reservation))
+        .routes(routes!(approve_reservation))
+        .routes(routes!(reject_reservation))
 }

@@ -282,6 +282,9 @@ mod tests {
             status: status.into(),
             booked_by: Some(3),
             created_at: t(9),
+            decision_reason: None,
+            decided_by: None,
+            decided_at: None,
         };
         let f = Feed {
             resource,

@@ -9,7 +9,11 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(M0001Booking), Box::new(M0002FeedToken)]
+        vec![
+            Box::new(M0001Booking),
+            Box::new(M0002FeedToken),
+            Box::new(M0003Decision),
+        ]
     }
     fn migration_table_name() -> DynIden {
         "seaql_migrations_booking".into_iden()
@@ -186,5 +190,48 @@ impl MigrationTrait for M0002FeedToken {
                 .take(),
         )
         .await
+    }
+}
+
+/// The decision on a request: who approved or rejected it, when, and the reason of a
+/// rejection. One column per statement (SQLite alters one column at a time).
+struct M0003Decision;
+
+impl MigrationName for M0003Decision {
+    fn name(&self) -> &str {
+        "m0003_booking_decision"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0003Decision {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        for col in [
+            text_null("decision_reason"),
+            big_integer_null("decided_by"),
+            timestamp_with_time_zone_null("decided_at"),
+        ] {
+            m.alter_table(
+                Table::alter()
+                    .table("booking_reservations")
+                    .add_column(col)
+                    .take(),
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        for col in ["decided_at", "decided_by", "decision_reason"] {
+            m.alter_table(
+                Table::alter()
+                    .table("booking_reservations")
+                    .drop_column(col)
+                    .take(),
+            )
+            .await?;
+        }
+        Ok(())
     }
 }

@@ -1,6 +1,7 @@
 //! Staff pages of the booking module: the resource list (with a form to add a resource for
 //! `booking.manage`) under /buchung, and one resource with its week and a booking form under
-//! /buchung/{id}. Every handler forwards to the service, which checks the permission again.
+//! /buchung/{id}, and the queue of open requests for approvers under /buchung/anfragen.
+//! Every handler forwards to the service, which checks the permission again.
 //!
 //! Times in the form are wall-clock times in Europe/Berlin; they become UTC here. A local time
 //! that does not exist (the hour skipped in spring) or exists twice (the hour repeated in
@@ -10,7 +11,7 @@ use crate::service::{self, BOOK, Busy, MANAGE, ReservationInput, ReserveError, R
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Form, Router};
 use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 use chrono_tz::Europe::Berlin;
@@ -36,6 +37,9 @@ pub fn nav() -> Vec<NavItem> {
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/buchung", get(list).post(create_resource))
+        .route("/buchung/anfragen", get(queue))
+        .route("/buchung/anfragen/{id}/genehmigen", post(approve))
+        .route("/buchung/anfragen/{id}/ablehnen", post(reject))
         .route("/buchung/{id}", get(show).post(reserve))
 }
 
@@ -586,6 +590,147 @@ async fn reserve(
         monday,
     };
     render_resource(&st, &ctx, &p, r, shown).await
+}
+
+// ------------------------------------------------------------------ approval queue
+
+struct RequestRow {
+    id: i64,
+    resource: String,
+    time: String,
+    title: String,
+}
+
+#[derive(Deserialize, Default)]
+pub struct RejectForm {
+    #[serde(default)]
+    reason: String,
+}
+
+/// A refused decision: the row it concerns (for errors beside its reason field) and what
+/// was typed.
+struct Failed {
+    id: i64,
+    errs: FormErrors,
+    reason: String,
+}
+
+#[derive(Template)]
+#[template(path = "booking/queue.html")]
+struct QueueTpl {
+    l: Layout,
+    rows: Vec<RequestRow>,
+    failed: Option<Failed>,
+    /// A refusal about a whole request (decided already, or its slot taken meanwhile).
+    general: Option<(String, Vec<String>)>,
+}
+
+impl QueueTpl {
+    fn error_for(&self, id: &i64) -> Option<String> {
+        self.failed
+            .as_ref()
+            .filter(|f| f.id == *id)
+            .and_then(|f| f.errs.msg("reason"))
+    }
+    fn reason_for(&self, id: &i64) -> &str {
+        self.failed
+            .as_ref()
+            .filter(|f| f.id == *id)
+            .map(|f| f.reason.as_str())
+            .unwrap_or("")
+    }
+}
+
+async fn render_queue(
+    st: &AppState,
+    ctx: &Ctx,
+    p: &Principal,
+    failed: Option<Failed>,
+    general: Option<(String, Vec<String>)>,
+    status: Option<axum::http::StatusCode>,
+) -> Result<Response, HtmlError> {
+    let t = catalog(ctx.lang);
+    let requests = service::list_requests(&st.db.conn, p).await?;
+    let all = service::list_resources(&st.db.conn, p).await?;
+    let rows = requests
+        .iter()
+        .map(|r| RequestRow {
+            id: r.id,
+            resource: all
+                .iter()
+                .find(|x| x.id == r.resource_id)
+                .map(|x| x.name.clone())
+                .unwrap_or_default(),
+            time: slot_text(t, &Busy::from(r)),
+            title: r.title.clone(),
+        })
+        .collect();
+    let tpl = QueueTpl {
+        l: layout(st, ctx, "booking.queue.title"),
+        rows,
+        failed,
+        general,
+    };
+    let mut res = page(tpl)?;
+    if let Some(code) = status {
+        *res.status_mut() = code;
+    }
+    Ok(res)
+}
+
+async fn queue(State(st): State<AppState>, Staff(ctx, p): Staff) -> Result<Response, HtmlError> {
+    p.require(MANAGE)?;
+    render_queue(&st, &ctx, &p, None, None, None).await
+}
+
+async fn approve(
+    State(st): State<AppState>,
+    Staff(ctx, p): Staff,
+    Path(id): Path<String>,
+) -> Result<Response, HtmlError> {
+    p.require(MANAGE)?;
+    let t = catalog(ctx.lang);
+    let general = match service::approve(&st.db.conn, &p, parse_id(&id)?).await {
+        Ok(_) => {
+            return Ok(Redirect::to("/buchung/anfragen?notice=booking_approved").into_response());
+        }
+        Err(ReserveError::Conflict(busy)) => (
+            t.get(service::CONFLICT_KEY).to_string(),
+            busy.iter().map(|b| slot_text(t, b)).collect(),
+        ),
+        Err(ReserveError::Other(Error::Conflict(key))) => (t.get(&key).to_string(), vec![]),
+        Err(ReserveError::Other(e)) => return Err(e.into()),
+    };
+    let code = Some(axum::http::StatusCode::CONFLICT);
+    render_queue(&st, &ctx, &p, None, Some(general), code).await
+}
+
+async fn reject(
+    State(st): State<AppState>,
+    Staff(ctx, p): Staff,
+    Path(id): Path<String>,
+    Form(f): Form<RejectForm>,
+) -> Result<Response, HtmlError> {
+    p.require(MANAGE)?;
+    let t = catalog(ctx.lang);
+    let id = parse_id(&id)?;
+    match service::reject(&st.db.conn, &p, id, &f.reason).await {
+        Ok(_) => Ok(Redirect::to("/buchung/anfragen?notice=booking_rejected").into_response()),
+        Err(Error::Conflict(key)) => {
+            let general = Some((t.get(&key).to_string(), vec![]));
+            let code = Some(axum::http::StatusCode::CONFLICT);
+            render_queue(&st, &ctx, &p, None, general, code).await
+        }
+        Err(e) => {
+            let failed = Failed {
+                id,
+                errs: FormErrors::from_error(t, e)?,
+                reason: f.reason,
+            };
+            let code = Some(axum::http::StatusCode::UNPROCESSABLE_ENTITY);
+            render_queue(&st, &ctx, &p, Some(failed), None, code).await
+        }
+    }
 }
 
 #[cfg(test)]

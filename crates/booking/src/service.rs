@@ -516,12 +516,13 @@ fn validate_for(r: &Resource, inp: &ReservationInput, now: DateTime<Utc>) -> Res
     errs.into_result()
 }
 
-/// Active reservations of `set` that come closer to [start, end) than the buffer time of
-/// either side's resource.
+/// Reservations of `set` in one of `statuses` that come closer to [start, end) than the
+/// buffer time of either side's resource.
 async fn overlapping(
     conn: &impl ConnectionTrait,
     tenant: TenantId,
     set: &[Resource],
+    statuses: &[&str],
     own_buffer: i32,
     start: DateTime<Utc>,
     end: DateTime<Utc>,
@@ -532,7 +533,7 @@ async fn overlapping(
     let found = reservation::Entity::find()
         .filter(reservation::Column::TenantId.eq(tenant.0))
         .filter(reservation::Column::ResourceId.is_in(buffers.keys().copied()))
-        .filter(reservation::Column::Status.is_in(ACTIVE.iter().copied()))
+        .filter(reservation::Column::Status.is_in(statuses.iter().copied()))
         .filter(reservation::Column::StartsAt.lt(hi))
         // No reservation is longer than MAX_MINUTES: bounds the index range scanned.
         .filter(reservation::Column::StartsAt.gt(lo - Duration::minutes(i64::from(MAX_MINUTES))))
@@ -552,6 +553,21 @@ async fn overlapping(
         .collect())
 }
 
+/// The blocking set of `r` (see `blocking_set`), locked for the rest of the transaction.
+/// Everything read after this sees what a competitor that held the lock committed: under
+/// READ COMMITTED each statement sees what committed before it, so a competitor has either
+/// committed its change or rolled back.
+async fn lock_blocking_set<C: ConnectionTrait>(
+    txn: &C,
+    tenant: TenantId,
+    r: &Resource,
+) -> Result<Vec<Resource>> {
+    let set = blocking_set(txn, tenant, r).await?;
+    let ids: Vec<i64> = set.iter().map(|r| r.id).collect();
+    lock_resources(txn, tenant, &ids).await?;
+    Ok(set)
+}
+
 /// Books a slot: `confirmed` at once, or `requested` where the resource needs approval (a
 /// request blocks the slot too). Refuses with `ReserveError::Conflict` when an active
 /// reservation of the resource, its hall or its parts lies within the buffer time.
@@ -566,15 +582,12 @@ pub async fn reserve<C: TransactionTrait>(
     let txn = begin(db).await?;
     let r = find_resource(&txn, who.tenant_id, inp.resource_id).await?;
     validate_for(&r, &inp, now)?;
-    let set = blocking_set(&txn, who.tenant_id, &r).await?;
-    let ids: Vec<i64> = set.iter().map(|r| r.id).collect();
-    lock_resources(&txn, who.tenant_id, &ids).await?;
-    // Read after the lock: under READ COMMITTED each statement sees what committed before it,
-    // so a competitor that held the lock has either committed its reservation or rolled back.
+    let set = lock_blocking_set(&txn, who.tenant_id, &r).await?;
     let clash = overlapping(
         &txn,
         who.tenant_id,
         &set,
+        ACTIVE,
         r.buffer_minutes,
         inp.start,
         inp.end,
@@ -706,6 +719,149 @@ pub async fn cancel<C: TransactionTrait>(db: &C, who: &Principal, id: i64) -> Re
         })),
     )
     .await?;
+    txn.commit().await.map_err(db_err)?;
+    Ok(after)
+}
+
+// ---------------------------------------------------------------- approval
+
+/// Translation key of the refusal to decide on a reservation that is no open request.
+pub const NOT_REQUESTED_KEY: &str = "booking.err.not_requested";
+/// The longest reason for a rejection.
+pub const MAX_REASON: usize = 500;
+/// How many open requests the queue shows at once (the earliest first).
+pub const QUEUE_LIMIT: u64 = 500;
+
+/// The open requests (status `requested`) of the tenant by start, the earliest
+/// `QUEUE_LIMIT` of them (permission `booking.manage`).
+pub async fn list_requests(
+    conn: &impl ConnectionTrait,
+    who: &Principal,
+) -> Result<Vec<Reservation>> {
+    who.require(MANAGE)?;
+    reservation::Entity::find()
+        .filter(reservation::Column::TenantId.eq(who.tenant_id.0))
+        .filter(reservation::Column::Status.eq(REQUESTED))
+        .order_by_asc(reservation::Column::StartsAt)
+        .order_by_asc(reservation::Column::Id)
+        .limit(QUEUE_LIMIT)
+        .all(conn)
+        .await
+        .map_err(db_err)
+}
+
+async fn find_reservation(
+    conn: &impl ConnectionTrait,
+    tenant: TenantId,
+    id: i64,
+) -> Result<Reservation> {
+    reservation::Entity::find_by_id(id)
+        .filter(reservation::Column::TenantId.eq(tenant.0))
+        .one(conn)
+        .await
+        .map_err(db_err)?
+        .ok_or(Error::NotFound)
+}
+
+/// Opens the decision on request `id`: locks its resource's blocking set (the lock `reserve`
+/// takes, so decisions and reservations of the hall do not interleave), then reads the
+/// reservation again and refuses unless it is still `requested`.
+async fn open_request<C: ConnectionTrait>(
+    txn: &C,
+    who: &Principal,
+    id: i64,
+) -> Result<(Reservation, Resource, Vec<Resource>)> {
+    who.require(MANAGE)?;
+    let first = find_reservation(txn, who.tenant_id, id).await?;
+    let r = find_resource(txn, who.tenant_id, first.resource_id).await?;
+    let set = lock_blocking_set(txn, who.tenant_id, &r).await?;
+    let res = find_reservation(txn, who.tenant_id, id).await?;
+    if res.status != REQUESTED {
+        return Err(Error::Conflict(NOT_REQUESTED_KEY.into()));
+    }
+    Ok((res, r, set))
+}
+
+async fn decide<C: ConnectionTrait>(
+    txn: &C,
+    who: &Principal,
+    before: &Reservation,
+    status: &str,
+    reason: Option<String>,
+) -> Result<Reservation> {
+    let mut am: reservation::ActiveModel = before.clone().into();
+    am.status = Set(status.to_string());
+    am.decision_reason = Set(reason.clone());
+    am.decided_by = Set(Some(who.user_id.0));
+    am.decided_at = Set(Some(Utc::now()));
+    let after = am.update(txn).await.map_err(db_err)?;
+    let action = if status == CONFIRMED {
+        "booking.reservation.approved"
+    } else {
+        "booking.reservation.rejected"
+    };
+    audit::record(
+        txn,
+        who.tenant_id,
+        &Actor::user(who),
+        NewEvent::new(action, "booking_reservation", Some(before.id)).details(json!({
+            "resource_id": before.resource_id, "title": before.title,
+            "start": before.starts_at, "end": before.ends_at,
+            "status_before": before.status, "status": after.status, "reason": reason,
+        })),
+    )
+    .await?;
+    Ok(after)
+}
+
+/// Approves a request (permission `booking.manage`): it becomes `confirmed`. Refused with
+/// `ReserveError::Conflict` when a confirmed reservation of the resource, its hall or its
+/// parts now lies within the buffer time (checked under the same lock as `reserve`), and with
+/// a Conflict error when the reservation is no open request.
+pub async fn approve<C: TransactionTrait>(
+    db: &C,
+    who: &Principal,
+    id: i64,
+) -> Result<Reservation, ReserveError> {
+    who.require(MANAGE)?;
+    let txn = begin(db).await?;
+    let (before, r, set) = open_request(&txn, who, id).await?;
+    let clash = overlapping(
+        &txn,
+        who.tenant_id,
+        &set,
+        &[CONFIRMED],
+        r.buffer_minutes,
+        before.starts_at,
+        before.ends_at,
+    )
+    .await?;
+    if !clash.is_empty() {
+        return Err(ReserveError::Conflict(
+            clash.iter().map(Busy::from).collect(),
+        ));
+    }
+    let after = decide(&txn, who, &before, CONFIRMED, None).await?;
+    txn.commit().await.map_err(db_err)?;
+    Ok(after)
+}
+
+/// Rejects a request with a reason (permission `booking.manage`; 1 to `MAX_REASON`
+/// characters): it becomes `rejected` and frees its slot.
+pub async fn reject<C: TransactionTrait>(
+    db: &C,
+    who: &Principal,
+    id: i64,
+    reason: &str,
+) -> Result<Reservation> {
+    who.require(MANAGE)?;
+    let mut errs = FieldErrors::new();
+    let reason = errs.text("reason", reason, MAX_REASON);
+    let txn = begin(db).await?;
+    // Unknown or decided reservations answer so before a reason is asked for.
+    let (before, _, _) = open_request(&txn, who, id).await?;
+    errs.into_result()?;
+    let after = decide(&txn, who, &before, REJECTED, Some(reason)).await?;
     txn.commit().await.map_err(db_err)?;
     Ok(after)
 }

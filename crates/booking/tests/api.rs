@@ -26,6 +26,7 @@ struct Api {
     clerk: String,
     /// The admin of tenant b.
     admin_b: String,
+    s: Setup,
 }
 
 async fn token(s: &Setup, who: &rathaus_core::Principal) -> String {
@@ -57,6 +58,7 @@ async fn api() -> Api {
         other,
         clerk,
         admin_b,
+        s,
     }
 }
 
@@ -527,5 +529,132 @@ async fn every_booking_route_needs_a_token() {
                 .unwrap();
         assert_eq!(r.status(), 401, "{method} {path}");
         problem(r, 401).await;
+    }
+}
+
+#[tokio::test]
+async fn requests_are_approved_and_rejected_through_the_api() {
+    let a = api().await;
+    let room = a
+        .resource(json!({"name": "Sitzungssaal", "kind": "room", "requires_approval": true}))
+        .await;
+    let mut ids = vec![];
+    for from in [0, 120] {
+        let r = a
+            .post(
+                Some(&a.booker),
+                "/reservations",
+                slot(room, from, from + 60),
+            )
+            .await;
+        assert_eq!(r.status(), 201);
+        let v: Value = r.json().await.unwrap();
+        assert_eq!(v["status"], "requested");
+        ids.push(v["id"].as_i64().unwrap());
+    }
+    let (first, second) = (ids[0], ids[1]);
+    let approve = |id: i64| format!("/reservations/{id}/approve");
+    let reject = |id: i64| format!("/reservations/{id}/reject");
+    let why = json!({"reason": "Raum wird renoviert"});
+
+    // Anonymous 401, bookers and clerks 403, another tenant 404, bad ids 400.
+    problem(a.post(None, &approve(first), json!({})).await, 401).await;
+    problem(a.post(None, &reject(first), why.clone()).await, 401).await;
+    for t in [&a.booker, &a.clerk] {
+        problem(a.post(Some(t), &approve(first), json!({})).await, 403).await;
+        problem(a.post(Some(t), &reject(first), why.clone()).await, 403).await;
+    }
+    let base_b = a.app.url(HOST_B, "/api/v1/booking");
+    for path in [approve(first), reject(first)] {
+        let r =
+            a.c.post(format!("{base_b}{path}"))
+                .bearer_auth(&a.admin_b)
+                .json(&why)
+                .send()
+                .await
+                .unwrap();
+        problem(r, 404).await;
+    }
+    problem(
+        a.post(Some(&a.admin), "/reservations/x/approve", json!({}))
+            .await,
+        400,
+    )
+    .await;
+
+    // Rejection without a reason: 422 naming the field, nothing changed.
+    let p = problem(
+        a.post(Some(&a.admin), &reject(second), json!({"reason": " "}))
+            .await,
+        422,
+    )
+    .await;
+    assert_eq!(p["errors"][0]["field"], "reason", "{p}");
+    let r =
+        a.c.post(format!("{}{}", a.base, reject(second)))
+            .bearer_auth(&a.admin)
+            .body("reason=x")
+            .send()
+            .await
+            .unwrap();
+    problem(r, 415).await;
+    let v: Value = a
+        .get(Some(&a.admin), &format!("/reservations/{second}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["status"], "requested");
+
+    // Approve and reject; a second decision is 409.
+    let r = a.post(Some(&a.admin), &approve(first), json!({})).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.json::<Value>().await.unwrap()["status"], "confirmed");
+    let r = a.post(Some(&a.admin), &reject(second), why.clone()).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.json::<Value>().await.unwrap()["status"], "rejected");
+    problem(
+        a.post(Some(&a.admin), &approve(first), json!({})).await,
+        409,
+    )
+    .await;
+    problem(
+        a.post(Some(&a.admin), &reject(second), why.clone()).await,
+        409,
+    )
+    .await;
+
+    // A request overlapping the confirmed booking: 409 with the slot in the way.
+    let late = insert_request(&a.s, &a.s.other, room, 30, 90).await;
+    let p = problem(
+        a.post(Some(&a.admin), &approve(late.id), json!({})).await,
+        409,
+    )
+    .await;
+    assert_eq!(p["conflicts"].as_array().map(Vec::len), Some(1), "{p}");
+
+    // The OpenAPI document lists both operations with their statuses.
+    let doc: Value =
+        a.c.get(a.app.url(HOST, "/api/openapi.json"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+    for (path, codes) in [
+        (
+            "/api/v1/booking/reservations/{id}/approve",
+            &["200", "400", "401", "403", "404", "409"][..],
+        ),
+        (
+            "/api/v1/booking/reservations/{id}/reject",
+            &["200", "400", "401", "403", "404", "409", "415", "422"][..],
+        ),
+    ] {
+        let op = &doc["paths"][path]["post"];
+        for c in codes {
+            assert!(op["responses"][c].is_object(), "{path} {c}");
+        }
     }
 }

@@ -389,3 +389,125 @@ async fn the_week_moves() {
     let (status, _) = get(&admin, format!("{}/buchung/{hall}?woche=2026-W99", p.base)).await;
     assert_eq!(status, 200);
 }
+
+#[tokio::test]
+async fn the_approval_queue() {
+    let p = pages().await;
+    let room = approval_room(&p.s, "Sitzungssaal").await.id;
+    let a = book(&p.s, &p.s.booker, room, 0, 60).await.unwrap();
+    let b = book(&p.s, &p.s.booker, room, 120, 180).await.unwrap();
+    let queue = format!("{}/buchung/anfragen", p.base);
+    let approve = format!("/buchung/anfragen/{}/genehmigen", a.id);
+    let reject = format!("/buchung/anfragen/{}/ablehnen", b.id);
+
+    // Anonymous: to the login; a booker: no link, 403 on the page and the forms.
+    let anon = p.anonymous();
+    let r = anon.get(queue.as_str()).send().await.unwrap();
+    assert_eq!(r.status(), 303);
+    assert!(location(&r).await.starts_with("/login"));
+    let booker = p.client(&p.s.booker.email).await;
+    let (_, list) = get(&booker, format!("{}/buchung", p.base)).await;
+    assert!(!list.contains("href=\"/buchung/anfragen\""));
+    assert_eq!(get(&booker, queue.clone()).await.0, 403);
+    for action in [&approve, &reject] {
+        let r = post_form(&booker, &p.base, "/buchung", action, &[("reason", "x")]).await;
+        assert_eq!(r.status(), 403, "{action}");
+    }
+
+    // A manager: the link, the table with both requests in local time.
+    let admin = p.client(&p.s.f.admin_email).await;
+    let (_, list) = get(&admin, format!("{}/buchung", p.base)).await;
+    assert!(list.contains("href=\"/buchung/anfragen\""));
+    let (status, body) = get(&admin, queue.clone()).await;
+    assert_eq!(status, 200);
+    let local = at(0)
+        .with_timezone(&chrono_tz::Europe::Berlin)
+        .format("%H:%M")
+        .to_string();
+    assert!(
+        body.contains("Offene Anfragen") && body.contains("Sitzungssaal"),
+        "{body}"
+    );
+    assert!(body.contains(&local), "{body}");
+    assert!(
+        body.contains(&format!("for=\"f-reason-{}\"", b.id)),
+        "{body}"
+    );
+
+    // Reject without a reason: 422, the German message beside the field, nothing changed.
+    let r = post_form(
+        &admin,
+        &p.base,
+        "/buchung/anfragen",
+        &reject,
+        &[("reason", " ")],
+    )
+    .await;
+    assert_eq!(r.status(), 422);
+    let body = r.text().await.unwrap();
+    assert!(
+        body.contains(&format!(
+            "id=\"f-reason-{}-error\">Bitte füllen Sie dieses Feld aus.",
+            b.id
+        )),
+        "{body}"
+    );
+    let still = service::get_reservation(&p.s.db.conn, &p.s.admin, b.id)
+        .await
+        .unwrap();
+    assert_eq!(still.status, service::REQUESTED);
+
+    // Approve and reject: back to the queue with a notice.
+    let r = post_form(&admin, &p.base, "/buchung/anfragen", &approve, &[]).await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(
+        location(&r).await,
+        "/buchung/anfragen?notice=booking_approved"
+    );
+    let (_, body) = get(&admin, format!("{queue}?notice=booking_approved")).await;
+    assert!(body.contains("Die Anfrage wurde genehmigt"), "{body}");
+    let r = post_form(
+        &admin,
+        &p.base,
+        "/buchung/anfragen",
+        &reject,
+        &[("reason", "Renovierung")],
+    )
+    .await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(
+        location(&r).await,
+        "/buchung/anfragen?notice=booking_rejected"
+    );
+    let (_, body) = get(&admin, queue.clone()).await;
+    assert!(body.contains("keine offenen Anfragen"), "{body}");
+    let rejected = service::get_reservation(&p.s.db.conn, &p.s.admin, b.id)
+        .await
+        .unwrap();
+    assert_eq!(rejected.decision_reason.as_deref(), Some("Renovierung"));
+
+    // Deciding again: 409 with the message; another tenant's or unknown ids: 404.
+    let r = post_form(&admin, &p.base, "/buchung/anfragen", &approve, &[]).await;
+    assert_eq!(r.status(), 409);
+    assert!(r.text().await.unwrap().contains("bereits entschieden"));
+    let b_tenant = tenant(&p.s.db, "c", "rathaus.c.test").await;
+    let foreign_room = approval_room(&b_tenant, "Fremder Saal").await.id;
+    let foreign = book(&b_tenant, &b_tenant.booker, foreign_room, 0, 60)
+        .await
+        .unwrap();
+    for action in [
+        format!("/buchung/anfragen/{}/genehmigen", foreign.id),
+        format!("/buchung/anfragen/{}/ablehnen", foreign.id),
+        "/buchung/anfragen/x/genehmigen".to_string(),
+    ] {
+        let r = post_form(
+            &admin,
+            &p.base,
+            "/buchung/anfragen",
+            &action,
+            &[("reason", "x")],
+        )
+        .await;
+        assert_eq!(r.status(), 404, "{action}");
+    }
+}

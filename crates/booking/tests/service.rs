@@ -557,3 +557,165 @@ async fn availability_windows_are_checked() {
     let json = serde_json::to_value(&busy).unwrap();
     assert!(!json.to_string().contains("Training"), "{json}");
 }
+
+#[tokio::test]
+async fn requests_are_approved_or_rejected_by_managers_only() {
+    let s = setup().await;
+    let db = &s.db.conn;
+    let room = approval_room(&s, "Sitzungssaal").await;
+    let a = book(&s, &s.booker, room.id, 0, 60).await.unwrap();
+    let b = book(&s, &s.booker, room.id, 120, 180).await.unwrap();
+    assert_eq!(
+        (a.status.as_str(), b.status.as_str()),
+        (REQUESTED, REQUESTED)
+    );
+    let queue: Vec<i64> = service::list_requests(db, &s.admin)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.id)
+        .collect();
+    assert_eq!(queue, [a.id, b.id]);
+
+    // Bookers and clerks may not decide, nor see the queue.
+    for who in [&s.booker, &s.clerk] {
+        assert!(matches!(
+            service::approve(db, who, a.id).await,
+            Err(ReserveError::Other(Error::Forbidden))
+        ));
+        assert!(matches!(
+            service::reject(db, who, a.id, "Nein").await,
+            Err(Error::Forbidden)
+        ));
+        assert!(matches!(
+            service::list_requests(db, who).await,
+            Err(Error::Forbidden)
+        ));
+    }
+
+    // Approved: confirmed, with who and when; a second decision is a conflict.
+    let ok = service::approve(db, &s.admin, a.id).await.unwrap();
+    assert_eq!(ok.status, CONFIRMED);
+    assert_eq!(ok.decided_by, Some(s.admin.user_id.0));
+    assert!(ok.decided_at.is_some() && ok.decision_reason.is_none());
+    for r in [
+        service::approve(db, &s.admin, a.id)
+            .await
+            .map_err(Error::from),
+        service::reject(db, &s.admin, a.id, "Zu spät").await,
+    ] {
+        match r {
+            Err(Error::Conflict(k)) => assert_eq!(k, service::NOT_REQUESTED_KEY),
+            other => panic!("expected a conflict, got {other:?}"),
+        }
+    }
+
+    // A rejection needs a reason of at most 500 characters; nothing changes without one.
+    for (reason, key) in [("  ", "err.required"), (&*"x".repeat(501), "err.too_long")] {
+        let e = service::reject(db, &s.admin, b.id, reason)
+            .await
+            .unwrap_err();
+        assert_eq!(fields(e), [pair("reason", key)]);
+    }
+    let still = service::get_reservation(db, &s.admin, b.id).await.unwrap();
+    assert_eq!(still, b);
+    let no = service::reject(db, &s.admin, b.id, " Halle wird renoviert ")
+        .await
+        .unwrap();
+    assert_eq!(no.status, service::REJECTED);
+    assert_eq!(no.decision_reason.as_deref(), Some("Halle wird renoviert"));
+    assert_eq!(no.decided_by, Some(s.admin.user_id.0));
+    // The rejected slot is free again; the queue is empty.
+    book(&s, &s.other, room.id, 120, 180).await.unwrap();
+    let queue = service::list_requests(db, &s.admin).await.unwrap();
+    assert_eq!(queue.len(), 1, "only the new request");
+
+    let events = audit::list(db, &s.admin, &AuditFilter::default())
+        .await
+        .unwrap();
+    let approved = events
+        .iter()
+        .find(|e| e.action == "booking.reservation.approved")
+        .expect("approval audited");
+    assert_eq!(approved.object_id, Some(a.id.to_string()));
+    let rejected = events
+        .iter()
+        .find(|e| e.action == "booking.reservation.rejected")
+        .expect("rejection audited");
+    assert_eq!(rejected.object_id, Some(b.id.to_string()));
+    assert!(rejected.details.contains("Halle wird renoviert"));
+    assert_eq!(
+        events
+            .iter()
+            .filter(|e| e.action.starts_with("booking.reservation.")
+                && e.action != "booking.reservation.created")
+            .count(),
+        2,
+        "refused decisions leave no event"
+    );
+    assert!(audit::verify(db).await.unwrap().is_ok());
+}
+
+#[tokio::test]
+async fn approving_rechecks_confirmed_bookings() {
+    let s = setup().await;
+    let db = &s.db.conn;
+    let hall = resource(&s, "Dreifachhalle", "hall", None).await;
+    let mut part = ResourceInput::new("Hallendrittel A", "hall_part");
+    part.parent_id = Some(hall.id);
+    part.requires_approval = true;
+    let part = resource_with(&s, part).await;
+    let first = book(&s, &s.booker, part.id, 0, 120).await.unwrap();
+    // A second request overlapping the first, on the whole hall.
+    let second = insert_request(&s, &s.other, hall.id, 60, 180).await;
+
+    service::approve(db, &s.admin, first.id).await.unwrap();
+    let c = conflict(service::approve(db, &s.admin, second.id).await);
+    assert_eq!(
+        c,
+        [Busy::from(
+            &service::get_reservation(db, &s.admin, first.id)
+                .await
+                .unwrap()
+        )]
+    );
+    let still = service::get_reservation(db, &s.admin, second.id)
+        .await
+        .unwrap();
+    assert_eq!(still.status, REQUESTED);
+    assert!(still.decided_by.is_none());
+    // It can still be rejected.
+    service::reject(db, &s.admin, second.id, "Halle belegt")
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn another_tenants_requests_are_not_found_for_decisions() {
+    let s = setup().await;
+    let db = &s.db.conn;
+    let room = approval_room(&s, "Sitzungssaal").await;
+    let r = book(&s, &s.booker, room.id, 0, 60).await.unwrap();
+    let b = tenant(&s.db, "b", "rathaus.b.test").await;
+    assert!(matches!(
+        service::approve(db, &b.admin, r.id).await,
+        Err(ReserveError::Other(Error::NotFound))
+    ));
+    assert!(matches!(
+        service::reject(db, &b.admin, r.id, "Nein").await,
+        Err(Error::NotFound)
+    ));
+    // Unknown ids too, even without a reason.
+    assert!(matches!(
+        service::reject(db, &s.admin, i64::MAX, "").await,
+        Err(Error::NotFound)
+    ));
+    assert!(
+        service::list_requests(db, &b.admin)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let after = service::get_reservation(db, &s.admin, r.id).await.unwrap();
+    assert_eq!(after, r);
+}

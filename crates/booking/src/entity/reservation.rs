@@ -15,6 +15,11 @@ pub struct Model {
     pub status: String,
     pub booked_by: Option<i64>,
     pub created_at: DateTimeUtc,
+    /// Why a request was rejected.
+    pub decision_reason: Option<String>,
+    /// Who approved or rejected the request, and when.
+    pub decided_by: Option<i64>,
+    pub decided_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

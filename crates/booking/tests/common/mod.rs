@@ -166,3 +166,37 @@ pub async fn all_reservations(s: &Setup) -> Vec<Reservation> {
     .await
     .unwrap()
 }
+
+/// A resource whose bookings need approval.
+pub async fn approval_room(s: &Setup, name: &str) -> Resource {
+    let mut inp = ResourceInput::new(name, "room");
+    inp.requires_approval = true;
+    resource_with(s, inp).await
+}
+
+/// A request written straight into the table, past `reserve`'s overlap check: how a request
+/// overlapping a confirmed booking can exist (e.g. pending requests that do not block).
+pub async fn insert_request(
+    s: &Setup,
+    who: &Principal,
+    resource_id: i64,
+    from: i64,
+    to: i64,
+) -> Reservation {
+    use rathaus_booking::entity::reservation;
+    use sea_orm::{ActiveModelTrait, Set};
+    reservation::ActiveModel {
+        tenant_id: Set(who.tenant_id.0),
+        resource_id: Set(resource_id),
+        title: Set("Überschneidende Anfrage".into()),
+        starts_at: Set(at(from)),
+        ends_at: Set(at(to)),
+        status: Set(service::REQUESTED.into()),
+        booked_by: Set(Some(who.user_id.0)),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(&s.db.conn)
+    .await
+    .expect("request")
+}
