@@ -14,8 +14,8 @@ use rathaus_core::validation::FieldErrors;
 use rathaus_core::{Error, Principal, Result, TenantId};
 use rathaus_store::{Actor, audit};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set, TransactionSession, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set, TransactionSession, TransactionTrait,
 };
 use serde::Serialize;
 use serde_json::json;
@@ -62,21 +62,7 @@ pub const MAX_HORIZON_DAYS: i32 = 10 * 365;
 /// The widest window `availability` answers for.
 pub const MAX_AVAILABILITY_DAYS: i64 = 366;
 
-fn db_err(e: DbErr) -> Error {
-    Error::internal(e)
-}
-
-/// The write transaction of a service call: `BEGIN IMMEDIATE` on SQLite, so writers queue for
-/// the single write lock (busy_timeout) instead of failing when a read turns into a write.
-/// PostgreSQL ignores the mode; there `reserve` locks the resource rows itself.
-async fn begin<C: TransactionTrait>(db: &C) -> Result<C::Transaction> {
-    db.begin_with_options(sea_orm::TransactionOptions {
-        sqlite_transaction_mode: Some(sea_orm::SqliteTransactionMode::Immediate),
-        ..Default::default()
-    })
-    .await
-    .map_err(db_err)
-}
+use rathaus_store::{begin, db_err};
 
 // ---------------------------------------------------------------- resources
 

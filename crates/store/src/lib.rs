@@ -24,17 +24,15 @@ pub use db::{Backend, Db};
 use rathaus_core::Error;
 
 /// Database errors are internal: they are logged, never shown to a user.
-pub(crate) fn db_err(e: sea_orm::DbErr) -> Error {
+pub fn db_err(e: sea_orm::DbErr) -> Error {
     Error::internal(e)
 }
 
 /// Starts the write transaction of a service call. On SQLite it is `BEGIN IMMEDIATE`: a
 /// deferred transaction that reads first and writes later cannot wait for a concurrent writer
 /// and fails at once with "database is locked"; an immediate one takes the write lock up front
-/// and waits for it (busy_timeout). PostgreSQL ignores the mode.
-pub(crate) async fn begin<C: sea_orm::TransactionTrait>(
-    db: &C,
-) -> rathaus_core::Result<C::Transaction> {
+/// and waits for it (busy_timeout). PostgreSQL ignores the mode. Module services use it too.
+pub async fn begin<C: sea_orm::TransactionTrait>(db: &C) -> rathaus_core::Result<C::Transaction> {
     db.begin_with_options(sea_orm::TransactionOptions {
         sqlite_transaction_mode: Some(sea_orm::SqliteTransactionMode::Immediate),
         ..Default::default()
