@@ -7,8 +7,13 @@ pub mod api;
 pub mod entity;
 pub mod ical;
 pub mod migrations;
+pub mod orgs;
 pub mod pages;
+pub mod series;
+pub mod rules;
 pub mod service;
+pub mod stats;
+pub mod views;
 
 use rathaus_core::permissions::PermissionDef;
 use rathaus_web::AppState;
@@ -35,13 +40,32 @@ impl rathaus_web::Module for Booking {
 
     /// Staff pages and the calendar feeds (which authenticate by their secret token).
     fn pages(&self) -> axum::Router<AppState> {
-        pages::router().merge(ical::router())
+        pages::router()
+            .merge(ical::router())
+            .merge(views::router())
+            .merge(stats::router())
+            .merge(series::router())
+            .merge(orgs::router())
     }
 
     fn translations(&self, lang: Lang) -> Option<&'static str> {
         Some(match lang {
-            Lang::De => include_str!("../locales/de.toml"),
-            Lang::En => include_str!("../locales/en.toml"),
+            Lang::De => concat!(
+                include_str!("../locales/de.toml"),
+                include_str!("../locales/de/rules.toml"),
+                include_str!("../locales/de/series.toml"),
+                include_str!("../locales/de/feeds.toml"),
+                include_str!("../locales/de/views.toml"),
+                include_str!("../locales/de/orgs.toml"),
+            ),
+            Lang::En => concat!(
+                include_str!("../locales/en.toml"),
+                include_str!("../locales/en/rules.toml"),
+                include_str!("../locales/en/series.toml"),
+                include_str!("../locales/en/feeds.toml"),
+                include_str!("../locales/en/views.toml"),
+                include_str!("../locales/en/orgs.toml"),
+            ),
         })
     }
 

@@ -13,6 +13,7 @@ impl MigratorTrait for Migrator {
             Box::new(M0001Booking),
             Box::new(M0002FeedToken),
             Box::new(M0003Decision),
+            Box::new(M0004Rules),
         ]
     }
     fn migration_table_name() -> DynIden {
@@ -227,6 +228,434 @@ impl MigrationTrait for M0003Decision {
             m.alter_table(
                 Table::alter()
                     .table("booking_reservations")
+                    .drop_column(col)
+                    .take(),
+            )
+            .await?;
+        }
+        Ok(())
+    }
+}
+
+/// Everything the rest of issue 4 needs, in one step: the resource's description, rules and
+/// fees; series; organisations and their members; blackout periods; seasons and their
+/// requests; personal calendar feeds; per-tenant booking settings.
+struct M0004Rules;
+
+impl MigrationName for M0004Rules {
+    fn name(&self) -> &str {
+        "m0004_booking_rules"
+    }
+}
+
+fn fk(
+    from: &'static str,
+    col: &'static str,
+    to: &'static str,
+    del: ForeignKeyAction,
+) -> ForeignKeyCreateStatement {
+    ForeignKey::create()
+        .from(from, col)
+        .to(to, "id")
+        .on_delete(del)
+        .take()
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0004Rules {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        // SQLite alters one column per statement.
+        for col in [
+            string_len("address", 300).default("").to_owned(),
+            text("description").default("").to_owned(),
+            string_len("accessibility", 500).default("").to_owned(),
+            // JSON: seven entries Monday..Sunday, each null (closed) or [from, to] in
+            // minutes after local midnight; "" = open around the clock.
+            string_len("opening_hours", 400).default("").to_owned(),
+            // `public` (any confirmed account), `organisations`, `staff`.
+            string_len("bookable_by", 20).default("staff").to_owned(),
+            // JSON: fee group -> cents per hour; "" = free of charge.
+            string_len("fee_schedule", 400).default("").to_owned(),
+            // Hours before the start after which the booker can no longer cancel.
+            integer("cancel_hours").default(0).to_owned(),
+            // The room an equipment item is booked along with (optional).
+            big_integer_null("room_id"),
+        ] {
+            m.alter_table(
+                Table::alter()
+                    .table("booking_resources")
+                    .add_column(col)
+                    .take(),
+            )
+            .await?;
+        }
+
+        m.create_table(
+            Table::create()
+                .table("booking_organisations")
+                .col(big_pk_auto("id"))
+                .col(big_integer("tenant_id"))
+                .col(string_len("name", 200))
+                // `school`, `club`, `other`: the fee group and the season priority.
+                .col(string_len("kind", 20))
+                .col(string_len("contact_email", 254).default(""))
+                // The organisation agreed that its name is shown on public occupancy views.
+                .col(boolean("public_name").default(false))
+                .col(string_len("feed_token", 64).default(""))
+                .col(timestamp_with_time_zone("created_at"))
+                .foreign_key(&mut fk(
+                    "booking_organisations",
+                    "tenant_id",
+                    "tenants",
+                    ForeignKeyAction::Cascade,
+                ))
+                .take(),
+        )
+        .await?;
+        m.create_table(
+            Table::create()
+                .table("booking_org_members")
+                .col(big_integer("tenant_id"))
+                .col(big_integer("organisation_id"))
+                .col(big_integer("user_id"))
+                .col(timestamp_with_time_zone("created_at"))
+                .primary_key(Index::create().col("organisation_id").col("user_id"))
+                .foreign_key(&mut fk(
+                    "booking_org_members",
+                    "tenant_id",
+                    "tenants",
+                    ForeignKeyAction::Cascade,
+                ))
+                .foreign_key(&mut fk(
+                    "booking_org_members",
+                    "organisation_id",
+                    "booking_organisations",
+                    ForeignKeyAction::Cascade,
+                ))
+                .foreign_key(&mut fk(
+                    "booking_org_members",
+                    "user_id",
+                    "users",
+                    ForeignKeyAction::Cascade,
+                ))
+                .take(),
+        )
+        .await?;
+        m.create_index(index(
+            "ix_booking_org_members_user",
+            "booking_org_members",
+            &["tenant_id", "user_id"],
+        ))
+        .await?;
+
+        m.create_table(
+            Table::create()
+                .table("booking_seasons")
+                .col(big_pk_auto("id"))
+                .col(big_integer("tenant_id"))
+                .col(string_len("name", 200))
+                // Local dates, YYYY-MM-DD, both inclusive.
+                .col(string_len("starts_on", 10))
+                .col(string_len("ends_on", 10))
+                // `open` (organisations submit), `published` (series created).
+                .col(string_len("status", 20))
+                .col(timestamp_with_time_zone("created_at"))
+                .col(timestamp_with_time_zone_null("published_at"))
+                .foreign_key(&mut fk(
+                    "booking_seasons",
+                    "tenant_id",
+                    "tenants",
+                    ForeignKeyAction::Cascade,
+                ))
+                .take(),
+        )
+        .await?;
+
+        m.create_table(
+            Table::create()
+                .table("booking_series")
+                .col(big_pk_auto("id"))
+                .col(big_integer("tenant_id"))
+                .col(big_integer("resource_id"))
+                .col(string_len("title", 200))
+                // Local wall-clock start of the first occurrence, e.g. 2026-09-01T18:00.
+                .col(string_len("dtstart_local", 16))
+                .col(integer("duration_minutes"))
+                // RRULE value without DTSTART, e.g. FREQ=WEEKLY;BYDAY=TU;UNTIL=20270630.
+                .col(string_len("rrule", 500))
+                // Local start times of excluded occurrences, comma separated.
+                .col(text("exdates").default(""))
+                .col(string_len("status", 20))
+                .col(integer("sequence").default(0))
+                .col(big_integer_null("booked_by"))
+                .col(big_integer_null("organisation_id"))
+                .col(big_integer_null("season_id"))
+                .col(timestamp_with_time_zone("created_at"))
+                .col(timestamp_with_time_zone("updated_at"))
+                .foreign_key(&mut fk(
+                    "booking_series",
+                    "tenant_id",
+                    "tenants",
+                    ForeignKeyAction::Cascade,
+                ))
+                .foreign_key(&mut fk(
+                    "booking_series",
+                    "resource_id",
+                    "booking_resources",
+                    ForeignKeyAction::Cascade,
+                ))
+                .foreign_key(&mut fk(
+                    "booking_series",
+                    "booked_by",
+                    "users",
+                    ForeignKeyAction::SetNull,
+                ))
+                .foreign_key(&mut fk(
+                    "booking_series",
+                    "organisation_id",
+                    "booking_organisations",
+                    ForeignKeyAction::SetNull,
+                ))
+                .foreign_key(&mut fk(
+                    "booking_series",
+                    "season_id",
+                    "booking_seasons",
+                    ForeignKeyAction::SetNull,
+                ))
+                .take(),
+        )
+        .await?;
+        m.create_index(index(
+            "ix_booking_series_resource",
+            "booking_series",
+            &["tenant_id", "resource_id"],
+        ))
+        .await?;
+
+        for col in [
+            big_integer_null("series_id"),
+            big_integer_null("organisation_id"),
+            integer("sequence").default(0).to_owned(),
+            big_integer("fee_cents").default(0).to_owned(),
+            // `staff`, `school`, `club`, `other`, `citizen`.
+            string_len("fee_group", 20).default("").to_owned(),
+            boolean("no_show").default(false).to_owned(),
+            timestamp_with_time_zone_null("updated_at"),
+        ] {
+            m.alter_table(
+                Table::alter()
+                    .table("booking_reservations")
+                    .add_column(col)
+                    .take(),
+            )
+            .await?;
+        }
+        m.create_index(index(
+            "ix_booking_reservations_series",
+            "booking_reservations",
+            &["tenant_id", "series_id", "starts_at"],
+        ))
+        .await?;
+        m.create_index(index(
+            "ix_booking_reservations_org",
+            "booking_reservations",
+            &["tenant_id", "organisation_id", "starts_at"],
+        ))
+        .await?;
+
+        m.create_table(
+            Table::create()
+                .table("booking_blackouts")
+                .col(big_pk_auto("id"))
+                .col(big_integer("tenant_id"))
+                // Empty: every resource of the tenant.
+                .col(big_integer_null("resource_id"))
+                .col(timestamp_with_time_zone("starts_at"))
+                .col(timestamp_with_time_zone("ends_at"))
+                .col(string_len("reason", 200))
+                // The UID of the imported VEVENT; a repeated import updates instead of doubling.
+                .col(string_len("source_uid", 255).default(""))
+                .col(timestamp_with_time_zone("created_at"))
+                .foreign_key(&mut fk(
+                    "booking_blackouts",
+                    "tenant_id",
+                    "tenants",
+                    ForeignKeyAction::Cascade,
+                ))
+                .foreign_key(&mut fk(
+                    "booking_blackouts",
+                    "resource_id",
+                    "booking_resources",
+                    ForeignKeyAction::Cascade,
+                ))
+                .take(),
+        )
+        .await?;
+        m.create_index(index(
+            "ix_booking_blackouts_time",
+            "booking_blackouts",
+            &["tenant_id", "starts_at"],
+        ))
+        .await?;
+
+        m.create_table(
+            Table::create()
+                .table("booking_season_requests")
+                .col(big_pk_auto("id"))
+                .col(big_integer("tenant_id"))
+                .col(big_integer("season_id"))
+                .col(big_integer("organisation_id"))
+                .col(big_integer("resource_id"))
+                .col(string_len("title", 200))
+                // 0 = Monday .. 6 = Sunday; local times HH:MM.
+                .col(integer("weekday"))
+                .col(string_len("start_time", 5))
+                .col(string_len("end_time", 5))
+                // `pending`, `allocated`, `declined`.
+                .col(string_len("status", 20))
+                .col(string_len("note", 500).default(""))
+                .col(big_integer_null("submitted_by"))
+                .col(big_integer_null("series_id"))
+                .col(timestamp_with_time_zone("created_at"))
+                .foreign_key(&mut fk(
+                    "booking_season_requests",
+                    "tenant_id",
+                    "tenants",
+                    ForeignKeyAction::Cascade,
+                ))
+                .foreign_key(&mut fk(
+                    "booking_season_requests",
+                    "season_id",
+                    "booking_seasons",
+                    ForeignKeyAction::Cascade,
+                ))
+                .foreign_key(&mut fk(
+                    "booking_season_requests",
+                    "organisation_id",
+                    "booking_organisations",
+                    ForeignKeyAction::Cascade,
+                ))
+                .foreign_key(&mut fk(
+                    "booking_season_requests",
+                    "resource_id",
+                    "booking_resources",
+                    ForeignKeyAction::Cascade,
+                ))
+                .foreign_key(&mut fk(
+                    "booking_season_requests",
+                    "submitted_by",
+                    "users",
+                    ForeignKeyAction::SetNull,
+                ))
+                .foreign_key(&mut fk(
+                    "booking_season_requests",
+                    "series_id",
+                    "booking_series",
+                    ForeignKeyAction::SetNull,
+                ))
+                .take(),
+        )
+        .await?;
+        m.create_index(index(
+            "ix_booking_season_requests_season",
+            "booking_season_requests",
+            &["tenant_id", "season_id"],
+        ))
+        .await?;
+
+        m.create_table(
+            Table::create()
+                .table("booking_user_feeds")
+                .col(big_integer("tenant_id"))
+                .col(big_integer("user_id"))
+                .col(string_len("token", 64))
+                .col(timestamp_with_time_zone("created_at"))
+                .primary_key(Index::create().col("tenant_id").col("user_id"))
+                .foreign_key(&mut fk(
+                    "booking_user_feeds",
+                    "tenant_id",
+                    "tenants",
+                    ForeignKeyAction::Cascade,
+                ))
+                .foreign_key(&mut fk(
+                    "booking_user_feeds",
+                    "user_id",
+                    "users",
+                    ForeignKeyAction::Cascade,
+                ))
+                .take(),
+        )
+        .await?;
+
+        m.create_table(
+            Table::create()
+                .table("booking_settings")
+                .col(big_integer("tenant_id").primary_key())
+                // Season allocation order of organisation kinds, comma separated.
+                .col(string_len("priority_order", 100).default("school,club,other"))
+                // Whether a pending request blocks its slot (tentatively).
+                .col(boolean("pending_blocks").default(true))
+                // Hours before the start the reminder mail goes out; 0 = none.
+                .col(integer("reminder_hours").default(24))
+                .foreign_key(&mut fk(
+                    "booking_settings",
+                    "tenant_id",
+                    "tenants",
+                    ForeignKeyAction::Cascade,
+                ))
+                .take(),
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        for t in [
+            "booking_settings",
+            "booking_user_feeds",
+            "booking_season_requests",
+            "booking_blackouts",
+        ] {
+            m.drop_table(Table::drop().table(t).take()).await?;
+        }
+        for col in [
+            "updated_at",
+            "no_show",
+            "fee_group",
+            "fee_cents",
+            "sequence",
+            "organisation_id",
+            "series_id",
+        ] {
+            m.alter_table(
+                Table::alter()
+                    .table("booking_reservations")
+                    .drop_column(col)
+                    .take(),
+            )
+            .await?;
+        }
+        for t in [
+            "booking_series",
+            "booking_seasons",
+            "booking_org_members",
+            "booking_organisations",
+        ] {
+            m.drop_table(Table::drop().table(t).take()).await?;
+        }
+        for col in [
+            "room_id",
+            "cancel_hours",
+            "fee_schedule",
+            "bookable_by",
+            "opening_hours",
+            "accessibility",
+            "description",
+            "address",
+        ] {
+            m.alter_table(
+                Table::alter()
+                    .table("booking_resources")
                     .drop_column(col)
                     .take(),
             )

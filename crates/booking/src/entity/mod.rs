@@ -1,2 +1,10 @@
+pub mod blackout;
+pub mod org_member;
+pub mod organisation;
 pub mod reservation;
 pub mod resource;
+pub mod season;
+pub mod season_request;
+pub mod series;
+pub mod settings;
+pub mod user_feed;

@@ -20,6 +20,17 @@ pub struct Model {
     /// Who approved or rejected the request, and when.
     pub decided_by: Option<i64>,
     pub decided_at: Option<DateTimeUtc>,
+    /// The series this is an occurrence of.
+    pub series_id: Option<i64>,
+    /// The organisation booked for (its members see it, its feed holds it).
+    pub organisation_id: Option<i64>,
+    /// RFC 5545 SEQUENCE: rises with every change calendars must notice.
+    pub sequence: i32,
+    pub fee_cents: i64,
+    /// `staff`, `school`, `club`, `other` or `citizen`.
+    pub fee_group: String,
+    pub no_show: bool,
+    pub updated_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

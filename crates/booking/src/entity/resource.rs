@@ -21,6 +21,21 @@ pub struct Model {
     /// Secret part of the calendar feed's URL; replaced by `service::rotate_feed_token`.
     pub feed_token: String,
     pub created_at: DateTimeUtc,
+    pub address: String,
+    pub description: String,
+    /// Accessibility features, one per line.
+    pub accessibility: String,
+    /// JSON: seven entries Monday..Sunday, each null (closed) or [from, to] in minutes after
+    /// local midnight; "" = open around the clock.
+    pub opening_hours: String,
+    /// `public`, `organisations` or `staff`.
+    pub bookable_by: String,
+    /// JSON: fee group -> cents per hour; "" = free of charge.
+    pub fee_schedule: String,
+    /// Hours before the start after which the booker can no longer cancel.
+    pub cancel_hours: i32,
+    /// For equipment: the room it is booked along with.
+    pub room_id: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
