@@ -4,9 +4,11 @@
 //! them, the staff pages under /buchung and the JSON API under /api/v1/booking.
 
 pub mod api;
+pub mod blackouts;
 pub mod entity;
 pub mod ical;
 pub mod migrations;
+pub mod notify;
 pub mod orgs;
 pub mod pages;
 pub mod series;
@@ -44,6 +46,7 @@ impl rathaus_web::Module for Booking {
             .merge(ical::router())
             .merge(views::router())
             .merge(stats::router())
+            .merge(blackouts::router())
             .merge(series::router())
             .merge(orgs::router())
     }

@@ -357,6 +357,7 @@ pub fn to_input(resource_id: i64, f: &BookingForm) -> Result<ReservationInput, F
             title: f.title.clone(),
             start,
             end,
+            organisation_id: None,
         }),
         _ => Err(errs),
     }

@@ -1,1 +1,356 @@
-//! (being written by the lead) Who may book a resource, when it is open, blackouts, fees.
+//! The rules a slot must satisfy besides "no overlap": who may book a resource (and as what
+//! fee group), when it is open, blackout periods, and what it costs. Series, season
+//! allocation and single bookings all go through these functions, so the rules hold the same
+//! everywhere.
+
+use crate::entity::{blackout, org_member, organisation, settings};
+use crate::service::{BOOK, CONFIRMED, MANAGE, REQUESTED, Resource};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, Timelike, Utc};
+use chrono_tz::Europe::Berlin;
+use rathaus_core::validation::FieldErrors;
+use rathaus_core::{Error, Principal, Result, TenantId};
+use rathaus_store::db_err;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use std::collections::BTreeMap;
+
+pub const PUBLIC: &str = "public";
+pub const ORGANISATIONS: &str = "organisations";
+pub const STAFF: &str = "staff";
+/// Values of `booking_resources.bookable_by`.
+pub const BOOKABLE_BY: &[&str] = &[PUBLIC, ORGANISATIONS, STAFF];
+
+/// Kinds of organisation; each is also a fee group and a season priority class.
+pub const ORG_KINDS: &[&str] = &["school", "club", "other"];
+/// Fee groups a fee schedule can price.
+pub const FEE_GROUPS: &[&str] = &["staff", "school", "club", "other", "citizen"];
+
+/// Who a reservation is booked as.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Booker {
+    /// The organisation booked for; its members see the booking and its feed holds it.
+    pub organisation_id: Option<i64>,
+    /// One of `FEE_GROUPS`.
+    pub fee_group: String,
+    /// Booked by staff with `booking.book` (internal use).
+    pub staff: bool,
+}
+
+/// Organisation ids `who` is a member of.
+pub async fn organisations_of(conn: &impl ConnectionTrait, who: &Principal) -> Result<Vec<i64>> {
+    org_member::Entity::find()
+        .select_only()
+        .column(org_member::Column::OrganisationId)
+        .filter(org_member::Column::TenantId.eq(who.tenant_id.0))
+        .filter(org_member::Column::UserId.eq(who.user_id.0))
+        .order_by_asc(org_member::Column::OrganisationId)
+        .into_tuple::<i64>()
+        .all(conn)
+        .await
+        .map_err(db_err)
+}
+
+/// May `who` book `r`, and as whom? With an organisation: `who` must be a member (or manage
+/// bookings) and the resource open to organisations or the public. Without one: staff with
+/// `booking.book` may book anything, everyone else (a citizen) only public resources.
+pub async fn booker_for(
+    conn: &impl ConnectionTrait,
+    who: &Principal,
+    r: &Resource,
+    organisation_id: Option<i64>,
+) -> Result<Booker> {
+    who.require_tenant(rathaus_core::TenantId(r.tenant_id))?;
+    if let Some(org_id) = organisation_id {
+        let org = organisation::Entity::find_by_id(org_id)
+            .filter(organisation::Column::TenantId.eq(who.tenant_id.0))
+            .one(conn)
+            .await
+            .map_err(db_err)?;
+        let member = match &org {
+            Some(_) if who.has(MANAGE) => true,
+            Some(_) => organisations_of(conn, who).await?.contains(&org_id),
+            None => false,
+        };
+        let Some(org) = org.filter(|_| member) else {
+            return Err(FieldErrors::single(
+                "organisation_id",
+                "booking.rules.not_member",
+            ));
+        };
+        if r.bookable_by == STAFF && !who.has(MANAGE) {
+            return Err(Error::Forbidden);
+        }
+        return Ok(Booker {
+            organisation_id: Some(org.id),
+            fee_group: org.kind,
+            staff: false,
+        });
+    }
+    if who.has(BOOK) || who.has(MANAGE) {
+        return Ok(Booker {
+            organisation_id: None,
+            fee_group: "staff".into(),
+            staff: true,
+        });
+    }
+    if r.bookable_by == PUBLIC {
+        return Ok(Booker {
+            organisation_id: None,
+            fee_group: "citizen".into(),
+            staff: false,
+        });
+    }
+    Err(Error::Forbidden)
+}
+
+/// May `who` see (and try to book) `r` at all? Used to filter lists for non-staff.
+pub fn may_see(who: &Principal, r: &Resource, member_of_any: bool) -> bool {
+    who.has(BOOK)
+        || who.has(MANAGE)
+        || r.bookable_by == PUBLIC
+        || (r.bookable_by == ORGANISATIONS && member_of_any)
+}
+
+/// Opening hours: Monday..Sunday, each closed or [from, to) in minutes after local midnight.
+pub type Week = [Option<(u32, u32)>; 7];
+
+/// Parses `booking_resources.opening_hours`; "" (or anything unreadable) = always open.
+pub fn opening_hours(r: &Resource) -> Option<Week> {
+    if r.opening_hours.trim().is_empty() {
+        return None;
+    }
+    let days: Vec<Option<(u32, u32)>> = serde_json::from_str(&r.opening_hours).ok()?;
+    days.try_into().ok()
+}
+
+/// Formats a week of opening hours for storage; None = always open.
+pub fn opening_hours_json(w: Option<&Week>) -> String {
+    w.map(|w| serde_json::to_string(&w.to_vec()).unwrap_or_default())
+        .unwrap_or_default()
+}
+
+/// "HH:MM-HH:MM" (24:00 allowed as end) or "" (closed) for one weekday.
+pub fn parse_day_hours(s: &str) -> std::result::Result<Option<(u32, u32)>, ()> {
+    let s = s.trim();
+    if s.is_empty() || s == "-" {
+        return Ok(None);
+    }
+    let (a, b) = s.split_once(['-', '–']).ok_or(())?;
+    let minutes = |t: &str| -> std::result::Result<u32, ()> {
+        let t = t.trim();
+        if t == "24:00" {
+            return Ok(24 * 60);
+        }
+        let t = NaiveTime::parse_from_str(t, "%H:%M").map_err(|_| ())?;
+        Ok(t.hour() * 60 + t.minute())
+    };
+    let (a, b) = (minutes(a)?, minutes(b)?);
+    if a >= b {
+        return Err(());
+    }
+    Ok(Some((a, b)))
+}
+
+/// "08:00–22:00" for a day's window.
+pub fn format_day_hours(d: Option<(u32, u32)>) -> String {
+    match d {
+        None => String::new(),
+        Some((a, b)) => format!("{:02}:{:02}–{:02}:{:02}", a / 60, a % 60, b / 60, b % 60),
+    }
+}
+
+/// Local date and minutes after local midnight; an end at local midnight counts as 24:00 of
+/// the day before, so 18:00–24:00 stays within one day.
+fn local_parts(t: DateTime<Utc>, is_end: bool) -> (NaiveDate, u32) {
+    let l = t.with_timezone(&Berlin).naive_local();
+    let m = l.hour() * 60 + l.minute();
+    if is_end && m == 0 {
+        (l.date() - Duration::days(1), 24 * 60)
+    } else {
+        (l.date(), m)
+    }
+}
+
+fn within_opening_hours(w: &Week, start: DateTime<Utc>, end: DateTime<Utc>) -> bool {
+    let (d0, m0) = local_parts(start, false);
+    let (d1, m1) = local_parts(end, true);
+    if d0 != d1 {
+        // Across midnight: only when both days are open to 24:00 / from 00:00 and it spans
+        // at most those two days.
+        let (Some((_, e0)), Some((s1, _))) = (
+            w[d0.weekday().num_days_from_monday() as usize],
+            w[d1.weekday().num_days_from_monday() as usize],
+        ) else {
+            return false;
+        };
+        return d1 == d0 + Duration::days(1)
+            && e0 == 24 * 60
+            && s1 == 0
+            && within_day(w, d0, m0, 24 * 60)
+            && within_day(w, d1, 0, m1);
+    }
+    within_day(w, d0, m0, m1)
+}
+
+fn within_day(w: &Week, d: NaiveDate, from: u32, to: u32) -> bool {
+    match w[d.weekday().num_days_from_monday() as usize] {
+        Some((a, b)) => a <= from && to <= b,
+        None => false,
+    }
+}
+
+/// Blackouts touching [start, end) for `r` (its own, its hall's, and the tenant-wide ones).
+pub async fn blackouts_in(
+    conn: &impl ConnectionTrait,
+    r: &Resource,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+) -> Result<Vec<blackout::Model>> {
+    let mut ids = vec![r.id];
+    ids.extend(r.parent_id);
+    blackout::Entity::find()
+        .filter(blackout::Column::TenantId.eq(r.tenant_id))
+        .filter(
+            sea_orm::Condition::any()
+                .add(blackout::Column::ResourceId.is_null())
+                .add(blackout::Column::ResourceId.is_in(ids)),
+        )
+        .filter(blackout::Column::StartsAt.lt(end))
+        .filter(blackout::Column::EndsAt.gt(start))
+        .order_by_asc(blackout::Column::StartsAt)
+        .all(conn)
+        .await
+        .map_err(db_err)
+}
+
+/// The checks of one slot against the resource's own rules: bookable, duration, horizon,
+/// opening hours, blackouts. Errors name the field `start` or `end`.
+pub async fn check_slot(
+    conn: &impl ConnectionTrait,
+    r: &Resource,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let mut errs = FieldErrors::new();
+    if !r.active {
+        errs.add("resource_id", "booking.err.inactive");
+    }
+    let minutes = (end - start).num_minutes();
+    if minutes < i64::from(r.min_minutes) {
+        errs.add_arg("end", "booking.err.too_short", Some(r.min_minutes));
+    } else if minutes > i64::from(r.max_minutes) {
+        errs.add_arg("end", "booking.err.too_long", Some(r.max_minutes));
+    }
+    if start > now + Duration::days(i64::from(r.horizon_days)) {
+        errs.add_arg("start", "booking.err.beyond_horizon", Some(r.horizon_days));
+    }
+    if let Some(w) = opening_hours(r)
+        && !within_opening_hours(&w, start, end)
+    {
+        errs.add("start", "booking.rules.closed");
+    }
+    if errs.is_empty() {
+        let hits = blackouts_in(conn, r, start, end).await?;
+        if let Some(b) = hits.first() {
+            errs.add_arg("start", "booking.rules.blackout", Some(&b.reason));
+        }
+    }
+    errs.into_result()
+}
+
+/// Fee in cents from `r.fee_schedule` (JSON fee group -> cents per hour), pro rata per minute,
+/// rounded to whole cents. A group the schedule does not name pays nothing.
+pub fn fee_cents(r: &Resource, fee_group: &str, start: DateTime<Utc>, end: DateTime<Utc>) -> i64 {
+    let rate = fee_schedule(r).get(fee_group).copied().unwrap_or(0);
+    let minutes = (end - start).num_minutes().max(0);
+    (rate * minutes + 30) / 60
+}
+
+/// The parsed fee schedule; "" or unreadable = free for everyone.
+pub fn fee_schedule(r: &Resource) -> BTreeMap<String, i64> {
+    serde_json::from_str(&r.fee_schedule).unwrap_or_default()
+}
+
+/// The tenant's booking settings, defaults when none are stored.
+pub async fn settings(conn: &impl ConnectionTrait, tenant: TenantId) -> Result<settings::Model> {
+    Ok(settings::Entity::find_by_id(tenant.0)
+        .one(conn)
+        .await
+        .map_err(db_err)?
+        .unwrap_or(settings::Model {
+            tenant_id: tenant.0,
+            priority_order: "school,club,other".into(),
+            pending_blocks: true,
+            reminder_hours: 24,
+        }))
+}
+
+/// Statuses that block a slot: pending requests block tentatively unless the tenant turned
+/// that off.
+pub fn blocking_statuses(s: &settings::Model) -> &'static [&'static str] {
+    if s.pending_blocks {
+        &[REQUESTED, CONFIRMED]
+    } else {
+        &[CONFIRMED]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(s: &str) -> DateTime<Utc> {
+        chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M")
+            .map(|n| n.and_local_timezone(Berlin).single().map(|t| t.to_utc()))
+            .ok()
+            .flatten()
+            .expect("valid local time in test")
+    }
+
+    #[test]
+    fn day_hours_parse() {
+        assert_eq!(parse_day_hours("08:00-22:00"), Ok(Some((480, 1320))));
+        assert_eq!(parse_day_hours("18:00–24:00"), Ok(Some((1080, 1440))));
+        assert_eq!(parse_day_hours(""), Ok(None));
+        assert!(parse_day_hours("22:00-08:00").is_err());
+        assert!(parse_day_hours("8 bis 10").is_err());
+    }
+
+    #[test]
+    fn opening_hours_hold_in_local_time() {
+        let mut w: Week = [Some((480, 1320)); 7];
+        w[6] = None; // closed on Sunday
+        // 2027-03-28 is the spring-forward Sunday; 2027-03-29 a Monday.
+        assert!(within_opening_hours(
+            &w,
+            at("2027-03-29 08:00"),
+            at("2027-03-29 22:00")
+        ));
+        assert!(!within_opening_hours(
+            &w,
+            at("2027-03-29 07:30"),
+            at("2027-03-29 09:00")
+        ));
+        assert!(!within_opening_hours(
+            &w,
+            at("2027-03-28 10:00"),
+            at("2027-03-28 11:00")
+        ));
+        assert!(!within_opening_hours(
+            &w,
+            at("2027-03-29 21:00"),
+            at("2027-03-30 09:00")
+        ));
+        let all: Week = [Some((0, 1440)); 7];
+        assert!(within_opening_hours(
+            &all,
+            at("2027-03-29 18:00"),
+            at("2027-03-30 00:00")
+        ));
+        assert!(within_opening_hours(
+            &all,
+            at("2027-03-29 22:00"),
+            at("2027-03-30 02:00")
+        ));
+    }
+}

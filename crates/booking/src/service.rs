@@ -82,6 +82,20 @@ pub struct ResourceInput {
     /// How many days ahead a reservation may start.
     pub horizon_days: i32,
     pub active: bool,
+    pub address: String,
+    pub description: String,
+    /// Accessibility features, one per line.
+    pub accessibility: String,
+    /// None: open around the clock.
+    pub opening_hours: Option<crate::rules::Week>,
+    /// `public`, `organisations` or `staff`.
+    pub bookable_by: String,
+    /// Fee group -> cents per hour.
+    pub fee_schedule: BTreeMap<String, i64>,
+    /// Hours before the start after which bookers can no longer cancel.
+    pub cancel_hours: i32,
+    /// For equipment: the room it belongs with.
+    pub room_id: Option<i64>,
 }
 
 impl ResourceInput {
@@ -97,11 +111,23 @@ impl ResourceInput {
             buffer_minutes: 0,
             horizon_days: 365,
             active: true,
+            address: String::new(),
+            description: String::new(),
+            accessibility: String::new(),
+            opening_hours: None,
+            bookable_by: crate::rules::STAFF.to_string(),
+            fee_schedule: BTreeMap::new(),
+            cancel_hours: 0,
+            room_id: None,
         }
     }
 }
 
-async fn find_resource(conn: &impl ConnectionTrait, tenant: TenantId, id: i64) -> Result<Resource> {
+pub(crate) async fn find_resource(
+    conn: &impl ConnectionTrait,
+    tenant: TenantId,
+    id: i64,
+) -> Result<Resource> {
     resource::Entity::find_by_id(id)
         .filter(resource::Column::TenantId.eq(tenant.0))
         .one(conn)
@@ -171,16 +197,61 @@ async fn validate_resource(
             Some(MAX_HORIZON_DAYS),
         );
     }
+    if !crate::rules::BOOKABLE_BY.contains(&inp.bookable_by.as_str()) {
+        errs.add("bookable_by", "err.invalid_choice");
+    }
+    errs.optional_text("address", &inp.address, 300);
+    errs.optional_text("description", &inp.description, MAX_DESCRIPTION);
+    errs.optional_text("accessibility", &inp.accessibility, 500);
+    for (group, cents) in &inp.fee_schedule {
+        if !crate::rules::FEE_GROUPS.contains(&group.as_str()) {
+            errs.add("fee_schedule", "err.invalid_choice");
+        } else if !(0..=MAX_FEE_CENTS_PER_HOUR).contains(cents) {
+            errs.add_arg(
+                &format!("fee_{group}"),
+                "booking.rules.fee_range",
+                Some(MAX_FEE_CENTS_PER_HOUR / 100),
+            );
+        }
+    }
+    if !(0..=MAX_CANCEL_HOURS).contains(&inp.cancel_hours) {
+        errs.add_arg(
+            "cancel_hours",
+            "booking.rules.cancel_hours_range",
+            Some(MAX_CANCEL_HOURS),
+        );
+    }
+    if let Some(room) = inp.room_id {
+        let ok = inp.kind == "equipment"
+            && resource::Entity::find_by_id(room)
+                .filter(resource::Column::TenantId.eq(tenant.0))
+                .one(conn)
+                .await
+                .map_err(db_err)?
+                .is_some_and(|r| r.kind == "room");
+        if !ok {
+            errs.add("room_id", "booking.rules.room_only_equipment");
+        }
+    }
     errs.into_result()?;
     Ok(name)
 }
+
+/// The longest resource description.
+pub const MAX_DESCRIPTION: usize = 4000;
+/// The highest hourly fee (cents): 10,000 euros.
+pub const MAX_FEE_CENTS_PER_HOUR: i64 = 1_000_000;
+/// The longest cancellation deadline: 30 days.
+pub const MAX_CANCEL_HOURS: i32 = 720;
 
 fn resource_json(r: &Resource) -> serde_json::Value {
     json!({
         "name": r.name, "kind": r.kind, "parent_id": r.parent_id, "capacity": r.capacity,
         "requires_approval": r.requires_approval, "min_minutes": r.min_minutes,
         "max_minutes": r.max_minutes, "buffer_minutes": r.buffer_minutes,
-        "horizon_days": r.horizon_days, "active": r.active,
+        "horizon_days": r.horizon_days, "active": r.active, "address": r.address,
+        "bookable_by": r.bookable_by, "opening_hours": r.opening_hours,
+        "fee_schedule": r.fee_schedule, "cancel_hours": r.cancel_hours, "room_id": r.room_id,
     })
 }
 
@@ -204,6 +275,14 @@ pub async fn create_resource<C: TransactionTrait>(
         buffer_minutes: Set(inp.buffer_minutes),
         horizon_days: Set(inp.horizon_days),
         active: Set(inp.active),
+        address: Set(inp.address.trim().to_string()),
+        description: Set(inp.description.trim().to_string()),
+        accessibility: Set(inp.accessibility.trim().to_string()),
+        opening_hours: Set(crate::rules::opening_hours_json(inp.opening_hours.as_ref())),
+        bookable_by: Set(inp.bookable_by),
+        fee_schedule: Set(fee_json(&inp.fee_schedule)),
+        cancel_hours: Set(inp.cancel_hours),
+        room_id: Set(inp.room_id),
         feed_token: Set(new_feed_token()),
         created_at: Set(Utc::now()),
         ..Default::default()
@@ -276,6 +355,14 @@ pub async fn update_resource<C: TransactionTrait>(
     am.buffer_minutes = Set(inp.buffer_minutes);
     am.horizon_days = Set(inp.horizon_days);
     am.active = Set(inp.active);
+    am.address = Set(inp.address.trim().to_string());
+    am.description = Set(inp.description.trim().to_string());
+    am.accessibility = Set(inp.accessibility.trim().to_string());
+    am.opening_hours = Set(crate::rules::opening_hours_json(inp.opening_hours.as_ref()));
+    am.bookable_by = Set(inp.bookable_by);
+    am.fee_schedule = Set(fee_json(&inp.fee_schedule));
+    am.cancel_hours = Set(inp.cancel_hours);
+    am.room_id = Set(inp.room_id);
     let after = am.update(&txn).await.map_err(db_err)?;
     audit::record(
         &txn,
@@ -287,6 +374,14 @@ pub async fn update_resource<C: TransactionTrait>(
     .await?;
     txn.commit().await.map_err(db_err)?;
     Ok(after)
+}
+
+fn fee_json(f: &BTreeMap<String, i64>) -> String {
+    if f.is_empty() {
+        String::new()
+    } else {
+        serde_json::to_string(f).unwrap_or_default()
+    }
 }
 
 /// Random bytes of a calendar feed token (base64url: 32 characters).
@@ -332,18 +427,28 @@ pub async fn rotate_feed_token<C: TransactionTrait>(
     Ok(after)
 }
 
-/// The tenant's resources by name. Everyone signed in sees the bookable (active) ones; staff
-/// with `booking.manage` also the inactive ones.
+/// The tenant's resources by name that `who` may book: staff with `booking.book` all active
+/// ones, managers also the inactive ones, citizens the public ones, members of an
+/// organisation also those open to organisations.
 pub async fn list_resources(conn: &impl ConnectionTrait, who: &Principal) -> Result<Vec<Resource>> {
     let mut q = resource::Entity::find().filter(resource::Column::TenantId.eq(who.tenant_id.0));
     if !who.has(MANAGE) {
         q = q.filter(resource::Column::Active.eq(true));
     }
-    q.order_by_asc(resource::Column::Name)
+    let all = q
+        .order_by_asc(resource::Column::Name)
         .order_by_asc(resource::Column::Id)
         .all(conn)
         .await
-        .map_err(db_err)
+        .map_err(db_err)?;
+    if who.has(BOOK) || who.has(MANAGE) {
+        return Ok(all);
+    }
+    let member = !crate::rules::organisations_of(conn, who).await?.is_empty();
+    Ok(all
+        .into_iter()
+        .filter(|r| crate::rules::may_see(who, r, member))
+        .collect())
 }
 
 /// One resource; another tenant's (or, without `booking.manage`, an inactive one) is NotFound.
@@ -356,12 +461,18 @@ pub async fn get_resource(
     if !r.active && !who.has(MANAGE) {
         return Err(Error::NotFound);
     }
+    if !(who.has(BOOK) || who.has(MANAGE) || r.bookable_by == crate::rules::PUBLIC) {
+        let member = !crate::rules::organisations_of(conn, who).await?.is_empty();
+        if !crate::rules::may_see(who, &r, member) {
+            return Err(Error::NotFound);
+        }
+    }
     Ok(r)
 }
 
 /// The resources whose reservations block `r`: itself, its hall (for a hall part) or its parts
 /// (for a hall). Sibling parts do not block each other.
-async fn blocking_set(
+pub(crate) async fn blocking_set(
     conn: &impl ConnectionTrait,
     tenant: TenantId,
     r: &Resource,
@@ -387,7 +498,11 @@ async fn blocking_set(
 /// locking overlapping sets cannot deadlock. PostgreSQL: `SELECT … ORDER BY id FOR UPDATE`.
 /// SQLite has no row locks; there the transaction already holds the database's single write
 /// lock (`BEGIN IMMEDIATE`), which serialises every writer.
-async fn lock_resources<C: ConnectionTrait>(txn: &C, tenant: TenantId, ids: &[i64]) -> Result<()> {
+pub(crate) async fn lock_resources<C: ConnectionTrait>(
+    txn: &C,
+    tenant: TenantId,
+    ids: &[i64],
+) -> Result<()> {
     if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
         lock_query(tenant, ids)
             .into_tuple::<i64>()
@@ -416,6 +531,8 @@ pub struct ReservationInput {
     pub title: String,
     pub start: DateTime<Utc>,
     pub end: DateTime<Utc>,
+    /// Booked for this organisation (the booker must be a member).
+    pub organisation_id: Option<i64>,
 }
 
 /// A busy slot: when a resource (or a part or hall blocking it) is taken. Carries no title
@@ -484,27 +601,9 @@ fn validate_times(inp: &ReservationInput, now: DateTime<Utc>) -> Result<String> 
     Ok(title)
 }
 
-/// Checks the resource's own rules: bookable, duration, horizon.
-fn validate_for(r: &Resource, inp: &ReservationInput, now: DateTime<Utc>) -> Result<()> {
-    let mut errs = FieldErrors::new();
-    if !r.active {
-        errs.add("resource_id", "booking.err.inactive");
-    }
-    let minutes = (inp.end - inp.start).num_minutes();
-    if minutes < i64::from(r.min_minutes) {
-        errs.add_arg("end", "booking.err.too_short", Some(r.min_minutes));
-    } else if minutes > i64::from(r.max_minutes) {
-        errs.add_arg("end", "booking.err.too_long", Some(r.max_minutes));
-    }
-    if inp.start > now + Duration::days(i64::from(r.horizon_days)) {
-        errs.add_arg("start", "booking.err.beyond_horizon", Some(r.horizon_days));
-    }
-    errs.into_result()
-}
-
 /// Reservations of `set` in one of `statuses` that come closer to [start, end) than the
 /// buffer time of either side's resource.
-async fn overlapping(
+pub(crate) async fn overlapping(
     conn: &impl ConnectionTrait,
     tenant: TenantId,
     set: &[Resource],
@@ -543,7 +642,7 @@ async fn overlapping(
 /// Everything read after this sees what a competitor that held the lock committed: under
 /// READ COMMITTED each statement sees what committed before it, so a competitor has either
 /// committed its change or rolled back.
-async fn lock_blocking_set<C: ConnectionTrait>(
+pub(crate) async fn lock_blocking_set<C: ConnectionTrait>(
     txn: &C,
     tenant: TenantId,
     r: &Resource,
@@ -555,25 +654,29 @@ async fn lock_blocking_set<C: ConnectionTrait>(
 }
 
 /// Books a slot: `confirmed` at once, or `requested` where the resource needs approval (a
-/// request blocks the slot too). Refuses with `ReserveError::Conflict` when an active
-/// reservation of the resource, its hall or its parts lies within the buffer time.
+/// request blocks the slot too, unless the tenant turned that off). Who may book is decided
+/// by `rules::booker_for`, the slot's own rules by `rules::check_slot`. Refuses with
+/// `ReserveError::Conflict` when an active reservation of the resource, its hall or its parts
+/// lies within the buffer time. The confirmation mail (with the .ics) is queued in the same
+/// transaction.
 pub async fn reserve<C: TransactionTrait>(
     db: &C,
     who: &Principal,
     inp: ReservationInput,
 ) -> Result<Reservation, ReserveError> {
-    who.require(BOOK)?;
     let now = Utc::now();
     let title = validate_times(&inp, now)?;
     let txn = begin(db).await?;
     let r = find_resource(&txn, who.tenant_id, inp.resource_id).await?;
-    validate_for(&r, &inp, now)?;
+    let booker = crate::rules::booker_for(&txn, who, &r, inp.organisation_id).await?;
+    crate::rules::check_slot(&txn, &r, inp.start, inp.end, now).await?;
+    let settings = crate::rules::settings(&txn, who.tenant_id).await?;
     let set = lock_blocking_set(&txn, who.tenant_id, &r).await?;
     let clash = overlapping(
         &txn,
         who.tenant_id,
         &set,
-        ACTIVE,
+        crate::rules::blocking_statuses(&settings),
         r.buffer_minutes,
         inp.start,
         inp.end,
@@ -597,6 +700,14 @@ pub async fn reserve<C: TransactionTrait>(
         ends_at: Set(inp.end),
         status: Set(status.to_string()),
         booked_by: Set(Some(who.user_id.0)),
+        organisation_id: Set(booker.organisation_id),
+        fee_group: Set(booker.fee_group.clone()),
+        fee_cents: Set(crate::rules::fee_cents(
+            &r,
+            &booker.fee_group,
+            inp.start,
+            inp.end,
+        )),
         created_at: Set(now),
         ..Default::default()
     }
@@ -615,11 +726,32 @@ pub async fn reserve<C: TransactionTrait>(
         .details(json!({
             "resource_id": r.id, "resource": r.name, "title": res.title,
             "start": res.starts_at, "end": res.ends_at, "status": res.status,
+            "organisation_id": res.organisation_id, "fee_cents": res.fee_cents,
         })),
     )
     .await?;
+    crate::notify::created(&txn, &settings, &r, &res).await?;
     txn.commit().await.map_err(db_err)?;
     Ok(res)
+}
+
+/// May `who` see (and cancel) reservation `r`: the booker, a member of its organisation, or
+/// staff with `booking.manage`.
+pub(crate) async fn may_see_reservation(
+    conn: &impl ConnectionTrait,
+    who: &Principal,
+    booked_by: Option<i64>,
+    organisation_id: Option<i64>,
+) -> Result<bool> {
+    if who.has(MANAGE) || booked_by == Some(who.user_id.0) {
+        return Ok(true);
+    }
+    Ok(match organisation_id {
+        Some(o) => crate::rules::organisations_of(conn, who)
+            .await?
+            .contains(&o),
+        None => false,
+    })
 }
 
 async fn find_visible(
@@ -634,7 +766,7 @@ async fn find_visible(
         .map_err(db_err)?
         .ok_or(Error::NotFound)?;
     // Someone else's reservation answers like a missing one.
-    if r.booked_by != Some(who.user_id.0) && !who.has(MANAGE) {
+    if !may_see_reservation(conn, who, r.booked_by, r.organisation_id).await? {
         return Err(Error::NotFound);
     }
     Ok(r)
@@ -649,7 +781,8 @@ pub async fn get_reservation(
     find_visible(conn, who, id).await
 }
 
-/// Reservations overlapping [from, to): all with `booking.manage`, else one's own.
+/// Reservations overlapping [from, to): all with `booking.manage`, else one's own and those of
+/// one's organisations.
 pub async fn list_reservations(
     conn: &impl ConnectionTrait,
     who: &Principal,
@@ -666,7 +799,12 @@ pub async fn list_reservations(
         q = q.filter(reservation::Column::ResourceId.eq(r));
     }
     if !who.has(MANAGE) {
-        q = q.filter(reservation::Column::BookedBy.eq(who.user_id.0));
+        let orgs = crate::rules::organisations_of(conn, who).await?;
+        q = q.filter(
+            sea_orm::Condition::any()
+                .add(reservation::Column::BookedBy.eq(who.user_id.0))
+                .add(reservation::Column::OrganisationId.is_in(orgs)),
+        );
     }
     q.order_by_asc(reservation::Column::StartsAt)
         .order_by_asc(reservation::Column::Id)
@@ -687,9 +825,22 @@ pub async fn cancel<C: TransactionTrait>(db: &C, who: &Principal, id: i64) -> Re
     if before.status == REJECTED {
         return Err(Error::Conflict("booking.err.not_active".into()));
     }
+    let r = find_resource(&txn, who.tenant_id, before.resource_id).await?;
+    let now = Utc::now();
+    if !who.has(MANAGE)
+        && r.cancel_hours > 0
+        && now > before.starts_at - Duration::hours(i64::from(r.cancel_hours))
+    {
+        let mut errs = FieldErrors::new();
+        errs.add_arg("id", "booking.rules.cancel_deadline", Some(r.cancel_hours));
+        return Err(Error::Invalid(errs));
+    }
     let mut am: reservation::ActiveModel = before.clone().into();
     am.status = Set(CANCELLED.to_string());
+    am.sequence = Set(before.sequence + 1);
+    am.updated_at = Set(Some(now));
     let after = am.update(&txn).await.map_err(db_err)?;
+    crate::notify::cancelled(&txn, &r, &after).await?;
     audit::record(
         &txn,
         who.tenant_id,
@@ -736,7 +887,7 @@ pub async fn list_requests(
         .map_err(db_err)
 }
 
-async fn find_reservation(
+pub(crate) async fn find_reservation(
     conn: &impl ConnectionTrait,
     tenant: TenantId,
     id: i64,
@@ -780,6 +931,8 @@ async fn decide<C: ConnectionTrait>(
     am.decision_reason = Set(reason.clone());
     am.decided_by = Set(Some(who.user_id.0));
     am.decided_at = Set(Some(Utc::now()));
+    am.sequence = Set(before.sequence + 1);
+    am.updated_at = Set(Some(Utc::now()));
     let after = am.update(txn).await.map_err(db_err)?;
     let action = if status == CONFIRMED {
         "booking.reservation.approved"
@@ -828,6 +981,7 @@ pub async fn approve<C: TransactionTrait>(
         ));
     }
     let after = decide(&txn, who, &before, CONFIRMED, None).await?;
+    crate::notify::decided(&txn, &r, &after).await?;
     txn.commit().await.map_err(db_err)?;
     Ok(after)
 }
@@ -845,9 +999,10 @@ pub async fn reject<C: TransactionTrait>(
     let reason = errs.text("reason", reason, MAX_REASON);
     let txn = begin(db).await?;
     // Unknown or decided reservations answer so before a reason is asked for.
-    let (before, _, _) = open_request(&txn, who, id).await?;
+    let (before, r, _) = open_request(&txn, who, id).await?;
     errs.into_result()?;
     let after = decide(&txn, who, &before, REJECTED, Some(reason)).await?;
+    crate::notify::decided(&txn, &r, &after).await?;
     txn.commit().await.map_err(db_err)?;
     Ok(after)
 }

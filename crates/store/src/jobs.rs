@@ -33,6 +33,18 @@ pub async fn enqueue(
     payload: serde_json::Value,
     max_attempts: i32,
 ) -> Result<Job> {
+    enqueue_at(conn, tenant, kind, payload, max_attempts, Utc::now()).await
+}
+
+/// Like `enqueue`, but the job is not claimed before `run_at` (reminders).
+pub async fn enqueue_at(
+    conn: &impl ConnectionTrait,
+    tenant: TenantId,
+    kind: &str,
+    payload: serde_json::Value,
+    max_attempts: i32,
+    run_at: chrono::DateTime<Utc>,
+) -> Result<Job> {
     let now = Utc::now();
     job::ActiveModel {
         tenant_id: Set(tenant.0),
@@ -41,7 +53,7 @@ pub async fn enqueue(
         status: Set(QUEUED.to_string()),
         attempts: Set(0),
         max_attempts: Set(max_attempts.max(1)),
-        run_at: Set(now),
+        run_at: Set(run_at),
         locked_until: Set(None),
         last_error: Set(None),
         created_at: Set(now),

@@ -1,0 +1,315 @@
+//! Mails to the booker, queued in the outbox inside the transaction that made the change, so
+//! a mail goes out exactly when the change committed. German: bookers are citizens, clubs and
+//! colleagues of a German municipality.
+
+use crate::entity::settings;
+use crate::service::{CANCELLED, CONFIRMED, REJECTED, REQUESTED, Reservation, Resource};
+use chrono::{DateTime, Utc};
+use chrono_tz::Europe::Berlin;
+use rathaus_core::{Result, TenantId};
+use rathaus_store::{accounts, mail};
+use rathaus_web::i18n::{Lang, catalog};
+use sea_orm::ConnectionTrait;
+
+/// "Di., 01.09.2026, 18:00–20:00 Uhr" in Europe/Berlin.
+pub fn when(start: DateTime<Utc>, end: DateTime<Utc>) -> String {
+    let (s, e) = (start.with_timezone(&Berlin), end.with_timezone(&Berlin));
+    if s.date_naive() == e.date_naive() {
+        format!("{}–{} Uhr", s.format("%d.%m.%Y, %H:%M"), e.format("%H:%M"))
+    } else {
+        format!(
+            "{} Uhr – {} Uhr",
+            s.format("%d.%m.%Y, %H:%M"),
+            e.format("%d.%m.%Y, %H:%M")
+        )
+    }
+}
+
+/// The booker's address, if the account still exists.
+async fn booker_email(
+    conn: &impl ConnectionTrait,
+    tenant: TenantId,
+    res: &Reservation,
+) -> Option<String> {
+    let id = res.booked_by?;
+    accounts::user_by_id(conn, tenant, id)
+        .await
+        .ok()
+        .map(|u| u.email)
+        .filter(|e| !e.is_empty())
+}
+
+fn body(key: &str, r: &Resource, res: &Reservation, extra: Option<&str>) -> String {
+    let t = catalog(Lang::De);
+    let mut b = format!(
+        "{}\n\n{}: {}\n{}: {}\n{}: {}\n",
+        t.get(key),
+        t.get("booking.mail.resource"),
+        r.name,
+        t.get("booking.mail.title"),
+        res.title,
+        t.get("booking.mail.when"),
+        when(res.starts_at, res.ends_at),
+    );
+    if !r.address.is_empty() {
+        b.push_str(&format!(
+            "{}: {}\n",
+            t.get("booking.mail.address"),
+            r.address
+        ));
+    }
+    if res.fee_cents > 0 {
+        b.push_str(&format!(
+            "{}: {}\n",
+            t.get("booking.mail.fee"),
+            euros(res.fee_cents)
+        ));
+    }
+    if let Some(x) = extra {
+        b.push_str(&format!("\n{x}\n"));
+    }
+    b.push_str(&format!("\n{}\n", t.get("booking.mail.footer")));
+    b
+}
+
+/// "12,50 €".
+pub fn euros(cents: i64) -> String {
+    format!("{},{:02} €", cents / 100, (cents % 100).abs())
+}
+
+async fn send(
+    conn: &impl ConnectionTrait,
+    r: &Resource,
+    res: &Reservation,
+    subject_key: &str,
+    body_key: &str,
+    extra: Option<&str>,
+    with_ics: bool,
+) -> Result<()> {
+    let tenant = TenantId(res.tenant_id);
+    let Some(to) = booker_email(conn, tenant, res).await else {
+        return Ok(());
+    };
+    let t = catalog(Lang::De);
+    let subject = format!("{}: {}", t.get(subject_key), r.name);
+    let text = body(body_key, r, res, extra);
+    if with_ics {
+        let ics = single_event(r, res);
+        mail::queue_with_attachment(
+            conn,
+            tenant,
+            &to,
+            &subject,
+            &text,
+            mail::Attachment {
+                filename: format!("buchung-{}.ics", res.id),
+                content_type: "text/calendar; charset=utf-8; method=PUBLISH".into(),
+                content: ics.into_bytes(),
+            },
+        )
+        .await?;
+    } else {
+        mail::queue(conn, tenant, &to, &subject, &text).await?;
+    }
+    Ok(())
+}
+
+/// After `reserve`: a confirmation (with the .ics) or the receipt of a request; and the
+/// reminder job where the tenant wants reminders.
+pub async fn created(
+    conn: &impl ConnectionTrait,
+    s: &settings::Model,
+    r: &Resource,
+    res: &Reservation,
+) -> Result<()> {
+    match res.status.as_str() {
+        CONFIRMED => {
+            send(
+                conn,
+                r,
+                res,
+                "booking.mail.confirmed_subject",
+                "booking.mail.confirmed",
+                None,
+                true,
+            )
+            .await?
+        }
+        REQUESTED => {
+            send(
+                conn,
+                r,
+                res,
+                "booking.mail.requested_subject",
+                "booking.mail.requested",
+                None,
+                false,
+            )
+            .await?
+        }
+        _ => {}
+    }
+    schedule_reminder(conn, s, res).await
+}
+
+/// After a decision on a request.
+pub async fn decided(conn: &impl ConnectionTrait, r: &Resource, res: &Reservation) -> Result<()> {
+    match res.status.as_str() {
+        CONFIRMED => {
+            send(
+                conn,
+                r,
+                res,
+                "booking.mail.approved_subject",
+                "booking.mail.approved",
+                None,
+                true,
+            )
+            .await
+        }
+        REJECTED => {
+            let t = catalog(Lang::De);
+            let reason = format!(
+                "{}: {}",
+                t.get("booking.mail.reason"),
+                res.decision_reason.as_deref().unwrap_or("")
+            );
+            send(
+                conn,
+                r,
+                res,
+                "booking.mail.rejected_subject",
+                "booking.mail.rejected",
+                Some(&reason),
+                false,
+            )
+            .await
+        }
+        _ => Ok(()),
+    }
+}
+
+/// After a cancellation: the notice carries the .ics with STATUS:CANCELLED, so a calendar
+/// that imported the confirmation removes the event.
+pub async fn cancelled(conn: &impl ConnectionTrait, r: &Resource, res: &Reservation) -> Result<()> {
+    if res.status != CANCELLED {
+        return Ok(());
+    }
+    send(
+        conn,
+        r,
+        res,
+        "booking.mail.cancelled_subject",
+        "booking.mail.cancelled",
+        None,
+        true,
+    )
+    .await
+}
+
+/// After a reservation was moved: the new time, with the updated .ics (higher SEQUENCE).
+pub async fn changed(conn: &impl ConnectionTrait, r: &Resource, res: &Reservation) -> Result<()> {
+    send(
+        conn,
+        r,
+        res,
+        "booking.mail.changed_subject",
+        "booking.mail.changed",
+        None,
+        true,
+    )
+    .await
+}
+
+/// Job kind of the reminder mail; the job checks the reservation is still active when it runs.
+pub const REMINDER_JOB: &str = "booking.reminder";
+
+async fn schedule_reminder(
+    conn: &impl ConnectionTrait,
+    s: &settings::Model,
+    res: &Reservation,
+) -> Result<()> {
+    if s.reminder_hours <= 0 {
+        return Ok(());
+    }
+    let at = res.starts_at - chrono::Duration::hours(i64::from(s.reminder_hours));
+    if at <= Utc::now() {
+        return Ok(());
+    }
+    rathaus_store::jobs::enqueue_at(
+        conn,
+        TenantId(res.tenant_id),
+        REMINDER_JOB,
+        serde_json::json!({"reservation_id": res.id}),
+        5,
+        at,
+    )
+    .await?;
+    Ok(())
+}
+
+/// Runs a reminder job: mails the booker if the reservation is still confirmed and ahead.
+pub async fn remind(
+    conn: &impl ConnectionTrait,
+    tenant: TenantId,
+    reservation_id: i64,
+) -> Result<()> {
+    let Ok(res) = crate::service::find_reservation(conn, tenant, reservation_id).await else {
+        return Ok(());
+    };
+    if res.status != CONFIRMED || res.starts_at <= Utc::now() {
+        return Ok(());
+    }
+    let r = crate::service::find_resource(conn, tenant, res.resource_id).await?;
+    send(
+        conn,
+        &r,
+        &res,
+        "booking.mail.reminder_subject",
+        "booking.mail.reminder",
+        None,
+        false,
+    )
+    .await
+}
+
+/// One reservation as an iCalendar object for the mail attachment; same UID as in the feeds,
+/// so a calendar that subscribed to a feed and imported the mail keeps one event.
+pub fn single_event(r: &Resource, res: &Reservation) -> String {
+    use crate::ical::{PRODID, escape_text, push_line, utc};
+    let mut out = String::new();
+    push_line(&mut out, "BEGIN:VCALENDAR");
+    push_line(&mut out, "VERSION:2.0");
+    push_line(&mut out, &format!("PRODID:{PRODID}"));
+    push_line(&mut out, "METHOD:PUBLISH");
+    push_line(&mut out, "BEGIN:VEVENT");
+    push_line(&mut out, &format!("UID:{}", reservation_uid(res)));
+    push_line(
+        &mut out,
+        &format!("DTSTAMP:{}", utc(res.updated_at.unwrap_or(res.created_at))),
+    );
+    push_line(&mut out, &format!("DTSTART:{}", utc(res.starts_at)));
+    push_line(&mut out, &format!("DTEND:{}", utc(res.ends_at)));
+    push_line(&mut out, &format!("SEQUENCE:{}", res.sequence));
+    let status = match res.status.as_str() {
+        CONFIRMED => "CONFIRMED",
+        REQUESTED => "TENTATIVE",
+        _ => "CANCELLED",
+    };
+    push_line(&mut out, &format!("STATUS:{status}"));
+    push_line(&mut out, &format!("SUMMARY:{}", escape_text(&res.title)));
+    let place = if r.address.is_empty() {
+        r.name.clone()
+    } else {
+        format!("{}, {}", r.name, r.address)
+    };
+    push_line(&mut out, &format!("LOCATION:{}", escape_text(&place)));
+    push_line(&mut out, "END:VEVENT");
+    push_line(&mut out, "END:VCALENDAR");
+    out
+}
+
+/// The UID of a reservation in mails (the tenant id keeps it unique across an installation).
+pub fn reservation_uid(res: &Reservation) -> String {
+    format!("reservation-{}-t{}@rathaus", res.id, res.tenant_id)
+}
