@@ -1,7 +1,8 @@
 use crate::{Error, Result, TenantId, UserId};
 use std::collections::BTreeSet;
 
-/// Who is acting: a signed-in staff member or an API token's owner, always within one tenant.
+/// Who is acting: a signed-in staff member, a citizen, or an API token's owner, always within
+/// one tenant.
 #[derive(Debug, Clone)]
 pub struct Principal {
     pub tenant_id: TenantId,
@@ -11,6 +12,10 @@ pub struct Principal {
     pub permissions: BTreeSet<String>,
     /// Holds the built-in `admin` role, which implies every permission.
     pub is_admin: bool,
+    /// A citizen's account (self-registered, e-mail confirmed), not a staff member's. Citizens
+    /// hold no roles, so every permission check refuses them; pages for "any signed-in user"
+    /// (see `rathaus_web::layout::ANY_SIGNED_IN`) are open to them.
+    pub citizen: bool,
 }
 
 impl Principal {
@@ -49,6 +54,7 @@ mod tests {
             email: "a@b.example".into(),
             permissions: perms.iter().map(|s| s.to_string()).collect(),
             is_admin: admin,
+            citizen: false,
         }
     }
 

@@ -1,8 +1,12 @@
-//! Staff accounts, roles (bundles of permissions) and departments (Fachbereiche), and the
-//! password login with throttling. Every change is audited in its own transaction.
+//! Staff accounts, roles (bundles of permissions) and departments (Fachbereiche), citizen
+//! accounts (self-registration confirmed by e-mail), and the password login with throttling.
+//! Every change is audited in its own transaction.
 
 use crate::audit::{self, Actor};
-use crate::entity::{department, login_attempt, role, role_permission, session, user, user_role};
+use crate::entity::{
+    department, email_confirmation, login_attempt, registration_attempt, role, role_permission,
+    session, user, user_role,
+};
 use crate::{db_err, password};
 use chrono::{Duration, Utc};
 use rathaus_core::audit::NewEvent;
@@ -19,6 +23,11 @@ use std::collections::BTreeSet;
 pub use department::Model as Department;
 pub use role::Model as Role;
 pub use user::Model as User;
+
+/// `users.kind` of staff accounts (created by administrators, may hold roles).
+pub const KIND_STAFF: &str = "staff";
+/// `users.kind` of self-registered citizen accounts (never hold roles).
+pub const KIND_CITIZEN: &str = "citizen";
 
 /// Creates the built-in `admin` role of a tenant (idempotent).
 pub async fn ensure_builtin_roles(conn: &impl ConnectionTrait, tenant: TenantId) -> Result<Role> {
@@ -65,6 +74,7 @@ pub async fn principal(
     Ok(Some(Principal {
         tenant_id: tenant,
         user_id: UserId(u.id),
+        citizen: u.kind == KIND_CITIZEN,
         name: u.name,
         email: u.email,
         permissions,
@@ -129,6 +139,8 @@ pub enum LoginResult {
     /// Wrong e-mail or password, or a disabled account: one answer for all, to not reveal which.
     Failed,
     Throttled,
+    /// Right password, but a citizen who has not confirmed the e-mail address yet.
+    Unconfirmed,
 }
 
 pub async fn login<C: TransactionTrait + ConnectionTrait>(
@@ -169,6 +181,16 @@ pub async fn login<C: TransactionTrait + ConnectionTrait>(
     .await
     .map_err(db_err)?;
     let result = match (ok, u) {
+        (true, Some(u)) if u.kind == KIND_CITIZEN && u.email_confirmed_at.is_none() => {
+            audit::record(
+                &txn,
+                tenant,
+                &Actor::system(&format!("ip:{ip}")),
+                NewEvent::new("login.unconfirmed", "user", Some(u.id)).details(json!({"ip": ip})),
+            )
+            .await?;
+            LoginResult::Unconfirmed
+        }
         (true, Some(u)) => {
             audit::record(
                 &txn,
@@ -331,8 +353,10 @@ pub async fn list_users(
     who: &Principal,
 ) -> Result<Vec<(User, Vec<i64>)>> {
     who.require(ADMIN_USERS)?;
+    // Staff only: citizens' accounts are not part of the administration's user list.
     let users = user::Entity::find()
         .filter(user::Column::TenantId.eq(who.tenant_id.0))
+        .filter(user::Column::Kind.eq(KIND_STAFF))
         .order_by_asc(user::Column::Name)
         .all(conn)
         .await
@@ -480,6 +504,9 @@ pub async fn create_user<C: TransactionTrait>(
         totp_secret: Set(None),
         totp_enabled: Set(false),
         created_at: Set(Utc::now()),
+        kind: Set(KIND_STAFF.to_string()),
+        // Staff addresses are entered by the administration and count as confirmed.
+        email_confirmed_at: Set(Some(Utc::now())),
         ..Default::default()
     }
     .insert(&txn)
@@ -515,6 +542,9 @@ pub async fn update_user<C: TransactionTrait>(
     }
     if id == who.user_id.0 && !inp.active {
         return Err(FieldErrors::single("active", "err.cannot_disable_self"));
+    }
+    if before.kind == KIND_CITIZEN && !inp.role_ids.is_empty() {
+        return Err(FieldErrors::single("roles", "err.citizen_no_roles"));
     }
     let before_roles: Vec<i64> = user_role::Entity::find()
         .filter(user_role::Column::UserId.eq(id))
@@ -1039,4 +1069,385 @@ pub async fn reset_totp<C: TransactionTrait>(
     .await?;
     txn.commit().await.map_err(db_err)?;
     Ok(())
+}
+
+// ---------------------------------------------------------------- citizens
+
+/// How many registrations one client address and one e-mail address may start per window
+/// (each one sends a mail, so this also stops mail bombing through the form).
+#[derive(Debug, Clone)]
+pub struct RegisterPolicy {
+    pub per_ip: u64,
+    pub per_email: u64,
+    pub window: Duration,
+}
+
+impl Default for RegisterPolicy {
+    fn default() -> Self {
+        RegisterPolicy {
+            per_ip: 10,
+            per_email: 3,
+            window: Duration::hours(1),
+        }
+    }
+}
+
+/// How long an e-mail confirmation link is valid.
+pub fn confirmation_validity() -> Duration {
+    Duration::hours(48)
+}
+
+/// What a citizen types into the registration form.
+pub struct Registration<'a> {
+    pub name: &'a str,
+    pub email: &'a str,
+    pub password: &'a str,
+    /// The privacy notice (Datenschutzhinweise) was accepted.
+    pub privacy_consent: bool,
+}
+
+/// The mail a registration sends; the caller words it (in the user's language).
+pub enum RegistrationMail<'a> {
+    /// A new account (or a renewed, still unconfirmed one): the confirmation link's token.
+    Confirm { name: &'a str, token: &'a str },
+    /// The address already belongs to an account; the form does not reveal this, the mail
+    /// tells the owner.
+    Exists { name: &'a str },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RegisterResult {
+    /// A mail was queued (confirmation link or "account exists").
+    MailQueued,
+    /// Too many registrations from this address or for this e-mail address.
+    Throttled,
+}
+
+fn validate_citizen(
+    errs: &mut FieldErrors,
+    name: &str,
+    email: &str,
+    password: &str,
+) -> (String, String) {
+    let name = errs.text("name", name, 200);
+    let email = errs.email("email", email);
+    errs.new_password("password", password, &[&email, &name]);
+    (name, email)
+}
+
+/// A fresh confirmation token for a user; returns the plaintext (only its hash is stored).
+async fn new_confirmation(
+    conn: &impl ConnectionTrait,
+    tenant: TenantId,
+    user_id: i64,
+) -> Result<String> {
+    let token = crate::random_token(32);
+    let now = Utc::now();
+    email_confirmation::ActiveModel {
+        tenant_id: Set(tenant.0),
+        user_id: Set(user_id),
+        token_hash: Set(crate::sha256_hex(&token)),
+        created_at: Set(now),
+        expires_at: Set(now + confirmation_validity()),
+        used_at: Set(None),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await
+    .map_err(db_err)?;
+    Ok(token)
+}
+
+/// Marks every open confirmation token of a user as used.
+async fn close_confirmations(conn: &impl ConnectionTrait, user_id: i64) -> Result<()> {
+    email_confirmation::Entity::update_many()
+        .col_expr(
+            email_confirmation::Column::UsedAt,
+            sea_orm::sea_query::Expr::value(Utc::now()),
+        )
+        .filter(email_confirmation::Column::UserId.eq(user_id))
+        .filter(email_confirmation::Column::UsedAt.is_null())
+        .exec(conn)
+        .await
+        .map_err(db_err)?;
+    Ok(())
+}
+
+/// Self-registration of a citizen: validates, applies the per-IP/per-address limit, creates
+/// an unconfirmed citizen account without roles and queues the confirmation mail, all in one
+/// transaction. An address that already has an account gets a mail saying so instead; the
+/// answer to the caller is the same, so the form does not reveal which addresses exist. An
+/// existing but never confirmed citizen account is taken over by the new registration (its
+/// owner never proved the address), with a new link; older links stop working.
+pub async fn register_citizen<C: TransactionTrait + ConnectionTrait>(
+    db: &C,
+    tenant: TenantId,
+    inp: Registration<'_>,
+    ip: &str,
+    policy: &RegisterPolicy,
+    compose: impl FnOnce(RegistrationMail<'_>) -> (String, String),
+) -> Result<RegisterResult> {
+    let mut errs = FieldErrors::new();
+    let (name, email) = validate_citizen(&mut errs, inp.name, inp.email, inp.password);
+    if !inp.privacy_consent {
+        errs.add("consent", "err.consent_required");
+    }
+    errs.into_result()?;
+
+    let since = Utc::now() - policy.window;
+    let recent = |col: registration_attempt::Column, v: &str| {
+        registration_attempt::Entity::find()
+            .filter(registration_attempt::Column::TenantId.eq(tenant.0))
+            .filter(col.eq(v.to_string()))
+            .filter(registration_attempt::Column::At.gt(since))
+    };
+    let by_ip = recent(registration_attempt::Column::Ip, ip)
+        .count(db)
+        .await
+        .map_err(db_err)?;
+    let by_mail = recent(registration_attempt::Column::Email, &email)
+        .count(db)
+        .await
+        .map_err(db_err)?;
+    if by_ip >= policy.per_ip || by_mail >= policy.per_email {
+        tracing::warn!(tenant = tenant.0, %ip, "registration throttled");
+        let txn = crate::begin(db).await?;
+        audit::record(
+            &txn,
+            tenant,
+            &Actor::system(&format!("ip:{ip}")),
+            NewEvent::new("user.register_throttled", "user", Some(&email))
+                .details(json!({"ip": ip})),
+        )
+        .await?;
+        txn.commit().await.map_err(db_err)?;
+        return Ok(RegisterResult::Throttled);
+    }
+
+    // Hashed in every case, so the answer takes as long for a known address as for a new one.
+    let hash = password::hash(inp.password)?;
+    let txn = crate::begin(db).await?;
+    registration_attempt::ActiveModel {
+        tenant_id: Set(tenant.0),
+        ip: Set(ip.chars().take(64).collect()),
+        email: Set(email.chars().take(254).collect()),
+        at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await
+    .map_err(db_err)?;
+    let actor = Actor::system(&format!("ip:{ip}"));
+    let existing = find_by_email(&txn, tenant, &email).await?;
+    let (subject, body) = match existing {
+        Some(u) if u.kind == KIND_CITIZEN && u.email_confirmed_at.is_none() => {
+            close_confirmations(&txn, u.id).await?;
+            let id = u.id;
+            let mut am: user::ActiveModel = u.into();
+            am.name = Set(name.clone());
+            am.password_hash = Set(hash);
+            am.update(&txn).await.map_err(db_err)?;
+            let token = new_confirmation(&txn, tenant, id).await?;
+            audit::record(
+                &txn,
+                tenant,
+                &actor,
+                NewEvent::new("user.registered", "user", Some(id)).details(json!({
+                    "email": email, "name": name, "renewed": true, "privacy_consent": true,
+                })),
+            )
+            .await?;
+            compose(RegistrationMail::Confirm {
+                name: &name,
+                token: &token,
+            })
+        }
+        Some(u) => {
+            audit::record(
+                &txn,
+                tenant,
+                &actor,
+                NewEvent::new("user.register_existing", "user", Some(u.id))
+                    .details(json!({"ip": ip})),
+            )
+            .await?;
+            compose(RegistrationMail::Exists { name: &u.name })
+        }
+        None => {
+            let u = insert_citizen(&txn, tenant, &name, &email, hash, false).await?;
+            let token = new_confirmation(&txn, tenant, u.id).await?;
+            audit::record(
+                &txn,
+                tenant,
+                &actor,
+                NewEvent::new("user.registered", "user", Some(u.id)).details(json!({
+                    "email": email, "name": name, "renewed": false, "privacy_consent": true,
+                })),
+            )
+            .await?;
+            compose(RegistrationMail::Confirm {
+                name: &name,
+                token: &token,
+            })
+        }
+    };
+    crate::mail::queue(&txn, tenant, &email, &subject, &body).await?;
+    txn.commit().await.map_err(db_err)?;
+    Ok(RegisterResult::MailQueued)
+}
+
+async fn insert_citizen(
+    conn: &impl ConnectionTrait,
+    tenant: TenantId,
+    name: &str,
+    email: &str,
+    password_hash: String,
+    confirmed: bool,
+) -> Result<User> {
+    let now = Utc::now();
+    user::ActiveModel {
+        tenant_id: Set(tenant.0),
+        email: Set(email.to_string()),
+        name: Set(name.to_string()),
+        password_hash: Set(password_hash),
+        active: Set(true),
+        department_id: Set(None),
+        totp_secret: Set(None),
+        totp_enabled: Set(false),
+        created_at: Set(now),
+        kind: Set(KIND_CITIZEN.to_string()),
+        email_confirmed_at: Set(confirmed.then_some(now)),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await
+    .map_err(db_err)
+}
+
+/// Creates a citizen account directly (demo data, tests, other modules' set-up): no roles,
+/// confirmed or not. Validates like the registration form; a taken address is a field error.
+pub async fn create_citizen<C: TransactionTrait>(
+    db: &C,
+    tenant: TenantId,
+    name: &str,
+    email: &str,
+    password: &str,
+    confirmed: bool,
+) -> Result<User> {
+    let mut errs = FieldErrors::new();
+    let (name, email) = validate_citizen(&mut errs, name, email, password);
+    errs.into_result()?;
+    let hash = password::hash(password)?;
+    let txn = crate::begin(db).await?;
+    if find_by_email(&txn, tenant, &email).await?.is_some() {
+        return Err(FieldErrors::single("email", "err.email_taken"));
+    }
+    let u = insert_citizen(&txn, tenant, &name, &email, hash, confirmed).await?;
+    audit::record(
+        &txn,
+        tenant,
+        &Actor::system("system"),
+        NewEvent::new("user.created", "user", Some(u.id)).details(json!({
+            "email": email, "name": name, "kind": KIND_CITIZEN, "confirmed": confirmed,
+        })),
+    )
+    .await?;
+    txn.commit().await.map_err(db_err)?;
+    Ok(u)
+}
+
+/// The state of an e-mail confirmation link.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenState {
+    /// Valid (before `confirm_email`), or just used to confirm (its result).
+    Valid,
+    Used,
+    Expired,
+    Unknown,
+}
+
+async fn token_row(
+    conn: &impl ConnectionTrait,
+    tenant: TenantId,
+    token: &str,
+) -> Result<(TokenState, Option<email_confirmation::Model>)> {
+    if token.is_empty() || token.len() > 100 {
+        return Ok((TokenState::Unknown, None));
+    }
+    let Some(row) = email_confirmation::Entity::find()
+        .filter(email_confirmation::Column::TokenHash.eq(crate::sha256_hex(token)))
+        .filter(email_confirmation::Column::TenantId.eq(tenant.0))
+        .one(conn)
+        .await
+        .map_err(db_err)?
+    else {
+        return Ok((TokenState::Unknown, None));
+    };
+    let state = if row.used_at.is_some() {
+        TokenState::Used
+    } else if row.expires_at <= Utc::now() {
+        TokenState::Expired
+    } else {
+        TokenState::Valid
+    };
+    Ok((state, Some(row)))
+}
+
+/// Looks at a confirmation link without using it (the page behind the link's GET).
+pub async fn confirmation_state(
+    conn: &impl ConnectionTrait,
+    tenant: TenantId,
+    token: &str,
+) -> Result<TokenState> {
+    Ok(token_row(conn, tenant, token).await?.0)
+}
+
+/// Uses a confirmation link: the citizen's address counts as confirmed and they can log in.
+/// Returns `Valid` when it confirmed now; a link works once, for 48 hours.
+pub async fn confirm_email<C: TransactionTrait>(
+    db: &C,
+    tenant: TenantId,
+    token: &str,
+    ip: &str,
+) -> Result<TokenState> {
+    let txn = crate::begin(db).await?;
+    let (state, row) = token_row(&txn, tenant, token).await?;
+    let (TokenState::Valid, Some(row)) = (state, row) else {
+        return Ok(state);
+    };
+    let now = Utc::now();
+    // Conditional: two requests racing with the same link cannot both use it.
+    let r = email_confirmation::Entity::update_many()
+        .col_expr(
+            email_confirmation::Column::UsedAt,
+            sea_orm::sea_query::Expr::value(now),
+        )
+        .filter(email_confirmation::Column::Id.eq(row.id))
+        .filter(email_confirmation::Column::UsedAt.is_null())
+        .exec(&txn)
+        .await
+        .map_err(db_err)?;
+    if r.rows_affected != 1 {
+        return Ok(TokenState::Used);
+    }
+    close_confirmations(&txn, row.user_id).await?;
+    let u = find_user(&txn, tenant, row.user_id).await?;
+    let label = u.email.clone();
+    if u.email_confirmed_at.is_none() {
+        let mut am: user::ActiveModel = u.into();
+        am.email_confirmed_at = Set(Some(now));
+        am.update(&txn).await.map_err(db_err)?;
+    }
+    audit::record(
+        &txn,
+        tenant,
+        &Actor {
+            id: Some(row.user_id),
+            label,
+        },
+        NewEvent::new("user.email_confirmed", "user", Some(row.user_id)).details(json!({"ip": ip})),
+    )
+    .await?;
+    txn.commit().await.map_err(db_err)?;
+    Ok(TokenState::Valid)
 }

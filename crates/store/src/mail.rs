@@ -1,15 +1,17 @@
 //! Outgoing mail: services write to the outbox in their transaction and enqueue a job; the job
 //! sends through SMTP (lettre). A failed send is retried by the queue.
 
-use crate::entity::mail;
+use crate::entity::{mail, mail_attachment};
 use crate::jobs::{self, Handler, Job};
 use crate::{Db, db_err};
 use chrono::Utc;
-use lettre::message::{Mailbox, header::ContentType};
+use lettre::message::{Mailbox, MultiPart, SinglePart, header::ContentType};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use rathaus_core::{Result, TenantId};
-use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -35,6 +37,39 @@ pub struct SmtpConfig {
     pub from: String,
 }
 
+/// A file sent along with a mail (e.g. an iCalendar invitation).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attachment {
+    /// Shown to the recipient, e.g. `termin.ics`.
+    pub filename: String,
+    /// MIME type, e.g. `application/pdf`. `text/calendar` is sent as
+    /// `text/calendar; charset=utf-8; method=PUBLISH` (what calendar programs expect).
+    pub content_type: String,
+    pub content: Vec<u8>,
+}
+
+impl Attachment {
+    /// An iCalendar file (`text/calendar`).
+    pub fn ics(filename: &str, content: impl Into<Vec<u8>>) -> Self {
+        Attachment {
+            filename: filename.to_string(),
+            content_type: "text/calendar".to_string(),
+            content: content.into(),
+        }
+    }
+
+    /// The Content-Type header sent for this attachment.
+    pub fn header_value(&self) -> String {
+        let ct = self.content_type.trim();
+        let essence = ct.split(';').next().unwrap_or("").trim();
+        if essence.eq_ignore_ascii_case("text/calendar") {
+            "text/calendar; charset=utf-8; method=PUBLISH".to_string()
+        } else {
+            ct.to_string()
+        }
+    }
+}
+
 /// Queues a plain-text mail; call inside the caller's transaction.
 pub async fn queue(
     conn: &impl ConnectionTrait,
@@ -42,6 +77,31 @@ pub async fn queue(
     to: &str,
     subject: &str,
     body: &str,
+) -> Result<i64> {
+    queue_with_attachments(conn, tenant, to, subject, body, &[]).await
+}
+
+/// Queues a mail with one attachment (text part + attachment, multipart/mixed); call inside
+/// the caller's transaction.
+pub async fn queue_with_attachment(
+    conn: &impl ConnectionTrait,
+    tenant: TenantId,
+    to: &str,
+    subject: &str,
+    body: &str,
+    attachment: Attachment,
+) -> Result<i64> {
+    queue_with_attachments(conn, tenant, to, subject, body, &[attachment]).await
+}
+
+/// Queues a mail with any number of attachments (none: a plain text mail).
+pub async fn queue_with_attachments(
+    conn: &impl ConnectionTrait,
+    tenant: TenantId,
+    to: &str,
+    subject: &str,
+    body: &str,
+    attachments: &[Attachment],
 ) -> Result<i64> {
     let m = mail::ActiveModel {
         tenant_id: Set(tenant.0),
@@ -57,8 +117,37 @@ pub async fn queue(
     .insert(conn)
     .await
     .map_err(db_err)?;
+    for a in attachments {
+        mail_attachment::ActiveModel {
+            mail_id: Set(m.id),
+            filename: Set(a.filename.clone()),
+            content_type: Set(a.content_type.clone()),
+            content: Set(a.content.clone()),
+            ..Default::default()
+        }
+        .insert(conn)
+        .await
+        .map_err(db_err)?;
+    }
     jobs::enqueue(conn, tenant, JOB_KIND, json!({"mail_id": m.id}), 8).await?;
     Ok(m.id)
+}
+
+/// The attachments of an outbox mail, in the order they were given.
+pub async fn attachments(conn: &impl ConnectionTrait, mail_id: i64) -> Result<Vec<Attachment>> {
+    Ok(mail_attachment::Entity::find()
+        .filter(mail_attachment::Column::MailId.eq(mail_id))
+        .order_by_asc(mail_attachment::Column::Id)
+        .all(conn)
+        .await
+        .map_err(db_err)?
+        .into_iter()
+        .map(|a| Attachment {
+            filename: a.filename,
+            content_type: a.content_type,
+            content: a.content,
+        })
+        .collect())
 }
 
 pub struct Sender {
@@ -113,7 +202,10 @@ impl Handler for Sender {
         if m.status == "sent" {
             return Ok(());
         }
-        let result = self.send(&m).await;
+        let files = attachments(&db.conn, m.id)
+            .await
+            .map_err(|e| e.to_string())?;
+        let result = self.send(&m, &files).await;
         let mut am: mail::ActiveModel = m.into();
         match &result {
             Ok(()) => {
@@ -129,18 +221,30 @@ impl Handler for Sender {
 }
 
 impl Sender {
-    async fn send(&self, m: &mail::Model) -> std::result::Result<(), String> {
+    async fn send(&self, m: &mail::Model, files: &[Attachment]) -> std::result::Result<(), String> {
         let (Some(t), Some(from)) = (&self.transport, &self.from) else {
             return Err("SMTP is not configured (RATHAUS_SMTP_HOST)".into());
         };
         let to: Mailbox = m.to_addr.parse().map_err(|e| format!("bad address: {e}"))?;
-        let msg = Message::builder()
+        let b = Message::builder()
             .from(from.clone())
             .to(to)
-            .subject(&m.subject)
-            .header(ContentType::TEXT_PLAIN)
-            .body(m.body.clone())
-            .map_err(|e| e.to_string())?;
+            .subject(&m.subject);
+        let msg = if files.is_empty() {
+            b.header(ContentType::TEXT_PLAIN).body(m.body.clone())
+        } else {
+            let mut mixed = MultiPart::mixed().singlepart(SinglePart::plain(m.body.clone()));
+            for f in files {
+                let ct = ContentType::parse(&f.header_value())
+                    .map_err(|e| format!("attachment {}: {e}", f.filename))?;
+                mixed = mixed.singlepart(
+                    lettre::message::Attachment::new(f.filename.clone())
+                        .body(f.content.clone(), ct),
+                );
+            }
+            b.multipart(mixed)
+        }
+        .map_err(|e| e.to_string())?;
         t.send(msg).await.map(|_| ()).map_err(|e| e.to_string())
     }
 }

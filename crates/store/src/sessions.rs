@@ -50,6 +50,7 @@ struct SessionUser {
     email: String,
     name: String,
     totp_enabled: bool,
+    kind: String,
 }
 
 /// What a signed-in request needs to know about its session.
@@ -72,7 +73,7 @@ pub async fn lookup_principal(
     let stmt = Statement::from_sql_and_values(
         conn.get_database_backend(),
         "SELECT s.mfa_pending AS mfa_pending, s.last_seen_at AS last_seen_at, s.expires_at AS expires_at, \
-         u.id AS user_id, u.email AS email, u.name AS name, u.totp_enabled AS totp_enabled \
+         u.id AS user_id, u.email AS email, u.name AS name, u.totp_enabled AS totp_enabled, u.kind AS kind \
          FROM sessions s JOIN users u ON u.id = s.user_id \
          WHERE s.id = $1 AND s.tenant_id = $2 AND u.tenant_id = $2 AND u.active = $3",
         [id.clone().into(), tenant.0.into(), true.into()],
@@ -113,6 +114,7 @@ pub async fn lookup_principal(
             email: row.email,
             permissions,
             is_admin,
+            citizen: row.kind == crate::accounts::KIND_CITIZEN,
         },
         mfa_pending: row.mfa_pending,
         totp_enabled: row.totp_enabled,

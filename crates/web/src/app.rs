@@ -1,6 +1,6 @@
 //! Router assembly and the server loop with graceful shutdown.
 
-use crate::pages::{account, admin, auth, public};
+use crate::pages::{account, admin, auth, public, register};
 use crate::state::AppState;
 use crate::{api, assets, ctx, errors, ops, security};
 use axum::Router;
@@ -24,6 +24,11 @@ pub fn router(st: AppState) -> Router {
         .route("/login", get(auth::login_form).post(auth::login))
         .route("/login/totp", get(auth::totp_form).post(auth::totp))
         .route("/logout", post(auth::logout))
+        .route("/registrieren", get(register::form).post(register::submit))
+        .route(
+            "/registrieren/bestaetigen/{token}",
+            get(register::confirm_form).post(register::confirm),
+        )
         .route("/staff", get(public::dashboard))
         .route("/account", get(account::show))
         .route("/account/password", post(account::change_password))

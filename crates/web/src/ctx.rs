@@ -264,6 +264,31 @@ impl<S: Send + Sync> FromRequestParts<S> for Staff {
     }
 }
 
+/// `scheme://host[:port]` of this request for links in mails: `public_url` when configured,
+/// else the Host header (https when a trusted proxy says so in X-Forwarded-Proto).
+pub fn origin(cfg: &crate::WebConfig, headers: &HeaderMap) -> String {
+    if let Some(u) = cfg.public_url.as_deref().filter(|u| !u.is_empty()) {
+        return u.trim_end_matches('/').to_string();
+    }
+    let forwarded_https = cfg.trust_forwarded
+        && headers
+            .get("x-forwarded-proto")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("https"));
+    let scheme = if forwarded_https { "https" } else { "http" };
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .filter(|h| {
+            !h.is_empty()
+                && h.len() <= 255
+                && h.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
+        })
+        .unwrap_or("localhost");
+    format!("{scheme}://{}", host.to_ascii_lowercase())
+}
+
 pub fn urlencode(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }

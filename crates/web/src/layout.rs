@@ -5,12 +5,33 @@ use crate::ctx::Ctx;
 use crate::i18n::{Catalog, catalog};
 use rathaus_core::permissions as p;
 
+/// `NavItem::any_of` for entries every signed-in user sees, citizens included (e.g. a
+/// module's "my bookings"). Citizens hold no permissions, so they see exactly these entries.
+pub const ANY_SIGNED_IN: &[&str] = &["*"];
+
+/// `NavItem::any_of` for entries every signed-in staff member sees, but no citizen.
+pub const ANY_STAFF: &[&str] = &[];
+
 #[derive(Debug, Clone)]
 pub struct NavItem {
     pub href: &'static str,
     pub label_key: &'static str,
-    /// Holders of any of these permissions see it; empty: every signed-in staff member.
+    /// Who sees the entry: holders of any of these permissions; `ANY_STAFF` (empty) every
+    /// signed-in staff member; `ANY_SIGNED_IN` every signed-in user, citizens included.
     pub any_of: &'static [&'static str],
+}
+
+impl NavItem {
+    /// Whether this signed-in user sees the entry.
+    pub fn visible_to(&self, u: &rathaus_core::Principal) -> bool {
+        if self.any_of.contains(&"*") {
+            true
+        } else if self.any_of.is_empty() {
+            !u.citizen
+        } else {
+            self.any_of.iter().any(|code| u.has(code))
+        }
+    }
 }
 
 pub fn platform_nav() -> Vec<NavItem> {
@@ -18,7 +39,7 @@ pub fn platform_nav() -> Vec<NavItem> {
         NavItem {
             href: "/staff",
             label_key: "nav.dashboard",
-            any_of: &[],
+            any_of: ANY_SIGNED_IN,
         },
         NavItem {
             href: "/admin/users",
@@ -97,7 +118,7 @@ impl Layout {
             l.user_name = Some(u.name.clone());
             l.nav = nav
                 .iter()
-                .filter(|i| i.any_of.is_empty() || i.any_of.iter().any(|code| u.has(code)))
+                .filter(|i| i.visible_to(u))
                 .map(|i| NavLink {
                     href: i.href,
                     label: t.get(i.label_key),

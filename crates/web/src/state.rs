@@ -2,7 +2,7 @@ use crate::layout::NavItem;
 use crate::metrics::Metrics;
 use crate::module::Module;
 use rathaus_store::Db;
-use rathaus_store::accounts::LoginPolicy;
+use rathaus_store::accounts::{LoginPolicy, RegisterPolicy};
 use rathaus_store::sessions::Timeouts;
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,6 +14,8 @@ pub struct WebConfig {
     pub public_url: Option<String>,
     pub session: Timeouts,
     pub login: LoginPolicy,
+    /// Limits of the citizens' self-registration (per client address and e-mail address).
+    pub register: RegisterPolicy,
     /// Bearer token that may read /metrics from other hosts than loopback.
     pub metrics_token: Option<String>,
     /// Take the client address from X-Forwarded-For (behind a reverse proxy only).
@@ -40,6 +42,7 @@ impl Default for WebConfig {
                 absolute: chrono::Duration::hours(12),
             },
             login: LoginPolicy::default(),
+            register: RegisterPolicy::default(),
             metrics_token: None,
             trust_forwarded: false,
             request_timeout: Duration::from_secs(30),

@@ -131,6 +131,26 @@ fn table(ids: &Ids) -> Vec<Route> {
         route("GET", "/login/totp", p("/login/totp"), Public(303)),
         route("POST", "/login/totp", p("/login/totp"), Public(303)).form(&[("code", "123456")]),
         route("POST", "/logout", p("/logout"), Public(303)),
+        route("GET", "/registrieren", p("/registrieren"), Public(200)),
+        // Empty fields: the form comes back with messages, nothing is stored or sent.
+        route("POST", "/registrieren", p("/registrieren"), Public(422)).form(&[
+            ("name", ""),
+            ("email", ""),
+            ("password", ""),
+        ]),
+        // An unknown link: a German message, nothing changes (GET never changes anything).
+        route(
+            "GET",
+            "/registrieren/bestaetigen/{token}",
+            p("/registrieren/bestaetigen/unbekannt"),
+            Public(404),
+        ),
+        route(
+            "POST",
+            "/registrieren/bestaetigen/{token}",
+            p("/registrieren/bestaetigen/unbekannt"),
+            Public(404),
+        ),
         route("GET", "/staff", p("/staff"), Staff),
         route("GET", "/account", p("/account"), Staff),
         route("POST", "/account/password", p("/account/password"), Staff)

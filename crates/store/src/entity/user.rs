@@ -15,6 +15,10 @@ pub struct Model {
     pub totp_enabled: bool,
     pub totp_last_step: Option<i64>,
     pub created_at: DateTimeUtc,
+    /// `staff` or `citizen`.
+    pub kind: String,
+    /// None for a citizen who has not confirmed the address yet.
+    pub email_confirmed_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

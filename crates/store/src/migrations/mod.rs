@@ -5,6 +5,8 @@ use sea_orm_migration::prelude::*;
 mod m0001_platform;
 mod m0002_coat_of_arms;
 mod m0003_totp_replay;
+mod m0004_citizens;
+mod m0005_mail_attachments;
 
 pub struct Migrator;
 
@@ -15,6 +17,8 @@ impl MigratorTrait for Migrator {
             Box::new(m0001_platform::Migration),
             Box::new(m0002_coat_of_arms::Migration),
             Box::new(m0003_totp_replay::Migration),
+            Box::new(m0004_citizens::Migration),
+            Box::new(m0005_mail_attachments::Migration),
         ]
     }
 }

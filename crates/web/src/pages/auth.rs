@@ -103,6 +103,7 @@ pub async fn login(
     {
         LoginResult::Failed => again(StatusCode::UNPROCESSABLE_ENTITY, "login.failed"),
         LoginResult::Throttled => again(StatusCode::TOO_MANY_REQUESTS, "login.throttled"),
+        LoginResult::Unconfirmed => again(StatusCode::FORBIDDEN, "login.unconfirmed"),
         LoginResult::Ok(u) => {
             // A fresh session id at every login (no fixation); the old session ends.
             if let Some(old) = &ctx.session_token {

@@ -4,6 +4,7 @@ pub mod account;
 pub mod admin;
 pub mod auth;
 pub mod public;
+pub mod register;
 
 use crate::ctx::Ctx;
 use crate::layout::Layout;

@@ -77,6 +77,7 @@ pub async fn set_lang(State(st): State<AppState>, Query(q): Query<LangQuery>) ->
 struct DashboardTpl {
     l: Layout,
     name: String,
+    citizen: bool,
 }
 
 pub async fn dashboard(
@@ -86,6 +87,7 @@ pub async fn dashboard(
     page(DashboardTpl {
         l: layout(&st, &ctx, "dashboard.title"),
         name: p.name,
+        citizen: p.citizen,
     })
 }
 

@@ -3,8 +3,9 @@
 
 use rathaus_store::Db;
 use rathaus_store::entity::{
-    api_token, audit_event, audit_head, department, job, login_attempt, mail, role,
-    role_permission, tenant, tenant_asset, tenant_host, tenant_page, user, user_role,
+    api_token, audit_event, audit_head, department, email_confirmation, job, login_attempt, mail,
+    mail_attachment, registration_attempt, role, role_permission, tenant, tenant_asset,
+    tenant_host, tenant_page, user, user_role,
 };
 use rathaus_testkit::{PASSWORD, TestApp, login};
 use sea_orm::{EntityTrait, QueryOrder};
@@ -36,6 +37,9 @@ pub async fn snapshot(db: &Db) -> String {
         audit_event by audit_event::Column::Id,
         audit_head by audit_head::Column::TenantId,
         login_attempt by login_attempt::Column::Id,
+        email_confirmation by email_confirmation::Column::Id,
+        registration_attempt by registration_attempt::Column::Id,
+        mail_attachment by mail_attachment::Column::Id,
     );
     out
 }
