@@ -278,3 +278,124 @@ async fn without_smtp_configuration_mail_stays_in_the_outbox_and_the_job_fails_v
         "queued"
     );
 }
+
+#[derive(serde::Deserialize, Debug)]
+struct Part {
+    content_type: String,
+    /// The full Content-Type header value.
+    header: String,
+    filename: Option<String>,
+    disposition: Option<String>,
+    /// Hex of the decoded bytes.
+    hex: String,
+}
+
+/// Every part of every message in the maildir (decoded), plus the top-level content type.
+fn read_parts(maildir: &Path) -> Vec<(String, Vec<Part>)> {
+    const SCRIPT: &str = r#"
+import email, email.policy, json, mailbox, sys
+out = []
+for msg in mailbox.Maildir(sys.argv[1], factory=None, create=False):
+    m = email.message_from_bytes(msg.as_bytes(), policy=email.policy.default)
+    parts = []
+    for p in m.walk():
+        if p.is_multipart():
+            continue
+        parts.append({"content_type": p.get_content_type(), "header": str(p["Content-Type"]),
+                      "filename": p.get_filename(), "disposition": p.get_content_disposition(),
+                      "hex": p.get_payload(decode=True).hex()})
+    out.append([m.get_content_type(), parts])
+print(json.dumps(out))
+"#;
+    let out = Command::new(python())
+        .args(["-c", SCRIPT])
+        .arg(maildir)
+        .output()
+        .expect("run python");
+    assert!(
+        out.status.success(),
+        "reading the maildir failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("json from python")
+}
+
+#[tokio::test]
+async fn attachments_arrive_intact_as_multipart_mixed() {
+    let smtpd = Smtpd::start();
+    let t = TestDb::new().await;
+    let f = tenant_fixture(&t.db, "mail", "mail.test").await;
+
+    // An iCalendar file with umlauts and CRLF line ends, and arbitrary binary bytes.
+    let ics = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Rathaus//DE\r\nMETHOD:PUBLISH\r\nBEGIN:VEVENT\r\nUID:1@beispielstadt.example\r\nDTSTAMP:20250101T000000Z\r\nDTSTART:20250301T090000Z\r\nSUMMARY:Bürgerhaus – großer Saal\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+    let binary: Vec<u8> = (0..=255u8).cycle().take(3000).collect();
+    let id = mail::queue_with_attachments(
+        &t.db.conn,
+        f.tenant,
+        TO,
+        SUBJECT,
+        BODY,
+        &[
+            mail::Attachment::ics("termin.ics", ics),
+            mail::Attachment {
+                filename: "daten.bin".into(),
+                content_type: "application/octet-stream".into(),
+                content: binary.clone(),
+            },
+        ],
+    )
+    .await
+    .unwrap();
+    let stored = mail::attachments(&t.db.conn, id).await.unwrap();
+    assert_eq!(stored.len(), 2);
+    assert_eq!(stored[0].filename, "termin.ics");
+    assert_eq!(stored[1].content, binary);
+
+    let reg = registry(Some(&smtpd.config()));
+    assert!(reg.run_one(&t.db).await.unwrap());
+    assert_eq!(only_job(&t.db).await.status, jobs::DONE);
+    assert_eq!(
+        mail::get(&t.db.conn, id).await.unwrap().unwrap().status,
+        "sent"
+    );
+
+    let got = read_parts(&smtpd.maildir);
+    assert_eq!(got.len(), 1);
+    let (top, parts) = &got[0];
+    assert_eq!(top, "multipart/mixed");
+    assert_eq!(parts.len(), 3, "{parts:?}");
+    assert_eq!(parts[0].content_type, "text/plain");
+    let text = String::from_utf8(hex::decode(&parts[0].hex).unwrap()).unwrap();
+    assert_eq!(text.replace("\r\n", "\n").trim_end(), BODY.trim_end());
+
+    let cal = &parts[1];
+    assert_eq!(cal.content_type, "text/calendar");
+    let h = cal.header.to_lowercase().replace('"', "");
+    assert!(h.contains("charset=utf-8"), "{}", cal.header);
+    assert!(h.contains("method=publish"), "{}", cal.header);
+    assert_eq!(cal.filename.as_deref(), Some("termin.ics"));
+    assert_eq!(cal.disposition.as_deref(), Some("attachment"));
+    assert_eq!(
+        hex::decode(&cal.hex).unwrap(),
+        ics.as_bytes(),
+        "the .ics arrived intact"
+    );
+
+    let bin = &parts[2];
+    assert_eq!(bin.content_type, "application/octet-stream");
+    assert_eq!(bin.filename.as_deref(), Some("daten.bin"));
+    assert_eq!(hex::decode(&bin.hex).unwrap(), binary);
+
+    // The single-attachment form queues the same way.
+    let id2 = mail::queue_with_attachment(
+        &t.db.conn,
+        f.tenant,
+        TO,
+        SUBJECT,
+        BODY,
+        mail::Attachment::ics("b.ics", "BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(mail::attachments(&t.db.conn, id2).await.unwrap().len(), 1);
+}
