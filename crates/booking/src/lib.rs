@@ -5,14 +5,17 @@
 
 pub mod api;
 pub mod blackouts;
+pub mod demo;
+pub mod edit;
 pub mod entity;
 pub mod ical;
 pub mod migrations;
 pub mod notify;
 pub mod orgs;
 pub mod pages;
-pub mod series;
 pub mod rules;
+pub mod season;
+pub mod series;
 pub mod service;
 pub mod stats;
 pub mod views;
@@ -43,12 +46,14 @@ impl rathaus_web::Module for Booking {
     /// Staff pages and the calendar feeds (which authenticate by their secret token).
     fn pages(&self) -> axum::Router<AppState> {
         pages::router()
+            .merge(edit::router())
             .merge(ical::router())
             .merge(views::router())
             .merge(stats::router())
             .merge(blackouts::router())
             .merge(series::router())
             .merge(orgs::router())
+            .merge(season::router())
     }
 
     fn translations(&self, lang: Lang) -> Option<&'static str> {
@@ -74,6 +79,14 @@ impl rathaus_web::Module for Booking {
 
     fn api(&self) -> OpenApiRouter<AppState> {
         api::router()
+    }
+
+    fn demo<'a>(
+        &'a self,
+        db: &'a rathaus_store::Db,
+        admin: &'a rathaus_core::Principal,
+    ) -> MigrateFuture<'a> {
+        Box::pin(demo::demo(db, admin))
     }
 
     fn migrate<'a>(&'a self, db: &'a rathaus_store::Db) -> MigrateFuture<'a> {

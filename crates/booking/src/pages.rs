@@ -7,6 +7,8 @@
 //! that does not exist (the hour skipped in spring) or exists twice (the hour repeated in
 //! autumn) is refused with a message beside the field instead of being guessed.
 
+use crate::rules;
+use crate::series::SeriesInput;
 use crate::service::{self, BOOK, Busy, MANAGE, ReservationInput, ReserveError, Resource};
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -41,15 +43,6 @@ pub fn router() -> Router<AppState> {
         .route("/buchung/anfragen/{id}/genehmigen", post(approve))
         .route("/buchung/anfragen/{id}/ablehnen", post(reject))
         .route("/buchung/{id}", get(show).post(reserve))
-}
-
-/// The pages are for those who book or manage; everyone else gets the 403 page.
-fn require_any(p: &Principal) -> Result<(), Error> {
-    if p.has(BOOK) || p.has(MANAGE) {
-        Ok(())
-    } else {
-        Err(Error::Forbidden)
-    }
 }
 
 /// A path id that is no number answers like a missing resource.
@@ -122,7 +115,6 @@ async fn render_list(
     f: ResourceForm,
     errs: FormErrors,
 ) -> Result<Response, HtmlError> {
-    require_any(p)?;
     let t = catalog(ctx.lang);
     let all = service::list_resources(&st.db.conn, p).await?;
     let name_of = |id: i64| {
@@ -299,9 +291,26 @@ pub struct BookingForm {
     end: String,
     #[serde(default)]
     title: String,
+    /// "" = for oneself, else the id of one's organisation.
+    #[serde(default)]
+    organisation_id: String,
+    /// "" = once, "weekly" = every week on this weekday until `until`.
+    #[serde(default)]
+    repeat: String,
+    #[serde(default)]
+    until: String,
+    /// Checkbox: leave out weeks that fall on a blackout (school holidays).
+    #[serde(default)]
+    skip_blackouts: Option<String>,
 }
 
 impl BookingForm {
+    fn org_selected(&self, id: &i64) -> bool {
+        self.organisation_id.trim() == id.to_string()
+    }
+    fn weekly(&self) -> bool {
+        self.repeat == "weekly"
+    }
     fn date(&self) -> Option<NaiveDate> {
         NaiveDate::parse_from_str(self.date.trim(), "%Y-%m-%d").ok()
     }
@@ -351,13 +360,57 @@ pub fn to_input(resource_id: i64, f: &BookingForm) -> Result<ReservationInput, F
         }
     }
     errs.text("title", &f.title, 200);
+    let organisation_id = match f.organisation_id.trim() {
+        "" => None,
+        v => v
+            .parse()
+            .map_err(|_| errs.add("organisation_id", "err.invalid_choice"))
+            .ok(),
+    };
     match (start, end) {
         (Some(start), Some(end)) if errs.is_empty() => Ok(ReservationInput {
             resource_id,
             title: f.title.clone(),
             start,
             end,
-            organisation_id: None,
+            organisation_id,
+        }),
+        _ => Err(errs),
+    }
+}
+
+/// The weekly series the form asks for (after `to_input` accepted the first occurrence).
+fn to_series(f: &BookingForm, first: &ReservationInput) -> Result<SeriesInput, FieldErrors> {
+    let mut errs = FieldErrors::new();
+    let until = match f.until.trim() {
+        "" => {
+            errs.add("until", "booking.series_form.until_required");
+            None
+        }
+        v => {
+            let d = NaiveDate::parse_from_str(v, "%Y-%m-%d").ok();
+            if d.is_none() {
+                errs.add("until", "booking.err.date_invalid");
+            }
+            d
+        }
+    };
+    let local = first.start.with_timezone(&Berlin).naive_local();
+    match until {
+        Some(u) if u <= local.date() => {
+            errs.add("until", "booking.series_form.until_after");
+            Err(errs)
+        }
+        Some(u) if errs.is_empty() => Ok(SeriesInput {
+            resource_id: first.resource_id,
+            title: first.title.clone(),
+            dtstart_local: local,
+            duration_minutes: i32::try_from((first.end - first.start).num_minutes())
+                .unwrap_or(i32::MAX),
+            rrule: format!("FREQ=WEEKLY;UNTIL={}", u.format("%Y%m%d")),
+            exdates: Vec::new(),
+            skip_blackouts: f.skip_blackouts.is_some(),
+            organisation_id: first.organisation_id,
         }),
         _ => Err(errs),
     }
@@ -390,6 +443,14 @@ struct ResourceTpl {
     next: WeekLink,
     current: WeekLink,
     can_book: bool,
+    can_manage: bool,
+    /// The organisations the user may book for (id, name).
+    orgs: Vec<(i64, String)>,
+    /// Opening hours per weekday (label, hours or "geschlossen"); empty = around the clock.
+    hours: Vec<(String, String)>,
+    /// Fee per hour for each group that pays (label, amount).
+    fees: Vec<(String, String)>,
+    bookable_by: String,
     action: String,
     errs: FormErrors,
     f: BookingForm,
@@ -453,6 +514,7 @@ async fn render_resource(
     let from = midnight_utc(monday);
     let to = midnight_utc(monday + Duration::days(7));
     let busy = service::availability(&st.db.conn, p, r.id, from, to).await?;
+    let orgs = my_organisations(&st.db.conn, p).await?;
     let all = service::list_resources(&st.db.conn, p).await?;
     let name_of = |id: i64| {
         all.iter()
@@ -507,7 +569,42 @@ async fn render_resource(
         prev: link(monday - Duration::days(7), "booking.week.prev"),
         next: link(monday + Duration::days(7), "booking.week.next"),
         current: link(today(), "booking.week.current"),
-        can_book: p.has(BOOK),
+        can_book: p.has(BOOK)
+            || p.has(MANAGE)
+            || r.bookable_by == rules::PUBLIC
+            || (r.bookable_by == rules::ORGANISATIONS && !orgs.is_empty()),
+        can_manage: p.has(MANAGE),
+        orgs,
+        hours: rules::opening_hours(&r)
+            .map(|w| {
+                crate::edit::DAYS
+                    .iter()
+                    .zip(w)
+                    .map(|(d, h)| {
+                        let v = match h {
+                            Some(_) => rules::format_day_hours(h),
+                            None => t.get("booking.facts.closed").to_string(),
+                        };
+                        (t.get(&format!("booking.edit.day_{d}")).to_string(), v)
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+        fees: rules::FEE_GROUPS
+            .iter()
+            .filter_map(|g| {
+                let c = *rules::fee_schedule(&r).get(*g)?;
+                (c > 0).then(|| {
+                    (
+                        t.get(&format!("booking.edit.group_{g}")).to_string(),
+                        crate::notify::euros(c),
+                    )
+                })
+            })
+            .collect(),
+        bookable_by: t
+            .get(&format!("booking.edit.bookable_{}", r.bookable_by))
+            .to_string(),
         action: format!("/buchung/{}", r.id),
         general: s.errs.msg("resource_id"),
         errs: s.errs,
@@ -527,13 +624,35 @@ async fn render_resource(
     Ok(res)
 }
 
+/// The organisations `p` may book for: their own (id, name).
+async fn my_organisations(
+    conn: &impl sea_orm::ConnectionTrait,
+    p: &Principal,
+) -> Result<Vec<(i64, String)>, Error> {
+    use crate::entity::organisation;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+    let ids = rules::organisations_of(conn, p).await?;
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(organisation::Entity::find()
+        .filter(organisation::Column::TenantId.eq(p.tenant_id.0))
+        .filter(organisation::Column::Id.is_in(ids))
+        .order_by_asc(organisation::Column::Name)
+        .all(conn)
+        .await
+        .map_err(rathaus_store::db_err)?
+        .into_iter()
+        .map(|o| (o.id, o.name))
+        .collect())
+}
+
 async fn show(
     State(st): State<AppState>,
     Staff(ctx, p): Staff,
     Path(id): Path<String>,
     Query(q): Query<WeekQuery>,
 ) -> Result<Response, HtmlError> {
-    require_any(&p)?;
     let r = service::get_resource(&st.db.conn, &p, parse_id(&id)?).await?;
     let now = today();
     let monday = parse_week(&q.woche).unwrap_or_else(|| monday_of(now));
@@ -558,14 +677,32 @@ async fn reserve(
     Path(id): Path<String>,
     Form(f): Form<BookingForm>,
 ) -> Result<Response, HtmlError> {
-    p.require(BOOK)?;
     let t = catalog(ctx.lang);
     let r = service::get_resource(&st.db.conn, &p, parse_id(&id)?).await?;
     // On an error the page shows the week of the requested day.
     let monday = monday_of(f.date().unwrap_or_else(today));
-    let (errs, conflict) = match to_input(r.id, &f) {
+    let input = to_input(r.id, &f).and_then(|first| {
+        if f.weekly() {
+            to_series(&f, &first).map(|s| (first, Some(s)))
+        } else {
+            Ok((first, None))
+        }
+    });
+    let (errs, conflict) = match input {
         Err(errs) => (FormErrors::new(t, errs), None),
-        Ok(inp) => match service::reserve(&st.db.conn, &p, inp).await {
+        Ok((_, Some(series))) => match crate::series::reserve_series(&st.db.conn, &p, series).await
+        {
+            Ok((s, _)) => {
+                return Ok(Redirect::to(&format!(
+                    "/buchung/serien/{}?notice=booking_series_created",
+                    s.id
+                ))
+                .into_response());
+            }
+            Err(ReserveError::Conflict(busy)) => (FormErrors::none(t), Some(busy)),
+            Err(ReserveError::Other(e)) => (FormErrors::from_error(t, e)?, None),
+        },
+        Ok((inp, None)) => match service::reserve(&st.db.conn, &p, inp).await {
             Ok(res) => {
                 let day = res.starts_at.with_timezone(&Berlin).date_naive();
                 let notice = if res.status == service::REQUESTED {

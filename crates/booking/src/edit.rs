@@ -1,0 +1,356 @@
+//! The resource edit page `/buchung/{id}/bearbeiten` (permission `booking.manage`): every
+//! property of a resource — description, address, accessibility, opening hours per weekday,
+//! who may book, approval, durations, horizon, buffer, fees per group, cancellation deadline.
+
+use crate::rules::{self, FEE_GROUPS, Week};
+use crate::service::{self, MANAGE, Resource};
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::{Form, Router};
+use rathaus_core::validation::FieldErrors;
+use rathaus_core::{Error, Principal};
+use rathaus_web::AppState;
+use rathaus_web::ctx::{Ctx, Staff};
+use rathaus_web::errors::{HtmlError, page, respond};
+use rathaus_web::forms::FormErrors;
+use rathaus_web::i18n::catalog;
+use rathaus_web::layout::Layout;
+use rathaus_web::pages::layout;
+use serde::Deserialize;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/buchung/{id}/bearbeiten", get(show).post(save))
+}
+
+/// Weekday keys Monday..Sunday (translations `booking.day.*`, field names `hours_*`).
+pub const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+
+#[derive(Deserialize, Default, Clone)]
+pub struct EditForm {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub capacity: String,
+    #[serde(default)]
+    pub address: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub accessibility: String,
+    #[serde(default)]
+    pub bookable_by: String,
+    #[serde(default)]
+    pub requires_approval: Option<String>,
+    #[serde(default)]
+    pub active: Option<String>,
+    #[serde(default)]
+    pub min_minutes: String,
+    #[serde(default)]
+    pub max_minutes: String,
+    #[serde(default)]
+    pub buffer_minutes: String,
+    #[serde(default)]
+    pub horizon_days: String,
+    #[serde(default)]
+    pub cancel_hours: String,
+    #[serde(default)]
+    pub hours_mon: String,
+    #[serde(default)]
+    pub hours_tue: String,
+    #[serde(default)]
+    pub hours_wed: String,
+    #[serde(default)]
+    pub hours_thu: String,
+    #[serde(default)]
+    pub hours_fri: String,
+    #[serde(default)]
+    pub hours_sat: String,
+    #[serde(default)]
+    pub hours_sun: String,
+    #[serde(default)]
+    pub fee_staff: String,
+    #[serde(default)]
+    pub fee_school: String,
+    #[serde(default)]
+    pub fee_club: String,
+    #[serde(default)]
+    pub fee_other: String,
+    #[serde(default)]
+    pub fee_citizen: String,
+}
+
+impl EditForm {
+    fn hours(&self) -> [&String; 7] {
+        [
+            &self.hours_mon,
+            &self.hours_tue,
+            &self.hours_wed,
+            &self.hours_thu,
+            &self.hours_fri,
+            &self.hours_sat,
+            &self.hours_sun,
+        ]
+    }
+    fn fees(&self) -> [&String; 5] {
+        [
+            &self.fee_staff,
+            &self.fee_school,
+            &self.fee_club,
+            &self.fee_other,
+            &self.fee_citizen,
+        ]
+    }
+    fn is_bookable_by(&self, v: &str) -> bool {
+        self.bookable_by == v
+    }
+
+    fn from_resource(r: &Resource) -> Self {
+        let w = rules::opening_hours(r);
+        let day = |i: usize| {
+            w.map(|w| rules::format_day_hours(w[i]).replace('–', "-"))
+                .unwrap_or_default()
+        };
+        let fees = rules::fee_schedule(r);
+        let fee = |g: &str| fees.get(g).map(|c| euros_input(*c)).unwrap_or_default();
+        EditForm {
+            name: r.name.clone(),
+            capacity: r.capacity.map(|c| c.to_string()).unwrap_or_default(),
+            address: r.address.clone(),
+            description: r.description.clone(),
+            accessibility: r.accessibility.clone(),
+            bookable_by: r.bookable_by.clone(),
+            requires_approval: r.requires_approval.then(|| "on".into()),
+            active: r.active.then(|| "on".into()),
+            min_minutes: r.min_minutes.to_string(),
+            max_minutes: r.max_minutes.to_string(),
+            buffer_minutes: r.buffer_minutes.to_string(),
+            horizon_days: r.horizon_days.to_string(),
+            cancel_hours: r.cancel_hours.to_string(),
+            hours_mon: day(0),
+            hours_tue: day(1),
+            hours_wed: day(2),
+            hours_thu: day(3),
+            hours_fri: day(4),
+            hours_sat: day(5),
+            hours_sun: day(6),
+            fee_staff: fee("staff"),
+            fee_school: fee("school"),
+            fee_club: fee("club"),
+            fee_other: fee("other"),
+            fee_citizen: fee("citizen"),
+        }
+    }
+
+    /// The service input, or the field errors of what cannot even be parsed.
+    fn to_input(&self, r: &Resource) -> Result<service::ResourceInput, FieldErrors> {
+        let mut errs = FieldErrors::new();
+        let mut inp = service::ResourceInput::new(&self.name, &r.kind);
+        inp.parent_id = r.parent_id;
+        inp.room_id = r.room_id;
+        inp.capacity = number(&mut errs, "capacity", &self.capacity);
+        inp.address = self.address.clone();
+        inp.description = self.description.clone();
+        inp.accessibility = self.accessibility.clone();
+        inp.bookable_by = self.bookable_by.clone();
+        inp.requires_approval = self.requires_approval.is_some();
+        inp.active = self.active.is_some();
+        let mut req = |field: &str, v: &str| {
+            number(&mut errs, field, v).unwrap_or_else(|| {
+                if v.trim().is_empty() {
+                    errs.add(field, "err.required");
+                }
+                0
+            })
+        };
+        inp.min_minutes = req("min_minutes", &self.min_minutes);
+        inp.max_minutes = req("max_minutes", &self.max_minutes);
+        inp.buffer_minutes = req("buffer_minutes", &self.buffer_minutes);
+        inp.horizon_days = req("horizon_days", &self.horizon_days);
+        inp.cancel_hours = req("cancel_hours", &self.cancel_hours);
+        let mut week: Week = [None; 7];
+        for (i, v) in self.hours().iter().enumerate() {
+            match rules::parse_day_hours(v) {
+                Ok(d) => week[i] = d,
+                Err(()) => errs.add(&format!("hours_{}", DAYS[i]), "booking.edit.hours_invalid"),
+            }
+        }
+        inp.opening_hours = week.iter().any(Option::is_some).then_some(week);
+        for (g, v) in FEE_GROUPS.iter().zip(self.fees()) {
+            match parse_euros(v) {
+                Ok(Some(c)) => {
+                    inp.fee_schedule.insert(g.to_string(), c);
+                }
+                Ok(None) => {}
+                Err(()) => errs.add(&format!("fee_{g}"), "booking.edit.fee_invalid"),
+            }
+        }
+        if errs.is_empty() { Ok(inp) } else { Err(errs) }
+    }
+}
+
+fn number(errs: &mut FieldErrors, field: &str, v: &str) -> Option<i32> {
+    let v = v.trim();
+    if v.is_empty() {
+        return None;
+    }
+    v.parse()
+        .map_err(|_| errs.add(field, "booking.err.number"))
+        .ok()
+}
+
+/// "12,50" or "12.50" or "12" euros -> cents; "" -> None.
+pub fn parse_euros(v: &str) -> Result<Option<i64>, ()> {
+    let v = v.trim().trim_end_matches('€').trim().replace(',', ".");
+    if v.is_empty() {
+        return Ok(None);
+    }
+    let (whole, frac) = v.split_once('.').unwrap_or((&v, ""));
+    if whole.is_empty()
+        || frac.len() > 2
+        || !whole.chars().all(|c| c.is_ascii_digit())
+        || !frac.chars().all(|c| c.is_ascii_digit())
+    {
+        return Err(());
+    }
+    let whole: i64 = whole.parse().map_err(|_| ())?;
+    let frac: i64 = if frac.is_empty() {
+        0
+    } else {
+        format!("{frac:0<2}").parse().map_err(|_| ())?
+    };
+    whole
+        .checked_mul(100)
+        .and_then(|c| c.checked_add(frac))
+        .map(Some)
+        .ok_or(())
+}
+
+/// Cents as the form shows them: "12,50".
+pub fn euros_input(cents: i64) -> String {
+    format!("{},{:02}", cents / 100, cents % 100)
+}
+
+#[derive(Template)]
+#[template(path = "booking/edit.html")]
+struct EditTpl {
+    l: Layout,
+    r: Resource,
+    f: EditForm,
+    errs: FormErrors,
+    days: Vec<(String, String, String)>,
+    fees: Vec<(String, String, String)>,
+    bookable: Vec<(&'static str, String)>,
+}
+
+fn render(
+    st: &AppState,
+    ctx: &Ctx,
+    r: Resource,
+    f: EditForm,
+    errs: FormErrors,
+) -> Result<Response, HtmlError> {
+    let t = catalog(ctx.lang);
+    let days = DAYS
+        .iter()
+        .zip(f.hours())
+        .map(|(d, v)| {
+            (
+                format!("hours_{d}"),
+                t.get(&format!("booking.edit.day_{d}")).to_string(),
+                v.clone(),
+            )
+        })
+        .collect();
+    let fees = FEE_GROUPS
+        .iter()
+        .zip(f.fees())
+        .map(|(g, v)| {
+            (
+                format!("fee_{g}"),
+                t.get(&format!("booking.edit.group_{g}")).to_string(),
+                v.clone(),
+            )
+        })
+        .collect();
+    let bookable = rules::BOOKABLE_BY
+        .iter()
+        .map(|b| (*b, t.get(&format!("booking.edit.bookable_{b}")).to_string()))
+        .collect();
+    let failed = errs.any();
+    respond(
+        page(EditTpl {
+            l: layout(st, ctx, "booking.edit.title").with_title(format!(
+                "{} – {}",
+                t.get("booking.edit.title"),
+                r.name
+            )),
+            r,
+            f,
+            errs,
+            days,
+            fees,
+            bookable,
+        }),
+        failed,
+    )
+}
+
+async fn load(st: &AppState, p: &Principal, id: &str) -> Result<Resource, Error> {
+    p.require(MANAGE)?;
+    let id: i64 = id.parse().map_err(|_| Error::NotFound)?;
+    service::get_resource(&st.db.conn, p, id).await
+}
+
+async fn show(
+    State(st): State<AppState>,
+    Staff(ctx, p): Staff,
+    Path(id): Path<String>,
+) -> Result<Response, HtmlError> {
+    let r = load(&st, &p, &id).await?;
+    let f = EditForm::from_resource(&r);
+    render(&st, &ctx, r, f, FormErrors::none(catalog(ctx.lang)))
+}
+
+async fn save(
+    State(st): State<AppState>,
+    Staff(ctx, p): Staff,
+    Path(id): Path<String>,
+    Form(f): Form<EditForm>,
+) -> Result<Response, HtmlError> {
+    let r = load(&st, &p, &id).await?;
+    let t = catalog(ctx.lang);
+    let result = match f.to_input(&r) {
+        Ok(inp) => service::update_resource(&st.db.conn, &p, r.id, inp).await,
+        Err(errs) => Err(Error::Invalid(errs)),
+    };
+    match result {
+        Ok(after) => Ok(Redirect::to(&format!(
+            "/buchung/{}?notice=booking_resource_saved",
+            after.id
+        ))
+        .into_response()),
+        Err(e) => {
+            let errs = FormErrors::from_error(t, e)?;
+            render(&st, &ctx, r, f, errs)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn euros_parse() {
+        assert_eq!(parse_euros(""), Ok(None));
+        assert_eq!(parse_euros("12"), Ok(Some(1200)));
+        assert_eq!(parse_euros("12,5"), Ok(Some(1250)));
+        assert_eq!(parse_euros("0,05 €"), Ok(Some(5)));
+        assert!(parse_euros("-1").is_err());
+        assert!(parse_euros("1,234").is_err());
+        assert!(parse_euros("zwölf").is_err());
+        assert_eq!(euros_input(1250), "12,50");
+    }
+}
