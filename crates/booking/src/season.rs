@@ -1,0 +1,1747 @@
+//! Season allocation, "Hallenbelegung" (issue 4, item 5). Staff with `booking.manage` open a
+//! season (local dates, both inclusive); while it is `open`, members of an organisation ask
+//! for weekly slots of halls, hall parts and fields. Staff allocate or decline each request
+//! (by hand, or automatically in the tenant's priority order, e.g. schools before clubs
+//! before others, then by submission time), see conflicts side by side, and publish the
+//! plan: one transaction that books a confirmed weekly series per allocated request (through
+//! `series::insert_series_locked`, skipping blackout days) and mails each organisation. Any
+//! refused request aborts the whole publish; a published season is read-only.
+//!
+//! Pages: `/buchung/saison` (seasons; form to open one, priority settings),
+//! `/buchung/saison/{id}` (managers: allocation; members: their requests and the form).
+
+use crate::entity::{organisation, reservation, resource, season, season_request, settings};
+use crate::rules::{self, Booker};
+use crate::series::{self, SeriesInput};
+use crate::service::{self, CONFIRMED, MANAGE, Reservation, ReserveError, Resource};
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, TimeZone, Timelike, Utc};
+use chrono_tz::Europe::Berlin;
+use rathaus_core::audit::NewEvent;
+use rathaus_core::validation::FieldErrors;
+use rathaus_core::{Error, Principal, Result, TenantId};
+use rathaus_store::{Actor, audit, begin, db_err, mail};
+use rathaus_web::AppState;
+use rathaus_web::ctx::{Ctx, Staff};
+use rathaus_web::errors::{HtmlError, page};
+use rathaus_web::forms::FormErrors;
+use rathaus_web::i18n::{Catalog, Lang, catalog};
+use rathaus_web::layout::Layout;
+use rathaus_web::pages::layout;
+use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+    TransactionSession, TransactionTrait,
+};
+use serde::Deserialize;
+use serde_json::json;
+use std::collections::{BTreeMap, BTreeSet};
+
+pub use season::Model as Season;
+pub use season_request::Model as SeasonRequest;
+
+pub const OPEN: &str = "open";
+pub const PUBLISHED: &str = "published";
+pub const PENDING: &str = "pending";
+pub const ALLOCATED: &str = "allocated";
+pub const DECLINED: &str = "declined";
+/// Resource kinds a season allocates (weekly training slots).
+pub const SEASON_KINDS: &[&str] = &[service::HALL, service::HALL_PART, "field"];
+/// Weekday codes of the RRULE, Monday first (the request's `weekday` is the index).
+pub const BYDAY: &[&str] = &["MO", "TU", "WE", "TH", "FR", "SA", "SU"];
+/// The longest season: a bit more than a year.
+pub const MAX_SEASON_DAYS: i64 = 400;
+pub const MAX_NOTE: usize = 500;
+pub const MAX_REASON: usize = 500;
+/// How many existing bookings in the way one request lists by name.
+const EXISTING_SHOWN: usize = 3;
+
+const DATE_FMT: &str = "%Y-%m-%d";
+
+// ---------------------------------------------------------------- service: seasons
+
+/// What staff enter for a season: local dates `YYYY-MM-DD`, both inclusive.
+#[derive(Debug, Clone, Default)]
+pub struct SeasonInput {
+    pub name: String,
+    pub starts_on: String,
+    pub ends_on: String,
+}
+
+fn parse_date(errs: &mut FieldErrors, field: &str, v: &str) -> Option<NaiveDate> {
+    let v = v.trim();
+    if v.is_empty() {
+        errs.add(field, "err.required");
+        return None;
+    }
+    let d = NaiveDate::parse_from_str(v, DATE_FMT).ok();
+    if d.is_none() {
+        errs.add(field, "booking.err.date_invalid");
+    }
+    d
+}
+
+fn season_dates(s: &Season) -> Result<(NaiveDate, NaiveDate)> {
+    let p = |v: &str| NaiveDate::parse_from_str(v, DATE_FMT).map_err(Error::internal);
+    Ok((p(&s.starts_on)?, p(&s.ends_on)?))
+}
+
+/// Opens a season (permission `booking.manage`). Errors: name, dates that are no dates, an
+/// end before the start (`ends_on`), longer than `MAX_SEASON_DAYS`.
+pub async fn create_season<C: TransactionTrait>(
+    db: &C,
+    who: &Principal,
+    inp: SeasonInput,
+) -> Result<Season> {
+    who.require(MANAGE)?;
+    let mut errs = FieldErrors::new();
+    let name = errs.text("name", &inp.name, 200);
+    let from = parse_date(&mut errs, "starts_on", &inp.starts_on);
+    let to = parse_date(&mut errs, "ends_on", &inp.ends_on);
+    if let (Some(f), Some(t)) = (from, to) {
+        if t < f {
+            errs.add("ends_on", "booking.season.err.dates_reversed");
+        } else if (t - f).num_days() > MAX_SEASON_DAYS {
+            errs.add_arg(
+                "ends_on",
+                "booking.season.err.too_long",
+                Some(MAX_SEASON_DAYS),
+            );
+        }
+    }
+    errs.into_result()?;
+    let (Some(from), Some(to)) = (from, to) else {
+        return Err(Error::Internal("dates missing".into()));
+    };
+    let txn = begin(db).await?;
+    let s = season::ActiveModel {
+        tenant_id: Set(who.tenant_id.0),
+        name: Set(name),
+        starts_on: Set(from.format(DATE_FMT).to_string()),
+        ends_on: Set(to.format(DATE_FMT).to_string()),
+        status: Set(OPEN.into()),
+        created_at: Set(Utc::now()),
+        published_at: Set(None),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await
+    .map_err(db_err)?;
+    audit::record(
+        &txn,
+        who.tenant_id,
+        &Actor::user(who),
+        NewEvent::new("booking.season.created", "booking_season", Some(s.id)).details(json!({
+            "name": s.name, "starts_on": s.starts_on, "ends_on": s.ends_on,
+        })),
+    )
+    .await?;
+    txn.commit().await.map_err(db_err)?;
+    Ok(s)
+}
+
+/// Managers and members of an organisation take part in seasons; everyone else is refused.
+async fn require_participant(conn: &impl ConnectionTrait, who: &Principal) -> Result<Vec<i64>> {
+    let orgs = rules::organisations_of(conn, who).await?;
+    if who.has(MANAGE) || !orgs.is_empty() {
+        Ok(orgs)
+    } else {
+        Err(Error::Forbidden)
+    }
+}
+
+/// The seasons of the tenant, the latest first (managers and organisation members).
+pub async fn list_seasons(conn: &impl ConnectionTrait, who: &Principal) -> Result<Vec<Season>> {
+    require_participant(conn, who).await?;
+    season::Entity::find()
+        .filter(season::Column::TenantId.eq(who.tenant_id.0))
+        .order_by_desc(season::Column::StartsOn)
+        .order_by_desc(season::Column::Id)
+        .all(conn)
+        .await
+        .map_err(db_err)
+}
+
+async fn find_season(conn: &impl ConnectionTrait, tenant: TenantId, id: i64) -> Result<Season> {
+    season::Entity::find_by_id(id)
+        .filter(season::Column::TenantId.eq(tenant.0))
+        .one(conn)
+        .await
+        .map_err(db_err)?
+        .ok_or(Error::NotFound)
+}
+
+/// One season (managers and organisation members).
+pub async fn get_season(conn: &impl ConnectionTrait, who: &Principal, id: i64) -> Result<Season> {
+    require_participant(conn, who).await?;
+    find_season(conn, who.tenant_id, id).await
+}
+
+fn require_open(s: &Season) -> Result<()> {
+    if s.status == OPEN {
+        Ok(())
+    } else {
+        Err(Error::Conflict("booking.season.err.published".into()))
+    }
+}
+
+// ---------------------------------------------------------------- service: requests
+
+/// What an organisation member asks for: a weekly slot, local times `HH:MM`.
+#[derive(Debug, Clone, Default)]
+pub struct RequestInput {
+    pub organisation_id: i64,
+    pub resource_id: i64,
+    /// 0 = Monday .. 6 = Sunday; anything else is refused.
+    pub weekday: i32,
+    pub start_time: String,
+    pub end_time: String,
+    pub title: String,
+    pub note: String,
+}
+
+/// `HH:MM`, exactly five characters (the column's width), 00:00 to 23:59.
+fn parse_hhmm(errs: &mut FieldErrors, field: &str, v: &str) -> Option<NaiveTime> {
+    let v = v.trim();
+    if v.is_empty() {
+        errs.add(field, "err.required");
+        return None;
+    }
+    let t = (v.len() == 5)
+        .then(|| NaiveTime::parse_from_str(v, "%H:%M").ok())
+        .flatten();
+    if t.is_none() {
+        errs.add(field, "booking.season.err.time");
+    }
+    t
+}
+
+fn minutes(t: NaiveTime) -> u32 {
+    t.hour() * 60 + t.minute()
+}
+
+/// The dates of the season that fall on `weekday` (0 = Monday).
+fn dates_on(from: NaiveDate, to: NaiveDate, weekday: i32) -> Vec<NaiveDate> {
+    let mut d = from;
+    while d.weekday().num_days_from_monday() as i32 != weekday && d <= to {
+        d += Duration::days(1);
+    }
+    let mut out = vec![];
+    while d <= to {
+        out.push(d);
+        d += Duration::days(7);
+    }
+    out
+}
+
+/// Submits a request for an organisation while the season is open: the submitter must be a
+/// member (or a manager); the resource a hall, hall part or field of the tenant that is not
+/// for staff only. Times must exist on every date of the season (no clock-change gap) and
+/// fit the resource's opening hours and duration limits.
+pub async fn submit_request<C: TransactionTrait>(
+    db: &C,
+    who: &Principal,
+    season_id: i64,
+    inp: RequestInput,
+) -> Result<SeasonRequest> {
+    let txn = begin(db).await?;
+    let orgs = require_participant(&txn, who).await?;
+    let s = find_season(&txn, who.tenant_id, season_id).await?;
+    require_open(&s)?;
+    let mut errs = FieldErrors::new();
+    let org = organisation::Entity::find_by_id(inp.organisation_id)
+        .filter(organisation::Column::TenantId.eq(who.tenant_id.0))
+        .one(&txn)
+        .await
+        .map_err(db_err)?
+        .filter(|o| who.has(MANAGE) || orgs.contains(&o.id));
+    if org.is_none() {
+        errs.add("organisation_id", "booking.rules.not_member");
+    }
+    let r = resource::Entity::find_by_id(inp.resource_id)
+        .filter(resource::Column::TenantId.eq(who.tenant_id.0))
+        .one(&txn)
+        .await
+        .map_err(db_err)?
+        .filter(|r| {
+            r.active && SEASON_KINDS.contains(&r.kind.as_str()) && r.bookable_by != rules::STAFF
+        });
+    if r.is_none() {
+        errs.add("resource_id", "err.invalid_choice");
+    }
+    let weekday_ok = (0..7).contains(&inp.weekday);
+    if !weekday_ok {
+        errs.add("weekday", "booking.season.err.weekday");
+    }
+    let start = parse_hhmm(&mut errs, "start_time", &inp.start_time);
+    let end = parse_hhmm(&mut errs, "end_time", &inp.end_time);
+    if let (Some(a), Some(b)) = (start, end) {
+        if a == b {
+            errs.add("end_time", "booking.err.zero_length");
+        } else if b < a {
+            errs.add("end_time", "booking.err.end_before_start");
+        }
+    }
+    let title = errs.text("title", &inp.title, 200);
+    let note = errs.optional_text("note", &inp.note, MAX_NOTE);
+    if let (Some(r), Some(a), Some(b), true, true) = (&r, start, end, weekday_ok, errs.is_empty()) {
+        let len = i64::from(minutes(b) - minutes(a));
+        if len < i64::from(r.min_minutes) {
+            errs.add_arg("end_time", "booking.err.too_short", Some(r.min_minutes));
+        } else if len > i64::from(r.max_minutes) {
+            errs.add_arg("end_time", "booking.err.too_long", Some(r.max_minutes));
+        }
+        if let Some(w) = rules::opening_hours(r) {
+            let open =
+                w[inp.weekday as usize].is_some_and(|(o, c)| o <= minutes(a) && minutes(b) <= c);
+            if !open {
+                errs.add("start_time", "booking.rules.closed");
+            }
+        }
+        // 02:30 on the spring-forward Sunday does not exist, 02:30 in autumn twice.
+        let (from, to) = season_dates(&s)?;
+        for d in dates_on(from, to, inp.weekday) {
+            for (field, t) in [("start_time", a), ("end_time", b)] {
+                let local = d.and_time(t);
+                if !matches!(
+                    Berlin.from_local_datetime(&local),
+                    chrono::LocalResult::Single(_)
+                ) && errs.get(field).is_none()
+                {
+                    let key = if Berlin.from_local_datetime(&local).earliest().is_some() {
+                        "booking.series.err.local_ambiguous"
+                    } else {
+                        "booking.series.err.local_gap"
+                    };
+                    errs.add_arg(field, key, Some(local.format("%d.%m.%Y %H:%M")));
+                }
+            }
+        }
+    }
+    errs.into_result()?;
+    let (Some(org), Some(r), Some(a), Some(b)) = (org, r, start, end) else {
+        return Err(Error::Internal("request input missing".into()));
+    };
+    let req = season_request::ActiveModel {
+        tenant_id: Set(who.tenant_id.0),
+        season_id: Set(s.id),
+        organisation_id: Set(org.id),
+        resource_id: Set(r.id),
+        title: Set(title),
+        weekday: Set(inp.weekday),
+        start_time: Set(a.format("%H:%M").to_string()),
+        end_time: Set(b.format("%H:%M").to_string()),
+        status: Set(PENDING.into()),
+        note: Set(note),
+        submitted_by: Set(Some(who.user_id.0)),
+        series_id: Set(None),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await
+    .map_err(db_err)?;
+    audit::record(
+        &txn,
+        who.tenant_id,
+        &Actor::user(who),
+        NewEvent::new(
+            "booking.season.request_submitted",
+            "booking_season_request",
+            Some(req.id),
+        )
+        .details(request_json(&req)),
+    )
+    .await?;
+    txn.commit().await.map_err(db_err)?;
+    Ok(req)
+}
+
+fn request_json(r: &SeasonRequest) -> serde_json::Value {
+    json!({
+        "season_id": r.season_id, "organisation_id": r.organisation_id,
+        "resource_id": r.resource_id, "title": r.title, "weekday": r.weekday,
+        "start_time": r.start_time, "end_time": r.end_time, "status": r.status,
+        "note": r.note,
+    })
+}
+
+/// The kinds in allocation order, from the tenant's settings (unknown kinds last).
+pub fn priority_ranks(s: &settings::Model) -> BTreeMap<String, usize> {
+    s.priority_order
+        .split(',')
+        .map(|k| k.trim().to_string())
+        .filter(|k| !k.is_empty())
+        .enumerate()
+        .map(|(i, k)| (k, i))
+        .collect()
+}
+
+/// A request with what the pages and the allocation need to know about it.
+#[derive(Debug, Clone)]
+pub struct Ranked {
+    pub request: SeasonRequest,
+    pub organisation: organisation::Model,
+    pub resource: Resource,
+}
+
+/// The requests of a season in allocation order: by the priority of the organisation's kind
+/// (tenant settings), then by submission time. Managers see all, members their own
+/// organisations' requests.
+pub async fn ranked_requests(
+    conn: &impl ConnectionTrait,
+    who: &Principal,
+    season_id: i64,
+) -> Result<Vec<Ranked>> {
+    let orgs = require_participant(conn, who).await?;
+    let s = find_season(conn, who.tenant_id, season_id).await?;
+    let mut q = season_request::Entity::find()
+        .filter(season_request::Column::TenantId.eq(who.tenant_id.0))
+        .filter(season_request::Column::SeasonId.eq(s.id));
+    if !who.has(MANAGE) {
+        q = q.filter(season_request::Column::OrganisationId.is_in(orgs));
+    }
+    let reqs = q.all(conn).await.map_err(db_err)?;
+    rank(conn, who.tenant_id, reqs).await
+}
+
+async fn rank(
+    conn: &impl ConnectionTrait,
+    tenant: TenantId,
+    reqs: Vec<SeasonRequest>,
+) -> Result<Vec<Ranked>> {
+    let org_ids: BTreeSet<i64> = reqs.iter().map(|r| r.organisation_id).collect();
+    let orgs: BTreeMap<i64, organisation::Model> = organisation::Entity::find()
+        .filter(organisation::Column::TenantId.eq(tenant.0))
+        .filter(organisation::Column::Id.is_in(org_ids))
+        .all(conn)
+        .await
+        .map_err(db_err)?
+        .into_iter()
+        .map(|o| (o.id, o))
+        .collect();
+    let res_ids: BTreeSet<i64> = reqs.iter().map(|r| r.resource_id).collect();
+    let resources: BTreeMap<i64, Resource> = resource::Entity::find()
+        .filter(resource::Column::TenantId.eq(tenant.0))
+        .filter(resource::Column::Id.is_in(res_ids))
+        .all(conn)
+        .await
+        .map_err(db_err)?
+        .into_iter()
+        .map(|r| (r.id, r))
+        .collect();
+    let ranks = priority_ranks(&rules::settings(conn, tenant).await?);
+    let mut out: Vec<Ranked> = reqs
+        .into_iter()
+        .filter_map(|r| {
+            Some(Ranked {
+                organisation: orgs.get(&r.organisation_id)?.clone(),
+                resource: resources.get(&r.resource_id)?.clone(),
+                request: r,
+            })
+        })
+        .collect();
+    out.sort_by_key(|x| {
+        (
+            ranks
+                .get(&x.organisation.kind)
+                .copied()
+                .unwrap_or(usize::MAX),
+            x.request.created_at,
+            x.request.id,
+        )
+    });
+    Ok(out)
+}
+
+/// Do reservations of `a` and `b` block each other: the same resource, or a hall and one of
+/// its parts (sibling parts do not), as `service::blocking_set` has it.
+fn blocks(a: &Resource, b: &Resource) -> bool {
+    a.id == b.id || a.parent_id == Some(b.id) || b.parent_id == Some(a.id)
+}
+
+/// Two requests want the same place at the same time of the same weekday.
+fn clash(a: &Ranked, b: &Ranked) -> bool {
+    a.request.id != b.request.id
+        && a.request.weekday == b.request.weekday
+        && blocks(&a.resource, &b.resource)
+        // `HH:MM` strings compare like the times they are.
+        && a.request.start_time < b.request.end_time
+        && b.request.start_time < a.request.end_time
+}
+
+/// What stands in a request's way.
+#[derive(Debug, Clone, Default)]
+pub struct Conflicts {
+    /// Other requests of the season (ids) for the same place and time.
+    pub requests: Vec<i64>,
+    /// Existing active bookings of the place inside the season at that weekday and time.
+    pub existing: Vec<Reservation>,
+}
+
+/// The weekly occurrences of a request within the season as UTC instants (times that do not
+/// exist on a date are left out here; submission refuses them).
+fn occurrences(s: &Season, r: &SeasonRequest) -> Result<Vec<(DateTime<Utc>, DateTime<Utc>)>> {
+    let (from, to) = season_dates(s)?;
+    let t = |v: &str| NaiveTime::parse_from_str(v, "%H:%M").map_err(Error::internal);
+    let (a, b) = (t(&r.start_time)?, t(&r.end_time)?);
+    Ok(dates_on(from, to, r.weekday)
+        .into_iter()
+        .filter_map(|d| {
+            let s = Berlin.from_local_datetime(&d.and_time(a)).earliest()?;
+            let e = Berlin.from_local_datetime(&d.and_time(b)).latest()?;
+            Some((s.to_utc(), e.to_utc()))
+        })
+        .collect())
+}
+
+/// The conflicts of every request of the season (by request id), for the allocation page.
+pub async fn conflicts(
+    conn: &impl ConnectionTrait,
+    who: &Principal,
+    s: &Season,
+    ranked: &[Ranked],
+) -> Result<BTreeMap<i64, Conflicts>> {
+    who.require(MANAGE)?;
+    let (from, to) = season_dates(s)?;
+    let (lo, hi) = (day_start(from), day_start(to + Duration::days(1)));
+    let settings = rules::settings(conn, who.tenant_id).await?;
+    let statuses = rules::blocking_statuses(&settings);
+    // The season's own published series are no conflict of the plan they came from.
+    let own: BTreeSet<i64> = ranked.iter().filter_map(|x| x.request.series_id).collect();
+    let mut out = BTreeMap::new();
+    for x in ranked {
+        let mut c = Conflicts {
+            requests: ranked
+                .iter()
+                .filter(|y| y.request.status != DECLINED && clash(x, y))
+                .map(|y| y.request.id)
+                .collect(),
+            existing: vec![],
+        };
+        if x.request.status != DECLINED && x.request.series_id.is_none() {
+            let set = service::blocking_set(conn, who.tenant_id, &x.resource).await?;
+            let occ = occurrences(s, &x.request)?;
+            let found = service::overlapping(
+                conn,
+                who.tenant_id,
+                &set,
+                statuses,
+                x.resource.buffer_minutes,
+                lo,
+                hi,
+            )
+            .await?;
+            let gap = |rid: i64| {
+                let b = set
+                    .iter()
+                    .find(|r| r.id == rid)
+                    .map(|r| r.buffer_minutes)
+                    .unwrap_or(0);
+                Duration::minutes(i64::from(b.max(x.resource.buffer_minutes)))
+            };
+            c.existing = found
+                .into_iter()
+                .filter(|e| !e.series_id.is_some_and(|sid| own.contains(&sid)))
+                .filter(|e| {
+                    let g = gap(e.resource_id);
+                    occ.iter()
+                        .any(|(a, b)| e.starts_at < *b + g && e.ends_at + g > *a)
+                })
+                .collect();
+        }
+        out.insert(x.request.id, c);
+    }
+    Ok(out)
+}
+
+/// Local midnight of `d` in UTC (midnight exists every day in Europe/Berlin).
+fn day_start(d: NaiveDate) -> DateTime<Utc> {
+    let local = d.and_time(NaiveTime::MIN);
+    Berlin
+        .from_local_datetime(&local)
+        .earliest()
+        .map(|t| t.to_utc())
+        .unwrap_or_else(|| Utc.from_utc_datetime(&local))
+}
+
+/// Opens a decision on one request: the season must still be open.
+async fn open_request<C: ConnectionTrait>(
+    txn: &C,
+    who: &Principal,
+    season_id: i64,
+    id: i64,
+) -> Result<(Season, SeasonRequest)> {
+    who.require(MANAGE)?;
+    let s = find_season(txn, who.tenant_id, season_id).await?;
+    let r = season_request::Entity::find_by_id(id)
+        .filter(season_request::Column::TenantId.eq(who.tenant_id.0))
+        .filter(season_request::Column::SeasonId.eq(s.id))
+        .one(txn)
+        .await
+        .map_err(db_err)?
+        .ok_or(Error::NotFound)?;
+    require_open(&s)?;
+    Ok((s, r))
+}
+
+async fn set_status<C: ConnectionTrait>(
+    txn: &C,
+    who: &Principal,
+    before: &SeasonRequest,
+    status: &str,
+    reason: Option<&str>,
+    action: &str,
+) -> Result<SeasonRequest> {
+    let mut am: season_request::ActiveModel = before.clone().into();
+    am.status = Set(status.to_string());
+    let after = am.update(txn).await.map_err(db_err)?;
+    audit::record(
+        txn,
+        who.tenant_id,
+        &Actor::user(who),
+        NewEvent::new(action, "booking_season_request", Some(before.id)).details(json!({
+            "season_id": before.season_id, "title": before.title,
+            "organisation_id": before.organisation_id,
+            "status_before": before.status, "status": status, "reason": reason,
+        })),
+    )
+    .await?;
+    Ok(after)
+}
+
+/// Allocates a request (permission `booking.manage`, season open). Refused with a field
+/// error on `request` naming the other request when it clashes with one already allocated.
+/// Existing bookings in the way do not stop it (they may still be cancelled); publishing
+/// checks them.
+pub async fn allocate<C: TransactionTrait>(
+    db: &C,
+    who: &Principal,
+    season_id: i64,
+    id: i64,
+) -> Result<SeasonRequest> {
+    let txn = begin(db).await?;
+    let (_, before) = open_request(&txn, who, season_id, id).await?;
+    let all = season_request::Entity::find()
+        .filter(season_request::Column::TenantId.eq(who.tenant_id.0))
+        .filter(season_request::Column::SeasonId.eq(season_id))
+        .all(&txn)
+        .await
+        .map_err(db_err)?;
+    let ranked = rank(&txn, who.tenant_id, all).await?;
+    if let Some(me) = ranked.iter().find(|x| x.request.id == id)
+        && let Some(other) = ranked
+            .iter()
+            .find(|y| y.request.status == ALLOCATED && clash(me, y))
+    {
+        let mut errs = FieldErrors::new();
+        errs.add_arg(
+            "request",
+            "booking.season.err.clashes_allocated",
+            Some(format!(
+                "„{}“ ({})",
+                other.request.title, other.organisation.name
+            )),
+        );
+        return Err(Error::Invalid(errs));
+    }
+    let after = set_status(
+        &txn,
+        who,
+        &before,
+        ALLOCATED,
+        None,
+        "booking.season.request_allocated",
+    )
+    .await?;
+    txn.commit().await.map_err(db_err)?;
+    Ok(after)
+}
+
+/// Declines a request with a reason (permission `booking.manage`, season open; 1 to
+/// `MAX_REASON` characters). The reason goes to the organisation's contact address and into
+/// the audit trail.
+pub async fn decline<C: TransactionTrait>(
+    db: &C,
+    who: &Principal,
+    season_id: i64,
+    id: i64,
+    reason: &str,
+) -> Result<SeasonRequest> {
+    let mut errs = FieldErrors::new();
+    let reason = errs.text("reason", reason, MAX_REASON);
+    let txn = begin(db).await?;
+    let (s, before) = open_request(&txn, who, season_id, id).await?;
+    errs.into_result()?;
+    let after = set_status(
+        &txn,
+        who,
+        &before,
+        DECLINED,
+        Some(&reason),
+        "booking.season.request_declined",
+    )
+    .await?;
+    let org = organisation::Entity::find_by_id(before.organisation_id)
+        .one(&txn)
+        .await
+        .map_err(db_err)?;
+    if let Some(org) = org.filter(|o| !o.contact_email.is_empty()) {
+        let t = catalog(Lang::De);
+        let body = format!(
+            "{}\n\n{}: {}\n{}: {}\n{}: {}\n\n{}\n",
+            t.get("booking.season.mail.declined"),
+            t.get("booking.season.field.season"),
+            s.name,
+            t.get("booking.mail.title"),
+            before.title,
+            t.get("booking.season.field.slot"),
+            slot_text(t, &before),
+            t.fmt("booking.season.mail.reason", &reason),
+        );
+        mail::queue(
+            &txn,
+            who.tenant_id,
+            &org.contact_email,
+            &t.fmt("booking.season.mail.declined_subject", &s.name),
+            &body,
+        )
+        .await?;
+    }
+    txn.commit().await.map_err(db_err)?;
+    Ok(after)
+}
+
+/// What the automatic allocation did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AutoResult {
+    pub allocated: usize,
+    pub declined: usize,
+}
+
+/// Automatic allocation (permission `booking.manage`, season open): goes through the pending
+/// requests in priority order; one that clashes with a request allocated before it (by hand
+/// or in this run) or with an existing booking is declined, every other one allocated.
+/// Decisions taken already stay; staff can change single ones afterwards.
+pub async fn auto_allocate<C: TransactionTrait>(
+    db: &C,
+    who: &Principal,
+    season_id: i64,
+) -> Result<AutoResult> {
+    who.require(MANAGE)?;
+    let txn = begin(db).await?;
+    let s = find_season(&txn, who.tenant_id, season_id).await?;
+    require_open(&s)?;
+    let all = season_request::Entity::find()
+        .filter(season_request::Column::TenantId.eq(who.tenant_id.0))
+        .filter(season_request::Column::SeasonId.eq(s.id))
+        .all(&txn)
+        .await
+        .map_err(db_err)?;
+    let ranked = rank(&txn, who.tenant_id, all).await?;
+    let found = conflicts(&txn, who, &s, &ranked).await?;
+    let t = catalog(Lang::De);
+    let mut taken: Vec<&Ranked> = ranked
+        .iter()
+        .filter(|x| x.request.status == ALLOCATED)
+        .collect();
+    let mut out = AutoResult::default();
+    for x in ranked.iter().filter(|x| x.request.status == PENDING) {
+        let blocker = taken.iter().find(|y| clash(x, y)).copied();
+        let existing = found
+            .get(&x.request.id)
+            .is_some_and(|c| !c.existing.is_empty());
+        let reason = match (blocker, existing) {
+            (Some(y), _) => Some(t.fmt(
+                "booking.season.auto.clash",
+                &format!("„{}“ ({})", y.request.title, y.organisation.name),
+            )),
+            (None, true) => Some(t.get("booking.season.auto.existing").to_string()),
+            (None, false) => None,
+        };
+        match reason {
+            Some(reason) => {
+                set_status(
+                    &txn,
+                    who,
+                    &x.request,
+                    DECLINED,
+                    Some(&reason),
+                    "booking.season.request_declined",
+                )
+                .await?;
+                out.declined += 1;
+            }
+            None => {
+                set_status(
+                    &txn,
+                    who,
+                    &x.request,
+                    ALLOCATED,
+                    None,
+                    "booking.season.request_allocated",
+                )
+                .await?;
+                taken.push(x);
+                out.allocated += 1;
+            }
+        }
+    }
+    audit::record(
+        &txn,
+        who.tenant_id,
+        &Actor::user(who),
+        NewEvent::new(
+            "booking.season.auto_allocated",
+            "booking_season",
+            Some(s.id),
+        )
+        .details(json!({"allocated": out.allocated, "declined": out.declined})),
+    )
+    .await?;
+    txn.commit().await.map_err(db_err)?;
+    Ok(out)
+}
+
+/// Stores the allocation order of organisation kinds (permission `booking.manage`): every
+/// kind of `rules::ORG_KINDS` exactly once, else a field error on `priority`.
+pub async fn set_priority_order<C: TransactionTrait>(
+    db: &C,
+    who: &Principal,
+    order: &[String],
+) -> Result<settings::Model> {
+    who.require(MANAGE)?;
+    let distinct: BTreeSet<&str> = order.iter().map(|s| s.as_str()).collect();
+    let valid = order.len() == rules::ORG_KINDS.len()
+        && distinct.len() == order.len()
+        && order.iter().all(|k| rules::ORG_KINDS.contains(&k.as_str()));
+    if !valid {
+        return Err(FieldErrors::single(
+            "priority",
+            "booking.season.err.priority",
+        ));
+    }
+    let value = order.join(",");
+    let txn = begin(db).await?;
+    let before = rules::settings(&txn, who.tenant_id).await?;
+    // Upsert: the row may not exist yet; the other settings keep their values.
+    settings::Entity::insert(settings::ActiveModel {
+        tenant_id: Set(who.tenant_id.0),
+        priority_order: Set(value.clone()),
+        pending_blocks: Set(before.pending_blocks),
+        reminder_hours: Set(before.reminder_hours),
+    })
+    .on_conflict(
+        OnConflict::column(settings::Column::TenantId)
+            .update_column(settings::Column::PriorityOrder)
+            .to_owned(),
+    )
+    .exec(&txn)
+    .await
+    .map_err(db_err)?;
+    audit::record(
+        &txn,
+        who.tenant_id,
+        &Actor::user(who),
+        NewEvent::new(
+            "booking.settings.priority_changed",
+            "booking_settings",
+            Some(who.tenant_id.0),
+        )
+        .details(json!({"before": before.priority_order, "after": value})),
+    )
+    .await?;
+    let after = rules::settings(&txn, who.tenant_id).await?;
+    txn.commit().await.map_err(db_err)?;
+    Ok(after)
+}
+
+// ---------------------------------------------------------------- publishing
+
+/// Why publishing stopped: the request that could not be booked (None for the season as a
+/// whole) and the refusal (a conflict with the slots in the way, or the platform's error).
+#[derive(Debug)]
+pub struct PublishError {
+    pub request: Option<SeasonRequest>,
+    pub error: ReserveError,
+}
+
+impl From<Error> for PublishError {
+    fn from(e: Error) -> Self {
+        PublishError {
+            request: None,
+            error: ReserveError::Other(e),
+        }
+    }
+}
+
+/// The first local start of a request's series: its weekday on or after the season's start,
+/// and after `now` (a season published late starts with the next week).
+fn first_start(
+    s: &Season,
+    r: &SeasonRequest,
+    now: DateTime<Utc>,
+) -> Result<Option<chrono::NaiveDateTime>> {
+    let (from, to) = season_dates(s)?;
+    let t = NaiveTime::parse_from_str(&r.start_time, "%H:%M").map_err(Error::internal)?;
+    Ok(dates_on(from, to, r.weekday)
+        .into_iter()
+        .map(|d| d.and_time(t))
+        .find(|l| {
+            Berlin
+                .from_local_datetime(l)
+                .earliest()
+                .is_some_and(|u| u.to_utc() > now)
+        }))
+}
+
+/// Publishes the season (permission `booking.manage`): in ONE transaction, claims the season
+/// (only one publish can win), books one weekly series per allocated request for its
+/// organisation (fee group = organisation kind, status confirmed, blackout days left out as
+/// EXDATEs, UNTIL = the season's last day), declines the requests still pending, and queues a
+/// mail to each organisation's contact address. Any request that cannot be booked aborts
+/// everything and is named in the error.
+pub async fn publish<C: TransactionTrait>(
+    db: &C,
+    who: &Principal,
+    season_id: i64,
+) -> std::result::Result<Vec<series::Series>, PublishError> {
+    who.require(MANAGE)?;
+    let now = Utc::now();
+    let txn = begin(db).await?;
+    let s = find_season(&txn, who.tenant_id, season_id).await?;
+    let claimed = season::Entity::update_many()
+        .col_expr(season::Column::Status, Expr::value(PUBLISHED))
+        .col_expr(season::Column::PublishedAt, Expr::value(now))
+        .filter(season::Column::TenantId.eq(who.tenant_id.0))
+        .filter(season::Column::Id.eq(s.id))
+        .filter(season::Column::Status.eq(OPEN))
+        .exec(&txn)
+        .await
+        .map_err(db_err)?;
+    if claimed.rows_affected != 1 {
+        return Err(Error::Conflict("booking.season.err.published".into()).into());
+    }
+    let (_, last_day) = season_dates(&s)?;
+    let all = season_request::Entity::find()
+        .filter(season_request::Column::TenantId.eq(who.tenant_id.0))
+        .filter(season_request::Column::SeasonId.eq(s.id))
+        .all(&txn)
+        .await
+        .map_err(db_err)?;
+    let ranked = rank(&txn, who.tenant_id, all).await?;
+    let allocated: Vec<&Ranked> = ranked
+        .iter()
+        .filter(|x| x.request.status == ALLOCATED)
+        .collect();
+    // Every blocking set at once, in id order: locking set after set could deadlock with a
+    // single booking that locks two of them in the other order.
+    let mut sets = Vec::with_capacity(allocated.len());
+    let mut ids = BTreeSet::new();
+    for x in &allocated {
+        let set = service::blocking_set(&txn, who.tenant_id, &x.resource).await?;
+        ids.extend(set.iter().map(|r| r.id));
+        sets.push(set);
+    }
+    service::lock_resources(&txn, who.tenant_id, &ids.into_iter().collect::<Vec<_>>()).await?;
+    let mut created = vec![];
+    // Per organisation: (allocated slots text, declined texts).
+    let mut per_org: BTreeMap<i64, (Vec<String>, Vec<String>)> = BTreeMap::new();
+    let t = catalog(Lang::De);
+    for (x, set) in allocated.iter().zip(sets) {
+        let fail = |error: ReserveError| PublishError {
+            request: Some(x.request.clone()),
+            error,
+        };
+        let booker: Booker = rules::booker_for(&txn, who, &x.resource, Some(x.organisation.id))
+            .await
+            .map_err(|e| fail(e.into()))?;
+        let Some(dtstart) = first_start(&s, &x.request, now)? else {
+            return Err(fail(
+                FieldErrors::single("request", "booking.season.err.no_dates").into(),
+            ));
+        };
+        let t0 =
+            NaiveTime::parse_from_str(&x.request.start_time, "%H:%M").map_err(Error::internal)?;
+        let t1 =
+            NaiveTime::parse_from_str(&x.request.end_time, "%H:%M").map_err(Error::internal)?;
+        let inp = SeriesInput {
+            resource_id: x.resource.id,
+            title: x.request.title.clone(),
+            dtstart_local: dtstart,
+            duration_minutes: (minutes(t1) as i32) - (minutes(t0) as i32),
+            rrule: format!(
+                "FREQ=WEEKLY;BYDAY={};UNTIL={}",
+                BYDAY
+                    .get(x.request.weekday as usize)
+                    .copied()
+                    .unwrap_or("MO"),
+                last_day.format("%Y%m%d")
+            ),
+            exdates: vec![],
+            skip_blackouts: true,
+            organisation_id: Some(x.organisation.id),
+        };
+        let (sr, occ) = series::insert_series_locked(
+            &txn,
+            who,
+            &x.resource,
+            &set,
+            &booker,
+            &inp,
+            Some(s.id),
+            now,
+        )
+        .await
+        .map_err(fail)?;
+        // Allocated by staff: confirmed even where single bookings of the resource need
+        // approval (the allocation was the approval).
+        if sr.status != CONFIRMED {
+            crate::entity::series::Entity::update_many()
+                .col_expr(
+                    crate::entity::series::Column::Status,
+                    Expr::value(CONFIRMED),
+                )
+                .filter(crate::entity::series::Column::Id.eq(sr.id))
+                .exec(&txn)
+                .await
+                .map_err(db_err)?;
+            reservation::Entity::update_many()
+                .col_expr(reservation::Column::Status, Expr::value(CONFIRMED))
+                .filter(reservation::Column::TenantId.eq(who.tenant_id.0))
+                .filter(reservation::Column::SeriesId.eq(sr.id))
+                .exec(&txn)
+                .await
+                .map_err(db_err)?;
+        }
+        let mut am: season_request::ActiveModel = x.request.clone().into();
+        am.series_id = Set(Some(sr.id));
+        am.update(&txn).await.map_err(db_err)?;
+        per_org
+            .entry(x.organisation.id)
+            .or_default()
+            .0
+            .push(format!(
+                "{}: {}, {} ({})",
+                x.resource.name,
+                slot_text(t, &x.request),
+                x.request.title,
+                t.fmt("booking.season.mail.count", &occ.len().to_string()),
+            ));
+        created.push(sr);
+    }
+    for x in ranked.iter().filter(|x| x.request.status != ALLOCATED) {
+        if x.request.status == PENDING {
+            set_status(
+                &txn,
+                who,
+                &x.request,
+                DECLINED,
+                Some(t.get("booking.season.auto.not_allocated")),
+                "booking.season.request_declined",
+            )
+            .await?;
+        }
+        per_org
+            .entry(x.organisation.id)
+            .or_default()
+            .1
+            .push(format!(
+                "{}: {}, {}",
+                x.resource.name,
+                slot_text(t, &x.request),
+                x.request.title
+            ));
+    }
+    for (org_id, (yes, no)) in &per_org {
+        let Some(org) = ranked
+            .iter()
+            .map(|x| &x.organisation)
+            .find(|o| o.id == *org_id)
+            .filter(|o| !o.contact_email.is_empty())
+        else {
+            continue;
+        };
+        let mut body = format!("{}\n\n", t.fmt("booking.season.mail.published", &s.name));
+        if !yes.is_empty() {
+            body.push_str(&format!("{}\n", t.get("booking.season.mail.allocated")));
+            for l in yes {
+                body.push_str(&format!("- {l}\n"));
+            }
+            body.push('\n');
+        }
+        if !no.is_empty() {
+            body.push_str(&format!("{}\n", t.get("booking.season.mail.not_allocated")));
+            for l in no {
+                body.push_str(&format!("- {l}\n"));
+            }
+            body.push('\n');
+        }
+        body.push_str(&format!("{}\n", t.get("booking.mail.footer")));
+        mail::queue(
+            &txn,
+            who.tenant_id,
+            &org.contact_email,
+            &t.fmt("booking.season.mail.subject", &s.name),
+            &body,
+        )
+        .await?;
+    }
+    audit::record(
+        &txn,
+        who.tenant_id,
+        &Actor::user(who),
+        NewEvent::new("booking.season.published", "booking_season", Some(s.id)).details(json!({
+            "name": s.name, "series": created.iter().map(|x| x.id).collect::<Vec<_>>(),
+        })),
+    )
+    .await?;
+    txn.commit().await.map_err(db_err)?;
+    Ok(created)
+}
+
+// ---------------------------------------------------------------- texts
+
+fn weekday_name(t: &Catalog, d: i32) -> String {
+    match BYDAY.get(d as usize) {
+        Some(code) => t
+            .get(&format!("booking.season.weekday.{}", code.to_lowercase()))
+            .to_string(),
+        None => "?".into(),
+    }
+}
+
+/// "dienstags 18:00–20:00 Uhr".
+pub fn slot_text(t: &Catalog, r: &SeasonRequest) -> String {
+    format!(
+        "{} {}–{} Uhr",
+        weekday_name(t, r.weekday),
+        r.start_time,
+        r.end_time
+    )
+}
+
+fn status_label(t: &Catalog, s: &str) -> String {
+    t.get(&format!("booking.season.status.{s}")).to_string()
+}
+
+/// "Training: 01.09.2026, 18:00–20:00 Uhr (bestätigt)" for staff (who may see titles).
+fn busy_text(t: &Catalog, r: &Reservation) -> String {
+    format!(
+        "{}: {} ({})",
+        r.title,
+        crate::notify::when(r.starts_at, r.ends_at),
+        t.get(&format!("booking.status.{}", r.status))
+    )
+}
+
+// ---------------------------------------------------------------- pages
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/buchung/saison", get(list_page).post(create_page))
+        .route("/buchung/saison/prioritaet", post(priority_page))
+        .route("/buchung/saison/{id}", get(show_page))
+        .route("/buchung/saison/{id}/anfragen", post(submit_page))
+        .route(
+            "/buchung/saison/{id}/anfragen/{rid}/zuteilen",
+            post(allocate_page),
+        )
+        .route(
+            "/buchung/saison/{id}/anfragen/{rid}/ablehnen",
+            post(decline_page),
+        )
+        .route("/buchung/saison/{id}/automatisch", post(auto_page))
+        .route("/buchung/saison/{id}/veroeffentlichen", post(publish_page))
+}
+
+fn parse_id(id: &str) -> Result<i64> {
+    id.parse().map_err(|_| Error::NotFound)
+}
+
+fn with_status(mut r: Response, code: Option<StatusCode>) -> Response {
+    if let Some(c) = code {
+        *r.status_mut() = c;
+    }
+    r
+}
+
+struct SeasonRow {
+    id: i64,
+    name: String,
+    dates: String,
+    status: String,
+}
+
+#[derive(Deserialize, Default, Clone)]
+pub struct SeasonForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    starts_on: String,
+    #[serde(default)]
+    ends_on: String,
+}
+
+#[derive(Deserialize, Default, Clone)]
+pub struct PriorityForm {
+    #[serde(default)]
+    prio_1: String,
+    #[serde(default)]
+    prio_2: String,
+    #[serde(default)]
+    prio_3: String,
+}
+
+impl PriorityForm {
+    fn selected(&self, place: &usize, kind: &str) -> bool {
+        match place {
+            1 => self.prio_1 == kind,
+            2 => self.prio_2 == kind,
+            _ => self.prio_3 == kind,
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "booking/season_list.html")]
+struct ListTpl {
+    l: Layout,
+    rows: Vec<SeasonRow>,
+    can_manage: bool,
+    errs: FormErrors,
+    f: SeasonForm,
+    perrs: FormErrors,
+    pf: PriorityForm,
+    kinds: Vec<(&'static str, String)>,
+    places: Vec<usize>,
+}
+
+fn date_de(v: &str) -> String {
+    NaiveDate::parse_from_str(v, DATE_FMT)
+        .map(|d| d.format("%d.%m.%Y").to_string())
+        .unwrap_or_else(|_| v.to_string())
+}
+
+async fn render_list(
+    st: &AppState,
+    ctx: &Ctx,
+    p: &Principal,
+    f: SeasonForm,
+    errs: FormErrors,
+    pform: Option<(PriorityForm, FormErrors)>,
+) -> Result<Response, HtmlError> {
+    let t = catalog(ctx.lang);
+    let seasons = list_seasons(&st.db.conn, p).await?;
+    let (pf, perrs) = match pform {
+        Some(x) => x,
+        None => {
+            let order: Vec<String> = rules::settings(&st.db.conn, p.tenant_id)
+                .await?
+                .priority_order
+                .split(',')
+                .map(|s| s.trim().to_string())
+                .collect();
+            let at = |i: usize| order.get(i).cloned().unwrap_or_default();
+            (
+                PriorityForm {
+                    prio_1: at(0),
+                    prio_2: at(1),
+                    prio_3: at(2),
+                },
+                FormErrors::none(t),
+            )
+        }
+    };
+    let failed = errs.any() || perrs.any();
+    let tpl = ListTpl {
+        l: layout(st, ctx, "booking.season.title"),
+        rows: seasons
+            .iter()
+            .map(|s| SeasonRow {
+                id: s.id,
+                name: s.name.clone(),
+                dates: format!("{} – {}", date_de(&s.starts_on), date_de(&s.ends_on)),
+                status: status_label(t, &s.status),
+            })
+            .collect(),
+        can_manage: p.has(MANAGE),
+        errs,
+        f,
+        perrs,
+        pf,
+        kinds: crate::orgs::kinds_of(t),
+        places: vec![1, 2, 3],
+    };
+    Ok(with_status(
+        page(tpl)?,
+        failed.then_some(StatusCode::UNPROCESSABLE_ENTITY),
+    ))
+}
+
+async fn list_page(
+    State(st): State<AppState>,
+    Staff(ctx, p): Staff,
+) -> Result<Response, HtmlError> {
+    let t = catalog(ctx.lang);
+    render_list(
+        &st,
+        &ctx,
+        &p,
+        SeasonForm::default(),
+        FormErrors::none(t),
+        None,
+    )
+    .await
+}
+
+async fn create_page(
+    State(st): State<AppState>,
+    Staff(ctx, p): Staff,
+    Form(f): Form<SeasonForm>,
+) -> Result<Response, HtmlError> {
+    p.require(MANAGE)?;
+    let inp = SeasonInput {
+        name: f.name.clone(),
+        starts_on: f.starts_on.clone(),
+        ends_on: f.ends_on.clone(),
+    };
+    match create_season(&st.db.conn, &p, inp).await {
+        Ok(s) => Ok(Redirect::to(&format!(
+            "/buchung/saison/{}?notice=booking_season.created",
+            s.id
+        ))
+        .into_response()),
+        Err(e) => {
+            let t = catalog(ctx.lang);
+            let errs = FormErrors::from_error(t, e)?;
+            render_list(&st, &ctx, &p, f, errs, None).await
+        }
+    }
+}
+
+async fn priority_page(
+    State(st): State<AppState>,
+    Staff(ctx, p): Staff,
+    Form(pf): Form<PriorityForm>,
+) -> Result<Response, HtmlError> {
+    p.require(MANAGE)?;
+    let order = vec![pf.prio_1.clone(), pf.prio_2.clone(), pf.prio_3.clone()];
+    match set_priority_order(&st.db.conn, &p, &order).await {
+        Ok(_) => Ok(
+            Redirect::to("/buchung/saison?notice=booking_season.priority_saved").into_response(),
+        ),
+        Err(e) => {
+            let t = catalog(ctx.lang);
+            let perrs = FormErrors::from_error(t, e)?;
+            let f = SeasonForm::default();
+            render_list(&st, &ctx, &p, f, FormErrors::none(t), Some((pf, perrs))).await
+        }
+    }
+}
+
+#[derive(Deserialize, Default, Clone)]
+pub struct RequestForm {
+    #[serde(default)]
+    organisation_id: String,
+    #[serde(default)]
+    resource_id: String,
+    #[serde(default)]
+    weekday: String,
+    #[serde(default)]
+    start_time: String,
+    #[serde(default)]
+    end_time: String,
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    note: String,
+}
+
+impl RequestForm {
+    fn org_selected(&self, id: &i64) -> bool {
+        self.organisation_id.trim() == id.to_string()
+    }
+    fn resource_selected(&self, id: &i64) -> bool {
+        self.resource_id.trim() == id.to_string()
+    }
+    fn weekday_selected(&self, d: &usize) -> bool {
+        self.weekday.trim() == d.to_string()
+    }
+    fn input(&self) -> RequestInput {
+        // Unparseable choices become ids and a weekday that match nothing: the service
+        // then names the field.
+        RequestInput {
+            organisation_id: self.organisation_id.trim().parse().unwrap_or(-1),
+            resource_id: self.resource_id.trim().parse().unwrap_or(-1),
+            weekday: self.weekday.trim().parse().unwrap_or(-1),
+            start_time: self.start_time.clone(),
+            end_time: self.end_time.clone(),
+            title: self.title.clone(),
+            note: self.note.clone(),
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct ReasonForm {
+    #[serde(default)]
+    reason: String,
+}
+
+struct ReqRow {
+    id: i64,
+    rank: usize,
+    organisation: String,
+    kind: String,
+    resource: String,
+    slot: String,
+    title: String,
+    note: String,
+    status: String,
+    allocated: bool,
+    /// Conflicting requests, as text.
+    clashes: Vec<String>,
+    /// Existing bookings in the way, as text (the first few, then how many more).
+    existing: Vec<String>,
+}
+
+/// A refused decision on one row: its reason field's error and what was typed.
+struct Failed {
+    id: i64,
+    errs: FormErrors,
+    reason: String,
+}
+
+#[derive(Template)]
+#[template(path = "booking/season_show.html")]
+struct ShowTpl {
+    l: Layout,
+    s: Season,
+    dates: String,
+    open: bool,
+    can_manage: bool,
+    rows: Vec<ReqRow>,
+    /// The submission form: organisations and resources to choose from.
+    orgs: Vec<organisation::Model>,
+    resources: Vec<Resource>,
+    weekdays: Vec<(usize, String)>,
+    f: RequestForm,
+    errs: FormErrors,
+    failed: Option<Failed>,
+    /// A refusal about the whole page (publish aborted, clash on allocation).
+    general: Option<(String, Vec<String>)>,
+}
+
+impl ShowTpl {
+    fn error_for(&self, id: &i64) -> Option<String> {
+        self.failed
+            .as_ref()
+            .filter(|f| f.id == *id)
+            .and_then(|f| f.errs.msg("reason"))
+    }
+    fn reason_for(&self, id: &i64) -> &str {
+        self.failed
+            .as_ref()
+            .filter(|f| f.id == *id)
+            .map(|f| f.reason.as_str())
+            .unwrap_or("")
+    }
+}
+
+struct Shown {
+    f: RequestForm,
+    errs: FormErrors,
+    failed: Option<Failed>,
+    general: Option<(String, Vec<String>)>,
+    status: Option<StatusCode>,
+}
+
+impl Shown {
+    fn plain(t: &'static Catalog) -> Self {
+        Shown {
+            f: RequestForm::default(),
+            errs: FormErrors::none(t),
+            failed: None,
+            general: None,
+            status: None,
+        }
+    }
+}
+
+async fn render_show(
+    st: &AppState,
+    ctx: &Ctx,
+    p: &Principal,
+    id: i64,
+    sh: Shown,
+) -> Result<Response, HtmlError> {
+    let t = catalog(ctx.lang);
+    let conn = &st.db.conn;
+    let s = get_season(conn, p, id).await?;
+    let ranked = ranked_requests(conn, p, s.id).await?;
+    let can_manage = p.has(MANAGE);
+    let found = if can_manage {
+        conflicts(conn, p, &s, &ranked).await?
+    } else {
+        BTreeMap::new()
+    };
+    let name_of = |rid: i64| {
+        ranked
+            .iter()
+            .find(|x| x.request.id == rid)
+            .map(|x| {
+                format!(
+                    "„{}“ ({}, {}, {}, {})",
+                    x.request.title,
+                    x.organisation.name,
+                    x.resource.name,
+                    slot_text(t, &x.request),
+                    status_label(t, &x.request.status)
+                )
+            })
+            .unwrap_or_default()
+    };
+    let rows = ranked
+        .iter()
+        .enumerate()
+        .map(|(i, x)| {
+            let c = found.get(&x.request.id).cloned().unwrap_or_default();
+            let mut existing: Vec<String> = c
+                .existing
+                .iter()
+                .take(EXISTING_SHOWN)
+                .map(|r| busy_text(t, r))
+                .collect();
+            if c.existing.len() > EXISTING_SHOWN {
+                existing.push(t.fmt(
+                    "booking.season.more",
+                    &(c.existing.len() - EXISTING_SHOWN).to_string(),
+                ));
+            }
+            ReqRow {
+                id: x.request.id,
+                rank: i + 1,
+                organisation: x.organisation.name.clone(),
+                kind: crate::orgs::kind_label(t, &x.organisation.kind),
+                resource: x.resource.name.clone(),
+                slot: slot_text(t, &x.request),
+                title: x.request.title.clone(),
+                note: x.request.note.clone(),
+                status: status_label(t, &x.request.status),
+                allocated: x.request.status == ALLOCATED,
+                clashes: c.requests.iter().map(|r| name_of(*r)).collect(),
+                existing,
+            }
+        })
+        .collect();
+    let orgs = if can_manage {
+        crate::orgs::list_organisations(conn, p).await?
+    } else {
+        crate::orgs::my_organisations(conn, p).await?
+    };
+    let resources = service::list_resources(conn, p)
+        .await?
+        .into_iter()
+        .filter(|r| {
+            r.active && SEASON_KINDS.contains(&r.kind.as_str()) && r.bookable_by != rules::STAFF
+        })
+        .collect();
+    let failed_form = sh.errs.any();
+    let tpl = ShowTpl {
+        l: layout(st, ctx, "booking.season.title").with_title(s.name.clone()),
+        dates: format!("{} – {}", date_de(&s.starts_on), date_de(&s.ends_on)),
+        open: s.status == OPEN,
+        can_manage,
+        rows,
+        orgs,
+        resources,
+        weekdays: (0..7).map(|d| (d, weekday_name(t, d as i32))).collect(),
+        f: sh.f,
+        errs: sh.errs,
+        failed: sh.failed,
+        general: sh.general,
+        s,
+    };
+    let status = sh
+        .status
+        .or(failed_form.then_some(StatusCode::UNPROCESSABLE_ENTITY));
+    Ok(with_status(page(tpl)?, status))
+}
+
+async fn show_page(
+    State(st): State<AppState>,
+    Staff(ctx, p): Staff,
+    Path(id): Path<String>,
+) -> Result<Response, HtmlError> {
+    let t = catalog(ctx.lang);
+    render_show(&st, &ctx, &p, parse_id(&id)?, Shown::plain(t)).await
+}
+
+fn back(id: i64, notice: &str) -> Response {
+    Redirect::to(&format!(
+        "/buchung/saison/{id}?notice=booking_season.{notice}"
+    ))
+    .into_response()
+}
+
+/// A state refusal (season published) as the page's general message with 409.
+fn conflict_shown(t: &'static Catalog, key: &str) -> Shown {
+    Shown {
+        general: Some((t.get(key).to_string(), vec![])),
+        status: Some(StatusCode::CONFLICT),
+        ..Shown::plain(t)
+    }
+}
+
+async fn submit_page(
+    State(st): State<AppState>,
+    Staff(ctx, p): Staff,
+    Path(id): Path<String>,
+    Form(f): Form<RequestForm>,
+) -> Result<Response, HtmlError> {
+    let id = parse_id(&id)?;
+    let t = catalog(ctx.lang);
+    let sh = match submit_request(&st.db.conn, &p, id, f.input()).await {
+        Ok(_) => return Ok(back(id, "submitted")),
+        Err(Error::Conflict(key)) => Shown {
+            f,
+            ..conflict_shown(t, &key)
+        },
+        Err(e) => Shown {
+            errs: FormErrors::from_error(t, e)?,
+            f,
+            ..Shown::plain(t)
+        },
+    };
+    render_show(&st, &ctx, &p, id, sh).await
+}
+
+async fn allocate_page(
+    State(st): State<AppState>,
+    Staff(ctx, p): Staff,
+    Path((id, rid)): Path<(String, String)>,
+) -> Result<Response, HtmlError> {
+    p.require(MANAGE)?;
+    let (id, rid) = (parse_id(&id)?, parse_id(&rid)?);
+    let t = catalog(ctx.lang);
+    let sh = match allocate(&st.db.conn, &p, id, rid).await {
+        Ok(_) => return Ok(back(id, "allocated")),
+        Err(Error::Conflict(key)) => conflict_shown(t, &key),
+        Err(e) => {
+            let errs = FormErrors::from_error(t, e)?;
+            Shown {
+                general: Some((errs.msg("request").unwrap_or_default(), vec![])),
+                status: Some(StatusCode::CONFLICT),
+                ..Shown::plain(t)
+            }
+        }
+    };
+    render_show(&st, &ctx, &p, id, sh).await
+}
+
+async fn decline_page(
+    State(st): State<AppState>,
+    Staff(ctx, p): Staff,
+    Path((id, rid)): Path<(String, String)>,
+    Form(f): Form<ReasonForm>,
+) -> Result<Response, HtmlError> {
+    p.require(MANAGE)?;
+    let (id, rid) = (parse_id(&id)?, parse_id(&rid)?);
+    let t = catalog(ctx.lang);
+    let sh = match decline(&st.db.conn, &p, id, rid, &f.reason).await {
+        Ok(_) => return Ok(back(id, "declined")),
+        Err(Error::Conflict(key)) => conflict_shown(t, &key),
+        Err(e) => Shown {
+            failed: Some(Failed {
+                id: rid,
+                errs: FormErrors::from_error(t, e)?,
+                reason: f.reason,
+            }),
+            status: Some(StatusCode::UNPROCESSABLE_ENTITY),
+            ..Shown::plain(t)
+        },
+    };
+    render_show(&st, &ctx, &p, id, sh).await
+}
+
+async fn auto_page(
+    State(st): State<AppState>,
+    Staff(ctx, p): Staff,
+    Path(id): Path<String>,
+) -> Result<Response, HtmlError> {
+    p.require(MANAGE)?;
+    let id = parse_id(&id)?;
+    match auto_allocate(&st.db.conn, &p, id).await {
+        Ok(_) => Ok(back(id, "auto")),
+        Err(Error::Conflict(key)) => {
+            let sh = conflict_shown(catalog(ctx.lang), &key);
+            render_show(&st, &ctx, &p, id, sh).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn publish_page(
+    State(st): State<AppState>,
+    Staff(ctx, p): Staff,
+    Path(id): Path<String>,
+) -> Result<Response, HtmlError> {
+    p.require(MANAGE)?;
+    let id = parse_id(&id)?;
+    let t = catalog(ctx.lang);
+    let e = match publish(&st.db.conn, &p, id).await {
+        Ok(_) => return Ok(back(id, "published")),
+        Err(e) => e,
+    };
+    let (msg, slots) = match (&e.request, e.error) {
+        (None, ReserveError::Other(Error::Conflict(key))) => (t.get(&key).to_string(), vec![]),
+        (None, ReserveError::Other(other)) => return Err(other.into()),
+        (None, ReserveError::Conflict(_)) => (t.get(service::CONFLICT_KEY).to_string(), vec![]),
+        (Some(r), err) => {
+            let name = format!("„{}“ ({})", r.title, slot_text(t, r));
+            let (detail, slots) = match err {
+                ReserveError::Conflict(busy) => (
+                    t.get(service::CONFLICT_KEY).to_string(),
+                    busy.iter()
+                        .map(|b| crate::notify::when(b.start, b.end))
+                        .collect(),
+                ),
+                ReserveError::Other(Error::Invalid(f)) => {
+                    let fe = FormErrors::new(t, f.clone());
+                    let msgs: Vec<String> =
+                        f.0.iter()
+                            .filter_map(|x| fe.msg(&x.field))
+                            .collect::<BTreeSet<_>>()
+                            .into_iter()
+                            .collect();
+                    (msgs.join(" "), vec![])
+                }
+                ReserveError::Other(Error::Conflict(key)) => (t.get(&key).to_string(), vec![]),
+                ReserveError::Other(Error::Forbidden) => {
+                    (t.get("booking.season.err.not_bookable").to_string(), vec![])
+                }
+                ReserveError::Other(other) => return Err(other.into()),
+            };
+            (
+                format!(
+                    "{} {}",
+                    t.fmt("booking.season.err.publish_failed", &name),
+                    detail
+                ),
+                slots,
+            )
+        }
+    };
+    let sh = Shown {
+        general: Some((msg, slots)),
+        status: Some(StatusCode::CONFLICT),
+        ..Shown::plain(t)
+    };
+    render_show(&st, &ctx, &p, id, sh).await
+}
