@@ -1,23 +1,29 @@
-//! The resources' calendar feeds (RFC 5545) through the real app, on the configured backend:
-//! what a feed holds (and what it must not), its secret token (wrong token, other tenant,
-//! rotation), `ical_url` in the API, and a check by an outside parser, the Python package
-//! `icalendar` (from RATHAUS_TEST_PYTHON, else target/test-venv/bin/python, which
-//! scripts/test sets up).
+//! The calendar feeds (RFC 5545) through the real app, on the configured backend: the staff
+//! feed of a resource, the public occupancy feed, the personal and the organisation feeds;
+//! what each holds (and what it must not), tokens (wrong, retired, other tenant), ETag/304,
+//! the feed page, a weekly series across both clock changes with EXDATE, a moved and a
+//! cancelled occurrence, and the speed of a busy year. Every feed is checked by outside
+//! parsers, the Python packages `icalendar` and `recurring-ical-events` (from
+//! RATHAUS_TEST_PYTHON, else target/test-venv/bin/python, which scripts/test sets up).
 
 mod common;
 
-use chrono::{DateTime, Duration, DurationRound, Utc};
+use chrono::{
+    DateTime, Datelike, Duration, DurationRound, NaiveDate, NaiveDateTime, TimeZone, Utc, Weekday,
+};
+use chrono_tz::Europe::Berlin;
 use common::*;
-use rathaus_booking::entity::reservation;
-use rathaus_booking::service::{self, CONFIRMED, REQUESTED, ResourceInput};
+use rathaus_booking::entity::{
+    org_member, organisation, reservation, resource as resource_entity, series,
+};
+use rathaus_booking::service::{self, CANCELLED, CONFIRMED, REJECTED, REQUESTED, ResourceInput};
 use rathaus_booking::{Booking, ical};
-use rathaus_core::Error;
+use rathaus_core::{Error, Principal};
 use rathaus_store::audit::{self, AuditFilter};
-use rathaus_store::tokens;
-use rathaus_testkit::TestApp;
+use rathaus_testkit::{PASSWORD, TestApp, login};
 use rathaus_web::{AppState, Module, WebConfig};
 use reqwest::Client;
-use sea_orm::{ActiveModelTrait, Set};
+use sea_orm::{ActiveModelTrait, EntityTrait, Set};
 use serde_json::Value;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -26,6 +32,7 @@ use std::sync::Arc;
 const HOST: &str = "rathaus.a.test";
 const HOST_B: &str = "rathaus.b.test";
 const ICALENDAR_VERSION: &str = "7.3.2";
+const RECURRING_VERSION: &str = "3.8.2";
 
 struct App {
     s: Setup,
@@ -90,8 +97,69 @@ fn unfold(s: &str) -> String {
 const TITLE: &str = "Training U12, Gruppe A; Halle\\Nord – Übungsleitung bringt Bälle mit, \
                      Umkleide 3 (danach Elternabend im Besprechungsraum)";
 
+/// Makes a resource bookable by the public (the service's input has no such field yet).
+async fn make_public(s: &Setup, r: &service::Resource) -> service::Resource {
+    let mut am: resource_entity::ActiveModel = r.clone().into();
+    am.bookable_by = Set("public".into());
+    am.update(&s.db.conn).await.unwrap()
+}
+
+async fn organisation(s: &Setup, name: &str, public_name: bool) -> organisation::Model {
+    organisation::ActiveModel {
+        tenant_id: Set(s.f.tenant.0),
+        name: Set(name.into()),
+        kind: Set("club".into()),
+        contact_email: Set(String::new()),
+        public_name: Set(public_name),
+        feed_token: Set(rathaus_store::random_token(24)),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(&s.db.conn)
+    .await
+    .unwrap()
+}
+
+async fn member(s: &Setup, org: i64, who: &Principal) {
+    org_member::ActiveModel {
+        tenant_id: Set(s.f.tenant.0),
+        organisation_id: Set(org),
+        user_id: Set(who.user_id.0),
+        created_at: Set(Utc::now()),
+    }
+    .insert(&s.db.conn)
+    .await
+    .unwrap();
+}
+
+async fn with_org(s: &Setup, r: reservation::Model, org: i64) -> reservation::Model {
+    let mut am: reservation::ActiveModel = r.into();
+    am.organisation_id = Set(Some(org));
+    am.update(&s.db.conn).await.unwrap()
+}
+
+fn lines_ok(body: &str) {
+    assert!(body.ends_with("END:VCALENDAR\r\n"), "{body}");
+    let lines: Vec<&str> = body.trim_end_matches("\r\n").split("\r\n").collect();
+    assert!(lines.iter().all(|l| !l.contains('\n') && !l.contains('\r')));
+    assert!(lines.iter().all(|l| l.len() <= 75), "{body}");
+    let text = unfold(body);
+    for want in [
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Rathaus//Ressourcenbuchung//DE\r\nCALSCALE:GREGORIAN\r\nMETHOD:PUBLISH\r\n",
+        "BEGIN:VTIMEZONE\r\nTZID:Europe/Berlin\r\n",
+        "RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU\r\n",
+        "RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU\r\n",
+    ] {
+        assert!(text.contains(want), "missing {want:?} in\n{text}");
+    }
+}
+
+fn local(t: DateTime<Utc>) -> String {
+    t.with_timezone(&Berlin).format("%Y%m%dT%H%M%S").to_string()
+}
+
 #[tokio::test]
-async fn a_feed_lists_the_active_reservations_by_title_only() {
+async fn the_staff_feed_lists_titles_in_local_time_and_keeps_cancelled_ones_as_cancelled() {
     let a = app(WebConfig::default()).await;
     let s = &a.s;
     let mut inp = ResourceInput::new("Sporthalle Nord, Teil A; \"Jugend\"", "hall");
@@ -99,7 +167,7 @@ async fn a_feed_lists_the_active_reservations_by_title_only() {
     let hall = resource_with(s, inp).await;
     let room = resource(s, "Sitzungssaal", "room", None).await;
 
-    let mut booked = service::reserve(
+    let booked = service::reserve(
         &s.db.conn,
         &s.booker,
         service::ReservationInput {
@@ -125,62 +193,42 @@ async fn a_feed_lists_the_active_reservations_by_title_only() {
     .await;
     insert(s, hall.id, "Zu alt", now - Duration::days(40), CONFIRMED).await;
     insert(s, hall.id, "Zu weit", now + Duration::days(400), CONFIRMED).await;
-    insert(
-        s,
-        hall.id,
-        "Abgelehnt",
-        now + Duration::days(5),
-        service::REJECTED,
-    )
-    .await;
-    // Stored times are whole minutes; the created_at of `booked` has sub-seconds.
-    booked.created_at = booked
-        .created_at
-        .duration_trunc(Duration::seconds(1))
-        .unwrap();
+    let rejected = insert(s, hall.id, "Abgelehnt", now + Duration::days(5), REJECTED).await;
 
     let r = a.get(HOST, &ical::feed_path(&hall)).await;
     assert_eq!(r.status(), 200);
     assert_eq!(r.headers()["content-type"], "text/calendar; charset=utf-8");
-    let body = r.text().await.unwrap();
-
-    // Every line ends with CRLF and has at most 75 octets; the long title was folded.
-    assert!(body.ends_with("END:VCALENDAR\r\n"), "{body}");
-    let lines: Vec<&str> = body.trim_end_matches("\r\n").split("\r\n").collect();
-    assert!(lines.iter().all(|l| !l.contains('\n') && !l.contains('\r')));
-    assert!(lines.iter().all(|l| l.len() <= 75), "{body}");
     assert!(
-        lines.iter().any(|l| l.starts_with(' ')),
-        "nothing folded: {body}"
+        r.headers()["cache-control"]
+            .to_str()
+            .unwrap()
+            .starts_with("private")
     );
-
+    let body = r.text().await.unwrap();
+    lines_ok(&body);
     let text = unfold(&body);
-    let host = "rathaus.a.test";
+    let host = HOST;
     for want in [
-        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Rathaus//Ressourcenbuchung//DE\r\n",
-        "NAME:Sporthalle Nord\\, Teil A\\; \"Jugend\"\r\nX-WR-CALNAME:Sporthalle Nord\\, Teil A\\; \"Jugend\"\r\n",
+        "NAME:Sporthalle Nord\\, Teil A\\; \"Jugend\"\r\n",
         &format!("UID:reservation-{}@{host}\r\n", booked.id),
-        &format!("DTSTAMP:{}\r\n", utc(booked.created_at)),
-        &format!("DTSTART:{}\r\n", utc(booked.starts_at)),
-        &format!("DTEND:{}\r\n", utc(booked.ends_at)),
+        &format!("DTSTART;TZID=Europe/Berlin:{}\r\n", local(booked.starts_at)),
+        &format!("DTEND;TZID=Europe/Berlin:{}\r\n", local(booked.ends_at)),
         "SUMMARY:Training U12\\, Gruppe A\\; Halle\\\\Nord – Übungsleitung bringt Bälle mit\\, \
          Umkleide 3 (danach Elternabend im Besprechungsraum)\r\n",
         &format!("UID:reservation-{}@{host}\r\n", requested.id),
+        &format!("UID:reservation-{}@{host}\r\n", cancelled.id),
+        "SEQUENCE:0\r\n",
         "STATUS:CONFIRMED\r\n",
         "STATUS:TENTATIVE\r\n",
+        "STATUS:CANCELLED\r\n",
     ] {
         assert!(text.contains(want), "missing {want:?} in\n{text}");
     }
-    assert_eq!(text.matches("BEGIN:VEVENT\r\n").count(), 2, "{text}");
-    assert_eq!(text.matches("END:VEVENT\r\n").count(), 2, "{text}");
-    // The requested one (10 days back) comes first.
-    assert!(text.find("Anfrage Turnverein") < text.find("Training U12"));
+    assert_eq!(text.matches("BEGIN:VEVENT\r\n").count(), 4, "{text}");
     for absent in [
         "Zu alt",
         "Zu weit",
-        "Abgelehnt",
-        &format!("reservation-{}@", cancelled.id),
-        // Nothing about the booker.
+        "Sitzungssaal",
         "Vera Verein",
         "verein@a.example",
         "ORGANIZER",
@@ -189,37 +237,28 @@ async fn a_feed_lists_the_active_reservations_by_title_only() {
         assert!(!text.contains(absent), "{absent:?} in\n{text}");
     }
 
-    // The outside parser reads the same.
     let parsed = parse_with_python(&body);
     assert_eq!(
         parsed["name"], "Sporthalle Nord, Teil A; \"Jugend\"",
         "{parsed}"
     );
     let events = parsed["events"].as_array().unwrap();
-    assert_eq!(events.len(), 2, "{parsed}");
-    let uids: Vec<&str> = events.iter().map(|e| e["uid"].as_str().unwrap()).collect();
-    assert_eq!(
-        uids,
-        [
-            format!("reservation-{}@{host}", requested.id),
-            format!("reservation-{}@{host}", booked.id)
-        ]
-    );
-    let starts: Vec<&str> = events
-        .iter()
-        .map(|e| e["start"].as_str().unwrap())
-        .collect();
-    assert_eq!(
-        starts,
-        [
-            requested.starts_at.to_rfc3339(),
-            booked.starts_at.to_rfc3339()
-        ]
-    );
-    assert_eq!(events[1]["end"], booked.ends_at.to_rfc3339());
-    assert_eq!(events[1]["summary"], TITLE);
-    assert_eq!(events[0]["status"], "TENTATIVE");
-    assert_eq!(events[1]["status"], "CONFIRMED");
+    assert_eq!(events.len(), 4, "{parsed}");
+    let by_uid = |id: i64| {
+        events
+            .iter()
+            .find(|e| e["uid"] == format!("reservation-{id}@{host}"))
+            .unwrap_or_else(|| panic!("no {id} in {parsed}"))
+    };
+    let e = by_uid(booked.id);
+    assert_eq!(e["summary"], TITLE);
+    assert_eq!(e["status"], "CONFIRMED");
+    assert_eq!(e["tz"], "Europe/Berlin");
+    assert_eq!(e["start_utc"], booked.starts_at.to_rfc3339());
+    assert_eq!(e["end_utc"], booked.ends_at.to_rfc3339());
+    assert_eq!(by_uid(requested.id)["status"], "TENTATIVE");
+    assert_eq!(by_uid(cancelled.id)["status"], "CANCELLED");
+    assert_eq!(by_uid(rejected.id)["status"], "CANCELLED");
 
     // An empty feed is still a calendar.
     let empty = resource(s, "Beamer", "equipment", None).await;
@@ -231,6 +270,157 @@ async fn a_feed_lists_the_active_reservations_by_title_only() {
         .unwrap();
     assert!(!body.contains("BEGIN:VEVENT"));
     assert_eq!(parse_with_python(&body)["events"], Value::Array(vec![]));
+}
+
+#[tokio::test]
+async fn the_etag_is_strong_and_if_none_match_answers_304() {
+    let a = app(WebConfig::default()).await;
+    let s = &a.s;
+    let hall = make_public(s, &resource(s, "Halle", "hall", None).await).await;
+    book(s, &s.booker, hall.id, 0, 60).await.unwrap();
+    let path = ical::public_feed_path(&hall).unwrap();
+    let r = a.get(HOST, &path).await;
+    assert_eq!(r.status(), 200);
+    let etag = r.headers()["etag"].to_str().unwrap().to_string();
+    assert!(etag.starts_with('"') && !etag.starts_with("W/"), "{etag}");
+    assert!(
+        r.headers()["cache-control"]
+            .to_str()
+            .unwrap()
+            .starts_with("public")
+    );
+    let body = r.text().await.unwrap();
+    // The same state gives the same body and tag.
+    let again = a.get(HOST, &path).await;
+    assert_eq!(again.headers()["etag"].to_str().unwrap(), etag);
+    assert_eq!(again.text().await.unwrap(), body);
+    for inm in [
+        etag.clone(),
+        format!("W/{etag}"),
+        format!("\"x\", {etag}"),
+        "*".into(),
+    ] {
+        let r =
+            a.c.get(a.app.url(HOST, &path))
+                .header("if-none-match", inm.clone())
+                .send()
+                .await
+                .unwrap();
+        assert_eq!(r.status(), 304, "{inm}");
+        assert_eq!(r.headers()["etag"].to_str().unwrap(), etag);
+        assert!(r.text().await.unwrap().is_empty());
+    }
+    let r =
+        a.c.get(a.app.url(HOST, &path))
+            .header("if-none-match", "\"anders\"")
+            .send()
+            .await
+            .unwrap();
+    assert_eq!(r.status(), 200);
+    // A change gives a new tag.
+    book(s, &s.booker, hall.id, 120, 180).await.unwrap();
+    let r =
+        a.c.get(a.app.url(HOST, &path))
+            .header("if-none-match", etag.clone())
+            .send()
+            .await
+            .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_ne!(r.headers()["etag"].to_str().unwrap(), etag);
+}
+
+#[tokio::test]
+async fn the_public_feed_shows_busy_blocks_and_only_agreed_organisation_names() {
+    let a = app(WebConfig::default()).await;
+    let s = &a.s;
+    let hall = make_public(s, &resource(s, "Dreifachhalle", "hall", None).await).await;
+    let part = resource(s, "Hallendrittel 1", "hall_part", Some(hall.id)).await;
+    let staff_only = resource(s, "Sitzungssaal", "room", None).await;
+    let open = org_entity(s, "TV Musterstadt 1890", true).await;
+    let shy = org_entity(s, "Selbsthilfegruppe Nord", false).await;
+    let b1 = book_titled(s, hall.id, 0, 60, "Geheimes Treffen bei Müller").await;
+    with_org(s, b1.clone(), shy.id).await;
+    let b2 = book_titled(s, hall.id, 120, 180, "Training Jugend").await;
+    with_org(s, b2.clone(), open.id).await;
+    let b3 = book_titled(s, part.id, 240, 300, "Privatfeier Schmidt").await;
+
+    let path = ical::public_feed_path(&hall).unwrap();
+    assert_eq!(path, format!("/belegung/{}.ics", hall.id));
+    let r = a.get(HOST, &path).await;
+    assert_eq!(r.status(), 200);
+    let body = r.text().await.unwrap();
+    lines_ok(&body);
+    let text = unfold(&body);
+    assert_eq!(text.matches("BEGIN:VEVENT\r\n").count(), 3, "{text}");
+    assert_eq!(text.matches("SUMMARY:Belegt\r\n").count(), 2, "{text}");
+    assert!(text.contains("SUMMARY:TV Musterstadt 1890\r\n"), "{text}");
+    for absent in [
+        "Geheim",
+        "Müller",
+        "Training",
+        "Privatfeier",
+        "Schmidt",
+        "Selbsthilfe",
+        "Vera Verein",
+        "verein@",
+    ] {
+        assert!(!text.contains(absent), "{absent:?} in\n{text}");
+    }
+    let parsed = parse_with_python(&body);
+    let uids: Vec<String> = parsed["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["uid"].as_str().unwrap().to_string())
+        .collect();
+    for b in [&b1, &b2, &b3] {
+        assert!(
+            uids.contains(&format!("reservation-{}@{HOST}", b.id)),
+            "{uids:?}"
+        );
+    }
+    // No public feed for staff-only resources, none for another tenant's, none for nonsense.
+    assert_eq!(ical::public_feed_path(&staff_only), None);
+    let hall_b = make_public(&a.b, &resource(&a.b, "Halle B", "hall", None).await).await;
+    for (host, path) in [
+        (HOST, format!("/belegung/{}.ics", staff_only.id)),
+        (HOST, format!("/belegung/{}.ics", hall_b.id)),
+        (HOST_B, path.clone()),
+        (HOST, format!("/belegung/{}", hall.id)),
+        (HOST, "/belegung/x.ics".into()),
+        (HOST, "/belegung/99999999.ics".into()),
+    ] {
+        let r = a.get(host, &path).await;
+        assert_eq!(r.status(), 404, "{host}{path}");
+        assert!(!r.text().await.unwrap().contains("VCALENDAR"));
+    }
+    assert_eq!(
+        ical::public_feed_url("https://x.example", &hall).unwrap(),
+        format!("https://x.example/belegung/{}.ics", hall.id)
+    );
+}
+
+async fn org_entity(s: &Setup, name: &str, public_name: bool) -> organisation::Model {
+    organisation(s, name, public_name).await
+}
+
+async fn book_titled(
+    s: &Setup,
+    resource_id: i64,
+    from: i64,
+    to: i64,
+    title: &str,
+) -> reservation::Model {
+    service::reserve(
+        &s.db.conn,
+        &s.booker,
+        service::ReservationInput {
+            title: title.into(),
+            ..input(resource_id, from, to)
+        },
+    )
+    .await
+    .unwrap()
 }
 
 #[tokio::test]
@@ -263,9 +453,7 @@ async fn a_wrong_token_or_another_tenant_gets_404_and_rotation_retires_the_old_u
             HOST,
             format!("/buchung/kalender/{}/{}.ics", hall_b.id, hall.feed_token),
         ),
-        // The right URL, asked of the other tenant's host.
         (HOST_B, good.clone()),
-        // Tenant b's own feed on tenant a's host.
         (HOST, ical::feed_path(&hall_b)),
     ] {
         let r = a.get(host, &path).await;
@@ -274,168 +462,473 @@ async fn a_wrong_token_or_another_tenant_gets_404_and_rotation_retires_the_old_u
     }
     assert_eq!(a.get(HOST_B, &ical::feed_path(&hall_b)).await.status(), 200);
 
-    // Rotation: staff only, recorded without the token; the old URL is gone at once.
     for who in [&s.booker, &s.clerk] {
         let e = service::rotate_feed_token(&s.db.conn, who, hall.id)
             .await
             .unwrap_err();
         assert!(matches!(e, Error::Forbidden), "{e:?}");
     }
-    let e = service::rotate_feed_token(&s.db.conn, &s.admin, hall_b.id)
-        .await
-        .unwrap_err();
-    assert!(matches!(e, Error::NotFound), "{e:?}");
     let rotated = service::rotate_feed_token(&s.db.conn, &s.admin, hall.id)
         .await
         .unwrap();
-    assert_ne!(rotated.feed_token, hall.feed_token);
-    assert_eq!(rotated.feed_token.len(), 32);
     assert_eq!(a.get(HOST, &good).await.status(), 404);
     let r = a.get(HOST, &ical::feed_path(&rotated)).await;
     assert_eq!(r.status(), 200);
     assert_eq!(r.text().await.unwrap().matches("BEGIN:VEVENT").count(), 1);
+}
+
+#[tokio::test]
+async fn the_personal_feed_holds_ones_own_bookings_and_rotation_revokes_it() {
+    let a = app(WebConfig::default()).await;
+    let (s, b) = (&a.s, &a.b);
+    let hall = resource(s, "Sporthalle", "hall", None).await;
+    let mine = book_titled(s, hall.id, 0, 60, "Mein Training").await;
+    service::reserve(
+        &s.db.conn,
+        &s.other,
+        service::ReservationInput {
+            title: "Fremde Buchung".into(),
+            ..input(hall.id, 120, 180)
+        },
+    )
+    .await
+    .unwrap();
+    let token = ical::user_feed_token(&s.db.conn, &s.booker).await.unwrap();
+    assert_eq!(token.len(), 32);
+    // Asking again gives the same token.
+    assert_eq!(
+        ical::user_feed_token(&s.db.conn, &s.booker).await.unwrap(),
+        token
+    );
+    let path = ical::person_feed_path(&token);
+    let r = a.get(HOST, &path).await;
+    assert_eq!(r.status(), 200);
+    assert!(
+        r.headers()["cache-control"]
+            .to_str()
+            .unwrap()
+            .starts_with("private")
+    );
+    let body = r.text().await.unwrap();
+    lines_ok(&body);
+    assert!(body.contains("SUMMARY:Mein Training\r\n"), "{body}");
+    assert!(body.contains("LOCATION:Sporthalle\r\n"), "{body}");
+    assert!(!body.contains("Fremde Buchung"), "{body}");
+    let parsed = parse_with_python(&body);
+    assert_eq!(
+        parsed["events"][0]["uid"],
+        format!("reservation-{}@{HOST}", mine.id)
+    );
+
+    // Another tenant's token, and this one on the other tenant's host: 404.
+    let token_b = ical::user_feed_token(&s.db.conn, &b.booker).await.unwrap();
+    assert_eq!(
+        a.get(HOST, &ical::person_feed_path(&token_b))
+            .await
+            .status(),
+        404
+    );
+    assert_eq!(a.get(HOST_B, &path).await.status(), 404);
+    assert_eq!(
+        a.get(HOST_B, &ical::person_feed_path(&token_b))
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        a.get(HOST, "/buchung/kalender/person/kurz.ics")
+            .await
+            .status(),
+        404
+    );
+
+    let new = ical::rotate_user_feed(&s.db.conn, &s.booker).await.unwrap();
+    assert_ne!(new, token);
+    assert_eq!(a.get(HOST, &path).await.status(), 404);
+    assert_eq!(
+        a.get(HOST, &ical::person_feed_path(&new)).await.status(),
+        200
+    );
     let events = audit::list(&s.db.conn, &s.admin, &AuditFilter::default())
         .await
         .unwrap();
     let ev = events
         .iter()
-        .find(|e| e.action == "booking.resource.feed_token_rotated")
+        .find(|e| e.action == "booking.feed.person_rotated")
         .expect("audit event");
-    assert_eq!(ev.object_id, Some(hall.id.to_string()));
-    let details = &ev.details;
-    assert!(!details.contains(&hall.feed_token) && !details.contains(&rotated.feed_token));
-    // Every resource has its own token.
-    assert_ne!(hall.feed_token, hall_b.feed_token);
-}
-
-async fn api_token(s: &Setup, who: &rathaus_core::Principal) -> String {
-    tokens::create(&s.db.conn, who.tenant_id, who.user_id, None, "Test")
-        .await
-        .unwrap()
-        .0
+    assert!(!ev.details.contains(&token) && !ev.details.contains(&new));
 }
 
 #[tokio::test]
-async fn the_api_gives_staff_the_feed_url() {
+async fn the_organisation_feed_and_who_may_rotate_it() {
     let a = app(WebConfig::default()).await;
     let s = &a.s;
     let hall = resource(s, "Sporthalle", "hall", None).await;
-    let (admin, booker) = (api_token(s, &s.admin).await, api_token(s, &s.booker).await);
-    let get =
-        |token: String, path: String| a.c.get(a.app.url(HOST, &path)).bearer_auth(token).send();
-    let want = a.app.url(HOST, &ical::feed_path(&hall));
-    let list: Value = get(admin.clone(), "/api/v1/booking/resources".into())
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(list[0]["ical_url"], want, "{list}");
-    let one: Value = get(
-        admin.clone(),
-        format!("/api/v1/booking/resources/{}", hall.id),
-    )
-    .await
-    .unwrap()
-    .json()
-    .await
-    .unwrap();
-    assert_eq!(one["ical_url"], want, "{one}");
-    // The URL works without a session or token.
-    let r = Client::builder()
-        .resolve(HOST, a.app.addr)
-        .build()
-        .unwrap()
-        .get(&want)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    assert!(r.text().await.unwrap().starts_with("BEGIN:VCALENDAR\r\n"));
-    // Created through the API: the answer carries it too.
-    let created: Value =
-        a.c.post(a.app.url(HOST, "/api/v1/booking/resources"))
-            .bearer_auth(&admin)
-            .json(&serde_json::json!({"name": "Raum 2", "kind": "room"}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-    let url = created["ical_url"].as_str().unwrap();
-    assert!(
-        url.starts_with(
-            &a.app
-                .url(HOST, &format!("/buchung/kalender/{}/", created["id"]))
-        ),
-        "{created}"
-    );
-    // A booker sees the resource, not the titles of everyone's reservations.
-    let list: Value = get(booker.clone(), "/api/v1/booking/resources".into())
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert!(
-        list[0].get("ical_url").is_some_and(Value::is_null),
-        "{list}"
-    );
-    let one: Value = get(booker, format!("/api/v1/booking/resources/{}", hall.id))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert!(one["ical_url"].is_null(), "{one}");
+    let club = organisation(s, "TSV Beispiel", false).await;
+    member(s, club.id, &s.booker).await;
+    let r = book_titled(s, hall.id, 0, 60, "Vereinstraining").await;
+    with_org(s, r, club.id).await;
+    book_titled(s, hall.id, 120, 180, "Privat").await;
+    let path = ical::org_feed_path(&club.feed_token);
+    let body = a.get(HOST, &path).await.text().await.unwrap();
+    lines_ok(&body);
+    assert!(body.contains("SUMMARY:Vereinstraining\r\n"), "{body}");
+    assert!(body.contains("NAME:TSV Beispiel\r\n"), "{body}");
+    assert!(!body.contains("Privat"), "{body}");
+    parse_with_python(&body);
 
-    let doc: Value = a.get(HOST, "/api/openapi.json").await.json().await.unwrap();
-    let prop = &doc["components"]["schemas"]["ResourceOut"]["properties"]["ical_url"];
-    assert!(
-        prop.is_object(),
-        "{}",
-        doc["components"]["schemas"]["ResourceOut"]
-    );
+    // Neither a non-member nor another tenant's staff may rotate; members and managers may.
+    for who in [&s.other, &s.clerk, &a.b.admin] {
+        let e = ical::rotate_org_feed(&s.db.conn, who, club.id)
+            .await
+            .unwrap_err();
+        assert!(matches!(e, Error::NotFound), "{e:?}");
+    }
+    let t1 = ical::rotate_org_feed(&s.db.conn, &s.booker, club.id)
+        .await
+        .unwrap();
+    assert_eq!(a.get(HOST, &path).await.status(), 404);
+    assert_eq!(a.get(HOST, &ical::org_feed_path(&t1)).await.status(), 200);
+    let t2 = ical::rotate_org_feed(&s.db.conn, &s.admin, club.id)
+        .await
+        .unwrap();
+    assert_eq!(a.get(HOST, &ical::org_feed_path(&t1)).await.status(), 404);
+    assert_eq!(a.get(HOST, &ical::org_feed_path(&t2)).await.status(), 200);
+    assert_eq!(a.get(HOST_B, &ical::org_feed_path(&t2)).await.status(), 404);
 }
 
 #[tokio::test]
-async fn the_feed_url_follows_public_url_when_configured() {
-    let a = app(WebConfig {
-        public_url: Some("https://buchung.example.org/".into()),
-        ..WebConfig::default()
-    })
-    .await;
+async fn the_feed_page_shows_the_links_and_rotates_them() {
+    let a = app(WebConfig::default()).await;
+    let s = &a.s;
+    let base = a.app.url(HOST, "");
+    let club = organisation(s, "TSV Beispiel", false).await;
+    member(s, club.id, &s.clerk).await;
+    // Anonymous: to the login page; a rotation without a session neither.
+    let anon = a.app.client(&[HOST]);
+    let r = anon
+        .get(format!("{base}/buchung/kalender"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert!(
+        r.headers()["location"]
+            .to_str()
+            .unwrap()
+            .starts_with("/login")
+    );
+    let r = anon
+        .post(format!("{base}/buchung/kalender/erneuern"))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status() == 403 || r.status() == 303, "{}", r.status());
+
+    // A user without any permission (the clerk) has a personal feed too.
+    let c = a.app.client(&[HOST]);
+    assert_eq!(
+        login(&c, &base, &s.f.clerk_email, PASSWORD).await.status(),
+        303
+    );
+    let page = c
+        .get(format!("{base}/buchung/kalender"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    let token = ical::user_feed_token(&s.db.conn, &s.clerk).await.unwrap();
+    assert!(
+        html.contains(&a.app.url(HOST, &ical::person_feed_path(&token))),
+        "{html}"
+    );
+    assert!(
+        html.contains(&a.app.url(HOST, &ical::org_feed_path(&club.feed_token))),
+        "{html}"
+    );
+    assert!(
+        html.contains("Outlook") && html.contains("abonnieren"),
+        "{html}"
+    );
+    let csrf = rathaus_testkit::csrf_of(&html);
+    // Without the CSRF token: refused.
+    let r = c
+        .post(format!("{base}/buchung/kalender/erneuern"))
+        .form(&[("x", "y")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    assert_eq!(
+        ical::user_feed_token(&s.db.conn, &s.clerk).await.unwrap(),
+        token
+    );
+    let r = c
+        .post(format!("{base}/buchung/kalender/erneuern"))
+        .form(&[("_csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let new = ical::user_feed_token(&s.db.conn, &s.clerk).await.unwrap();
+    assert_ne!(new, token);
+    let html = c
+        .get(format!("{base}/buchung/kalender?erneuert=person"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains(&new) && html.contains("erneuert"), "{html}");
+    // The organisation's link: its member may renew it, someone else's organisation is 404.
+    let r = c
+        .post(format!(
+            "{base}/buchung/kalender/verein/{}/erneuern",
+            club.id
+        ))
+        .form(&[("_csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let other = organisation(s, "Fremder Verein", false).await;
+    let r = c
+        .post(format!(
+            "{base}/buchung/kalender/verein/{}/erneuern",
+            other.id
+        ))
+        .form(&[("_csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    let after = organisation::Entity::find_by_id(other.id)
+        .one(&s.db.conn)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(after.feed_token, other.feed_token);
+}
+
+/// The last Sundays of March and October after `from`: when the clocks change.
+fn clock_changes_after(from: NaiveDate) -> Vec<NaiveDate> {
+    let mut out = vec![];
+    for year in from.year()..from.year() + 3 {
+        for month in [3, 10] {
+            let mut d = NaiveDate::from_ymd_opt(year, month, 31).unwrap();
+            while d.weekday() != Weekday::Sun {
+                d -= Duration::days(1);
+            }
+            if d > from {
+                out.push(d);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn berlin(l: NaiveDateTime) -> DateTime<Utc> {
+    Berlin
+        .from_local_datetime(&l)
+        .single()
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+#[tokio::test]
+async fn a_weekly_series_stays_at_18_local_across_both_clock_changes() {
+    let a = app(WebConfig::default()).await;
     let s = &a.s;
     let hall = resource(s, "Sporthalle", "hall", None).await;
-    book(s, &s.booker, hall.id, 0, 60).await.unwrap();
-    let admin = api_token(s, &s.admin).await;
-    let list: Value =
-        a.c.get(a.app.url(HOST, "/api/v1/booking/resources"))
-            .bearer_auth(admin)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-    assert_eq!(
-        list[0]["ical_url"],
-        format!(
-            "https://buchung.example.org/buchung/kalender/{}/{}.ics",
-            hall.id, hall.feed_token
-        )
-    );
+    let changes = clock_changes_after(Utc::now().date_naive() + Duration::days(10));
+    let (c1, c2) = (changes[0], changes[1]);
+    // Tuesdays 18:00–20:00 from two weeks before the first change to two weeks after the next.
+    let mut first = c1 - Duration::days(14);
+    while first.weekday() != Weekday::Tue {
+        first -= Duration::days(1);
+    }
+    let until = c2 + Duration::days(14);
+    let at18 = |d: NaiveDate| d.and_hms_opt(18, 0, 0).unwrap();
+    let week = |k: i64| first + Duration::weeks(k);
+    let total = (until - first).num_days() / 7 + 1;
+    let now = Utc::now();
+    let sr = series::ActiveModel {
+        tenant_id: Set(s.f.tenant.0),
+        resource_id: Set(hall.id),
+        title: Set("Training, Jugend; Halle".into()),
+        dtstart_local: Set(at18(first).format("%Y-%m-%dT%H:%M").to_string()),
+        duration_minutes: Set(120),
+        rrule: Set(format!(
+            "FREQ=WEEKLY;BYDAY=TU;UNTIL={}",
+            until.format("%Y%m%d")
+        )),
+        exdates: Set(at18(week(3)).format("%Y-%m-%dT%H:%M").to_string()),
+        status: Set(CONFIRMED.into()),
+        sequence: Set(2),
+        booked_by: Set(Some(s.booker.user_id.0)),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&s.db.conn)
+    .await
+    .unwrap();
+    // Occurrences as the series service stores them: week 0 as planned, week 1 moved to
+    // 19:30, week 2 cancelled, week 3 excluded (no row), week 4 as planned.
+    let occ = |start: NaiveDateTime, status: &str, seq: i32| {
+        reservation::ActiveModel {
+            tenant_id: Set(s.f.tenant.0),
+            resource_id: Set(hall.id),
+            title: Set("Training, Jugend; Halle".into()),
+            starts_at: Set(berlin(start)),
+            ends_at: Set(berlin(start) + Duration::minutes(120)),
+            status: Set(status.into()),
+            booked_by: Set(Some(s.booker.user_id.0)),
+            created_at: Set(now),
+            series_id: Set(Some(sr.id)),
+            sequence: Set(seq),
+            updated_at: Set(Some(now)),
+            ..Default::default()
+        }
+        .insert(&s.db.conn)
+    };
+    occ(at18(week(0)), CONFIRMED, 2).await.unwrap();
+    let moved = week(1).and_hms_opt(19, 30, 0).unwrap();
+    occ(moved, CONFIRMED, 3).await.unwrap();
+    occ(at18(week(2)), CANCELLED, 3).await.unwrap();
+    occ(at18(week(4)), CONFIRMED, 2).await.unwrap();
+
     let body = a
         .get(HOST, &ical::feed_path(&hall))
         .await
         .text()
         .await
         .unwrap();
-    assert!(body.contains("@buchung.example.org\r\n"), "{body}");
+    lines_ok(&body);
+    let text = unfold(&body);
+    let uid = format!("UID:series-{}@{HOST}\r\n", sr.id);
+    // One master and two overrides (moved, cancelled); the plain occurrences are the rule's.
+    assert_eq!(text.matches(&uid).count(), 3, "{text}");
+    assert_eq!(text.matches("BEGIN:VEVENT\r\n").count(), 3, "{text}");
+    for want in [
+        format!(
+            "DTSTART;TZID=Europe/Berlin:{}\r\n",
+            at18(first).format("%Y%m%dT%H%M%S")
+        ),
+        "RRULE:FREQ=WEEKLY;BYDAY=TU;UNTIL=".to_string(),
+        format!(
+            "EXDATE;TZID=Europe/Berlin:{}\r\n",
+            at18(week(3)).format("%Y%m%dT%H%M%S")
+        ),
+        format!(
+            "RECURRENCE-ID;TZID=Europe/Berlin:{}\r\n",
+            at18(week(1)).format("%Y%m%dT%H%M%S")
+        ),
+        format!(
+            "RECURRENCE-ID;TZID=Europe/Berlin:{}\r\n",
+            at18(week(2)).format("%Y%m%dT%H%M%S")
+        ),
+        "SEQUENCE:2\r\n".to_string(),
+        "SEQUENCE:3\r\n".to_string(),
+        "SUMMARY:Training\\, Jugend\\; Halle\r\n".to_string(),
+    ] {
+        assert!(text.contains(&want), "missing {want:?} in\n{text}");
+    }
+
+    let occs = expand_with_python(&body, first - Duration::days(1), until + Duration::days(2));
+    let list = occs.as_array().unwrap();
+    assert_eq!(list.len() as i64, total - 1, "{occs}");
+    for o in list {
+        let start = o["start_local"].as_str().unwrap();
+        let day = NaiveDate::parse_from_str(&start[..10], "%Y-%m-%d").unwrap();
+        assert_eq!(o["tz"], "Europe/Berlin", "{o}");
+        assert_ne!(day, week(3), "the excluded week is there: {o}");
+        if day == week(1) {
+            assert!(start.ends_with("T19:30:00"), "{o}");
+        } else {
+            assert!(start.ends_with("T18:00:00"), "{o}");
+            assert!(
+                o["end_local"].as_str().unwrap().ends_with("T20:00:00"),
+                "{o}"
+            );
+        }
+        let status = if day == week(2) {
+            "CANCELLED"
+        } else {
+            "CONFIRMED"
+        };
+        assert_eq!(o["status"], status, "{o}");
+        // The UTC offset follows the season: summer time between March and October.
+        let offset = if summer_time(day) { "+02:00" } else { "+01:00" };
+        assert_eq!(o["offset"], offset, "{o}");
+    }
+    // Both changes lie inside the series: offsets of both kinds occur.
+    let offsets: std::collections::BTreeSet<&str> =
+        list.iter().map(|o| o["offset"].as_str().unwrap()).collect();
+    assert_eq!(offsets.len(), 2, "{occs}");
 }
 
-// ---------------------------------------------------------------- outside parser
+fn summer_time(d: NaiveDate) -> bool {
+    let noon = d.and_hms_opt(12, 0, 0).unwrap();
+    let t = Berlin.from_local_datetime(&noon).single().unwrap();
+    use chrono::Offset;
+    t.offset().fix().local_minus_utc() == 7200
+}
+
+#[tokio::test]
+async fn a_busy_year_of_one_resource_renders_fast() {
+    let a = app(WebConfig::default()).await;
+    let s = &a.s;
+    let hall = resource(s, "Sporthalle", "hall", None).await;
+    // Six bookings a day for a year: about 2,200 rows.
+    let start = Utc::now().duration_trunc(Duration::days(1)).unwrap() + Duration::hours(6);
+    let rows: Vec<reservation::ActiveModel> = (0..365 * 6)
+        .map(|i| {
+            let t = start + Duration::days(i / 6) + Duration::hours(2 * (i % 6));
+            reservation::ActiveModel {
+                tenant_id: Set(s.f.tenant.0),
+                resource_id: Set(hall.id),
+                title: Set(format!("Belegung {i}")),
+                starts_at: Set(t),
+                ends_at: Set(t + Duration::minutes(90)),
+                status: Set(CONFIRMED.into()),
+                created_at: Set(Utc::now()),
+                ..Default::default()
+            }
+        })
+        .collect();
+    for chunk in rows.chunks(200) {
+        reservation::Entity::insert_many(chunk.to_vec())
+            .exec(&s.db.conn)
+            .await
+            .unwrap();
+    }
+    let mut best = std::time::Duration::MAX;
+    for _ in 0..5 {
+        let t = std::time::Instant::now();
+        let d = ical::staff_feed_data(
+            &s.db.conn,
+            s.f.tenant,
+            hall.id,
+            &hall.feed_token,
+            Utc::now(),
+        )
+        .await
+        .unwrap();
+        let body = ical::calendar(&d, HOST);
+        best = best.min(t.elapsed());
+        assert_eq!(body.matches("BEGIN:VEVENT").count(), 365 * 6);
+    }
+    eprintln!("one year, {} bookings: {best:?} (load and render)", 365 * 6);
+    // 20 ms is the target for a release build; the unoptimised test build gets more room.
+    let limit = if cfg!(debug_assertions) { 400 } else { 20 };
+    assert!(best.as_millis() <= limit, "{best:?}");
+}
+
+// ---------------------------------------------------------------- outside parsers
 
 fn python() -> PathBuf {
     match std::env::var_os("RATHAUS_TEST_PYTHON") {
@@ -452,35 +945,71 @@ with open(sys.argv[1], "rb") as f:
 errors = [e for c in cal.walk() for e in c.errors]
 if errors:
     sys.exit("parse errors: %r" % errors)
+for key in ("VERSION", "PRODID", "CALSCALE", "METHOD"):
+    if key not in cal:
+        sys.exit("missing " + key)
+if not cal.walk("VTIMEZONE"):
+    sys.exit("no VTIMEZONE")
 # The parser leaves X- properties undecoded: unescape the TEXT value (RFC 5545 3.3.11).
 raw = cal["X-WR-CALNAME"].to_ical().decode()
 name = re.sub(r"\\([\\;,nN])", lambda m: "\n" if m.group(1) in "nN" else m.group(1), raw)
 out = {"name": name, "events": []}
 for ev in cal.walk("VEVENT"):
+    for key in ("UID", "DTSTAMP", "DTSTART", "DTEND", "SEQUENCE", "STATUS", "SUMMARY"):
+        if key not in ev:
+            sys.exit("event without " + key)
+    start = ev.decoded("DTSTART")
     out["events"].append({
         "uid": str(ev["UID"]),
-        "start": ev.decoded("DTSTART").isoformat(),
-        "end": ev.decoded("DTEND").isoformat(),
+        "tz": str(getattr(start.tzinfo, "key", start.tzinfo)),
+        "start_utc": start.astimezone(__import__("datetime").timezone.utc).isoformat(),
+        "end_utc": ev.decoded("DTEND").astimezone(__import__("datetime").timezone.utc).isoformat(),
         "summary": str(ev["SUMMARY"]),
         "status": str(ev["STATUS"]),
     })
 print(json.dumps(out))
 "#;
 
-/// Parses a feed with the Python package `icalendar`; panics with a clear message if the
-/// package is missing.
-fn parse_with_python(body: &str) -> Value {
+const EXPAND: &str = r#"
+import json, sys, datetime
+from icalendar import Calendar
+import recurring_ical_events
+with open(sys.argv[1], "rb") as f:
+    cal = Calendar.from_ical(f.read())
+a = datetime.date.fromisoformat(sys.argv[2])
+b = datetime.date.fromisoformat(sys.argv[3])
+out = []
+for ev in recurring_ical_events.of(cal).between(a, b):
+    s, e = ev["DTSTART"].dt, ev["DTEND"].dt
+    off = s.utcoffset()
+    mins = int(off.total_seconds() // 60)
+    out.append({
+        "uid": str(ev["UID"]),
+        "tz": str(getattr(s.tzinfo, "key", s.tzinfo)),
+        "start_local": s.replace(tzinfo=None).isoformat(),
+        "end_local": e.replace(tzinfo=None).isoformat(),
+        "offset": "%+03d:%02d" % (mins // 60, mins % 60),
+        "status": str(ev.get("STATUS", "")),
+    })
+out.sort(key=lambda o: o["start_local"])
+print(json.dumps(out))
+"#;
+
+fn run_python(script: &str, body: &str, args: &[String]) -> Value {
     let py = python();
     let probe = Command::new(&py)
-        .args(["-c", "import icalendar; print(icalendar.__version__)"])
+        .args([
+            "-c",
+            "import importlib.metadata as m; print(m.version('icalendar'), m.version('recurring-ical-events'))",
+        ])
         .stderr(Stdio::null())
         .output();
     if !probe.as_ref().is_ok_and(|o| o.status.success()) {
         panic!(
-            "the Python package icalendar is not available to `{}`. Run the tests with \
-             scripts/test (it creates target/test-venv with icalendar {ICALENDAR_VERSION} and \
-             sets RATHAUS_TEST_PYTHON), or set RATHAUS_TEST_PYTHON to a Python that has \
-             icalendar=={ICALENDAR_VERSION}.",
+            "the Python packages icalendar and recurring-ical-events are not available to `{}`. \
+             Run the tests with scripts/test (it creates target/test-venv with icalendar \
+             {ICALENDAR_VERSION} and recurring-ical-events {RECURRING_VERSION} and sets \
+             RATHAUS_TEST_PYTHON), or set RATHAUS_TEST_PYTHON to a Python that has them.",
             py.display()
         );
     }
@@ -488,16 +1017,27 @@ fn parse_with_python(body: &str) -> Value {
     let file = dir.path().join("feed.ics");
     std::fs::write(&file, body).unwrap();
     let out = Command::new(&py)
-        .args(["-c", PARSE])
+        .args(["-c", script])
         .arg(&file)
+        .args(args)
         .output()
         .expect("run python");
     assert!(
         out.status.success(),
-        "icalendar refused the feed: {}\n{body}",
+        "the parser refused the feed: {}\n{body}",
         String::from_utf8_lossy(&out.stderr)
     );
     serde_json::from_slice(&out.stdout).expect("JSON from the parser")
+}
+
+/// Parses a feed with the Python package `icalendar`.
+fn parse_with_python(body: &str) -> Value {
+    run_python(PARSE, body, &[])
+}
+
+/// The occurrences between two days, expanded by `recurring-ical-events`.
+fn expand_with_python(body: &str, from: NaiveDate, to: NaiveDate) -> Value {
+    run_python(EXPAND, body, &[from.to_string(), to.to_string()])
 }
 
 // ---------------------------------------------------------------- migration

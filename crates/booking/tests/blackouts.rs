@@ -1,0 +1,647 @@
+//! Blackout periods (Sperrzeiten) through the service and the staff pages, on the configured
+//! backend: adding by hand (whole local days), deleting, importing a school-holiday file as
+//! published (tests/fixtures/ferien_nrw_2026.ics), re-importing without doubles, refusing bad
+//! files with a German message, and who may do what.
+
+mod common;
+
+use chrono::{Duration, NaiveDate};
+use common::*;
+use rathaus_booking::Booking;
+use rathaus_booking::blackouts::{self, ImportSummary};
+use rathaus_core::Error;
+use rathaus_store::audit::{self, AuditFilter};
+use rathaus_testkit::{PASSWORD, TestApp, csrf_of, login};
+use rathaus_web::{AppState, Module, WebConfig};
+use reqwest::Client;
+use reqwest::multipart::{Form, Part};
+use std::sync::Arc;
+
+const HOST: &str = "rathaus.a.test";
+const HOST_B: &str = "rathaus.b.test";
+const FERIEN: &[u8] = include_bytes!("fixtures/ferien_nrw_2026.ics");
+
+fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).unwrap()
+}
+
+fn far() -> NaiveDate {
+    day(2000, 1, 1)
+}
+
+#[tokio::test]
+async fn a_blackout_covers_whole_local_days_and_can_be_deleted() {
+    let s = setup().await;
+    let hall = resource(&s, "Sporthalle", "hall", None).await;
+    // Across the autumn clock change: 24 to 26 October 2026, both inclusive.
+    let b = blackouts::add_blackout(
+        &s.db.conn,
+        &s.admin,
+        Some(hall.id),
+        day(2026, 10, 24),
+        day(2026, 10, 26),
+        " Hallenboden ",
+    )
+    .await
+    .unwrap();
+    assert_eq!(b.starts_at.to_rfc3339(), "2026-10-23T22:00:00+00:00");
+    assert_eq!(b.ends_at.to_rfc3339(), "2026-10-26T23:00:00+00:00");
+    assert_eq!(b.reason, "Hallenboden");
+    assert_eq!(
+        blackouts::local_days(&b),
+        (day(2026, 10, 24), day(2026, 10, 26))
+    );
+    let all = blackouts::add_blackout(
+        &s.db.conn,
+        &s.admin,
+        None,
+        day(2026, 12, 24),
+        day(2026, 12, 24),
+        "Heiligabend",
+    )
+    .await
+    .unwrap();
+    let list = blackouts::list_blackouts(&s.db.conn, &s.admin, far())
+        .await
+        .unwrap();
+    assert_eq!(
+        list.iter().map(|b| b.id).collect::<Vec<_>>(),
+        [b.id, all.id]
+    );
+    // From a later day on, the earlier one is gone from the list.
+    let later = blackouts::list_blackouts(&s.db.conn, &s.admin, day(2026, 10, 27))
+        .await
+        .unwrap();
+    assert_eq!(later.len(), 1);
+    // For rules and views: the ones of the resource and those of every resource.
+    let hit =
+        blackouts::blackouts_between(&s.db.conn, s.f.tenant, &[hall.id], b.starts_at, all.ends_at)
+            .await
+            .unwrap();
+    assert_eq!(hit.len(), 2);
+    let other = resource(&s, "Raum", "room", None).await;
+    let hit = blackouts::blackouts_between(
+        &s.db.conn,
+        s.f.tenant,
+        &[other.id],
+        b.starts_at,
+        all.ends_at,
+    )
+    .await
+    .unwrap();
+    assert_eq!(hit.iter().map(|b| b.id).collect::<Vec<_>>(), [all.id]);
+
+    blackouts::delete_blackout(&s.db.conn, &s.admin, b.id)
+        .await
+        .unwrap();
+    let e = blackouts::delete_blackout(&s.db.conn, &s.admin, b.id)
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::NotFound), "{e:?}");
+    let events = audit::list(&s.db.conn, &s.admin, &AuditFilter::default())
+        .await
+        .unwrap();
+    for action in ["booking.blackout.created", "booking.blackout.deleted"] {
+        assert!(events.iter().any(|e| e.action == action), "{action}");
+    }
+}
+
+#[tokio::test]
+async fn bad_input_is_refused_per_field_and_nothing_is_stored() {
+    let s = setup().await;
+    let b = tenant(&s.db, "b", HOST_B).await;
+    let foreign = resource(&b, "Fremde Halle", "hall", None).await;
+    let e = blackouts::add_blackout(
+        &s.db.conn,
+        &s.admin,
+        Some(foreign.id),
+        day(2026, 5, 2),
+        day(2026, 5, 1),
+        "",
+    )
+    .await
+    .unwrap_err();
+    let Error::Invalid(f) = e else {
+        panic!("{e:?}")
+    };
+    assert_eq!(
+        f.get("to").unwrap().key,
+        "booking.blackouts.err.to_before_from"
+    );
+    assert_eq!(f.get("reason").unwrap().key, "err.required");
+    assert_eq!(f.get("resource_id").unwrap().key, "err.invalid_choice");
+    let e = blackouts::add_blackout(
+        &s.db.conn,
+        &s.admin,
+        None,
+        day(2026, 1, 1),
+        day(2027, 6, 1),
+        "Lang",
+    )
+    .await
+    .unwrap_err();
+    let Error::Invalid(f) = e else {
+        panic!("{e:?}")
+    };
+    assert_eq!(f.get("to").unwrap().key, "booking.blackouts.err.too_long");
+    for who in [&s.booker, &s.clerk] {
+        let e =
+            blackouts::add_blackout(&s.db.conn, who, None, day(2026, 1, 1), day(2026, 1, 1), "x")
+                .await
+                .unwrap_err();
+        assert!(matches!(e, Error::Forbidden), "{e:?}");
+        let e = blackouts::import_ics(&s.db.conn, who, None, FERIEN)
+            .await
+            .unwrap_err();
+        assert!(matches!(e, Error::Forbidden), "{e:?}");
+        let e = blackouts::list_blackouts(&s.db.conn, who, far())
+            .await
+            .unwrap_err();
+        assert!(matches!(e, Error::Forbidden), "{e:?}");
+    }
+    // Another tenant's blackout answers like a missing one.
+    let theirs = blackouts::add_blackout(
+        &s.db.conn,
+        &b.admin,
+        None,
+        day(2026, 1, 1),
+        day(2026, 1, 1),
+        "B",
+    )
+    .await
+    .unwrap();
+    let e = blackouts::delete_blackout(&s.db.conn, &s.admin, theirs.id)
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::NotFound), "{e:?}");
+    assert!(
+        blackouts::list_blackouts(&s.db.conn, &s.admin, far())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn a_school_holiday_file_imports_once_and_updates_on_reimport() {
+    let s = setup().await;
+    let hall = resource(&s, "Sporthalle", "hall", None).await;
+    let sum = blackouts::import_ics(&s.db.conn, &s.admin, None, FERIEN)
+        .await
+        .unwrap();
+    // Six periods; Neujahr repeats yearly (RRULE) and is skipped.
+    assert_eq!(
+        sum,
+        ImportSummary {
+            created: 6,
+            updated: 0,
+            skipped: 1,
+            unchanged: 0
+        }
+    );
+    let list = blackouts::list_blackouts(&s.db.conn, &s.admin, far())
+        .await
+        .unwrap();
+    assert_eq!(list.len(), 6);
+    let by = |r: &str| list.iter().find(|b| b.reason.starts_with(r)).unwrap();
+    // DTEND is exclusive: the Easter holidays end on Saturday 11 April.
+    assert_eq!(
+        blackouts::local_days(by("Osterferien")),
+        (day(2026, 3, 30), day(2026, 4, 11))
+    );
+    assert_eq!(
+        by("Osterferien").starts_at.to_rfc3339(),
+        "2026-03-29T22:00:00+00:00"
+    );
+    assert_eq!(
+        blackouts::local_days(by("Weihnachtsferien")),
+        (day(2026, 12, 23), day(2027, 1, 6))
+    );
+    // Without DTEND: one day.
+    assert_eq!(
+        blackouts::local_days(by("Fronleichnam")),
+        (day(2026, 6, 4), day(2026, 6, 4))
+    );
+    assert!(
+        list.iter()
+            .all(|b| b.resource_id.is_none() && !b.source_uid.is_empty())
+    );
+
+    // The same file again: nothing doubled.
+    let again = blackouts::import_ics(&s.db.conn, &s.admin, None, FERIEN)
+        .await
+        .unwrap();
+    assert_eq!(
+        again,
+        ImportSummary {
+            created: 0,
+            updated: 0,
+            skipped: 1,
+            unchanged: 6
+        }
+    );
+    assert_eq!(
+        blackouts::list_blackouts(&s.db.conn, &s.admin, far())
+            .await
+            .unwrap()
+            .len(),
+        6
+    );
+    // A corrected file updates the changed period.
+    let fixed = String::from_utf8(FERIEN.to_vec())
+        .unwrap()
+        .replace("DTEND;VALUE=DATE:20260902", "DTEND;VALUE=DATE:20260903");
+    let sum = blackouts::import_ics(&s.db.conn, &s.admin, None, fixed.as_bytes())
+        .await
+        .unwrap();
+    assert_eq!(
+        sum,
+        ImportSummary {
+            created: 0,
+            updated: 1,
+            skipped: 1,
+            unchanged: 5
+        }
+    );
+    let list = blackouts::list_blackouts(&s.db.conn, &s.admin, far())
+        .await
+        .unwrap();
+    let summer = list
+        .iter()
+        .find(|b| b.reason.starts_with("Sommerferien"))
+        .unwrap();
+    assert_eq!(blackouts::local_days(summer).1, day(2026, 9, 2));
+    // For one resource the same file makes its own periods.
+    let sum = blackouts::import_ics(&s.db.conn, &s.admin, Some(hall.id), FERIEN)
+        .await
+        .unwrap();
+    assert_eq!(sum.created, 6);
+    let events = audit::list(&s.db.conn, &s.admin, &AuditFilter::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        events
+            .iter()
+            .filter(|e| e.action == "booking.blackout.imported")
+            .count(),
+        4
+    );
+}
+
+#[tokio::test]
+async fn bad_files_are_refused_with_a_reason() {
+    let s = setup().await;
+    let big = vec![b'A'; blackouts::MAX_ICS_BYTES + 1];
+    let no_events = b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nEND:VCALENDAR\r\n".to_vec();
+    for (bytes, key) in [
+        (
+            b"Name;Datum\nOstern;2026-04-05\n".to_vec(),
+            "booking.blackouts.err.not_calendar",
+        ),
+        (
+            vec![0xff, 0xd8, 0xff, 0xe0],
+            "booking.blackouts.err.not_calendar",
+        ),
+        (no_events, "booking.blackouts.err.no_events"),
+        (big, "booking.blackouts.err.too_large"),
+    ] {
+        let e = blackouts::import_ics(&s.db.conn, &s.admin, None, &bytes)
+            .await
+            .unwrap_err();
+        let Error::Invalid(f) = e else {
+            panic!("{e:?}")
+        };
+        assert_eq!(f.get("file").unwrap().key, key);
+    }
+    assert!(
+        blackouts::list_blackouts(&s.db.conn, &s.admin, far())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+// ---------------------------------------------------------------- pages
+
+struct Pages {
+    app: TestApp,
+    s: Setup,
+    base: String,
+}
+
+async fn pages() -> Pages {
+    let mut s = setup().await;
+    let modules: Vec<Arc<dyn Module>> = vec![Arc::new(Booking)];
+    let st = AppState::with_modules(s.db.clone(), WebConfig::default(), modules);
+    let app = TestApp::spawn_state(s.tdb.take().unwrap(), st).await;
+    Pages {
+        base: app.url(HOST, ""),
+        app,
+        s,
+    }
+}
+
+impl Pages {
+    async fn client(&self, email: &str) -> Client {
+        let c = self.app.client(&[HOST]);
+        assert_eq!(login(&c, &self.base, email, PASSWORD).await.status(), 303);
+        c
+    }
+    async fn csrf(&self, c: &Client) -> String {
+        let html = c
+            .get(format!("{}/buchung/sperrzeiten", self.base))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        csrf_of(&html)
+    }
+}
+
+fn upload(bytes: Vec<u8>, resource_id: &str) -> Form {
+    Form::new()
+        .text("resource_id", resource_id.to_string())
+        .part(
+            "file",
+            Part::bytes(bytes)
+                .file_name("ferien.ics")
+                .mime_str("text/calendar")
+                .unwrap(),
+        )
+}
+
+#[tokio::test]
+async fn only_managers_reach_the_blackout_pages() {
+    let p = pages().await;
+    let s = &p.s;
+    let b = blackouts::add_blackout(
+        &s.db.conn,
+        &s.admin,
+        None,
+        day(2030, 1, 1),
+        day(2030, 1, 2),
+        "Wartung",
+    )
+    .await
+    .unwrap();
+    let anon = p.app.client(&[HOST]);
+    let r = anon
+        .get(format!("{}/buchung/sperrzeiten", p.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert!(
+        r.headers()["location"]
+            .to_str()
+            .unwrap()
+            .starts_with("/login")
+    );
+    let booker_email = s.booker.email.clone();
+    for email in [s.f.clerk_email.as_str(), booker_email.as_str()] {
+        let c = p.client(email).await;
+        let r = c
+            .get(format!("{}/buchung/sperrzeiten", p.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 403, "{email}");
+        // Their own CSRF token from another page, so that only the permission refuses.
+        let html = c
+            .get(format!("{}/buchung/kalender", p.base))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let csrf = csrf_of(&html);
+        let r = c
+            .post(format!("{}/buchung/sperrzeiten", p.base))
+            .form(&[
+                ("_csrf", csrf.as_str()),
+                ("from", "2030-02-01"),
+                ("to", "2030-02-01"),
+                ("reason", "x"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 403, "{email}");
+        let r = c
+            .post(format!("{}/buchung/sperrzeiten/{}/loeschen", p.base, b.id))
+            .form(&[("_csrf", csrf.as_str())])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 403, "{email}");
+        let r = c
+            .post(format!(
+                "{}/buchung/sperrzeiten/import?_csrf={csrf}",
+                p.base
+            ))
+            .multipart(upload(FERIEN.to_vec(), ""))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 403, "{email}");
+    }
+    assert_eq!(
+        blackouts::list_blackouts(&s.db.conn, &s.admin, far())
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn staff_add_delete_and_upload_on_the_page() {
+    let p = pages().await;
+    let s = &p.s;
+    let hall = resource(s, "Sporthalle Süd", "hall", None).await;
+    let c = p.client(&s.f.admin_email).await;
+    let r = c
+        .get(format!("{}/buchung/sperrzeiten?ab=2000-01-01", p.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("Sperrzeiten") && html.contains("Sporthalle Süd"),
+        "{html}"
+    );
+    let csrf = csrf_of(&html);
+
+    // Bad input: 422, German messages beside the fields, the input kept, nothing stored.
+    let r = c
+        .post(format!("{}/buchung/sperrzeiten", p.base))
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("resource_id", &hall.id.to_string()),
+            ("from", "2030-03-10"),
+            ("to", "2030-03-01"),
+            ("reason", "Neuer Boden"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("Der letzte Tag darf nicht vor dem ersten liegen."),
+        "{html}"
+    );
+    assert!(html.contains("id=\"f-to-error\""), "{html}");
+    assert!(
+        html.contains("value=\"Neuer Boden\"") && html.contains("value=\"2030-03-10\""),
+        "{html}"
+    );
+    assert!(
+        html.contains(&format!("<option value=\"{}\" selected>", hall.id)),
+        "{html}"
+    );
+    let r = c
+        .post(format!("{}/buchung/sperrzeiten", p.base))
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("from", "morgen"),
+            ("to", ""),
+            ("reason", ""),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    assert!(
+        blackouts::list_blackouts(&s.db.conn, &s.admin, far())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // Good input.
+    let r = c
+        .post(format!("{}/buchung/sperrzeiten", p.base))
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("resource_id", &hall.id.to_string()),
+            ("from", "2030-03-01"),
+            ("to", "2030-03-10"),
+            ("reason", "Neuer Boden"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let html = c
+        .get(format!(
+            "{}/buchung/sperrzeiten?ab=2030-01-01&erledigt=angelegt",
+            p.base
+        ))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("Die Sperrzeit wurde gespeichert.")
+            && html.contains("01.03.2030")
+            && html.contains("10.03.2030"),
+        "{html}"
+    );
+    let b = blackouts::list_blackouts(&s.db.conn, &s.admin, far())
+        .await
+        .unwrap()
+        .remove(0);
+    assert_eq!(b.resource_id, Some(hall.id));
+
+    // Upload: without the CSRF token refused; a bad file gives 422 beside the file field.
+    let r = c
+        .post(format!("{}/buchung/sperrzeiten/import", p.base))
+        .multipart(upload(FERIEN.to_vec(), ""))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    let r = c
+        .post(format!(
+            "{}/buchung/sperrzeiten/import?_csrf={csrf}",
+            p.base
+        ))
+        .multipart(upload(b"kein Kalender".to_vec(), &hall.id.to_string()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("Das ist keine Kalenderdatei."), "{html}");
+    assert!(html.contains("id=\"f-file-error\""), "{html}");
+    let r = c
+        .post(format!(
+            "{}/buchung/sperrzeiten/import?_csrf={csrf}",
+            p.base
+        ))
+        .multipart(upload(vec![b'x'; blackouts::MAX_ICS_BYTES + 10], ""))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("Die Datei ist zu groß."));
+    let r = c
+        .post(format!(
+            "{}/buchung/sperrzeiten/import?_csrf={csrf}",
+            p.base
+        ))
+        .multipart(upload(FERIEN.to_vec(), ""))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let to = r.headers()["location"].to_str().unwrap().to_string();
+    assert!(to.contains("neu=6"), "{to}");
+    let html = c
+        .get(format!("{}{to}", p.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("6 neu"), "{html}");
+    assert_eq!(
+        blackouts::list_blackouts(&s.db.conn, &s.admin, far())
+            .await
+            .unwrap()
+            .len(),
+        7
+    );
+
+    // Delete.
+    let r = c
+        .post(format!("{}/buchung/sperrzeiten/{}/loeschen", p.base, b.id))
+        .form(&[("_csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(
+        blackouts::list_blackouts(&s.db.conn, &s.admin, far())
+            .await
+            .unwrap()
+            .len(),
+        6
+    );
+    let r = c
+        .post(format!("{}/buchung/sperrzeiten/{}/loeschen", p.base, b.id))
+        .form(&[("_csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    let _ = Duration::days(1);
+}
