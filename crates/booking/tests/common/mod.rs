@@ -140,6 +140,7 @@ pub fn input(resource_id: i64, from: i64, to: i64) -> ReservationInput {
         title: "Training".into(),
         start: at(from),
         end: at(to),
+        organisation_id: None,
     }
 }
 
