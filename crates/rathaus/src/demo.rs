@@ -1,5 +1,6 @@
-//! `rathaus serve --demo`: the tenant "Gemeinde Beispielstadt" with departments, roles and staff.
-//! Passwords are random; the admin's is printed at start (and renewed at each demo start).
+//! `rathaus serve --demo`: the tenant "Gemeinde Beispielstadt" with departments, roles, staff
+//! and a confirmed citizen account. Passwords are random; the admin's is printed at start (and
+//! renewed at each demo start); the demo citizen has the same password.
 
 use rathaus_core::permissions as p;
 use rathaus_core::{TenantId, UserId};
@@ -11,6 +12,9 @@ use std::sync::Arc;
 
 pub const SLUG: &str = "beispielstadt";
 pub const ADMIN_EMAIL: &str = "admin@beispielstadt.example";
+/// A confirmed citizen account; it signs in with the admin's printed password.
+pub const CITIZEN_EMAIL: &str = "buergerin@beispielstadt.example";
+pub const CITIZEN_NAME: &str = "Bürgerin Demo";
 
 const DEPARTMENTS: &[&str] = &[
     "Bürgerbüro",
@@ -116,6 +120,7 @@ pub async fn ensure(db: &Db, modules: &[Arc<dyn Module>]) -> anyhow::Result<Stri
             &Actor::system("demo"),
         )
         .await?;
+        ensure_citizen(db, tid, &password).await?;
         return Ok(password);
     }
     let actor = Actor::system("demo");
@@ -189,6 +194,7 @@ pub async fn ensure(db: &Db, modules: &[Arc<dyn Module>]) -> anyhow::Result<Stri
     .await?
     .ok_or_else(|| anyhow::anyhow!("demo admin missing"))?;
     tenants::update_page(&db.conn, &who, "impressum", "Impressum", IMPRESSUM).await?;
+    ensure_citizen(db, tid, &password).await?;
     // Each module adds its demo data, acting as the demo admin.
     for m in modules {
         m.demo(db, &who)
@@ -196,4 +202,26 @@ pub async fn ensure(db: &Db, modules: &[Arc<dyn Module>]) -> anyhow::Result<Stri
             .map_err(|e| e.context(format!("demo data of module {}", m.name())))?;
     }
     Ok(password)
+}
+
+/// The demo citizen, with the admin's (new) password; created if missing (demo databases from
+/// before citizen accounts existed).
+async fn ensure_citizen(db: &Db, tid: TenantId, password: &str) -> anyhow::Result<()> {
+    match accounts::find_by_email(&db.conn, tid, CITIZEN_EMAIL).await? {
+        Some(u) => {
+            accounts::reset_password(
+                &db.conn,
+                tid,
+                UserId(u.id),
+                password,
+                &Actor::system("demo"),
+            )
+            .await?
+        }
+        None => {
+            accounts::create_citizen(&db.conn, tid, CITIZEN_NAME, CITIZEN_EMAIL, password, true)
+                .await?;
+        }
+    }
+    Ok(())
 }

@@ -20,7 +20,9 @@ pub trait Module: Send + Sync + 'static {
         &[]
     }
 
-    /// Navigation entries, shown to users holding their permission.
+    /// Navigation entries, shown to users holding their permission. `any_of:
+    /// layout::ANY_SIGNED_IN` shows an entry to every signed-in user, citizens included;
+    /// `layout::ANY_STAFF` (empty) to every staff member but no citizen.
     fn nav(&self) -> Vec<NavItem> {
         vec![]
     }
