@@ -89,6 +89,15 @@ impl rathaus_web::Module for Booking {
         Box::pin(demo::demo(db, admin))
     }
 
+    fn jobs(
+        &self,
+    ) -> Vec<(
+        &'static str,
+        std::sync::Arc<dyn rathaus_store::jobs::Handler>,
+    )> {
+        vec![(notify::REMINDER_JOB, std::sync::Arc::new(notify::Reminder))]
+    }
+
     fn migrate<'a>(&'a self, db: &'a rathaus_store::Db) -> MigrateFuture<'a> {
         Box::pin(async move { Ok(migrations::Migrator::up(&db.conn, None).await?) })
     }

@@ -313,3 +313,23 @@ pub fn single_event(r: &Resource, res: &Reservation) -> String {
 pub fn reservation_uid(res: &Reservation) -> String {
     format!("reservation-{}-t{}@rathaus", res.id, res.tenant_id)
 }
+
+/// The worker side of `REMINDER_JOB`.
+pub struct Reminder;
+
+#[async_trait::async_trait]
+impl rathaus_store::jobs::Handler for Reminder {
+    async fn run(
+        &self,
+        db: &rathaus_store::Db,
+        job: &rathaus_store::jobs::Job,
+    ) -> std::result::Result<(), String> {
+        let v: serde_json::Value = serde_json::from_str(&job.payload).map_err(|e| e.to_string())?;
+        let id = v["reservation_id"]
+            .as_i64()
+            .ok_or("payload without reservation_id")?;
+        remind(&db.conn, TenantId(job.tenant_id), id)
+            .await
+            .map_err(|e| e.to_string())
+    }
+}

@@ -32,7 +32,8 @@ pub fn nav() -> Vec<NavItem> {
     vec![NavItem {
         href: "/buchung",
         label_key: "booking.nav",
-        any_of: &[BOOK, MANAGE],
+        // Citizens and club members book too; the list shows what each may book.
+        any_of: rathaus_web::layout::ANY_SIGNED_IN,
     }]
 }
 

@@ -408,6 +408,11 @@ async fn serve(cfg: Config, demo: bool) -> anyhow::Result<()> {
         mail::JOB_KIND,
         Arc::new(mail::Sender::new(cfg.smtp().as_ref())?),
     );
+    for m in modules() {
+        for (kind, h) in m.jobs() {
+            registry.register(kind, h);
+        }
+    }
     let worker = tokio::spawn(registry.work(
         db.clone(),
         std::time::Duration::from_secs(1),

@@ -42,6 +42,17 @@ pub trait Module: Send + Sync + 'static {
         OpenApiRouter::new()
     }
 
+    /// Background jobs the module runs (kind, handler), registered with the job worker; e.g.
+    /// booking reminders scheduled with `jobs::enqueue_at`.
+    fn jobs(
+        &self,
+    ) -> Vec<(
+        &'static str,
+        std::sync::Arc<dyn rathaus_store::jobs::Handler>,
+    )> {
+        vec![]
+    }
+
     /// Applies the module's migrations, run after the platform's at every start. Each module
     /// keeps its own history table (sea-orm-migration's `migration_table_name`, e.g.
     /// `seaql_migrations_reports`), so modules migrate independently.
