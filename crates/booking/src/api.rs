@@ -3,6 +3,7 @@
 //! malformed JSON, query strings and path segments (`ApiJson`, `ApiQuery`, `ApiPath`).
 
 use crate::ical;
+use crate::series::{self, ExDate, SeriesInput};
 use crate::service::{self, Busy, ReservationInput, ReserveError, ResourceInput};
 use axum::Json;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
@@ -10,7 +11,9 @@ use axum::extract::{FromRequest, FromRequestParts, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, FixedOffset, Utc};
-use rathaus_core::Principal;
+use chrono_tz::Europe::Berlin;
+use rathaus_core::validation::FieldErrors;
+use rathaus_core::{Error, Principal};
 use rathaus_web::AppState;
 use rathaus_web::api::{ApiError, ApiUser, Problem, problem};
 use rathaus_web::i18n::{Lang, catalog};
@@ -175,6 +178,19 @@ pub struct NewReservation {
     #[schema(value_type = String, format = DateTime)]
     pub end: DateTime<FixedOffset>,
     pub title: String,
+    /// RRULE (RFC 5545) making this a recurring series, e.g. `FREQ=WEEKLY;BYDAY=TU;UNTIL=20280627`:
+    /// `FREQ` `DAILY`, `WEEKLY` or `MONTHLY`, with `COUNT` or `UNTIL`, at most 1,000
+    /// occurrences. The wall-clock time of `start` in Europe/Berlin is kept for every
+    /// occurrence (18:00 stays 18:00 across the clock changes); `end` gives the duration.
+    pub rrule: Option<String>,
+    /// With `rrule`: local days (`2027-12-21`) or local starts (`2027-12-21T18:00`) left out.
+    pub exdates: Option<Vec<String>>,
+    /// With `rrule`: occurrences on a blackout (holidays, maintenance) are left out instead
+    /// of refusing the series.
+    #[serde(default)]
+    pub skip_blackouts: bool,
+    /// The organisation booked for (the booker must be a member).
+    pub organisation_id: Option<i64>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -188,6 +204,19 @@ pub struct ReservationOut {
     pub status: String,
     pub booked_by: Option<i64>,
     pub created_at: DateTime<Utc>,
+    /// The recurring series this is an occurrence of.
+    pub series_id: Option<i64>,
+    /// RFC 5545 SEQUENCE: rises with every change calendars must notice.
+    pub sequence: i32,
+    /// The fee in cents, from the resource's fee schedule.
+    pub fee_cents: i64,
+    /// The organisation booked for.
+    pub organisation_id: Option<i64>,
+    /// Why a request was rejected.
+    pub decision_reason: Option<String>,
+    /// Only when a series was just created: how many occurrences it has.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub occurrences: Option<usize>,
 }
 
 impl From<service::Reservation> for ReservationOut {
@@ -201,6 +230,12 @@ impl From<service::Reservation> for ReservationOut {
             status: r.status,
             booked_by: r.booked_by,
             created_at: r.created_at,
+            series_id: r.series_id,
+            sequence: r.sequence,
+            fee_cents: r.fee_cents,
+            organisation_id: r.organisation_id,
+            decision_reason: r.decision_reason,
+            occurrences: None,
         }
     }
 }
@@ -368,8 +403,12 @@ async fn availability(
     }))
 }
 
-/// Books a slot (permission `booking.book`): `confirmed`, or `requested` where the resource
-/// needs approval.
+/// Books a slot: `confirmed`, or `requested` where the resource needs approval. Who may book
+/// depends on the resource (`bookable_by`): staff with `booking.book`, members of an
+/// organisation for it (`organisation_id`), citizens for public resources. With `rrule` it
+/// books a recurring series in one go (all occurrences or none) and answers with the first
+/// occurrence, its `series_id` and the number of `occurrences`; a 409 then lists every slot
+/// in the way of any occurrence, a 422 names the field (`rrule`, `start`, `exdates`, ...).
 #[utoipa::path(
     post,
     path = "/api/v1/booking/reservations",
@@ -377,14 +416,14 @@ async fn availability(
     security(("bearer" = [])),
     request_body = NewReservation,
     responses(
-        (status = 201, description = "Booked or requested", body = ReservationOut),
+        (status = 201, description = "Booked or requested (with rrule: the first occurrence of the series)", body = ReservationOut),
         (status = 400, description = "Unreadable JSON body", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "The body is not application/json", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Missing permission booking.book", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not allowed to book this resource", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "Unknown resource", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The slot overlaps active reservations", body = ConflictProblem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid input", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The slot (or any occurrence of the series) overlaps active reservations", body = ConflictProblem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid input: times, rules of the resource, a malformed RRULE or one with more than 1,000 occurrences, a local time that does not exist", body = Problem, content_type = "application/problem+json"),
     )
 )]
 async fn reserve(
@@ -392,17 +431,85 @@ async fn reserve(
     ApiUser(p): ApiUser,
     ApiJson(b): ApiJson<NewReservation>,
 ) -> Response {
+    if let Some(rule) = b.rrule {
+        let times = (b.start, b.end);
+        let extra = (b.exdates, b.skip_blackouts, b.organisation_id);
+        return reserve_series(&st, &p, b.resource_id, b.title, times, rule, extra).await;
+    }
+    if b.exdates.is_some() || b.skip_blackouts {
+        return ApiError(FieldErrors::single("rrule", "err.required")).into_response();
+    }
     let inp = ReservationInput {
         resource_id: b.resource_id,
         title: b.title,
         start: b.start.to_utc(),
         end: b.end.to_utc(),
+        organisation_id: b.organisation_id,
     };
     match service::reserve(&st.db.conn, &p, inp).await {
         Ok(r) => created(
             format!("/api/v1/booking/reservations/{}", r.id),
             ReservationOut::from(r),
         ),
+        Err(ReserveError::Conflict(slots)) => conflict(slots),
+        Err(ReserveError::Other(e)) => ApiError(e).into_response(),
+    }
+}
+
+/// A series from the API's fields: `start`'s Europe/Berlin wall-clock time is the local
+/// start of the first occurrence, `end - start` the duration of each.
+async fn reserve_series(
+    st: &AppState,
+    p: &Principal,
+    resource_id: i64,
+    title: String,
+    (start, end): (DateTime<FixedOffset>, DateTime<FixedOffset>),
+    rrule: String,
+    (exdates, skip_blackouts, organisation_id): (Option<Vec<String>>, bool, Option<i64>),
+) -> Response {
+    let mut errs = FieldErrors::new();
+    let minutes = (end - start).num_minutes();
+    if end == start {
+        errs.add("end", "booking.err.zero_length");
+    } else if end < start {
+        errs.add("end", "booking.err.end_before_start");
+    }
+    let mut parsed = vec![];
+    for x in exdates.unwrap_or_default() {
+        match ExDate::parse(&x) {
+            Some(d) => parsed.push(d),
+            None => {
+                errs.add("exdates", "booking.series.err.exdate_invalid");
+                break;
+            }
+        }
+    }
+    if let Err(e) = errs.into_result() {
+        return ApiError(e).into_response();
+    }
+    let inp = SeriesInput {
+        resource_id,
+        title,
+        dtstart_local: start.with_timezone(&Berlin).naive_local(),
+        duration_minutes: i32::try_from(minutes).unwrap_or(i32::MAX),
+        rrule,
+        exdates: parsed,
+        skip_blackouts,
+        organisation_id,
+    };
+    match series::reserve_series(&st.db.conn, p, inp).await {
+        Ok((s, list)) => {
+            let n = list.len();
+            match list.into_iter().next() {
+                Some(first) => {
+                    let mut out = ReservationOut::from(first);
+                    out.occurrences = Some(n);
+                    created(format!("/api/v1/booking/reservations/{}", out.id), out)
+                }
+                None => ApiError(Error::Internal(format!("series {} without dates", s.id)))
+                    .into_response(),
+            }
+        }
         Err(ReserveError::Conflict(slots)) => conflict(slots),
         Err(ReserveError::Other(e)) => ApiError(e).into_response(),
     }

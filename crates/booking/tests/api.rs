@@ -323,10 +323,18 @@ async fn resources_and_reservations_through_the_api() {
         .await;
     assert_eq!(r.status(), 201);
 
-    // Availability of part 1 shows the hall's booking, without title.
+    // Availability of part 1 shows the hall's booking, without title. (A user without
+    // booking permissions does not see a staff-only resource at all.)
+    let q = format!(
+        "/resources/{}/availability?from={}&to={}",
+        part["id"],
+        iso(0),
+        iso(600)
+    );
+    problem(a.get(Some(&a.clerk), &q).await, 404).await;
     let r = a
         .get(
-            Some(&a.clerk),
+            Some(&a.other),
             &format!(
                 "/resources/{}/availability?from={}&to={}",
                 part["id"],
@@ -657,4 +665,129 @@ async fn requests_are_approved_and_rejected_through_the_api() {
             assert!(op["responses"][c].is_object(), "{path} {c}");
         }
     }
+}
+
+/// Reservation rows in the database, any tenant and status.
+async fn stored(a: &Api) -> u64 {
+    use sea_orm::{EntityTrait, PaginatorTrait};
+    rathaus_booking::entity::reservation::Entity::find()
+        .count(&a.s.db.conn)
+        .await
+        .unwrap()
+}
+
+/// Next year's first Tuesday of September at `hh:mm` Europe/Berlin, RFC 3339 with offset.
+fn next_season(hh: u32, mm: u32, plus_days: i64) -> String {
+    use chrono::{Datelike, Duration, NaiveDate, TimeZone, Weekday};
+    let mut d = NaiveDate::from_ymd_opt(chrono::Utc::now().year() + 1, 9, 1).unwrap();
+    while d.weekday() != Weekday::Tue {
+        d += Duration::days(1);
+    }
+    let local = (d + Duration::days(plus_days))
+        .and_hms_opt(hh, mm, 0)
+        .unwrap();
+    chrono_tz::Europe::Berlin
+        .from_local_datetime(&local)
+        .unwrap()
+        .to_rfc3339()
+}
+
+fn series_body(resource_id: i64, rrule: &str) -> Value {
+    json!({
+        "resource_id": resource_id,
+        "start": next_season(18, 0, 0),
+        "end": next_season(20, 0, 0),
+        "title": "Training Volleyball",
+        "rrule": rrule,
+    })
+}
+
+#[tokio::test]
+async fn recurring_series_through_the_api() {
+    let a = api().await;
+    let hall = a
+        .resource(json!({"name": "Halle West", "kind": "hall", "horizon_days": 3650}))
+        .await;
+
+    // Anonymous: 401; a user without permission on a staff-only hall: refused.
+    let r = a
+        .post(
+            None,
+            "/reservations",
+            series_body(hall, "FREQ=WEEKLY;COUNT=3"),
+        )
+        .await;
+    problem(r, 401).await;
+    let r = a
+        .post(
+            Some(&a.clerk),
+            "/reservations",
+            series_body(hall, "FREQ=WEEKLY;COUNT=3"),
+        )
+        .await;
+    let status = r.status().as_u16();
+    assert!(status == 403 || status == 404, "{status}");
+    problem(r, status).await;
+
+    // 422 with the field named: malformed, endless, too many, bad exception.
+    for (rule, key) in [
+        (
+            "FREQ=WEEKLY;BYDAY=DI;COUNT=3",
+            "booking.series.err.rrule_invalid",
+        ),
+        ("FREQ=WEEKLY", "booking.series.err.rrule_no_end"),
+        ("FREQ=DAILY;COUNT=5000", "booking.series.err.too_many"),
+    ] {
+        let r = a
+            .post(Some(&a.booker), "/reservations", series_body(hall, rule))
+            .await;
+        let p = problem(r, 422).await;
+        assert_eq!(p["errors"][0]["field"], "rrule", "{p}");
+        assert_eq!(p["errors"][0]["code"], key, "{p}");
+        assert!(!p["errors"][0]["message"].as_str().unwrap().is_empty());
+    }
+    let mut body = series_body(hall, "FREQ=WEEKLY;COUNT=3");
+    body["exdates"] = json!(["morgen"]);
+    let p = problem(a.post(Some(&a.booker), "/reservations", body).await, 422).await;
+    assert_eq!(p["errors"][0]["field"], "exdates", "{p}");
+    assert_eq!(stored(&a).await, 0);
+
+    // 201: the first occurrence, the series id and the number of occurrences.
+    let mut body = series_body(hall, "FREQ=WEEKLY;BYDAY=TU;COUNT=6");
+    body["exdates"] = json!([next_season(0, 0, 7)[..10].to_string()]);
+    let r = a.post(Some(&a.booker), "/reservations", body).await;
+    assert_eq!(r.status(), 201);
+    let first: Value = r.json().await.unwrap();
+    assert_eq!(first["occurrences"], 5, "{first}");
+    assert_eq!(first["status"], "confirmed");
+    let series_id = first["series_id"].as_i64().expect("series_id");
+    assert_eq!(
+        first["start"],
+        next_season(18, 0, 0)
+            .parse::<chrono::DateTime<chrono::Utc>>()
+            .unwrap()
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    );
+    // GET shows the series fields.
+    let id = first["id"].as_i64().unwrap();
+    let got: Value = a
+        .get(Some(&a.booker), &format!("/reservations/{id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(got["series_id"], series_id);
+    assert_eq!(got["sequence"], 0);
+    assert_eq!(got["fee_cents"], 0);
+    assert!(got["organisation_id"].is_null() && got["decision_reason"].is_null());
+    assert!(got.get("occurrences").is_none(), "{got}");
+
+    // 409: another series over two of those Tuesdays lists both slots in the way.
+    let mut body = series_body(hall, "FREQ=WEEKLY;INTERVAL=2;COUNT=2");
+    body["start"] = json!(next_season(19, 0, 14));
+    body["end"] = json!(next_season(21, 0, 14));
+    let r = a.post(Some(&a.other), "/reservations", body).await;
+    let p = problem(r, 409).await;
+    assert_eq!(p["conflicts"].as_array().unwrap().len(), 2, "{p}");
+    assert_eq!(stored(&a).await, 5);
 }
