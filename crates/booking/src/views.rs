@@ -1350,7 +1350,8 @@ struct PublicWeekTpl {
     caption: String,
     days: Vec<PublicDay>,
     nav: Vec<Link>,
-    ics: String,
+    /// The public iCalendar feed (ical.rs).
+    ics: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -1449,7 +1450,7 @@ async fn public_week(
             link(today(), "booking.week.current"),
             link(monday + Duration::days(7), "booking.week.next"),
         ],
-        ics: format!("/belegung/{}.ics", r.id),
+        ics: crate::ical::public_feed_path(&r),
         r,
     };
     respond(page(tpl), failed)
@@ -1527,9 +1528,9 @@ mod tests {
 
     #[test]
     fn public_and_staff_routes_do_not_clash_with_the_feed() {
-        // The public feed /belegung/{id}.ics (ical.rs) sits beside /belegung/{id}.
+        // The public feed (ical.rs) sits beside /belegung/{id}.
         let _: Router<()> = Router::new()
             .route("/belegung/{id}", get(|| async { "week" }))
-            .route("/belegung/{id}.ics", get(|| async { "feed" }));
+            .route("/belegung/{id}/kalender.ics", get(|| async { "feed" }));
     }
 }
