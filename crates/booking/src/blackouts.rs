@@ -380,11 +380,11 @@ fn unfold(text: &str) -> Vec<String> {
     let mut lines: Vec<String> = vec![];
     for raw in text.split('\n') {
         let raw = raw.strip_suffix('\r').unwrap_or(raw);
-        if let Some(rest) = raw.strip_prefix([' ', '\t']) {
-            if let Some(last) = lines.last_mut() {
-                last.push_str(rest);
-                continue;
-            }
+        if let Some(rest) = raw.strip_prefix([' ', '\t'])
+            && let Some(last) = lines.last_mut()
+        {
+            last.push_str(rest);
+            continue;
         }
         if !raw.is_empty() {
             lines.push(raw.to_string());
@@ -395,7 +395,10 @@ fn unfold(text: &str) -> Vec<String> {
 
 /// Splits a content line into upper-case name, parameters (upper-case names) and value; the
 /// first colon outside a quoted parameter value ends the parameters.
-fn split_line(line: &str) -> Option<(String, Vec<(String, String)>, &str)> {
+/// Upper-case parameter names and their values.
+type Params = Vec<(String, String)>;
+
+fn split_line(line: &str) -> Option<(String, Params, &str)> {
     let mut in_quotes = false;
     let mut colon = None;
     for (i, c) in line.char_indices() {
@@ -532,15 +535,16 @@ pub fn parse_events(bytes: &[u8]) -> std::result::Result<Vec<Event>, &'static st
             }
             "END" => {
                 let comp = value.trim().to_ascii_uppercase();
-                if comp == "VEVENT" && stack.len() == 2 {
-                    if let Some(mut e) = ev.take() {
-                        if e.uid.is_empty() {
-                            e.uid = synthetic_uid(&e);
-                        }
-                        events.push(e);
-                        if events.len() > MAX_IMPORT_EVENTS {
-                            return Err("booking.blackouts.err.too_many");
-                        }
+                if comp == "VEVENT"
+                    && stack.len() == 2
+                    && let Some(mut e) = ev.take()
+                {
+                    if e.uid.is_empty() {
+                        e.uid = synthetic_uid(&e);
+                    }
+                    events.push(e);
+                    if events.len() > MAX_IMPORT_EVENTS {
+                        return Err("booking.blackouts.err.too_many");
                     }
                 }
                 stack.pop();

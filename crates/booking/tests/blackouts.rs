@@ -347,17 +347,6 @@ impl Pages {
         assert_eq!(login(&c, &self.base, email, PASSWORD).await.status(), 303);
         c
     }
-    async fn csrf(&self, c: &Client) -> String {
-        let html = c
-            .get(format!("{}/buchung/sperrzeiten", self.base))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        csrf_of(&html)
-    }
 }
 
 fn upload(bytes: Vec<u8>, resource_id: &str) -> Form {

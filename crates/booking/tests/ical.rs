@@ -86,10 +86,6 @@ async fn insert(
     .unwrap()
 }
 
-fn utc(t: DateTime<Utc>) -> String {
-    t.format("%Y%m%dT%H%M%SZ").to_string()
-}
-
 fn unfold(s: &str) -> String {
     s.replace("\r\n ", "")
 }
@@ -345,7 +341,7 @@ async fn the_public_feed_shows_busy_blocks_and_only_agreed_organisation_names() 
     let b3 = book_titled(s, part.id, 240, 300, "Privatfeier Schmidt").await;
 
     let path = ical::public_feed_path(&hall).unwrap();
-    assert_eq!(path, format!("/belegung/{}.ics", hall.id));
+    assert_eq!(path, format!("/belegung/{}/kalender.ics", hall.id));
     let r = a.get(HOST, &path).await;
     assert_eq!(r.status(), 200);
     let body = r.text().await.unwrap();
@@ -383,12 +379,11 @@ async fn the_public_feed_shows_busy_blocks_and_only_agreed_organisation_names() 
     assert_eq!(ical::public_feed_path(&staff_only), None);
     let hall_b = make_public(&a.b, &resource(&a.b, "Halle B", "hall", None).await).await;
     for (host, path) in [
-        (HOST, format!("/belegung/{}.ics", staff_only.id)),
-        (HOST, format!("/belegung/{}.ics", hall_b.id)),
+        (HOST, format!("/belegung/{}/kalender.ics", staff_only.id)),
+        (HOST, format!("/belegung/{}/kalender.ics", hall_b.id)),
         (HOST_B, path.clone()),
-        (HOST, format!("/belegung/{}", hall.id)),
-        (HOST, "/belegung/x.ics".into()),
-        (HOST, "/belegung/99999999.ics".into()),
+        (HOST, "/belegung/x/kalender.ics".into()),
+        (HOST, "/belegung/99999999/kalender.ics".into()),
     ] {
         let r = a.get(host, &path).await;
         assert_eq!(r.status(), 404, "{host}{path}");
@@ -396,7 +391,7 @@ async fn the_public_feed_shows_busy_blocks_and_only_agreed_organisation_names() 
     }
     assert_eq!(
         ical::public_feed_url("https://x.example", &hall).unwrap(),
-        format!("https://x.example/belegung/{}.ics", hall.id)
+        format!("https://x.example/belegung/{}/kalender.ics", hall.id)
     );
 }
 
