@@ -11,6 +11,19 @@ use rathaus_store::{accounts, mail};
 use rathaus_web::i18n::{Lang, catalog};
 use sea_orm::ConnectionTrait;
 
+/// The German catalogue with the module's texts, also where no web app registered them (jobs
+/// run by the CLI, service tests).
+fn texts() -> &'static rathaus_web::i18n::Catalog {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        use rathaus_web::Module;
+        if let Some(src) = crate::Booking.translations(Lang::De) {
+            rathaus_web::i18n::register(Lang::De, src);
+        }
+    });
+    catalog(Lang::De)
+}
+
 /// "Di., 01.09.2026, 18:00–20:00 Uhr" in Europe/Berlin.
 pub fn when(start: DateTime<Utc>, end: DateTime<Utc>) -> String {
     let (s, e) = (start.with_timezone(&Berlin), end.with_timezone(&Berlin));
@@ -40,7 +53,7 @@ async fn booker_email(
 }
 
 fn body(key: &str, r: &Resource, res: &Reservation, extra: Option<&str>) -> String {
-    let t = catalog(Lang::De);
+    let t = texts();
     let mut b = format!(
         "{}\n\n{}: {}\n{}: {}\n{}: {}\n",
         t.get(key),
@@ -90,7 +103,7 @@ async fn send(
     let Some(to) = booker_email(conn, tenant, res).await else {
         return Ok(());
     };
-    let t = catalog(Lang::De);
+    let t = texts();
     let subject = format!("{}: {}", t.get(subject_key), r.name);
     let text = body(body_key, r, res, extra);
     if with_ics {
@@ -168,7 +181,7 @@ pub async fn decided(conn: &impl ConnectionTrait, r: &Resource, res: &Reservatio
             .await
         }
         REJECTED => {
-            let t = catalog(Lang::De);
+            let t = texts();
             let reason = format!(
                 "{}: {}",
                 t.get("booking.mail.reason"),
