@@ -1,6 +1,6 @@
 //! Calendar feeds (RFC 5545) of the booking module, written by a small serializer here:
 //!
-//! - `GET /belegung/{resource_id}.ics`: the public occupancy of a resource that is not
+//! - `GET /belegung/{resource_id}/kalender.ics`: the public occupancy of a resource that is not
 //!   staff-only (busy blocks of the resource, its hall and its parts: "Belegt", or the
 //!   organisation's name where it agreed; never a person's name or a title);
 //! - `GET /buchung/kalender/{resource_id}/{token}.ics`: a resource's staff feed with titles,
@@ -63,7 +63,7 @@ const MAX_AGE: &str = "max-age=300";
 /// The feed routes and the feed page; mounted by the module's `pages()`.
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/belegung/{file}", get(public_feed))
+        .route("/belegung/{id}/kalender.ics", get(public_feed))
         .route("/buchung/kalender", get(feeds_page))
         .route("/buchung/kalender/erneuern", post(rotate_person))
         .route("/buchung/kalender/person/{file}", get(person_feed))
@@ -91,7 +91,7 @@ pub fn has_public_feed(r: &service::Resource) -> bool {
 
 /// The path of a resource's public occupancy feed, if it has one.
 pub fn public_feed_path(r: &service::Resource) -> Option<String> {
-    has_public_feed(r).then(|| format!("/belegung/{}.ics", r.id))
+    has_public_feed(r).then(|| format!("/belegung/{}/kalender.ics", r.id))
 }
 
 /// The absolute public occupancy feed URL of a resource (None for staff-only resources):
@@ -666,7 +666,8 @@ async fn public_feed(
     Path(file): Path<String>,
 ) -> Result<Response, HtmlError> {
     let tenant = ctx.tenant_id().ok_or(Error::NotFound)?;
-    let id: i64 = strip_ics(&file)?.parse().map_err(|_| Error::NotFound)?;
+    // Route `/belegung/{id}/kalender.ics`: the id is the whole segment.
+    let id: i64 = file.parse().map_err(|_| Error::NotFound)?;
     let d = public_feed_data(&st.db.conn, tenant, id, Utc::now()).await?;
     Ok(render_for(&st, &headers, &d, false))
 }
