@@ -720,3 +720,174 @@ async fn exactly_one_of_twenty_concurrent_overlapping_series_wins() {
             .is_ok()
     );
 }
+
+// ---------------------------------------------------------------- the series page
+
+mod page {
+    use super::*;
+    use rathaus_booking::Booking;
+    use rathaus_testkit::{PASSWORD, TestApp, login, post_form};
+    use rathaus_web::{AppState, Module, WebConfig};
+
+    const HOST: &str = "rathaus.a.test";
+
+    async fn status_and_location(r: reqwest::Response) -> (u16, String) {
+        let loc = r
+            .headers()
+            .get("location")
+            .map(|v| v.to_str().unwrap_or("").to_string())
+            .unwrap_or_default();
+        (r.status().as_u16(), loc)
+    }
+
+    #[tokio::test]
+    async fn the_series_page_shows_and_changes_a_series_for_those_allowed() {
+        let mut s = setup().await;
+        let h = hall(&s, "Halle Ost", true).await;
+        let (ser, list) = five_tuesdays(&s, &h, &s.booker).await;
+        let modules: Vec<Arc<dyn Module>> = vec![Arc::new(Booking)];
+        let st = AppState::with_modules(s.db.clone(), WebConfig::default(), modules);
+        let app = TestApp::spawn_state(s.tdb.take().unwrap(), st).await;
+        let base = app.url(HOST, "");
+        let page = format!("/buchung/serien/{}", ser.id);
+        let cancel_one = format!("{page}/termine/{}/absagen", list[0].id);
+        let move_one = format!("{page}/termine/{}/verschieben", list[1].id);
+        let from = format!("{page}/absagen-ab");
+        let approve = format!("{page}/genehmigen");
+        let reject = format!("{page}/ablehnen");
+
+        // Anonymous: to the login, GET and POST alike.
+        let anon = app.client(&[HOST]);
+        let (code, loc) =
+            status_and_location(anon.get(format!("{base}{page}")).send().await.unwrap()).await;
+        assert_eq!(code, 303);
+        assert!(loc.starts_with("/login"), "{loc}");
+        for action in [&cancel_one, &move_one, &from, &approve, &reject] {
+            let r = post_form(&anon, &base, "/login", action, &[]).await;
+            assert_eq!(r.status(), 303, "{action}");
+        }
+
+        // Without permission (the clerk) or someone else's series (another booker): 404.
+        for email in [s.f.clerk_email.clone(), s.other.email.clone()] {
+            let c = app.client(&[HOST]);
+            assert_eq!(login(&c, &base, &email, PASSWORD).await.status(), 303);
+            let r = c.get(format!("{base}{page}")).send().await.unwrap();
+            assert_eq!(r.status(), 404, "{email}");
+            for action in [&cancel_one, &from] {
+                let r = post_form(&c, &base, "/staff", action, &[("from", "2030-01-01")]).await;
+                assert_eq!(r.status(), 404, "{email} {action}");
+            }
+            for action in [&approve, &reject] {
+                let r = post_form(&c, &base, "/staff", action, &[("reason", "x")]).await;
+                assert_eq!(r.status(), 403, "{email} {action}");
+            }
+        }
+
+        // The booker: the page, a real table, the forms with CSRF fields.
+        let c = app.client(&[HOST]);
+        assert_eq!(
+            login(&c, &base, &s.booker.email, PASSWORD).await.status(),
+            303
+        );
+        let body = c
+            .get(format!("{base}{page}"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(body.contains("<caption"), "{body}");
+        assert!(
+            body.contains("wöchentlich") && body.contains("5 Termine"),
+            "{body}"
+        );
+        assert!(body.contains("18:00–20:00"));
+        assert!(body.contains("name=\"_csrf\""));
+        assert!(!body.contains("Alle offenen Termine genehmigen"));
+        // Bad input: 422, German message beside the field, input kept, nothing changed.
+        let r = post_form(
+            &c,
+            &base,
+            &page,
+            &move_one,
+            &[("date", "31.02.2030"), ("start", "18:00"), ("end", "20:00")],
+        )
+        .await;
+        assert_eq!(r.status(), 422);
+        let body = r.text().await.unwrap();
+        assert!(
+            body.contains("gültiges Datum") && body.contains("value=\"31.02.2030\""),
+            "{body}"
+        );
+        let r = post_form(&c, &base, &page, &from, &[("from", "")]).await;
+        assert_eq!(r.status(), 422);
+        assert!(r.text().await.unwrap().contains("aria-invalid=\"true\""));
+        // Move, cancel one, cancel from a date: each redirects back with a notice.
+        let l = local(list[1].starts_at);
+        let fields = [
+            ("date", l.format("%Y-%m-%d").to_string()),
+            ("start", "19:00".to_string()),
+            ("end", "21:00".to_string()),
+        ];
+        let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let (code, loc) =
+            status_and_location(post_form(&c, &base, &page, &move_one, &fields).await).await;
+        assert_eq!(
+            (code, loc.contains("occurrence_moved")),
+            (303, true),
+            "{loc}"
+        );
+        let (code, _) =
+            status_and_location(post_form(&c, &base, &page, &cancel_one, &[]).await).await;
+        assert_eq!(code, 303);
+        let day = local(list[4].starts_at).format("%Y-%m-%d").to_string();
+        let (code, _) = status_and_location(
+            post_form(&c, &base, &page, &from, &[("from", day.as_str())]).await,
+        )
+        .await;
+        assert_eq!(code, 303);
+        let now = series::series_reservations(&s.db.conn, s.f.tenant, ser.id)
+            .await
+            .unwrap();
+        let statuses: Vec<&str> = now.iter().map(|r| r.status.as_str()).collect();
+        assert_eq!(
+            statuses,
+            [CANCELLED, REQUESTED, REQUESTED, REQUESTED, CANCELLED]
+        );
+        assert_eq!(local(now[1].starts_at).hour(), 19);
+
+        // The manager: reject needs a reason (422 beside the field), approve confirms all.
+        let m = app.client(&[HOST]);
+        assert_eq!(
+            login(&m, &base, &s.f.admin_email, PASSWORD).await.status(),
+            303
+        );
+        let body = m
+            .get(format!("{base}{page}"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(body.contains("Alle offenen Termine genehmigen"), "{body}");
+        let r = post_form(&m, &base, &page, &reject, &[("reason", "")]).await;
+        assert_eq!(r.status(), 422);
+        let (code, loc) =
+            status_and_location(post_form(&m, &base, &page, &approve, &[]).await).await;
+        assert_eq!((code, loc.contains("approved")), (303, true), "{loc}");
+        let body = m
+            .get(format!("{base}{loc}"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(body.contains("Die Serie wurde genehmigt"), "{body}");
+        // Decided already: 409 with the message.
+        let r = post_form(&m, &base, &page, &approve, &[]).await;
+        assert_eq!(r.status(), 409);
+    }
+}
