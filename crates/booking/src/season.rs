@@ -987,7 +987,7 @@ pub async fn publish<C: TransactionTrait>(
             skip_blackouts: true,
             organisation_id: Some(x.organisation.id),
         };
-        let (sr, occ) = series::insert_series_locked(
+        let (mut sr, occ) = series::insert_series_locked(
             &txn,
             who,
             &x.resource,
@@ -1018,6 +1018,7 @@ pub async fn publish<C: TransactionTrait>(
                 .exec(&txn)
                 .await
                 .map_err(db_err)?;
+            sr.status = CONFIRMED.to_string();
         }
         let mut am: season_request::ActiveModel = x.request.clone().into();
         am.series_id = Set(Some(sr.id));
