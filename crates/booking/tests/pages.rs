@@ -495,3 +495,83 @@ async fn the_approval_queue() {
         assert_eq!(r.status(), 404, "{action}");
     }
 }
+
+#[tokio::test]
+async fn the_resource_edit_page() {
+    let p = pages().await;
+    let hall = resource(&p.s, "Halle Nord", service::HALL, None).await.id;
+    let url = format!("/buchung/{hall}/bearbeiten");
+
+    // Anonymous: to the login; without booking.manage: 403 on page and form.
+    let anon = p.anonymous();
+    let r = anon.get(format!("{}{url}", p.base)).send().await.unwrap();
+    assert_eq!(r.status(), 303);
+    assert!(location(&r).await.starts_with("/login"));
+    let booker = p.client(&p.s.booker.email).await;
+    assert_eq!(get(&booker, format!("{}{url}", p.base)).await.0, 403);
+    let r = post_form(&booker, &p.base, &format!("/buchung/{hall}"), &url, &[("name", "x")]).await;
+    assert_eq!(r.status(), 403);
+    // Another tenant's resource and nonsense ids: 404.
+    let admin = p.client(&p.s.f.admin_email).await;
+    for id in [p.foreign.to_string(), "abc".into()] {
+        let (status, _) = get(&admin, format!("{}/buchung/{id}/bearbeiten", p.base)).await;
+        assert_eq!(status, 404, "{id}");
+    }
+
+    // Bad input: German messages beside the fields, the input kept, nothing saved.
+    let (status, body) = get(&admin, format!("{}{url}", p.base)).await;
+    assert_eq!(status, 200);
+    assert!(body.contains("Öffnungszeiten") && body.contains("Gebühren je Stunde"));
+    let bad = [
+        ("name", "Halle Nord"),
+        ("bookable_by", "organisations"),
+        ("min_minutes", "60"),
+        ("max_minutes", "240"),
+        ("buffer_minutes", "0"),
+        ("horizon_days", "365"),
+        ("cancel_hours", "zwei"),
+        ("hours_mon", "22:00-08:00"),
+        ("hours_tue", "08:00-22:00"),
+        ("fee_citizen", "12,555"),
+        ("fee_club", "0"),
+        ("active", "on"),
+    ];
+    let r = post_form(&admin, &p.base, &url, &url, &bad).await;
+    assert_eq!(r.status(), 422);
+    let body = r.text().await.unwrap();
+    assert!(body.contains("Bitte geben Sie die Zeit als von-bis ein"), "{body}");
+    assert!(body.contains("Bitte geben Sie einen Betrag in Euro ein"));
+    assert!(body.contains("Bitte geben Sie eine ganze Zahl ein"));
+    assert!(body.contains("value=\"22:00-08:00\"") && body.contains("value=\"12,555\""));
+    let unchanged = service::get_resource(&p.s.db.conn, &p.s.admin, hall).await.unwrap();
+    assert_eq!(unchanged.bookable_by, "staff");
+    assert_eq!(unchanged.opening_hours, "");
+
+    // Good input: saved, shown on the resource page.
+    let mut good = bad.to_vec();
+    good.retain(|(k, _)| !["cancel_hours", "hours_mon", "fee_citizen"].contains(k));
+    good.extend([
+        ("cancel_hours", "48"),
+        ("hours_mon", "16:00-22:00"),
+        ("fee_citizen", "12,50"),
+        ("address", "Marktstraße 1"),
+        ("accessibility", "Stufenloser Zugang\nBarrierefreies WC"),
+    ]);
+    let r = post_form(&admin, &p.base, &url, &url, &good).await;
+    assert_eq!(r.status(), 303, "{}", r.text().await.unwrap_or_default());
+    let saved = service::get_resource(&p.s.db.conn, &p.s.admin, hall).await.unwrap();
+    assert_eq!(saved.bookable_by, "organisations");
+    assert_eq!(saved.cancel_hours, 48);
+    assert_eq!(
+        rathaus_booking::rules::opening_hours(&saved).unwrap()[0],
+        Some((16 * 60, 22 * 60))
+    );
+    assert_eq!(
+        rathaus_booking::rules::fee_schedule(&saved).get("citizen"),
+        Some(&1250)
+    );
+    let (_, page) = get(&admin, format!("{}/buchung/{hall}", p.base)).await;
+    assert!(page.contains("Marktstraße 1") && page.contains("<li>Barrierefreies WC</li>"));
+    assert!(page.contains("16:00–22:00") && page.contains("12,50 €"));
+    assert!(page.contains("bis 48 Stunden vor Beginn"));
+}
