@@ -172,18 +172,18 @@ impl EditForm {
         let mut week: Week = [None; 7];
         for (i, v) in self.hours().iter().enumerate() {
             match rules::parse_day_hours(v) {
-                Ok(d) => week[i] = d,
-                Err(()) => errs.add(&format!("hours_{}", DAYS[i]), "booking.edit.hours_invalid"),
+                Some(d) => week[i] = d,
+                None => errs.add(&format!("hours_{}", DAYS[i]), "booking.edit.hours_invalid"),
             }
         }
         inp.opening_hours = week.iter().any(Option::is_some).then_some(week);
         for (g, v) in FEE_GROUPS.iter().zip(self.fees()) {
             match parse_euros(v) {
-                Ok(Some(c)) => {
+                Some(Some(c)) => {
                     inp.fee_schedule.insert(g.to_string(), c);
                 }
-                Ok(None) => {}
-                Err(()) => errs.add(&format!("fee_{g}"), "booking.edit.fee_invalid"),
+                Some(None) => {}
+                None => errs.add(&format!("fee_{g}"), "booking.edit.fee_invalid"),
             }
         }
         if errs.is_empty() { Ok(inp) } else { Err(errs) }
@@ -200,31 +200,25 @@ fn number(errs: &mut FieldErrors, field: &str, v: &str) -> Option<i32> {
         .ok()
 }
 
-/// "12,50" or "12.50" or "12" euros -> cents; "" -> None.
-pub fn parse_euros(v: &str) -> Result<Option<i64>, ()> {
+/// "12,50" or "12.50" or "12" euros -> Some(Some(cents)); "" -> Some(None); None when the
+/// text is no amount.
+pub fn parse_euros(v: &str) -> Option<Option<i64>> {
     let v = v.trim().trim_end_matches('€').trim().replace(',', ".");
     if v.is_empty() {
-        return Ok(None);
+        return Some(None);
     }
     let (whole, frac) = v.split_once('.').unwrap_or((&v, ""));
-    if whole.is_empty()
-        || frac.len() > 2
-        || !whole.chars().all(|c| c.is_ascii_digit())
-        || !frac.chars().all(|c| c.is_ascii_digit())
-    {
-        return Err(());
+    let digits = |s: &str| s.chars().all(|c| c.is_ascii_digit());
+    if whole.is_empty() || frac.len() > 2 || !digits(whole) || !digits(frac) {
+        return None;
     }
-    let whole: i64 = whole.parse().map_err(|_| ())?;
+    let whole: i64 = whole.parse().ok()?;
     let frac: i64 = if frac.is_empty() {
         0
     } else {
-        format!("{frac:0<2}").parse().map_err(|_| ())?
+        format!("{frac:0<2}").parse().ok()?
     };
-    whole
-        .checked_mul(100)
-        .and_then(|c| c.checked_add(frac))
-        .map(Some)
-        .ok_or(())
+    whole.checked_mul(100)?.checked_add(frac).map(Some)
 }
 
 /// Cents as the form shows them: "12,50".
@@ -344,13 +338,13 @@ mod tests {
 
     #[test]
     fn euros_parse() {
-        assert_eq!(parse_euros(""), Ok(None));
-        assert_eq!(parse_euros("12"), Ok(Some(1200)));
-        assert_eq!(parse_euros("12,5"), Ok(Some(1250)));
-        assert_eq!(parse_euros("0,05 €"), Ok(Some(5)));
-        assert!(parse_euros("-1").is_err());
-        assert!(parse_euros("1,234").is_err());
-        assert!(parse_euros("zwölf").is_err());
+        assert_eq!(parse_euros(""), Some(None));
+        assert_eq!(parse_euros("12"), Some(Some(1200)));
+        assert_eq!(parse_euros("12,5"), Some(Some(1250)));
+        assert_eq!(parse_euros("0,05 €"), Some(Some(5)));
+        assert!(parse_euros("-1").is_none());
+        assert!(parse_euros("1,234").is_none());
+        assert!(parse_euros("zwölf").is_none());
         assert_eq!(euros_input(1250), "12,50");
     }
 }

@@ -10,6 +10,7 @@ pub mod edit;
 pub mod entity;
 pub mod ical;
 pub mod migrations;
+pub mod mine;
 pub mod notify;
 pub mod orgs;
 pub mod pages;
@@ -47,6 +48,7 @@ impl rathaus_web::Module for Booking {
     fn pages(&self) -> axum::Router<AppState> {
         pages::router()
             .merge(edit::router())
+            .merge(mine::router())
             .merge(ical::router())
             .merge(views::router())
             .merge(stats::router())

@@ -882,6 +882,7 @@ mod tests {
             start: start.into(),
             end: end.into(),
             title: "Training".into(),
+            ..Default::default()
         }
     }
 

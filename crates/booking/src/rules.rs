@@ -128,26 +128,24 @@ pub fn opening_hours_json(w: Option<&Week>) -> String {
         .unwrap_or_default()
 }
 
-/// "HH:MM-HH:MM" (24:00 allowed as end) or "" (closed) for one weekday.
-pub fn parse_day_hours(s: &str) -> std::result::Result<Option<(u32, u32)>, ()> {
+/// "HH:MM-HH:MM" (24:00 allowed as end) or "" (closed) for one weekday; None when the text
+/// is no such window.
+pub fn parse_day_hours(s: &str) -> Option<Option<(u32, u32)>> {
     let s = s.trim();
     if s.is_empty() || s == "-" {
-        return Ok(None);
+        return Some(None);
     }
-    let (a, b) = s.split_once(['-', '–']).ok_or(())?;
-    let minutes = |t: &str| -> std::result::Result<u32, ()> {
+    let (a, b) = s.split_once(['-', '–'])?;
+    let minutes = |t: &str| -> Option<u32> {
         let t = t.trim();
         if t == "24:00" {
-            return Ok(24 * 60);
+            return Some(24 * 60);
         }
-        let t = NaiveTime::parse_from_str(t, "%H:%M").map_err(|_| ())?;
-        Ok(t.hour() * 60 + t.minute())
+        let t = NaiveTime::parse_from_str(t, "%H:%M").ok()?;
+        Some(t.hour() * 60 + t.minute())
     };
     let (a, b) = (minutes(a)?, minutes(b)?);
-    if a >= b {
-        return Err(());
-    }
-    Ok(Some((a, b)))
+    (a < b).then_some(Some((a, b)))
 }
 
 /// "08:00–22:00" for a day's window.
@@ -309,11 +307,11 @@ mod tests {
 
     #[test]
     fn day_hours_parse() {
-        assert_eq!(parse_day_hours("08:00-22:00"), Ok(Some((480, 1320))));
-        assert_eq!(parse_day_hours("18:00–24:00"), Ok(Some((1080, 1440))));
-        assert_eq!(parse_day_hours(""), Ok(None));
-        assert!(parse_day_hours("22:00-08:00").is_err());
-        assert!(parse_day_hours("8 bis 10").is_err());
+        assert_eq!(parse_day_hours("08:00-22:00"), Some(Some((480, 1320))));
+        assert_eq!(parse_day_hours("18:00–24:00"), Some(Some((1080, 1440))));
+        assert_eq!(parse_day_hours(""), Some(None));
+        assert!(parse_day_hours("22:00-08:00").is_none());
+        assert!(parse_day_hours("8 bis 10").is_none());
     }
 
     #[test]

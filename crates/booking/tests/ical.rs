@@ -917,10 +917,8 @@ async fn a_busy_year_of_one_resource_renders_fast() {
         best = best.min(t.elapsed());
         assert_eq!(body.matches("BEGIN:VEVENT").count(), 365 * 6);
     }
+    // Speed is measured by bench/booking.sh on a release build, never asserted here.
     eprintln!("one year, {} bookings: {best:?} (load and render)", 365 * 6);
-    // 20 ms is the target for a release build; the unoptimised test build gets more room.
-    let limit = if cfg!(debug_assertions) { 400 } else { 20 };
-    assert!(best.as_millis() <= limit, "{best:?}");
 }
 
 // ---------------------------------------------------------------- outside parsers

@@ -1,0 +1,153 @@
+//! "Meine Buchungen" (`/buchung/meine`): every signed-in user's upcoming reservations and
+//! those of their organisations, with a cancel button each (the service enforces the
+//! cancellation deadline and who may cancel).
+
+use crate::entity::{organisation, reservation, resource};
+use crate::service::{self, ACTIVE, Reservation};
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use chrono::{Duration, Utc};
+use rathaus_core::{Error, Principal};
+use rathaus_web::AppState;
+use rathaus_web::ctx::{Ctx, Staff};
+use rathaus_web::errors::{HtmlError, page};
+use rathaus_web::forms::FormErrors;
+use rathaus_web::i18n::catalog;
+use rathaus_web::layout::Layout;
+use rathaus_web::pages::layout;
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use std::collections::BTreeMap;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/buchung/meine", get(show))
+        .route("/buchung/reservierung/{id}/stornieren", post(cancel))
+}
+
+/// How far ahead the page lists.
+const AHEAD_DAYS: i64 = 366;
+/// The most rows the page shows (a club's weekly series over a season stays below).
+const LIMIT: u64 = 300;
+
+struct Row {
+    id: i64,
+    resource: String,
+    when: String,
+    title: String,
+    holder: String,
+    status: String,
+    fee: String,
+    series_id: Option<i64>,
+}
+
+#[derive(Template)]
+#[template(path = "booking/mine.html")]
+struct MineTpl {
+    l: Layout,
+    rows: Vec<Row>,
+    /// A refused cancellation: the message (e.g. past the deadline).
+    error: Option<String>,
+}
+
+async fn render(
+    st: &AppState,
+    ctx: &Ctx,
+    p: &Principal,
+    error: Option<String>,
+) -> Result<Response, HtmlError> {
+    let t = catalog(ctx.lang);
+    let now = Utc::now();
+    let own_orgs = crate::rules::organisations_of(&st.db.conn, p).await?;
+    let mine: Vec<Reservation> = reservation::Entity::find()
+        .filter(reservation::Column::TenantId.eq(p.tenant_id.0))
+        .filter(
+            Condition::any()
+                .add(reservation::Column::BookedBy.eq(p.user_id.0))
+                .add(reservation::Column::OrganisationId.is_in(own_orgs.clone())),
+        )
+        .filter(reservation::Column::Status.is_in(ACTIVE.iter().copied()))
+        .filter(reservation::Column::EndsAt.gt(now))
+        .filter(reservation::Column::StartsAt.lt(now + Duration::days(AHEAD_DAYS)))
+        .order_by_asc(reservation::Column::StartsAt)
+        .order_by_asc(reservation::Column::Id)
+        .limit(LIMIT)
+        .all(&st.db.conn)
+        .await
+        .map_err(rathaus_store::db_err)?;
+    let ids: Vec<i64> = mine.iter().map(|r| r.resource_id).collect();
+    let names: BTreeMap<i64, String> = resource::Entity::find()
+        .filter(resource::Column::TenantId.eq(p.tenant_id.0))
+        .filter(resource::Column::Id.is_in(ids))
+        .all(&st.db.conn)
+        .await
+        .map_err(rathaus_store::db_err)?
+        .into_iter()
+        .map(|r| (r.id, r.name))
+        .collect();
+    let orgs: BTreeMap<i64, String> = organisation::Entity::find()
+        .filter(organisation::Column::TenantId.eq(p.tenant_id.0))
+        .filter(organisation::Column::Id.is_in(own_orgs))
+        .all(&st.db.conn)
+        .await
+        .map_err(rathaus_store::db_err)?
+        .into_iter()
+        .map(|o| (o.id, o.name))
+        .collect();
+    let rows = mine
+        .into_iter()
+        .map(|r| Row {
+            id: r.id,
+            resource: names.get(&r.resource_id).cloned().unwrap_or_default(),
+            when: crate::notify::when(r.starts_at, r.ends_at),
+            title: r.title.clone(),
+            holder: r
+                .organisation_id
+                .and_then(|o| orgs.get(&o).cloned())
+                .unwrap_or_else(|| t.get("booking.mine.me").to_string()),
+            status: t.get(&format!("booking.status.{}", r.status)).to_string(),
+            fee: if r.fee_cents > 0 {
+                crate::notify::euros(r.fee_cents)
+            } else {
+                "–".into()
+            },
+            series_id: r.series_id,
+        })
+        .collect();
+    let mut res = page(MineTpl {
+        l: layout(st, ctx, "booking.mine.title"),
+        rows,
+        error: error.clone(),
+    })?;
+    if error.is_some() {
+        *res.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    Ok(res)
+}
+
+async fn show(State(st): State<AppState>, Staff(ctx, p): Staff) -> Result<Response, HtmlError> {
+    render(&st, &ctx, &p, None).await
+}
+
+#[derive(serde::Deserialize)]
+pub struct Empty {}
+
+async fn cancel(
+    State(st): State<AppState>,
+    Staff(ctx, p): Staff,
+    Path(id): Path<String>,
+    Form(_): Form<Empty>,
+) -> Result<Response, HtmlError> {
+    let id: i64 = id.parse().map_err(|_| Error::NotFound)?;
+    match service::cancel(&st.db.conn, &p, id).await {
+        Ok(_) => Ok(Redirect::to("/buchung/meine?notice=booking_cancelled").into_response()),
+        Err(Error::Invalid(errs)) => {
+            let t = catalog(ctx.lang);
+            let msg = FormErrors::new(t, errs).msg("id").map(|m| m.to_string());
+            render(&st, &ctx, &p, msg).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
