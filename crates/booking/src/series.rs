@@ -1243,7 +1243,7 @@ impl ShowTpl {
                 .unwrap_or_default(),
         }
     }
-    fn from_errs(&self) -> &FormErrors {
+    fn cancel_from_errs(&self) -> &FormErrors {
         match &self.failed {
             Some(Failed::From(e, _)) => e,
             _ => &self.empty_errs,
