@@ -226,6 +226,13 @@ async fn create_resource(
 pub struct WeekQuery {
     #[serde(default)]
     woche: String,
+    /// Prefill of the booking form (links from the free-slot search and the day view).
+    #[serde(default)]
+    datum: String,
+    #[serde(default)]
+    von: String,
+    #[serde(default)]
+    bis: String,
 }
 
 /// The Monday of an ISO week written `2026-W48`.
@@ -656,11 +663,21 @@ async fn show(
 ) -> Result<Response, HtmlError> {
     let r = service::get_resource(&st.db.conn, &p, parse_id(&id)?).await?;
     let now = today();
-    let monday = parse_week(&q.woche).unwrap_or_else(|| monday_of(now));
-    // The form suggests the first day of the shown week that still lies ahead.
-    let date = if monday > now { monday } else { now };
+    let asked = NaiveDate::parse_from_str(q.datum.trim(), "%Y-%m-%d").ok();
+    let monday = parse_week(&q.woche)
+        .or(asked.map(monday_of))
+        .unwrap_or_else(|| monday_of(now));
+    // The form suggests the asked day, else the first day of the shown week still ahead.
+    let date = asked.unwrap_or(if monday > now { monday } else { now });
+    let hhmm = |v: &str| {
+        NaiveTime::parse_from_str(v.trim(), "%H:%M")
+            .map(|t| t.format("%H:%M").to_string())
+            .unwrap_or_default()
+    };
     let f = BookingForm {
         date: date.format("%Y-%m-%d").to_string(),
+        start: hhmm(&q.von),
+        end: hhmm(&q.bis),
         ..Default::default()
     };
     let shown = Shown {

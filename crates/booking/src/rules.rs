@@ -156,44 +156,31 @@ pub fn format_day_hours(d: Option<(u32, u32)>) -> String {
     }
 }
 
-/// Local date and minutes after local midnight; an end at local midnight counts as 24:00 of
-/// the day before, so 18:00–24:00 stays within one day.
-fn local_parts(t: DateTime<Utc>, is_end: bool) -> (NaiveDate, u32) {
-    let l = t.with_timezone(&Berlin).naive_local();
-    let m = l.hour() * 60 + l.minute();
-    if is_end && m == 0 {
-        (l.date() - Duration::days(1), 24 * 60)
-    } else {
-        (l.date(), m)
-    }
+/// Whether `r` is open for the whole of [start, end): within one local day's opening window
+/// (an end at local midnight counts as 24:00), or spanning two days open through midnight.
+/// Always true without opening hours. Pure, so lists can check many resources in memory.
+pub fn open_at(r: &Resource, start: DateTime<Utc>, end: DateTime<Utc>) -> bool {
+    opening_hours(r).is_none_or(|w| within_opening_hours(&w, start, end))
 }
 
 fn within_opening_hours(w: &Week, start: DateTime<Utc>, end: DateTime<Utc>) -> bool {
-    let (d0, m0) = local_parts(start, false);
-    let (d1, m1) = local_parts(end, true);
-    if d0 != d1 {
-        // Across midnight: only when both days are open to 24:00 / from 00:00 and it spans
-        // at most those two days.
-        let (Some((_, e0)), Some((s1, _))) = (
-            w[d0.weekday().num_days_from_monday() as usize],
-            w[d1.weekday().num_days_from_monday() as usize],
-        ) else {
-            return false;
-        };
-        return d1 == d0 + Duration::days(1)
-            && e0 == 24 * 60
-            && s1 == 0
-            && within_day(w, d0, m0, 24 * 60)
-            && within_day(w, d1, 0, m1);
+    let part = |t: DateTime<Utc>, is_end: bool| {
+        let l = t.with_timezone(&Berlin).naive_local();
+        let m = l.hour() * 60 + l.minute();
+        if is_end && m == 0 {
+            (l.date() - Duration::days(1), 24 * 60)
+        } else {
+            (l.date(), m)
+        }
+    };
+    let day = |d: NaiveDate| w[d.weekday().num_days_from_monday() as usize];
+    let within = |d: NaiveDate, a: u32, b: u32| day(d).is_some_and(|(f, t)| f <= a && b <= t);
+    let (d0, m0) = part(start, false);
+    let (d1, m1) = part(end, true);
+    if d0 == d1 {
+        return within(d0, m0, m1);
     }
-    within_day(w, d0, m0, m1)
-}
-
-fn within_day(w: &Week, d: NaiveDate, from: u32, to: u32) -> bool {
-    match w[d.weekday().num_days_from_monday() as usize] {
-        Some((a, b)) => a <= from && to <= b,
-        None => false,
-    }
+    d1 == d0 + Duration::days(1) && within(d0, m0, 24 * 60) && within(d1, 0, m1)
 }
 
 /// Blackouts touching [start, end) for `r` (its own, its hall's, and the tenant-wide ones).
@@ -242,9 +229,7 @@ pub async fn check_slot(
     if start > now + Duration::days(i64::from(r.horizon_days)) {
         errs.add_arg("start", "booking.err.beyond_horizon", Some(r.horizon_days));
     }
-    if let Some(w) = opening_hours(r)
-        && !within_opening_hours(&w, start, end)
-    {
+    if !open_at(r, start, end) {
         errs.add("start", "booking.rules.closed");
     }
     if errs.is_empty() {

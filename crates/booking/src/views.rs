@@ -14,7 +14,7 @@ use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use axum::routing::get;
-use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, TimeZone, Timelike, Utc};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::Europe::Berlin;
 use rathaus_core::validation::FieldErrors;
 use rathaus_core::{Error, Principal, Result, TenantId};
@@ -327,33 +327,6 @@ pub async fn grid(
     })
 }
 
-/// Same as the private `rules::within_opening_hours` (which `rules::check_slot` uses), kept
-/// in memory here so the search needs no query per resource: [start, end) lies within one
-/// local day's opening window (an end at midnight counts as 24:00), or spans two days open
-/// through midnight.
-fn open_for(r: &Resource, start: DateTime<Utc>, end: DateTime<Utc>) -> bool {
-    let Some(w) = rules::opening_hours(r) else {
-        return true;
-    };
-    let part = |t: DateTime<Utc>, is_end: bool| {
-        let l = t.with_timezone(&Berlin).naive_local();
-        let m = l.hour() * 60 + l.minute();
-        if is_end && m == 0 {
-            (l.date() - Duration::days(1), 24 * 60)
-        } else {
-            (l.date(), m)
-        }
-    };
-    let day = |d: NaiveDate| w[d.weekday().num_days_from_monday() as usize];
-    let within = |d: NaiveDate, a: u32, b: u32| day(d).is_some_and(|(f, t)| f <= a && b <= t);
-    let (d0, m0) = part(start, false);
-    let (d1, m1) = part(end, true);
-    if d0 == d1 {
-        return within(d0, m0, m1);
-    }
-    d1 == d0 + Duration::days(1) && within(d0, m0, 24 * 60) && within(d1, 0, m1)
-}
-
 /// The resources matching `filter` that can be booked for the whole of [start, end): active,
 /// duration and horizon allowed, open then (opening hours), no blackout, and no blocking
 /// reservation of the resource, its hall or its parts within either side's buffer time.
@@ -387,7 +360,7 @@ pub async fn free_resources(
             minutes >= i64::from(r.min_minutes)
                 && minutes <= i64::from(r.max_minutes)
                 && start <= now + Duration::days(i64::from(r.horizon_days))
-                && open_for(r, start, end)
+                && rules::open_at(r, start, end)
         })
         .collect();
     if candidates.is_empty() {
@@ -1497,29 +1470,33 @@ mod tests {
     fn opening_hours_in_local_time() {
         let r = res("[[480,1320],[480,1320],[480,1320],[480,1320],[480,1320],[480,1320],null]");
         // 2027-03-29 is a Monday, 2027-03-28 a Sunday.
-        assert!(open_for(&r, at("2027-03-29 18:00"), at("2027-03-29 22:00")));
-        assert!(!open_for(
+        assert!(rules::open_at(
+            &r,
+            at("2027-03-29 18:00"),
+            at("2027-03-29 22:00")
+        ));
+        assert!(!rules::open_at(
             &r,
             at("2027-03-29 07:00"),
             at("2027-03-29 09:00")
         ));
-        assert!(!open_for(
+        assert!(!rules::open_at(
             &r,
             at("2027-03-28 10:00"),
             at("2027-03-28 11:00")
         ));
-        assert!(open_for(
+        assert!(rules::open_at(
             &res(""),
             at("2027-03-28 10:00"),
             at("2027-03-28 11:00")
         ));
         let all = res("[[0,1440],[0,1440],[0,1440],[0,1440],[0,1440],[0,1440],[0,1440]]");
-        assert!(open_for(
+        assert!(rules::open_at(
             &all,
             at("2027-03-29 22:00"),
             at("2027-03-30 00:00")
         ));
-        assert!(open_for(
+        assert!(rules::open_at(
             &all,
             at("2027-03-29 22:00"),
             at("2027-03-30 02:00")
