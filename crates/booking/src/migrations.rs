@@ -14,6 +14,7 @@ impl MigratorTrait for Migrator {
             Box::new(M0002FeedToken),
             Box::new(M0003Decision),
             Box::new(M0004Rules),
+            Box::new(M0005SeasonReason),
         ]
     }
     fn migration_table_name() -> DynIden {
@@ -662,5 +663,37 @@ impl MigrationTrait for M0004Rules {
             .await?;
         }
         Ok(())
+    }
+}
+
+/// Why a season request was declined, shown on the season page after the decision.
+struct M0005SeasonReason;
+
+impl MigrationName for M0005SeasonReason {
+    fn name(&self) -> &str {
+        "m0005_booking_season_reason"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0005SeasonReason {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.alter_table(
+            Table::alter()
+                .table("booking_season_requests")
+                .add_column(text_null("decision_reason"))
+                .take(),
+        )
+        .await
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.alter_table(
+            Table::alter()
+                .table("booking_season_requests")
+                .drop_column("decision_reason")
+                .take(),
+        )
+        .await
     }
 }

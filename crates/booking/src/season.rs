@@ -600,6 +600,7 @@ async fn set_status<C: ConnectionTrait>(
 ) -> Result<SeasonRequest> {
     let mut am: season_request::ActiveModel = before.clone().into();
     am.status = Set(status.to_string());
+    am.decision_reason = Set(reason.map(str::to_string));
     let after = am.update(txn).await.map_err(db_err)?;
     audit::record(
         txn,
@@ -1405,6 +1406,8 @@ struct ReqRow {
     title: String,
     note: String,
     status: String,
+    /// Why it was declined.
+    reason: String,
     allocated: bool,
     /// Conflicting requests, as text.
     clashes: Vec<String>,
@@ -1535,6 +1538,7 @@ async fn render_show(
                 title: x.request.title.clone(),
                 note: x.request.note.clone(),
                 status: status_label(t, &x.request.status),
+                reason: x.request.decision_reason.clone().unwrap_or_default(),
                 allocated: x.request.status == ALLOCATED,
                 clashes: c.requests.iter().map(|r| name_of(*r)).collect(),
                 existing,

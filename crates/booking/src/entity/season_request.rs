@@ -21,6 +21,8 @@ pub struct Model {
     pub submitted_by: Option<i64>,
     pub series_id: Option<i64>,
     pub created_at: DateTimeUtc,
+    /// Why the request was declined.
+    pub decision_reason: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
