@@ -98,10 +98,13 @@ pub struct ResourceOut {
     pub buffer_minutes: i32,
     pub horizon_days: i32,
     pub active: bool,
-    /// Absolute URL of the resource's calendar feed (iCalendar, RFC 5545) with its secret
-    /// token: whoever holds it reads the titles and times of the resource's reservations
-    /// without signing in. Only given to staff with `booking.manage` (who see every
-    /// reservation anyway), `null` for everyone else.
+    /// `public` (every confirmed account), `organisations` or `staff`.
+    pub bookable_by: String,
+    pub address: String,
+    /// Absolute URL of the resource's calendar feed (iCalendar, RFC 5545). For resources the
+    /// public or organisations may book: the public occupancy feed (busy times only, no
+    /// titles or names). For staff-only resources: the feed with its secret token, given only
+    /// to staff with `booking.manage` (who see every reservation anyway); `null` otherwise.
     #[schema(format = "uri")]
     pub ical_url: Option<String>,
 }
@@ -110,7 +113,10 @@ impl ResourceOut {
     /// The resource as `who` sees it; `origin` is `scheme://host` of the feed URL.
     fn new(r: service::Resource, who: &Principal, origin: &str) -> Self {
         ResourceOut {
-            ical_url: service::may_read_feed(who).then(|| crate::ical::feed_url(origin, &r)),
+            ical_url: crate::ical::public_feed_url(origin, &r)
+                .or_else(|| service::may_read_feed(who).then(|| crate::ical::feed_url(origin, &r))),
+            bookable_by: r.bookable_by.clone(),
+            address: r.address.clone(),
             id: r.id,
             name: r.name,
             kind: r.kind,
@@ -143,6 +149,10 @@ pub struct NewResource {
     pub max_minutes: Option<i32>,
     pub buffer_minutes: Option<i32>,
     pub horizon_days: Option<i32>,
+    /// `public`, `organisations` or `staff` (default).
+    pub bookable_by: Option<String>,
+    pub address: Option<String>,
+    pub description: Option<String>,
 }
 
 /// A time window, RFC 3339 with offset, e.g. `2027-03-01T18:00:00+01:00`.
@@ -337,6 +347,11 @@ async fn create_resource(
     inp.max_minutes = b.max_minutes.unwrap_or(inp.max_minutes);
     inp.buffer_minutes = b.buffer_minutes.unwrap_or(inp.buffer_minutes);
     inp.horizon_days = b.horizon_days.unwrap_or(inp.horizon_days);
+    if let Some(v) = b.bookable_by {
+        inp.bookable_by = v;
+    }
+    inp.address = b.address.unwrap_or_default();
+    inp.description = b.description.unwrap_or_default();
     let r = service::create_resource(&st.db.conn, &p, inp).await?;
     Ok(created(
         format!("/api/v1/booking/resources/{}", r.id),

@@ -791,3 +791,64 @@ async fn recurring_series_through_the_api() {
     assert_eq!(p["conflicts"].as_array().unwrap().len(), 2, "{p}");
     assert_eq!(stored(&a).await, 5);
 }
+
+#[tokio::test]
+async fn ical_url_is_the_public_feed_for_public_resources() {
+    let a = api().await;
+    let body = json!({"name": "Bürgerhaus", "kind": "room", "bookable_by": "public",
+        "address": "Lindenallee 3"});
+    let r = a
+        .post(Some(&a.admin), "/resources", body)
+        .await;
+    assert_eq!(r.status(), 201);
+    let public: Value = r.json().await.unwrap();
+    assert_eq!(public["bookable_by"], "public");
+    assert_eq!(public["address"], "Lindenallee 3");
+    let id = public["id"].as_i64().unwrap();
+    let r = a
+        .post(
+            Some(&a.admin),
+            "/resources",
+            json!({"name": "Ratssaal", "kind": "room"}),
+        )
+        .await;
+    let staff: Value = r.json().await.unwrap();
+    let sid = staff["id"].as_i64().unwrap();
+    // Everyone gets the public feed of the public room; only managers the token feed of the
+    // staff-only room.
+    for (who, sees_staff_feed) in [(&a.admin, true), (&a.booker, false)] {
+        let list: Value = a
+            .get(Some(who), "/resources")
+            .await
+            .json()
+            .await
+            .unwrap();
+        let of = |rid: i64| {
+            list.as_array()
+                .unwrap()
+                .iter()
+                .find(|r| r["id"] == rid)
+                .cloned()
+                .unwrap()
+        };
+        let url = of(id)["ical_url"].as_str().unwrap().to_string();
+        assert!(
+            url.ends_with(&format!("/belegung/{id}/kalender.ics")),
+            "{url}"
+        );
+        let feed = a.c.get(&url).send().await.unwrap();
+        assert_eq!(feed.status(), 200);
+        assert!(feed.text().await.unwrap().contains("BEGIN:VCALENDAR"));
+        assert_eq!(of(sid)["ical_url"].is_string(), sees_staff_feed);
+    }
+    // Bad values are refused with a problem document naming the field.
+    let r = a
+        .post(
+            Some(&a.admin),
+            "/resources",
+            json!({"name": "X", "kind": "room", "bookable_by": "everyone"}),
+        )
+        .await;
+    let p = problem(r, 422).await;
+    assert!(p.to_string().contains("bookable_by"), "{p}");
+}
