@@ -788,13 +788,14 @@ pub async fn cancel_occurrence<C: TransactionTrait>(
     reservation_id: i64,
 ) -> Result<Reservation> {
     let txn = begin(db).await?;
-    let (s, _, _, res) = open_occurrence(&txn, who, reservation_id).await?;
+    let (s, r, _, res) = open_occurrence(&txn, who, reservation_id).await?;
     if res.status == CANCELLED {
         return Ok(res);
     }
     if !is_active(&res) {
         return Err(Error::Conflict("booking.err.not_active".into()));
     }
+    crate::service::check_cancel_deadline(who, &r, res.starts_at, Utc::now())?;
     let after = set_status(&txn, who, &res, CANCELLED, None).await?;
     let mut ex = stored_exdates(&s);
     ex.push(local_of(res.starts_at));
@@ -828,11 +829,21 @@ pub async fn cancel_from<C: TransactionTrait>(
     from: NaiveDate,
 ) -> Result<(Series, Vec<Reservation>)> {
     let txn = begin(db).await?;
-    let (s, _, _) = open_series(&txn, who, series_id).await?;
+    let (s, r, _) = open_series(&txn, who, series_id).await?;
     if s.status == CANCELLED || s.status == REJECTED {
         return Err(Error::Conflict("booking.err.not_active".into()));
     }
     let all = series_reservations(&txn, who.tenant_id, s.id).await?;
+    // The deadline holds for the first occurrence that would be cancelled.
+    let now = Utc::now();
+    if let Some(first) = all
+        .iter()
+        .filter(|x| is_active(x) && x.starts_at > now && local_of(x.starts_at).date() >= from)
+        .map(|x| x.starts_at)
+        .min()
+    {
+        crate::service::check_cancel_deadline(who, &r, first, now)?;
+    }
     let first_day = stored_dtstart(&s)
         .map(|d| d.date())
         .into_iter()

@@ -827,14 +827,7 @@ pub async fn cancel<C: TransactionTrait>(db: &C, who: &Principal, id: i64) -> Re
     }
     let r = find_resource(&txn, who.tenant_id, before.resource_id).await?;
     let now = Utc::now();
-    if !who.has(MANAGE)
-        && r.cancel_hours > 0
-        && now > before.starts_at - Duration::hours(i64::from(r.cancel_hours))
-    {
-        let mut errs = FieldErrors::new();
-        errs.add_arg("id", "booking.rules.cancel_deadline", Some(r.cancel_hours));
-        return Err(Error::Invalid(errs));
-    }
+    check_cancel_deadline(who, &r, before.starts_at, now)?;
     let mut am: reservation::ActiveModel = before.clone().into();
     am.status = Set(CANCELLED.to_string());
     am.sequence = Set(before.sequence + 1);
@@ -858,6 +851,25 @@ pub async fn cancel<C: TransactionTrait>(db: &C, who: &Principal, id: i64) -> Re
     .await?;
     txn.commit().await.map_err(db_err)?;
     Ok(after)
+}
+
+/// Bookers cannot cancel later than the resource's deadline (`cancel_hours` before the
+/// start); staff with `booking.manage` can, e.g. when a hall closes unexpectedly.
+pub(crate) fn check_cancel_deadline(
+    who: &Principal,
+    r: &Resource,
+    starts_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    if !who.has(MANAGE)
+        && r.cancel_hours > 0
+        && now > starts_at - Duration::hours(i64::from(r.cancel_hours))
+    {
+        let mut errs = FieldErrors::new();
+        errs.add_arg("id", "booking.rules.cancel_deadline", Some(r.cancel_hours));
+        return Err(Error::Invalid(errs));
+    }
+    Ok(())
 }
 
 // ---------------------------------------------------------------- approval

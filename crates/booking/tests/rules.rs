@@ -403,3 +403,51 @@ async fn mails_go_through_the_outbox() {
         .unwrap();
     assert_eq!(outbox().await.len(), 4);
 }
+
+#[tokio::test]
+async fn the_cancellation_deadline_holds_for_series_too() {
+    use rathaus_booking::series::{self, SeriesInput};
+    let s = setup().await;
+    let mut inp = with("Bürgerhaus", "room", rules::PUBLIC);
+    inp.cancel_hours = 72;
+    let r = resource_with(&s, inp).await;
+    let erika = citizen(&s, "erika@a.example").await;
+    // Weekly from two days ahead: the first occurrence lies inside the deadline.
+    let first = at(0).with_timezone(&Berlin).naive_local();
+    let (ser, occ) = series::reserve_series(
+        &s.db.conn,
+        &erika,
+        SeriesInput {
+            resource_id: r.id,
+            title: "Chorprobe".into(),
+            dtstart_local: first,
+            duration_minutes: 60,
+            rrule: "FREQ=WEEKLY;COUNT=4".into(),
+            exdates: vec![],
+            skip_blackouts: false,
+            organisation_id: None,
+        },
+    )
+    .await
+    .expect("series");
+    assert_eq!(occ.len(), 4);
+    let deadline = |e: Error| match e {
+        Error::Invalid(f) => f.0[0].key == "booking.rules.cancel_deadline",
+        _ => false,
+    };
+    let e = series::cancel_occurrence(&s.db.conn, &erika, occ[0].id)
+        .await
+        .unwrap_err();
+    assert!(deadline(e));
+    let e = series::cancel_from(&s.db.conn, &erika, ser.id, first.date())
+        .await
+        .unwrap_err();
+    assert!(deadline(e));
+    // A later occurrence, and the series from next week on, are still hers to cancel.
+    series::cancel_occurrence(&s.db.conn, &erika, occ[2].id)
+        .await
+        .expect("a week ahead");
+    series::cancel_from(&s.db.conn, &erika, ser.id, first.date() + Duration::days(7))
+        .await
+        .expect("from next week");
+}
