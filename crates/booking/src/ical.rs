@@ -16,8 +16,8 @@
 //! or retired token, or another tenant's, answers 404. Times are Europe/Berlin wall-clock
 //! times (`DTSTART;TZID=Europe/Berlin`, with a VTIMEZONE) so that a weekly 18:00 series stays
 //! at 18:00 across the clock changes. A series (`booking_series`) is one VEVENT with RRULE
-//! and EXDATE; occurrences that were moved or whose status differs from the series become
-//! RECURRENCE-ID overrides. Cancelled and rejected bookings within the window stay in the
+//! and EXDATE; occurrences whose status or length differs from the series become
+//! RECURRENCE-ID overrides, moved ones (their original start is an EXDATE) events of their own. Cancelled and rejected bookings within the window stay in the
 //! feed as `STATUS:CANCELLED`, so that subscribed calendars remove them.
 //!
 //! A feed is built from one query per table (resources, reservations, series,
@@ -977,9 +977,10 @@ struct SeriesOut<'a> {
 }
 
 /// Matches the series' reservations to its occurrences. A reservation at an occurrence's
-/// start is that occurrence (an override if its status or length differs); one elsewhere
-/// was moved and replaces the free occurrence on the same local day, else the nearest free
-/// one. Returns the reservations that match no occurrence.
+/// start is that occurrence (an override if its status or length differs). One elsewhere was
+/// moved: the series service put its original start into EXDATE, so it is returned as
+/// unmatched and written as an event of its own (like an RDATE), which every client reads
+/// the same way.
 fn match_series<'a>(
     out: &mut SeriesOut<'a>,
     occ: &[NaiveDateTime],
@@ -988,7 +989,7 @@ fn match_series<'a>(
     let duration = Duration::minutes(i64::from(out.s.duration_minutes));
     let set: HashSet<NaiveDateTime> = occ.iter().copied().collect();
     let mut taken: HashSet<NaiveDateTime> = HashSet::new();
-    let mut moved = vec![];
+    let mut unmatched = vec![];
     for r in mine {
         let l = r.starts_at.with_timezone(&Berlin).naive_local();
         if set.contains(&l) && taken.insert(l) {
@@ -996,21 +997,7 @@ fn match_series<'a>(
                 out.overrides.push((l, r));
             }
         } else {
-            moved.push(*r);
-        }
-    }
-    let mut unmatched = vec![];
-    for r in moved {
-        let l = r.starts_at.with_timezone(&Berlin).naive_local();
-        let free = occ.iter().filter(|o| !taken.contains(o));
-        let same_day = free.clone().find(|o| o.date() == l.date());
-        let nearest = same_day.or_else(|| free.min_by_key(|o| (**o - l).num_seconds().abs()));
-        match nearest {
-            Some(o) => {
-                taken.insert(*o);
-                out.overrides.push((*o, r));
-            }
-            None => unmatched.push(r),
+            unmatched.push(*r);
         }
     }
     out.overrides.sort_by_key(|(o, _)| *o);

@@ -760,7 +760,13 @@ async fn a_weekly_series_stays_at_18_local_across_both_clock_changes() {
             "FREQ=WEEKLY;BYDAY=TU;UNTIL={}",
             until.format("%Y%m%d")
         )),
-        exdates: Set(at18(week(3)).format("%Y-%m-%dT%H:%M").to_string()),
+        // Week 1 was moved (series::move_occurrence puts its original start into EXDATE),
+        // week 3 was excluded.
+        exdates: Set(format!(
+            "{},{}",
+            at18(week(1)).format("%Y-%m-%dT%H:%M"),
+            at18(week(3)).format("%Y-%m-%dT%H:%M")
+        )),
         status: Set(CONFIRMED.into()),
         sequence: Set(2),
         booked_by: Set(Some(s.booker.user_id.0)),
@@ -792,7 +798,7 @@ async fn a_weekly_series_stays_at_18_local_across_both_clock_changes() {
     };
     occ(at18(week(0)), CONFIRMED, 2).await.unwrap();
     let moved = week(1).and_hms_opt(19, 30, 0).unwrap();
-    occ(moved, CONFIRMED, 3).await.unwrap();
+    let moved_row = occ(moved, CONFIRMED, 3).await.unwrap();
     occ(at18(week(2)), CANCELLED, 3).await.unwrap();
     occ(at18(week(4)), CONFIRMED, 2).await.unwrap();
 
@@ -805,8 +811,10 @@ async fn a_weekly_series_stays_at_18_local_across_both_clock_changes() {
     lines_ok(&body);
     let text = unfold(&body);
     let uid = format!("UID:series-{}@{HOST}\r\n", sr.id);
-    // One master and two overrides (moved, cancelled); the plain occurrences are the rule's.
-    assert_eq!(text.matches(&uid).count(), 3, "{text}");
+    // The master and one override (cancelled); the moved occurrence is an event of its own
+    // (its original start is an EXDATE); the plain occurrences are the rule's.
+    assert_eq!(text.matches(&uid).count(), 2, "{text}");
+    assert!(text.contains(&format!("UID:reservation-{}@{HOST}\r\n", moved_row.id)));
     assert_eq!(text.matches("BEGIN:VEVENT\r\n").count(), 3, "{text}");
     for want in [
         format!(
@@ -815,12 +823,9 @@ async fn a_weekly_series_stays_at_18_local_across_both_clock_changes() {
         ),
         "RRULE:FREQ=WEEKLY;BYDAY=TU;UNTIL=".to_string(),
         format!(
-            "EXDATE;TZID=Europe/Berlin:{}\r\n",
+            "EXDATE;TZID=Europe/Berlin:{},{}\r\n",
+            at18(week(1)).format("%Y%m%dT%H%M%S"),
             at18(week(3)).format("%Y%m%dT%H%M%S")
-        ),
-        format!(
-            "RECURRENCE-ID;TZID=Europe/Berlin:{}\r\n",
-            at18(week(1)).format("%Y%m%dT%H%M%S")
         ),
         format!(
             "RECURRENCE-ID;TZID=Europe/Berlin:{}\r\n",
@@ -1071,4 +1076,85 @@ async fn resources_from_before_the_feeds_get_their_own_token() {
     assert_eq!(all.len(), 2);
     assert!(all.iter().all(|r| r.feed_token.len() == 32), "{all:?}");
     assert_ne!(all[0].feed_token, all[1].feed_token);
+}
+
+/// The whole way through the services: a series booked, one occurrence moved, one cancelled;
+/// an outside parser expands the staff feed to exactly what is booked.
+#[tokio::test]
+async fn a_series_changed_through_the_service_reads_back_as_booked() {
+    use rathaus_booking::series::{self as svc, SeriesInput};
+    let a = app(WebConfig::default()).await;
+    let s = &a.s;
+    let mut inp = service::ResourceInput::new("Sporthalle", "hall");
+    inp.horizon_days = 400;
+    let hall = resource_with(s, inp).await;
+    let mut first = Utc::now().date_naive() + Duration::days(10);
+    while first.weekday() != Weekday::Tue {
+        first += Duration::days(1);
+    }
+    let at18 = |d: NaiveDate| d.and_hms_opt(18, 0, 0).unwrap();
+    let (_, occ) = svc::reserve_series(
+        &s.db.conn,
+        &s.booker,
+        SeriesInput {
+            resource_id: hall.id,
+            title: "Training".into(),
+            dtstart_local: at18(first),
+            duration_minutes: 120,
+            rrule: "FREQ=WEEKLY;COUNT=6".into(),
+            exdates: vec![],
+            skip_blackouts: false,
+            organisation_id: None,
+        },
+    )
+    .await
+    .expect("series");
+    let w1 = first + Duration::weeks(1);
+    svc::move_occurrence(
+        &s.db.conn,
+        &s.booker,
+        occ[1].id,
+        w1.and_hms_opt(19, 30, 0).unwrap(),
+        w1.and_hms_opt(21, 0, 0).unwrap(),
+    )
+    .await
+    .expect("moved");
+    svc::cancel_occurrence(&s.db.conn, &s.booker, occ[2].id)
+        .await
+        .expect("cancelled");
+    let hall = service::get_resource(&s.db.conn, &s.admin, hall.id)
+        .await
+        .unwrap();
+    let body = a
+        .get(HOST, &ical::feed_path(&hall))
+        .await
+        .text()
+        .await
+        .unwrap();
+    lines_ok(&body);
+    let list = expand_with_python(&body, first, first + Duration::weeks(7));
+    let got: Vec<(String, String)> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|o| o["status"] != "CANCELLED")
+        .map(|o| {
+            (
+                o["start_local"].as_str().unwrap().to_string(),
+                o["end_local"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let want: Vec<(String, String)> = [0, 1, 3, 4, 5]
+        .iter()
+        .map(|k| {
+            let d = first + Duration::weeks(*k);
+            if *k == 1 {
+                (format!("{d}T19:30:00"), format!("{d}T21:00:00"))
+            } else {
+                (format!("{d}T18:00:00"), format!("{d}T20:00:00"))
+            }
+        })
+        .collect();
+    assert_eq!(got, want, "{body}");
 }
