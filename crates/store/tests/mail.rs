@@ -1,156 +1,17 @@
-//! Mail through the outbox and the job queue to a real SMTP server (aiosmtpd, started here as a
-//! child process), read back from its maildir and decoded by Python's `email` package.
-//!
-//! The interpreter comes from RATHAUS_TEST_PYTHON (set by scripts/test to a venv with aiosmtpd);
-//! without it `python3` is tried.
+//! Mail through the outbox and the job queue to a real SMTP server (aiosmtpd, started by
+//! `rathaus_testkit::smtp` as a child process), read back from its maildir and decoded by
+//! Python's `email` package.
 
 use rathaus_store::entity::job;
 use rathaus_store::jobs::{self, Registry};
-use rathaus_store::mail::{self, Sender, SmtpConfig, Tls};
+use rathaus_store::mail::{self, Sender, SmtpConfig};
+use rathaus_testkit::smtp::{self, FROM, Smtpd};
 use rathaus_testkit::{TestDb, tenant_fixture};
 use sea_orm::EntityTrait;
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
-
-const FROM: &str = "Gemeinde Beispielstadt <rathaus@beispielstadt.example>";
+use std::path::Path;
 const TO: &str = "Jürgen Müller <juergen.mueller@example.org>";
 const SUBJECT: &str = "Ihre Anfrage – Bestätigung für Jürgen Größe";
 const BODY: &str = "Sehr geehrter Herr Müller,\n\nIhre Änderung wurde übernommen. Die Gebühr beträgt 12 €.\n\nMit freundlichen Grüßen\nIhr Bürgerbüro\n";
-
-fn python() -> String {
-    std::env::var("RATHAUS_TEST_PYTHON").unwrap_or_else(|_| "python3".into())
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port()
-}
-
-/// The SMTP server child process; killed when dropped, also when a test panics.
-struct Smtpd {
-    child: Child,
-    port: u16,
-    maildir: PathBuf,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Smtpd {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Smtpd {
-    fn start() -> Smtpd {
-        let py = python();
-        let probe = Command::new(&py)
-            .args(["-c", "import aiosmtpd"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status();
-        if !probe.is_ok_and(|s| s.success()) {
-            panic!(
-                "the Python SMTP server aiosmtpd is not available to `{py}`. Run the tests with \
-                 scripts/test (it creates target/test-venv with aiosmtpd and sets \
-                 RATHAUS_TEST_PYTHON), or set RATHAUS_TEST_PYTHON to a Python that has aiosmtpd 1.4.6."
-            );
-        }
-        let dir = tempfile::tempdir().expect("tempdir");
-        let maildir = dir.path().join("maildir");
-        let port = free_port();
-        let child = Command::new(&py)
-            .args(["-m", "aiosmtpd", "-n", "-l"])
-            .arg(format!("127.0.0.1:{port}"))
-            .args(["-c", "aiosmtpd.handlers.Mailbox"])
-            .arg(&maildir)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {py} -m aiosmtpd: {e}"));
-        let mut s = Smtpd {
-            child,
-            port,
-            maildir,
-            _dir: dir,
-        };
-        let addr = SocketAddr::from(([127, 0, 0, 1], port));
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
-                return s;
-            }
-            if let Ok(Some(status)) = s.child.try_wait() {
-                let mut err = String::new();
-                if let Some(mut e) = s.child.stderr.take() {
-                    use std::io::Read;
-                    let _ = e.read_to_string(&mut err);
-                }
-                panic!("aiosmtpd exited early ({status}): {err}");
-            }
-            assert!(
-                Instant::now() < deadline,
-                "aiosmtpd did not accept connections on port {port} within 30 s"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    fn config(&self) -> SmtpConfig {
-        smtp_config(self.port)
-    }
-}
-
-fn smtp_config(port: u16) -> SmtpConfig {
-    SmtpConfig {
-        host: "127.0.0.1".into(),
-        port,
-        tls: Tls::None,
-        username: None,
-        password: None,
-        from: FROM.into(),
-    }
-}
-
-#[derive(serde::Deserialize, Debug)]
-struct Received {
-    from: String,
-    to: String,
-    subject: String,
-    body: String,
-    content_type: String,
-}
-
-/// Decodes every message of the maildir with Python's `email` package (an independent MIME
-/// parser), so the test checks what a real mail client would show.
-fn read_maildir(maildir: &Path) -> Vec<Received> {
-    const SCRIPT: &str = r#"
-import email, email.policy, json, mailbox, sys
-out = []
-for msg in mailbox.Maildir(sys.argv[1], factory=None, create=False):
-    m = email.message_from_bytes(msg.as_bytes(), policy=email.policy.default)
-    out.append({"from": str(m["From"]), "to": str(m["To"]), "subject": str(m["Subject"]),
-                "body": m.get_content(), "content_type": m.get_content_type()})
-print(json.dumps(out))
-"#;
-    let out = Command::new(python())
-        .args(["-c", SCRIPT])
-        .arg(maildir)
-        .output()
-        .expect("run python");
-    assert!(
-        out.status.success(),
-        "reading the maildir failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("json from python")
-}
 
 fn registry(cfg: Option<&SmtpConfig>) -> Registry {
     let mut reg = Registry::default();
@@ -179,7 +40,7 @@ async fn mail_with_umlauts_reaches_a_real_smtp_server() {
     let row = mail::get(&t.db.conn, id).await.unwrap().unwrap();
     assert_eq!(row.status, "queued");
     assert!(
-        read_maildir(&smtpd.maildir).is_empty(),
+        smtpd.messages().is_empty(),
         "nothing is sent before the job runs"
     );
     let j = only_job(&t.db).await;
@@ -195,7 +56,7 @@ async fn mail_with_umlauts_reaches_a_real_smtp_server() {
     assert!(row.sent_at.is_some());
     assert!(row.last_error.is_none());
 
-    let got = read_maildir(&smtpd.maildir);
+    let got = smtpd.messages();
     assert_eq!(got.len(), 1, "one message arrived: {got:?}");
     let m = &got[0];
     assert_eq!(m.to, TO);
@@ -208,7 +69,7 @@ async fn mail_with_umlauts_reaches_a_real_smtp_server() {
 
     // Running the queue again sends nothing twice.
     assert!(!reg.run_one(&t.db).await.unwrap());
-    assert_eq!(read_maildir(&smtpd.maildir).len(), 1);
+    assert_eq!(smtpd.messages().len(), 1);
 }
 
 #[tokio::test]
@@ -220,7 +81,7 @@ async fn mail_is_retried_when_the_smtp_server_is_down() {
         .unwrap();
 
     // Nothing listens on this port.
-    let reg = registry(Some(&smtp_config(free_port())));
+    let reg = registry(Some(&smtp::config_for_port(smtp::free_port())));
     assert!(reg.run_one(&t.db).await.unwrap());
 
     let j = only_job(&t.db).await;
@@ -252,7 +113,7 @@ async fn mail_is_retried_when_the_smtp_server_is_down() {
         mail::get(&t.db.conn, id).await.unwrap().unwrap().status,
         "sent"
     );
-    let got = read_maildir(&smtpd.maildir);
+    let got = smtpd.messages();
     assert_eq!(got.len(), 1);
     assert_eq!(got[0].subject, SUBJECT);
 }
@@ -307,17 +168,8 @@ for msg in mailbox.Maildir(sys.argv[1], factory=None, create=False):
     out.append([m.get_content_type(), parts])
 print(json.dumps(out))
 "#;
-    let out = Command::new(python())
-        .args(["-c", SCRIPT])
-        .arg(maildir)
-        .output()
-        .expect("run python");
-    assert!(
-        out.status.success(),
-        "reading the maildir failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("json from python")
+    let out = smtp::run_python(SCRIPT, &[maildir.as_os_str()]);
+    serde_json::from_slice(&out).expect("json from python")
 }
 
 #[tokio::test]
@@ -359,7 +211,7 @@ async fn attachments_arrive_intact_as_multipart_mixed() {
         "sent"
     );
 
-    let got = read_parts(&smtpd.maildir);
+    let got = read_parts(smtpd.maildir());
     assert_eq!(got.len(), 1);
     let (top, parts) = &got[0];
     assert_eq!(top, "multipart/mixed");

@@ -4,6 +4,8 @@
 //! a `postgres://` URL (to any database on the server, e.g. `/postgres`) means a fresh
 //! database per test, cloned from a template that is migrated once per test process.
 
+pub mod smtp;
+
 use rathaus_core::{TenantId, UserId};
 use rathaus_store::accounts::{self, RoleInput, UserInput};
 use rathaus_store::tenants::{self, NewTenant};

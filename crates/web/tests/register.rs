@@ -2,14 +2,12 @@
 //! the confirmation link (GET shows, POST confirms), login before and after, and the refusals.
 
 mod common;
-#[allow(dead_code)]
-#[path = "common/smtp.rs"]
-mod smtp;
 
 use common::{audit_events, field_error, get, h1, location, post, users};
 use rathaus_core::TenantId;
 use rathaus_store::accounts::{self, RegisterPolicy};
 use rathaus_store::entity::{email_confirmation, mail, user_role};
+use rathaus_testkit::smtp::Smtpd;
 use rathaus_testkit::{PASSWORD, TestApp, TestDb, csrf_of, login, tenant_fixture};
 use rathaus_web::WebConfig;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
@@ -72,7 +70,7 @@ fn main_of(html: &str) -> &str {
 
 #[tokio::test]
 async fn register_confirm_through_a_real_mail_and_log_in() {
-    let smtpd = smtp::Smtpd::start();
+    let smtpd = Smtpd::start();
     let (app, f) = app_with(WebConfig::default()).await;
     let c = app.client(&[HOST]);
 
