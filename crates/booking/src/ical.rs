@@ -641,9 +641,17 @@ pub fn ics_response(headers: &HeaderMap, body: String, private: bool) -> Respons
     res
 }
 
-fn render_for(st: &AppState, headers: &HeaderMap, d: &FeedData, private: bool) -> Response {
-    let body = calendar(d, host_of(&origin(&st.cfg, headers)));
-    ics_response(headers, body, private)
+/// UIDs carry the tenant's stable host (not the request's), so a feed and a mail attachment
+/// name the same booking alike and calendars keep one event.
+async fn render_for(
+    st: &AppState,
+    tenant: TenantId,
+    headers: &HeaderMap,
+    d: &FeedData,
+    private: bool,
+) -> Result<Response, HtmlError> {
+    let host = rathaus_store::tenants::uid_host(&st.db.conn, tenant).await?;
+    Ok(ics_response(headers, calendar(d, &host), private))
 }
 
 async fn staff_feed(
@@ -656,7 +664,7 @@ async fn staff_feed(
     let id: i64 = resource_id.parse().map_err(|_| Error::NotFound)?;
     let token = strip_ics(&file)?;
     let d = staff_feed_data(&st.db.conn, tenant, id, token, Utc::now()).await?;
-    Ok(render_for(&st, &headers, &d, true))
+    render_for(&st, tenant, &headers, &d, true).await
 }
 
 async fn public_feed(
@@ -669,7 +677,7 @@ async fn public_feed(
     // Route `/belegung/{id}/kalender.ics`: the id is the whole segment.
     let id: i64 = file.parse().map_err(|_| Error::NotFound)?;
     let d = public_feed_data(&st.db.conn, tenant, id, Utc::now()).await?;
-    Ok(render_for(&st, &headers, &d, false))
+    render_for(&st, tenant, &headers, &d, false).await
 }
 
 async fn person_feed(
@@ -680,7 +688,7 @@ async fn person_feed(
 ) -> Result<Response, HtmlError> {
     let tenant = ctx.tenant_id().ok_or(Error::NotFound)?;
     let d = person_feed_data(&st.db.conn, tenant, strip_ics(&file)?, Utc::now()).await?;
-    Ok(render_for(&st, &headers, &d, true))
+    render_for(&st, tenant, &headers, &d, true).await
 }
 
 async fn org_feed(
@@ -691,7 +699,7 @@ async fn org_feed(
 ) -> Result<Response, HtmlError> {
     let tenant = ctx.tenant_id().ok_or(Error::NotFound)?;
     let d = org_feed_data(&st.db.conn, tenant, strip_ics(&file)?, Utc::now()).await?;
-    Ok(render_for(&st, &headers, &d, true))
+    render_for(&st, tenant, &headers, &d, true).await
 }
 
 struct OrgFeedRow {

@@ -52,37 +52,39 @@ async fn booker_email(
         .filter(|e| !e.is_empty())
 }
 
-fn body(key: &str, r: &Resource, res: &Reservation, extra: Option<&str>) -> String {
+/// The mail text: the message, then one "label: value" line per fact, then `extra`.
+fn compose(key: &str, facts: &[(&str, String)], extra: Option<&str>) -> String {
     let t = texts();
-    let mut b = format!(
-        "{}\n\n{}: {}\n{}: {}\n{}: {}\n",
-        t.get(key),
-        t.get("booking.mail.resource"),
-        r.name,
-        t.get("booking.mail.title"),
-        res.title,
-        t.get("booking.mail.when"),
-        when(res.starts_at, res.ends_at),
-    );
-    if !r.address.is_empty() {
-        b.push_str(&format!(
-            "{}: {}\n",
-            t.get("booking.mail.address"),
-            r.address
-        ));
-    }
-    if res.fee_cents > 0 {
-        b.push_str(&format!(
-            "{}: {}\n",
-            t.get("booking.mail.fee"),
-            euros(res.fee_cents)
-        ));
+    let mut b = format!("{}\n\n", t.get(key));
+    for (label, value) in facts {
+        b.push_str(&format!("{}: {value}\n", t.get(label)));
     }
     if let Some(x) = extra {
         b.push_str(&format!("\n{x}\n"));
     }
     b.push_str(&format!("\n{}\n", t.get("booking.mail.footer")));
     b
+}
+
+/// Resource, purpose and address of a reservation as mail facts.
+fn facts<'a>(r: &Resource, res: &Reservation) -> Vec<(&'a str, String)> {
+    let mut f = vec![
+        ("booking.mail.resource", r.name.clone()),
+        ("booking.mail.title", res.title.clone()),
+    ];
+    if !r.address.is_empty() {
+        f.push(("booking.mail.address", r.address.clone()));
+    }
+    f
+}
+
+fn body(key: &str, r: &Resource, res: &Reservation, extra: Option<&str>) -> String {
+    let mut f = facts(r, res);
+    f.insert(2, ("booking.mail.when", when(res.starts_at, res.ends_at)));
+    if res.fee_cents > 0 {
+        f.push(("booking.mail.fee", euros(res.fee_cents)));
+    }
+    compose(key, &f, extra)
 }
 
 /// "12,50 €".
@@ -107,7 +109,7 @@ async fn send(
     let subject = format!("{}: {}", t.get(subject_key), r.name);
     let text = body(body_key, r, res, extra);
     if with_ics {
-        let ics = single_event(r, res);
+        let ics = ics(conn, r, vec![res.clone()], None).await?;
         mail::queue_with_attachment(
             conn,
             tenant,
@@ -234,6 +236,80 @@ pub async fn changed(conn: &impl ConnectionTrait, r: &Resource, res: &Reservatio
     .await
 }
 
+/// After a series was booked (or decided): one mail for the whole series, with the series as
+/// one calendar event (RRULE/EXDATE), instead of one mail per occurrence.
+pub async fn series_mail(
+    conn: &impl ConnectionTrait,
+    r: &Resource,
+    s: &crate::entity::series::Model,
+    occurrences: &[Reservation],
+    reason: Option<&str>,
+) -> Result<()> {
+    let Some(first) = occurrences.first() else {
+        return Ok(());
+    };
+    let tenant = TenantId(s.tenant_id);
+    let Some(to) = booker_email(conn, tenant, first).await else {
+        return Ok(());
+    };
+    let t = texts();
+    let (subject_key, body_key) = match s.status.as_str() {
+        REJECTED => (
+            "booking.mail.series_rejected_subject",
+            "booking.mail.series_rejected",
+        ),
+        CONFIRMED => (
+            "booking.mail.series_confirmed_subject",
+            "booking.mail.series_confirmed",
+        ),
+        _ => (
+            "booking.mail.series_requested_subject",
+            "booking.mail.series_requested",
+        ),
+    };
+    let active = occurrences
+        .iter()
+        .filter(|x| x.status == CONFIRMED || x.status == REQUESTED)
+        .count();
+    let fee: i64 = occurrences
+        .iter()
+        .filter(|x| x.status == CONFIRMED || x.status == REQUESTED)
+        .map(|x| x.fee_cents)
+        .sum();
+    let mut f = facts(r, first);
+    f.insert(
+        2,
+        ("booking.mail.first", when(first.starts_at, first.ends_at)),
+    );
+    f.insert(3, ("booking.mail.rule", crate::series::describe(t, s)));
+    f.insert(4, ("booking.mail.count", active.to_string()));
+    if fee > 0 {
+        f.push(("booking.mail.fee_total", euros(fee)));
+    }
+    let reason = reason.map(|x| format!("{}: {x}", t.get("booking.mail.reason")));
+    let text = compose(body_key, &f, reason.as_deref());
+    let subject = format!("{}: {}", t.get(subject_key), r.name);
+    if s.status == REJECTED {
+        mail::queue(conn, tenant, &to, &subject, &text).await?;
+    } else {
+        let cal = ics(conn, r, occurrences.to_vec(), Some(s)).await?;
+        mail::queue_with_attachment(
+            conn,
+            tenant,
+            &to,
+            &subject,
+            &text,
+            mail::Attachment {
+                filename: format!("serie-{}.ics", s.id),
+                content_type: "text/calendar; charset=utf-8; method=PUBLISH".into(),
+                content: cal.into_bytes(),
+            },
+        )
+        .await?;
+    }
+    Ok(())
+}
+
 /// Job kind of the reminder mail; the job checks the reservation is still active when it runs.
 pub const REMINDER_JOB: &str = "booking.reminder";
 
@@ -286,45 +362,27 @@ pub async fn remind(
     .await
 }
 
-/// One reservation as an iCalendar object for the mail attachment; same UID as in the feeds,
-/// so a calendar that subscribed to a feed and imported the mail keeps one event.
-pub fn single_event(r: &Resource, res: &Reservation) -> String {
-    use crate::ical::{PRODID, escape_text, push_line, utc};
-    let mut out = String::new();
-    push_line(&mut out, "BEGIN:VCALENDAR");
-    push_line(&mut out, "VERSION:2.0");
-    push_line(&mut out, &format!("PRODID:{PRODID}"));
-    push_line(&mut out, "METHOD:PUBLISH");
-    push_line(&mut out, "BEGIN:VEVENT");
-    push_line(&mut out, &format!("UID:{}", reservation_uid(res)));
-    push_line(
-        &mut out,
-        &format!("DTSTAMP:{}", utc(res.updated_at.unwrap_or(res.created_at))),
-    );
-    push_line(&mut out, &format!("DTSTART:{}", utc(res.starts_at)));
-    push_line(&mut out, &format!("DTEND:{}", utc(res.ends_at)));
-    push_line(&mut out, &format!("SEQUENCE:{}", res.sequence));
-    let status = match res.status.as_str() {
-        CONFIRMED => "CONFIRMED",
-        REQUESTED => "TENTATIVE",
-        _ => "CANCELLED",
+/// The attachment: the same calendar the feeds write (same UIDs with the tenant's stable
+/// host, VTIMEZONE, SEQUENCE, STATUS; a series as RRULE/EXDATE), so a calendar that imported
+/// the mail and subscribed to a feed keeps one event.
+pub async fn ics(
+    conn: &impl ConnectionTrait,
+    r: &Resource,
+    reservations: Vec<Reservation>,
+    series: Option<&crate::entity::series::Model>,
+) -> Result<String> {
+    let host = rathaus_store::tenants::uid_host(conn, TenantId(r.tenant_id)).await?;
+    let d = crate::ical::FeedData {
+        name: r.name.clone(),
+        view: crate::ical::View::Private,
+        from: DateTime::<Utc>::MIN_UTC,
+        to: DateTime::<Utc>::MAX_UTC,
+        reservations,
+        series: series.into_iter().cloned().collect(),
+        resources: [(r.id, r.name.clone())].into_iter().collect(),
+        public_orgs: Default::default(),
     };
-    push_line(&mut out, &format!("STATUS:{status}"));
-    push_line(&mut out, &format!("SUMMARY:{}", escape_text(&res.title)));
-    let place = if r.address.is_empty() {
-        r.name.clone()
-    } else {
-        format!("{}, {}", r.name, r.address)
-    };
-    push_line(&mut out, &format!("LOCATION:{}", escape_text(&place)));
-    push_line(&mut out, "END:VEVENT");
-    push_line(&mut out, "END:VCALENDAR");
-    out
-}
-
-/// The UID of a reservation in mails (the tenant id keeps it unique across an installation).
-pub fn reservation_uid(res: &Reservation) -> String {
-    format!("reservation-{}-t{}@rathaus", res.id, res.tenant_id)
+    Ok(crate::ical::calendar(&d, &host))
 }
 
 /// The worker side of `REMINDER_JOB`.

@@ -634,6 +634,7 @@ pub async fn reserve_series<C: TransactionTrait>(
     let booker = rules::booker_for(&txn, who, &r, inp.organisation_id).await?;
     let set = service::lock_blocking_set(&txn, who.tenant_id, &r).await?;
     let out = insert_series_locked(&txn, who, &r, &set, &booker, &inp, None, now).await?;
+    crate::notify::series_mail(&txn, &r, &out.0, &out.1, None).await?;
     txn.commit().await.map_err(db_err)?;
     Ok(out)
 }
@@ -814,6 +815,7 @@ pub async fn cancel_occurrence<C: TransactionTrait>(
         ),
     )
     .await?;
+    crate::notify::cancelled(&txn, &r, &after).await?;
     txn.commit().await.map_err(db_err)?;
     Ok(after)
 }
@@ -965,6 +967,7 @@ pub async fn move_occurrence<C: TransactionTrait>(
         ),
     )
     .await?;
+    crate::notify::changed(&txn, &r, &after).await?;
     txn.commit().await.map_err(db_err)?;
     Ok(after)
 }
@@ -1048,6 +1051,7 @@ pub async fn approve_series<C: TransactionTrait>(
         ),
     )
     .await?;
+    crate::notify::series_mail(&txn, &r, &s2, &out, None).await?;
     txn.commit().await.map_err(db_err)?;
     Ok((s2, out))
 }
@@ -1083,6 +1087,7 @@ pub async fn reject_series<C: TransactionTrait>(
         ),
     )
     .await?;
+    crate::notify::series_mail(&txn, &r, &s2, &out, Some(&reason)).await?;
     txn.commit().await.map_err(db_err)?;
     Ok((s2, out))
 }

@@ -138,7 +138,9 @@ async fn who_may_book_what() {
     assert_eq!(seen, ["Bürgerhaus", "Halle"]);
     let mut inp = input(orgs.id, at(0), 60);
     inp.organisation_id = Some(tv.id);
-    let res = service::reserve(db, &erika, inp).await.expect("member books");
+    let res = service::reserve(db, &erika, inp)
+        .await
+        .expect("member books");
     assert_eq!(res.organisation_id, Some(tv.id));
     assert_eq!(res.fee_group, "club");
     assert!(matches!(
@@ -267,7 +269,11 @@ async fn fees_per_group_and_hour() {
         .unwrap();
     assert_eq!(res.fee_cents, 1875, "1.5 h at 12.50");
     assert_eq!(rules::fee_cents(&r, "club", at(0), at(120)), 0);
-    assert_eq!(rules::fee_cents(&r, "other", at(0), at(120)), 0, "unnamed group: free");
+    assert_eq!(
+        rules::fee_cents(&r, "other", at(0), at(120)),
+        0,
+        "unnamed group: free"
+    );
     // Bad schedules are refused with the field of the group.
     let mut bad = with("Teuer", "room", rules::PUBLIC);
     bad.fee_schedule = [("citizen".to_string(), -5)].into_iter().collect();
@@ -334,7 +340,9 @@ async fn pending_requests_block_unless_turned_off() {
         .await
         .expect("a second request for the same slot");
     // Approving one makes the other unapprovable.
-    let ok = service::approve(&s.db.conn, &s.admin, first.id).await.unwrap();
+    let ok = service::approve(&s.db.conn, &s.admin, first.id)
+        .await
+        .unwrap();
     assert_eq!(ok.status, CONFIRMED);
     assert!(matches!(
         service::approve(&s.db.conn, &s.admin, second.id).await,
@@ -450,4 +458,75 @@ async fn the_cancellation_deadline_holds_for_series_too() {
     series::cancel_from(&s.db.conn, &erika, ser.id, first.date() + Duration::days(7))
         .await
         .expect("from next week");
+}
+
+#[tokio::test]
+async fn a_series_gets_one_mail_with_the_series_as_calendar() {
+    use rathaus_booking::series::{self, SeriesInput};
+    let s = setup().await;
+    let r = resource_with(&s, with("Bürgerhaus", "room", rules::PUBLIC)).await;
+    let erika = citizen(&s, "erika@a.example").await;
+    let first = at(0).with_timezone(&Berlin).naive_local();
+    let (ser, occ) = series::reserve_series(
+        &s.db.conn,
+        &erika,
+        SeriesInput {
+            resource_id: r.id,
+            title: "Chorprobe".into(),
+            dtstart_local: first,
+            duration_minutes: 60,
+            rrule: "FREQ=WEEKLY;COUNT=5".into(),
+            exdates: vec![],
+            skip_blackouts: false,
+            organisation_id: None,
+        },
+    )
+    .await
+    .expect("series");
+    let mails = mail::Entity::find()
+        .filter(mail::Column::ToAddr.eq("erika@a.example"))
+        .all(&s.db.conn)
+        .await
+        .unwrap();
+    assert_eq!(mails.len(), 1, "one mail for five dates");
+    assert_eq!(mails[0].subject, "Terminserie bestätigt: Bürgerhaus");
+    assert!(
+        mails[0].body.contains("Anzahl der Termine: 5"),
+        "{}",
+        mails[0].body
+    );
+    let att = rathaus_store::mail::attachments(&s.db.conn, mails[0].id)
+        .await
+        .unwrap();
+    assert_eq!(att.len(), 1);
+    let ics = String::from_utf8(att[0].content.clone()).unwrap();
+    assert!(
+        ics.contains(&format!("UID:series-{}@rathaus.a.test", ser.id)),
+        "{ics}"
+    );
+    assert!(
+        ics.contains("RRULE:FREQ=WEEKLY") && ics.contains("BEGIN:VTIMEZONE"),
+        "{ics}"
+    );
+    // Moving one date sends the change with the new time.
+    let moved = first + Duration::days(7) + Duration::hours(1);
+    series::move_occurrence(
+        &s.db.conn,
+        &erika,
+        occ[1].id,
+        moved,
+        moved + Duration::hours(1),
+    )
+    .await
+    .expect("moved");
+    let subjects: Vec<String> = mail::Entity::find()
+        .filter(mail::Column::ToAddr.eq("erika@a.example"))
+        .order_by_asc(mail::Column::Id)
+        .all(&s.db.conn)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| m.subject)
+        .collect();
+    assert_eq!(subjects[1], "Buchung geändert: Bürgerhaus");
 }

@@ -162,6 +162,22 @@ pub async fn list(conn: &impl ConnectionTrait) -> Result<Vec<(Tenant, Vec<String
         .collect())
 }
 
+/// A stable host name of the tenant for identifiers such as iCalendar UIDs, the same whatever
+/// host a request came in on: its first registered host (alphabetically), else
+/// `<slug>.rathaus.invalid`.
+pub async fn uid_host(conn: &impl ConnectionTrait, tenant: TenantId) -> Result<String> {
+    let first = tenant_host::Entity::find()
+        .filter(tenant_host::Column::TenantId.eq(tenant.0))
+        .order_by_asc(tenant_host::Column::Host)
+        .one(conn)
+        .await
+        .map_err(db_err)?;
+    match first {
+        Some(h) => Ok(h.host),
+        None => Ok(format!("{}.rathaus.invalid", get(conn, tenant).await?.slug)),
+    }
+}
+
 pub async fn by_slug(conn: &impl ConnectionTrait, slug: &str) -> Result<Option<Tenant>> {
     tenant::Entity::find()
         .filter(tenant::Column::Slug.eq(slug))
