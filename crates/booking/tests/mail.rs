@@ -20,10 +20,11 @@ const CITIZEN: &str = "berta.buerger@example.org";
 #[derive(serde::Deserialize, Debug)]
 struct Event {
     uid: String,
-    /// Unix seconds of DTSTART and DTEND, and whether both are in UTC.
+    /// Unix seconds of DTSTART and DTEND (in UTC or with a time zone, never floating).
     start: i64,
     end: i64,
-    utc: bool,
+    /// Both carry a time zone (UTC or TZID), so the instants are defined.
+    aware: bool,
     summary: String,
     location: String,
     status: String,
@@ -63,7 +64,7 @@ if os.path.isdir(sys.argv[1]):
                     a["events"].append({
                         "uid": str(ev.get("UID")),
                         "start": int(s.timestamp()), "end": int(e.timestamp()),
-                        "utc": s.utcoffset().total_seconds() == 0 and e.utcoffset().total_seconds() == 0,
+                        "aware": s.tzinfo is not None and e.tzinfo is not None,
                         "summary": str(ev.get("SUMMARY")), "location": str(ev.get("LOCATION")),
                         "status": str(ev.get("STATUS")), "sequence": int(ev.get("SEQUENCE")),
                     })
@@ -199,7 +200,7 @@ async fn confirmation_and_cancellation_arrive_with_their_calendar_file() {
     let ev = &a.events[0];
     assert_eq!(ev.start, start.timestamp(), "DTSTART {ev:?}");
     assert_eq!(ev.end, end.timestamp(), "DTEND {ev:?}");
-    assert!(ev.utc, "times in UTC: {ev:?}");
+    assert!(ev.aware, "no floating times: {ev:?}");
     assert_eq!(ev.summary, "Geburtstagsfeier „Oma Grete“");
     assert_eq!(ev.location, "Bürgerhaus – großer Saal");
     assert_eq!(ev.status, "CONFIRMED");
