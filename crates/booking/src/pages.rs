@@ -310,6 +310,9 @@ pub struct BookingForm {
     /// Checkbox: leave out weeks that fall on a blackout (school holidays).
     #[serde(default)]
     skip_blackouts: Option<String>,
+    /// Equipment checkboxes, `equipment_<id>=on` (a form cannot send a list to serde here).
+    #[serde(flatten)]
+    extra: std::collections::BTreeMap<String, String>,
 }
 
 impl BookingForm {
@@ -318,6 +321,16 @@ impl BookingForm {
     }
     fn weekly(&self) -> bool {
         self.repeat == "weekly"
+    }
+    fn equipment_checked(&self, id: &i64) -> bool {
+        self.extra.contains_key(&format!("equipment_{id}"))
+    }
+    /// The ids of the checked equipment; a malformed id is simply not one.
+    fn equipment(&self) -> Vec<i64> {
+        self.extra
+            .keys()
+            .filter_map(|k| k.strip_prefix("equipment_")?.parse().ok())
+            .collect()
     }
     fn date(&self) -> Option<NaiveDate> {
         NaiveDate::parse_from_str(self.date.trim(), "%Y-%m-%d").ok()
@@ -454,6 +467,8 @@ struct ResourceTpl {
     can_manage: bool,
     /// The organisations the user may book for (id, name).
     orgs: Vec<(i64, String)>,
+    /// Equipment bookable along with this resource.
+    equipment: Vec<Resource>,
     /// Opening hours per weekday (label, hours or "geschlossen"); empty = around the clock.
     hours: Vec<(String, String)>,
     /// Fee per hour for each group that pays (label, amount).
@@ -523,6 +538,7 @@ async fn render_resource(
     let to = midnight_utc(monday + Duration::days(7));
     let busy = service::availability(&st.db.conn, p, r.id, from, to).await?;
     let orgs = my_organisations(&st.db.conn, p).await?;
+    let equipment = service::equipment_for(&st.db.conn, p, &r).await?;
     let all = service::list_resources(&st.db.conn, p).await?;
     let name_of = |id: i64| {
         all.iter()
@@ -583,6 +599,7 @@ async fn render_resource(
             || (r.bookable_by == rules::ORGANISATIONS && !orgs.is_empty()),
         can_manage: p.has(MANAGE),
         orgs,
+        equipment,
         hours: rules::opening_hours(&r)
             .map(|w| {
                 crate::edit::DAYS
@@ -700,7 +717,11 @@ async fn reserve(
     // On an error the page shows the week of the requested day.
     let monday = monday_of(f.date().unwrap_or_else(today));
     let input = to_input(r.id, &f).and_then(|first| {
-        if f.weekly() {
+        if f.weekly() && !f.equipment().is_empty() {
+            let mut errs = FieldErrors::new();
+            errs.add("equipment", "booking.series_form.equipment_once");
+            Err(errs)
+        } else if f.weekly() {
             to_series(&f, &first).map(|s| (first, Some(s)))
         } else {
             Ok((first, None))
@@ -720,24 +741,29 @@ async fn reserve(
             Err(ReserveError::Conflict(busy)) => (FormErrors::none(t), Some(busy)),
             Err(ReserveError::Other(e)) => (FormErrors::from_error(t, e)?, None),
         },
-        Ok((inp, None)) => match service::reserve(&st.db.conn, &p, inp).await {
-            Ok(res) => {
-                let day = res.starts_at.with_timezone(&Berlin).date_naive();
-                let notice = if res.status == service::REQUESTED {
-                    "booking_requested"
-                } else {
-                    "booking_confirmed"
-                };
-                let to = format!(
-                    "/buchung/{}?woche={}&notice={notice}",
-                    r.id,
-                    week_param(day)
-                );
-                return Ok(Redirect::to(&to).into_response());
+        Ok((inp, None)) => {
+            match service::reserve_with_equipment(&st.db.conn, &p, inp, &f.equipment())
+                .await
+                .map(|mut all| all.remove(0))
+            {
+                Ok(res) => {
+                    let day = res.starts_at.with_timezone(&Berlin).date_naive();
+                    let notice = if res.status == service::REQUESTED {
+                        "booking_requested"
+                    } else {
+                        "booking_confirmed"
+                    };
+                    let to = format!(
+                        "/buchung/{}?woche={}&notice={notice}",
+                        r.id,
+                        week_param(day)
+                    );
+                    return Ok(Redirect::to(&to).into_response());
+                }
+                Err(ReserveError::Conflict(busy)) => (FormErrors::none(t), Some(busy)),
+                Err(ReserveError::Other(e)) => (FormErrors::from_error(t, e)?, None),
             }
-            Err(ReserveError::Conflict(busy)) => (FormErrors::none(t), Some(busy)),
-            Err(ReserveError::Other(e)) => (FormErrors::from_error(t, e)?, None),
-        },
+        }
     };
     let shown = Shown {
         f,

@@ -664,75 +664,138 @@ pub async fn reserve<C: TransactionTrait>(
     who: &Principal,
     inp: ReservationInput,
 ) -> Result<Reservation, ReserveError> {
+    let mut all = reserve_with_equipment(db, who, inp, &[]).await?;
+    Ok(all.remove(0))
+}
+
+/// `reserve` for a room together with equipment booked along with it (a projector, chairs):
+/// the same time for all, all or nothing, under one lock of every blocking set involved.
+/// Equipment must be of kind `equipment` and belong to this room or to no room. Returns the
+/// room's reservation first, then the equipment's.
+pub async fn reserve_with_equipment<C: TransactionTrait>(
+    db: &C,
+    who: &Principal,
+    inp: ReservationInput,
+    equipment: &[i64],
+) -> Result<Vec<Reservation>, ReserveError> {
     let now = Utc::now();
     let title = validate_times(&inp, now)?;
     let txn = begin(db).await?;
     let r = find_resource(&txn, who.tenant_id, inp.resource_id).await?;
-    let booker = crate::rules::booker_for(&txn, who, &r, inp.organisation_id).await?;
-    crate::rules::check_slot(&txn, &r, inp.start, inp.end, now).await?;
+    let mut items = vec![r.clone()];
+    let mut wanted: Vec<i64> = equipment.to_vec();
+    wanted.sort_unstable();
+    wanted.dedup();
+    for id in wanted.into_iter().filter(|id| *id != r.id) {
+        let e = find_resource(&txn, who.tenant_id, id)
+            .await
+            .ok()
+            .filter(|e| e.kind == "equipment" && e.room_id.is_none_or(|room| room == r.id))
+            .ok_or_else(|| FieldErrors::single("equipment", "booking.rules.equipment_not_here"))?;
+        items.push(e);
+    }
+    let mut bookers = Vec::with_capacity(items.len());
+    for it in &items {
+        bookers.push(crate::rules::booker_for(&txn, who, it, inp.organisation_id).await?);
+        crate::rules::check_slot(&txn, it, inp.start, inp.end, now).await?;
+    }
     let settings = crate::rules::settings(&txn, who.tenant_id).await?;
-    let set = lock_blocking_set(&txn, who.tenant_id, &r).await?;
-    let clash = overlapping(
-        &txn,
-        who.tenant_id,
-        &set,
-        crate::rules::blocking_statuses(&settings),
-        r.buffer_minutes,
-        inp.start,
-        inp.end,
-    )
-    .await?;
+    let mut sets = Vec::with_capacity(items.len());
+    let mut ids = std::collections::BTreeSet::new();
+    for it in &items {
+        let set = blocking_set(&txn, who.tenant_id, it).await?;
+        ids.extend(set.iter().map(|x| x.id));
+        sets.push(set);
+    }
+    lock_resources(&txn, who.tenant_id, &ids.into_iter().collect::<Vec<_>>()).await?;
+    let mut clash = vec![];
+    for (it, set) in items.iter().zip(&sets) {
+        clash.extend(
+            overlapping(
+                &txn,
+                who.tenant_id,
+                set,
+                crate::rules::blocking_statuses(&settings),
+                it.buffer_minutes,
+                inp.start,
+                inp.end,
+            )
+            .await?,
+        );
+    }
     if !clash.is_empty() {
         return Err(ReserveError::Conflict(
             clash.iter().map(Busy::from).collect(),
         ));
     }
-    let status = if r.requires_approval {
-        REQUESTED
-    } else {
-        CONFIRMED
-    };
-    let res = reservation::ActiveModel {
-        tenant_id: Set(who.tenant_id.0),
-        resource_id: Set(r.id),
-        title: Set(title),
-        starts_at: Set(inp.start),
-        ends_at: Set(inp.end),
-        status: Set(status.to_string()),
-        booked_by: Set(Some(who.user_id.0)),
-        organisation_id: Set(booker.organisation_id),
-        fee_group: Set(booker.fee_group.clone()),
-        fee_cents: Set(crate::rules::fee_cents(
-            &r,
-            &booker.fee_group,
-            inp.start,
-            inp.end,
-        )),
-        created_at: Set(now),
-        ..Default::default()
-    }
-    .insert(&txn)
-    .await
-    .map_err(db_err)?;
-    audit::record(
-        &txn,
-        who.tenant_id,
-        &Actor::user(who),
-        NewEvent::new(
-            "booking.reservation.created",
-            "booking_reservation",
-            Some(res.id),
+    let mut out = Vec::with_capacity(items.len());
+    for (it, booker) in items.iter().zip(&bookers) {
+        let status = if it.requires_approval {
+            REQUESTED
+        } else {
+            CONFIRMED
+        };
+        let res = reservation::ActiveModel {
+            tenant_id: Set(who.tenant_id.0),
+            resource_id: Set(it.id),
+            title: Set(title.clone()),
+            starts_at: Set(inp.start),
+            ends_at: Set(inp.end),
+            status: Set(status.to_string()),
+            booked_by: Set(Some(who.user_id.0)),
+            organisation_id: Set(booker.organisation_id),
+            fee_group: Set(booker.fee_group.clone()),
+            fee_cents: Set(crate::rules::fee_cents(
+                it,
+                &booker.fee_group,
+                inp.start,
+                inp.end,
+            )),
+            created_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await
+        .map_err(db_err)?;
+        audit::record(
+            &txn,
+            who.tenant_id,
+            &Actor::user(who),
+            NewEvent::new(
+                "booking.reservation.created",
+                "booking_reservation",
+                Some(res.id),
+            )
+            .details(json!({
+                "resource_id": it.id, "resource": it.name, "title": res.title,
+                "start": res.starts_at, "end": res.ends_at, "status": res.status,
+                "organisation_id": res.organisation_id, "fee_cents": res.fee_cents,
+                "with": (it.id != r.id).then_some(r.id),
+            })),
         )
-        .details(json!({
-            "resource_id": r.id, "resource": r.name, "title": res.title,
-            "start": res.starts_at, "end": res.ends_at, "status": res.status,
-            "organisation_id": res.organisation_id, "fee_cents": res.fee_cents,
-        })),
-    )
-    .await?;
-    crate::notify::created(&txn, &settings, &r, &res).await?;
+        .await?;
+        crate::notify::created(&txn, &settings, it, &res).await?;
+        out.push(res);
+    }
     txn.commit().await.map_err(db_err)?;
-    Ok(res)
+    Ok(out)
+}
+
+/// Equipment that can be booked along with `room`: active items of kind `equipment` that
+/// belong to it or to no room.
+pub async fn equipment_for(
+    conn: &impl ConnectionTrait,
+    who: &Principal,
+    room: &Resource,
+) -> Result<Vec<Resource>> {
+    if room.kind == "equipment" {
+        return Ok(Vec::new());
+    }
+    Ok(list_resources(conn, who)
+        .await?
+        .into_iter()
+        .filter(|e| e.kind == "equipment" && e.active && e.room_id.is_none_or(|x| x == room.id))
+        .collect())
 }
 
 /// May `who` see (and cancel) reservation `r`: the booker, a member of its organisation, or

@@ -509,7 +509,14 @@ async fn the_resource_edit_page() {
     assert!(location(&r).await.starts_with("/login"));
     let booker = p.client(&p.s.booker.email).await;
     assert_eq!(get(&booker, format!("{}{url}", p.base)).await.0, 403);
-    let r = post_form(&booker, &p.base, &format!("/buchung/{hall}"), &url, &[("name", "x")]).await;
+    let r = post_form(
+        &booker,
+        &p.base,
+        &format!("/buchung/{hall}"),
+        &url,
+        &[("name", "x")],
+    )
+    .await;
     assert_eq!(r.status(), 403);
     // Another tenant's resource and nonsense ids: 404.
     let admin = p.client(&p.s.f.admin_email).await;
@@ -539,11 +546,16 @@ async fn the_resource_edit_page() {
     let r = post_form(&admin, &p.base, &url, &url, &bad).await;
     assert_eq!(r.status(), 422);
     let body = r.text().await.unwrap();
-    assert!(body.contains("Bitte geben Sie die Zeit als von-bis ein"), "{body}");
+    assert!(
+        body.contains("Bitte geben Sie die Zeit als von-bis ein"),
+        "{body}"
+    );
     assert!(body.contains("Bitte geben Sie einen Betrag in Euro ein"));
     assert!(body.contains("Bitte geben Sie eine ganze Zahl ein"));
     assert!(body.contains("value=\"22:00-08:00\"") && body.contains("value=\"12,555\""));
-    let unchanged = service::get_resource(&p.s.db.conn, &p.s.admin, hall).await.unwrap();
+    let unchanged = service::get_resource(&p.s.db.conn, &p.s.admin, hall)
+        .await
+        .unwrap();
     assert_eq!(unchanged.bookable_by, "staff");
     assert_eq!(unchanged.opening_hours, "");
 
@@ -559,7 +571,9 @@ async fn the_resource_edit_page() {
     ]);
     let r = post_form(&admin, &p.base, &url, &url, &good).await;
     assert_eq!(r.status(), 303, "{}", r.text().await.unwrap_or_default());
-    let saved = service::get_resource(&p.s.db.conn, &p.s.admin, hall).await.unwrap();
+    let saved = service::get_resource(&p.s.db.conn, &p.s.admin, hall)
+        .await
+        .unwrap();
     assert_eq!(saved.bookable_by, "organisations");
     assert_eq!(saved.cancel_hours, 48);
     assert_eq!(
@@ -574,4 +588,71 @@ async fn the_resource_edit_page() {
     assert!(page.contains("Marktstraße 1") && page.contains("<li>Barrierefreies WC</li>"));
     assert!(page.contains("16:00–22:00") && page.contains("12,50 €"));
     assert!(page.contains("bis 48 Stunden vor Beginn"));
+}
+
+#[tokio::test]
+async fn equipment_is_booked_along_with_a_room() {
+    let p = pages().await;
+    let room = resource(&p.s, "Ratssaal", "room", None).await;
+    let other = resource(&p.s, "Trauzimmer", "room", None).await;
+    let mut beamer = ResourceInput::new("Beamer", "equipment");
+    beamer.room_id = Some(room.id);
+    let beamer = resource_with(&p.s, beamer).await;
+    let mut foreign = ResourceInput::new("Mikrofon Trauzimmer", "equipment");
+    foreign.room_id = Some(other.id);
+    let foreign = resource_with(&p.s, foreign).await;
+    let booker = p.client(&p.s.booker.email).await;
+    let url = format!("/buchung/{}", room.id);
+    let (_, page) = get(&booker, format!("{}{url}", p.base)).await;
+    assert!(page.contains(&format!("name=\"equipment_{}\"", beamer.id)));
+    assert!(!page.contains(&format!("name=\"equipment_{}\"", foreign.id)));
+    let eq = format!("equipment_{}", beamer.id);
+    let date = soon();
+    let fields = [
+        ("date", date.as_str()),
+        ("start", "10:00"),
+        ("end", "11:00"),
+        ("title", "Ausschuss"),
+        (eq.as_str(), "on"),
+    ];
+    let r = post_form(&booker, &p.base, &url, &url, &fields).await;
+    assert_eq!(r.status(), 303);
+    let all = all_reservations(&p.s).await;
+    let mut ids: Vec<i64> = all.iter().map(|x| x.resource_id).collect();
+    ids.sort();
+    assert_eq!(ids, vec![room.id, beamer.id]);
+    // The beamer is now taken: booking another slot overlapping with it fails as a whole.
+    let date2 = soon();
+    let fields = [
+        ("date", date2.as_str()),
+        ("start", "10:30"),
+        ("end", "11:30"),
+        ("title", "Zweiter"),
+        (eq.as_str(), "on"),
+    ];
+    let r = post_form(&booker, &p.base, &url, &url, &fields).await;
+    assert_eq!(r.status(), 409);
+    assert_eq!(
+        all_reservations(&p.s).await.len(),
+        2,
+        "nothing half-written"
+    );
+    // Equipment of another room is refused beside the field.
+    let eq2 = format!("equipment_{}", foreign.id);
+    let fields = [
+        ("date", date2.as_str()),
+        ("start", "14:00"),
+        ("end", "15:00"),
+        ("title", "Dritter"),
+        (eq2.as_str(), "on"),
+    ];
+    let r = post_form(&booker, &p.base, &url, &url, &fields).await;
+    assert_eq!(r.status(), 422);
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("nicht zusammen mit dieser Ressource")
+    );
+    assert_eq!(all_reservations(&p.s).await.len(), 2);
 }
