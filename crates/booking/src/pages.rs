@@ -783,6 +783,13 @@ struct RequestRow {
     title: String,
 }
 
+struct SeriesRow {
+    id: i64,
+    title: String,
+    resource: String,
+    rule: String,
+}
+
 #[derive(Deserialize, Default)]
 pub struct RejectForm {
     #[serde(default)]
@@ -802,6 +809,12 @@ struct Failed {
 struct QueueTpl {
     l: Layout,
     rows: Vec<RequestRow>,
+    /// Series waiting for a decision (decided as a whole on the series page).
+    series_rows: Vec<SeriesRow>,
+    /// Link to the next page of single requests.
+    next: Option<String>,
+    /// Not the first page (offers a link back to it).
+    paged: bool,
     failed: Option<Failed>,
     /// A refusal about a whole request (decided already, or its slot taken meanwhile).
     general: Option<(String, Vec<String>)>,
@@ -830,10 +843,27 @@ async fn render_queue(
     failed: Option<Failed>,
     general: Option<(String, Vec<String>)>,
     status: Option<axum::http::StatusCode>,
+    after: Option<(DateTime<Utc>, i64)>,
 ) -> Result<Response, HtmlError> {
     let t = catalog(ctx.lang);
-    let requests = service::list_requests(&st.db.conn, p).await?;
+    let (requests, next) = service::list_requests_page(&st.db.conn, p, after).await?;
+    let series = crate::series::pending_series(&st.db.conn, p).await?;
     let all = service::list_resources(&st.db.conn, p).await?;
+    let name_of = |id: i64| {
+        all.iter()
+            .find(|x| x.id == id)
+            .map(|x| x.name.clone())
+            .unwrap_or_default()
+    };
+    let series_rows = series
+        .iter()
+        .map(|s| SeriesRow {
+            id: s.id,
+            title: s.title.clone(),
+            resource: name_of(s.resource_id),
+            rule: crate::series::describe(t, s),
+        })
+        .collect();
     let rows = requests
         .iter()
         .map(|r| RequestRow {
@@ -850,6 +880,9 @@ async fn render_queue(
     let tpl = QueueTpl {
         l: layout(st, ctx, "booking.queue.title"),
         rows,
+        series_rows,
+        next: next.map(|(t, id)| format!("/buchung/anfragen?nach={}_{id}", t.timestamp())),
+        paged: after.is_some(),
         failed,
         general,
     };
@@ -860,9 +893,29 @@ async fn render_queue(
     Ok(res)
 }
 
-async fn queue(State(st): State<AppState>, Staff(ctx, p): Staff) -> Result<Response, HtmlError> {
+#[derive(Deserialize, Default)]
+pub struct QueueQuery {
+    /// Keyset of the page: `<unix seconds>_<id>` of the last row of the page before.
+    #[serde(default)]
+    nach: String,
+}
+
+/// Parses the queue's keyset; anything else means the first page.
+fn parse_after(s: &str) -> Option<(DateTime<Utc>, i64)> {
+    let (t, id) = s.split_once('_')?;
+    Some((
+        DateTime::from_timestamp(t.parse().ok()?, 0)?,
+        id.parse().ok()?,
+    ))
+}
+
+async fn queue(
+    State(st): State<AppState>,
+    Staff(ctx, p): Staff,
+    Query(q): Query<QueueQuery>,
+) -> Result<Response, HtmlError> {
     p.require(MANAGE)?;
-    render_queue(&st, &ctx, &p, None, None, None).await
+    render_queue(&st, &ctx, &p, None, None, None, parse_after(&q.nach)).await
 }
 
 async fn approve(
@@ -884,7 +937,7 @@ async fn approve(
         Err(ReserveError::Other(e)) => return Err(e.into()),
     };
     let code = Some(axum::http::StatusCode::CONFLICT);
-    render_queue(&st, &ctx, &p, None, Some(general), code).await
+    render_queue(&st, &ctx, &p, None, Some(general), code, None).await
 }
 
 async fn reject(
@@ -901,7 +954,7 @@ async fn reject(
         Err(Error::Conflict(key)) => {
             let general = Some((t.get(&key).to_string(), vec![]));
             let code = Some(axum::http::StatusCode::CONFLICT);
-            render_queue(&st, &ctx, &p, None, general, code).await
+            render_queue(&st, &ctx, &p, None, general, code, None).await
         }
         Err(e) => {
             let failed = Failed {
@@ -910,7 +963,7 @@ async fn reject(
                 reason: f.reason,
             };
             let code = Some(axum::http::StatusCode::UNPROCESSABLE_ENTITY);
-            render_queue(&st, &ctx, &p, Some(failed), None, code).await
+            render_queue(&st, &ctx, &p, Some(failed), None, code, None).await
         }
     }
 }

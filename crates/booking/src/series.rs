@@ -33,8 +33,8 @@ use rathaus_web::i18n::{Catalog, catalog};
 use rathaus_web::layout::Layout;
 use rathaus_web::pages::layout;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
-    TransactionSession, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set, TransactionSession, TransactionTrait,
 };
 use serde::Deserialize;
 use serde_json::json;
@@ -637,6 +637,21 @@ pub async fn reserve_series<C: TransactionTrait>(
     crate::notify::series_mail(&txn, &r, &out.0, &out.1, None).await?;
     txn.commit().await.map_err(db_err)?;
     Ok(out)
+}
+
+/// Series waiting for a decision, by first occurrence (permission `booking.manage`), at most
+/// `service::QUEUE_PAGE * 2`.
+pub async fn pending_series(conn: &impl ConnectionTrait, who: &Principal) -> Result<Vec<Series>> {
+    who.require(MANAGE)?;
+    series::Entity::find()
+        .filter(series::Column::TenantId.eq(who.tenant_id.0))
+        .filter(series::Column::Status.eq(REQUESTED))
+        .order_by_asc(series::Column::DtstartLocal)
+        .order_by_asc(series::Column::Id)
+        .limit(service::QUEUE_PAGE * 2)
+        .all(conn)
+        .await
+        .map_err(db_err)
 }
 
 // ---------------------------------------------------------------- reading

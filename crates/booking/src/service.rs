@@ -962,6 +962,49 @@ pub async fn list_requests(
         .map_err(db_err)
 }
 
+/// Open single requests per page of the approval queue.
+pub const QUEUE_PAGE: u64 = 50;
+
+/// One page of the open single requests (occurrences of a series are decided with their
+/// series), by start then id, after the keyset `after`; plus the keyset of the next page if
+/// there is one (permission `booking.manage`).
+pub async fn list_requests_page(
+    conn: &impl ConnectionTrait,
+    who: &Principal,
+    after: Option<(DateTime<Utc>, i64)>,
+) -> Result<(Vec<Reservation>, Option<(DateTime<Utc>, i64)>)> {
+    who.require(MANAGE)?;
+    let mut q = reservation::Entity::find()
+        .filter(reservation::Column::TenantId.eq(who.tenant_id.0))
+        .filter(reservation::Column::Status.eq(REQUESTED))
+        .filter(reservation::Column::SeriesId.is_null());
+    if let Some((t, id)) = after {
+        q = q.filter(
+            sea_orm::Condition::any()
+                .add(reservation::Column::StartsAt.gt(t))
+                .add(
+                    sea_orm::Condition::all()
+                        .add(reservation::Column::StartsAt.eq(t))
+                        .add(reservation::Column::Id.gt(id)),
+                ),
+        );
+    }
+    let mut rows = q
+        .order_by_asc(reservation::Column::StartsAt)
+        .order_by_asc(reservation::Column::Id)
+        .limit(QUEUE_PAGE + 1)
+        .all(conn)
+        .await
+        .map_err(db_err)?;
+    let next = if rows.len() as u64 > QUEUE_PAGE {
+        rows.truncate(QUEUE_PAGE as usize);
+        rows.last().map(|r| (r.starts_at, r.id))
+    } else {
+        None
+    };
+    Ok((rows, next))
+}
+
 pub(crate) async fn find_reservation(
     conn: &impl ConnectionTrait,
     tenant: TenantId,

@@ -656,3 +656,36 @@ async fn equipment_is_booked_along_with_a_room() {
     );
     assert_eq!(all_reservations(&p.s).await.len(), 2);
 }
+
+#[tokio::test]
+async fn the_queue_pages_by_keyset_and_lists_series_apart() {
+    let p = pages().await;
+    let room = approval_room(&p.s, "Ratssaal").await;
+    for k in 0..(service::QUEUE_PAGE as i64 + 5) {
+        insert_request(&p.s, &p.s.booker, room.id, k * 60, k * 60 + 30).await;
+    }
+    let admin = p.client(&p.s.f.admin_email).await;
+    let (status, first) = get(&admin, format!("{}/buchung/anfragen", p.base)).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        first.matches("/genehmigen\"").count(),
+        service::QUEUE_PAGE as usize
+    );
+    let next = first
+        .split("href=\"/buchung/anfragen?nach=")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .expect("a link to the next page")
+        .to_string();
+    let (status, second) = get(&admin, format!("{}/buchung/anfragen?nach={next}", p.base)).await;
+    assert_eq!(status, 200);
+    assert_eq!(second.matches("/genehmigen\"").count(), 5);
+    assert!(!second.contains("?nach="), "the last page has no next link");
+    // Nonsense keysets mean the first page, never an error.
+    let (status, again) = get(&admin, format!("{}/buchung/anfragen?nach=bald_x", p.base)).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        again.matches("/genehmigen\"").count(),
+        service::QUEUE_PAGE as usize
+    );
+}
