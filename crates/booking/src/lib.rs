@@ -14,10 +14,12 @@ pub mod mine;
 pub mod notify;
 pub mod orgs;
 pub mod pages;
+pub mod photos;
 pub mod rules;
 pub mod season;
 pub mod series;
 pub mod service;
+pub mod settings;
 pub mod stats;
 pub mod views;
 
@@ -49,6 +51,7 @@ impl rathaus_web::Module for Booking {
         pages::router()
             .merge(edit::router())
             .merge(mine::router())
+            .merge(settings::router())
             .merge(ical::router())
             .merge(views::router())
             .merge(stats::router())
@@ -56,6 +59,7 @@ impl rathaus_web::Module for Booking {
             .merge(series::router())
             .merge(orgs::router())
             .merge(season::router())
+            .merge(photos::router())
     }
 
     fn translations(&self, lang: Lang) -> Option<&'static str> {
@@ -67,6 +71,7 @@ impl rathaus_web::Module for Booking {
                 include_str!("../locales/de/feeds.toml"),
                 include_str!("../locales/de/views.toml"),
                 include_str!("../locales/de/orgs.toml"),
+                include_str!("../locales/de/photos.toml"),
             ),
             Lang::En => concat!(
                 include_str!("../locales/en.toml"),
@@ -75,6 +80,7 @@ impl rathaus_web::Module for Booking {
                 include_str!("../locales/en/feeds.toml"),
                 include_str!("../locales/en/views.toml"),
                 include_str!("../locales/en/orgs.toml"),
+                include_str!("../locales/en/photos.toml"),
             ),
         })
     }

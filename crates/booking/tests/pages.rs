@@ -689,3 +689,50 @@ async fn the_queue_pages_by_keyset_and_lists_series_apart() {
         service::QUEUE_PAGE as usize
     );
 }
+
+#[tokio::test]
+async fn the_settings_page() {
+    let p = pages().await;
+    let url = "/buchung/einstellungen";
+    let r = p
+        .anonymous()
+        .get(format!("{}{url}", p.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let booker = p.client(&p.s.booker.email).await;
+    assert_eq!(get(&booker, format!("{}{url}", p.base)).await.0, 403);
+    let r = post_form(
+        &booker,
+        &p.base,
+        "/buchung",
+        url,
+        &[("reminder_hours", "2")],
+    )
+    .await;
+    assert_eq!(r.status(), 403);
+    let admin = p.client(&p.s.f.admin_email).await;
+    let (status, body) = get(&admin, format!("{}{url}", p.base)).await;
+    assert_eq!(status, 200);
+    assert!(body.contains("value=\"24\"") && body.contains("checked"));
+    // Bad input: the message beside the field, the input kept, nothing stored.
+    let r = post_form(&admin, &p.base, url, url, &[("reminder_hours", "9999")]).await;
+    assert_eq!(r.status(), 422);
+    let body = r.text().await.unwrap();
+    assert!(body.contains("zwischen 0 und 336 Stunden") && body.contains("value=\"9999\""));
+    let r = post_form(&admin, &p.base, url, url, &[("reminder_hours", "zwei")]).await;
+    assert_eq!(r.status(), 422);
+    let s = rathaus_booking::rules::settings(&p.s.db.conn, p.s.f.tenant)
+        .await
+        .unwrap();
+    assert!(s.pending_blocks && s.reminder_hours == 24);
+    // Saved: pending requests no longer block, reminders two hours ahead.
+    let r = post_form(&admin, &p.base, url, url, &[("reminder_hours", "2")]).await;
+    assert_eq!(r.status(), 303);
+    let s = rathaus_booking::rules::settings(&p.s.db.conn, p.s.f.tenant)
+        .await
+        .unwrap();
+    assert!(!s.pending_blocks && s.reminder_hours == 2);
+    assert_eq!(s.priority_order, "school,club,other");
+}
