@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { startServer, launchBrowser, checkA11y } from '../lib/server.mjs';
 import { visit, currentPath, andWait, login, checkStructure, focused } from '../lib/flows.mjs';
 
-const HALL = 'Sporthalle Am Markt';
+const HALL = 'Turnhalle Schulzentrum';
 
 let server;
 let browser;
