@@ -649,6 +649,37 @@ async fn render_resource(
     Ok(res)
 }
 
+/// A refused occurrence of a weekly series: the service names the day (on `rrule`) and the
+/// rule it broke (on `start`/`end`, e.g. a blackout). The form has no rule field and the
+/// first date is fine, so both go beside "Wiederholen bis" as one message naming the day.
+fn series_error(t: &Catalog, e: Error) -> Error {
+    let Error::Invalid(f) = e else {
+        return e;
+    };
+    let Some(day) =
+        f.0.iter()
+            .find(|x| x.field == "rrule" && x.key == "booking.series.err.occurrence_refused")
+            .and_then(|x| x.arg.clone())
+    else {
+        return Error::Invalid(f);
+    };
+    let reasons: Vec<String> =
+        f.0.iter()
+            .filter(|x| x.field != "rrule")
+            .map(|x| match &x.arg {
+                Some(a) => t.fmt(&x.key, a),
+                None => t.get(&x.key).to_string(),
+            })
+            .collect();
+    let mut out = FieldErrors::new();
+    out.add_arg(
+        "until",
+        "booking.series_form.occurrence_refused",
+        Some(format!("{day} Uhr: {}", reasons.join(" "))),
+    );
+    Error::Invalid(out)
+}
+
 /// The organisations `p` may book for: their own (id, name).
 async fn my_organisations(
     conn: &impl sea_orm::ConnectionTrait,
@@ -739,7 +770,7 @@ async fn reserve(
                 .into_response());
             }
             Err(ReserveError::Conflict(busy)) => (FormErrors::none(t), Some(busy)),
-            Err(ReserveError::Other(e)) => (FormErrors::from_error(t, e)?, None),
+            Err(ReserveError::Other(e)) => (FormErrors::from_error(t, series_error(t, e))?, None),
         },
         Ok((inp, None)) => {
             match service::reserve_with_equipment(&st.db.conn, &p, inp, &f.equipment())

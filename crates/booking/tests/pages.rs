@@ -736,3 +736,62 @@ async fn the_settings_page() {
     assert!(!s.pending_blocks && s.reminder_hours == 2);
     assert_eq!(s.priority_order, "school,club,other");
 }
+
+#[tokio::test]
+async fn a_weekly_series_into_a_blackout_names_the_day_beside_the_repetition() {
+    use rathaus_booking::entity::blackout;
+    use sea_orm::{ActiveModelTrait, Set};
+    let p = pages().await;
+    let room = resource(&p.s, "Ratssaal", "room", None).await;
+    // A blackout on the second week's day.
+    let first = Utc::now().date_naive() + Duration::days(3);
+    let hit = first + Duration::days(7);
+    blackout::ActiveModel {
+        tenant_id: Set(p.s.f.tenant.0),
+        resource_id: Set(None),
+        starts_at: Set(rathaus_booking::blackouts::midnight_utc(hit)),
+        ends_at: Set(rathaus_booking::blackouts::midnight_utc(
+            hit + Duration::days(1),
+        )),
+        reason: Set("Herbstferien".into()),
+        source_uid: Set(String::new()),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(&p.s.db.conn)
+    .await
+    .unwrap();
+    let booker = p.client(&p.s.booker.email).await;
+    let url = format!("/buchung/{}", room.id);
+    let (d, u) = (
+        first.format("%Y-%m-%d").to_string(),
+        (first + Duration::days(21)).format("%Y-%m-%d").to_string(),
+    );
+    let fields = [
+        ("date", d.as_str()),
+        ("start", "18:00"),
+        ("end", "20:00"),
+        ("title", "Chor"),
+        ("repeat", "weekly"),
+        ("until", u.as_str()),
+    ];
+    let r = post_form(&booker, &p.base, &url, &url, &fields).await;
+    assert_eq!(r.status(), 422);
+    let body = r.text().await.unwrap();
+    let day = hit.format("%d.%m.%Y").to_string();
+    assert!(body.contains("id=\"f-until-error\""), "{body}");
+    assert!(
+        body.contains(&day) && body.contains("Herbstferien"),
+        "{body}"
+    );
+    assert!(
+        !body.contains("id=\"f-start-error\""),
+        "the first date is fine"
+    );
+    // With "leave out" the series is booked without that week.
+    let mut fields = fields.to_vec();
+    fields.push(("skip_blackouts", "on"));
+    let r = post_form(&booker, &p.base, &url, &url, &fields).await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(all_reservations(&p.s).await.len(), 3);
+}
