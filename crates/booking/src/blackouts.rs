@@ -830,9 +830,15 @@ async fn delete(
 async fn import(
     State(st): State<AppState>,
     Staff(ctx, p): Staff,
-    mut mp: Multipart,
+    req: axum::extract::Request,
 ) -> Result<Response, HtmlError> {
+    // The permission before the body: someone without it learns nothing from parsing errors.
     p.require(MANAGE)?;
+    let mut mp =
+        match <Multipart as axum::extract::FromRequest<AppState>>::from_request(req, &st).await {
+            Ok(mp) => mp,
+            Err(rejection) => return Ok(rejection.into_response()),
+        };
     let t = catalog(ctx.lang);
     let mut data = Vec::new();
     let mut resource = String::new();
