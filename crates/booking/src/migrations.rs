@@ -15,6 +15,7 @@ impl MigratorTrait for Migrator {
             Box::new(M0003Decision),
             Box::new(M0004Rules),
             Box::new(M0005SeasonReason),
+            Box::new(M0006Photos),
         ]
     }
     fn migration_table_name() -> DynIden {
@@ -695,5 +696,60 @@ impl MigrationTrait for M0005SeasonReason {
                 .take(),
         )
         .await
+    }
+}
+
+/// Photos of a resource (at most six each), re-encoded JPEG and thumbnail in the database.
+struct M0006Photos;
+
+impl MigrationName for M0006Photos {
+    fn name(&self) -> &str {
+        "m0006_booking_photos"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0006Photos {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.create_table(
+            Table::create()
+                .table("booking_photos")
+                .col(big_pk_auto("id"))
+                .col(big_integer("tenant_id"))
+                .col(big_integer("resource_id"))
+                .col(string_len("alt_text", 300))
+                .col(integer("position").default(0))
+                .col(string_len("sha256", 64))
+                .col(integer("width"))
+                .col(integer("height"))
+                .col(blob("image"))
+                .col(blob("thumb"))
+                .col(timestamp_with_time_zone("created_at"))
+                .foreign_key(&mut fk(
+                    "booking_photos",
+                    "tenant_id",
+                    "tenants",
+                    ForeignKeyAction::Cascade,
+                ))
+                .foreign_key(&mut fk(
+                    "booking_photos",
+                    "resource_id",
+                    "booking_resources",
+                    ForeignKeyAction::Cascade,
+                ))
+                .take(),
+        )
+        .await?;
+        m.create_index(index(
+            "ix_booking_photos_resource",
+            "booking_photos",
+            &["tenant_id", "resource_id", "position"],
+        ))
+        .await
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.drop_table(Table::drop().table("booking_photos").take())
+            .await
     }
 }

@@ -1,6 +1,7 @@
 pub mod blackout;
 pub mod org_member;
 pub mod organisation;
+pub mod photo;
 pub mod reservation;
 pub mod resource;
 pub mod season;

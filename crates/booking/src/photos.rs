@@ -1,0 +1,782 @@
+//! Photos of a resource (issue 4, item 1): at most six per resource, each with a required text
+//! alternative. Uploads (PNG, JPEG or WebP up to 10 MB, told by their content, never by the
+//! name) are decoded within limits against decompression bombs (at most 8000 × 8000 px and
+//! 256 MiB of pixels), turned upright by their EXIF orientation and re-encoded as JPEG bounded
+//! to 1600 px plus a 400 px thumbnail. The re-encoding drops EXIF/GPS and anything hidden in
+//! the file; the original upload is never stored or served.
+//!
+//! The bytes live in `booking_photos` in the database (like the coat of arms), so every
+//! `serve` process behind a load balancer has them without shared storage.
+//!
+//! Pages: `/buchung/{id}/fotos` (anyone who may see the resource; upload, text alternatives and
+//! deletion for `booking.manage`). Pictures: `/buchung/fotos/{id}.jpg` and
+//! `/buchung/fotos/{id}/klein.jpg`, visible where the resource is: anonymously for active
+//! resources open to the public or to organisations (the public occupancy page lists those),
+//! else only to signed-in holders of `booking.book` or `booking.manage`; everyone else gets 404.
+
+use crate::entity::{photo, resource};
+use crate::rules;
+use crate::service::{self, BOOK, MANAGE, Resource};
+use askama::Template;
+use axum::extract::multipart::MultipartRejection;
+use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use chrono::Utc;
+use rathaus_core::audit::NewEvent;
+use rathaus_core::validation::FieldErrors;
+use rathaus_core::{Error, Principal, Result, TenantId};
+use rathaus_store::images::{Bounds, ImageError};
+use rathaus_store::{Actor, audit, db_err};
+use rathaus_web::AppState;
+use rathaus_web::ctx::{Ctx, Staff};
+use rathaus_web::errors::{HtmlError, page, respond};
+use rathaus_web::forms::FormErrors;
+use rathaus_web::i18n::catalog;
+use rathaus_web::layout::Layout;
+use rathaus_web::pages::layout;
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set, TransactionSession, TransactionTrait,
+};
+use serde::Deserialize;
+use serde_json::json;
+
+/// Photos per resource.
+pub const MAX_PHOTOS: u64 = 6;
+/// Characters of a text alternative.
+pub const MAX_ALT: usize = 300;
+/// Largest upload and picture.
+pub static BOUNDS: Bounds = Bounds {
+    max_bytes: 10 * 1024 * 1024,
+    max_pixels: 8000,
+};
+/// Decoded pixels of one upload at most (8000 × 8000 RGBA).
+pub const MAX_ALLOC: u64 = 256 * 1024 * 1024;
+/// Longest side of the stored picture and of its thumbnail, in pixels.
+pub const FIT: u32 = 1600;
+pub const THUMB: u32 = 400;
+pub const QUALITY: u8 = 82;
+/// Request body limit of the upload route: the picture, the text and the multipart framing.
+pub const BODY_LIMIT: usize = 11 * 1024 * 1024;
+
+/// Multipart field of the file and of its text alternative.
+pub const FILE_FIELD: &str = "foto";
+pub const ALT_FIELD: &str = "alt";
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/buchung/{id}/fotos",
+            get(show)
+                .post(upload)
+                .layer(DefaultBodyLimit::max(BODY_LIMIT)),
+        )
+        .route("/buchung/fotos/{file}", get(full))
+        .route("/buchung/fotos/{id}/klein.jpg", get(thumb))
+        .route("/buchung/fotos/{id}/loeschen", post(delete))
+        .route("/buchung/fotos/{id}/alt", post(alt))
+}
+
+// ------------------------------------------------------------------ service
+
+/// A photo without its bytes.
+#[derive(Debug, Clone, PartialEq, Eq, FromQueryResult)]
+pub struct PhotoInfo {
+    pub id: i64,
+    pub resource_id: i64,
+    pub alt_text: String,
+    pub position: i32,
+    pub sha256: String,
+    pub width: i32,
+    pub height: i32,
+}
+
+fn info_query() -> sea_orm::Select<photo::Entity> {
+    photo::Entity::find().select_only().columns([
+        photo::Column::Id,
+        photo::Column::ResourceId,
+        photo::Column::AltText,
+        photo::Column::Position,
+        photo::Column::Sha256,
+        photo::Column::Width,
+        photo::Column::Height,
+    ])
+}
+
+/// The photos of a resource `who` may see, in their order.
+pub async fn list(
+    conn: &impl ConnectionTrait,
+    who: &Principal,
+    resource_id: i64,
+) -> Result<(Resource, Vec<PhotoInfo>)> {
+    let r = service::get_resource(conn, who, resource_id).await?;
+    let photos = photos_of(conn, who.tenant_id, r.id).await?;
+    Ok((r, photos))
+}
+
+async fn photos_of(
+    conn: &impl ConnectionTrait,
+    tenant: TenantId,
+    resource_id: i64,
+) -> Result<Vec<PhotoInfo>> {
+    info_query()
+        .filter(photo::Column::TenantId.eq(tenant.0))
+        .filter(photo::Column::ResourceId.eq(resource_id))
+        .order_by_asc(photo::Column::Position)
+        .order_by_asc(photo::Column::Id)
+        .into_model::<PhotoInfo>()
+        .all(conn)
+        .await
+        .map_err(db_err)
+}
+
+async fn count_of(conn: &impl ConnectionTrait, tenant: TenantId, resource_id: i64) -> Result<u64> {
+    photo::Entity::find()
+        .filter(photo::Column::TenantId.eq(tenant.0))
+        .filter(photo::Column::ResourceId.eq(resource_id))
+        .count(conn)
+        .await
+        .map_err(db_err)
+}
+
+/// Trims and checks a text alternative: required, at most [`MAX_ALT`] characters.
+fn check_alt(errs: &mut FieldErrors, field: &str, alt: &str) -> String {
+    let v = alt.trim().to_string();
+    if v.is_empty() {
+        errs.add(field, "booking.photos.err_alt_required");
+    } else if v.chars().count() > MAX_ALT {
+        errs.add_arg(field, "err.too_long", Some(MAX_ALT));
+    }
+    v
+}
+
+fn image_error_key(e: &ImageError) -> &'static str {
+    match e {
+        ImageError::UnsupportedType => "booking.photos.err_type",
+        ImageError::TooLarge => "booking.photos.err_too_large",
+        ImageError::Broken => "booking.photos.err_broken",
+    }
+}
+
+/// Adds a photo to a resource (`booking.manage`): validated, re-encoded, stored with its audit
+/// event in one transaction. Errors name the fields `foto` and `alt`.
+pub async fn add<C: TransactionTrait + ConnectionTrait>(
+    db: &C,
+    who: &Principal,
+    resource_id: i64,
+    upload: Vec<u8>,
+    alt: &str,
+) -> Result<PhotoInfo> {
+    who.require(MANAGE)?;
+    let r = service::get_resource(db, who, resource_id).await?;
+    let mut errs = FieldErrors::new();
+    let alt = check_alt(&mut errs, ALT_FIELD, alt);
+    let full = count_of(db, who.tenant_id, r.id).await? >= MAX_PHOTOS;
+    if full {
+        errs.add_arg(FILE_FIELD, "booking.photos.err_limit", Some(MAX_PHOTOS));
+    } else if upload.is_empty() {
+        errs.add(FILE_FIELD, "booking.photos.err_file_required");
+    }
+    if !errs.is_empty() {
+        return Err(Error::Invalid(errs));
+    }
+    let pic = rathaus_store::images::reencode_jpeg_blocking(
+        upload, &BOUNDS, MAX_ALLOC, FIT, THUMB, QUALITY,
+    )
+    .await
+    .map_err(|e| FieldErrors::single(FILE_FIELD, image_error_key(&e)))?;
+
+    let txn = rathaus_store::begin(db).await?;
+    // Two uploads at once must not make a seventh photo.
+    service::lock_resources(&txn, who.tenant_id, &[r.id]).await?;
+    if count_of(&txn, who.tenant_id, r.id).await? >= MAX_PHOTOS {
+        return Err(Error::Invalid({
+            let mut e = FieldErrors::new();
+            e.add_arg(FILE_FIELD, "booking.photos.err_limit", Some(MAX_PHOTOS));
+            e
+        }));
+    }
+    let last: Option<Option<i32>> = photo::Entity::find()
+        .select_only()
+        .column_as(photo::Column::Position.max(), "max")
+        .filter(photo::Column::TenantId.eq(who.tenant_id.0))
+        .filter(photo::Column::ResourceId.eq(r.id))
+        .into_tuple()
+        .one(&txn)
+        .await
+        .map_err(db_err)?;
+    let position = last.flatten().map_or(0, |p| p + 1);
+    let m = photo::ActiveModel {
+        tenant_id: Set(who.tenant_id.0),
+        resource_id: Set(r.id),
+        alt_text: Set(alt),
+        position: Set(position),
+        sha256: Set(pic.sha256),
+        width: Set(pic.width as i32),
+        height: Set(pic.height as i32),
+        image: Set(pic.jpeg),
+        thumb: Set(pic.thumb),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await
+    .map_err(db_err)?;
+    audit::record(
+        &txn,
+        who.tenant_id,
+        &Actor::user(who),
+        NewEvent::new("booking.photo.added", "booking_photo", Some(m.id)).details(json!({
+            "resource_id": r.id, "resource": r.name, "alt_text": m.alt_text,
+            "sha256": m.sha256, "width": m.width, "height": m.height,
+        })),
+    )
+    .await?;
+    txn.commit().await.map_err(db_err)?;
+    Ok(PhotoInfo {
+        id: m.id,
+        resource_id: m.resource_id,
+        alt_text: m.alt_text,
+        position: m.position,
+        sha256: m.sha256,
+        width: m.width,
+        height: m.height,
+    })
+}
+
+/// The photo with `id` of the tenant, bytes left out; NotFound for another tenant's.
+async fn find_info(conn: &impl ConnectionTrait, tenant: TenantId, id: i64) -> Result<PhotoInfo> {
+    info_query()
+        .filter(photo::Column::TenantId.eq(tenant.0))
+        .filter(photo::Column::Id.eq(id))
+        .into_model::<PhotoInfo>()
+        .one(conn)
+        .await
+        .map_err(db_err)?
+        .ok_or(Error::NotFound)
+}
+
+/// Deletes a photo (`booking.manage`); returns its resource's id.
+pub async fn remove<C: TransactionTrait + ConnectionTrait>(
+    db: &C,
+    who: &Principal,
+    id: i64,
+) -> Result<i64> {
+    who.require(MANAGE)?;
+    let txn = rathaus_store::begin(db).await?;
+    let p = find_info(&txn, who.tenant_id, id).await?;
+    service::get_resource(&txn, who, p.resource_id).await?;
+    photo::Entity::delete_many()
+        .filter(photo::Column::TenantId.eq(who.tenant_id.0))
+        .filter(photo::Column::Id.eq(id))
+        .exec(&txn)
+        .await
+        .map_err(db_err)?;
+    audit::record(
+        &txn,
+        who.tenant_id,
+        &Actor::user(who),
+        NewEvent::new("booking.photo.deleted", "booking_photo", Some(id)).details(json!({
+            "resource_id": p.resource_id, "alt_text": p.alt_text, "sha256": p.sha256,
+        })),
+    )
+    .await?;
+    txn.commit().await.map_err(db_err)?;
+    Ok(p.resource_id)
+}
+
+/// Field name of a photo's text alternative on the page (one form per photo).
+pub fn alt_field(id: i64) -> String {
+    format!("alt_{id}")
+}
+
+/// Replaces a photo's text alternative (`booking.manage`). Errors name the field `alt_{id}`.
+pub async fn set_alt<C: TransactionTrait + ConnectionTrait>(
+    db: &C,
+    who: &Principal,
+    id: i64,
+    alt: &str,
+) -> Result<PhotoInfo> {
+    who.require(MANAGE)?;
+    let before = find_info(db, who.tenant_id, id).await?;
+    service::get_resource(db, who, before.resource_id).await?;
+    let mut errs = FieldErrors::new();
+    let alt = check_alt(&mut errs, &alt_field(id), alt);
+    errs.into_result()?;
+    let txn = rathaus_store::begin(db).await?;
+    let before = find_info(&txn, who.tenant_id, id).await?;
+    photo::Entity::update_many()
+        .col_expr(photo::Column::AltText, Expr::value(alt.clone()))
+        .filter(photo::Column::TenantId.eq(who.tenant_id.0))
+        .filter(photo::Column::Id.eq(id))
+        .exec(&txn)
+        .await
+        .map_err(db_err)?;
+    audit::record(
+        &txn,
+        who.tenant_id,
+        &Actor::user(who),
+        NewEvent::new("booking.photo.alt_changed", "booking_photo", Some(id)).details(json!({
+            "resource_id": before.resource_id, "before": before.alt_text, "after": alt,
+        })),
+    )
+    .await?;
+    txn.commit().await.map_err(db_err)?;
+    Ok(PhotoInfo {
+        alt_text: alt,
+        ..before
+    })
+}
+
+/// Whether the photos of `r` may be shown to this visitor (None: anonymous): anyone for active
+/// resources on the public pages, else staff who may book or manage and see the resource.
+async fn may_view(
+    conn: &impl ConnectionTrait,
+    who: Option<&Principal>,
+    r: &Resource,
+) -> Result<bool> {
+    if r.active && (r.bookable_by == rules::PUBLIC || r.bookable_by == rules::ORGANISATIONS) {
+        return Ok(true);
+    }
+    let Some(p) = who.filter(|p| p.tenant_id.0 == r.tenant_id && (p.has(BOOK) || p.has(MANAGE)))
+    else {
+        return Ok(false);
+    };
+    match service::get_resource(conn, p, r.id).await {
+        Ok(_) => Ok(true),
+        Err(Error::NotFound | Error::Forbidden) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// A stored picture for serving: its ETag, whether it may be cached publicly, and the bytes
+/// (None when the ETag matched `if_none_match`).
+pub struct Served {
+    pub etag: String,
+    pub public: bool,
+    pub bytes: Option<Vec<u8>>,
+}
+
+/// The picture (or thumbnail) of photo `id` for `who`; NotFound where the resource is not
+/// visible to them.
+pub async fn served(
+    conn: &impl ConnectionTrait,
+    tenant: TenantId,
+    who: Option<&Principal>,
+    id: i64,
+    small: bool,
+    if_none_match: Option<&str>,
+) -> Result<Served> {
+    let p = find_info(conn, tenant, id).await?;
+    let r = resource::Entity::find_by_id(p.resource_id)
+        .filter(resource::Column::TenantId.eq(tenant.0))
+        .one(conn)
+        .await
+        .map_err(db_err)?
+        .ok_or(Error::NotFound)?;
+    if !may_view(conn, who, &r).await? {
+        return Err(Error::NotFound);
+    }
+    let public = r.active && r.bookable_by != rules::STAFF;
+    // The photo behind an id never changes (a new picture is a new photo), so its hash makes a
+    // strong validator for both sizes.
+    let etag = if small {
+        format!("\"{}-klein\"", p.sha256)
+    } else {
+        format!("\"{}\"", p.sha256)
+    };
+    if if_none_match.is_some_and(|h| etag_matches(h, &etag)) {
+        return Ok(Served {
+            etag,
+            public,
+            bytes: None,
+        });
+    }
+    let column = if small {
+        photo::Column::Thumb
+    } else {
+        photo::Column::Image
+    };
+    let bytes: Vec<u8> = photo::Entity::find()
+        .select_only()
+        .column(column)
+        .filter(photo::Column::TenantId.eq(tenant.0))
+        .filter(photo::Column::Id.eq(id))
+        .into_tuple()
+        .one(conn)
+        .await
+        .map_err(db_err)?
+        .ok_or(Error::NotFound)?;
+    Ok(Served {
+        etag,
+        public,
+        bytes: Some(bytes),
+    })
+}
+
+fn etag_matches(header: &str, etag: &str) -> bool {
+    header
+        .split(',')
+        .map(|t| t.trim())
+        .any(|t| t == "*" || t.trim_start_matches("W/") == etag)
+}
+
+// ------------------------------------------------------------------ pages
+
+fn parse_id(id: &str) -> std::result::Result<i64, Error> {
+    id.parse().map_err(|_| Error::NotFound)
+}
+
+struct Row {
+    id: i64,
+    n: usize,
+    alt: String,
+    /// What the text alternative field shows (the typed text after an error).
+    value: String,
+    field: String,
+    label: String,
+    delete_label: String,
+    thumb_w: u32,
+    thumb_h: u32,
+}
+
+#[derive(Template)]
+#[template(path = "booking/photos_page.html")]
+struct PhotosTpl {
+    l: Layout,
+    r: Resource,
+    rows: Vec<Row>,
+    count_label: String,
+    can_manage: bool,
+    full: bool,
+    errs: FormErrors,
+    alt: String,
+    limit_hint: String,
+}
+
+/// Thumbnail size of a `w` × `h` picture bounded to [`THUMB`] px (as the encoder made it).
+fn thumb_size(w: i32, h: i32) -> (u32, u32) {
+    let (w, h) = (w.max(1) as u32, h.max(1) as u32);
+    if w <= THUMB && h <= THUMB {
+        return (w, h);
+    }
+    let scale =
+        |a: u32, b: u32| ((f64::from(a) * f64::from(THUMB) / f64::from(b)).round() as u32).max(1);
+    if w >= h {
+        (THUMB, scale(h, w))
+    } else {
+        (scale(w, h), THUMB)
+    }
+}
+
+/// What the forms keep after an error: the typed text alternative of a new photo, or the
+/// typed text of one photo's field.
+#[derive(Default)]
+struct Typed {
+    new_alt: String,
+    edit: Option<(i64, String)>,
+}
+
+async fn render(
+    st: &AppState,
+    ctx: &Ctx,
+    p: &Principal,
+    resource_id: i64,
+    errs: FormErrors,
+    typed: Typed,
+) -> std::result::Result<Response, HtmlError> {
+    let t = catalog(ctx.lang);
+    let (r, photos) = list(&st.db.conn, p, resource_id).await?;
+    let rows = photos
+        .into_iter()
+        .enumerate()
+        .map(|(i, ph)| {
+            let n = i + 1;
+            let (thumb_w, thumb_h) = thumb_size(ph.width, ph.height);
+            let value = match &typed.edit {
+                Some((id, v)) if *id == ph.id => v.clone(),
+                _ => ph.alt_text.clone(),
+            };
+            Row {
+                id: ph.id,
+                n,
+                field: alt_field(ph.id),
+                label: t.fmt("booking.photos.alt_of", &n.to_string()),
+                delete_label: t.fmt("booking.photos.delete_of", &n.to_string()),
+                alt: ph.alt_text,
+                value,
+                thumb_w,
+                thumb_h,
+            }
+        })
+        .collect::<Vec<_>>();
+    let failed = errs.any();
+    let count_label = t
+        .get("booking.photos.count")
+        .replace("{n}", &rows.len().to_string())
+        .replace("{max}", &MAX_PHOTOS.to_string());
+    respond(
+        page(PhotosTpl {
+            l: layout(st, ctx, "booking.photos.title").with_title(format!(
+                "{} – {}",
+                t.get("booking.photos.title"),
+                r.name
+            )),
+            can_manage: p.has(MANAGE),
+            full: rows.len() as u64 >= MAX_PHOTOS,
+            limit_hint: t.fmt("booking.photos.full", &MAX_PHOTOS.to_string()),
+            r,
+            rows,
+            count_label,
+            errs,
+            alt: typed.new_alt,
+        }),
+        failed,
+    )
+}
+
+async fn show(
+    State(st): State<AppState>,
+    Staff(ctx, p): Staff,
+    Path(id): Path<String>,
+) -> std::result::Result<Response, HtmlError> {
+    let id = parse_id(&id)?;
+    render(
+        &st,
+        &ctx,
+        &p,
+        id,
+        FormErrors::none(catalog(ctx.lang)),
+        Typed::default(),
+    )
+    .await
+}
+
+/// Multipart upload (the CSRF token travels in the query string, `?_csrf=`).
+async fn upload(
+    State(st): State<AppState>,
+    Staff(ctx, p): Staff,
+    Path(id): Path<String>,
+    mp: std::result::Result<Multipart, MultipartRejection>,
+) -> std::result::Result<Response, HtmlError> {
+    let id = parse_id(&id)?;
+    // Refuse before reading megabytes from someone who may not upload (and before a body
+    // that is no multipart form is looked at).
+    p.require(MANAGE)?;
+    service::get_resource(&st.db.conn, &p, id).await?;
+    let mut data = Vec::new();
+    let mut alt = String::new();
+    let mut unreadable = false;
+    // Not a multipart form: no file was sent.
+    let Ok(mut mp) = mp else {
+        return store_upload(&st, &ctx, &p, id, Vec::new(), String::new()).await;
+    };
+    loop {
+        match mp.next_field().await {
+            Ok(Some(field)) => match field.name() {
+                Some(FILE_FIELD) => match field.bytes().await {
+                    Ok(b) => data = b.to_vec(),
+                    Err(_) => {
+                        unreadable = true;
+                        break;
+                    }
+                },
+                Some(ALT_FIELD) => match field.text().await {
+                    Ok(s) => alt = s,
+                    Err(_) => {
+                        unreadable = true;
+                        break;
+                    }
+                },
+                _ => {}
+            },
+            Ok(None) => break,
+            // Over the body limit or a broken multipart body.
+            Err(_) => {
+                unreadable = true;
+                break;
+            }
+        }
+    }
+    if unreadable {
+        let mut e = FieldErrors::new();
+        e.add(FILE_FIELD, "booking.photos.err_too_large");
+        check_alt(&mut e, ALT_FIELD, &alt);
+        let errs = FormErrors::new(catalog(ctx.lang), e);
+        return render(
+            &st,
+            &ctx,
+            &p,
+            id,
+            errs,
+            Typed {
+                new_alt: alt,
+                edit: None,
+            },
+        )
+        .await;
+    }
+    store_upload(&st, &ctx, &p, id, data, alt).await
+}
+
+/// Stores the upload, or shows the page again with the errors beside the fields.
+async fn store_upload(
+    st: &AppState,
+    ctx: &Ctx,
+    p: &Principal,
+    id: i64,
+    data: Vec<u8>,
+    alt: String,
+) -> std::result::Result<Response, HtmlError> {
+    let result = add(&st.db.conn, p, id, data, &alt).await;
+    match result {
+        Ok(_) => Ok(
+            Redirect::to(&format!("/buchung/{id}/fotos?notice=booking_photos.added"))
+                .into_response(),
+        ),
+        Err(e) => {
+            let errs = FormErrors::from_error(catalog(ctx.lang), e)?;
+            render(
+                st,
+                ctx,
+                p,
+                id,
+                errs,
+                Typed {
+                    new_alt: alt,
+                    edit: None,
+                },
+            )
+            .await
+        }
+    }
+}
+
+async fn delete(
+    State(st): State<AppState>,
+    Staff(_ctx, p): Staff,
+    Path(id): Path<String>,
+) -> std::result::Result<Response, HtmlError> {
+    let id = parse_id(&id)?;
+    let rid = remove(&st.db.conn, &p, id).await?;
+    Ok(Redirect::to(&format!(
+        "/buchung/{rid}/fotos?notice=booking_photos.deleted"
+    ))
+    .into_response())
+}
+
+#[derive(Deserialize)]
+struct AltForm {
+    #[serde(default)]
+    alt: String,
+}
+
+async fn alt(
+    State(st): State<AppState>,
+    Staff(ctx, p): Staff,
+    Path(id): Path<String>,
+    Form(f): Form<AltForm>,
+) -> std::result::Result<Response, HtmlError> {
+    let id = parse_id(&id)?;
+    match set_alt(&st.db.conn, &p, id, &f.alt).await {
+        Ok(ph) => Ok(Redirect::to(&format!(
+            "/buchung/{}/fotos?notice=booking_photos.alt_saved",
+            ph.resource_id
+        ))
+        .into_response()),
+        Err(e) => {
+            let errs = FormErrors::from_error(catalog(ctx.lang), e)?;
+            // Only reached after the photo was found for this user.
+            let rid = find_info(&st.db.conn, p.tenant_id, id).await?.resource_id;
+            render(
+                &st,
+                &ctx,
+                &p,
+                rid,
+                errs,
+                Typed {
+                    new_alt: String::new(),
+                    edit: Some((id, f.alt)),
+                },
+            )
+            .await
+        }
+    }
+}
+
+async fn picture(
+    st: &AppState,
+    ctx: &Ctx,
+    headers: &HeaderMap,
+    id: i64,
+    small: bool,
+) -> std::result::Result<Response, HtmlError> {
+    let tenant = ctx.tenant_id().ok_or(Error::NotFound)?;
+    let inm = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok());
+    let s = served(&st.db.conn, tenant, ctx.staff(), id, small, inm).await?;
+    let cache = if s.public {
+        "public, max-age=3600"
+    } else {
+        "private, max-age=3600"
+    };
+    let mut h = HeaderMap::new();
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    if let Ok(v) = HeaderValue::from_str(&s.etag) {
+        h.insert(header::ETAG, v);
+    }
+    Ok(match s.bytes {
+        None => (StatusCode::NOT_MODIFIED, h).into_response(),
+        Some(bytes) => {
+            h.insert(header::CONTENT_TYPE, HeaderValue::from_static("image/jpeg"));
+            (h, bytes).into_response()
+        }
+    })
+}
+
+async fn full(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    Path(file): Path<String>,
+) -> std::result::Result<Response, HtmlError> {
+    let id = file
+        .strip_suffix(".jpg")
+        .and_then(|s| s.parse().ok())
+        .ok_or(Error::NotFound)?;
+    picture(&st, &ctx, &headers, id, false).await
+}
+
+async fn thumb(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> std::result::Result<Response, HtmlError> {
+    let id = parse_id(&id)?;
+    picture(&st, &ctx, &headers, id, true).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thumbnails_keep_the_aspect() {
+        assert_eq!(thumb_size(1600, 1200), (400, 300));
+        assert_eq!(thumb_size(900, 1600), (225, 400));
+        assert_eq!(thumb_size(300, 200), (300, 200));
+    }
+
+    #[test]
+    fn etags_match_lists_and_weak_forms() {
+        assert!(etag_matches("\"a\", W/\"b\"", "\"b\""));
+        assert!(etag_matches("*", "\"x\""));
+        assert!(!etag_matches("\"a\"", "\"b\""));
+    }
+}
