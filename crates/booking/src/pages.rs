@@ -469,6 +469,8 @@ struct ResourceTpl {
     orgs: Vec<(i64, String)>,
     /// Equipment bookable along with this resource.
     equipment: Vec<Resource>,
+    /// Thumbnails (id, alt text), linking to the full photos.
+    photos: Vec<(i64, String)>,
     /// Opening hours per weekday (label, hours or "geschlossen"); empty = around the clock.
     hours: Vec<(String, String)>,
     /// Fee per hour for each group that pays (label, amount).
@@ -539,6 +541,12 @@ async fn render_resource(
     let busy = service::availability(&st.db.conn, p, r.id, from, to).await?;
     let orgs = my_organisations(&st.db.conn, p).await?;
     let equipment = service::equipment_for(&st.db.conn, p, &r).await?;
+    let photos = crate::photos::list(&st.db.conn, p, r.id)
+        .await?
+        .1
+        .into_iter()
+        .map(|x| (x.id, x.alt_text))
+        .collect();
     let all = service::list_resources(&st.db.conn, p).await?;
     let name_of = |id: i64| {
         all.iter()
@@ -600,6 +608,7 @@ async fn render_resource(
         can_manage: p.has(MANAGE),
         orgs,
         equipment,
+        photos,
         hours: rules::opening_hours(&r)
             .map(|w| {
                 crate::edit::DAYS
