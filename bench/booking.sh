@@ -6,8 +6,9 @@
 #   - free-slot search, 300 resources, one evening      GET /buchung/frei       (staff session)
 #   - booking creation with conflict checks             POST /api/v1/booking/reservations (token)
 #   - the busiest resource's public ICS feed, one year  GET /belegung/{id}/kalender.ics
-# Server time = wrk's latency at low concurrency (-c$LOW, one connection per request in
-# flight, loopback); throughput at -c$HIGH. Creation: -c$POST_C connections, random slots.
+# Server time = wrk's latency at -c1 (one request in flight, loopback: the server's time plus
+# well under a millisecond); -c$LOW shows queueing on the two cores, -c$HIGH the throughput.
+# Creation: -c$POST_C connections, random slots (bench/booking/reserve.lua).
 # Usage: bench/booking.sh [--duration 15s] [--no-pg] [--no-sqlite] [--keep]
 # Needs: wrk, curl, psql; PostgreSQL on 127.0.0.1:5432 (user postgres, trust) for the PG run.
 set -euo pipefail
@@ -19,7 +20,7 @@ run_sqlite=1
 keep=0
 LOW=${LOW:-4}
 HIGH=${HIGH:-32}
-POST_C=${POST_C:-8}
+POST_C=${POST_C:-4}
 while [ $# -gt 0 ]; do
   case "$1" in
     --duration) duration=$2; shift 2 ;;
@@ -88,8 +89,9 @@ get_run() {
   local code
   code=$(curl -s -o /dev/null -w '%{http_code}' "${hdr[@]}" "${url%/}$path")
   [ "$code" = 200 ] || { echo "$path answered $code, not 200" >&2; exit 1; }
-  echo "== $label: wrk -t2 -c$c -d$duration --latency ${url%/}$path"
-  wrk -t2 -c"$c" -d"$duration" --latency -s bench/booking/ok.lua "${hdr[@]}" "${url%/}$path" >"$work/wrk-$label.txt"
+  local t=2; [ "$c" -lt 2 ] && t=1
+  echo "== $label: wrk -t$t -c$c -d$duration --latency ${url%/}$path"
+  wrk -t"$t" -c"$c" -d"$duration" --latency -s bench/booking/ok.lua "${hdr[@]}" "${url%/}$path" >"$work/wrk-$label.txt"
   grep -E "Requests/sec|Latency  | 50%| 75%| 90%| 99%|p95|Non-2xx|Socket errors|non-200" "$work/wrk-$label.txt" || true
 }
 
@@ -144,18 +146,28 @@ bench_backend() { # label datadir dburl
   for spec in "grid:$grid" "grid-halls:$grid_halls" "free:$free" "ics:$ics"; do
     local name=${spec%%:*} path=${spec#*:} ck=$cookie
     [ "$name" = ics ] && ck=""
-    get_run "$label-$name-c$LOW" "$LOW" "$path" "$ck"
-    record "$label | $name, -c$LOW | $(figures "$work/wrk-$label-$name-c$LOW.txt")"
-    get_run "$label-$name-c$HIGH" "$HIGH" "$path" "$ck"
-    record "$label | $name, -c$HIGH | $(figures "$work/wrk-$label-$name-c$HIGH.txt")"
+    for c in 1 "$LOW" "$HIGH"; do
+      get_run "$label-$name-c$c" "$c" "$path" "$ck"
+      record "$label | $name, -c$c | $(figures "$work/wrk-$label-$name-c$c.txt")"
+    done
   done
 
-  echo "== $label-create: wrk -t2 -c$POST_C -d$duration --latency -s bench/booking/reserve.lua"
-  SLOTS="$d/slots.txt" TOKEN="$token" wrk -t2 -c"$POST_C" -d"$duration" --latency -s bench/booking/reserve.lua \
-    "${url%/}/api/v1/booking/reservations" >"$work/wrk-$label-create.txt" 2>"$work/wrk-$label-create.err"
-  grep -E "Requests/sec|Latency  | 50%| 90%| 99%|p95|created|Socket errors" "$work/wrk-$label-create.txt" || true
-  head -3 "$work/wrk-$label-create.err"
-  record "$label | create, -c$POST_C | 201 created: $(sed -n 's/^201 created: //p' "$work/wrk-$label-create.txt"); latency p50 $(awk '$1=="50%" {print $2}' "$work/wrk-$label-create.txt"), p95 $(sed -n 's/^p95: //p' "$work/wrk-$label-create.txt"), p99 $(awk '$1=="99%" {print $2}' "$work/wrk-$label-create.txt")"
+  # Creation 1: random slots within the rules over all resources (busy calendar: most are
+  # conflicts). Creation 2: slots free in the data (night hours on equipment): mostly 201.
+  local q
+  if [ "$label" = sqlite ]; then q=(sqlite3 -separator '|' "$d/rathaus.db"); else q=(psql "$dburl" -Atc); fi
+  "${q[@]}" "select id from booking_resources where kind = 'equipment' and id not in (select resource_id from booking_blackouts where resource_id is not null)" >"$d/eq.txt"
+  "${q[@]}" "select starts_at, ends_at from booking_blackouts where resource_id is null" >"$d/bl.txt"
+  python3 bench/booking/free_slots.py "$d/eq.txt" "$d/bl.txt" >"$d/slots-free.txt"
+  for spec in "create:$d/slots.txt" "create-free:$d/slots-free.txt"; do
+    local name=${spec%%:*} slots=${spec#*:} f="$work/wrk-$label-${spec%%:*}.txt"
+    echo "== $label-$name: wrk -t2 -c$POST_C -d$duration --latency -s bench/booking/reserve.lua ($(wc -l <"$slots") slots)"
+    SLOTS="$slots" TOKEN="$token" wrk -t2 -c"$POST_C" -d"$duration" --latency -s bench/booking/reserve.lua \
+      "${url%/}/api/v1/booking/reservations" >"$f" 2>"$f.err"
+    grep -E "Requests/sec|Latency  | 50%| 90%| 99%|p95|created|Socket errors" "$f" || true
+    head -3 "$f.err"
+    record "$label | $name, -c$POST_C | 201 created: $(sed -n 's/^201 created: //p' "$f"); latency p50 $(awk '$1=="50%" {print $2}' "$f"), p95 $(sed -n 's/^p95: //p' "$f"), p99 $(awk '$1=="99%" {print $2}' "$f")"
+  done
   stop_server
   unset RATHAUS_DATABASE_URL
 }
@@ -174,5 +186,5 @@ if [ "$run_pg" = 1 ]; then
 fi
 
 echo
-echo "======== summary (server time = latency at -c$LOW; throughput at -c$HIGH)"
+echo "======== summary (server time = latency at -c1; -c$LOW adds queueing on the 2 cores; throughput at -c$HIGH)"
 for l in "${summary[@]}"; do echo "$l"; done
