@@ -583,8 +583,8 @@ async fn main() -> anyhow::Result<()> {
     let mut holiday = vec![false; DAYS];
     let mut bl = vec![];
     for (name, from, to) in holidays() {
-        for i in day_of(from)..=day_of(to).min(DAYS - 1) {
-            holiday[i] = true;
+        for h in &mut holiday[day_of(from)..=day_of(to).min(DAYS - 1)] {
+            *h = true;
         }
         bl.push(blackout::ActiveModel {
             id: NotSet,
