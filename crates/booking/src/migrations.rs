@@ -16,6 +16,7 @@ impl MigratorTrait for Migrator {
             Box::new(M0004Rules),
             Box::new(M0005SeasonReason),
             Box::new(M0006Photos),
+            Box::new(M0007CoveringSlotIndex),
         ]
     }
     fn migration_table_name() -> DynIden {
@@ -751,5 +752,53 @@ impl MigrationTrait for M0006Photos {
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
         m.drop_table(Table::drop().table("booking_photos").take())
             .await
+    }
+}
+
+/// The slot index also carries `ends_at` and `status`: the overlap check, the free-slot search
+/// and the feeds read those for every index entry in range, and on SQLite the covering index
+/// spares one table lookup per entry (measured: the free-slot search's reservation query from
+/// 13–28 ms to 5–7 ms at 380,000 reservations). It replaces the narrower index, whose columns
+/// are its prefix, so writes keep one index to maintain.
+struct M0007CoveringSlotIndex;
+
+impl MigrationName for M0007CoveringSlotIndex {
+    fn name(&self) -> &str {
+        "m0007_booking_covering_slot_index"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0007CoveringSlotIndex {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.create_index(index(
+            "ix_booking_reservations_slot_cover",
+            "booking_reservations",
+            &["tenant_id", "resource_id", "starts_at", "ends_at", "status"],
+        ))
+        .await?;
+        m.drop_index(
+            Index::drop()
+                .name("ix_booking_reservations_slot")
+                .table("booking_reservations")
+                .to_owned(),
+        )
+        .await
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.create_index(index(
+            "ix_booking_reservations_slot",
+            "booking_reservations",
+            &["tenant_id", "resource_id", "starts_at"],
+        ))
+        .await?;
+        m.drop_index(
+            Index::drop()
+                .name("ix_booking_reservations_slot_cover")
+                .table("booking_reservations")
+                .to_owned(),
+        )
+        .await
     }
 }
