@@ -91,7 +91,7 @@ get_run() {
   [ "$code" = 200 ] || { echo "$path answered $code, not 200" >&2; exit 1; }
   local t=2; [ "$c" -lt 2 ] && t=1
   echo "== $label: wrk -t$t -c$c -d$duration --latency ${url%/}$path"
-  wrk -t"$t" -c"$c" -d"$duration" --latency -s bench/booking/ok.lua "${hdr[@]}" "${url%/}$path" >"$work/wrk-$label.txt"
+  wrk -t"$t" -c"$c" -d"$duration" --latency -s bench/only200.lua "${hdr[@]}" "${url%/}$path" >"$work/wrk-$label.txt"
   grep -E "Requests/sec|Latency  | 50%| 75%| 90%| 99%|p95|Non-2xx|Socket errors|non-200" "$work/wrk-$label.txt" || true
 }
 
