@@ -881,6 +881,12 @@ pub const MAX_OCTETS: usize = 75;
 /// Appends one content line, folded so that no line exceeds 75 octets (a continuation line
 /// starts with one space, which counts), never inside a UTF-8 character; ends with CRLF.
 pub fn push_line(out: &mut String, line: &str) {
+    // Most lines are short: no folding to look for.
+    if line.len() <= MAX_OCTETS {
+        out.push_str(line);
+        out.push_str("\r\n");
+        return;
+    }
     let mut len = 0;
     for c in line.chars() {
         let n = c.len_utf8();
