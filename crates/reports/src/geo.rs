@@ -647,6 +647,11 @@ mod tests {
         // The hole's border belongs to the area.
         assert!(b.contains(&pt(4.0, 5.0)));
         assert!(b.contains(&pt(6.0, 6.0)));
+        // Orientation does not matter (RFC 7946 wants holes clockwise; many files ignore that).
+        let reversed: Vec<(f64, f64)> = hole.iter().rev().copied().collect();
+        let b2 = Boundary::parse(&polygon_json(&[SQUARE, &reversed])).unwrap();
+        assert!(!b2.contains(&pt(5.0, 5.0)));
+        assert!(b2.contains(&pt(2.0, 2.0)));
         // Two holes: the second one counts too.
         let hole2: &[(f64, f64)] = &[(1.0, 1.0), (2.0, 1.0), (2.0, 2.0), (1.0, 2.0)];
         let b = Boundary::parse(&polygon_json(&[SQUARE, hole, hole2])).unwrap();
@@ -683,7 +688,7 @@ mod tests {
             let b = Boundary::parse(doc).unwrap();
             assert!(b.contains(&pt(5.0, 5.0)), "{doc}");
         }
-        // Altitude is allowed and ignored; a hole drawn clockwise or counter-clockwise is fine.
+        // Altitude is allowed and ignored.
         let with_alt = r#"{"type":"Polygon","coordinates":[[[0,0,100],[0,10,100],[10,10,100],[10,0,100],[0,0,100]]]}"#;
         assert!(Boundary::parse(with_alt).unwrap().contains(&pt(5.0, 5.0)));
     }
