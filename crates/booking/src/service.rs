@@ -679,9 +679,11 @@ pub async fn reserve_with_equipment<C: TransactionTrait>(
     equipment: &[i64],
 ) -> Result<Vec<Reservation>, ReserveError> {
     let now = Utc::now();
-    let title = validate_times(&inp, now)?;
     let txn = begin(db).await?;
     let r = find_resource(&txn, who.tenant_id, inp.resource_id).await?;
+    // Who may book comes before anything about the input: someone not allowed learns nothing.
+    crate::rules::booker_for(&txn, who, &r, inp.organisation_id).await?;
+    let title = validate_times(&inp, now)?;
     let mut items = vec![r.clone()];
     let mut wanted: Vec<i64> = equipment.to_vec();
     wanted.sort_unstable();
@@ -697,6 +699,8 @@ pub async fn reserve_with_equipment<C: TransactionTrait>(
     let mut bookers = Vec::with_capacity(items.len());
     for it in &items {
         bookers.push(crate::rules::booker_for(&txn, who, it, inp.organisation_id).await?);
+    }
+    for it in &items {
         crate::rules::check_slot(&txn, it, inp.start, inp.end, now).await?;
     }
     let settings = crate::rules::settings(&txn, who.tenant_id).await?;
