@@ -797,9 +797,7 @@ async fn ical_url_is_the_public_feed_for_public_resources() {
     let a = api().await;
     let body = json!({"name": "Bürgerhaus", "kind": "room", "bookable_by": "public",
         "address": "Lindenallee 3"});
-    let r = a
-        .post(Some(&a.admin), "/resources", body)
-        .await;
+    let r = a.post(Some(&a.admin), "/resources", body).await;
     assert_eq!(r.status(), 201);
     let public: Value = r.json().await.unwrap();
     assert_eq!(public["bookable_by"], "public");
@@ -817,12 +815,7 @@ async fn ical_url_is_the_public_feed_for_public_resources() {
     // Everyone gets the public feed of the public room; only managers the token feed of the
     // staff-only room.
     for (who, sees_staff_feed) in [(&a.admin, true), (&a.booker, false)] {
-        let list: Value = a
-            .get(Some(who), "/resources")
-            .await
-            .json()
-            .await
-            .unwrap();
+        let list: Value = a.get(Some(who), "/resources").await.json().await.unwrap();
         let of = |rid: i64| {
             list.as_array()
                 .unwrap()
