@@ -7,15 +7,13 @@ mod common;
 
 use chrono::{Duration, NaiveDate};
 use common::*;
-use rathaus_booking::Booking;
 use rathaus_booking::blackouts::{self, ImportSummary};
 use rathaus_core::Error;
 use rathaus_store::audit::{self, AuditFilter};
 use rathaus_testkit::{PASSWORD, TestApp, csrf_of, login};
-use rathaus_web::{AppState, Module, WebConfig};
+use rathaus_web::WebConfig;
 use reqwest::Client;
 use reqwest::multipart::{Form, Part};
-use std::sync::Arc;
 
 const HOST: &str = "rathaus.a.test";
 const HOST_B: &str = "rathaus.b.test";
@@ -331,9 +329,7 @@ struct Pages {
 
 async fn pages() -> Pages {
     let mut s = setup().await;
-    let modules: Vec<Arc<dyn Module>> = vec![Arc::new(Booking)];
-    let st = AppState::with_modules(s.db.clone(), WebConfig::default(), modules);
-    let app = TestApp::spawn_state(s.tdb.take().unwrap(), st).await;
+    let app = spawn_app(&mut s, WebConfig::default()).await;
     Pages {
         base: app.url(HOST, ""),
         app,

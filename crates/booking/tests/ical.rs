@@ -16,18 +16,17 @@ use common::*;
 use rathaus_booking::entity::{
     org_member, organisation, reservation, resource as resource_entity, series,
 };
+use rathaus_booking::ical;
 use rathaus_booking::service::{self, CANCELLED, CONFIRMED, REJECTED, REQUESTED, ResourceInput};
-use rathaus_booking::{Booking, ical};
 use rathaus_core::{Error, Principal};
 use rathaus_store::audit::{self, AuditFilter};
 use rathaus_testkit::{PASSWORD, TestApp, login};
-use rathaus_web::{AppState, Module, WebConfig};
+use rathaus_web::WebConfig;
 use reqwest::Client;
 use sea_orm::{ActiveModelTrait, EntityTrait, Set};
 use serde_json::Value;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
-use std::sync::Arc;
 
 const HOST: &str = "rathaus.a.test";
 const HOST_B: &str = "rathaus.b.test";
@@ -44,9 +43,7 @@ struct App {
 async fn app(cfg: WebConfig) -> App {
     let mut s = setup().await;
     let b = tenant(&s.db, "b", HOST_B).await;
-    let modules: Vec<Arc<dyn Module>> = vec![Arc::new(Booking)];
-    let st = AppState::with_modules(s.db.clone(), cfg, modules);
-    let app = TestApp::spawn_state(s.tdb.take().unwrap(), st).await;
+    let app = spawn_app(&mut s, cfg).await;
     App {
         c: app.client(&[HOST, HOST_B]),
         s,

@@ -6,17 +6,15 @@
 mod common;
 
 use common::*;
-use rathaus_booking::Booking;
 use rathaus_booking::orgs::{self, OrgInput};
 use rathaus_booking::service::{self, MANAGE, ReservationInput, ReserveError, ResourceInput};
 use rathaus_core::{Error, Principal, UserId};
 use rathaus_store::accounts;
 use rathaus_store::entity::audit_event;
-use rathaus_testkit::{PASSWORD, TestApp, login, post_form};
-use rathaus_web::{AppState, Module, WebConfig};
+use rathaus_testkit::{PASSWORD, TestApp, post_form};
+use rathaus_web::WebConfig;
 use reqwest::Client;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
-use std::sync::Arc;
 
 const HOST: &str = "rathaus.a.test";
 const HOST_B: &str = "rathaus.b.test";
@@ -224,9 +222,7 @@ struct Pages {
 
 async fn pages() -> Pages {
     let mut s = setup().await;
-    let modules: Vec<Arc<dyn Module>> = vec![Arc::new(Booking)];
-    let st = AppState::with_modules(s.db.clone(), WebConfig::default(), modules);
-    let app = TestApp::spawn_state(s.tdb.take().unwrap(), st).await;
+    let app = spawn_app(&mut s, WebConfig::default()).await;
     Pages {
         base: app.url(HOST, ""),
         app,
@@ -236,10 +232,7 @@ async fn pages() -> Pages {
 
 impl Pages {
     async fn client(&self, email: &str) -> Client {
-        let c = self.app.client(&[HOST]);
-        let r = login(&c, &self.base, email, PASSWORD).await;
-        assert_eq!(r.status(), 303, "login of {email}");
-        c
+        signed_in(&self.app, HOST, &self.base, email).await
     }
 }
 

@@ -6,12 +6,10 @@ mod common;
 
 use chrono::{Datelike, Duration, NaiveDate, Utc, Weekday};
 use common::*;
-use rathaus_booking::Booking;
 use rathaus_booking::service::{self, MANAGE, ResourceInput};
-use rathaus_testkit::{PASSWORD, TestApp, login, post_form};
-use rathaus_web::{AppState, Module, WebConfig};
+use rathaus_testkit::{TestApp, post_form};
+use rathaus_web::WebConfig;
 use reqwest::Client;
-use std::sync::Arc;
 
 const HOST: &str = "rathaus.a.test";
 const HOST_B: &str = "rathaus.b.test";
@@ -28,9 +26,7 @@ async fn pages() -> Pages {
     let mut s = setup().await;
     let b = tenant(&s.db, "b", HOST_B).await;
     let foreign = resource(&b, "Fremde Halle", service::HALL, None).await.id;
-    let modules: Vec<Arc<dyn Module>> = vec![Arc::new(Booking)];
-    let st = AppState::with_modules(s.db.clone(), WebConfig::default(), modules);
-    let app = TestApp::spawn_state(s.tdb.take().unwrap(), st).await;
+    let app = spawn_app(&mut s, WebConfig::default()).await;
     Pages {
         base: app.url(HOST, ""),
         app,
@@ -41,10 +37,7 @@ async fn pages() -> Pages {
 
 impl Pages {
     async fn client(&self, email: &str) -> Client {
-        let c = self.app.client(&[HOST]);
-        let r = login(&c, &self.base, email, PASSWORD).await;
-        assert_eq!(r.status(), 303, "login of {email}");
-        c
+        signed_in(&self.app, HOST, &self.base, email).await
     }
     fn anonymous(&self) -> Client {
         self.app.client(&[HOST])

@@ -6,16 +6,14 @@
 mod common;
 
 use common::*;
-use rathaus_booking::Booking;
 use rathaus_booking::entity::photo;
 use rathaus_booking::service::{self, MANAGE, ResourceInput};
 use rathaus_store::images::{Bounds, decoded_size, jpeg_from_rgb};
-use rathaus_testkit::{PASSWORD, TestApp, csrf_of, login, post_form};
-use rathaus_web::{AppState, Module, WebConfig};
+use rathaus_testkit::{TestApp, csrf_of, post_form};
+use rathaus_web::WebConfig;
 use reqwest::Client;
 use reqwest::multipart::{Form, Part};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
-use std::sync::Arc;
 
 const HOST: &str = "rathaus.a.test";
 const HOST_B: &str = "rathaus.b.test";
@@ -36,9 +34,7 @@ struct App {
 async fn app() -> App {
     let mut s = setup().await;
     let b = tenant(&s.db, "b", HOST_B).await;
-    let modules: Vec<Arc<dyn Module>> = vec![Arc::new(Booking)];
-    let st = AppState::with_modules(s.db.clone(), WebConfig::default(), modules);
-    let app = TestApp::spawn_state(s.tdb.take().unwrap(), st).await;
+    let app = spawn_app(&mut s, WebConfig::default()).await;
     App {
         base: app.url(HOST, ""),
         base_b: app.url(HOST_B, ""),
@@ -50,10 +46,7 @@ async fn app() -> App {
 
 impl App {
     async fn client(&self, email: &str) -> Client {
-        let c = self.app.client(&[HOST]);
-        let r = login(&c, &self.base, email, PASSWORD).await;
-        assert_eq!(r.status(), 303, "login of {email}");
-        c
+        signed_in(&self.app, HOST, &self.base, email).await
     }
     fn anonymous(&self) -> Client {
         self.app.client(&[HOST, HOST_B])

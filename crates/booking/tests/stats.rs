@@ -13,12 +13,11 @@ use rathaus_booking::service::{self, MANAGE, Resource};
 use rathaus_booking::stats;
 use rathaus_core::Error;
 use rathaus_store::entity::audit_event;
-use rathaus_testkit::{PASSWORD, TestApp, login, post_form};
-use rathaus_web::{AppState, Module, WebConfig};
+use rathaus_testkit::{TestApp, post_form};
+use rathaus_web::{Module, WebConfig};
 use reqwest::Client;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, Set};
 use std::io::Read;
-use std::sync::Arc;
 
 const HOST: &str = "rathaus.a.test";
 const HOST_B: &str = "rathaus.b.test";
@@ -354,9 +353,7 @@ async fn pages() -> Pages {
     )
     .await
     .id;
-    let modules: Vec<Arc<dyn Module>> = vec![Arc::new(Booking)];
-    let st = AppState::with_modules(s.db.clone(), WebConfig::default(), modules);
-    let app = TestApp::spawn_state(s.tdb.take().unwrap(), st).await;
+    let app = spawn_app(&mut s, WebConfig::default()).await;
     Pages {
         base: app.url(HOST, ""),
         app,
@@ -367,10 +364,7 @@ async fn pages() -> Pages {
 
 impl Pages {
     async fn client(&self, email: &str) -> Client {
-        let c = self.app.client(&[HOST]);
-        let r = login(&c, &self.base, email, PASSWORD).await;
-        assert_eq!(r.status(), 303, "login of {email}");
-        c
+        signed_in(&self.app, HOST, &self.base, email).await
     }
     async fn get(&self, c: &Client, path: &str) -> reqwest::Response {
         c.get(format!("{}{path}", self.base)).send().await.unwrap()

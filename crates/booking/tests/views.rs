@@ -8,15 +8,13 @@ mod common;
 use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::Europe::Berlin;
 use common::*;
-use rathaus_booking::Booking;
 use rathaus_booking::entity::{blackout, organisation, reservation, resource};
 use rathaus_booking::service::{self, Resource};
 use rathaus_booking::views::{self, Filter};
-use rathaus_testkit::{PASSWORD, TestApp, login};
-use rathaus_web::{AppState, Module, WebConfig};
+use rathaus_testkit::TestApp;
+use rathaus_web::WebConfig;
 use reqwest::Client;
 use sea_orm::{ActiveModelTrait, IntoActiveModel, Set};
-use std::sync::Arc;
 
 const HOST: &str = "rathaus.a.test";
 const HOST_B: &str = "rathaus.b.test";
@@ -390,9 +388,7 @@ async fn pages() -> Pages {
     let foreign = edit(&b, &foreign, |am| am.bookable_by = Set("public".into()))
         .await
         .id;
-    let modules: Vec<Arc<dyn Module>> = vec![Arc::new(Booking)];
-    let st = AppState::with_modules(s.db.clone(), WebConfig::default(), modules);
-    let app = TestApp::spawn_state(s.tdb.take().unwrap(), st).await;
+    let app = spawn_app(&mut s, WebConfig::default()).await;
     Pages {
         base: app.url(HOST, ""),
         app,
@@ -403,10 +399,7 @@ async fn pages() -> Pages {
 
 impl Pages {
     async fn client(&self, email: &str) -> Client {
-        let c = self.app.client(&[HOST]);
-        let r = login(&c, &self.base, email, PASSWORD).await;
-        assert_eq!(r.status(), 303, "login of {email}");
-        c
+        signed_in(&self.app, HOST, &self.base, email).await
     }
     async fn get(&self, c: &Client, path: &str) -> (u16, String) {
         let r = c.get(format!("{}{path}", self.base)).send().await.unwrap();

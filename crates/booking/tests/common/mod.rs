@@ -201,3 +201,24 @@ pub async fn insert_request(
     .await
     .expect("request")
 }
+
+/// The app with the booking module mounted as the binary mounts it, serving the test database
+/// of `s` on port 0 (takes `s.tdb`, which the app then owns and drops).
+pub async fn spawn_app(s: &mut Setup, cfg: rathaus_web::WebConfig) -> rathaus_testkit::TestApp {
+    let modules: Vec<std::sync::Arc<dyn Module>> = vec![std::sync::Arc::new(Booking)];
+    let st = rathaus_web::AppState::with_modules(s.db.clone(), cfg, modules);
+    rathaus_testkit::TestApp::spawn_state(s.tdb.take().expect("a fresh test database"), st).await
+}
+
+/// A client of `host` signed in as `email` (test password).
+pub async fn signed_in(
+    app: &rathaus_testkit::TestApp,
+    host: &str,
+    base: &str,
+    email: &str,
+) -> reqwest::Client {
+    let c = app.client(&[host]);
+    let r = rathaus_testkit::login(&c, base, email, PASSWORD).await;
+    assert_eq!(r.status(), 303, "login of {email}");
+    c
+}
