@@ -14,12 +14,14 @@
 
 use crate::entity::{blackout, resource};
 use crate::service::MANAGE;
+pub use crate::time::midnight_utc;
+use crate::time::today;
 use askama::Template;
 use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
-use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Europe::Berlin;
 use rathaus_core::audit::NewEvent;
 use rathaus_core::validation::FieldErrors;
@@ -53,16 +55,6 @@ pub const LIST_LIMIT: u64 = 500;
 pub const MAX_REASON: usize = 200;
 
 // ---------------------------------------------------------------- service
-
-/// Local midnight of `d` as UTC; midnight always exists in Europe/Berlin (the clocks change
-/// at 02:00/03:00).
-pub fn midnight_utc(d: NaiveDate) -> DateTime<Utc> {
-    let l = d.and_time(NaiveTime::MIN);
-    Berlin
-        .from_local_datetime(&l)
-        .earliest()
-        .map_or_else(|| Utc.from_utc_datetime(&l), |t| t.with_timezone(&Utc))
-}
 
 /// The local days a blackout covers: first and last (inclusive).
 pub fn local_days(b: &Blackout) -> (NaiveDate, NaiveDate) {
@@ -667,10 +659,6 @@ struct Shown {
     import_resource: String,
     done: Option<String>,
     from: NaiveDate,
-}
-
-fn today() -> NaiveDate {
-    Utc::now().with_timezone(&Berlin).date_naive()
 }
 
 async fn render(st: &AppState, ctx: &Ctx, p: &Principal, s: Shown) -> Result<Response, HtmlError> {

@@ -5,7 +5,8 @@
 use crate::entity::{blackout, org_member, organisation, season};
 use crate::rules::{self, Week};
 use crate::service::{self, ResourceInput};
-use chrono::{NaiveDate, NaiveTime, TimeZone, Utc};
+use crate::time::midnight_utc as local_midnight;
+use chrono::{NaiveDate, Utc};
 use chrono_tz::Europe::Berlin;
 use rathaus_core::{Principal, TenantId};
 use rathaus_store::{Db, accounts};
@@ -25,14 +26,6 @@ fn hours(weekdays: (u32, u32), weekend: Option<(u32, u32)>) -> Week {
 
 fn fees(pairs: &[(&str, i64)]) -> BTreeMap<String, i64> {
     pairs.iter().map(|(g, c)| (g.to_string(), *c)).collect()
-}
-
-fn local_midnight(d: NaiveDate) -> chrono::DateTime<Utc> {
-    Berlin
-        .from_local_datetime(&d.and_time(NaiveTime::MIN))
-        .earliest()
-        .map(|t| t.to_utc())
-        .unwrap_or_else(|| Utc.from_utc_datetime(&d.and_time(NaiveTime::MIN)))
 }
 
 pub async fn demo(db: &Db, admin: &Principal) -> anyhow::Result<()> {

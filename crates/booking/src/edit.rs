@@ -113,7 +113,11 @@ impl EditForm {
                 .unwrap_or_default()
         };
         let fees = rules::fee_schedule(r);
-        let fee = |g: &str| fees.get(g).map(|c| euros_input(*c)).unwrap_or_default();
+        let fee = |g: &str| {
+            fees.get(g)
+                .map(|c| crate::stats::euros(*c))
+                .unwrap_or_default()
+        };
         EditForm {
             name: r.name.clone(),
             capacity: r.capacity.map(|c| c.to_string()).unwrap_or_default(),
@@ -219,11 +223,6 @@ pub fn parse_euros(v: &str) -> Option<Option<i64>> {
         format!("{frac:0<2}").parse().ok()?
     };
     whole.checked_mul(100)?.checked_add(frac).map(Some)
-}
-
-/// Cents as the form shows them: "12,50".
-pub fn euros_input(cents: i64) -> String {
-    format!("{},{:02}", cents / 100, cents % 100)
 }
 
 #[derive(Template)]
@@ -345,6 +344,6 @@ mod tests {
         assert!(parse_euros("-1").is_none());
         assert!(parse_euros("1,234").is_none());
         assert!(parse_euros("zwölf").is_none());
-        assert_eq!(euros_input(1250), "12,50");
+        assert_eq!(crate::stats::euros(1250), "12,50");
     }
 }

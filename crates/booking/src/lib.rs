@@ -21,6 +21,7 @@ pub mod series;
 pub mod service;
 pub mod settings;
 pub mod stats;
+pub mod time;
 pub mod views;
 
 use rathaus_core::permissions::PermissionDef;

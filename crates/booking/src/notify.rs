@@ -89,7 +89,7 @@ fn body(key: &str, r: &Resource, res: &Reservation, extra: Option<&str>) -> Stri
 
 /// "12,50 €".
 pub fn euros(cents: i64) -> String {
-    format!("{},{:02} €", cents / 100, (cents % 100).abs())
+    format!("{} €", crate::stats::euros(cents))
 }
 
 async fn send(

@@ -222,16 +222,17 @@ pub async fn members(conn: &impl ConnectionTrait, who: &Principal, id: i64) -> R
         .all(conn)
         .await
         .map_err(db_err)?;
-    let mut out = Vec::with_capacity(rows.len());
-    for m in rows {
-        // An account is read through the store, never from the users table here.
-        let u = accounts::user_by_id(conn, who.tenant_id, m.user_id).await?;
-        out.push(Member {
-            user_id: u.id,
-            name: u.name,
-            email: u.email,
-        });
-    }
+    // Accounts are read through the store (one query), never from the users table here.
+    let mut out: Vec<Member> =
+        accounts::users_by_ids(conn, who.tenant_id, rows.iter().map(|m| m.user_id))
+            .await?
+            .into_iter()
+            .map(|u| Member {
+                user_id: u.id,
+                name: u.name,
+                email: u.email,
+            })
+            .collect();
     out.sort_by(|a, b| a.name.cmp(&b.name).then(a.user_id.cmp(&b.user_id)));
     Ok(out)
 }

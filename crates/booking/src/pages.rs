@@ -10,6 +10,7 @@
 use crate::rules;
 use crate::series::SeriesInput;
 use crate::service::{self, BOOK, Busy, MANAGE, ReservationInput, ReserveError, Resource};
+use crate::time::{midnight_utc, monday_of, today};
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -245,24 +246,6 @@ pub fn parse_week(s: &str) -> Option<NaiveDate> {
 pub fn week_param(d: NaiveDate) -> String {
     let w = d.iso_week();
     format!("{}-W{:02}", w.year(), w.week())
-}
-
-fn monday_of(d: NaiveDate) -> NaiveDate {
-    d - Duration::days(i64::from(d.weekday().num_days_from_monday()))
-}
-
-fn today() -> NaiveDate {
-    Utc::now().with_timezone(&Berlin).date_naive()
-}
-
-/// Local midnight as UTC; midnight always exists in Europe/Berlin (the clocks change at 2/3 h).
-fn midnight_utc(d: NaiveDate) -> DateTime<Utc> {
-    let local = d.and_time(NaiveTime::MIN);
-    Berlin
-        .from_local_datetime(&local)
-        .earliest()
-        .map(|t| t.with_timezone(&Utc))
-        .unwrap_or_else(|| Utc.from_utc_datetime(&local))
 }
 
 /// Europe/Berlin wall-clock time → UTC; a time skipped or repeated by the clock change is a

@@ -19,7 +19,6 @@ use chrono_tz::Europe::Berlin;
 use rathaus_core::audit::NewEvent;
 use rathaus_core::validation::FieldErrors;
 use rathaus_core::{Error, Principal, Result, TenantId};
-use rathaus_store::entity::user;
 use rathaus_store::{Actor, audit, begin, db_err};
 use rathaus_web::AppState;
 use rathaus_web::ctx::Staff;
@@ -315,20 +314,12 @@ pub async fn fees(
             .collect()
     };
     let user_ids: BTreeSet<i64> = found.iter().filter_map(|r| r.booked_by).collect();
-    let users: BTreeMap<i64, String> = if user_ids.is_empty() {
-        BTreeMap::new()
-    } else {
-        // The platform's user table, read for the names only (the same tenant's accounts).
-        user::Entity::find()
-            .filter(user::Column::TenantId.eq(tenant.0))
-            .filter(user::Column::Id.is_in(user_ids))
-            .all(conn)
-            .await
-            .map_err(db_err)?
+    let users: BTreeMap<i64, String> =
+        rathaus_store::accounts::users_by_ids(conn, tenant, user_ids)
+            .await?
             .into_iter()
             .map(|u| (u.id, u.name))
-            .collect()
-    };
+            .collect();
     Ok(found
         .into_iter()
         .map(|r| FeeRow {

@@ -9,12 +9,14 @@
 use crate::entity::{blackout, organisation, reservation, resource};
 use crate::rules;
 use crate::service::{self, BOOK, MANAGE, MAX_MINUTES, Reservation, Resource};
+pub use crate::time::midnight_utc;
+use crate::time::{monday_of, today};
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use axum::routing::get;
-use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, Utc};
 use chrono_tz::Europe::Berlin;
 use rathaus_core::validation::FieldErrors;
 use rathaus_core::{Error, Principal, Result, TenantId};
@@ -92,16 +94,6 @@ pub struct Grid {
 /// Whether `who` sees every active resource (staff) or only those open to them.
 fn sees_all(who: &Principal) -> bool {
     who.has(BOOK) || who.has(MANAGE)
-}
-
-/// Local midnight as UTC; midnight always exists in Europe/Berlin (the clocks change at 2/3 h).
-pub fn midnight_utc(d: NaiveDate) -> DateTime<Utc> {
-    let local = d.and_time(NaiveTime::MIN);
-    Berlin
-        .from_local_datetime(&local)
-        .earliest()
-        .map(|t| t.with_timezone(&Utc))
-        .unwrap_or_else(|| Utc.from_utc_datetime(&local))
 }
 
 /// The active resources `who` may see that match `f`, by name (all pages).
@@ -438,14 +430,6 @@ pub async fn free_resources(
 /// A path id that is no number answers like a missing resource.
 fn parse_id(id: &str) -> std::result::Result<i64, Error> {
     id.parse().map_err(|_| Error::NotFound)
-}
-
-fn today() -> NaiveDate {
-    Utc::now().with_timezone(&Berlin).date_naive()
-}
-
-fn monday_of(d: NaiveDate) -> NaiveDate {
-    d - Duration::days(i64::from(d.weekday().num_days_from_monday()))
 }
 
 /// `2026-W48` → its Monday; empty → None (the caller picks the current week).
@@ -1432,7 +1416,7 @@ async fn public_week(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::NaiveDateTime;
+    use chrono::{NaiveDateTime, TimeZone};
 
     fn res(opening: &str) -> Resource {
         resource::Model {

@@ -653,6 +653,25 @@ pub async fn user_by_id(conn: &impl ConnectionTrait, tenant: TenantId, id: i64) 
     find_user(conn, tenant, id).await
 }
 
+/// The tenant's accounts with these ids (missing ids are left out), in one query: for modules
+/// that show who booked or who belongs to something.
+pub async fn users_by_ids(
+    conn: &impl ConnectionTrait,
+    tenant: TenantId,
+    ids: impl IntoIterator<Item = i64>,
+) -> Result<Vec<User>> {
+    let ids: Vec<i64> = ids.into_iter().collect();
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    user::Entity::find()
+        .filter(user::Column::TenantId.eq(tenant.0))
+        .filter(user::Column::Id.is_in(ids))
+        .all(conn)
+        .await
+        .map_err(db_err)
+}
+
 // ---------------------------------------------------------------- roles
 
 pub async fn list_roles(
