@@ -216,6 +216,46 @@ pub async fn check_slot(
     end: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<()> {
+    check_slot_rules(r, start, end, now)?;
+    check_slot_against(
+        r,
+        start,
+        end,
+        now,
+        &blackouts_in(conn, r, start, end).await?,
+    )
+}
+
+/// `check_slot` with the blackouts already loaded (`blackouts_in` over a span covering the
+/// slot): a series checks all its occurrences against one query instead of one each.
+pub fn check_slot_against(
+    r: &Resource,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    now: DateTime<Utc>,
+    blackouts: &[blackout::Model],
+) -> Result<()> {
+    check_slot_rules(r, start, end, now)?;
+    match blackouts
+        .iter()
+        .find(|b| b.starts_at < end && b.ends_at > start)
+    {
+        Some(b) => {
+            let mut errs = FieldErrors::new();
+            errs.add_arg("start", "booking.rules.blackout", Some(&b.reason));
+            Err(Error::Invalid(errs))
+        }
+        None => Ok(()),
+    }
+}
+
+/// The rules that need no database: bookable, duration, horizon, opening hours.
+fn check_slot_rules(
+    r: &Resource,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<()> {
     let mut errs = FieldErrors::new();
     if !r.active {
         errs.add("resource_id", "booking.err.inactive");
@@ -231,12 +271,6 @@ pub async fn check_slot(
     }
     if !open_at(r, start, end) {
         errs.add("start", "booking.rules.closed");
-    }
-    if errs.is_empty() {
-        let hits = blackouts_in(conn, r, start, end).await?;
-        if let Some(b) = hits.first() {
-            errs.add_arg("start", "booking.rules.blackout", Some(&b.reason));
-        }
     }
     errs.into_result()
 }

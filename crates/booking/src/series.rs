@@ -447,8 +447,9 @@ pub(crate) async fn insert_series_locked<C: ConnectionTrait>(
     let (Some(first), Some(last)) = (occ.first().cloned(), occ.last().cloned()) else {
         return Err(FieldErrors::single("rrule", "booking.series.err.empty").into());
     };
+    // One query for the blackouts of the whole span, used to skip and to check.
+    let blackouts = rules::blackouts_in(txn, r, first.start, last.end).await?;
     if inp.skip_blackouts {
-        let blackouts = rules::blackouts_in(txn, r, first.start, last.end).await?;
         let (keep, hit): (Vec<_>, Vec<_>) = occ.into_iter().partition(|o| {
             !blackouts
                 .iter()
@@ -462,7 +463,7 @@ pub(crate) async fn insert_series_locked<C: ConnectionTrait>(
         }
     }
     for o in &occ {
-        if let Err(e) = rules::check_slot(txn, r, o.start, o.end, now).await {
+        if let Err(e) = rules::check_slot_against(r, o.start, o.end, now, &blackouts) {
             return Err(name_the_day(e, o.local_start).into());
         }
     }
