@@ -188,7 +188,10 @@ fn init_logging(cfg: &Config) {
 
 /// The modules this build serves. A module crate is added here and nowhere else.
 fn modules() -> Vec<Arc<dyn rathaus_web::Module>> {
-    vec![Arc::new(rathaus_booking::Booking)]
+    vec![
+        Arc::new(rathaus_booking::Booking),
+        Arc::new(rathaus_reports::Reports),
+    ]
 }
 
 async fn open(cfg: &Config) -> anyhow::Result<Db> {

@@ -105,6 +105,12 @@ pub fn router(st: AppState) -> Router {
         .method_not_allowed_fallback(api::method_not_allowed)
         .layer(from_fn_with_state(st.clone(), ctx::context_layer));
 
+    let mut machine = Router::new();
+    for m in st.modules.iter() {
+        machine = machine.merge(m.routes());
+    }
+    let machine = machine.layer(from_fn_with_state(st.clone(), ctx::context_layer));
+
     let ops = Router::new()
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
@@ -114,6 +120,7 @@ pub fn router(st: AppState) -> Router {
     Router::new()
         .merge(ops)
         .merge(api)
+        .merge(machine)
         .merge(html)
         .layer(from_fn_with_state(st.clone(), ops::track))
         // One span per request (method, path, status, latency) at debug level:

@@ -42,6 +42,13 @@ pub trait Module: Send + Sync + 'static {
         OpenApiRouter::new()
     }
 
+    /// Machine-facing routes with their own authentication (e.g. Open311 at /open311/v2 with
+    /// API keys): mounted with tenant resolution but without session cookies' CSRF check and
+    /// the HTML error pages, and not part of the OpenAPI document.
+    fn routes(&self) -> Router<AppState> {
+        Router::new()
+    }
+
     /// Background jobs the module runs (kind, handler), registered with the job worker; e.g.
     /// booking reminders scheduled with `jobs::enqueue_at`.
     fn jobs(
