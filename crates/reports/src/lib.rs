@@ -57,23 +57,24 @@ impl rathaus_web::Module for Reports {
         open311_api::router()
     }
 
-    fn translations(&self, lang: Lang) -> Option<&'static str> {
-        Some(match lang {
-            Lang::De => concat!(
+    /// One file per part of the module, each parsed on its own.
+    fn translation_files(&self, lang: Lang) -> Vec<&'static str> {
+        match lang {
+            Lang::De => vec![
                 include_str!("../locales/de.toml"),
                 include_str!("../locales/de/public.toml"),
                 include_str!("../locales/de/staff.toml"),
                 include_str!("../locales/de/admin.toml"),
                 include_str!("../locales/de/open311.toml"),
-            ),
-            Lang::En => concat!(
+            ],
+            Lang::En => vec![
                 include_str!("../locales/en.toml"),
                 include_str!("../locales/en/public.toml"),
                 include_str!("../locales/en/staff.toml"),
                 include_str!("../locales/en/admin.toml"),
                 include_str!("../locales/en/open311.toml"),
-            ),
-        })
+            ],
+        }
     }
 
     fn demo<'a>(

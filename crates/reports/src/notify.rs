@@ -15,7 +15,7 @@ pub fn texts() -> &'static rathaus_web::i18n::Catalog {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
         use rathaus_web::Module;
-        if let Some(src) = crate::Reports.translations(Lang::De) {
+        for src in crate::Reports.translation_files(Lang::De) {
             rathaus_web::i18n::register(Lang::De, src);
         }
     });

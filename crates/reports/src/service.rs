@@ -422,13 +422,13 @@ async fn validate_category(
         errs.add("code", "reports.err.code_taken");
     }
     if inp.group_name.chars().count() > 100 {
-        errs.add("group_name", "validation.too_long");
+        errs.add_arg("group_name", "err.too_long", Some(100));
     }
     if inp.description.chars().count() > 1000 {
-        errs.add("description", "validation.too_long");
+        errs.add_arg("description", "err.too_long", Some(1000));
     }
     if inp.keywords.chars().count() > 500 {
-        errs.add("keywords", "validation.too_long");
+        errs.add_arg("keywords", "err.too_long", Some(500));
     }
     if let Some(d) = inp.department_id
         && !accounts::list_departments(conn, tenant)
@@ -634,7 +634,7 @@ pub async fn submit<C: TransactionTrait + ConnectionTrait>(
     };
     let address = inp.address.trim().to_string();
     if address.chars().count() > MAX_ADDRESS {
-        errs.add("address", "validation.too_long");
+        errs.add_arg("address", "err.too_long", Some(MAX_ADDRESS));
     }
     let mut point = None;
     match inp.position {
@@ -656,7 +656,7 @@ pub async fn submit<C: TransactionTrait + ConnectionTrait>(
     }
     let description = inp.description.trim().to_string();
     if description.is_empty() {
-        errs.add("description", "validation.required");
+        errs.add("description", "err.required");
     } else if description.chars().count() > MAX_DESCRIPTION {
         errs.add_arg(
             "description",
@@ -668,7 +668,7 @@ pub async fn submit<C: TransactionTrait + ConnectionTrait>(
     }
     let name = inp.name.trim().to_string();
     if name.chars().count() > MAX_NAME {
-        errs.add("name", "validation.too_long");
+        errs.add_arg("name", "err.too_long", Some(MAX_NAME));
     } else if contains_markup(&name) {
         errs.add("name", "reports.err.markup");
     }
@@ -702,7 +702,7 @@ pub async fn submit<C: TransactionTrait + ConnectionTrait>(
             let field = format!("attr_{}", a.code);
             if v.is_empty() {
                 if a.required {
-                    errs.add(&field, "validation.required");
+                    errs.add(&field, "err.required");
                 }
                 continue;
             }
@@ -1460,7 +1460,7 @@ pub async fn moderate_in(
     let text = m.public_description.as_deref().map(str::trim);
     if let Some(t) = text {
         if t.is_empty() {
-            errs.add("public_description", "validation.required");
+            errs.add("public_description", "err.required");
         } else if t.chars().count() > MAX_DESCRIPTION {
             errs.add_arg(
                 "public_description",

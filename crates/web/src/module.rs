@@ -32,6 +32,12 @@ pub trait Module: Send + Sync + 'static {
         None
     }
 
+    /// The module's translation files for a language, registered one by one (so each file may
+    /// use its own `[tables]`); by default the one file of `translations`.
+    fn translation_files(&self, lang: Lang) -> Vec<&'static str> {
+        self.translations(lang).into_iter().collect()
+    }
+
     /// Pages and forms: mounted behind tenant resolution, session, CSRF and error pages.
     fn pages(&self) -> Router<AppState> {
         Router::new()
@@ -94,7 +100,7 @@ pub(crate) fn register(modules: &[std::sync::Arc<dyn Module>]) {
     for m in modules {
         rathaus_core::permissions::register(m.permissions());
         for lang in [Lang::De, Lang::En] {
-            if let Some(src) = m.translations(lang) {
+            for src in m.translation_files(lang) {
                 crate::i18n::register(lang, src);
             }
         }
