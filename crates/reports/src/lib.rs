@@ -21,6 +21,7 @@ pub mod notify;
 pub mod open311;
 pub mod open311_api;
 pub mod public;
+pub mod retention;
 pub mod service;
 pub mod staff;
 pub mod streets;
@@ -75,6 +76,15 @@ impl rathaus_web::Module for Reports {
                 include_str!("../locales/en/open311.toml"),
             ],
         }
+    }
+
+    fn jobs(
+        &self,
+    ) -> Vec<(
+        &'static str,
+        std::sync::Arc<dyn rathaus_store::jobs::Handler>,
+    )> {
+        vec![(retention::JOB, std::sync::Arc::new(retention::Erase))]
     }
 
     fn demo<'a>(

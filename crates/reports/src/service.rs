@@ -1379,6 +1379,9 @@ pub async fn change_in(
     if let Some(o) = &original {
         move_followers(txn, tenant, id, o.id, now).await?;
     }
+    if status_changed && !after.is_open {
+        crate::retention::schedule(txn, tenant, id, now).await?;
+    }
     if (status_changed || !reply.is_empty()) && after.moderation != HIDDEN {
         crate::notify::status_changed(txn, tenant, &ch.base_url, &after, &reply, original.as_ref())
             .await?;

@@ -401,3 +401,56 @@ async fn another_tenants_report_is_not_found() {
             .is_err()
     );
 }
+
+#[tokio::test]
+async fn personal_data_is_erased_after_the_retention_period() {
+    let s = setup().await;
+    let mut inp = report(&s, "gully", INSIDE);
+    inp.name = "Erika Muster".into();
+    inp.email = "erika@example.org".into();
+    inp.phone = "0123 456".into();
+    let r = service::submit(&s.db.conn, s.tenant(), Source::Web, None, inp)
+        .await
+        .unwrap()
+        .report;
+    let now = chrono::Utc::now();
+    let later = now + chrono::Duration::days(rathaus_reports::retention::RETENTION_DAYS + 1);
+    // Still open: nothing happens, even long after.
+    assert!(
+        !rathaus_reports::retention::erase(&s.db, s.tenant(), r.id, later)
+            .await
+            .unwrap()
+    );
+    service::change(
+        &s.db.conn,
+        &s.handler,
+        r.id,
+        Change {
+            status: Some(service::DONE.into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    // Closed, but not long enough ago.
+    assert!(
+        !rathaus_reports::retention::erase(&s.db, s.tenant(), r.id, now)
+            .await
+            .unwrap()
+    );
+    assert!(
+        rathaus_reports::retention::erase(&s.db, s.tenant(), r.id, later)
+            .await
+            .unwrap()
+    );
+    let after = service::find(&s.db.conn, s.tenant(), r.id).await.unwrap();
+    assert_eq!(
+        (
+            after.reporter_name.as_str(),
+            after.reporter_email.as_str(),
+            after.reporter_phone.as_str()
+        ),
+        ("", "", "")
+    );
+    assert!(followers_of(&s, r.id).await.is_empty());
+}

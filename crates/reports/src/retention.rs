@@ -1,0 +1,99 @@
+//! Data protection (DSGVO Art. 5 (1) e): a reporter's name, e-mail address and phone number
+//! and the followers' addresses are needed only while a report is worked on. When a report is
+//! closed, a job is scheduled for `RETENTION_DAYS` later that erases them (the report itself,
+//! without personal data, stays public). Reopening makes the job a no-op; closing again
+//! schedules a new one.
+
+use crate::entity::{follower, report};
+use chrono::{DateTime, Duration, Utc};
+use rathaus_core::audit::NewEvent;
+use rathaus_core::{Result, TenantId};
+use rathaus_store::{Actor, Db, audit, begin, db_err, jobs};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set,
+    TransactionSession,
+};
+use serde_json::json;
+
+pub const JOB: &str = "reports.erase_personal_data";
+/// Days after closing until the personal data is erased.
+pub const RETENTION_DAYS: i64 = 180;
+
+/// Schedules the erasure of a report closed at `closed_at` (inside the closing transaction).
+pub async fn schedule(
+    conn: &impl ConnectionTrait,
+    tenant: TenantId,
+    report_id: i64,
+    closed_at: DateTime<Utc>,
+) -> Result<()> {
+    jobs::enqueue_at(
+        conn,
+        tenant,
+        JOB,
+        json!({ "report_id": report_id }),
+        5,
+        closed_at + Duration::days(RETENTION_DAYS),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Erases the personal data of a report if it is still closed and was closed long enough ago;
+/// returns whether it did.
+pub async fn erase(db: &Db, tenant: TenantId, report_id: i64, now: DateTime<Utc>) -> Result<bool> {
+    let txn = begin(&db.conn).await?;
+    let Some(r) = report::Entity::find_by_id(report_id)
+        .filter(report::Column::TenantId.eq(tenant.0))
+        .one(&txn)
+        .await
+        .map_err(db_err)?
+    else {
+        return Ok(false);
+    };
+    let due = r
+        .closed_at
+        .is_some_and(|c| !r.is_open && c + Duration::days(RETENTION_DAYS) <= now);
+    if !due {
+        return Ok(false);
+    }
+    let mut am: report::ActiveModel = r.into();
+    am.reporter_name = Set(String::new());
+    am.reporter_email = Set(String::new());
+    am.reporter_phone = Set(String::new());
+    am.update(&txn).await.map_err(db_err)?;
+    let removed = follower::Entity::delete_many()
+        .filter(follower::Column::TenantId.eq(tenant.0))
+        .filter(follower::Column::ReportId.eq(report_id))
+        .exec(&txn)
+        .await
+        .map_err(db_err)?
+        .rows_affected;
+    audit::record(
+        &txn,
+        tenant,
+        &Actor::system("retention"),
+        NewEvent::new(
+            "reports.personal_data.erased",
+            "reports_report",
+            Some(report_id),
+        )
+        .details(json!({"followers_removed": removed})),
+    )
+    .await?;
+    txn.commit().await.map_err(db_err)?;
+    Ok(true)
+}
+
+pub struct Erase;
+
+#[async_trait::async_trait]
+impl jobs::Handler for Erase {
+    async fn run(&self, db: &Db, job: &jobs::Job) -> std::result::Result<(), String> {
+        let v: serde_json::Value = serde_json::from_str(&job.payload).map_err(|e| e.to_string())?;
+        let id = v["report_id"].as_i64().ok_or("payload without report_id")?;
+        erase(db, TenantId(job.tenant_id), id, Utc::now())
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+}
