@@ -152,11 +152,11 @@ pub async fn authenticate(
     if secret.is_empty() || secret.len() > 200 {
         return Ok(None);
     }
-    Ok(api_key::Entity::find()
+    api_key::Entity::find()
         .filter(api_key::Column::KeyHash.eq(sha256_hex(secret)))
         .filter(api_key::Column::TenantId.eq(tenant.0))
         .filter(api_key::Column::RevokedAt.is_null())
         .one(conn)
         .await
-        .map_err(db_err)?)
+        .map_err(db_err)
 }

@@ -25,6 +25,7 @@ pub mod retention;
 pub mod service;
 pub mod staff;
 pub mod streets;
+pub mod tiles;
 
 use rathaus_core::permissions::PermissionDef;
 use rathaus_web::AppState;
@@ -52,6 +53,7 @@ impl rathaus_web::Module for Reports {
         public::router()
             .merge(staff::router())
             .merge(admin::router())
+            .merge(tiles::router())
     }
 
     fn routes(&self) -> axum::Router<AppState> {

@@ -9,10 +9,7 @@ use chrono::{DateTime, Duration, Utc};
 use rathaus_core::audit::NewEvent;
 use rathaus_core::{Result, TenantId};
 use rathaus_store::{Actor, Db, audit, begin, db_err, jobs};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set,
-    TransactionSession,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use serde_json::json;
 
 pub const JOB: &str = "reports.erase_personal_data";

@@ -211,9 +211,9 @@ pub async fn update_settings<C: TransactionTrait + ConnectionTrait>(
     who.require(MANAGE)?;
     let mut errs = FieldErrors::new();
     check_url(&mut errs, "tile_url", &inp.tile_url);
-    if !inp.tile_url.trim().is_empty()
-        && !(inp.tile_url.contains("{z}") && inp.tile_url.contains("{x}"))
-    {
+    let tiles = inp.tile_url.trim();
+    let placeholders = ["{z}", "{x}", "{y}"].iter().all(|p| tiles.contains(p));
+    if !tiles.is_empty() && !placeholders {
         errs.add("tile_url", "reports.err.tile_url");
     }
     check_url(&mut errs, "geocoder_url", &inp.geocoder_url);
@@ -439,9 +439,9 @@ async fn validate_category(
         errs.add("department_id", "reports.err.department");
     }
     for a in &inp.attributes {
-        if a.code.trim().is_empty() || a.description.trim().is_empty() {
-            errs.add("attributes", "reports.err.attribute");
-        } else if !DATATYPES.contains(&a.datatype.as_str())
+        if a.code.trim().is_empty()
+            || a.description.trim().is_empty()
+            || !DATATYPES.contains(&a.datatype.as_str())
             || (a.datatype.ends_with("valuelist") && a.values.is_empty())
         {
             errs.add("attributes", "reports.err.attribute");
