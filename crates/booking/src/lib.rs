@@ -47,6 +47,14 @@ impl rathaus_web::Module for Booking {
         pages::nav()
     }
 
+    fn public_services(&self) -> Vec<rathaus_web::module::PublicService> {
+        vec![rathaus_web::module::PublicService {
+            href: "/belegung",
+            title_key: "booking.service.occupancy",
+            text_key: "booking.service.occupancy_text",
+        }]
+    }
+
     /// Staff pages and the calendar feeds (which authenticate by their secret token).
     fn pages(&self) -> axum::Router<AppState> {
         pages::router()

@@ -49,6 +49,21 @@ impl rathaus_web::Module for Reports {
         staff::nav()
     }
 
+    fn public_services(&self) -> Vec<rathaus_web::module::PublicService> {
+        vec![
+            rathaus_web::module::PublicService {
+                href: "/maengel/melden",
+                title_key: "reports.service.report",
+                text_key: "reports.service.report_text",
+            },
+            rathaus_web::module::PublicService {
+                href: "/maengel",
+                title_key: "reports.service.list",
+                text_key: "reports.service.list_text",
+            },
+        ]
+    }
+
     fn pages(&self) -> axum::Router<AppState> {
         public::router()
             .merge(staff::router())

@@ -11,6 +11,15 @@ use rathaus_core::permissions::PermissionDef;
 use rathaus_store::Db;
 use utoipa_axum::router::OpenApiRouter;
 
+/// An online service a module offers to citizens, listed on the public home page.
+#[derive(Debug, Clone)]
+pub struct PublicService {
+    pub href: &'static str,
+    /// Translation keys of the link text and the sentence under it.
+    pub title_key: &'static str,
+    pub text_key: &'static str,
+}
+
 pub trait Module: Send + Sync + 'static {
     /// Short name, e.g. `reports`.
     fn name(&self) -> &'static str;
@@ -36,6 +45,11 @@ pub trait Module: Send + Sync + 'static {
     /// use its own `[tables]`); by default the one file of `translations`.
     fn translation_files(&self, lang: Lang) -> Vec<&'static str> {
         self.translations(lang).into_iter().collect()
+    }
+
+    /// Online services for citizens, linked from the public home page.
+    fn public_services(&self) -> Vec<PublicService> {
+        vec![]
     }
 
     /// Pages and forms: mounted behind tenant resolution, session, CSRF and error pages.

@@ -109,14 +109,24 @@ impl Module for Notes {
     }
     fn translations(&self, lang: Lang) -> Option<&'static str> {
         match lang {
-            Lang::De => {
-                Some("[notes]\ntitle = \"Notizbuch\"\n[perm.notes]\nread = \"Notizen lesen\"\n")
-            }
+            Lang::De => Some(
+                "[notes]\ntitle = \"Notizbuch\"\nservice = \"Notizen der Gemeinde\"\nservice_text = \"Was die Gemeinde notiert.\"\n[perm.notes]\nread = \"Notizen lesen\"\n",
+            ),
             Lang::En => None,
         }
     }
     fn pages(&self) -> axum::Router<AppState> {
         axum::Router::new().route("/notizen", get(notes_page))
+    }
+    fn public_services(&self) -> Vec<rathaus_web::module::PublicService> {
+        vec![rathaus_web::module::PublicService {
+            href: "/notizen",
+            title_key: "notes.service",
+            text_key: "notes.service_text",
+        }]
+    }
+    fn routes(&self) -> axum::Router<AppState> {
+        axum::Router::new().route("/maschine/ping", axum::routing::post(|| async { "pong" }))
     }
     fn api(&self) -> OpenApiRouter<AppState> {
         OpenApiRouter::new().routes(routes!(count))
@@ -147,6 +157,31 @@ async fn a_module_plugs_into_the_platform() {
     let st = AppState::with_modules(tdb.db.clone(), WebConfig::default(), modules);
     let app = TestApp::spawn_state(tdb, st).await;
     let base = app.url(HOST, "");
+
+    // The home page lists the module's online service.
+    let home = app
+        .client(&[HOST])
+        .get(format!("{base}/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        home.contains("href=\"/notizen\"") && home.contains("Notizen der Gemeinde"),
+        "{home}"
+    );
+    // Machine routes authenticate themselves: no CSRF token needed (a page POST would be 403).
+    let r = app
+        .client(&[HOST])
+        .post(format!("{base}/maschine/ping"))
+        .form(&[("x", "1")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.text().await.unwrap(), "pong");
 
     // The admin (all permissions) sees the entry and the page.
     let admin = app.client(&[HOST]);

@@ -16,13 +16,20 @@ use serde::Deserialize;
 #[template(path = "home.html")]
 struct HomeTpl {
     l: Layout,
+    services: Vec<crate::module::PublicService>,
 }
 
 pub async fn home(State(st): State<AppState>, ctx: Ctx) -> Result<Response, HtmlError> {
     let l = layout(&st, &ctx, "home.title");
     let title = format!("{} {}", l.tr("home.welcome"), l.tenant_name);
+    let services = st
+        .modules
+        .iter()
+        .flat_map(|m| m.public_services())
+        .collect();
     page(HomeTpl {
         l: l.with_title(title),
+        services,
     })
 }
 
