@@ -207,6 +207,113 @@ pub struct ServiceRequest {
     pub lat: Option<f64>,
     pub long: Option<f64>,
     pub media_url: Option<String>,
+    /// Only with `extensions=true` (an extension of the spec, as FixMyStreet and Mark-a-Spot
+    /// have): JSON `extended_attributes` object, XML `<extended_attributes>` element.
+    pub extended_attributes: Option<ExtendedAttributes>,
+}
+
+/// Extended attributes of a request (`extensions=true`). Public data only.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ExtendedAttributes {
+    /// The reference number (`M-2026-000123`), the same as `service_request_id`.
+    pub reference: String,
+    /// The detailed workflow status (`new`, `confirmed`, `in_progress`, …).
+    pub detailed_status: String,
+    /// Its German name.
+    pub detailed_status_name: String,
+    /// The category group (`Straße und Verkehr`).
+    pub group: Option<String>,
+    /// Absolute URLs of all public photos.
+    pub media_urls: Vec<String>,
+    /// Reference number of the original when this is a duplicate.
+    pub duplicate_of: Option<String>,
+}
+
+impl ExtendedAttributes {
+    fn to_json(&self) -> Value {
+        json!({
+            "reference": self.reference,
+            "detailed_status": self.detailed_status,
+            "detailed_status_name": self.detailed_status_name,
+            "group": self.group,
+            "media_urls": self.media_urls,
+            "duplicate_of": self.duplicate_of,
+        })
+    }
+
+    fn write_xml(&self, w: &mut XmlWriter) {
+        w.open("extended_attributes");
+        w.leaf("reference", &self.reference);
+        w.leaf("detailed_status", &self.detailed_status);
+        w.leaf("detailed_status_name", &self.detailed_status_name);
+        w.opt("group", self.group.as_deref());
+        if self.media_urls.is_empty() {
+            w.leaf("media_urls", "");
+        } else {
+            w.open("media_urls");
+            for u in &self.media_urls {
+                w.leaf("media_url", u);
+            }
+            w.close("media_urls");
+        }
+        w.opt("duplicate_of", self.duplicate_of.as_deref());
+        w.close("extended_attributes");
+    }
+}
+
+/// One entry of the FixMyStreet-style `servicerequestupdates` feed (an extension): a public
+/// reply or status change of a published request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RequestUpdate {
+    pub update_id: String,
+    pub service_request_id: String,
+    /// FixMyStreet's status words: OPEN, INVESTIGATING, IN_PROGRESS, ACTION_SCHEDULED, FIXED,
+    /// NOT_COUNCILS_RESPONSIBILITY, CLOSED, DUPLICATE.
+    pub status: String,
+    /// Our own status code (`in_progress`), as FixMyStreet's `external_status_code`.
+    pub external_status_code: String,
+    pub updated_datetime: DateTime<Utc>,
+    pub description: String,
+    pub media_url: Option<String>,
+}
+
+impl Open311Document for [RequestUpdate] {
+    fn to_json(&self) -> String {
+        Value::Array(
+            self.iter()
+                .map(|u| {
+                    json!({
+                        "update_id": u.update_id,
+                        "service_request_id": u.service_request_id,
+                        "status": u.status,
+                        "external_status_code": u.external_status_code,
+                        "updated_datetime": format_datetime(&u.updated_datetime),
+                        "description": u.description,
+                        "media_url": u.media_url,
+                    })
+                })
+                .collect(),
+        )
+        .to_string()
+    }
+
+    fn to_xml(&self) -> String {
+        let mut w = XmlWriter::new();
+        w.open("service_request_updates");
+        for u in self {
+            w.open("request_update");
+            w.leaf("update_id", &u.update_id);
+            w.leaf("service_request_id", &u.service_request_id);
+            w.leaf("status", &u.status);
+            w.leaf("external_status_code", &u.external_status_code);
+            w.opt_dt("updated_datetime", Some(&u.updated_datetime));
+            w.leaf("description", &u.description);
+            w.opt("media_url", u.media_url.as_deref());
+            w.close("request_update");
+        }
+        w.close("service_request_updates");
+        w.finish()
+    }
 }
 
 /// What `POST requests` identifies the new request by.
@@ -493,7 +600,7 @@ impl Open311Document for [ServiceRequest] {
         Value::Array(
             self.iter()
                 .map(|r| {
-                    json!({
+                    let mut v = json!({
                         "service_request_id": r.service_request_id,
                         "status": r.status.as_str(),
                         "status_notes": r.status_notes,
@@ -512,7 +619,11 @@ impl Open311Document for [ServiceRequest] {
                         "lat": r.lat,
                         "long": r.long,
                         "media_url": r.media_url,
-                    })
+                    });
+                    if let (Some(x), Value::Object(o)) = (&r.extended_attributes, &mut v) {
+                        o.insert("extended_attributes".into(), x.to_json());
+                    }
+                    v
                 })
                 .collect(),
         )
@@ -541,6 +652,9 @@ impl Open311Document for [ServiceRequest] {
             w.opt_num("lat", r.lat);
             w.opt_num("long", r.long);
             w.opt("media_url", r.media_url.as_deref());
+            if let Some(x) = &r.extended_attributes {
+                x.write_xml(&mut w);
+            }
             w.close("request");
         }
         w.close("service_requests");
@@ -1408,6 +1522,7 @@ mod tests {
             lat: Some(52.5),
             long: Some(13.25),
             media_url: None,
+            extended_attributes: None,
         }
     }
 
