@@ -14,6 +14,7 @@ pub mod demo;
 pub mod directory;
 pub mod entity;
 pub mod geo;
+pub mod geocoder;
 pub mod holidays;
 pub mod keys;
 pub mod migrations;

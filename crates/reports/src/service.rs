@@ -645,7 +645,10 @@ pub async fn submit<C: TransactionTrait + ConnectionTrait>(
         None if address.is_empty() => errs.add("location", "reports.err.location_missing"),
         None => match crate::directory::resolve(db, tenant, &address).await? {
             Some(a) => point = Point::new(a.lat, a.lon).ok(),
-            None => errs.add("address", "reports.err.address_unknown"),
+            None => match geocode(db, tenant, &address).await? {
+                Some((lat, lon)) => point = Point::new(lat, lon).ok(),
+                None => errs.add("address", "reports.err.address_unknown"),
+            },
         },
     }
     if let Some(p) = point
@@ -834,6 +837,19 @@ pub async fn submit<C: TransactionTrait + ConnectionTrait>(
         status_token,
         open311_token,
     })
+}
+
+/// Asks the tenant's geocoder (if one is configured) for an address the directory lacks.
+async fn geocode(
+    conn: &impl ConnectionTrait,
+    tenant: TenantId,
+    address: &str,
+) -> Result<Option<(f64, f64)>> {
+    let Some(url) = settings(conn, tenant).await?.geocoder_url else {
+        return Ok(None);
+    };
+    let area = boundary(conn, tenant).await?.map(|b| b.bbox());
+    Ok(crate::geocoder::geocode(&url, address, area).await)
 }
 
 /// The next `M-YYYY-NNNNNN` of a tenant; the counter row's update serialises concurrent

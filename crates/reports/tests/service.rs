@@ -454,3 +454,77 @@ async fn personal_data_is_erased_after_the_retention_period() {
     );
     assert!(followers_of(&s, r.id).await.is_empty());
 }
+
+/// A Nominatim stand-in on port 0 that knows one address and records what it was asked.
+async fn fake_nominatim() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use axum::extract::RawQuery;
+    let asked = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = asked.clone();
+    let app = axum::Router::new().route(
+        "/search",
+        axum::routing::get(move |RawQuery(q): RawQuery| {
+            let log = log.clone();
+            async move {
+                let q = q.unwrap_or_default();
+                log.lock().unwrap().push(q.clone());
+                let body = if q.contains("Feldweg") {
+                    r#"[{"lat":"51.4101","lon":"7.2003","display_name":"Feldweg, Beispielstadt"}]"#
+                } else {
+                    "[]"
+                };
+                ([("content-type", "application/json")], body)
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (format!("http://{addr}/search"), asked)
+}
+
+#[tokio::test]
+async fn an_address_the_directory_lacks_is_asked_of_the_configured_geocoder() {
+    let s = setup().await;
+    let (url, asked) = fake_nominatim().await;
+    let mut inp = report(&s, "muell", INSIDE);
+    inp.position = None;
+    inp.address = "Feldweg 2".into();
+    // Without a geocoder the address is unknown.
+    let err = service::submit(&s.db.conn, s.tenant(), Source::Web, None, inp.clone())
+        .await
+        .unwrap_err();
+    assert_eq!(field_keys(err)[0].0, "address");
+    let cur = service::settings(&s.db.conn, s.tenant()).await.unwrap();
+    service::update_settings(
+        &s.db.conn,
+        &s.manager,
+        service::SettingsInput {
+            tile_url: cur.tile_url,
+            tile_attribution: cur.tile_attribution,
+            geocoder_url: url,
+            duplicate_radius_m: 50,
+            answer_days: 3,
+            moderate_all: false,
+        },
+    )
+    .await
+    .unwrap();
+    let r = service::submit(&s.db.conn, s.tenant(), Source::Web, None, inp)
+        .await
+        .unwrap()
+        .report;
+    assert!((r.lat - 51.4101).abs() < 1e-9 && (r.lon - 7.2003).abs() < 1e-9);
+    let q = asked.lock().unwrap().join("\n");
+    assert!(
+        q.contains("q=Feldweg+2") && q.contains("bounded=1") && q.contains("viewbox="),
+        "{q}"
+    );
+    // A place the geocoder does not know stays an error next to the address field.
+    let mut unknown = report(&s, "muell", INSIDE);
+    unknown.position = None;
+    unknown.address = "Gibtsnichtweg 1".into();
+    let err = service::submit(&s.db.conn, s.tenant(), Source::Web, None, unknown)
+        .await
+        .unwrap_err();
+    assert_eq!(field_keys(err)[0].1, "reports.err.address_unknown");
+}

@@ -1,0 +1,62 @@
+//! An optional Nominatim-compatible geocoder, asked on the server when the tenant's street
+//! directory does not know a typed address (`geocoder_url` in the settings, e.g.
+//! `https://nominatim.example.org/search`). The search is bounded to the tenant's boundary box.
+//! The citizen's browser never talks to it.
+
+use std::time::Duration;
+
+fn client() -> Option<&'static reqwest::Client> {
+    static C: std::sync::OnceLock<Option<reqwest::Client>> = std::sync::OnceLock::new();
+    C.get_or_init(|| {
+        reqwest::Client::builder()
+            .user_agent(concat!(
+                "Rathaus/",
+                env!("CARGO_PKG_VERSION"),
+                " (municipal defect reporter)"
+            ))
+            .connect_timeout(Duration::from_secs(2))
+            .timeout(Duration::from_secs(4))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .ok()
+    })
+    .as_ref()
+}
+
+#[derive(serde::Deserialize)]
+struct Place {
+    lat: String,
+    lon: String,
+}
+
+/// The first hit for `text`, as (lat, lon); None when the geocoder fails or finds nothing.
+/// `area` is (min_lat, min_lon, max_lat, max_lon).
+pub async fn geocode(
+    url: &str,
+    text: &str,
+    area: Option<(f64, f64, f64, f64)>,
+) -> Option<(f64, f64)> {
+    let mut q: Vec<(&str, String)> = vec![
+        ("q", text.to_string()),
+        ("format", "jsonv2".into()),
+        ("limit", "1".into()),
+        ("countrycodes", "de".into()),
+    ];
+    if let Some((min_lat, min_lon, max_lat, max_lon)) = area {
+        q.push((
+            "viewbox",
+            format!("{min_lon},{max_lat},{max_lon},{min_lat}"),
+        ));
+        q.push(("bounded", "1".into()));
+    }
+    let res = client()?.get(url).query(&q).send().await.ok()?;
+    if !res.status().is_success() {
+        tracing::info!(status = %res.status(), "geocoder refused");
+        return None;
+    }
+    let places: Vec<Place> = res.json().await.ok()?;
+    let p = places.first()?;
+    let lat = p.lat.trim().parse::<f64>().ok()?;
+    let lon = p.lon.trim().parse::<f64>().ok()?;
+    crate::geo::Point::new(lat, lon).ok().map(|_| (lat, lon))
+}
