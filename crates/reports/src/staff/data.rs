@@ -1,0 +1,836 @@
+//! The map of open reports (Leaflet with a staff GeoJSON feed, and a list without
+//! JavaScript), the exports of the inbox filters (CSV the way German Excel opens it, XLSX) and
+//! the statistics per category and month with the median times to the first answer and to
+//! closing.
+
+use super::{
+    Filter, Names, all_of, fmt_date, fmt_time, moderation_label, place_of, priority_label,
+    require_staff, status_label,
+};
+use crate::entity::report;
+use crate::service::{HANDLE, MODERATE, Report};
+use askama::Template;
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
+use chrono_tz::Europe::Berlin;
+use rathaus_core::audit::NewEvent;
+use rathaus_core::validation::FieldErrors;
+use rathaus_core::{Error, Principal, Result};
+use rathaus_store::{Actor, audit, begin, db_err};
+use rathaus_web::AppState;
+use rathaus_web::ctx::Staff;
+use rathaus_web::errors::{HtmlError, page, respond};
+use rathaus_web::forms::FormErrors;
+use rathaus_web::i18n::{Catalog, catalog};
+use rathaus_web::layout::Layout;
+use rathaus_web::pages::layout;
+use sea_orm::sea_query::Condition;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, TransactionSession,
+};
+use serde::Deserialize;
+use serde_json::json;
+use std::collections::BTreeMap;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/maengel/verwaltung/karte", get(map_page))
+        .route("/maengel/verwaltung/karte.json", get(map_json))
+        .route("/maengel/verwaltung/karte.js", get(map_script))
+        .route("/maengel/verwaltung/export.csv", get(export_csv))
+        .route("/maengel/verwaltung/export.xlsx", get(export_xlsx))
+        .route("/maengel/verwaltung/statistik", get(stats_page))
+        .route("/maengel/verwaltung/statistik.csv", get(stats_csv))
+}
+
+// ------------------------------------------------------------------ map
+
+/// Markers of one map answer at most.
+pub const MAP_MAX: u64 = 500;
+
+/// `minLon,minLat,maxLon,maxLat` (the GeoJSON/Open311 order); None when unreadable.
+pub fn parse_bbox(s: &str) -> Option<(f64, f64, f64, f64)> {
+    let v: Vec<f64> = s
+        .split(',')
+        .map(|x| x.trim().parse::<f64>())
+        .collect::<std::result::Result<_, _>>()
+        .ok()?;
+    let [w, s, e, n] = v.as_slice() else {
+        return None;
+    };
+    let ok = v.iter().all(|x| x.is_finite())
+        && (-180.0..=180.0).contains(w)
+        && (-180.0..=180.0).contains(e)
+        && (-90.0..=90.0).contains(s)
+        && (-90.0..=90.0).contains(n)
+        && s <= n
+        && w <= e;
+    ok.then_some((*w, *s, *e, *n))
+}
+
+#[derive(Deserialize, Default, Clone)]
+pub struct MapQuery {
+    #[serde(flatten)]
+    pub f: Filter,
+    #[serde(default)]
+    pub bbox: String,
+}
+
+/// Open reports of the filters (every moderation state), inside `bbox` when given, at most
+/// `MAP_MAX`, newest first.
+pub async fn open_reports(
+    conn: &impl ConnectionTrait,
+    p: &Principal,
+    q: &MapQuery,
+) -> Result<Vec<Report>> {
+    let mut f = q.f.clone();
+    if !matches!(
+        f.status.as_str(),
+        "new" | "confirmed" | "in_progress" | "planned"
+    ) {
+        f.status = String::new();
+    }
+    let mut sel = super::filtered(conn, p, &f)
+        .await?
+        .filter(report::Column::IsOpen.eq(true));
+    if let Some((w, s, e, n)) = parse_bbox(&q.bbox) {
+        sel = sel.filter(
+            Condition::all()
+                .add(report::Column::Lat.between(s, n))
+                .add(report::Column::Lon.between(w, e)),
+        );
+    }
+    use sea_orm::QueryOrder;
+    sel.order_by_desc(report::Column::CreatedAt)
+        .order_by_desc(report::Column::Id)
+        .limit(MAP_MAX)
+        .all(conn)
+        .await
+        .map_err(db_err)
+}
+
+struct MapRow {
+    id: i64,
+    reference: String,
+    category: String,
+    place: String,
+    coordinates: String,
+    status: String,
+    moderation: String,
+}
+
+#[derive(Template)]
+#[template(path = "staff/map.html")]
+struct MapTpl {
+    l: Layout,
+    can_moderate: bool,
+    rows: Vec<MapRow>,
+    full: bool,
+    geojson: String,
+    center: (String, String),
+    zoom: u8,
+    tile_url: String,
+    tile_attribution: String,
+    leaflet_css: &'static str,
+    leaflet_js: &'static str,
+}
+
+async fn map_page(
+    State(st): State<AppState>,
+    Staff(ctx, p): Staff,
+    Query(q): Query<MapQuery>,
+) -> std::result::Result<Response, HtmlError> {
+    require_staff(&p)?;
+    let t = catalog(ctx.lang);
+    let conn = &st.db.conn;
+    let reports = open_reports(conn, &p, &q).await?;
+    let names = Names::load(conn, p.tenant_id).await?;
+    let settings = crate::service::settings(conn, p.tenant_id).await?;
+    let n = reports.len().max(1) as f64;
+    let (lat, lon) = if reports.is_empty() {
+        (51.1657, 10.4515)
+    } else {
+        (
+            reports.iter().map(|r| r.lat).sum::<f64>() / n,
+            reports.iter().map(|r| r.lon).sum::<f64>() / n,
+        )
+    };
+    let mut query = q.f.query();
+    if !query.is_empty() {
+        query.push('&');
+    }
+    let tpl = MapTpl {
+        l: layout(&st, &ctx, "reports.staff.map_title"),
+        can_moderate: p.has(MODERATE),
+        full: reports.len() as u64 >= MAP_MAX,
+        rows: reports
+            .iter()
+            .map(|r| MapRow {
+                id: r.id,
+                reference: r.reference.clone(),
+                category: names.category(r.category_id),
+                place: place_of(r),
+                coordinates: format!("{:.5}, {:.5}", r.lat, r.lon),
+                status: status_label(t, &r.status),
+                moderation: moderation_label(t, &r.moderation),
+            })
+            .collect(),
+        geojson: format!("/maengel/verwaltung/karte.json?{query}"),
+        center: (format!("{lat:.6}"), format!("{lon:.6}")),
+        zoom: if reports.is_empty() { 6 } else { 14 },
+        tile_url: settings.tile_url,
+        tile_attribution: settings.tile_attribution,
+        leaflet_css: rathaus_web::assets::url("vendor/leaflet/leaflet.css"),
+        leaflet_js: rathaus_web::assets::url("vendor/leaflet/leaflet.js"),
+    };
+    page(tpl)
+}
+
+/// GeoJSON of the open reports for the staff map (all moderation states: staff only).
+async fn map_json(
+    State(st): State<AppState>,
+    Staff(ctx, p): Staff,
+    Query(q): Query<MapQuery>,
+) -> std::result::Result<Response, HtmlError> {
+    require_staff(&p)?;
+    let t = catalog(ctx.lang);
+    let conn = &st.db.conn;
+    let reports = open_reports(conn, &p, &q).await?;
+    let names = Names::load(conn, p.tenant_id).await?;
+    let features: Vec<serde_json::Value> = reports
+        .iter()
+        .map(|r| {
+            json!({
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [r.lon, r.lat]},
+                "properties": {
+                    "id": r.id,
+                    "reference": r.reference,
+                    "category": names.category(r.category_id),
+                    "status": status_label(t, &r.status),
+                    "moderation": moderation_label(t, &r.moderation),
+                    "url": format!("/maengel/verwaltung/{}", r.id),
+                },
+            })
+        })
+        .collect();
+    let body = json!({"type": "FeatureCollection", "features": features});
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/geo+json"),
+            (header::CACHE_CONTROL, "private, no-store"),
+        ],
+        body.to_string(),
+    )
+        .into_response())
+}
+
+/// The script of the staff maps (detail mini map and map of open reports); static.
+async fn map_script() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../templates/staff/karte.js"),
+    )
+        .into_response()
+}
+
+// ------------------------------------------------------------------ export
+
+/// Rows of one export at most.
+pub const EXPORT_MAX: u64 = 50_000;
+
+/// A CSV field: quoted when it holds the separator, a quote or a line break; text that a
+/// spreadsheet would run as a formula gets a leading apostrophe (as in the booking fees).
+pub fn csv_field(s: &str) -> String {
+    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_string()
+    };
+    if s.contains([';', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s
+    }
+}
+
+/// CSV the way German Excel opens it: UTF-8 with BOM, `;`, CRLF.
+pub fn to_csv(header: &[String], rows: &[Vec<String>]) -> Vec<u8> {
+    let mut out = String::from("\u{feff}");
+    out.push_str(
+        &header
+            .iter()
+            .map(|h| csv_field(h))
+            .collect::<Vec<_>>()
+            .join(";"),
+    );
+    out.push_str("\r\n");
+    for r in rows {
+        out.push_str(&r.iter().map(|c| csv_field(c)).collect::<Vec<_>>().join(";"));
+        out.push_str("\r\n");
+    }
+    out.into_bytes()
+}
+
+/// A workbook of one sheet: a bold header row that stays in view, every cell text (never a
+/// formula) except the columns listed as numbers.
+pub fn to_xlsx(
+    sheet: &str,
+    header: &[String],
+    rows: &[Vec<String>],
+    numeric: &[usize],
+) -> Result<Vec<u8>> {
+    use rust_xlsxwriter::{Format, Workbook};
+    let x = |e: rust_xlsxwriter::XlsxError| Error::internal(e);
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.set_name(sheet).map_err(x)?;
+    let bold = Format::new().set_bold();
+    for (c, h) in header.iter().enumerate() {
+        ws.write_string_with_format(0, c as u16, h, &bold)
+            .map_err(x)?;
+    }
+    for (i, r) in rows.iter().enumerate() {
+        let row = i as u32 + 1;
+        for (c, v) in r.iter().enumerate() {
+            let number = numeric
+                .contains(&c)
+                .then(|| v.replace(',', ".").parse::<f64>().ok())
+                .flatten();
+            match number {
+                Some(n) => ws.write_number(row, c as u16, n).map_err(x)?,
+                None => ws.write_string(row, c as u16, v).map_err(x)?,
+            };
+        }
+    }
+    ws.set_freeze_panes(1, 0).map_err(x)?;
+    wb.save_to_buffer().map_err(x)
+}
+
+fn export_header(t: &Catalog, personal: bool) -> Vec<String> {
+    let mut keys = vec![
+        "reports.staff.col.reference",
+        "reports.staff.received",
+        "reports.staff.field.category",
+        "reports.staff.col.place",
+        "reports.staff.col.lat",
+        "reports.staff.col.lon",
+        "reports.staff.field.status",
+        "reports.staff.field.priority",
+        "reports.staff.col.due",
+        "reports.staff.field.moderation",
+        "reports.staff.field.department",
+        "reports.staff.field.assignee",
+        "reports.staff.first_answer",
+        "reports.staff.closed_at",
+        "reports.staff.original",
+        "reports.staff.public_text",
+        "reports.staff.col.last_reply",
+    ];
+    if personal {
+        keys.extend([
+            "reports.staff.name",
+            "reports.staff.email",
+            "reports.staff.phone",
+        ]);
+    }
+    keys.into_iter().map(|k| t.get(k).to_string()).collect()
+}
+
+fn export_row(t: &Catalog, names: &Names, r: &Report, personal: bool) -> Vec<String> {
+    let mut v = vec![
+        r.reference.clone(),
+        fmt_time(&r.created_at),
+        names.category(r.category_id),
+        r.address.clone(),
+        format!("{:.6}", r.lat),
+        format!("{:.6}", r.lon),
+        status_label(t, &r.status),
+        priority_label(t, &r.priority),
+        fmt_date(&r.due_at),
+        moderation_label(t, &r.moderation),
+        names.department(r.department_id),
+        names.user(r.assignee_id),
+        r.first_answer_at.as_ref().map(fmt_time).unwrap_or_default(),
+        r.closed_at.as_ref().map(fmt_time).unwrap_or_default(),
+        r.description.clone(),
+        r.public_description.clone(),
+        r.status_notes.clone(),
+    ];
+    if personal {
+        v.extend([
+            r.reporter_name.clone(),
+            r.reporter_email.clone(),
+            r.reporter_phone.clone(),
+        ]);
+    }
+    v
+}
+
+/// The export of the filters: header and rows; personal data only for `reports.handle`.
+/// The read is an audit event (it carries personal data out of the system).
+pub async fn export<C: sea_orm::TransactionTrait + ConnectionTrait>(
+    db: &C,
+    p: &Principal,
+    t: &Catalog,
+    f: &Filter,
+    format: &str,
+) -> Result<(Vec<String>, Vec<Vec<String>>)> {
+    require_staff(p)?;
+    let mut f = f.clone();
+    f.nach.clear();
+    let reports = all_of(db, p, &f, EXPORT_MAX).await?;
+    let names = Names::load(db, p.tenant_id).await?;
+    let personal = p.has(HANDLE);
+    let header = export_header(t, personal);
+    let rows = reports
+        .iter()
+        .map(|r| export_row(t, &names, r, personal))
+        .collect::<Vec<_>>();
+    let txn = begin(db).await?;
+    audit::record(
+        &txn,
+        p.tenant_id,
+        &Actor::user(p),
+        NewEvent::new("reports.export", "reports_report", None::<i64>).details(json!({
+            "format": format,
+            "rows": rows.len(),
+            "personal_data": personal,
+            "filters": f.query(),
+        })),
+    )
+    .await?;
+    txn.commit().await.map_err(db_err)?;
+    Ok((header, rows))
+}
+
+fn attachment(content_type: &str, name: String, body: Vec<u8>) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, content_type.to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+            (header::CACHE_CONTROL, "no-store".to_string()),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+fn today() -> NaiveDate {
+    Utc::now().with_timezone(&Berlin).date_naive()
+}
+
+async fn export_csv(
+    State(st): State<AppState>,
+    Staff(ctx, p): Staff,
+    Query(f): Query<Filter>,
+) -> std::result::Result<Response, HtmlError> {
+    let t = catalog(ctx.lang);
+    let (header, rows) = export(&st.db.conn, &p, t, &f, "csv").await?;
+    Ok(attachment(
+        "text/csv; charset=utf-8",
+        format!("maengel-{}.csv", today()),
+        to_csv(&header, &rows),
+    ))
+}
+
+async fn export_xlsx(
+    State(st): State<AppState>,
+    Staff(ctx, p): Staff,
+    Query(f): Query<Filter>,
+) -> std::result::Result<Response, HtmlError> {
+    let t = catalog(ctx.lang);
+    let (header, rows) = export(&st.db.conn, &p, t, &f, "xlsx").await?;
+    let body = to_xlsx(t.get("reports.staff.sheet"), &header, &rows, &[4, 5])?;
+    Ok(attachment(
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        format!("maengel-{}.xlsx", today()),
+        body,
+    ))
+}
+
+// ------------------------------------------------------------------ statistics
+
+/// The median of durations in hours; None for none.
+pub fn median_hours(mut v: Vec<Duration>) -> Option<f64> {
+    if v.is_empty() {
+        return None;
+    }
+    v.sort();
+    let n = v.len();
+    let secs = if n % 2 == 1 {
+        v[n / 2].num_seconds() as f64
+    } else {
+        (v[n / 2 - 1].num_seconds() + v[n / 2].num_seconds()) as f64 / 2.0
+    };
+    Some(secs / 3600.0)
+}
+
+/// Hours with one decimal, German style; "–" for none.
+pub fn fmt_hours(h: Option<f64>) -> String {
+    match h {
+        Some(h) => format!("{h:.1}").replace('.', ","),
+        None => "–".to_string(),
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CategoryStats {
+    pub category_id: i64,
+    pub received: u32,
+    pub closed: u32,
+    pub median_first_answer_h: Option<f64>,
+    pub median_close_h: Option<f64>,
+}
+
+/// Category, received, first answer, closed.
+type StatSource = (
+    i64,
+    DateTime<Utc>,
+    Option<DateTime<Utc>>,
+    Option<DateTime<Utc>>,
+);
+
+#[derive(Debug, Clone, Default)]
+pub struct Stats {
+    /// (category id, `YYYY-MM`) → (received, closed).
+    pub months: BTreeMap<(i64, String), (u32, u32)>,
+    pub categories: Vec<CategoryStats>,
+    pub total: CategoryStats,
+}
+
+fn month_of(t: &DateTime<Utc>) -> String {
+    let l = t.with_timezone(&Berlin);
+    format!("{:04}-{:02}", l.year(), l.month())
+}
+
+/// Counts received (created in the period) and closed (closed in the period) per category and
+/// local month; median hours from receipt to the first answer (of the reports received in the
+/// period) and to closing (of those closed in the period). Computed here, not in SQL, so both
+/// backends answer alike.
+pub async fn statistics(
+    conn: &impl ConnectionTrait,
+    p: &Principal,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Stats> {
+    require_staff(p)?;
+    let rows: Vec<StatSource> = report::Entity::find()
+        .select_only()
+        .columns([
+            report::Column::CategoryId,
+            report::Column::CreatedAt,
+            report::Column::FirstAnswerAt,
+            report::Column::ClosedAt,
+        ])
+        .filter(report::Column::TenantId.eq(p.tenant_id.0))
+        .filter(
+            Condition::any()
+                .add(
+                    Condition::all()
+                        .add(report::Column::CreatedAt.gte(from))
+                        .add(report::Column::CreatedAt.lt(to)),
+                )
+                .add(
+                    Condition::all()
+                        .add(report::Column::ClosedAt.gte(from))
+                        .add(report::Column::ClosedAt.lt(to)),
+                ),
+        )
+        .into_tuple()
+        .all(conn)
+        .await
+        .map_err(db_err)?;
+    let mut s = Stats::default();
+    let mut answer: BTreeMap<i64, Vec<Duration>> = BTreeMap::new();
+    let mut close: BTreeMap<i64, Vec<Duration>> = BTreeMap::new();
+    let mut per: BTreeMap<i64, CategoryStats> = BTreeMap::new();
+    let inside = |t: &DateTime<Utc>| *t >= from && *t < to;
+    for (cat, created, first, closed) in rows {
+        let c = per.entry(cat).or_insert_with(|| CategoryStats {
+            category_id: cat,
+            ..Default::default()
+        });
+        if inside(&created) {
+            c.received += 1;
+            s.months.entry((cat, month_of(&created))).or_default().0 += 1;
+            if let Some(a) = first {
+                answer.entry(cat).or_default().push(a - created);
+            }
+        }
+        if let Some(cl) = closed
+            && inside(&cl)
+        {
+            c.closed += 1;
+            s.months.entry((cat, month_of(&cl))).or_default().1 += 1;
+            close.entry(cat).or_default().push(cl - created);
+        }
+    }
+    let mut all_answer = Vec::new();
+    let mut all_close = Vec::new();
+    for (cat, mut c) in per {
+        let a = answer.remove(&cat).unwrap_or_default();
+        let cl = close.remove(&cat).unwrap_or_default();
+        all_answer.extend(a.iter().copied());
+        all_close.extend(cl.iter().copied());
+        c.median_first_answer_h = median_hours(a);
+        c.median_close_h = median_hours(cl);
+        s.total.received += c.received;
+        s.total.closed += c.closed;
+        s.categories.push(c);
+    }
+    s.total.median_first_answer_h = median_hours(all_answer);
+    s.total.median_close_h = median_hours(all_close);
+    Ok(s)
+}
+
+#[derive(Deserialize, Default, Clone)]
+pub struct PeriodQuery {
+    /// `YYYY-MM-DD`, first day (local).
+    #[serde(default)]
+    pub von: String,
+    /// `YYYY-MM-DD`, last day (local, included).
+    #[serde(default)]
+    pub bis: String,
+}
+
+/// The period of the query (default: the current month and the eleven before it) as UTC
+/// instants [from, to).
+pub fn period(q: &PeriodQuery) -> std::result::Result<(NaiveDate, NaiveDate), FieldErrors> {
+    let mut errs = FieldErrors::new();
+    let today = today();
+    let default_from = NaiveDate::from_ymd_opt(today.year(), today.month(), 1)
+        .and_then(|d| d.checked_sub_months(chrono::Months::new(11)))
+        .unwrap_or(today);
+    let mut parse = |field: &str, v: &str, default: NaiveDate| match v.trim() {
+        "" => Some(default),
+        v => {
+            let d = NaiveDate::parse_from_str(v, "%Y-%m-%d").ok();
+            if d.is_none() {
+                errs.add(field, "reports.staff.err.date");
+            }
+            d
+        }
+    };
+    let from = parse("von", &q.von, default_from);
+    let to = parse("bis", &q.bis, today);
+    if let (Some(f), Some(t)) = (from, to) {
+        if t < f {
+            errs.add("bis", "reports.staff.err.period_order");
+        } else if (t - f).num_days() > 366 * 5 {
+            errs.add("bis", "reports.staff.err.period_long");
+        }
+    }
+    match (from, to) {
+        (Some(f), Some(t)) if errs.is_empty() => Ok((f, t)),
+        _ => Err(errs),
+    }
+}
+
+fn local_midnight(d: NaiveDate) -> DateTime<Utc> {
+    use chrono::TimeZone;
+    Berlin
+        .from_local_datetime(&d.and_hms_opt(0, 0, 0).unwrap_or_default())
+        .earliest()
+        .map(|t| t.with_timezone(&Utc))
+        .unwrap_or_else(|| d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc())
+}
+
+pub fn period_bounds(from: NaiveDate, to: NaiveDate) -> (DateTime<Utc>, DateTime<Utc>) {
+    (
+        local_midnight(from),
+        local_midnight(to.succ_opt().unwrap_or(to)),
+    )
+}
+
+struct MonthLine {
+    category: String,
+    month: String,
+    received: u32,
+    closed: u32,
+}
+
+struct CategoryLine {
+    category: String,
+    received: u32,
+    closed: u32,
+    answer: String,
+    close: String,
+}
+
+#[derive(Template)]
+#[template(path = "staff/stats.html")]
+struct StatsTpl {
+    l: Layout,
+    can_moderate: bool,
+    q: PeriodQuery,
+    errs: FormErrors,
+    months: Vec<MonthLine>,
+    categories: Vec<CategoryLine>,
+    total: CategoryLine,
+    csv: String,
+}
+
+fn stats_lines(names: &Names, s: &Stats) -> (Vec<MonthLine>, Vec<CategoryLine>, CategoryLine) {
+    let months = s
+        .months
+        .iter()
+        .map(|((c, m), (r, cl))| MonthLine {
+            category: names.category(*c),
+            month: format!("{}.{}", &m[5..], &m[..4]),
+            received: *r,
+            closed: *cl,
+        })
+        .collect();
+    let line = |name: String, c: &CategoryStats| CategoryLine {
+        category: name,
+        received: c.received,
+        closed: c.closed,
+        answer: fmt_hours(c.median_first_answer_h),
+        close: fmt_hours(c.median_close_h),
+    };
+    let categories = s
+        .categories
+        .iter()
+        .map(|c| line(names.category(c.category_id), c))
+        .collect();
+    (months, categories, line(String::new(), &s.total))
+}
+
+async fn stats_page(
+    State(st): State<AppState>,
+    Staff(ctx, p): Staff,
+    Query(q): Query<PeriodQuery>,
+) -> std::result::Result<Response, HtmlError> {
+    require_staff(&p)?;
+    let t = catalog(ctx.lang);
+    let conn = &st.db.conn;
+    let names = Names::load(conn, p.tenant_id).await?;
+    let (errs, stats, failed) = match period(&q) {
+        Ok((from, to)) => {
+            let (a, b) = period_bounds(from, to);
+            (
+                FormErrors::none(t),
+                statistics(conn, &p, a, b).await?,
+                false,
+            )
+        }
+        Err(e) => (FormErrors::new(t, e), Stats::default(), true),
+    };
+    let (months, categories, mut total) = stats_lines(&names, &stats);
+    total.category = t.get("reports.staff.stats.total").to_string();
+    let mut qs = url::form_urlencoded::Serializer::new(String::new());
+    qs.append_pair("von", q.von.trim());
+    qs.append_pair("bis", q.bis.trim());
+    respond(
+        page(StatsTpl {
+            l: layout(&st, &ctx, "reports.staff.stats_title"),
+            can_moderate: p.has(MODERATE),
+            csv: format!("/maengel/verwaltung/statistik.csv?{}", qs.finish()),
+            q,
+            errs,
+            months,
+            categories,
+            total,
+        }),
+        failed,
+    )
+}
+
+async fn stats_csv(
+    State(st): State<AppState>,
+    Staff(ctx, p): Staff,
+    Query(q): Query<PeriodQuery>,
+) -> std::result::Result<Response, HtmlError> {
+    require_staff(&p)?;
+    let t = catalog(ctx.lang);
+    let conn = &st.db.conn;
+    let (from, to) = period(&q).map_err(Error::Invalid)?;
+    let (a, b) = period_bounds(from, to);
+    let stats = statistics(conn, &p, a, b).await?;
+    let names = Names::load(conn, p.tenant_id).await?;
+    let (months, categories, _) = stats_lines(&names, &stats);
+    let header: Vec<String> = [
+        "reports.staff.field.category",
+        "reports.staff.stats.month",
+        "reports.staff.stats.received",
+        "reports.staff.stats.closed",
+        "reports.staff.stats.median_answer",
+        "reports.staff.stats.median_close",
+    ]
+    .iter()
+    .map(|k| t.get(k).to_string())
+    .collect();
+    let mut rows: Vec<Vec<String>> = months
+        .iter()
+        .map(|m| {
+            vec![
+                m.category.clone(),
+                m.month.clone(),
+                m.received.to_string(),
+                m.closed.to_string(),
+                String::new(),
+                String::new(),
+            ]
+        })
+        .collect();
+    for c in &categories {
+        rows.push(vec![
+            c.category.clone(),
+            t.get("reports.staff.stats.period").to_string(),
+            c.received.to_string(),
+            c.closed.to_string(),
+            c.answer.clone(),
+            c.close.clone(),
+        ]);
+    }
+    Ok(attachment(
+        "text/csv; charset=utf-8",
+        format!("maengel-statistik-{from}-{to}.csv"),
+        to_csv(&header, &rows),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_fields_are_quoted_and_never_formulas() {
+        assert_eq!(csv_field("a;b"), "\"a;b\"");
+        assert_eq!(csv_field("=HYPERLINK(1)"), "'=HYPERLINK(1)");
+        assert_eq!(csv_field("-1"), "'-1");
+        assert_eq!(csv_field("plain"), "plain");
+    }
+
+    #[test]
+    fn medians() {
+        let h = |n: i64| Duration::hours(n);
+        assert_eq!(median_hours(vec![]), None);
+        assert_eq!(median_hours(vec![h(5), h(1), h(3)]), Some(3.0));
+        assert_eq!(median_hours(vec![h(4), h(1), h(2), h(10)]), Some(3.0));
+        assert_eq!(fmt_hours(Some(2.26)), "2,3");
+    }
+
+    #[test]
+    fn bbox() {
+        assert_eq!(
+            parse_bbox("7.1,51.3,7.3,51.5"),
+            Some((7.1, 51.3, 7.3, 51.5))
+        );
+        assert_eq!(parse_bbox("7.1,51.3,7.3"), None);
+        assert_eq!(parse_bbox("7.3,51.3,7.1,51.5"), None);
+        assert_eq!(parse_bbox("x,1,2,3"), None);
+        assert_eq!(parse_bbox("0,91,1,92"), None);
+    }
+}
