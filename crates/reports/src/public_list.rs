@@ -1,0 +1,835 @@
+//! The public view of published reports (issue 3, item 7): the list with filters and a map
+//! (`GET /maengel`), one report (`GET /maengel/{reference}`), the map's GeoJSON
+//! (`GET /maengel/karte.geojson`), the Atom feed (`GET /maengel/feed.atom`) and the photos
+//! (`GET /maengel/fotos/{id}.jpg`, `/maengel/fotos/{id}/klein.jpg`).
+//!
+//! Nothing personal is ever shown: only the moderated public description, category, status,
+//! dates, position, public replies and photos moderation has not hidden. Reports waiting for
+//! moderation or hidden by it answer 404 (staff with `reports.handle`/`reports.moderate`
+//! may see their photos).
+
+use super::{
+    HtmlResult, MapCfg, PhotoRow, UpdateRow, assets, category_names, excerpt, fmt_date, map_cfg,
+    public_updates, status_label, tenant_of,
+};
+use crate::entity::{photo, report};
+use crate::service::{self, HANDLE, MODERATE, PUBLISHED};
+use crate::{atom, cache};
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use rathaus_core::validation::FieldErrors;
+use rathaus_core::{Error, TenantId};
+use rathaus_store::db_err;
+use rathaus_web::AppState;
+use rathaus_web::api::{Problem, problem};
+use rathaus_web::ctx::{Ctx, origin};
+use rathaus_web::errors::{HtmlError, page, respond};
+use rathaus_web::forms::FormErrors;
+use rathaus_web::i18n::catalog;
+use rathaus_web::layout::Layout;
+use rathaus_web::pages::{fmt_time, layout};
+use sea_orm::sea_query::Condition;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
+    QuerySelect,
+};
+use serde::Deserialize;
+use serde_json::json;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Instant;
+
+/// Reports per page of the list.
+pub const PAGE_SIZE: u64 = 25;
+/// Features of one GeoJSON answer at most (newest first).
+pub const MAX_FEATURES: u64 = 500;
+/// Entries of the Atom feed.
+pub const FEED_SIZE: u64 = 50;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/maengel", get(list_page))
+        .route("/maengel/karte.geojson", get(geojson))
+        .route("/maengel/feed.atom", get(feed))
+        .route("/maengel/fotos/{file}", get(photo_full))
+        .route("/maengel/fotos/{id}/klein.jpg", get(photo_thumb))
+        .route("/maengel/{reference}", get(detail))
+}
+
+// ---------------------------------------------------------------- filters
+
+/// A status filter: all, open, closed or one status.
+#[derive(Debug, Clone, PartialEq)]
+enum StatusFilter {
+    All,
+    Open,
+    Closed,
+    One(String),
+}
+
+fn parse_status(s: &str) -> Option<StatusFilter> {
+    match s.trim() {
+        "" => Some(StatusFilter::All),
+        "offen" | "open" => Some(StatusFilter::Open),
+        "erledigt" | "geschlossen" | "closed" => Some(StatusFilter::Closed),
+        x if service::STATUSES.contains(&x) => Some(StatusFilter::One(x.to_string())),
+        _ => None,
+    }
+}
+
+fn status_cond(f: &StatusFilter) -> Condition {
+    match f {
+        StatusFilter::All => Condition::all(),
+        StatusFilter::Open => Condition::all().add(report::Column::IsOpen.eq(true)),
+        StatusFilter::Closed => Condition::all().add(report::Column::IsOpen.eq(false)),
+        StatusFilter::One(s) => Condition::all().add(report::Column::Status.eq(s.as_str())),
+    }
+}
+
+/// A date `YYYY-MM-DD` as midnight Europe/Berlin in UTC (`end`: the following midnight).
+fn day_start(s: &str, end: bool) -> Option<DateTime<Utc>> {
+    let d = NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok()?;
+    let d = if end { d.succ_opt()? } else { d };
+    let midnight = d.and_hms_opt(0, 0, 0)?;
+    chrono_tz::Europe::Berlin
+        .from_local_datetime(&midnight)
+        .earliest()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+// ---------------------------------------------------------------- the list
+
+#[derive(Debug, Default, Deserialize)]
+struct ListQuery {
+    #[serde(default)]
+    kategorie: String,
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    von: String,
+    #[serde(default)]
+    bis: String,
+    /// Keyset cursor: `{created_at micros}_{id}` of the last row of the previous page.
+    #[serde(default)]
+    nach: String,
+}
+
+#[derive(Debug, FromQueryResult)]
+struct Row {
+    id: i64,
+    reference: String,
+    category_id: i64,
+    status: String,
+    public_description: String,
+    created_at: DateTime<Utc>,
+}
+
+struct ListRow {
+    reference: String,
+    category: String,
+    status: String,
+    open: bool,
+    created: String,
+    description: String,
+}
+
+struct Opt {
+    value: String,
+    label: String,
+    selected: bool,
+}
+
+#[derive(Template)]
+#[template(path = "public/list.html")]
+struct ListTpl {
+    l: Layout,
+    a: super::Assets,
+    map: MapCfg,
+    categories: Vec<Opt>,
+    statuses: Vec<Opt>,
+    q: ListQuery,
+    errs: FormErrors,
+    rows: Vec<ListRow>,
+    next: Option<String>,
+    first_page: Option<String>,
+    geojson_filter: String,
+}
+
+fn query_string(q: &ListQuery, nach: &str) -> String {
+    let mut s = url::form_urlencoded::Serializer::new(String::new());
+    for (k, v) in [
+        ("kategorie", &q.kategorie),
+        ("status", &q.status),
+        ("von", &q.von),
+        ("bis", &q.bis),
+    ] {
+        if !v.trim().is_empty() {
+            s.append_pair(k, v.trim());
+        }
+    }
+    if !nach.is_empty() {
+        s.append_pair("nach", nach);
+    }
+    s.finish()
+}
+
+async fn list_page(State(st): State<AppState>, ctx: Ctx, Query(q): Query<ListQuery>) -> HtmlResult {
+    let tenant = tenant_of(&ctx)?;
+    let t = catalog(ctx.lang);
+    let cats = service::list_categories(&st.db.conn, tenant, false).await?;
+    let mut errs = FieldErrors::new();
+    let category = match q.kategorie.trim() {
+        "" => None,
+        c => match c.parse::<i64>() {
+            Ok(id) if cats.iter().any(|x| x.id == id) => Some(id),
+            _ => {
+                errs.add("kategorie", "reports.err.category_unknown");
+                None
+            }
+        },
+    };
+    let status = parse_status(&q.status).unwrap_or_else(|| {
+        errs.add("status", "reports.err.status");
+        StatusFilter::All
+    });
+    let mut bound = |field: &str, value: &str, end: bool| match value.trim() {
+        "" => None,
+        v => day_start(v, end).or_else(|| {
+            errs.add(field, "reports.public.err_date");
+            None
+        }),
+    };
+    let from = bound("von", &q.von, false);
+    let to = bound("bis", &q.bis, true);
+    let cursor = q.nach.split_once('_').and_then(|(a, b)| {
+        let micros: i64 = a.parse().ok()?;
+        Some((
+            DateTime::from_timestamp_micros(micros)?,
+            b.parse::<i64>().ok()?,
+        ))
+    });
+
+    let mut sel = report::Entity::find()
+        .select_only()
+        .columns([
+            report::Column::Id,
+            report::Column::Reference,
+            report::Column::CategoryId,
+            report::Column::Status,
+            report::Column::PublicDescription,
+            report::Column::CreatedAt,
+        ])
+        .filter(report::Column::TenantId.eq(tenant.0))
+        .filter(report::Column::Moderation.eq(PUBLISHED))
+        .filter(status_cond(&status));
+    if let Some(c) = category {
+        sel = sel.filter(report::Column::CategoryId.eq(c));
+    }
+    if let Some(f) = from {
+        sel = sel.filter(report::Column::CreatedAt.gte(f));
+    }
+    if let Some(u) = to {
+        sel = sel.filter(report::Column::CreatedAt.lt(u));
+    }
+    if let Some((at, id)) = cursor {
+        sel = sel.filter(
+            Condition::any().add(report::Column::CreatedAt.lt(at)).add(
+                Condition::all()
+                    .add(report::Column::CreatedAt.eq(at))
+                    .add(report::Column::Id.lt(id)),
+            ),
+        );
+    }
+    let mut rows: Vec<Row> = sel
+        .order_by_desc(report::Column::CreatedAt)
+        .order_by_desc(report::Column::Id)
+        .limit(PAGE_SIZE + 1)
+        .into_model::<Row>()
+        .all(&st.db.conn)
+        .await
+        .map_err(db_err)?;
+    let more = rows.len() as u64 > PAGE_SIZE;
+    rows.truncate(PAGE_SIZE as usize);
+    let next = match rows.last() {
+        Some(r) if more => Some(query_string(
+            &q,
+            &format!("{}_{}", r.created_at.timestamp_micros(), r.id),
+        )),
+        _ => None,
+    };
+    let names: HashMap<i64, String> = cats.iter().map(|c| (c.id, c.name.clone())).collect();
+    let list = rows
+        .into_iter()
+        .map(|r| ListRow {
+            category: names.get(&r.category_id).cloned().unwrap_or_default(),
+            open: service::is_open_status(&r.status),
+            status: status_label(t, &r.status),
+            created: fmt_date(&r.created_at),
+            description: excerpt(&r.public_description, 200),
+            reference: r.reference,
+        })
+        .collect();
+    let categories = cats
+        .iter()
+        .filter(|c| c.active)
+        .map(|c| Opt {
+            value: c.id.to_string(),
+            label: c.name.clone(),
+            selected: category == Some(c.id),
+        })
+        .collect();
+    let mut statuses = vec![
+        Opt {
+            value: String::new(),
+            label: t.get("reports.public.status_all").to_string(),
+            selected: status == StatusFilter::All,
+        },
+        Opt {
+            value: "offen".into(),
+            label: t.get("reports.public.status_open").to_string(),
+            selected: status == StatusFilter::Open,
+        },
+        Opt {
+            value: "erledigt".into(),
+            label: t.get("reports.public.status_closed").to_string(),
+            selected: status == StatusFilter::Closed,
+        },
+    ];
+    for s in service::STATUSES {
+        statuses.push(Opt {
+            value: s.to_string(),
+            label: status_label(t, s),
+            selected: status == StatusFilter::One(s.to_string()),
+        });
+    }
+    let map = map_cfg(&st.db.conn, tenant).await?;
+    let mut gj = url::form_urlencoded::Serializer::new(String::new());
+    if let Some(c) = category {
+        gj.append_pair("category", &c.to_string());
+    }
+    match &status {
+        StatusFilter::All => {}
+        StatusFilter::Open => {
+            gj.append_pair("status", "open");
+        }
+        StatusFilter::Closed => {
+            gj.append_pair("status", "closed");
+        }
+        StatusFilter::One(s) => {
+            gj.append_pair("status", s);
+        }
+    }
+    let errs = FormErrors::new(t, errs);
+    let failed = errs.any();
+    let first_page = (!q.nach.is_empty()).then(|| query_string(&q, ""));
+    respond(
+        page(ListTpl {
+            l: layout(&st, &ctx, "reports.public.list_title"),
+            a: assets(),
+            map,
+            categories,
+            statuses,
+            q,
+            errs,
+            rows: list,
+            next,
+            first_page,
+            geojson_filter: gj.finish(),
+        }),
+        failed,
+    )
+}
+
+// ---------------------------------------------------------------- one report
+
+#[derive(Template)]
+#[template(path = "public/detail.html")]
+struct DetailTpl {
+    l: Layout,
+    a: super::Assets,
+    map: MapCfg,
+    reference: String,
+    category: String,
+    status: String,
+    open: bool,
+    created: String,
+    description: String,
+    lat: String,
+    lon: String,
+    updates: Vec<UpdateRow>,
+    photos: Vec<PhotoRow>,
+}
+
+async fn detail(State(st): State<AppState>, ctx: Ctx, Path(reference): Path<String>) -> HtmlResult {
+    let tenant = tenant_of(&ctx)?;
+    let t = catalog(ctx.lang);
+    let r = service::published(&st.db.conn, tenant, &reference).await?;
+    let category = service::category(&st.db.conn, tenant, r.category_id)
+        .await
+        .map(|c| c.name)
+        .unwrap_or_default();
+    let photos = service::photos_of(&st.db.conn, tenant, r.id, false)
+        .await?
+        .into_iter()
+        .enumerate()
+        .map(|(i, p)| PhotoRow {
+            full: format!("/maengel/fotos/{}.jpg", p.id),
+            thumb: format!("/maengel/fotos/{}/klein.jpg", p.id),
+            alt: t.fmt("reports.public.photo_alt", &(i + 1).to_string()),
+        })
+        .collect();
+    let updates = public_updates(&st.db.conn, t, tenant, r.id).await?;
+    let l = layout(&st, &ctx, "reports.public.detail_title").with_title(format!(
+        "{} {}",
+        t.get("reports.public.detail_title"),
+        r.reference
+    ));
+    page(DetailTpl {
+        l,
+        a: assets(),
+        map: map_cfg(&st.db.conn, tenant).await?,
+        category,
+        status: status_label(t, &r.status),
+        open: r.is_open,
+        created: fmt_time(&r.created_at),
+        description: r.public_description,
+        lat: format!("{:.6}", r.lat),
+        lon: format!("{:.6}", r.lon),
+        updates,
+        photos,
+        reference: r.reference,
+    })
+}
+
+// ---------------------------------------------------------------- GeoJSON
+
+#[derive(Debug, Default, Deserialize)]
+struct GeoQuery {
+    #[serde(default)]
+    bbox: String,
+    #[serde(default)]
+    category: String,
+    #[serde(default)]
+    status: String,
+}
+
+#[derive(Debug, FromQueryResult)]
+struct GeoRow {
+    reference: String,
+    category_id: i64,
+    status: String,
+    lat: f64,
+    lon: f64,
+    created_at: DateTime<Utc>,
+}
+
+fn bad_request(detail: &str) -> Response {
+    problem(
+        StatusCode::BAD_REQUEST,
+        Problem {
+            kind: "about:blank".into(),
+            title: "Ungültige Anfrage".into(),
+            status: 400,
+            detail: Some(detail.to_string()),
+            errors: vec![],
+        },
+    )
+}
+
+/// `minLon,minLat,maxLon,maxLat` within WGS 84, min ≤ max.
+fn parse_bbox(s: &str) -> Option<(f64, f64, f64, f64)> {
+    let v: Vec<f64> = s
+        .split(',')
+        .map(|x| x.trim().parse::<f64>())
+        .collect::<std::result::Result<_, _>>()
+        .ok()?;
+    let [a, b, c, d] = v[..] else { return None };
+    let ok = [a, b, c, d].iter().all(|x| x.is_finite())
+        && (-180.0..=180.0).contains(&a)
+        && (-180.0..=180.0).contains(&c)
+        && (-90.0..=90.0).contains(&b)
+        && (-90.0..=90.0).contains(&d)
+        && a <= c
+        && b <= d;
+    ok.then_some((a, b, c, d))
+}
+
+type GeoCache = Mutex<HashMap<(i64, String), (u64, Instant, Arc<String>)>>;
+
+fn geo_cache() -> &'static GeoCache {
+    static C: OnceLock<GeoCache> = OnceLock::new();
+    C.get_or_init(Default::default)
+}
+
+fn geo_response(body: Arc<String>) -> Response {
+    let mut res = (*body).clone().into_response();
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/geo+json"),
+    );
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=10"),
+    );
+    res
+}
+
+async fn geojson(State(st): State<AppState>, ctx: Ctx, Query(q): Query<GeoQuery>) -> Response {
+    let Some(tenant) = ctx.tenant_id() else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let Some((min_lon, min_lat, max_lon, max_lat)) = parse_bbox(&q.bbox) else {
+        return bad_request(
+            "bbox muss minLon,minLat,maxLon,maxLat in WGS 84 sein (Länge -180 bis 180, Breite -90 bis 90).",
+        );
+    };
+    let category = match q.category.trim() {
+        "" => None,
+        c => match c.parse::<i64>() {
+            Ok(id) => Some(id),
+            Err(_) => return bad_request("category muss eine Kategorie-Nummer sein."),
+        },
+    };
+    let Some(status) = parse_status(&q.status) else {
+        return bad_request("status muss open, closed oder ein Status sein.");
+    };
+    // Rounded to ~1 m so that a jittering client still hits the cache.
+    let key = format!(
+        "{min_lon:.5},{min_lat:.5},{max_lon:.5},{max_lat:.5}|{}|{}",
+        category.unwrap_or(0),
+        q.status.trim()
+    );
+    let generation = cache::generation(tenant);
+    if let Ok(c) = geo_cache().lock()
+        && let Some((g, at, body)) = c.get(&(tenant.0, key.clone()))
+        && *g == generation
+        && at.elapsed() < cache::TTL
+    {
+        return geo_response(body.clone());
+    }
+    let body = match geojson_body(
+        &st.db.conn,
+        tenant,
+        (min_lon, min_lat, max_lon, max_lat),
+        category,
+        &status,
+    )
+    .await
+    {
+        Ok(b) => Arc::new(b),
+        Err(e) => return rathaus_web::api::ApiError(e).into_response(),
+    };
+    if let Ok(mut c) = geo_cache().lock() {
+        if c.len() > 2_000 {
+            c.clear();
+        }
+        c.insert((tenant.0, key), (generation, Instant::now(), body.clone()));
+    }
+    geo_response(body)
+}
+
+async fn geojson_body(
+    conn: &impl ConnectionTrait,
+    tenant: TenantId,
+    (min_lon, min_lat, max_lon, max_lat): (f64, f64, f64, f64),
+    category: Option<i64>,
+    status: &StatusFilter,
+) -> rathaus_core::Result<String> {
+    let mut sel = report::Entity::find()
+        .select_only()
+        .columns([
+            report::Column::Reference,
+            report::Column::CategoryId,
+            report::Column::Status,
+            report::Column::Lat,
+            report::Column::Lon,
+            report::Column::CreatedAt,
+        ])
+        .filter(report::Column::TenantId.eq(tenant.0))
+        .filter(report::Column::Lat.between(min_lat, max_lat))
+        .filter(report::Column::Lon.between(min_lon, max_lon))
+        .filter(report::Column::Moderation.eq(PUBLISHED))
+        .filter(status_cond(status));
+    if let Some(c) = category {
+        sel = sel.filter(report::Column::CategoryId.eq(c));
+    }
+    let rows: Vec<GeoRow> = sel
+        .order_by_desc(report::Column::CreatedAt)
+        .limit(MAX_FEATURES)
+        .into_model::<GeoRow>()
+        .all(conn)
+        .await
+        .map_err(db_err)?;
+    let names: HashMap<i64, String> = service::list_categories(conn, tenant, false)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c.name))
+        .collect();
+    let t = catalog(rathaus_web::i18n::Lang::De);
+    let features: Vec<serde_json::Value> = rows
+        .into_iter()
+        .map(|r| {
+            json!({
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [r.lon, r.lat]},
+                "properties": {
+                    "url": format!("/maengel/{}", r.reference),
+                    "reference": r.reference,
+                    "category": names.get(&r.category_id).cloned().unwrap_or_default(),
+                    "status": r.status,
+                    "status_label": status_label(t, &r.status),
+                    "open": service::is_open_status(&r.status),
+                    "created": r.created_at.date_naive().to_string(),
+                }
+            })
+        })
+        .collect();
+    serde_json::to_string(&json!({"type": "FeatureCollection", "features": features}))
+        .map_err(Error::internal)
+}
+
+// ---------------------------------------------------------------- Atom
+
+#[derive(Debug, Default, Deserialize)]
+struct FeedQuery {
+    #[serde(default)]
+    category: String,
+}
+
+async fn feed(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    Query(q): Query<FeedQuery>,
+) -> std::result::Result<Response, HtmlError> {
+    let tenant = tenant_of(&ctx)?;
+    let t = catalog(rathaus_web::i18n::Lang::De);
+    let category = match q.category.trim() {
+        "" => None,
+        c => Some(c.parse::<i64>().map_err(|_| Error::NotFound)?),
+    };
+    let mut sel = report::Entity::find()
+        .select_only()
+        .columns([
+            report::Column::Reference,
+            report::Column::CategoryId,
+            report::Column::Status,
+            report::Column::Lat,
+            report::Column::Lon,
+            report::Column::PublicDescription,
+            report::Column::CreatedAt,
+            report::Column::UpdatedAt,
+        ])
+        .filter(report::Column::TenantId.eq(tenant.0))
+        .filter(report::Column::Moderation.eq(PUBLISHED));
+    if let Some(c) = category {
+        sel = sel.filter(report::Column::CategoryId.eq(c));
+    }
+    #[derive(FromQueryResult)]
+    struct FeedRow {
+        reference: String,
+        category_id: i64,
+        status: String,
+        lat: f64,
+        lon: f64,
+        public_description: String,
+        created_at: DateTime<Utc>,
+        updated_at: DateTime<Utc>,
+    }
+    let rows: Vec<FeedRow> = sel
+        .order_by_desc(report::Column::CreatedAt)
+        .order_by_desc(report::Column::Id)
+        .limit(FEED_SIZE)
+        .into_model::<FeedRow>()
+        .all(&st.db.conn)
+        .await
+        .map_err(db_err)?;
+    let names = category_names(&st.db.conn, tenant).await?;
+    let base = origin(&st.cfg, &headers);
+    let host = base.split("://").nth(1).unwrap_or("localhost").to_string();
+    let tenant_name = ctx
+        .tenant
+        .as_ref()
+        .map(|x| x.name.clone())
+        .unwrap_or_default();
+    let entries: Vec<atom::Entry> = rows
+        .into_iter()
+        .map(|r| {
+            let cat = names.get(&r.category_id).cloned().unwrap_or_default();
+            atom::Entry {
+                id: format!(
+                    "tag:{host},{}:maengel/{}",
+                    r.created_at.format("%Y"),
+                    r.reference
+                ),
+                title: format!("{} – {} ({})", r.reference, cat, status_label(t, &r.status)),
+                updated: r.updated_at,
+                link: format!("{base}/maengel/{}", r.reference),
+                summary: r.public_description,
+                category: Some(cat),
+                lat: Some(r.lat),
+                lon: Some(r.lon),
+            }
+        })
+        .collect();
+    let updated = entries
+        .iter()
+        .map(|e| e.updated)
+        .max()
+        .unwrap_or_else(Utc::now);
+    let self_link = match category {
+        Some(c) => format!("{base}/maengel/feed.atom?category={c}"),
+        None => format!("{base}/maengel/feed.atom"),
+    };
+    let doc = atom::render(&atom::Feed {
+        id: format!("tag:{host},2026:maengel"),
+        title: format!("{} – {}", t.get("reports.public.feed_title"), tenant_name),
+        link_self: self_link,
+        link_alternate: format!("{base}/maengel"),
+        updated,
+        author: tenant_name,
+        entries,
+    });
+    let mut res = doc.into_response();
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(atom::CONTENT_TYPE),
+    );
+    res.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=60"),
+    );
+    Ok(res)
+}
+
+// ---------------------------------------------------------------- photos
+
+fn etag_matches(header: &str, etag: &str) -> bool {
+    header
+        .split(',')
+        .map(|t| t.trim())
+        .any(|t| t == "*" || t.trim_start_matches("W/") == etag)
+}
+
+/// A stored photo as a JPEG answer with its ETag (the SHA-256 of the picture).
+pub(crate) fn jpeg(headers: &HeaderMap, p: &photo::Model, small: bool, public: bool) -> Response {
+    let etag = if small {
+        format!("\"{}-klein\"", p.sha256)
+    } else {
+        format!("\"{}\"", p.sha256)
+    };
+    let mut h = HeaderMap::new();
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static(if public {
+            "public, max-age=3600"
+        } else {
+            "private, max-age=3600"
+        }),
+    );
+    if let Ok(v) = HeaderValue::from_str(&etag) {
+        h.insert(header::ETAG, v);
+    }
+    let inm = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok());
+    if inm.is_some_and(|v| etag_matches(v, &etag)) {
+        return (StatusCode::NOT_MODIFIED, h).into_response();
+    }
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("image/jpeg"));
+    let bytes = if small {
+        p.thumb.clone()
+    } else {
+        p.image.clone()
+    };
+    (h, bytes).into_response()
+}
+
+async fn picture(
+    st: &AppState,
+    ctx: &Ctx,
+    headers: &HeaderMap,
+    id: i64,
+    small: bool,
+) -> HtmlResult {
+    let tenant = tenant_of(ctx)?;
+    let p = service::photo(&st.db.conn, tenant, id).await?;
+    let staff = ctx
+        .staff()
+        .is_some_and(|u| u.tenant_id == tenant && (u.has(HANDLE) || u.has(MODERATE)));
+    let published = report::Entity::find_by_id(p.report_id)
+        .select_only()
+        .column(report::Column::Moderation)
+        .filter(report::Column::TenantId.eq(tenant.0))
+        .into_tuple::<String>()
+        .one(&st.db.conn)
+        .await
+        .map_err(db_err)?
+        .is_some_and(|m| m == PUBLISHED);
+    let public = published && !p.hidden;
+    if !(public || staff) {
+        return Err(Error::NotFound.into());
+    }
+    Ok(jpeg(headers, &p, small, public))
+}
+
+async fn photo_full(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    Path(file): Path<String>,
+) -> HtmlResult {
+    let id = file
+        .strip_suffix(".jpg")
+        .and_then(|s| s.parse().ok())
+        .ok_or(Error::NotFound)?;
+    picture(&st, &ctx, &headers, id, false).await
+}
+
+async fn photo_thumb(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> HtmlResult {
+    let id = id.parse().map_err(|_| Error::NotFound)?;
+    picture(&st, &ctx, &headers, id, true).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bboxes_are_checked() {
+        assert_eq!(parse_bbox("7,51,7.5,51.5"), Some((7.0, 51.0, 7.5, 51.5)));
+        assert_eq!(parse_bbox("7,51,7.5"), None);
+        assert_eq!(parse_bbox("7,91,7.5,51.5"), None);
+        assert_eq!(parse_bbox("8,51,7.5,51.5"), None);
+        assert_eq!(parse_bbox("a,b,c,d"), None);
+        assert_eq!(parse_bbox("NaN,51,7.5,51.5"), None);
+    }
+
+    #[test]
+    fn status_filters() {
+        assert_eq!(parse_status(""), Some(StatusFilter::All));
+        assert_eq!(parse_status("offen"), Some(StatusFilter::Open));
+        assert_eq!(parse_status("done"), Some(StatusFilter::One("done".into())));
+        assert_eq!(parse_status("kaputt"), None);
+    }
+
+    #[test]
+    fn days_are_berlin_midnights() {
+        let d = day_start("2026-07-01", false).unwrap();
+        assert_eq!(d.to_rfc3339(), "2026-06-30T22:00:00+00:00");
+        let e = day_start("2026-01-31", true).unwrap();
+        assert_eq!(e.to_rfc3339(), "2026-01-31T23:00:00+00:00");
+        assert!(day_start("31.01.2026", false).is_none());
+    }
+}
