@@ -11,8 +11,8 @@
 //! staff may set another due date with their answer. A report is overdue while it is open and
 //! its due date has passed; the list says whether the answer or the (staff-set) date is late.
 
-mod data;
-mod detail;
+pub mod data;
+pub mod detail;
 
 use crate::entity::report;
 use crate::service::{self, Category, HANDLE, MODERATE, Report};
