@@ -1,0 +1,153 @@
+// Mängelmelder, the citizens' side: a citizen files a report with the keyboard only, using
+// the address field instead of the map, with a photo; sees the "already reported?" hint where
+// an open report of the same category exists; lands on the secret status page. axe-core finds
+// no violation on any public page and state (empty form, form with errors, duplicate hint,
+// status page, list, detail, follow form, nearby page).
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, launchBrowser, checkA11y } from '../lib/server.mjs';
+import { visit, currentPath, andWait, checkStructure } from '../lib/flows.mjs';
+
+let server;
+let browser;
+let page;
+
+before(async () => {
+  server = await startServer();
+  ({ browser, page } = await launchBrowser());
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+const main = () => page.locator('main');
+
+/** Presses Tab until the focused element matches `selector` (keyboard only). */
+async function tabTo(selector, max = 80) {
+  for (let i = 0; i < max; i += 1) {
+    const hit = await page.evaluate((sel) => document.activeElement?.matches(sel) ?? false, selector);
+    if (hit) return;
+    await page.keyboard.press('Tab');
+  }
+  assert.fail(`Tab never reached ${selector}`);
+}
+
+/** A small valid PNG (1 × 1 pixel, grey). */
+const PNG = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAAAAAA6fptVAAAACklEQVR4nGNgAAAAAgABSK+kcQAAAABJRU5ErkJggg==',
+  'base64',
+);
+
+test('the empty form and the form with errors are accessible', async () => {
+  await visit(page, server, '/maengel/melden');
+  await checkStructure(page, 'report form');
+  assert.equal(await page.locator('h1').innerText(), 'Mangel melden');
+  await checkA11y(page, 'report form (empty)');
+
+  // Sent empty: German messages next to the fields; nothing stored.
+  await tabTo('#report-form button[type=submit]');
+  await andWait(page, () => page.keyboard.press('Enter'));
+  assert.equal(currentPath(page), '/maengel/melden');
+  await main().getByText('Bitte wählen Sie eine Kategorie.').waitFor();
+  await main().getByText('Bitte stimmen Sie der Verarbeitung Ihrer Angaben zu').waitFor();
+  await checkStructure(page, 'report form with errors');
+  await checkA11y(page, 'report form (with errors)');
+});
+
+test('a citizen reports by keyboard with the address field and a photo, and sees the duplicate hint', async () => {
+  await visit(page, server, '/maengel/melden');
+
+  await tabTo('#f-category');
+  // Type-ahead in the focused select chooses the category.
+  await page.keyboard.type('Gully');
+  assert.equal(
+    await page.locator('#f-category option:checked').innerText(),
+    'Gully/Kanal',
+  );
+
+  await tabTo('#f-address');
+  await page.keyboard.type('Marktstraße 3');
+  // Suggestions come from the street directory (datalist).
+  await page.waitForFunction(() => document.querySelectorAll('#address-suggestions option').length > 0);
+  await page.keyboard.press('Tab');
+
+  // The open demo report "Gully verstopft" at Marktstraße 3 is shown before submitting.
+  const hint = main().locator('#nearby');
+  await hint.getByRole('heading', { name: 'Schon gemeldet?' }).waitFor();
+  await hint.getByRole('link', { name: /Stattdessen folgen/ }).first().waitFor();
+  await checkA11y(page, 'report form with the duplicate hint');
+
+  await tabTo('#f-trotzdem');
+  await page.keyboard.press('Space');
+  assert.ok(await page.locator('#f-trotzdem').isChecked());
+
+  await tabTo('#f-description');
+  await page.keyboard.type('Der Gully vor Hausnummer 5 ist ebenfalls verstopft.');
+  assert.match(await page.locator('#f-description-count').innerText(), /^51 \/ 4000/);
+
+  await tabTo('#f-fotos');
+  const chooser = page.waitForEvent('filechooser');
+  await page.keyboard.press('Space');
+  await (await chooser).setFiles({ name: 'gully.png', mimeType: 'image/png', buffer: PNG });
+
+  await tabTo('#f-email');
+  await page.keyboard.type('anwohnerin@example.org');
+  await tabTo('#f-consent');
+  await page.keyboard.press('Space');
+  assert.ok(await page.locator('#f-consent').isChecked());
+
+  // The ALTCHA widget solves its challenge on submit, then the form is sent.
+  await tabTo('#report-form button[type=submit]');
+  await page.keyboard.press('Enter');
+  await page.waitForURL(/\/maengel\/status\/[^/?]+\?neu=1$/, { timeout: 60_000 });
+  await page.waitForLoadState('load');
+
+  await checkStructure(page, 'status page');
+  const flash = await main().locator('.flash').innerText();
+  assert.match(flash, /Ihre Meldung ist eingegangen/);
+  const reference = /M-\d{4}-\d{6}/.exec(flash)[0];
+  assert.match(flash, /Bestätigungslink/);
+  assert.doesNotMatch(flash, /prüfen Ihre Meldung/, 'a solved ALTCHA publishes at once');
+  assert.match(await main().innerText(), /Lesezeichen/);
+  assert.match(await main().innerText(), /Gully\/Kanal/);
+  assert.equal(await main().locator('.photo-gallery img').count(), 1);
+  await checkA11y(page, 'status page');
+
+  // Public list and detail page show it, without personal data.
+  await visit(page, server, '/maengel');
+  await checkStructure(page, 'public list');
+  await main().getByRole('link', { name: reference }).waitFor();
+  assert.doesNotMatch(await page.content(), /anwohnerin@example\.org/);
+  await checkA11y(page, 'public list');
+
+  await andWait(page, () => main().getByRole('link', { name: reference }).click());
+  assert.equal(currentPath(page), `/maengel/${reference}`);
+  await checkStructure(page, 'public detail');
+  assert.match(await main().innerText(), /ebenfalls verstopft/);
+  assert.doesNotMatch(await page.content(), /anwohnerin@example\.org/);
+  await checkA11y(page, 'public detail');
+
+  await andWait(page, () => main().getByRole('link', { name: 'Per E-Mail folgen' }).click());
+  await checkStructure(page, 'follow form');
+  await checkA11y(page, 'follow form');
+});
+
+test('filters, the nearby page and the Atom feed work without the map', async () => {
+  await visit(page, server, '/maengel?status=offen');
+  await checkA11y(page, 'public list filtered');
+  await visit(page, server, '/maengel?von=kein-datum');
+  await main().getByText('Bitte ein Datum im Format JJJJ-MM-TT.').waitFor();
+  await checkA11y(page, 'public list with a filter error');
+
+  await visit(page, server, '/maengel/in-der-naehe?category=1&address=Marktstra%C3%9Fe%203');
+  await checkStructure(page, 'nearby page');
+  await checkA11y(page, 'nearby page');
+
+  const res = await page.request.get(new URL('/maengel/feed.atom', server.url).href);
+  assert.equal(res.status(), 200);
+  assert.match(res.headers()['content-type'], /application\/atom\+xml/);
+  assert.match(await res.text(), /<feed xmlns="http:\/\/www.w3.org\/2005\/Atom"/);
+});
