@@ -141,16 +141,14 @@ fn first<'a>(params: &'a [(String, String)], key: &str) -> Option<&'a str> {
         .find(|v| !v.is_empty())
 }
 
-fn tenant_of(ctx: &Ctx, format: Format) -> Result<Tenant, Response> {
-    ctx.tenant.clone().ok_or_else(|| {
-        errors(
-            format,
-            &[Open311Error {
-                code: 404,
-                description: t("open311.err.no_tenant").to_string(),
-            }],
-        )
-    })
+fn no_tenant(format: Format) -> Response {
+    errors(
+        format,
+        &[Open311Error {
+            code: 404,
+            description: t("open311.err.no_tenant").to_string(),
+        }],
+    )
 }
 
 /// Empty `jurisdiction_id` is absent; anything else must be the tenant's slug.
@@ -191,9 +189,8 @@ async fn root_get(
         Ok(x) => x,
         Err(e) => return errors(guess_format(&file), &[e]),
     };
-    let tenant = match tenant_of(&ctx, format) {
-        Ok(t) => t,
-        Err(r) => return r,
+    let Some(tenant) = ctx.tenant.clone() else {
+        return no_tenant(format);
     };
     let params = query_pairs(q.as_deref());
     if let Some(e) = check_jurisdiction(&params, &tenant) {
@@ -326,9 +323,8 @@ async fn service_definition(
         Ok(x) => x,
         Err(e) => return errors(guess_format(&file), &[e]),
     };
-    let tenant = match tenant_of(&ctx, format) {
-        Ok(t) => t,
-        Err(r) => return r,
+    let Some(tenant) = ctx.tenant.clone() else {
+        return no_tenant(format);
     };
     if let Some(e) = check_jurisdiction(&query_pairs(q.as_deref()), &tenant) {
         return errors(format, &[e]);
@@ -597,6 +593,16 @@ fn cached(key: &str, generation: u64) -> Option<Bytes> {
         .map(|e| e.body.clone())
 }
 
+/// An expired answer of the current generation (no write of this process since): served
+/// while another request computes the fresh one, so the expiry never makes clients wait.
+fn stale(key: &str, generation: u64) -> Option<Bytes> {
+    let c = answer_cache().lock().ok()?;
+    c.entries
+        .get(key)
+        .filter(|e| e.generation == generation && e.at.elapsed() < 2 * crate::cache::TTL)
+        .map(|e| e.body.clone())
+}
+
 fn remember(key: String, generation: u64, body: Bytes) {
     if let Ok(mut c) = answer_cache().lock() {
         if c.entries.len() >= CACHE_ENTRIES && !c.entries.contains_key(&key) {
@@ -660,7 +666,15 @@ async fn list_requests(
     }
     let lock = flight(&key);
     let _guard = match &lock {
-        Some(l) => Some(l.lock().await),
+        Some(l) => match l.try_lock() {
+            Ok(g) => Some(g),
+            Err(_) => {
+                if let Some(body) = stale(&key, generation) {
+                    return Ok(document(format, StatusCode::OK, body));
+                }
+                Some(l.lock().await)
+            }
+        },
         None => None,
     };
     if let Some(body) = cached(&key, generation) {
@@ -701,9 +715,8 @@ async fn one_request(
         Ok(x) => x,
         Err(e) => return errors(guess_format(&file), &[e]),
     };
-    let tenant = match tenant_of(&ctx, format) {
-        Ok(t) => t,
-        Err(r) => return r,
+    let Some(tenant) = ctx.tenant.clone() else {
+        return no_tenant(format);
     };
     let params = query_pairs(q.as_deref());
     if let Some(e) = check_jurisdiction(&params, &tenant) {
@@ -745,9 +758,8 @@ async fn token(
         Ok(x) => x,
         Err(e) => return errors(guess_format(&file), &[e]),
     };
-    let tenant = match tenant_of(&ctx, format) {
-        Ok(t) => t,
-        Err(r) => return r,
+    let Some(tenant) = ctx.tenant.clone() else {
+        return no_tenant(format);
     };
     if let Some(e) = check_jurisdiction(&query_pairs(q.as_deref()), &tenant) {
         return errors(format, &[e]);
@@ -942,9 +954,8 @@ async fn root_post(
             }],
         );
     }
-    let tenant = match tenant_of(&ctx, format) {
-        Ok(t) => t,
-        Err(r) => return r,
+    let Some(tenant) = ctx.tenant.clone() else {
+        return no_tenant(format);
     };
     let base = origin(&st.cfg, req.headers());
     let (mut params, photos) = match read_body(&st, req).await {
