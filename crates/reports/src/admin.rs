@@ -240,6 +240,8 @@ async fn read_multipart(
                 }
             }
             Ok(None) => return Some((fields, file)),
+            // A form without any part (nothing chosen, nothing typed) is empty, not broken.
+            Err(_) if fields.is_empty() && file.is_empty() => return Some((fields, file)),
             Err(_) => return None,
         }
     }
