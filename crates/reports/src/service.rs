@@ -485,6 +485,8 @@ pub async fn create_category<C: TransactionTrait + ConnectionTrait>(
     )
     .await?;
     txn.commit().await.map_err(db_err)?;
+    // Category names and codes appear in cached public answers.
+    crate::cache::bump(who.tenant_id);
     Ok(c)
 }
 
@@ -518,6 +520,8 @@ pub async fn update_category<C: TransactionTrait + ConnectionTrait>(
     )
     .await?;
     txn.commit().await.map_err(db_err)?;
+    // Category names and codes appear in cached public answers.
+    crate::cache::bump(who.tenant_id);
     Ok(after)
 }
 
