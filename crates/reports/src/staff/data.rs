@@ -182,7 +182,7 @@ async fn map_page(
         geojson: format!("/maengel/verwaltung/karte.json?{query}"),
         center: (format!("{lat:.6}"), format!("{lon:.6}")),
         zoom: if reports.is_empty() { 6 } else { 14 },
-        tile_url: settings.tile_url,
+        tile_url: crate::tiles::URL_TEMPLATE.to_string(),
         tile_attribution: settings.tile_attribution,
         leaflet_css: rathaus_web::assets::url("vendor/leaflet/leaflet.css"),
         leaflet_js: rathaus_web::assets::url("vendor/leaflet/leaflet.js"),

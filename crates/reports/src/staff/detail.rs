@@ -380,7 +380,7 @@ async fn render(
         errs: errs.unwrap_or_else(|| FormErrors::none(t)),
         lat: format!("{:.6}", r.lat),
         lon: format!("{:.6}", r.lon),
-        tile_url: settings.tile_url,
+        tile_url: crate::tiles::URL_TEMPLATE.to_string(),
         tile_attribution: settings.tile_attribution,
         leaflet_css: rathaus_web::assets::url("vendor/leaflet/leaflet.css"),
         leaflet_js: rathaus_web::assets::url("vendor/leaflet/leaflet.js"),

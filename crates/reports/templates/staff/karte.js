@@ -3,10 +3,19 @@
 (function () {
   'use strict';
 
+  // Leaflet inserts the attribution as HTML: the configured text is escaped first.
+  function escapeHtml(s) {
+    return s.replace(/[&<>"']/g, function (c) {
+      return { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c];
+    });
+  }
+
   function tiles(el, map) {
+    // No "Leaflet" link in the attribution line (a link only told apart by its colour).
+    map.attributionControl.setPrefix(false);
     var url = el.getAttribute('data-tiles');
     if (url) {
-      L.tileLayer(url, { attribution: el.getAttribute('data-attribution') || '', maxZoom: 19 }).addTo(map);
+      L.tileLayer(url, { attribution: escapeHtml(el.getAttribute('data-attribution') || ''), maxZoom: 19 }).addTo(map);
     }
   }
 
