@@ -33,7 +33,7 @@ use rathaus_web::forms::FormErrors;
 use rathaus_web::i18n::catalog;
 use rathaus_web::layout::Layout;
 use rathaus_web::pages::{fmt_time, layout};
-use sea_orm::sea_query::Condition;
+use sea_orm::sea_query::{Condition, Expr, ExprTrait};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
     QuerySelect,
@@ -534,14 +534,17 @@ async fn geojson(State(st): State<AppState>, ctx: Ctx, Query(q): Query<GeoQuery>
     geo_response(body)
 }
 
-async fn geojson_body(
-    conn: &impl ConnectionTrait,
-    tenant: TenantId,
-    (min_lon, min_lat, max_lon, max_lat): (f64, f64, f64, f64),
+/// Reports in a viewport the probe counts up to; fewer: the viewport is sparse.
+const DENSE: u64 = 20_000;
+/// Candidate ids looked at per query in a sparse viewport.
+const CHUNK: usize = 1_000;
+
+fn geo_filters(
+    sel: sea_orm::Select<report::Entity>,
     category: Option<i64>,
     status: &StatusFilter,
-) -> rathaus_core::Result<String> {
-    let mut sel = report::Entity::find()
+) -> sea_orm::Select<report::Entity> {
+    let mut sel = sel
         .select_only()
         .columns([
             report::Column::Reference,
@@ -551,21 +554,117 @@ async fn geojson_body(
             report::Column::Lon,
             report::Column::CreatedAt,
         ])
-        .filter(report::Column::TenantId.eq(tenant.0))
-        .filter(report::Column::Lat.between(min_lat, max_lat))
-        .filter(report::Column::Lon.between(min_lon, max_lon))
         .filter(report::Column::Moderation.eq(PUBLISHED))
         .filter(status_cond(status));
     if let Some(c) = category {
         sel = sel.filter(report::Column::CategoryId.eq(c));
     }
-    let rows: Vec<GeoRow> = sel
+    sel
+}
+
+/// The newest published reports in the viewport, at most [`MAX_FEATURES`]. Two plans, chosen
+/// by a probe on the position index (index only, at most [`DENSE`] entries):
+/// - sparse viewport (a street): all candidate ids are known from the probe; the rows are
+///   read newest id first in chunks until enough match the filters;
+/// - dense viewport (the town): the receipt-time index is walked newest first with the
+///   position as a plain filter (`lat + 0` keeps the planner off the position index, which
+///   would otherwise collect and sort every report in the box), stopping after 500 matches.
+async fn geojson_rows(
+    conn: &impl ConnectionTrait,
+    tenant: TenantId,
+    (min_lon, min_lat, max_lon, max_lat): (f64, f64, f64, f64),
+    category: Option<i64>,
+    status: &StatusFilter,
+    dense_at: u64,
+) -> rathaus_core::Result<Vec<GeoRow>> {
+    let mut ids: Vec<i64> = report::Entity::find()
+        .select_only()
+        .column(report::Column::Id)
+        .filter(report::Column::TenantId.eq(tenant.0))
+        .filter(report::Column::Lat.between(min_lat, max_lat))
+        .filter(report::Column::Lon.between(min_lon, max_lon))
+        .limit(dense_at)
+        .into_tuple()
+        .all(conn)
+        .await
+        .map_err(db_err)?;
+    if (ids.len() as u64) < dense_at {
+        ids.sort_unstable_by(|a, b| b.cmp(a));
+        let mut out: Vec<GeoRow> = Vec::new();
+        for chunk in ids.chunks(CHUNK) {
+            let want = MAX_FEATURES - out.len() as u64;
+            // `tenant_id + 0`: the ids are the plan (primary key), not a tenant index scan.
+            let rows: Vec<GeoRow> = geo_filters(report::Entity::find(), category, status)
+                .filter(report::Column::Id.is_in(chunk.to_vec()))
+                .filter(Expr::col(report::Column::TenantId).add(0).eq(tenant.0))
+                .order_by_desc(report::Column::Id)
+                .limit(want)
+                .into_model::<GeoRow>()
+                .all(conn)
+                .await
+                .map_err(db_err)?;
+            out.extend(rows);
+            if out.len() as u64 >= MAX_FEATURES {
+                break;
+            }
+        }
+        return Ok(out);
+    }
+    geo_filters(report::Entity::find(), category, status)
+        .filter(report::Column::TenantId.eq(tenant.0))
+        .filter(
+            Expr::col(report::Column::Lat)
+                .add(0.0)
+                .between(min_lat, max_lat),
+        )
+        .filter(
+            Expr::col(report::Column::Lon)
+                .add(0.0)
+                .between(min_lon, max_lon),
+        )
         .order_by_desc(report::Column::CreatedAt)
+        .order_by_desc(report::Column::Id)
         .limit(MAX_FEATURES)
         .into_model::<GeoRow>()
         .all(conn)
         .await
-        .map_err(db_err)?;
+        .map_err(db_err)
+}
+
+/// The references the map shows for a viewport (`bbox` as in the URL, `status` as the
+/// `status` parameter), with the dense plan from `dense_at` reports in the box on; for tests of
+/// both plans.
+pub async fn viewport_references(
+    conn: &impl ConnectionTrait,
+    tenant: TenantId,
+    bbox: &str,
+    category: Option<i64>,
+    status: &str,
+    dense_at: u64,
+) -> rathaus_core::Result<Vec<String>> {
+    let (Some(b), Some(st)) = (parse_bbox(bbox), parse_status(status)) else {
+        return Err(FieldErrors::single(
+            "bbox",
+            "reports.err.coordinate_invalid",
+        ));
+    };
+    Ok(
+        geojson_rows(conn, tenant, b, category, &st, std::cmp::max(dense_at, 1))
+            .await?
+            .into_iter()
+            .map(|r| r.reference)
+            .collect(),
+    )
+}
+
+async fn geojson_body(
+    conn: &impl ConnectionTrait,
+    tenant: TenantId,
+    bbox: (f64, f64, f64, f64),
+    category: Option<i64>,
+    status: &StatusFilter,
+) -> rathaus_core::Result<String> {
+    let rows = geojson_rows(conn, tenant, bbox, category, status, DENSE).await?;
     let names: HashMap<i64, String> = service::list_categories(conn, tenant, false)
         .await?
         .into_iter()

@@ -9,6 +9,7 @@ mod common;
 use common::*;
 use rathaus_reports::altcha::{self, Challenge};
 use rathaus_reports::entity::{follower, photo, pow_spent, report};
+use rathaus_reports::public::list::viewport_references;
 use rathaus_reports::service;
 use rathaus_store::images::jpeg_from_rgb;
 use rathaus_testkit::TestApp;
@@ -820,6 +821,44 @@ async fn list_geojson_and_atom_show_published_reports_without_personal_data() {
     assert!(!closed.contains(&rep.reference));
     let (_, future) = a.get(&c, "/maengel?von=2099-01-01").await;
     assert!(!future.contains(&rep.reference));
+}
+
+#[tokio::test]
+async fn both_map_plans_find_the_same_newest_reports() {
+    let a = app().await;
+    for (code, pos) in [
+        ("gully", INSIDE),
+        ("muell", OUTSIDE_OK),
+        ("gully", OUTSIDE_OK),
+        ("spielplatz", INSIDE),
+    ] {
+        submit(&a.s, code, pos).await;
+    }
+    let conn = &a.s.db.conn;
+    let t = a.s.tenant();
+    let gully = Some(a.s.category("gully").id);
+    for (bbox, category, status) in [
+        ("7.0,51.3,7.4,51.5", None, ""),
+        ("7.0,51.3,7.4,51.5", gully, "open"),
+        ("7.0,51.3,7.4,51.5", None, "closed"),
+        ("7.19,51.396,7.192,51.397", None, ""),
+        ("10.0,50.0,10.1,50.1", None, ""),
+    ] {
+        let sparse = viewport_references(conn, t, bbox, category, status, 1_000_000)
+            .await
+            .unwrap();
+        let dense = viewport_references(conn, t, bbox, category, status, 1)
+            .await
+            .unwrap();
+        assert_eq!(sparse, dense, "{bbox} {category:?} {status}");
+    }
+    let all = viewport_references(conn, t, "7.0,51.3,7.4,51.5", None, "", 1)
+        .await
+        .unwrap();
+    assert!(all.len() >= 9, "{all:?}");
+    let mut sorted = all.clone();
+    sorted.sort_by(|a, b| b.cmp(a));
+    assert_eq!(all, sorted, "newest first");
 }
 
 /// Inside the demo boundary, away from `INSIDE`.
