@@ -1006,7 +1006,7 @@ async fn status_page(
         t.get("reports.public.status_title"),
         r.reference
     ));
-    let mut res = page(StatusTpl {
+    page(StatusTpl {
         l,
         category: cat,
         status: status_label(t, &r.status),
@@ -1021,13 +1021,7 @@ async fn status_page(
         email_given: !r.reporter_email.is_empty(),
         link: format!("{}/maengel/status/{token}", origin(&st.cfg, &headers)),
         reference: r.reference,
-    })?;
-    // The secret link must not leak through the Referer to other pages.
-    res.headers_mut().insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
-    Ok(res)
+    })
 }
 
 /// A photo of the report behind a status link (also while it waits for moderation; never a
@@ -1174,19 +1168,14 @@ async fn token_page(st: &AppState, ctx: &Ctx, token: &str, unsubscribe: bool) ->
         )
     };
     let l = layout(st, ctx, title);
-    let mut res = page(FollowTokenTpl {
+    page(FollowTokenTpl {
         l,
         text: t.fmt(text, &r.reference),
         button: t.get(button).to_string(),
         published: r.moderation == service::PUBLISHED,
         reference: r.reference,
         action,
-    })?;
-    res.headers_mut().insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
-    Ok(res)
+    })
 }
 
 async fn confirm_page(
