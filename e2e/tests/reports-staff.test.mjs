@@ -118,6 +118,37 @@ test("the citizen's status page shows the answer", async () => {
   await checkA11y(page, 'status page with the answer');
 });
 
+test('a bulk action by keyboard: errors beside the fields, then all selected change', async () => {
+  await visit(page, server, '/maengel/verwaltung?bereich=alle');
+  // Sent without a selection: German messages, nothing changed.
+  await page.getByLabel('Aktion').selectOption({ label: 'Person zuweisen' });
+  await andWait(page, () => main().getByRole('button', { name: 'Auf Auswahl anwenden' }).click());
+  await main().getByText('Bitte wählen Sie mindestens eine Meldung aus.').waitFor();
+  assert.equal(await page.locator('#f-b-assignee').getAttribute('aria-invalid'), 'true');
+  await checkStructure(page, 'inbox with bulk errors');
+  await checkA11y(page, 'inbox with bulk errors');
+
+  // Keyboard only: tick the first two reports, choose the action and the person, send.
+  const boxes = main().locator('input[name=ids]');
+  assert.ok(await boxes.count() >= 2);
+  for (const i of [0, 1]) {
+    await boxes.nth(i).focus();
+    await page.keyboard.press('Space');
+    assert.ok(await boxes.nth(i).isChecked());
+  }
+  await page.getByLabel('Aktion').focus();
+  await page.keyboard.type('Person');
+  await page.getByLabel('Person zuweisen', { exact: true }).selectOption({ label: 'Anna Admin' });
+  await main().getByRole('button', { name: 'Auf Auswahl anwenden' }).focus();
+  await andWait(page, () => page.keyboard.press('Enter'));
+  await main().getByText('2 Meldung(en) geändert.').waitFor();
+  assert.match(page.url(), /bereich=alle/, 'the filters are kept');
+  await checkA11y(page, 'inbox after a bulk action');
+  // Assigned to her: now in her default inbox too.
+  await visit(page, server, '/maengel/verwaltung');
+  assert.equal(await main().locator('input[name=ids]').count(), 2);
+});
+
 test('every other staff page and state is accessible', async () => {
   const pages = [
     ['/maengel/verwaltung?az=X-0000-000000', 'empty inbox', 'Keine Meldungen gefunden.'],

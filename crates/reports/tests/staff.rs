@@ -658,6 +658,16 @@ async fn hidden_photo_is_not_public_but_staff_still_see_it() {
         .unwrap();
     assert_eq!(public.len(), 1);
     assert_eq!(public[0].id, photos[1].id);
+    // The public photo routes do not serve it (any more); the other one they do.
+    let anon = a.app.client(&[HOST]);
+    for (file, code) in [
+        (format!("/maengel/fotos/{}.jpg", photos[0].id), 404),
+        (format!("/maengel/fotos/{}/klein.jpg", photos[0].id), 404),
+        (format!("/maengel/fotos/{}.jpg", photos[1].id), 200),
+    ] {
+        let res = anon.get(format!("{}{file}", a.base)).send().await.unwrap();
+        assert_eq!(res.status().as_u16(), code, "{file}");
+    }
     // Staff still see it, marked.
     let (_, html) = a.get(&c, &path).await;
     assert!(html.contains("Wieder zeigen: Foto 1"));
@@ -681,7 +691,6 @@ async fn hidden_photo_is_not_public_but_staff_still_see_it() {
         .unwrap();
     assert_eq!(thumb.status(), 200);
     // Anonymous: login; a handler may not hide.
-    let anon = a.app.client(&[HOST]);
     let r2 = anon
         .get(format!(
             "{}/maengel/verwaltung/fotos/{}.jpg",
