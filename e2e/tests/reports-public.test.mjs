@@ -151,3 +151,49 @@ test('filters, the nearby page and the Atom feed work without the map', async ()
   assert.match(res.headers()['content-type'], /application\/atom\+xml/);
   assert.match(await res.text(), /<feed xmlns="http:\/\/www.w3.org\/2005\/Atom"/);
 });
+
+test('the map: a click picks the place, Enter picks the centre, the list map shows markers', async () => {
+  await visit(page, server, '/maengel/melden');
+  const map = page.locator('#report-map');
+  await map.waitFor({ state: 'visible' });
+  const box = await map.boundingBox();
+  await page.mouse.click(box.x + box.width / 2 + 20, box.y + box.height / 2);
+  assert.match(await page.locator('#f-lat').inputValue(), /^51\.\d{6}$/);
+  assert.match(await page.locator('#location-status').innerText(), /Ort gewählt: 51\.\d+, 7\.\d+/);
+  // Typing an address replaces the point: the last choice wins.
+  await page.locator('#f-address').focus();
+  await page.keyboard.type('Marktplatz 1');
+  assert.equal(await page.locator('#f-lat').inputValue(), '');
+  // The focused map: Enter picks its centre.
+  await map.focus();
+  await page.keyboard.press('Enter');
+  assert.match(await page.locator('#f-lon').inputValue(), /^7\.\d{6}$/);
+
+  await visit(page, server, '/maengel');
+  await page.locator('#report-map .leaflet-marker-icon').first().waitFor();
+  assert.ok(await page.locator('#report-map .leaflet-marker-icon').count() >= 3);
+});
+
+test('without JavaScript a report is accepted into moderation', async () => {
+  const context = await browser.newContext({ javaScriptEnabled: false, locale: 'de-DE' });
+  const nojs = await context.newPage();
+  try {
+    await nojs.goto(new URL('/maengel/melden', server.url).href);
+    assert.equal(await nojs.locator('#report-map').isVisible(), false, 'no map without JavaScript');
+    // Every category's extra questions are shown, named by their category.
+    await nojs.getByText('Zusatzangaben zur Kategorie Straßenschaden/Schlagloch').waitFor();
+    await nojs.getByLabel(/^Kategorie/).selectOption({ label: 'Straßenbeleuchtung' });
+    await nojs.getByLabel('Adresse', { exact: true }).fill('Schulstraße 20');
+    await nojs.getByLabel(/^Beschreibung/).fill('Die Laterne ist nachts aus.');
+    await nojs.getByLabel(/Ich bin einverstanden/).check();
+    await Promise.all([
+      nojs.waitForURL(/\/maengel\/status\//),
+      nojs.getByRole('button', { name: 'Meldung absenden' }).click(),
+    ]);
+    const text = await nojs.locator('main').innerText();
+    assert.match(text, /Wir prüfen Ihre Meldung, bevor sie öffentlich erscheint/);
+    assert.match(text, /M-\d{4}-\d{6}/);
+  } finally {
+    await context.close();
+  }
+});

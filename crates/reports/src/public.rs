@@ -161,7 +161,7 @@ pub(crate) async fn map_cfg(
     let s = service::settings(conn, tenant).await?;
     let (lat, lon) = match service::boundary(conn, tenant).await? {
         Some(b) => {
-            let (min_lon, min_lat, max_lon, max_lat) = b.bbox();
+            let (min_lat, min_lon, max_lat, max_lon) = b.bbox();
             ((min_lat + max_lat) / 2.0, (min_lon + max_lon) / 2.0)
         }
         None => match directory::suggest(conn, tenant, "", 1).await?.first() {

@@ -237,6 +237,9 @@ async fn without_javascript_a_report_waits_for_moderation() {
         "href=\"/datenschutz\"",
         "<altcha-widget",
         "enctype=\"multipart/form-data\"",
+        // The map starts at the centre of the demo boundary.
+        "data-lat=\"51.",
+        "data-lon=\"7.",
     ] {
         assert!(html.contains(needle), "form has {needle}");
     }
