@@ -170,7 +170,12 @@ pub(crate) async fn map_cfg(
         },
     };
     Ok(MapCfg {
-        tiles: s.tile_url,
+        // Tiles come through our own server (`tiles.rs`): no third party sees the citizen.
+        tiles: if s.tile_url.trim().is_empty() {
+            String::new()
+        } else {
+            crate::tiles::URL_TEMPLATE.to_string()
+        },
         attribution: s.tile_attribution,
         lat: format!("{lat:.6}"),
         lon: format!("{lon:.6}"),

@@ -240,6 +240,8 @@ async fn without_javascript_a_report_waits_for_moderation() {
         // The map starts at the centre of the demo boundary.
         "data-lat=\"51.",
         "data-lon=\"7.",
+        // Tiles through our own server, never from a third party.
+        "data-tiles=\"/maengel/kacheln/{z}/{x}/{y}.png\"",
     ] {
         assert!(html.contains(needle), "form has {needle}");
     }
@@ -517,6 +519,30 @@ async fn the_address_alone_is_enough_and_suggestions_come_from_the_directory() {
     let rep = a.report_by_token(&token_of(&r)).await;
     assert!((rep.lat - INSIDE.0).abs() < 0.01 && (rep.lon - INSIDE.1).abs() < 0.01);
     assert_eq!(rep.address, "Marktstraße 10");
+
+    // Without a tile server configured there is no map at all; the address field remains.
+    let before = service::settings(&a.s.db.conn, a.s.tenant()).await.unwrap();
+    service::update_settings(
+        &a.s.db.conn,
+        &a.s.manager,
+        service::SettingsInput {
+            tile_url: String::new(),
+            tile_attribution: before.tile_attribution,
+            geocoder_url: String::new(),
+            duplicate_radius_m: before.duplicate_radius_m,
+            answer_days: before.answer_days,
+            moderate_all: before.moderate_all,
+        },
+    )
+    .await
+    .unwrap();
+    for path in ["/maengel/melden", "/maengel"] {
+        let (status, html) = a.get(&c, path).await;
+        assert_eq!(status, 200);
+        assert!(!html.contains("id=\"report-map\""), "{path} without a map");
+    }
+    let (_, html) = a.get(&c, "/maengel/melden").await;
+    assert!(html.contains("id=\"f-address\""));
 }
 
 #[tokio::test]
