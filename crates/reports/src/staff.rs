@@ -196,7 +196,10 @@ pub struct Filter {
     /// Part of a reference number.
     #[serde(default)]
     pub az: String,
-    /// Keyset cursor: `created_at` (RFC 3339) and id of the last row shown.
+    /// "" = newest first; "faellig" = earliest due date first.
+    #[serde(default)]
+    pub sortierung: String,
+    /// Keyset cursor: the sort time (RFC 3339) and id of the last row shown.
     #[serde(default)]
     pub nach: String,
     /// Bulk result: how many reports were changed.
@@ -207,6 +210,11 @@ pub struct Filter {
 impl Filter {
     pub fn overdue(&self) -> bool {
         self.ueberfaellig == "1"
+    }
+
+    /// Sorted by due date (earliest first) instead of newest first.
+    pub fn by_due(&self) -> bool {
+        self.sortierung == "faellig"
     }
 
     /// The filters as a query string (without cursor), for links to the next page, the
@@ -221,6 +229,7 @@ impl Filter {
             ("moderation", &self.moderation),
             ("ueberfaellig", &self.ueberfaellig),
             ("az", &self.az),
+            ("sortierung", &self.sortierung),
         ] {
             if !v.trim().is_empty() {
                 s.append_pair(k, v.trim());
@@ -236,12 +245,25 @@ impl Filter {
     }
 }
 
-pub fn cursor_of(r: &Report) -> String {
+/// The keyset cursor after `r` in the order of the filters.
+pub fn cursor_of(r: &Report, by_due: bool) -> String {
+    let t = if by_due { r.due_at } else { r.created_at };
     format!(
         "{}_{}",
-        r.created_at.to_rfc3339_opts(SecondsFormat::AutoSi, true),
+        t.to_rfc3339_opts(SecondsFormat::AutoSi, true),
         r.id
     )
+}
+
+/// The filters' order: newest first, or earliest due date first (ties by id).
+fn ordered(q: Select<report::Entity>, by_due: bool) -> Select<report::Entity> {
+    if by_due {
+        q.order_by_asc(report::Column::DueAt)
+            .order_by_asc(report::Column::Id)
+    } else {
+        q.order_by_desc(report::Column::CreatedAt)
+            .order_by_desc(report::Column::Id)
+    }
 }
 
 /// The department whose inbox is the user's default (None: no department, so everything).
@@ -318,25 +340,30 @@ pub async fn page_of(
     f: &Filter,
 ) -> Result<(Vec<Report>, Option<String>)> {
     let mut q = filtered(conn, p, f).await?;
+    let by_due = f.by_due();
     if let Some((t, id)) = f.cursor() {
-        q = q.filter(
+        q = q.filter(if by_due {
+            Condition::any().add(report::Column::DueAt.gt(t)).add(
+                Condition::all()
+                    .add(report::Column::DueAt.eq(t))
+                    .add(report::Column::Id.gt(id)),
+            )
+        } else {
             Condition::any().add(report::Column::CreatedAt.lt(t)).add(
                 Condition::all()
                     .add(report::Column::CreatedAt.eq(t))
                     .add(report::Column::Id.lt(id)),
-            ),
-        );
+            )
+        });
     }
-    let mut rows = q
-        .order_by_desc(report::Column::CreatedAt)
-        .order_by_desc(report::Column::Id)
+    let mut rows = ordered(q, by_due)
         .limit(PAGE + 1)
         .all(conn)
         .await
         .map_err(db_err)?;
     let next = if rows.len() as u64 > PAGE {
         rows.truncate(PAGE as usize);
-        rows.last().map(cursor_of)
+        rows.last().map(|r| cursor_of(r, by_due))
     } else {
         None
     };
@@ -435,6 +462,7 @@ impl InboxTpl {
             "status" => &self.f.status,
             "kategorie" => &self.f.kategorie,
             "moderation" => &self.f.moderation,
+            "sortierung" => &self.f.sortierung,
             "aktion" => &self.bulk.aktion,
             "b_status" => &self.bulk.status,
             "b_department" => &self.bulk.department_id,
@@ -559,6 +587,9 @@ async fn overdue(
         f.bereich = "alle".into();
     }
     f.ueberfaellig = "1".into();
+    if f.sortierung.is_empty() {
+        f.sortierung = "faellig".into();
+    }
     render_inbox(&st, &ctx, &p, "overdue", f, BulkInput::default(), None).await
 }
 
@@ -596,6 +627,7 @@ pub fn bulk_input(pairs: &[(String, String)]) -> (BulkInput, Filter) {
             "f_moderation" => f.moderation = v.clone(),
             "f_ueberfaellig" => f.ueberfaellig = v.clone(),
             "f_az" => f.az = v.clone(),
+            "f_sortierung" => f.sortierung = v.clone(),
             "f_nach" => f.nach = v.clone(),
             _ => {}
         }
@@ -757,17 +789,14 @@ async fn bulk(
     }
 }
 
-/// For the map and the exports: every report of the filters (newest first), at most `limit`.
+/// For the exports: every report of the filters in their order, at most `limit`.
 pub async fn all_of(
     conn: &impl ConnectionTrait,
     p: &Principal,
     f: &Filter,
     limit: u64,
 ) -> Result<Vec<Report>> {
-    filtered(conn, p, f)
-        .await?
-        .order_by_desc(report::Column::CreatedAt)
-        .order_by_desc(report::Column::Id)
+    ordered(filtered(conn, p, f).await?, f.by_due())
         .limit(limit)
         .all(conn)
         .await

@@ -281,6 +281,69 @@ async fn inbox_filters_and_keyset_paging() {
 }
 
 #[tokio::test]
+async fn inbox_pages_by_due_date_with_ties() {
+    let a = app().await;
+    let s = &a.s;
+    let base = Utc::now() + Duration::days(10);
+    let mut made = Vec::new();
+    for i in 0..30i64 {
+        let r = submit(s, "gully", INSIDE).await.report;
+        // Descending due dates, and ten reports sharing one (ties are ordered by id).
+        let due = if i < 10 {
+            base
+        } else {
+            base - Duration::hours(i)
+        };
+        let mut am = r.clone().into_active_model();
+        am.due_at = Set(due);
+        made.push(am.update(&s.db.conn).await.unwrap());
+    }
+    let f = Filter {
+        sortierung: "faellig".into(),
+        kategorie: s.category("gully").id.to_string(),
+        ..all()
+    };
+    let mut seen = Vec::new();
+    let mut cursor = String::new();
+    for _ in 0..3 {
+        let (rows, next) = staff::page_of(
+            &s.db.conn,
+            &s.admin,
+            &Filter {
+                nach: cursor.clone(),
+                ..f.clone()
+            },
+        )
+        .await
+        .unwrap();
+        seen.extend(rows);
+        match next {
+            Some(n) => cursor = n,
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), 31, "30 and the demo's gully report, each once");
+    let mut ids: Vec<i64> = seen.iter().map(|r| r.id).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 31);
+    assert!(
+        seen.windows(2)
+            .all(|w| (w[0].due_at, w[0].id) < (w[1].due_at, w[1].id)),
+        "earliest due first, ties by id"
+    );
+    // The overdue view and the page offer the order.
+    let c = a.as_user("bauhof@a.example").await;
+    let (status, html) = a
+        .get(&c, "/maengel/verwaltung?bereich=alle&sortierung=faellig")
+        .await;
+    assert_eq!(status, 200);
+    assert!(html.contains("früheste Fälligkeit zuerst"));
+    assert!(html.contains("sortierung=faellig&amp;nach="));
+    let _ = made;
+}
+
+#[tokio::test]
 async fn overdue_view_lists_open_reports_past_their_due_date() {
     let a = app().await;
     let s = &a.s;
