@@ -687,7 +687,10 @@ fn stats_lines(names: &Names, s: &Stats) -> (Vec<MonthLine>, Vec<CategoryLine>, 
         .iter()
         .map(|((c, m), (r, cl))| MonthLine {
             category: names.category(*c),
-            month: format!("{}.{}", &m[5..], &m[..4]),
+            month: m
+                .split_once('-')
+                .map(|(y, mo)| format!("{mo}.{y}"))
+                .unwrap_or_else(|| m.clone()),
             received: *r,
             closed: *cl,
         })
