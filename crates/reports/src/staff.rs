@@ -153,21 +153,12 @@ impl Names {
     }
 }
 
-/// The tenant's active staff accounts (the people a report can be assigned to). Read here
-/// because `accounts::list_users` is for user administrators; names only reach staff pages.
+/// The tenant's active staff accounts (the people a report can be assigned to).
 pub async fn staff_users(
     conn: &impl ConnectionTrait,
     tenant: TenantId,
 ) -> Result<Vec<rathaus_store::entity::user::Model>> {
-    use rathaus_store::entity::user;
-    user::Entity::find()
-        .filter(user::Column::TenantId.eq(tenant.0))
-        .filter(user::Column::Kind.ne("citizen"))
-        .filter(user::Column::Active.eq(true))
-        .order_by_asc(user::Column::Name)
-        .all(conn)
-        .await
-        .map_err(db_err)
+    rathaus_store::accounts::list_active_staff(conn, tenant).await
 }
 
 // ------------------------------------------------------------------ filters

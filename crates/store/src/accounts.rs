@@ -379,6 +379,20 @@ pub async fn list_users(
         .collect())
 }
 
+/// The tenant's active staff accounts, by name: the people work can be assigned to in a
+/// module (e.g. a defect report). Needs no user-administration permission; the caller shows
+/// names to staff only.
+pub async fn list_active_staff(conn: &impl ConnectionTrait, tenant: TenantId) -> Result<Vec<User>> {
+    user::Entity::find()
+        .filter(user::Column::TenantId.eq(tenant.0))
+        .filter(user::Column::Kind.eq(KIND_STAFF))
+        .filter(user::Column::Active.eq(true))
+        .order_by_asc(user::Column::Name)
+        .all(conn)
+        .await
+        .map_err(db_err)
+}
+
 pub async fn get_user(
     conn: &impl ConnectionTrait,
     who: &Principal,
