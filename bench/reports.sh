@@ -155,29 +155,52 @@ bench_backend() { # label datadir dburl
   start_server "$d"
   local key; key=$(sed -n 's/^ApiKey: //p' "$d/gen.txt")
 
-  # Open311 list of open requests.
+  # Open311 list of open requests: the same URL (the answer cache serves it), then URLs the
+  # cache has not seen (start_date before the data: the same list, another cache key).
   local list="/open311/v2/requests.json?status=open"
   echo "open311 list: $(curl -s "${url%/}$list" | grep -o '"service_request_id"' | wc -l) requests, $(curl -s "${url%/}$list" | wc -c) bytes"
   for c in 1 "$LOW" "$HIGH"; do
     get_run "$label-open311-c$c" "$c" "$list" &&
-      record "$label | open311 status=open, -c$c | $(figures "$work/wrk-$label-open311-c$c.txt")"
+      record "$label | open311 status=open (cached), -c$c | $(figures "$work/wrk-$label-open311-c$c.txt")"
+  done
+  python3 -c 'import datetime as d
+for i in range(20000): print("/open311/v2/requests.json?status=open&start_date=%sT00:00:00Z" % (d.date(1970,1,1)+d.timedelta(days=i)))' \
+    | shuf --random-source=<(yes) >"$work/open311-paths.txt"
+  for c in 1 "$LOW"; do
+    paths_run "$label-open311-cold-c$c" "$c" "$work/open311-paths.txt" &&
+      record "$label | open311 status=open (uncached), -c$c | $(figures "$work/wrk-$label-open311-cold-c$c.txt")"
   done
 
-  # Map viewports: each alone at -c1 (markers, bytes, latency), then all mixed.
+  # Map viewports: each fixed one alone at -c1 (markers, bytes; the answer cache serves it
+  # after the first request), all mixed; then panning users: each kind shifted at random
+  # (bench/reports/viewports.py), so the cache rarely hits.
   : >"$work/map-paths.txt"
+  : >"$work/map-pan.txt"
   for v in "${VIEWPORTS[@]}"; do
     local name=${v%%:*} bbox=${v#*:}
     local path="/maengel/karte.geojson?bbox=$bbox"
     echo "$path" >>"$work/map-paths.txt"
     local body; body=$(curl -s "${url%/}$path")
-    echo "map $name: $(printf '%s' "$body" | grep -o '"Feature"' | wc -l) markers, $(printf '%s' "$body" | wc -c) bytes"
+    local markers; markers=$(printf '%s' "$body" | grep -o '"Feature"' | wc -l)
+    echo "map $name: $markers markers, $(printf '%s' "$body" | wc -c) bytes"
     get_run "$label-map-$name-c1" 1 "$path" &&
-      record "$label | map $name ($(printf '%s' "$body" | grep -o '"Feature"' | wc -l) markers), -c1 | $(figures "$work/wrk-$label-map-$name-c1.txt")"
+      record "$label | map $name ($markers markers, cached), -c1 | $(figures "$work/wrk-$label-map-$name-c1.txt")"
+    echo "$v" | python3 bench/reports/viewports.py 3000 >"$work/map-pan-$name.txt"
+    cat "$work/map-pan-$name.txt" >>"$work/map-pan.txt"
+    paths_run "$label-map-pan-$name-c1" 1 "$work/map-pan-$name.txt" &&
+      record "$label | map $name panned (uncached), -c1 | $(figures "$work/wrk-$label-map-pan-$name-c1.txt")"
   done
-  for c in "$LOW" "$HIGH"; do
-    paths_run "$label-map-mixed-c$c" "$c" "$work/map-paths.txt" &&
-      record "$label | map, viewports mixed, -c$c | $(figures "$work/wrk-$label-map-mixed-c$c.txt")"
-  done
+  paths_run "$label-map-mixed-c$HIGH" "$HIGH" "$work/map-paths.txt" &&
+    record "$label | map, fixed viewports mixed (cached), -c$HIGH | $(figures "$work/wrk-$label-map-mixed-c$HIGH.txt")"
+  shuf --random-source=<(yes) "$work/map-pan.txt" >"$work/map-pan-mixed.txt"
+  paths_run "$label-map-pan-c$LOW" "$LOW" "$work/map-pan-mixed.txt" &&
+    record "$label | map, panned viewports mixed (uncached), -c$LOW | $(figures "$work/wrk-$label-map-pan-c$LOW.txt")"
+  echo "server RSS after the GET loads: $(($(rss VmRSS) / 1024)) MB (answer caches full)"
+  record "$label | server RSS after the GET loads | $(($(rss VmRSS) / 1024)) MB"
+
+  # A fresh server for the submissions, so the RSS figure is theirs and not the caches'.
+  stop_server
+  start_server "$d"
 
   # Submissions with the photo; RSS sampled every 100 ms.
   local codes
