@@ -305,6 +305,8 @@ struct FormTpl {
     /// Photos were sent with a form that had errors: they must be chosen again.
     photos_lost: bool,
     nearby: Vec<NearbyRow>,
+    /// The message beside "report anyway" (inside the nearby fragment).
+    anyway_error: Option<String>,
     max_description: usize,
     max_photos: usize,
 }
@@ -384,6 +386,7 @@ async fn render_form(
         });
     }
     let failed = errs.any();
+    let anyway_error = errs.msg(ANYWAY_FIELD);
     let photos_lost = failed && (!v.photos.is_empty() || v.unreadable);
     let map = map_cfg(&st.db.conn, tenant).await?;
     let l = layout(st, ctx, "reports.public.form_title");
@@ -400,6 +403,7 @@ async fn render_form(
             errs,
             photos_lost,
             nearby,
+            anyway_error,
             max_description: service::MAX_DESCRIPTION,
             max_photos: service::MAX_PHOTOS,
         }),
@@ -887,6 +891,7 @@ struct NearbyQuery {
 struct NearbyFragmentTpl {
     l: Layout,
     nearby: Vec<NearbyRow>,
+    anyway_error: Option<String>,
 }
 
 #[derive(Template)]
@@ -916,7 +921,11 @@ async fn nearby_page(
     let nearby = nearby_of(&st, tenant, t, category, position, &address).await?;
     let l = layout(&st, &ctx, "reports.public.nearby_title");
     if q.teil == "1" {
-        return page(NearbyFragmentTpl { l, nearby });
+        return page(NearbyFragmentTpl {
+            l,
+            nearby,
+            anyway_error: None,
+        });
     }
     page(NearbyPageTpl {
         l,

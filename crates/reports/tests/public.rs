@@ -635,6 +635,8 @@ async fn open_reports_nearby_are_shown_before_a_new_one_is_stored() {
     assert!(html.contains("Schon gemeldet?"));
     assert!(html.contains(&format!("/maengel/{}/folgen", first.reference)));
     assert!(html.contains("Trotzdem neu melden"));
+    assert!(html.contains("aria-describedby=\"f-trotzdem-error\""));
+    assert!(html.contains("Folgen Sie einer davon"));
     assert_eq!(a.reports().await, before);
     // Ticked: stored.
     let r = send(&a, &c, Post::new(&a, "winterdienst", near)).await;
