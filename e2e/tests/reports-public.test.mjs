@@ -163,6 +163,13 @@ test('the map: a click picks the place, Enter picks the centre, the list map sho
   await page.mouse.click(box.x + box.width / 2 + 20, box.y + box.height / 2);
   assert.match(await page.locator('#f-lat').inputValue(), /^51\.\d{6}$/);
   assert.match(await page.locator('#location-status').innerText(), /Ort gewählt: 51\.\d+, 7\.\d+/);
+  // The chosen place can be removed again (the button shows only while a place is chosen).
+  const clear = page.getByRole('button', { name: 'Gewählten Ort entfernen' });
+  await clear.click();
+  assert.equal(await page.locator('#f-lat').inputValue(), '');
+  assert.equal(await clear.isVisible(), false);
+  await map.click({ position: { x: box.width / 2 - 30, y: box.height / 2 } });
+  assert.equal(await clear.isVisible(), true);
   // Typing an address replaces the point: the last choice wins.
   await page.locator('#f-address').focus();
   await page.keyboard.type('Marktplatz 1');

@@ -20,7 +20,7 @@ function escapeHtml(s) {
 
 // ---------------------------------------------------------------- elements for script users
 
-for (const el of $$(".js-only")) el.hidden = false;
+for (const el of $$(".js-only:not([data-when-picked])")) el.hidden = false;
 
 // ---------------------------------------------------------------- ALTCHA: same-origin worker
 
@@ -105,9 +105,16 @@ if (form) {
     }
   }, 300);
 
+  const clearBox = $("[data-when-picked]");
+  const showClear = () => {
+    if (clearBox) clearBox.hidden = !(lat.value && lon.value);
+  };
+  showClear();
+
   const pick = (la, lo) => {
     lat.value = la.toFixed(6);
     lon.value = lo.toFixed(6);
+    showClear();
     setMarker(la, lo);
     if (status && mapEl) status.textContent = `${mapEl.dataset.picked} ${lat.value}, ${lon.value}`;
     checkNearby();
@@ -139,7 +146,9 @@ if (form) {
       lat.value = "";
       lon.value = "";
       clearMarker();
+      showClear();
       if (status) status.textContent = "";
+      if (address) address.focus();
     });
   }
 
@@ -169,6 +178,7 @@ if (form) {
         lat.value = "";
         lon.value = "";
         clearMarker();
+        showClear();
         if (status) status.textContent = "";
       }
       suggest();
