@@ -1054,11 +1054,7 @@ async fn status_photo(
     };
     let id: i64 = id.parse().map_err(|_| Error::NotFound)?;
     let r = service::by_status_token(&st.db.conn, tenant, &token).await?;
-    let p = service::photo(&st.db.conn, tenant, id).await?;
-    if p.report_id != r.id || p.hidden {
-        return Err(Error::NotFound.into());
-    }
-    Ok(list::jpeg(&headers, &p, small, false))
+    list::status_jpeg(&st.db.conn, &headers, tenant, r.id, id, small).await
 }
 
 // ---------------------------------------------------------------- following

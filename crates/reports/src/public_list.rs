@@ -816,12 +816,50 @@ fn etag_matches(header: &str, etag: &str) -> bool {
         .any(|t| t == "*" || t.trim_start_matches("W/") == etag)
 }
 
-/// A stored photo as a JPEG answer with its ETag (the SHA-256 of the picture).
-pub(crate) fn jpeg(headers: &HeaderMap, p: &photo::Model, small: bool, public: bool) -> Response {
+#[derive(Debug, FromQueryResult)]
+struct PhotoInfo {
+    report_id: i64,
+    hidden: bool,
+    sha256: String,
+}
+
+/// A photo's report and state, without its bytes.
+async fn photo_info(
+    conn: &impl ConnectionTrait,
+    tenant: TenantId,
+    id: i64,
+) -> rathaus_core::Result<PhotoInfo> {
+    photo::Entity::find()
+        .select_only()
+        .columns([
+            photo::Column::ReportId,
+            photo::Column::Hidden,
+            photo::Column::Sha256,
+        ])
+        .filter(photo::Column::TenantId.eq(tenant.0))
+        .filter(photo::Column::Id.eq(id))
+        .into_model::<PhotoInfo>()
+        .one(conn)
+        .await
+        .map_err(db_err)?
+        .ok_or(Error::NotFound)
+}
+
+/// A stored photo (or its thumbnail) as a JPEG answer with its ETag (the picture's SHA-256);
+/// 304 without reading the bytes when the browser has it.
+async fn jpeg(
+    conn: &impl ConnectionTrait,
+    headers: &HeaderMap,
+    tenant: TenantId,
+    id: i64,
+    sha256: &str,
+    small: bool,
+    public: bool,
+) -> HtmlResult {
     let etag = if small {
-        format!("\"{}-klein\"", p.sha256)
+        format!("\"{sha256}-klein\"")
     } else {
-        format!("\"{}\"", p.sha256)
+        format!("\"{sha256}\"")
     };
     let mut h = HeaderMap::new();
     h.insert(
@@ -839,15 +877,41 @@ pub(crate) fn jpeg(headers: &HeaderMap, p: &photo::Model, small: bool, public: b
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok());
     if inm.is_some_and(|v| etag_matches(v, &etag)) {
-        return (StatusCode::NOT_MODIFIED, h).into_response();
+        return Ok((StatusCode::NOT_MODIFIED, h).into_response());
     }
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("image/jpeg"));
-    let bytes = if small {
-        p.thumb.clone()
+    let column = if small {
+        photo::Column::Thumb
     } else {
-        p.image.clone()
+        photo::Column::Image
     };
-    (h, bytes).into_response()
+    let bytes: Vec<u8> = photo::Entity::find()
+        .select_only()
+        .column(column)
+        .filter(photo::Column::TenantId.eq(tenant.0))
+        .filter(photo::Column::Id.eq(id))
+        .into_tuple()
+        .one(conn)
+        .await
+        .map_err(db_err)?
+        .ok_or(Error::NotFound)?;
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("image/jpeg"));
+    Ok((h, bytes).into_response())
+}
+
+/// A photo behind a status link: its report's, never a hidden one.
+pub(crate) async fn status_jpeg(
+    conn: &impl ConnectionTrait,
+    headers: &HeaderMap,
+    tenant: TenantId,
+    report_id: i64,
+    id: i64,
+    small: bool,
+) -> HtmlResult {
+    let p = photo_info(conn, tenant, id).await?;
+    if p.report_id != report_id || p.hidden {
+        return Err(Error::NotFound.into());
+    }
+    jpeg(conn, headers, tenant, id, &p.sha256, small, false).await
 }
 
 async fn picture(
@@ -858,7 +922,7 @@ async fn picture(
     small: bool,
 ) -> HtmlResult {
     let tenant = tenant_of(ctx)?;
-    let p = service::photo(&st.db.conn, tenant, id).await?;
+    let p = photo_info(&st.db.conn, tenant, id).await?;
     let staff = ctx
         .staff()
         .is_some_and(|u| u.tenant_id == tenant && (u.has(HANDLE) || u.has(MODERATE)));
@@ -875,7 +939,7 @@ async fn picture(
     if !(public || staff) {
         return Err(Error::NotFound.into());
     }
-    Ok(jpeg(headers, &p, small, public))
+    jpeg(&st.db.conn, headers, tenant, id, &p.sha256, small, public).await
 }
 
 async fn photo_full(
