@@ -191,8 +191,16 @@ fn hits() -> &'static Hits {
     H.get_or_init(Default::default)
 }
 
+/// Follow requests (each may send a confirmation mail) one address may send per window.
+pub const FOLLOW_LIMIT: usize = 20;
+
 /// Whether `ip` may send another report now (in-memory, per process).
 fn rate_ok(tenant: TenantId, ip: &str) -> bool {
+    rate_ok_for(tenant, ip, RATE_LIMIT)
+}
+
+/// Whether the key (a client address, or `folgen:` and one) is below `limit` in the window.
+fn rate_ok_for(tenant: TenantId, ip: &str, limit: usize) -> bool {
     let Ok(mut h) = hits().lock() else {
         return true;
     };
@@ -210,7 +218,7 @@ fn rate_ok(tenant: TenantId, ip: &str) -> bool {
     {
         q.pop_front();
     }
-    q.len() < RATE_LIMIT
+    q.len() < limit
 }
 
 fn rate_count(tenant: TenantId, ip: &str) {
@@ -1126,6 +1134,21 @@ async fn follow(
     let tenant = tenant_of(&ctx)?;
     let t = catalog(ctx.lang);
     let base = origin(&st.cfg, &headers);
+    // Every request may mail an address: a limit per client address against mail bombing.
+    let key = format!("folgen:{}", ctx.client_ip);
+    if !rate_ok_for(tenant, &key, FOLLOW_LIMIT) {
+        let mut r = render_follow(
+            &st,
+            &ctx,
+            &reference,
+            f.email,
+            FormErrors::new(t, single("email", "reports.public.err_rate_follow")),
+        )
+        .await?;
+        *r.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+        return Ok(r);
+    }
+    rate_count(tenant, &key);
     match service::follow(&st.db.conn, tenant, &reference, &f.email, &base).await {
         Ok(()) => {
             let r = service::published(&st.db.conn, tenant, &reference).await?;

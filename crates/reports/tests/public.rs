@@ -720,6 +720,17 @@ async fn citizens_follow_confirm_and_unsubscribe_with_real_mail() {
         .unwrap();
     assert!(f.unsubscribed_at.is_some());
     assert_eq!(a.get(&c, "/maengel/folgen/unbekannt").await.0, 404);
+
+    // Follow requests from one address are limited (each may send a mail).
+    let flood = a.client();
+    for i in 0..rathaus_reports::public::FOLLOW_LIMIT {
+        let email = format!("flut{i}@example.org");
+        let res = post_with_csrf(&a, &flood, &page, &page, &[("email", email.as_str())]).await;
+        assert_eq!(res.status(), 200, "follow request {i}");
+    }
+    let res = post_with_csrf(&a, &flood, &page, &page, &[("email", "x@example.org")]).await;
+    assert_eq!(res.status(), 429);
+    assert!(res.text().await.unwrap().contains("sehr viele Anfragen"));
     // Without the CSRF token: refused.
     let res = c
         .post(format!("{}{off}", a.base))
