@@ -33,10 +33,10 @@ use rathaus_web::forms::FormErrors;
 use rathaus_web::i18n::catalog;
 use rathaus_web::layout::Layout;
 use rathaus_web::pages::{fmt_time, layout};
-use sea_orm::sea_query::{Condition, Expr, ExprTrait};
+use sea_orm::sea_query::{Condition, Expr, ExprTrait, Query as Sql};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
-    QuerySelect,
+    QuerySelect, QueryTrait,
 };
 use serde::Deserialize;
 use serde_json::json;
@@ -459,6 +459,25 @@ fn parse_bbox(s: &str) -> Option<(f64, f64, f64, f64)> {
     ok.then_some((a, b, c, d))
 }
 
+/// Grid cells per side of a viewport: a box is widened to whole cells of the largest
+/// power-of-two size (in degrees) that fits this many times into it.
+const GRID: f64 = 4.0;
+
+/// `bbox` widened outwards to the grid of its size (see [`GRID`]), within WGS 84.
+fn snap_bbox((min_lon, min_lat, max_lon, max_lat): (f64, f64, f64, f64)) -> (f64, f64, f64, f64) {
+    fn step(span: f64) -> f64 {
+        let s = (span / GRID).max(1e-6);
+        2f64.powf(s.log2().floor())
+    }
+    let (sx, sy) = (step(max_lon - min_lon), step(max_lat - min_lat));
+    (
+        ((min_lon / sx).floor() * sx).max(-180.0),
+        ((min_lat / sy).floor() * sy).max(-90.0),
+        ((max_lon / sx).ceil() * sx).min(180.0),
+        ((max_lat / sy).ceil() * sy).min(90.0),
+    )
+}
+
 type GeoCache = Mutex<HashMap<(i64, String), (u64, Instant, Arc<String>)>>;
 
 fn geo_cache() -> &'static GeoCache {
@@ -499,9 +518,11 @@ async fn geojson(State(st): State<AppState>, ctx: Ctx, Query(q): Query<GeoQuery>
     let Some(status) = parse_status(&q.status) else {
         return bad_request("status muss open, closed oder ein Status sein.");
     };
-    // Rounded to ~1 m so that a jittering client still hits the cache.
+    // The box is widened to a grid (as map tile servers do): panning and zooming a little
+    // asks for the same cells, which the cache then answers.
+    let (min_lon, min_lat, max_lon, max_lat) = snap_bbox((min_lon, min_lat, max_lon, max_lat));
     let key = format!(
-        "{min_lon:.5},{min_lat:.5},{max_lon:.5},{max_lat:.5}|{}|{}",
+        "{min_lon},{min_lat},{max_lon},{max_lat}|{}|{}",
         category.unwrap_or(0),
         q.status.trim()
     );
@@ -537,7 +558,7 @@ async fn geojson(State(st): State<AppState>, ctx: Ctx, Query(q): Query<GeoQuery>
 /// Reports in a viewport the probe counts up to; fewer: the viewport is sparse.
 const DENSE: u64 = 20_000;
 /// Candidate ids looked at per query in a sparse viewport.
-const CHUNK: usize = 1_000;
+const CHUNK: u64 = 1_000;
 
 fn geo_filters(
     sel: sea_orm::Select<report::Entity>,
@@ -577,36 +598,46 @@ async fn geojson_rows(
     status: &StatusFilter,
     dense_at: u64,
 ) -> rathaus_core::Result<Vec<GeoRow>> {
-    let mut ids: Vec<i64> = report::Entity::find()
-        .select_only()
-        .column(report::Column::Id)
-        .filter(report::Column::TenantId.eq(tenant.0))
-        .filter(report::Column::Lat.between(min_lat, max_lat))
-        .filter(report::Column::Lon.between(min_lon, max_lon))
-        .limit(dense_at)
-        .into_tuple()
-        .all(conn)
-        .await
-        .map_err(db_err)?;
-    if (ids.len() as u64) < dense_at {
-        ids.sort_unstable_by(|a, b| b.cmp(a));
+    // The ids in the box, from the position index alone.
+    let in_box = || {
+        report::Entity::find()
+            .select_only()
+            .column(report::Column::Id)
+            .filter(report::Column::TenantId.eq(tenant.0))
+            .filter(report::Column::Lat.between(min_lat, max_lat))
+            .filter(report::Column::Lon.between(min_lon, max_lon))
+    };
+    // Counted up to `dense_at` inside the database: no row travels.
+    let probe = Sql::select()
+        .expr(Expr::cust("COUNT(*)"))
+        .from_subquery(in_box().limit(dense_at).into_query(), "probe")
+        .to_owned();
+    let found: i64 = match conn.query_one(&probe).await.map_err(db_err)? {
+        Some(row) => row.try_get_by_index(0).map_err(db_err)?,
+        None => 0,
+    };
+    let found = u64::try_from(found).unwrap_or(0);
+    if found < dense_at {
         let mut out: Vec<GeoRow> = Vec::new();
-        for chunk in ids.chunks(CHUNK) {
-            let want = MAX_FEATURES - out.len() as u64;
+        let mut offset = 0;
+        while offset < found && (out.len() as u64) < MAX_FEATURES {
+            let ids = in_box()
+                .order_by_desc(report::Column::Id)
+                .limit(CHUNK)
+                .offset(offset)
+                .into_query();
             // `tenant_id + 0`: the ids are the plan (primary key), not a tenant index scan.
             let rows: Vec<GeoRow> = geo_filters(report::Entity::find(), category, status)
-                .filter(report::Column::Id.is_in(chunk.to_vec()))
+                .filter(report::Column::Id.in_subquery(ids))
                 .filter(Expr::col(report::Column::TenantId).add(0).eq(tenant.0))
                 .order_by_desc(report::Column::Id)
-                .limit(want)
+                .limit(MAX_FEATURES - out.len() as u64)
                 .into_model::<GeoRow>()
                 .all(conn)
                 .await
                 .map_err(db_err)?;
             out.extend(rows);
-            if out.len() as u64 >= MAX_FEATURES {
-                break;
-            }
+            offset += CHUNK;
         }
         return Ok(out);
     }
@@ -977,6 +1008,18 @@ mod tests {
         assert_eq!(parse_bbox("8,51,7.5,51.5"), None);
         assert_eq!(parse_bbox("a,b,c,d"), None);
         assert_eq!(parse_bbox("NaN,51,7.5,51.5"), None);
+    }
+
+    #[test]
+    fn viewports_snap_outwards_to_a_grid_of_their_size() {
+        let a = snap_bbox((7.1880, 51.3990, 7.2000, 51.4080));
+        assert!(a.0 <= 7.1880 && a.1 <= 51.3990 && a.2 >= 7.2000 && a.3 >= 51.4080);
+        // At most a cell (a quarter of the box) wider on each side.
+        assert!(a.2 - a.0 < (7.2000 - 7.1880) * 2.0);
+        // A little panning: the same cells.
+        assert_eq!(snap_bbox((7.1881, 51.3991, 7.2001, 51.4081)), a);
+        let world = snap_bbox((-180.0, -90.0, 180.0, 90.0));
+        assert_eq!(world, (-180.0, -90.0, 180.0, 90.0));
     }
 
     #[test]
