@@ -587,6 +587,13 @@ fn image_error_key(e: &ImageError) -> &'static str {
 pub async fn reencode_photos(
     photos: Vec<Vec<u8>>,
 ) -> std::result::Result<Vec<rathaus_store::images::Photo>, (usize, ImageError)> {
+    // At most one re-encoding per core: more would not be faster, and each holds a decoded
+    // picture (bench/reports.sh: 4 concurrent 4 MB uploads took the server over 300 MB).
+    static SLOTS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    let slots = SLOTS.get_or_init(|| {
+        tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get()))
+    });
+    let _slot = slots.acquire().await.map_err(|_| (0, ImageError::Broken))?;
     tokio::task::spawn_blocking(move || {
         let mut out = Vec::with_capacity(photos.len());
         for (i, bytes) in photos.iter().enumerate() {
