@@ -15,8 +15,8 @@
 //! - Rate limit: per API key, the key's requests per minute in a fixed one-minute window,
 //!   counted in this process (several `serve` processes each allow the limit).
 //! - `GET requests` answers are cached per (tenant, origin, format, normalised query) for
-//!   [`crate::cache::TTL`], invalidated by the tenant's generation counter; 256 entries at
-//!   most (cleared when full); one computation per key at a time (no stampede on expiry).
+//!   [`crate::cache::TTL`], invalidated by the tenant's generation counter, bounded by bytes;
+//!   one computation per key at a time (no stampede on expiry): `crate::cache::Answers`.
 
 use crate::entity::{photo, report, update};
 use crate::open311::{
@@ -43,7 +43,7 @@ use sea_orm::{
     QuerySelect,
 };
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Mutex, OnceLock};
 use std::time::Instant;
 
 /// Largest `POST requests` body: three photos of 10 MB plus the form.
@@ -51,7 +51,6 @@ pub const POST_BODY_LIMIT: usize = 3 * 10 * 1024 * 1024 + 1024 * 1024;
 /// Largest form-encoded body (without photos).
 const FORM_LIMIT: usize = 256 * 1024;
 /// Cached `GET requests` answers at most.
-const CACHE_ENTRIES: usize = 256;
 /// Entries of the updates feed at most.
 const MAX_UPDATES: u64 = 1_000;
 
@@ -567,69 +566,21 @@ async fn select_rows(
 
 // ---------------------------------------------------------------- the answer cache
 
-struct Entry {
-    generation: u64,
-    at: Instant,
-    body: Bytes,
+fn answers() -> &'static crate::cache::Answers {
+    static A: OnceLock<crate::cache::Answers> = OnceLock::new();
+    A.get_or_init(|| crate::cache::Answers::new(crate::cache::MAX_BYTES))
 }
 
-#[derive(Default)]
-struct AnswerCache {
-    entries: HashMap<String, Entry>,
-    /// One computation per key at a time; the others wait for its result.
-    flights: HashMap<String, Arc<tokio::sync::Mutex<()>>>,
+/// Why a list could not be rendered: an Open311 error document, or a server error.
+enum ListFailure {
+    Document(Response),
+    Server(Error),
 }
 
-fn answer_cache() -> &'static Mutex<AnswerCache> {
-    static C: OnceLock<Mutex<AnswerCache>> = OnceLock::new();
-    C.get_or_init(Default::default)
-}
-
-fn cached(key: &str, generation: u64) -> Option<Bytes> {
-    let c = answer_cache().lock().ok()?;
-    c.entries
-        .get(key)
-        .filter(|e| e.generation == generation && e.at.elapsed() < crate::cache::TTL)
-        .map(|e| e.body.clone())
-}
-
-/// An expired answer of the current generation (no write of this process since): served
-/// while another request computes the fresh one, so the expiry never makes clients wait.
-fn stale(key: &str, generation: u64) -> Option<Bytes> {
-    let c = answer_cache().lock().ok()?;
-    c.entries
-        .get(key)
-        .filter(|e| e.generation == generation && e.at.elapsed() < 2 * crate::cache::TTL)
-        .map(|e| e.body.clone())
-}
-
-fn remember(key: String, generation: u64, body: Bytes) {
-    if let Ok(mut c) = answer_cache().lock() {
-        if c.entries.len() >= CACHE_ENTRIES && !c.entries.contains_key(&key) {
-            c.entries.clear();
-        }
-        c.entries.insert(
-            key,
-            Entry {
-                generation,
-                at: Instant::now(),
-                body,
-            },
-        );
+impl From<Error> for ListFailure {
+    fn from(e: Error) -> Self {
+        ListFailure::Server(e)
     }
-}
-
-fn flight(key: &str) -> Option<Arc<tokio::sync::Mutex<()>>> {
-    let mut c = answer_cache().lock().ok()?;
-    if c.flights.len() >= 4 * CACHE_ENTRIES {
-        c.flights.retain(|_, m| Arc::strong_count(m) > 1);
-    }
-    Some(
-        c.flights
-            .entry(key.to_string())
-            .or_insert_with(Default::default)
-            .clone(),
-    )
 }
 
 /// The cache key: tenant, origin (media URLs are absolute), format and the query with its
@@ -660,48 +611,33 @@ async fn list_requests(
 ) -> Result<Response, Error> {
     let tid = TenantId(tenant.id);
     let key = cache_key(tid, base, format, params);
-    let generation = crate::cache::generation(tid);
-    if let Some(body) = cached(&key, generation) {
-        return Ok(document(format, StatusCode::OK, body));
-    }
-    let lock = flight(&key);
-    let _guard = match &lock {
-        Some(l) => match l.try_lock() {
-            Ok(g) => Some(g),
-            Err(_) => {
-                if let Some(body) = stale(&key, generation) {
-                    return Ok(document(format, StatusCode::OK, body));
+    let compute = async {
+        let f = match open311::parse_get_requests(params, Utc::now()) {
+            Ok(f) => f,
+            Err(errs) => return Err(ListFailure::Document(errors(format, &errs))),
+        };
+        let mut category_ids = Vec::new();
+        if f.service_request_ids.is_empty() {
+            let mut unknown = Vec::new();
+            for code in &f.service_codes {
+                match active_category(&st.db.conn, tid, code).await? {
+                    Ok(c) => category_ids.push(c.id),
+                    Err(e) => unknown.push(e),
                 }
-                Some(l.lock().await)
             }
-        },
-        None => None,
-    };
-    if let Some(body) = cached(&key, generation) {
-        return Ok(document(format, StatusCode::OK, body));
-    }
-    let f = match open311::parse_get_requests(params, Utc::now()) {
-        Ok(f) => f,
-        Err(errs) => return Ok(errors(format, &errs)),
-    };
-    let mut category_ids = Vec::new();
-    if f.service_request_ids.is_empty() {
-        let mut unknown = Vec::new();
-        for code in &f.service_codes {
-            match active_category(&st.db.conn, tid, code).await? {
-                Ok(c) => category_ids.push(c.id),
-                Err(e) => unknown.push(e),
+            if !unknown.is_empty() {
+                return Err(ListFailure::Document(errors(format, &unknown)));
             }
         }
-        if !unknown.is_empty() {
-            return Ok(errors(format, &unknown));
-        }
+        let rows = select_rows(&st.db.conn, tid, &f, &category_ids).await?;
+        let docs = documents(&st.db.conn, tid, base, rows, f.extensions).await?;
+        Ok(Bytes::from(docs.render(format)))
+    };
+    match answers().get_or_compute(tid, &key, compute).await {
+        Ok(body) => Ok(document(format, StatusCode::OK, body)),
+        Err(ListFailure::Document(r)) => Ok(r),
+        Err(ListFailure::Server(e)) => Err(e),
     }
-    let rows = select_rows(&st.db.conn, tid, &f, &category_ids).await?;
-    let docs = documents(&st.db.conn, tid, base, rows, f.extensions).await?;
-    let body = Bytes::from(docs.render(format));
-    remember(key, generation, body.clone());
-    Ok(document(format, StatusCode::OK, body))
 }
 
 async fn one_request(

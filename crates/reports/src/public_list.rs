@@ -41,8 +41,7 @@ use sea_orm::{
 use serde::Deserialize;
 use serde_json::json;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock};
-use std::time::Instant;
+use std::sync::OnceLock;
 
 /// Reports per page of the list.
 pub const PAGE_SIZE: u64 = 25;
@@ -478,15 +477,13 @@ fn snap_bbox((min_lon, min_lat, max_lon, max_lat): (f64, f64, f64, f64)) -> (f64
     )
 }
 
-type GeoCache = Mutex<HashMap<(i64, String), (u64, Instant, Arc<String>)>>;
-
-fn geo_cache() -> &'static GeoCache {
-    static C: OnceLock<GeoCache> = OnceLock::new();
-    C.get_or_init(Default::default)
+fn geo_answers() -> &'static cache::Answers {
+    static A: OnceLock<cache::Answers> = OnceLock::new();
+    A.get_or_init(|| cache::Answers::new(cache::MAX_BYTES))
 }
 
-fn geo_response(body: Arc<String>) -> Response {
-    let mut res = (*body).clone().into_response();
+fn geo_response(body: axum::body::Bytes) -> Response {
+    let mut res = body.into_response();
     let h = res.headers_mut();
     h.insert(
         header::CONTENT_TYPE,
@@ -526,33 +523,21 @@ async fn geojson(State(st): State<AppState>, ctx: Ctx, Query(q): Query<GeoQuery>
         category.unwrap_or(0),
         q.status.trim()
     );
-    let generation = cache::generation(tenant);
-    if let Ok(c) = geo_cache().lock()
-        && let Some((g, at, body)) = c.get(&(tenant.0, key.clone()))
-        && *g == generation
-        && at.elapsed() < cache::TTL
-    {
-        return geo_response(body.clone());
-    }
-    let body = match geojson_body(
-        &st.db.conn,
-        tenant,
-        (min_lon, min_lat, max_lon, max_lat),
-        category,
-        &status,
-    )
-    .await
-    {
-        Ok(b) => Arc::new(b),
-        Err(e) => return rathaus_web::api::ApiError(e).into_response(),
+    let compute = async {
+        geojson_body(
+            &st.db.conn,
+            tenant,
+            (min_lon, min_lat, max_lon, max_lat),
+            category,
+            &status,
+        )
+        .await
+        .map(axum::body::Bytes::from)
     };
-    if let Ok(mut c) = geo_cache().lock() {
-        if c.len() > 2_000 {
-            c.clear();
-        }
-        c.insert((tenant.0, key), (generation, Instant::now(), body.clone()));
+    match geo_answers().get_or_compute(tenant, &key, compute).await {
+        Ok(body) => geo_response(body),
+        Err(e) => rathaus_web::api::ApiError(e).into_response(),
     }
-    geo_response(body)
 }
 
 /// Reports in a viewport the probe counts up to; fewer: the viewport is sparse.
@@ -641,18 +626,24 @@ async fn geojson_rows(
         }
         return Ok(out);
     }
+    // SQLite would take the position index for a plain range and sort every report in the
+    // box; `+ 0.0` keeps it on the receipt-time index. PostgreSQL estimates the plain range
+    // well (and with `+ 0.0` would scan the whole table), so it gets the plain one.
+    let (lat, lon) = if conn.get_database_backend() == sea_orm::DbBackend::Sqlite {
+        (
+            Expr::col(report::Column::Lat).add(0.0),
+            Expr::col(report::Column::Lon).add(0.0),
+        )
+    } else {
+        (
+            Expr::col(report::Column::Lat),
+            Expr::col(report::Column::Lon),
+        )
+    };
     geo_filters(report::Entity::find(), category, status)
         .filter(report::Column::TenantId.eq(tenant.0))
-        .filter(
-            Expr::col(report::Column::Lat)
-                .add(0.0)
-                .between(min_lat, max_lat),
-        )
-        .filter(
-            Expr::col(report::Column::Lon)
-                .add(0.0)
-                .between(min_lon, max_lon),
-        )
+        .filter(lat.between(min_lat, max_lat))
+        .filter(lon.between(min_lon, max_lon))
         .order_by_desc(report::Column::CreatedAt)
         .order_by_desc(report::Column::Id)
         .limit(MAX_FEATURES)
