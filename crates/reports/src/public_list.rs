@@ -627,24 +627,36 @@ async fn geojson_rows(
         return Ok(out);
     }
     // SQLite would take the position index for a plain range and sort every report in the
-    // box; `+ 0.0` keeps it on the receipt-time index. PostgreSQL estimates the plain range
-    // well (and with `+ 0.0` would scan the whole table), so it gets the plain one.
-    let (lat, lon) = if conn.get_database_backend() == sea_orm::DbBackend::Sqlite {
-        (
-            Expr::col(report::Column::Lat).add(0.0),
-            Expr::col(report::Column::Lon).add(0.0),
+    // box; `+ 0.0` keeps it on the receipt-time index. PostgreSQL estimates a plain range well
+    // (with `+ 0.0` it would scan the whole table) — but only when it sees the numbers: a
+    // prepared statement's generic plan cannot tell a street from the whole town and always
+    // sorts the box. So PostgreSQL gets the box as literals (finite, range-checked floats).
+    let sel = geo_filters(report::Entity::find(), category, status)
+        .filter(report::Column::TenantId.eq(tenant.0));
+    let sel = if conn.get_database_backend() == sea_orm::DbBackend::Sqlite {
+        sel.filter(
+            Expr::col(report::Column::Lat)
+                .add(0.0)
+                .between(min_lat, max_lat),
+        )
+        .filter(
+            Expr::col(report::Column::Lon)
+                .add(0.0)
+                .between(min_lon, max_lon),
         )
     } else {
-        (
-            Expr::col(report::Column::Lat),
-            Expr::col(report::Column::Lon),
-        )
+        let all_finite = [min_lat, max_lat, min_lon, max_lon]
+            .iter()
+            .all(|v| v.is_finite());
+        if !all_finite {
+            return Ok(Vec::new());
+        }
+        sel.filter(Expr::cust(format!(
+            "\"reports_reports\".\"lat\" BETWEEN {min_lat:?} AND {max_lat:?} \
+             AND \"reports_reports\".\"lon\" BETWEEN {min_lon:?} AND {max_lon:?}"
+        )))
     };
-    geo_filters(report::Entity::find(), category, status)
-        .filter(report::Column::TenantId.eq(tenant.0))
-        .filter(lat.between(min_lat, max_lat))
-        .filter(lon.between(min_lon, max_lon))
-        .order_by_desc(report::Column::CreatedAt)
+    sel.order_by_desc(report::Column::CreatedAt)
         .order_by_desc(report::Column::Id)
         .limit(MAX_FEATURES)
         .into_model::<GeoRow>()
