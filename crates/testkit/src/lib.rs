@@ -205,6 +205,54 @@ pub async fn tenant_fixture(db: &Db, slug: &str, host: &str) -> Fixture {
     }
 }
 
+/// The principal of an active user (as a request of theirs would carry it).
+pub async fn principal(db: &Db, tenant: TenantId, user: UserId) -> rathaus_core::Principal {
+    accounts::principal(&db.conn, tenant, user)
+        .await
+        .expect("principal")
+        .expect("active user")
+}
+
+/// A staff user named `name` holding exactly `perms` (through a role named like the address),
+/// signed in with [`PASSWORD`].
+pub async fn user_with(
+    db: &Db,
+    tenant: TenantId,
+    email: &str,
+    name: &str,
+    perms: &[&str],
+) -> rathaus_core::Principal {
+    let permissions: Vec<String> = perms.iter().map(|p| p.to_string()).collect();
+    let role = accounts::create_role(
+        &db.conn,
+        tenant,
+        None,
+        RoleInput {
+            name: email,
+            description: "",
+            permissions: &permissions,
+        },
+    )
+    .await
+    .expect("role");
+    let u = accounts::create_user(
+        &db.conn,
+        tenant,
+        None,
+        UserInput {
+            email,
+            name,
+            password: PASSWORD,
+            department_id: None,
+            role_ids: &[role.id],
+            active: true,
+        },
+    )
+    .await
+    .expect("user");
+    principal(db, tenant, UserId(u.id)).await
+}
+
 /// A running app on 127.0.0.1:0.
 pub struct TestApp {
     pub addr: std::net::SocketAddr,

@@ -7,7 +7,6 @@ use rathaus_booking::Booking;
 use rathaus_booking::service::{self, Reservation, ReservationInput, Resource, ResourceInput};
 use rathaus_core::{Principal, TenantId, UserId};
 use rathaus_store::Db;
-use rathaus_store::accounts::{self, RoleInput, UserInput};
 use rathaus_testkit::{Fixture, PASSWORD, TestDb, tenant_fixture};
 use rathaus_web::Module;
 
@@ -33,43 +32,12 @@ pub async fn migrated() -> TestDb {
 }
 
 pub async fn principal(db: &Db, tenant: TenantId, user: UserId) -> Principal {
-    accounts::principal(&db.conn, tenant, user)
-        .await
-        .unwrap()
-        .expect("active user")
+    rathaus_testkit::principal(db, tenant, user).await
 }
 
-/// A user holding exactly `perms` (through a role of the same name).
+/// A staff user holding exactly `perms` (through a role of the same name).
 pub async fn user_with(db: &Db, tenant: TenantId, email: &str, perms: &[&str]) -> Principal {
-    let permissions: Vec<String> = perms.iter().map(|p| p.to_string()).collect();
-    let role = accounts::create_role(
-        &db.conn,
-        tenant,
-        None,
-        RoleInput {
-            name: email,
-            description: "",
-            permissions: &permissions,
-        },
-    )
-    .await
-    .expect("role");
-    let u = accounts::create_user(
-        &db.conn,
-        tenant,
-        None,
-        UserInput {
-            email,
-            name: "Vera Verein",
-            password: PASSWORD,
-            department_id: None,
-            role_ids: &[role.id],
-            active: true,
-        },
-    )
-    .await
-    .expect("user");
-    principal(db, tenant, UserId(u.id)).await
+    rathaus_testkit::user_with(db, tenant, email, "Vera Verein", perms).await
 }
 
 /// A tenant with an admin, a clerk without permissions and two bookers.

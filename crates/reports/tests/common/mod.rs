@@ -7,7 +7,7 @@ use rathaus_core::{Principal, TenantId, UserId};
 use rathaus_reports::Reports;
 use rathaus_reports::service::{self, Category, NewReport, Source, Submitted};
 use rathaus_store::Db;
-use rathaus_store::accounts::{self, RoleInput, UserInput};
+use rathaus_store::accounts;
 use rathaus_testkit::{Fixture, PASSWORD, TestDb, tenant_fixture};
 use rathaus_web::Module;
 
@@ -50,43 +50,12 @@ pub async fn migrated() -> TestDb {
 }
 
 pub async fn principal(db: &Db, tenant: TenantId, user: UserId) -> Principal {
-    accounts::principal(&db.conn, tenant, user)
-        .await
-        .unwrap()
-        .expect("active user")
+    rathaus_testkit::principal(db, tenant, user).await
 }
 
 /// A staff user holding exactly `perms` (through a role of the same name).
 pub async fn user_with(db: &Db, tenant: TenantId, email: &str, perms: &[&str]) -> Principal {
-    let permissions: Vec<String> = perms.iter().map(|p| p.to_string()).collect();
-    let role = accounts::create_role(
-        &db.conn,
-        tenant,
-        None,
-        RoleInput {
-            name: email,
-            description: "",
-            permissions: &permissions,
-        },
-    )
-    .await
-    .expect("role");
-    let u = accounts::create_user(
-        &db.conn,
-        tenant,
-        None,
-        UserInput {
-            email,
-            name: "Bernd Bauhof",
-            password: PASSWORD,
-            department_id: None,
-            role_ids: &[role.id],
-            active: true,
-        },
-    )
-    .await
-    .expect("user");
-    principal(db, tenant, UserId(u.id)).await
+    rathaus_testkit::user_with(db, tenant, email, "Bernd Bauhof", perms).await
 }
 
 /// A tenant with the demo data of the module (categories, boundary, streets, five reports)
