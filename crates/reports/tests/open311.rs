@@ -1056,3 +1056,48 @@ async fn conformance_with_the_georeport_client() {
     assert_eq!(v["post_without_key"], 403);
     assert_eq!(v["unknown_raises"], 404);
 }
+
+#[tokio::test]
+async fn machine_answers_set_no_cookie_and_an_unknown_host_gets_the_spec_error() {
+    let a = api().await;
+    let r =
+        a.c.get(a.url("requests.json?status=open"))
+            .send()
+            .await
+            .expect("get");
+    assert_eq!(r.status(), 200);
+    assert!(
+        r.headers().get("set-cookie").is_none(),
+        "an API answer sets no cookie"
+    );
+    // With two municipalities (one alone is the default for every host), a host that belongs
+    // to neither gets Open311's error list, not an HTML page.
+    common::tenant(&a.s.db, "b", "rathaus.b.test").await;
+    let other = a.app.client(&["unbekannt.example"]);
+    for (path, ct) in [
+        ("services.json", "application/json"),
+        ("services.xml", "text/xml"),
+    ] {
+        let r = other
+            .get(
+                a.app
+                    .url("unbekannt.example", &format!("/open311/v2/{path}")),
+            )
+            .send()
+            .await
+            .expect("get");
+        assert_eq!(r.status(), 404, "{path}");
+        let got = r
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string();
+        assert!(got.starts_with(ct) || got.contains("xml"), "{path}: {got}");
+        let body = r.text().await.expect("body");
+        assert!(
+            body.contains("404") && body.contains("description"),
+            "{body}"
+        );
+    }
+}

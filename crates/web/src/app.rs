@@ -109,7 +109,7 @@ pub fn router(st: AppState) -> Router {
     for m in st.modules.iter() {
         machine = machine.merge(m.routes());
     }
-    let machine = machine.layer(from_fn_with_state(st.clone(), ctx::context_layer));
+    let machine = machine.layer(from_fn_with_state(st.clone(), ctx::machine_context_layer));
 
     let ops = Router::new()
         .route("/healthz", get(ops::healthz))

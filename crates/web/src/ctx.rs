@@ -198,6 +198,45 @@ pub async fn context_layer(State(st): State<AppState>, mut req: Request, next: N
     res
 }
 
+/// The context of machine-facing routes (`Module::routes`, e.g. Open311): the tenant from the
+/// host name and nothing else — no session, no CSRF cookie (API clients keep no cookies, and a
+/// `Set-Cookie` would spoil shared caches). An unknown host reaches the handler with no
+/// tenant, so it can answer in its own format (Open311's error list).
+pub async fn machine_context_layer(
+    State(st): State<AppState>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let headers = req.headers().clone();
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+    let peer = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0);
+    let tenant = match st.tenants.resolve(&st, host).await {
+        Ok(t) => t,
+        Err(e) => {
+            tracing::error!(error = %e, "tenant lookup failed");
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
+    };
+    let ctx = Ctx {
+        tenant,
+        user: None,
+        session_token: None,
+        mfa_pending: false,
+        mfa_setup_required: false,
+        csrf: String::new(),
+        lang: lang_of(&CookieJar::from_headers(&headers), &headers),
+        path: req.uri().path().to_string(),
+        client_ip: client_ip(&headers, peer, st.cfg.trust_forwarded),
+        notice: None,
+        nav: st.nav.clone(),
+    };
+    req.extensions_mut().insert(ctx);
+    next.run(req).await
+}
+
 async fn load_session(
     st: &AppState,
     tid: TenantId,

@@ -63,8 +63,9 @@ pub trait Module: Send + Sync + 'static {
     }
 
     /// Machine-facing routes with their own authentication (e.g. Open311 at /open311/v2 with
-    /// API keys): mounted with tenant resolution but without session cookies' CSRF check and
-    /// the HTML error pages, and not part of the OpenAPI document.
+    /// API keys): mounted with tenant resolution only (`ctx::machine_context_layer`: no
+    /// session, no CSRF cookie or check, no HTML error pages; an unknown host reaches the
+    /// handler with `ctx.tenant` None), and not part of the OpenAPI document.
     fn routes(&self) -> Router<AppState> {
         Router::new()
     }

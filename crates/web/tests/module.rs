@@ -181,6 +181,10 @@ async fn a_module_plugs_into_the_platform() {
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
+    assert!(
+        r.headers().get("set-cookie").is_none(),
+        "no session cookies on machine routes"
+    );
     assert_eq!(r.text().await.unwrap(), "pong");
 
     // The admin (all permissions) sees the entry and the page.
