@@ -685,14 +685,7 @@ pub fn ics_response(headers: &HeaderMap, body: String, private: bool) -> Respons
     } else {
         format!("public, {MAX_AGE}")
     };
-    let matches = headers
-        .get_all(header::IF_NONE_MATCH)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .map(|t| t.trim())
-        // If-None-Match compares weakly (RFC 9110 13.1.2).
-        .any(|t| t == "*" || t.trim_start_matches("W/") == etag);
+    let matches = rathaus_web::conditional::not_modified(headers, &etag);
     let mut res = if matches {
         StatusCode::NOT_MODIFIED.into_response()
     } else {

@@ -843,13 +843,6 @@ async fn feed(
 
 // ---------------------------------------------------------------- photos
 
-fn etag_matches(header: &str, etag: &str) -> bool {
-    header
-        .split(',')
-        .map(|t| t.trim())
-        .any(|t| t == "*" || t.trim_start_matches("W/") == etag)
-}
-
 #[derive(Debug, FromQueryResult)]
 struct PhotoInfo {
     report_id: i64,
@@ -907,10 +900,7 @@ async fn jpeg(
     if let Ok(v) = HeaderValue::from_str(&etag) {
         h.insert(header::ETAG, v);
     }
-    let inm = headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok());
-    if inm.is_some_and(|v| etag_matches(v, &etag)) {
+    if rathaus_web::conditional::not_modified(headers, &etag) {
         return Ok((StatusCode::NOT_MODIFIED, h).into_response());
     }
     let column = if small {

@@ -5,6 +5,7 @@
 pub mod api;
 pub mod app;
 pub mod assets;
+pub mod conditional;
 pub mod ctx;
 pub mod errors;
 pub mod forms;
