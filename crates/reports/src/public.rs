@@ -159,7 +159,7 @@ pub(crate) async fn map_cfg(
     tenant: TenantId,
 ) -> rathaus_core::Result<MapCfg> {
     let s = service::settings(conn, tenant).await?;
-    let (lat, lon) = match service::boundary(conn, tenant).await? {
+    let (lat, lon) = match service::boundary_of(&s)? {
         Some(b) => {
             let (min_lat, min_lon, max_lat, max_lon) = b.bbox();
             ((min_lat + max_lat) / 2.0, (min_lon + max_lon) / 2.0)

@@ -300,11 +300,15 @@ pub async fn boundary(
     conn: &impl ConnectionTrait,
     tenant: TenantId,
 ) -> Result<Option<Arc<Boundary>>> {
+    boundary_of(&settings(conn, tenant).await?)
+}
+
+/// The boundary of settings the caller has already read (no second settings query).
+pub fn boundary_of(s: &settings::Model) -> Result<Option<Arc<Boundary>>> {
     static CACHE: OnceLock<BoundaryCache> = OnceLock::new();
     let cache = CACHE.get_or_init(Default::default);
-    let s = settings(conn, tenant).await?;
     if let Ok(c) = cache.lock()
-        && let Some((at, b)) = c.get(&tenant.0)
+        && let Some((at, b)) = c.get(&s.tenant_id)
         && *at == s.updated_at
     {
         return Ok(b.clone());
@@ -314,7 +318,7 @@ pub async fn boundary(
         None => None,
     };
     if let Ok(mut c) = cache.lock() {
-        c.insert(tenant.0, (s.updated_at, parsed.clone()));
+        c.insert(s.tenant_id, (s.updated_at, parsed.clone()));
     }
     Ok(parsed)
 }
@@ -643,6 +647,9 @@ pub async fn submit<C: TransactionTrait + ConnectionTrait>(
             }
         },
     };
+    // One read of the settings for the boundary and the geocoder.
+    let tenant_settings = settings(db, tenant).await?;
+    let area = boundary_of(&tenant_settings)?;
     let address = inp.address.trim().to_string();
     if address.chars().count() > MAX_ADDRESS {
         errs.add_arg("address", "err.too_long", Some(MAX_ADDRESS));
@@ -656,14 +663,14 @@ pub async fn submit<C: TransactionTrait + ConnectionTrait>(
         None if address.is_empty() => errs.add("location", "reports.err.location_missing"),
         None => match crate::directory::resolve(db, tenant, &address).await? {
             Some(a) => point = Point::new(a.lat, a.lon).ok(),
-            None => match geocode(db, tenant, &address).await? {
+            None => match geocode(&tenant_settings, area.as_deref(), &address).await {
                 Some((lat, lon)) => point = Point::new(lat, lon).ok(),
                 None => errs.add("address", "reports.err.address_unknown"),
             },
         },
     }
     if let Some(p) = point
-        && let Some(b) = boundary(db, tenant).await?
+        && let Some(b) = &area
         && let Err(e) = b.require_inside(&p)
     {
         errs.add("location", e.key());
@@ -852,15 +859,12 @@ pub async fn submit<C: TransactionTrait + ConnectionTrait>(
 
 /// Asks the tenant's geocoder (if one is configured) for an address the directory lacks.
 async fn geocode(
-    conn: &impl ConnectionTrait,
-    tenant: TenantId,
+    s: &settings::Model,
+    area: Option<&Boundary>,
     address: &str,
-) -> Result<Option<(f64, f64)>> {
-    let Some(url) = settings(conn, tenant).await?.geocoder_url else {
-        return Ok(None);
-    };
-    let area = boundary(conn, tenant).await?.map(|b| b.bbox());
-    Ok(crate::geocoder::geocode(&url, address, area).await)
+) -> Option<(f64, f64)> {
+    let url = s.geocoder_url.as_deref()?;
+    crate::geocoder::geocode(url, address, area.map(Boundary::bbox)).await
 }
 
 /// The next `M-YYYY-NNNNNN` of a tenant; the counter row's update serialises concurrent

@@ -120,7 +120,7 @@ async fn tile(
     if template.is_empty() {
         return not_found();
     }
-    let area = match service::boundary(&st.db.conn, tenant).await {
+    let area = match service::boundary_of(&settings) {
         Ok(b) => b.map(|b| b.bbox()),
         Err(_) => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),
     };
