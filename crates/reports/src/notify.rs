@@ -22,20 +22,15 @@ pub fn texts() -> &'static rathaus_web::i18n::Catalog {
     catalog(Lang::De)
 }
 
-/// The German name of a status.
-pub fn status_label(status: &str) -> &'static str {
-    let key: &'static str = match status {
-        "new" => "reports.status.new",
-        "confirmed" => "reports.status.confirmed",
-        "in_progress" => "reports.status.in_progress",
-        "planned" => "reports.status.planned",
-        "done" => "reports.status.done",
-        "not_responsible" => "reports.status.not_responsible",
-        "rejected" => "reports.status.rejected",
-        "duplicate" => "reports.status.duplicate",
-        _ => "reports.status.unknown",
-    };
-    texts().get(key)
+/// The name of a status in the catalogue's language ("Unbekannt" for a status it lacks).
+pub fn status_label(t: &rathaus_web::i18n::Catalog, status: &str) -> String {
+    let key = format!("reports.status.{status}");
+    let v = t.get(&key);
+    if v == key {
+        t.get("reports.status.unknown").to_string()
+    } else {
+        v.to_string()
+    }
 }
 
 fn footer(base_url: &str, f: &follower::Model) -> String {
@@ -105,7 +100,7 @@ pub async fn status_changed(
         t.get("reports.mail.reference"),
         r.reference,
         t.get("reports.mail.status"),
-        status_label(&r.status),
+        status_label(t, &r.status),
     );
     if !reply.is_empty() {
         text.push_str(&format!("\n{}:\n{reply}\n", t.get("reports.mail.reply")));

@@ -97,15 +97,7 @@ pub(crate) fn tenant_of(ctx: &Ctx) -> std::result::Result<TenantId, Error> {
     ctx.tenant_id().ok_or(Error::NotFound)
 }
 
-pub(crate) fn status_label(t: &Catalog, status: &str) -> String {
-    let key = format!("reports.status.{status}");
-    let v = t.get(&key);
-    if v == key {
-        t.get("reports.status.unknown").to_string()
-    } else {
-        v.to_string()
-    }
-}
+pub(crate) use crate::notify::status_label;
 
 /// Date (Europe/Berlin) of a UTC time.
 pub(crate) fn fmt_date(t: &chrono::DateTime<Utc>) -> String {

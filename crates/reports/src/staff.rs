@@ -83,9 +83,7 @@ pub fn parse_id(id: &str) -> Result<i64> {
     id.trim().parse().map_err(|_| Error::NotFound)
 }
 
-pub fn status_label(t: &Catalog, status: &str) -> String {
-    t.get(&format!("reports.status.{status}")).to_string()
-}
+pub use crate::notify::status_label;
 
 pub fn priority_label(t: &Catalog, p: &str) -> String {
     t.get(&format!("reports.priority.{p}")).to_string()
