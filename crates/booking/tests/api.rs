@@ -433,6 +433,56 @@ async fn malformed_requests_get_problem_documents() {
     );
 }
 
+/// PostgreSQL cannot store NUL: every control character (but TAB, CR, LF) is refused before
+/// any handler, with the JSON pointer of the field, on both databases.
+#[tokio::test]
+async fn control_characters_in_json_are_refused_with_the_field() {
+    let a = api().await;
+    let room = a.resource(json!({"name": "Raum", "kind": "room"})).await;
+    for bad in [r"Training\u0000", r"Esc\u001b[31m", r"a\u007fb"] {
+        let body = slot(room, 0, 60).to_string().replacen(
+            "\"title\":\"",
+            &format!("\"title\":\"{bad}"),
+            1,
+        );
+        let r =
+            a.c.post(format!("{}/reservations", a.base))
+                .bearer_auth(&a.booker)
+                .header("content-type", "application/json")
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+        let p = problem(r, 422).await;
+        assert_eq!(p["errors"][0]["field"], "/title", "{p}");
+        assert!(
+            p["errors"][0]["message"]
+                .as_str()
+                .unwrap()
+                .contains("Steuerzeichen"),
+            "{p}"
+        );
+    }
+    // Line breaks and tabs are text.
+    let mut ok = slot(room, 0, 60);
+    ok["title"] = json!("Training\n\tJugend");
+    assert_eq!(
+        a.post(Some(&a.booker), "/reservations", ok).await.status(),
+        201
+    );
+    assert_eq!(all_reservations_via(&a).await.len(), 1);
+    // In the query string too.
+    problem(
+        a.get(
+            Some(&a.booker),
+            &format!("/resources/{room}/availability?from=%00"),
+        )
+        .await,
+        422,
+    )
+    .await;
+}
+
 async fn all_reservations_via(a: &Api) -> Vec<Value> {
     let q = format!("/reservations?from={}&to={}", iso(-60), iso(24 * 60));
     a.get(Some(&a.admin), &q).await.json().await.unwrap()

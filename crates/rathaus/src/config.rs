@@ -29,6 +29,10 @@ pub struct Config {
     pub smtp_username: Option<String>,
     pub smtp_password: Option<String>,
     pub smtp_from: Option<String>,
+    /// Tile servers and geocoders may use plain `http://` (operator only, never a tenant).
+    pub outbound_allow_http: bool,
+    /// Comma-separated hosts the server may fetch from although they are internal addresses.
+    pub outbound_allow_hosts: String,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
@@ -59,6 +63,8 @@ impl Default for Config {
             smtp_username: None,
             smtp_password: None,
             smtp_from: None,
+            outbound_allow_http: false,
+            outbound_allow_hosts: String::new(),
         }
     }
 }
@@ -214,6 +220,19 @@ impl Config {
             password: self.smtp_password.clone(),
             from: self.smtp_from.clone().unwrap_or_default(),
         })
+    }
+
+    /// What the server may fetch from addresses tenants configure (tiles, geocoder).
+    pub fn outbound(&self) -> rathaus_store::outbound::Policy {
+        rathaus_store::outbound::Policy {
+            allow_http: self.outbound_allow_http,
+            allow_hosts: self
+                .outbound_allow_hosts
+                .split(',')
+                .map(|h| h.trim().to_ascii_lowercase())
+                .filter(|h| !h.is_empty())
+                .collect(),
+        }
     }
 
     pub fn web(&self) -> rathaus_web::WebConfig {

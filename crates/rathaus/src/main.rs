@@ -157,6 +157,7 @@ fn main() -> ExitCode {
         }
     };
     init_logging(&cfg);
+    rathaus_store::outbound::configure(cfg.outbound());
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

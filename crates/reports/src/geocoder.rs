@@ -3,25 +3,11 @@
 //! `https://nominatim.example.org/search`). The search is bounded to the tenant's boundary box.
 //! The citizen's browser never talks to it.
 
+use rathaus_store::outbound;
 use std::time::Duration;
 
-fn client() -> Option<&'static reqwest::Client> {
-    static C: std::sync::OnceLock<Option<reqwest::Client>> = std::sync::OnceLock::new();
-    C.get_or_init(|| {
-        reqwest::Client::builder()
-            .user_agent(concat!(
-                "Rathaus/",
-                env!("CARGO_PKG_VERSION"),
-                " (municipal defect reporter)"
-            ))
-            .connect_timeout(Duration::from_secs(2))
-            .timeout(Duration::from_secs(4))
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .ok()
-    })
-    .as_ref()
-}
+/// A geocoder's answer for one place is small; anything larger is not one.
+const MAX_ANSWER_BYTES: usize = 256 * 1024;
 
 #[derive(serde::Deserialize)]
 struct Place {
@@ -49,12 +35,18 @@ pub async fn geocode(
         ));
         q.push(("bounded", "1".into()));
     }
-    let res = client()?.get(url).query(&q).send().await.ok()?;
-    if !res.status().is_success() {
-        tracing::info!(status = %res.status(), "geocoder refused");
+    let res = match outbound::get(url, &q, Duration::from_secs(4), MAX_ANSWER_BYTES).await {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::info!(error = %e, "geocoder not reached");
+            return None;
+        }
+    };
+    if !(200..300).contains(&res.status) {
+        tracing::info!(status = res.status, "geocoder refused");
         return None;
     }
-    let places: Vec<Place> = res.json().await.ok()?;
+    let places: Vec<Place> = serde_json::from_slice(&res.body).ok()?;
     let p = places.first()?;
     let lat = p.lat.trim().parse::<f64>().ok()?;
     let lon = p.lon.trim().parse::<f64>().ok()?;

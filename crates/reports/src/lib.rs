@@ -76,6 +76,10 @@ impl rathaus_web::Module for Reports {
         open311_api::router()
     }
 
+    fn reject_input(&self, path: &str, field: &str) -> Option<axum::response::Response> {
+        open311_api::reject_input(path, field)
+    }
+
     /// One file per part of the module, each parsed on its own.
     fn translation_files(&self, lang: Lang) -> Vec<&'static str> {
         match lang {

@@ -112,6 +112,20 @@ fn guess_format(path: &str) -> Format {
     }
 }
 
+/// A request with a control character in a field (refused by the platform before any
+/// handler): Open311's error list, in the format the path asks for.
+pub fn reject_input(path: &str, field: &str) -> Option<Response> {
+    path.starts_with("/open311/").then(|| {
+        errors(
+            guess_format(path),
+            &[Open311Error::bad_request(format!(
+                "{} ({field})",
+                catalog(Lang::De).get(rathaus_web::input::ERROR_KEY)
+            ))],
+        )
+    })
+}
+
 fn internal(format: Format, e: &Error) -> Response {
     tracing::error!(error = %e, "open311");
     errors(

@@ -198,8 +198,10 @@ fn check_url(errs: &mut FieldErrors, field: &str, value: &str) {
     if v.is_empty() {
         return;
     }
-    if v.chars().count() > 500 || !(v.starts_with("https://") || v.starts_with("http://")) {
+    if v.chars().count() > 500 {
         errs.add(field, "reports.err.url");
+    } else if let Err(refusal) = rathaus_store::outbound::check_url(v) {
+        errs.add(field, refusal.key());
     }
 }
 

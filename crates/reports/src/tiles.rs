@@ -12,6 +12,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use rathaus_store::outbound;
 use rathaus_web::AppState;
 use rathaus_web::ctx::Ctx;
 use std::collections::HashMap;
@@ -46,24 +47,6 @@ fn cache() -> &'static Mutex<Cache> {
             down: HashMap::new(),
         })
     })
-}
-
-fn client() -> Option<&'static reqwest::Client> {
-    static C: OnceLock<Option<reqwest::Client>> = OnceLock::new();
-    C.get_or_init(|| {
-        reqwest::Client::builder()
-            .user_agent(concat!(
-                "Rathaus/",
-                env!("CARGO_PKG_VERSION"),
-                " (municipal defect reporter; tile proxy)"
-            ))
-            .connect_timeout(Duration::from_secs(2))
-            .timeout(Duration::from_secs(5))
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .ok()
-    })
-    .as_ref()
 }
 
 /// The longitude/latitude box of a tile (slippy map numbering).
@@ -165,30 +148,27 @@ async fn tile(
     }
 }
 
+/// The tile from the tile server, through the platform's guarded client (no internal
+/// addresses, short timeout, size limit).
 async fn fetch(url: &str) -> Option<(&'static str, Vec<u8>)> {
-    let res = client()?.get(url).send().await.ok()?;
-    if !res.status().is_success() {
-        tracing::info!(%url, status = %res.status(), "tile server refused");
+    let res = match outbound::get(url, &[], Duration::from_secs(5), MAX_TILE_BYTES).await {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::info!(%url, error = %e, "tile server not reached");
+            return None;
+        }
+    };
+    if !(200..300).contains(&res.status) {
+        tracing::info!(%url, status = res.status, "tile server refused");
         return None;
     }
-    let mime = match res
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-    {
-        Some(t) if t.starts_with("image/png") => "image/png",
-        Some(t) if t.starts_with("image/jpeg") => "image/jpeg",
-        Some(t) if t.starts_with("image/webp") => "image/webp",
+    let mime = match res.content_type.as_str() {
+        t if t.starts_with("image/png") => "image/png",
+        t if t.starts_with("image/jpeg") => "image/jpeg",
+        t if t.starts_with("image/webp") => "image/webp",
         _ => return None,
     };
-    if res
-        .content_length()
-        .is_some_and(|n| n as usize > MAX_TILE_BYTES)
-    {
-        return None;
-    }
-    let bytes = res.bytes().await.ok()?;
-    (bytes.len() <= MAX_TILE_BYTES).then(|| (mime, bytes.to_vec()))
+    Some((mime, res.body))
 }
 
 fn image(mime: &'static str, bytes: Vec<u8>) -> Response {

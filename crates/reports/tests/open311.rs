@@ -1101,3 +1101,41 @@ async fn machine_answers_set_no_cookie_and_an_unknown_host_gets_the_spec_error()
         );
     }
 }
+
+/// A NUL (or any control character but TAB, CR, LF) is refused before any handler, as an
+/// Open311 error list in the format asked for, and nothing is stored, on both databases.
+#[tokio::test]
+async fn control_characters_get_an_open311_error() {
+    let a = api().await;
+    let before = a.count().await;
+    for (path, nul) in [("requests.json", "Loch\0"), ("requests.xml", "Loch\u{1b}")] {
+        let form = valid_post(&a, nul);
+        let (status, body) = a.post(path, &as_refs(&form)).await;
+        assert_eq!(status, 400, "{body}");
+        assert!(body.contains("Steuerzeichen"), "{body}");
+        assert!(body.contains("description"), "{body}");
+        if path.ends_with(".xml") {
+            assert_eq!(xml_root(&body), "errors");
+        } else {
+            assert_eq!(array(&body)[0]["code"], 400);
+        }
+    }
+    let form = reqwest::multipart::Form::new()
+        .text("api_key", a.key.clone())
+        .text("description", "Loch\0");
+    let (status, body) = a.post_multipart("requests.json", form).await;
+    assert_eq!(status, 400, "{body}");
+    let (status, body) = a.get("requests/M-2026-%00.json").await.into_pair();
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(a.count().await, before);
+}
+
+trait Pair {
+    fn into_pair(self) -> (u16, String);
+}
+
+impl Pair for (u16, String, String) {
+    fn into_pair(self) -> (u16, String) {
+        (self.0, self.2)
+    }
+}

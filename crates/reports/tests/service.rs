@@ -484,6 +484,12 @@ async fn fake_nominatim() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String
 
 #[tokio::test]
 async fn an_address_the_directory_lacks_is_asked_of_the_configured_geocoder() {
+    // The fake geocoder listens on loopback: allowed here as an operator would allow an
+    // internal geocoder (tests/ssrf.rs shows the default refusing it).
+    rathaus_store::outbound::configure(rathaus_store::outbound::Policy {
+        allow_http: true,
+        allow_hosts: vec!["127.0.0.1".into()],
+    });
     let s = setup().await;
     let (url, asked) = fake_nominatim().await;
     let mut inp = report(&s, "muell", INSIDE);

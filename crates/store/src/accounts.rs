@@ -491,6 +491,123 @@ async fn set_roles(
     Ok(())
 }
 
+/// Rights of an account or a role: its permissions and whether it includes the built-in admin
+/// role (which implies every permission, including ones registered later).
+struct Rights {
+    permissions: BTreeSet<String>,
+    admin: bool,
+}
+
+impl Rights {
+    /// Whether `who` holds everything these rights hold: the rule that nobody grants, or
+    /// manages the account of someone with, a right they lack themselves.
+    fn within(&self, who: &Principal) -> bool {
+        who.is_admin || (!self.admin && self.permissions.iter().all(|p| who.has(p)))
+    }
+}
+
+/// The combined rights of a set of roles of the tenant.
+async fn rights_of_roles(
+    conn: &impl ConnectionTrait,
+    tenant: TenantId,
+    role_ids: &[i64],
+) -> Result<Rights> {
+    if role_ids.is_empty() {
+        return Ok(Rights {
+            permissions: BTreeSet::new(),
+            admin: false,
+        });
+    }
+    let roles = role::Entity::find()
+        .filter(role::Column::TenantId.eq(tenant.0))
+        .filter(role::Column::Id.is_in(role_ids.to_vec()))
+        .all(conn)
+        .await
+        .map_err(db_err)?;
+    let permissions = role_permission::Entity::find()
+        .filter(role_permission::Column::TenantId.eq(tenant.0))
+        .filter(role_permission::Column::RoleId.is_in(role_ids.to_vec()))
+        .all(conn)
+        .await
+        .map_err(db_err)?
+        .into_iter()
+        .map(|p| p.permission)
+        .collect();
+    Ok(Rights {
+        permissions,
+        admin: roles.iter().any(|r| r.builtin && r.name == ADMIN_ROLE),
+    })
+}
+
+async fn role_ids_of(
+    conn: &impl ConnectionTrait,
+    tenant: TenantId,
+    user_id: i64,
+) -> Result<Vec<i64>> {
+    Ok(user_role::Entity::find()
+        .filter(user_role::Column::TenantId.eq(tenant.0))
+        .filter(user_role::Column::UserId.eq(user_id))
+        .all(conn)
+        .await
+        .map_err(db_err)?
+        .into_iter()
+        .map(|r| r.role_id)
+        .collect())
+}
+
+/// Refuses roles the actor could not hand out: each newly given role must lie within the
+/// actor's own rights (removing a role is always allowed, subject to the target check).
+async fn check_grantable(
+    conn: &impl ConnectionTrait,
+    who: &Principal,
+    before: &[i64],
+    after: &[i64],
+) -> Result<()> {
+    let added: Vec<i64> = after
+        .iter()
+        .filter(|r| !before.contains(r))
+        .copied()
+        .collect();
+    if !rights_of_roles(conn, who.tenant_id, &added)
+        .await?
+        .within(who)
+    {
+        return Err(FieldErrors::single("roles", "err.role_not_held"));
+    }
+    Ok(())
+}
+
+/// Active accounts holding the built-in admin role, other than `except`.
+async fn other_active_admins(
+    conn: &impl ConnectionTrait,
+    tenant: TenantId,
+    except: i64,
+) -> Result<u64> {
+    let Some(admin) = role_by_name(conn, tenant, ADMIN_ROLE).await? else {
+        return Ok(0);
+    };
+    let holders: Vec<i64> = user_role::Entity::find()
+        .filter(user_role::Column::TenantId.eq(tenant.0))
+        .filter(user_role::Column::RoleId.eq(admin.id))
+        .filter(user_role::Column::UserId.ne(except))
+        .all(conn)
+        .await
+        .map_err(db_err)?
+        .into_iter()
+        .map(|r| r.user_id)
+        .collect();
+    if holders.is_empty() {
+        return Ok(0);
+    }
+    user::Entity::find()
+        .filter(user::Column::TenantId.eq(tenant.0))
+        .filter(user::Column::Id.is_in(holders))
+        .filter(user::Column::Active.eq(true))
+        .count(conn)
+        .await
+        .map_err(db_err)
+}
+
 /// Creates a user. `who` is None for the CLI (system actor), which needs no permission.
 pub async fn create_user<C: TransactionTrait>(
     db: &C,
@@ -504,6 +621,9 @@ pub async fn create_user<C: TransactionTrait>(
     }
     let txn = crate::begin(db).await?;
     let (email, name) = validate_user(&txn, tenant, &inp, true).await?;
+    if let Some(p) = who {
+        check_grantable(&txn, p, &[], inp.role_ids).await?;
+    }
     if find_by_email(&txn, tenant, &email).await?.is_some() {
         return Err(FieldErrors::single("email", "err.email_taken"));
     }
@@ -560,20 +680,34 @@ pub async fn update_user<C: TransactionTrait>(
     if before.kind == KIND_CITIZEN && !inp.role_ids.is_empty() {
         return Err(FieldErrors::single("roles", "err.citizen_no_roles"));
     }
-    let before_roles: Vec<i64> = user_role::Entity::find()
-        .filter(user_role::Column::UserId.eq(id))
-        .all(&txn)
-        .await
-        .map_err(db_err)?
-        .into_iter()
-        .map(|r| r.role_id)
-        .collect();
+    let before_roles = role_ids_of(&txn, who.tenant_id, id).await?;
+    let pw_changed = !inp.password.is_empty();
+    let roles_changed = before_roles.iter().collect::<BTreeSet<_>>()
+        != inp.role_ids.iter().collect::<BTreeSet<_>>();
+    // The password, e-mail address (where reset mails go), roles and activation of an account
+    // are only for someone who holds every right that account holds.
+    let guarded =
+        pw_changed || roles_changed || email != before.email || inp.active != before.active;
+    let target = rights_of_roles(&txn, who.tenant_id, &before_roles).await?;
+    if guarded && !target.within(who) {
+        return Err(Error::Forbidden);
+    }
+    check_grantable(&txn, who, &before_roles, inp.role_ids).await?;
+    if target.admin && before.active {
+        let stays_admin = inp.active
+            && rights_of_roles(&txn, who.tenant_id, inp.role_ids)
+                .await?
+                .admin;
+        if !stays_admin && other_active_admins(&txn, who.tenant_id, id).await? == 0 {
+            let field = if inp.active { "roles" } else { "active" };
+            return Err(FieldErrors::single(field, "err.last_admin"));
+        }
+    }
     let mut am: user::ActiveModel = before.clone().into();
     am.email = Set(email);
     am.name = Set(name);
     am.department_id = Set(inp.department_id);
     am.active = Set(inp.active);
-    let pw_changed = !inp.password.is_empty();
     if pw_changed {
         am.password_hash = Set(password::hash(inp.password)?);
     }
@@ -747,6 +881,18 @@ fn validate_role(inp: &RoleInput<'_>) -> Result<(String, String, BTreeSet<String
     Ok((name, description, perms))
 }
 
+/// A role may only bundle permissions its author holds.
+fn check_permissions_held(who: &Principal, perms: &BTreeSet<String>) -> Result<()> {
+    if perms.iter().all(|p| who.has(p)) {
+        Ok(())
+    } else {
+        Err(FieldErrors::single(
+            "permissions",
+            "err.permission_not_held",
+        ))
+    }
+}
+
 /// Creates a role; `who` is None for the CLI.
 pub async fn create_role<C: TransactionTrait>(
     db: &C,
@@ -759,6 +905,9 @@ pub async fn create_role<C: TransactionTrait>(
         p.require_tenant(tenant)?;
     }
     let (name, description, perms) = validate_role(&inp)?;
+    if let Some(p) = who {
+        check_permissions_held(p, &perms)?;
+    }
     let txn = crate::begin(db).await?;
     if role_by_name(&txn, tenant, &name).await?.is_some() {
         return Err(FieldErrors::single("name", "err.name_taken"));
@@ -831,6 +980,12 @@ pub async fn update_role<C: TransactionTrait>(
     if before.builtin {
         return Err(Error::Conflict("err.builtin_role".into()));
     }
+    // Editing a role changes the rights of everyone who holds it: only for someone who holds
+    // all of its permissions, before and after.
+    if !before_perms.iter().all(|p| who.has(p)) {
+        return Err(Error::Forbidden);
+    }
+    check_permissions_held(who, &perms)?;
     if name != before.name && role_by_name(&txn, who.tenant_id, &name).await?.is_some() {
         return Err(FieldErrors::single("name", "err.name_taken"));
     }
@@ -874,6 +1029,9 @@ pub async fn delete_role<C: TransactionTrait>(db: &C, who: &Principal, id: i64) 
     let (r, perms) = get_role(&txn, who, id).await?;
     if r.builtin {
         return Err(Error::Conflict("err.builtin_role".into()));
+    }
+    if !perms.iter().all(|p| who.has(p)) {
+        return Err(Error::Forbidden);
     }
     role::Entity::delete_by_id(id)
         .exec(&txn)
@@ -1081,6 +1239,12 @@ pub async fn reset_totp<C: TransactionTrait>(
     }
     let txn = crate::begin(db).await?;
     let u = find_user(&txn, tenant, user.0).await?;
+    if let Some(p) = who {
+        let roles = role_ids_of(&txn, tenant, u.id).await?;
+        if !rights_of_roles(&txn, tenant, &roles).await?.within(p) {
+            return Err(Error::Forbidden);
+        }
+    }
     let was_enabled = u.totp_enabled;
     let mut am: user::ActiveModel = u.into();
     am.totp_secret = Set(None);

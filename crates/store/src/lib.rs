@@ -13,6 +13,7 @@ pub mod jobs;
 pub mod mail;
 pub mod mfa;
 pub mod migrations;
+pub mod outbound;
 pub mod password;
 pub mod sessions;
 pub mod tenants;

@@ -2,7 +2,7 @@
 
 use crate::pages::{account, admin, auth, public, register};
 use crate::state::AppState;
-use crate::{api, assets, ctx, errors, ops, security};
+use crate::{api, assets, ctx, errors, input, ops, security};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::middleware::{from_fn_with_state, map_response};
@@ -89,8 +89,10 @@ pub fn router(st: AppState) -> Router {
             get(admin::page_edit).post(admin::page_save),
         )
         .fallback(public::not_found)
-        // Inner to outer: error pages need the context; CSRF needs the context.
+        // Inner to outer: error pages need the context; CSRF needs the context; input is
+        // screened for control characters only once the request passed the CSRF check.
         .layer(from_fn_with_state(st.clone(), errors::render_error_pages))
+        .layer(from_fn_with_state(st.clone(), input::pages))
         .layer(from_fn_with_state(st.clone(), security::csrf))
         .layer(from_fn_with_state(st.clone(), ctx::context_layer));
 
@@ -103,13 +105,16 @@ pub fn router(st: AppState) -> Router {
         )
         .route("/api/{*rest}", axum::routing::any(api::not_found))
         .method_not_allowed_fallback(api::method_not_allowed)
+        .layer(from_fn_with_state(st.clone(), input::api))
         .layer(from_fn_with_state(st.clone(), ctx::context_layer));
 
     let mut machine = Router::new();
     for m in st.modules.iter() {
         machine = machine.merge(m.routes());
     }
-    let machine = machine.layer(from_fn_with_state(st.clone(), ctx::machine_context_layer));
+    let machine = machine
+        .layer(from_fn_with_state(st.clone(), input::machine))
+        .layer(from_fn_with_state(st.clone(), ctx::machine_context_layer));
 
     let ops = Router::new()
         .route("/healthz", get(ops::healthz))

@@ -10,6 +10,7 @@ pub mod ctx;
 pub mod errors;
 pub mod forms;
 pub mod i18n;
+pub mod input;
 pub mod layout;
 pub mod metrics;
 pub mod module;

@@ -70,6 +70,13 @@ pub trait Module: Send + Sync + 'static {
         Router::new()
     }
 
+    /// The answer, in the module's own format, to a request for one of its machine routes
+    /// that carries a control character in `field` (see `input`); None for paths that are not
+    /// the module's, which then get an RFC 9457 problem document.
+    fn reject_input(&self, _path: &str, _field: &str) -> Option<axum::response::Response> {
+        None
+    }
+
     /// Background jobs the module runs (kind, handler), registered with the job worker; e.g.
     /// booking reminders scheduled with `jobs::enqueue_at`.
     fn jobs(

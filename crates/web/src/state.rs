@@ -23,6 +23,9 @@ pub struct WebConfig {
     pub request_timeout: Duration,
     /// Largest request body in bytes.
     pub body_limit: usize,
+    /// Largest multipart upload any route takes (routes with photos set their own, larger
+    /// limits); multipart bodies up to this size are read once to screen their text fields.
+    pub upload_limit: usize,
 }
 
 impl WebConfig {
@@ -47,6 +50,7 @@ impl Default for WebConfig {
             trust_forwarded: false,
             request_timeout: Duration::from_secs(30),
             body_limit: 2 * 1024 * 1024,
+            upload_limit: 32 * 1024 * 1024,
         }
     }
 }

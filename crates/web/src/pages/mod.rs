@@ -14,14 +14,22 @@ pub fn layout(st: &AppState, ctx: &Ctx, title_key: &str) -> Layout {
     Layout::new(ctx, &st.nav, title_key)
 }
 
-/// Only same-site paths are accepted as redirect targets (no open redirects).
+/// Only paths on this site are accepted as redirect targets (no open redirects). Browsers
+/// drop TAB, CR and LF inside URLs and read `\` as `/`, so `/\t/evil.example` would leave the
+/// site: such characters are refused outright, and the rest is resolved the way a browser
+/// does (WHATWG URL parsing, dot segments included) and must stay on the same origin with a
+/// path that does not start with `//`.
 pub fn safe_next(next: &str) -> Option<&str> {
-    (next.starts_with('/')
-        && !next.starts_with("//")
-        && !next.starts_with("/\\")
-        && !next.contains("\r")
-        && !next.contains('\n'))
-    .then_some(next)
+    if !next.starts_with('/')
+        || next
+            .chars()
+            .any(|c| c.is_control() || c.is_whitespace() || c == '\\')
+    {
+        return None;
+    }
+    let base = url::Url::parse("http://rathaus.invalid/").ok()?;
+    let target = base.join(next).ok()?;
+    (target.origin() == base.origin() && !target.path().starts_with("//")).then_some(next)
 }
 
 /// Times are stored in UTC and shown in Europe/Berlin.
@@ -46,5 +54,34 @@ mod tests {
         assert_eq!(super::safe_next("//evil.example"), None);
         assert_eq!(super::safe_next("https://evil.example"), None);
         assert_eq!(super::safe_next("/\\evil.example"), None);
+        assert_eq!(super::safe_next("/a?b=c#d"), Some("/a?b=c#d"));
+        assert_eq!(
+            super::safe_next("/%2F%2Fevil.example"),
+            Some("/%2F%2Fevil.example")
+        );
+        for bad in [
+            "/\t/evil.example",
+            "/\r/evil.example",
+            "/\n/evil.example",
+            "\t//evil.example",
+            "/\u{0}/evil.example",
+            "/ /evil.example",
+            "\\\\evil.example",
+            "\\/evil.example",
+            "/\\/evil.example",
+            "https:evil.example",
+            "https:/evil.example",
+            "http://evil.example/",
+            "javascript:alert(1)",
+            "/./\t/evil.example",
+            "/.//evil.example",
+            "/..//evil.example",
+            "/a/../..//evil.example",
+            "//%65vil.example",
+            "",
+            "evil.example",
+        ] {
+            assert_eq!(super::safe_next(bad), None, "{bad:?}");
+        }
     }
 }
