@@ -759,15 +759,44 @@ async fn fees_page(
     page(tpl)
 }
 
+/// The fee list as a download: it names the people who booked, so it leaves the system only
+/// with an audit event (who, which period, how many rows, which format).
+pub async fn fees_export<C: TransactionTrait + ConnectionTrait>(
+    db: &C,
+    who: &Principal,
+    from: NaiveDate,
+    to: NaiveDate,
+    format: &str,
+) -> Result<Vec<FeeRow>> {
+    let rows = fees(db, who, from, to).await?;
+    let txn = begin(db).await?;
+    audit::record(
+        &txn,
+        who.tenant_id,
+        &Actor::user(who),
+        NewEvent::new("booking.fees_exported", "booking_reservation", None::<i64>).details(
+            json!({"format": format, "from": from.to_string(), "to": to.to_string(), "rows": rows.len()}),
+        ),
+    )
+    .await?;
+    txn.commit().await.map_err(db_err)?;
+    Ok(rows)
+}
+
 /// A download's rows, or the fees page with the messages when the period is unreadable.
 async fn download_rows(
     st: &AppState,
     p: &Principal,
     q: &FeesQuery,
+    format: &str,
 ) -> std::result::Result<(NaiveDate, NaiveDate, Vec<FeeRow>), Error> {
     p.require(MANAGE)?;
     let (from, to) = fees_period(q).map_err(Error::Invalid)?;
-    Ok((from, to, fees(&st.db.conn, p, from, to).await?))
+    Ok((
+        from,
+        to,
+        fees_export(&st.db.conn, p, from, to, format).await?,
+    ))
 }
 
 fn attachment(content_type: &str, name: String, body: Vec<u8>) -> Response {
@@ -790,7 +819,7 @@ async fn fees_csv_download(
     Staff(ctx, p): Staff,
     Query(q): Query<FeesQuery>,
 ) -> std::result::Result<Response, HtmlError> {
-    let (from, to, rows) = download_rows(&st, &p, &q).await?;
+    let (from, to, rows) = download_rows(&st, &p, &q, "csv").await?;
     let body = fees_csv(catalog(ctx.lang), &rows);
     Ok(attachment(
         "text/csv; charset=utf-8",
@@ -804,7 +833,7 @@ async fn fees_xlsx_download(
     Staff(ctx, p): Staff,
     Query(q): Query<FeesQuery>,
 ) -> std::result::Result<Response, HtmlError> {
-    let (from, to, rows) = download_rows(&st, &p, &q).await?;
+    let (from, to, rows) = download_rows(&st, &p, &q, "xlsx").await?;
     let body = fees_xlsx(catalog(ctx.lang), &rows)?;
     Ok(attachment(
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

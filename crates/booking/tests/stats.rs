@@ -594,6 +594,27 @@ async fn statistics_and_fees_pages_and_downloads() {
         .read_to_string(&mut sheet)
         .unwrap();
     assert!(sheet.contains("<v>25</v>"), "{sheet}");
+    // Both downloads name people: each is an audit event with its format and period.
+    let exports = rathaus_store::audit::list(
+        &s.db.conn,
+        &rathaus_testkit::principal(&s.db, s.f.tenant, s.f.admin).await,
+        &rathaus_store::audit::AuditFilter {
+            action: Some("booking.fees_exported".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(exports.len(), 2);
+    let details: Vec<String> = exports.iter().map(|e| e.details.clone()).collect();
+    assert!(
+        details.iter().any(|d| d.contains("\"xlsx\"")),
+        "{details:?}"
+    );
+    assert!(
+        details.iter().any(|d| d.contains(&format!("{y}-05-31"))),
+        "{details:?}"
+    );
 
     // Bad input: a German message beside the field, the input kept, 422.
     for (path, field, text) in [

@@ -60,6 +60,9 @@ enum Cmd {
     Restore {
         #[arg(long)]
         from: PathBuf,
+        /// Keep the sessions stored in the backup (by default everyone signs in again)
+        #[arg(long)]
+        keep_sessions: bool,
     },
 }
 
@@ -437,7 +440,10 @@ async fn run(cmd: Cmd, cfg: Config) -> anyhow::Result<ExitCode> {
             backup::backup(&db, &cfg.data_dir, &to).await?;
             bar.finish_with_message(format!("backup written to {}", to.display()));
         }
-        Cmd::Restore { from } => {
+        Cmd::Restore {
+            from,
+            keep_sessions,
+        } => {
             if cfg
                 .database_url
                 .as_deref()
@@ -452,8 +458,13 @@ async fn run(cmd: Cmd, cfg: Config) -> anyhow::Result<ExitCode> {
             let n = audit::verify(&db.conn)
                 .await?
                 .map_err(|b| anyhow::anyhow!("restored, but the audit chain is broken at {b}"))?;
+            let ended = if keep_sessions {
+                0
+            } else {
+                rathaus_store::sessions::delete_all(&db.conn).await?
+            };
             println!(
-                "restored into {} ({n} audit events verified)",
+                "restored into {} ({n} audit events verified; sessions ended: {ended})",
                 cfg.data_dir.display()
             );
         }

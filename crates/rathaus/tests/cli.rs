@@ -607,8 +607,39 @@ async fn backup_while_serving_and_restore_into_an_empty_data_dir() {
         c.get(srv.url("/readyz")).send().await.unwrap().status(),
         200
     );
+    // A signed-in session exists when the backup is taken.
+    let port = srv
+        .base
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .trim_end_matches('/')
+        .to_string();
+    let browser = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .resolve(
+            "musterhausen.example",
+            format!("127.0.0.1:{port}").parse().unwrap(),
+        )
+        .build()
+        .unwrap();
+    let r = rathaus_testkit::login(
+        &browser,
+        &format!("http://musterhausen.example:{port}"),
+        "hauptamt@musterhausen.example",
+        PASSWORD,
+    )
+    .await;
+    assert_eq!(r.status(), 303);
     inst.ok(&["backup", "--to", backup_s]);
     assert!(backup.is_file());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&backup).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "backup readable by its owner only");
+    }
     assert_eq!(
         c.get(srv.url("/readyz")).send().await.unwrap().status(),
         200
@@ -622,6 +653,18 @@ async fn backup_while_serving_and_restore_into_an_empty_data_dir() {
         None,
     );
     assert_ok(&out, &["restore"]);
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("sessions ended: 1"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let kept = inst.dir.path().join("mit-sitzungen");
+    let out = run(
+        inst.cmd_in(&kept, &["restore", "--from", backup_s, "--keep-sessions"]),
+        None,
+    );
+    assert_ok(&out, &["restore", "--keep-sessions"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("sessions ended: 0"));
     let tenants_after = run(inst.cmd_in(&restored, &["tenant", "list"]), None);
     assert_ok(&tenants_after, &["tenant", "list"]);
     assert_eq!(

@@ -9,7 +9,7 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(M0001Reports)]
+        vec![Box::new(M0001Reports), Box::new(M0002PersonalData)]
     }
     fn migration_table_name() -> DynIden {
         "seaql_migrations_reports".into_iden()
@@ -17,6 +17,30 @@ impl MigratorTrait for Migrator {
 }
 
 struct M0001Reports;
+
+/// Reporters' contact details moved behind `reports.personal_data`: roles that could work on
+/// reports (and so saw them until now) keep seeing them; moderators alone no longer do.
+struct M0002PersonalData;
+
+impl MigrationName for M0002PersonalData {
+    fn name(&self) -> &str {
+        "m0002_personal_data_permission"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0002PersonalData {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        rathaus_store::accounts::grant_alongside(
+            manager.get_connection(),
+            crate::service::HANDLE,
+            crate::service::PERSONAL_DATA,
+        )
+        .await
+        .map_err(|e| DbErr::Custom(e.to_string()))?;
+        Ok(())
+    }
+}
 
 impl MigrationName for M0001Reports {
     fn name(&self) -> &str {

@@ -31,6 +31,8 @@ pub const HANDLE: &str = "reports.handle";
 pub const MODERATE: &str = "reports.moderate";
 /// Categories, settings, boundary, street directory, Open311 API keys.
 pub const MANAGE: &str = "reports.manage";
+/// See the reporters' names and contact details (detail page, exports); each read is audited.
+pub const PERSONAL_DATA: &str = "reports.personal_data";
 
 pub const PERMISSIONS: &[PermissionDef] = &[
     PermissionDef {
@@ -44,6 +46,10 @@ pub const PERMISSIONS: &[PermissionDef] = &[
     PermissionDef {
         code: MANAGE,
         label_key: "perm.reports.manage",
+    },
+    PermissionDef {
+        code: PERSONAL_DATA,
+        label_key: "perm.reports.personal_data",
     },
 ];
 
@@ -986,6 +992,43 @@ pub struct PhotoMeta {
 }
 
 /// The photos of a report, hidden ones only when `with_hidden`.
+/// A reporter's name and contact details as given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Contact {
+    pub name: String,
+    pub email: String,
+    pub phone: String,
+}
+
+/// The reporter's contact details for staff holding `reports.personal_data`; None when the
+/// report was made without any. Every read is an audit event.
+pub async fn reporter_contact<C: TransactionTrait + ConnectionTrait>(
+    db: &C,
+    who: &Principal,
+    r: &Report,
+) -> Result<Option<Contact>> {
+    who.require(PERSONAL_DATA)?;
+    who.require_tenant(TenantId(r.tenant_id))?;
+    if r.reporter_name.is_empty() && r.reporter_email.is_empty() && r.reporter_phone.is_empty() {
+        return Ok(None);
+    }
+    let txn = begin(db).await?;
+    audit::record(
+        &txn,
+        who.tenant_id,
+        &Actor::user(who),
+        NewEvent::new("reports.personal_data_read", "reports_report", Some(r.id))
+            .details(json!({"reference": r.reference})),
+    )
+    .await?;
+    txn.commit().await.map_err(db_err)?;
+    Ok(Some(Contact {
+        name: r.reporter_name.clone(),
+        email: r.reporter_email.clone(),
+        phone: r.reporter_phone.clone(),
+    }))
+}
+
 pub async fn photos_of(
     conn: &impl ConnectionTrait,
     tenant: TenantId,

@@ -1245,3 +1245,58 @@ async fn another_tenants_report_is_not_found() {
         .unwrap();
     assert_eq!(res.status(), 404);
 }
+
+/// Reporters' names and contact details only with `reports.personal_data`, and each look is
+/// an audit event (security review, finding 5).
+#[tokio::test]
+async fn contact_details_need_their_own_permission_and_each_read_is_audited() {
+    let a = app().await;
+    let s = &a.s;
+    let mut inp = report(s, "gully", INSIDE);
+    inp.email = "ida@example.org".into();
+    inp.name = "Ida Meldend".into();
+    inp.phone = "0176 1234567".into();
+    let r = service::submit(&s.db.conn, s.tenant(), Source::Web, None, inp)
+        .await
+        .unwrap()
+        .report;
+    let path = format!("/maengel/verwaltung/{}", r.id);
+    let reads = || async {
+        rathaus_store::audit::list(
+            &s.db.conn,
+            &s.admin,
+            &rathaus_store::audit::AuditFilter {
+                action: Some("reports.personal_data_read".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+        .len()
+    };
+
+    // A moderator works on the report but does not see who made it.
+    let m = a.as_user("moderation@a.example").await;
+    let (status, html) = a.get(&m, &path).await;
+    assert_eq!(status, 200);
+    for secret in ["ida@example.org", "Ida Meldend", "0176 1234567"] {
+        assert!(!html.contains(secret), "moderator sees {secret}");
+    }
+    assert!(html.contains("nur mit der Berechtigung"), "{html}");
+    assert_eq!(reads().await, 0);
+
+    // With the permission: shown, and the read is in the audit log.
+    let c = a.as_user("bauhof@a.example").await;
+    let (status, html) = a.get(&c, &path).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("ida@example.org") && html.contains("0176 1234567"));
+    assert_eq!(reads().await, 1);
+    a.get(&c, &path).await;
+    assert_eq!(reads().await, 2);
+
+    // The service refuses without the permission.
+    let e = service::reporter_contact(&s.db.conn, &s.moderator, &r)
+        .await
+        .unwrap_err();
+    assert!(matches!(e, rathaus_core::Error::Forbidden));
+}

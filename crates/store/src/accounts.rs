@@ -881,6 +881,38 @@ fn validate_role(inp: &RoleInput<'_>) -> Result<(String, String, BTreeSet<String
     Ok((name, description, perms))
 }
 
+/// Adds `also` to every role that holds `had` (a module that splits a permission keeps what
+/// existing roles could do). Idempotent; returns the number of roles changed.
+pub async fn grant_alongside(conn: &impl ConnectionTrait, had: &str, also: &str) -> Result<u64> {
+    let holders = role_permission::Entity::find()
+        .filter(role_permission::Column::Permission.eq(had))
+        .all(conn)
+        .await
+        .map_err(db_err)?;
+    let mut changed = 0;
+    for h in holders {
+        let present = role_permission::Entity::find()
+            .filter(role_permission::Column::RoleId.eq(h.role_id))
+            .filter(role_permission::Column::Permission.eq(also))
+            .count(conn)
+            .await
+            .map_err(db_err)?;
+        if present == 0 {
+            role_permission::ActiveModel {
+                tenant_id: Set(h.tenant_id),
+                role_id: Set(h.role_id),
+                permission: Set(also.to_string()),
+                ..Default::default()
+            }
+            .insert(conn)
+            .await
+            .map_err(db_err)?;
+            changed += 1;
+        }
+    }
+    Ok(changed)
+}
+
 /// A role may only bundle permissions its author holds.
 fn check_permissions_held(who: &Principal, perms: &BTreeSet<String>) -> Result<()> {
     if perms.iter().all(|p| who.has(p)) {

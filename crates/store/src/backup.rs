@@ -47,8 +47,11 @@ pub async fn backup(db: &Db, data_dir: &Path, to: &Path) -> anyhow::Result<()> {
     let tmp2 = tmp.clone();
     tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
         let part = to.with_extension("partial");
+        // The backup holds every password hash and personal record: readable by its owner
+        // only, from the first byte on (a leftover part file may have had another mode).
+        std::fs::remove_file(&part).ok();
         let out =
-            File::create(&part).with_context(|| format!("cannot write {}", part.display()))?;
+            private_file(&part).with_context(|| format!("cannot write {}", part.display()))?;
         let mut tar = tar::Builder::new(GzEncoder::new(out, Compression::default()));
         tar.append_path_with_name(tmp2.join(MANIFEST), MANIFEST)?;
         tar.append_path_with_name(tmp2.join(DB_FILE), DB_FILE)?;
@@ -65,13 +68,27 @@ pub async fn backup(db: &Db, data_dir: &Path, to: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A new file only its owner can read and write (0600 on Unix).
+fn private_file(path: &Path) -> std::io::Result<File> {
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
+    o.open(path)
+}
+
 fn tempdir_near(to: &Path) -> anyhow::Result<std::path::PathBuf> {
     let parent = to
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     let dir = parent.join(format!(".rathaus-backup-{}", crate::random_token(6)));
-    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let mut b = std::fs::DirBuilder::new();
+    b.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
+    b.create(&dir)
+        .with_context(|| format!("cannot create {}", dir.display()))?;
     Ok(dir)
 }
 

@@ -5,7 +5,10 @@ use crate::entity::session;
 use crate::{db_err, random_token, sha256_hex};
 use chrono::{DateTime, Duration, Utc};
 use rathaus_core::{Result, TenantId, UserId};
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set,
+    TransactionSession,
+};
 
 pub use session::Model as Session;
 
@@ -121,18 +124,43 @@ pub async fn lookup_principal(
     }))
 }
 
-/// Completes the second factor: the pending session becomes a full one.
-pub async fn complete_mfa(conn: &impl ConnectionTrait, token: &str) -> Result<()> {
-    session::Entity::update_many()
-        .col_expr(
-            session::Column::MfaPending,
-            sea_orm::sea_query::Expr::value(false),
-        )
-        .filter(session::Column::Id.eq(sha256_hex(token)))
-        .exec(conn)
+/// Completes the second factor: the pending session ends and a full one with a new id takes
+/// its place (as at the password step, so a token seen before the second factor is worthless
+/// after it). The absolute expiry stays that of the login. Returns the new cookie token.
+pub async fn complete_mfa<C: sea_orm::TransactionTrait>(db: &C, token: &str) -> Result<String> {
+    let txn = crate::begin(db).await?;
+    let old = session::Entity::find_by_id(sha256_hex(token))
+        .one(&txn)
+        .await
+        .map_err(db_err)?
+        .ok_or(rathaus_core::Error::Unauthenticated)?;
+    session::Entity::delete_by_id(old.id.clone())
+        .exec(&txn)
         .await
         .map_err(db_err)?;
-    Ok(())
+    let fresh = random_token(32);
+    let now = Utc::now();
+    session::ActiveModel {
+        id: Set(sha256_hex(&fresh)),
+        tenant_id: Set(old.tenant_id),
+        user_id: Set(old.user_id),
+        mfa_pending: Set(false),
+        created_at: Set(now),
+        last_seen_at: Set(now),
+        expires_at: Set(old.expires_at),
+    }
+    .insert(&txn)
+    .await
+    .map_err(db_err)?;
+    txn.commit().await.map_err(db_err)?;
+    Ok(fresh)
+}
+
+/// The CSRF token of a signed-in request: derived from the session's secret token, so it is
+/// bound to the session, changes with every new session (login, second factor) and cannot be
+/// planted beforehand by a cookie set from a neighbouring host.
+pub fn csrf_token(session_token: &str) -> String {
+    sha256_hex(&format!("rathaus-csrf\0{session_token}"))
 }
 
 /// Ends a session at the user's request, with its audit event.
@@ -173,6 +201,16 @@ pub async fn delete_for_user(conn: &impl ConnectionTrait, user: UserId) -> Resul
 }
 
 /// Removes sessions past their absolute lifetime (run by a periodic job).
+/// Ends every session of the installation (after a restore: the sessions in a backup belong
+/// to its past). Returns how many there were.
+pub async fn delete_all(conn: &impl ConnectionTrait) -> Result<u64> {
+    Ok(session::Entity::delete_many()
+        .exec(conn)
+        .await
+        .map_err(db_err)?
+        .rows_affected)
+}
+
 pub async fn purge_expired(conn: &impl ConnectionTrait) -> Result<u64> {
     let r = session::Entity::delete_many()
         .filter(session::Column::ExpiresAt.lt(Utc::now()))

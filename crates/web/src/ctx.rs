@@ -180,6 +180,7 @@ pub async fn context_layer(State(st): State<AppState>, mut req: Request, next: N
                 ctx.mfa_setup_required = tenant.mfa_required && !totp_enabled;
                 ctx.user = Some(p);
                 ctx.mfa_pending = pending;
+                ctx.csrf = rathaus_store::sessions::csrf_token(&token);
                 ctx.session_token = Some(token);
             }
             Ok(None) => {}

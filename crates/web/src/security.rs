@@ -58,8 +58,11 @@ fn same(a: &str, b: &str) -> bool {
     a.len() == b.len() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
 }
 
-/// Double-submit check: the token in the form field `_csrf` (or the `X-CSRF-Token` header that
-/// htmx sends) must equal the HttpOnly, SameSite cookie. Requests without it get 403.
+/// The token in the form field `_csrf` (or the `X-CSRF-Token` header that htmx sends) must
+/// match. Signed in, it is derived from the session (`sessions::csrf_token`), so it is bound
+/// to it and changes at login and after the second factor; anonymous forms (login,
+/// registration, reports) use the double-submit HttpOnly, SameSite cookie. Requests without
+/// a matching token get 403.
 pub async fn csrf(State(st): State<AppState>, req: Request, next: Next) -> Response {
     if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
         return next.run(req).await;
@@ -67,9 +70,14 @@ pub async fn csrf(State(st): State<AppState>, req: Request, next: Next) -> Respo
     let Some(ctx) = req.extensions().get::<Ctx>().cloned() else {
         return next.run(req).await;
     };
-    let jar = CookieJar::from_headers(req.headers());
-    let Some(cookie) = jar.get(st.csrf_cookie()).map(|c| c.value().to_string()) else {
-        return ErrorPage::csrf(&ctx);
+    let cookie = if ctx.session_token.is_some() {
+        ctx.csrf.clone()
+    } else {
+        let jar = CookieJar::from_headers(req.headers());
+        match jar.get(st.csrf_cookie()) {
+            Some(c) => c.value().to_string(),
+            None => return ErrorPage::csrf(&ctx),
+        }
     };
     if let Some(h) = req
         .headers()

@@ -8,7 +8,7 @@ use super::{
     require_staff, status_label,
 };
 use crate::entity::report;
-use crate::service::{HANDLE, MODERATE, Report};
+use crate::service::{MODERATE, PERSONAL_DATA, Report};
 use askama::Template;
 use axum::Router;
 use axum::extract::{Query, State};
@@ -374,7 +374,7 @@ fn export_row(t: &Catalog, names: &Names, r: &Report, personal: bool) -> Vec<Str
     v
 }
 
-/// The export of the filters: header and rows; personal data only for `reports.handle`.
+/// The export of the filters: header and rows; personal data only for `reports.personal_data`.
 /// The read is an audit event (it carries personal data out of the system).
 pub async fn export<C: sea_orm::TransactionTrait + ConnectionTrait>(
     db: &C,
@@ -388,7 +388,7 @@ pub async fn export<C: sea_orm::TransactionTrait + ConnectionTrait>(
     f.nach.clear();
     let reports = all_of(db, p, &f, EXPORT_MAX).await?;
     let names = Names::load(db, p.tenant_id).await?;
-    let personal = p.has(HANDLE);
+    let personal = p.has(PERSONAL_DATA);
     let header = export_header(t, personal);
     let rows = reports
         .iter()

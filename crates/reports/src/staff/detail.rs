@@ -177,7 +177,12 @@ struct DetailTpl {
     l: Layout,
     can_handle: bool,
     can_moderate: bool,
+    /// The report without the reporter's contact details (those come in `contact`).
     r: Report,
+    /// The reporter's name and contact details, for holders of `reports.personal_data`.
+    contact: Option<service::Contact>,
+    /// The reporter gave contact details that this user may not see.
+    contact_hidden: bool,
     category: String,
     status: String,
     priority: String,
@@ -238,7 +243,18 @@ async fn render(
     require_staff(p)?;
     let t = catalog(ctx.lang);
     let conn = &st.db.conn;
-    let r = service::get(conn, p, id).await?;
+    let mut r = service::get(conn, p, id).await?;
+    let gave_contact =
+        !(r.reporter_name.is_empty() && r.reporter_email.is_empty() && r.reporter_phone.is_empty());
+    let contact = if p.has(service::PERSONAL_DATA) {
+        service::reporter_contact(conn, p, &r).await?
+    } else {
+        None
+    };
+    let contact_hidden = gave_contact && contact.is_none();
+    r.reporter_name.clear();
+    r.reporter_email.clear();
+    r.reporter_phone.clear();
     let names = Names::load(conn, p.tenant_id).await?;
     let original = match r.duplicate_of {
         Some(o) => service::find(conn, p.tenant_id, o)
@@ -339,6 +355,8 @@ async fn render(
         },
         can_handle: p.has(HANDLE),
         can_moderate: p.has(MODERATE),
+        contact,
+        contact_hidden,
         category: category.map(|c| c.name).unwrap_or_default(),
         status: status_label(t, &r.status),
         priority: priority_label(t, &r.priority),

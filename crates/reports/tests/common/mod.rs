@@ -17,7 +17,8 @@ pub struct Setup {
     pub tdb: Option<TestDb>,
     pub f: Fixture,
     pub admin: Principal,
-    /// Holds `reports.handle` only.
+    /// Holds `reports.handle` and `reports.personal_data` (as roles that handled reports
+    /// before the permission existed do after migration m0002).
     pub handler: Principal,
     /// Holds `reports.moderate` only.
     pub moderator: Principal,
@@ -76,7 +77,7 @@ pub async fn tenant(db: &Db, slug: &str, host: &str) -> Setup {
         db,
         f.tenant,
         &format!("bauhof@{slug}.example"),
-        &[service::HANDLE],
+        &[service::HANDLE, service::PERSONAL_DATA],
     )
     .await;
     let moderator = user_with(

@@ -125,6 +125,12 @@ pub async fn login(
             };
             let mut res = Redirect::to(&target).into_response();
             set_cookie(&mut res, cookie(&st, st.session_cookie(), token));
+            // The anonymous CSRF cookie is replaced too: signed-in forms carry a token bound
+            // to the session, and nothing known before the login stays useful after it.
+            set_cookie(
+                &mut res,
+                cookie(&st, st.csrf_cookie(), rathaus_store::random_token(32)),
+            );
             Ok(res)
         }
     }
@@ -194,8 +200,10 @@ pub async fn totp(
             r
         });
     }
-    sessions::complete_mfa(&st.db.conn, &token).await?;
-    Ok(Redirect::to(safe_next(&f.next).unwrap_or("/staff")).into_response())
+    let fresh = sessions::complete_mfa(&st.db.conn, &token).await?;
+    let mut res = Redirect::to(safe_next(&f.next).unwrap_or("/staff")).into_response();
+    set_cookie(&mut res, cookie(&st, st.session_cookie(), fresh));
+    Ok(res)
 }
 
 pub async fn logout(State(st): State<AppState>, ctx: Ctx) -> Result<Response, HtmlError> {
