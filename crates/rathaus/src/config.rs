@@ -33,6 +33,8 @@ pub struct Config {
     pub outbound_allow_http: bool,
     /// Comma-separated hosts the server may fetch from although they are internal addresses.
     pub outbound_allow_hosts: String,
+    /// Where the daily audit anchor (every tenant's chain head) is mailed, if anywhere.
+    pub audit_anchor_mail: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
@@ -65,6 +67,7 @@ impl Default for Config {
             smtp_from: None,
             outbound_allow_http: false,
             outbound_allow_hosts: String::new(),
+            audit_anchor_mail: None,
         }
     }
 }
@@ -190,6 +193,11 @@ impl Config {
             return Err(
                 "setting smtp_from (RATHAUS_SMTP_FROM): required when smtp_host is set".into(),
             );
+        }
+        if let Some(a) = &self.audit_anchor_mail {
+            rathaus_store::mail::check_mailbox(a).map_err(|e| {
+                format!("setting audit_anchor_mail (RATHAUS_AUDIT_ANCHOR_MAIL): {e}")
+            })?;
         }
         if let Some(f) = &self.smtp_from {
             rathaus_store::mail::check_mailbox(f)

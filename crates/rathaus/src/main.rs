@@ -146,8 +146,18 @@ enum ReportsCmd {
 
 #[derive(Subcommand)]
 enum AuditCmd {
-    /// Verify the hash chain; exits non-zero naming the first broken event
-    Verify,
+    /// Verify the hash chains and every recorded anchor; exits non-zero naming the first break
+    Verify {
+        /// Also compare with anchors kept outside (the output of `audit anchor`)
+        #[arg(long)]
+        anchor: Option<PathBuf>,
+    },
+    /// Record and print every tenant's chain head (`tenant seq hash`) for safe-keeping
+    /// outside the server; `--mail` sends them too
+    Anchor {
+        #[arg(long)]
+        mail: Option<String>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -422,14 +432,35 @@ async fn run(cmd: Cmd, cfg: Config) -> anyhow::Result<ExitCode> {
             bar.finish_and_clear();
             println!("{n} Adressen importiert");
         }
-        Cmd::Audit(AuditCmd::Verify) => {
+        Cmd::Audit(AuditCmd::Verify { anchor }) => {
             let db = open(&cfg).await?;
-            match audit::verify(&db.conn).await? {
+            let outside = match anchor {
+                Some(f) => {
+                    let text = std::fs::read_to_string(&f)
+                        .with_context(|| format!("cannot read {}", f.display()))?;
+                    audit::Anchor::parse_lines(&text)
+                        .map_err(|e| anyhow::anyhow!("{}: {e}", f.display()))?
+                }
+                None => vec![],
+            };
+            match audit::verify_against(&db.conn, &outside).await? {
                 Ok(n) => println!("audit chain intact: {n} events checked"),
                 Err(b) => {
                     eprintln!("audit chain BROKEN at {b}");
                     return Ok(ExitCode::from(3));
                 }
+            }
+        }
+        Cmd::Audit(AuditCmd::Anchor { mail }) => {
+            let db = open(&cfg).await?;
+            let text = anchor_text(&audit::anchor(&db.conn).await?);
+            print!("{text}");
+            if let Some(to) = mail {
+                rathaus_store::mail::Sender::new(cfg.smtp().as_ref())?
+                    .send_direct(&to, ANCHOR_SUBJECT, &text)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("mail to {to} failed: {e}"))?;
+                eprintln!("sent to {to}");
             }
         }
         Cmd::Backup { to } => {
@@ -453,9 +484,9 @@ async fn run(cmd: Cmd, cfg: Config) -> anyhow::Result<ExitCode> {
                     "restore covers SQLite installations; for PostgreSQL use pg_restore (docs/operations.md)"
                 );
             }
-            backup::restore(&from, &cfg.data_dir)?;
+            let anchors = backup::restore(&from, &cfg.data_dir)?;
             let db = open(&cfg).await?;
-            let n = audit::verify(&db.conn)
+            let n = audit::verify_against(&db.conn, &anchors)
                 .await?
                 .map_err(|b| anyhow::anyhow!("restored, but the audit chain is broken at {b}"))?;
             let ended = if keep_sessions {
@@ -510,6 +541,11 @@ async fn serve(cfg: Config, demo: bool) -> anyhow::Result<()> {
         std::time::Duration::from_secs(1),
         stop_rx.clone(),
     ));
+    let anchorer = tokio::spawn(anchor_daily(
+        db.clone(),
+        cfg.audit_anchor_mail.clone().map(|to| (to, cfg.smtp())),
+        stop_rx.clone(),
+    ));
     let janitor = tokio::spawn(purge_sessions(db.clone(), stop_rx));
 
     let st = rathaus_web::AppState::with_modules(db.clone(), cfg.web(), modules());
@@ -518,8 +554,59 @@ async fn serve(cfg: Config, demo: bool) -> anyhow::Result<()> {
     let _ = stop_tx.send(true);
     let _ = worker.await;
     let _ = janitor.await;
+    let _ = anchorer.await;
     db.conn.close_by_ref().await.ok();
     Ok(())
+}
+
+const ANCHOR_SUBJECT: &str = "Rathaus audit anchor";
+
+/// The anchors as `audit anchor` prints them: a comment with the time, then one line per
+/// tenant, which `audit verify --anchor FILE` reads back.
+fn anchor_text(anchors: &[audit::Anchor]) -> String {
+    let mut out = format!(
+        "# Rathaus audit anchor {}\n# tenant seq hash; keep outside the server, check with `rathaus audit verify --anchor FILE`\n",
+        chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    );
+    for a in anchors {
+        out.push_str(&a.line());
+        out.push('\n');
+    }
+    out
+}
+
+/// Once a day: record every tenant's chain head, and mail the anchors to the operator when
+/// `audit_anchor_mail` is set.
+async fn anchor_daily(
+    db: Db,
+    mail: Option<(String, Option<rathaus_store::mail::SmtpConfig>)>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(std::time::Duration::from_secs(24 * 3600)) => {}
+            _ = stop.changed() => return,
+        }
+        let anchors = match audit::anchor(&db.conn).await {
+            Ok(a) => a,
+            Err(e) => {
+                tracing::warn!(error = %e, "audit anchor failed");
+                continue;
+            }
+        };
+        if let Some((to, smtp)) = &mail {
+            let sent = match rathaus_store::mail::Sender::new(smtp.as_ref()) {
+                Ok(s) => {
+                    s.send_direct(to, ANCHOR_SUBJECT, &anchor_text(&anchors))
+                        .await
+                }
+                Err(e) => Err(e.to_string()),
+            };
+            if let Err(e) = sent {
+                tracing::warn!(error = %e, %to, "audit anchor mail failed");
+            }
+        }
+    }
 }
 
 async fn purge_sessions(db: Db, mut stop: tokio::sync::watch::Receiver<bool>) {

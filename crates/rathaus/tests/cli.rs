@@ -569,6 +569,52 @@ async fn audit_verify_passes_an_intact_chain_and_names_a_broken_event() {
     assert!(err.contains("BROKEN"), "{err}");
 }
 
+/// `audit anchor` prints every tenant's head; `audit verify --anchor` compares a kept copy,
+/// so a chain removed together with its head and anchors is found.
+#[tokio::test]
+async fn audit_anchor_is_printed_and_checked_by_verify() {
+    use rathaus_store::entity::{audit_anchor, audit_head};
+    let inst = Install::new().await;
+    tenant_with_admin(&inst);
+    let printed = inst.ok(&["audit", "anchor"]);
+    assert!(printed.starts_with("# Rathaus audit anchor "), "{printed}");
+    let lines: Vec<&str> = printed.lines().filter(|l| !l.starts_with('#')).collect();
+    assert_eq!(lines.len(), 1, "{printed}");
+    let kept = inst.dir.path().join("anker.txt");
+    std::fs::write(&kept, &printed).unwrap();
+    let kept_s = kept.to_str().unwrap();
+    assert!(
+        inst.ok(&["audit", "verify", "--anchor", kept_s])
+            .contains("intact")
+    );
+
+    // Remove the events, the anchors and reset the head: the database alone looks fine …
+    let db = inst.db().await;
+    audit_event::Entity::delete_many()
+        .exec(&db.conn)
+        .await
+        .unwrap();
+    audit_anchor::Entity::delete_many()
+        .exec(&db.conn)
+        .await
+        .unwrap();
+    audit_head::Entity::update_many()
+        .col_expr(audit_head::Column::LastSeq, Expr::value(0))
+        .col_expr(
+            audit_head::Column::LastHash,
+            Expr::value(rathaus_core::audit::GENESIS_HASH),
+        )
+        .exec(&db.conn)
+        .await
+        .unwrap();
+    db.conn.close_by_ref().await.ok();
+    assert!(inst.ok(&["audit", "verify"]).contains("intact"));
+    // … the kept anchor is not fooled.
+    let out = inst.run(&["audit", "verify", "--anchor", kept_s]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("were removed"), "{}", stderr(&out));
+}
+
 // ------------------------------------------------------------------ backup and restore
 
 #[tokio::test]

@@ -2,7 +2,7 @@
 //! transaction, so a change and its audit event land together or not at all.
 
 use crate::db_err;
-use crate::entity::{audit_event, audit_head};
+use crate::entity::{audit_anchor, audit_event, audit_head};
 use chrono::{SecondsFormat, Utc};
 use rathaus_core::audit::{ChainFields, GENESIS_HASH, NewEvent, chain_hash};
 use rathaus_core::{Error, Principal, Result, TenantId};
@@ -191,14 +191,161 @@ impl std::fmt::Display for Broken {
     }
 }
 
+/// A tenant's chain position: the number of its events and the hash of the last one.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Anchor {
+    pub tenant_id: i64,
+    pub seq: i64,
+    pub hash: String,
+}
+
+impl Anchor {
+    /// One line of `rathaus audit anchor`: `tenant seq hash`.
+    pub fn line(&self) -> String {
+        format!("{} {} {}", self.tenant_id, self.seq, self.hash)
+    }
+
+    /// Reads the lines `audit anchor` printed (blank lines and `#` comments skipped).
+    pub fn parse_lines(text: &str) -> std::result::Result<Vec<Anchor>, String> {
+        text.lines()
+            .map(str::trim)
+            .enumerate()
+            .filter(|(_, l)| !l.is_empty() && !l.starts_with('#'))
+            .map(|(n, l)| {
+                let mut parts = l.split_whitespace();
+                let bad = || format!("line {}: expected `tenant seq hash`", n + 1);
+                let tenant_id = parts.next().and_then(|p| p.parse().ok()).ok_or_else(bad)?;
+                let seq = parts.next().and_then(|p| p.parse().ok()).ok_or_else(bad)?;
+                let hash = parts
+                    .next()
+                    .filter(|h| h.len() == 64 && h.chars().all(|c| c.is_ascii_hexdigit()))
+                    .ok_or_else(bad)?
+                    .to_string();
+                if parts.next().is_some() {
+                    return Err(bad());
+                }
+                Ok(Anchor {
+                    tenant_id,
+                    seq,
+                    hash,
+                })
+            })
+            .collect()
+    }
+}
+
+/// The current head of every tenant's chain.
+pub async fn heads(conn: &impl ConnectionTrait) -> Result<Vec<Anchor>> {
+    Ok(audit_head::Entity::find()
+        .order_by_asc(audit_head::Column::TenantId)
+        .all(conn)
+        .await
+        .map_err(db_err)?
+        .into_iter()
+        .map(|h| Anchor {
+            tenant_id: h.tenant_id,
+            seq: h.last_seq,
+            hash: h.last_hash,
+        })
+        .collect())
+}
+
+/// Records every tenant's current head as an anchor (unless it is already the latest one) and
+/// returns the heads: for `rathaus audit anchor`, the daily task of `serve` and each backup.
+/// Printed or mailed, they are the copy of the chain's state that lives outside the server.
+pub async fn anchor(conn: &impl ConnectionTrait) -> Result<Vec<Anchor>> {
+    let now = heads(conn).await?;
+    for h in &now {
+        let last = audit_anchor::Entity::find()
+            .filter(audit_anchor::Column::TenantId.eq(h.tenant_id))
+            .order_by_desc(audit_anchor::Column::Id)
+            .one(conn)
+            .await
+            .map_err(db_err)?;
+        if last.is_some_and(|l| l.seq == h.seq && l.hash == h.hash) {
+            continue;
+        }
+        audit_anchor::ActiveModel {
+            tenant_id: Set(h.tenant_id),
+            seq: Set(h.seq),
+            hash: Set(h.hash.clone()),
+            created_at: Set(Utc::now()),
+            ..Default::default()
+        }
+        .insert(conn)
+        .await
+        .map_err(db_err)?;
+    }
+    Ok(now)
+}
+
 /// Walks every tenant's chain. Returns the number of events checked, or the first break.
 pub async fn verify(conn: &impl ConnectionTrait) -> anyhow::Result<Result<u64, Broken>> {
+    verify_against(conn, &[]).await
+}
+
+/// `verify`, and every anchor, those recorded in the database and `outside` ones (a printed
+/// or mailed `audit anchor`, a backup's manifest), must still be found in its chain: event
+/// `seq` with that hash. So removing a tenant's events together with its chain head, or
+/// rewriting its whole chain, is found too.
+pub async fn verify_against(
+    conn: &impl ConnectionTrait,
+    outside: &[Anchor],
+) -> anyhow::Result<Result<u64, Broken>> {
+    use std::collections::{BTreeMap, BTreeSet};
     let heads = audit_head::Entity::find()
         .order_by_asc(audit_head::Column::TenantId)
         .all(conn)
         .await?;
+    let mut anchors: BTreeMap<i64, BTreeSet<(i64, String)>> = BTreeMap::new();
+    for a in audit_anchor::Entity::find().all(conn).await? {
+        anchors
+            .entry(a.tenant_id)
+            .or_default()
+            .insert((a.seq, a.hash));
+    }
+    for a in outside {
+        anchors
+            .entry(a.tenant_id)
+            .or_default()
+            .insert((a.seq, a.hash.clone()));
+    }
+    let with_head: BTreeSet<i64> = heads.iter().map(|h| h.tenant_id).collect();
+    // A tenant (or its events, or an anchor) without a chain head: the chain was removed.
+    let tenants: Vec<i64> = crate::entity::tenant::Entity::find()
+        .select_only()
+        .column(crate::entity::tenant::Column::Id)
+        .into_tuple()
+        .all(conn)
+        .await?;
+    let with_events: Vec<i64> = audit_event::Entity::find()
+        .select_only()
+        .column(audit_event::Column::TenantId)
+        .distinct()
+        .into_tuple()
+        .all(conn)
+        .await?;
+    let orphan = tenants
+        .iter()
+        .chain(with_events.iter())
+        .chain(anchors.keys())
+        .find(|t| !with_head.contains(t));
+    if let Some(t) = orphan {
+        return Ok(Err(Broken {
+            tenant_id: *t,
+            seq: anchors
+                .get(t)
+                .and_then(|a| a.iter().map(|(s, _)| *s).max())
+                .unwrap_or(0),
+            event_id: None,
+            reason: "the chain head is missing (the chain was removed)".into(),
+        }));
+    }
     let mut checked = 0u64;
     for head in heads {
+        let wanted = anchors.remove(&head.tenant_id).unwrap_or_default();
+        let wanted_seqs: BTreeSet<i64> = wanted.iter().map(|(s, _)| *s).collect();
+        let mut seen: BTreeMap<i64, String> = BTreeMap::new();
         let mut prev = GENESIS_HASH.to_string();
         let mut expect_seq = 1i64;
         let mut pages = audit_event::Entity::find()
@@ -237,6 +384,9 @@ pub async fn verify(conn: &impl ConnectionTrait) -> anyhow::Result<Result<u64, B
                 if h != e.hash {
                     return Ok(Err(broken("content was altered (hash mismatch)")));
                 }
+                if wanted_seqs.contains(&e.seq) {
+                    seen.insert(e.seq, e.hash.clone());
+                }
                 prev = e.hash;
                 expect_seq += 1;
                 checked += 1;
@@ -252,6 +402,23 @@ pub async fn verify(conn: &impl ConnectionTrait) -> anyhow::Result<Result<u64, B
                     expect_seq - 1,
                     head.last_seq
                 ),
+            }));
+        }
+        // Anchor #0 is the empty chain (a new tenant); everything later must be there.
+        for (seq, hash) in wanted.iter().filter(|(s, _)| *s > 0) {
+            let reason = match seen.get(seq) {
+                None => format!(
+                    "events up to the anchored #{seq} were removed (the chain ends at #{})",
+                    expect_seq - 1
+                ),
+                Some(h) if h != hash => format!("the anchored event #{seq} was replaced"),
+                Some(_) => continue,
+            };
+            return Ok(Err(Broken {
+                tenant_id: head.tenant_id,
+                seq: *seq,
+                event_id: None,
+                reason,
             }));
         }
     }

@@ -18,6 +18,10 @@ struct Manifest {
     format: u32,
     created_at: String,
     version: String,
+    /// Every tenant's audit chain head when the backup was taken (absent in older backups):
+    /// a restore must find each of them in the restored chains.
+    #[serde(default)]
+    audit_anchors: Vec<crate::audit::Anchor>,
 }
 
 /// Writes a backup of `db` (must be SQLite) and `data_dir/files` to `to`.
@@ -28,6 +32,8 @@ pub async fn backup(db: &Db, data_dir: &Path, to: &Path) -> anyhow::Result<()> {
         );
     }
     let tmp = tempdir_near(to)?;
+    // Anchored first, so the snapshot holds the anchors and the manifest names them.
+    let audit_anchors = crate::audit::anchor(&db.conn).await?;
     let snapshot = tmp.join(DB_FILE);
     let path = snapshot
         .to_str()
@@ -40,6 +46,7 @@ pub async fn backup(db: &Db, data_dir: &Path, to: &Path) -> anyhow::Result<()> {
         format: 1,
         created_at: chrono::Utc::now().to_rfc3339(),
         version: env!("CARGO_PKG_VERSION").into(),
+        audit_anchors,
     };
     std::fs::write(tmp.join(MANIFEST), serde_json::to_vec_pretty(&manifest)?)?;
     let files = data_dir.join(FILES_DIR);
@@ -92,8 +99,9 @@ fn tempdir_near(to: &Path) -> anyhow::Result<std::path::PathBuf> {
     Ok(dir)
 }
 
-/// Restores a backup into `data_dir`, which must be empty or missing.
-pub fn restore(from: &Path, data_dir: &Path) -> anyhow::Result<()> {
+/// Restores a backup into `data_dir`, which must be empty or missing. Returns the audit
+/// anchors of its manifest, for `audit::verify_against`.
+pub fn restore(from: &Path, data_dir: &Path) -> anyhow::Result<Vec<crate::audit::Anchor>> {
     if data_dir.exists() && std::fs::read_dir(data_dir)?.next().is_some() {
         bail!(
             "data directory {} is not empty; restore only into an empty one",
@@ -103,7 +111,7 @@ pub fn restore(from: &Path, data_dir: &Path) -> anyhow::Result<()> {
     std::fs::create_dir_all(data_dir)?;
     let f = File::open(from).with_context(|| format!("cannot open {}", from.display()))?;
     let mut ar = tar::Archive::new(GzDecoder::new(f));
-    let mut saw_manifest = false;
+    let mut anchors = None;
     let mut saw_db = false;
     for entry in ar.entries()? {
         let mut e = entry?;
@@ -119,7 +127,7 @@ pub fn restore(from: &Path, data_dir: &Path) -> anyhow::Result<()> {
             if m.format != 1 {
                 bail!("unsupported backup format {}", m.format);
             }
-            saw_manifest = true;
+            anchors = Some(m.audit_anchors);
             continue;
         }
         if p == Path::new(DB_FILE) {
@@ -129,8 +137,8 @@ pub fn restore(from: &Path, data_dir: &Path) -> anyhow::Result<()> {
         }
         e.unpack_in(data_dir)?;
     }
-    if !saw_manifest || !saw_db {
-        bail!("{} is not a Rathaus backup", from.display());
+    match anchors {
+        Some(a) if saw_db => Ok(a),
+        _ => bail!("{} is not a Rathaus backup", from.display()),
     }
-    Ok(())
 }

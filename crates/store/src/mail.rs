@@ -222,18 +222,39 @@ impl Handler for Sender {
 
 impl Sender {
     async fn send(&self, m: &mail::Model, files: &[Attachment]) -> std::result::Result<(), String> {
+        self.send_to(&m.to_addr, &m.subject, &m.body, files).await
+    }
+
+    /// Sends at once, past the outbox: for the operator's mails that belong to no tenant
+    /// (e.g. the daily audit anchor).
+    pub async fn send_direct(
+        &self,
+        to: &str,
+        subject: &str,
+        body: &str,
+    ) -> std::result::Result<(), String> {
+        self.send_to(to, subject, body, &[]).await
+    }
+
+    async fn send_to(
+        &self,
+        to: &str,
+        subject: &str,
+        body: &str,
+        files: &[Attachment],
+    ) -> std::result::Result<(), String> {
         let (Some(t), Some(from)) = (&self.transport, &self.from) else {
             return Err("SMTP is not configured (RATHAUS_SMTP_HOST)".into());
         };
-        let to: Mailbox = m.to_addr.parse().map_err(|e| format!("bad address: {e}"))?;
+        let to: Mailbox = to.parse().map_err(|e| format!("bad address: {e}"))?;
         let b = Message::builder()
             .from(from.clone())
             .to(to)
-            .subject(&m.subject);
+            .subject(subject);
         let msg = if files.is_empty() {
-            b.header(ContentType::TEXT_PLAIN).body(m.body.clone())
+            b.header(ContentType::TEXT_PLAIN).body(body.to_string())
         } else {
-            let mut mixed = MultiPart::mixed().singlepart(SinglePart::plain(m.body.clone()));
+            let mut mixed = MultiPart::mixed().singlepart(SinglePart::plain(body.to_string()));
             for f in files {
                 let ct = ContentType::parse(&f.header_value())
                     .map_err(|e| format!("attachment {}: {e}", f.filename))?;

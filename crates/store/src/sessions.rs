@@ -200,7 +200,6 @@ pub async fn delete_for_user(conn: &impl ConnectionTrait, user: UserId) -> Resul
     Ok(r.rows_affected)
 }
 
-/// Removes sessions past their absolute lifetime (run by a periodic job).
 /// Ends every session of the installation (after a restore: the sessions in a backup belong
 /// to its past). Returns how many there were.
 pub async fn delete_all(conn: &impl ConnectionTrait) -> Result<u64> {
@@ -211,6 +210,7 @@ pub async fn delete_all(conn: &impl ConnectionTrait) -> Result<u64> {
         .rows_affected)
 }
 
+/// Removes sessions past their absolute lifetime (run by a periodic job).
 pub async fn purge_expired(conn: &impl ConnectionTrait) -> Result<u64> {
     let r = session::Entity::delete_many()
         .filter(session::Column::ExpiresAt.lt(Utc::now()))

@@ -298,3 +298,76 @@ async fn concurrent_writes_keep_the_chain_intact() {
     }
     assert_eq!(verify(&t.db).await, Ok((before + N) as u64));
 }
+
+/// The blind spot of the chain alone (security review, finding 9): deleting all of a
+/// tenant's events together with its chain head. The head is anchored outside the chain.
+#[tokio::test]
+async fn removing_a_whole_chain_with_its_head_is_found_through_the_anchors() {
+    use rathaus_store::entity::{audit_anchor, audit_head};
+    let t = TestDb::new().await;
+    let f = with_events(&t.db, "a").await;
+    let other = with_events(&t.db, "b").await;
+    let anchors = audit::anchor(&t.db.conn).await.unwrap();
+    assert_eq!(anchors.len(), 2);
+    let mine = anchors
+        .iter()
+        .find(|a| a.tenant_id == f.tenant.0)
+        .unwrap()
+        .clone();
+    assert_eq!(mine.seq, events(&t.db, f.tenant).await.len() as i64);
+    // Anchoring again without new events adds nothing.
+    audit::anchor(&t.db.conn).await.unwrap();
+    assert_eq!(
+        audit_anchor::Entity::find()
+            .count(&t.db.conn)
+            .await
+            .unwrap(),
+        2
+    );
+    let printed: String = anchors.iter().map(|a| a.line() + "\n").collect();
+    assert_eq!(
+        audit::Anchor::parse_lines(&format!("# comment\n\n{printed}")).unwrap(),
+        anchors
+    );
+    assert!(audit::Anchor::parse_lines("1 2 nothex").is_err());
+
+    audit_event::Entity::delete_many()
+        .filter(audit_event::Column::TenantId.eq(f.tenant.0))
+        .exec(&t.db.conn)
+        .await
+        .unwrap();
+    audit_head::Entity::delete_by_id(f.tenant.0)
+        .exec(&t.db.conn)
+        .await
+        .unwrap();
+    let b = verify(&t.db).await.expect_err("the removed chain is found");
+    assert_eq!(b.tenant_id, f.tenant.0);
+    assert!(b.reason.contains("chain head is missing"), "{b}");
+
+    // With the anchors deleted too and the head reset to an empty chain, the database alone
+    // is fooled; the copy kept outside is not.
+    audit_anchor::Entity::delete_many()
+        .exec(&t.db.conn)
+        .await
+        .unwrap();
+    audit::init_chain(&t.db.conn, f.tenant).await.unwrap();
+    assert!(verify(&t.db).await.is_ok(), "the database alone is fooled");
+    let b = audit::verify_against(&t.db.conn, &anchors)
+        .await
+        .unwrap()
+        .expect_err("the outside copy is not");
+    assert_eq!(b.tenant_id, f.tenant.0);
+    assert_eq!(b.seq, mine.seq);
+    assert!(b.reason.contains("were removed"), "{b}");
+    // The other tenant's chain is untouched and still matches its anchor.
+    let theirs: Vec<_> = anchors
+        .into_iter()
+        .filter(|a| a.tenant_id == other.tenant.0)
+        .collect();
+    assert!(
+        audit::verify_against(&t.db.conn, &theirs)
+            .await
+            .unwrap()
+            .is_ok()
+    );
+}

@@ -1,5 +1,7 @@
 //! Login, logout, sessions, throttling and CSRF, against the real app on a real database.
 
+mod common;
+
 use rathaus_testkit::{PASSWORD, TestApp, TestDb, csrf_of, login, tenant_fixture};
 use rathaus_web::WebConfig;
 
@@ -66,6 +68,8 @@ async fn login_rotates_the_session_and_logout_ends_it_on_the_server() {
         303,
         "the session replaced at the second login is gone"
     );
+    // Signed in, forms carry the session's own token (the one from before the login is void).
+    let csrf = common::csrf(&c, &base).await;
     let r = c
         .post(format!("{base}/logout"))
         .form(&[("_csrf", csrf.as_str())])

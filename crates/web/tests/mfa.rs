@@ -202,10 +202,26 @@ async fn totp_set_up_then_asked_for_at_login() {
     )
     .await;
     assert_eq!(location(&r), "/login/totp?next=%2Fadmin%2Fusers");
+    // The pending session has its own CSRF token, on the second step's page.
+    let page = get(&c, &format!("{base}/login/totp"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let k2 = rathaus_testkit::csrf_of(&page);
+    assert_ne!(k2, k);
     let r = post(
         &c,
         &format!("{base}/login/totp"),
         &k,
+        &[("code", "000000"), ("next", "/staff")],
+    )
+    .await;
+    assert_eq!(r.status(), 403, "the token from before the login is void");
+    let r = post(
+        &c,
+        &format!("{base}/login/totp"),
+        &k2,
         &[("code", &code(&secret)), ("next", "//evil.example/")],
     )
     .await;

@@ -1,5 +1,6 @@
 //! sea-orm entities of the platform's tables (owned by the store crate).
 pub mod api_token;
+pub mod audit_anchor;
 pub mod audit_event;
 pub mod audit_head;
 pub mod department;

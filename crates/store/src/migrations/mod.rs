@@ -7,6 +7,7 @@ mod m0002_coat_of_arms;
 mod m0003_totp_replay;
 mod m0004_citizens;
 mod m0005_mail_attachments;
+mod m0006_audit_anchors;
 
 pub struct Migrator;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0003_totp_replay::Migration),
             Box::new(m0004_citizens::Migration),
             Box::new(m0005_mail_attachments::Migration),
+            Box::new(m0006_audit_anchors::Migration),
         ]
     }
 }
