@@ -18,6 +18,8 @@
 //! `--slots-file` writes random bookable slots (resource, start, end; UTC RFC 3339) within the
 //! resources' rules, in the future and off blackouts, for the booking-creation load.
 
+#![allow(clippy::unwrap_used)] // a test (or data generator) fails loudly on a broken assumption
+
 use anyhow::{Context, bail};
 use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 use chrono_tz::Europe::Berlin;

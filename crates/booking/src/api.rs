@@ -521,7 +521,7 @@ async fn reserve_series(
                     out.occurrences = Some(n);
                     created(format!("/api/v1/booking/reservations/{}", out.id), out)
                 }
-                None => ApiError(Error::Internal(format!("series {} without dates", s.id)))
+                None => ApiError(Error::internal(format!("series {} without dates", s.id)))
                     .into_response(),
             }
         }

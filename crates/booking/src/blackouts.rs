@@ -76,8 +76,7 @@ async fn check_resource(
         let found = resource::Entity::find_by_id(id)
             .filter(resource::Column::TenantId.eq(tenant.0))
             .one(conn)
-            .await
-            .map_err(db_err)?;
+            .await?;
         if found.is_none() {
             errs.add("resource_id", "err.invalid_choice");
         }
@@ -168,8 +167,7 @@ pub async fn add_blackout<C: TransactionTrait>(
         ..Default::default()
     }
     .insert(&txn)
-    .await
-    .map_err(db_err)?;
+    .await?;
     audit::record(
         &txn,
         who.tenant_id,
@@ -178,7 +176,7 @@ pub async fn add_blackout<C: TransactionTrait>(
             .details(blackout_json(&b)),
     )
     .await?;
-    txn.commit().await.map_err(db_err)?;
+    txn.commit().await?;
     Ok(b)
 }
 
@@ -189,13 +187,9 @@ pub async fn delete_blackout<C: TransactionTrait>(db: &C, who: &Principal, id: i
     let b = blackout::Entity::find_by_id(id)
         .filter(blackout::Column::TenantId.eq(who.tenant_id.0))
         .one(&txn)
-        .await
-        .map_err(db_err)?
+        .await?
         .ok_or(Error::NotFound)?;
-    blackout::Entity::delete_by_id(id)
-        .exec(&txn)
-        .await
-        .map_err(db_err)?;
+    blackout::Entity::delete_by_id(id).exec(&txn).await?;
     audit::record(
         &txn,
         who.tenant_id,
@@ -204,7 +198,7 @@ pub async fn delete_blackout<C: TransactionTrait>(db: &C, who: &Principal, id: i
             .details(blackout_json(&b)),
     )
     .await?;
-    txn.commit().await.map_err(db_err)?;
+    txn.commit().await?;
     Ok(())
 }
 
@@ -257,8 +251,7 @@ pub async fn import_ics<C: TransactionTrait>(
         })
         .filter(blackout::Column::SourceUid.ne(""))
         .all(&txn)
-        .await
-        .map_err(db_err)?
+        .await?
         .into_iter()
         .map(|b| (b.source_uid.clone(), b))
         .collect();
@@ -284,7 +277,7 @@ pub async fn import_ics<C: TransactionTrait>(
                 am.starts_at = Set(p.0);
                 am.ends_at = Set(p.1);
                 am.reason = Set(reason);
-                let b = am.update(&txn).await.map_err(db_err)?;
+                let b = am.update(&txn).await?;
                 existing.insert(ev.uid.clone(), b);
                 sum.updated += 1;
             }
@@ -300,8 +293,7 @@ pub async fn import_ics<C: TransactionTrait>(
                     ..Default::default()
                 }
                 .insert(&txn)
-                .await
-                .map_err(db_err)?;
+                .await?;
                 existing.insert(ev.uid.clone(), b);
                 sum.created += 1;
             }
@@ -319,7 +311,7 @@ pub async fn import_ics<C: TransactionTrait>(
         ),
     )
     .await?;
-    txn.commit().await.map_err(db_err)?;
+    txn.commit().await?;
     Ok(sum)
 }
 

@@ -244,8 +244,7 @@ async fn load(
         .order_by_asc(reservation::Column::Id)
         .into_model::<FeedRow>()
         .all(conn)
-        .await
-        .map_err(db_err)?
+        .await?
         .into_iter()
         .map(|r| r.into_reservation(tenant))
         .collect();
@@ -258,8 +257,7 @@ async fn load(
         sq.filter(series::Column::Id.is_in(series_ids))
             .order_by_asc(series::Column::Id)
             .all(conn)
-            .await
-            .map_err(db_err)?
+            .await?
     };
     let resource_ids: BTreeSet<i64> = reservations
         .iter()
@@ -273,8 +271,7 @@ async fn load(
             .filter(resource::Column::TenantId.eq(tenant.0))
             .filter(resource::Column::Id.is_in(resource_ids))
             .all(conn)
-            .await
-            .map_err(db_err)?
+            .await?
             .into_iter()
             .map(|r| (r.id, r.name))
             .collect()
@@ -290,8 +287,7 @@ async fn load(
             .filter(organisation::Column::Id.is_in(org_ids))
             .filter(organisation::Column::PublicName.eq(true))
             .all(conn)
-            .await
-            .map_err(db_err)?
+            .await?
             .into_iter()
             .map(|o| (o.id, o.name))
             .collect()
@@ -375,8 +371,7 @@ async fn find_resource(
     resource::Entity::find_by_id(id)
         .filter(resource::Column::TenantId.eq(tenant.0))
         .one(conn)
-        .await
-        .map_err(db_err)?
+        .await?
         .ok_or(Error::NotFound)
 }
 
@@ -444,8 +439,7 @@ pub async fn person_feed_data(
         .filter(user_feed::Column::TenantId.eq(tenant.0))
         .filter(user_feed::Column::Token.eq(token))
         .one(conn)
-        .await
-        .map_err(db_err)?
+        .await?
         .ok_or(Error::NotFound)?;
     let p = rathaus_store::accounts::principal(conn, tenant, UserId(f.user_id))
         .await?
@@ -476,8 +470,7 @@ pub async fn org_feed_data(
         .filter(organisation::Column::TenantId.eq(tenant.0))
         .filter(organisation::Column::FeedToken.eq(token))
         .one(conn)
-        .await
-        .map_err(db_err)?
+        .await?
         .ok_or(Error::NotFound)?;
     load(
         conn,
@@ -504,7 +497,7 @@ pub async fn user_feed_token<C: TransactionTrait>(db: &C, who: &Principal) -> Re
         user_feed::Entity::find_by_id((who.tenant_id.0, who.user_id.0))
             .filter(user_feed::Column::TenantId.eq(who.tenant_id.0))
     };
-    if let Some(f) = find().one(&txn).await.map_err(db_err)? {
+    if let Some(f) = find().one(&txn).await? {
         return Ok(f.token);
     }
     // A concurrent first visit may have inserted it meanwhile: keep theirs.
@@ -520,8 +513,7 @@ pub async fn user_feed_token<C: TransactionTrait>(db: &C, who: &Principal) -> Re
             .to_owned(),
     )
     .exec_without_returning(&txn)
-    .await
-    .map_err(db_err)?;
+    .await?;
     if inserted > 0 {
         audit::record(
             &txn,
@@ -531,12 +523,8 @@ pub async fn user_feed_token<C: TransactionTrait>(db: &C, who: &Principal) -> Re
         )
         .await?;
     }
-    let f = find()
-        .one(&txn)
-        .await
-        .map_err(db_err)?
-        .ok_or(Error::NotFound)?;
-    txn.commit().await.map_err(db_err)?;
+    let f = find().one(&txn).await?.ok_or(Error::NotFound)?;
+    txn.commit().await?;
     Ok(f.token)
 }
 
@@ -547,14 +535,13 @@ pub async fn rotate_user_feed<C: TransactionTrait>(db: &C, who: &Principal) -> R
     let txn = begin(db).await?;
     let f = user_feed::Entity::find_by_id((who.tenant_id.0, who.user_id.0))
         .one(&txn)
-        .await
-        .map_err(db_err)?
+        .await?
         .ok_or(Error::NotFound)?;
     let mut am: user_feed::ActiveModel = f.into();
     let token = new_token();
     am.token = Set(token.clone());
     am.created_at = Set(Utc::now());
-    am.update(&txn).await.map_err(db_err)?;
+    am.update(&txn).await?;
     audit::record(
         &txn,
         who.tenant_id,
@@ -562,7 +549,7 @@ pub async fn rotate_user_feed<C: TransactionTrait>(db: &C, who: &Principal) -> R
         NewEvent::new("booking.feed.person_rotated", "user", Some(who.user_id.0)),
     )
     .await?;
-    txn.commit().await.map_err(db_err)?;
+    txn.commit().await?;
     Ok(token)
 }
 
@@ -575,8 +562,7 @@ pub async fn member_organisations(
         .filter(org_member::Column::TenantId.eq(who.tenant_id.0))
         .filter(org_member::Column::UserId.eq(who.user_id.0))
         .all(conn)
-        .await
-        .map_err(db_err)?
+        .await?
         .into_iter()
         .map(|m| m.organisation_id)
         .collect();
@@ -603,15 +589,13 @@ async fn org_for_feed(
     let o = organisation::Entity::find_by_id(org_id)
         .filter(organisation::Column::TenantId.eq(who.tenant_id.0))
         .one(conn)
-        .await
-        .map_err(db_err)?
+        .await?
         .ok_or(Error::NotFound)?;
     if !who.has(MANAGE) {
         org_member::Entity::find_by_id((org_id, who.user_id.0))
             .filter(org_member::Column::TenantId.eq(who.tenant_id.0))
             .one(conn)
-            .await
-            .map_err(db_err)?
+            .await?
             .ok_or(Error::NotFound)?;
     }
     Ok(o)
@@ -627,7 +611,7 @@ async fn set_org_token<C: ConnectionTrait>(
     let (id, name) = (o.id, o.name.clone());
     let mut am: organisation::ActiveModel = o.into();
     am.feed_token = Set(token.clone());
-    am.update(txn).await.map_err(db_err)?;
+    am.update(txn).await?;
     audit::record(
         txn,
         who.tenant_id,
@@ -651,7 +635,7 @@ pub async fn org_feed_token<C: TransactionTrait>(
         return Ok(o.feed_token);
     }
     let token = set_org_token(&txn, who, o, "booking.feed.organisation_created").await?;
-    txn.commit().await.map_err(db_err)?;
+    txn.commit().await?;
     Ok(token)
 }
 
@@ -665,7 +649,7 @@ pub async fn rotate_org_feed<C: TransactionTrait>(
     let txn = begin(db).await?;
     let o = org_for_feed(&txn, who, org_id).await?;
     let token = set_org_token(&txn, who, o, "booking.feed.organisation_rotated").await?;
-    txn.commit().await.map_err(db_err)?;
+    txn.commit().await?;
     Ok(token)
 }
 

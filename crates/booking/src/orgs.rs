@@ -82,8 +82,7 @@ async fn find(conn: &impl ConnectionTrait, tenant: TenantId, id: i64) -> Result<
     organisation::Entity::find_by_id(id)
         .filter(organisation::Column::TenantId.eq(tenant.0))
         .one(conn)
-        .await
-        .map_err(db_err)?
+        .await?
         .ok_or(Error::NotFound)
 }
 
@@ -109,8 +108,7 @@ pub async fn create_organisation<C: TransactionTrait>(
         ..Default::default()
     }
     .insert(&txn)
-    .await
-    .map_err(db_err)?;
+    .await?;
     audit::record(
         &txn,
         who.tenant_id,
@@ -123,7 +121,7 @@ pub async fn create_organisation<C: TransactionTrait>(
         .details(org_json(&o)),
     )
     .await?;
-    txn.commit().await.map_err(db_err)?;
+    txn.commit().await?;
     Ok(o)
 }
 
@@ -144,7 +142,7 @@ pub async fn update_organisation<C: TransactionTrait>(
     am.kind = Set(inp.kind);
     am.contact_email = Set(email);
     am.public_name = Set(inp.public_name);
-    let after = am.update(&txn).await.map_err(db_err)?;
+    let after = am.update(&txn).await?;
     audit::record(
         &txn,
         who.tenant_id,
@@ -157,7 +155,7 @@ pub async fn update_organisation<C: TransactionTrait>(
         .details(json!({"before": org_json(&before), "after": org_json(&after)})),
     )
     .await?;
-    txn.commit().await.map_err(db_err)?;
+    txn.commit().await?;
     Ok(after)
 }
 
@@ -220,8 +218,7 @@ pub async fn members(conn: &impl ConnectionTrait, who: &Principal, id: i64) -> R
         .filter(org_member::Column::TenantId.eq(o.tenant_id))
         .filter(org_member::Column::OrganisationId.eq(o.id))
         .all(conn)
-        .await
-        .map_err(db_err)?;
+        .await?;
     // Accounts are read through the store (one query), never from the users table here.
     let mut out: Vec<Member> =
         accounts::users_by_ids(conn, who.tenant_id, rows.iter().map(|m| m.user_id))
@@ -258,8 +255,7 @@ pub async fn add_member<C: TransactionTrait>(
         .ok_or_else(|| FieldErrors::single("email", "booking.orgs.err.no_account"))?;
     let already = org_member::Entity::find_by_id((o.id, u.id))
         .one(&txn)
-        .await
-        .map_err(db_err)?;
+        .await?;
     if already.is_some() {
         return Err(FieldErrors::single(
             "email",
@@ -273,8 +269,7 @@ pub async fn add_member<C: TransactionTrait>(
         created_at: Set(Utc::now()),
     }
     .insert(&txn)
-    .await
-    .map_err(db_err)?;
+    .await?;
     audit::record(
         &txn,
         who.tenant_id,
@@ -287,7 +282,7 @@ pub async fn add_member<C: TransactionTrait>(
         .details(json!({"organisation": o.name, "user_id": u.id, "email": u.email})),
     )
     .await?;
-    txn.commit().await.map_err(db_err)?;
+    txn.commit().await?;
     Ok(Member {
         user_id: u.id,
         name: u.name,
@@ -309,10 +304,9 @@ pub async fn remove_member<C: TransactionTrait>(
     let m = org_member::Entity::find_by_id((o.id, user_id))
         .filter(org_member::Column::TenantId.eq(who.tenant_id.0))
         .one(&txn)
-        .await
-        .map_err(db_err)?
+        .await?
         .ok_or(Error::NotFound)?;
-    m.delete(&txn).await.map_err(db_err)?;
+    m.delete(&txn).await?;
     audit::record(
         &txn,
         who.tenant_id,
@@ -325,7 +319,7 @@ pub async fn remove_member<C: TransactionTrait>(
         .details(json!({"organisation": o.name, "user_id": user_id})),
     )
     .await?;
-    txn.commit().await.map_err(db_err)?;
+    txn.commit().await?;
     Ok(())
 }
 

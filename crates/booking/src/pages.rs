@@ -688,8 +688,7 @@ async fn my_organisations(
         .filter(organisation::Column::Id.is_in(ids))
         .order_by_asc(organisation::Column::Name)
         .all(conn)
-        .await
-        .map_err(rathaus_store::db_err)?
+        .await?
         .into_iter()
         .map(|o| (o.id, o.name))
         .collect())

@@ -207,8 +207,7 @@ pub async fn add<C: TransactionTrait + ConnectionTrait>(
         .filter(photo::Column::ResourceId.eq(r.id))
         .into_tuple()
         .one(&txn)
-        .await
-        .map_err(db_err)?;
+        .await?;
     let position = last.flatten().map_or(0, |p| p + 1);
     let m = photo::ActiveModel {
         tenant_id: Set(who.tenant_id.0),
@@ -224,8 +223,7 @@ pub async fn add<C: TransactionTrait + ConnectionTrait>(
         ..Default::default()
     }
     .insert(&txn)
-    .await
-    .map_err(db_err)?;
+    .await?;
     audit::record(
         &txn,
         who.tenant_id,
@@ -236,7 +234,7 @@ pub async fn add<C: TransactionTrait + ConnectionTrait>(
         })),
     )
     .await?;
-    txn.commit().await.map_err(db_err)?;
+    txn.commit().await?;
     Ok(PhotoInfo {
         id: m.id,
         resource_id: m.resource_id,
@@ -255,8 +253,7 @@ async fn find_info(conn: &impl ConnectionTrait, tenant: TenantId, id: i64) -> Re
         .filter(photo::Column::Id.eq(id))
         .into_model::<PhotoInfo>()
         .one(conn)
-        .await
-        .map_err(db_err)?
+        .await?
         .ok_or(Error::NotFound)
 }
 
@@ -274,8 +271,7 @@ pub async fn remove<C: TransactionTrait + ConnectionTrait>(
         .filter(photo::Column::TenantId.eq(who.tenant_id.0))
         .filter(photo::Column::Id.eq(id))
         .exec(&txn)
-        .await
-        .map_err(db_err)?;
+        .await?;
     audit::record(
         &txn,
         who.tenant_id,
@@ -285,7 +281,7 @@ pub async fn remove<C: TransactionTrait + ConnectionTrait>(
         })),
     )
     .await?;
-    txn.commit().await.map_err(db_err)?;
+    txn.commit().await?;
     Ok(p.resource_id)
 }
 
@@ -314,8 +310,7 @@ pub async fn set_alt<C: TransactionTrait + ConnectionTrait>(
         .filter(photo::Column::TenantId.eq(who.tenant_id.0))
         .filter(photo::Column::Id.eq(id))
         .exec(&txn)
-        .await
-        .map_err(db_err)?;
+        .await?;
     audit::record(
         &txn,
         who.tenant_id,
@@ -325,7 +320,7 @@ pub async fn set_alt<C: TransactionTrait + ConnectionTrait>(
         })),
     )
     .await?;
-    txn.commit().await.map_err(db_err)?;
+    txn.commit().await?;
     Ok(PhotoInfo {
         alt_text: alt,
         ..before
@@ -375,8 +370,7 @@ pub async fn served(
     let r = resource::Entity::find_by_id(p.resource_id)
         .filter(resource::Column::TenantId.eq(tenant.0))
         .one(conn)
-        .await
-        .map_err(db_err)?
+        .await?
         .ok_or(Error::NotFound)?;
     if !may_view(conn, who, &r).await? {
         return Err(Error::NotFound);
@@ -408,8 +402,7 @@ pub async fn served(
         .filter(photo::Column::Id.eq(id))
         .into_tuple()
         .one(conn)
-        .await
-        .map_err(db_err)?
+        .await?
         .ok_or(Error::NotFound)?;
     Ok(Served {
         etag,

@@ -63,8 +63,7 @@ pub async fn booker_for(
         let org = organisation::Entity::find_by_id(org_id)
             .filter(organisation::Column::TenantId.eq(who.tenant_id.0))
             .one(conn)
-            .await
-            .map_err(db_err)?;
+            .await?;
         let member = match &org {
             Some(_) if who.has(MANAGE) => true,
             Some(_) => organisations_of(conn, who).await?.contains(&org_id),
@@ -292,8 +291,7 @@ pub fn fee_schedule(r: &Resource) -> BTreeMap<String, i64> {
 pub async fn settings(conn: &impl ConnectionTrait, tenant: TenantId) -> Result<settings::Model> {
     Ok(settings::Entity::find_by_id(tenant.0)
         .one(conn)
-        .await
-        .map_err(db_err)?
+        .await?
         .unwrap_or(settings::Model {
             tenant_id: tenant.0,
             priority_order: "school,club,other".into(),

@@ -116,7 +116,7 @@ pub async fn create_season<C: TransactionTrait>(
     }
     errs.into_result()?;
     let (Some(from), Some(to)) = (from, to) else {
-        return Err(Error::Internal("dates missing".into()));
+        return Err(Error::internal("dates missing"));
     };
     let txn = begin(db).await?;
     let s = season::ActiveModel {
@@ -130,8 +130,7 @@ pub async fn create_season<C: TransactionTrait>(
         ..Default::default()
     }
     .insert(&txn)
-    .await
-    .map_err(db_err)?;
+    .await?;
     audit::record(
         &txn,
         who.tenant_id,
@@ -141,7 +140,7 @@ pub async fn create_season<C: TransactionTrait>(
         })),
     )
     .await?;
-    txn.commit().await.map_err(db_err)?;
+    txn.commit().await?;
     Ok(s)
 }
 
@@ -171,8 +170,7 @@ async fn find_season(conn: &impl ConnectionTrait, tenant: TenantId, id: i64) -> 
     season::Entity::find_by_id(id)
         .filter(season::Column::TenantId.eq(tenant.0))
         .one(conn)
-        .await
-        .map_err(db_err)?
+        .await?
         .ok_or(Error::NotFound)
 }
 
@@ -257,8 +255,7 @@ pub async fn submit_request<C: TransactionTrait>(
     let org = organisation::Entity::find_by_id(inp.organisation_id)
         .filter(organisation::Column::TenantId.eq(who.tenant_id.0))
         .one(&txn)
-        .await
-        .map_err(db_err)?
+        .await?
         .filter(|o| who.has(MANAGE) || orgs.contains(&o.id));
     if org.is_none() {
         errs.add("organisation_id", "booking.rules.not_member");
@@ -266,8 +263,7 @@ pub async fn submit_request<C: TransactionTrait>(
     let r = resource::Entity::find_by_id(inp.resource_id)
         .filter(resource::Column::TenantId.eq(who.tenant_id.0))
         .one(&txn)
-        .await
-        .map_err(db_err)?
+        .await?
         .filter(|r| {
             r.active && SEASON_KINDS.contains(&r.kind.as_str()) && r.bookable_by != rules::STAFF
         });
@@ -325,7 +321,7 @@ pub async fn submit_request<C: TransactionTrait>(
     }
     errs.into_result()?;
     let (Some(org), Some(r), Some(a), Some(b)) = (org, r, start, end) else {
-        return Err(Error::Internal("request input missing".into()));
+        return Err(Error::internal("request input missing"));
     };
     let req = season_request::ActiveModel {
         tenant_id: Set(who.tenant_id.0),
@@ -344,8 +340,7 @@ pub async fn submit_request<C: TransactionTrait>(
         ..Default::default()
     }
     .insert(&txn)
-    .await
-    .map_err(db_err)?;
+    .await?;
     audit::record(
         &txn,
         who.tenant_id,
@@ -358,7 +353,7 @@ pub async fn submit_request<C: TransactionTrait>(
         .details(request_json(&req)),
     )
     .await?;
-    txn.commit().await.map_err(db_err)?;
+    txn.commit().await?;
     Ok(req)
 }
 
@@ -406,7 +401,7 @@ pub async fn ranked_requests(
     if !who.has(MANAGE) {
         q = q.filter(season_request::Column::OrganisationId.is_in(orgs));
     }
-    let reqs = q.all(conn).await.map_err(db_err)?;
+    let reqs = q.all(conn).await?;
     rank(conn, who.tenant_id, reqs).await
 }
 
@@ -420,8 +415,7 @@ async fn rank(
         .filter(organisation::Column::TenantId.eq(tenant.0))
         .filter(organisation::Column::Id.is_in(org_ids))
         .all(conn)
-        .await
-        .map_err(db_err)?
+        .await?
         .into_iter()
         .map(|o| (o.id, o))
         .collect();
@@ -430,8 +424,7 @@ async fn rank(
         .filter(resource::Column::TenantId.eq(tenant.0))
         .filter(resource::Column::Id.is_in(res_ids))
         .all(conn)
-        .await
-        .map_err(db_err)?
+        .await?
         .into_iter()
         .map(|r| (r.id, r))
         .collect();
@@ -583,8 +576,7 @@ async fn open_request<C: ConnectionTrait>(
         .filter(season_request::Column::TenantId.eq(who.tenant_id.0))
         .filter(season_request::Column::SeasonId.eq(s.id))
         .one(txn)
-        .await
-        .map_err(db_err)?
+        .await?
         .ok_or(Error::NotFound)?;
     require_open(&s)?;
     Ok((s, r))
@@ -601,7 +593,7 @@ async fn set_status<C: ConnectionTrait>(
     let mut am: season_request::ActiveModel = before.clone().into();
     am.status = Set(status.to_string());
     am.decision_reason = Set(reason.map(str::to_string));
-    let after = am.update(txn).await.map_err(db_err)?;
+    let after = am.update(txn).await?;
     audit::record(
         txn,
         who.tenant_id,
@@ -632,8 +624,7 @@ pub async fn allocate<C: TransactionTrait>(
         .filter(season_request::Column::TenantId.eq(who.tenant_id.0))
         .filter(season_request::Column::SeasonId.eq(season_id))
         .all(&txn)
-        .await
-        .map_err(db_err)?;
+        .await?;
     let ranked = rank(&txn, who.tenant_id, all).await?;
     if let Some(me) = ranked.iter().find(|x| x.request.id == id)
         && let Some(other) = ranked
@@ -660,7 +651,7 @@ pub async fn allocate<C: TransactionTrait>(
         "booking.season.request_allocated",
     )
     .await?;
-    txn.commit().await.map_err(db_err)?;
+    txn.commit().await?;
     Ok(after)
 }
 
@@ -690,8 +681,7 @@ pub async fn decline<C: TransactionTrait>(
     .await?;
     let org = organisation::Entity::find_by_id(before.organisation_id)
         .one(&txn)
-        .await
-        .map_err(db_err)?;
+        .await?;
     if let Some(org) = org.filter(|o| !o.contact_email.is_empty()) {
         let t = catalog(Lang::De);
         let body = format!(
@@ -714,7 +704,7 @@ pub async fn decline<C: TransactionTrait>(
         )
         .await?;
     }
-    txn.commit().await.map_err(db_err)?;
+    txn.commit().await?;
     Ok(after)
 }
 
@@ -742,8 +732,7 @@ pub async fn auto_allocate<C: TransactionTrait>(
         .filter(season_request::Column::TenantId.eq(who.tenant_id.0))
         .filter(season_request::Column::SeasonId.eq(s.id))
         .all(&txn)
-        .await
-        .map_err(db_err)?;
+        .await?;
     let ranked = rank(&txn, who.tenant_id, all).await?;
     let found = conflicts(&txn, who, &s, &ranked).await?;
     let t = catalog(Lang::De);
@@ -805,7 +794,7 @@ pub async fn auto_allocate<C: TransactionTrait>(
         .details(json!({"allocated": out.allocated, "declined": out.declined})),
     )
     .await?;
-    txn.commit().await.map_err(db_err)?;
+    txn.commit().await?;
     Ok(out)
 }
 
@@ -843,8 +832,7 @@ pub async fn set_priority_order<C: TransactionTrait>(
             .to_owned(),
     )
     .exec(&txn)
-    .await
-    .map_err(db_err)?;
+    .await?;
     audit::record(
         &txn,
         who.tenant_id,
@@ -858,7 +846,7 @@ pub async fn set_priority_order<C: TransactionTrait>(
     )
     .await?;
     let after = rules::settings(&txn, who.tenant_id).await?;
-    txn.commit().await.map_err(db_err)?;
+    txn.commit().await?;
     Ok(after)
 }
 

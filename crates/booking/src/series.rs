@@ -333,7 +333,7 @@ pub fn expand(
     };
     errs.into_result()?;
     let Some(rule) = rule else {
-        return Err(Error::Internal("rule missing".into()));
+        return Err(Error::internal("rule missing"));
     };
     // Exceptions can remove one occurrence each (at most one per day): expand that many more.
     let raw = rule.local_starts(dtstart_local, MAX_OCCURRENCES + 1 + exdates.len())?;
@@ -677,8 +677,7 @@ async fn find_series(conn: &impl ConnectionTrait, tenant: TenantId, id: i64) -> 
     series::Entity::find_by_id(id)
         .filter(series::Column::TenantId.eq(tenant.0))
         .one(conn)
-        .await
-        .map_err(db_err)?
+        .await?
         .ok_or(Error::NotFound)
 }
 
@@ -735,15 +734,13 @@ async fn open_occurrence<C: ConnectionTrait>(
     let res = reservation::Entity::find_by_id(reservation_id)
         .filter(reservation::Column::TenantId.eq(who.tenant_id.0))
         .one(txn)
-        .await
-        .map_err(db_err)?
+        .await?
         .ok_or(Error::NotFound)?;
     let sid = res.series_id.ok_or(Error::NotFound)?;
     let (s, r, set) = open_series(txn, who, sid).await?;
     let res = reservation::Entity::find_by_id(reservation_id)
         .one(txn)
-        .await
-        .map_err(db_err)?
+        .await?
         .ok_or(Error::NotFound)?;
     Ok((s, r, set, res))
 }
@@ -832,7 +829,7 @@ pub async fn cancel_occurrence<C: TransactionTrait>(
     )
     .await?;
     crate::notify::cancelled(&txn, &r, &after).await?;
-    txn.commit().await.map_err(db_err)?;
+    txn.commit().await?;
     Ok(after)
 }
 
@@ -894,7 +891,7 @@ pub async fn cancel_from<C: TransactionTrait>(
         ),
     )
     .await?;
-    txn.commit().await.map_err(db_err)?;
+    txn.commit().await?;
     Ok((s2, cancelled))
 }
 
@@ -929,7 +926,7 @@ pub async fn move_occurrence<C: TransactionTrait>(
     let (s, r, set, res) = open_occurrence(&txn, who, reservation_id).await?;
     errs.into_result()?;
     let (Some(start), Some(end)) = (start, end) else {
-        return Err(Error::Internal("times missing".into()).into());
+        return Err(Error::internal("times missing").into());
     };
     if !is_active(&res) {
         return Err(Error::Conflict("booking.err.not_active".into()).into());
@@ -1104,7 +1101,7 @@ pub async fn reject_series<C: TransactionTrait>(
     )
     .await?;
     crate::notify::series_mail(&txn, &r, &s2, &out, Some(&reason)).await?;
-    txn.commit().await.map_err(db_err)?;
+    txn.commit().await?;
     Ok((s2, out))
 }
 

@@ -131,8 +131,7 @@ pub(crate) async fn find_resource(
     resource::Entity::find_by_id(id)
         .filter(resource::Column::TenantId.eq(tenant.0))
         .one(conn)
-        .await
-        .map_err(db_err)?
+        .await?
         .ok_or(Error::NotFound)
 }
 
@@ -155,8 +154,7 @@ async fn validate_resource(
             let parent = resource::Entity::find_by_id(p)
                 .filter(resource::Column::TenantId.eq(tenant.0))
                 .one(conn)
-                .await
-                .map_err(db_err)?;
+                .await?;
             if Some(p) == id || parent.is_none_or(|r| r.kind != HALL) {
                 errs.add("parent_id", "booking.err.parent_not_hall");
             }
@@ -226,8 +224,7 @@ async fn validate_resource(
             && resource::Entity::find_by_id(room)
                 .filter(resource::Column::TenantId.eq(tenant.0))
                 .one(conn)
-                .await
-                .map_err(db_err)?
+                .await?
                 .is_some_and(|r| r.kind == "room");
         if !ok {
             errs.add("room_id", "booking.rules.room_only_equipment");
@@ -288,8 +285,7 @@ pub async fn create_resource<C: TransactionTrait>(
         ..Default::default()
     }
     .insert(&txn)
-    .await
-    .map_err(db_err)?;
+    .await?;
     audit::record(
         &txn,
         who.tenant_id,
@@ -298,7 +294,7 @@ pub async fn create_resource<C: TransactionTrait>(
             .details(resource_json(&r)),
     )
     .await?;
-    txn.commit().await.map_err(db_err)?;
+    txn.commit().await?;
     Ok(r)
 }
 
@@ -325,8 +321,7 @@ pub async fn update_resource<C: TransactionTrait>(
             .filter(resource::Column::TenantId.eq(who.tenant_id.0))
             .filter(resource::Column::ParentId.eq(id))
             .count(&txn)
-            .await
-            .map_err(db_err)?;
+            .await?;
         if parts > 0 {
             return Err(FieldErrors::single("kind", "booking.err.hall_has_parts"));
         }
@@ -338,8 +333,7 @@ pub async fn update_resource<C: TransactionTrait>(
             .filter(reservation::Column::Status.is_in(ACTIVE.iter().copied()))
             .filter(reservation::Column::EndsAt.gt(Utc::now()))
             .count(&txn)
-            .await
-            .map_err(db_err)?;
+            .await?;
         if ahead > 0 {
             return Err(FieldErrors::single("kind", "booking.err.structure_in_use"));
         }
@@ -363,7 +357,7 @@ pub async fn update_resource<C: TransactionTrait>(
     am.fee_schedule = Set(fee_json(&inp.fee_schedule));
     am.cancel_hours = Set(inp.cancel_hours);
     am.room_id = Set(inp.room_id);
-    let after = am.update(&txn).await.map_err(db_err)?;
+    let after = am.update(&txn).await?;
     audit::record(
         &txn,
         who.tenant_id,
@@ -372,7 +366,7 @@ pub async fn update_resource<C: TransactionTrait>(
             .details(json!({"before": resource_json(&before), "after": resource_json(&after)})),
     )
     .await?;
-    txn.commit().await.map_err(db_err)?;
+    txn.commit().await?;
     Ok(after)
 }
 
@@ -410,7 +404,7 @@ pub async fn rotate_feed_token<C: TransactionTrait>(
     let before = find_resource(&txn, who.tenant_id, id).await?;
     let mut am: resource::ActiveModel = before.into();
     am.feed_token = Set(new_feed_token());
-    let after = am.update(&txn).await.map_err(db_err)?;
+    let after = am.update(&txn).await?;
     audit::record(
         &txn,
         who.tenant_id,
@@ -423,7 +417,7 @@ pub async fn rotate_feed_token<C: TransactionTrait>(
         .details(json!({"name": after.name})),
     )
     .await?;
-    txn.commit().await.map_err(db_err)?;
+    txn.commit().await?;
     Ok(after)
 }
 
@@ -439,8 +433,7 @@ pub async fn list_resources(conn: &impl ConnectionTrait, who: &Principal) -> Res
         .order_by_asc(resource::Column::Name)
         .order_by_asc(resource::Column::Id)
         .all(conn)
-        .await
-        .map_err(db_err)?;
+        .await?;
     if who.has(BOOK) || who.has(MANAGE) {
         return Ok(all);
     }
@@ -484,8 +477,7 @@ pub(crate) async fn blocking_set(
                 .filter(resource::Column::TenantId.eq(tenant.0))
                 .filter(resource::Column::ParentId.eq(r.id))
                 .all(conn)
-                .await
-                .map_err(db_err)?,
+                .await?,
         );
     } else if let Some(p) = r.parent_id {
         set.push(find_resource(conn, tenant, p).await?);
@@ -504,11 +496,7 @@ pub(crate) async fn lock_resources<C: ConnectionTrait>(
     ids: &[i64],
 ) -> Result<()> {
     if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
-        lock_query(tenant, ids)
-            .into_tuple::<i64>()
-            .all(txn)
-            .await
-            .map_err(db_err)?;
+        lock_query(tenant, ids).into_tuple::<i64>().all(txn).await?;
     }
     Ok(())
 }
@@ -626,8 +614,7 @@ pub(crate) async fn overlapping(
         .order_by_asc(reservation::Column::StartsAt)
         .order_by_asc(reservation::Column::Id)
         .all(conn)
-        .await
-        .map_err(db_err)?;
+        .await?;
     Ok(found
         .into_iter()
         .filter(|x| {
@@ -829,8 +816,7 @@ async fn find_visible(
     let r = reservation::Entity::find_by_id(id)
         .filter(reservation::Column::TenantId.eq(who.tenant_id.0))
         .one(conn)
-        .await
-        .map_err(db_err)?
+        .await?
         .ok_or(Error::NotFound)?;
     // Someone else's reservation answers like a missing one.
     if !may_see_reservation(conn, who, r.booked_by, r.organisation_id).await? {
@@ -899,7 +885,7 @@ pub async fn cancel<C: TransactionTrait>(db: &C, who: &Principal, id: i64) -> Re
     am.status = Set(CANCELLED.to_string());
     am.sequence = Set(before.sequence + 1);
     am.updated_at = Set(Some(now));
-    let after = am.update(&txn).await.map_err(db_err)?;
+    let after = am.update(&txn).await?;
     crate::notify::cancelled(&txn, &r, &after).await?;
     audit::record(
         &txn,
@@ -916,7 +902,7 @@ pub async fn cancel<C: TransactionTrait>(db: &C, who: &Principal, id: i64) -> Re
         })),
     )
     .await?;
-    txn.commit().await.map_err(db_err)?;
+    txn.commit().await?;
     Ok(after)
 }
 
@@ -998,8 +984,7 @@ pub async fn list_requests_page(
         .order_by_asc(reservation::Column::Id)
         .limit(QUEUE_PAGE + 1)
         .all(conn)
-        .await
-        .map_err(db_err)?;
+        .await?;
     let next = if rows.len() as u64 > QUEUE_PAGE {
         rows.truncate(QUEUE_PAGE as usize);
         rows.last().map(|r| (r.starts_at, r.id))
@@ -1017,8 +1002,7 @@ pub(crate) async fn find_reservation(
     reservation::Entity::find_by_id(id)
         .filter(reservation::Column::TenantId.eq(tenant.0))
         .one(conn)
-        .await
-        .map_err(db_err)?
+        .await?
         .ok_or(Error::NotFound)
 }
 
@@ -1055,7 +1039,7 @@ async fn decide<C: ConnectionTrait>(
     am.decided_at = Set(Some(Utc::now()));
     am.sequence = Set(before.sequence + 1);
     am.updated_at = Set(Some(Utc::now()));
-    let after = am.update(txn).await.map_err(db_err)?;
+    let after = am.update(txn).await?;
     let action = if status == CONFIRMED {
         "booking.reservation.approved"
     } else {
@@ -1125,7 +1109,7 @@ pub async fn reject<C: TransactionTrait>(
     errs.into_result()?;
     let after = decide(&txn, who, &before, REJECTED, Some(reason)).await?;
     crate::notify::decided(&txn, &r, &after).await?;
-    txn.commit().await.map_err(db_err)?;
+    txn.commit().await?;
     Ok(after)
 }
 
@@ -1166,8 +1150,7 @@ pub async fn availability(
         .order_by_asc(reservation::Column::StartsAt)
         .order_by_asc(reservation::Column::Id)
         .all(conn)
-        .await
-        .map_err(db_err)?;
+        .await?;
     Ok(found.iter().map(Busy::from).collect())
 }
 
@@ -1220,8 +1203,7 @@ pub async fn feed(
         .order_by_asc(reservation::Column::StartsAt)
         .order_by_asc(reservation::Column::Id)
         .all(conn)
-        .await
-        .map_err(db_err)?;
+        .await?;
     Ok(Feed {
         resource: r,
         reservations,

@@ -13,7 +13,7 @@ use axum::{Form, Router};
 use rathaus_core::audit::NewEvent;
 use rathaus_core::validation::FieldErrors;
 use rathaus_core::{Error, Principal, Result};
-use rathaus_store::{Actor, audit, begin, db_err};
+use rathaus_store::{Actor, audit, begin};
 use rathaus_web::AppState;
 use rathaus_web::ctx::{Ctx, Staff};
 use rathaus_web::errors::{HtmlError, page, respond};
@@ -73,8 +73,7 @@ pub async fn update<C: TransactionTrait>(
             .to_owned(),
     )
     .exec(&txn)
-    .await
-    .map_err(db_err)?;
+    .await?;
     audit::record(
         &txn,
         who.tenant_id,
@@ -90,7 +89,7 @@ pub async fn update<C: TransactionTrait>(
         })),
     )
     .await?;
-    txn.commit().await.map_err(db_err)?;
+    txn.commit().await?;
     Ok(after)
 }
 

@@ -19,7 +19,7 @@ use chrono_tz::Europe::Berlin;
 use rathaus_core::audit::NewEvent;
 use rathaus_core::validation::FieldErrors;
 use rathaus_core::{Error, Principal, Result, TenantId};
-use rathaus_store::{Actor, audit, begin, db_err};
+use rathaus_store::{Actor, audit, begin};
 use rathaus_web::AppState;
 use rathaus_web::ctx::Staff;
 use rathaus_web::errors::{HtmlError, page, respond};
@@ -126,8 +126,7 @@ pub async fn utilisation(
         .order_by_asc(resource::Column::Name)
         .order_by_asc(resource::Column::Id)
         .all(conn)
-        .await
-        .map_err(db_err)?;
+        .await?;
     let bounds: Vec<DateTime<Utc>> = (1..=13)
         .map(|m| {
             if m == 13 {
@@ -151,8 +150,7 @@ pub async fn utilisation(
         .filter(reservation::Column::EndsAt.gt(from))
         .into_tuple()
         .all(conn)
-        .await
-        .map_err(db_err)?;
+        .await?;
     let mut per: BTreeMap<i64, [MonthUsage; 12]> = BTreeMap::new();
     for (rid, s, e, no_show) in rows {
         let months = per.entry(rid).or_default();
@@ -215,14 +213,14 @@ pub async fn toggle_no_show<C: TransactionTrait>(
     if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
         q = q.lock_exclusive();
     }
-    let before = q.one(&txn).await.map_err(db_err)?.ok_or(Error::NotFound)?;
+    let before = q.one(&txn).await?.ok_or(Error::NotFound)?;
     if before.status != CONFIRMED || before.starts_at > Utc::now() {
         return Err(Error::Conflict(NOT_PAST_KEY.into()));
     }
     let mut am: reservation::ActiveModel = before.clone().into();
     am.no_show = Set(!before.no_show);
     am.updated_at = Set(Some(Utc::now()));
-    let after = am.update(&txn).await.map_err(db_err)?;
+    let after = am.update(&txn).await?;
     audit::record(
         &txn,
         who.tenant_id,
@@ -238,7 +236,7 @@ pub async fn toggle_no_show<C: TransactionTrait>(
         })),
     )
     .await?;
-    txn.commit().await.map_err(db_err)?;
+    txn.commit().await?;
     Ok(after)
 }
 
@@ -296,8 +294,7 @@ pub async fn fees(
         .order_by_asc(reservation::Column::StartsAt)
         .order_by_asc(reservation::Column::Id)
         .all(conn)
-        .await
-        .map_err(db_err)?;
+        .await?;
     let names = resource_names(conn, tenant).await?;
     let org_ids: BTreeSet<i64> = found.iter().filter_map(|r| r.organisation_id).collect();
     let orgs: BTreeMap<i64, String> = if org_ids.is_empty() {
@@ -307,8 +304,7 @@ pub async fn fees(
             .filter(organisation::Column::TenantId.eq(tenant.0))
             .filter(organisation::Column::Id.is_in(org_ids))
             .all(conn)
-            .await
-            .map_err(db_err)?
+            .await?
             .into_iter()
             .map(|o| (o.id, o.name))
             .collect()
@@ -354,8 +350,7 @@ async fn resource_names(
         .filter(resource::Column::TenantId.eq(tenant.0))
         .into_tuple::<(i64, String)>()
         .all(conn)
-        .await
-        .map_err(db_err)?
+        .await?
         .into_iter()
         .collect())
 }
@@ -779,7 +774,7 @@ pub async fn fees_export<C: TransactionTrait + ConnectionTrait>(
         ),
     )
     .await?;
-    txn.commit().await.map_err(db_err)?;
+    txn.commit().await?;
     Ok(rows)
 }
 

@@ -115,8 +115,7 @@ pub async fn matching(
         .order_by_asc(resource::Column::Name)
         .order_by_asc(resource::Column::Id)
         .all(conn)
-        .await
-        .map_err(db_err)?;
+        .await?;
     let member = if sees_all(who) {
         true
     } else {
@@ -161,8 +160,7 @@ async fn related(
                 .add(resource::Column::Id.is_in(parents)),
         )
         .all(conn)
-        .await
-        .map_err(db_err)?;
+        .await?;
     Ok(found
         .into_iter()
         .filter(|r| !have.contains(&r.id))
@@ -371,8 +369,7 @@ pub async fn free_resources(
         .filter(blackout::Column::StartsAt.lt(end))
         .filter(blackout::Column::EndsAt.gt(start))
         .all(conn)
-        .await
-        .map_err(db_err)?;
+        .await?;
     if closed.iter().any(|b| b.resource_id.is_none()) {
         return Ok(vec![]);
     }

@@ -6,6 +6,8 @@
 //! parsers, the Python packages `icalendar` and `recurring-ical-events` (from
 //! RATHAUS_TEST_PYTHON, else target/test-venv/bin/python, which scripts/test sets up).
 
+#![allow(clippy::unwrap_used)] // a test (or data generator) fails loudly on a broken assumption
+
 mod common;
 
 use chrono::{

@@ -4,6 +4,8 @@
 //! attachments are parsed by the Python `icalendar` package (from target/test-venv), an
 //! independent iCalendar parser.
 
+#![allow(clippy::unwrap_used)] // a test (or data generator) fails loudly on a broken assumption
+
 mod common;
 
 use chrono::{DateTime, Duration, NaiveTime, TimeZone, Utc};

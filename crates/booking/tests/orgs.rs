@@ -3,6 +3,8 @@
 //! what (anonymous, without permission, member, non-member, another tenant), audit events,
 //! and booking an organisations-only resource for one's organisation.
 
+#![allow(clippy::unwrap_used)] // a test (or data generator) fails loudly on a broken assumption
+
 mod common;
 
 use common::*;

@@ -2,6 +2,8 @@
 //! RATHAUS_TEST_DATABASE_URL): bad input, halls and their parts, buffer time, approval,
 //! cancellation, tenant isolation and permissions.
 
+#![allow(clippy::unwrap_used)] // a test (or data generator) fails loudly on a broken assumption
+
 mod common;
 
 use chrono::Duration;

@@ -6,6 +6,8 @@
 //!   cargo run --release -p rathaus-reports --example nearby_bench -- \
 //!       --database-url sqlite:///tmp/x/rathaus.db [--tenant-slug bench] [--runs 5000]
 
+#![allow(clippy::unwrap_used)] // a test (or data generator) fails loudly on a broken assumption
+
 use anyhow::{Context, bail};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};

@@ -28,6 +28,8 @@
 //!
 //! Prints `E-Mail:`, `Passwort:` (the admin), `ApiKey:` (an Open311 key "bench") and `Tenant:`.
 
+#![allow(clippy::unwrap_used)] // a test (or data generator) fails loudly on a broken assumption
+
 use anyhow::{Context, bail};
 use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc, Weekday};
 use chrono_tz::Europe::Berlin;

@@ -45,8 +45,7 @@ pub async fn import<C: TransactionTrait + ConnectionTrait>(
     street::Entity::delete_many()
         .filter(street::Column::TenantId.eq(tenant.0))
         .exec(&txn)
-        .await
-        .map_err(db_err)?;
+        .await?;
     let total = addresses.len();
     for (i, chunk) in addresses.chunks(CHUNK).enumerate() {
         let rows = chunk.iter().map(|a| street::ActiveModel {
@@ -61,8 +60,7 @@ pub async fn import<C: TransactionTrait + ConnectionTrait>(
         });
         street::Entity::insert_many(rows)
             .exec_without_returning(&txn)
-            .await
-            .map_err(db_err)?;
+            .await?;
         progress((i * CHUNK + chunk.len()).min(total));
     }
     let actor = who.map_or_else(|| Actor::system("cli"), Actor::user);
@@ -78,7 +76,7 @@ pub async fn import<C: TransactionTrait + ConnectionTrait>(
         .details(json!({"addresses": total})),
     )
     .await?;
-    txn.commit().await.map_err(db_err)?;
+    txn.commit().await?;
     if let Ok(mut c) = cache().lock() {
         c.remove(&tenant.0);
     }
@@ -114,8 +112,7 @@ pub async fn directory(conn: &impl ConnectionTrait, tenant: TenantId) -> Result<
         .filter(street::Column::TenantId.eq(tenant.0))
         .order_by_asc(street::Column::Id)
         .all(conn)
-        .await
-        .map_err(db_err)?;
+        .await?;
     let d = Arc::new(Directory::new(
         rows.into_iter()
             .map(|r| Address {

@@ -54,8 +54,7 @@ pub async fn create<C: TransactionTrait + ConnectionTrait>(
         ..Default::default()
     }
     .insert(&txn)
-    .await
-    .map_err(db_err)?;
+    .await?;
     let actor = who.map_or_else(|| Actor::system("cli"), Actor::user);
     audit::record(
         &txn,
@@ -65,7 +64,7 @@ pub async fn create<C: TransactionTrait + ConnectionTrait>(
             .details(json!({"name": k.name, "rate_limit": k.rate_limit})),
     )
     .await?;
-    txn.commit().await.map_err(db_err)?;
+    txn.commit().await?;
     Ok((k, secret))
 }
 
@@ -96,7 +95,7 @@ pub async fn set_rate<C: TransactionTrait + ConnectionTrait>(
     let before = k.rate_limit;
     let mut am: api_key::ActiveModel = k.into();
     am.rate_limit = Set(rate_limit);
-    let k = am.update(&txn).await.map_err(db_err)?;
+    let k = am.update(&txn).await?;
     audit::record(
         &txn,
         who.tenant_id,
@@ -105,7 +104,7 @@ pub async fn set_rate<C: TransactionTrait + ConnectionTrait>(
             .details(json!({"before": before, "after": rate_limit})),
     )
     .await?;
-    txn.commit().await.map_err(db_err)?;
+    txn.commit().await?;
     Ok(k)
 }
 
@@ -120,7 +119,7 @@ pub async fn revoke<C: TransactionTrait + ConnectionTrait>(
     if k.revoked_at.is_none() {
         let mut am: api_key::ActiveModel = k.into();
         am.revoked_at = Set(Some(Utc::now()));
-        am.update(&txn).await.map_err(db_err)?;
+        am.update(&txn).await?;
         audit::record(
             &txn,
             who.tenant_id,
@@ -129,7 +128,7 @@ pub async fn revoke<C: TransactionTrait + ConnectionTrait>(
         )
         .await?;
     }
-    txn.commit().await.map_err(db_err)?;
+    txn.commit().await?;
     Ok(())
 }
 
@@ -137,8 +136,7 @@ async fn find(conn: &impl ConnectionTrait, tenant: TenantId, id: i64) -> Result<
     api_key::Entity::find_by_id(id)
         .filter(api_key::Column::TenantId.eq(tenant.0))
         .one(conn)
-        .await
-        .map_err(db_err)?
+        .await?
         .ok_or(Error::NotFound)
 }
 

@@ -5,7 +5,7 @@
 use crate::entity::follower;
 use crate::service::Report;
 use rathaus_core::{Result, TenantId};
-use rathaus_store::{db_err, mail};
+use rathaus_store::mail;
 use rathaus_web::i18n::{Lang, catalog};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
@@ -88,8 +88,7 @@ pub async fn status_changed(
         .filter(follower::Column::ConfirmedAt.is_not_null())
         .filter(follower::Column::UnsubscribedAt.is_null())
         .all(conn)
-        .await
-        .map_err(db_err)?;
+        .await?;
     if followers.is_empty() {
         return Ok(());
     }

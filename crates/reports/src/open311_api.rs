@@ -439,8 +439,7 @@ async fn public_photos(
         .order_by_asc(photo::Column::Id)
         .into_model::<P>()
         .all(conn)
-        .await
-        .map_err(db_err)?;
+        .await?;
     for p in rows {
         out.entry(p.report_id).or_default().push(p.id);
     }
@@ -482,8 +481,7 @@ async fn documents(
             .filter(report::Column::Id.is_in(dup_ids))
             .into_model::<O>()
             .all(conn)
-            .await
-            .map_err(db_err)?
+            .await?
         {
             originals.insert(o.id, o.reference);
         }
@@ -686,8 +684,7 @@ async fn one_request(
             .filter(report::Column::Reference.eq(id.trim().to_ascii_uppercase()))
             .into_model::<Row>()
             .all(&st.db.conn)
-            .await
-            .map_err(db_err)?;
+            .await?;
         documents(&st.db.conn, tid, &base, rows, extensions).await
     }
     .await;
@@ -835,8 +832,7 @@ async fn request_updates(
         .limit(MAX_UPDATES)
         .into_model::<U>()
         .all(&st.db.conn)
-        .await
-        .map_err(db_err)?;
+        .await?;
     rows.reverse();
     let list: Vec<RequestUpdate> = rows
         .into_iter()

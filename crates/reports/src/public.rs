@@ -34,7 +34,6 @@ use axum::{Form, Json, Router};
 use chrono::Utc;
 use rathaus_core::validation::FieldErrors;
 use rathaus_core::{Error, TenantId};
-use rathaus_store::db_err;
 use rathaus_web::AppState;
 use rathaus_web::assets;
 use rathaus_web::ctx::{Ctx, origin};
@@ -748,13 +747,11 @@ async fn spend(
         pow_spent::Entity::delete_many()
             .filter(pow_spent::Column::ExpiresAt.lt(now))
             .exec(&st.db.conn)
-            .await
-            .map_err(db_err)?;
+            .await?;
     }
     let seen = pow_spent::Entity::find_by_id(pow.replay_key.clone())
         .one(&st.db.conn)
-        .await
-        .map_err(db_err)?;
+        .await?;
     if seen.is_some() {
         return Ok(false);
     }

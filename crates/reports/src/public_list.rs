@@ -597,8 +597,8 @@ async fn geojson_rows(
         .expr(Expr::cust("COUNT(*)"))
         .from_subquery(in_box().limit(dense_at).into_query(), "probe")
         .to_owned();
-    let found: i64 = match conn.query_one(&probe).await.map_err(db_err)? {
-        Some(row) => row.try_get_by_index(0).map_err(db_err)?,
+    let found: i64 = match conn.query_one(&probe).await? {
+        Some(row) => row.try_get_by_index(0)?,
         None => 0,
     };
     let found = u64::try_from(found).unwrap_or(0);
@@ -619,8 +619,7 @@ async fn geojson_rows(
                 .limit(MAX_FEATURES - out.len() as u64)
                 .into_model::<GeoRow>()
                 .all(conn)
-                .await
-                .map_err(db_err)?;
+                .await?;
             out.extend(rows);
             offset += CHUNK;
         }
@@ -867,8 +866,7 @@ async fn photo_info(
         .filter(photo::Column::Id.eq(id))
         .into_model::<PhotoInfo>()
         .one(conn)
-        .await
-        .map_err(db_err)?
+        .await?
         .ok_or(Error::NotFound)
 }
 

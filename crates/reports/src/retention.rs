@@ -8,7 +8,7 @@ use crate::entity::{follower, report};
 use chrono::{DateTime, Duration, Utc};
 use rathaus_core::audit::NewEvent;
 use rathaus_core::{Result, TenantId};
-use rathaus_store::{Actor, Db, audit, begin, db_err, jobs};
+use rathaus_store::{Actor, Db, audit, begin, jobs};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use serde_json::json;
 
@@ -42,8 +42,7 @@ pub async fn erase(db: &Db, tenant: TenantId, report_id: i64, now: DateTime<Utc>
     let Some(r) = report::Entity::find_by_id(report_id)
         .filter(report::Column::TenantId.eq(tenant.0))
         .one(&txn)
-        .await
-        .map_err(db_err)?
+        .await?
     else {
         return Ok(false);
     };
@@ -57,13 +56,12 @@ pub async fn erase(db: &Db, tenant: TenantId, report_id: i64, now: DateTime<Utc>
     am.reporter_name = Set(String::new());
     am.reporter_email = Set(String::new());
     am.reporter_phone = Set(String::new());
-    am.update(&txn).await.map_err(db_err)?;
+    am.update(&txn).await?;
     let removed = follower::Entity::delete_many()
         .filter(follower::Column::TenantId.eq(tenant.0))
         .filter(follower::Column::ReportId.eq(report_id))
         .exec(&txn)
-        .await
-        .map_err(db_err)?
+        .await?
         .rows_affected;
     audit::record(
         &txn,
@@ -77,7 +75,7 @@ pub async fn erase(db: &Db, tenant: TenantId, report_id: i64, now: DateTime<Utc>
         .details(json!({"followers_removed": removed})),
     )
     .await?;
-    txn.commit().await.map_err(db_err)?;
+    txn.commit().await?;
     Ok(true)
 }
 

@@ -152,8 +152,7 @@ fn default_settings(tenant: TenantId) -> settings::Model {
 pub async fn settings(conn: &impl ConnectionTrait, tenant: TenantId) -> Result<settings::Model> {
     Ok(settings::Entity::find_by_id(tenant.0)
         .one(conn)
-        .await
-        .map_err(db_err)?
+        .await?
         .unwrap_or_else(|| default_settings(tenant)))
 }
 
@@ -162,11 +161,7 @@ pub async fn ensure_settings(
     conn: &impl ConnectionTrait,
     tenant: TenantId,
 ) -> Result<settings::Model> {
-    if let Some(s) = settings::Entity::find_by_id(tenant.0)
-        .one(conn)
-        .await
-        .map_err(db_err)?
-    {
+    if let Some(s) = settings::Entity::find_by_id(tenant.0).one(conn).await? {
         return Ok(s);
     }
     let mut s = default_settings(tenant);
@@ -179,12 +174,10 @@ pub async fn ensure_settings(
                 .to_owned(),
         )
         .exec_without_returning(conn)
-        .await
-        .map_err(db_err)?;
+        .await?;
     settings::Entity::find_by_id(tenant.0)
         .one(conn)
-        .await
-        .map_err(db_err)?
+        .await?
         .ok_or_else(|| Error::internal("reports settings vanished"))
 }
 
@@ -244,7 +237,7 @@ pub async fn update_settings<C: TransactionTrait + ConnectionTrait>(
     am.answer_days = Set(inp.answer_days);
     am.moderate_all = Set(inp.moderate_all);
     am.updated_at = Set(Utc::now());
-    let after = am.update(&txn).await.map_err(db_err)?;
+    let after = am.update(&txn).await?;
     audit::record(
         &txn,
         who.tenant_id,
@@ -263,7 +256,7 @@ pub async fn update_settings<C: TransactionTrait + ConnectionTrait>(
         })),
     )
     .await?;
-    txn.commit().await.map_err(db_err)?;
+    txn.commit().await?;
     Ok(after)
 }
 
@@ -286,7 +279,7 @@ pub async fn set_boundary<C: TransactionTrait + ConnectionTrait>(
     let mut am: settings::ActiveModel = s.into();
     am.boundary = Set(geojson.map(str::to_string));
     am.updated_at = Set(Utc::now());
-    am.update(&txn).await.map_err(db_err)?;
+    am.update(&txn).await?;
     let actor = who.map_or_else(|| Actor::system("cli"), Actor::user);
     audit::record(
         &txn,
@@ -296,7 +289,7 @@ pub async fn set_boundary<C: TransactionTrait + ConnectionTrait>(
             .details(json!({"removed": geojson.is_none()})),
     )
     .await?;
-    txn.commit().await.map_err(db_err)?;
+    txn.commit().await?;
     Ok(())
 }
 
@@ -394,8 +387,7 @@ pub async fn category(conn: &impl ConnectionTrait, tenant: TenantId, id: i64) ->
     category::Entity::find_by_id(id)
         .filter(category::Column::TenantId.eq(tenant.0))
         .one(conn)
-        .await
-        .map_err(db_err)?
+        .await?
         .ok_or(Error::NotFound)
 }
 
@@ -486,8 +478,7 @@ pub async fn create_category<C: TransactionTrait + ConnectionTrait>(
         ..Default::default()
     }
     .insert(&txn)
-    .await
-    .map_err(db_err)?;
+    .await?;
     audit::record(
         &txn,
         who.tenant_id,
@@ -496,7 +487,7 @@ pub async fn create_category<C: TransactionTrait + ConnectionTrait>(
             .details(category_json(&c)),
     )
     .await?;
-    txn.commit().await.map_err(db_err)?;
+    txn.commit().await?;
     // Category names and codes appear in cached public answers.
     crate::cache::bump(who.tenant_id);
     Ok(c)
@@ -522,7 +513,7 @@ pub async fn update_category<C: TransactionTrait + ConnectionTrait>(
     am.attributes = Set(serde_json::to_string(&inp.attributes).map_err(Error::internal)?);
     am.active = Set(inp.active);
     am.position = Set(inp.position);
-    let after = am.update(&txn).await.map_err(db_err)?;
+    let after = am.update(&txn).await?;
     audit::record(
         &txn,
         who.tenant_id,
@@ -531,7 +522,7 @@ pub async fn update_category<C: TransactionTrait + ConnectionTrait>(
             .details(json!({"before": category_json(&before), "after": category_json(&after)})),
     )
     .await?;
-    txn.commit().await.map_err(db_err)?;
+    txn.commit().await?;
     // Category names and codes appear in cached public answers.
     crate::cache::bump(who.tenant_id);
     Ok(after)
@@ -809,8 +800,7 @@ pub async fn submit<C: TransactionTrait + ConnectionTrait>(
         ..Default::default()
     }
     .insert(&txn)
-    .await
-    .map_err(db_err)?;
+    .await?;
     for (i, p) in photos.into_iter().enumerate() {
         photo::ActiveModel {
             tenant_id: Set(tenant.0),
@@ -826,8 +816,7 @@ pub async fn submit<C: TransactionTrait + ConnectionTrait>(
             ..Default::default()
         }
         .insert(&txn)
-        .await
-        .map_err(db_err)?;
+        .await?;
     }
     if !email.is_empty() {
         let f = add_follower(&txn, tenant, r.id, &email, now).await?;
@@ -856,7 +845,7 @@ pub async fn submit<C: TransactionTrait + ConnectionTrait>(
         })),
     )
     .await?;
-    txn.commit().await.map_err(db_err)?;
+    txn.commit().await?;
     crate::cache::bump(tenant);
     Ok(Submitted {
         report: r,
@@ -891,8 +880,7 @@ async fn next_reference(
             .filter(counter::Column::TenantId.eq(tenant.0))
             .filter(counter::Column::Year.eq(year))
             .exec_with_returning(conn)
-            .await
-            .map_err(db_err)?;
+            .await?;
         if let Some(c) = bumped.first() {
             return Ok(format!("M-{year}-{:06}", c.next - 1));
         }
@@ -907,8 +895,7 @@ async fn next_reference(
                 .to_owned(),
         )
         .exec_without_returning(conn)
-        .await
-        .map_err(db_err)?;
+        .await?;
     }
     Err(Error::internal("reference counter not available"))
 }
@@ -919,8 +906,7 @@ pub async fn find(conn: &impl ConnectionTrait, tenant: TenantId, id: i64) -> Res
     report::Entity::find_by_id(id)
         .filter(report::Column::TenantId.eq(tenant.0))
         .one(conn)
-        .await
-        .map_err(db_err)?
+        .await?
         .ok_or(Error::NotFound)
 }
 
@@ -933,8 +919,7 @@ pub async fn by_reference(
         .filter(report::Column::TenantId.eq(tenant.0))
         .filter(report::Column::Reference.eq(reference.trim().to_ascii_uppercase()))
         .one(conn)
-        .await
-        .map_err(db_err)?
+        .await?
         .ok_or(Error::NotFound)
 }
 
@@ -966,8 +951,7 @@ pub async fn by_status_token(
         .filter(report::Column::TenantId.eq(tenant.0))
         .filter(report::Column::StatusTokenHash.eq(sha256_hex(token)))
         .one(conn)
-        .await
-        .map_err(db_err)?
+        .await?
         .ok_or(Error::NotFound)
 }
 
@@ -1021,7 +1005,7 @@ pub async fn reporter_contact<C: TransactionTrait + ConnectionTrait>(
             .details(json!({"reference": r.reference})),
     )
     .await?;
-    txn.commit().await.map_err(db_err)?;
+    txn.commit().await?;
     Ok(Some(Contact {
         name: r.reporter_name.clone(),
         email: r.reporter_email.clone(),
@@ -1063,8 +1047,7 @@ pub async fn photo(conn: &impl ConnectionTrait, tenant: TenantId, id: i64) -> Re
     photo::Entity::find_by_id(id)
         .filter(photo::Column::TenantId.eq(tenant.0))
         .one(conn)
-        .await
-        .map_err(db_err)?
+        .await?
         .ok_or(Error::NotFound)
 }
 
@@ -1115,8 +1098,7 @@ pub async fn nearby(
         .filter(report::Column::Moderation.eq(PUBLISHED))
         .limit(200)
         .all(conn)
-        .await
-        .map_err(db_err)?;
+        .await?;
     let mut found: Vec<Nearby> = rows
         .into_iter()
         .filter_map(|r| {
@@ -1148,8 +1130,7 @@ pub(crate) async fn add_follower(
         .filter(follower::Column::ReportId.eq(report_id))
         .filter(follower::Column::Email.eq(email.as_str()))
         .one(conn)
-        .await
-        .map_err(db_err)?;
+        .await?;
     if existing.is_some() {
         return Ok(None);
     }
@@ -1164,8 +1145,7 @@ pub(crate) async fn add_follower(
         ..Default::default()
     }
     .insert(conn)
-    .await
-    .map_err(db_err)?;
+    .await?;
     Ok(Some(f))
 }
 
@@ -1194,7 +1174,7 @@ pub async fn follow<C: TransactionTrait + ConnectionTrait>(
         )
         .await?;
     }
-    txn.commit().await.map_err(db_err)?;
+    txn.commit().await?;
     Ok(())
 }
 
@@ -1210,8 +1190,7 @@ async fn follower_by_token(
         .filter(follower::Column::TenantId.eq(tenant.0))
         .filter(follower::Column::Token.eq(token))
         .one(conn)
-        .await
-        .map_err(db_err)?
+        .await?
         .ok_or(Error::NotFound)
 }
 
@@ -1238,7 +1217,7 @@ pub async fn confirm_follower<C: TransactionTrait + ConnectionTrait>(
         let mut am: follower::ActiveModel = f.clone().into();
         am.confirmed_at = Set(Some(Utc::now()));
         am.unsubscribed_at = Set(None);
-        am.update(&txn).await.map_err(db_err)?;
+        am.update(&txn).await?;
         audit::record(
             &txn,
             tenant,
@@ -1252,7 +1231,7 @@ pub async fn confirm_follower<C: TransactionTrait + ConnectionTrait>(
         .await?;
     }
     let r = find(&txn, tenant, f.report_id).await?;
-    txn.commit().await.map_err(db_err)?;
+    txn.commit().await?;
     Ok(r)
 }
 
@@ -1267,7 +1246,7 @@ pub async fn unsubscribe<C: TransactionTrait + ConnectionTrait>(
     if f.unsubscribed_at.is_none() {
         let mut am: follower::ActiveModel = f.clone().into();
         am.unsubscribed_at = Set(Some(Utc::now()));
-        am.update(&txn).await.map_err(db_err)?;
+        am.update(&txn).await?;
         audit::record(
             &txn,
             tenant,
@@ -1281,7 +1260,7 @@ pub async fn unsubscribe<C: TransactionTrait + ConnectionTrait>(
         .await?;
     }
     let r = find(&txn, tenant, f.report_id).await?;
-    txn.commit().await.map_err(db_err)?;
+    txn.commit().await?;
     Ok(r)
 }
 
@@ -1326,7 +1305,7 @@ pub async fn change<C: TransactionTrait + ConnectionTrait>(
     who.require(HANDLE)?;
     let txn = begin(db).await?;
     let r = change_in(&txn, who, id, ch).await?;
-    txn.commit().await.map_err(db_err)?;
+    txn.commit().await?;
     crate::cache::bump(who.tenant_id);
     Ok(r)
 }
@@ -1420,7 +1399,7 @@ pub async fn change_in(
         am.first_answer_at = Set(Some(now));
     }
     am.updated_at = Set(now);
-    let after = am.update(txn).await.map_err(db_err)?;
+    let after = am.update(txn).await?;
 
     if !reply.is_empty() || status_changed {
         update::ActiveModel {
@@ -1434,8 +1413,7 @@ pub async fn change_in(
             ..Default::default()
         }
         .insert(txn)
-        .await
-        .map_err(db_err)?;
+        .await?;
     }
     if !note.is_empty() {
         update::ActiveModel {
@@ -1449,8 +1427,7 @@ pub async fn change_in(
             ..Default::default()
         }
         .insert(txn)
-        .await
-        .map_err(db_err)?;
+        .await?;
     }
     if let Some(o) = &original {
         move_followers(txn, tenant, id, o.id, now).await?;
@@ -1490,15 +1467,14 @@ async fn move_followers(
         .filter(follower::Column::ReportId.eq(from))
         .filter(follower::Column::UnsubscribedAt.is_null())
         .all(conn)
-        .await
-        .map_err(db_err)?;
+        .await?;
     for f in moving {
         if let Some(n) = add_follower(conn, tenant, to, &f.email, now).await?
             && f.confirmed_at.is_some()
         {
             let mut am: follower::ActiveModel = n.into();
             am.confirmed_at = Set(f.confirmed_at);
-            am.update(conn).await.map_err(db_err)?;
+            am.update(conn).await?;
         }
     }
     Ok(())
@@ -1522,7 +1498,7 @@ pub async fn moderate<C: TransactionTrait + ConnectionTrait>(
     who.require(MODERATE)?;
     let txn = begin(db).await?;
     let r = moderate_in(&txn, who, id, m).await?;
-    txn.commit().await.map_err(db_err)?;
+    txn.commit().await?;
     crate::cache::bump(who.tenant_id);
     Ok(r)
 }
@@ -1562,7 +1538,7 @@ pub async fn moderate_in(
         am.public_description = Set(t.to_string());
     }
     am.updated_at = Set(Utc::now());
-    let after = am.update(txn).await.map_err(db_err)?;
+    let after = am.update(txn).await?;
     audit::record(
         txn,
         who.tenant_id,
@@ -1588,8 +1564,7 @@ pub async fn set_photo_hidden<C: TransactionTrait + ConnectionTrait>(
     let p = photo::Entity::find_by_id(photo_id)
         .filter(photo::Column::TenantId.eq(who.tenant_id.0))
         .one(&txn)
-        .await
-        .map_err(db_err)?
+        .await?
         .ok_or(Error::NotFound)?;
     let report_id = p.report_id;
     if p.hidden != hidden {
@@ -1597,8 +1572,7 @@ pub async fn set_photo_hidden<C: TransactionTrait + ConnectionTrait>(
             .col_expr(photo::Column::Hidden, Expr::value(hidden))
             .filter(photo::Column::Id.eq(photo_id))
             .exec(&txn)
-            .await
-            .map_err(db_err)?;
+            .await?;
         audit::record(
             &txn,
             who.tenant_id,
@@ -1608,7 +1582,7 @@ pub async fn set_photo_hidden<C: TransactionTrait + ConnectionTrait>(
         )
         .await?;
     }
-    txn.commit().await.map_err(db_err)?;
+    txn.commit().await?;
     crate::cache::bump(who.tenant_id);
     Ok(report_id)
 }

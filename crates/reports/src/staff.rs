@@ -345,11 +345,7 @@ pub async fn page_of(
             )
         });
     }
-    let mut rows = ordered(q, by_due)
-        .limit(PAGE + 1)
-        .all(conn)
-        .await
-        .map_err(db_err)?;
+    let mut rows = ordered(q, by_due).limit(PAGE + 1).all(conn).await?;
     let next = if rows.len() as u64 > PAGE {
         rows.truncate(PAGE as usize);
         rows.last().map(|r| cursor_of(r, by_due))

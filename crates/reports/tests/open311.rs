@@ -4,6 +4,8 @@
 //! outside client (the Python package `georeport`). SQLite by default; PostgreSQL with
 //! RATHAUS_TEST_DATABASE_URL.
 
+#![allow(clippy::unwrap_used)] // a test (or data generator) fails loudly on a broken assumption
+
 mod common;
 
 use common::{INSIDE, OUTSIDE, Setup, setup, spawn_app};

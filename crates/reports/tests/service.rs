@@ -1,6 +1,8 @@
 //! The service on both backends: submission checks, reference numbers, moderation, workflow,
 //! duplicates and followers.
 
+#![allow(clippy::unwrap_used)] // a test (or data generator) fails loudly on a broken assumption
+
 mod common;
 
 use common::*;

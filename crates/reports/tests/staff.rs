@@ -4,6 +4,8 @@
 //! audit log), hidden photos, bulk actions (all or nothing), the overdue view, the exports and
 //! the statistics.
 
+#![allow(clippy::unwrap_used)] // a test (or data generator) fails loudly on a broken assumption
+
 mod common;
 
 use chrono::{Duration, Utc};

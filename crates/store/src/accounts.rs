@@ -35,8 +35,7 @@ pub async fn ensure_builtin_roles(conn: &impl ConnectionTrait, tenant: TenantId)
         .filter(role::Column::TenantId.eq(tenant.0))
         .filter(role::Column::Name.eq(ADMIN_ROLE))
         .one(conn)
-        .await
-        .map_err(db_err)?
+        .await?
     {
         return Ok(r);
     }
@@ -65,8 +64,7 @@ pub async fn principal(
         .filter(user::Column::TenantId.eq(tenant.0))
         .filter(user::Column::Active.eq(true))
         .one(conn)
-        .await
-        .map_err(db_err)?
+        .await?
     else {
         return Ok(None);
     };
@@ -105,10 +103,7 @@ pub async fn permissions_of(
          WHERE ur.user_id = $1 AND ur.tenant_id = $2",
         [user.0.into(), tenant.0.into()],
     );
-    let rows = GrantRow::find_by_statement(stmt)
-        .all(conn)
-        .await
-        .map_err(db_err)?;
+    let rows = GrantRow::find_by_statement(stmt).all(conn).await?;
     let is_admin = rows.iter().any(|r| r.builtin && r.name == ADMIN_ROLE);
     Ok((
         rows.into_iter().filter_map(|r| r.permission).collect(),
@@ -159,8 +154,7 @@ pub async fn login<C: TransactionTrait + ConnectionTrait>(
         .filter(user::Column::TenantId.eq(tenant.0))
         .filter(user::Column::Email.eq(&email))
         .one(db)
-        .await
-        .map_err(db_err)?;
+        .await?;
     let ok = match &u {
         Some(u) => password::verify(pw, &u.password_hash) && u.active,
         None => {
@@ -178,8 +172,7 @@ pub async fn login<C: TransactionTrait + ConnectionTrait>(
         ..Default::default()
     }
     .insert(&txn)
-    .await
-    .map_err(db_err)?;
+    .await?;
     let result = match (ok, u) {
         (true, Some(u)) if u.kind == KIND_CITIZEN && u.email_confirmed_at.is_none() => {
             audit::record(
@@ -216,7 +209,7 @@ pub async fn login<C: TransactionTrait + ConnectionTrait>(
             LoginResult::Failed
         }
     };
-    txn.commit().await.map_err(db_err)?;
+    txn.commit().await?;
     Ok(result)
 }
 
@@ -238,12 +231,8 @@ pub async fn throttled<C: TransactionTrait + ConnectionTrait>(
     };
     let by_mail = recent(login_attempt::Column::Email, email)
         .count(db)
-        .await
-        .map_err(db_err)?;
-    let by_ip = recent(login_attempt::Column::Ip, ip)
-        .count(db)
-        .await
-        .map_err(db_err)?;
+        .await?;
+    let by_ip = recent(login_attempt::Column::Ip, ip).count(db).await?;
     // The per-IP limit is wider: several colleagues may share one office address.
     if by_mail < policy.max_failures && by_ip < policy.max_failures * 4 {
         return Ok(false);
@@ -257,7 +246,7 @@ pub async fn throttled<C: TransactionTrait + ConnectionTrait>(
         NewEvent::new("login.throttled", "user", Some(email)).details(json!({"ip": ip})),
     )
     .await?;
-    txn.commit().await.map_err(db_err)?;
+    txn.commit().await?;
     Ok(true)
 }
 
@@ -278,8 +267,7 @@ pub async fn second_factor_failed<C: TransactionTrait>(
         ..Default::default()
     }
     .insert(&txn)
-    .await
-    .map_err(db_err)?;
+    .await?;
     audit::record(
         &txn,
         tenant,
@@ -287,7 +275,7 @@ pub async fn second_factor_failed<C: TransactionTrait>(
         NewEvent::new("login.totp_failed", "user", Some(user.user_id)).details(json!({"ip": ip})),
     )
     .await?;
-    txn.commit().await.map_err(db_err)?;
+    txn.commit().await?;
     Ok(())
 }
 
@@ -321,8 +309,7 @@ pub async fn consume_totp_code(
                 .add(user::Column::TotpLastStep.lt(step)),
         )
         .exec(conn)
-        .await
-        .map_err(db_err)?;
+        .await?;
     Ok(r.rows_affected == 1)
 }
 
@@ -359,13 +346,11 @@ pub async fn list_users(
         .filter(user::Column::Kind.eq(KIND_STAFF))
         .order_by_asc(user::Column::Name)
         .all(conn)
-        .await
-        .map_err(db_err)?;
+        .await?;
     let links = user_role::Entity::find()
         .filter(user_role::Column::TenantId.eq(who.tenant_id.0))
         .all(conn)
-        .await
-        .map_err(db_err)?;
+        .await?;
     Ok(users
         .into_iter()
         .map(|u| {
@@ -403,8 +388,7 @@ pub async fn get_user(
     let roles = user_role::Entity::find()
         .filter(user_role::Column::UserId.eq(u.id))
         .all(conn)
-        .await
-        .map_err(db_err)?;
+        .await?;
     Ok((u, roles.into_iter().map(|r| r.role_id).collect()))
 }
 
@@ -412,8 +396,7 @@ async fn find_user(conn: &impl ConnectionTrait, tenant: TenantId, id: i64) -> Re
     user::Entity::find_by_id(id)
         .filter(user::Column::TenantId.eq(tenant.0))
         .one(conn)
-        .await
-        .map_err(db_err)?
+        .await?
         .ok_or(Error::NotFound)
 }
 
@@ -447,8 +430,7 @@ async fn validate_user(
         let found = department::Entity::find_by_id(d)
             .filter(department::Column::TenantId.eq(tenant.0))
             .one(conn)
-            .await
-            .map_err(db_err)?;
+            .await?;
         if found.is_none() {
             errs.add("department_id", "err.invalid_choice");
         }
@@ -457,8 +439,7 @@ async fn validate_user(
         .filter(role::Column::TenantId.eq(tenant.0))
         .filter(role::Column::Id.is_in(inp.role_ids.to_vec()))
         .count(conn)
-        .await
-        .map_err(db_err)?;
+        .await?;
     if roles as usize != inp.role_ids.iter().collect::<BTreeSet<_>>().len() {
         errs.add("roles", "err.invalid_choice");
     }
@@ -475,8 +456,7 @@ async fn set_roles(
     user_role::Entity::delete_many()
         .filter(user_role::Column::UserId.eq(user_id))
         .exec(conn)
-        .await
-        .map_err(db_err)?;
+        .await?;
     for r in role_ids.iter().collect::<BTreeSet<_>>() {
         user_role::ActiveModel {
             tenant_id: Set(tenant.0),
@@ -485,8 +465,7 @@ async fn set_roles(
             ..Default::default()
         }
         .insert(conn)
-        .await
-        .map_err(db_err)?;
+        .await?;
     }
     Ok(())
 }
@@ -522,14 +501,12 @@ async fn rights_of_roles(
         .filter(role::Column::TenantId.eq(tenant.0))
         .filter(role::Column::Id.is_in(role_ids.to_vec()))
         .all(conn)
-        .await
-        .map_err(db_err)?;
+        .await?;
     let permissions = role_permission::Entity::find()
         .filter(role_permission::Column::TenantId.eq(tenant.0))
         .filter(role_permission::Column::RoleId.is_in(role_ids.to_vec()))
         .all(conn)
-        .await
-        .map_err(db_err)?
+        .await?
         .into_iter()
         .map(|p| p.permission)
         .collect();
@@ -548,8 +525,7 @@ async fn role_ids_of(
         .filter(user_role::Column::TenantId.eq(tenant.0))
         .filter(user_role::Column::UserId.eq(user_id))
         .all(conn)
-        .await
-        .map_err(db_err)?
+        .await?
         .into_iter()
         .map(|r| r.role_id)
         .collect())
@@ -591,8 +567,7 @@ async fn other_active_admins(
         .filter(user_role::Column::RoleId.eq(admin.id))
         .filter(user_role::Column::UserId.ne(except))
         .all(conn)
-        .await
-        .map_err(db_err)?
+        .await?
         .into_iter()
         .map(|r| r.user_id)
         .collect();
@@ -644,8 +619,7 @@ pub async fn create_user<C: TransactionTrait>(
         ..Default::default()
     }
     .insert(&txn)
-    .await
-    .map_err(db_err)?;
+    .await?;
     set_roles(&txn, tenant, u.id, inp.role_ids).await?;
     let actor = who.map(Actor::user).unwrap_or_else(|| Actor::system("cli"));
     audit::record(
@@ -657,7 +631,7 @@ pub async fn create_user<C: TransactionTrait>(
         })),
     )
     .await?;
-    txn.commit().await.map_err(db_err)?;
+    txn.commit().await?;
     Ok(u)
 }
 
@@ -711,15 +685,14 @@ pub async fn update_user<C: TransactionTrait>(
     if pw_changed {
         am.password_hash = Set(password::hash(inp.password)?);
     }
-    let after = am.update(&txn).await.map_err(db_err)?;
+    let after = am.update(&txn).await?;
     set_roles(&txn, who.tenant_id, id, inp.role_ids).await?;
     if !after.active || pw_changed {
         // Disabling a user or resetting their password ends all of their sessions.
         session::Entity::delete_many()
             .filter(session::Column::UserId.eq(id))
             .exec(&txn)
-            .await
-            .map_err(db_err)?;
+            .await?;
     }
     audit::record(
         &txn,
@@ -732,7 +705,7 @@ pub async fn update_user<C: TransactionTrait>(
         })),
     )
     .await?;
-    txn.commit().await.map_err(db_err)?;
+    txn.commit().await?;
     Ok(after)
 }
 
@@ -753,7 +726,7 @@ pub async fn change_own_password<C: TransactionTrait>(
     errs.into_result()?;
     let mut am: user::ActiveModel = u.into();
     am.password_hash = Set(password::hash(new)?);
-    am.update(&txn).await.map_err(db_err)?;
+    am.update(&txn).await?;
     audit::record(
         &txn,
         who.tenant_id,
@@ -761,7 +734,7 @@ pub async fn change_own_password<C: TransactionTrait>(
         NewEvent::new("user.password_changed", "user", Some(who.user_id)),
     )
     .await?;
-    txn.commit().await.map_err(db_err)?;
+    txn.commit().await?;
     Ok(())
 }
 
@@ -778,7 +751,7 @@ pub async fn set_totp<C: TransactionTrait>(
     let mut am: user::ActiveModel = u.into();
     am.totp_secret = Set(secret);
     am.totp_enabled = Set(enabled);
-    am.update(&txn).await.map_err(db_err)?;
+    am.update(&txn).await?;
     if was != enabled {
         let action = if enabled {
             "user.totp_enabled"
@@ -793,7 +766,7 @@ pub async fn set_totp<C: TransactionTrait>(
         )
         .await?;
     }
-    txn.commit().await.map_err(db_err)?;
+    txn.commit().await?;
     Ok(())
 }
 
@@ -830,13 +803,11 @@ pub async fn list_roles(
         .filter(role::Column::TenantId.eq(tenant.0))
         .order_by_asc(role::Column::Name)
         .all(conn)
-        .await
-        .map_err(db_err)?;
+        .await?;
     let perms = role_permission::Entity::find()
         .filter(role_permission::Column::TenantId.eq(tenant.0))
         .all(conn)
-        .await
-        .map_err(db_err)?;
+        .await?;
     Ok(roles
         .into_iter()
         .map(|r| {
@@ -887,16 +858,14 @@ pub async fn grant_alongside(conn: &impl ConnectionTrait, had: &str, also: &str)
     let holders = role_permission::Entity::find()
         .filter(role_permission::Column::Permission.eq(had))
         .all(conn)
-        .await
-        .map_err(db_err)?;
+        .await?;
     let mut changed = 0;
     for h in holders {
         let present = role_permission::Entity::find()
             .filter(role_permission::Column::RoleId.eq(h.role_id))
             .filter(role_permission::Column::Permission.eq(also))
             .count(conn)
-            .await
-            .map_err(db_err)?;
+            .await?;
         if present == 0 {
             role_permission::ActiveModel {
                 tenant_id: Set(h.tenant_id),
@@ -905,8 +874,7 @@ pub async fn grant_alongside(conn: &impl ConnectionTrait, had: &str, also: &str)
                 ..Default::default()
             }
             .insert(conn)
-            .await
-            .map_err(db_err)?;
+            .await?;
             changed += 1;
         }
     }
@@ -953,8 +921,7 @@ pub async fn create_role<C: TransactionTrait>(
         ..Default::default()
     }
     .insert(&txn)
-    .await
-    .map_err(db_err)?;
+    .await?;
     for p in &perms {
         role_permission::ActiveModel {
             tenant_id: Set(tenant.0),
@@ -963,8 +930,7 @@ pub async fn create_role<C: TransactionTrait>(
             ..Default::default()
         }
         .insert(&txn)
-        .await
-        .map_err(db_err)?;
+        .await?;
     }
     let actor = who.map(Actor::user).unwrap_or_else(|| Actor::system("cli"));
     audit::record(
@@ -975,7 +941,7 @@ pub async fn create_role<C: TransactionTrait>(
             .details(json!({"name": name, "permissions": perms})),
     )
     .await?;
-    txn.commit().await.map_err(db_err)?;
+    txn.commit().await?;
     Ok(r)
 }
 
@@ -988,14 +954,12 @@ pub async fn get_role(
     let r = role::Entity::find_by_id(id)
         .filter(role::Column::TenantId.eq(who.tenant_id.0))
         .one(conn)
-        .await
-        .map_err(db_err)?
+        .await?
         .ok_or(Error::NotFound)?;
     let p = role_permission::Entity::find()
         .filter(role_permission::Column::RoleId.eq(id))
         .all(conn)
-        .await
-        .map_err(db_err)?;
+        .await?;
     Ok((r, p.into_iter().map(|p| p.permission).collect()))
 }
 
@@ -1024,12 +988,11 @@ pub async fn update_role<C: TransactionTrait>(
     let mut am: role::ActiveModel = before.clone().into();
     am.name = Set(name.clone());
     am.description = Set(description);
-    let after = am.update(&txn).await.map_err(db_err)?;
+    let after = am.update(&txn).await?;
     role_permission::Entity::delete_many()
         .filter(role_permission::Column::RoleId.eq(id))
         .exec(&txn)
-        .await
-        .map_err(db_err)?;
+        .await?;
     for p in &perms {
         role_permission::ActiveModel {
             tenant_id: Set(who.tenant_id.0),
@@ -1038,8 +1001,7 @@ pub async fn update_role<C: TransactionTrait>(
             ..Default::default()
         }
         .insert(&txn)
-        .await
-        .map_err(db_err)?;
+        .await?;
     }
     audit::record(
         &txn,
@@ -1051,7 +1013,7 @@ pub async fn update_role<C: TransactionTrait>(
         })),
     )
     .await?;
-    txn.commit().await.map_err(db_err)?;
+    txn.commit().await?;
     Ok(after)
 }
 
@@ -1065,10 +1027,7 @@ pub async fn delete_role<C: TransactionTrait>(db: &C, who: &Principal, id: i64) 
     if !perms.iter().all(|p| who.has(p)) {
         return Err(Error::Forbidden);
     }
-    role::Entity::delete_by_id(id)
-        .exec(&txn)
-        .await
-        .map_err(db_err)?;
+    role::Entity::delete_by_id(id).exec(&txn).await?;
     audit::record(
         &txn,
         who.tenant_id,
@@ -1077,7 +1036,7 @@ pub async fn delete_role<C: TransactionTrait>(db: &C, who: &Principal, id: i64) 
             .details(json!({"name": r.name, "permissions": perms})),
     )
     .await?;
-    txn.commit().await.map_err(db_err)?;
+    txn.commit().await?;
     Ok(())
 }
 
@@ -1114,8 +1073,7 @@ pub async fn create_department<C: TransactionTrait>(
         .filter(department::Column::TenantId.eq(tenant.0))
         .filter(department::Column::Name.eq(&name))
         .one(&txn)
-        .await
-        .map_err(db_err)?;
+        .await?;
     if exists.is_some() {
         return Err(FieldErrors::single("name", "err.name_taken"));
     }
@@ -1126,8 +1084,7 @@ pub async fn create_department<C: TransactionTrait>(
         ..Default::default()
     }
     .insert(&txn)
-    .await
-    .map_err(db_err)?;
+    .await?;
     let actor = who.map(Actor::user).unwrap_or_else(|| Actor::system("cli"));
     audit::record(
         &txn,
@@ -1137,7 +1094,7 @@ pub async fn create_department<C: TransactionTrait>(
             .details(json!({"name": name})),
     )
     .await?;
-    txn.commit().await.map_err(db_err)?;
+    txn.commit().await?;
     Ok(d)
 }
 
@@ -1155,22 +1112,20 @@ pub async fn rename_department<C: TransactionTrait>(
     let before = department::Entity::find_by_id(id)
         .filter(department::Column::TenantId.eq(who.tenant_id.0))
         .one(&txn)
-        .await
-        .map_err(db_err)?
+        .await?
         .ok_or(Error::NotFound)?;
     let clash = department::Entity::find()
         .filter(department::Column::TenantId.eq(who.tenant_id.0))
         .filter(department::Column::Name.eq(&name))
         .filter(department::Column::Id.ne(id))
         .one(&txn)
-        .await
-        .map_err(db_err)?;
+        .await?;
     if clash.is_some() {
         return Err(FieldErrors::single("name", "err.name_taken"));
     }
     let mut am: department::ActiveModel = before.clone().into();
     am.name = Set(name.clone());
-    let after = am.update(&txn).await.map_err(db_err)?;
+    let after = am.update(&txn).await?;
     audit::record(
         &txn,
         who.tenant_id,
@@ -1179,7 +1134,7 @@ pub async fn rename_department<C: TransactionTrait>(
             .details(json!({"before": before.name, "after": name})),
     )
     .await?;
-    txn.commit().await.map_err(db_err)?;
+    txn.commit().await?;
     Ok(after)
 }
 
@@ -1193,13 +1148,9 @@ pub async fn delete_department<C: TransactionTrait>(
     let d = department::Entity::find_by_id(id)
         .filter(department::Column::TenantId.eq(who.tenant_id.0))
         .one(&txn)
-        .await
-        .map_err(db_err)?
+        .await?
         .ok_or(Error::NotFound)?;
-    department::Entity::delete_by_id(id)
-        .exec(&txn)
-        .await
-        .map_err(db_err)?;
+    department::Entity::delete_by_id(id).exec(&txn).await?;
     audit::record(
         &txn,
         who.tenant_id,
@@ -1208,7 +1159,7 @@ pub async fn delete_department<C: TransactionTrait>(
             .details(json!({"name": d.name})),
     )
     .await?;
-    txn.commit().await.map_err(db_err)?;
+    txn.commit().await?;
     Ok(())
 }
 
@@ -1218,8 +1169,7 @@ pub async fn own_role_ids(conn: &impl ConnectionTrait, who: &Principal) -> Resul
         .filter(user_role::Column::UserId.eq(who.user_id.0))
         .filter(user_role::Column::TenantId.eq(who.tenant_id.0))
         .all(conn)
-        .await
-        .map_err(db_err)?
+        .await?
         .into_iter()
         .map(|r| r.role_id)
         .collect())
@@ -1240,12 +1190,11 @@ pub async fn reset_password<C: TransactionTrait>(
     errs.into_result()?;
     let mut am: user::ActiveModel = u.into();
     am.password_hash = Set(password::hash(new)?);
-    am.update(&txn).await.map_err(db_err)?;
+    am.update(&txn).await?;
     session::Entity::delete_many()
         .filter(session::Column::UserId.eq(user.0))
         .exec(&txn)
-        .await
-        .map_err(db_err)?;
+        .await?;
     audit::record(
         &txn,
         tenant,
@@ -1253,7 +1202,7 @@ pub async fn reset_password<C: TransactionTrait>(
         NewEvent::new("user.password_reset", "user", Some(user.0)),
     )
     .await?;
-    txn.commit().await.map_err(db_err)?;
+    txn.commit().await?;
     Ok(())
 }
 
@@ -1281,12 +1230,11 @@ pub async fn reset_totp<C: TransactionTrait>(
     let mut am: user::ActiveModel = u.into();
     am.totp_secret = Set(None);
     am.totp_enabled = Set(false);
-    am.update(&txn).await.map_err(db_err)?;
+    am.update(&txn).await?;
     session::Entity::delete_many()
         .filter(session::Column::UserId.eq(user.0))
         .exec(&txn)
-        .await
-        .map_err(db_err)?;
+        .await?;
     let actor = who.map(Actor::user).unwrap_or_else(|| Actor::system("cli"));
     audit::record(
         &txn,
@@ -1296,7 +1244,7 @@ pub async fn reset_totp<C: TransactionTrait>(
             .details(json!({"was_enabled": was_enabled})),
     )
     .await?;
-    txn.commit().await.map_err(db_err)?;
+    txn.commit().await?;
     Ok(())
 }
 
@@ -1382,8 +1330,7 @@ async fn new_confirmation(
         ..Default::default()
     }
     .insert(conn)
-    .await
-    .map_err(db_err)?;
+    .await?;
     Ok(token)
 }
 
@@ -1397,8 +1344,7 @@ async fn close_confirmations(conn: &impl ConnectionTrait, user_id: i64) -> Resul
         .filter(email_confirmation::Column::UserId.eq(user_id))
         .filter(email_confirmation::Column::UsedAt.is_null())
         .exec(conn)
-        .await
-        .map_err(db_err)?;
+        .await?;
     Ok(())
 }
 
@@ -1432,12 +1378,10 @@ pub async fn register_citizen<C: TransactionTrait + ConnectionTrait>(
     };
     let by_ip = recent(registration_attempt::Column::Ip, ip)
         .count(db)
-        .await
-        .map_err(db_err)?;
+        .await?;
     let by_mail = recent(registration_attempt::Column::Email, &email)
         .count(db)
-        .await
-        .map_err(db_err)?;
+        .await?;
     if by_ip >= policy.per_ip || by_mail >= policy.per_email {
         tracing::warn!(tenant = tenant.0, %ip, "registration throttled");
         let txn = crate::begin(db).await?;
@@ -1449,7 +1393,7 @@ pub async fn register_citizen<C: TransactionTrait + ConnectionTrait>(
                 .details(json!({"ip": ip})),
         )
         .await?;
-        txn.commit().await.map_err(db_err)?;
+        txn.commit().await?;
         return Ok(RegisterResult::Throttled);
     }
 
@@ -1464,8 +1408,7 @@ pub async fn register_citizen<C: TransactionTrait + ConnectionTrait>(
         ..Default::default()
     }
     .insert(&txn)
-    .await
-    .map_err(db_err)?;
+    .await?;
     let actor = Actor::system(&format!("ip:{ip}"));
     let existing = find_by_email(&txn, tenant, &email).await?;
     let (subject, body) = match existing {
@@ -1475,7 +1418,7 @@ pub async fn register_citizen<C: TransactionTrait + ConnectionTrait>(
             let mut am: user::ActiveModel = u.into();
             am.name = Set(name.clone());
             am.password_hash = Set(hash);
-            am.update(&txn).await.map_err(db_err)?;
+            am.update(&txn).await?;
             let token = new_confirmation(&txn, tenant, id).await?;
             audit::record(
                 &txn,
@@ -1521,7 +1464,7 @@ pub async fn register_citizen<C: TransactionTrait + ConnectionTrait>(
         }
     };
     crate::mail::queue(&txn, tenant, &email, &subject, &body).await?;
-    txn.commit().await.map_err(db_err)?;
+    txn.commit().await?;
     Ok(RegisterResult::MailQueued)
 }
 
@@ -1581,7 +1524,7 @@ pub async fn create_citizen<C: TransactionTrait>(
         })),
     )
     .await?;
-    txn.commit().await.map_err(db_err)?;
+    txn.commit().await?;
     Ok(u)
 }
 
@@ -1607,8 +1550,7 @@ async fn token_row(
         .filter(email_confirmation::Column::TokenHash.eq(crate::sha256_hex(token)))
         .filter(email_confirmation::Column::TenantId.eq(tenant.0))
         .one(conn)
-        .await
-        .map_err(db_err)?
+        .await?
     else {
         return Ok((TokenState::Unknown, None));
     };
@@ -1654,8 +1596,7 @@ pub async fn confirm_email<C: TransactionTrait>(
         .filter(email_confirmation::Column::Id.eq(row.id))
         .filter(email_confirmation::Column::UsedAt.is_null())
         .exec(&txn)
-        .await
-        .map_err(db_err)?;
+        .await?;
     if r.rows_affected != 1 {
         return Ok(TokenState::Used);
     }
@@ -1665,7 +1606,7 @@ pub async fn confirm_email<C: TransactionTrait>(
     if u.email_confirmed_at.is_none() {
         let mut am: user::ActiveModel = u.into();
         am.email_confirmed_at = Set(Some(now));
-        am.update(&txn).await.map_err(db_err)?;
+        am.update(&txn).await?;
     }
     audit::record(
         &txn,
@@ -1677,6 +1618,6 @@ pub async fn confirm_email<C: TransactionTrait>(
         NewEvent::new("user.email_confirmed", "user", Some(row.user_id)).details(json!({"ip": ip})),
     )
     .await?;
-    txn.commit().await.map_err(db_err)?;
+    txn.commit().await?;
     Ok(TokenState::Valid)
 }

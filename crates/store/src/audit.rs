@@ -42,8 +42,7 @@ pub async fn init_chain(conn: &impl ConnectionTrait, tenant: TenantId) -> Result
         last_hash: Set(GENESIS_HASH.to_string()),
     }
     .insert(conn)
-    .await
-    .map_err(db_err)?;
+    .await?;
     Ok(())
 }
 
@@ -63,8 +62,7 @@ pub async fn record(
         )
         .filter(audit_head::Column::TenantId.eq(tenant.0))
         .exec_with_returning(conn)
-        .await
-        .map_err(db_err)?;
+        .await?;
     let head = heads
         .into_iter()
         .next()
@@ -102,14 +100,12 @@ pub async fn record(
         ..Default::default()
     }
     .insert(conn)
-    .await
-    .map_err(db_err)?;
+    .await?;
     audit_head::Entity::update_many()
         .col_expr(audit_head::Column::LastHash, Expr::value(hash))
         .filter(audit_head::Column::TenantId.eq(tenant.0))
         .exec(conn)
-        .await
-        .map_err(db_err)?;
+        .await?;
     Ok(())
 }
 
@@ -239,8 +235,7 @@ pub async fn heads(conn: &impl ConnectionTrait) -> Result<Vec<Anchor>> {
     Ok(audit_head::Entity::find()
         .order_by_asc(audit_head::Column::TenantId)
         .all(conn)
-        .await
-        .map_err(db_err)?
+        .await?
         .into_iter()
         .map(|h| Anchor {
             tenant_id: h.tenant_id,
@@ -260,8 +255,7 @@ pub async fn anchor(conn: &impl ConnectionTrait) -> Result<Vec<Anchor>> {
             .filter(audit_anchor::Column::TenantId.eq(h.tenant_id))
             .order_by_desc(audit_anchor::Column::Id)
             .one(conn)
-            .await
-            .map_err(db_err)?;
+            .await?;
         if last.is_some_and(|l| l.seq == h.seq && l.hash == h.hash) {
             continue;
         }
@@ -273,8 +267,7 @@ pub async fn anchor(conn: &impl ConnectionTrait) -> Result<Vec<Anchor>> {
             ..Default::default()
         }
         .insert(conn)
-        .await
-        .map_err(db_err)?;
+        .await?;
     }
     Ok(now)
 }

@@ -111,8 +111,7 @@ pub async fn complete(conn: &impl ConnectionTrait, id: i64) -> Result<()> {
         )
         .filter(job::Column::Id.eq(id))
         .exec(conn)
-        .await
-        .map_err(db_err)?;
+        .await?;
     Ok(())
 }
 
@@ -135,7 +134,7 @@ pub async fn fail(conn: &impl ConnectionTrait, j: &Job, error: &str) -> Result<(
         am.status = Set(QUEUED.to_string());
         am.run_at = Set(Utc::now() + backoff(j.attempts));
     }
-    am.update(conn).await.map_err(db_err)?;
+    am.update(conn).await?;
     Ok(())
 }
 
@@ -165,8 +164,7 @@ pub async fn retry<C: sea_orm::TransactionTrait>(db: &C, who: &Principal, id: i6
     let j = job::Entity::find_by_id(id)
         .filter(job::Column::TenantId.eq(who.tenant_id.0))
         .one(&txn)
-        .await
-        .map_err(db_err)?
+        .await?
         .ok_or(rathaus_core::Error::NotFound)?;
     let event = rathaus_core::audit::NewEvent::new("job.retried", "job", Some(id))
         .details(serde_json::json!({"kind": j.kind, "status": j.status, "attempts": j.attempts}));
@@ -175,9 +173,9 @@ pub async fn retry<C: sea_orm::TransactionTrait>(db: &C, who: &Principal, id: i6
     am.run_at = Set(Utc::now());
     am.max_attempts = Set(am.attempts.as_ref() + 1);
     am.finished_at = Set(None);
-    am.update(&txn).await.map_err(db_err)?;
+    am.update(&txn).await?;
     crate::audit::record(&txn, who.tenant_id, &crate::Actor::user(who), event).await?;
-    txn.commit().await.map_err(db_err)?;
+    txn.commit().await?;
     Ok(())
 }
 

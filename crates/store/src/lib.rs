@@ -26,7 +26,7 @@ use rathaus_core::Error;
 
 /// Database errors are internal: they are logged, never shown to a user.
 pub fn db_err(e: sea_orm::DbErr) -> Error {
-    Error::internal(e)
+    Error::from(e)
 }
 
 /// Starts the write transaction of a service call. On SQLite it is `BEGIN IMMEDIATE`: a

@@ -115,8 +115,7 @@ pub async fn queue_with_attachments(
         ..Default::default()
     }
     .insert(conn)
-    .await
-    .map_err(db_err)?;
+    .await?;
     for a in attachments {
         mail_attachment::ActiveModel {
             mail_id: Set(m.id),
@@ -126,8 +125,7 @@ pub async fn queue_with_attachments(
             ..Default::default()
         }
         .insert(conn)
-        .await
-        .map_err(db_err)?;
+        .await?;
     }
     jobs::enqueue(conn, tenant, JOB_KIND, json!({"mail_id": m.id}), 8).await?;
     Ok(m.id)
@@ -139,8 +137,7 @@ pub async fn attachments(conn: &impl ConnectionTrait, mail_id: i64) -> Result<Ve
         .filter(mail_attachment::Column::MailId.eq(mail_id))
         .order_by_asc(mail_attachment::Column::Id)
         .all(conn)
-        .await
-        .map_err(db_err)?
+        .await?
         .into_iter()
         .map(|a| Attachment {
             filename: a.filename,

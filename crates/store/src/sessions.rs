@@ -2,7 +2,7 @@
 //! so a leaked database copy cannot be replayed as a cookie.
 
 use crate::entity::session;
-use crate::{db_err, random_token, sha256_hex};
+use crate::{random_token, sha256_hex};
 use chrono::{DateTime, Duration, Utc};
 use rathaus_core::{Result, TenantId, UserId};
 use sea_orm::{
@@ -39,8 +39,7 @@ pub async fn create(
         expires_at: Set(now + t.absolute),
     }
     .insert(conn)
-    .await
-    .map_err(db_err)?;
+    .await?;
     Ok(token)
 }
 
@@ -81,19 +80,12 @@ pub async fn lookup_principal(
          WHERE s.id = $1 AND s.tenant_id = $2 AND u.tenant_id = $2 AND u.active = $3",
         [id.clone().into(), tenant.0.into(), true.into()],
     );
-    let Some(row) = SessionUser::find_by_statement(stmt)
-        .one(conn)
-        .await
-        .map_err(db_err)?
-    else {
+    let Some(row) = SessionUser::find_by_statement(stmt).one(conn).await? else {
         return Ok(None);
     };
     let now = Utc::now();
     if now >= row.expires_at || now - row.last_seen_at >= t.idle {
-        session::Entity::delete_by_id(id)
-            .exec(conn)
-            .await
-            .map_err(db_err)?;
+        session::Entity::delete_by_id(id).exec(conn).await?;
         return Ok(None);
     }
     if now - row.last_seen_at > Duration::seconds(60) {
@@ -104,8 +96,7 @@ pub async fn lookup_principal(
             )
             .filter(session::Column::Id.eq(id))
             .exec(conn)
-            .await
-            .map_err(db_err)?;
+            .await?;
     }
     let (permissions, is_admin) =
         crate::accounts::permissions_of(conn, tenant, UserId(row.user_id)).await?;
@@ -131,13 +122,11 @@ pub async fn complete_mfa<C: sea_orm::TransactionTrait>(db: &C, token: &str) -> 
     let txn = crate::begin(db).await?;
     let old = session::Entity::find_by_id(sha256_hex(token))
         .one(&txn)
-        .await
-        .map_err(db_err)?
+        .await?
         .ok_or(rathaus_core::Error::Unauthenticated)?;
     session::Entity::delete_by_id(old.id.clone())
         .exec(&txn)
-        .await
-        .map_err(db_err)?;
+        .await?;
     let fresh = random_token(32);
     let now = Utc::now();
     session::ActiveModel {
@@ -150,9 +139,8 @@ pub async fn complete_mfa<C: sea_orm::TransactionTrait>(db: &C, token: &str) -> 
         expires_at: Set(old.expires_at),
     }
     .insert(&txn)
-    .await
-    .map_err(db_err)?;
-    txn.commit().await.map_err(db_err)?;
+    .await?;
+    txn.commit().await?;
     Ok(fresh)
 }
 
@@ -179,15 +167,14 @@ pub async fn logout<C: sea_orm::TransactionTrait>(
         rathaus_core::audit::NewEvent::new("logout", "user", Some(who.user_id)),
     )
     .await?;
-    txn.commit().await.map_err(db_err)?;
+    txn.commit().await?;
     Ok(())
 }
 
 pub async fn delete(conn: &impl ConnectionTrait, token: &str) -> Result<()> {
     session::Entity::delete_by_id(sha256_hex(token))
         .exec(conn)
-        .await
-        .map_err(db_err)?;
+        .await?;
     Ok(())
 }
 
@@ -195,8 +182,7 @@ pub async fn delete_for_user(conn: &impl ConnectionTrait, user: UserId) -> Resul
     let r = session::Entity::delete_many()
         .filter(session::Column::UserId.eq(user.0))
         .exec(conn)
-        .await
-        .map_err(db_err)?;
+        .await?;
     Ok(r.rows_affected)
 }
 
@@ -205,8 +191,7 @@ pub async fn delete_for_user(conn: &impl ConnectionTrait, user: UserId) -> Resul
 pub async fn delete_all(conn: &impl ConnectionTrait) -> Result<u64> {
     Ok(session::Entity::delete_many()
         .exec(conn)
-        .await
-        .map_err(db_err)?
+        .await?
         .rows_affected)
 }
 
@@ -215,7 +200,6 @@ pub async fn purge_expired(conn: &impl ConnectionTrait) -> Result<u64> {
     let r = session::Entity::delete_many()
         .filter(session::Column::ExpiresAt.lt(Utc::now()))
         .exec(conn)
-        .await
-        .map_err(db_err)?;
+        .await?;
     Ok(r.rows_affected)
 }

@@ -71,8 +71,7 @@ pub async fn create<C: TransactionTrait>(
     if tenant::Entity::find()
         .filter(tenant::Column::Slug.eq(&slug))
         .one(&txn)
-        .await
-        .map_err(db_err)?
+        .await?
         .is_some()
     {
         return Err(FieldErrors::single("slug", "err.slug_taken"));
@@ -81,8 +80,7 @@ pub async fn create<C: TransactionTrait>(
         if tenant_host::Entity::find()
             .filter(tenant_host::Column::Host.eq(h))
             .one(&txn)
-            .await
-            .map_err(db_err)?
+            .await?
             .is_some()
         {
             return Err(FieldErrors::single("host", "err.host_taken"));
@@ -98,8 +96,7 @@ pub async fn create<C: TransactionTrait>(
         ..Default::default()
     }
     .insert(&txn)
-    .await
-    .map_err(db_err)?;
+    .await?;
     let tid = TenantId(t.id);
     for h in &hosts {
         tenant_host::ActiveModel {
@@ -108,8 +105,7 @@ pub async fn create<C: TransactionTrait>(
             ..Default::default()
         }
         .insert(&txn)
-        .await
-        .map_err(db_err)?;
+        .await?;
     }
     for (page_slug, title) in PAGES {
         tenant_page::ActiveModel {
@@ -121,8 +117,7 @@ pub async fn create<C: TransactionTrait>(
             ..Default::default()
         }
         .insert(&txn)
-        .await
-        .map_err(db_err)?;
+        .await?;
     }
     audit::init_chain(&txn, tid).await?;
     crate::accounts::ensure_builtin_roles(&txn, tid).await?;
@@ -134,7 +129,7 @@ pub async fn create<C: TransactionTrait>(
             .details(json!({"slug": slug, "name": name, "hosts": hosts})),
     )
     .await?;
-    txn.commit().await.map_err(db_err)?;
+    txn.commit().await?;
     Ok(t)
 }
 
@@ -142,13 +137,11 @@ pub async fn list(conn: &impl ConnectionTrait) -> Result<Vec<(Tenant, Vec<String
     let ts = tenant::Entity::find()
         .order_by_asc(tenant::Column::Id)
         .all(conn)
-        .await
-        .map_err(db_err)?;
+        .await?;
     let hosts = tenant_host::Entity::find()
         .order_by_asc(tenant_host::Column::Host)
         .all(conn)
-        .await
-        .map_err(db_err)?;
+        .await?;
     Ok(ts
         .into_iter()
         .map(|t| {
@@ -170,8 +163,7 @@ pub async fn uid_host(conn: &impl ConnectionTrait, tenant: TenantId) -> Result<S
         .filter(tenant_host::Column::TenantId.eq(tenant.0))
         .order_by_asc(tenant_host::Column::Host)
         .one(conn)
-        .await
-        .map_err(db_err)?;
+        .await?;
     match first {
         Some(h) => Ok(h.host),
         None => Ok(format!("{}.rathaus.invalid", get(conn, tenant).await?.slug)),
@@ -189,8 +181,7 @@ pub async fn by_slug(conn: &impl ConnectionTrait, slug: &str) -> Result<Option<T
 pub async fn get(conn: &impl ConnectionTrait, id: TenantId) -> Result<Tenant> {
     tenant::Entity::find_by_id(id.0)
         .one(conn)
-        .await
-        .map_err(db_err)?
+        .await?
         .ok_or(Error::NotFound)
 }
 
@@ -201,15 +192,14 @@ pub async fn resolve(conn: &impl ConnectionTrait, host: Option<&str>) -> Result<
         && let Some(th) = tenant_host::Entity::find()
             .filter(tenant_host::Column::Host.eq(h))
             .one(conn)
-            .await
-            .map_err(db_err)?
+            .await?
     {
         return tenant::Entity::find_by_id(th.tenant_id)
             .one(conn)
             .await
             .map_err(db_err);
     }
-    if tenant::Entity::find().count(conn).await.map_err(db_err)? == 1 {
+    if tenant::Entity::find().count(conn).await? == 1 {
         return tenant::Entity::find().one(conn).await.map_err(db_err);
     }
     Ok(None)
@@ -234,7 +224,7 @@ pub async fn update_settings<C: TransactionTrait>(
     let mut am: tenant::ActiveModel = before.clone().into();
     am.name = Set(name.clone());
     am.mfa_required = Set(s.mfa_required);
-    let after = am.update(&txn).await.map_err(db_err)?;
+    let after = am.update(&txn).await?;
     audit::record(
         &txn,
         who.tenant_id,
@@ -245,7 +235,7 @@ pub async fn update_settings<C: TransactionTrait>(
         })),
     )
     .await?;
-    txn.commit().await.map_err(db_err)?;
+    txn.commit().await?;
     Ok(after)
 }
 
@@ -254,8 +244,7 @@ pub async fn page(conn: &impl ConnectionTrait, tenant: TenantId, slug: &str) -> 
         .filter(tenant_page::Column::TenantId.eq(tenant.0))
         .filter(tenant_page::Column::Slug.eq(slug))
         .one(conn)
-        .await
-        .map_err(db_err)?
+        .await?
         .ok_or(Error::NotFound)
 }
 
@@ -277,7 +266,7 @@ pub async fn update_page<C: TransactionTrait>(
     am.title = Set(title);
     am.body = Set(body);
     am.updated_at = Set(Utc::now());
-    let after = am.update(&txn).await.map_err(db_err)?;
+    let after = am.update(&txn).await?;
     audit::record(
         &txn,
         who.tenant_id,
@@ -286,7 +275,7 @@ pub async fn update_page<C: TransactionTrait>(
             .details(json!({"before": before.body, "after": after.body})),
     )
     .await?;
-    txn.commit().await.map_err(db_err)?;
+    txn.commit().await?;
     Ok(after)
 }
 
@@ -314,8 +303,7 @@ pub async fn set_coat_of_arms<C: TransactionTrait>(
         .filter(tenant_asset::Column::TenantId.eq(who.tenant_id.0))
         .filter(tenant_asset::Column::Kind.eq(COAT_OF_ARMS))
         .exec(&txn)
-        .await
-        .map_err(db_err)?;
+        .await?;
     tenant_asset::ActiveModel {
         tenant_id: Set(who.tenant_id.0),
         kind: Set(COAT_OF_ARMS.to_string()),
@@ -326,11 +314,10 @@ pub async fn set_coat_of_arms<C: TransactionTrait>(
         ..Default::default()
     }
     .insert(&txn)
-    .await
-    .map_err(db_err)?;
+    .await?;
     let mut am: tenant::ActiveModel = before.clone().into();
     am.coat_of_arms_sha256 = Set(Some(sha.clone()));
-    am.update(&txn).await.map_err(db_err)?;
+    am.update(&txn).await?;
     audit::record(
         &txn,
         who.tenant_id,
@@ -339,7 +326,7 @@ pub async fn set_coat_of_arms<C: TransactionTrait>(
             .details(json!({"before": before.coat_of_arms_sha256, "after": sha})),
     )
     .await?;
-    txn.commit().await.map_err(db_err)?;
+    txn.commit().await?;
     Ok(sha)
 }
 
@@ -352,11 +339,10 @@ pub async fn remove_coat_of_arms<C: TransactionTrait>(db: &C, who: &Principal) -
         .filter(tenant_asset::Column::TenantId.eq(who.tenant_id.0))
         .filter(tenant_asset::Column::Kind.eq(COAT_OF_ARMS))
         .exec(&txn)
-        .await
-        .map_err(db_err)?;
+        .await?;
     let mut am: tenant::ActiveModel = before.clone().into();
     am.coat_of_arms_sha256 = Set(None);
-    am.update(&txn).await.map_err(db_err)?;
+    am.update(&txn).await?;
     audit::record(
         &txn,
         who.tenant_id,
@@ -365,7 +351,7 @@ pub async fn remove_coat_of_arms<C: TransactionTrait>(db: &C, who: &Principal) -
             .details(json!({"before": before.coat_of_arms_sha256, "after": null})),
     )
     .await?;
-    txn.commit().await.map_err(db_err)?;
+    txn.commit().await?;
     Ok(())
 }
 
@@ -380,8 +366,7 @@ pub async fn coat_of_arms(
         .filter(tenant_asset::Column::Kind.eq(COAT_OF_ARMS))
         .filter(tenant_asset::Column::Sha256.eq(sha))
         .one(conn)
-        .await
-        .map_err(db_err)?
+        .await?
         .map(|a| a.bytes))
 }
 

@@ -50,8 +50,7 @@ pub async fn create<C: TransactionTrait>(
         ..Default::default()
     }
     .insert(&txn)
-    .await
-    .map_err(db_err)?;
+    .await?;
     let actor = who.map(Actor::user).unwrap_or_else(|| Actor::system("cli"));
     audit::record(
         &txn,
@@ -61,7 +60,7 @@ pub async fn create<C: TransactionTrait>(
             .details(json!({"name": name, "user": owner.email})),
     )
     .await?;
-    txn.commit().await.map_err(db_err)?;
+    txn.commit().await?;
     Ok((plain, t))
 }
 
@@ -81,13 +80,12 @@ pub async fn revoke<C: TransactionTrait>(db: &C, who: &Principal, id: i64) -> Re
         .filter(api_token::Column::TenantId.eq(who.tenant_id.0))
         .filter(api_token::Column::UserId.eq(who.user_id.0))
         .one(&txn)
-        .await
-        .map_err(db_err)?
+        .await?
         .ok_or(Error::NotFound)?;
     if t.revoked_at.is_none() {
         let mut am: api_token::ActiveModel = t.clone().into();
         am.revoked_at = Set(Some(Utc::now()));
-        am.update(&txn).await.map_err(db_err)?;
+        am.update(&txn).await?;
         audit::record(
             &txn,
             who.tenant_id,
@@ -96,7 +94,7 @@ pub async fn revoke<C: TransactionTrait>(db: &C, who: &Principal, id: i64) -> Re
         )
         .await?;
     }
-    txn.commit().await.map_err(db_err)?;
+    txn.commit().await?;
     Ok(())
 }
 
@@ -114,8 +112,7 @@ pub async fn authenticate(
         .filter(api_token::Column::TenantId.eq(tenant.0))
         .filter(api_token::Column::RevokedAt.is_null())
         .one(conn)
-        .await
-        .map_err(db_err)?
+        .await?
     else {
         return Ok(None);
     };
@@ -130,8 +127,7 @@ pub async fn authenticate(
             )
             .filter(api_token::Column::Id.eq(t.id))
             .exec(conn)
-            .await
-            .map_err(db_err)?;
+            .await?;
     }
     accounts::principal(conn, tenant, UserId(t.user_id)).await
 }

@@ -58,8 +58,8 @@ impl IntoResponse for ApiError {
             Error::Invalid(_) => ("validation", "Ungültige Eingabe"),
             Error::Conflict(_) => ("conflict", "Konflikt"),
             Error::TooManyRequests => ("rate-limited", "Zu viele Anfragen"),
-            Error::Internal(m) => {
-                tracing::error!(error = %m, "internal error (api)");
+            Error::Internal(cause) => {
+                tracing::error!(error = %cause.chain(), "internal error (api)");
                 ("internal", "Interner Fehler")
             }
         };

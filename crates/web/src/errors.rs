@@ -48,8 +48,8 @@ pub fn status_of(e: &Error) -> StatusCode {
 
 impl IntoResponse for HtmlError {
     fn into_response(self) -> Response {
-        if let Error::Internal(msg) = &self.0 {
-            tracing::error!(error = %msg, "internal error");
+        if let Error::Internal(cause) = &self.0 {
+            tracing::error!(error = %cause.chain(), "internal error");
         }
         let status = status_of(&self.0);
         let mut res = status.into_response();

@@ -1,5 +1,7 @@
 //! Login, logout, sessions, throttling and CSRF, against the real app on a real database.
 
+#![allow(clippy::unwrap_used)] // a test (or data generator) fails loudly on a broken assumption
+
 mod common;
 
 use rathaus_testkit::{PASSWORD, TestApp, TestDb, csrf_of, login, tenant_fixture};

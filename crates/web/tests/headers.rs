@@ -2,6 +2,8 @@
 //! endpoints, static files), HSTS and `__Host-` cookies over https, and the operations
 //! endpoints /healthz, /readyz and /metrics.
 
+#![allow(clippy::unwrap_used)] // a test (or data generator) fails loudly on a broken assumption
+
 mod common;
 
 use common::{get, signed_in};

@@ -1,6 +1,8 @@
 //! Tenant isolation: nothing of tenant A is reachable from tenant B, through pages, forms,
 //! sessions or API tokens; unknown hosts are refused; a single tenant answers on any host.
 
+#![allow(clippy::unwrap_used)] // a test (or data generator) fails loudly on a broken assumption
+
 mod common;
 
 use common::{csrf, get, h1, location, post, signed_in, snapshot};

@@ -407,7 +407,7 @@ pub async fn export<C: sea_orm::TransactionTrait + ConnectionTrait>(
         })),
     )
     .await?;
-    txn.commit().await.map_err(db_err)?;
+    txn.commit().await?;
     Ok((header, rows))
 }
 
@@ -549,8 +549,7 @@ pub async fn statistics(
         )
         .into_tuple()
         .all(conn)
-        .await
-        .map_err(db_err)?;
+        .await?;
     let mut s = Stats::default();
     let mut answer: BTreeMap<i64, Vec<Duration>> = BTreeMap::new();
     let mut close: BTreeMap<i64, Vec<Duration>> = BTreeMap::new();
