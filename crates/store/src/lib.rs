@@ -18,6 +18,7 @@ pub mod password;
 pub mod sessions;
 pub mod tenants;
 pub mod tokens;
+pub mod uow;
 
 pub use audit::Actor;
 pub use db::{Backend, Db};

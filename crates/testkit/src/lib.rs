@@ -381,3 +381,33 @@ pub async fn post_form(
         .await
         .expect("post")
 }
+
+/// The tables of the database with a `tenant_id` column that are not in `registered` (the
+/// `tenant_owned_tables()` of the platform and the modules): a table missing there cannot be
+/// reached through the unit of work, so the isolation tests would not cover it.
+pub async fn unregistered_tenant_tables(db: &Db, registered: &[&'static str]) -> Vec<String> {
+    use sea_orm::Statement;
+    let backend = db.conn.get_database_backend();
+    let sql = match backend {
+        sea_orm::DatabaseBackend::Postgres => {
+            "SELECT DISTINCT table_name::text AS name FROM information_schema.columns \
+             WHERE column_name = 'tenant_id' AND table_schema = current_schema()"
+        }
+        _ => {
+            "SELECT m.name AS name FROM sqlite_master m JOIN pragma_table_info(m.name) p \
+             WHERE m.type = 'table' AND p.name = 'tenant_id'"
+        }
+    };
+    let rows = db
+        .conn
+        .query_all_raw(Statement::from_string(backend, sql))
+        .await
+        .expect("schema query");
+    let mut missing: Vec<String> = rows
+        .into_iter()
+        .filter_map(|r| r.try_get::<String>("", "name").ok())
+        .filter(|n| !registered.contains(&n.as_str()))
+        .collect();
+    missing.sort();
+    missing
+}

@@ -9,3 +9,17 @@ pub mod season_request;
 pub mod series;
 pub mod settings;
 pub mod user_feed;
+
+rathaus_store::tenant_owned!(
+    blackout,
+    org_member,
+    organisation,
+    photo,
+    reservation,
+    resource,
+    season,
+    season_request,
+    series,
+    settings,
+    user_feed
+);

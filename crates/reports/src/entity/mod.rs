@@ -8,3 +8,7 @@ pub mod report;
 pub mod settings;
 pub mod street;
 pub mod update;
+
+rathaus_store::tenant_owned!(
+    api_key, category, counter, follower, photo, pow_spent, report, settings, street, update
+);

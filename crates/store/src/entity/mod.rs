@@ -19,3 +19,24 @@ pub mod tenant_host;
 pub mod tenant_page;
 pub mod user;
 pub mod user_role;
+
+crate::tenant_owned!(
+    api_token,
+    audit_anchor,
+    audit_event,
+    audit_head,
+    department,
+    email_confirmation,
+    job,
+    login_attempt,
+    mail,
+    registration_attempt,
+    role,
+    role_permission,
+    session,
+    tenant_asset,
+    tenant_host,
+    tenant_page,
+    user,
+    user_role
+);
