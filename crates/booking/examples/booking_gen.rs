@@ -272,7 +272,7 @@ async fn main() -> anyhow::Result<()> {
     let admin = accounts::create_user(
         conn,
         tid,
-        None,
+        rathaus_store::uow::Actor::system("benchmark data"),
         accounts::UserInput {
             email: &a.email,
             name: "Bea Bench",
@@ -283,7 +283,14 @@ async fn main() -> anyhow::Result<()> {
         },
     )
     .await?;
-    let (token, _) = tokens::create(conn, tid, UserId(admin.id), None, "bench").await?;
+    let (token, _) = tokens::create(
+        conn,
+        tid,
+        UserId(admin.id),
+        rathaus_store::uow::Actor::system("benchmark data"),
+        "bench",
+    )
+    .await?;
     let now = a.now;
 
     // ------------------------------------------------ organisations and members

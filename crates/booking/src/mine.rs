@@ -2,8 +2,7 @@
 //! those of their organisations, with a cancel button each (the service enforces the
 //! cancellation deadline and who may cancel).
 
-use crate::entity::{organisation, reservation, resource};
-use crate::service::{self, ACTIVE, Reservation};
+use crate::service;
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -18,8 +17,6 @@ use rathaus_web::forms::FormErrors;
 use rathaus_web::i18n::catalog;
 use rathaus_web::layout::Layout;
 use rathaus_web::pages::layout;
-use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
-use std::collections::BTreeMap;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -60,42 +57,11 @@ async fn render(
 ) -> Result<Response, HtmlError> {
     let t = catalog(ctx.lang);
     let now = Utc::now();
-    let own_orgs = crate::rules::organisations_of(&st.db.conn, p).await?;
-    let mine: Vec<Reservation> = reservation::Entity::find()
-        .filter(reservation::Column::TenantId.eq(p.tenant_id.0))
-        .filter(
-            Condition::any()
-                .add(reservation::Column::BookedBy.eq(p.user_id.0))
-                .add(reservation::Column::OrganisationId.is_in(own_orgs.clone())),
-        )
-        .filter(reservation::Column::Status.is_in(ACTIVE.iter().copied()))
-        .filter(reservation::Column::EndsAt.gt(now))
-        .filter(reservation::Column::StartsAt.lt(now + Duration::days(AHEAD_DAYS)))
-        .order_by_asc(reservation::Column::StartsAt)
-        .order_by_asc(reservation::Column::Id)
-        .limit(LIMIT)
-        .all(&st.db.conn)
-        .await
-        .map_err(rathaus_store::db_err)?;
-    let ids: Vec<i64> = mine.iter().map(|r| r.resource_id).collect();
-    let names: BTreeMap<i64, String> = resource::Entity::find()
-        .filter(resource::Column::TenantId.eq(p.tenant_id.0))
-        .filter(resource::Column::Id.is_in(ids))
-        .all(&st.db.conn)
-        .await
-        .map_err(rathaus_store::db_err)?
-        .into_iter()
-        .map(|r| (r.id, r.name))
-        .collect();
-    let orgs: BTreeMap<i64, String> = organisation::Entity::find()
-        .filter(organisation::Column::TenantId.eq(p.tenant_id.0))
-        .filter(organisation::Column::Id.is_in(own_orgs))
-        .all(&st.db.conn)
-        .await
-        .map_err(rathaus_store::db_err)?
-        .into_iter()
-        .map(|o| (o.id, o.name))
-        .collect();
+    let service::Upcoming {
+        reservations: mine,
+        resource_names: names,
+        organisation_names: orgs,
+    } = service::upcoming_of(&st.db.conn, p, now, Duration::days(AHEAD_DAYS), LIMIT).await?;
     let rows = mine
         .into_iter()
         .map(|r| Row {

@@ -1210,6 +1210,65 @@ pub async fn feed(
     })
 }
 
+/// A signed-in user's upcoming reservations ("Meine Buchungen"): their own and those of their
+/// organisations, ending after `now` and starting within `ahead`, at most `limit`, with the
+/// names of their resources and organisations. Read through the tenant-scoped unit of work.
+pub struct Upcoming {
+    pub reservations: Vec<Reservation>,
+    pub resource_names: BTreeMap<i64, String>,
+    pub organisation_names: BTreeMap<i64, String>,
+}
+
+pub async fn upcoming_of(
+    conn: &impl ConnectionTrait,
+    who: &Principal,
+    now: DateTime<Utc>,
+    ahead: Duration,
+    limit: u64,
+) -> Result<Upcoming> {
+    use crate::entity::organisation;
+    use sea_orm::{Condition, QuerySelect};
+    let scope = rathaus_store::uow::Scope::user(conn, who);
+    let own_orgs = crate::rules::organisations_of(conn, who).await?;
+    let reservations = scope
+        .find::<reservation::Entity>()
+        .filter(
+            Condition::any()
+                .add(reservation::Column::BookedBy.eq(who.user_id.0))
+                .add(reservation::Column::OrganisationId.is_in(own_orgs.clone())),
+        )
+        .filter(reservation::Column::Status.is_in(ACTIVE.iter().copied()))
+        .filter(reservation::Column::EndsAt.gt(now))
+        .filter(reservation::Column::StartsAt.lt(now + ahead))
+        .order_by_asc(reservation::Column::StartsAt)
+        .order_by_asc(reservation::Column::Id)
+        .limit(limit)
+        .all(conn)
+        .await?;
+    let ids: Vec<i64> = reservations.iter().map(|r| r.resource_id).collect();
+    let resource_names = scope
+        .find::<resource::Entity>()
+        .filter(resource::Column::Id.is_in(ids))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|r| (r.id, r.name))
+        .collect();
+    let organisation_names = scope
+        .find::<organisation::Entity>()
+        .filter(organisation::Column::Id.is_in(own_orgs))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|o| (o.id, o.name))
+        .collect();
+    Ok(Upcoming {
+        reservations,
+        resource_names,
+        organisation_names,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

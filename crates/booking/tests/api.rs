@@ -32,10 +32,16 @@ struct Api {
 }
 
 async fn token(s: &Setup, who: &rathaus_core::Principal) -> String {
-    tokens::create(&s.db.conn, who.tenant_id, who.user_id, None, "Test")
-        .await
-        .unwrap()
-        .0
+    tokens::create(
+        &s.db.conn,
+        who.tenant_id,
+        who.user_id,
+        rathaus_store::uow::Actor::system("test"),
+        "Test",
+    )
+    .await
+    .unwrap()
+    .0
 }
 
 async fn api() -> Api {

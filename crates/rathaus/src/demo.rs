@@ -138,7 +138,13 @@ pub async fn ensure(db: &Db, modules: &[Arc<dyn Module>]) -> anyhow::Result<Stri
     let tid = TenantId(t.id);
     let mut dept_ids = std::collections::HashMap::new();
     for d in DEPARTMENTS {
-        let dep = accounts::create_department(&db.conn, tid, None, d).await?;
+        let dep = accounts::create_department(
+            &db.conn,
+            tid,
+            rathaus_store::uow::Actor::system("demo"),
+            d,
+        )
+        .await?;
         dept_ids.insert(*d, dep.id);
     }
     let mut role_ids = std::collections::HashMap::new();
@@ -149,7 +155,7 @@ pub async fn ensure(db: &Db, modules: &[Arc<dyn Module>]) -> anyhow::Result<Stri
         let r = accounts::create_role(
             &db.conn,
             tid,
-            None,
+            rathaus_store::uow::Actor::system("demo"),
             RoleInput {
                 name,
                 description,
@@ -169,7 +175,7 @@ pub async fn ensure(db: &Db, modules: &[Arc<dyn Module>]) -> anyhow::Result<Stri
         accounts::create_user(
             &db.conn,
             tid,
-            None,
+            rathaus_store::uow::Actor::system("demo"),
             UserInput {
                 email,
                 name,

@@ -336,7 +336,7 @@ async fn run(cmd: Cmd, cfg: Config) -> anyhow::Result<ExitCode> {
             let u = accounts::create_user(
                 &db.conn,
                 tid,
-                None,
+                rathaus_store::uow::Actor::system("cli"),
                 accounts::UserInput {
                     email: &email,
                     name: &name,
@@ -359,7 +359,14 @@ async fn run(cmd: Cmd, cfg: Config) -> anyhow::Result<ExitCode> {
             let u = accounts::find_by_email(&db.conn, tid, &email)
                 .await?
                 .with_context(|| format!("no user {email}"))?;
-            let (plain, _) = tokens::create(&db.conn, tid, UserId(u.id), None, &name).await?;
+            let (plain, _) = tokens::create(
+                &db.conn,
+                tid,
+                UserId(u.id),
+                rathaus_store::uow::Actor::system("cli"),
+                &name,
+            )
+            .await?;
             println!("API token for {} (shown once):", u.email);
             println!("{plain}");
         }
@@ -369,7 +376,13 @@ async fn run(cmd: Cmd, cfg: Config) -> anyhow::Result<ExitCode> {
             let u = accounts::find_by_email(&db.conn, tid, &email)
                 .await?
                 .with_context(|| format!("no user {email}"))?;
-            accounts::reset_totp(&db.conn, tid, None, UserId(u.id)).await?;
+            accounts::reset_totp(
+                &db.conn,
+                tid,
+                rathaus_store::uow::Actor::system("cli"),
+                UserId(u.id),
+            )
+            .await?;
             println!(
                 "second factor of {} removed; their sessions were ended",
                 u.email
@@ -400,8 +413,14 @@ async fn run(cmd: Cmd, cfg: Config) -> anyhow::Result<ExitCode> {
             module_texts();
             let db = open(&cfg).await?;
             let tid = tenant_for(&db, tenant.as_deref()).await?;
-            let (k, secret) =
-                rathaus_reports::keys::create(&db.conn, None, tid, &name, rate_limit).await?;
+            let (k, secret) = rathaus_reports::keys::create(
+                &db.conn,
+                rathaus_store::uow::Actor::system("cli"),
+                tid,
+                &name,
+                rate_limit,
+            )
+            .await?;
             println!(
                 "Open311 API key \"{}\" ({} requests per minute) created with id {}; shown once:",
                 k.name, k.rate_limit, k.id
@@ -427,8 +446,14 @@ async fn run(cmd: Cmd, cfg: Config) -> anyhow::Result<ExitCode> {
                     .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
             );
             let progress = |n: usize| bar.set_position(n as u64);
-            let n = rathaus_reports::directory::import(&db.conn, None, tid, addresses, &progress)
-                .await?;
+            let n = rathaus_reports::directory::import(
+                &db.conn,
+                rathaus_store::uow::Actor::system("cli"),
+                tid,
+                addresses,
+                &progress,
+            )
+            .await?;
             bar.finish_and_clear();
             println!("{n} Adressen importiert");
         }

@@ -453,7 +453,13 @@ async fn main() -> anyhow::Result<()> {
     .await?;
     let tid = TenantId(t.id);
     for d in ["Bürgerbüro", "Ordnungsamt", "Bauhof"] {
-        accounts::create_department(conn, tid, None, d).await?;
+        accounts::create_department(
+            conn,
+            tid,
+            rathaus_store::uow::Actor::system("benchmark data"),
+            d,
+        )
+        .await?;
     }
     let admin_role = accounts::role_by_name(conn, tid, rathaus_core::permissions::ADMIN_ROLE)
         .await?
@@ -461,7 +467,7 @@ async fn main() -> anyhow::Result<()> {
     let admin = accounts::create_user(
         conn,
         tid,
-        None,
+        rathaus_store::uow::Actor::system("benchmark data"),
         accounts::UserInput {
             email: &a.email,
             name: "Bea Bench",
@@ -476,8 +482,14 @@ async fn main() -> anyhow::Result<()> {
         .await?
         .context("admin principal")?;
     rathaus_reports::demo::demo(&db, &who).await?;
-    let (_, api_key) =
-        rathaus_reports::keys::create(conn, Some(&who), tid, "bench", 100_000).await?;
+    let (_, api_key) = rathaus_reports::keys::create(
+        conn,
+        rathaus_store::uow::Actor::User(&who),
+        tid,
+        "bench",
+        100_000,
+    )
+    .await?;
     let cats = service::list_categories(conn, tid, true).await?;
     let cat_of: Vec<&service::Category> = CATS
         .iter()

@@ -279,9 +279,23 @@ async fn boundary(
         None
     };
     let result = match (source, remove) {
-        (None, true) => service::set_boundary(&st.db.conn, Some(&p), p.tenant_id, None).await,
+        (None, true) => {
+            service::set_boundary(
+                &st.db.conn,
+                rathaus_store::uow::Actor::User(&p),
+                p.tenant_id,
+                None,
+            )
+            .await
+        }
         (Some(s), _) => {
-            service::set_boundary(&st.db.conn, Some(&p), p.tenant_id, Some(s.trim())).await
+            service::set_boundary(
+                &st.db.conn,
+                rathaus_store::uow::Actor::User(&p),
+                p.tenant_id,
+                Some(s.trim()),
+            )
+            .await
         }
         (None, false) => Err(FieldErrors::single(
             "boundary",
@@ -334,9 +348,14 @@ async fn streets(
         .map_err(Error::internal)?;
     match parsed {
         Ok(addresses) => {
-            let n =
-                crate::directory::import(&st.db.conn, Some(&p), p.tenant_id, addresses, &|_| {})
-                    .await?;
+            let n = crate::directory::import(
+                &st.db.conn,
+                rathaus_store::uow::Actor::User(&p),
+                p.tenant_id,
+                addresses,
+                &|_| {},
+            )
+            .await?;
             Ok(Redirect::to(&format!("{SETTINGS}?strassen={n}")).into_response())
         }
         Err(e) => {
@@ -821,7 +840,16 @@ async fn create_key(
         }
     };
     let result = match rate {
-        Ok(rate) => crate::keys::create(&st.db.conn, Some(&p), p.tenant_id, &f.name, rate).await,
+        Ok(rate) => {
+            crate::keys::create(
+                &st.db.conn,
+                rathaus_store::uow::Actor::User(&p),
+                p.tenant_id,
+                &f.name,
+                rate,
+            )
+            .await
+        }
         Err(e) => Err(e),
     };
     match result {

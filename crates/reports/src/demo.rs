@@ -164,8 +164,21 @@ pub async fn demo(db: &Db, admin: &Principal) -> anyhow::Result<()> {
         .await?;
         ids.insert(*code, c.id);
     }
-    service::set_boundary(conn, Some(admin), tid, Some(crate::geo::DEMO_BOUNDARY)).await?;
-    crate::directory::import(conn, Some(admin), tid, demo_streets(), &|_| {}).await?;
+    service::set_boundary(
+        conn,
+        rathaus_store::uow::Actor::User(admin),
+        tid,
+        Some(crate::geo::DEMO_BOUNDARY),
+    )
+    .await?;
+    crate::directory::import(
+        conn,
+        rathaus_store::uow::Actor::User(admin),
+        tid,
+        demo_streets(),
+        &|_| {},
+    )
+    .await?;
 
     // (category, street index, house number, text, status, public reply)
     let reports: &[(&str, usize, u32, &str, &str, &str)] = &[

@@ -6,8 +6,8 @@
 use crate::entity::street;
 use crate::streets::{self, Address, Directory};
 use rathaus_core::audit::NewEvent;
-use rathaus_core::{Principal, Result, TenantId};
-use rathaus_store::{Actor, audit, begin, db_err};
+use rathaus_core::{Result, TenantId};
+use rathaus_store::{audit, begin, db_err};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
     TransactionSession, TransactionTrait,
@@ -29,15 +29,15 @@ fn cache() -> &'static Cache {
 }
 
 /// Replaces the tenant's directory with `addresses` in one transaction (all or nothing).
-/// `who` is None for the CLI.
+/// `who` is the system for the CLI.
 pub async fn import<C: TransactionTrait + ConnectionTrait>(
     db: &C,
-    who: Option<&Principal>,
+    who: rathaus_store::uow::Actor<'_>,
     tenant: TenantId,
     addresses: Vec<Address>,
     progress: &(dyn Fn(usize) + Sync),
 ) -> Result<usize> {
-    if let Some(w) = who {
+    if let Some(w) = who.principal() {
         w.require(crate::service::MANAGE)?;
         w.require_tenant(tenant)?;
     }
@@ -63,7 +63,7 @@ pub async fn import<C: TransactionTrait + ConnectionTrait>(
             .await?;
         progress((i * CHUNK + chunk.len()).min(total));
     }
-    let actor = who.map_or_else(|| Actor::system("cli"), Actor::user);
+    let actor = who.recorded();
     audit::record(
         &txn,
         tenant,

@@ -22,15 +22,15 @@ pub const DEFAULT_RATE: i32 = 600;
 /// Keys start with this, so a leaked one is recognisable in logs and scanners.
 const PREFIX: &str = "r311_";
 
-/// Creates a key; returns it with the secret (shown once). `who` is None for the CLI.
+/// Creates a key; returns it with the secret (shown once). `who` is the system for the CLI.
 pub async fn create<C: TransactionTrait + ConnectionTrait>(
     db: &C,
-    who: Option<&Principal>,
+    who: rathaus_store::uow::Actor<'_>,
     tenant: TenantId,
     name: &str,
     rate_limit: i32,
 ) -> Result<(ApiKey, String)> {
-    if let Some(w) = who {
+    if let Some(w) = who.principal() {
         w.require(MANAGE)?;
         w.require_tenant(tenant)?;
     }
@@ -48,14 +48,14 @@ pub async fn create<C: TransactionTrait + ConnectionTrait>(
         key_hash: Set(sha256_hex(&secret)),
         prefix: Set(secret.chars().take(10).collect()),
         rate_limit: Set(rate_limit),
-        created_by: Set(who.map(|w| w.user_id.0)),
+        created_by: Set(who.principal().map(|w| w.user_id.0)),
         created_at: Set(Utc::now()),
         revoked_at: Set(None),
         ..Default::default()
     }
     .insert(&txn)
     .await?;
-    let actor = who.map_or_else(|| Actor::system("cli"), Actor::user);
+    let actor = who.recorded();
     audit::record(
         &txn,
         tenant,

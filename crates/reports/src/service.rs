@@ -263,11 +263,11 @@ pub async fn update_settings<C: TransactionTrait + ConnectionTrait>(
 /// Sets (or with None removes) the tenant's boundary, a GeoJSON polygon or multipolygon.
 pub async fn set_boundary<C: TransactionTrait + ConnectionTrait>(
     db: &C,
-    who: Option<&Principal>,
+    who: rathaus_store::uow::Actor<'_>,
     tenant: TenantId,
     geojson: Option<&str>,
 ) -> Result<()> {
-    if let Some(w) = who {
+    if let Some(w) = who.principal() {
         w.require(MANAGE)?;
         w.require_tenant(tenant)?;
     }
@@ -280,7 +280,7 @@ pub async fn set_boundary<C: TransactionTrait + ConnectionTrait>(
     am.boundary = Set(geojson.map(str::to_string));
     am.updated_at = Set(Utc::now());
     am.update(&txn).await?;
-    let actor = who.map_or_else(|| Actor::system("cli"), Actor::user);
+    let actor = who.recorded();
     audit::record(
         &txn,
         tenant,

@@ -73,9 +73,15 @@ impl Api {
 
 async fn api_with_rate(rate: i32) -> Api {
     let mut s = setup().await;
-    let (_, key) = rathaus_reports::keys::create(&s.db.conn, None, s.tenant(), "Test-App", rate)
-        .await
-        .expect("key");
+    let (_, key) = rathaus_reports::keys::create(
+        &s.db.conn,
+        rathaus_store::uow::Actor::system("test"),
+        s.tenant(),
+        "Test-App",
+        rate,
+    )
+    .await
+    .expect("key");
     let app = spawn_app(&mut s, rathaus_web::WebConfig::default()).await;
     let c = app.client(&[HOST]);
     let base = app.url(HOST, "");
@@ -451,9 +457,15 @@ type BadCase<'a> = (&'a str, Vec<(&'a str, String)>, u16, &'a str);
 #[tokio::test]
 async fn bad_input_gets_the_spec_error_and_stores_nothing() {
     let a = api().await;
-    let (_, revoked) = rathaus_reports::keys::create(&a.s.db.conn, None, a.s.tenant(), "Alt", 100)
-        .await
-        .unwrap();
+    let (_, revoked) = rathaus_reports::keys::create(
+        &a.s.db.conn,
+        rathaus_store::uow::Actor::system("test"),
+        a.s.tenant(),
+        "Alt",
+        100,
+    )
+    .await
+    .unwrap();
     let keys = rathaus_reports::keys::list(&a.s.db.conn, &a.s.manager)
         .await
         .unwrap();

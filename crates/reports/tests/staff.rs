@@ -89,7 +89,7 @@ async fn staff_in(
     let role = accounts::create_role(
         &s.db.conn,
         tenant,
-        None,
+        rathaus_store::uow::Actor::system("test"),
         RoleInput {
             name: email,
             description: "",
@@ -101,7 +101,7 @@ async fn staff_in(
     let u = accounts::create_user(
         &s.db.conn,
         tenant,
-        None,
+        rathaus_store::uow::Actor::system("test"),
         UserInput {
             email,
             name: "Olga Ordnung",

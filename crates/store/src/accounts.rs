@@ -583,20 +583,20 @@ async fn other_active_admins(
         .map_err(db_err)
 }
 
-/// Creates a user. `who` is None for the CLI (system actor), which needs no permission.
+/// Creates a user. `who` is the system for the CLI, which needs no permission.
 pub async fn create_user<C: TransactionTrait>(
     db: &C,
     tenant: TenantId,
-    who: Option<&Principal>,
+    who: crate::uow::Actor<'_>,
     inp: UserInput<'_>,
 ) -> Result<User> {
-    if let Some(p) = who {
+    if let Some(p) = who.principal() {
         p.require(ADMIN_USERS)?;
         p.require_tenant(tenant)?;
     }
     let txn = crate::begin(db).await?;
     let (email, name) = validate_user(&txn, tenant, &inp, true).await?;
-    if let Some(p) = who {
+    if let Some(p) = who.principal() {
         check_grantable(&txn, p, &[], inp.role_ids).await?;
     }
     if find_by_email(&txn, tenant, &email).await?.is_some() {
@@ -621,7 +621,7 @@ pub async fn create_user<C: TransactionTrait>(
     .insert(&txn)
     .await?;
     set_roles(&txn, tenant, u.id, inp.role_ids).await?;
-    let actor = who.map(Actor::user).unwrap_or_else(|| Actor::system("cli"));
+    let actor = who.recorded();
     audit::record(
         &txn,
         tenant,
@@ -893,19 +893,19 @@ fn check_permissions_held(who: &Principal, perms: &BTreeSet<String>) -> Result<(
     }
 }
 
-/// Creates a role; `who` is None for the CLI.
+/// Creates a role; `who` is the system for the CLI.
 pub async fn create_role<C: TransactionTrait>(
     db: &C,
     tenant: TenantId,
-    who: Option<&Principal>,
+    who: crate::uow::Actor<'_>,
     inp: RoleInput<'_>,
 ) -> Result<Role> {
-    if let Some(p) = who {
+    if let Some(p) = who.principal() {
         p.require(ADMIN_ROLES)?;
         p.require_tenant(tenant)?;
     }
     let (name, description, perms) = validate_role(&inp)?;
-    if let Some(p) = who {
+    if let Some(p) = who.principal() {
         check_permissions_held(p, &perms)?;
     }
     let txn = crate::begin(db).await?;
@@ -932,7 +932,7 @@ pub async fn create_role<C: TransactionTrait>(
         .insert(&txn)
         .await?;
     }
-    let actor = who.map(Actor::user).unwrap_or_else(|| Actor::system("cli"));
+    let actor = who.recorded();
     audit::record(
         &txn,
         tenant,
@@ -1054,14 +1054,14 @@ pub async fn list_departments(
         .map_err(db_err)
 }
 
-/// Creates a department; `who` is None for the CLI and the demo.
+/// Creates a department; `who` is the system for the CLI and the demo.
 pub async fn create_department<C: TransactionTrait>(
     db: &C,
     tenant: TenantId,
-    who: Option<&Principal>,
+    who: crate::uow::Actor<'_>,
     name: &str,
 ) -> Result<Department> {
-    if let Some(p) = who {
+    if let Some(p) = who.principal() {
         p.require(ADMIN_DEPARTMENTS)?;
         p.require_tenant(tenant)?;
     }
@@ -1085,7 +1085,7 @@ pub async fn create_department<C: TransactionTrait>(
     }
     .insert(&txn)
     .await?;
-    let actor = who.map(Actor::user).unwrap_or_else(|| Actor::system("cli"));
+    let actor = who.recorded();
     audit::record(
         &txn,
         tenant,
@@ -1207,20 +1207,20 @@ pub async fn reset_password<C: TransactionTrait>(
 }
 
 /// Removes a user's second factor (lost phone). Their sessions end; they log in with the
-/// password and, where the tenant demands it, set up a new one. `who` is None for the CLI.
+/// password and, where the tenant demands it, set up a new one. `who` is the system for the CLI.
 pub async fn reset_totp<C: TransactionTrait>(
     db: &C,
     tenant: TenantId,
-    who: Option<&Principal>,
+    who: crate::uow::Actor<'_>,
     user: UserId,
 ) -> Result<()> {
-    if let Some(p) = who {
+    if let Some(p) = who.principal() {
         p.require(ADMIN_USERS)?;
         p.require_tenant(tenant)?;
     }
     let txn = crate::begin(db).await?;
     let u = find_user(&txn, tenant, user.0).await?;
-    if let Some(p) = who {
+    if let Some(p) = who.principal() {
         let roles = role_ids_of(&txn, tenant, u.id).await?;
         if !rights_of_roles(&txn, tenant, &roles).await?.within(p) {
             return Err(Error::Forbidden);
@@ -1235,7 +1235,7 @@ pub async fn reset_totp<C: TransactionTrait>(
         .filter(session::Column::UserId.eq(user.0))
         .exec(&txn)
         .await?;
-    let actor = who.map(Actor::user).unwrap_or_else(|| Actor::system("cli"));
+    let actor = who.recorded();
     audit::record(
         &txn,
         tenant,

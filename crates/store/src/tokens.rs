@@ -18,15 +18,15 @@ pub use api_token::Model as ApiToken;
 
 const PREFIX: &str = "rh_";
 
-/// Creates a token for `user`; returns the plaintext. `who` is None for the CLI.
+/// Creates a token for `user`; returns the plaintext. `who` is the system for the CLI.
 pub async fn create<C: TransactionTrait>(
     db: &C,
     tenant: TenantId,
     user: UserId,
-    who: Option<&Principal>,
+    who: crate::uow::Actor<'_>,
     name: &str,
 ) -> Result<(String, ApiToken)> {
-    if let Some(p) = who {
+    if let Some(p) = who.principal() {
         // Users create tokens for themselves only.
         if p.user_id != user || p.tenant_id != tenant {
             return Err(Error::Forbidden);
@@ -51,7 +51,7 @@ pub async fn create<C: TransactionTrait>(
     }
     .insert(&txn)
     .await?;
-    let actor = who.map(Actor::user).unwrap_or_else(|| Actor::system("cli"));
+    let actor = who.recorded();
     audit::record(
         &txn,
         tenant,

@@ -32,6 +32,11 @@ pub enum Actor<'a> {
 }
 
 impl Actor<'_> {
+    /// The system acting for a reason (a job, the CLI, demo data).
+    pub const fn system(reason: &'static str) -> Actor<'static> {
+        Actor::System { reason }
+    }
+
     /// The principal behind a user or token; None for the system.
     pub fn principal(&self) -> Option<&Principal> {
         match self {
@@ -57,7 +62,8 @@ impl Actor<'_> {
         }
     }
 
-    fn check_tenant(&self, tenant: TenantId) -> Result<()> {
+    /// Another tenant's principal gets `NotFound`; the system acts in any tenant.
+    pub fn require_tenant(&self, tenant: TenantId) -> Result<()> {
         match self.principal() {
             // Another tenant's principal finds nothing here (404, never 403).
             Some(p) if p.tenant_id != tenant => Err(Error::NotFound),
@@ -120,7 +126,7 @@ pub struct Scope<'a, C> {
 impl<'a, C: ConnectionTrait> Scope<'a, C> {
     /// Reads for `actor` in `tenant`; a principal of another tenant gets `NotFound`.
     pub fn new(conn: &'a C, tenant: TenantId, actor: Actor<'a>) -> Result<Self> {
-        actor.check_tenant(tenant)?;
+        actor.require_tenant(tenant)?;
         Ok(Scope {
             conn,
             tenant,
@@ -196,7 +202,7 @@ impl<'a> Tx<'a> {
     where
         C: TransactionTrait<Transaction = DatabaseTransaction>,
     {
-        actor.check_tenant(tenant)?;
+        actor.require_tenant(tenant)?;
         Ok(Tx {
             txn: crate::begin(db).await?,
             tenant,

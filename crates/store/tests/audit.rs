@@ -35,7 +35,7 @@ async fn with_events(db: &Db, slug: &str) -> Fixture {
     let role = accounts::create_role(
         &db.conn,
         f.tenant,
-        Some(&admin),
+        rathaus_store::uow::Actor::User(&admin),
         accounts::RoleInput {
             name: "Protokoll",
             description: "liest das Protokoll",
@@ -47,7 +47,7 @@ async fn with_events(db: &Db, slug: &str) -> Fixture {
     accounts::create_user(
         &db.conn,
         f.tenant,
-        Some(&admin),
+        rathaus_store::uow::Actor::User(&admin),
         accounts::UserInput {
             email: &format!("pruefer@{slug}.example"),
             name: "Petra Prüfer",
@@ -211,12 +211,22 @@ async fn the_chains_of_two_tenants_are_independent() {
     let b = tenant_fixture(&t.db, "b", "b.test").await;
     // Interleaved writes of both tenants.
     for i in 0..3 {
-        accounts::create_department(&t.db.conn, a.tenant, None, &format!("Amt A{i}"))
-            .await
-            .unwrap();
-        accounts::create_department(&t.db.conn, b.tenant, None, &format!("Amt B{i}"))
-            .await
-            .unwrap();
+        accounts::create_department(
+            &t.db.conn,
+            a.tenant,
+            rathaus_store::uow::Actor::system("test"),
+            &format!("Amt A{i}"),
+        )
+        .await
+        .unwrap();
+        accounts::create_department(
+            &t.db.conn,
+            b.tenant,
+            rathaus_store::uow::Actor::system("test"),
+            &format!("Amt B{i}"),
+        )
+        .await
+        .unwrap();
     }
     let ea = events(&t.db, a.tenant).await;
     let eb = events(&t.db, b.tenant).await;
@@ -248,9 +258,14 @@ async fn the_chains_of_two_tenants_are_independent() {
     assert_eq!(events(&t.db, a.tenant).await, ea);
 
     // New events of A continue A's chain, unaffected by B.
-    accounts::create_department(&t.db.conn, a.tenant, None, "Amt A9")
-        .await
-        .unwrap();
+    accounts::create_department(
+        &t.db.conn,
+        a.tenant,
+        rathaus_store::uow::Actor::system("test"),
+        "Amt A9",
+    )
+    .await
+    .unwrap();
     let ea2 = events(&t.db, a.tenant).await;
     assert_eq!(ea2.last().unwrap().seq, 8);
     assert_eq!(ea2.last().unwrap().prev_hash, ea.last().unwrap().hash);
@@ -277,7 +292,7 @@ async fn concurrent_writes_keep_the_chain_intact() {
             accounts::create_department(
                 &db.conn,
                 admin.tenant_id,
-                Some(&admin),
+                rathaus_store::uow::Actor::User(&admin),
                 &format!("Fachbereich {i}"),
             )
             .await

@@ -155,7 +155,7 @@ pub async fn tenant_fixture(db: &Db, slug: &str, host: &str) -> Fixture {
     let clerk_role = accounts::create_role(
         &db.conn,
         tid,
-        None,
+        rathaus_store::uow::Actor::system("test"),
         RoleInput {
             name: "Sachbearbeitung",
             description: "",
@@ -169,7 +169,7 @@ pub async fn tenant_fixture(db: &Db, slug: &str, host: &str) -> Fixture {
     let admin = accounts::create_user(
         &db.conn,
         tid,
-        None,
+        rathaus_store::uow::Actor::system("test"),
         UserInput {
             email: &admin_email,
             name: "Anna Admin",
@@ -184,7 +184,7 @@ pub async fn tenant_fixture(db: &Db, slug: &str, host: &str) -> Fixture {
     let clerk = accounts::create_user(
         &db.conn,
         tid,
-        None,
+        rathaus_store::uow::Actor::system("test"),
         UserInput {
             email: &clerk_email,
             name: "Carl Clerk",
@@ -226,7 +226,7 @@ pub async fn user_with(
     let role = accounts::create_role(
         &db.conn,
         tenant,
-        None,
+        rathaus_store::uow::Actor::system("test"),
         RoleInput {
             name: email,
             description: "",
@@ -238,7 +238,7 @@ pub async fn user_with(
     let u = accounts::create_user(
         &db.conn,
         tenant,
-        None,
+        rathaus_store::uow::Actor::system("test"),
         UserInput {
             email,
             name,

@@ -464,7 +464,7 @@ async fn user_with(
     let role = accounts::create_role(
         &db.conn,
         tenant,
-        None,
+        rathaus_store::uow::Actor::system("test"),
         RoleInput {
             name: &format!("Rolle {email}"),
             description: "",
@@ -479,7 +479,7 @@ async fn user_with(
     let u = accounts::create_user(
         &db.conn,
         tenant,
-        None,
+        rathaus_store::uow::Actor::system("test"),
         UserInput {
             email,
             name: email,
@@ -509,7 +509,7 @@ async fn every_route_is_listed_and_refuses_anonymous_and_unpermitted_users() {
     let victim = accounts::create_user(
         &db.conn,
         t,
-        None,
+        rathaus_store::uow::Actor::system("test"),
         UserInput {
             email: "opfer@a.example",
             name: "Otto Opfer",
@@ -527,7 +527,7 @@ async fn every_route_is_listed_and_refuses_anonymous_and_unpermitted_users() {
             accounts::create_role(
                 &db.conn,
                 t,
-                None,
+                rathaus_store::uow::Actor::system("test"),
                 RoleInput {
                     name,
                     description: "",
@@ -541,25 +541,47 @@ async fn every_route_is_listed_and_refuses_anonymous_and_unpermitted_users() {
     };
     let role_edit = mk_role("Zu ändern").await;
     let role_delete = mk_role("Zu löschen").await;
-    let dept_rename = accounts::create_department(&db.conn, t, None, "Bürgerbüro")
-        .await
-        .unwrap()
-        .id;
-    let dept_delete = accounts::create_department(&db.conn, t, None, "Bauhof")
-        .await
-        .unwrap()
-        .id;
+    let dept_rename = accounts::create_department(
+        &db.conn,
+        t,
+        rathaus_store::uow::Actor::system("test"),
+        "Bürgerbüro",
+    )
+    .await
+    .unwrap()
+    .id;
+    let dept_delete = accounts::create_department(
+        &db.conn,
+        t,
+        rathaus_store::uow::Actor::system("test"),
+        "Bauhof",
+    )
+    .await
+    .unwrap()
+    .id;
     jobs::enqueue(&db.conn, t, "test.fails", serde_json::json!({}), 1)
         .await
         .unwrap();
     let claimed = jobs::claim(&db).await.unwrap().expect("job claimed");
     jobs::fail(&db.conn, &claimed, "kaputt").await.unwrap();
-    let (admin_token, tok) = tokens::create(&db.conn, t, f.admin, None, "Zugriffstest")
-        .await
-        .unwrap();
-    let (clerk_token, _) = tokens::create(&db.conn, t, f.clerk, None, "Zugriffstest")
-        .await
-        .unwrap();
+    let (admin_token, tok) = tokens::create(
+        &db.conn,
+        t,
+        f.admin,
+        rathaus_store::uow::Actor::system("test"),
+        "Zugriffstest",
+    )
+    .await
+    .unwrap();
+    let (clerk_token, _) = tokens::create(
+        &db.conn,
+        t,
+        f.clerk,
+        rathaus_store::uow::Actor::system("test"),
+        "Zugriffstest",
+    )
+    .await
+    .unwrap();
     let admin_p = accounts::principal(&db.conn, t, f.admin)
         .await
         .unwrap()

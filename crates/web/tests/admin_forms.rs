@@ -70,11 +70,16 @@ async fn bad_user_input_is_refused_beside_the_field_and_nothing_is_stored() {
         .unwrap()
         .id
         .to_string();
-    let b_dept = accounts::create_department(&db.conn, b.tenant, None, "Fremdes Amt")
-        .await
-        .unwrap()
-        .id
-        .to_string();
+    let b_dept = accounts::create_department(
+        &db.conn,
+        b.tenant,
+        rathaus_store::uow::Actor::system("test"),
+        "Fremdes Amt",
+    )
+    .await
+    .unwrap()
+    .id
+    .to_string();
     let a_role = accounts::role_by_name(&db.conn, a.tenant, "Sachbearbeitung")
         .await
         .unwrap()

@@ -61,9 +61,15 @@ async fn me_needs_a_valid_token_and_a_revoked_one_stops_working() {
         .unwrap();
     problem(r, 401).await;
 
-    let (token, t) = tokens::create(&app.db.conn, f.tenant, f.admin, None, "Fachverfahren")
-        .await
-        .unwrap();
+    let (token, t) = tokens::create(
+        &app.db.conn,
+        f.tenant,
+        f.admin,
+        rathaus_store::uow::Actor::system("test"),
+        "Fachverfahren",
+    )
+    .await
+    .unwrap();
     let r = me(&c, &base, Some(&token)).await;
     assert_eq!(r.status(), 200);
     assert!(
@@ -88,9 +94,15 @@ async fn me_needs_a_valid_token_and_a_revoked_one_stops_working() {
     }
 
     // A clerk's token lists the clerk's (no) permissions.
-    let (clerk_token, _) = tokens::create(&app.db.conn, f.tenant, f.clerk, None, "Clerk")
-        .await
-        .unwrap();
+    let (clerk_token, _) = tokens::create(
+        &app.db.conn,
+        f.tenant,
+        f.clerk,
+        rathaus_store::uow::Actor::system("test"),
+        "Clerk",
+    )
+    .await
+    .unwrap();
     let body: serde_json::Value = me(&c, &base, Some(&clerk_token))
         .await
         .json()
@@ -199,9 +211,15 @@ async fn a_token_created_in_the_ui_is_shown_once_and_works() {
 
     // Disabling the owner stops the token as well.
     let path = format!("/admin/users/{}", f.clerk.0);
-    let (clerk_token, _) = tokens::create(&app.db.conn, f.tenant, f.clerk, None, "C")
-        .await
-        .unwrap();
+    let (clerk_token, _) = tokens::create(
+        &app.db.conn,
+        f.tenant,
+        f.clerk,
+        rathaus_store::uow::Actor::system("test"),
+        "C",
+    )
+    .await
+    .unwrap();
     assert_eq!(me(&c, &base, Some(&clerk_token)).await.status(), 200);
     let r = post(
         &admin,

@@ -106,7 +106,7 @@ async fn a_user_administrator_cannot_make_anyone_an_administrator() {
     let helper = accounts::create_role(
         &app.db.conn,
         f.tenant,
-        None,
+        rathaus_store::uow::Actor::system("test"),
         RoleInput {
             name: "Personalhilfe",
             description: "",
@@ -209,9 +209,14 @@ async fn a_user_administrator_cannot_take_over_an_administrator() {
         .unwrap()
         .id;
     let hr = principal(&app.db, f.tenant, UserId(hr_id)).await;
-    let e = accounts::reset_totp(&app.db.conn, f.tenant, Some(&hr), f.admin)
-        .await
-        .unwrap_err();
+    let e = accounts::reset_totp(
+        &app.db.conn,
+        f.tenant,
+        rathaus_store::uow::Actor::User(&hr),
+        f.admin,
+    )
+    .await
+    .unwrap_err();
     assert!(matches!(e, Error::Forbidden));
 
     // A clerk with fewer rights may still be managed by the user administrator.
@@ -289,7 +294,7 @@ async fn a_role_administrator_cannot_widen_roles_beyond_their_own_rights() {
     let strong = accounts::create_role(
         &app.db.conn,
         f.tenant,
-        None,
+        rathaus_store::uow::Actor::system("test"),
         RoleInput {
             name: "Personal",
             description: "",
@@ -342,7 +347,7 @@ async fn the_last_administrator_cannot_be_demoted_or_disabled() {
     let second = accounts::create_user(
         &app.db.conn,
         f.tenant,
-        None,
+        rathaus_store::uow::Actor::system("test"),
         UserInput {
             email: "bernd@a.example",
             name: "Bernd Admin",

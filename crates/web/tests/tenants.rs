@@ -74,9 +74,15 @@ async fn sessions_and_tokens_of_a_do_not_work_on_b() {
     assert_eq!(r.status(), 422);
 
     // A's API token.
-    let (token, _) = tokens::create(&app.db.conn, a.tenant, a.admin, None, "A")
-        .await
-        .unwrap();
+    let (token, _) = tokens::create(
+        &app.db.conn,
+        a.tenant,
+        a.admin,
+        rathaus_store::uow::Actor::system("test"),
+        "A",
+    )
+    .await
+    .unwrap();
     let r = other
         .get(format!("{base_a}/api/v1/me"))
         .bearer_auth(&token)
@@ -106,7 +112,7 @@ async fn b_admin_gets_404_for_every_object_of_a_and_changes_nothing() {
     let a_role = accounts::create_role(
         &db.conn,
         a.tenant,
-        None,
+        rathaus_store::uow::Actor::system("test"),
         RoleInput {
             name: "Geheime Rolle A",
             description: "",
@@ -115,17 +121,28 @@ async fn b_admin_gets_404_for_every_object_of_a_and_changes_nothing() {
     )
     .await
     .unwrap();
-    let a_dept = accounts::create_department(&db.conn, a.tenant, None, "Geheimer Fachbereich A")
-        .await
-        .unwrap();
+    let a_dept = accounts::create_department(
+        &db.conn,
+        a.tenant,
+        rathaus_store::uow::Actor::system("test"),
+        "Geheimer Fachbereich A",
+    )
+    .await
+    .unwrap();
     jobs::enqueue(&db.conn, a.tenant, "test.fails", serde_json::json!({}), 1)
         .await
         .unwrap();
     let a_job = jobs::claim(&db).await.unwrap().unwrap();
     jobs::fail(&db.conn, &a_job, "kaputt").await.unwrap();
-    let (_, a_token) = tokens::create(&db.conn, a.tenant, a.admin, None, "A")
-        .await
-        .unwrap();
+    let (_, a_token) = tokens::create(
+        &db.conn,
+        a.tenant,
+        a.admin,
+        rathaus_store::uow::Actor::system("test"),
+        "A",
+    )
+    .await
+    .unwrap();
     let a_admin_role = accounts::role_by_name(&db.conn, a.tenant, "admin")
         .await
         .unwrap()

@@ -66,9 +66,14 @@ pub async fn tenant(db: &Db, slug: &str, host: &str) -> Setup {
     let admin = principal(db, f.tenant, f.admin).await;
     let clerk = principal(db, f.tenant, f.clerk).await;
     for d in ["Bauhof", "Ordnungsamt", "Bürgerbüro"] {
-        accounts::create_department(&db.conn, f.tenant, None, d)
-            .await
-            .expect("department");
+        accounts::create_department(
+            &db.conn,
+            f.tenant,
+            rathaus_store::uow::Actor::system("test"),
+            d,
+        )
+        .await
+        .expect("department");
     }
     rathaus_reports::demo::demo(db, &admin)
         .await

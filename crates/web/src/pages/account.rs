@@ -258,7 +258,15 @@ pub async fn tokens_create(
     Staff(ctx, p): Staff,
     Form(f): Form<TokenForm>,
 ) -> Result<Response, HtmlError> {
-    match tokens::create(&st.db.conn, p.tenant_id, p.user_id, Some(&p), &f.name).await {
+    match tokens::create(
+        &st.db.conn,
+        p.tenant_id,
+        p.user_id,
+        rathaus_store::uow::Actor::User(&p),
+        &f.name,
+    )
+    .await
+    {
         // Shown once on this page, never again.
         Ok((plain, _)) => {
             tokens_page(

@@ -183,7 +183,14 @@ pub async fn user_create(
     Form(f): Form<UserForm>,
 ) -> Result<Response, HtmlError> {
     let inp = f.input();
-    match accounts::create_user(&st.db.conn, p.tenant_id, Some(&p), inp).await {
+    match accounts::create_user(
+        &st.db.conn,
+        p.tenant_id,
+        rathaus_store::uow::Actor::User(&p),
+        inp,
+    )
+    .await
+    {
         Ok(_) => Ok(Redirect::to("/admin/users?notice=user_created").into_response()),
         Err(e) => {
             let errs = FormErrors::from_error(catalog(ctx.lang), e)?;
@@ -248,7 +255,13 @@ pub async fn user_reset_totp(
     Staff(_ctx, p): Staff,
     Path(id): Path<i64>,
 ) -> Result<Response, HtmlError> {
-    accounts::reset_totp(&st.db.conn, p.tenant_id, Some(&p), rathaus_core::UserId(id)).await?;
+    accounts::reset_totp(
+        &st.db.conn,
+        p.tenant_id,
+        rathaus_store::uow::Actor::User(&p),
+        rathaus_core::UserId(id),
+    )
+    .await?;
     Ok(Redirect::to(&format!("/admin/users/{id}?notice=totp_reset")).into_response())
 }
 
@@ -349,7 +362,14 @@ pub async fn role_create(
         description: &f.description,
         permissions: &f.permissions,
     };
-    match accounts::create_role(&st.db.conn, p.tenant_id, Some(&p), inp).await {
+    match accounts::create_role(
+        &st.db.conn,
+        p.tenant_id,
+        rathaus_store::uow::Actor::User(&p),
+        inp,
+    )
+    .await
+    {
         Ok(_) => Ok(Redirect::to("/admin/roles?notice=role_created").into_response()),
         Err(e) => {
             let errs = FormErrors::from_error(catalog(ctx.lang), e)?;
@@ -500,7 +520,14 @@ pub async fn department_create(
     Staff(ctx, p): Staff,
     Form(f): Form<NameForm>,
 ) -> Result<Response, HtmlError> {
-    match accounts::create_department(&st.db.conn, p.tenant_id, Some(&p), &f.name).await {
+    match accounts::create_department(
+        &st.db.conn,
+        p.tenant_id,
+        rathaus_store::uow::Actor::User(&p),
+        &f.name,
+    )
+    .await
+    {
         Ok(_) => Ok(Redirect::to("/admin/departments?notice=department_created").into_response()),
         Err(e) => {
             let errs = FormErrors::from_error(catalog(ctx.lang), e)?;
