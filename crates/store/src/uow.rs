@@ -193,7 +193,9 @@ pub struct Tx<'a> {
     txn: DatabaseTransaction,
     tenant: TenantId,
     actor: Actor<'a>,
-    after: Vec<AfterCommit<'a>>,
+    /// Behind a mutex so that `&Tx` can be held across an await in a handler (Send needs the
+    /// transaction to be Sync; the closures need only be Send).
+    after: std::sync::Mutex<Vec<AfterCommit<'a>>>,
 }
 
 impl<'a> Tx<'a> {
@@ -207,7 +209,7 @@ impl<'a> Tx<'a> {
             txn: crate::begin(db).await?,
             tenant,
             actor,
-            after: Vec::new(),
+            after: std::sync::Mutex::new(Vec::new()),
         })
     }
 
@@ -276,12 +278,19 @@ impl<'a> Tx<'a> {
 
     /// Work to do once the change is committed (never when it is rolled back).
     pub fn after_commit(&mut self, f: impl FnOnce() + Send + 'a) {
-        self.after.push(Box::new(f));
+        self.after
+            .get_mut()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .push(Box::new(f));
     }
 
     pub async fn commit(self) -> Result<()> {
         self.txn.commit().await?;
-        for f in self.after {
+        let after = self
+            .after
+            .into_inner()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        for f in after {
             f();
         }
         Ok(())
