@@ -2,6 +2,7 @@
 //! hash. No HTTP and no SQL live here, so every module can depend on it.
 
 pub mod audit;
+pub mod calendar;
 pub mod error;
 pub mod ids;
 pub mod permissions;

@@ -724,7 +724,11 @@ async fn main() -> anyhow::Result<()> {
             }
         }
         let updated = closed.or(first_answer).unwrap_or(g.created);
-        let due = rathaus_reports::holidays::add_working_days(g.created, 3);
+        let due = rathaus_core::calendar::add_working_days(
+            rathaus_core::calendar::Land::NW,
+            g.created,
+            3,
+        );
         reps.push(report::ActiveModel {
             id: Set(id),
             tenant_id: Set(tid.0),

@@ -15,7 +15,6 @@ pub mod directory;
 pub mod entity;
 pub mod geo;
 pub mod geocoder;
-pub mod holidays;
 pub mod keys;
 pub mod migrations;
 pub mod notify;

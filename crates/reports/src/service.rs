@@ -766,7 +766,9 @@ pub async fn submit<C: TransactionTrait + ConnectionTrait>(
     let reference = next_reference(&txn, tenant, now.year()).await?;
     let status_token = random_token(24);
     let open311_token = (held && source == Source::Open311).then(|| random_token(18));
-    let due_at = crate::holidays::add_working_days(now, std::cmp::max(s.answer_days, 1) as u32);
+    let land = rathaus_store::tenants::land_of(&txn, tenant).await?;
+    let due_at =
+        rathaus_core::calendar::add_working_days(land, now, std::cmp::max(s.answer_days, 1) as u32);
     let r = report::ActiveModel {
         tenant_id: Set(tenant.0),
         reference: Set(reference),

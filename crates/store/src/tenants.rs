@@ -5,6 +5,7 @@ use crate::db_err;
 use crate::entity::{tenant, tenant_asset, tenant_host, tenant_page};
 use chrono::Utc;
 use rathaus_core::audit::NewEvent;
+use rathaus_core::calendar::Land;
 use rathaus_core::permissions::ADMIN_SETTINGS;
 use rathaus_core::validation::FieldErrors;
 use rathaus_core::{Error, Principal, Result, TenantId};
@@ -93,6 +94,7 @@ pub async fn create<C: TransactionTrait>(
         mfa_required: Set(false),
         created_at: Set(now),
         coat_of_arms_sha256: Set(None),
+        land: Set(Land::NW.code().to_string()),
         ..Default::default()
     }
     .insert(&txn)
@@ -208,6 +210,13 @@ pub async fn resolve(conn: &impl ConnectionTrait, host: Option<&str>) -> Result<
 pub struct Settings<'a> {
     pub name: &'a str,
     pub mfa_required: bool,
+    /// Bundesland code, for public holidays and working-day deadlines; empty keeps it.
+    pub land: &'a str,
+}
+
+/// The tenant's Bundesland (North Rhine-Westphalia when unset or unknown).
+pub async fn land_of(conn: &impl ConnectionTrait, tenant: TenantId) -> Result<Land> {
+    Ok(get(conn, tenant).await?.land.parse().unwrap_or(Land::NW))
 }
 
 pub async fn update_settings<C: TransactionTrait>(
@@ -218,20 +227,34 @@ pub async fn update_settings<C: TransactionTrait>(
     who.require(ADMIN_SETTINGS)?;
     let mut errs = FieldErrors::new();
     let name = errs.text("name", s.name, 200);
+    // Empty keeps the current Land (a form from before the setting existed).
+    let land = match s.land.trim() {
+        "" => None,
+        code => match code.parse::<Land>() {
+            Ok(l) => Some(l),
+            Err(()) => {
+                errs.add("land", "err.invalid_choice");
+                None
+            }
+        },
+    };
     errs.into_result()?;
     let txn = crate::begin(db).await?;
     let before = get(&txn, who.tenant_id).await?;
     let mut am: tenant::ActiveModel = before.clone().into();
     am.name = Set(name.clone());
     am.mfa_required = Set(s.mfa_required);
+    if let Some(l) = land {
+        am.land = Set(l.code().to_string());
+    }
     let after = am.update(&txn).await?;
     audit::record(
         &txn,
         who.tenant_id,
         &Actor::user(who),
         NewEvent::new("settings.updated", "tenant", Some(who.tenant_id)).details(json!({
-            "before": {"name": before.name, "mfa_required": before.mfa_required},
-            "after": {"name": after.name, "mfa_required": after.mfa_required},
+            "before": {"name": before.name, "mfa_required": before.mfa_required, "land": before.land},
+            "after": {"name": after.name, "mfa_required": after.mfa_required, "land": after.land},
         })),
     )
     .await?;

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{csrf, field_error, get, post, signed_in, snapshot};
+use common::{audit_events, csrf, field_error, get, post, signed_in, snapshot};
 use rathaus_store::accounts;
 use rathaus_testkit::{Fixture, PASSWORD, TestApp, TestDb, login, tenant_fixture};
 use rathaus_web::WebConfig;
@@ -631,6 +631,17 @@ async fn bad_settings_and_page_input_is_refused() {
             || html.contains("name=\"mfa_required\" checked"),
         "the ticked box stays ticked"
     );
+    // A Bundesland that does not exist: refused beside the select, the choice kept.
+    let r = post(
+        &admin,
+        &format!("{base}/admin/settings"),
+        &k,
+        &[("name", "Gemeinde a"), ("land", "XX")],
+    )
+    .await;
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.unwrap();
+    assert!(field_error(&html, "land").is_some_and(|m| m.starts_with("Bitte")));
     let r = post(
         &admin,
         &format!("{base}/admin/pages/impressum"),
@@ -651,4 +662,62 @@ async fn bad_settings_and_page_input_is_refused() {
     .await;
     assert_eq!(r.status(), 404);
     assert_eq!(snapshot(&app.db).await, before);
+}
+
+/// The tenant's Bundesland decides its public holidays (rathaus_core::calendar): chosen in the
+/// settings, audited, and NRW for tenants from before the setting.
+#[tokio::test]
+async fn the_bundesland_is_chosen_in_the_settings() {
+    let Setup {
+        app,
+        admin,
+        k,
+        base,
+        ..
+    } = setup().await;
+    let html = get(&admin, &format!("{base}/admin/settings"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("<option value=\"NW\" selected>Nordrhein-Westfalen</option>"),
+        "{html}"
+    );
+    assert_eq!(html.matches("<option value=").count(), 16);
+    let r = post(
+        &admin,
+        &format!("{base}/admin/settings"),
+        &k,
+        &[("name", "Gemeinde a"), ("land", "SN")],
+    )
+    .await;
+    assert_eq!(r.status(), 303);
+    let tenant = rathaus_store::tenants::by_slug(&app.db.conn, "a")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(tenant.land, "SN");
+    let land = rathaus_store::tenants::land_of(&app.db.conn, rathaus_core::TenantId(tenant.id))
+        .await
+        .unwrap();
+    assert_eq!(land, rathaus_core::calendar::Land::SN);
+    let events = audit_events(&app.db).await;
+    let last = events.last().unwrap();
+    assert_eq!(last.action, "settings.updated");
+    assert!(last.details.contains("\"land\":\"SN\""), "{}", last.details);
+    // A form without the field keeps the Land.
+    let r = post(
+        &admin,
+        &format!("{base}/admin/settings"),
+        &k,
+        &[("name", "Gemeinde a")],
+    )
+    .await;
+    assert_eq!(r.status(), 303);
+    let tenant = rathaus_store::tenants::by_slug(&app.db.conn, "a")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(tenant.land, "SN");
 }

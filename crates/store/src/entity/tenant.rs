@@ -10,6 +10,8 @@ pub struct Model {
     pub mfa_required: bool,
     pub created_at: DateTimeUtc,
     pub coat_of_arms_sha256: Option<String>,
+    /// Bundesland code (`NW`), see `rathaus_core::calendar::Land`.
+    pub land: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

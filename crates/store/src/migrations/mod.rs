@@ -8,6 +8,7 @@ mod m0003_totp_replay;
 mod m0004_citizens;
 mod m0005_mail_attachments;
 mod m0006_audit_anchors;
+mod m0007_tenant_land;
 
 pub struct Migrator;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0004_citizens::Migration),
             Box::new(m0005_mail_attachments::Migration),
             Box::new(m0006_audit_anchors::Migration),
+            Box::new(m0007_tenant_land::Migration),
         ]
     }
 }

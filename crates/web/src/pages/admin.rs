@@ -662,6 +662,9 @@ struct SettingsTpl {
     errs: FormErrors,
     name: String,
     mfa_required: bool,
+    /// The chosen Bundesland code and all of them (code, translation key).
+    land: String,
+    laender: Vec<(&'static str, String)>,
     pages: Vec<(&'static str, String)>,
     has_coat_of_arms: bool,
 }
@@ -682,10 +685,14 @@ async fn settings_page(
             tenants::page(&st.db.conn, p.tenant_id, slug).await?.title,
         ));
     }
-    let (name, mfa_required) = match form {
-        Some(f) => (f.name, f.mfa_required.is_some()),
-        None => (t.name, t.mfa_required),
+    let (name, mfa_required, land) = match form {
+        Some(f) => (f.name, f.mfa_required.is_some(), f.land),
+        None => (t.name, t.mfa_required, t.land),
     };
+    let laender = rathaus_core::calendar::Land::ALL
+        .iter()
+        .map(|l| (l.code(), l.name_key()))
+        .collect();
     let failed = errs.any();
     let has_coat_of_arms = t.coat_of_arms_sha256.is_some();
     respond(
@@ -694,6 +701,8 @@ async fn settings_page(
             errs,
             name,
             mfa_required,
+            land,
+            laender,
             pages,
             has_coat_of_arms,
         }),
@@ -714,6 +723,8 @@ pub struct SettingsForm {
     name: String,
     #[serde(default)]
     mfa_required: Option<String>,
+    #[serde(default)]
+    land: String,
 }
 
 pub async fn settings_save(
@@ -724,6 +735,7 @@ pub async fn settings_save(
     let s = tenants::Settings {
         name: &f.name,
         mfa_required: f.mfa_required.is_some(),
+        land: &f.land,
     };
     match tenants::update_settings(&st.db.conn, &p, s).await {
         Ok(_) => {
