@@ -26,6 +26,7 @@ use rathaus_web::forms::FormErrors;
 use rathaus_web::i18n::{Catalog, catalog};
 use rathaus_web::layout::Layout;
 use rathaus_web::pages::layout;
+use rathaus_web::pages::parse_id;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, ModelTrait, QueryFilter,
     QueryOrder, Set, TransactionSession, TransactionTrait,
@@ -337,10 +338,6 @@ pub fn router() -> Router<AppState> {
             "/buchung/organisationen/{id}/mitglieder/{user}/entfernen",
             post(remove_page),
         )
-}
-
-fn parse_id(id: &str) -> Result<i64> {
-    id.parse().map_err(|_| Error::NotFound)
 }
 
 pub fn kind_label(t: &Catalog, kind: &str) -> String {

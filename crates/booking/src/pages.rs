@@ -27,6 +27,7 @@ use rathaus_web::forms::FormErrors;
 use rathaus_web::i18n::{Catalog, catalog};
 use rathaus_web::layout::{Layout, NavItem};
 use rathaus_web::pages::layout;
+use rathaus_web::pages::parse_id;
 use serde::Deserialize;
 
 pub fn nav() -> Vec<NavItem> {
@@ -45,11 +46,6 @@ pub fn router() -> Router<AppState> {
         .route("/buchung/anfragen/{id}/genehmigen", post(approve))
         .route("/buchung/anfragen/{id}/ablehnen", post(reject))
         .route("/buchung/{id}", get(show).post(reserve))
-}
-
-/// A path id that is no number answers like a missing resource.
-fn parse_id(id: &str) -> Result<i64, Error> {
-    id.parse().map_err(|_| Error::NotFound)
 }
 
 fn kind_label(t: &Catalog, kind: &str) -> String {

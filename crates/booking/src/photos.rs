@@ -37,6 +37,7 @@ use rathaus_web::forms::FormErrors;
 use rathaus_web::i18n::catalog;
 use rathaus_web::layout::Layout;
 use rathaus_web::pages::layout;
+use rathaus_web::pages::parse_id;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, PaginatorTrait,
@@ -412,10 +413,6 @@ pub async fn served(
 }
 
 // ------------------------------------------------------------------ pages
-
-fn parse_id(id: &str) -> std::result::Result<i64, Error> {
-    id.parse().map_err(|_| Error::NotFound)
-}
 
 struct Row {
     id: i64,

@@ -33,6 +33,7 @@ use rathaus_web::forms::FormErrors;
 use rathaus_web::i18n::{Catalog, Lang, catalog};
 use rathaus_web::layout::Layout;
 use rathaus_web::pages::layout;
+use rathaus_web::pages::parse_id;
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
@@ -1148,10 +1149,6 @@ pub fn router() -> Router<AppState> {
         )
         .route("/buchung/saison/{id}/automatisch", post(auto_page))
         .route("/buchung/saison/{id}/veroeffentlichen", post(publish_page))
-}
-
-fn parse_id(id: &str) -> Result<i64> {
-    id.parse().map_err(|_| Error::NotFound)
 }
 
 fn with_status(mut r: Response, code: Option<StatusCode>) -> Response {

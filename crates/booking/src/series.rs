@@ -32,6 +32,7 @@ use rathaus_web::forms::FormErrors;
 use rathaus_web::i18n::{Catalog, catalog};
 use rathaus_web::layout::Layout;
 use rathaus_web::pages::layout;
+use rathaus_web::pages::parse_id;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect, Set, TransactionSession, TransactionTrait,
@@ -1179,10 +1180,6 @@ pub fn router() -> Router<AppState> {
             "/buchung/serien/{id}/termine/{rid}/verschieben",
             post(move_page),
         )
-}
-
-fn parse_id(id: &str) -> Result<i64> {
-    id.parse().map_err(|_| Error::NotFound)
 }
 
 struct OccRow {

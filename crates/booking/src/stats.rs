@@ -10,7 +10,6 @@ use crate::service::{CONFIRMED, MANAGE, MAX_MINUTES, Reservation, Resource};
 use crate::views::midnight_utc;
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
@@ -409,45 +408,29 @@ fn headers(t: &Catalog) -> Vec<&str> {
     .collect()
 }
 
-/// A CSV field: quoted when it holds the separator, a quote or a line break; text that a
-/// spreadsheet would run as a formula gets a leading apostrophe.
-fn csv_field(s: &str) -> String {
-    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{s}")
-    } else {
-        s.to_string()
-    };
-    if s.contains([';', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s
-    }
-}
-
 /// The fees list as CSV the way German Excel opens it: UTF-8 with BOM, `;` between fields,
 /// decimal comma, CRLF line ends.
 pub fn fees_csv(t: &Catalog, rows: &[FeeRow]) -> Vec<u8> {
-    let mut out = String::from("\u{feff}");
-    out.push_str(&headers(t).join(";"));
-    out.push_str("\r\n");
-    for r in rows {
-        let (s, e) = (r.start.with_timezone(&Berlin), r.end.with_timezone(&Berlin));
-        let line = [
-            s.format("%d.%m.%Y").to_string(),
-            s.format("%H:%M").to_string(),
-            e.format("%H:%M").to_string(),
-            csv_field(&r.resource),
-            csv_field(&r.booker),
-            csv_field(&r.organisation),
-            hours(r.minutes),
-            csv_field(&group_label(t, &r.fee_group)),
-            euros(r.fee_cents),
-            r.reservation_id.to_string(),
-        ];
-        out.push_str(&line.join(";"));
-        out.push_str("\r\n");
-    }
-    out.into_bytes()
+    let lines: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            let (s, e) = (r.start.with_timezone(&Berlin), r.end.with_timezone(&Berlin));
+            vec![
+                s.format("%d.%m.%Y").to_string(),
+                s.format("%H:%M").to_string(),
+                e.format("%H:%M").to_string(),
+                r.resource.clone(),
+                r.booker.clone(),
+                r.organisation.clone(),
+                hours(r.minutes),
+                group_label(t, &r.fee_group),
+                euros(r.fee_cents),
+                r.reservation_id.to_string(),
+            ]
+        })
+        .collect();
+    // Hours, fee and number stay numbers (a refund is `-5,00`, not text).
+    rathaus_web::export::csv_for_excel(&headers(t), &lines, &[6, 8, 9])
 }
 
 /// The fees list as an Excel workbook: real dates and numbers (hours, euros), text as text
@@ -794,21 +777,6 @@ async fn download_rows(
     ))
 }
 
-fn attachment(content_type: &str, name: String, body: Vec<u8>) -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, content_type.to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{name}\""),
-            ),
-            (header::CACHE_CONTROL, "no-store".to_string()),
-        ],
-        body,
-    )
-        .into_response()
-}
-
 async fn fees_csv_download(
     State(st): State<AppState>,
     Staff(ctx, p): Staff,
@@ -816,9 +784,9 @@ async fn fees_csv_download(
 ) -> std::result::Result<Response, HtmlError> {
     let (from, to, rows) = download_rows(&st, &p, &q, "csv").await?;
     let body = fees_csv(catalog(ctx.lang), &rows);
-    Ok(attachment(
-        "text/csv; charset=utf-8",
-        format!("gebuehren-{from}-{to}.csv"),
+    Ok(rathaus_web::export::attachment(
+        rathaus_web::export::CSV,
+        &format!("gebuehren-{from}-{to}.csv"),
         body,
     ))
 }
@@ -830,9 +798,9 @@ async fn fees_xlsx_download(
 ) -> std::result::Result<Response, HtmlError> {
     let (from, to, rows) = download_rows(&st, &p, &q, "xlsx").await?;
     let body = fees_xlsx(catalog(ctx.lang), &rows)?;
-    Ok(attachment(
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        format!("gebuehren-{from}-{to}.xlsx"),
+    Ok(rathaus_web::export::attachment(
+        rathaus_web::export::XLSX,
+        &format!("gebuehren-{from}-{to}.xlsx"),
         body,
     ))
 }
@@ -848,13 +816,5 @@ mod tests {
         assert_eq!(euros(-5), "-0,05");
         assert_eq!(hours(90), "1,50");
         assert_eq!(hours(20), "0,33");
-    }
-
-    #[test]
-    fn csv_fields_are_quoted_and_never_formulas() {
-        assert_eq!(csv_field("Halle; Nord"), "\"Halle; Nord\"");
-        assert_eq!(csv_field("Sag \"Hallo\""), "\"Sag \"\"Hallo\"\"\"");
-        assert_eq!(csv_field("=SUMME(A1)"), "'=SUMME(A1)");
-        assert_eq!(csv_field("TSV"), "TSV");
     }
 }

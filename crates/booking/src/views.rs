@@ -28,6 +28,7 @@ use rathaus_web::forms::FormErrors;
 use rathaus_web::i18n::{Catalog, catalog};
 use rathaus_web::layout::Layout;
 use rathaus_web::pages::layout;
+use rathaus_web::pages::parse_id;
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet};
@@ -423,11 +424,6 @@ pub async fn free_resources(
 }
 
 // ------------------------------------------------------------------ parsing and text
-
-/// A path id that is no number answers like a missing resource.
-fn parse_id(id: &str) -> std::result::Result<i64, Error> {
-    id.parse().map_err(|_| Error::NotFound)
-}
 
 /// `2026-W48` → its Monday; empty → None (the caller picks the current week).
 fn parse_week(errs: &mut FieldErrors, field: &str, v: &str) -> Option<NaiveDate> {

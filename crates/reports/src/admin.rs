@@ -22,6 +22,7 @@ use rathaus_web::forms::FormErrors;
 use rathaus_web::i18n::catalog;
 use rathaus_web::layout::Layout;
 use rathaus_web::pages::layout;
+use rathaus_web::pages::parse_id;
 use serde::Deserialize;
 
 pub const SETTINGS: &str = "/maengel/einstellungen";
@@ -57,10 +58,6 @@ pub fn router() -> Router<AppState> {
             "/maengel/einstellungen/api-schluessel/{id}/widerrufen",
             post(revoke_key),
         )
-}
-
-fn parse_id(id: &str) -> Result<i64, Error> {
-    id.trim().parse().map_err(|_| Error::NotFound)
 }
 
 // ------------------------------------------------------------------ settings

@@ -78,10 +78,7 @@ pub fn require_staff(p: &Principal) -> Result<()> {
     }
 }
 
-/// A path id that is no number answers like a missing report.
-pub fn parse_id(id: &str) -> Result<i64> {
-    id.trim().parse().map_err(|_| Error::NotFound)
-}
+pub use rathaus_web::pages::parse_id;
 
 pub use crate::notify::status_label;
 

@@ -8,6 +8,7 @@ pub mod assets;
 pub mod conditional;
 pub mod ctx;
 pub mod errors;
+pub mod export;
 pub mod forms;
 pub mod i18n;
 pub mod input;

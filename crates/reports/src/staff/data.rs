@@ -21,13 +21,13 @@ use rathaus_core::audit::NewEvent;
 use rathaus_core::validation::FieldErrors;
 use rathaus_core::{Error, Principal, Result};
 use rathaus_store::{Actor, audit, begin, db_err};
-use rathaus_web::AppState;
 use rathaus_web::ctx::Staff;
 use rathaus_web::errors::{HtmlError, page, respond};
 use rathaus_web::forms::FormErrors;
 use rathaus_web::i18n::{Catalog, catalog};
 use rathaus_web::layout::Layout;
 use rathaus_web::pages::layout;
+use rathaus_web::{AppState, export};
 use sea_orm::sea_query::Condition;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, TransactionSession,
@@ -246,39 +246,6 @@ async fn map_script() -> Response {
 /// Rows of one export at most.
 pub const EXPORT_MAX: u64 = 50_000;
 
-/// A CSV field: quoted when it holds the separator, a quote or a line break; text that a
-/// spreadsheet would run as a formula gets a leading apostrophe (as in the booking fees).
-pub fn csv_field(s: &str) -> String {
-    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{s}")
-    } else {
-        s.to_string()
-    };
-    if s.contains([';', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s
-    }
-}
-
-/// CSV the way German Excel opens it: UTF-8 with BOM, `;`, CRLF.
-pub fn to_csv(header: &[String], rows: &[Vec<String>]) -> Vec<u8> {
-    let mut out = String::from("\u{feff}");
-    out.push_str(
-        &header
-            .iter()
-            .map(|h| csv_field(h))
-            .collect::<Vec<_>>()
-            .join(";"),
-    );
-    out.push_str("\r\n");
-    for r in rows {
-        out.push_str(&r.iter().map(|c| csv_field(c)).collect::<Vec<_>>().join(";"));
-        out.push_str("\r\n");
-    }
-    out.into_bytes()
-}
-
 /// A workbook of one sheet: a bold header row that stays in view, every cell text (never a
 /// formula) except the columns listed as numbers.
 pub fn to_xlsx(
@@ -411,21 +378,6 @@ pub async fn export<C: sea_orm::TransactionTrait + ConnectionTrait>(
     Ok((header, rows))
 }
 
-fn attachment(content_type: &str, name: String, body: Vec<u8>) -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, content_type.to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{name}\""),
-            ),
-            (header::CACHE_CONTROL, "no-store".to_string()),
-        ],
-        body,
-    )
-        .into_response()
-}
-
 fn today() -> NaiveDate {
     Utc::now().with_timezone(&Berlin).date_naive()
 }
@@ -437,10 +389,10 @@ async fn export_csv(
 ) -> std::result::Result<Response, HtmlError> {
     let t = catalog(ctx.lang);
     let (header, rows) = export(&st.db.conn, &p, t, &f, "csv").await?;
-    Ok(attachment(
-        "text/csv; charset=utf-8",
-        format!("maengel-{}.csv", today()),
-        to_csv(&header, &rows),
+    Ok(export::attachment(
+        export::CSV,
+        &format!("maengel-{}.csv", today()),
+        rathaus_web::export::csv_for_excel(&header, &rows, &[]),
     ))
 }
 
@@ -452,9 +404,9 @@ async fn export_xlsx(
     let t = catalog(ctx.lang);
     let (header, rows) = export(&st.db.conn, &p, t, &f, "xlsx").await?;
     let body = to_xlsx(t.get("reports.staff.sheet"), &header, &rows, &[4, 5])?;
-    Ok(attachment(
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        format!("maengel-{}.xlsx", today()),
+    Ok(export::attachment(
+        export::XLSX,
+        &format!("maengel-{}.xlsx", today()),
         body,
     ))
 }
@@ -796,24 +748,16 @@ async fn stats_csv(
             c.close.clone(),
         ]);
     }
-    Ok(attachment(
-        "text/csv; charset=utf-8",
-        format!("maengel-statistik-{from}-{to}.csv"),
-        to_csv(&header, &rows),
+    Ok(export::attachment(
+        export::CSV,
+        &format!("maengel-statistik-{from}-{to}.csv"),
+        rathaus_web::export::csv_for_excel(&header, &rows, &[]),
     ))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn csv_fields_are_quoted_and_never_formulas() {
-        assert_eq!(csv_field("a;b"), "\"a;b\"");
-        assert_eq!(csv_field("=HYPERLINK(1)"), "'=HYPERLINK(1)");
-        assert_eq!(csv_field("-1"), "'-1");
-        assert_eq!(csv_field("plain"), "plain");
-    }
 
     #[test]
     fn medians() {

@@ -32,6 +32,11 @@ pub fn safe_next(next: &str) -> Option<&str> {
     (target.origin() == base.origin() && !target.path().starts_with("//")).then_some(next)
 }
 
+/// A numeric id from a path segment; anything else answers like a missing object (404).
+pub fn parse_id(id: &str) -> rathaus_core::Result<i64> {
+    id.trim().parse().map_err(|_| rathaus_core::Error::NotFound)
+}
+
 /// Times are stored in UTC and shown in Europe/Berlin.
 pub fn fmt_time(t: &chrono::DateTime<chrono::Utc>) -> String {
     t.with_timezone(&chrono_tz::Europe::Berlin)
