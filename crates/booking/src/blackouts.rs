@@ -73,8 +73,7 @@ async fn check_resource(
     errs: &mut FieldErrors,
 ) -> Result<()> {
     if let Some(id) = resource_id {
-        let found = resource::Entity::find_by_id(id)
-            .filter(resource::Column::TenantId.eq(tenant.0))
+        let found = rathaus_store::uow::scoped_by_id::<resource::Entity, _>(tenant, id)
             .one(conn)
             .await?;
         if found.is_none() {
@@ -92,8 +91,7 @@ pub async fn list_blackouts(
     from: NaiveDate,
 ) -> Result<Vec<Blackout>> {
     who.require(MANAGE)?;
-    blackout::Entity::find()
-        .filter(blackout::Column::TenantId.eq(who.tenant_id.0))
+    rathaus_store::uow::scoped::<blackout::Entity>(who.tenant_id)
         .filter(blackout::Column::EndsAt.gt(midnight_utc(from)))
         .order_by_asc(blackout::Column::StartsAt)
         .order_by_asc(blackout::Column::Id)
@@ -113,8 +111,7 @@ pub async fn blackouts_between(
     to: DateTime<Utc>,
 ) -> Result<Vec<Blackout>> {
     use sea_orm::Condition;
-    blackout::Entity::find()
-        .filter(blackout::Column::TenantId.eq(tenant.0))
+    rathaus_store::uow::scoped::<blackout::Entity>(tenant)
         .filter(blackout::Column::StartsAt.lt(to))
         .filter(blackout::Column::EndsAt.gt(from))
         .filter(
@@ -184,8 +181,7 @@ pub async fn add_blackout<C: TransactionTrait>(
 pub async fn delete_blackout<C: TransactionTrait>(db: &C, who: &Principal, id: i64) -> Result<()> {
     who.require(MANAGE)?;
     let txn = begin(db).await?;
-    let b = blackout::Entity::find_by_id(id)
-        .filter(blackout::Column::TenantId.eq(who.tenant_id.0))
+    let b = rathaus_store::uow::scoped_by_id::<blackout::Entity, _>(who.tenant_id, id)
         .one(&txn)
         .await?
         .ok_or(Error::NotFound)?;
@@ -243,18 +239,18 @@ pub async fn import_ics<C: TransactionTrait>(
     check_resource(&txn, who.tenant_id, resource_id, &mut errs).await?;
     errs.into_result()?;
 
-    let mut existing: HashMap<String, Blackout> = blackout::Entity::find()
-        .filter(blackout::Column::TenantId.eq(who.tenant_id.0))
-        .filter(match resource_id {
-            Some(r) => blackout::Column::ResourceId.eq(r),
-            None => blackout::Column::ResourceId.is_null(),
-        })
-        .filter(blackout::Column::SourceUid.ne(""))
-        .all(&txn)
-        .await?
-        .into_iter()
-        .map(|b| (b.source_uid.clone(), b))
-        .collect();
+    let mut existing: HashMap<String, Blackout> =
+        rathaus_store::uow::scoped::<blackout::Entity>(who.tenant_id)
+            .filter(match resource_id {
+                Some(r) => blackout::Column::ResourceId.eq(r),
+                None => blackout::Column::ResourceId.is_null(),
+            })
+            .filter(blackout::Column::SourceUid.ne(""))
+            .all(&txn)
+            .await?
+            .into_iter()
+            .map(|b| (b.source_uid.clone(), b))
+            .collect();
     let mut sum = ImportSummary::default();
     let now = Utc::now();
     for ev in events {

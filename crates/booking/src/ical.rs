@@ -199,11 +199,10 @@ async fn load(
     now: DateTime<Utc>,
 ) -> Result<FeedData> {
     let (from, to) = window(now);
-    let mut rq = reservation::Entity::find()
-        .filter(reservation::Column::TenantId.eq(tenant.0))
+    let mut rq = rathaus_store::uow::scoped::<reservation::Entity>(tenant)
         .filter(reservation::Column::StartsAt.lt(to))
         .filter(reservation::Column::EndsAt.gt(from));
-    let mut sq = series::Entity::find().filter(series::Column::TenantId.eq(tenant.0));
+    let mut sq = rathaus_store::uow::scoped::<series::Entity>(tenant);
     match &subject {
         Subject::Resources(ids) => {
             rq = rq
@@ -267,8 +266,7 @@ async fn load(
     let resources = if resource_ids.is_empty() {
         HashMap::new()
     } else {
-        resource::Entity::find()
-            .filter(resource::Column::TenantId.eq(tenant.0))
+        rathaus_store::uow::scoped::<resource::Entity>(tenant)
             .filter(resource::Column::Id.is_in(resource_ids))
             .all(conn)
             .await?
@@ -282,8 +280,7 @@ async fn load(
         .chain(series.iter().filter_map(|s| s.organisation_id))
         .collect();
     let public_orgs = if view == View::Public && !org_ids.is_empty() {
-        organisation::Entity::find()
-            .filter(organisation::Column::TenantId.eq(tenant.0))
+        rathaus_store::uow::scoped::<organisation::Entity>(tenant)
             .filter(organisation::Column::Id.is_in(org_ids))
             .filter(organisation::Column::PublicName.eq(true))
             .all(conn)
@@ -368,8 +365,7 @@ async fn find_resource(
     tenant: TenantId,
     id: i64,
 ) -> Result<service::Resource> {
-    resource::Entity::find_by_id(id)
-        .filter(resource::Column::TenantId.eq(tenant.0))
+    rathaus_store::uow::scoped_by_id::<resource::Entity, _>(tenant, id)
         .one(conn)
         .await?
         .ok_or(Error::NotFound)
@@ -435,8 +431,7 @@ pub async fn person_feed_data(
     if !plausible_token(token) {
         return Err(Error::NotFound);
     }
-    let f = user_feed::Entity::find()
-        .filter(user_feed::Column::TenantId.eq(tenant.0))
+    let f = rathaus_store::uow::scoped::<user_feed::Entity>(tenant)
         .filter(user_feed::Column::Token.eq(token))
         .one(conn)
         .await?
@@ -466,8 +461,7 @@ pub async fn org_feed_data(
     if !plausible_token(token) {
         return Err(Error::NotFound);
     }
-    let o = organisation::Entity::find()
-        .filter(organisation::Column::TenantId.eq(tenant.0))
+    let o = rathaus_store::uow::scoped::<organisation::Entity>(tenant)
         .filter(organisation::Column::FeedToken.eq(token))
         .one(conn)
         .await?
@@ -494,8 +488,10 @@ fn new_token() -> String {
 pub async fn user_feed_token<C: TransactionTrait>(db: &C, who: &Principal) -> Result<String> {
     let txn = begin(db).await?;
     let find = || {
-        user_feed::Entity::find_by_id((who.tenant_id.0, who.user_id.0))
-            .filter(user_feed::Column::TenantId.eq(who.tenant_id.0))
+        rathaus_store::uow::scoped_by_id::<user_feed::Entity, _>(
+            who.tenant_id,
+            (who.tenant_id.0, who.user_id.0),
+        )
     };
     if let Some(f) = find().one(&txn).await? {
         return Ok(f.token);
@@ -558,8 +554,7 @@ pub async fn member_organisations(
     conn: &impl ConnectionTrait,
     who: &Principal,
 ) -> Result<Vec<organisation::Model>> {
-    let ids: Vec<i64> = org_member::Entity::find()
-        .filter(org_member::Column::TenantId.eq(who.tenant_id.0))
+    let ids: Vec<i64> = rathaus_store::uow::scoped::<org_member::Entity>(who.tenant_id)
         .filter(org_member::Column::UserId.eq(who.user_id.0))
         .all(conn)
         .await?
@@ -569,8 +564,7 @@ pub async fn member_organisations(
     if ids.is_empty() {
         return Ok(vec![]);
     }
-    organisation::Entity::find()
-        .filter(organisation::Column::TenantId.eq(who.tenant_id.0))
+    rathaus_store::uow::scoped::<organisation::Entity>(who.tenant_id)
         .filter(organisation::Column::Id.is_in(ids))
         .order_by_asc(organisation::Column::Name)
         .order_by_asc(organisation::Column::Id)
@@ -586,17 +580,18 @@ async fn org_for_feed(
     who: &Principal,
     org_id: i64,
 ) -> Result<organisation::Model> {
-    let o = organisation::Entity::find_by_id(org_id)
-        .filter(organisation::Column::TenantId.eq(who.tenant_id.0))
+    let o = rathaus_store::uow::scoped_by_id::<organisation::Entity, _>(who.tenant_id, org_id)
         .one(conn)
         .await?
         .ok_or(Error::NotFound)?;
     if !who.has(MANAGE) {
-        org_member::Entity::find_by_id((org_id, who.user_id.0))
-            .filter(org_member::Column::TenantId.eq(who.tenant_id.0))
-            .one(conn)
-            .await?
-            .ok_or(Error::NotFound)?;
+        rathaus_store::uow::scoped_by_id::<org_member::Entity, _>(
+            who.tenant_id,
+            (org_id, who.user_id.0),
+        )
+        .one(conn)
+        .await?
+        .ok_or(Error::NotFound)?;
     }
     Ok(o)
 }

@@ -80,8 +80,7 @@ fn org_json(o: &Organisation) -> serde_json::Value {
 }
 
 async fn find(conn: &impl ConnectionTrait, tenant: TenantId, id: i64) -> Result<Organisation> {
-    organisation::Entity::find_by_id(id)
-        .filter(organisation::Column::TenantId.eq(tenant.0))
+    rathaus_store::uow::scoped_by_id::<organisation::Entity, _>(tenant, id)
         .one(conn)
         .await?
         .ok_or(Error::NotFound)
@@ -166,8 +165,7 @@ pub async fn list_organisations(
     who: &Principal,
 ) -> Result<Vec<Organisation>> {
     who.require(MANAGE)?;
-    organisation::Entity::find()
-        .filter(organisation::Column::TenantId.eq(who.tenant_id.0))
+    rathaus_store::uow::scoped::<organisation::Entity>(who.tenant_id)
         .order_by_asc(organisation::Column::Name)
         .order_by_asc(organisation::Column::Id)
         .all(conn)
@@ -184,8 +182,7 @@ pub async fn my_organisations(
     if ids.is_empty() {
         return Ok(vec![]);
     }
-    organisation::Entity::find()
-        .filter(organisation::Column::TenantId.eq(who.tenant_id.0))
+    rathaus_store::uow::scoped::<organisation::Entity>(who.tenant_id)
         .filter(organisation::Column::Id.is_in(ids))
         .order_by_asc(organisation::Column::Name)
         .order_by_asc(organisation::Column::Id)
@@ -215,11 +212,11 @@ pub async fn get_organisation(
 /// The members of an organisation by name (a manager or a member may ask).
 pub async fn members(conn: &impl ConnectionTrait, who: &Principal, id: i64) -> Result<Vec<Member>> {
     let o = get_organisation(conn, who, id).await?;
-    let rows = org_member::Entity::find()
-        .filter(org_member::Column::TenantId.eq(o.tenant_id))
-        .filter(org_member::Column::OrganisationId.eq(o.id))
-        .all(conn)
-        .await?;
+    let rows =
+        rathaus_store::uow::scoped::<org_member::Entity>(rathaus_core::TenantId(o.tenant_id))
+            .filter(org_member::Column::OrganisationId.eq(o.id))
+            .all(conn)
+            .await?;
     // Accounts are read through the store (one query), never from the users table here.
     let mut out: Vec<Member> =
         accounts::users_by_ids(conn, who.tenant_id, rows.iter().map(|m| m.user_id))
@@ -302,11 +299,11 @@ pub async fn remove_member<C: TransactionTrait>(
     who.require(MANAGE)?;
     let txn = begin(db).await?;
     let o = find(&txn, who.tenant_id, id).await?;
-    let m = org_member::Entity::find_by_id((o.id, user_id))
-        .filter(org_member::Column::TenantId.eq(who.tenant_id.0))
-        .one(&txn)
-        .await?
-        .ok_or(Error::NotFound)?;
+    let m =
+        rathaus_store::uow::scoped_by_id::<org_member::Entity, _>(who.tenant_id, (o.id, user_id))
+            .one(&txn)
+            .await?
+            .ok_or(Error::NotFound)?;
     m.delete(&txn).await?;
     audit::record(
         &txn,

@@ -674,20 +674,21 @@ async fn my_organisations(
     p: &Principal,
 ) -> Result<Vec<(i64, String)>, Error> {
     use crate::entity::organisation;
-    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+    use sea_orm::{ColumnTrait, QueryFilter, QueryOrder};
     let ids = rules::organisations_of(conn, p).await?;
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    Ok(organisation::Entity::find()
-        .filter(organisation::Column::TenantId.eq(p.tenant_id.0))
-        .filter(organisation::Column::Id.is_in(ids))
-        .order_by_asc(organisation::Column::Name)
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(|o| (o.id, o.name))
-        .collect())
+    Ok(
+        rathaus_store::uow::scoped::<organisation::Entity>(p.tenant_id)
+            .filter(organisation::Column::Id.is_in(ids))
+            .order_by_asc(organisation::Column::Name)
+            .all(conn)
+            .await?
+            .into_iter()
+            .map(|o| (o.id, o.name))
+            .collect(),
+    )
 }
 
 async fn show(

@@ -40,8 +40,8 @@ use rathaus_web::pages::layout;
 use rathaus_web::pages::parse_id;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set, TransactionSession, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, FromQueryResult, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set, TransactionSession, TransactionTrait,
 };
 use serde::Deserialize;
 use serde_json::json;
@@ -96,16 +96,19 @@ pub struct PhotoInfo {
     pub height: i32,
 }
 
-fn info_query() -> sea_orm::Select<photo::Entity> {
-    photo::Entity::find().select_only().columns([
-        photo::Column::Id,
-        photo::Column::ResourceId,
-        photo::Column::AltText,
-        photo::Column::Position,
-        photo::Column::Sha256,
-        photo::Column::Width,
-        photo::Column::Height,
-    ])
+/// The photos of a tenant, without their bytes.
+fn info_query(tenant: TenantId) -> sea_orm::Select<photo::Entity> {
+    rathaus_store::uow::scoped::<photo::Entity>(tenant)
+        .select_only()
+        .columns([
+            photo::Column::Id,
+            photo::Column::ResourceId,
+            photo::Column::AltText,
+            photo::Column::Position,
+            photo::Column::Sha256,
+            photo::Column::Width,
+            photo::Column::Height,
+        ])
 }
 
 /// The photos of a resource `who` may see, in their order.
@@ -124,8 +127,7 @@ async fn photos_of(
     tenant: TenantId,
     resource_id: i64,
 ) -> Result<Vec<PhotoInfo>> {
-    info_query()
-        .filter(photo::Column::TenantId.eq(tenant.0))
+    info_query(tenant)
         .filter(photo::Column::ResourceId.eq(resource_id))
         .order_by_asc(photo::Column::Position)
         .order_by_asc(photo::Column::Id)
@@ -136,8 +138,7 @@ async fn photos_of(
 }
 
 async fn count_of(conn: &impl ConnectionTrait, tenant: TenantId, resource_id: i64) -> Result<u64> {
-    photo::Entity::find()
-        .filter(photo::Column::TenantId.eq(tenant.0))
+    rathaus_store::uow::scoped::<photo::Entity>(tenant)
         .filter(photo::Column::ResourceId.eq(resource_id))
         .count(conn)
         .await
@@ -201,10 +202,9 @@ pub async fn add<C: TransactionTrait + ConnectionTrait>(
             e
         }));
     }
-    let last: Option<Option<i32>> = photo::Entity::find()
+    let last: Option<Option<i32>> = rathaus_store::uow::scoped::<photo::Entity>(who.tenant_id)
         .select_only()
         .column_as(photo::Column::Position.max(), "max")
-        .filter(photo::Column::TenantId.eq(who.tenant_id.0))
         .filter(photo::Column::ResourceId.eq(r.id))
         .into_tuple()
         .one(&txn)
@@ -249,8 +249,7 @@ pub async fn add<C: TransactionTrait + ConnectionTrait>(
 
 /// The photo with `id` of the tenant, bytes left out; NotFound for another tenant's.
 async fn find_info(conn: &impl ConnectionTrait, tenant: TenantId, id: i64) -> Result<PhotoInfo> {
-    info_query()
-        .filter(photo::Column::TenantId.eq(tenant.0))
+    info_query(tenant)
         .filter(photo::Column::Id.eq(id))
         .into_model::<PhotoInfo>()
         .one(conn)
@@ -268,8 +267,7 @@ pub async fn remove<C: TransactionTrait + ConnectionTrait>(
     let txn = rathaus_store::begin(db).await?;
     let p = find_info(&txn, who.tenant_id, id).await?;
     service::get_resource(&txn, who, p.resource_id).await?;
-    photo::Entity::delete_many()
-        .filter(photo::Column::TenantId.eq(who.tenant_id.0))
+    rathaus_store::uow::scoped_delete::<photo::Entity>(who.tenant_id)
         .filter(photo::Column::Id.eq(id))
         .exec(&txn)
         .await?;
@@ -306,9 +304,8 @@ pub async fn set_alt<C: TransactionTrait + ConnectionTrait>(
     errs.into_result()?;
     let txn = rathaus_store::begin(db).await?;
     let before = find_info(&txn, who.tenant_id, id).await?;
-    photo::Entity::update_many()
+    rathaus_store::uow::scoped_update::<photo::Entity>(who.tenant_id)
         .col_expr(photo::Column::AltText, Expr::value(alt.clone()))
-        .filter(photo::Column::TenantId.eq(who.tenant_id.0))
         .filter(photo::Column::Id.eq(id))
         .exec(&txn)
         .await?;
@@ -368,8 +365,7 @@ pub async fn served(
     request: &HeaderMap,
 ) -> Result<Served> {
     let p = find_info(conn, tenant, id).await?;
-    let r = resource::Entity::find_by_id(p.resource_id)
-        .filter(resource::Column::TenantId.eq(tenant.0))
+    let r = rathaus_store::uow::scoped_by_id::<resource::Entity, _>(tenant, p.resource_id)
         .one(conn)
         .await?
         .ok_or(Error::NotFound)?;
@@ -396,10 +392,9 @@ pub async fn served(
     } else {
         photo::Column::Image
     };
-    let bytes: Vec<u8> = photo::Entity::find()
+    let bytes: Vec<u8> = rathaus_store::uow::scoped::<photo::Entity>(tenant)
         .select_only()
         .column(column)
-        .filter(photo::Column::TenantId.eq(tenant.0))
         .filter(photo::Column::Id.eq(id))
         .into_tuple()
         .one(conn)

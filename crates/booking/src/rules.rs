@@ -37,10 +37,9 @@ pub struct Booker {
 
 /// Organisation ids `who` is a member of.
 pub async fn organisations_of(conn: &impl ConnectionTrait, who: &Principal) -> Result<Vec<i64>> {
-    org_member::Entity::find()
+    rathaus_store::uow::scoped::<org_member::Entity>(who.tenant_id)
         .select_only()
         .column(org_member::Column::OrganisationId)
-        .filter(org_member::Column::TenantId.eq(who.tenant_id.0))
         .filter(org_member::Column::UserId.eq(who.user_id.0))
         .order_by_asc(org_member::Column::OrganisationId)
         .into_tuple::<i64>()
@@ -60,10 +59,10 @@ pub async fn booker_for(
 ) -> Result<Booker> {
     who.require_tenant(rathaus_core::TenantId(r.tenant_id))?;
     if let Some(org_id) = organisation_id {
-        let org = organisation::Entity::find_by_id(org_id)
-            .filter(organisation::Column::TenantId.eq(who.tenant_id.0))
-            .one(conn)
-            .await?;
+        let org =
+            rathaus_store::uow::scoped_by_id::<organisation::Entity, _>(who.tenant_id, org_id)
+                .one(conn)
+                .await?;
         let member = match &org {
             Some(_) if who.has(MANAGE) => true,
             Some(_) => organisations_of(conn, who).await?.contains(&org_id),
@@ -191,8 +190,7 @@ pub async fn blackouts_in(
 ) -> Result<Vec<blackout::Model>> {
     let mut ids = vec![r.id];
     ids.extend(r.parent_id);
-    blackout::Entity::find()
-        .filter(blackout::Column::TenantId.eq(r.tenant_id))
+    rathaus_store::uow::scoped::<blackout::Entity>(rathaus_core::TenantId(r.tenant_id))
         .filter(
             sea_orm::Condition::any()
                 .add(blackout::Column::ResourceId.is_null())

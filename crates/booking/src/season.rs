@@ -158,8 +158,7 @@ async fn require_participant(conn: &impl ConnectionTrait, who: &Principal) -> Re
 /// The seasons of the tenant, the latest first (managers and organisation members).
 pub async fn list_seasons(conn: &impl ConnectionTrait, who: &Principal) -> Result<Vec<Season>> {
     require_participant(conn, who).await?;
-    season::Entity::find()
-        .filter(season::Column::TenantId.eq(who.tenant_id.0))
+    rathaus_store::uow::scoped::<season::Entity>(who.tenant_id)
         .order_by_desc(season::Column::StartsOn)
         .order_by_desc(season::Column::Id)
         .all(conn)
@@ -168,8 +167,7 @@ pub async fn list_seasons(conn: &impl ConnectionTrait, who: &Principal) -> Resul
 }
 
 async fn find_season(conn: &impl ConnectionTrait, tenant: TenantId, id: i64) -> Result<Season> {
-    season::Entity::find_by_id(id)
-        .filter(season::Column::TenantId.eq(tenant.0))
+    rathaus_store::uow::scoped_by_id::<season::Entity, _>(tenant, id)
         .one(conn)
         .await?
         .ok_or(Error::NotFound)
@@ -253,16 +251,17 @@ pub async fn submit_request<C: TransactionTrait>(
     let s = find_season(&txn, who.tenant_id, season_id).await?;
     require_open(&s)?;
     let mut errs = FieldErrors::new();
-    let org = organisation::Entity::find_by_id(inp.organisation_id)
-        .filter(organisation::Column::TenantId.eq(who.tenant_id.0))
-        .one(&txn)
-        .await?
-        .filter(|o| who.has(MANAGE) || orgs.contains(&o.id));
+    let org = rathaus_store::uow::scoped_by_id::<organisation::Entity, _>(
+        who.tenant_id,
+        inp.organisation_id,
+    )
+    .one(&txn)
+    .await?
+    .filter(|o| who.has(MANAGE) || orgs.contains(&o.id));
     if org.is_none() {
         errs.add("organisation_id", "booking.rules.not_member");
     }
-    let r = resource::Entity::find_by_id(inp.resource_id)
-        .filter(resource::Column::TenantId.eq(who.tenant_id.0))
+    let r = rathaus_store::uow::scoped_by_id::<resource::Entity, _>(who.tenant_id, inp.resource_id)
         .one(&txn)
         .await?
         .filter(|r| {
@@ -396,8 +395,7 @@ pub async fn ranked_requests(
 ) -> Result<Vec<Ranked>> {
     let orgs = require_participant(conn, who).await?;
     let s = find_season(conn, who.tenant_id, season_id).await?;
-    let mut q = season_request::Entity::find()
-        .filter(season_request::Column::TenantId.eq(who.tenant_id.0))
+    let mut q = rathaus_store::uow::scoped::<season_request::Entity>(who.tenant_id)
         .filter(season_request::Column::SeasonId.eq(s.id));
     if !who.has(MANAGE) {
         q = q.filter(season_request::Column::OrganisationId.is_in(orgs));
@@ -412,17 +410,16 @@ async fn rank(
     reqs: Vec<SeasonRequest>,
 ) -> Result<Vec<Ranked>> {
     let org_ids: BTreeSet<i64> = reqs.iter().map(|r| r.organisation_id).collect();
-    let orgs: BTreeMap<i64, organisation::Model> = organisation::Entity::find()
-        .filter(organisation::Column::TenantId.eq(tenant.0))
-        .filter(organisation::Column::Id.is_in(org_ids))
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(|o| (o.id, o))
-        .collect();
+    let orgs: BTreeMap<i64, organisation::Model> =
+        rathaus_store::uow::scoped::<organisation::Entity>(tenant)
+            .filter(organisation::Column::Id.is_in(org_ids))
+            .all(conn)
+            .await?
+            .into_iter()
+            .map(|o| (o.id, o))
+            .collect();
     let res_ids: BTreeSet<i64> = reqs.iter().map(|r| r.resource_id).collect();
-    let resources: BTreeMap<i64, Resource> = resource::Entity::find()
-        .filter(resource::Column::TenantId.eq(tenant.0))
+    let resources: BTreeMap<i64, Resource> = rathaus_store::uow::scoped::<resource::Entity>(tenant)
         .filter(resource::Column::Id.is_in(res_ids))
         .all(conn)
         .await?
@@ -573,8 +570,7 @@ async fn open_request<C: ConnectionTrait>(
 ) -> Result<(Season, SeasonRequest)> {
     who.require(MANAGE)?;
     let s = find_season(txn, who.tenant_id, season_id).await?;
-    let r = season_request::Entity::find_by_id(id)
-        .filter(season_request::Column::TenantId.eq(who.tenant_id.0))
+    let r = rathaus_store::uow::scoped_by_id::<season_request::Entity, _>(who.tenant_id, id)
         .filter(season_request::Column::SeasonId.eq(s.id))
         .one(txn)
         .await?
@@ -621,8 +617,7 @@ pub async fn allocate<C: TransactionTrait>(
 ) -> Result<SeasonRequest> {
     let txn = begin(db).await?;
     let (_, before) = open_request(&txn, who, season_id, id).await?;
-    let all = season_request::Entity::find()
-        .filter(season_request::Column::TenantId.eq(who.tenant_id.0))
+    let all = rathaus_store::uow::scoped::<season_request::Entity>(who.tenant_id)
         .filter(season_request::Column::SeasonId.eq(season_id))
         .all(&txn)
         .await?;
@@ -729,8 +724,7 @@ pub async fn auto_allocate<C: TransactionTrait>(
     let txn = begin(db).await?;
     let s = find_season(&txn, who.tenant_id, season_id).await?;
     require_open(&s)?;
-    let all = season_request::Entity::find()
-        .filter(season_request::Column::TenantId.eq(who.tenant_id.0))
+    let all = rathaus_store::uow::scoped::<season_request::Entity>(who.tenant_id)
         .filter(season_request::Column::SeasonId.eq(s.id))
         .all(&txn)
         .await?;
@@ -905,10 +899,9 @@ pub async fn publish<C: TransactionTrait>(
     let now = Utc::now();
     let txn = begin(db).await?;
     let s = find_season(&txn, who.tenant_id, season_id).await?;
-    let claimed = season::Entity::update_many()
+    let claimed = rathaus_store::uow::scoped_update::<season::Entity>(who.tenant_id)
         .col_expr(season::Column::Status, Expr::value(PUBLISHED))
         .col_expr(season::Column::PublishedAt, Expr::value(now))
-        .filter(season::Column::TenantId.eq(who.tenant_id.0))
         .filter(season::Column::Id.eq(s.id))
         .filter(season::Column::Status.eq(OPEN))
         .exec(&txn)
@@ -918,8 +911,7 @@ pub async fn publish<C: TransactionTrait>(
         return Err(Error::Conflict("booking.season.err.published".into()).into());
     }
     let (_, last_day) = season_dates(&s)?;
-    let all = season_request::Entity::find()
-        .filter(season_request::Column::TenantId.eq(who.tenant_id.0))
+    let all = rathaus_store::uow::scoped::<season_request::Entity>(who.tenant_id)
         .filter(season_request::Column::SeasonId.eq(s.id))
         .all(&txn)
         .await
@@ -1001,9 +993,8 @@ pub async fn publish<C: TransactionTrait>(
                 .exec(&txn)
                 .await
                 .map_err(db_err)?;
-            reservation::Entity::update_many()
+            rathaus_store::uow::scoped_update::<reservation::Entity>(who.tenant_id)
                 .col_expr(reservation::Column::Status, Expr::value(CONFIRMED))
-                .filter(reservation::Column::TenantId.eq(who.tenant_id.0))
                 .filter(reservation::Column::SeriesId.eq(sr.id))
                 .exec(&txn)
                 .await

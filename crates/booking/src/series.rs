@@ -645,8 +645,7 @@ pub async fn reserve_series<C: TransactionTrait>(
 /// `service::QUEUE_PAGE * 2`.
 pub async fn pending_series(conn: &impl ConnectionTrait, who: &Principal) -> Result<Vec<Series>> {
     who.require(MANAGE)?;
-    series::Entity::find()
-        .filter(series::Column::TenantId.eq(who.tenant_id.0))
+    rathaus_store::uow::scoped::<series::Entity>(who.tenant_id)
         .filter(series::Column::Status.eq(REQUESTED))
         .order_by_asc(series::Column::DtstartLocal)
         .order_by_asc(series::Column::Id)
@@ -664,8 +663,7 @@ pub async fn series_reservations(
     tenant: TenantId,
     series_id: i64,
 ) -> Result<Vec<Reservation>> {
-    reservation::Entity::find()
-        .filter(reservation::Column::TenantId.eq(tenant.0))
+    rathaus_store::uow::scoped::<reservation::Entity>(tenant)
         .filter(reservation::Column::SeriesId.eq(series_id))
         .order_by_asc(reservation::Column::StartsAt)
         .order_by_asc(reservation::Column::Id)
@@ -675,8 +673,7 @@ pub async fn series_reservations(
 }
 
 async fn find_series(conn: &impl ConnectionTrait, tenant: TenantId, id: i64) -> Result<Series> {
-    series::Entity::find_by_id(id)
-        .filter(series::Column::TenantId.eq(tenant.0))
+    rathaus_store::uow::scoped_by_id::<series::Entity, _>(tenant, id)
         .one(conn)
         .await?
         .ok_or(Error::NotFound)
@@ -732,11 +729,11 @@ async fn open_occurrence<C: ConnectionTrait>(
     who: &Principal,
     reservation_id: i64,
 ) -> Result<(Series, Resource, Vec<Resource>, Reservation)> {
-    let res = reservation::Entity::find_by_id(reservation_id)
-        .filter(reservation::Column::TenantId.eq(who.tenant_id.0))
-        .one(txn)
-        .await?
-        .ok_or(Error::NotFound)?;
+    let res =
+        rathaus_store::uow::scoped_by_id::<reservation::Entity, _>(who.tenant_id, reservation_id)
+            .one(txn)
+            .await?
+            .ok_or(Error::NotFound)?;
     let sid = res.series_id.ok_or(Error::NotFound)?;
     let (s, r, set) = open_series(txn, who, sid).await?;
     let res = reservation::Entity::find_by_id(reservation_id)

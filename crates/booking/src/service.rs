@@ -14,8 +14,8 @@ use rathaus_core::validation::FieldErrors;
 use rathaus_core::{Error, Principal, Result, TenantId};
 use rathaus_store::{Actor, audit};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set, TransactionSession, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set, TransactionSession, TransactionTrait,
 };
 use serde::Serialize;
 use serde_json::json;
@@ -128,8 +128,7 @@ pub(crate) async fn find_resource(
     tenant: TenantId,
     id: i64,
 ) -> Result<Resource> {
-    resource::Entity::find_by_id(id)
-        .filter(resource::Column::TenantId.eq(tenant.0))
+    rathaus_store::uow::scoped_by_id::<resource::Entity, _>(tenant, id)
         .one(conn)
         .await?
         .ok_or(Error::NotFound)
@@ -151,8 +150,7 @@ async fn validate_resource(
     match (inp.kind.as_str(), inp.parent_id) {
         (HALL_PART, None) => errs.add("parent_id", "err.required"),
         (HALL_PART, Some(p)) => {
-            let parent = resource::Entity::find_by_id(p)
-                .filter(resource::Column::TenantId.eq(tenant.0))
+            let parent = rathaus_store::uow::scoped_by_id::<resource::Entity, _>(tenant, p)
                 .one(conn)
                 .await?;
             if Some(p) == id || parent.is_none_or(|r| r.kind != HALL) {
@@ -221,8 +219,7 @@ async fn validate_resource(
     }
     if let Some(room) = inp.room_id {
         let ok = inp.kind == "equipment"
-            && resource::Entity::find_by_id(room)
-                .filter(resource::Column::TenantId.eq(tenant.0))
+            && rathaus_store::uow::scoped_by_id::<resource::Entity, _>(tenant, room)
                 .one(conn)
                 .await?
                 .is_some_and(|r| r.kind == "room");
@@ -317,8 +314,7 @@ pub async fn update_resource<C: TransactionTrait>(
     lock_resources(&txn, who.tenant_id, &ids).await?;
     let name = validate_resource(&txn, who.tenant_id, Some(id), &inp).await?;
     if before.kind == HALL && inp.kind != HALL {
-        let parts = resource::Entity::find()
-            .filter(resource::Column::TenantId.eq(who.tenant_id.0))
+        let parts = rathaus_store::uow::scoped::<resource::Entity>(who.tenant_id)
             .filter(resource::Column::ParentId.eq(id))
             .count(&txn)
             .await?;
@@ -327,8 +323,7 @@ pub async fn update_resource<C: TransactionTrait>(
         }
     }
     if before.kind != inp.kind || before.parent_id != inp.parent_id {
-        let ahead = reservation::Entity::find()
-            .filter(reservation::Column::TenantId.eq(who.tenant_id.0))
+        let ahead = rathaus_store::uow::scoped::<reservation::Entity>(who.tenant_id)
             .filter(reservation::Column::ResourceId.eq(id))
             .filter(reservation::Column::Status.is_in(ACTIVE.iter().copied()))
             .filter(reservation::Column::EndsAt.gt(Utc::now()))
@@ -425,7 +420,7 @@ pub async fn rotate_feed_token<C: TransactionTrait>(
 /// ones, managers also the inactive ones, citizens the public ones, members of an
 /// organisation also those open to organisations.
 pub async fn list_resources(conn: &impl ConnectionTrait, who: &Principal) -> Result<Vec<Resource>> {
-    let mut q = resource::Entity::find().filter(resource::Column::TenantId.eq(who.tenant_id.0));
+    let mut q = rathaus_store::uow::scoped::<resource::Entity>(who.tenant_id);
     if !who.has(MANAGE) {
         q = q.filter(resource::Column::Active.eq(true));
     }
@@ -473,8 +468,7 @@ pub(crate) async fn blocking_set(
     let mut set = vec![r.clone()];
     if r.kind == HALL {
         set.extend(
-            resource::Entity::find()
-                .filter(resource::Column::TenantId.eq(tenant.0))
+            rathaus_store::uow::scoped::<resource::Entity>(tenant)
                 .filter(resource::Column::ParentId.eq(r.id))
                 .all(conn)
                 .await?,
@@ -502,10 +496,9 @@ pub(crate) async fn lock_resources<C: ConnectionTrait>(
 }
 
 fn lock_query(tenant: TenantId, ids: &[i64]) -> sea_orm::Select<resource::Entity> {
-    resource::Entity::find()
+    rathaus_store::uow::scoped::<resource::Entity>(tenant)
         .select_only()
         .column(resource::Column::Id)
-        .filter(resource::Column::TenantId.eq(tenant.0))
         .filter(resource::Column::Id.is_in(ids.to_vec()))
         .order_by_asc(resource::Column::Id)
         .lock_exclusive()
@@ -603,8 +596,7 @@ pub(crate) async fn overlapping(
     let buffers: BTreeMap<i64, i32> = set.iter().map(|r| (r.id, r.buffer_minutes)).collect();
     let widest = Duration::minutes(i64::from(buffers.values().copied().max().unwrap_or(0)));
     let (lo, hi) = (start - widest, end + widest);
-    let found = reservation::Entity::find()
-        .filter(reservation::Column::TenantId.eq(tenant.0))
+    let found = rathaus_store::uow::scoped::<reservation::Entity>(tenant)
         .filter(reservation::Column::ResourceId.is_in(buffers.keys().copied()))
         .filter(reservation::Column::Status.is_in(statuses.iter().copied()))
         .filter(reservation::Column::StartsAt.lt(hi))
@@ -813,8 +805,7 @@ async fn find_visible(
     who: &Principal,
     id: i64,
 ) -> Result<Reservation> {
-    let r = reservation::Entity::find_by_id(id)
-        .filter(reservation::Column::TenantId.eq(who.tenant_id.0))
+    let r = rathaus_store::uow::scoped_by_id::<reservation::Entity, _>(who.tenant_id, id)
         .one(conn)
         .await?
         .ok_or(Error::NotFound)?;
@@ -844,8 +835,7 @@ pub async fn list_reservations(
     to: DateTime<Utc>,
 ) -> Result<Vec<Reservation>> {
     validate_window(from, to)?;
-    let mut q = reservation::Entity::find()
-        .filter(reservation::Column::TenantId.eq(who.tenant_id.0))
+    let mut q = rathaus_store::uow::scoped::<reservation::Entity>(who.tenant_id)
         .filter(reservation::Column::StartsAt.lt(to))
         .filter(reservation::Column::EndsAt.gt(from));
     if let Some(r) = resource_id {
@@ -941,8 +931,7 @@ pub async fn list_requests(
     who: &Principal,
 ) -> Result<Vec<Reservation>> {
     who.require(MANAGE)?;
-    reservation::Entity::find()
-        .filter(reservation::Column::TenantId.eq(who.tenant_id.0))
+    rathaus_store::uow::scoped::<reservation::Entity>(who.tenant_id)
         .filter(reservation::Column::Status.eq(REQUESTED))
         .order_by_asc(reservation::Column::StartsAt)
         .order_by_asc(reservation::Column::Id)
@@ -964,8 +953,7 @@ pub async fn list_requests_page(
     after: Option<(DateTime<Utc>, i64)>,
 ) -> Result<(Vec<Reservation>, Option<(DateTime<Utc>, i64)>)> {
     who.require(MANAGE)?;
-    let mut q = reservation::Entity::find()
-        .filter(reservation::Column::TenantId.eq(who.tenant_id.0))
+    let mut q = rathaus_store::uow::scoped::<reservation::Entity>(who.tenant_id)
         .filter(reservation::Column::Status.eq(REQUESTED))
         .filter(reservation::Column::SeriesId.is_null());
     if let Some((t, id)) = after {
@@ -999,8 +987,7 @@ pub(crate) async fn find_reservation(
     tenant: TenantId,
     id: i64,
 ) -> Result<Reservation> {
-    reservation::Entity::find_by_id(id)
-        .filter(reservation::Column::TenantId.eq(tenant.0))
+    rathaus_store::uow::scoped_by_id::<reservation::Entity, _>(tenant, id)
         .one(conn)
         .await?
         .ok_or(Error::NotFound)
@@ -1140,8 +1127,7 @@ pub async fn availability(
     let r = get_resource(conn, who, resource_id).await?;
     validate_window(from, to)?;
     let set = blocking_set(conn, who.tenant_id, &r).await?;
-    let found = reservation::Entity::find()
-        .filter(reservation::Column::TenantId.eq(who.tenant_id.0))
+    let found = rathaus_store::uow::scoped::<reservation::Entity>(who.tenant_id)
         .filter(reservation::Column::ResourceId.is_in(set.iter().map(|r| r.id)))
         .filter(reservation::Column::Status.is_in(ACTIVE.iter().copied()))
         .filter(reservation::Column::StartsAt.lt(to))
@@ -1192,8 +1178,7 @@ pub async fn feed(
         now - Duration::days(FEED_DAYS_BACK),
         now + Duration::days(FEED_DAYS_AHEAD),
     );
-    let reservations = reservation::Entity::find()
-        .filter(reservation::Column::TenantId.eq(tenant.0))
+    let reservations = rathaus_store::uow::scoped::<reservation::Entity>(tenant)
         .filter(reservation::Column::ResourceId.eq(r.id))
         .filter(reservation::Column::StartsAt.lt(to))
         // No reservation is longer than MAX_MINUTES: bounds the index range scanned.

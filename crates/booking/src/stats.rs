@@ -27,8 +27,8 @@ use rathaus_web::i18n::{Catalog, catalog};
 use rathaus_web::layout::Layout;
 use rathaus_web::pages::{layout, safe_next};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set, TransactionSession, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    TransactionSession, TransactionTrait,
 };
 use serde::Deserialize;
 use serde_json::json;
@@ -120,8 +120,7 @@ pub async fn utilisation(
     if !YEARS.contains(&year) {
         return Err(FieldErrors::single("jahr", "booking.stats.err.year"));
     }
-    let resources = resource::Entity::find()
-        .filter(resource::Column::TenantId.eq(who.tenant_id.0))
+    let resources = rathaus_store::uow::scoped::<resource::Entity>(who.tenant_id)
         .order_by_asc(resource::Column::Name)
         .order_by_asc(resource::Column::Id)
         .all(conn)
@@ -136,20 +135,21 @@ pub async fn utilisation(
         })
         .collect();
     let (from, to) = (bounds[0], bounds[12]);
-    let rows: Vec<(i64, DateTime<Utc>, DateTime<Utc>, bool)> = reservation::Entity::find()
-        .select_only()
-        .column(reservation::Column::ResourceId)
-        .column(reservation::Column::StartsAt)
-        .column(reservation::Column::EndsAt)
-        .column(reservation::Column::NoShow)
-        .filter(reservation::Column::TenantId.eq(who.tenant_id.0))
-        .filter(reservation::Column::Status.eq(CONFIRMED))
-        .filter(reservation::Column::StartsAt.lt(to))
-        .filter(reservation::Column::StartsAt.gt(from - Duration::minutes(i64::from(MAX_MINUTES))))
-        .filter(reservation::Column::EndsAt.gt(from))
-        .into_tuple()
-        .all(conn)
-        .await?;
+    let rows: Vec<(i64, DateTime<Utc>, DateTime<Utc>, bool)> = rathaus_store::uow::scoped::<
+        reservation::Entity,
+    >(who.tenant_id)
+    .select_only()
+    .column(reservation::Column::ResourceId)
+    .column(reservation::Column::StartsAt)
+    .column(reservation::Column::EndsAt)
+    .column(reservation::Column::NoShow)
+    .filter(reservation::Column::Status.eq(CONFIRMED))
+    .filter(reservation::Column::StartsAt.lt(to))
+    .filter(reservation::Column::StartsAt.gt(from - Duration::minutes(i64::from(MAX_MINUTES))))
+    .filter(reservation::Column::EndsAt.gt(from))
+    .into_tuple()
+    .all(conn)
+    .await?;
     let mut per: BTreeMap<i64, [MonthUsage; 12]> = BTreeMap::new();
     for (rid, s, e, no_show) in rows {
         let months = per.entry(rid).or_default();
@@ -205,8 +205,7 @@ pub async fn toggle_no_show<C: TransactionTrait>(
 ) -> Result<Reservation> {
     who.require(MANAGE)?;
     let txn = begin(db).await?;
-    let mut q = reservation::Entity::find_by_id(id)
-        .filter(reservation::Column::TenantId.eq(who.tenant_id.0));
+    let mut q = rathaus_store::uow::scoped_by_id::<reservation::Entity, _>(who.tenant_id, id);
     // Two managers toggling at once must not both read the old value: row lock on
     // PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises writers.
     if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
@@ -285,8 +284,7 @@ pub async fn fees(
     who.require(MANAGE)?;
     fee_period(from, to)?;
     let tenant = who.tenant_id;
-    let found = reservation::Entity::find()
-        .filter(reservation::Column::TenantId.eq(tenant.0))
+    let found = rathaus_store::uow::scoped::<reservation::Entity>(tenant)
         .filter(reservation::Column::Status.eq(CONFIRMED))
         .filter(reservation::Column::StartsAt.gte(midnight_utc(from)))
         .filter(reservation::Column::StartsAt.lt(midnight_utc(to + Duration::days(1))))
@@ -299,8 +297,7 @@ pub async fn fees(
     let orgs: BTreeMap<i64, String> = if org_ids.is_empty() {
         BTreeMap::new()
     } else {
-        organisation::Entity::find()
-            .filter(organisation::Column::TenantId.eq(tenant.0))
+        rathaus_store::uow::scoped::<organisation::Entity>(tenant)
             .filter(organisation::Column::Id.is_in(org_ids))
             .all(conn)
             .await?
@@ -342,11 +339,10 @@ async fn resource_names(
     conn: &impl ConnectionTrait,
     tenant: TenantId,
 ) -> Result<BTreeMap<i64, String>> {
-    Ok(resource::Entity::find()
+    Ok(rathaus_store::uow::scoped::<resource::Entity>(tenant)
         .select_only()
         .column(resource::Column::Id)
         .column(resource::Column::Name)
-        .filter(resource::Column::TenantId.eq(tenant.0))
         .into_tuple::<(i64, String)>()
         .all(conn)
         .await?

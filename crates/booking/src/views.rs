@@ -29,7 +29,7 @@ use rathaus_web::i18n::{Catalog, catalog};
 use rathaus_web::layout::Layout;
 use rathaus_web::pages::layout;
 use rathaus_web::pages::parse_id;
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, QueryFilter, QueryOrder};
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -103,8 +103,7 @@ pub async fn matching(
     who: &Principal,
     f: &Filter,
 ) -> Result<Vec<Resource>> {
-    let mut q = resource::Entity::find()
-        .filter(resource::Column::TenantId.eq(who.tenant_id.0))
+    let mut q = rathaus_store::uow::scoped::<resource::Entity>(who.tenant_id)
         .filter(resource::Column::Active.eq(true));
     if let Some(k) = &f.kind {
         q = q.filter(resource::Column::Kind.eq(k.as_str()));
@@ -153,8 +152,7 @@ async fn related(
         return Ok(vec![]);
     }
     let have: BTreeSet<i64> = shown.iter().map(|r| r.id).collect();
-    let found = resource::Entity::find()
-        .filter(resource::Column::TenantId.eq(tenant.0))
+    let found = rathaus_store::uow::scoped::<resource::Entity>(tenant)
         .filter(
             Condition::any()
                 .add(resource::Column::ParentId.is_in(halls))
@@ -181,8 +179,7 @@ async fn reservations_in(
     if ids.is_empty() {
         return Ok(vec![]);
     }
-    reservation::Entity::find()
-        .filter(reservation::Column::TenantId.eq(tenant.0))
+    rathaus_store::uow::scoped::<reservation::Entity>(tenant)
         .filter(reservation::Column::ResourceId.is_in(ids))
         .filter(reservation::Column::Status.is_in(statuses.iter().copied()))
         .filter(reservation::Column::StartsAt.lt(to))
@@ -360,8 +357,7 @@ pub async fn free_resources(
     // Blackouts: tenant-wide ones, and those of the candidates or their halls.
     let mut ids: Vec<i64> = candidates.iter().map(|r| r.id).collect();
     ids.extend(candidates.iter().filter_map(|r| r.parent_id));
-    let closed = blackout::Entity::find()
-        .filter(blackout::Column::TenantId.eq(who.tenant_id.0))
+    let closed = rathaus_store::uow::scoped::<blackout::Entity>(who.tenant_id)
         .filter(
             Condition::any()
                 .add(blackout::Column::ResourceId.is_null())
@@ -1235,8 +1231,7 @@ async fn month_page(
 
 /// Resources on the public pages: active and open to the public or to organisations.
 async fn public_resources(conn: &impl ConnectionTrait, tenant: TenantId) -> Result<Vec<Resource>> {
-    resource::Entity::find()
-        .filter(resource::Column::TenantId.eq(tenant.0))
+    rathaus_store::uow::scoped::<resource::Entity>(tenant)
         .filter(resource::Column::Active.eq(true))
         .filter(resource::Column::BookableBy.is_in([rules::PUBLIC, rules::ORGANISATIONS]))
         .order_by_asc(resource::Column::Name)
@@ -1343,8 +1338,7 @@ async fn public_week(
     let consenting: BTreeMap<i64, String> = if org_ids.is_empty() {
         BTreeMap::new()
     } else {
-        organisation::Entity::find()
-            .filter(organisation::Column::TenantId.eq(tenant.0))
+        rathaus_store::uow::scoped::<organisation::Entity>(tenant)
             .filter(organisation::Column::Id.is_in(org_ids))
             .filter(organisation::Column::PublicName.eq(true))
             .all(&st.db.conn)

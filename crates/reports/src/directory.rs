@@ -9,8 +9,8 @@ use rathaus_core::audit::NewEvent;
 use rathaus_core::{Result, TenantId};
 use rathaus_store::{audit, begin, db_err};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
-    TransactionSession, TransactionTrait,
+    ConnectionTrait, EntityTrait, PaginatorTrait, QueryOrder, Set, TransactionSession,
+    TransactionTrait,
 };
 use serde_json::json;
 use std::collections::HashMap;
@@ -42,8 +42,7 @@ pub async fn import<C: TransactionTrait + ConnectionTrait>(
         w.require_tenant(tenant)?;
     }
     let txn = begin(db).await?;
-    street::Entity::delete_many()
-        .filter(street::Column::TenantId.eq(tenant.0))
+    rathaus_store::uow::scoped_delete::<street::Entity>(tenant)
         .exec(&txn)
         .await?;
     let total = addresses.len();
@@ -85,8 +84,7 @@ pub async fn import<C: TransactionTrait + ConnectionTrait>(
 
 /// Number of addresses in the tenant's directory.
 pub async fn count(conn: &impl ConnectionTrait, tenant: TenantId) -> Result<u64> {
-    street::Entity::find()
-        .filter(street::Column::TenantId.eq(tenant.0))
+    rathaus_store::uow::scoped::<street::Entity>(tenant)
         .count(conn)
         .await
         .map_err(db_err)
@@ -108,8 +106,7 @@ pub async fn directory(conn: &impl ConnectionTrait, tenant: TenantId) -> Result<
         *at = Instant::now();
         return Ok(d.clone());
     }
-    let rows = street::Entity::find()
-        .filter(street::Column::TenantId.eq(tenant.0))
+    let rows = rathaus_store::uow::scoped::<street::Entity>(tenant)
         .order_by_asc(street::Column::Id)
         .all(conn)
         .await?;

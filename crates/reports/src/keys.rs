@@ -10,7 +10,7 @@ use rathaus_core::validation::FieldErrors;
 use rathaus_core::{Error, Principal, Result, TenantId};
 use rathaus_store::{Actor, audit, begin, db_err, random_token, sha256_hex};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, QueryFilter, QueryOrder, Set,
     TransactionSession, TransactionTrait,
 };
 use serde_json::json;
@@ -70,8 +70,7 @@ pub async fn create<C: TransactionTrait + ConnectionTrait>(
 
 pub async fn list(conn: &impl ConnectionTrait, who: &Principal) -> Result<Vec<ApiKey>> {
     who.require(MANAGE)?;
-    api_key::Entity::find()
-        .filter(api_key::Column::TenantId.eq(who.tenant_id.0))
+    rathaus_store::uow::scoped::<api_key::Entity>(who.tenant_id)
         .order_by_asc(api_key::Column::Name)
         .order_by_asc(api_key::Column::Id)
         .all(conn)
@@ -133,8 +132,7 @@ pub async fn revoke<C: TransactionTrait + ConnectionTrait>(
 }
 
 async fn find(conn: &impl ConnectionTrait, tenant: TenantId, id: i64) -> Result<ApiKey> {
-    api_key::Entity::find_by_id(id)
-        .filter(api_key::Column::TenantId.eq(tenant.0))
+    rathaus_store::uow::scoped_by_id::<api_key::Entity, _>(tenant, id)
         .one(conn)
         .await?
         .ok_or(Error::NotFound)
@@ -150,9 +148,8 @@ pub async fn authenticate(
     if secret.is_empty() || secret.len() > 200 {
         return Ok(None);
     }
-    api_key::Entity::find()
+    rathaus_store::uow::scoped::<api_key::Entity>(tenant)
         .filter(api_key::Column::KeyHash.eq(sha256_hex(secret)))
-        .filter(api_key::Column::TenantId.eq(tenant.0))
         .filter(api_key::Column::RevokedAt.is_null())
         .one(conn)
         .await

@@ -7,7 +7,7 @@ use crate::service::Report;
 use rathaus_core::{Result, TenantId};
 use rathaus_store::mail;
 use rathaus_web::i18n::{Lang, catalog};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, QueryFilter};
 
 /// The German catalogue with the module's texts, also where no web app registered them (jobs
 /// run by the CLI, service tests).
@@ -82,8 +82,7 @@ pub async fn status_changed(
     original: Option<&Report>,
 ) -> Result<()> {
     let t = texts();
-    let followers = follower::Entity::find()
-        .filter(follower::Column::TenantId.eq(tenant.0))
+    let followers = rathaus_store::uow::scoped::<follower::Entity>(tenant)
         .filter(follower::Column::ReportId.eq(r.id))
         .filter(follower::Column::ConfirmedAt.is_not_null())
         .filter(follower::Column::UnsubscribedAt.is_null())

@@ -370,24 +370,26 @@ struct Row {
     updated_at: DateTime<Utc>,
 }
 
-fn row_query() -> sea_orm::Select<report::Entity> {
+fn row_query(tenant: TenantId) -> sea_orm::Select<report::Entity> {
     use report::Column as C;
-    report::Entity::find().select_only().columns([
-        C::Id,
-        C::Reference,
-        C::CategoryId,
-        C::Status,
-        C::IsOpen,
-        C::Lat,
-        C::Lon,
-        C::Address,
-        C::PublicDescription,
-        C::StatusNotes,
-        C::DepartmentId,
-        C::DuplicateOf,
-        C::CreatedAt,
-        C::UpdatedAt,
-    ])
+    rathaus_store::uow::scoped::<report::Entity>(tenant)
+        .select_only()
+        .columns([
+            C::Id,
+            C::Reference,
+            C::CategoryId,
+            C::Status,
+            C::IsOpen,
+            C::Lat,
+            C::Lon,
+            C::Address,
+            C::PublicDescription,
+            C::StatusNotes,
+            C::DepartmentId,
+            C::DuplicateOf,
+            C::CreatedAt,
+            C::UpdatedAt,
+        ])
 }
 
 /// Categories and department names to turn rows into documents.
@@ -428,10 +430,9 @@ async fn public_photos(
         id: i64,
         report_id: i64,
     }
-    let rows = photo::Entity::find()
+    let rows = rathaus_store::uow::scoped::<photo::Entity>(tenant)
         .select_only()
         .columns([photo::Column::Id, photo::Column::ReportId])
-        .filter(photo::Column::TenantId.eq(tenant.0))
         .filter(photo::Column::ReportId.is_in(report_ids.iter().copied()))
         .filter(photo::Column::Hidden.eq(false))
         .order_by_asc(photo::Column::ReportId)
@@ -474,10 +475,9 @@ async fn documents(
             id: i64,
             reference: String,
         }
-        for o in report::Entity::find()
+        for o in rathaus_store::uow::scoped::<report::Entity>(tenant)
             .select_only()
             .columns([report::Column::Id, report::Column::Reference])
-            .filter(report::Column::TenantId.eq(tenant.0))
             .filter(report::Column::Id.is_in(dup_ids))
             .into_model::<O>()
             .all(conn)
@@ -540,9 +540,7 @@ async fn select_rows(
     category_ids: &[i64],
 ) -> Result<Vec<Row>, Error> {
     use report::Column as C;
-    let mut q = row_query()
-        .filter(C::TenantId.eq(tenant.0))
-        .filter(C::Moderation.eq(PUBLISHED));
+    let mut q = row_query(tenant).filter(C::Moderation.eq(PUBLISHED));
     if !f.service_request_ids.is_empty() {
         q = q.filter(
             C::Reference.is_in(f.service_request_ids.iter().map(|s| s.to_ascii_uppercase())),
@@ -678,8 +676,7 @@ async fn one_request(
         return errors(format, &[unknown()]);
     }
     let res = async {
-        let rows = row_query()
-            .filter(report::Column::TenantId.eq(tid.0))
+        let rows = row_query(tid)
             .filter(report::Column::Moderation.eq(PUBLISHED))
             .filter(report::Column::Reference.eq(id.trim().to_ascii_uppercase()))
             .into_model::<Row>()
@@ -720,10 +717,9 @@ async fn token(
         reference: String,
         moderation: String,
     }
-    let found = report::Entity::find()
+    let found = rathaus_store::uow::scoped::<report::Entity>(rathaus_core::TenantId(tenant.id))
         .select_only()
         .columns([report::Column::Reference, report::Column::Moderation])
-        .filter(report::Column::TenantId.eq(tenant.id))
         .filter(report::Column::Open311Token.eq(tok))
         .into_model::<T>()
         .one(&st.db.conn)
@@ -807,7 +803,7 @@ async fn request_updates(
         .from(update::Column::ReportId)
         .to(report::Column::Id)
         .into();
-    let mut q = update::Entity::find()
+    let mut q = rathaus_store::uow::scoped::<update::Entity>(rathaus_core::TenantId(tenant.id))
         .select_only()
         .columns([
             update::Column::Id,
@@ -818,7 +814,6 @@ async fn request_updates(
         .column_as(report::Column::Reference, "reference")
         .column_as(report::Column::Status, "report_status")
         .join(JoinType::InnerJoin, rel)
-        .filter(update::Column::TenantId.eq(tenant.id))
         .filter(update::Column::Public.eq(true))
         .filter(update::Column::CreatedAt.gte(start))
         .filter(report::Column::TenantId.eq(tenant.id))

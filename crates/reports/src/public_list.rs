@@ -213,7 +213,7 @@ async fn list_page(State(st): State<AppState>, ctx: Ctx, Query(q): Query<ListQue
         ))
     });
 
-    let mut sel = report::Entity::find()
+    let mut sel = rathaus_store::uow::scoped::<report::Entity>(tenant)
         .select_only()
         .columns([
             report::Column::Id,
@@ -223,7 +223,6 @@ async fn list_page(State(st): State<AppState>, ctx: Ctx, Query(q): Query<ListQue
             report::Column::PublicDescription,
             report::Column::CreatedAt,
         ])
-        .filter(report::Column::TenantId.eq(tenant.0))
         .filter(report::Column::Moderation.eq(PUBLISHED))
         .filter(status_cond(&status));
     if let Some(c) = category {
@@ -585,10 +584,9 @@ async fn geojson_rows(
 ) -> rathaus_core::Result<Vec<GeoRow>> {
     // The ids in the box, from the position index alone.
     let in_box = || {
-        report::Entity::find()
+        rathaus_store::uow::scoped::<report::Entity>(tenant)
             .select_only()
             .column(report::Column::Id)
-            .filter(report::Column::TenantId.eq(tenant.0))
             .filter(report::Column::Lat.between(min_lat, max_lat))
             .filter(report::Column::Lon.between(min_lon, max_lon))
     };
@@ -630,8 +628,11 @@ async fn geojson_rows(
     // (with `+ 0.0` it would scan the whole table) — but only when it sees the numbers: a
     // prepared statement's generic plan cannot tell a street from the whole town and always
     // sorts the box. So PostgreSQL gets the box as literals (finite, range-checked floats).
-    let sel = geo_filters(report::Entity::find(), category, status)
-        .filter(report::Column::TenantId.eq(tenant.0));
+    let sel = geo_filters(
+        rathaus_store::uow::scoped::<report::Entity>(tenant),
+        category,
+        status,
+    );
     let sel = if conn.get_database_backend() == sea_orm::DbBackend::Sqlite {
         sel.filter(
             Expr::col(report::Column::Lat)
@@ -746,7 +747,7 @@ async fn feed(
         "" => None,
         c => Some(c.parse::<i64>().map_err(|_| Error::NotFound)?),
     };
-    let mut sel = report::Entity::find()
+    let mut sel = rathaus_store::uow::scoped::<report::Entity>(tenant)
         .select_only()
         .columns([
             report::Column::Reference,
@@ -758,7 +759,6 @@ async fn feed(
             report::Column::CreatedAt,
             report::Column::UpdatedAt,
         ])
-        .filter(report::Column::TenantId.eq(tenant.0))
         .filter(report::Column::Moderation.eq(PUBLISHED));
     if let Some(c) = category {
         sel = sel.filter(report::Column::CategoryId.eq(c));
@@ -855,14 +855,13 @@ async fn photo_info(
     tenant: TenantId,
     id: i64,
 ) -> rathaus_core::Result<PhotoInfo> {
-    photo::Entity::find()
+    rathaus_store::uow::scoped::<photo::Entity>(tenant)
         .select_only()
         .columns([
             photo::Column::ReportId,
             photo::Column::Hidden,
             photo::Column::Sha256,
         ])
-        .filter(photo::Column::TenantId.eq(tenant.0))
         .filter(photo::Column::Id.eq(id))
         .into_model::<PhotoInfo>()
         .one(conn)
@@ -906,10 +905,9 @@ async fn jpeg(
     } else {
         photo::Column::Image
     };
-    let bytes: Vec<u8> = photo::Entity::find()
+    let bytes: Vec<u8> = rathaus_store::uow::scoped::<photo::Entity>(tenant)
         .select_only()
         .column(column)
-        .filter(photo::Column::TenantId.eq(tenant.0))
         .filter(photo::Column::Id.eq(id))
         .into_tuple()
         .one(conn)
@@ -948,10 +946,9 @@ async fn picture(
     let staff = ctx
         .staff()
         .is_some_and(|u| u.tenant_id == tenant && (u.has(HANDLE) || u.has(MODERATE)));
-    let published = report::Entity::find_by_id(p.report_id)
+    let published = rathaus_store::uow::scoped_by_id::<report::Entity, _>(tenant, p.report_id)
         .select_only()
         .column(report::Column::Moderation)
-        .filter(report::Column::TenantId.eq(tenant.0))
         .into_tuple::<String>()
         .one(&st.db.conn)
         .await

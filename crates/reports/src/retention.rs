@@ -9,7 +9,7 @@ use chrono::{DateTime, Duration, Utc};
 use rathaus_core::audit::NewEvent;
 use rathaus_core::{Result, TenantId};
 use rathaus_store::{Actor, Db, audit, begin, jobs};
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, QueryFilter, Set};
 use serde_json::json;
 
 pub const JOB: &str = "reports.erase_personal_data";
@@ -39,8 +39,7 @@ pub async fn schedule(
 /// returns whether it did.
 pub async fn erase(db: &Db, tenant: TenantId, report_id: i64, now: DateTime<Utc>) -> Result<bool> {
     let txn = begin(&db.conn).await?;
-    let Some(r) = report::Entity::find_by_id(report_id)
-        .filter(report::Column::TenantId.eq(tenant.0))
+    let Some(r) = rathaus_store::uow::scoped_by_id::<report::Entity, _>(tenant, report_id)
         .one(&txn)
         .await?
     else {
@@ -57,8 +56,7 @@ pub async fn erase(db: &Db, tenant: TenantId, report_id: i64, now: DateTime<Utc>
     am.reporter_email = Set(String::new());
     am.reporter_phone = Set(String::new());
     am.update(&txn).await?;
-    let removed = follower::Entity::delete_many()
-        .filter(follower::Column::TenantId.eq(tenant.0))
+    let removed = rathaus_store::uow::scoped_delete::<follower::Entity>(tenant)
         .filter(follower::Column::ReportId.eq(report_id))
         .exec(&txn)
         .await?

@@ -371,7 +371,7 @@ pub async fn list_categories(
     tenant: TenantId,
     only_active: bool,
 ) -> Result<Vec<Category>> {
-    let mut q = category::Entity::find().filter(category::Column::TenantId.eq(tenant.0));
+    let mut q = rathaus_store::uow::scoped::<category::Entity>(tenant);
     if only_active {
         q = q.filter(category::Column::Active.eq(true));
     }
@@ -384,8 +384,7 @@ pub async fn list_categories(
 }
 
 pub async fn category(conn: &impl ConnectionTrait, tenant: TenantId, id: i64) -> Result<Category> {
-    category::Entity::find_by_id(id)
-        .filter(category::Column::TenantId.eq(tenant.0))
+    rathaus_store::uow::scoped_by_id::<category::Entity, _>(tenant, id)
         .one(conn)
         .await?
         .ok_or(Error::NotFound)
@@ -396,8 +395,7 @@ pub async fn category_by_code(
     tenant: TenantId,
     code: &str,
 ) -> Result<Option<Category>> {
-    category::Entity::find()
-        .filter(category::Column::TenantId.eq(tenant.0))
+    rathaus_store::uow::scoped::<category::Entity>(tenant)
         .filter(category::Column::Code.eq(code))
         .one(conn)
         .await
@@ -874,12 +872,11 @@ async fn next_reference(
     year: i32,
 ) -> Result<String> {
     for _ in 0..3 {
-        let bumped = counter::Entity::update_many()
+        let bumped = rathaus_store::uow::scoped_update::<counter::Entity>(tenant)
             .col_expr(
                 counter::Column::Next,
                 Expr::col(counter::Column::Next).add(1),
             )
-            .filter(counter::Column::TenantId.eq(tenant.0))
             .filter(counter::Column::Year.eq(year))
             .exec_with_returning(conn)
             .await?;
@@ -905,8 +902,7 @@ async fn next_reference(
 // ---------------------------------------------------------------- reading
 
 pub async fn find(conn: &impl ConnectionTrait, tenant: TenantId, id: i64) -> Result<Report> {
-    report::Entity::find_by_id(id)
-        .filter(report::Column::TenantId.eq(tenant.0))
+    rathaus_store::uow::scoped_by_id::<report::Entity, _>(tenant, id)
         .one(conn)
         .await?
         .ok_or(Error::NotFound)
@@ -917,8 +913,7 @@ pub async fn by_reference(
     tenant: TenantId,
     reference: &str,
 ) -> Result<Report> {
-    report::Entity::find()
-        .filter(report::Column::TenantId.eq(tenant.0))
+    rathaus_store::uow::scoped::<report::Entity>(tenant)
         .filter(report::Column::Reference.eq(reference.trim().to_ascii_uppercase()))
         .one(conn)
         .await?
@@ -949,8 +944,7 @@ pub async fn by_status_token(
     if token.is_empty() || token.len() > 64 {
         return Err(Error::NotFound);
     }
-    report::Entity::find()
-        .filter(report::Column::TenantId.eq(tenant.0))
+    rathaus_store::uow::scoped::<report::Entity>(tenant)
         .filter(report::Column::StatusTokenHash.eq(sha256_hex(token)))
         .one(conn)
         .await?
@@ -1021,7 +1015,7 @@ pub async fn photos_of(
     report_id: i64,
     with_hidden: bool,
 ) -> Result<Vec<PhotoMeta>> {
-    let mut q = photo::Entity::find()
+    let mut q = rathaus_store::uow::scoped::<photo::Entity>(tenant)
         .select_only()
         .columns([
             photo::Column::Id,
@@ -1032,7 +1026,6 @@ pub async fn photos_of(
             photo::Column::Height,
             photo::Column::Sha256,
         ])
-        .filter(photo::Column::TenantId.eq(tenant.0))
         .filter(photo::Column::ReportId.eq(report_id));
     if !with_hidden {
         q = q.filter(photo::Column::Hidden.eq(false));
@@ -1046,8 +1039,7 @@ pub async fn photos_of(
 
 /// One photo with its bytes.
 pub async fn photo(conn: &impl ConnectionTrait, tenant: TenantId, id: i64) -> Result<photo::Model> {
-    photo::Entity::find_by_id(id)
-        .filter(photo::Column::TenantId.eq(tenant.0))
+    rathaus_store::uow::scoped_by_id::<photo::Entity, _>(tenant, id)
         .one(conn)
         .await?
         .ok_or(Error::NotFound)
@@ -1060,8 +1052,7 @@ pub async fn updates(
     report_id: i64,
     with_internal: bool,
 ) -> Result<Vec<update::Model>> {
-    let mut q = update::Entity::find()
-        .filter(update::Column::TenantId.eq(tenant.0))
+    let mut q = rathaus_store::uow::scoped::<update::Entity>(tenant)
         .filter(update::Column::ReportId.eq(report_id));
     if !with_internal {
         q = q.filter(update::Column::Public.eq(true));
@@ -1091,8 +1082,7 @@ pub async fn nearby(
     limit: usize,
 ) -> Result<Vec<Nearby>> {
     let (min_lat, min_lon, max_lat, max_lon) = geo::search_box(p, radius_m);
-    let rows = report::Entity::find()
-        .filter(report::Column::TenantId.eq(tenant.0))
+    let rows = rathaus_store::uow::scoped::<report::Entity>(tenant)
         .filter(report::Column::CategoryId.eq(category_id))
         .filter(report::Column::IsOpen.eq(true))
         .filter(report::Column::Lat.between(min_lat, max_lat))
@@ -1188,8 +1178,7 @@ async fn follower_by_token(
     if token.is_empty() || token.len() > 64 {
         return Err(Error::NotFound);
     }
-    follower::Entity::find()
-        .filter(follower::Column::TenantId.eq(tenant.0))
+    rathaus_store::uow::scoped::<follower::Entity>(tenant)
         .filter(follower::Column::Token.eq(token))
         .one(conn)
         .await?
@@ -1464,8 +1453,7 @@ async fn move_followers(
     to: i64,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    let moving = follower::Entity::find()
-        .filter(follower::Column::TenantId.eq(tenant.0))
+    let moving = rathaus_store::uow::scoped::<follower::Entity>(tenant)
         .filter(follower::Column::ReportId.eq(from))
         .filter(follower::Column::UnsubscribedAt.is_null())
         .all(conn)
@@ -1563,8 +1551,7 @@ pub async fn set_photo_hidden<C: TransactionTrait + ConnectionTrait>(
 ) -> Result<i64> {
     who.require(MODERATE)?;
     let txn = begin(db).await?;
-    let p = photo::Entity::find_by_id(photo_id)
-        .filter(photo::Column::TenantId.eq(who.tenant_id.0))
+    let p = rathaus_store::uow::scoped_by_id::<photo::Entity, _>(who.tenant_id, photo_id)
         .one(&txn)
         .await?
         .ok_or(Error::NotFound)?;

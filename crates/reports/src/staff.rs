@@ -35,8 +35,7 @@ use rathaus_web::layout::{Layout, NavItem};
 use rathaus_web::pages::layout;
 use sea_orm::sea_query::Condition;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select,
-    TransactionSession,
+    ColumnTrait, ConnectionTrait, QueryFilter, QueryOrder, QuerySelect, Select, TransactionSession,
 };
 use serde::Deserialize;
 
@@ -268,7 +267,7 @@ pub async fn filtered(
     f: &Filter,
 ) -> Result<Select<report::Entity>> {
     require_staff(p)?;
-    let mut q = report::Entity::find().filter(report::Column::TenantId.eq(p.tenant_id.0));
+    let mut q = rathaus_store::uow::scoped::<report::Entity>(p.tenant_id);
     let me = p.user_id.0;
     match f.bereich.trim() {
         "alle" => {}

@@ -99,8 +99,29 @@ macro_rules! tenant_owned {
     };
 }
 
-fn scoped<E: TenantOwned>(tenant: TenantId) -> Select<E> {
+/// All rows of a tenant: the query a `Scope` or `Tx` hands out, for functions that hold a
+/// connection and a tenant rather than a unit of work.
+pub fn scoped<E: TenantOwned>(tenant: TenantId) -> Select<E> {
     E::find().filter(E::tenant_column().eq(tenant.0))
+}
+
+/// One row of a tenant by primary key (a query; `.one(conn)` runs it).
+pub fn scoped_by_id<E, K>(tenant: TenantId, id: K) -> Select<E>
+where
+    E: TenantOwned,
+    K: Into<<E::PrimaryKey as PrimaryKeyTrait>::ValueType>,
+{
+    E::find_by_id(id).filter(E::tenant_column().eq(tenant.0))
+}
+
+/// An update of a tenant's rows (add filters and values).
+pub fn scoped_update<E: TenantOwned>(tenant: TenantId) -> UpdateMany<E> {
+    E::update_many().filter(E::tenant_column().eq(tenant.0))
+}
+
+/// A delete of a tenant's rows (add filters).
+pub fn scoped_delete<E: TenantOwned>(tenant: TenantId) -> DeleteMany<E> {
+    E::delete_many().filter(E::tenant_column().eq(tenant.0))
 }
 
 async fn get_scoped<E, C, K>(conn: &C, tenant: TenantId, id: K) -> Result<E::Model>
@@ -263,12 +284,12 @@ impl<'a> Tx<'a> {
 
     /// Updates of this tenant's rows (add filters and values).
     pub fn update_many<E: TenantOwned>(&self) -> UpdateMany<E> {
-        E::update_many().filter(E::tenant_column().eq(self.tenant.0))
+        scoped_update(self.tenant)
     }
 
     /// Deletes of this tenant's rows (add filters).
     pub fn delete_many<E: TenantOwned>(&self) -> DeleteMany<E> {
-        E::delete_many().filter(E::tenant_column().eq(self.tenant.0))
+        scoped_delete(self.tenant)
     }
 
     /// The audit event of this change, in this transaction.

@@ -29,9 +29,7 @@ use rathaus_web::layout::Layout;
 use rathaus_web::pages::layout;
 use rathaus_web::{AppState, export};
 use sea_orm::sea_query::Condition;
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, TransactionSession,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, QueryFilter, QuerySelect, TransactionSession};
 use serde::Deserialize;
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -477,7 +475,7 @@ pub async fn statistics(
     to: DateTime<Utc>,
 ) -> Result<Stats> {
     require_staff(p)?;
-    let rows: Vec<StatSource> = report::Entity::find()
+    let rows: Vec<StatSource> = rathaus_store::uow::scoped::<report::Entity>(p.tenant_id)
         .select_only()
         .columns([
             report::Column::CategoryId,
@@ -485,7 +483,6 @@ pub async fn statistics(
             report::Column::FirstAnswerAt,
             report::Column::ClosedAt,
         ])
-        .filter(report::Column::TenantId.eq(p.tenant_id.0))
         .filter(
             Condition::any()
                 .add(

@@ -265,9 +265,8 @@ async fn render(
     };
     let duplicates = {
         use crate::entity::report;
-        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
-        report::Entity::find()
-            .filter(report::Column::TenantId.eq(p.tenant_id.0))
+        use sea_orm::{ColumnTrait, QueryFilter, QueryOrder, QuerySelect};
+        rathaus_store::uow::scoped::<report::Entity>(p.tenant_id)
             .filter(report::Column::DuplicateOf.eq(r.id))
             .order_by_asc(report::Column::Id)
             .limit(50)
