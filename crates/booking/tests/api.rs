@@ -479,16 +479,17 @@ async fn control_characters_in_json_are_refused_with_the_field() {
         201
     );
     assert_eq!(all_reservations_via(&a).await.len(), 1);
-    // In the query string too.
+    // In the query string or the path: 400, as any unreadable parameter.
     problem(
         a.get(
             Some(&a.booker),
             &format!("/resources/{room}/availability?from=%00"),
         )
         .await,
-        422,
+        400,
     )
     .await;
+    problem(a.get(Some(&a.booker), "/reservations/1%0E").await, 400).await;
 }
 
 async fn all_reservations_via(a: &Api) -> Vec<Value> {

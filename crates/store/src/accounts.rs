@@ -709,12 +709,15 @@ pub async fn update_user<C: TransactionTrait>(
     Ok(after)
 }
 
-/// A user changes their own password; needs the current one.
+/// A user changes their own password; needs the current one. Every other session of the
+/// user ends (a session opened with the old password, e.g. by someone who knew it); the one
+/// with the cookie token `keep` stays.
 pub async fn change_own_password<C: TransactionTrait>(
     db: &C,
     who: &Principal,
     current: &str,
     new: &str,
+    keep: Option<&str>,
 ) -> Result<()> {
     let txn = crate::begin(db).await?;
     let u = find_user(&txn, who.tenant_id, who.user_id.0).await?;
@@ -727,11 +730,18 @@ pub async fn change_own_password<C: TransactionTrait>(
     let mut am: user::ActiveModel = u.into();
     am.password_hash = Set(password::hash(new)?);
     am.update(&txn).await?;
+    let mut others =
+        session::Entity::delete_many().filter(session::Column::UserId.eq(who.user_id.0));
+    if let Some(token) = keep {
+        others = others.filter(session::Column::Id.ne(crate::sha256_hex(token)));
+    }
+    let ended = others.exec(&txn).await?.rows_affected;
     audit::record(
         &txn,
         who.tenant_id,
         &Actor::user(who),
-        NewEvent::new("user.password_changed", "user", Some(who.user_id)),
+        NewEvent::new("user.password_changed", "user", Some(who.user_id))
+            .details(json!({"other_sessions_ended": ended})),
     )
     .await?;
     txn.commit().await?;

@@ -106,7 +106,8 @@ pub fn router(st: AppState) -> Router {
         .route("/api/{*rest}", axum::routing::any(api::not_found))
         .method_not_allowed_fallback(api::method_not_allowed)
         .layer(from_fn_with_state(st.clone(), input::api))
-        .layer(from_fn_with_state(st.clone(), ctx::context_layer));
+        // Bearer tokens only: no session lookup and no CSRF cookie on API answers.
+        .layer(from_fn_with_state(st.clone(), ctx::machine_context_layer));
 
     let mut machine = Router::new();
     for m in st.modules.iter() {

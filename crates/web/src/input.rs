@@ -29,14 +29,26 @@ pub fn has_control(s: &str) -> bool {
 }
 
 /// Where a request carries a control character: the field (form key, JSON pointer, `path`
-/// or the query parameter's name).
+/// or the query parameter's name) and the part of the request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rejected {
     pub field: String,
+    pub place: Place,
+}
+
+/// The part of a request a control character was found in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Place {
+    Path,
+    Query,
+    Body,
 }
 
 fn field(name: impl Into<String>) -> Rejected {
-    Rejected { field: name.into() }
+    Rejected {
+        field: name.into(),
+        place: Place::Body,
+    }
 }
 
 enum Kind {
@@ -174,11 +186,19 @@ pub async fn screen(
 ) -> Result<Request, (Rejected, Request)> {
     let path = percent_encoding::percent_decode_str(req.uri().path()).decode_utf8_lossy();
     if has_control(&path) {
-        return Err((field("path"), req));
+        let r = Rejected {
+            field: "path".into(),
+            place: Place::Path,
+        };
+        return Err((r, req));
     }
     if let Some(q) = req.uri().query()
         && let Err(r) = check_pairs(q.as_bytes())
     {
+        let r = Rejected {
+            place: Place::Query,
+            ..r
+        };
         return Err((r, req));
     }
     let kind = kind_of(&req);
@@ -245,8 +265,30 @@ pub async fn api(State(st): State<AppState>, req: Request, next: Next) -> Respon
             StatusCode::PAYLOAD_TOO_LARGE.into_response()
         }
         Ok(req) => next.run(req).await,
-        Err((r, _)) => ApiError(FieldErrors::single(&r.field, ERROR_KEY)).into_response(),
+        Err((r, _)) => api_rejection(&r),
     }
+}
+
+/// A malformed path or query is a 400 (as any unreadable path id or parameter); a body field
+/// a 422 naming the field, as other validation errors.
+fn api_rejection(r: &Rejected) -> Response {
+    if r.place == Place::Body {
+        return ApiError(FieldErrors::single(&r.field, ERROR_KEY)).into_response();
+    }
+    crate::api::problem(
+        StatusCode::BAD_REQUEST,
+        crate::api::Problem {
+            kind: "https://rathaus.dev/problems/bad-request".into(),
+            title: catalog(crate::i18n::Lang::De).get("error.422.title").into(),
+            status: 400,
+            detail: Some(format!(
+                "{} ({})",
+                catalog(crate::i18n::Lang::De).get(ERROR_KEY),
+                r.field
+            )),
+            errors: vec![],
+        },
+    )
 }
 
 /// Layer of the machine routes: the first module that knows the path answers in its own
@@ -262,9 +304,7 @@ pub async fn machine(State(st): State<AppState>, req: Request, next: Next) -> Re
             st.modules
                 .iter()
                 .find_map(|m| m.reject_input(&path, &r.field))
-                .unwrap_or_else(|| {
-                    ApiError(FieldErrors::single(&r.field, ERROR_KEY)).into_response()
-                })
+                .unwrap_or_else(|| api_rejection(&r))
         }
     }
 }

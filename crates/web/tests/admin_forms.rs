@@ -593,6 +593,11 @@ async fn own_password_change_needs_the_current_password() {
     )
     .await;
     assert_eq!(r.status(), 303);
+    // The session opened with the old password ends; the one that changed it stays.
+    let r = c.get(format!("{base}/staff")).send().await.unwrap();
+    assert_eq!(r.status(), 303, "other session ended");
+    let r = admin.get(format!("{base}/staff")).send().await.unwrap();
+    assert_eq!(r.status(), 200, "own session kept");
     let c = app.client(&[HOST]);
     assert_eq!(
         login(&c, &base, &a.admin_email, PASSWORD).await.status(),

@@ -294,3 +294,25 @@ async fn the_openapi_document_describes_the_api_and_unknown_paths_are_problems()
     assert_eq!(r.status(), 405);
     assert_eq!(r.headers()["allow"], "GET,HEAD");
 }
+
+/// The API authenticates by bearer token only: its answers set no cookies (no session, no
+/// CSRF cookie), and a browser session does not open it.
+#[tokio::test]
+async fn api_answers_set_no_cookies_and_ignore_sessions() {
+    let (app, f) = app().await;
+    let base = app.url(HOST, "");
+    let c = app.client(&[HOST]);
+    let r = c.get(format!("{base}/api/v1/me")).send().await.unwrap();
+    assert_eq!(r.status(), 401);
+    assert!(r.headers().get("set-cookie").is_none());
+    let r = c
+        .get(format!("{base}/api/openapi.json"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.headers().get("set-cookie").is_none());
+    rathaus_testkit::login(&c, &base, &f.admin_email, rathaus_testkit::PASSWORD).await;
+    let r = c.get(format!("{base}/api/v1/me")).send().await.unwrap();
+    assert_eq!(r.status(), 401, "a session cookie is no API credential");
+}

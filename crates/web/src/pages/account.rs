@@ -78,7 +78,14 @@ pub async fn change_password(
     Staff(ctx, p): Staff,
     Form(f): Form<PasswordForm>,
 ) -> Result<Response, HtmlError> {
-    match accounts::change_own_password(&st.db.conn, &p, &f.current_password, &f.new_password).await
+    match accounts::change_own_password(
+        &st.db.conn,
+        &p,
+        &f.current_password,
+        &f.new_password,
+        ctx.session_token.as_deref(),
+    )
+    .await
     {
         Ok(()) => Ok(Redirect::to("/account?notice=password_changed").into_response()),
         Err(e) => {
