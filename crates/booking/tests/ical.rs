@@ -1157,3 +1157,39 @@ async fn a_series_changed_through_the_service_reads_back_as_booked() {
         .collect();
     assert_eq!(got, want, "{body}");
 }
+
+/// UIDs stay the same when the tenant's host names change (issue 15, item 17): they carry the
+/// domain fixed at the tenant's creation, not its first host of today.
+#[tokio::test]
+async fn uids_survive_a_change_of_host_names() {
+    let a = app(WebConfig::default()).await;
+    let s = &a.s;
+    let hall = resource(s, "Halle", "hall", None).await;
+    let now = Utc::now().duration_trunc(Duration::hours(1)).unwrap();
+    let r = insert(s, hall.id, "Training", now + Duration::days(2), CONFIRMED).await;
+    let uid = format!("UID:reservation-{}@{HOST}\r\n", r.id);
+    let body = a
+        .get(HOST, &ical::feed_path(&hall))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(unfold(&body).contains(&uid), "{body}");
+    // A new host name that sorts first (the old rule took the first host).
+    rathaus_store::entity::tenant_host::ActiveModel {
+        tenant_id: Set(s.f.tenant.0),
+        host: Set("aaa.rathaus.a.test".into()),
+        ..Default::default()
+    }
+    .insert(&s.db.conn)
+    .await
+    .unwrap();
+    let body = a
+        .get(HOST, &ical::feed_path(&hall))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(unfold(&body).contains(&uid), "{body}");
+    assert!(!body.contains("aaa.rathaus.a.test"));
+}

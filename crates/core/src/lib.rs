@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod calendar;
+pub mod clock;
 pub mod error;
 pub mod ids;
 pub mod permissions;

@@ -63,12 +63,14 @@ pub struct Live {
 }
 
 /// The session behind a cookie token with its active user and permissions, in two queries
-/// (this runs on every signed-in request). Expired sessions are deleted on sight.
+/// (this runs on every signed-in request), at `now` (the application's clock). Expired
+/// sessions are deleted on sight.
 pub async fn lookup_principal(
     conn: &impl ConnectionTrait,
     tenant: TenantId,
     token: &str,
     t: &Timeouts,
+    now: DateTime<Utc>,
 ) -> Result<Option<Live>> {
     use sea_orm::{FromQueryResult, Statement};
     let id = sha256_hex(token);
@@ -83,7 +85,6 @@ pub async fn lookup_principal(
     let Some(row) = SessionUser::find_by_statement(stmt).one(conn).await? else {
         return Ok(None);
     };
-    let now = Utc::now();
     if now >= row.expires_at || now - row.last_seen_at >= t.idle {
         session::Entity::delete_by_id(id).exec(conn).await?;
         return Ok(None);

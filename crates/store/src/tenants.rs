@@ -95,6 +95,7 @@ pub async fn create<C: TransactionTrait>(
         created_at: Set(now),
         coat_of_arms_sha256: Set(None),
         land: Set(Land::NW.code().to_string()),
+        uid_domain: Set(uid_domain_for(&slug, &hosts)),
         ..Default::default()
     }
     .insert(&txn)
@@ -157,19 +158,25 @@ pub async fn list(conn: &impl ConnectionTrait) -> Result<Vec<(Tenant, Vec<String
         .collect())
 }
 
-/// A stable host name of the tenant for identifiers such as iCalendar UIDs, the same whatever
-/// host a request came in on: its first registered host (alphabetically), else
+/// The domain of a new tenant's UIDs: its first host name (alphabetically), else
 /// `<slug>.rathaus.invalid`.
+fn uid_domain_for(slug: &str, hosts: &[String]) -> String {
+    hosts
+        .iter()
+        .min()
+        .cloned()
+        .unwrap_or_else(|| format!("{slug}.rathaus.invalid"))
+}
+
+/// A stable domain of the tenant for identifiers such as iCalendar UIDs, the same whatever host
+/// a request came in on and whatever host names the tenant has later: fixed when the tenant
+/// was created (migration m0008 kept the domain existing tenants' UIDs had).
 pub async fn uid_host(conn: &impl ConnectionTrait, tenant: TenantId) -> Result<String> {
-    let first = tenant_host::Entity::find()
-        .filter(tenant_host::Column::TenantId.eq(tenant.0))
-        .order_by_asc(tenant_host::Column::Host)
-        .one(conn)
-        .await?;
-    match first {
-        Some(h) => Ok(h.host),
-        None => Ok(format!("{}.rathaus.invalid", get(conn, tenant).await?.slug)),
+    let t = get(conn, tenant).await?;
+    if !t.uid_domain.is_empty() {
+        return Ok(t.uid_domain);
     }
+    Ok(format!("{}.rathaus.invalid", t.slug))
 }
 
 pub async fn by_slug(conn: &impl ConnectionTrait, slug: &str) -> Result<Option<Tenant>> {

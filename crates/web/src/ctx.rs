@@ -244,7 +244,7 @@ async fn load_session(
     token: &str,
 ) -> rathaus_core::Result<Option<(Principal, bool, bool)>> {
     Ok(
-        sessions::lookup_principal(&st.db.conn, tid, token, &st.cfg.session)
+        sessions::lookup_principal(&st.db.conn, tid, token, &st.cfg.session, st.cfg.clock.now())
             .await?
             .map(|l| (l.principal, l.mfa_pending, l.totp_enabled)),
     )

@@ -26,6 +26,9 @@ pub struct WebConfig {
     /// Largest multipart upload any route takes (routes with photos set their own, larger
     /// limits); multipart bodies up to this size are read once to screen their text fields.
     pub upload_limit: usize,
+    /// The time services read (sessions' timeouts); tests move a `TestClock` instead of
+    /// sleeping.
+    pub clock: std::sync::Arc<dyn rathaus_core::clock::Clock>,
 }
 
 impl WebConfig {
@@ -51,6 +54,7 @@ impl Default for WebConfig {
             request_timeout: Duration::from_secs(30),
             body_limit: 2 * 1024 * 1024,
             upload_limit: 32 * 1024 * 1024,
+            clock: std::sync::Arc::new(rathaus_core::clock::SystemClock),
         }
     }
 }

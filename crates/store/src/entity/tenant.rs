@@ -12,6 +12,8 @@ pub struct Model {
     pub coat_of_arms_sha256: Option<String>,
     /// Bundesland code (`NW`), see `rathaus_core::calendar::Land`.
     pub land: String,
+    /// The domain of its calendar UIDs, fixed at creation (see `tenants::uid_host`).
+    pub uid_domain: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

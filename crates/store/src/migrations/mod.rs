@@ -9,6 +9,7 @@ mod m0004_citizens;
 mod m0005_mail_attachments;
 mod m0006_audit_anchors;
 mod m0007_tenant_land;
+mod m0008_tenant_uid_domain;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0005_mail_attachments::Migration),
             Box::new(m0006_audit_anchors::Migration),
             Box::new(m0007_tenant_land::Migration),
+            Box::new(m0008_tenant_uid_domain::Migration),
         ]
     }
 }
