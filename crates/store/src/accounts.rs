@@ -574,13 +574,12 @@ async fn other_active_admins(
     if holders.is_empty() {
         return Ok(0);
     }
-    user::Entity::find()
+    Ok(user::Entity::find()
         .filter(user::Column::TenantId.eq(tenant.0))
         .filter(user::Column::Id.is_in(holders))
         .filter(user::Column::Active.eq(true))
         .count(conn)
-        .await
-        .map_err(db_err)
+        .await?)
 }
 
 /// Creates a user. `who` is the system for the CLI, which needs no permission.
