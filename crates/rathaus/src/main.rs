@@ -4,9 +4,9 @@ mod config;
 mod demo;
 
 use anyhow::{Context, bail};
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use config::{Config, LogFormat};
-use rathaus_core::{TenantId, UserId};
+use rathaus_core::UserId;
 use rathaus_store::jobs::Registry;
 use rathaus_store::tenants::{self, NewTenant};
 use rathaus_store::{Actor, Db, accounts, audit, backup, mail, sessions, tokens};
@@ -160,9 +160,37 @@ enum AuditCmd {
     },
 }
 
+/// What to run: a platform command or a module's (`Module::cli`).
+enum Run {
+    Platform(Cmd),
+    Module(Arc<dyn rathaus_web::Module>, clap::ArgMatches),
+}
+
+/// The platform's commands with every module's added, parsed.
+fn parse() -> (Option<PathBuf>, Run) {
+    let mods = modules();
+    let mut command = Cli::command();
+    for m in &mods {
+        if let Some(c) = m.cli() {
+            command = command.subcommand(c.name(m.name()));
+        }
+    }
+    let matches = command.get_matches();
+    let config = matches.get_one::<PathBuf>("config").cloned();
+    if let Some((name, sub)) = matches.subcommand()
+        && let Some(m) = mods.iter().find(|m| m.name() == name && m.cli().is_some())
+    {
+        return (config, Run::Module(m.clone(), sub.clone()));
+    }
+    match Cli::from_arg_matches(&matches) {
+        Ok(cli) => (cli.config, Run::Platform(cli.cmd)),
+        Err(e) => e.exit(),
+    }
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    let cfg = match config::load(cli.config.as_deref()) {
+    let (config_path, cmd) = parse();
+    let cfg = match config::load(config_path.as_deref()) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("rathaus: configuration error: {e}");
@@ -181,7 +209,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match rt.block_on(run(cli.cmd, cfg)) {
+    match rt.block_on(run(cmd, cfg)) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("rathaus: {}", format_error(&e));
@@ -225,13 +253,8 @@ fn init_logging(cfg: &Config) {
     }
 }
 
-/// The modules this build serves. A module crate is added here and nowhere else.
-fn modules() -> Vec<Arc<dyn rathaus_web::Module>> {
-    vec![
-        Arc::new(rathaus_booking::Booking),
-        Arc::new(rathaus_reports::Reports),
-    ]
-}
+use rathaus::modules;
+use rathaus_web::module::cli_tenant;
 
 /// The modules' texts, for German error messages of module commands (the server registers
 /// them when it builds its state).
@@ -255,23 +278,6 @@ async fn open(cfg: &Config) -> anyhow::Result<Db> {
     Ok(db)
 }
 
-async fn tenant_for(db: &Db, slug: Option<&str>) -> anyhow::Result<TenantId> {
-    if let Some(s) = slug {
-        return Ok(TenantId(
-            tenants::by_slug(&db.conn, s)
-                .await?
-                .with_context(|| format!("no tenant with slug {s}"))?
-                .id,
-        ));
-    }
-    let all = tenants::list(&db.conn).await?;
-    match all.as_slice() {
-        [(t, _)] => Ok(TenantId(t.id)),
-        [] => bail!("there is no tenant yet; add one with `rathaus tenant add`"),
-        _ => bail!("there are several tenants; name one with --tenant SLUG"),
-    }
-}
-
 fn read_password() -> anyhow::Result<String> {
     let mut s = String::new();
     std::io::stdin()
@@ -286,7 +292,15 @@ fn read_password() -> anyhow::Result<String> {
     Ok(pw)
 }
 
-async fn run(cmd: Cmd, cfg: Config) -> anyhow::Result<ExitCode> {
+async fn run(cmd: Run, cfg: Config) -> anyhow::Result<ExitCode> {
+    let cmd = match cmd {
+        Run::Platform(c) => c,
+        Run::Module(m, args) => {
+            module_texts();
+            let db = open(&cfg).await?;
+            return m.run_cli(&db, &args).await;
+        }
+    };
     match cmd {
         Cmd::Serve { demo } => serve(cfg, demo).await?,
         Cmd::Migrate => {
@@ -322,7 +336,7 @@ async fn run(cmd: Cmd, cfg: Config) -> anyhow::Result<ExitCode> {
             tenant,
         }) => {
             let db = open(&cfg).await?;
-            let tid = tenant_for(&db, tenant.as_deref()).await?;
+            let tid = cli_tenant(&db, tenant.as_deref()).await?;
             let mut role_ids = vec![];
             for r in &role {
                 role_ids.push(
@@ -355,7 +369,7 @@ async fn run(cmd: Cmd, cfg: Config) -> anyhow::Result<ExitCode> {
             tenant,
         }) => {
             let db = open(&cfg).await?;
-            let tid = tenant_for(&db, tenant.as_deref()).await?;
+            let tid = cli_tenant(&db, tenant.as_deref()).await?;
             let u = accounts::find_by_email(&db.conn, tid, &email)
                 .await?
                 .with_context(|| format!("no user {email}"))?;
@@ -372,7 +386,7 @@ async fn run(cmd: Cmd, cfg: Config) -> anyhow::Result<ExitCode> {
         }
         Cmd::Admin(AdminCmd::ResetSecondFactor { email, tenant }) => {
             let db = open(&cfg).await?;
-            let tid = tenant_for(&db, tenant.as_deref()).await?;
+            let tid = cli_tenant(&db, tenant.as_deref()).await?;
             let u = accounts::find_by_email(&db.conn, tid, &email)
                 .await?
                 .with_context(|| format!("no user {email}"))?;
@@ -390,7 +404,7 @@ async fn run(cmd: Cmd, cfg: Config) -> anyhow::Result<ExitCode> {
         }
         Cmd::Admin(AdminCmd::ResetPassword { email, tenant }) => {
             let db = open(&cfg).await?;
-            let tid = tenant_for(&db, tenant.as_deref()).await?;
+            let tid = cli_tenant(&db, tenant.as_deref()).await?;
             let u = accounts::find_by_email(&db.conn, tid, &email)
                 .await?
                 .with_context(|| format!("no user {email}"))?;
@@ -412,7 +426,7 @@ async fn run(cmd: Cmd, cfg: Config) -> anyhow::Result<ExitCode> {
         }) => {
             module_texts();
             let db = open(&cfg).await?;
-            let tid = tenant_for(&db, tenant.as_deref()).await?;
+            let tid = cli_tenant(&db, tenant.as_deref()).await?;
             let (k, secret) = rathaus_reports::keys::create(
                 &db.conn,
                 rathaus_store::uow::Actor::system("cli"),
@@ -440,7 +454,7 @@ async fn run(cmd: Cmd, cfg: Config) -> anyhow::Result<ExitCode> {
                 }
             };
             let db = open(&cfg).await?;
-            let tid = tenant_for(&db, tenant.as_deref()).await?;
+            let tid = cli_tenant(&db, tenant.as_deref()).await?;
             let bar = indicatif::ProgressBar::new(addresses.len() as u64).with_style(
                 indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} Adressen")
                     .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),

@@ -71,7 +71,7 @@ impl rathaus_web::Module for Reports {
             .merge(tiles::router())
     }
 
-    fn routes(&self) -> axum::Router<AppState> {
+    fn machine(&self) -> axum::Router<AppState> {
         open311_api::router()
     }
 

@@ -14,8 +14,13 @@ use tower_http::timeout::TimeoutLayer;
 /// The whole application: the platform's routes and every mounted module's.
 pub fn router(st: AppState) -> Router {
     let mut html = Router::new();
+    let mut module_api = vec![];
+    let mut machine = Router::new();
     for m in st.modules.iter() {
-        html = html.merge(m.pages());
+        let r = m.routes();
+        html = html.merge(r.pages).merge(m.pages());
+        module_api.push(r.api.merge(m.api()));
+        machine = machine.merge(r.machine).merge(m.machine());
     }
     let html = html
         .route("/", get(public::home))
@@ -96,7 +101,7 @@ pub fn router(st: AppState) -> Router {
         .layer(from_fn_with_state(st.clone(), security::csrf))
         .layer(from_fn_with_state(st.clone(), ctx::context_layer));
 
-    let (api_routes, openapi) = api::router(&st.modules);
+    let (api_routes, openapi) = api::router(module_api);
     let openapi_json = openapi.to_pretty_json().unwrap_or_default();
     let api = api_routes
         .route(
@@ -109,10 +114,6 @@ pub fn router(st: AppState) -> Router {
         // Bearer tokens only: no session lookup and no CSRF cookie on API answers.
         .layer(from_fn_with_state(st.clone(), ctx::machine_context_layer));
 
-    let mut machine = Router::new();
-    for m in st.modules.iter() {
-        machine = machine.merge(m.routes());
-    }
     let machine = machine
         .layer(from_fn_with_state(st.clone(), input::machine))
         .layer(from_fn_with_state(st.clone(), ctx::machine_context_layer));

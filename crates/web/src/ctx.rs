@@ -235,6 +235,8 @@ pub async fn machine_context_layer(
         nav: st.nav.clone(),
     };
     req.extensions_mut().insert(ctx);
+    // The route table's access check authenticates API callers before the handler runs.
+    req.extensions_mut().insert(st);
     next.run(req).await
 }
 
@@ -291,16 +293,19 @@ impl<S: Send + Sync> FromRequestParts<S> for Staff {
                 }
                 Ok(Staff(ctx, p))
             }
-            None => {
-                let target = match parts.uri.path_and_query() {
-                    Some(pq) if parts.method == axum::http::Method::GET => {
-                        format!("/login?next={}", urlencode(pq.as_str()))
-                    }
-                    _ => "/login".to_string(),
-                };
-                Err(Redirect::to(&target).into_response())
-            }
+            None => Err(login_redirect(&parts.method, &parts.uri).into_response()),
         }
+    }
+}
+
+/// To the login form, coming back to the page after signing in (GET only: a form post
+/// cannot be repeated from a redirect).
+pub fn login_redirect(method: &axum::http::Method, uri: &axum::http::Uri) -> Redirect {
+    match uri.path_and_query() {
+        Some(pq) if method == axum::http::Method::GET => {
+            Redirect::to(&format!("/login?next={}", urlencode(pq.as_str())))
+        }
+        _ => Redirect::to("/login"),
     }
 }
 

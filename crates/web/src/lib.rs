@@ -17,9 +17,12 @@ pub mod metrics;
 pub mod module;
 pub mod ops;
 pub mod pages;
+pub mod ratelimit;
+pub mod routes;
 pub mod security;
 pub mod state;
 
 pub use app::{router, serve};
 pub use module::Module;
+pub use routes::{Access, Kind, RouteInfo, Routes};
 pub use state::{AppState, WebConfig};

@@ -1,10 +1,11 @@
 //! How a module (Mängelmelder, booking, E-Akte, …) plugs into the platform: it names its
-//! permissions, navigation entries and translations, and hands over its page and API routers.
+//! permissions, navigation entries, translations, its route table, jobs and commands.
 //! The binary lists the modules; everything else (tenant, session, CSRF, error pages, headers,
 //! metrics, OpenAPI) comes from the platform around those routers.
 
 use crate::i18n::Lang;
 use crate::layout::NavItem;
+use crate::routes::Routes;
 use crate::state::AppState;
 use axum::Router;
 use rathaus_core::permissions::PermissionDef;
@@ -52,22 +53,44 @@ pub trait Module: Send + Sync + 'static {
         vec![]
     }
 
-    /// Pages and forms: mounted behind tenant resolution, session, CSRF and error pages.
+    /// The module's route table: pages, API and machine routes, each with who may call it.
+    /// The platform builds the router from it, mounts each kind behind its own middleware
+    /// (pages: tenant, session, CSRF, error pages; API: bearer tokens, problem documents,
+    /// OpenAPI; machine: tenant resolution only, `ctx::machine_context_layer`, where an
+    /// unknown host reaches the handler with `ctx.tenant` None) and checks the access rule
+    /// before the handler runs. Called once at start; module state goes in with
+    /// `Routes::with_state`.
+    fn routes(&self) -> Routes {
+        Routes::new()
+    }
+
+    /// Pages and forms of a module not yet on the route table.
+    #[doc(hidden)]
     fn pages(&self) -> Router<AppState> {
         Router::new()
     }
 
-    /// JSON API routes (under /api/v1/…), documented in /api/openapi.json.
+    /// JSON API routes of a module not yet on the route table.
+    #[doc(hidden)]
     fn api(&self) -> OpenApiRouter<AppState> {
         OpenApiRouter::new()
     }
 
-    /// Machine-facing routes with their own authentication (e.g. Open311 at /open311/v2 with
-    /// API keys): mounted with tenant resolution only (`ctx::machine_context_layer`: no
-    /// session, no CSRF cookie or check, no HTML error pages; an unknown host reaches the
-    /// handler with `ctx.tenant` None), and not part of the OpenAPI document.
-    fn routes(&self) -> Router<AppState> {
+    /// Machine routes of a module not yet on the route table.
+    #[doc(hidden)]
+    fn machine(&self) -> Router<AppState> {
         Router::new()
+    }
+
+    /// The module's subcommand (`rathaus <name> …`), listed by `rathaus --help`.
+    fn cli(&self) -> Option<clap::Command> {
+        None
+    }
+
+    /// Runs the module's subcommand with its parsed arguments, on the migrated database;
+    /// the exit code tells scripts what happened.
+    fn run_cli<'a>(&'a self, _db: &'a Db, _args: &'a clap::ArgMatches) -> CliFuture<'a> {
+        Box::pin(async { Ok(std::process::ExitCode::SUCCESS) })
     }
 
     /// The answer, in the module's own format, to a request for one of its machine routes
@@ -99,6 +122,28 @@ pub trait Module: Send + Sync + 'static {
     /// as the demo tenant's admin through the module's own service.
     fn demo<'a>(&'a self, _db: &'a Db, _admin: &'a rathaus_core::Principal) -> MigrateFuture<'a> {
         Box::pin(async { Ok(()) })
+    }
+}
+
+/// Result of a module's command.
+pub type CliFuture<'a> = std::pin::Pin<
+    Box<dyn std::future::Future<Output = anyhow::Result<std::process::ExitCode>> + Send + 'a>,
+>;
+
+/// The tenant a command acts on: the one named by its slug, or the only one there is.
+pub async fn cli_tenant(db: &Db, slug: Option<&str>) -> anyhow::Result<rathaus_core::TenantId> {
+    use anyhow::Context;
+    use rathaus_store::tenants;
+    if let Some(s) = slug {
+        let t = tenants::by_slug(&db.conn, s)
+            .await?
+            .with_context(|| format!("no tenant with slug {s}"))?;
+        return Ok(rathaus_core::TenantId(t.id));
+    }
+    match tenants::list(&db.conn).await?.as_slice() {
+        [(t, _)] => Ok(rathaus_core::TenantId(t.id)),
+        [] => anyhow::bail!("there is no tenant yet; add one with `rathaus tenant add`"),
+        _ => anyhow::bail!("there are several tenants; name one with --tenant SLUG"),
     }
 }
 

@@ -127,7 +127,7 @@ impl Module for Notes {
             text_key: "notes.service_text",
         }]
     }
-    fn routes(&self) -> axum::Router<AppState> {
+    fn machine(&self) -> axum::Router<AppState> {
         axum::Router::new().route("/maschine/ping", axum::routing::post(|| async { "pong" }))
     }
     fn api(&self) -> OpenApiRouter<AppState> {
