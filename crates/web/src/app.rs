@@ -1,20 +1,123 @@
 //! Router assembly and the server loop with graceful shutdown.
 
 use crate::pages::{account, admin, auth, public, register};
+use crate::routes::{Access, Routes};
 use crate::state::AppState;
 use crate::{api, assets, ctx, errors, input, ops, security};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::middleware::{from_fn_with_state, map_response};
 use axum::response::Response;
-use axum::routing::{get, post};
+use axum::routing::get;
+use rathaus_core::permissions as perms;
 use std::net::SocketAddr;
 use tower_http::timeout::TimeoutLayer;
 
+/// The platform's own route table: public pages, sign-in and registration, the account
+/// pages, the administration and the API's `/api/v1/me`.
+pub fn platform_routes() -> Routes {
+    use Access::{AnyOf, Public, Secret, SignedIn};
+    let users = AnyOf(&[perms::ADMIN_USERS]);
+    let roles = AnyOf(&[perms::ADMIN_ROLES]);
+    let departments = AnyOf(&[perms::ADMIN_DEPARTMENTS]);
+    let settings = AnyOf(&[perms::ADMIN_SETTINGS]);
+    Routes::new()
+        .get("/", Public, public::home)
+        .get("/{page}", Public, public::footer_page)
+        .get("/sprache", Public, public::set_lang)
+        .get("/wappen/{file}", Public, public::coat_of_arms)
+        .get("/login", Public, auth::login_form)
+        .post("/login", Public, auth::login)
+        // The half-signed-in state (password done, code outstanding) is not `SignedIn`.
+        .get("/login/totp", Public, auth::totp_form)
+        .post("/login/totp", Public, auth::totp)
+        .post("/logout", Public, auth::logout)
+        .get("/registrieren", Public, register::form)
+        .post("/registrieren", Public, register::submit)
+        .get(
+            "/registrieren/bestaetigen/{token}",
+            Secret,
+            register::confirm_form,
+        )
+        .post(
+            "/registrieren/bestaetigen/{token}",
+            Secret,
+            register::confirm,
+        )
+        .get("/staff", SignedIn, public::dashboard)
+        .get("/account", SignedIn, account::show)
+        .post("/account/password", SignedIn, account::change_password)
+        .get("/account/totp", SignedIn, account::totp_show)
+        .post("/account/totp", SignedIn, account::totp_enable)
+        .post("/account/totp/disable", SignedIn, account::totp_disable)
+        .get("/account/tokens", SignedIn, account::tokens_show)
+        .post("/account/tokens", SignedIn, account::tokens_create)
+        .post(
+            "/account/tokens/{id}/revoke",
+            SignedIn,
+            account::tokens_revoke,
+        )
+        .get("/admin/users", users, admin::users)
+        .get("/admin/users/new", users, admin::user_new)
+        .post("/admin/users/new", users, admin::user_create)
+        .get("/admin/users/{id}", users, admin::user_edit)
+        .post("/admin/users/{id}", users, admin::user_update)
+        .post(
+            "/admin/users/{id}/reset-totp",
+            users,
+            admin::user_reset_totp,
+        )
+        .get("/admin/roles", roles, admin::roles)
+        .get("/admin/roles/new", roles, admin::role_new)
+        .post("/admin/roles/new", roles, admin::role_create)
+        .get("/admin/roles/{id}", roles, admin::role_edit)
+        .post("/admin/roles/{id}", roles, admin::role_update)
+        .post("/admin/roles/{id}/delete", roles, admin::role_delete)
+        .get("/admin/departments", departments, admin::departments)
+        .post("/admin/departments", departments, admin::department_create)
+        .post(
+            "/admin/departments/{id}",
+            departments,
+            admin::department_rename,
+        )
+        .post(
+            "/admin/departments/{id}/delete",
+            departments,
+            admin::department_delete,
+        )
+        .get(
+            "/admin/audit",
+            AnyOf(&[perms::ADMIN_AUDIT]),
+            admin::audit_log,
+        )
+        .get("/admin/jobs", AnyOf(&[perms::ADMIN_JOBS]), admin::jobs_list)
+        .post(
+            "/admin/jobs/{id}/retry",
+            AnyOf(&[perms::ADMIN_JOBS]),
+            admin::job_retry,
+        )
+        .get("/admin/settings", settings, admin::settings)
+        .post("/admin/settings", settings, admin::settings_save)
+        .post(
+            "/admin/settings/wappen",
+            settings,
+            admin::coat_of_arms_upload,
+        )
+        .post(
+            "/admin/settings/wappen/delete",
+            settings,
+            admin::coat_of_arms_remove,
+        )
+        .get("/admin/pages/{slug}", settings, admin::page_edit)
+        .post("/admin/pages/{slug}", settings, admin::page_save)
+        .api(SignedIn, utoipa_axum::routes!(api::me))
+}
+
 /// The whole application: the platform's routes and every mounted module's.
 pub fn router(st: AppState) -> Router {
+    let platform = platform_routes();
     let mut html = Router::new();
-    let mut module_api = vec![];
+    let mut module_api = vec![platform.api];
     let mut machine = Router::new();
     for m in st.modules.iter() {
         let r = m.routes();
@@ -23,76 +126,7 @@ pub fn router(st: AppState) -> Router {
         machine = machine.merge(r.machine).merge(m.machine());
     }
     let html = html
-        .route("/", get(public::home))
-        .route("/{page}", get(public::footer_page))
-        .route("/sprache", get(public::set_lang))
-        .route("/login", get(auth::login_form).post(auth::login))
-        .route("/login/totp", get(auth::totp_form).post(auth::totp))
-        .route("/logout", post(auth::logout))
-        .route("/registrieren", get(register::form).post(register::submit))
-        .route(
-            "/registrieren/bestaetigen/{token}",
-            get(register::confirm_form).post(register::confirm),
-        )
-        .route("/staff", get(public::dashboard))
-        .route("/account", get(account::show))
-        .route("/account/password", post(account::change_password))
-        .route(
-            "/account/totp",
-            get(account::totp_show).post(account::totp_enable),
-        )
-        .route("/account/totp/disable", post(account::totp_disable))
-        .route(
-            "/account/tokens",
-            get(account::tokens_show).post(account::tokens_create),
-        )
-        .route("/account/tokens/{id}/revoke", post(account::tokens_revoke))
-        .route("/admin/users", get(admin::users))
-        .route(
-            "/admin/users/new",
-            get(admin::user_new).post(admin::user_create),
-        )
-        .route(
-            "/admin/users/{id}",
-            get(admin::user_edit).post(admin::user_update),
-        )
-        .route("/admin/users/{id}/reset-totp", post(admin::user_reset_totp))
-        .route("/admin/roles", get(admin::roles))
-        .route(
-            "/admin/roles/new",
-            get(admin::role_new).post(admin::role_create),
-        )
-        .route(
-            "/admin/roles/{id}",
-            get(admin::role_edit).post(admin::role_update),
-        )
-        .route("/admin/roles/{id}/delete", post(admin::role_delete))
-        .route(
-            "/admin/departments",
-            get(admin::departments).post(admin::department_create),
-        )
-        .route("/admin/departments/{id}", post(admin::department_rename))
-        .route(
-            "/admin/departments/{id}/delete",
-            post(admin::department_delete),
-        )
-        .route("/admin/audit", get(admin::audit_log))
-        .route("/admin/jobs", get(admin::jobs_list))
-        .route("/admin/jobs/{id}/retry", post(admin::job_retry))
-        .route(
-            "/admin/settings",
-            get(admin::settings).post(admin::settings_save),
-        )
-        .route("/admin/settings/wappen", post(admin::coat_of_arms_upload))
-        .route(
-            "/admin/settings/wappen/delete",
-            post(admin::coat_of_arms_remove),
-        )
-        .route("/wappen/{file}", get(public::coat_of_arms))
-        .route(
-            "/admin/pages/{slug}",
-            get(admin::page_edit).post(admin::page_save),
-        )
+        .merge(platform.pages)
         .fallback(public::not_found)
         // Inner to outer: error pages need the context; CSRF needs the context; input is
         // screened for control characters only once the request passed the CSRF check.

@@ -402,57 +402,61 @@ fn table(ids: &Ids) -> Vec<Route> {
     ]
 }
 
-/// `(METHOD, pattern)` of every `.route("…", …)` call in a source file.
-fn routes_in(src: &str) -> BTreeSet<(String, String)> {
-    let mut out = BTreeSet::new();
-    for chunk in src.split(".route(").skip(1) {
-        let pattern = chunk.split('"').nth(1).expect("route pattern literal");
-        // The route call's arguments end at the matching parenthesis.
-        let mut depth = 1;
-        let mut end = chunk.len();
-        for (i, ch) in chunk.char_indices() {
-            match ch {
-                '(' => depth += 1,
-                ')' => {
-                    depth -= 1;
-                    if depth == 0 {
-                        end = i;
-                        break;
-                    }
-                }
-                _ => {}
-            }
-        }
-        let args = &chunk[..end];
-        let mut found = false;
-        for m in ["get", "post", "put", "patch", "delete", "any"] {
-            let needle = format!("{m}(");
-            let hit = args.match_indices(&needle).any(|(i, _)| {
-                i == 0 || {
-                    let c = args.as_bytes()[i - 1];
-                    !(c.is_ascii_alphanumeric() || c == b'_')
-                }
-            });
-            if hit {
-                out.insert((m.to_uppercase(), pattern.to_string()));
-                found = true;
-            }
-        }
-        assert!(found, "no method found for route {pattern}");
+/// Every route the app mounts: the platform's route table (pages and the API) and the
+/// plumbing around it (health, metrics, assets, the OpenAPI document and the API's 404).
+fn mounted_routes() -> BTreeSet<(String, String)> {
+    let mut out: BTreeSet<(String, String)> = rathaus_web::app::platform_routes()
+        .table()
+        .iter()
+        .map(|r| (r.method.to_string(), r.path.clone()))
+        .collect();
+    for (m, p) in [
+        ("GET", "/api/openapi.json"),
+        ("ANY", "/api/{*rest}"),
+        ("GET", "/healthz"),
+        ("GET", "/readyz"),
+        ("GET", "/metrics"),
+        ("GET", "/static/{*path}"),
+    ] {
+        out.insert((m.to_string(), p.to_string()));
     }
     out
 }
 
-/// Every route the app mounts: app.rs, plain routes in api.rs (the documented ones come from
-/// the OpenAPI document, see below).
-fn routes_in_source() -> BTreeSet<(String, String)> {
-    let mut out = routes_in(include_str!("../src/app.rs"));
-    assert!(
-        out.len() > 30,
-        "parsing app.rs found too few routes: {out:?}"
-    );
-    out.extend(routes_in(include_str!("../src/api.rs")));
-    out
+/// The route table's access rule agrees with the guard this test expects.
+#[test]
+fn the_table_declares_the_expected_access() {
+    use rathaus_web::{Access, Kind};
+    let ids = Ids {
+        user: 1,
+        role_edit: 1,
+        role_delete: 1,
+        dept_rename: 1,
+        dept_delete: 1,
+        job: 1,
+        token: 1,
+        asset: String::new(),
+        coat_of_arms: String::new(),
+    };
+    let expected = table(&ids);
+    for r in rathaus_web::app::platform_routes().table() {
+        let row = expected
+            .iter()
+            .find(|e| e.method == r.method.as_str() && e.pattern == r.path)
+            .unwrap_or_else(|| panic!("{} {} has no row", r.method, r.path));
+        let ok = match (row.guard, r.access, r.kind) {
+            (Guard::Public(_), Access::Public | Access::Secret, _) => true,
+            (Guard::Staff, Access::SignedIn, Kind::Page) => true,
+            (Guard::Perm(p), Access::AnyOf(ps), Kind::Page) => ps == [p],
+            (Guard::Bearer, Access::SignedIn, Kind::Api) => true,
+            _ => false,
+        };
+        assert!(
+            ok,
+            "{} {}: table says {:?}, test expects {:?}",
+            r.method, r.path, r.access, row.guard
+        );
+    }
 }
 
 async fn user_with(
@@ -629,7 +633,7 @@ async fn every_route_is_listed_and_refuses_anonymous_and_unpermitted_users() {
     let routes = table(&ids);
 
     // 1. The table lists exactly the routes of the source and of the OpenAPI document.
-    let mut expected = routes_in_source();
+    let mut expected = mounted_routes();
     let doc: serde_json::Value = get(&anon, &url("/api/openapi.json"))
         .await
         .json()

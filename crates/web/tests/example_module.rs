@@ -11,7 +11,6 @@ mod common;
 use askama::Template;
 use axum::extract::State;
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::get;
 use axum_extra::extract::Form;
 use chrono::Utc;
 use rathaus_core::audit::NewEvent;
@@ -25,7 +24,7 @@ use rathaus_web::errors::{HtmlError, respond};
 use rathaus_web::forms::FormErrors;
 use rathaus_web::i18n::{Lang, catalog};
 use rathaus_web::module::MigrateFuture;
-use rathaus_web::{AppState, Module, WebConfig};
+use rathaus_web::{Access, AppState, Module, Routes, WebConfig};
 use sea_orm::{DatabaseConnection, EntityTrait, QueryOrder, Set};
 use sea_orm_migration::prelude::*;
 use std::sync::Arc;
@@ -239,8 +238,14 @@ impl Module for Notices {
             Lang::En => None,
         }
     }
-    fn pages(&self) -> axum::Router<AppState> {
-        axum::Router::new().route("/hinweise", get(show).post(create))
+    /// The route table: who may call each route; the platform checks it before the
+    /// handler, the service checks the permission again (the inner door).
+    fn routes(&self) -> Routes {
+        Routes::new().get("/hinweise", Access::SignedIn, show).post(
+            "/hinweise",
+            Access::AnyOf(&[WRITE]),
+            create,
+        )
     }
     fn migrate<'a>(&'a self, db: &'a rathaus_store::Db) -> MigrateFuture<'a> {
         Box::pin(async move { Ok(Migrator::up(&db.conn, None).await?) })

@@ -5,8 +5,8 @@
 #![allow(clippy::unwrap_used)] // a test (or data generator) fails loudly on a broken assumption
 
 use axum::extract::State;
+use axum::http::Method;
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
 use rathaus_core::permissions::PermissionDef;
 use rathaus_testkit::{PASSWORD, TestApp, TestDb, login, tenant_fixture};
 use rathaus_web::ctx::Staff;
@@ -14,11 +14,11 @@ use rathaus_web::errors::HtmlError;
 use rathaus_web::i18n::Lang;
 use rathaus_web::layout::NavItem;
 use rathaus_web::module::MigrateFuture;
+use rathaus_web::{Access, Routes};
 use rathaus_web::{AppState, Module, WebConfig};
 use sea_orm::ConnectionTrait;
 use sea_orm_migration::prelude::*;
 use std::sync::Arc;
-use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 const HOST: &str = "rathaus.m.test";
@@ -117,8 +117,13 @@ impl Module for Notes {
             Lang::En => None,
         }
     }
-    fn pages(&self) -> axum::Router<AppState> {
-        axum::Router::new().route("/notizen", get(notes_page))
+    fn routes(&self) -> Routes {
+        Routes::new()
+            .get("/notizen", Access::AnyOf(&[READ]), notes_page)
+            .machine(Method::POST, "/maschine/ping", Access::Public, || async {
+                "pong"
+            })
+            .api(Access::Public, routes!(count))
     }
     fn public_services(&self) -> Vec<rathaus_web::module::PublicService> {
         vec![rathaus_web::module::PublicService {
@@ -126,12 +131,6 @@ impl Module for Notes {
             title_key: "notes.service",
             text_key: "notes.service_text",
         }]
-    }
-    fn machine(&self) -> axum::Router<AppState> {
-        axum::Router::new().route("/maschine/ping", axum::routing::post(|| async { "pong" }))
-    }
-    fn api(&self) -> OpenApiRouter<AppState> {
-        OpenApiRouter::new().routes(routes!(count))
     }
     fn migrate<'a>(&'a self, db: &'a rathaus_store::Db) -> MigrateFuture<'a> {
         Box::pin(async move { Ok(NotesMigrator::up(&db.conn, None).await?) })
