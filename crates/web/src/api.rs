@@ -241,10 +241,114 @@ pub async fn method_not_allowed() -> Response {
         StatusCode::METHOD_NOT_ALLOWED,
         Problem {
             kind: "https://rathaus.dev/problems/method-not-allowed".into(),
-            title: "Methode nicht erlaubt".into(),
+            title: crate::i18n::catalog(crate::i18n::Lang::De)
+                .get("api.method_not_allowed")
+                .to_string(),
             status: StatusCode::METHOD_NOT_ALLOWED.as_u16(),
             detail: None,
             errors: vec![],
         },
     )
+}
+
+// ---------------------------------------------------------------- extractors
+
+/// A request the framework could not read (bad JSON, wrong content type, bad query or path):
+/// answered as a problem document instead of axum's plain-text rejection.
+pub struct BadRequest {
+    status: StatusCode,
+    detail: String,
+}
+
+impl IntoResponse for BadRequest {
+    fn into_response(self) -> Response {
+        let t = crate::i18n::catalog(crate::i18n::Lang::De);
+        let (slug, title) = match self.status {
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => ("unsupported-media-type", "api.media_type"),
+            StatusCode::UNPROCESSABLE_ENTITY => ("invalid-body", "api.invalid_body"),
+            _ => ("bad-request", "api.bad_request"),
+        };
+        problem(
+            self.status,
+            Problem {
+                kind: format!("https://rathaus.dev/problems/{slug}"),
+                title: t.get(title).to_string(),
+                status: self.status.as_u16(),
+                detail: Some(self.detail),
+                errors: vec![],
+            },
+        )
+    }
+}
+
+macro_rules! bad_request_from {
+    ($($t:ty),*) => {$(
+        impl From<$t> for BadRequest {
+            fn from(r: $t) -> Self {
+                BadRequest { status: r.status(), detail: r.body_text() }
+            }
+        }
+    )*};
+}
+bad_request_from!(
+    axum::extract::rejection::JsonRejection,
+    axum::extract::rejection::QueryRejection,
+    axum::extract::rejection::PathRejection
+);
+
+/// `axum::Json` with problem-document rejections.
+#[derive(axum::extract::FromRequest)]
+#[from_request(via(axum::Json), rejection(BadRequest))]
+pub struct ApiJson<T>(pub T);
+
+/// `axum::extract::Query` with problem-document rejections.
+#[derive(axum::extract::FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(BadRequest))]
+pub struct ApiQuery<T>(pub T);
+
+/// `axum::extract::Path` with problem-document rejections (e.g. `ApiPath(id): ApiPath<i64>`).
+#[derive(axum::extract::FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(BadRequest))]
+pub struct ApiPath<T>(pub T);
+
+/// Paging of an API list: `?limit=…&cursor=…`. The cursor is opaque to the client (the
+/// module encodes its keyset position in it); `limit` defaults to 50 and is capped at 500.
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct Paging {
+    /// Items per page, 1–500 (default 50).
+    pub limit: Option<u32>,
+    /// Where the previous page ended (`next_cursor` of its answer).
+    pub cursor: Option<String>,
+}
+
+impl Paging {
+    pub const DEFAULT_LIMIT: u32 = 50;
+    pub const MAX_LIMIT: u32 = 500;
+
+    /// The page size asked for, within 1..=500.
+    pub fn limit(&self) -> u64 {
+        u64::from(
+            self.limit
+                .unwrap_or(Self::DEFAULT_LIMIT)
+                .clamp(1, Self::MAX_LIMIT),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Paging;
+
+    #[test]
+    fn paging_limits_are_clamped() {
+        assert_eq!(Paging::default().limit(), 50);
+        let p = |n| Paging {
+            limit: Some(n),
+            cursor: None,
+        };
+        assert_eq!(p(0).limit(), 1);
+        assert_eq!(p(20).limit(), 20);
+        assert_eq!(p(100_000).limit(), 500);
+    }
 }
