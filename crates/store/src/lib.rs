@@ -15,6 +15,7 @@ pub mod mfa;
 pub mod migrations;
 pub mod outbound;
 pub mod password;
+pub mod schema;
 pub mod sessions;
 pub mod tenants;
 pub mod tokens;

@@ -1,3 +1,4 @@
+use crate::schema::tenant_fk;
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
 
@@ -9,17 +10,8 @@ impl MigrationName for Migration {
     }
 }
 
-/// A foreign key to `tenants.id`; every table but `tenants` carries one.
-fn tenant_fk(table: &'static str) -> ForeignKeyCreateStatement {
-    fk(table, "tenant_id", "tenants")
-}
-
 fn fk(table: &'static str, col: &'static str, to: &'static str) -> ForeignKeyCreateStatement {
-    ForeignKey::create()
-        .from(table, col)
-        .to(to, "id")
-        .on_delete(ForeignKeyAction::Cascade)
-        .take()
+    crate::schema::fk(table, col, to, ForeignKeyAction::Cascade)
 }
 
 fn index(
@@ -28,15 +20,11 @@ fn index(
     cols: &[&'static str],
     unique: bool,
 ) -> IndexCreateStatement {
-    let mut i = Index::create();
-    i.name(name).table(table);
-    for c in cols {
-        i.col(*c);
-    }
     if unique {
-        i.unique();
+        crate::schema::unique_index(name, table, cols)
+    } else {
+        crate::schema::index(name, table, cols)
     }
-    i.take()
 }
 
 #[async_trait::async_trait]
