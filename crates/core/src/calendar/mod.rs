@@ -6,10 +6,19 @@
 //! some municipalities only (Fronleichnam in parts of Saxony and Thuringia, Mariä Himmelfahrt
 //! in Bavarian communities with a Catholic majority, the Augsburger Friedensfest) are not
 //! included. Days are counted in Europe/Berlin; a deadline is the end of its day there.
+//!
+//! School holidays (Schulferien) per Land come from published data, not from a rule:
+//! [`school_holidays`], [`is_school_holiday`] and [`school_years_known`] (see `school.rs`
+//! and its data file `school_holidays.toml`).
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, Offset, TimeZone, Utc, Weekday};
 use chrono_tz::Europe::Berlin;
 use std::str::FromStr;
+
+mod school;
+pub use school::{
+    SchoolBreak, SchoolHoliday, is_school_holiday, school_holidays, school_years_known,
+};
 
 /// A Bundesland, by its official two-letter code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -545,5 +554,204 @@ mod tests {
         // Tue 2 (6), Wed 3 (7), Fronleichnam, Fri 5 (8).
         let due = add_working_days(NW, berlin(2026, 5, 22, 15, 0, 0), 8);
         assert_eq!(due, berlin(2026, 6, 5, 23, 59, 59));
+    }
+
+    // ---- School holidays -------------------------------------------------------------
+
+    fn breaks(land: Land, year: i32) -> Vec<(SchoolBreak, NaiveDate, NaiveDate)> {
+        school_holidays(land, year)
+            .iter()
+            .map(|b| (b.kind, b.first, b.last))
+            .collect()
+    }
+
+    fn sb(
+        kind: SchoolBreak,
+        first: (i32, u32, u32),
+        last: (i32, u32, u32),
+    ) -> (SchoolBreak, NaiveDate, NaiveDate) {
+        (
+            kind,
+            date(first.0, first.1, first.2),
+            date(last.0, last.1, last.2),
+        )
+    }
+
+    use SchoolBreak::{Autumn, Christmas, Easter, Summer, Whitsun, Winter};
+
+    /// NRW as published by the KMK and the Schulministerium NRW.
+    #[test]
+    fn school_holidays_nrw_2026_and_2027() {
+        assert_eq!(
+            breaks(NW, 2026),
+            vec![
+                sb(Christmas, (2025, 12, 22), (2026, 1, 6)),
+                sb(Easter, (2026, 3, 30), (2026, 4, 11)),
+                sb(Whitsun, (2026, 5, 26), (2026, 5, 26)),
+                sb(Summer, (2026, 7, 20), (2026, 9, 1)),
+                sb(Autumn, (2026, 10, 17), (2026, 10, 31)),
+                sb(Christmas, (2026, 12, 23), (2027, 1, 6)),
+            ]
+        );
+        assert_eq!(
+            breaks(NW, 2027),
+            vec![
+                sb(Christmas, (2026, 12, 23), (2027, 1, 6)),
+                sb(Easter, (2027, 3, 22), (2027, 4, 3)),
+                sb(Whitsun, (2027, 5, 18), (2027, 5, 18)),
+                sb(Summer, (2027, 7, 19), (2027, 8, 31)),
+                sb(Autumn, (2027, 10, 23), (2027, 11, 6)),
+                sb(Christmas, (2027, 12, 24), (2028, 1, 8)),
+            ]
+        );
+    }
+
+    /// Bayern, with the school-free Buß- und Bettag in the autumn column as the KMK lists it.
+    #[test]
+    fn school_holidays_bayern_2026_and_2027() {
+        assert_eq!(
+            breaks(BY, 2026),
+            vec![
+                sb(Christmas, (2025, 12, 22), (2026, 1, 5)),
+                sb(Winter, (2026, 2, 16), (2026, 2, 20)),
+                sb(Easter, (2026, 3, 30), (2026, 4, 10)),
+                sb(Whitsun, (2026, 5, 26), (2026, 6, 5)),
+                sb(Summer, (2026, 8, 3), (2026, 9, 14)),
+                sb(Autumn, (2026, 11, 2), (2026, 11, 6)),
+                sb(Autumn, (2026, 11, 18), (2026, 11, 18)),
+                sb(Christmas, (2026, 12, 24), (2027, 1, 8)),
+            ]
+        );
+        assert_eq!(
+            breaks(BY, 2027),
+            vec![
+                sb(Christmas, (2026, 12, 24), (2027, 1, 8)),
+                sb(Winter, (2027, 2, 8), (2027, 2, 12)),
+                sb(Easter, (2027, 3, 22), (2027, 4, 2)),
+                sb(Whitsun, (2027, 5, 18), (2027, 5, 28)),
+                sb(Summer, (2027, 8, 2), (2027, 9, 13)),
+                sb(Autumn, (2027, 11, 2), (2027, 11, 5)),
+                sb(Autumn, (2027, 11, 17), (2027, 11, 17)),
+                sb(Christmas, (2027, 12, 24), (2028, 1, 7)),
+            ]
+        );
+    }
+
+    /// Berlin: Winterferien after the half-year reports, single days off around Ascension
+    /// and Whitsun.
+    #[test]
+    fn school_holidays_berlin_2026_and_2027() {
+        assert_eq!(
+            breaks(BE, 2026),
+            vec![
+                sb(Christmas, (2025, 12, 22), (2026, 1, 2)),
+                sb(Winter, (2026, 2, 2), (2026, 2, 7)),
+                sb(Easter, (2026, 3, 30), (2026, 4, 10)),
+                sb(Whitsun, (2026, 5, 15), (2026, 5, 15)),
+                sb(Whitsun, (2026, 5, 26), (2026, 5, 26)),
+                sb(Summer, (2026, 7, 9), (2026, 8, 22)),
+                sb(Autumn, (2026, 10, 19), (2026, 10, 31)),
+                sb(Christmas, (2026, 12, 23), (2027, 1, 2)),
+            ]
+        );
+        assert_eq!(
+            breaks(BE, 2027),
+            vec![
+                sb(Christmas, (2026, 12, 23), (2027, 1, 2)),
+                sb(Winter, (2027, 2, 1), (2027, 2, 6)),
+                sb(Easter, (2027, 3, 22), (2027, 4, 2)),
+                sb(Whitsun, (2027, 5, 7), (2027, 5, 7)),
+                sb(Whitsun, (2027, 5, 18), (2027, 5, 19)),
+                sb(Summer, (2027, 7, 1), (2027, 8, 14)),
+                sb(Autumn, (2027, 10, 11), (2027, 10, 23)),
+                sb(Christmas, (2027, 12, 22), (2027, 12, 31)),
+            ]
+        );
+    }
+
+    #[test]
+    fn school_holiday_lookup() {
+        assert!(is_school_holiday(NW, date(2026, 7, 20))); // first day of summer
+        assert!(is_school_holiday(NW, date(2026, 9, 1))); // last day, inclusive
+        assert!(!is_school_holiday(NW, date(2026, 9, 2)));
+        assert!(!is_school_holiday(NW, date(2026, 7, 19)));
+        assert!(is_school_holiday(NW, date(2026, 1, 6))); // Christmas 2025/26 in January
+        assert!(is_school_holiday(BY, date(2026, 11, 18))); // Buß- und Bettag
+        assert!(!is_school_holiday(NW, date(2026, 11, 18)));
+        // Same day, different Länder.
+        assert!(is_school_holiday(BE, date(2026, 2, 3)));
+        assert!(!is_school_holiday(BY, date(2026, 2, 3)));
+        // No data is not a holiday, and the known years say so.
+        assert!(!is_school_holiday(NW, date(2030, 8, 1)));
+        assert!(school_holidays(NW, 2030).is_empty());
+        assert_eq!(school_years_known(NW), Some(2026..=2027));
+        assert_eq!(SchoolBreak::Summer.key(), "calendar.school.summer");
+    }
+
+    #[test]
+    fn school_holiday_data_is_sound() {
+        let parsed = school::SCHOOL_HOLIDAYS
+            .as_ref()
+            .expect("the data file parses");
+        assert_eq!(parsed.len(), 16, "one entry per Land");
+        for land in Land::ALL {
+            let data = parsed.get(&land).expect("every Land has data");
+            let known = school_years_known(land).expect("every Land has known years");
+            assert!(known.contains(&2026) && known.contains(&2027), "{land:?}");
+            // The known years are contiguous, so the range says exactly which they are.
+            assert!(data.years.windows(2).all(|w| w[1] == w[0] + 1), "{land:?}");
+            for year in known.clone() {
+                let list = school_holidays(land, year);
+                assert!(
+                    list.iter()
+                        .any(|b| b.kind == SchoolBreak::Summer && b.first.year() == year),
+                    "{land:?} {year} has its summer break"
+                );
+                assert!(
+                    list.iter()
+                        .any(|b| b.kind == SchoolBreak::Christmas && b.first.year() == year),
+                    "{land:?} {year} has its Christmas break"
+                );
+            }
+            // The Christmas break that starts in December 2025 is there.
+            assert!(
+                school_holidays(land, 2026)
+                    .first()
+                    .is_some_and(|b| b.kind == SchoolBreak::Christmas && b.first.year() == 2025),
+                "{land:?}"
+            );
+            for b in &data.breaks {
+                assert!(b.first <= b.last, "{land:?} {b:?}");
+                // A break is never longer than the summer break (about seven weeks).
+                assert!((b.last - b.first).num_days() < 50, "{land:?} {b:?}");
+            }
+            // Sorted and not overlapping within one Land.
+            for w in data.breaks.windows(2) {
+                assert!(w[0].last < w[1].first, "{land:?} {:?} / {:?}", w[0], w[1]);
+            }
+            // school_holidays returns the breaks sorted.
+            let y = school_holidays(land, 2027);
+            assert!(y.windows(2).all(|w| w[0].first < w[1].first), "{land:?}");
+        }
+    }
+
+    #[test]
+    fn school_holiday_file_errors_are_reported() {
+        assert!(school::parse("lands = 3").is_err());
+        let unknown = r#"[lands.XX]
+years = [2026]
+breaks = []
+"#;
+        assert!(school::parse(unknown).is_err());
+        let bad_kind = r#"[lands.NW]
+years = [2026]
+breaks = [{ kind = "spring", first = "2026-03-30", last = "2026-04-11" }]
+"#;
+        assert!(school::parse(bad_kind).is_err());
+        let ok = r#"[lands.NW]
+years = [2026]
+breaks = [{ kind = "other", first = "2026-03-30", last = "2026-03-30" }]
+"#;
+        assert_eq!(school::parse(ok).map(|m| m.len()), Ok(1));
     }
 }
