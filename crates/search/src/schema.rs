@@ -1,0 +1,136 @@
+//! The index's fields: one index for every tenant and kind.
+
+use crate::analyzer::GERMAN;
+use crate::doc::{Doc, DocField, DocKind};
+use rathaus_core::TenantId;
+use tantivy::schema::{
+    FacetOptions, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing,
+    TextOptions,
+};
+use tantivy::{DateTime, TantivyDocument, Term};
+
+#[derive(Clone, Copy)]
+pub(crate) struct Fields {
+    /// `tenant/kind/id`, to replace or delete one document.
+    pub key: Field,
+    pub tenant: Field,
+    pub kind: Field,
+    pub id: Field,
+    pub title: Field,
+    pub body: Field,
+    pub tags: Field,
+    pub date: Field,
+    pub department: Field,
+    /// The visibility terms (`perm:records.read`, `dept:3`, `user:7`, `staff`).
+    pub visible: Field,
+    /// `/k/<kind>`, `/d/<department>`, `/y/<year>` for the facet counts.
+    pub facet: Field,
+}
+
+impl Fields {
+    pub fn schema() -> (Schema, Fields) {
+        let mut b = Schema::builder();
+        let text = |stored: bool| {
+            let o = TextOptions::default().set_indexing_options(
+                TextFieldIndexing::default()
+                    .set_tokenizer(GERMAN)
+                    .set_index_option(IndexRecordOption::WithFreqs),
+            );
+            if stored { o.set_stored() } else { o }
+        };
+        let fields = Fields {
+            key: b.add_text_field("key", STRING),
+            tenant: b.add_text_field("tenant", STRING),
+            kind: b.add_text_field("kind", STRING | STORED),
+            id: b.add_i64_field("id", STORED | INDEXED),
+            title: b.add_text_field("title", text(true)),
+            body: b.add_text_field("body", text(true)),
+            tags: b.add_text_field("tags", text(true)),
+            date: b.add_date_field("date", STORED),
+            department: b.add_text_field("department", STRING | STORED),
+            visible: b.add_text_field("visible", STRING),
+            facet: b.add_facet_field("facet", FacetOptions::default()),
+        };
+        (b.build(), fields)
+    }
+
+    pub fn from_schema(schema: &Schema) -> tantivy::Result<Fields> {
+        let f = |name: &str| schema.get_field(name);
+        Ok(Fields {
+            key: f("key")?,
+            tenant: f("tenant")?,
+            kind: f("kind")?,
+            id: f("id")?,
+            title: f("title")?,
+            body: f("body")?,
+            tags: f("tags")?,
+            date: f("date")?,
+            department: f("department")?,
+            visible: f("visible")?,
+            facet: f("facet")?,
+        })
+    }
+
+    pub fn key_term(&self, tenant: TenantId, kind: &str, id: i64) -> Term {
+        Term::from_field_text(self.key, &key(tenant, kind, id))
+    }
+
+    pub fn tenant_term(&self, tenant: TenantId) -> Term {
+        Term::from_field_text(self.tenant, &tenant.0.to_string())
+    }
+
+    pub fn kind_term(&self, kind: &str) -> Term {
+        Term::from_field_text(self.kind, kind)
+    }
+
+    pub fn visible_term(&self, term: &str) -> Term {
+        Term::from_field_text(self.visible, term)
+    }
+
+    /// The index document of `doc`, with only the fields its kind declares.
+    pub fn document(&self, kind: &DocKind, doc: &Doc) -> TantivyDocument {
+        let mut d = TantivyDocument::default();
+        d.add_text(self.key, key(doc.tenant, kind.name, doc.id));
+        d.add_text(self.tenant, doc.tenant.0.to_string());
+        d.add_text(self.kind, kind.name);
+        d.add_i64(self.id, doc.id);
+        d.add_facet(self.facet, tantivy::schema::Facet::from_path(["k", kind.name]));
+        if kind.has(DocField::Title) {
+            d.add_text(self.title, &doc.title);
+        }
+        if kind.has(DocField::Body) {
+            d.add_text(self.body, &doc.body);
+        }
+        if kind.has(DocField::Tags) {
+            for t in &doc.tags {
+                d.add_text(self.tags, t);
+            }
+        }
+        if kind.has(DocField::Date)
+            && let Some(date) = doc.date
+        {
+            d.add_date(self.date, DateTime::from_timestamp_secs(date.timestamp()));
+            // Years are counted in the municipality's time zone (New Year's Eve, 23:30 local
+            // time, belongs to the old year).
+            let year = chrono::Datelike::year(&date.with_timezone(&chrono_tz::Europe::Berlin));
+            d.add_facet(
+                self.facet,
+                tantivy::schema::Facet::from_path(["y", &year.to_string()]),
+            );
+        }
+        if kind.has(DocField::Department)
+            && let Some(dep) = doc.department.as_deref().filter(|d| !d.is_empty())
+        {
+            d.add_text(self.department, dep);
+            d.add_facet(self.facet, tantivy::schema::Facet::from_path(["d", dep]));
+        }
+        for v in &doc.visible_to {
+            d.add_text(self.visible, v);
+        }
+        d
+    }
+}
+
+fn key(tenant: TenantId, kind: &str, id: i64) -> String {
+    format!("{}/{kind}/{id}", tenant.0)
+}
