@@ -1,6 +1,6 @@
 //! Router assembly and the server loop with graceful shutdown.
 
-use crate::pages::{account, admin, auth, public, register};
+use crate::pages::{account, admin, auth, markdown, public, register};
 use crate::routes::{Access, Routes};
 use crate::state::AppState;
 use crate::{api, assets, ctx, errors, input, ops, security};
@@ -57,6 +57,7 @@ pub fn platform_routes() -> Routes {
             SignedIn,
             account::tokens_revoke,
         )
+        .post("/markdown/vorschau", SignedIn, markdown::preview)
         .get("/admin/users", users, admin::users)
         .get("/admin/users/new", users, admin::user_new)
         .post("/admin/users/new", users, admin::user_create)

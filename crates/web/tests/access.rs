@@ -184,6 +184,9 @@ fn table(ids: &Ids) -> Vec<Route> {
             Staff,
         )
         .admin(303, true),
+        route("POST", "/markdown/vorschau", p("/markdown/vorschau"), Staff)
+            .form(&[("body", "# Vorschau")])
+            .admin(200, false),
         route(
             "GET",
             "/admin/users",

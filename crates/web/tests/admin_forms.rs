@@ -726,3 +726,90 @@ async fn the_bundesland_is_chosen_in_the_settings() {
         .unwrap();
     assert_eq!(tenant.land, "SN");
 }
+
+/// Footer pages are Markdown, sanitized; the editor's preview works without JavaScript (the
+/// form comes back with the rendering, nothing saved) and with it (`/markdown/vorschau`), and
+/// a document over the limit is refused with a German message, the text kept.
+#[tokio::test]
+async fn footer_pages_are_markdown_with_a_preview() {
+    let Setup {
+        app,
+        admin,
+        k,
+        base,
+        ..
+    } = setup().await;
+    let body = "## Anschrift\n\nRathausplatz **1**\n\n<script>alert(1)</script>\n\n[x](javascript:alert(1))";
+    let before = snapshot(&app.db).await;
+    let r = post(
+        &admin,
+        &format!("{base}/admin/pages/impressum"),
+        &k,
+        &[("title", "Impressum"), ("body", body), ("preview", "1")],
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("<h2 id=\"md-anschrift\">Anschrift</h2>"),
+        "{html}"
+    );
+    assert!(html.contains("Rathausplatz <strong>1</strong>"));
+    assert!(!html.contains("<script>alert") && !html.contains("href=\"javascript:"));
+    assert!(
+        html.contains("Rathausplatz **1**"),
+        "the typed text stays in the field"
+    );
+    assert_eq!(snapshot(&app.db).await, before, "a preview saves nothing");
+
+    let r = post(
+        &admin,
+        &format!("{base}/markdown/vorschau"),
+        &k,
+        &[("body", body)],
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("<strong>1</strong>") && !html.contains("<script>alert"));
+    assert!(!html.contains("<html"), "a fragment for htmx, not a page");
+
+    let huge = "x".repeat(rathaus_web::markdown::MAX_BYTES + 1);
+    let r = post(
+        &admin,
+        &format!("{base}/markdown/vorschau"),
+        &k,
+        &[("body", &huge)],
+    )
+    .await;
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("zu lang"));
+    let r = post(
+        &admin,
+        &format!("{base}/admin/pages/impressum"),
+        &k,
+        &[("title", "Impressum"), ("body", &huge), ("preview", "1")],
+    )
+    .await;
+    assert_eq!(r.status(), 422);
+    assert!(field_error(&r.text().await.unwrap(), "body").is_some_and(|m| m.contains("zu lang")));
+
+    let r = post(
+        &admin,
+        &format!("{base}/admin/pages/impressum"),
+        &k,
+        &[("title", "Impressum"), ("body", body)],
+    )
+    .await;
+    assert_eq!(r.status(), 303);
+    let page = get(&admin, &format!("{base}/impressum"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("<h2 id=\"md-anschrift\">Anschrift</h2>"),
+        "{page}"
+    );
+    assert!(!page.contains("<script>alert") && !page.contains("javascript:"));
+}

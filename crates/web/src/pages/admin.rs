@@ -817,6 +817,8 @@ struct PageFormTpl {
     slug: String,
     title: String,
     body: String,
+    /// The rendered body when "Vorschau" was pressed (without JavaScript).
+    preview: Option<String>,
 }
 
 fn known_page(slug: &str) -> Result<(), HtmlError> {
@@ -841,6 +843,7 @@ pub async fn page_edit(
         slug,
         title: pg.title,
         body: pg.body,
+        preview: None,
     })
 }
 
@@ -850,6 +853,9 @@ pub struct PageForm {
     title: String,
     #[serde(default)]
     body: String,
+    /// Set by the "Vorschau" button: render, do not save.
+    #[serde(default)]
+    preview: Option<String>,
 }
 
 pub async fn page_save(
@@ -859,6 +865,26 @@ pub async fn page_save(
     Form(f): Form<PageForm>,
 ) -> Result<Response, HtmlError> {
     known_page(&slug)?;
+    if f.preview.is_some() {
+        p.require(perms::ADMIN_SETTINGS)?;
+        let t = catalog(ctx.lang);
+        let (preview, errs) = match crate::markdown::render(&f.body) {
+            Ok(r) => (Some(r.html), FormErrors::none(t)),
+            Err(_) => (None, markdown_too_large(t)),
+        };
+        let invalid = errs.any();
+        return respond(
+            page(PageFormTpl {
+                l: layout(&st, &ctx, "pages.edit"),
+                errs,
+                slug,
+                title: f.title,
+                body: f.body,
+                preview,
+            }),
+            invalid,
+        );
+    }
     match tenants::update_page(&st.db.conn, &p, &slug, &f.title, &f.body).await {
         Ok(_) => Ok(Redirect::to("/admin/settings?notice=page_saved").into_response()),
         Err(e) => {
@@ -870,9 +896,20 @@ pub async fn page_save(
                     slug,
                     title: f.title,
                     body: f.body,
+                    preview: None,
                 }),
                 true,
             )
         }
     }
+}
+
+fn markdown_too_large(t: &'static crate::i18n::Catalog) -> FormErrors {
+    let mut e = rathaus_core::validation::FieldErrors::new();
+    e.add_arg(
+        "body",
+        "markdown.too_large",
+        Some(crate::markdown::MAX_BYTES / 1024),
+    );
+    FormErrors::new(t, e)
 }

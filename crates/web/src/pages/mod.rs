@@ -3,6 +3,7 @@
 pub mod account;
 pub mod admin;
 pub mod auth;
+pub mod markdown;
 pub mod public;
 pub mod register;
 

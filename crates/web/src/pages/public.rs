@@ -37,7 +37,9 @@ pub async fn home(State(st): State<AppState>, ctx: Ctx) -> Result<Response, Html
 #[template(path = "footer_page.html")]
 struct FooterPageTpl {
     l: Layout,
-    paragraphs: Vec<String>,
+    /// Sanitized HTML from `markdown::render`.
+    html: String,
+    empty: bool,
 }
 
 pub async fn footer_page(
@@ -50,15 +52,17 @@ pub async fn footer_page(
         return Err(Error::NotFound.into());
     }
     let p = tenants::page(&st.db.conn, tid, &slug).await?;
-    // Plain text with blank lines between paragraphs: no HTML from the database reaches a page.
-    let paragraphs = p
-        .body
-        .split("\n\n")
-        .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty())
-        .collect();
+    // Markdown, sanitized: no script or foreign image from the database reaches a page.
+    // Plain text with blank lines (the format before Markdown) reads the same.
+    let html = crate::markdown::render(&p.body)
+        .map(|r| r.html)
+        .unwrap_or_default();
     let l = layout(&st, &ctx, "home.title").with_title(p.title);
-    page(FooterPageTpl { l, paragraphs })
+    page(FooterPageTpl {
+        l,
+        empty: html.trim().is_empty(),
+        html,
+    })
 }
 
 #[derive(Deserialize)]
