@@ -26,11 +26,11 @@ use chrono_tz::Europe::Berlin;
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use rathaus_booking::entity::{
+use rathaus_booking::service::rules::{self, Week};
+use rathaus_booking::service::series::{self, Rule};
+use rathaus_booking::store::entity::{
     blackout, org_member, organisation, reservation, resource, season, series as series_e,
 };
-use rathaus_booking::rules::{self, Week};
-use rathaus_booking::series::{self, Rule};
 use rathaus_core::{TenantId, UserId};
 use rathaus_store::entity::user;
 use rathaus_store::tenants::{self, NewTenant};
@@ -987,7 +987,7 @@ async fn main() -> anyhow::Result<()> {
     conn.execute_unprepared("ANALYZE").await?;
 
     // ------------------------------------------------ the busiest public feed
-    let (from, to) = rathaus_booking::ical::window(now);
+    let (from, to) = rathaus_booking::formats::ical::window(now);
     let per: Vec<(i64, i64)> = reservation::Entity::find()
         .select_only()
         .column(reservation::Column::ResourceId)

@@ -2,10 +2,10 @@
 //! thirds, a field, the council chamber, meeting rooms, a room citizens can book, a projector;
 //! a club and a school; NRW school holidays as blackouts; an open hall season.
 
-use crate::entity::{blackout, org_member, organisation, season};
-use crate::rules::{self, Week};
+use crate::domain::time::midnight_utc as local_midnight;
+use crate::service::rules::{self, Week};
 use crate::service::{self, ResourceInput};
-use crate::time::midnight_utc as local_midnight;
+use crate::store::entity::{blackout, org_member, organisation, season};
 use chrono::{NaiveDate, Utc};
 use chrono_tz::Europe::Berlin;
 use rathaus_core::{Principal, TenantId};

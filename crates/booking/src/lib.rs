@@ -1,38 +1,59 @@
-//! Resource booking (issue 4): sports halls and their parts, fields, rooms and equipment,
-//! reserved without double booking, on SQLite and PostgreSQL. This crate owns the tables
-//! `booking_resources` and `booking_reservations` (own migrations), the service that guards
-//! them, the staff pages under /buchung and the JSON API under /api/v1/booking.
+//! Resource booking: sports halls and their parts, fields, rooms and equipment, reserved
+//! without double booking, on SQLite and PostgreSQL; series, seasons, organisations,
+//! blackouts, photos, statistics and calendar feeds.
+//!
+//! Layout (dependencies point one way: http → service → domain; service → store → domain;
+//! formats are pure):
+//!
+//! - `domain/`: pure types and rules (statuses, kinds, ids, opening hours, wall-clock time);
+//! - `store/`: entities, migrations (own history table) and the queries the services share;
+//! - `service/`: the use cases: permission check → validation → change + audit → commit;
+//! - `formats/`: iCalendar writer and reader, the fee list as CSV/XLSX;
+//! - `http/`: `pages/` (HTML under /buchung and /belegung), `api/` (JSON under
+//!   /api/v1/booking), `machine/` (calendar feeds), and `http::routes()`, the route table;
+//! - `jobs.rs` (reminders), `demo.rs` (+ `demo/*.toml`), `permissions.rs`.
 
-pub mod api;
-pub mod blackouts;
 pub mod demo;
-pub mod edit;
-pub mod entity;
-pub mod ical;
-pub mod migrations;
-pub mod mine;
-pub mod notify;
-pub mod orgs;
-pub mod pages;
-pub mod photos;
-pub mod rules;
-pub mod season;
-pub mod series;
+pub mod domain;
+pub mod formats;
+pub mod http;
+pub mod jobs;
+pub mod permissions;
 pub mod service;
-pub mod settings;
-pub mod stats;
-pub mod time;
-pub mod views;
+pub mod store;
 
 use rathaus_core::permissions::PermissionDef;
-use rathaus_web::AppState;
+use rathaus_web::Routes;
 use rathaus_web::i18n::Lang;
 use rathaus_web::module::MigrateFuture;
 use sea_orm_migration::MigratorTrait;
-use utoipa_axum::router::OpenApiRouter;
 
 /// The booking module, listed in the binary's `modules()`.
 pub struct Booking;
+
+/// The module's texts: its own TOML files, concatenated.
+pub(crate) fn translations(lang: Lang) -> Option<&'static str> {
+    Some(match lang {
+        Lang::De => concat!(
+            include_str!("../locales/de.toml"),
+            include_str!("../locales/de/rules.toml"),
+            include_str!("../locales/de/series.toml"),
+            include_str!("../locales/de/feeds.toml"),
+            include_str!("../locales/de/views.toml"),
+            include_str!("../locales/de/orgs.toml"),
+            include_str!("../locales/de/photos.toml"),
+        ),
+        Lang::En => concat!(
+            include_str!("../locales/en.toml"),
+            include_str!("../locales/en/rules.toml"),
+            include_str!("../locales/en/series.toml"),
+            include_str!("../locales/en/feeds.toml"),
+            include_str!("../locales/en/views.toml"),
+            include_str!("../locales/en/orgs.toml"),
+            include_str!("../locales/en/photos.toml"),
+        ),
+    })
+}
 
 impl rathaus_web::Module for Booking {
     fn name(&self) -> &'static str {
@@ -40,11 +61,11 @@ impl rathaus_web::Module for Booking {
     }
 
     fn permissions(&self) -> &'static [PermissionDef] {
-        service::PERMISSIONS
+        permissions::PERMISSIONS
     }
 
     fn nav(&self) -> Vec<rathaus_web::layout::NavItem> {
-        pages::nav()
+        http::pages::resources::nav()
     }
 
     fn public_services(&self) -> Vec<rathaus_web::module::PublicService> {
@@ -55,47 +76,12 @@ impl rathaus_web::Module for Booking {
         }]
     }
 
-    /// Staff pages and the calendar feeds (which authenticate by their secret token).
-    fn pages(&self) -> axum::Router<AppState> {
-        pages::router()
-            .merge(edit::router())
-            .merge(mine::router())
-            .merge(settings::router())
-            .merge(ical::router())
-            .merge(views::router())
-            .merge(stats::router())
-            .merge(blackouts::router())
-            .merge(series::router())
-            .merge(orgs::router())
-            .merge(season::router())
-            .merge(photos::router())
+    fn routes(&self) -> Routes {
+        http::routes()
     }
 
     fn translations(&self, lang: Lang) -> Option<&'static str> {
-        Some(match lang {
-            Lang::De => concat!(
-                include_str!("../locales/de.toml"),
-                include_str!("../locales/de/rules.toml"),
-                include_str!("../locales/de/series.toml"),
-                include_str!("../locales/de/feeds.toml"),
-                include_str!("../locales/de/views.toml"),
-                include_str!("../locales/de/orgs.toml"),
-                include_str!("../locales/de/photos.toml"),
-            ),
-            Lang::En => concat!(
-                include_str!("../locales/en.toml"),
-                include_str!("../locales/en/rules.toml"),
-                include_str!("../locales/en/series.toml"),
-                include_str!("../locales/en/feeds.toml"),
-                include_str!("../locales/en/views.toml"),
-                include_str!("../locales/en/orgs.toml"),
-                include_str!("../locales/en/photos.toml"),
-            ),
-        })
-    }
-
-    fn api(&self) -> OpenApiRouter<AppState> {
-        api::router()
+        translations(lang)
     }
 
     fn demo<'a>(
@@ -112,10 +98,13 @@ impl rathaus_web::Module for Booking {
         &'static str,
         std::sync::Arc<dyn rathaus_store::jobs::Handler>,
     )> {
-        vec![(notify::REMINDER_JOB, std::sync::Arc::new(notify::Reminder))]
+        vec![(
+            service::notify::REMINDER_JOB,
+            std::sync::Arc::new(jobs::Reminder),
+        )]
     }
 
     fn migrate<'a>(&'a self, db: &'a rathaus_store::Db) -> MigrateFuture<'a> {
-        Box::pin(async move { Ok(migrations::Migrator::up(&db.conn, None).await?) })
+        Box::pin(async move { Ok(store::migrations::Migrator::up(&db.conn, None).await?) })
     }
 }

@@ -729,7 +729,7 @@ async fn requests_are_approved_and_rejected_through_the_api() {
 /// Reservation rows in the database, any tenant and status.
 async fn stored(a: &Api) -> u64 {
     use sea_orm::{EntityTrait, PaginatorTrait};
-    rathaus_booking::entity::reservation::Entity::find()
+    rathaus_booking::store::entity::reservation::Entity::find()
         .count(&a.s.db.conn)
         .await
         .unwrap()

@@ -9,7 +9,7 @@ mod common;
 
 use chrono::{Duration, NaiveDate};
 use common::*;
-use rathaus_booking::blackouts::{self, ImportSummary};
+use rathaus_booking::service::blackouts::{self, ImportSummary};
 use rathaus_core::Error;
 use rathaus_store::audit::{self, AuditFilter};
 use rathaus_testkit::{PASSWORD, TestApp, csrf_of, login};

@@ -15,11 +15,11 @@ use chrono::{
 };
 use chrono_tz::Europe::Berlin;
 use common::*;
-use rathaus_booking::entity::{
+use rathaus_booking::service::feeds as ical;
+use rathaus_booking::service::{self, CANCELLED, CONFIRMED, REJECTED, REQUESTED, ResourceInput};
+use rathaus_booking::store::entity::{
     org_member, organisation, reservation, resource as resource_entity, series,
 };
-use rathaus_booking::ical;
-use rathaus_booking::service::{self, CANCELLED, CONFIRMED, REJECTED, REQUESTED, ResourceInput};
 use rathaus_core::{Error, Principal};
 use rathaus_store::audit::{self, AuditFilter};
 use rathaus_testkit::{PASSWORD, TestApp, login};
@@ -917,7 +917,7 @@ async fn a_busy_year_of_one_resource_renders_fast() {
         )
         .await
         .unwrap();
-        let body = ical::calendar(&d, HOST);
+        let body = rathaus_booking::formats::ical::calendar(&d, HOST);
         best = best.min(t.elapsed());
         assert_eq!(body.matches("BEGIN:VEVENT").count(), 365 * 6);
     }
@@ -1041,8 +1041,8 @@ fn expand_with_python(body: &str, from: NaiveDate, to: NaiveDate) -> Value {
 
 #[tokio::test]
 async fn resources_from_before_the_feeds_get_their_own_token() {
-    use rathaus_booking::migrations::Migrator;
     use rathaus_booking::service::Resource;
+    use rathaus_booking::store::migrations::Migrator;
     use sea_orm::{ConnectionTrait, EntityTrait};
     use sea_orm_migration::MigratorTrait;
     use sea_orm_migration::prelude::{Expr, Query};
@@ -1068,7 +1068,7 @@ async fn resources_from_before_the_feeds_get_their_own_token() {
         .unwrap();
     }
     Migrator::up(conn, None).await.unwrap();
-    let all: Vec<Resource> = rathaus_booking::entity::resource::Entity::find()
+    let all: Vec<Resource> = rathaus_booking::store::entity::resource::Entity::find()
         .all(conn)
         .await
         .unwrap();
@@ -1081,7 +1081,7 @@ async fn resources_from_before_the_feeds_get_their_own_token() {
 /// an outside parser expands the staff feed to exactly what is booked.
 #[tokio::test]
 async fn a_series_changed_through_the_service_reads_back_as_booked() {
-    use rathaus_booking::series::{self as svc, SeriesInput};
+    use rathaus_booking::service::series::{self as svc, SeriesInput};
     let a = app(WebConfig::default()).await;
     let s = &a.s;
     let mut inp = service::ResourceInput::new("Sporthalle", "hall");

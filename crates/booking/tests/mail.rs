@@ -106,7 +106,7 @@ async fn citizen(s: &Setup) -> Principal {
 
 async fn public_resource(s: &Setup, name: &str, requires_approval: bool) -> Resource {
     let mut inp = ResourceInput::new(name, "room");
-    inp.bookable_by = rathaus_booking::rules::PUBLIC.into();
+    inp.bookable_by = rathaus_booking::service::rules::PUBLIC.into();
     inp.requires_approval = requires_approval;
     resource_with(s, inp).await
 }

@@ -8,7 +8,7 @@
 mod common;
 
 use common::*;
-use rathaus_booking::orgs::{self, OrgInput};
+use rathaus_booking::service::orgs::{self, OrgInput};
 use rathaus_booking::service::{self, MANAGE, ReservationInput, ReserveError, ResourceInput};
 use rathaus_core::{Error, Principal, UserId};
 use rathaus_store::accounts;

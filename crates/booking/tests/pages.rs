@@ -572,11 +572,11 @@ async fn the_resource_edit_page() {
     assert_eq!(saved.bookable_by, "organisations");
     assert_eq!(saved.cancel_hours, 48);
     assert_eq!(
-        rathaus_booking::rules::opening_hours(&saved).unwrap()[0],
+        rathaus_booking::service::rules::opening_hours(&saved).unwrap()[0],
         Some((16 * 60, 22 * 60))
     );
     assert_eq!(
-        rathaus_booking::rules::fee_schedule(&saved).get("citizen"),
+        rathaus_booking::service::rules::fee_schedule(&saved).get("citizen"),
         Some(&1250)
     );
     let (_, page) = get(&admin, format!("{}/buchung/{hall}", p.base)).await;
@@ -718,14 +718,14 @@ async fn the_settings_page() {
     assert!(body.contains("zwischen 0 und 336 Stunden") && body.contains("value=\"9999\""));
     let r = post_form(&admin, &p.base, url, url, &[("reminder_hours", "zwei")]).await;
     assert_eq!(r.status(), 422);
-    let s = rathaus_booking::rules::settings(&p.s.db.conn, p.s.f.tenant)
+    let s = rathaus_booking::service::rules::settings(&p.s.db.conn, p.s.f.tenant)
         .await
         .unwrap();
     assert!(s.pending_blocks && s.reminder_hours == 24);
     // Saved: pending requests no longer block, reminders two hours ahead.
     let r = post_form(&admin, &p.base, url, url, &[("reminder_hours", "2")]).await;
     assert_eq!(r.status(), 303);
-    let s = rathaus_booking::rules::settings(&p.s.db.conn, p.s.f.tenant)
+    let s = rathaus_booking::service::rules::settings(&p.s.db.conn, p.s.f.tenant)
         .await
         .unwrap();
     assert!(!s.pending_blocks && s.reminder_hours == 2);
@@ -734,7 +734,7 @@ async fn the_settings_page() {
 
 #[tokio::test]
 async fn a_weekly_series_into_a_blackout_names_the_day_beside_the_repetition() {
-    use rathaus_booking::entity::blackout;
+    use rathaus_booking::store::entity::blackout;
     use sea_orm::{ActiveModelTrait, Set};
     let p = pages().await;
     let room = resource(&p.s, "Ratssaal", "room", None).await;
@@ -744,8 +744,8 @@ async fn a_weekly_series_into_a_blackout_names_the_day_beside_the_repetition() {
     blackout::ActiveModel {
         tenant_id: Set(p.s.f.tenant.0),
         resource_id: Set(None),
-        starts_at: Set(rathaus_booking::blackouts::midnight_utc(hit)),
-        ends_at: Set(rathaus_booking::blackouts::midnight_utc(
+        starts_at: Set(rathaus_booking::service::blackouts::midnight_utc(hit)),
+        ends_at: Set(rathaus_booking::service::blackouts::midnight_utc(
             hit + Duration::days(1),
         )),
         reason: Set("Herbstferien".into()),

@@ -8,8 +8,8 @@
 mod common;
 
 use common::*;
-use rathaus_booking::entity::photo;
 use rathaus_booking::service::{self, MANAGE, ResourceInput};
+use rathaus_booking::store::entity::photo;
 use rathaus_store::images::{Bounds, decoded_size, jpeg_from_rgb};
 use rathaus_testkit::{TestApp, csrf_of, post_form};
 use rathaus_web::WebConfig;
@@ -659,7 +659,7 @@ async fn photos_upload_serve_and_refuse() {
         i
     })
     .await;
-    let foreign = rathaus_booking::photos::add(
+    let foreign = rathaus_booking::service::photos::add(
         &a.s.db.conn,
         &a.b.admin,
         foreign_res.id,

@@ -9,11 +9,11 @@ mod common;
 use chrono::{Duration, NaiveDate, TimeZone, Utc};
 use chrono_tz::Europe::Berlin;
 use common::*;
-use rathaus_booking::entity::{blackout, org_member, organisation, settings};
-use rathaus_booking::rules::{self, Week};
+use rathaus_booking::service::rules::{self, Week};
 use rathaus_booking::service::{
     self, CONFIRMED, REQUESTED, ReservationInput, ReserveError, ResourceInput,
 };
+use rathaus_booking::store::entity::{blackout, org_member, organisation, settings};
 use rathaus_core::{Error, Principal, UserId};
 use rathaus_store::entity::mail;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
@@ -395,20 +395,23 @@ async fn mails_go_through_the_outbox() {
         ]
     );
     assert!(mails[2].1.contains("Hallenreinigung"));
-    assert!(mails[0].1.contains(&rathaus_booking::notify::when(
+    assert!(mails[0].1.contains(&rathaus_booking::service::notify::when(
         confirmed.starts_at,
         confirmed.ends_at
     )));
     // A reminder job waits for each reservation (24 h before by default).
     let jobs = rathaus_store::entity::job::Entity::find()
-        .filter(rathaus_store::entity::job::Column::Kind.eq(rathaus_booking::notify::REMINDER_JOB))
+        .filter(
+            rathaus_store::entity::job::Column::Kind
+                .eq(rathaus_booking::service::notify::REMINDER_JOB),
+        )
         .all(db)
         .await
         .unwrap();
     assert_eq!(jobs.len(), 2);
     assert!(jobs.iter().all(|j| j.run_at > Utc::now()));
     // Its handler sends nothing for the cancelled reservation.
-    rathaus_booking::notify::remind(db, s.f.tenant, confirmed.id)
+    rathaus_booking::service::notify::remind(db, s.f.tenant, confirmed.id)
         .await
         .unwrap();
     assert_eq!(outbox().await.len(), 4);
@@ -416,7 +419,7 @@ async fn mails_go_through_the_outbox() {
 
 #[tokio::test]
 async fn the_cancellation_deadline_holds_for_series_too() {
-    use rathaus_booking::series::{self, SeriesInput};
+    use rathaus_booking::service::series::{self, SeriesInput};
     let s = setup().await;
     let mut inp = with("Bürgerhaus", "room", rules::PUBLIC);
     inp.cancel_hours = 72;
@@ -464,7 +467,7 @@ async fn the_cancellation_deadline_holds_for_series_too() {
 
 #[tokio::test]
 async fn a_series_gets_one_mail_with_the_series_as_calendar() {
-    use rathaus_booking::series::{self, SeriesInput};
+    use rathaus_booking::service::series::{self, SeriesInput};
     let s = setup().await;
     let r = resource_with(&s, with("Bürgerhaus", "room", rules::PUBLIC)).await;
     let erika = citizen(&s, "erika@a.example").await;

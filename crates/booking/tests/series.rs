@@ -16,12 +16,12 @@ use chrono::{
 };
 use chrono_tz::Europe::Berlin;
 use common::*;
-use rathaus_booking::entity::{blackout, series as series_entity};
-use rathaus_booking::series::{self, ExDate, SeriesInput};
+use rathaus_booking::service::series::{self, ExDate, SeriesInput};
 use rathaus_booking::service::{
     self, CANCELLED, CONFIRMED, REJECTED, REQUESTED, Reservation, ReserveError, Resource,
     ResourceInput,
 };
+use rathaus_booking::store::entity::{blackout, series as series_entity};
 use rathaus_core::{Error, Principal};
 use sea_orm::{ActiveModelTrait, EntityTrait, PaginatorTrait, Set};
 use std::collections::BTreeMap;
@@ -101,7 +101,7 @@ async fn count_series(s: &Setup) -> u64 {
 }
 
 async fn count_reservations(s: &Setup) -> u64 {
-    rathaus_booking::entity::reservation::Entity::find()
+    rathaus_booking::store::entity::reservation::Entity::find()
         .count(&s.db.conn)
         .await
         .unwrap()
@@ -647,7 +647,7 @@ async fn approval_rechecks_confirmed_bookings_in_the_way() {
     let (ser, list) = five_tuesdays(&s, &h, &s.booker).await;
     // A confirmed booking written past the overlap check (as when pending requests do not
     // block): approval must refuse and name it.
-    use rathaus_booking::entity::reservation;
+    use rathaus_booking::store::entity::reservation;
     reservation::ActiveModel {
         tenant_id: Set(s.f.tenant.0),
         resource_id: Set(h.id),

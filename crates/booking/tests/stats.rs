@@ -10,9 +10,9 @@ use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::Europe::Berlin;
 use common::*;
 use rathaus_booking::Booking;
-use rathaus_booking::entity::{organisation, reservation, resource};
+use rathaus_booking::service::stats;
 use rathaus_booking::service::{self, MANAGE, Resource};
-use rathaus_booking::stats;
+use rathaus_booking::store::entity::{organisation, reservation, resource};
 use rathaus_core::Error;
 use rathaus_store::entity::audit_event;
 use rathaus_testkit::{TestApp, post_form};
@@ -240,7 +240,7 @@ async fn fees_csv_and_xlsx_hold_every_confirmed_booking_of_the_period() {
     if let Some(src) = Booking.translations(rathaus_web::i18n::Lang::De) {
         rathaus_web::i18n::register(rathaus_web::i18n::Lang::De, src);
     }
-    let csv = String::from_utf8(stats::fees_csv(t, &rows)).unwrap();
+    let csv = String::from_utf8(rathaus_booking::http::pages::stats::fees_csv(t, &rows)).unwrap();
     assert!(csv.starts_with('\u{feff}'), "BOM");
     let lines: Vec<&str> = csv.trim_start_matches('\u{feff}').split("\r\n").collect();
     assert_eq!(
@@ -263,7 +263,7 @@ async fn fees_csv_and_xlsx_hold_every_confirmed_booking_of_the_period() {
     );
     assert_eq!(lines.len(), 4, "header, two rows, and the final line end");
 
-    let xlsx = stats::fees_xlsx(t, &rows).unwrap();
+    let xlsx = rathaus_booking::http::pages::stats::fees_xlsx(t, &rows).unwrap();
     check_xlsx(&xlsx, a.id);
 }
 

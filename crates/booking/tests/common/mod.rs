@@ -27,7 +27,7 @@ pub struct Setup {
 pub async fn migrated() -> TestDb {
     let tdb = TestDb::new().await;
     Booking.migrate(&tdb.db).await.expect("booking migrations");
-    rathaus_core::permissions::register(service::PERMISSIONS);
+    rathaus_core::permissions::register(rathaus_booking::permissions::PERMISSIONS);
     tdb
 }
 
@@ -152,7 +152,7 @@ pub async fn insert_request(
     from: i64,
     to: i64,
 ) -> Reservation {
-    use rathaus_booking::entity::reservation;
+    use rathaus_booking::store::entity::reservation;
     use sea_orm::{ActiveModelTrait, Set};
     reservation::ActiveModel {
         tenant_id: Set(who.tenant_id.0),

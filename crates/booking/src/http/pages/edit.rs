@@ -2,13 +2,15 @@
 //! property of a resource — description, address, accessibility, opening hours per weekday,
 //! who may book, approval, durations, horizon, buffer, fees per group, cancellation deadline.
 
-use crate::rules::{self, FEE_GROUPS, Week};
+use crate::http::MANAGERS;
+use rathaus_web::Routes;
+
+use crate::service::rules::{self, FEE_GROUPS, Week};
 use crate::service::{self, MANAGE, Resource};
 use askama::Template;
+use axum::Form;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::get;
-use axum::{Form, Router};
 use rathaus_core::validation::FieldErrors;
 use rathaus_core::{Error, Principal};
 use rathaus_web::AppState;
@@ -20,8 +22,10 @@ use rathaus_web::layout::Layout;
 use rathaus_web::pages::layout;
 use serde::Deserialize;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/buchung/{id}/bearbeiten", get(show).post(save))
+pub(crate) fn routes() -> Routes {
+    Routes::new()
+        .get("/buchung/{id}/bearbeiten", MANAGERS, show)
+        .post("/buchung/{id}/bearbeiten", MANAGERS, save)
 }
 
 /// Weekday keys Monday..Sunday (translations `booking.day.*`, field names `hours_*`).
@@ -115,7 +119,7 @@ impl EditForm {
         let fees = rules::fee_schedule(r);
         let fee = |g: &str| {
             fees.get(g)
-                .map(|c| crate::stats::euros(*c))
+                .map(|c| crate::formats::fees::euros(*c))
                 .unwrap_or_default()
         };
         EditForm {
@@ -344,6 +348,6 @@ mod tests {
         assert!(parse_euros("-1").is_none());
         assert!(parse_euros("1,234").is_none());
         assert!(parse_euros("zwölf").is_none());
-        assert_eq!(crate::stats::euros(1250), "12,50");
+        assert_eq!(crate::formats::fees::euros(1250), "12,50");
     }
 }

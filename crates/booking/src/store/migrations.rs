@@ -176,7 +176,7 @@ impl MigrationTrait for M0002FeedToken {
                     .table("booking_resources")
                     .value(
                         "feed_token",
-                        rathaus_store::random_token(crate::service::FEED_TOKEN_BYTES),
+                        rathaus_store::random_token(crate::domain::FEED_TOKEN_BYTES),
                     )
                     .and_where(Expr::col("id").eq(id))
                     .take(),

@@ -6,10 +6,21 @@
 //! parts) inside its transaction before it looks for overlaps, so two concurrent requests for
 //! overlapping slots are serialised and the second one sees the first (ADR 0004).
 
-use crate::entity::{reservation, resource};
+pub mod blackouts;
+pub mod feeds;
+pub mod notify;
+pub mod orgs;
+pub mod photos;
+pub mod rules;
+pub mod season;
+pub mod series;
+pub mod settings;
+pub mod stats;
+pub mod views;
+
+use crate::store::entity::{reservation, resource};
 use chrono::{DateTime, Duration, Timelike, Utc};
 use rathaus_core::audit::NewEvent;
-use rathaus_core::permissions::PermissionDef;
 use rathaus_core::validation::FieldErrors;
 use rathaus_core::{Error, Principal, Result, TenantId};
 use rathaus_store::{Actor, audit};
@@ -24,21 +35,7 @@ use std::collections::BTreeMap;
 pub use reservation::Model as Reservation;
 pub use resource::Model as Resource;
 
-/// Create and edit resources, see every reservation, cancel any of them.
-pub const MANAGE: &str = "booking.manage";
-/// Make reservations (and cancel one's own).
-pub const BOOK: &str = "booking.book";
-
-pub const PERMISSIONS: &[PermissionDef] = &[
-    PermissionDef {
-        code: MANAGE,
-        label_key: "perm.booking.manage",
-    },
-    PermissionDef {
-        code: BOOK,
-        label_key: "perm.booking.book",
-    },
-];
+pub use crate::permissions::{BOOK, MANAGE};
 
 pub const HALL: &str = "hall";
 pub const HALL_PART: &str = "hall_part";
@@ -87,7 +84,7 @@ pub struct ResourceInput {
     /// Accessibility features, one per line.
     pub accessibility: String,
     /// None: open around the clock.
-    pub opening_hours: Option<crate::rules::Week>,
+    pub opening_hours: Option<crate::service::rules::Week>,
     /// `public`, `organisations` or `staff`.
     pub bookable_by: String,
     /// Fee group -> cents per hour.
@@ -115,7 +112,7 @@ impl ResourceInput {
             description: String::new(),
             accessibility: String::new(),
             opening_hours: None,
-            bookable_by: crate::rules::STAFF.to_string(),
+            bookable_by: crate::service::rules::STAFF.to_string(),
             fee_schedule: BTreeMap::new(),
             cancel_hours: 0,
             room_id: None,
@@ -193,14 +190,14 @@ async fn validate_resource(
             Some(MAX_HORIZON_DAYS),
         );
     }
-    if !crate::rules::BOOKABLE_BY.contains(&inp.bookable_by.as_str()) {
+    if !crate::service::rules::BOOKABLE_BY.contains(&inp.bookable_by.as_str()) {
         errs.add("bookable_by", "err.invalid_choice");
     }
     errs.optional_text("address", &inp.address, 300);
     errs.optional_text("description", &inp.description, MAX_DESCRIPTION);
     errs.optional_text("accessibility", &inp.accessibility, 500);
     for (group, cents) in &inp.fee_schedule {
-        if !crate::rules::FEE_GROUPS.contains(&group.as_str()) {
+        if !crate::service::rules::FEE_GROUPS.contains(&group.as_str()) {
             errs.add("fee_schedule", "err.invalid_choice");
         } else if !(0..=MAX_FEE_CENTS_PER_HOUR).contains(cents) {
             errs.add_arg(
@@ -272,7 +269,9 @@ pub async fn create_resource<C: TransactionTrait>(
         address: Set(inp.address.trim().to_string()),
         description: Set(inp.description.trim().to_string()),
         accessibility: Set(inp.accessibility.trim().to_string()),
-        opening_hours: Set(crate::rules::opening_hours_json(inp.opening_hours.as_ref())),
+        opening_hours: Set(crate::service::rules::opening_hours_json(
+            inp.opening_hours.as_ref(),
+        )),
         bookable_by: Set(inp.bookable_by),
         fee_schedule: Set(fee_json(&inp.fee_schedule)),
         cancel_hours: Set(inp.cancel_hours),
@@ -347,7 +346,9 @@ pub async fn update_resource<C: TransactionTrait>(
     am.address = Set(inp.address.trim().to_string());
     am.description = Set(inp.description.trim().to_string());
     am.accessibility = Set(inp.accessibility.trim().to_string());
-    am.opening_hours = Set(crate::rules::opening_hours_json(inp.opening_hours.as_ref()));
+    am.opening_hours = Set(crate::service::rules::opening_hours_json(
+        inp.opening_hours.as_ref(),
+    ));
     am.bookable_by = Set(inp.bookable_by);
     am.fee_schedule = Set(fee_json(&inp.fee_schedule));
     am.cancel_hours = Set(inp.cancel_hours);
@@ -373,8 +374,7 @@ fn fee_json(f: &BTreeMap<String, i64>) -> String {
     }
 }
 
-/// Random bytes of a calendar feed token (base64url: 32 characters).
-pub const FEED_TOKEN_BYTES: usize = 24;
+pub use crate::domain::FEED_TOKEN_BYTES;
 
 fn new_feed_token() -> String {
     rathaus_store::random_token(FEED_TOKEN_BYTES)
@@ -432,10 +432,12 @@ pub async fn list_resources(conn: &impl ConnectionTrait, who: &Principal) -> Res
     if who.has(BOOK) || who.has(MANAGE) {
         return Ok(all);
     }
-    let member = !crate::rules::organisations_of(conn, who).await?.is_empty();
+    let member = !crate::service::rules::organisations_of(conn, who)
+        .await?
+        .is_empty();
     Ok(all
         .into_iter()
-        .filter(|r| crate::rules::may_see(who, r, member))
+        .filter(|r| crate::service::rules::may_see(who, r, member))
         .collect())
 }
 
@@ -449,9 +451,11 @@ pub async fn get_resource(
     if !r.active && !who.has(MANAGE) {
         return Err(Error::NotFound);
     }
-    if !(who.has(BOOK) || who.has(MANAGE) || r.bookable_by == crate::rules::PUBLIC) {
-        let member = !crate::rules::organisations_of(conn, who).await?.is_empty();
-        if !crate::rules::may_see(who, &r, member) {
+    if !(who.has(BOOK) || who.has(MANAGE) || r.bookable_by == crate::service::rules::PUBLIC) {
+        let member = !crate::service::rules::organisations_of(conn, who)
+            .await?
+            .is_empty();
+        if !crate::service::rules::may_see(who, &r, member) {
             return Err(Error::NotFound);
         }
     }
@@ -661,7 +665,7 @@ pub async fn reserve_with_equipment<C: TransactionTrait>(
     let txn = begin(db).await?;
     let r = find_resource(&txn, who.tenant_id, inp.resource_id).await?;
     // Who may book comes before anything about the input: someone not allowed learns nothing.
-    crate::rules::booker_for(&txn, who, &r, inp.organisation_id).await?;
+    crate::service::rules::booker_for(&txn, who, &r, inp.organisation_id).await?;
     let title = validate_times(&inp, now)?;
     let mut items = vec![r.clone()];
     let mut wanted: Vec<i64> = equipment.to_vec();
@@ -677,12 +681,12 @@ pub async fn reserve_with_equipment<C: TransactionTrait>(
     }
     let mut bookers = Vec::with_capacity(items.len());
     for it in &items {
-        bookers.push(crate::rules::booker_for(&txn, who, it, inp.organisation_id).await?);
+        bookers.push(crate::service::rules::booker_for(&txn, who, it, inp.organisation_id).await?);
     }
     for it in &items {
-        crate::rules::check_slot(&txn, it, inp.start, inp.end, now).await?;
+        crate::service::rules::check_slot(&txn, it, inp.start, inp.end, now).await?;
     }
-    let settings = crate::rules::settings(&txn, who.tenant_id).await?;
+    let settings = crate::service::rules::settings(&txn, who.tenant_id).await?;
     let mut sets = Vec::with_capacity(items.len());
     let mut ids = std::collections::BTreeSet::new();
     for it in &items {
@@ -698,7 +702,7 @@ pub async fn reserve_with_equipment<C: TransactionTrait>(
                 &txn,
                 who.tenant_id,
                 set,
-                crate::rules::blocking_statuses(&settings),
+                crate::service::rules::blocking_statuses(&settings),
                 it.buffer_minutes,
                 inp.start,
                 inp.end,
@@ -728,7 +732,7 @@ pub async fn reserve_with_equipment<C: TransactionTrait>(
             booked_by: Set(Some(who.user_id.0)),
             organisation_id: Set(booker.organisation_id),
             fee_group: Set(booker.fee_group.clone()),
-            fee_cents: Set(crate::rules::fee_cents(
+            fee_cents: Set(crate::service::rules::fee_cents(
                 it,
                 &booker.fee_group,
                 inp.start,
@@ -757,7 +761,7 @@ pub async fn reserve_with_equipment<C: TransactionTrait>(
             })),
         )
         .await?;
-        crate::notify::created(&txn, &settings, it, &res).await?;
+        crate::service::notify::created(&txn, &settings, it, &res).await?;
         out.push(res);
     }
     txn.commit().await.map_err(db_err)?;
@@ -793,7 +797,7 @@ pub(crate) async fn may_see_reservation(
         return Ok(true);
     }
     Ok(match organisation_id {
-        Some(o) => crate::rules::organisations_of(conn, who)
+        Some(o) => crate::service::rules::organisations_of(conn, who)
             .await?
             .contains(&o),
         None => false,
@@ -842,7 +846,7 @@ pub async fn list_reservations(
         q = q.filter(reservation::Column::ResourceId.eq(r));
     }
     if !who.has(MANAGE) {
-        let orgs = crate::rules::organisations_of(conn, who).await?;
+        let orgs = crate::service::rules::organisations_of(conn, who).await?;
         q = q.filter(
             sea_orm::Condition::any()
                 .add(reservation::Column::BookedBy.eq(who.user_id.0))
@@ -876,7 +880,7 @@ pub async fn cancel<C: TransactionTrait>(db: &C, who: &Principal, id: i64) -> Re
     am.sequence = Set(before.sequence + 1);
     am.updated_at = Set(Some(now));
     let after = am.update(&txn).await?;
-    crate::notify::cancelled(&txn, &r, &after).await?;
+    crate::service::notify::cancelled(&txn, &r, &after).await?;
     audit::record(
         &txn,
         who.tenant_id,
@@ -1074,7 +1078,7 @@ pub async fn approve<C: TransactionTrait>(
         ));
     }
     let after = decide(&txn, who, &before, CONFIRMED, None).await?;
-    crate::notify::decided(&txn, &r, &after).await?;
+    crate::service::notify::decided(&txn, &r, &after).await?;
     txn.commit().await.map_err(db_err)?;
     Ok(after)
 }
@@ -1095,7 +1099,7 @@ pub async fn reject<C: TransactionTrait>(
     let (before, r, _) = open_request(&txn, who, id).await?;
     errs.into_result()?;
     let after = decide(&txn, who, &before, REJECTED, Some(reason)).await?;
-    crate::notify::decided(&txn, &r, &after).await?;
+    crate::service::notify::decided(&txn, &r, &after).await?;
     txn.commit().await?;
     Ok(after)
 }
@@ -1211,10 +1215,10 @@ pub async fn upcoming_of(
     ahead: Duration,
     limit: u64,
 ) -> Result<Upcoming> {
-    use crate::entity::organisation;
+    use crate::store::entity::organisation;
     use sea_orm::{Condition, QuerySelect};
     let scope = rathaus_store::uow::Scope::user(conn, who);
-    let own_orgs = crate::rules::organisations_of(conn, who).await?;
+    let own_orgs = crate::service::rules::organisations_of(conn, who).await?;
     let reservations = scope
         .find::<reservation::Entity>()
         .filter(

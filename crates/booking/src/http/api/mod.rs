@@ -2,8 +2,13 @@
 //! Bearer token required (`ApiUser`); every error is an RFC 9457 problem document, including
 //! malformed JSON, query strings and path segments (`ApiJson`, `ApiQuery`, `ApiPath`).
 
-use crate::ical;
-use crate::series::{self, ExDate, SeriesInput};
+use crate::http::MANAGERS;
+use rathaus_web::Access::SignedIn;
+use rathaus_web::Routes;
+
+use crate::http::origin;
+use crate::service::feeds;
+use crate::service::series::{self, ExDate, SeriesInput};
 use crate::service::{self, Busy, ReservationInput, ReserveError, ResourceInput};
 use axum::Json;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
@@ -19,7 +24,6 @@ use rathaus_web::api::{ApiError, ApiUser, Problem, problem};
 use rathaus_web::i18n::{Lang, catalog};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 // ---------------------------------------------------------------- extractors
@@ -113,8 +117,8 @@ impl ResourceOut {
     /// The resource as `who` sees it; `origin` is `scheme://host` of the feed URL.
     fn new(r: service::Resource, who: &Principal, origin: &str) -> Self {
         ResourceOut {
-            ical_url: crate::ical::public_feed_url(origin, &r)
-                .or_else(|| service::may_read_feed(who).then(|| crate::ical::feed_url(origin, &r))),
+            ical_url: feeds::public_feed_url(origin, &r)
+                .or_else(|| service::may_read_feed(who).then(|| feeds::feed_url(origin, &r))),
             bookable_by: r.bookable_by.clone(),
             address: r.address.clone(),
             id: r.id,
@@ -309,7 +313,7 @@ async fn list_resources(
     ApiUser(p): ApiUser,
 ) -> Result<Json<Vec<ResourceOut>>, ApiError> {
     let list = service::list_resources(&st.db.conn, &p).await?;
-    let origin = ical::origin(&st.cfg, &headers);
+    let origin = origin(&st.cfg, &headers);
     Ok(Json(
         list.into_iter()
             .map(|r| ResourceOut::new(r, &p, &origin))
@@ -355,7 +359,7 @@ async fn create_resource(
     let r = service::create_resource(&st.db.conn, &p, inp).await?;
     Ok(created(
         format!("/api/v1/booking/resources/{}", r.id),
-        ResourceOut::new(r, &p, &ical::origin(&st.cfg, &headers)),
+        ResourceOut::new(r, &p, &origin(&st.cfg, &headers)),
     ))
 }
 
@@ -380,11 +384,7 @@ async fn get_resource(
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<ResourceOut>, ApiError> {
     let r = service::get_resource(&st.db.conn, &p, id).await?;
-    Ok(Json(ResourceOut::new(
-        r,
-        &p,
-        &ical::origin(&st.cfg, &headers),
-    )))
+    Ok(Json(ResourceOut::new(r, &p, &origin(&st.cfg, &headers))))
 }
 
 /// Busy slots of a resource between `from` and `to` (including its hall's or parts').
@@ -688,13 +688,17 @@ async fn reject_reservation(
     ))
 }
 
-pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(list_resources, create_resource))
-        .routes(routes!(get_resource))
-        .routes(routes!(availability))
-        .routes(routes!(list_reservations, reserve))
-        .routes(routes!(get_reservation, cancel_reservation))
-        .routes(routes!(approve_reservation))
-        .routes(routes!(reject_reservation))
+pub(crate) fn routes() -> Routes {
+    Routes::new()
+        // Every API user sees what they may book; the service filters and decides.
+        .api(SignedIn, routes!(list_resources))
+        .api(MANAGERS, routes!(create_resource))
+        .api(SignedIn, routes!(get_resource))
+        .api(SignedIn, routes!(availability))
+        .api(SignedIn, routes!(list_reservations))
+        .api(SignedIn, routes!(reserve))
+        .api(SignedIn, routes!(get_reservation))
+        .api(SignedIn, routes!(cancel_reservation))
+        .api(MANAGERS, routes!(approve_reservation))
+        .api(MANAGERS, routes!(reject_reservation))
 }

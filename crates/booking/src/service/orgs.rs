@@ -7,31 +7,17 @@
 //! `/buchung/organisationen/{id}` (details, members, edit). An organisation the user neither
 //! manages nor belongs to answers 404, like one of another tenant.
 
-use crate::entity::{org_member, organisation};
-use crate::service::MANAGE;
-use askama::Template;
-use axum::extract::{Path, State};
-use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
-use axum::{Form, Router};
+use crate::permissions::MANAGE;
+use crate::store::entity::{org_member, organisation};
 use chrono::Utc;
 use rathaus_core::audit::NewEvent;
 use rathaus_core::validation::FieldErrors;
 use rathaus_core::{Error, Principal, Result, TenantId};
 use rathaus_store::{Actor, accounts, audit, begin, db_err};
-use rathaus_web::AppState;
-use rathaus_web::ctx::{Ctx, Staff};
-use rathaus_web::errors::{HtmlError, page, respond};
-use rathaus_web::forms::FormErrors;
-use rathaus_web::i18n::{Catalog, catalog};
-use rathaus_web::layout::Layout;
-use rathaus_web::pages::layout;
-use rathaus_web::pages::parse_id;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, ModelTrait, QueryFilter,
     QueryOrder, Set, TransactionSession, TransactionTrait,
 };
-use serde::Deserialize;
 use serde_json::json;
 
 pub use organisation::Model as Organisation;
@@ -63,7 +49,7 @@ pub struct Member {
 fn validate(inp: &OrgInput) -> Result<(String, String)> {
     let mut errs = FieldErrors::new();
     let name = errs.text("name", &inp.name, MAX_NAME);
-    if !crate::rules::ORG_KINDS.contains(&inp.kind.as_str()) {
+    if !crate::service::rules::ORG_KINDS.contains(&inp.kind.as_str()) {
         errs.add("kind", "err.invalid_choice");
     }
     let email = errs.email("contact_email", &inp.contact_email);
@@ -178,7 +164,7 @@ pub async fn my_organisations(
     conn: &impl ConnectionTrait,
     who: &Principal,
 ) -> Result<Vec<Organisation>> {
-    let ids = crate::rules::organisations_of(conn, who).await?;
+    let ids = crate::service::rules::organisations_of(conn, who).await?;
     if ids.is_empty() {
         return Ok(vec![]);
     }
@@ -199,7 +185,7 @@ pub async fn get_organisation(
 ) -> Result<Organisation> {
     let o = find(conn, who.tenant_id, id).await?;
     if who.has(MANAGE)
-        || crate::rules::organisations_of(conn, who)
+        || crate::service::rules::organisations_of(conn, who)
             .await?
             .contains(&id)
     {
@@ -321,278 +307,23 @@ pub async fn remove_member<C: TransactionTrait>(
     Ok(())
 }
 
-// ---------------------------------------------------------------- pages
-
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/buchung/organisationen", get(list_page).post(create_page))
-        .route(
-            "/buchung/organisationen/{id}",
-            get(show_page).post(update_page),
-        )
-        .route("/buchung/organisationen/{id}/mitglieder", post(add_page))
-        .route(
-            "/buchung/organisationen/{id}/mitglieder/{user}/entfernen",
-            post(remove_page),
-        )
-}
-
-pub fn kind_label(t: &Catalog, kind: &str) -> String {
-    t.get(&format!("booking.orgs.kind.{kind}")).to_string()
-}
-
-#[derive(Deserialize, Default, Clone)]
-pub struct OrgForm {
-    #[serde(default)]
-    name: String,
-    #[serde(default)]
-    kind: String,
-    #[serde(default)]
-    contact_email: String,
-    /// Checkbox: present when checked.
-    #[serde(default)]
-    public_name: Option<String>,
-}
-
-impl OrgForm {
-    fn input(&self) -> OrgInput {
-        OrgInput {
-            name: self.name.clone(),
-            kind: self.kind.clone(),
-            contact_email: self.contact_email.clone(),
-            public_name: self.public_name.is_some(),
-        }
-    }
-    fn of(o: &Organisation) -> Self {
-        OrgForm {
-            name: o.name.clone(),
-            kind: o.kind.clone(),
-            contact_email: o.contact_email.clone(),
-            public_name: o.public_name.then(|| "on".to_string()),
-        }
-    }
-    fn kind_selected(&self, k: &str) -> bool {
-        self.kind == k
-    }
-    fn consent(&self) -> bool {
-        self.public_name.is_some()
-    }
-}
-
-struct OrgRow {
-    id: i64,
-    name: String,
-    kind: String,
-    contact_email: String,
-    public_name: bool,
-}
-
-fn rows(t: &Catalog, list: &[Organisation]) -> Vec<OrgRow> {
-    list.iter()
-        .map(|o| OrgRow {
-            id: o.id,
-            name: o.name.clone(),
-            kind: kind_label(t, &o.kind),
-            contact_email: o.contact_email.clone(),
-            public_name: o.public_name,
-        })
-        .collect()
-}
-
-#[derive(Template)]
-#[template(path = "booking/orgs_list.html")]
-struct ListTpl {
-    l: Layout,
-    can_manage: bool,
-    /// All organisations (managers).
-    all: Vec<OrgRow>,
-    /// The user's own.
-    mine: Vec<OrgRow>,
-    kinds: Vec<(&'static str, String)>,
-    errs: FormErrors,
-    f: OrgForm,
-}
-
-/// The organisation kinds with their labels, for selects.
-pub fn kinds_of(t: &Catalog) -> Vec<(&'static str, String)> {
-    crate::rules::ORG_KINDS
-        .iter()
-        .map(|k| (*k, kind_label(t, k)))
-        .collect()
-}
-
-async fn render_list(
-    st: &AppState,
-    ctx: &Ctx,
+/// The organisations `p` may book for: their own (id, name).
+pub async fn my_organisation_choices(
+    conn: &impl sea_orm::ConnectionTrait,
     p: &Principal,
-    f: OrgForm,
-    errs: FormErrors,
-) -> Result<Response, HtmlError> {
-    let t = catalog(ctx.lang);
-    let mine = my_organisations(&st.db.conn, p).await?;
-    let can_manage = p.has(MANAGE);
-    // Neither manager nor member: nothing here for them.
-    if !can_manage && mine.is_empty() {
-        return Err(Error::Forbidden.into());
+) -> Result<Vec<(i64, String)>, Error> {
+    let ids = crate::service::rules::organisations_of(conn, p).await?;
+    if ids.is_empty() {
+        return Ok(Vec::new());
     }
-    let all = if can_manage {
-        list_organisations(&st.db.conn, p).await?
-    } else {
-        vec![]
-    };
-    let failed = errs.any();
-    respond(
-        page(ListTpl {
-            l: layout(st, ctx, "booking.orgs.title"),
-            can_manage,
-            all: rows(t, &all),
-            mine: rows(t, &mine),
-            kinds: kinds_of(t),
-            errs,
-            f,
-        }),
-        failed,
+    Ok(
+        rathaus_store::uow::scoped::<organisation::Entity>(p.tenant_id)
+            .filter(organisation::Column::Id.is_in(ids))
+            .order_by_asc(organisation::Column::Name)
+            .all(conn)
+            .await?
+            .into_iter()
+            .map(|o| (o.id, o.name))
+            .collect(),
     )
-}
-
-async fn list_page(
-    State(st): State<AppState>,
-    Staff(ctx, p): Staff,
-) -> Result<Response, HtmlError> {
-    let errs = FormErrors::none(catalog(ctx.lang));
-    render_list(&st, &ctx, &p, OrgForm::default(), errs).await
-}
-
-async fn create_page(
-    State(st): State<AppState>,
-    Staff(ctx, p): Staff,
-    Form(f): Form<OrgForm>,
-) -> Result<Response, HtmlError> {
-    p.require(MANAGE)?;
-    match create_organisation(&st.db.conn, &p, f.input()).await {
-        Ok(o) => Ok(Redirect::to(&format!(
-            "/buchung/organisationen/{}?notice=booking_orgs.created",
-            o.id
-        ))
-        .into_response()),
-        Err(e) => {
-            let errs = FormErrors::from_error(catalog(ctx.lang), e)?;
-            render_list(&st, &ctx, &p, f, errs).await
-        }
-    }
-}
-
-#[derive(Deserialize, Default, Clone)]
-pub struct MemberForm {
-    #[serde(default)]
-    email: String,
-}
-
-#[derive(Template)]
-#[template(path = "booking/orgs_show.html")]
-struct ShowTpl {
-    l: Layout,
-    o: Organisation,
-    kind: String,
-    can_manage: bool,
-    members: Vec<Member>,
-    kinds: Vec<(&'static str, String)>,
-    errs: FormErrors,
-    f: OrgForm,
-    member_errs: FormErrors,
-    mf: MemberForm,
-}
-
-async fn render_show(
-    st: &AppState,
-    ctx: &Ctx,
-    p: &Principal,
-    id: i64,
-    edit: Option<(OrgForm, FormErrors)>,
-    add: Option<(MemberForm, FormErrors)>,
-) -> Result<Response, HtmlError> {
-    let t = catalog(ctx.lang);
-    let o = get_organisation(&st.db.conn, p, id).await?;
-    let members = members(&st.db.conn, p, id).await?;
-    let (f, errs) = edit.unwrap_or_else(|| (OrgForm::of(&o), FormErrors::none(t)));
-    let (mf, member_errs) = add.unwrap_or_else(|| (MemberForm::default(), FormErrors::none(t)));
-    let failed = errs.any() || member_errs.any();
-    respond(
-        page(ShowTpl {
-            l: layout(st, ctx, "booking.orgs.title").with_title(o.name.clone()),
-            kind: kind_label(t, &o.kind),
-            can_manage: p.has(MANAGE),
-            members,
-            kinds: kinds_of(t),
-            errs,
-            f,
-            member_errs,
-            mf,
-            o,
-        }),
-        failed,
-    )
-}
-
-async fn show_page(
-    State(st): State<AppState>,
-    Staff(ctx, p): Staff,
-    Path(id): Path<String>,
-) -> Result<Response, HtmlError> {
-    render_show(&st, &ctx, &p, parse_id(&id)?, None, None).await
-}
-
-async fn update_page(
-    State(st): State<AppState>,
-    Staff(ctx, p): Staff,
-    Path(id): Path<String>,
-    Form(f): Form<OrgForm>,
-) -> Result<Response, HtmlError> {
-    p.require(MANAGE)?;
-    let id = parse_id(&id)?;
-    match update_organisation(&st.db.conn, &p, id, f.input()).await {
-        Ok(o) => Ok(Redirect::to(&format!(
-            "/buchung/organisationen/{}?notice=booking_orgs.updated",
-            o.id
-        ))
-        .into_response()),
-        Err(e) => {
-            let errs = FormErrors::from_error(catalog(ctx.lang), e)?;
-            render_show(&st, &ctx, &p, id, Some((f, errs)), None).await
-        }
-    }
-}
-
-async fn add_page(
-    State(st): State<AppState>,
-    Staff(ctx, p): Staff,
-    Path(id): Path<String>,
-    Form(mf): Form<MemberForm>,
-) -> Result<Response, HtmlError> {
-    p.require(MANAGE)?;
-    let id = parse_id(&id)?;
-    match add_member(&st.db.conn, &p, id, &mf.email).await {
-        Ok(_) => Ok(Redirect::to(&format!(
-            "/buchung/organisationen/{id}?notice=booking_orgs.member_added"
-        ))
-        .into_response()),
-        Err(e) => {
-            let errs = FormErrors::from_error(catalog(ctx.lang), e)?;
-            render_show(&st, &ctx, &p, id, None, Some((mf, errs))).await
-        }
-    }
-}
-
-async fn remove_page(
-    State(st): State<AppState>,
-    Staff(_ctx, p): Staff,
-    Path((id, user)): Path<(String, String)>,
-) -> Result<Response, HtmlError> {
-    p.require(MANAGE)?;
-    let id = parse_id(&id)?;
-    remove_member(&st.db.conn, &p, id, parse_id(&user)?).await?;
-    Ok(Redirect::to(&format!(
-        "/buchung/organisationen/{id}?notice=booking_orgs.member_removed"
-    ))
-    .into_response())
 }

@@ -3,8 +3,8 @@
 //! allocation and single bookings all go through these functions, so the rules hold the same
 //! everywhere.
 
-use crate::entity::{blackout, org_member, organisation, settings};
 use crate::service::{BOOK, CONFIRMED, MANAGE, REQUESTED, Resource};
+use crate::store::entity::{blackout, org_member, organisation, settings};
 use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, Timelike, Utc};
 use chrono_tz::Europe::Berlin;
 use rathaus_core::validation::FieldErrors;

@@ -1,26 +1,20 @@
-//! Views on the bookings (issue 4, item 3 and 12): a resource's day and month, the occupancy
-//! grid across resources, "Freien Termin finden", and the public occupancy pages under
-//! /belegung (busy times only, no titles or names).
-//!
-//! Every query here is set-based: one query for the resources shown, one for the halls and
-//! parts that block them, one for all their reservations in the window (and one for
-//! blackouts in the free-slot search), never one query per resource.
+//! Occupancy views: grid, free-slot search, day and month of one resource, the public pages.
 
-use crate::entity::{blackout, organisation, reservation, resource};
-use crate::rules;
-use crate::service::{self, BOOK, MANAGE, MAX_MINUTES, Reservation, Resource};
-pub use crate::time::midnight_utc;
-use crate::time::{monday_of, today};
+use crate::service::views::*;
+
+use rathaus_web::Access::{Public, SignedIn};
+use rathaus_web::Routes;
+
+pub use crate::domain::time::midnight_utc;
+use crate::domain::time::{monday_of, today};
+use crate::service::{self, BOOK, MANAGE, Reservation, Resource};
 use askama::Template;
-use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
-use axum::routing::get;
 use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, Utc};
 use chrono_tz::Europe::Berlin;
+use rathaus_core::Error;
 use rathaus_core::validation::FieldErrors;
-use rathaus_core::{Error, Principal, Result, TenantId};
-use rathaus_store::db_err;
 use rathaus_web::AppState;
 use rathaus_web::ctx::{Ctx, Staff};
 use rathaus_web::errors::{HtmlError, page, respond};
@@ -29,394 +23,18 @@ use rathaus_web::i18n::{Catalog, catalog};
 use rathaus_web::layout::Layout;
 use rathaus_web::pages::layout;
 use rathaus_web::pages::parse_id;
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, QueryFilter, QueryOrder};
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet};
 
-/// Resources per page of the occupancy grid.
-pub const GRID_PAGE: usize = 25;
-/// Resources listed at most by the free-slot search.
-pub const FREE_LIMIT: usize = 200;
-
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/buchung/belegung", get(grid_page))
-        .route("/buchung/frei", get(free_page))
-        .route("/buchung/{id}/tag", get(day_page))
-        .route("/buchung/{id}/monat", get(month_page))
-        .route("/belegung", get(public_list))
-        .route("/belegung/{id}", get(public_week))
-}
-
-// ------------------------------------------------------------------ queries
-
-/// What the grid and the free-slot search are narrowed to. Empty fields do not filter.
-#[derive(Debug, Clone, Default)]
-pub struct Filter {
-    /// One of `service::KINDS`.
-    pub kind: Option<String>,
-    /// Part of the address, any case.
-    pub place: Option<String>,
-    pub min_capacity: Option<i32>,
-    /// Page of the grid, from 0.
-    pub page: usize,
-}
-
-/// A busy block of a resource, as the views show it: no title, no booker.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Block {
-    pub reservation_id: i64,
-    pub start: DateTime<Utc>,
-    pub end: DateTime<Utc>,
-    /// `requested` (tentative) or `confirmed`.
-    pub status: String,
-    /// The hall or hall part whose reservation blocks this resource; None for its own.
-    pub via: Option<i64>,
-    pub organisation_id: Option<i64>,
-}
-
-pub struct GridRow {
-    pub resource: Resource,
-    /// Busy blocks per day, Monday to Sunday.
-    pub days: Vec<Vec<Block>>,
-}
-
-pub struct Grid {
-    pub monday: NaiveDate,
-    pub rows: Vec<GridRow>,
-    /// Resources matching the filter, on all pages.
-    pub total: usize,
-    pub page: usize,
-    pub pages: usize,
-    /// Names of the halls and parts named in `Block::via`.
-    pub names: BTreeMap<i64, String>,
-}
-
-/// Whether `who` sees every active resource (staff) or only those open to them.
-fn sees_all(who: &Principal) -> bool {
-    who.has(BOOK) || who.has(MANAGE)
-}
-
-/// The active resources `who` may see that match `f`, by name (all pages).
-pub async fn matching(
-    conn: &impl ConnectionTrait,
-    who: &Principal,
-    f: &Filter,
-) -> Result<Vec<Resource>> {
-    let mut q = rathaus_store::uow::scoped::<resource::Entity>(who.tenant_id)
-        .filter(resource::Column::Active.eq(true));
-    if let Some(k) = &f.kind {
-        q = q.filter(resource::Column::Kind.eq(k.as_str()));
-    }
-    if let Some(c) = f.min_capacity {
-        q = q.filter(resource::Column::Capacity.gte(c));
-    }
-    let all = q
-        .order_by_asc(resource::Column::Name)
-        .order_by_asc(resource::Column::Id)
-        .all(conn)
-        .await?;
-    let member = if sees_all(who) {
-        true
-    } else {
-        !rules::organisations_of(conn, who).await?.is_empty()
-    };
-    // The place filter runs here, not as SQL LIKE: the same case folding (umlauts too) on
-    // both backends, over at most a few hundred rows.
-    let place = f.place.as_deref().map(str::to_lowercase);
-    Ok(all
-        .into_iter()
-        .filter(|r| rules::may_see(who, r, member))
-        .filter(|r| {
-            place
-                .as_deref()
-                .is_none_or(|p| r.address.to_lowercase().contains(p))
-        })
-        .collect())
-}
-
-/// The halls of the parts and the parts of the halls in `shown` that are not in it: their
-/// reservations block the shown resources too. One query.
-async fn related(
-    conn: &impl ConnectionTrait,
-    tenant: TenantId,
-    shown: &[Resource],
-) -> Result<Vec<Resource>> {
-    let halls: Vec<i64> = shown
-        .iter()
-        .filter(|r| r.kind == service::HALL)
-        .map(|r| r.id)
-        .collect();
-    let parents: Vec<i64> = shown.iter().filter_map(|r| r.parent_id).collect();
-    if halls.is_empty() && parents.is_empty() {
-        return Ok(vec![]);
-    }
-    let have: BTreeSet<i64> = shown.iter().map(|r| r.id).collect();
-    let found = rathaus_store::uow::scoped::<resource::Entity>(tenant)
-        .filter(
-            Condition::any()
-                .add(resource::Column::ParentId.is_in(halls))
-                .add(resource::Column::Id.is_in(parents)),
-        )
-        .all(conn)
-        .await?;
-    Ok(found
-        .into_iter()
-        .filter(|r| !have.contains(&r.id))
-        .collect())
-}
-
-/// Reservations of `ids` in one of `statuses` touching [from, to). One query over the
-/// `(tenant_id, resource_id, starts_at)` index.
-async fn reservations_in(
-    conn: &impl ConnectionTrait,
-    tenant: TenantId,
-    ids: Vec<i64>,
-    statuses: &[&str],
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
-) -> Result<Vec<Reservation>> {
-    if ids.is_empty() {
-        return Ok(vec![]);
-    }
-    rathaus_store::uow::scoped::<reservation::Entity>(tenant)
-        .filter(reservation::Column::ResourceId.is_in(ids))
-        .filter(reservation::Column::Status.is_in(statuses.iter().copied()))
-        .filter(reservation::Column::StartsAt.lt(to))
-        // No reservation is longer than MAX_MINUTES: bounds the index range scanned.
-        .filter(reservation::Column::StartsAt.gt(from - Duration::minutes(i64::from(MAX_MINUTES))))
-        .filter(reservation::Column::EndsAt.gt(from))
-        .order_by_asc(reservation::Column::StartsAt)
-        .order_by_asc(reservation::Column::Id)
-        .all(conn)
-        .await
-        .map_err(db_err)
-}
-
-/// For each resource of `shown`, the ids whose reservations block it: itself, its hall, its
-/// parts (sibling parts do not block each other), as in `service::blocking_set`.
-fn blockers(shown: &[Resource], known: &[&Resource]) -> BTreeMap<i64, Vec<i64>> {
-    shown
-        .iter()
-        .map(|r| {
-            let mut ids = vec![r.id];
-            ids.extend(r.parent_id);
-            if r.kind == service::HALL {
-                ids.extend(
-                    known
-                        .iter()
-                        .filter(|x| x.parent_id == Some(r.id))
-                        .map(|x| x.id),
-                );
-            }
-            (r.id, ids)
-        })
-        .collect()
-}
-
-/// The busy blocks of each resource in `shown` within [from, to), own and via hall or part.
-async fn blocks_of(
-    conn: &impl ConnectionTrait,
-    tenant: TenantId,
-    shown: &[Resource],
-    statuses: &[&str],
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
-) -> Result<(BTreeMap<i64, Vec<Block>>, BTreeMap<i64, String>)> {
-    let rel = related(conn, tenant, shown).await?;
-    let known: Vec<&Resource> = shown.iter().chain(rel.iter()).collect();
-    let names = known.iter().map(|r| (r.id, r.name.clone())).collect();
-    let ids = known.iter().map(|r| r.id).collect();
-    let found = reservations_in(conn, tenant, ids, statuses, from, to).await?;
-    let mut by_resource: BTreeMap<i64, Vec<&Reservation>> = BTreeMap::new();
-    for x in &found {
-        by_resource.entry(x.resource_id).or_default().push(x);
-    }
-    let out = blockers(shown, &known)
-        .into_iter()
-        .map(|(id, set)| {
-            let mut blocks: Vec<Block> = set
-                .iter()
-                .flat_map(|b| by_resource.get(b).into_iter().flatten())
-                .map(|x| Block {
-                    reservation_id: x.id,
-                    start: x.starts_at,
-                    end: x.ends_at,
-                    status: x.status.clone(),
-                    via: (x.resource_id != id).then_some(x.resource_id),
-                    organisation_id: x.organisation_id,
-                })
-                .collect();
-            blocks.sort_by_key(|b| (b.start, b.reservation_id));
-            (id, blocks)
-        })
-        .collect();
-    Ok((out, names))
-}
-
-/// Splits blocks into the seven local days from `monday` (a block across midnight is listed
-/// on each day it touches).
-fn by_day(blocks: &[Block], first: NaiveDate, days: i64) -> Vec<Vec<Block>> {
-    (0..days)
-        .map(|i| {
-            let d = first + Duration::days(i);
-            let (lo, hi) = (midnight_utc(d), midnight_utc(d + Duration::days(1)));
-            blocks
-                .iter()
-                .filter(|b| b.start < hi && b.end > lo)
-                .cloned()
-                .collect()
-        })
-        .collect()
-}
-
-/// The occupancy grid of one week (from local Monday `week_start`): one page of the
-/// resources matching `filter`, each with its busy blocks (requested and confirmed) per day.
-/// Four queries whatever the page size: resources, organisations of a non-staff viewer,
-/// halls/parts, reservations.
-pub async fn grid(
-    conn: &impl ConnectionTrait,
-    who: &Principal,
-    filter: &Filter,
-    week_start: NaiveDate,
-) -> Result<Grid> {
-    let all = matching(conn, who, filter).await?;
-    let total = all.len();
-    let pages = total.div_ceil(GRID_PAGE).max(1);
-    let page = filter.page.min(pages - 1);
-    let shown: Vec<Resource> = all
-        .into_iter()
-        .skip(page * GRID_PAGE)
-        .take(GRID_PAGE)
-        .collect();
-    let (from, to) = (
-        midnight_utc(week_start),
-        midnight_utc(week_start + Duration::days(7)),
-    );
-    let (mut blocks, names) =
-        blocks_of(conn, who.tenant_id, &shown, service::ACTIVE, from, to).await?;
-    let rows = shown
-        .into_iter()
-        .map(|r| {
-            let b = blocks.remove(&r.id).unwrap_or_default();
-            GridRow {
-                days: by_day(&b, week_start, 7),
-                resource: r,
-            }
-        })
-        .collect();
-    Ok(Grid {
-        monday: week_start,
-        rows,
-        total,
-        page,
-        pages,
-        names,
-    })
-}
-
-/// The resources matching `filter` that can be booked for the whole of [start, end): active,
-/// duration and horizon allowed, open then (opening hours), no blackout, and no blocking
-/// reservation of the resource, its hall or its parts within either side's buffer time.
-/// At most `FREE_LIMIT`, by name. Five queries whatever the number of resources.
-pub async fn free_resources(
-    conn: &impl ConnectionTrait,
-    who: &Principal,
-    filter: &Filter,
-    start_utc: DateTime<Utc>,
-    end_utc: DateTime<Utc>,
-) -> Result<Vec<Resource>> {
-    let (start, end) = (start_utc, end_utc);
-    let now = Utc::now();
-    let mut errs = FieldErrors::new();
-    if end == start {
-        errs.add("bis", "booking.err.zero_length");
-    } else if end < start {
-        errs.add("bis", "booking.err.end_before_start");
-    } else if end - start > Duration::minutes(i64::from(MAX_MINUTES)) {
-        errs.add_arg("bis", "booking.err.too_long", Some(MAX_MINUTES));
-    }
-    if end > start && end <= now {
-        errs.add("von", "booking.err.in_past");
-    }
-    errs.into_result()?;
-    let minutes = (end - start).num_minutes();
-    let candidates: Vec<Resource> = matching(conn, who, filter)
-        .await?
-        .into_iter()
-        .filter(|r| {
-            minutes >= i64::from(r.min_minutes)
-                && minutes <= i64::from(r.max_minutes)
-                && start <= now + Duration::days(i64::from(r.horizon_days))
-                && rules::open_at(r, start, end)
-        })
-        .collect();
-    if candidates.is_empty() {
-        return Ok(vec![]);
-    }
-    // Blackouts: tenant-wide ones, and those of the candidates or their halls.
-    let mut ids: Vec<i64> = candidates.iter().map(|r| r.id).collect();
-    ids.extend(candidates.iter().filter_map(|r| r.parent_id));
-    let closed = rathaus_store::uow::scoped::<blackout::Entity>(who.tenant_id)
-        .filter(
-            Condition::any()
-                .add(blackout::Column::ResourceId.is_null())
-                .add(blackout::Column::ResourceId.is_in(ids)),
-        )
-        .filter(blackout::Column::StartsAt.lt(end))
-        .filter(blackout::Column::EndsAt.gt(start))
-        .all(conn)
-        .await?;
-    if closed.iter().any(|b| b.resource_id.is_none()) {
-        return Ok(vec![]);
-    }
-    let closed: BTreeSet<i64> = closed.iter().filter_map(|b| b.resource_id).collect();
-    let candidates: Vec<Resource> = candidates
-        .into_iter()
-        .filter(|r| !closed.contains(&r.id) && r.parent_id.is_none_or(|p| !closed.contains(&p)))
-        .collect();
-    if candidates.is_empty() {
-        return Ok(vec![]);
-    }
-    let statuses = rules::blocking_statuses(&rules::settings(conn, who.tenant_id).await?);
-    let rel = related(conn, who.tenant_id, &candidates).await?;
-    let known: Vec<&Resource> = candidates.iter().chain(rel.iter()).collect();
-    let buffer: BTreeMap<i64, i64> = known
-        .iter()
-        .map(|r| (r.id, i64::from(r.buffer_minutes)))
-        .collect();
-    let widest = Duration::minutes(buffer.values().copied().max().unwrap_or(0));
-    let found = reservations_in(
-        conn,
-        who.tenant_id,
-        buffer.keys().copied().collect(),
-        statuses,
-        start - widest,
-        end + widest,
-    )
-    .await?;
-    let mut by_resource: BTreeMap<i64, Vec<&Reservation>> = BTreeMap::new();
-    for x in &found {
-        by_resource.entry(x.resource_id).or_default().push(x);
-    }
-    let sets = blockers(&candidates, &known);
-    Ok(candidates
-        .into_iter()
-        .filter(|r| {
-            let own = i64::from(r.buffer_minutes);
-            let set = sets.get(&r.id).map(Vec::as_slice).unwrap_or(&[]);
-            !set.iter()
-                .flat_map(|b| by_resource.get(b).into_iter().flatten())
-                .any(|x| {
-                    // The same rule as `service::overlapping`: the wider buffer counts.
-                    let gap = Duration::minutes(
-                        own.max(buffer.get(&x.resource_id).copied().unwrap_or(0)),
-                    );
-                    x.starts_at < end + gap && x.ends_at + gap > start
-                })
-        })
-        .take(FREE_LIMIT)
-        .collect())
+pub(crate) fn routes() -> Routes {
+    Routes::new()
+        // Every signed-in user sees what they may book; the service filters.
+        .get("/buchung/belegung", SignedIn, grid_page)
+        .get("/buchung/frei", SignedIn, free_page)
+        .get("/buchung/{id}/tag", SignedIn, day_page)
+        .get("/buchung/{id}/monat", SignedIn, month_page)
+        .get("/belegung", Public, public_list)
+        .get("/belegung/{id}", Public, public_week)
 }
 
 // ------------------------------------------------------------------ parsing and text
@@ -427,7 +45,7 @@ fn parse_week(errs: &mut FieldErrors, field: &str, v: &str) -> Option<NaiveDate>
     if v.is_empty() {
         return None;
     }
-    let d = crate::pages::parse_week(v);
+    let d = crate::http::pages::resources::parse_week(v);
     if d.is_none() {
         errs.add(field, "booking.views.err.week");
     }
@@ -658,7 +276,7 @@ async fn grid_page(
         page: q.seite.trim().parse::<usize>().unwrap_or(1).max(1) - 1,
     };
     let failed = !errs.is_empty();
-    let week = crate::pages::week_param(monday);
+    let week = crate::http::pages::resources::week_param(monday);
     let mut tpl = GridTpl {
         l: layout(&st, &ctx, "booking.views.grid.title"),
         errs: FormErrors::new(t, errs),
@@ -706,7 +324,7 @@ async fn grid_page(
     .into_iter()
     .map(|(d, key)| Link {
         label: t.get(key).to_string(),
-        href: link(&crate::pages::week_param(d), 0),
+        href: link(&crate::http::pages::resources::week_param(d), 0),
     })
     .collect();
     if g.pages > 1 {
@@ -821,11 +439,11 @@ fn search_window(
     let from = parse_time(errs, "von", &q.von);
     let to = parse_time(errs, "bis", &q.bis);
     let date = date?;
-    let start = crate::pages::local_to_utc(errs, "von", date.and_time(from?));
+    let start = crate::http::pages::resources::local_to_utc(errs, "von", date.and_time(from?));
     let end = if q.bis.trim() == "24:00" {
         Some(midnight_utc(date + Duration::days(1)))
     } else {
-        crate::pages::local_to_utc(errs, "bis", date.and_time(to?))
+        crate::http::pages::resources::local_to_utc(errs, "bis", date.and_time(to?))
     };
     Some((date, start?, end?))
 }
@@ -888,7 +506,7 @@ async fn free_page(
                 e.format("%H:%M").to_string()
             },
         );
-    let week = crate::pages::week_param(date);
+    let week = crate::http::pages::resources::week_param(date);
     let rows = rs
         .iter()
         .map(|r| FreeLine {
@@ -916,23 +534,6 @@ async fn free_page(
 }
 
 // ------------------------------------------------------------------ day and month of one resource
-
-/// The resource if `who` may see it: staff every one of the tenant (inactive ones only with
-/// `booking.manage`, as `service::get_resource`), others those open to them.
-async fn visible_resource(
-    conn: &impl ConnectionTrait,
-    who: &Principal,
-    id: &str,
-) -> Result<Resource> {
-    let r = service::get_resource(conn, who, parse_id(id)?).await?;
-    if !sees_all(who) {
-        let member = !rules::organisations_of(conn, who).await?.is_empty();
-        if !rules::may_see(who, &r, member) {
-            return Err(Error::Forbidden);
-        }
-    }
-    Ok(r)
-}
 
 #[derive(Deserialize, Default)]
 pub struct DayQuery {
@@ -975,7 +576,7 @@ async fn day_page(
     Query(q): Query<DayQuery>,
 ) -> std::result::Result<Response, HtmlError> {
     let t = catalog(ctx.lang);
-    let r = visible_resource(&st.db.conn, &p, &id).await?;
+    let r = visible_resource(&st.db.conn, &p, parse_id(&id)?).await?;
     let mut errs = FieldErrors::new();
     let parsed = parse_date(&mut errs, "datum", &q.datum);
     let failed = !errs.is_empty();
@@ -1054,7 +655,11 @@ async fn day_page(
         caption: t.fmt("booking.views.day.caption", &day_label(t, d)),
         lines,
         nav,
-        week: format!("/buchung/{}?woche={}", r.id, crate::pages::week_param(d)),
+        week: format!(
+            "/buchung/{}?woche={}",
+            r.id,
+            crate::http::pages::resources::week_param(d)
+        ),
         month: format!("/buchung/{}/monat?monat={}", r.id, d.format("%Y-%m")),
         manage,
         back: day(d),
@@ -1133,7 +738,7 @@ async fn month_page(
     Query(q): Query<MonthQuery>,
 ) -> std::result::Result<Response, HtmlError> {
     let t = catalog(ctx.lang);
-    let r = visible_resource(&st.db.conn, &p, &id).await?;
+    let r = visible_resource(&st.db.conn, &p, parse_id(&id)?).await?;
     let mut errs = FieldErrors::new();
     let parsed = parse_month(&mut errs, &q.monat);
     let failed = !errs.is_empty();
@@ -1220,7 +825,7 @@ async fn month_page(
         week: format!(
             "/buchung/{}?woche={}",
             r.id,
-            crate::pages::week_param(first)
+            crate::http::pages::resources::week_param(first)
         ),
         r,
     };
@@ -1228,18 +833,6 @@ async fn month_page(
 }
 
 // ------------------------------------------------------------------ public occupancy
-
-/// Resources on the public pages: active and open to the public or to organisations.
-async fn public_resources(conn: &impl ConnectionTrait, tenant: TenantId) -> Result<Vec<Resource>> {
-    rathaus_store::uow::scoped::<resource::Entity>(tenant)
-        .filter(resource::Column::Active.eq(true))
-        .filter(resource::Column::BookableBy.is_in([rules::PUBLIC, rules::ORGANISATIONS]))
-        .order_by_asc(resource::Column::Name)
-        .order_by_asc(resource::Column::Id)
-        .all(conn)
-        .await
-        .map_err(db_err)
-}
 
 struct PublicLine {
     id: i64,
@@ -1338,15 +931,7 @@ async fn public_week(
     let consenting: BTreeMap<i64, String> = if org_ids.is_empty() {
         BTreeMap::new()
     } else {
-        rathaus_store::uow::scoped::<organisation::Entity>(tenant)
-            .filter(organisation::Column::Id.is_in(org_ids))
-            .filter(organisation::Column::PublicName.eq(true))
-            .all(&st.db.conn)
-            .await
-            .map_err(db_err)?
-            .into_iter()
-            .map(|o| (o.id, o.name))
-            .collect()
+        public_org_names(&st.db.conn, tenant, org_ids).await?
     };
     let days = by_day(&blocks, monday, 7)
         .iter()
@@ -1376,7 +961,11 @@ async fn public_week(
         .collect();
     let link = |d: NaiveDate, key: &str| Link {
         label: t.get(key).to_string(),
-        href: format!("/belegung/{}?woche={}", r.id, crate::pages::week_param(d)),
+        href: format!(
+            "/belegung/{}?woche={}",
+            r.id,
+            crate::http::pages::resources::week_param(d)
+        ),
     };
     let tpl = PublicWeekTpl {
         l: layout(&st, &ctx, "booking.views.public.title").with_title(r.name.clone()),
@@ -1384,7 +973,7 @@ async fn public_week(
         woche: if failed {
             raw
         } else {
-            crate::pages::week_param(monday)
+            crate::http::pages::resources::week_param(monday)
         },
         errs: FormErrors::new(t, errs),
         caption: week_caption(t, monday),
@@ -1394,91 +983,8 @@ async fn public_week(
             link(today(), "booking.week.current"),
             link(monday + Duration::days(7), "booking.week.next"),
         ],
-        ics: crate::ical::public_feed_path(&r),
+        ics: crate::service::feeds::public_feed_path(&r),
         r,
     };
     respond(page(tpl), failed)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use chrono::{NaiveDateTime, TimeZone};
-
-    fn res(opening: &str) -> Resource {
-        resource::Model {
-            id: 1,
-            tenant_id: 1,
-            name: "Halle".into(),
-            kind: "hall".into(),
-            parent_id: None,
-            capacity: None,
-            requires_approval: false,
-            min_minutes: 15,
-            max_minutes: 1440,
-            buffer_minutes: 0,
-            horizon_days: 365,
-            active: true,
-            feed_token: String::new(),
-            created_at: Utc::now(),
-            address: String::new(),
-            description: String::new(),
-            accessibility: String::new(),
-            opening_hours: opening.into(),
-            bookable_by: "public".into(),
-            fee_schedule: String::new(),
-            cancel_hours: 0,
-            room_id: None,
-        }
-    }
-
-    fn at(s: &str) -> DateTime<Utc> {
-        let n = NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap();
-        Berlin.from_local_datetime(&n).single().unwrap().to_utc()
-    }
-
-    #[test]
-    fn opening_hours_in_local_time() {
-        let r = res("[[480,1320],[480,1320],[480,1320],[480,1320],[480,1320],[480,1320],null]");
-        // 2027-03-29 is a Monday, 2027-03-28 a Sunday.
-        assert!(rules::open_at(
-            &r,
-            at("2027-03-29 18:00"),
-            at("2027-03-29 22:00")
-        ));
-        assert!(!rules::open_at(
-            &r,
-            at("2027-03-29 07:00"),
-            at("2027-03-29 09:00")
-        ));
-        assert!(!rules::open_at(
-            &r,
-            at("2027-03-28 10:00"),
-            at("2027-03-28 11:00")
-        ));
-        assert!(rules::open_at(
-            &res(""),
-            at("2027-03-28 10:00"),
-            at("2027-03-28 11:00")
-        ));
-        let all = res("[[0,1440],[0,1440],[0,1440],[0,1440],[0,1440],[0,1440],[0,1440]]");
-        assert!(rules::open_at(
-            &all,
-            at("2027-03-29 22:00"),
-            at("2027-03-30 00:00")
-        ));
-        assert!(rules::open_at(
-            &all,
-            at("2027-03-29 22:00"),
-            at("2027-03-30 02:00")
-        ));
-    }
-
-    #[test]
-    fn public_and_staff_routes_do_not_clash_with_the_feed() {
-        // The public feed (ical.rs) sits beside /belegung/{id}.
-        let _: Router<()> = Router::new()
-            .route("/belegung/{id}", get(|| async { "week" }))
-            .route("/belegung/{id}/kalender.ics", get(|| async { "feed" }));
-    }
 }

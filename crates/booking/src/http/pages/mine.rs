@@ -2,12 +2,14 @@
 //! those of their organisations, with a cancel button each (the service enforces the
 //! cancellation deadline and who may cancel).
 
+use rathaus_web::Access::SignedIn;
+use rathaus_web::Routes;
+
 use crate::service;
 use askama::Template;
+use axum::Form;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
-use axum::{Form, Router};
 use chrono::{Duration, Utc};
 use rathaus_core::{Error, Principal};
 use rathaus_web::AppState;
@@ -18,10 +20,11 @@ use rathaus_web::i18n::catalog;
 use rathaus_web::layout::Layout;
 use rathaus_web::pages::layout;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/buchung/meine", get(show))
-        .route("/buchung/reservierung/{id}/stornieren", post(cancel))
+pub(crate) fn routes() -> Routes {
+    Routes::new()
+        .get("/buchung/meine", SignedIn, show)
+        // Bookers cancel their own; the service checks whose it is and the deadline.
+        .post("/buchung/reservierung/{id}/stornieren", SignedIn, cancel)
 }
 
 /// How far ahead the page lists.
@@ -67,7 +70,7 @@ async fn render(
         .map(|r| Row {
             id: r.id,
             resource: names.get(&r.resource_id).cloned().unwrap_or_default(),
-            when: crate::notify::when(r.starts_at, r.ends_at),
+            when: crate::service::notify::when(r.starts_at, r.ends_at),
             title: r.title.clone(),
             holder: r
                 .organisation_id
@@ -75,7 +78,7 @@ async fn render(
                 .unwrap_or_else(|| t.get("booking.mine.me").to_string()),
             status: t.get(&format!("booking.status.{}", r.status)).to_string(),
             fee: if r.fee_cents > 0 {
-                crate::notify::euros(r.fee_cents)
+                crate::service::notify::euros(r.fee_cents)
             } else {
                 "–".into()
             },

@@ -14,36 +14,20 @@
 //! resources open to the public or to organisations (the public occupancy page lists those),
 //! else only to signed-in holders of `booking.book` or `booking.manage`; everyone else gets 404.
 
-use crate::entity::{photo, resource};
-use crate::rules;
+use crate::service::rules;
 use crate::service::{self, BOOK, MANAGE, Resource};
-use askama::Template;
-use axum::extract::multipart::MultipartRejection;
-use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
-use axum::{Form, Router};
+use crate::store::entity::{photo, resource};
 use chrono::Utc;
 use rathaus_core::audit::NewEvent;
 use rathaus_core::validation::FieldErrors;
 use rathaus_core::{Error, Principal, Result, TenantId};
 use rathaus_store::images::{Bounds, ImageError};
 use rathaus_store::{Actor, audit, db_err};
-use rathaus_web::AppState;
-use rathaus_web::ctx::{Ctx, Staff};
-use rathaus_web::errors::{HtmlError, page, respond};
-use rathaus_web::forms::FormErrors;
-use rathaus_web::i18n::catalog;
-use rathaus_web::layout::Layout;
-use rathaus_web::pages::layout;
-use rathaus_web::pages::parse_id;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, FromQueryResult, PaginatorTrait, QueryFilter,
     QueryOrder, QuerySelect, Set, TransactionSession, TransactionTrait,
 };
-use serde::Deserialize;
 use serde_json::json;
 
 /// Photos per resource.
@@ -67,20 +51,6 @@ pub const BODY_LIMIT: usize = 11 * 1024 * 1024;
 /// Multipart field of the file and of its text alternative.
 pub const FILE_FIELD: &str = "foto";
 pub const ALT_FIELD: &str = "alt";
-
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/buchung/{id}/fotos",
-            get(show)
-                .post(upload)
-                .layer(DefaultBodyLimit::max(BODY_LIMIT)),
-        )
-        .route("/buchung/fotos/{file}", get(full))
-        .route("/buchung/fotos/{id}/klein.jpg", get(thumb))
-        .route("/buchung/fotos/{id}/loeschen", post(delete))
-        .route("/buchung/fotos/{id}/alt", post(alt))
-}
 
 // ------------------------------------------------------------------ service
 
@@ -146,7 +116,7 @@ async fn count_of(conn: &impl ConnectionTrait, tenant: TenantId, resource_id: i6
 }
 
 /// Trims and checks a text alternative: required, at most [`MAX_ALT`] characters.
-fn check_alt(errs: &mut FieldErrors, field: &str, alt: &str) -> String {
+pub fn check_alt(errs: &mut FieldErrors, field: &str, alt: &str) -> String {
     let v = alt.trim().to_string();
     if v.is_empty() {
         errs.add(field, "booking.photos.err_alt_required");
@@ -248,7 +218,11 @@ pub async fn add<C: TransactionTrait + ConnectionTrait>(
 }
 
 /// The photo with `id` of the tenant, bytes left out; NotFound for another tenant's.
-async fn find_info(conn: &impl ConnectionTrait, tenant: TenantId, id: i64) -> Result<PhotoInfo> {
+pub async fn find_info(
+    conn: &impl ConnectionTrait,
+    tenant: TenantId,
+    id: i64,
+) -> Result<PhotoInfo> {
     info_query(tenant)
         .filter(photo::Column::Id.eq(id))
         .into_model::<PhotoInfo>()
@@ -325,20 +299,25 @@ pub async fn set_alt<C: TransactionTrait + ConnectionTrait>(
     })
 }
 
-/// Whether the photos of `r` may be shown to this visitor (None: anonymous): anyone for active
-/// resources on the public pages, else staff who may book or manage and see the resource.
-async fn may_view(
-    conn: &impl ConnectionTrait,
-    who: Option<&Principal>,
-    r: &Resource,
-) -> Result<bool> {
+/// Who asks for a picture: the public pages show photos without signing in.
+#[derive(Debug, Clone, Copy)]
+pub enum Visitor<'a> {
+    Anonymous,
+    User(&'a Principal),
+}
+
+/// Whether the photos of `r` may be shown to this visitor: anyone for active resources on the
+/// public pages, else staff who may book or manage and see the resource.
+async fn may_view(conn: &impl ConnectionTrait, who: Visitor<'_>, r: &Resource) -> Result<bool> {
     if r.active && (r.bookable_by == rules::PUBLIC || r.bookable_by == rules::ORGANISATIONS) {
         return Ok(true);
     }
-    let Some(p) = who.filter(|p| p.tenant_id.0 == r.tenant_id && (p.has(BOOK) || p.has(MANAGE)))
-    else {
+    let Visitor::User(p) = who else {
         return Ok(false);
     };
+    if p.tenant_id.0 != r.tenant_id || !(p.has(BOOK) || p.has(MANAGE)) {
+        return Ok(false);
+    }
     match service::get_resource(conn, p, r.id).await {
         Ok(_) => Ok(true),
         Err(Error::NotFound | Error::Forbidden) => Ok(false),
@@ -355,14 +334,15 @@ pub struct Served {
 }
 
 /// The picture (or thumbnail) of photo `id` for `who`; NotFound where the resource is not
-/// visible to them.
+/// visible to them. `client_has(etag)` says whether the client holds that version already
+/// (If-None-Match), so that the bytes are not loaded for a 304.
 pub async fn served(
     conn: &impl ConnectionTrait,
     tenant: TenantId,
-    who: Option<&Principal>,
+    who: Visitor<'_>,
     id: i64,
     small: bool,
-    request: &HeaderMap,
+    client_has: &(dyn Fn(&str) -> bool + Sync),
 ) -> Result<Served> {
     let p = find_info(conn, tenant, id).await?;
     let r = rathaus_store::uow::scoped_by_id::<resource::Entity, _>(tenant, p.resource_id)
@@ -380,7 +360,7 @@ pub async fn served(
     } else {
         format!("\"{}\"", p.sha256)
     };
-    if rathaus_web::conditional::not_modified(request, &etag) {
+    if client_has(&etag) {
         return Ok(Served {
             etag,
             public,
@@ -405,346 +385,4 @@ pub async fn served(
         public,
         bytes: Some(bytes),
     })
-}
-
-// ------------------------------------------------------------------ pages
-
-struct Row {
-    id: i64,
-    n: usize,
-    alt: String,
-    /// What the text alternative field shows (the typed text after an error).
-    value: String,
-    field: String,
-    label: String,
-    delete_label: String,
-    thumb_w: u32,
-    thumb_h: u32,
-}
-
-#[derive(Template)]
-#[template(path = "booking/photos_page.html")]
-struct PhotosTpl {
-    l: Layout,
-    r: Resource,
-    rows: Vec<Row>,
-    count_label: String,
-    can_manage: bool,
-    full: bool,
-    errs: FormErrors,
-    alt: String,
-    limit_hint: String,
-}
-
-/// Thumbnail size of a `w` × `h` picture bounded to [`THUMB`] px (as the encoder made it).
-fn thumb_size(w: i32, h: i32) -> (u32, u32) {
-    let (w, h) = (w.max(1) as u32, h.max(1) as u32);
-    if w <= THUMB && h <= THUMB {
-        return (w, h);
-    }
-    let scale =
-        |a: u32, b: u32| ((f64::from(a) * f64::from(THUMB) / f64::from(b)).round() as u32).max(1);
-    if w >= h {
-        (THUMB, scale(h, w))
-    } else {
-        (scale(w, h), THUMB)
-    }
-}
-
-/// What the forms keep after an error: the typed text alternative of a new photo, or the
-/// typed text of one photo's field.
-#[derive(Default)]
-struct Typed {
-    new_alt: String,
-    edit: Option<(i64, String)>,
-}
-
-async fn render(
-    st: &AppState,
-    ctx: &Ctx,
-    p: &Principal,
-    resource_id: i64,
-    errs: FormErrors,
-    typed: Typed,
-) -> std::result::Result<Response, HtmlError> {
-    let t = catalog(ctx.lang);
-    let (r, photos) = list(&st.db.conn, p, resource_id).await?;
-    let rows = photos
-        .into_iter()
-        .enumerate()
-        .map(|(i, ph)| {
-            let n = i + 1;
-            let (thumb_w, thumb_h) = thumb_size(ph.width, ph.height);
-            let value = match &typed.edit {
-                Some((id, v)) if *id == ph.id => v.clone(),
-                _ => ph.alt_text.clone(),
-            };
-            Row {
-                id: ph.id,
-                n,
-                field: alt_field(ph.id),
-                label: t.fmt("booking.photos.alt_of", &n.to_string()),
-                delete_label: t.fmt("booking.photos.delete_of", &n.to_string()),
-                alt: ph.alt_text,
-                value,
-                thumb_w,
-                thumb_h,
-            }
-        })
-        .collect::<Vec<_>>();
-    let failed = errs.any();
-    let count_label = t
-        .get("booking.photos.count")
-        .replace("{n}", &rows.len().to_string())
-        .replace("{max}", &MAX_PHOTOS.to_string());
-    respond(
-        page(PhotosTpl {
-            l: layout(st, ctx, "booking.photos.title").with_title(format!(
-                "{} – {}",
-                t.get("booking.photos.title"),
-                r.name
-            )),
-            can_manage: p.has(MANAGE),
-            full: rows.len() as u64 >= MAX_PHOTOS,
-            limit_hint: t.fmt("booking.photos.full", &MAX_PHOTOS.to_string()),
-            r,
-            rows,
-            count_label,
-            errs,
-            alt: typed.new_alt,
-        }),
-        failed,
-    )
-}
-
-async fn show(
-    State(st): State<AppState>,
-    Staff(ctx, p): Staff,
-    Path(id): Path<String>,
-) -> std::result::Result<Response, HtmlError> {
-    let id = parse_id(&id)?;
-    render(
-        &st,
-        &ctx,
-        &p,
-        id,
-        FormErrors::none(catalog(ctx.lang)),
-        Typed::default(),
-    )
-    .await
-}
-
-/// Multipart upload (the CSRF token travels in the query string, `?_csrf=`).
-async fn upload(
-    State(st): State<AppState>,
-    Staff(ctx, p): Staff,
-    Path(id): Path<String>,
-    mp: std::result::Result<Multipart, MultipartRejection>,
-) -> std::result::Result<Response, HtmlError> {
-    let id = parse_id(&id)?;
-    // Refuse before reading megabytes from someone who may not upload (and before a body
-    // that is no multipart form is looked at).
-    p.require(MANAGE)?;
-    service::get_resource(&st.db.conn, &p, id).await?;
-    let mut data = Vec::new();
-    let mut alt = String::new();
-    let mut unreadable = false;
-    // Not a multipart form: no file was sent.
-    let Ok(mut mp) = mp else {
-        return store_upload(&st, &ctx, &p, id, Vec::new(), String::new()).await;
-    };
-    loop {
-        match mp.next_field().await {
-            Ok(Some(field)) => match field.name() {
-                Some(FILE_FIELD) => match field.bytes().await {
-                    Ok(b) => data = b.to_vec(),
-                    Err(_) => {
-                        unreadable = true;
-                        break;
-                    }
-                },
-                Some(ALT_FIELD) => match field.text().await {
-                    Ok(s) => alt = s,
-                    Err(_) => {
-                        unreadable = true;
-                        break;
-                    }
-                },
-                _ => {}
-            },
-            Ok(None) => break,
-            // Over the body limit or a broken multipart body.
-            Err(_) => {
-                unreadable = true;
-                break;
-            }
-        }
-    }
-    if unreadable {
-        let mut e = FieldErrors::new();
-        e.add(FILE_FIELD, "booking.photos.err_too_large");
-        check_alt(&mut e, ALT_FIELD, &alt);
-        let errs = FormErrors::new(catalog(ctx.lang), e);
-        return render(
-            &st,
-            &ctx,
-            &p,
-            id,
-            errs,
-            Typed {
-                new_alt: alt,
-                edit: None,
-            },
-        )
-        .await;
-    }
-    store_upload(&st, &ctx, &p, id, data, alt).await
-}
-
-/// Stores the upload, or shows the page again with the errors beside the fields.
-async fn store_upload(
-    st: &AppState,
-    ctx: &Ctx,
-    p: &Principal,
-    id: i64,
-    data: Vec<u8>,
-    alt: String,
-) -> std::result::Result<Response, HtmlError> {
-    let result = add(&st.db.conn, p, id, data, &alt).await;
-    match result {
-        Ok(_) => Ok(
-            Redirect::to(&format!("/buchung/{id}/fotos?notice=booking_photos.added"))
-                .into_response(),
-        ),
-        Err(e) => {
-            let errs = FormErrors::from_error(catalog(ctx.lang), e)?;
-            render(
-                st,
-                ctx,
-                p,
-                id,
-                errs,
-                Typed {
-                    new_alt: alt,
-                    edit: None,
-                },
-            )
-            .await
-        }
-    }
-}
-
-async fn delete(
-    State(st): State<AppState>,
-    Staff(_ctx, p): Staff,
-    Path(id): Path<String>,
-) -> std::result::Result<Response, HtmlError> {
-    let id = parse_id(&id)?;
-    let rid = remove(&st.db.conn, &p, id).await?;
-    Ok(Redirect::to(&format!(
-        "/buchung/{rid}/fotos?notice=booking_photos.deleted"
-    ))
-    .into_response())
-}
-
-#[derive(Deserialize)]
-struct AltForm {
-    #[serde(default)]
-    alt: String,
-}
-
-async fn alt(
-    State(st): State<AppState>,
-    Staff(ctx, p): Staff,
-    Path(id): Path<String>,
-    Form(f): Form<AltForm>,
-) -> std::result::Result<Response, HtmlError> {
-    let id = parse_id(&id)?;
-    match set_alt(&st.db.conn, &p, id, &f.alt).await {
-        Ok(ph) => Ok(Redirect::to(&format!(
-            "/buchung/{}/fotos?notice=booking_photos.alt_saved",
-            ph.resource_id
-        ))
-        .into_response()),
-        Err(e) => {
-            let errs = FormErrors::from_error(catalog(ctx.lang), e)?;
-            // Only reached after the photo was found for this user.
-            let rid = find_info(&st.db.conn, p.tenant_id, id).await?.resource_id;
-            render(
-                &st,
-                &ctx,
-                &p,
-                rid,
-                errs,
-                Typed {
-                    new_alt: String::new(),
-                    edit: Some((id, f.alt)),
-                },
-            )
-            .await
-        }
-    }
-}
-
-async fn picture(
-    st: &AppState,
-    ctx: &Ctx,
-    headers: &HeaderMap,
-    id: i64,
-    small: bool,
-) -> std::result::Result<Response, HtmlError> {
-    let tenant = ctx.tenant_id().ok_or(Error::NotFound)?;
-    let s = served(&st.db.conn, tenant, ctx.staff(), id, small, headers).await?;
-    let cache = if s.public {
-        "public, max-age=3600"
-    } else {
-        "private, max-age=3600"
-    };
-    let mut h = HeaderMap::new();
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
-    if let Ok(v) = HeaderValue::from_str(&s.etag) {
-        h.insert(header::ETAG, v);
-    }
-    Ok(match s.bytes {
-        None => (StatusCode::NOT_MODIFIED, h).into_response(),
-        Some(bytes) => {
-            h.insert(header::CONTENT_TYPE, HeaderValue::from_static("image/jpeg"));
-            (h, bytes).into_response()
-        }
-    })
-}
-
-async fn full(
-    State(st): State<AppState>,
-    ctx: Ctx,
-    headers: HeaderMap,
-    Path(file): Path<String>,
-) -> std::result::Result<Response, HtmlError> {
-    let id = file
-        .strip_suffix(".jpg")
-        .and_then(|s| s.parse().ok())
-        .ok_or(Error::NotFound)?;
-    picture(&st, &ctx, &headers, id, false).await
-}
-
-async fn thumb(
-    State(st): State<AppState>,
-    ctx: Ctx,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> std::result::Result<Response, HtmlError> {
-    let id = parse_id(&id)?;
-    picture(&st, &ctx, &headers, id, true).await
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn thumbnails_keep_the_aspect() {
-        assert_eq!(thumb_size(1600, 1200), (400, 300));
-        assert_eq!(thumb_size(900, 1600), (225, 400));
-        assert_eq!(thumb_size(300, 200), (300, 200));
-    }
 }

@@ -2,8 +2,11 @@
 //! a mail goes out exactly when the change committed. German: bookers are citizens, clubs and
 //! colleagues of a German municipality.
 
-use crate::entity::settings;
+use crate::formats::ical;
+use crate::service::feeds;
+
 use crate::service::{CANCELLED, CONFIRMED, REJECTED, REQUESTED, Reservation, Resource};
+use crate::store::entity::settings;
 use chrono::{DateTime, Utc};
 use chrono_tz::Europe::Berlin;
 use rathaus_core::{Result, TenantId};
@@ -13,11 +16,10 @@ use sea_orm::ConnectionTrait;
 
 /// The German catalogue with the module's texts, also where no web app registered them (jobs
 /// run by the CLI, service tests).
-fn texts() -> &'static rathaus_web::i18n::Catalog {
+pub(crate) fn texts() -> &'static rathaus_web::i18n::Catalog {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
-        use rathaus_web::Module;
-        if let Some(src) = crate::Booking.translations(Lang::De) {
+        if let Some(src) = crate::translations(Lang::De) {
             rathaus_web::i18n::register(Lang::De, src);
         }
     });
@@ -89,7 +91,7 @@ fn body(key: &str, r: &Resource, res: &Reservation, extra: Option<&str>) -> Stri
 
 /// "12,50 €".
 pub fn euros(cents: i64) -> String {
-    format!("{} €", crate::stats::euros(cents))
+    format!("{} €", crate::formats::fees::euros(cents))
 }
 
 async fn send(
@@ -241,7 +243,7 @@ pub async fn changed(conn: &impl ConnectionTrait, r: &Resource, res: &Reservatio
 pub async fn series_mail(
     conn: &impl ConnectionTrait,
     r: &Resource,
-    s: &crate::entity::series::Model,
+    s: &crate::store::entity::series::Model,
     occurrences: &[Reservation],
     reason: Option<&str>,
 ) -> Result<()> {
@@ -281,7 +283,10 @@ pub async fn series_mail(
         2,
         ("booking.mail.first", when(first.starts_at, first.ends_at)),
     );
-    f.insert(3, ("booking.mail.rule", crate::series::describe(t, s)));
+    f.insert(
+        3,
+        ("booking.mail.rule", crate::service::series::describe(t, s)),
+    );
     f.insert(4, ("booking.mail.count", active.to_string()));
     if fee > 0 {
         f.push(("booking.mail.fee_total", euros(fee)));
@@ -369,38 +374,19 @@ pub async fn ics(
     conn: &impl ConnectionTrait,
     r: &Resource,
     reservations: Vec<Reservation>,
-    series: Option<&crate::entity::series::Model>,
+    series: Option<&crate::store::entity::series::Model>,
 ) -> Result<String> {
     let host = rathaus_store::tenants::uid_host(conn, TenantId(r.tenant_id)).await?;
-    let d = crate::ical::FeedData {
+    let d = ical::FeedData {
         name: r.name.clone(),
-        view: crate::ical::View::Private,
+        view: ical::View::Private,
         from: DateTime::<Utc>::MIN_UTC,
         to: DateTime::<Utc>::MAX_UTC,
-        reservations,
-        series: series.into_iter().cloned().collect(),
+        reservations: reservations.iter().map(feeds::event_of).collect(),
+        series: series.into_iter().map(feeds::series_event_of).collect(),
         resources: [(r.id, r.name.clone())].into_iter().collect(),
         public_orgs: Default::default(),
+        busy_label: String::new(),
     };
-    Ok(crate::ical::calendar(&d, &host))
-}
-
-/// The worker side of `REMINDER_JOB`.
-pub struct Reminder;
-
-#[async_trait::async_trait]
-impl rathaus_store::jobs::Handler for Reminder {
-    async fn run(
-        &self,
-        db: &rathaus_store::Db,
-        job: &rathaus_store::jobs::Job,
-    ) -> std::result::Result<(), String> {
-        let v: serde_json::Value = serde_json::from_str(&job.payload).map_err(|e| e.to_string())?;
-        let id = v["reservation_id"]
-            .as_i64()
-            .ok_or("payload without reservation_id")?;
-        remind(&db.conn, TenantId(job.tenant_id), id)
-            .await
-            .map_err(|e| e.to_string())
-    }
+    Ok(ical::calendar(&d, &host))
 }

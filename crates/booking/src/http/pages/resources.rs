@@ -7,16 +7,21 @@
 //! that does not exist (the hour skipped in spring) or exists twice (the hour repeated in
 //! autumn) is refused with a message beside the field instead of being guessed.
 
-use crate::rules;
-use crate::series::SeriesInput;
+pub use crate::domain::time::local_to_utc;
+use crate::http::MANAGERS;
+use crate::service::orgs::my_organisation_choices;
+use rathaus_web::Access::SignedIn;
+use rathaus_web::Routes;
+
+use crate::domain::time::{midnight_utc, monday_of, today};
+use crate::service::rules;
+use crate::service::series::SeriesInput;
 use crate::service::{self, BOOK, Busy, MANAGE, ReservationInput, ReserveError, Resource};
-use crate::time::{midnight_utc, monday_of, today};
 use askama::Template;
+use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
-use axum::{Form, Router};
-use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, Utc};
 use chrono_tz::Europe::Berlin;
 use rathaus_core::validation::FieldErrors;
 use rathaus_core::{Error, Principal};
@@ -39,13 +44,17 @@ pub fn nav() -> Vec<NavItem> {
     }]
 }
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/buchung", get(list).post(create_resource))
-        .route("/buchung/anfragen", get(queue))
-        .route("/buchung/anfragen/{id}/genehmigen", post(approve))
-        .route("/buchung/anfragen/{id}/ablehnen", post(reject))
-        .route("/buchung/{id}", get(show).post(reserve))
+pub(crate) fn routes() -> Routes {
+    Routes::new()
+        // Citizens and club members book too: the list shows what each may book.
+        .get("/buchung", SignedIn, list)
+        .post("/buchung", MANAGERS, create_resource)
+        .get("/buchung/anfragen", MANAGERS, queue)
+        .post("/buchung/anfragen/{id}/genehmigen", MANAGERS, approve)
+        .post("/buchung/anfragen/{id}/ablehnen", MANAGERS, reject)
+        // A resource open to the public or to organisations is seen and booked by them.
+        .get("/buchung/{id}", SignedIn, show)
+        .post("/buchung/{id}", SignedIn, reserve)
 }
 
 fn kind_label(t: &Catalog, kind: &str) -> String {
@@ -242,30 +251,6 @@ pub fn parse_week(s: &str) -> Option<NaiveDate> {
 pub fn week_param(d: NaiveDate) -> String {
     let w = d.iso_week();
     format!("{}-W{:02}", w.year(), w.week())
-}
-
-/// Europe/Berlin wall-clock time → UTC; a time skipped or repeated by the clock change is a
-/// field error, not a guess.
-pub fn local_to_utc(
-    errs: &mut FieldErrors,
-    field: &str,
-    local: NaiveDateTime,
-) -> Option<DateTime<Utc>> {
-    match Berlin.from_local_datetime(&local) {
-        chrono::LocalResult::Single(t) => Some(t.with_timezone(&Utc)),
-        chrono::LocalResult::Ambiguous(..) => {
-            errs.add_arg(
-                field,
-                "booking.err.local_ambiguous",
-                Some(local.format("%H:%M")),
-            );
-            None
-        }
-        chrono::LocalResult::None => {
-            errs.add_arg(field, "booking.err.local_gap", Some(local.format("%H:%M")));
-            None
-        }
-    }
 }
 
 #[derive(Deserialize, Default, Clone)]
@@ -518,9 +503,9 @@ async fn render_resource(
     let from = midnight_utc(monday);
     let to = midnight_utc(monday + Duration::days(7));
     let busy = service::availability(&st.db.conn, p, r.id, from, to).await?;
-    let orgs = my_organisations(&st.db.conn, p).await?;
+    let orgs = my_organisation_choices(&st.db.conn, p).await?;
     let equipment = service::equipment_for(&st.db.conn, p, &r).await?;
-    let photos = crate::photos::list(&st.db.conn, p, r.id)
+    let photos = crate::service::photos::list(&st.db.conn, p, r.id)
         .await?
         .1
         .into_iter()
@@ -590,7 +575,7 @@ async fn render_resource(
         photos,
         hours: rules::opening_hours(&r)
             .map(|w| {
-                crate::edit::DAYS
+                crate::http::pages::edit::DAYS
                     .iter()
                     .zip(w)
                     .map(|(d, h)| {
@@ -610,7 +595,7 @@ async fn render_resource(
                 (c > 0).then(|| {
                     (
                         t.get(&format!("booking.edit.group_{g}")).to_string(),
-                        crate::notify::euros(c),
+                        crate::service::notify::euros(c),
                     )
                 })
             })
@@ -666,29 +651,6 @@ fn series_error(t: &Catalog, e: Error) -> Error {
         Some(format!("{day} Uhr: {}", reasons.join(" "))),
     );
     Error::Invalid(out)
-}
-
-/// The organisations `p` may book for: their own (id, name).
-async fn my_organisations(
-    conn: &impl sea_orm::ConnectionTrait,
-    p: &Principal,
-) -> Result<Vec<(i64, String)>, Error> {
-    use crate::entity::organisation;
-    use sea_orm::{ColumnTrait, QueryFilter, QueryOrder};
-    let ids = rules::organisations_of(conn, p).await?;
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    Ok(
-        rathaus_store::uow::scoped::<organisation::Entity>(p.tenant_id)
-            .filter(organisation::Column::Id.is_in(ids))
-            .order_by_asc(organisation::Column::Name)
-            .all(conn)
-            .await?
-            .into_iter()
-            .map(|o| (o.id, o.name))
-            .collect(),
-    )
 }
 
 async fn show(
@@ -748,18 +710,21 @@ async fn reserve(
     });
     let (errs, conflict) = match input {
         Err(errs) => (FormErrors::new(t, errs), None),
-        Ok((_, Some(series))) => match crate::series::reserve_series(&st.db.conn, &p, series).await
-        {
-            Ok((s, _)) => {
-                return Ok(Redirect::to(&format!(
-                    "/buchung/serien/{}?notice=booking_series_created",
-                    s.id
-                ))
-                .into_response());
+        Ok((_, Some(series))) => {
+            match crate::service::series::reserve_series(&st.db.conn, &p, series).await {
+                Ok((s, _)) => {
+                    return Ok(Redirect::to(&format!(
+                        "/buchung/serien/{}?notice=booking_series_created",
+                        s.id
+                    ))
+                    .into_response());
+                }
+                Err(ReserveError::Conflict(busy)) => (FormErrors::none(t), Some(busy)),
+                Err(ReserveError::Other(e)) => {
+                    (FormErrors::from_error(t, series_error(t, e))?, None)
+                }
             }
-            Err(ReserveError::Conflict(busy)) => (FormErrors::none(t), Some(busy)),
-            Err(ReserveError::Other(e)) => (FormErrors::from_error(t, series_error(t, e))?, None),
-        },
+        }
         Ok((inp, None)) => {
             match service::reserve_with_equipment(&st.db.conn, &p, inp, &f.equipment())
                 .await
@@ -866,7 +831,7 @@ async fn render_queue(
 ) -> Result<Response, HtmlError> {
     let t = catalog(ctx.lang);
     let (requests, next) = service::list_requests_page(&st.db.conn, p, after).await?;
-    let series = crate::series::pending_series(&st.db.conn, p).await?;
+    let series = crate::service::series::pending_series(&st.db.conn, p).await?;
     let all = service::list_resources(&st.db.conn, p).await?;
     let name_of = |id: i64| {
         all.iter()
@@ -880,7 +845,7 @@ async fn render_queue(
             id: s.id,
             title: s.title.clone(),
             resource: name_of(s.resource_id),
-            rule: crate::series::describe(t, s),
+            rule: crate::service::series::describe(t, s),
         })
         .collect();
     let rows = requests
@@ -1052,8 +1017,8 @@ mod tests {
             out
         }
         assert_eq!(
-            keys(include_str!("../locales/de.toml")),
-            keys(include_str!("../locales/en.toml"))
+            keys(include_str!("../../../locales/de.toml")),
+            keys(include_str!("../../../locales/en.toml"))
         );
     }
 }

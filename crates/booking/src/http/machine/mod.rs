@@ -1,0 +1,3 @@
+//! Machine-facing routes: the calendar feeds.
+
+pub mod feeds;

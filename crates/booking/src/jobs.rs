@@ -1,0 +1,24 @@
+//! Background jobs of the booking module: the reminder mail before a booking starts.
+
+use crate::service::notify::remind;
+use rathaus_core::TenantId;
+
+/// The worker side of `REMINDER_JOB` (`service::notify::REMINDER_JOB`).
+pub struct Reminder;
+
+#[async_trait::async_trait]
+impl rathaus_store::jobs::Handler for Reminder {
+    async fn run(
+        &self,
+        db: &rathaus_store::Db,
+        job: &rathaus_store::jobs::Job,
+    ) -> std::result::Result<(), String> {
+        let v: serde_json::Value = serde_json::from_str(&job.payload).map_err(|e| e.to_string())?;
+        let id = v["reservation_id"]
+            .as_i64()
+            .ok_or("payload without reservation_id")?;
+        remind(&db.conn, TenantId(job.tenant_id), id)
+            .await
+            .map_err(|e| e.to_string())
+    }
+}
