@@ -51,9 +51,7 @@ pub fn german() -> TextAnalyzer {
         .filter(LowerCaser)
         .filter(GermanFolding)
         .filter(AsciiFoldingFilter)
-        .filter(StopWordFilter::remove(
-            STOP_WORDS.iter().map(|w| fold(w)),
-        ))
+        .filter(StopWordFilter::remove(STOP_WORDS.iter().map(|w| fold(w))))
         .filter(CompoundSplitter {
             dict: COMPOUND_PARTS.clone(),
         })
@@ -249,7 +247,8 @@ impl Dictionary {
             }
         }
         let (_, last_start) = fin?;
-        let mut parts = vec![last_start..n];
+        let mut parts = Vec::with_capacity(4);
+        parts.push(last_start..n);
         let mut at = last_start;
         while at > 0 {
             let (_, start, end) = best[at]?;
@@ -427,7 +426,11 @@ mod tests {
         assert_eq!(t, vec!["wohngeldantrag", "wohngeld", "antrag"]);
         // With a linking s and n.
         assert_eq!(terms("Geburtsurkunde")[1..], terms("Geburt Urkunde")[..]);
-        assert_eq!(terms("Straßenreinigung").len(), 1, "reinigung is no known part");
+        assert_eq!(
+            terms("Straßenreinigung").len(),
+            1,
+            "reinigung is no known part"
+        );
         assert_eq!(terms("Strassenbaumschutz").len(), 4);
         // Not every word that starts with a part.
         assert_eq!(terms("Bauer"), vec!["bau"]);

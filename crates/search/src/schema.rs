@@ -94,7 +94,10 @@ impl Fields {
         d.add_text(self.tenant, doc.tenant.0.to_string());
         d.add_text(self.kind, kind.name);
         d.add_i64(self.id, doc.id);
-        d.add_facet(self.facet, tantivy::schema::Facet::from_path(["k", kind.name]));
+        d.add_facet(
+            self.facet,
+            tantivy::schema::Facet::from_path(["k", kind.name]),
+        );
         if kind.has(DocField::Title) {
             d.add_text(self.title, &doc.title);
         }

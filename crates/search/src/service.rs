@@ -10,7 +10,7 @@ use anyhow::{Context, bail};
 use chrono::{DateTime, Duration, Utc};
 use rathaus_core::TenantId;
 use rathaus_store::Db;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -21,6 +21,7 @@ use tantivy::query::{
 };
 use tantivy::schema::{Facet, IndexRecordOption, Value};
 use tantivy::snippet::SnippetGenerator;
+use tantivy::tokenizer::TokenStream;
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
 
 /// Longer queries are cut here (on a character boundary) before analysis.
@@ -221,9 +222,7 @@ impl SearchService {
             }
             let mut by_kind: BTreeMap<(i64, &str), (Vec<i64>, bool)> = BTreeMap::new();
             for r in &rows {
-                let e = by_kind
-                    .entry((r.tenant_id, r.kind.as_str()))
-                    .or_default();
+                let e = by_kind.entry((r.tenant_id, r.kind.as_str())).or_default();
                 if !e.0.contains(&r.doc_id) {
                     e.0.push(r.doc_id);
                 }
@@ -436,7 +435,10 @@ impl SearchService {
                 // A compound matches itself or all of its parts ("Wohngeldantrag" finds
                 // "Antrag auf Wohngeld").
                 let parts = BooleanQuery::new(
-                    w.parts.iter().map(|p| (Occur::Must, any_field(p))).collect(),
+                    w.parts
+                        .iter()
+                        .map(|p| (Occur::Must, any_field(p)))
+                        .collect(),
                 );
                 Box::new(BooleanQuery::new(vec![
                     (Occur::Should, whole),
@@ -485,8 +487,11 @@ impl SearchService {
             .order_by_score();
         let (top, total, facets) = searcher.search(&query, &(top, Count, fc))?;
 
-        let mut title_gen = SnippetGenerator::create(&searcher, &text_query, f.title)?;
-        title_gen.set_max_num_chars(300);
+        let query_terms: HashSet<&str> = words
+            .iter()
+            .flat_map(|w| std::iter::once(&w.term).chain(&w.parts))
+            .map(String::as_str)
+            .collect();
         let mut body_gen = SnippetGenerator::create(&searcher, &text_query, f.body)?;
         body_gen.set_max_num_chars(240);
         let mut hits = Vec::with_capacity(top.len());
@@ -500,16 +505,7 @@ impl SearchService {
             };
             let title = text_of(f.title);
             let body = text_of(f.body);
-            let title_html = {
-                let s = title_gen.snippet(&title);
-                if s.is_empty() {
-                    escape(&title)
-                } else if s.fragment().len() < title.len() {
-                    escape(&title)
-                } else {
-                    highlight(&s)
-                }
-            };
+            let title_html = mark(&mut a, &title, &query_terms);
             let snippet_html = {
                 let s = body_gen.snippet(&body);
                 if s.is_empty() {
@@ -549,7 +545,7 @@ impl SearchService {
             .into_iter()
             .filter_map(|(y, n)| y.parse().ok().map(|y| (y, n)))
             .collect();
-        years.sort_by(|a, b| b.0.cmp(&a.0));
+        years.sort_by_key(|y| std::cmp::Reverse(y.0));
         Ok(Results {
             total,
             hits,
@@ -568,7 +564,10 @@ fn term_query(t: Term) -> Box<dyn Query> {
 }
 
 fn last_segment(f: &Facet) -> String {
-    f.to_path().last().map(|s| s.to_string()).unwrap_or_default()
+    f.to_path()
+        .last()
+        .map(|s| s.to_string())
+        .unwrap_or_default()
 }
 
 /// The first `max` characters of `s`, and whether it was longer.
@@ -592,6 +591,34 @@ fn highlight(s: &tantivy::snippet::Snippet) -> String {
             continue;
         }
         let (Some(before), Some(word)) = (text.get(at..start), text.get(start..r.end)) else {
+            continue;
+        };
+        out.push_str(&escape(before));
+        out.push_str("<b>");
+        out.push_str(&escape(word));
+        out.push_str("</b>");
+        at = r.end;
+    }
+    out.push_str(&escape(text.get(at..).unwrap_or_default()));
+    out
+}
+
+/// The whole text as HTML, escaped, with the words whose terms the query has in `<b>…</b>`
+/// (a compound is marked when one of its parts matched).
+fn mark(a: &mut tantivy::tokenizer::TextAnalyzer, text: &str, terms: &HashSet<&str>) -> String {
+    let mut ranges: Vec<std::ops::Range<usize>> = Vec::new();
+    let mut stream = a.token_stream(text);
+    while let Some(t) = stream.next() {
+        if terms.contains(t.text.as_str()) && ranges.last().is_none_or(|r| r.start != t.offset_from)
+        {
+            ranges.push(t.offset_from..t.offset_to);
+        }
+    }
+    drop(stream);
+    let mut out = String::with_capacity(text.len() + 16);
+    let mut at = 0;
+    for r in ranges {
+        let (Some(before), Some(word)) = (text.get(at..r.start), text.get(r.start..r.end)) else {
             continue;
         };
         out.push_str(&escape(before));
