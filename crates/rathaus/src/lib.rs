@@ -7,6 +7,6 @@ use std::sync::Arc;
 pub fn modules() -> Vec<Arc<dyn rathaus_web::Module>> {
     vec![
         Arc::new(rathaus_booking::Booking),
-        Arc::new(rathaus_reports::Reports),
+        Arc::new(rathaus_reports::Reports::new()),
     ]
 }

@@ -48,9 +48,6 @@ enum Cmd {
     /// Check the audit log
     #[command(subcommand)]
     Audit(AuditCmd),
-    /// Mängelmelder: Open311 API keys, street directory
-    #[command(subcommand)]
-    Reports(ReportsCmd),
     /// Write a consistent online backup (SQLite database and stored files)
     Backup {
         #[arg(long)]
@@ -117,28 +114,6 @@ enum AdminCmd {
     ResetPassword {
         #[arg(long)]
         email: String,
-        #[arg(long)]
-        tenant: Option<String>,
-    },
-}
-
-#[derive(Subcommand)]
-enum ReportsCmd {
-    /// Create an Open311 API key; prints it (shown once) as the last line
-    CreateApiKey {
-        #[arg(long)]
-        name: String,
-        /// Requests per minute
-        #[arg(long, default_value_t = rathaus_reports::keys::DEFAULT_RATE)]
-        rate_limit: i32,
-        /// Tenant slug (optional when there is only one tenant)
-        #[arg(long)]
-        tenant: Option<String>,
-    },
-    /// Replace the street directory with a CSV file (street, house number, postcode, lat,
-    /// lon); imports nothing when any line is wrong
-    ImportStreets {
-        file: PathBuf,
         #[arg(long)]
         tenant: Option<String>,
     },
@@ -418,58 +393,6 @@ async fn run(cmd: Run, cfg: Config) -> anyhow::Result<ExitCode> {
             )
             .await?;
             println!("password of {} reset; their sessions were ended", u.email);
-        }
-        Cmd::Reports(ReportsCmd::CreateApiKey {
-            name,
-            rate_limit,
-            tenant,
-        }) => {
-            module_texts();
-            let db = open(&cfg).await?;
-            let tid = cli_tenant(&db, tenant.as_deref()).await?;
-            let (k, secret) = rathaus_reports::keys::create(
-                &db.conn,
-                rathaus_store::uow::Actor::system("cli"),
-                tid,
-                &name,
-                rate_limit,
-            )
-            .await?;
-            println!(
-                "Open311 API key \"{}\" ({} requests per minute) created with id {}; shown once:",
-                k.name, k.rate_limit, k.id
-            );
-            println!("{secret}");
-        }
-        Cmd::Reports(ReportsCmd::ImportStreets { file, tenant }) => {
-            let bytes =
-                std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
-            let addresses = match rathaus_reports::streets::parse_csv(&bytes) {
-                Ok(a) => a,
-                Err(e) => {
-                    // German, with up to 100 line errors; nothing is imported.
-                    eprintln!("{}: {e}", file.display());
-                    eprintln!("Nichts importiert.");
-                    return Ok(ExitCode::from(4));
-                }
-            };
-            let db = open(&cfg).await?;
-            let tid = cli_tenant(&db, tenant.as_deref()).await?;
-            let bar = indicatif::ProgressBar::new(addresses.len() as u64).with_style(
-                indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} Adressen")
-                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-            );
-            let progress = |n: usize| bar.set_position(n as u64);
-            let n = rathaus_reports::directory::import(
-                &db.conn,
-                rathaus_store::uow::Actor::system("cli"),
-                tid,
-                addresses,
-                &progress,
-            )
-            .await?;
-            bar.finish_and_clear();
-            println!("{n} Adressen importiert");
         }
         Cmd::Audit(AuditCmd::Verify { anchor }) => {
             let db = open(&cfg).await?;

@@ -133,7 +133,7 @@ async fn create_api_key_prints_the_key_as_the_last_line() {
     assert!(key.starts_with("r311_"), "{out}");
     let db = inst.db().await;
     let tid = tenant_id(&db, "musterhausen").await;
-    let k = rathaus_reports::keys::authenticate(&db.conn, tid, &key)
+    let k = rathaus_reports::service::keys::authenticate(&db.conn, tid, &key)
         .await
         .unwrap()
         .expect("the printed key works");
@@ -143,11 +143,11 @@ async fn create_api_key_prints_the_key_as_the_last_line() {
     // Default rate limit.
     let out = inst.ok(&["reports", "create-api-key", "--name", "Zweite App"]);
     let key = out.lines().last().unwrap().trim().to_string();
-    let k = rathaus_reports::keys::authenticate(&db.conn, tid, &key)
+    let k = rathaus_reports::service::keys::authenticate(&db.conn, tid, &key)
         .await
         .unwrap()
         .expect("key");
-    assert_eq!(k.rate_limit, rathaus_reports::keys::DEFAULT_RATE);
+    assert_eq!(k.rate_limit, rathaus_reports::service::keys::DEFAULT_RATE);
 
     // A bad rate limit is refused in German; nothing is created.
     let out = inst.run(&[
@@ -181,13 +181,13 @@ async fn create_api_key_prints_the_key_as_the_last_line() {
     let key = out.lines().last().unwrap().trim().to_string();
     let other = tenant_id(&db, "nachbarort").await;
     assert!(
-        rathaus_reports::keys::authenticate(&db.conn, other, &key)
+        rathaus_reports::service::keys::authenticate(&db.conn, other, &key)
             .await
             .unwrap()
             .is_some()
     );
     assert!(
-        rathaus_reports::keys::authenticate(&db.conn, tid, &key)
+        rathaus_reports::service::keys::authenticate(&db.conn, tid, &key)
             .await
             .unwrap()
             .is_none(),
@@ -219,7 +219,7 @@ async fn import_streets_is_all_or_nothing_with_german_line_errors() {
     let db = inst.db().await;
     let tid = tenant_id(&db, "musterhausen").await;
     assert_eq!(
-        rathaus_reports::directory::count(&db.conn, tid)
+        rathaus_reports::service::directory::count(&db.conn, tid)
             .await
             .unwrap(),
         3
@@ -241,7 +241,7 @@ async fn import_streets_is_all_or_nothing_with_german_line_errors() {
     assert!(err.contains("Breite (lat) ist keine Zahl"), "{err}");
     assert!(err.contains("Nichts importiert"), "{err}");
     assert_eq!(
-        rathaus_reports::directory::count(&db.conn, tid)
+        rathaus_reports::service::directory::count(&db.conn, tid)
             .await
             .unwrap(),
         3,
@@ -272,7 +272,7 @@ async fn import_streets_is_all_or_nothing_with_german_line_errors() {
     let out = inst.run(&["reports", "import-streets", "/nonexistent/strassen.csv"]);
     assert!(!out.status.success());
     assert_eq!(
-        rathaus_reports::directory::count(&db.conn, tid)
+        rathaus_reports::service::directory::count(&db.conn, tid)
             .await
             .unwrap(),
         3

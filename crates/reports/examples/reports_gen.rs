@@ -37,8 +37,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use rathaus_core::{TenantId, UserId};
-use rathaus_reports::entity::{counter, report, update};
-use rathaus_reports::geo::{Boundary, Point};
+use rathaus_reports::store::entity::{counter, report, update};
+use rathaus_reports::domain::geo::{Boundary, Point};
 use rathaus_reports::service;
 use rathaus_store::tenants::{self, NewTenant};
 use rathaus_store::{Actor, Db, accounts, sha256_hex};
@@ -433,9 +433,9 @@ async fn main() -> anyhow::Result<()> {
     let t0 = std::time::Instant::now();
     let mut rng = StdRng::seed_from_u64(a.seed);
     let db = Db::connect(&a.url).await?;
-    let modules: Vec<Arc<dyn rathaus_web::Module>> = vec![Arc::new(rathaus_reports::Reports)];
+    let modules: Vec<Arc<dyn rathaus_web::Module>> = vec![Arc::new(rathaus_reports::Reports::new())];
     rathaus_web::module::migrate_all(&db, &modules).await?;
-    rathaus_core::permissions::register(service::PERMISSIONS);
+    rathaus_core::permissions::register(rathaus_reports::permissions::PERMISSIONS);
     let conn = &db.conn;
     eprintln!("migrated in {:.1?}", t0.elapsed());
 
@@ -481,8 +481,9 @@ async fn main() -> anyhow::Result<()> {
     let who = accounts::principal(conn, tid, UserId(admin.id))
         .await?
         .context("admin principal")?;
-    rathaus_reports::demo::demo(&db, &who).await?;
-    let (_, api_key) = rathaus_reports::keys::create(
+    let state = rathaus_reports::service::ReportsState::default();
+    rathaus_reports::demo::demo(&db, &state, &who).await?;
+    let (_, api_key) = rathaus_reports::service::keys::create(
         conn,
         rathaus_store::uow::Actor::User(&who),
         tid,
@@ -495,7 +496,7 @@ async fn main() -> anyhow::Result<()> {
         .iter()
         .map(|c| cats.iter().find(|x| x.code == *c).context("demo category"))
         .collect::<anyhow::Result<_>>()?;
-    let boundary = service::boundary(conn, tid)
+    let boundary = service::boundary(conn, &state, tid)
         .await?
         .context("demo boundary")?;
     let streets = rathaus_reports::demo::demo_streets();
@@ -672,7 +673,7 @@ async fn main() -> anyhow::Result<()> {
                 let dy = (y.lat - lat).powi(2) + ((y.lon - lon) * 0.62).powi(2);
                 dx.total_cmp(&dy)
             })
-            .map(rathaus_reports::directory::label)
+            .map(rathaus_reports::service::directory::label)
             .unwrap_or_default();
         let year = g.created.with_timezone(&Berlin).year();
         let seq = next_seq.entry(year).or_insert(1);
@@ -817,7 +818,7 @@ async fn main() -> anyhow::Result<()> {
         eprintln!("analyze …");
         conn.execute_unprepared("ANALYZE").await?;
     }
-    rathaus_reports::cache::bump(tid);
+    state.generations.bump(tid);
 
     let total = report::Entity::find()
         .filter(report::Column::TenantId.eq(tid.0))

@@ -3,8 +3,8 @@
 //! Beispielstadt, a small street directory inside it, and a handful of reports in different
 //! states so the public map and the inbox are not empty.
 
-use crate::service::{self, AttributeDef, CategoryInput, Change, NewReport, Source};
-use crate::streets::Address;
+use crate::service::{self, AttributeDef, ReportsState, CategoryInput, Change, NewReport, Source};
+use crate::domain::streets::Address;
 use rathaus_core::Principal;
 use rathaus_store::{Db, accounts};
 
@@ -139,7 +139,7 @@ fn attributes(code: &str) -> Vec<AttributeDef> {
     }
 }
 
-pub async fn demo(db: &Db, admin: &Principal) -> anyhow::Result<()> {
+pub async fn demo(db: &Db, state: &ReportsState, admin: &Principal) -> anyhow::Result<()> {
     let conn = &db.conn;
     let tid = admin.tenant_id;
     let departments = accounts::list_departments(conn, tid).await?;
@@ -148,6 +148,7 @@ pub async fn demo(db: &Db, admin: &Principal) -> anyhow::Result<()> {
     for (i, (code, name, group, department, description)) in CATEGORIES.iter().enumerate() {
         let c = service::create_category(
             conn,
+            state,
             admin,
             CategoryInput {
                 code: (*code).into(),
@@ -168,11 +169,12 @@ pub async fn demo(db: &Db, admin: &Principal) -> anyhow::Result<()> {
         conn,
         rathaus_store::uow::Actor::User(admin),
         tid,
-        Some(crate::geo::DEMO_BOUNDARY),
+        Some(crate::domain::geo::DEMO_BOUNDARY),
     )
     .await?;
-    crate::directory::import(
+    crate::service::directory::import(
         conn,
+        state,
         rathaus_store::uow::Actor::User(admin),
         tid,
         demo_streets(),
@@ -233,13 +235,14 @@ pub async fn demo(db: &Db, admin: &Principal) -> anyhow::Result<()> {
         };
         let s = service::submit(
             conn,
+            state,
             tid,
             Source::Staff,
-            Some(admin),
+            rathaus_store::uow::Actor::User(admin),
             NewReport {
                 category_id: ids.get(code).copied(),
                 position: Some((a.lat, a.lon)),
-                address: crate::directory::label(a),
+                address: crate::service::directory::label(a),
                 description: (*text).into(),
                 consent: true,
                 ..Default::default()
@@ -249,6 +252,7 @@ pub async fn demo(db: &Db, admin: &Principal) -> anyhow::Result<()> {
         if *status != service::NEW {
             service::change(
                 conn,
+                state,
                 admin,
                 s.report.id,
                 Change {

@@ -2,39 +2,52 @@
 //! blocked gullies, illegal dumping) on a map or by address, staff triage and answer them, the
 //! public follows progress, and an Open311 GeoReport v2 API at /open311/v2 serves other apps.
 //!
-//! The crate owns the `reports_*` tables (own migrations) and the service that guards them;
-//! pages: the public form and views under /maengel, the staff inbox under
-//! /maengel/verwaltung, the settings under /maengel/einstellungen.
+//! Pages: the public form and views under /maengel, the staff inbox under /maengel/verwaltung,
+//! the settings under /maengel/einstellungen. Layout (dependencies point one way):
+//!
+//! - `domain/`: statuses, priorities, moderation, ids, boundary and positions, street
+//!   directory, proof of work; pure.
+//! - `formats/`: Open311 (JSON, XML) and Atom encoders; pure.
+//! - `store/`: the `reports_*` entities and the module's own migrations.
+//! - `service/`: every use case (permission, validation, change with audit, commit), the
+//!   queries behind the pages, and [`service::ReportsState`] (caches, rate limits).
+//! - `http/`: thin handlers and the one route table ([`http::routes`]).
+//! - `jobs.rs`, `demo.rs`, `cli.rs` (`rathaus reports …`), `permissions.rs`.
 
-pub mod admin;
-pub mod altcha;
-pub mod atom;
-pub mod cache;
+pub mod cli;
 pub mod demo;
-pub mod directory;
-pub mod entity;
-pub mod geo;
-pub mod geocoder;
-pub mod keys;
-pub mod migrations;
-pub mod notify;
-pub mod open311;
-pub mod open311_api;
-pub mod public;
-pub mod retention;
+pub mod domain;
+pub mod formats;
+pub mod http;
+pub mod jobs;
+pub mod permissions;
 pub mod service;
-pub mod staff;
-pub mod streets;
-pub mod tiles;
+pub mod store;
 
 use rathaus_core::permissions::PermissionDef;
-use rathaus_web::AppState;
+use service::ReportsState;
+use std::sync::Arc;
 use rathaus_web::i18n::Lang;
 use rathaus_web::module::MigrateFuture;
 use sea_orm_migration::MigratorTrait;
 
-/// The Mängelmelder module, listed in the binary's `modules()`.
-pub struct Reports;
+/// The Mängelmelder module, listed in the binary's `modules()`; holds the module's state,
+/// built once.
+#[derive(Default)]
+pub struct Reports {
+    state: Arc<ReportsState>,
+}
+
+impl Reports {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The state the routes, services and jobs share (tests call services with it).
+    pub fn state(&self) -> &Arc<ReportsState> {
+        &self.state
+    }
+}
 
 impl rathaus_web::Module for Reports {
     fn name(&self) -> &'static str {
@@ -42,11 +55,11 @@ impl rathaus_web::Module for Reports {
     }
 
     fn permissions(&self) -> &'static [PermissionDef] {
-        service::PERMISSIONS
+        permissions::PERMISSIONS
     }
 
     fn nav(&self) -> Vec<rathaus_web::layout::NavItem> {
-        staff::nav()
+        http::pages::staff::nav()
     }
 
     fn public_services(&self) -> Vec<rathaus_web::module::PublicService> {
@@ -64,39 +77,29 @@ impl rathaus_web::Module for Reports {
         ]
     }
 
-    fn pages(&self) -> axum::Router<AppState> {
-        public::router()
-            .merge(staff::router())
-            .merge(admin::router())
-            .merge(tiles::router())
+    fn routes(&self) -> rathaus_web::Routes {
+        http::routes(self.state.clone())
     }
 
-    fn machine(&self) -> axum::Router<AppState> {
-        open311_api::router()
+    fn cli(&self) -> Option<clap::Command> {
+        Some(cli::command())
+    }
+
+    fn run_cli<'a>(
+        &'a self,
+        db: &'a rathaus_store::Db,
+        args: &'a clap::ArgMatches,
+    ) -> rathaus_web::module::CliFuture<'a> {
+        Box::pin(cli::run(db, &self.state, args))
     }
 
     fn reject_input(&self, path: &str, field: &str) -> Option<axum::response::Response> {
-        open311_api::reject_input(path, field)
+        http::machine::open311::reject_input(path, field)
     }
 
     /// One file per part of the module, each parsed on its own.
     fn translation_files(&self, lang: Lang) -> Vec<&'static str> {
-        match lang {
-            Lang::De => vec![
-                include_str!("../locales/de.toml"),
-                include_str!("../locales/de/public.toml"),
-                include_str!("../locales/de/staff.toml"),
-                include_str!("../locales/de/admin.toml"),
-                include_str!("../locales/de/open311.toml"),
-            ],
-            Lang::En => vec![
-                include_str!("../locales/en.toml"),
-                include_str!("../locales/en/public.toml"),
-                include_str!("../locales/en/staff.toml"),
-                include_str!("../locales/en/admin.toml"),
-                include_str!("../locales/en/open311.toml"),
-            ],
-        }
+        service::notify::translation_files(lang)
     }
 
     fn jobs(
@@ -105,7 +108,7 @@ impl rathaus_web::Module for Reports {
         &'static str,
         std::sync::Arc<dyn rathaus_store::jobs::Handler>,
     )> {
-        vec![(retention::JOB, std::sync::Arc::new(retention::Erase))]
+        vec![(jobs::ERASE, Arc::new(jobs::Erase))]
     }
 
     fn demo<'a>(
@@ -113,10 +116,10 @@ impl rathaus_web::Module for Reports {
         db: &'a rathaus_store::Db,
         admin: &'a rathaus_core::Principal,
     ) -> MigrateFuture<'a> {
-        Box::pin(demo::demo(db, admin))
+        Box::pin(demo::demo(db, &self.state, admin))
     }
 
     fn migrate<'a>(&'a self, db: &'a rathaus_store::Db) -> MigrateFuture<'a> {
-        Box::pin(async move { Ok(migrations::Migrator::up(&db.conn, None).await?) })
+        Box::pin(async move { Ok(store::migrations::Migrator::up(&db.conn, None).await?) })
     }
 }

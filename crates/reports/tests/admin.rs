@@ -8,8 +8,8 @@
 mod common;
 
 use common::*;
-use rathaus_reports::admin::parse_attributes;
-use rathaus_reports::{directory, keys, service};
+use rathaus_reports::http::pages::admin::parse_attributes;
+use rathaus_reports::service::{self, directory, keys};
 use rathaus_testkit::{TestApp, csrf_of, post_form};
 use rathaus_web::WebConfig;
 use reqwest::multipart::{Form, Part};
@@ -338,7 +338,7 @@ fn attribute_lines_parse_with_line_errors() {
         "reports.admin.err.attr_code"
     );
     // The editor's text round-trips.
-    let text = rathaus_reports::admin::attributes_text(&ok);
+    let text = rathaus_reports::http::pages::admin::attributes_text(&ok);
     assert_eq!(parse_attributes(&text).unwrap(), ok);
 }
 

@@ -9,7 +9,7 @@
 mod common;
 
 use common::{INSIDE, OUTSIDE, Setup, setup, spawn_app};
-use rathaus_reports::entity::report;
+use rathaus_reports::store::entity::report;
 use rathaus_reports::service::{self, Change, Moderation, SettingsInput};
 use rathaus_testkit::TestApp;
 use sea_orm::{EntityTrait, PaginatorTrait};
@@ -73,7 +73,7 @@ impl Api {
 
 async fn api_with_rate(rate: i32) -> Api {
     let mut s = setup().await;
-    let (_, key) = rathaus_reports::keys::create(
+    let (_, key) = rathaus_reports::service::keys::create(
         &s.db.conn,
         rathaus_store::uow::Actor::system("test"),
         s.tenant(),
@@ -205,7 +205,7 @@ async fn every_endpoint_answers_in_json_and_xml() {
         .await
         .unwrap();
     service::change(
-        &a.s.db.conn,
+        &a.s.db.conn, a.s.st(),
         &a.s.handler,
         report.id,
         Change {
@@ -457,7 +457,7 @@ type BadCase<'a> = (&'a str, Vec<(&'a str, String)>, u16, &'a str);
 #[tokio::test]
 async fn bad_input_gets_the_spec_error_and_stores_nothing() {
     let a = api().await;
-    let (_, revoked) = rathaus_reports::keys::create(
+    let (_, revoked) = rathaus_reports::service::keys::create(
         &a.s.db.conn,
         rathaus_store::uow::Actor::system("test"),
         a.s.tenant(),
@@ -466,11 +466,11 @@ async fn bad_input_gets_the_spec_error_and_stores_nothing() {
     )
     .await
     .unwrap();
-    let keys = rathaus_reports::keys::list(&a.s.db.conn, &a.s.manager)
+    let keys = rathaus_reports::service::keys::list(&a.s.db.conn, &a.s.manager)
         .await
         .unwrap();
     let old = keys.iter().find(|k| k.name == "Alt").unwrap();
-    rathaus_reports::keys::revoke(&a.s.db.conn, &a.s.manager, old.id)
+    rathaus_reports::service::keys::revoke(&a.s.db.conn, &a.s.manager, old.id)
         .await
         .unwrap();
 
@@ -669,7 +669,7 @@ async fn personal_data_never_appears() {
     assert_eq!(r.reporter_email, "erika.mustermann@example.org");
     // Moderation removes the name from the public text; the original stays internal.
     service::moderate(
-        &a.s.db.conn,
+        &a.s.db.conn, a.s.st(),
         &a.s.moderator,
         r.id,
         Moderation {
@@ -680,7 +680,7 @@ async fn personal_data_never_appears() {
     .await
     .unwrap();
     service::change(
-        &a.s.db.conn,
+        &a.s.db.conn, a.s.st(),
         &a.s.handler,
         r.id,
         Change {
@@ -760,7 +760,7 @@ async fn held_back_request_answers_a_token_that_resolves_after_publishing() {
     assert!(!body.contains(&r.reference));
 
     service::moderate(
-        &a.s.db.conn,
+        &a.s.db.conn, a.s.st(),
         &a.s.moderator,
         r.id,
         Moderation {
@@ -806,7 +806,7 @@ async fn get_requests_filters() {
         .await
         .unwrap();
     service::change(
-        &a.s.db.conn,
+        &a.s.db.conn, a.s.st(),
         &a.s.handler,
         r2.id,
         Change {

@@ -9,9 +9,9 @@
 mod common;
 
 use common::*;
-use rathaus_reports::altcha::{self, Challenge};
-use rathaus_reports::entity::{follower, photo, pow_spent, report};
-use rathaus_reports::public::list::viewport_references;
+use rathaus_reports::domain::altcha::{self, Challenge};
+use rathaus_reports::store::entity::{follower, photo, pow_spent, report};
+use rathaus_reports::http::pages::public::list::viewport_references;
 use rathaus_reports::service;
 use rathaus_store::images::jpeg_from_rgb;
 use rathaus_testkit::TestApp;
@@ -564,7 +564,7 @@ async fn a_filled_honeypot_stores_nothing_and_the_rate_limit_holds() {
     assert_eq!(a.get(&c, "/maengel/danke").await.0, 200);
 
     // The honeypot hit counted: nine more reports fit, then the address waits.
-    for i in 0..(rathaus_reports::public::RATE_LIMIT - 1) {
+    for i in 0..(rathaus_reports::http::pages::public::RATE_LIMIT - 1) {
         let r = send(&a, &c, Post::new(&a, "sonstiges", INSIDE)).await;
         assert_eq!(r.status(), 303, "report {i}");
     }
@@ -575,7 +575,7 @@ async fn a_filled_honeypot_stores_nothing_and_the_rate_limit_holds() {
     assert!(html.contains("Tiefes Schlagloch"), "typed values kept");
     assert_eq!(
         a.reports().await,
-        before + rathaus_reports::public::RATE_LIMIT as u64 - 1
+        before + rathaus_reports::http::pages::public::RATE_LIMIT as u64 - 1
     );
     // Another address is not affected.
     let other = a.client();
@@ -725,7 +725,7 @@ async fn citizens_follow_confirm_and_unsubscribe_with_real_mail() {
 
     // Follow requests from one address are limited (each may send a mail).
     let flood = a.client();
-    for i in 0..rathaus_reports::public::FOLLOW_LIMIT {
+    for i in 0..rathaus_reports::http::pages::public::FOLLOW_LIMIT {
         let email = format!("flut{i}@example.org");
         let res = post_with_csrf(&a, &flood, &page, &page, &[("email", email.as_str())]).await;
         assert_eq!(res.status(), 200, "follow request {i}");
@@ -762,7 +762,7 @@ async fn list_geojson_and_atom_show_published_reports_without_personal_data() {
     assert_eq!(rep.moderation, service::PUBLISHED);
     let pending = submit(&a.s, "muell", OUTSIDE_OK).await.report;
     service::moderate(
-        &a.s.db.conn,
+        &a.s.db.conn, a.s.st(),
         &a.s.moderator,
         pending.id,
         service::Moderation {
@@ -991,7 +991,7 @@ async fn photos_are_public_only_when_published_and_not_hidden() {
     );
 
     // A moderator hides the second: 404 for the public, also through the status link.
-    service::set_photo_hidden(&a.s.db.conn, &a.s.moderator, ids[1], true)
+    service::set_photo_hidden(&a.s.db.conn, a.s.st(), &a.s.moderator, ids[1], true)
         .await
         .unwrap();
     for path in [

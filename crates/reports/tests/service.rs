@@ -25,7 +25,7 @@ async fn a_web_report_gets_a_reference_and_is_published() {
 }
 
 async fn count(s: &Setup) -> usize {
-    use rathaus_reports::entity::report;
+    use rathaus_reports::store::entity::report;
     use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
     report::Entity::find()
         .filter(report::Column::TenantId.eq(s.tenant().0))
@@ -144,7 +144,7 @@ async fn bad_input_is_refused_with_the_field_named_and_nothing_is_stored() {
         ),
     ];
     for (name, inp, field, key) in cases {
-        let err = service::submit(&s.db.conn, s.tenant(), Source::Web, None, inp)
+        let err = service::submit(&s.db.conn, s.st(), s.tenant(), Source::Web, service::CITIZEN, inp)
             .await
             .expect_err(name);
         let keys = field_keys(err);
@@ -164,7 +164,7 @@ async fn a_typed_address_is_resolved_against_the_street_directory() {
         address: "Marktstrasse 10".into(),
         ..report(&s, "beleuchtung", INSIDE)
     };
-    let r = service::submit(&s.db.conn, s.tenant(), Source::Web, None, inp)
+    let r = service::submit(&s.db.conn, s.st(), s.tenant(), Source::Web, service::CITIZEN, inp)
         .await
         .unwrap()
         .report;
@@ -176,10 +176,10 @@ async fn a_typed_address_is_resolved_against_the_street_directory() {
 async fn without_the_proof_of_work_a_report_waits_for_moderation() {
     let s = setup().await;
     let held = service::submit(
-        &s.db.conn,
+        &s.db.conn, s.st(),
         s.tenant(),
         Source::WebNoJs,
-        None,
+        service::CITIZEN,
         report(&s, "muell", INSIDE),
     )
     .await
@@ -192,7 +192,7 @@ async fn without_the_proof_of_work_a_report_waits_for_moderation() {
     );
     // The moderator publishes it with the personal detail taken out; the original stays.
     let after = service::moderate(
-        &s.db.conn,
+        &s.db.conn, s.st(),
         &s.moderator,
         held.report.id,
         service::Moderation {
@@ -207,12 +207,12 @@ async fn without_the_proof_of_work_a_report_waits_for_moderation() {
     assert_eq!(after.description, "Schlagloch vor der Einfahrt");
     // A handler may not moderate, a moderator may not change the status.
     assert!(
-        service::moderate(&s.db.conn, &s.handler, held.report.id, Default::default())
+        service::moderate(&s.db.conn, s.st(), &s.handler, held.report.id, Default::default())
             .await
             .is_err()
     );
     assert!(
-        service::change(&s.db.conn, &s.moderator, held.report.id, Change::default())
+        service::change(&s.db.conn, s.st(), &s.moderator, held.report.id, Change::default())
             .await
             .is_err()
     );
@@ -226,7 +226,7 @@ async fn open_reports_of_the_same_category_nearby_are_found() {
     let near = (INSIDE.0 + 0.00027, INSIDE.1);
     submit(&s, "muell", near).await;
     submit(&s, "gully", (INSIDE.0 + 0.0018, INSIDE.1)).await;
-    let p = rathaus_reports::geo::Point::new(near.0, near.1).unwrap();
+    let p = rathaus_reports::domain::geo::Point::new(near.0, near.1).unwrap();
     let found = service::nearby(&s.db.conn, s.tenant(), s.category("gully").id, p, 50.0, 5)
         .await
         .unwrap();
@@ -235,7 +235,7 @@ async fn open_reports_of_the_same_category_nearby_are_found() {
     assert!(found[0].distance_m > 25.0 && found[0].distance_m < 35.0);
     // Closed reports are not offered.
     service::change(
-        &s.db.conn,
+        &s.db.conn, s.st(),
         &s.handler,
         a.report.id,
         Change {
@@ -256,13 +256,13 @@ async fn the_workflow_records_answers_closing_and_duplicates() {
     let s = setup().await;
     let mut original = report(&s, "gully", INSIDE);
     original.email = "erste@example.org".into();
-    let original = service::submit(&s.db.conn, s.tenant(), Source::Web, None, original)
+    let original = service::submit(&s.db.conn, s.st(), s.tenant(), Source::Web, service::CITIZEN, original)
         .await
         .unwrap()
         .report;
     let mut dup = report(&s, "gully", INSIDE);
     dup.email = "zweite@example.org".into();
-    let dup = service::submit(&s.db.conn, s.tenant(), Source::Web, None, dup)
+    let dup = service::submit(&s.db.conn, s.st(), s.tenant(), Source::Web, service::CITIZEN, dup)
         .await
         .unwrap();
     service::confirm_follower(
@@ -274,7 +274,7 @@ async fn the_workflow_records_answers_closing_and_duplicates() {
     .unwrap();
 
     let r = service::change(
-        &s.db.conn,
+        &s.db.conn, s.st(),
         &s.handler,
         original.id,
         Change {
@@ -300,7 +300,7 @@ async fn the_workflow_records_answers_closing_and_duplicates() {
 
     // A duplicate needs its original, closes, and its followers move over.
     let err = service::change(
-        &s.db.conn,
+        &s.db.conn, s.st(),
         &s.handler,
         dup.report.id,
         Change {
@@ -312,7 +312,7 @@ async fn the_workflow_records_answers_closing_and_duplicates() {
     .unwrap_err();
     assert_eq!(field_keys(err)[0].0, "duplicate_of");
     let closed = service::change(
-        &s.db.conn,
+        &s.db.conn, s.st(),
         &s.handler,
         dup.report.id,
         Change {
@@ -334,14 +334,14 @@ async fn the_workflow_records_answers_closing_and_duplicates() {
     );
     // The clerk without permission can do nothing.
     assert!(
-        service::change(&s.db.conn, &s.clerk, original.id, Change::default())
+        service::change(&s.db.conn, s.st(), &s.clerk, original.id, Change::default())
             .await
             .is_err()
     );
 }
 
-async fn followers_of(s: &Setup, report_id: i64) -> Vec<rathaus_reports::entity::follower::Model> {
-    use rathaus_reports::entity::follower;
+async fn followers_of(s: &Setup, report_id: i64) -> Vec<rathaus_reports::store::entity::follower::Model> {
+    use rathaus_reports::store::entity::follower;
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
     follower::Entity::find()
         .filter(follower::Column::ReportId.eq(report_id))
@@ -362,8 +362,9 @@ async fn parallel_submissions_get_distinct_reference_numbers() {
         let db = s.db.clone();
         let tenant = s.tenant();
         let inp = report(&s, "gully", INSIDE);
+        let module = s.module.clone();
         tasks.push(tokio::spawn(async move {
-            service::submit(&db.conn, tenant, Source::Web, None, inp)
+            service::submit(&db.conn, module.state(), tenant, Source::Web, service::CITIZEN, inp)
                 .await
                 .map(|x| x.report.reference)
         }));
@@ -388,7 +389,7 @@ async fn another_tenants_report_is_not_found() {
             .is_err()
     );
     assert!(
-        service::change(&s.db.conn, &b.admin, r.report.id, Change::default())
+        service::change(&s.db.conn, s.st(), &b.admin, r.report.id, Change::default())
             .await
             .is_err()
     );
@@ -411,20 +412,20 @@ async fn personal_data_is_erased_after_the_retention_period() {
     inp.name = "Erika Muster".into();
     inp.email = "erika@example.org".into();
     inp.phone = "0123 456".into();
-    let r = service::submit(&s.db.conn, s.tenant(), Source::Web, None, inp)
+    let r = service::submit(&s.db.conn, s.st(), s.tenant(), Source::Web, service::CITIZEN, inp)
         .await
         .unwrap()
         .report;
     let now = chrono::Utc::now();
-    let later = now + chrono::Duration::days(rathaus_reports::retention::RETENTION_DAYS + 1);
+    let later = now + chrono::Duration::days(rathaus_reports::service::retention::RETENTION_DAYS + 1);
     // Still open: nothing happens, even long after.
     assert!(
-        !rathaus_reports::retention::erase(&s.db, s.tenant(), r.id, later)
+        !rathaus_reports::service::retention::erase(&s.db, s.tenant(), r.id, later)
             .await
             .unwrap()
     );
     service::change(
-        &s.db.conn,
+        &s.db.conn, s.st(),
         &s.handler,
         r.id,
         Change {
@@ -436,12 +437,12 @@ async fn personal_data_is_erased_after_the_retention_period() {
     .unwrap();
     // Closed, but not long enough ago.
     assert!(
-        !rathaus_reports::retention::erase(&s.db, s.tenant(), r.id, now)
+        !rathaus_reports::service::retention::erase(&s.db, s.tenant(), r.id, now)
             .await
             .unwrap()
     );
     assert!(
-        rathaus_reports::retention::erase(&s.db, s.tenant(), r.id, later)
+        rathaus_reports::service::retention::erase(&s.db, s.tenant(), r.id, later)
             .await
             .unwrap()
     );
@@ -498,7 +499,7 @@ async fn an_address_the_directory_lacks_is_asked_of_the_configured_geocoder() {
     inp.position = None;
     inp.address = "Feldweg 2".into();
     // Without a geocoder the address is unknown.
-    let err = service::submit(&s.db.conn, s.tenant(), Source::Web, None, inp.clone())
+    let err = service::submit(&s.db.conn, s.st(), s.tenant(), Source::Web, service::CITIZEN, inp.clone())
         .await
         .unwrap_err();
     assert_eq!(field_keys(err)[0].0, "address");
@@ -517,7 +518,7 @@ async fn an_address_the_directory_lacks_is_asked_of_the_configured_geocoder() {
     )
     .await
     .unwrap();
-    let r = service::submit(&s.db.conn, s.tenant(), Source::Web, None, inp)
+    let r = service::submit(&s.db.conn, s.st(), s.tenant(), Source::Web, service::CITIZEN, inp)
         .await
         .unwrap()
         .report;
@@ -531,7 +532,7 @@ async fn an_address_the_directory_lacks_is_asked_of_the_configured_geocoder() {
     let mut unknown = report(&s, "muell", INSIDE);
     unknown.position = None;
     unknown.address = "Gibtsnichtweg 1".into();
-    let err = service::submit(&s.db.conn, s.tenant(), Source::Web, None, unknown)
+    let err = service::submit(&s.db.conn, s.st(), s.tenant(), Source::Web, service::CITIZEN, unknown)
         .await
         .unwrap_err();
     assert_eq!(field_keys(err)[0].1, "reports.err.address_unknown");

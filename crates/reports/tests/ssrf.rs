@@ -108,7 +108,7 @@ async fn internal_addresses_stored_earlier_are_never_fetched() {
     let cur = service::ensure_settings(&s.db.conn, s.tenant())
         .await
         .unwrap();
-    let mut am: rathaus_reports::entity::settings::ActiveModel = cur.into();
+    let mut am: rathaus_reports::store::entity::settings::ActiveModel = cur.into();
     am.tile_url = Set(format!("{base}/{{z}}/{{x}}/{{y}}.png"));
     am.geocoder_url = Set(Some(format!("{base}/search")));
     am.update(&s.db.conn).await.unwrap();
@@ -117,7 +117,7 @@ async fn internal_addresses_stored_earlier_are_never_fetched() {
     let mut inp = report(&s, "muell", INSIDE);
     inp.position = None;
     inp.address = "Feldweg 2".into();
-    let e = service::submit(&s.db.conn, s.tenant(), Source::Web, None, inp)
+    let e = service::submit(&s.db.conn, s.st(), s.tenant(), Source::Web, service::CITIZEN, inp)
         .await
         .unwrap_err();
     assert_eq!(field_keys(e)[0].1, "reports.err.address_unknown");

@@ -5,7 +5,7 @@
 
 use rathaus_core::{Principal, TenantId, UserId};
 use rathaus_reports::Reports;
-use rathaus_reports::service::{self, Category, NewReport, Source, Submitted};
+use rathaus_reports::service::{self, Category, NewReport, ReportsState, Source, Submitted};
 use rathaus_store::Db;
 use rathaus_store::accounts;
 use rathaus_testkit::{Fixture, PASSWORD, TestDb, tenant_fixture};
@@ -28,11 +28,18 @@ pub struct Setup {
     pub clerk: Principal,
     /// The demo categories, by code (winterdienst, strassenschaden, beleuchtung, …).
     pub categories: Vec<Category>,
+    /// The module as the app mounts it: services called directly share its state (caches).
+    pub module: std::sync::Arc<Reports>,
 }
 
 impl Setup {
     pub fn tenant(&self) -> TenantId {
         self.f.tenant
+    }
+
+    /// The module's state, for direct service calls.
+    pub fn st(&self) -> &ReportsState {
+        self.module.state()
     }
 
     pub fn category(&self, code: &str) -> &Category {
@@ -45,8 +52,8 @@ impl Setup {
 
 pub async fn migrated() -> TestDb {
     let tdb = TestDb::new().await;
-    Reports.migrate(&tdb.db).await.expect("reports migrations");
-    rathaus_core::permissions::register(service::PERMISSIONS);
+    Reports::new().migrate(&tdb.db).await.expect("reports migrations");
+    rathaus_core::permissions::register(rathaus_reports::permissions::PERMISSIONS);
     tdb
 }
 
@@ -75,7 +82,8 @@ pub async fn tenant(db: &Db, slug: &str, host: &str) -> Setup {
         .await
         .expect("department");
     }
-    rathaus_reports::demo::demo(db, &admin)
+    let module = std::sync::Arc::new(Reports::new());
+    rathaus_reports::demo::demo(db, module.state(), &admin)
         .await
         .expect("demo data");
     let handler = user_with(
@@ -112,6 +120,7 @@ pub async fn tenant(db: &Db, slug: &str, host: &str) -> Setup {
         manager,
         clerk,
         categories,
+        module,
     }
 }
 
@@ -143,9 +152,10 @@ pub fn report(s: &Setup, code: &str, pos: (f64, f64)) -> NewReport {
 pub async fn submit(s: &Setup, code: &str, pos: (f64, f64)) -> Submitted {
     service::submit(
         &s.db.conn,
+        s.st(),
         s.tenant(),
         Source::Web,
-        None,
+        service::CITIZEN,
         report(s, code, pos),
     )
     .await
@@ -155,7 +165,7 @@ pub async fn submit(s: &Setup, code: &str, pos: (f64, f64)) -> Submitted {
 /// The app with the module mounted as the binary mounts it, serving the test database of `s`
 /// on port 0 (takes `s.tdb`, which the app then owns and drops).
 pub async fn spawn_app(s: &mut Setup, cfg: rathaus_web::WebConfig) -> rathaus_testkit::TestApp {
-    let modules: Vec<std::sync::Arc<dyn Module>> = vec![std::sync::Arc::new(Reports)];
+    let modules: Vec<std::sync::Arc<dyn Module>> = vec![s.module.clone()];
     let st = rathaus_web::AppState::with_modules(s.db.clone(), cfg, modules);
     rathaus_testkit::TestApp::spawn_state(s.tdb.take().expect("a fresh test database"), st).await
 }

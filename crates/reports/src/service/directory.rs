@@ -3,8 +3,8 @@
 //! [`streets::Directory`] per tenant for autocomplete and address resolution (reloaded when
 //! the import changes the row count or after a minute, so every process sees an import).
 
-use crate::entity::street;
-use crate::streets::{self, Address, Directory};
+use crate::store::entity::street;
+use crate::domain::streets::{self, Address, Directory};
 use rathaus_core::audit::NewEvent;
 use rathaus_core::{Result, TenantId};
 use rathaus_store::{audit, begin, db_err};
@@ -13,25 +13,20 @@ use sea_orm::{
     TransactionTrait,
 };
 use serde_json::json;
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock};
+use crate::service::ReportsState;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const RELOAD_AFTER: Duration = Duration::from_secs(60);
 /// Rows per INSERT statement of the import.
 const CHUNK: usize = 500;
 
-type Cache = Mutex<HashMap<i64, (Instant, u64, Arc<Directory>)>>;
-
-fn cache() -> &'static Cache {
-    static C: OnceLock<Cache> = OnceLock::new();
-    C.get_or_init(Default::default)
-}
 
 /// Replaces the tenant's directory with `addresses` in one transaction (all or nothing).
 /// `who` is the system for the CLI.
 pub async fn import<C: TransactionTrait + ConnectionTrait>(
     db: &C,
+    state: &ReportsState,
     who: rathaus_store::uow::Actor<'_>,
     tenant: TenantId,
     addresses: Vec<Address>,
@@ -76,7 +71,7 @@ pub async fn import<C: TransactionTrait + ConnectionTrait>(
     )
     .await?;
     txn.commit().await?;
-    if let Ok(mut c) = cache().lock() {
+    if let Ok(mut c) = state.directories.lock() {
         c.remove(&tenant.0);
     }
     Ok(total)
@@ -91,15 +86,19 @@ pub async fn count(conn: &impl ConnectionTrait, tenant: TenantId) -> Result<u64>
 }
 
 /// The tenant's directory in memory.
-pub async fn directory(conn: &impl ConnectionTrait, tenant: TenantId) -> Result<Arc<Directory>> {
-    if let Ok(c) = cache().lock()
+pub async fn directory(
+    conn: &impl ConnectionTrait,
+    state: &ReportsState,
+    tenant: TenantId,
+) -> Result<Arc<Directory>> {
+    if let Ok(c) = state.directories.lock()
         && let Some((at, _, d)) = c.get(&tenant.0)
         && at.elapsed() < RELOAD_AFTER
     {
         return Ok(d.clone());
     }
     let n = count(conn, tenant).await?;
-    if let Ok(mut c) = cache().lock()
+    if let Ok(mut c) = state.directories.lock()
         && let Some((at, rows, d)) = c.get_mut(&tenant.0)
         && *rows == n
     {
@@ -121,7 +120,7 @@ pub async fn directory(conn: &impl ConnectionTrait, tenant: TenantId) -> Result<
             })
             .collect(),
     ));
-    if let Ok(mut c) = cache().lock() {
+    if let Ok(mut c) = state.directories.lock() {
         c.insert(tenant.0, (Instant::now(), n, d.clone()));
     }
     Ok(d)
@@ -130,21 +129,23 @@ pub async fn directory(conn: &impl ConnectionTrait, tenant: TenantId) -> Result<
 /// Autocomplete for the address field.
 pub async fn suggest(
     conn: &impl ConnectionTrait,
+    state: &ReportsState,
     tenant: TenantId,
     text: &str,
     limit: usize,
 ) -> Result<Vec<Address>> {
-    let d = directory(conn, tenant).await?;
+    let d = directory(conn, state, tenant).await?;
     Ok(d.suggest(text, limit).into_iter().cloned().collect())
 }
 
 /// The address a typed text names, if the directory knows it.
 pub async fn resolve(
     conn: &impl ConnectionTrait,
+    state: &ReportsState,
     tenant: TenantId,
     text: &str,
 ) -> Result<Option<Address>> {
-    let d = directory(conn, tenant).await?;
+    let d = directory(conn, state, tenant).await?;
     Ok(d.resolve(text).cloned())
 }
 
@@ -160,4 +161,14 @@ pub fn label(a: &Address) -> String {
         s.push_str(&a.postcode);
     }
     s
+}
+
+/// The web's catalog writes the import's messages.
+impl streets::Texts for rathaus_web::i18n::Catalog {
+    fn text(&self, key: &str) -> String {
+        self.get(key).to_owned()
+    }
+    fn text_with(&self, key: &str, arg: &str) -> String {
+        self.fmt(key, arg)
+    }
 }

@@ -3,14 +3,14 @@
 //! reports only, public description only: no personal data ever goes into a feed) and serves
 //! the result as `application/atom+xml; charset=utf-8`.
 //!
-//! All text is escaped with [`crate::open311::escape_xml`] (`& < > " '`, characters XML 1.0
+//! All text is escaped with [`crate::formats::open311::escape_xml`] (`& < > " '`, characters XML 1.0
 //! forbids are dropped), so whatever a citizen typed the document stays well-formed.
 
 use std::fmt::Write as _;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 
-use crate::open311::escape_xml;
+use crate::formats::open311::escape_xml;
 
 /// The media type to serve [`render`]'s output with.
 pub const CONTENT_TYPE: &str = "application/atom+xml; charset=utf-8";

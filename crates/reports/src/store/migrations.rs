@@ -33,8 +33,8 @@ impl MigrationTrait for M0002PersonalData {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         rathaus_store::accounts::grant_alongside(
             manager.get_connection(),
-            crate::service::HANDLE,
-            crate::service::PERSONAL_DATA,
+            crate::permissions::HANDLE,
+            crate::permissions::PERSONAL_DATA,
         )
         .await
         .map_err(|e| DbErr::Custom(e.to_string()))?;

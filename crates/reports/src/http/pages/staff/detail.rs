@@ -4,17 +4,18 @@
 //! (status, public reply, internal note, priority, due date, department, person, duplicate)
 //! and the moderation form (publish or hide, the public text).
 
+use crate::service::ReportsState;
+use axum::Extension;
+use std::sync::Arc;
 use super::{
     Names, fmt_date, fmt_time, is_overdue, moderation_label, parse_id, priority_label,
     require_staff, status_label,
 };
 use crate::service::{self, HANDLE, MODERATE, Report};
 use askama::Template;
-use axum::Router;
 use axum::extract::{Form, Path, State};
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
 use chrono::{NaiveDate, Utc};
 use chrono_tz::Europe::Berlin;
 use rathaus_core::validation::FieldErrors;
@@ -28,16 +29,6 @@ use rathaus_web::layout::Layout;
 use rathaus_web::pages::layout;
 use serde::Deserialize;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/maengel/verwaltung/{id}", get(show).post(workflow))
-        .route("/maengel/verwaltung/{id}/moderation", post(moderation))
-        .route("/maengel/verwaltung/fotos/{file}", get(photo))
-        .route(
-            "/maengel/verwaltung/fotos/{file}/sichtbarkeit",
-            post(photo_visibility),
-        )
-}
 
 /// The workflow form as typed.
 #[derive(Deserialize, Default, Clone, Debug)]
@@ -264,7 +255,7 @@ async fn render(
         None => None,
     };
     let duplicates = {
-        use crate::entity::report;
+        use crate::store::entity::report;
         use sea_orm::{ColumnTrait, QueryFilter, QueryOrder, QuerySelect};
         rathaus_store::uow::scoped::<report::Entity>(p.tenant_id)
             .filter(report::Column::DuplicateOf.eq(r.id))
@@ -397,7 +388,7 @@ async fn render(
         errs: errs.unwrap_or_else(|| FormErrors::none(t)),
         lat: format!("{:.6}", r.lat),
         lon: format!("{:.6}", r.lon),
-        tile_url: crate::tiles::URL_TEMPLATE.to_string(),
+        tile_url: crate::http::pages::tiles::URL_TEMPLATE.to_string(),
         tile_attribution: settings.tile_attribution,
         leaflet_css: rathaus_web::assets::url("vendor/leaflet/leaflet.css"),
         leaflet_js: rathaus_web::assets::url("vendor/leaflet/leaflet.js"),
@@ -406,7 +397,7 @@ async fn render(
     respond(page(tpl), failed)
 }
 
-async fn show(
+pub(crate) async fn show(
     State(st): State<AppState>,
     Staff(ctx, p): Staff,
     Path(id): Path<String>,
@@ -415,7 +406,8 @@ async fn show(
     render(&st, &ctx, &p, id, None, None, None).await
 }
 
-async fn workflow(
+pub(crate) async fn workflow(
+    Extension(state): Extension<Arc<ReportsState>>,
     State(st): State<AppState>,
     Staff(ctx, p): Staff,
     Path(id): Path<String>,
@@ -427,7 +419,7 @@ async fn workflow(
     let r = service::get(&st.db.conn, &p, id).await?;
     let base = rathaus_web::ctx::origin(&st.cfg, &headers);
     let result = match to_change(&r, &f, &base) {
-        Ok(ch) => service::change(&st.db.conn, &p, id, ch).await,
+        Ok(ch) => service::change(&st.db.conn, &state, &p, id, ch).await,
         Err(e) => Err(e),
     };
     match result {
@@ -442,7 +434,8 @@ async fn workflow(
     }
 }
 
-async fn moderation(
+pub(crate) async fn moderation(
+    Extension(state): Extension<Arc<ReportsState>>,
     State(st): State<AppState>,
     Staff(ctx, p): Staff,
     Path(id): Path<String>,
@@ -463,7 +456,7 @@ async fn moderation(
         m.public_description = Some(f.public_description.clone());
     }
     let result = match errs.into_result() {
-        Ok(()) => service::moderate(&st.db.conn, &p, id, m).await,
+        Ok(()) => service::moderate(&st.db.conn, &state, &p, id, m).await,
         Err(e) => Err(e),
     };
     match result {
@@ -488,7 +481,7 @@ fn parse_photo_file(file: &str) -> Result<(i64, bool), Error> {
 }
 
 /// A report's photo for staff, hidden ones included; never cached by shared caches.
-async fn photo(
+pub(crate) async fn photo(
     State(st): State<AppState>,
     Staff(_ctx, p): Staff,
     Path(file): Path<String>,
@@ -509,13 +502,14 @@ async fn photo(
 }
 
 #[derive(Deserialize, Default)]
-struct VisibilityForm {
+pub(crate) struct VisibilityForm {
     /// "1": hide from the public, "0": show again.
     #[serde(default)]
     verbergen: String,
 }
 
-async fn photo_visibility(
+pub(crate) async fn photo_visibility(
+    Extension(state): Extension<Arc<ReportsState>>,
     State(st): State<AppState>,
     Staff(_ctx, p): Staff,
     Path(file): Path<String>,
@@ -523,7 +517,7 @@ async fn photo_visibility(
 ) -> Result<Response, HtmlError> {
     p.require(MODERATE)?;
     let id = parse_id(file.trim_end_matches(".jpg"))?;
-    let report_id = service::set_photo_hidden(&st.db.conn, &p, id, f.verbergen == "1").await?;
+    let report_id = service::set_photo_hidden(&st.db.conn, &state, &p, id, f.verbergen == "1").await?;
     Ok(Redirect::to(&format!(
         "/maengel/verwaltung/{report_id}?notice=reports_staff_photo#fotos"
     ))

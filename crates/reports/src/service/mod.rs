@@ -3,14 +3,25 @@
 //! work it through. The only way into the module's tables; every change is checked
 //! (permission first, then the input) and written with its audit event in one transaction.
 
-use crate::entity::{category, counter, follower, photo, report, settings, update};
-use crate::geo::{self, Boundary, Point};
+pub mod cache;
+pub mod directory;
+pub mod geocoder;
+pub mod keys;
+pub mod notify;
+pub mod retention;
+pub mod state;
+pub mod tiles;
+
+pub use state::ReportsState;
+
+use crate::store::entity::{category, counter, follower, photo, report, settings, update};
+use crate::domain::geo::{self, Boundary, Point};
 use chrono::{DateTime, Datelike, Utc};
 use rathaus_core::audit::NewEvent;
-use rathaus_core::permissions::PermissionDef;
 use rathaus_core::validation::FieldErrors;
 use rathaus_core::{Error, Principal, Result, TenantId};
 use rathaus_store::images::{Bounds, ImageError};
+use rathaus_store::uow::Actor as By;
 use rathaus_store::{Actor, accounts, audit, begin, db_err, random_token, sha256_hex};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
@@ -19,50 +30,35 @@ use sea_orm::{
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// An anonymous citizen submitting through the web form (recorded as `citizen`).
+pub const CITIZEN: By<'static> = By::system("citizen");
+/// An anonymous citizen submitting through an Open311 app (recorded as `open311`).
+pub const OPEN311_APP: By<'static> = By::system("open311");
 
 pub use category::Model as Category;
 pub use report::Model as Report;
 
-/// Work the inbox: triage, answer, assign, close.
-pub const HANDLE: &str = "reports.handle";
-/// Publish or hide reports, edit their public text, hide photos.
-pub const MODERATE: &str = "reports.moderate";
-/// Categories, settings, boundary, street directory, Open311 API keys.
-pub const MANAGE: &str = "reports.manage";
-/// See the reporters' names and contact details (detail page, exports); each read is audited.
-pub const PERSONAL_DATA: &str = "reports.personal_data";
-
-pub const PERMISSIONS: &[PermissionDef] = &[
-    PermissionDef {
-        code: HANDLE,
-        label_key: "perm.reports.handle",
-    },
-    PermissionDef {
-        code: MODERATE,
-        label_key: "perm.reports.moderate",
-    },
-    PermissionDef {
-        code: MANAGE,
-        label_key: "perm.reports.manage",
-    },
-    PermissionDef {
-        code: PERSONAL_DATA,
-        label_key: "perm.reports.personal_data",
-    },
-];
+pub use crate::permissions::{HANDLE, MANAGE, MODERATE, PERSONAL_DATA};
 
 // ---------------------------------------------------------------- statuses
 
-pub const NEW: &str = "new";
-pub const CONFIRMED: &str = "confirmed";
-pub const IN_PROGRESS: &str = "in_progress";
-pub const PLANNED: &str = "planned";
-pub const DONE: &str = "done";
-pub const NOT_RESPONSIBLE: &str = "not_responsible";
-pub const REJECTED: &str = "rejected";
-pub const DUPLICATE: &str = "duplicate";
+pub use crate::domain::{
+    ApiKeyId, AttributeType, CategoryId, FollowerId, ModerationState, PhotoId, Priority, ReportId,
+    Source, Status,
+};
+
+// The strings of the enums, as the columns and forms carry them.
+pub const NEW: &str = Status::New.as_str();
+pub const CONFIRMED: &str = Status::Confirmed.as_str();
+pub const IN_PROGRESS: &str = Status::InProgress.as_str();
+pub const PLANNED: &str = Status::Planned.as_str();
+pub const DONE: &str = Status::Done.as_str();
+pub const NOT_RESPONSIBLE: &str = Status::NotResponsible.as_str();
+pub const REJECTED: &str = Status::Rejected.as_str();
+pub const DUPLICATE: &str = Status::Duplicate.as_str();
 /// In workflow order; the first four are open (Open311 `open`), the rest closed.
 pub const STATUSES: &[&str] = &[
     NEW,
@@ -76,38 +72,19 @@ pub const STATUSES: &[&str] = &[
 ];
 
 pub fn is_open_status(status: &str) -> bool {
-    matches!(status, NEW | CONFIRMED | IN_PROGRESS | PLANNED)
+    status.parse::<Status>().is_ok_and(Status::is_open)
 }
 
 /// Moderation states.
-pub const PENDING: &str = "pending";
-pub const PUBLISHED: &str = "published";
-pub const HIDDEN: &str = "hidden";
+pub const PENDING: &str = ModerationState::Pending.as_str();
+pub const PUBLISHED: &str = ModerationState::Published.as_str();
+pub const HIDDEN: &str = ModerationState::Hidden.as_str();
 
-pub const PRIORITIES: &[&str] = &["low", "normal", "high"];
-
-/// Where a report came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Source {
-    /// The web form with the proof of work solved.
-    Web,
-    /// The web form without JavaScript: no proof of work, so it waits for moderation.
-    WebNoJs,
-    Open311,
-    /// Entered by staff (a phone call, a letter).
-    Staff,
-}
-
-impl Source {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Source::Web => "web",
-            Source::WebNoJs => "web_nojs",
-            Source::Open311 => "open311",
-            Source::Staff => "staff",
-        }
-    }
-}
+pub const PRIORITIES: &[&str] = &[
+    Priority::Low.as_str(),
+    Priority::Normal.as_str(),
+    Priority::High.as_str(),
+];
 
 // ---------------------------------------------------------------- limits
 
@@ -293,21 +270,19 @@ pub async fn set_boundary<C: TransactionTrait + ConnectionTrait>(
     Ok(())
 }
 
-type BoundaryCache = Mutex<HashMap<i64, (DateTime<Utc>, Option<Arc<Boundary>>)>>;
-
 /// The tenant's boundary, parsed once per settings change (a boundary may have 100,000
 /// vertices; parsing it for every report would cost more than the rest of the request).
 pub async fn boundary(
     conn: &impl ConnectionTrait,
+    state: &ReportsState,
     tenant: TenantId,
 ) -> Result<Option<Arc<Boundary>>> {
-    boundary_of(&settings(conn, tenant).await?)
+    boundary_of(state, &settings(conn, tenant).await?)
 }
 
 /// The boundary of settings the caller has already read (no second settings query).
-pub fn boundary_of(s: &settings::Model) -> Result<Option<Arc<Boundary>>> {
-    static CACHE: OnceLock<BoundaryCache> = OnceLock::new();
-    let cache = CACHE.get_or_init(Default::default);
+pub fn boundary_of(state: &ReportsState, s: &settings::Model) -> Result<Option<Arc<Boundary>>> {
+    let cache = &state.boundaries;
     if let Ok(c) = cache.lock()
         && let Some((at, b)) = c.get(&s.tenant_id)
         && *at == s.updated_at
@@ -341,12 +316,12 @@ pub struct AttributeDef {
 }
 
 pub const DATATYPES: &[&str] = &[
-    "string",
-    "number",
-    "datetime",
-    "text",
-    "singlevaluelist",
-    "multivaluelist",
+    AttributeType::String.as_str(),
+    AttributeType::Number.as_str(),
+    AttributeType::Datetime.as_str(),
+    AttributeType::Text.as_str(),
+    AttributeType::SingleValueList.as_str(),
+    AttributeType::MultiValueList.as_str(),
 ];
 
 pub fn attributes_of(c: &Category) -> Vec<AttributeDef> {
@@ -455,6 +430,7 @@ async fn validate_category(
 
 pub async fn create_category<C: TransactionTrait + ConnectionTrait>(
     db: &C,
+    state: &ReportsState,
     who: &Principal,
     inp: CategoryInput,
 ) -> Result<Category> {
@@ -487,12 +463,13 @@ pub async fn create_category<C: TransactionTrait + ConnectionTrait>(
     .await?;
     txn.commit().await?;
     // Category names and codes appear in cached public answers.
-    crate::cache::bump(who.tenant_id);
+    state.generations.bump(who.tenant_id);
     Ok(c)
 }
 
 pub async fn update_category<C: TransactionTrait + ConnectionTrait>(
     db: &C,
+    state: &ReportsState,
     who: &Principal,
     id: i64,
     inp: CategoryInput,
@@ -522,7 +499,7 @@ pub async fn update_category<C: TransactionTrait + ConnectionTrait>(
     .await?;
     txn.commit().await?;
     // Category names and codes appear in cached public answers.
-    crate::cache::bump(who.tenant_id);
+    state.generations.bump(who.tenant_id);
     Ok(after)
 }
 
@@ -586,15 +563,11 @@ fn image_error_key(e: &ImageError) -> &'static str {
 
 /// Re-encodes the uploads off the async threads; the first bad one names itself.
 pub async fn reencode_photos(
+    state: &ReportsState,
     photos: Vec<Vec<u8>>,
 ) -> std::result::Result<Vec<rathaus_store::images::Photo>, (usize, ImageError)> {
-    // At most one re-encoding per core: more would not be faster, and each holds a decoded
-    // picture (bench/reports.sh: 4 concurrent 4 MB uploads took the server over 300 MB).
-    static SLOTS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
-    let slots = SLOTS.get_or_init(|| {
-        tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get()))
-    });
-    let _slot = slots.acquire().await.map_err(|_| (0, ImageError::Broken))?;
+    // One at a time per slot (see `ReportsState::photo_slots`).
+    let _slot = state.photo_slots.acquire().await.map_err(|_| (0, ImageError::Broken))?;
     tokio::task::spawn_blocking(move || {
         let mut out = Vec::with_capacity(photos.len());
         for (i, bytes) in photos.iter().enumerate() {
@@ -621,15 +594,15 @@ pub async fn reencode_photos(
 /// the report waits for a moderator, as every report does when the tenant moderates all.
 pub async fn submit<C: TransactionTrait + ConnectionTrait>(
     db: &C,
+    state: &ReportsState,
     tenant: TenantId,
     source: Source,
-    staff: Option<&Principal>,
+    by: By<'_>,
     inp: NewReport,
 ) -> Result<Submitted> {
-    if let Some(w) = staff {
-        w.require(HANDLE)?;
-        w.require_tenant(tenant)?;
-    }
+    // Citizens ([`CITIZEN`], [`OPEN311_APP`]) need no permission; staff need `reports.handle`.
+    by.require(HANDLE)?;
+    by.require_tenant(tenant)?;
     let mut errs = FieldErrors::new();
     let cat = match inp.category_id {
         None => {
@@ -646,7 +619,7 @@ pub async fn submit<C: TransactionTrait + ConnectionTrait>(
     };
     // One read of the settings for the boundary and the geocoder.
     let tenant_settings = settings(db, tenant).await?;
-    let area = boundary_of(&tenant_settings)?;
+    let area = boundary_of(state, &tenant_settings)?;
     let address = inp.address.trim().to_string();
     if address.chars().count() > MAX_ADDRESS {
         errs.add_arg("address", "err.too_long", Some(MAX_ADDRESS));
@@ -658,7 +631,7 @@ pub async fn submit<C: TransactionTrait + ConnectionTrait>(
             Err(e) => errs.add("location", e.key()),
         },
         None if address.is_empty() => errs.add("location", "reports.err.location_missing"),
-        None => match crate::directory::resolve(db, tenant, &address).await? {
+        None => match crate::service::directory::resolve(db, state, tenant, &address).await? {
             Some(a) => point = Point::new(a.lat, a.lon).ok(),
             None => match geocode(&tenant_settings, area.as_deref(), &address).await {
                 Some((lat, lon)) => point = Point::new(lat, lon).ok(),
@@ -748,7 +721,7 @@ pub async fn submit<C: TransactionTrait + ConnectionTrait>(
     let photos = if inp.photos.is_empty() {
         Vec::new()
     } else {
-        reencode_photos(inp.photos).await.map_err(|(i, e)| {
+        reencode_photos(state, inp.photos).await.map_err(|(i, e)| {
             let mut errs = FieldErrors::new();
             errs.add_arg("photos", image_error_key(&e), Some(i + 1));
             errs.into_result()
@@ -821,16 +794,10 @@ pub async fn submit<C: TransactionTrait + ConnectionTrait>(
     if !email.is_empty() {
         let f = add_follower(&txn, tenant, r.id, &email, now).await?;
         if let Some(f) = f {
-            crate::notify::confirm_follower(&txn, tenant, &inp.base_url, &r, &f, true).await?;
+            crate::service::notify::confirm_follower(&txn, tenant, &inp.base_url, &r, &f, true).await?;
         }
     }
-    let actor = match staff {
-        Some(w) => Actor::user(w),
-        None => Actor::system(match source {
-            Source::Open311 => "open311",
-            _ => "citizen",
-        }),
-    };
+    let actor = by.recorded();
     audit::record(
         &txn,
         tenant,
@@ -846,7 +813,7 @@ pub async fn submit<C: TransactionTrait + ConnectionTrait>(
     )
     .await?;
     txn.commit().await?;
-    crate::cache::bump(tenant);
+    state.generations.bump(tenant);
     Ok(Submitted {
         report: r,
         status_token,
@@ -861,7 +828,7 @@ async fn geocode(
     address: &str,
 ) -> Option<(f64, f64)> {
     let url = s.geocoder_url.as_deref()?;
-    crate::geocoder::geocode(url, address, area.map(Boundary::bbox)).await
+    crate::service::geocoder::geocode(url, address, area.map(Boundary::bbox)).await
 }
 
 /// The next `M-YYYY-NNNNNN` of a tenant; the counter row's update serialises concurrent
@@ -1157,7 +1124,7 @@ pub async fn follow<C: TransactionTrait + ConnectionTrait>(
     let txn = begin(db).await?;
     let r = published(&txn, tenant, reference).await?;
     if let Some(f) = add_follower(&txn, tenant, r.id, &email, Utc::now()).await? {
-        crate::notify::confirm_follower(&txn, tenant, base_url, &r, &f, false).await?;
+        crate::service::notify::confirm_follower(&txn, tenant, base_url, &r, &f, false).await?;
         audit::record(
             &txn,
             tenant,
@@ -1289,6 +1256,7 @@ fn report_json(r: &Report) -> serde_json::Value {
 /// original, and its followers move over.
 pub async fn change<C: TransactionTrait + ConnectionTrait>(
     db: &C,
+    state: &ReportsState,
     who: &Principal,
     id: i64,
     ch: Change,
@@ -1297,7 +1265,7 @@ pub async fn change<C: TransactionTrait + ConnectionTrait>(
     let txn = begin(db).await?;
     let r = change_in(&txn, who, id, ch).await?;
     txn.commit().await?;
-    crate::cache::bump(who.tenant_id);
+    state.generations.bump(who.tenant_id);
     Ok(r)
 }
 
@@ -1424,10 +1392,10 @@ pub async fn change_in(
         move_followers(txn, tenant, id, o.id, now).await?;
     }
     if status_changed && !after.is_open {
-        crate::retention::schedule(txn, tenant, id, now).await?;
+        crate::service::retention::schedule(txn, tenant, id, now).await?;
     }
     if (status_changed || !reply.is_empty()) && after.moderation != HIDDEN {
-        crate::notify::status_changed(txn, tenant, &ch.base_url, &after, &reply, original.as_ref())
+        crate::service::notify::status_changed(txn, tenant, &ch.base_url, &after, &reply, original.as_ref())
             .await?;
     }
     audit::record(
@@ -1481,6 +1449,7 @@ pub struct Moderation {
 
 pub async fn moderate<C: TransactionTrait + ConnectionTrait>(
     db: &C,
+    state: &ReportsState,
     who: &Principal,
     id: i64,
     m: Moderation,
@@ -1489,7 +1458,7 @@ pub async fn moderate<C: TransactionTrait + ConnectionTrait>(
     let txn = begin(db).await?;
     let r = moderate_in(&txn, who, id, m).await?;
     txn.commit().await?;
-    crate::cache::bump(who.tenant_id);
+    state.generations.bump(who.tenant_id);
     Ok(r)
 }
 
@@ -1545,6 +1514,7 @@ pub async fn moderate_in(
 /// Hides a photo from the public (or shows it again).
 pub async fn set_photo_hidden<C: TransactionTrait + ConnectionTrait>(
     db: &C,
+    state: &ReportsState,
     who: &Principal,
     photo_id: i64,
     hidden: bool,
@@ -1572,6 +1542,6 @@ pub async fn set_photo_hidden<C: TransactionTrait + ConnectionTrait>(
         .await?;
     }
     txn.commit().await?;
-    crate::cache::bump(who.tenant_id);
+    state.generations.bump(who.tenant_id);
     Ok(report_id)
 }

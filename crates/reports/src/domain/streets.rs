@@ -11,7 +11,7 @@
 //!   [`Directory::resolve`] uses the loose key only as a fallback when it names a single street.
 
 use std::collections::HashSet;
-use std::fmt;
+
 
 /// Data rows accepted per file; a municipality of any size stays far below this.
 pub const MAX_ROWS: usize = 500_000;
@@ -44,16 +44,25 @@ pub enum Column {
 }
 
 impl Column {
-    pub fn label_de(self) -> &'static str {
+    /// Translation key of the column's name, for messages.
+    pub fn key(self) -> &'static str {
         match self {
-            Column::Street => "Straße",
-            Column::HouseNumber => "Hausnummer",
-            Column::HouseNumberSuffix => "Hausnummernzusatz",
-            Column::Postcode => "PLZ",
-            Column::Lat => "Breite (lat)",
-            Column::Lon => "Länge (lon)",
+            Column::Street => "reports.streets.col.street",
+            Column::HouseNumber => "reports.streets.col.house_number",
+            Column::HouseNumberSuffix => "reports.streets.col.house_number_suffix",
+            Column::Postcode => "reports.streets.col.postcode",
+            Column::Lat => "reports.streets.col.lat",
+            Column::Lon => "reports.streets.col.lon",
         }
     }
+}
+
+/// The translations messages are written with (the web's catalog implements it), so the
+/// parser stays free of German text and of the web layer.
+pub trait Texts {
+    fn text(&self, key: &str) -> String;
+    /// The text with `{arg}` replaced.
+    fn text_with(&self, key: &str, arg: &str) -> String;
 }
 
 /// A problem in one line of the file. `line` is the physical line where the record starts (1 =
@@ -67,33 +76,15 @@ pub struct LineError {
 }
 
 impl LineError {
-    pub fn message_de(&self) -> &'static str {
-        match self.key {
-            "reports.streets.err.street_missing" => "Straßenname fehlt",
-            "reports.streets.err.lat_invalid" => "Breite (lat) ist keine Zahl",
-            "reports.streets.err.lat_range" => "Breite (lat) liegt nicht zwischen -90 und 90",
-            "reports.streets.err.lon_invalid" => "Länge (lon) ist keine Zahl",
-            "reports.streets.err.lon_range" => "Länge (lon) liegt nicht zwischen -180 und 180",
-            "reports.streets.err.coordinates_zero" => {
-                "Koordinaten 0/0 – vermutlich fehlt die Geokodierung"
-            }
-            "reports.streets.err.postcode_invalid" => "PLZ muss aus fünf Ziffern bestehen",
-            "reports.streets.err.field_too_long" => "Feld ist zu lang",
-            "reports.streets.err.field_count" => "Zeile hat zu wenige Spalten",
-            "reports.streets.err.duplicate_address" => "Adresse kommt bereits weiter oben vor",
-            "reports.streets.err.malformed_line" => "Zeile ist kein gültiges CSV",
-            _ => "Ungültige Zeile",
-        }
-    }
-}
-
-impl fmt::Display for LineError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Zeile {}", self.line)?;
+    /// "Zeile 3, Spalte Breite (lat): Breite (lat) ist keine Zahl" in the catalog's language.
+    pub fn message(&self, t: &dyn Texts) -> String {
+        let mut out = t.text_with("reports.streets.line", &self.line.to_string());
         if let Some(column) = self.column {
-            write!(f, ", Spalte {}", column.label_de())?;
+            out.push_str(&t.text_with("reports.streets.in_column", &t.text(column.key())));
         }
-        write!(f, ": {}", self.message_de())
+        out.push_str(": ");
+        out.push_str(&t.text(self.key));
+        out
     }
 }
 
@@ -103,7 +94,7 @@ impl fmt::Display for LineError {
 pub enum ImportError {
     /// No content, or a header without data rows.
     Empty,
-    /// A spreadsheet, PDF or other binary file; `detected` names it for the message.
+    /// A spreadsheet, PDF or other binary file; `detected` is the key of its kind, for the message.
     NotCsv {
         detected: &'static str,
     },
@@ -138,45 +129,44 @@ impl ImportError {
     }
 }
 
-impl fmt::Display for ImportError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl ImportError {
+    /// The whole message, line errors on lines of their own, in the catalog's language.
+    pub fn message(&self, t: &dyn Texts) -> String {
         match self {
-            ImportError::Empty => write!(f, "Die Datei enthält keine Adressen."),
-            ImportError::NotCsv { detected } => write!(
-                f,
-                "Die Datei ist keine CSV-Datei ({detected}). Bitte im Tabellenprogramm als \
-                 „CSV (Trennzeichen-getrennt)“ speichern."
-            ),
+            ImportError::Empty => t.text("reports.streets.err.empty"),
+            ImportError::NotCsv { detected } => {
+                t.text_with("reports.streets.err.not_csv", &t.text(detected))
+            }
             ImportError::MissingColumns { missing } => {
-                let names: Vec<&str> = missing.iter().map(|c| c.label_de()).collect();
-                write!(
-                    f,
-                    "Spalten nicht erkannt: {}. Die erste Zeile muss die Spaltennamen enthalten \
-                     (z. B. Straße;Hausnummer;PLZ;lat;lon).",
-                    names.join(", ")
-                )
+                let names: Vec<String> = missing.iter().map(|c| t.text(c.key())).collect();
+                t.text_with("reports.streets.err.missing_columns", &names.join(", "))
             }
             ImportError::DuplicateColumn { column } => {
-                write!(f, "Die Spalte {} kommt doppelt vor.", column.label_de())
+                t.text_with("reports.streets.err.duplicate_column", &t.text(column.key()))
             }
             ImportError::TooManyRows { limit } => {
-                write!(f, "Die Datei hat mehr als {limit} Zeilen.")
+                t.text_with("reports.streets.err.too_many_rows", &limit.to_string())
             }
             ImportError::InvalidLines { errors, total } => {
-                write!(f, "{total} fehlerhafte Zeile(n), nichts importiert:")?;
+                let mut out = t.text_with("reports.streets.err.invalid_lines", &total.to_string());
                 for e in errors {
-                    write!(f, "\n  {e}")?;
+                    out.push_str("\n  ");
+                    out.push_str(&e.message(t));
                 }
                 if *total > errors.len() {
-                    write!(f, "\n  … und {} weitere", total - errors.len())?;
+                    out.push_str("\n  ");
+                    out.push_str(&t.text_with(
+                        "reports.streets.err.more_lines",
+                        &(total - errors.len()).to_string(),
+                    ));
                 }
-                Ok(())
+                out
             }
         }
     }
 }
 
-impl std::error::Error for ImportError {}
+
 
 /// Parses a street directory file. Accepts UTF-8 (with or without BOM), UTF-16 with BOM and
 /// Windows-1252; `;`, `,` or tab as delimiter; German or English column names. Required
@@ -188,7 +178,7 @@ pub fn parse_csv(bytes: &[u8]) -> Result<Vec<Address>, ImportError> {
     let text = decode(bytes);
     if text.contains('\0') {
         return Err(ImportError::NotCsv {
-            detected: "Binärdatei",
+            detected: "reports.streets.kind.binary",
         });
     }
     if text.trim().is_empty() {
@@ -216,7 +206,7 @@ pub fn parse_csv(bytes: &[u8]) -> Result<Vec<Address>, ImportError> {
         Some(Ok(record)) => record,
         Some(Err(_)) => {
             return Err(ImportError::NotCsv {
-                detected: "unlesbare Kopfzeile",
+                detected: "reports.streets.kind.unreadable_header",
             });
         }
         None => return Err(ImportError::Empty),
@@ -293,11 +283,11 @@ pub fn parse_csv(bytes: &[u8]) -> Result<Vec<Address>, ImportError> {
 /// Known non-CSV formats by their magic bytes, so the message can say what was uploaded.
 fn sniff_binary(bytes: &[u8]) -> Option<&'static str> {
     const MAGIC: [(&[u8], &str); 5] = [
-        (b"%PDF", "PDF"),
-        (b"PK\x03\x04", "Excel/OpenDocument (xlsx, ods)"),
-        (b"\xD0\xCF\x11\xE0", "altes Excel (xls)"),
-        (b"\x89PNG", "Bild"),
-        (b"\xFF\xD8\xFF", "Bild"),
+        (b"%PDF", "reports.streets.kind.pdf"),
+        (b"PK\x03\x04", "reports.streets.kind.xlsx"),
+        (b"\xD0\xCF\x11\xE0", "reports.streets.kind.xls"),
+        (b"\x89PNG", "reports.streets.kind.image"),
+        (b"\xFF\xD8\xFF", "reports.streets.kind.image"),
     ];
     MAGIC
         .iter()
@@ -815,10 +805,22 @@ impl Directory {
 mod tests {
     use super::*;
 
+    /// Texts as their keys, so the tests see which message was chosen.
+    struct KeysOnly;
+
+    impl Texts for KeysOnly {
+        fn text(&self, key: &str) -> String {
+            key.to_owned()
+        }
+        fn text_with(&self, key: &str, arg: &str) -> String {
+            format!("{key}({arg})")
+        }
+    }
+
     fn parse_ok(text: &str) -> Vec<Address> {
         match parse_csv(text.as_bytes()) {
             Ok(addresses) => addresses,
-            Err(e) => panic!("expected success, got {e}"),
+            Err(e) => panic!("expected success, got {e:?}"),
         }
     }
 
@@ -951,8 +953,9 @@ mod tests {
         assert_eq!(total, 7);
         assert_eq!(errors[0].column, Some(Column::Lat));
         assert_eq!(
-            errors[0].to_string(),
-            "Zeile 3, Spalte Breite (lat): Breite (lat) ist keine Zahl"
+            errors[0].message(&KeysOnly),
+            "reports.streets.line(3)reports.streets.in_column(reports.streets.col.lat): \
+             reports.streets.err.lat_invalid"
         );
     }
 
@@ -1012,7 +1015,9 @@ mod tests {
     fn files_that_are_not_csv_are_refused() {
         assert!(matches!(
             parse_csv(b"%PDF-1.7 ..."),
-            Err(ImportError::NotCsv { detected: "PDF" })
+            Err(ImportError::NotCsv {
+                detected: "reports.streets.kind.pdf"
+            })
         ));
         assert!(matches!(
             parse_csv(b"PK\x03\x04rest"),
@@ -1046,7 +1051,10 @@ mod tests {
             }
         );
         assert_eq!(err.key(), "reports.streets.err.missing_columns");
-        assert!(err.to_string().contains("Breite (lat), Länge (lon)"));
+        assert!(
+            err.message(&KeysOnly)
+                .contains("reports.streets.col.lat, reports.streets.col.lon")
+        );
         assert_eq!(
             parse_csv(b"street;lat;lon;breite\nA;1;2;3\n"),
             Err(ImportError::DuplicateColumn {

@@ -7,48 +7,17 @@
 //! without tiles (address field, list).
 
 use crate::service;
-use axum::Router;
+use axum::Extension;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use rathaus_store::outbound;
 use rathaus_web::AppState;
 use rathaus_web::ctx::Ctx;
-use std::collections::HashMap;
-use std::sync::{Mutex, OnceLock};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
 
 /// The template Leaflet gets: tiles from this server.
 pub const URL_TEMPLATE: &str = "/maengel/kacheln/{z}/{x}/{y}.png";
 pub const MAX_ZOOM: u32 = 19;
-const CACHE_ENTRIES: usize = 4096;
-const CACHE_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
-const MAX_TILE_BYTES: usize = 1024 * 1024;
-const DOWN_FOR: Duration = Duration::from_secs(60);
-
-pub fn router() -> Router<AppState> {
-    Router::new().route("/maengel/kacheln/{z}/{x}/{y}", get(tile))
-}
-
-type Key = (String, u32, u32, u32);
-
-struct Cache {
-    tiles: HashMap<Key, (Instant, &'static str, Vec<u8>)>,
-    /// Tile servers that failed recently, with the time of the failure.
-    down: HashMap<String, Instant>,
-}
-
-fn cache() -> &'static Mutex<Cache> {
-    static C: OnceLock<Mutex<Cache>> = OnceLock::new();
-    C.get_or_init(|| {
-        Mutex::new(Cache {
-            tiles: HashMap::new(),
-            down: HashMap::new(),
-        })
-    })
-}
-
 /// The longitude/latitude box of a tile (slippy map numbering).
 pub fn tile_bounds(z: u32, x: u32, y: u32) -> (f64, f64, f64, f64) {
     let n = f64::from(1u32 << z);
@@ -81,8 +50,9 @@ fn not_found() -> Response {
     StatusCode::NOT_FOUND.into_response()
 }
 
-async fn tile(
+pub(crate) async fn tile(
     State(st): State<AppState>,
+    Extension(state): Extension<Arc<service::ReportsState>>,
     ctx: axum::Extension<Ctx>,
     Path((z, x, y)): Path<(String, String, String)>,
 ) -> Response {
@@ -103,72 +73,17 @@ async fn tile(
     if template.is_empty() {
         return not_found();
     }
-    let area = match service::boundary_of(&settings) {
+    let area = match service::boundary_of(&state, &settings) {
         Ok(b) => b.map(|b| b.bbox()),
         Err(_) => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),
     };
     if !allowed(z, x, y, area) {
         return not_found();
     }
-    let key = (template.clone(), z, x, y);
-    if let Ok(c) = cache().lock() {
-        if let Some((at, mime, bytes)) = c.tiles.get(&key)
-            && at.elapsed() < CACHE_TTL
-        {
-            return image(mime, bytes.clone());
-        }
-        if c.down
-            .get(&template)
-            .is_some_and(|at| at.elapsed() < DOWN_FOR)
-        {
-            return StatusCode::BAD_GATEWAY.into_response();
-        }
+    match state.tiles.get(&template, z, x, y).await {
+        Some((mime, bytes)) => image(mime, bytes),
+        None => StatusCode::BAD_GATEWAY.into_response(),
     }
-    let url = template
-        .replace("{z}", &z.to_string())
-        .replace("{x}", &x.to_string())
-        .replace("{y}", &y.to_string())
-        .replace("{s}", "a");
-    match fetch(&url).await {
-        Some((mime, bytes)) => {
-            if let Ok(mut c) = cache().lock() {
-                if c.tiles.len() >= CACHE_ENTRIES {
-                    c.tiles.clear();
-                }
-                c.tiles.insert(key, (Instant::now(), mime, bytes.clone()));
-            }
-            image(mime, bytes)
-        }
-        None => {
-            if let Ok(mut c) = cache().lock() {
-                c.down.insert(template, Instant::now());
-            }
-            StatusCode::BAD_GATEWAY.into_response()
-        }
-    }
-}
-
-/// The tile from the tile server, through the platform's guarded client (no internal
-/// addresses, short timeout, size limit).
-async fn fetch(url: &str) -> Option<(&'static str, Vec<u8>)> {
-    let res = match outbound::get(url, &[], Duration::from_secs(5), MAX_TILE_BYTES).await {
-        Ok(r) => r,
-        Err(e) => {
-            tracing::info!(%url, error = %e, "tile server not reached");
-            return None;
-        }
-    };
-    if !(200..300).contains(&res.status) {
-        tracing::info!(%url, status = res.status, "tile server refused");
-        return None;
-    }
-    let mime = match res.content_type.as_str() {
-        t if t.starts_with("image/png") => "image/png",
-        t if t.starts_with("image/jpeg") => "image/jpeg",
-        t if t.starts_with("image/webp") => "image/webp",
-        _ => return None,
-    };
-    Some((mime, res.body))
 }
 
 fn image(mime: &'static str, bytes: Vec<u8>) -> Response {

@@ -14,13 +14,15 @@
 pub mod data;
 pub mod detail;
 
-use crate::entity::report;
+use crate::service::ReportsState;
+use axum::Extension;
+use std::sync::Arc;
+use crate::store::entity::report;
 use crate::service::{self, Category, HANDLE, MODERATE, Report};
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
-use axum::{Form, Router};
+use axum::Form;
 use chrono::{DateTime, NaiveDate, SecondsFormat, TimeZone, Utc};
 use chrono_tz::Europe::Berlin;
 use rathaus_core::validation::FieldErrors;
@@ -58,15 +60,6 @@ pub fn nav() -> Vec<NavItem> {
     ]
 }
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(INBOX, get(inbox))
-        .route("/maengel/verwaltung/moderation", get(moderation_queue))
-        .route("/maengel/verwaltung/ueberfaellig", get(overdue))
-        .route("/maengel/verwaltung/sammel", post(bulk))
-        .merge(detail::router())
-        .merge(data::router())
-}
 
 /// Holders of neither staff permission are refused before anything is read.
 pub fn require_staff(p: &Principal) -> Result<()> {
@@ -79,7 +72,7 @@ pub fn require_staff(p: &Principal) -> Result<()> {
 
 pub use rathaus_web::pages::parse_id;
 
-pub use crate::notify::status_label;
+pub use crate::service::notify::status_label;
 
 pub fn priority_label(t: &Catalog, p: &str) -> String {
     t.get(&format!("reports.priority.{p}")).to_string()
@@ -532,7 +525,7 @@ async fn render_inbox(
     )
 }
 
-async fn inbox(
+pub(crate) async fn inbox(
     State(st): State<AppState>,
     Staff(ctx, p): Staff,
     Query(f): Query<Filter>,
@@ -542,7 +535,7 @@ async fn inbox(
 }
 
 /// Reports waiting for a moderator, of every department.
-async fn moderation_queue(
+pub(crate) async fn moderation_queue(
     State(st): State<AppState>,
     Staff(ctx, p): Staff,
     Query(mut f): Query<Filter>,
@@ -559,7 +552,7 @@ async fn moderation_queue(
 }
 
 /// Open reports past their due date, of every department unless filtered.
-async fn overdue(
+pub(crate) async fn overdue(
     State(st): State<AppState>,
     Staff(ctx, p): Staff,
     Query(mut f): Query<Filter>,
@@ -644,6 +637,7 @@ pub enum BulkError {
 /// Returns how many reports were changed.
 pub async fn run_bulk<C: sea_orm::TransactionTrait + ConnectionTrait>(
     db: &C,
+    state: &ReportsState,
     p: &Principal,
     b: &BulkInput,
     base_url: &str,
@@ -712,11 +706,12 @@ pub async fn run_bulk<C: sea_orm::TransactionTrait + ConnectionTrait>(
     txn.commit()
         .await
         .map_err(|e| BulkError::Other(db_err(e)))?;
-    crate::cache::bump(p.tenant_id);
+    state.generations.bump(p.tenant_id);
     Ok(b.ids.len())
 }
 
-async fn bulk(
+pub(crate) async fn bulk(
+    Extension(state): Extension<Arc<ReportsState>>,
     State(st): State<AppState>,
     Staff(ctx, p): Staff,
     headers: axum::http::HeaderMap,
@@ -726,7 +721,7 @@ async fn bulk(
     let t = catalog(ctx.lang);
     let (b, f) = bulk_input(&pairs);
     let base = rathaus_web::ctx::origin(&st.cfg, &headers);
-    match run_bulk(&st.db.conn, &p, &b, &base).await {
+    match run_bulk(&st.db.conn, &state, &p, &b, &base).await {
         Ok(n) => {
             let mut q = f.query();
             if !q.is_empty() {

@@ -4,7 +4,7 @@
 //! without personal data, stays public). Reopening makes the job a no-op; closing again
 //! schedules a new one.
 
-use crate::entity::{follower, report};
+use crate::store::entity::{follower, report};
 use chrono::{DateTime, Duration, Utc};
 use rathaus_core::audit::NewEvent;
 use rathaus_core::{Result, TenantId};
@@ -75,18 +75,4 @@ pub async fn erase(db: &Db, tenant: TenantId, report_id: i64, now: DateTime<Utc>
     .await?;
     txn.commit().await?;
     Ok(true)
-}
-
-pub struct Erase;
-
-#[async_trait::async_trait]
-impl jobs::Handler for Erase {
-    async fn run(&self, db: &Db, job: &jobs::Job) -> std::result::Result<(), String> {
-        let v: serde_json::Value = serde_json::from_str(&job.payload).map_err(|e| e.to_string())?;
-        let id = v["report_id"].as_i64().ok_or("payload without report_id")?;
-        erase(db, TenantId(job.tenant_id), id, Utc::now())
-            .await
-            .map(|_| ())
-            .map_err(|e| e.to_string())
-    }
 }

@@ -1,7 +1,7 @@
 //! Open311 GeoReport v2 at `/open311/v2` (issue 3, items 12–15): discovery, services,
 //! service definitions, `GET`/`POST requests`, `requests/{id}`, `tokens/{token}` and the
 //! FixMyStreet-style `servicerequestupdates` feed, each in `.json` and `.xml`. The documents
-//! and the parameter parsing live in [`crate::open311`] (pure); this file adds the database,
+//! and the parameter parsing live in [`crate::formats::open311`] (pure); this file adds the database,
 //! the API keys, the rate limit and the cache.
 //!
 //! Decisions (documented in the answers and in the tests):
@@ -15,21 +15,23 @@
 //! - Rate limit: per API key, the key's requests per minute in a fixed one-minute window,
 //!   counted in this process (several `serve` processes each allow the limit).
 //! - `GET requests` answers are cached per (tenant, origin, format, normalised query) for
-//!   [`crate::cache::TTL`], invalidated by the tenant's generation counter, bounded by bytes;
-//!   one computation per key at a time (no stampede on expiry): `crate::cache::Answers`.
+//!   [`crate::service::cache::TTL`], invalidated by the tenant's generation counter, bounded by bytes;
+//!   one computation per key at a time (no stampede on expiry): `crate::service::cache::Answers`.
 
-use crate::entity::{photo, report, update};
-use crate::open311::{
+use crate::service::ReportsState;
+use axum::Extension;
+use std::sync::Arc;
+use crate::store::entity::{photo, report, update};
+use crate::formats::open311::{
     self, Attribute, AttributeAnswer, AttributeValueOption, Datatype, Discovery, Endpoint,
     ExtendedAttributes, Format, Open311Document, Open311Error, PostId, PostResponse, RequestFilter,
     RequestUpdate, Service, ServiceDefinition, ServiceRequest, ServiceType, Status, TokenResponse,
 };
 use crate::service::{self, Category, NewReport, PUBLISHED, Source};
 use axum::body::{Body, Bytes};
-use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Path, RawQuery, Request, State};
+use axum::extract::{FromRequest, Multipart, Path, RawQuery, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use rathaus_core::{Error, TenantId};
 use rathaus_store::tenants::Tenant;
@@ -43,8 +45,6 @@ use sea_orm::{
     QuerySelect,
 };
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Mutex, OnceLock};
-use std::time::Instant;
 
 /// Largest `POST requests` body: three photos of 10 MB plus the form.
 pub const POST_BODY_LIMIT: usize = 3 * 10 * 1024 * 1024 + 1024 * 1024;
@@ -54,21 +54,6 @@ const FORM_LIMIT: usize = 256 * 1024;
 /// Entries of the updates feed at most.
 const MAX_UPDATES: u64 = 1_000;
 
-pub fn router() -> axum::Router<AppState> {
-    axum::Router::new()
-        .route(
-            "/open311/v2/{file}",
-            get(root_get)
-                .post(root_post)
-                .layer(DefaultBodyLimit::max(POST_BODY_LIMIT)),
-        )
-        .route("/open311/v2/services/{file}", get(service_definition))
-        .route("/open311/v2/requests/{file}", get(one_request))
-        .route("/open311/v2/tokens/{file}", get(token))
-        .route("/open311/v2", get(not_found))
-        .route("/open311/v2/", get(not_found))
-        .route("/open311/v2/{file}/{*rest}", get(not_found).post(not_found))
-}
 
 // ---------------------------------------------------------------- answers
 
@@ -181,7 +166,7 @@ fn check_jurisdiction(params: &[(String, String)], tenant: &Tenant) -> Option<Op
 
 // ---------------------------------------------------------------- routing
 
-async fn not_found(ctx: Ctx) -> Response {
+pub(crate) async fn not_found(ctx: Ctx) -> Response {
     errors(
         guess_format(&ctx.path),
         &[Open311Error {
@@ -191,7 +176,8 @@ async fn not_found(ctx: Ctx) -> Response {
     )
 }
 
-async fn root_get(
+pub(crate) async fn root_get(
+    Extension(state): Extension<Arc<ReportsState>>,
     State(st): State<AppState>,
     ctx: Ctx,
     headers: axum::http::HeaderMap,
@@ -213,7 +199,7 @@ async fn root_get(
     let res = match name {
         "discovery" => Ok(discovery(&tenant, &base, format)),
         "services" => services(&st, &tenant, format).await,
-        "requests" => list_requests(&st, &tenant, &base, &params, format).await,
+        "requests" => list_requests(&st, &state, &tenant, &base, &params, format).await,
         "servicerequestupdates" => request_updates(&st, &tenant, &params, format).await,
         _ => {
             return errors(
@@ -326,7 +312,7 @@ async fn active_category(
     })
 }
 
-async fn service_definition(
+pub(crate) async fn service_definition(
     State(st): State<AppState>,
     ctx: Ctx,
     Path(file): Path<String>,
@@ -576,11 +562,6 @@ async fn select_rows(
 
 // ---------------------------------------------------------------- the answer cache
 
-fn answers() -> &'static crate::cache::Answers {
-    static A: OnceLock<crate::cache::Answers> = OnceLock::new();
-    A.get_or_init(|| crate::cache::Answers::new(crate::cache::MAX_BYTES))
-}
-
 /// Why a list could not be rendered: an Open311 error document, or a server error.
 enum ListFailure {
     Document(Response),
@@ -614,6 +595,7 @@ fn cache_key(tenant: TenantId, base: &str, format: Format, params: &[(String, St
 
 async fn list_requests(
     st: &AppState,
+    state: &ReportsState,
     tenant: &Tenant,
     base: &str,
     params: &[(String, String)],
@@ -643,14 +625,17 @@ async fn list_requests(
         let docs = documents(&st.db.conn, tid, base, rows, f.extensions).await?;
         Ok(Bytes::from(docs.render(format)))
     };
-    match answers().get_or_compute(tid, &key, compute).await {
+    match state
+        .open311_answers
+        .get_or_compute(&state.generations, tid, &key, compute)
+        .await {
         Ok(body) => Ok(document(format, StatusCode::OK, body)),
         Err(ListFailure::Document(r)) => Ok(r),
         Err(ListFailure::Server(e)) => Err(e),
     }
 }
 
-async fn one_request(
+pub(crate) async fn one_request(
     State(st): State<AppState>,
     ctx: Ctx,
     headers: axum::http::HeaderMap,
@@ -692,7 +677,7 @@ async fn one_request(
     }
 }
 
-async fn token(
+pub(crate) async fn token(
     State(st): State<AppState>,
     ctx: Ctx,
     Path(file): Path<String>,
@@ -849,33 +834,10 @@ async fn request_updates(
 
 // ---------------------------------------------------------------- rate limit
 
-type Windows = Mutex<HashMap<String, (Instant, u32)>>;
-
-/// Counts one request of a key (by its hash, unique across databases); false when the key
-/// has used its requests of this minute.
-fn allow(key_hash: &str, per_minute: i32) -> bool {
-    static W: OnceLock<Windows> = OnceLock::new();
-    let Ok(mut w) = W.get_or_init(Default::default).lock() else {
-        return true;
-    };
-    let now = Instant::now();
-    if w.len() > 10_000 {
-        w.retain(|_, e| now.duration_since(e.0) < std::time::Duration::from_secs(60));
-    }
-    let e = w.entry(key_hash.to_string()).or_insert((now, 0));
-    if now.duration_since(e.0) >= std::time::Duration::from_secs(60) {
-        *e = (now, 0);
-    }
-    if e.1 >= u32::try_from(per_minute.max(1)).unwrap_or(1) {
-        return false;
-    }
-    e.1 += 1;
-    true
-}
-
 // ---------------------------------------------------------------- POST requests
 
-async fn root_post(
+pub(crate) async fn root_post(
+    Extension(state): Extension<Arc<ReportsState>>,
     State(st): State<AppState>,
     ctx: Ctx,
     Path(file): Path<String>,
@@ -905,7 +867,7 @@ async fn root_post(
     };
     // The body first, then the query string: `api_key` may come from either.
     params.extend(query_pairs(q.as_deref()));
-    match post_request(&st, &tenant, &base, params, photos).await {
+    match post_request(&st, &state, &tenant, &base, params, photos).await {
         Ok(Ok(doc)) => document(format, StatusCode::OK, [doc].render(format)),
         Ok(Err(errs)) => errors(format, &errs),
         Err(e) => internal(format, &e),
@@ -998,6 +960,7 @@ fn open311_field(field: &str, by_position: bool) -> String {
 /// Ok(Err(..)) is an answer in the spec's error format.
 async fn post_request(
     st: &AppState,
+    state: &ReportsState,
     tenant: &Tenant,
     base: &str,
     params: Vec<(String, String)>,
@@ -1005,13 +968,15 @@ async fn post_request(
 ) -> Result<Result<PostResponse, Vec<Open311Error>>, Error> {
     let tid = TenantId(tenant.id);
     let key = match first(&params, "api_key") {
-        Some(k) => crate::keys::authenticate(&st.db.conn, tid, k).await?,
+        Some(k) => crate::service::keys::authenticate(&st.db.conn, tid, k).await?,
         None => None,
     };
     let Some(key) = key else {
         return Ok(Err(vec![Open311Error::invalid_api_key()]));
     };
-    if !allow(&key.key_hash, key.rate_limit) {
+    // Per key (by its hash), with the key's own limit per minute.
+    let per_minute = usize::try_from(key.rate_limit.max(1)).unwrap_or(1);
+    if !state.api_key_limits.hit(tid, &key.key_hash, per_minute) {
         return Ok(Err(vec![Open311Error {
             code: 429,
             description: format!(
@@ -1073,7 +1038,7 @@ async fn post_request(
         api_key_id: Some(key.id),
         base_url: base.to_string(),
     };
-    match service::submit(&st.db.conn, tid, Source::Open311, None, inp).await {
+    match service::submit(&st.db.conn, &state, tid, Source::Open311, service::OPEN311_APP, inp).await {
         Ok(s) => Ok(Ok(PostResponse {
             id: match s.open311_token {
                 Some(tok) => PostId::Token(tok),
@@ -1128,14 +1093,6 @@ mod tests {
             cache_key(TenantId(1), "http://x", Format::Json, &a),
             cache_key(TenantId(1), "http://x", Format::Xml, &a)
         );
-    }
-
-    #[test]
-    fn rate_limit_counts_per_minute() {
-        assert!(allow("test-a", 2));
-        assert!(allow("test-a", 2));
-        assert!(!allow("test-a", 2));
-        assert!(allow("test-b", 2));
     }
 
     #[test]

@@ -7,14 +7,12 @@ use super::{
     Filter, Names, all_of, fmt_date, fmt_time, moderation_label, place_of, priority_label,
     require_staff, status_label,
 };
-use crate::entity::report;
+use crate::store::entity::report;
 use crate::service::{MODERATE, PERSONAL_DATA, Report};
 use askama::Template;
-use axum::Router;
 use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use chrono_tz::Europe::Berlin;
 use rathaus_core::audit::NewEvent;
@@ -34,16 +32,6 @@ use serde::Deserialize;
 use serde_json::json;
 use std::collections::BTreeMap;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/maengel/verwaltung/karte", get(map_page))
-        .route("/maengel/verwaltung/karte.json", get(map_json))
-        .route("/maengel/verwaltung/karte.js", get(map_script))
-        .route("/maengel/verwaltung/export.csv", get(export_csv))
-        .route("/maengel/verwaltung/export.xlsx", get(export_xlsx))
-        .route("/maengel/verwaltung/statistik", get(stats_page))
-        .route("/maengel/verwaltung/statistik.csv", get(stats_csv))
-}
 
 // ------------------------------------------------------------------ map
 
@@ -137,7 +125,7 @@ struct MapTpl {
     leaflet_js: &'static str,
 }
 
-async fn map_page(
+pub(crate) async fn map_page(
     State(st): State<AppState>,
     Staff(ctx, p): Staff,
     Query(q): Query<MapQuery>,
@@ -180,7 +168,7 @@ async fn map_page(
         geojson: format!("/maengel/verwaltung/karte.json?{query}"),
         center: (format!("{lat:.6}"), format!("{lon:.6}")),
         zoom: if reports.is_empty() { 6 } else { 14 },
-        tile_url: crate::tiles::URL_TEMPLATE.to_string(),
+        tile_url: crate::http::pages::tiles::URL_TEMPLATE.to_string(),
         tile_attribution: settings.tile_attribution,
         leaflet_css: rathaus_web::assets::url("vendor/leaflet/leaflet.css"),
         leaflet_js: rathaus_web::assets::url("vendor/leaflet/leaflet.js"),
@@ -189,7 +177,7 @@ async fn map_page(
 }
 
 /// GeoJSON of the open reports for the staff map (all moderation states: staff only).
-async fn map_json(
+pub(crate) async fn map_json(
     State(st): State<AppState>,
     Staff(ctx, p): Staff,
     Query(q): Query<MapQuery>,
@@ -228,13 +216,13 @@ async fn map_json(
 }
 
 /// The script of the staff maps (detail mini map and map of open reports); static.
-async fn map_script() -> Response {
+pub(crate) async fn map_script() -> Response {
     (
         [
             (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
-        include_str!("../../templates/staff/karte.js"),
+        include_str!("../../../../templates/staff/karte.js"),
     )
         .into_response()
 }
@@ -380,7 +368,7 @@ fn today() -> NaiveDate {
     Utc::now().with_timezone(&Berlin).date_naive()
 }
 
-async fn export_csv(
+pub(crate) async fn export_csv(
     State(st): State<AppState>,
     Staff(ctx, p): Staff,
     Query(f): Query<Filter>,
@@ -394,7 +382,7 @@ async fn export_csv(
     ))
 }
 
-async fn export_xlsx(
+pub(crate) async fn export_xlsx(
     State(st): State<AppState>,
     Staff(ctx, p): Staff,
     Query(f): Query<Filter>,
@@ -658,7 +646,7 @@ fn stats_lines(names: &Names, s: &Stats) -> (Vec<MonthLine>, Vec<CategoryLine>, 
     (months, categories, line(String::new(), &s.total))
 }
 
-async fn stats_page(
+pub(crate) async fn stats_page(
     State(st): State<AppState>,
     Staff(ctx, p): Staff,
     Query(q): Query<PeriodQuery>,
@@ -698,7 +686,7 @@ async fn stats_page(
     )
 }
 
-async fn stats_csv(
+pub(crate) async fn stats_csv(
     State(st): State<AppState>,
     Staff(ctx, p): Staff,
     Query(q): Query<PeriodQuery>,

@@ -5,13 +5,15 @@
 //!
 //! Uploads are multipart forms; their CSRF token travels in the query string (`?_csrf=`).
 
+use crate::service::ReportsState;
+use axum::Extension;
+use std::sync::Arc;
 use crate::service::{self, AttributeDef, CategoryInput, MANAGE};
 use askama::Template;
 use axum::extract::multipart::MultipartRejection;
-use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
+use axum::extract::{Multipart, Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
-use axum::{Form, Router};
+use axum::Form;
 use rathaus_core::validation::FieldErrors;
 use rathaus_core::{Error, Principal};
 use rathaus_store::accounts;
@@ -29,36 +31,6 @@ pub const SETTINGS: &str = "/maengel/einstellungen";
 /// Boundary and street directory uploads: up to 20 MB.
 pub const UPLOAD_LIMIT: usize = 20 * 1024 * 1024;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(SETTINGS, get(settings_page).post(save_settings))
-        .route(
-            "/maengel/einstellungen/grenze",
-            post(boundary).layer(DefaultBodyLimit::max(UPLOAD_LIMIT)),
-        )
-        .route(
-            "/maengel/einstellungen/strassen",
-            post(streets).layer(DefaultBodyLimit::max(UPLOAD_LIMIT)),
-        )
-        .route("/maengel/einstellungen/kategorien", get(categories))
-        .route(
-            "/maengel/einstellungen/kategorien/neu",
-            get(new_category).post(create_category),
-        )
-        .route(
-            "/maengel/einstellungen/kategorien/{id}",
-            get(edit_category).post(update_category),
-        )
-        .route(
-            "/maengel/einstellungen/api-schluessel",
-            get(keys_page).post(create_key),
-        )
-        .route("/maengel/einstellungen/api-schluessel/{id}", post(set_rate))
-        .route(
-            "/maengel/einstellungen/api-schluessel/{id}/widerrufen",
-            post(revoke_key),
-        )
-}
 
 // ------------------------------------------------------------------ settings
 
@@ -141,7 +113,7 @@ async fn render_settings(
             errs: errs.unwrap_or_else(|| FormErrors::none(t)),
             boundary_set: s.boundary.is_some(),
             boundary_text: extra.boundary_text,
-            street_count: crate::directory::count(conn, p.tenant_id).await?,
+            street_count: crate::service::directory::count(conn, p.tenant_id).await?,
             imported: imported.map(|n| t.fmt("reports.admin.streets_imported", &n.to_string())),
             streets_error: extra.streets_error,
             upload_csrf: rathaus_web::ctx::urlencode(&ctx.csrf),
@@ -157,7 +129,7 @@ fn no_extra() -> Extra {
     }
 }
 
-async fn settings_page(
+pub(crate) async fn settings_page(
     State(st): State<AppState>,
     Staff(ctx, p): Staff,
     Query(q): Query<SettingsQuery>,
@@ -176,7 +148,7 @@ fn number(errs: &mut FieldErrors, field: &str, v: &str) -> i32 {
     }
 }
 
-async fn save_settings(
+pub(crate) async fn save_settings(
     State(st): State<AppState>,
     Staff(ctx, p): Staff,
     Form(f): Form<SettingsForm>,
@@ -245,7 +217,7 @@ async fn read_multipart(
 }
 
 /// The boundary: an uploaded GeoJSON file wins over the text field; `entfernen` removes it.
-async fn boundary(
+pub(crate) async fn boundary(
     State(st): State<AppState>,
     Staff(ctx, p): Staff,
     mp: std::result::Result<Multipart, MultipartRejection>,
@@ -321,7 +293,8 @@ fn single(field: &str, key: &str) -> FieldErrors {
 }
 
 /// A street directory CSV replaces the tenant's directory (all or nothing).
-async fn streets(
+pub(crate) async fn streets(
+    Extension(state): Extension<Arc<ReportsState>>,
     State(st): State<AppState>,
     Staff(ctx, p): Staff,
     mp: std::result::Result<Multipart, MultipartRejection>,
@@ -340,13 +313,14 @@ async fn streets(
         let extra = refuse(t.get("reports.admin.err.no_file").to_string());
         return render_settings(&st, &ctx, &p, None, None, extra, None).await;
     }
-    let parsed = tokio::task::spawn_blocking(move || crate::streets::parse_csv(&file))
+    let parsed = tokio::task::spawn_blocking(move || crate::domain::streets::parse_csv(&file))
         .await
         .map_err(Error::internal)?;
     match parsed {
         Ok(addresses) => {
-            let n = crate::directory::import(
+            let n = crate::service::directory::import(
                 &st.db.conn,
+                &state,
                 rathaus_store::uow::Actor::User(&p),
                 p.tenant_id,
                 addresses,
@@ -356,7 +330,7 @@ async fn streets(
             Ok(Redirect::to(&format!("{SETTINGS}?strassen={n}")).into_response())
         }
         Err(e) => {
-            let extra = refuse(e.to_string());
+            let extra = refuse(e.message(t));
             render_settings(&st, &ctx, &p, None, None, extra, None).await
         }
     }
@@ -382,7 +356,7 @@ struct CategoriesTpl {
     rows: Vec<CategoryRow>,
 }
 
-async fn categories(
+pub(crate) async fn categories(
     State(st): State<AppState>,
     Staff(ctx, p): Staff,
 ) -> Result<Response, HtmlError> {
@@ -646,7 +620,7 @@ async fn render_category(
     )
 }
 
-async fn new_category(
+pub(crate) async fn new_category(
     State(st): State<AppState>,
     Staff(ctx, p): Staff,
 ) -> Result<Response, HtmlError> {
@@ -658,7 +632,7 @@ async fn new_category(
     render_category(&st, &ctx, &p, None, f, None).await
 }
 
-async fn edit_category(
+pub(crate) async fn edit_category(
     State(st): State<AppState>,
     Staff(ctx, p): Staff,
     Path(id): Path<String>,
@@ -682,6 +656,7 @@ async fn edit_category(
 
 async fn save_category(
     st: &AppState,
+    state: &ReportsState,
     ctx: &Ctx,
     p: &Principal,
     id: Option<i64>,
@@ -696,8 +671,8 @@ async fn save_category(
         }
     };
     let result = match id {
-        Some(id) => service::update_category(&st.db.conn, p, id, inp).await,
-        None => service::create_category(&st.db.conn, p, inp).await,
+        Some(id) => service::update_category(&st.db.conn, state, p, id, inp).await,
+        None => service::create_category(&st.db.conn, state, p, inp).await,
     };
     match result {
         Ok(_) => Ok(Redirect::to(
@@ -711,15 +686,17 @@ async fn save_category(
     }
 }
 
-async fn create_category(
+pub(crate) async fn create_category(
+    Extension(state): Extension<Arc<ReportsState>>,
     State(st): State<AppState>,
     Staff(ctx, p): Staff,
     Form(f): Form<CategoryForm>,
 ) -> Result<Response, HtmlError> {
-    save_category(&st, &ctx, &p, None, f).await
+    save_category(&st, &state, &ctx, &p, None, f).await
 }
 
-async fn update_category(
+pub(crate) async fn update_category(
+    Extension(state): Extension<Arc<ReportsState>>,
     State(st): State<AppState>,
     Staff(ctx, p): Staff,
     Path(id): Path<String>,
@@ -728,7 +705,7 @@ async fn update_category(
     p.require(MANAGE)?;
     let id = parse_id(&id)?;
     service::category(&st.db.conn, p.tenant_id, id).await?;
-    save_category(&st, &ctx, &p, Some(id), f).await
+    save_category(&st, &state, &ctx, &p, Some(id), f).await
 }
 
 // ------------------------------------------------------------------ API keys
@@ -772,7 +749,7 @@ async fn render_keys(
     rate_error: Option<(i64, String, String)>,
 ) -> Result<Response, HtmlError> {
     let t = catalog(ctx.lang);
-    let keys = crate::keys::list(&st.db.conn, p).await?;
+    let keys = crate::service::keys::list(&st.db.conn, p).await?;
     let rows = keys
         .into_iter()
         .map(|k| {
@@ -785,11 +762,11 @@ async fn render_keys(
                 id: k.id,
                 name: k.name,
                 prefix: k.prefix,
-                created: crate::staff::fmt_time(&k.created_at),
+                created: crate::http::pages::staff::fmt_time(&k.created_at),
                 revoked: k
                     .revoked_at
                     .as_ref()
-                    .map(crate::staff::fmt_time)
+                    .map(crate::http::pages::staff::fmt_time)
                     .unwrap_or_default(),
             }
         })
@@ -807,20 +784,20 @@ async fn render_keys(
     )
 }
 
-async fn keys_page(
+pub(crate) async fn keys_page(
     State(st): State<AppState>,
     Staff(ctx, p): Staff,
 ) -> Result<Response, HtmlError> {
     p.require(MANAGE)?;
     let f = KeyForm {
         name: String::new(),
-        rate_limit: crate::keys::DEFAULT_RATE.to_string(),
+        rate_limit: crate::service::keys::DEFAULT_RATE.to_string(),
     };
     render_keys(&st, &ctx, &p, f, None, None, None).await
 }
 
 /// Creates a key and shows it once on the answer page (never in a URL).
-async fn create_key(
+pub(crate) async fn create_key(
     State(st): State<AppState>,
     Staff(ctx, p): Staff,
     Form(f): Form<KeyForm>,
@@ -838,7 +815,7 @@ async fn create_key(
     };
     let result = match rate {
         Ok(rate) => {
-            crate::keys::create(
+            crate::service::keys::create(
                 &st.db.conn,
                 rathaus_store::uow::Actor::User(&p),
                 p.tenant_id,
@@ -853,7 +830,7 @@ async fn create_key(
         Ok((k, secret)) => {
             let blank = KeyForm {
                 name: String::new(),
-                rate_limit: crate::keys::DEFAULT_RATE.to_string(),
+                rate_limit: crate::service::keys::DEFAULT_RATE.to_string(),
             };
             render_keys(&st, &ctx, &p, blank, None, Some((k.name, secret)), None).await
         }
@@ -865,12 +842,12 @@ async fn create_key(
 }
 
 #[derive(Deserialize, Default)]
-struct RateForm {
+pub(crate) struct RateForm {
     #[serde(default)]
     rate_limit: String,
 }
 
-async fn set_rate(
+pub(crate) async fn set_rate(
     State(st): State<AppState>,
     Staff(ctx, p): Staff,
     Path(id): Path<String>,
@@ -880,7 +857,7 @@ async fn set_rate(
     let id = parse_id(&id)?;
     let t = catalog(ctx.lang);
     let result = match f.rate_limit.trim().parse::<i32>() {
-        Ok(n) => crate::keys::set_rate(&st.db.conn, &p, id, n)
+        Ok(n) => crate::service::keys::set_rate(&st.db.conn, &p, id, n)
             .await
             .map(|_| ()),
         Err(_) => Err(FieldErrors::single("rate_limit", "reports.err.rate_limit")),
@@ -894,7 +871,7 @@ async fn set_rate(
             let msg = FormErrors::new(t, e).msg("rate_limit").unwrap_or_default();
             let f0 = KeyForm {
                 name: String::new(),
-                rate_limit: crate::keys::DEFAULT_RATE.to_string(),
+                rate_limit: crate::service::keys::DEFAULT_RATE.to_string(),
             };
             render_keys(&st, &ctx, &p, f0, None, None, Some((id, f.rate_limit, msg))).await
         }
@@ -902,14 +879,14 @@ async fn set_rate(
     }
 }
 
-async fn revoke_key(
+pub(crate) async fn revoke_key(
     State(st): State<AppState>,
     Staff(_ctx, p): Staff,
     Path(id): Path<String>,
 ) -> Result<Response, HtmlError> {
     p.require(MANAGE)?;
     let id = parse_id(&id)?;
-    crate::keys::revoke(&st.db.conn, &p, id).await?;
+    crate::service::keys::revoke(&st.db.conn, &p, id).await?;
     Ok(
         Redirect::to("/maengel/einstellungen/api-schluessel?notice=reports_admin_key_revoked")
             .into_response(),

@@ -5,7 +5,8 @@
 
 use rathaus_core::TenantId;
 use std::collections::HashMap;
-use std::sync::{Mutex, OnceLock};
+use bytes::Bytes;
+use std::sync::Mutex;
 use std::time::Duration;
 
 /// Bytes each kind of cached answer may hold per process.
@@ -14,23 +15,24 @@ pub const MAX_BYTES: usize = 24 * 1024 * 1024;
 /// How long another process may serve an answer from before a change.
 pub const TTL: Duration = Duration::from_secs(10);
 
-fn generations() -> &'static Mutex<HashMap<i64, u64>> {
-    static G: OnceLock<Mutex<HashMap<i64, u64>>> = OnceLock::new();
-    G.get_or_init(Default::default)
-}
+/// The tenants' generations, held by the module's state.
+#[derive(Default)]
+pub struct Generations(Mutex<HashMap<i64, u64>>);
 
-/// The tenant's current generation.
-pub fn generation(tenant: TenantId) -> u64 {
-    generations()
-        .lock()
-        .map(|g| g.get(&tenant.0).copied().unwrap_or(0))
-        .unwrap_or(0)
-}
+impl Generations {
+    /// The tenant's current generation.
+    pub fn of(&self, tenant: TenantId) -> u64 {
+        self.0
+            .lock()
+            .map(|g| g.get(&tenant.0).copied().unwrap_or(0))
+            .unwrap_or(0)
+    }
 
-/// Marks every cached answer of the tenant as stale (after a committed change).
-pub fn bump(tenant: TenantId) {
-    if let Ok(mut g) = generations().lock() {
-        *g.entry(tenant.0).or_insert(0) += 1;
+    /// Marks every cached answer of the tenant as stale (after a committed change).
+    pub fn bump(&self, tenant: TenantId) {
+        if let Ok(mut g) = self.0.lock() {
+            *g.entry(tenant.0).or_insert(0) += 1;
+        }
     }
 }
 
@@ -46,7 +48,7 @@ pub struct Answers {
 struct Answer {
     generation: u64,
     at: std::time::Instant,
-    body: axum::body::Bytes,
+    body: Bytes,
 }
 
 #[derive(Default)]
@@ -69,7 +71,7 @@ impl Answers {
         }
     }
 
-    fn lookup(&self, key: &str, generation: u64, max_age: Duration) -> Option<axum::body::Bytes> {
+    fn lookup(&self, key: &str, generation: u64, max_age: Duration) -> Option<Bytes> {
         let c = self.inner.lock().ok()?;
         c.entries
             .get(key)
@@ -77,7 +79,7 @@ impl Answers {
             .map(|e| e.body.clone())
     }
 
-    fn put(&self, key: String, generation: u64, body: axum::body::Bytes) {
+    fn put(&self, key: String, generation: u64, body: Bytes) {
         let Ok(mut c) = self.inner.lock() else {
             return;
         };
@@ -115,15 +117,16 @@ impl Answers {
     /// renders (then cached). Errors are not cached.
     pub async fn get_or_compute<E, F>(
         &self,
+        generations: &Generations,
         tenant: TenantId,
         key: &str,
         compute: F,
-    ) -> Result<axum::body::Bytes, E>
+    ) -> Result<Bytes, E>
     where
-        F: std::future::Future<Output = Result<axum::body::Bytes, E>>,
+        F: std::future::Future<Output = Result<Bytes, E>>,
     {
         let key = format!("{}|{key}", tenant.0);
-        let generation = generation(tenant);
+        let generation = generations.of(tenant);
         if let Some(b) = self.lookup(&key, generation, TTL) {
             return Ok(b);
         }
@@ -156,30 +159,31 @@ mod tests {
     #[tokio::test]
     async fn answers_are_reused_until_a_change_and_bounded_by_bytes() {
         let a = Answers::new(1000);
+        let g = Generations::default();
         let t = TenantId(987_654);
         let calls = std::sync::atomic::AtomicUsize::new(0);
         let compute = |n: usize| {
             let calls = &calls;
             async move {
                 calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                Ok::<_, ()>(axum::body::Bytes::from(vec![b'x'; n]))
+                Ok::<_, ()>(Bytes::from(vec![b'x'; n]))
             }
         };
         assert_eq!(
-            a.get_or_compute(t, "k", compute(100)).await.unwrap().len(),
+            a.get_or_compute(&g, t, "k", compute(100)).await.unwrap().len(),
             100
         );
         assert_eq!(
-            a.get_or_compute(t, "k", compute(100)).await.unwrap().len(),
+            a.get_or_compute(&g, t, "k", compute(100)).await.unwrap().len(),
             100
         );
         assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 1);
-        bump(t);
-        a.get_or_compute(t, "k", compute(100)).await.unwrap();
+        g.bump(t);
+        a.get_or_compute(&g, t, "k", compute(100)).await.unwrap();
         assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 2);
         // Past the byte bound the cache starts afresh instead of growing.
         for i in 0..20 {
-            a.get_or_compute(t, &format!("k{i}"), compute(200))
+            a.get_or_compute(&g, t, &format!("k{i}"), compute(200))
                 .await
                 .unwrap();
         }
@@ -187,12 +191,12 @@ mod tests {
         assert!(bytes <= 1000, "{bytes}");
         // Errors are not kept.
         assert!(
-            a.get_or_compute(t, "e", async { Err::<axum::body::Bytes, _>(()) })
+            a.get_or_compute(&g, t, "e", async { Err::<Bytes, _>(()) })
                 .await
                 .is_err()
         );
         assert!(
-            a.lookup(&format!("{}|e", t.0), generation(t), TTL)
+            a.lookup(&format!("{}|e", t.0), g.of(t), TTL)
                 .is_none()
         );
     }

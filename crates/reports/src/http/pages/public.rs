@@ -21,16 +21,18 @@
 #[path = "public_list.rs"]
 pub mod list;
 
-use crate::entity::pow_spent;
+use crate::service::ReportsState;
+use axum::Extension;
+use std::sync::Arc;
+use crate::store::entity::pow_spent;
 use crate::service::{self, Category, NewReport, Source};
-use crate::{altcha, directory, geo::Point};
+use crate::domain::altcha; use crate::service::directory; use crate::domain::geo::Point;
 use askama::Template;
 use axum::extract::multipart::MultipartRejection;
-use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
+use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::get;
-use axum::{Form, Json, Router};
+use axum::{Form, Json};
 use chrono::Utc;
 use rathaus_core::validation::FieldErrors;
 use rathaus_core::{Error, TenantId};
@@ -44,17 +46,13 @@ use rathaus_web::layout::Layout;
 use rathaus_web::pages::{fmt_time, layout};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap, VecDeque};
-use std::sync::Mutex;
-use std::sync::OnceLock;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
 
 /// Request body limit of the form: three photos of 10 MB, the text and the framing.
 pub const BODY_LIMIT: usize = 32 * 1024 * 1024;
 /// Reports (and honeypot hits) one address may send per window.
-pub const RATE_LIMIT: usize = 10;
-pub const RATE_WINDOW: Duration = Duration::from_secs(10 * 60);
+pub use crate::service::state::{RATE_LIMIT, RATE_WINDOW};
 /// Multipart field of the photos (one input with `multiple`).
 pub const PHOTO_FIELD: &str = "fotos";
 /// The honeypot: a text field people never see (CSS) and bots fill in.
@@ -66,37 +64,12 @@ const NEARBY_LIMIT: usize = 10;
 
 type HtmlResult = std::result::Result<Response, HtmlError>;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/maengel/melden",
-            get(form_page)
-                .post(submit_form)
-                .layer(DefaultBodyLimit::max(BODY_LIMIT)),
-        )
-        .route("/maengel/danke", get(thanks))
-        .route("/maengel/altcha", get(challenge))
-        .route("/maengel/adressen", get(addresses))
-        .route("/maengel/in-der-naehe", get(nearby_page))
-        .route("/maengel/status/{token}", get(status_page))
-        .route("/maengel/status/{token}/fotos/{file}", get(status_photo))
-        .route("/maengel/{reference}/folgen", get(follow_page).post(follow))
-        .route(
-            "/maengel/folgen/{token}",
-            get(confirm_page).post(confirm_follow),
-        )
-        .route(
-            "/maengel/folgen/{token}/abbestellen",
-            get(unsubscribe_page).post(unsubscribe),
-        )
-        .merge(list::router())
-}
 
 pub(crate) fn tenant_of(ctx: &Ctx) -> std::result::Result<TenantId, Error> {
     ctx.tenant_id().ok_or(Error::NotFound)
 }
 
-pub(crate) use crate::notify::status_label;
+pub(crate) use crate::service::notify::status_label;
 
 /// Date (Europe/Berlin) of a UTC time.
 pub(crate) fn fmt_date(t: &chrono::DateTime<Utc>) -> String {
@@ -147,15 +120,16 @@ pub(crate) struct MapCfg {
 
 pub(crate) async fn map_cfg(
     conn: &sea_orm::DatabaseConnection,
+    state: &ReportsState,
     tenant: TenantId,
 ) -> rathaus_core::Result<MapCfg> {
     let s = service::settings(conn, tenant).await?;
-    let (lat, lon) = match service::boundary_of(&s)? {
+    let (lat, lon) = match service::boundary_of(state, &s)? {
         Some(b) => {
             let (min_lat, min_lon, max_lat, max_lon) = b.bbox();
             ((min_lat + max_lat) / 2.0, (min_lon + max_lon) / 2.0)
         }
-        None => match directory::suggest(conn, tenant, "", 1).await?.first() {
+        None => match directory::suggest(conn, state, tenant, "", 1).await?.first() {
             Some(a) => (a.lat, a.lon),
             None => (51.1657, 10.4515),
         },
@@ -165,7 +139,7 @@ pub(crate) async fn map_cfg(
         tiles: if s.tile_url.trim().is_empty() {
             String::new()
         } else {
-            crate::tiles::URL_TEMPLATE.to_string()
+            crate::http::pages::tiles::URL_TEMPLATE.to_string()
         },
         attribution: s.tile_attribution,
         lat: format!("{lat:.6}"),
@@ -175,50 +149,8 @@ pub(crate) async fn map_cfg(
 
 // ---------------------------------------------------------------- rate limit
 
-type Hits = Mutex<HashMap<(i64, String), VecDeque<Instant>>>;
-
-fn hits() -> &'static Hits {
-    static H: OnceLock<Hits> = OnceLock::new();
-    H.get_or_init(Default::default)
-}
-
 /// Follow requests (each may send a confirmation mail) one address may send per window.
 pub const FOLLOW_LIMIT: usize = 20;
-
-/// Whether `ip` may send another report now (in-memory, per process).
-fn rate_ok(tenant: TenantId, ip: &str) -> bool {
-    rate_ok_for(tenant, ip, RATE_LIMIT)
-}
-
-/// Whether the key (a client address, or `folgen:` and one) is below `limit` in the window.
-fn rate_ok_for(tenant: TenantId, ip: &str, limit: usize) -> bool {
-    let Ok(mut h) = hits().lock() else {
-        return true;
-    };
-    let now = Instant::now();
-    if h.len() > 10_000 {
-        h.retain(|_, v| {
-            v.back()
-                .is_some_and(|t| now.duration_since(*t) < RATE_WINDOW)
-        });
-    }
-    let q = h.entry((tenant.0, ip.to_string())).or_default();
-    while q
-        .front()
-        .is_some_and(|t| now.duration_since(*t) >= RATE_WINDOW)
-    {
-        q.pop_front();
-    }
-    q.len() < limit
-}
-
-fn rate_count(tenant: TenantId, ip: &str) {
-    if let Ok(mut h) = hits().lock() {
-        h.entry((tenant.0, ip.to_string()))
-            .or_default()
-            .push_back(Instant::now());
-    }
-}
 
 // ---------------------------------------------------------------- the form
 
@@ -318,6 +250,7 @@ impl FormTpl {
 
 async fn render_form(
     st: &AppState,
+    state: &ReportsState,
     ctx: &Ctx,
     v: Typed,
     errs: FormErrors,
@@ -387,7 +320,7 @@ async fn render_form(
     let failed = errs.any();
     let anyway_error = errs.msg(ANYWAY_FIELD);
     let photos_lost = failed && (!v.photos.is_empty() || v.unreadable);
-    let map = map_cfg(&st.db.conn, tenant).await?;
+    let map = map_cfg(&st.db.conn, &state, tenant).await?;
     let l = layout(st, ctx, "reports.public.form_title");
     let mut v = v;
     v.photos = Vec::new();
@@ -410,9 +343,9 @@ async fn render_form(
     )
 }
 
-async fn form_page(State(st): State<AppState>, ctx: Ctx) -> HtmlResult {
+pub(crate) async fn form_page(State(st): State<AppState>, Extension(state): Extension<Arc<ReportsState>>, ctx: Ctx) -> HtmlResult {
     let t = catalog(ctx.lang);
-    render_form(&st, &ctx, Typed::default(), FormErrors::none(t), Vec::new()).await
+    render_form(&st, &state, &ctx, Typed::default(), FormErrors::none(t), Vec::new()).await
 }
 
 async fn read_form(mp: std::result::Result<Multipart, MultipartRejection>) -> Typed {
@@ -541,6 +474,7 @@ pub(crate) async fn category_names(
 /// Open reports of the category near the typed location (empty when either is unknown).
 async fn nearby_of(
     st: &AppState,
+    state: &ReportsState,
     tenant: TenantId,
     t: &Catalog,
     category: Option<i64>,
@@ -553,7 +487,7 @@ async fn nearby_of(
     let point = match position {
         Some((lat, lon)) => Point::new(lat, lon).ok(),
         None if !address.trim().is_empty() => {
-            match directory::resolve(&st.db.conn, tenant, address).await? {
+            match directory::resolve(&st.db.conn, &state, tenant, address).await? {
                 Some(a) => Point::new(a.lat, a.lon).ok(),
                 None => None,
             }
@@ -581,8 +515,8 @@ async fn nearby_of(
 }
 
 /// Multipart form post (the CSRF token is in the query string).
-async fn submit_form(
-    State(st): State<AppState>,
+pub(crate) async fn submit_form(
+    State(st): State<AppState>, Extension(state): Extension<Arc<ReportsState>>,
     ctx: Ctx,
     headers: HeaderMap,
     mp: std::result::Result<Multipart, MultipartRejection>,
@@ -591,8 +525,7 @@ async fn submit_form(
     let t = catalog(ctx.lang);
     let v = read_form(mp).await;
     if v.unreadable {
-        return render_form(
-            &st,
+        return render_form(&st, &state,
             &ctx,
             v,
             FormErrors::new(t, single("photos", "reports.public.err_body")),
@@ -602,13 +535,15 @@ async fn submit_form(
     }
     // A filled honeypot: a bot. It is told "thank you" and nothing is stored.
     if !v.honeypot.trim().is_empty() {
-        rate_count(tenant, &ctx.client_ip);
+        state.public_limits.record(tenant, &ctx.client_ip);
         tracing::info!(ip = %ctx.client_ip, "reports: honeypot filled, nothing stored");
         return Ok(Redirect::to("/maengel/danke").into_response());
     }
-    if !rate_ok(tenant, &ctx.client_ip) {
-        let mut r = render_form(
-            &st,
+    if !state
+        .public_limits
+        .allows(tenant, &ctx.client_ip, RATE_LIMIT)
+    {
+        let mut r = render_form(&st, &state,
             &ctx,
             v,
             FormErrors::new(t, single("form", "reports.public.err_rate")),
@@ -619,8 +554,7 @@ async fn submit_form(
         return Ok(r);
     }
     let Ok(position) = typed_position(&v) else {
-        return render_form(
-            &st,
+        return render_form(&st, &state,
             &ctx,
             v,
             FormErrors::new(t, single("location", "reports.err.coordinate_invalid")),
@@ -635,10 +569,9 @@ async fn submit_form(
     // Already reported? Nothing is stored while open reports of the same category lie
     // within the radius, unless the citizen confirms a new report.
     if !v.anyway {
-        let near = nearby_of(&st, tenant, t, category, position, &v.address).await?;
+        let near = nearby_of(&st, &state, tenant, t, category, position, &v.address).await?;
         if !near.is_empty() {
-            return render_form(
-                &st,
+            return render_form(&st, &state,
                 &ctx,
                 v,
                 FormErrors::new(t, single(ANYWAY_FIELD, "reports.public.err_nearby")),
@@ -657,8 +590,7 @@ async fn submit_form(
         match altcha::verify_payload(settings.altcha_key.as_bytes(), &v.altcha, Utc::now()) {
             Err(e) => {
                 tracing::info!(error = %e, "reports: ALTCHA payload refused");
-                return render_form(
-                    &st,
+                return render_form(&st, &state,
                     &ctx,
                     v,
                     FormErrors::new(t, single("altcha", "reports.public.err_altcha")),
@@ -668,8 +600,7 @@ async fn submit_form(
             }
             Ok(pow) => {
                 if !spend(&st, tenant, &pow).await? {
-                    return render_form(
-                        &st,
+                    return render_form(&st, &state,
                         &ctx,
                         v,
                         FormErrors::new(t, single("altcha", "reports.public.err_altcha_used")),
@@ -712,9 +643,9 @@ async fn submit_form(
         api_key_id: None,
         base_url: origin(&st.cfg, &headers),
     };
-    match service::submit(&st.db.conn, tenant, source, None, inp).await {
+    match service::submit(&st.db.conn, &state, tenant, source, service::CITIZEN, inp).await {
         Ok(done) => {
-            rate_count(tenant, &ctx.client_ip);
+            state.public_limits.record(tenant, &ctx.client_ip);
             Ok(
                 Redirect::to(&format!("/maengel/status/{}?neu=1", done.status_token))
                     .into_response(),
@@ -730,7 +661,7 @@ async fn submit_form(
                     .await;
             }
             let errs = FormErrors::from_error(t, e)?;
-            render_form(&st, &ctx, v, errs, Vec::new()).await
+            render_form(&st, &state, &ctx, v, errs, Vec::new()).await
         }
     }
 }
@@ -792,7 +723,7 @@ fn message(
 }
 
 /// What a bot that filled the honeypot sees (and nothing was stored).
-async fn thanks(State(st): State<AppState>, ctx: Ctx) -> HtmlResult {
+pub(crate) async fn thanks(State(st): State<AppState>, ctx: Ctx) -> HtmlResult {
     let t = catalog(ctx.lang);
     message(
         &st,
@@ -807,7 +738,7 @@ async fn thanks(State(st): State<AppState>, ctx: Ctx) -> HtmlResult {
 }
 
 /// A fresh ALTCHA challenge for the widget (JSON, never cached).
-async fn challenge(
+pub(crate) async fn challenge(
     State(st): State<AppState>,
     ctx: Ctx,
 ) -> std::result::Result<Response, HtmlError> {
@@ -827,7 +758,7 @@ async fn challenge(
 }
 
 #[derive(Deserialize)]
-struct AddressQuery {
+pub(crate) struct AddressQuery {
     #[serde(default)]
     q: String,
 }
@@ -840,8 +771,8 @@ struct Suggestion {
 }
 
 /// Address suggestions for the address field (JSON list, at most ten).
-async fn addresses(
-    State(st): State<AppState>,
+pub(crate) async fn addresses(
+    State(st): State<AppState>, Extension(state): Extension<Arc<ReportsState>>,
     ctx: Ctx,
     Query(q): Query<AddressQuery>,
 ) -> std::result::Result<Response, HtmlError> {
@@ -850,7 +781,7 @@ async fn addresses(
     let found = if text.trim().chars().count() < 2 {
         Vec::new()
     } else {
-        directory::suggest(&st.db.conn, tenant, &text, 10).await?
+        directory::suggest(&st.db.conn, &state, tenant, &text, 10).await?
     };
     let list: Vec<Suggestion> = found
         .iter()
@@ -869,7 +800,7 @@ async fn addresses(
 }
 
 #[derive(Deserialize)]
-struct NearbyQuery {
+pub(crate) struct NearbyQuery {
     #[serde(default)]
     category: String,
     #[serde(default)]
@@ -900,8 +831,8 @@ struct NearbyPageTpl {
 }
 
 /// "Already reported?": open reports of the category near a point.
-async fn nearby_page(
-    State(st): State<AppState>,
+pub(crate) async fn nearby_page(
+    State(st): State<AppState>, Extension(state): Extension<Arc<ReportsState>>,
     ctx: Ctx,
     Query(q): Query<NearbyQuery>,
 ) -> HtmlResult {
@@ -915,7 +846,7 @@ async fn nearby_page(
     };
     let position = typed_position(&typed).ok().flatten();
     let address: String = q.address.chars().take(service::MAX_ADDRESS).collect();
-    let nearby = nearby_of(&st, tenant, t, category, position, &address).await?;
+    let nearby = nearby_of(&st, &state, tenant, t, category, position, &address).await?;
     let l = layout(&st, &ctx, "reports.public.nearby_title");
     if q.teil == "1" {
         return page(NearbyFragmentTpl {
@@ -982,12 +913,12 @@ struct StatusTpl {
 }
 
 #[derive(Deserialize)]
-struct StatusQuery {
+pub(crate) struct StatusQuery {
     #[serde(default)]
     neu: String,
 }
 
-async fn status_page(
+pub(crate) async fn status_page(
     State(st): State<AppState>,
     ctx: Ctx,
     headers: HeaderMap,
@@ -1037,7 +968,7 @@ async fn status_page(
 
 /// A photo of the report behind a status link (also while it waits for moderation; never a
 /// hidden one).
-async fn status_photo(
+pub(crate) async fn status_photo(
     State(st): State<AppState>,
     ctx: Ctx,
     headers: HeaderMap,
@@ -1098,7 +1029,7 @@ async fn render_follow(
     )
 }
 
-async fn follow_page(
+pub(crate) async fn follow_page(
     State(st): State<AppState>,
     ctx: Ctx,
     Path(reference): Path<String>,
@@ -1108,13 +1039,13 @@ async fn follow_page(
 }
 
 #[derive(Deserialize)]
-struct FollowForm {
+pub(crate) struct FollowForm {
     #[serde(default)]
     email: String,
 }
 
-async fn follow(
-    State(st): State<AppState>,
+pub(crate) async fn follow(
+    State(st): State<AppState>, Extension(state): Extension<Arc<ReportsState>>,
     ctx: Ctx,
     headers: HeaderMap,
     Path(reference): Path<String>,
@@ -1125,7 +1056,7 @@ async fn follow(
     let base = origin(&st.cfg, &headers);
     // Every request may mail an address: a limit per client address against mail bombing.
     let key = format!("folgen:{}", ctx.client_ip);
-    if !rate_ok_for(tenant, &key, FOLLOW_LIMIT) {
+    if !state.public_limits.allows(tenant, &key, FOLLOW_LIMIT) {
         let mut r = render_follow(
             &st,
             &ctx,
@@ -1137,7 +1068,7 @@ async fn follow(
         *r.status_mut() = StatusCode::TOO_MANY_REQUESTS;
         return Ok(r);
     }
-    rate_count(tenant, &key);
+    state.public_limits.record(tenant, &key);
     match service::follow(&st.db.conn, tenant, &reference, &f.email, &base).await {
         Ok(()) => {
             let r = service::published(&st.db.conn, tenant, &reference).await?;
@@ -1200,7 +1131,7 @@ async fn token_page(st: &AppState, ctx: &Ctx, token: &str, unsubscribe: bool) ->
     })
 }
 
-async fn confirm_page(
+pub(crate) async fn confirm_page(
     State(st): State<AppState>,
     ctx: Ctx,
     Path(token): Path<String>,
@@ -1208,7 +1139,7 @@ async fn confirm_page(
     token_page(&st, &ctx, &token, false).await
 }
 
-async fn unsubscribe_page(
+pub(crate) async fn unsubscribe_page(
     State(st): State<AppState>,
     ctx: Ctx,
     Path(token): Path<String>,
@@ -1230,7 +1161,7 @@ fn done_links(t: &Catalog, r: &service::Report) -> Vec<(String, String)> {
     }
 }
 
-async fn confirm_follow(
+pub(crate) async fn confirm_follow(
     State(st): State<AppState>,
     ctx: Ctx,
     Path(token): Path<String>,
@@ -1247,7 +1178,7 @@ async fn confirm_follow(
     )
 }
 
-async fn unsubscribe(
+pub(crate) async fn unsubscribe(
     State(st): State<AppState>,
     ctx: Ctx,
     Path(token): Path<String>,
@@ -1286,11 +1217,12 @@ mod tests {
     #[test]
     fn the_rate_limit_counts_per_address() {
         let t = TenantId(-77);
+        let limits = &ReportsState::default().public_limits;
         for _ in 0..RATE_LIMIT {
-            assert!(rate_ok(t, "192.0.2.1"));
-            rate_count(t, "192.0.2.1");
+            assert!(limits.allows(t, "192.0.2.1", RATE_LIMIT));
+            limits.record(t, "192.0.2.1");
         }
-        assert!(!rate_ok(t, "192.0.2.1"));
-        assert!(rate_ok(t, "192.0.2.2"));
+        assert!(!limits.allows(t, "192.0.2.1", RATE_LIMIT));
+        assert!(limits.allows(t, "192.0.2.2", RATE_LIMIT));
     }
 }

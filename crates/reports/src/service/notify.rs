@@ -2,20 +2,42 @@
 //! change: the confirmation link for an address, and a mail on every public status change or
 //! reply, each with an unsubscribe link. German: the readers are the municipality's citizens.
 
-use crate::entity::follower;
+use crate::store::entity::follower;
 use crate::service::Report;
 use rathaus_core::{Result, TenantId};
 use rathaus_store::mail;
 use rathaus_web::i18n::{Lang, catalog};
 use sea_orm::{ColumnTrait, ConnectionTrait, QueryFilter};
 
+/// The module's translation files for a language, one per part of the module, each parsed
+/// on its own.
+pub fn translation_files(lang: Lang) -> Vec<&'static str> {
+    match lang {
+        Lang::De => vec![
+            include_str!("../../locales/de.toml"),
+            include_str!("../../locales/de/public.toml"),
+            include_str!("../../locales/de/staff.toml"),
+            include_str!("../../locales/de/admin.toml"),
+            include_str!("../../locales/de/open311.toml"),
+            include_str!("../../locales/de/streets.toml"),
+        ],
+        Lang::En => vec![
+            include_str!("../../locales/en.toml"),
+            include_str!("../../locales/en/public.toml"),
+            include_str!("../../locales/en/staff.toml"),
+            include_str!("../../locales/en/admin.toml"),
+            include_str!("../../locales/en/open311.toml"),
+            include_str!("../../locales/en/streets.toml"),
+        ],
+    }
+}
+
 /// The German catalogue with the module's texts, also where no web app registered them (jobs
 /// run by the CLI, service tests).
 pub fn texts() -> &'static rathaus_web::i18n::Catalog {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
-        use rathaus_web::Module;
-        for src in crate::Reports.translation_files(Lang::De) {
+        for src in translation_files(Lang::De) {
             rathaus_web::i18n::register(Lang::De, src);
         }
     });

@@ -8,19 +8,20 @@
 //! moderation or hidden by it answer 404 (staff with `reports.handle`/`reports.moderate`
 //! may see their photos).
 
+use crate::service::ReportsState;
+use axum::Extension;
+use std::sync::Arc;
 use super::{
     HtmlResult, MapCfg, PhotoRow, UpdateRow, assets, category_names, excerpt, fmt_date, map_cfg,
     public_updates, status_label, tenant_of,
 };
-use crate::entity::{photo, report};
+use crate::store::entity::{photo, report};
 use crate::service::{self, HANDLE, MODERATE, PUBLISHED};
-use crate::{atom, cache};
+use crate::formats::atom; 
 use askama::Template;
-use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use rathaus_core::validation::FieldErrors;
 use rathaus_core::{Error, TenantId};
@@ -41,7 +42,6 @@ use sea_orm::{
 use serde::Deserialize;
 use serde_json::json;
 use std::collections::HashMap;
-use std::sync::OnceLock;
 
 /// Reports per page of the list.
 pub const PAGE_SIZE: u64 = 25;
@@ -50,15 +50,6 @@ pub const MAX_FEATURES: u64 = 500;
 /// Entries of the Atom feed.
 pub const FEED_SIZE: u64 = 50;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/maengel", get(list_page))
-        .route("/maengel/karte.geojson", get(geojson))
-        .route("/maengel/feed.atom", get(feed))
-        .route("/maengel/fotos/{file}", get(photo_full))
-        .route("/maengel/fotos/{id}/klein.jpg", get(photo_thumb))
-        .route("/maengel/{reference}", get(detail))
-}
 
 // ---------------------------------------------------------------- filters
 
@@ -104,7 +95,7 @@ fn day_start(s: &str, end: bool) -> Option<DateTime<Utc>> {
 // ---------------------------------------------------------------- the list
 
 #[derive(Debug, Default, Deserialize)]
-struct ListQuery {
+pub(crate) struct ListQuery {
     #[serde(default)]
     kategorie: String,
     #[serde(default)]
@@ -177,7 +168,7 @@ fn query_string(q: &ListQuery, nach: &str) -> String {
     s.finish()
 }
 
-async fn list_page(State(st): State<AppState>, ctx: Ctx, Query(q): Query<ListQuery>) -> HtmlResult {
+pub(crate) async fn list_page(State(st): State<AppState>, Extension(state): Extension<Arc<ReportsState>>, ctx: Ctx, Query(q): Query<ListQuery>) -> HtmlResult {
     let tenant = tenant_of(&ctx)?;
     let t = catalog(ctx.lang);
     let cats = service::list_categories(&st.db.conn, tenant, false).await?;
@@ -305,7 +296,7 @@ async fn list_page(State(st): State<AppState>, ctx: Ctx, Query(q): Query<ListQue
             selected: status == StatusFilter::One(s.to_string()),
         });
     }
-    let map = map_cfg(&st.db.conn, tenant).await?;
+    let map = map_cfg(&st.db.conn, &state, tenant).await?;
     let mut gj = url::form_urlencoded::Serializer::new(String::new());
     if let Some(c) = category {
         gj.append_pair("category", &c.to_string());
@@ -363,7 +354,7 @@ struct DetailTpl {
     photos: Vec<PhotoRow>,
 }
 
-async fn detail(State(st): State<AppState>, ctx: Ctx, Path(reference): Path<String>) -> HtmlResult {
+pub(crate) async fn detail(State(st): State<AppState>, Extension(state): Extension<Arc<ReportsState>>, ctx: Ctx, Path(reference): Path<String>) -> HtmlResult {
     let tenant = tenant_of(&ctx)?;
     let t = catalog(ctx.lang);
     let r = service::published(&st.db.conn, tenant, &reference).await?;
@@ -390,7 +381,7 @@ async fn detail(State(st): State<AppState>, ctx: Ctx, Path(reference): Path<Stri
     page(DetailTpl {
         l,
         a: assets(),
-        map: map_cfg(&st.db.conn, tenant).await?,
+        map: map_cfg(&st.db.conn, &state, tenant).await?,
         category,
         status: status_label(t, &r.status),
         open: r.is_open,
@@ -407,7 +398,7 @@ async fn detail(State(st): State<AppState>, ctx: Ctx, Path(reference): Path<Stri
 // ---------------------------------------------------------------- GeoJSON
 
 #[derive(Debug, Default, Deserialize)]
-struct GeoQuery {
+pub(crate) struct GeoQuery {
     #[serde(default)]
     bbox: String,
     #[serde(default)]
@@ -426,14 +417,14 @@ struct GeoRow {
     created_at: DateTime<Utc>,
 }
 
-fn bad_request(detail: &str) -> Response {
+fn bad_request(t: &rathaus_web::i18n::Catalog, key: &str) -> Response {
     problem(
         StatusCode::BAD_REQUEST,
         Problem {
             kind: "about:blank".into(),
-            title: "Ungültige Anfrage".into(),
+            title: t.get("reports.geojson.err.title").into(),
             status: 400,
-            detail: Some(detail.to_string()),
+            detail: Some(t.get(key).to_string()),
             errors: vec![],
         },
     )
@@ -476,10 +467,6 @@ fn snap_bbox((min_lon, min_lat, max_lon, max_lat): (f64, f64, f64, f64)) -> (f64
     )
 }
 
-fn geo_answers() -> &'static cache::Answers {
-    static A: OnceLock<cache::Answers> = OnceLock::new();
-    A.get_or_init(|| cache::Answers::new(cache::MAX_BYTES))
-}
 
 fn geo_response(body: axum::body::Bytes) -> Response {
     let mut res = body.into_response();
@@ -495,24 +482,29 @@ fn geo_response(body: axum::body::Bytes) -> Response {
     res
 }
 
-async fn geojson(State(st): State<AppState>, ctx: Ctx, Query(q): Query<GeoQuery>) -> Response {
+pub(crate) async fn geojson(
+    State(st): State<AppState>,
+    Extension(state): Extension<Arc<ReportsState>>,
+    ctx: Ctx,
+    Query(q): Query<GeoQuery>,
+) -> Response {
+    let t = catalog(ctx.lang);
+    let bad_request = |key: &str| bad_request(t, key);
     let Some(tenant) = ctx.tenant_id() else {
         return StatusCode::NOT_FOUND.into_response();
     };
     let Some((min_lon, min_lat, max_lon, max_lat)) = parse_bbox(&q.bbox) else {
-        return bad_request(
-            "bbox muss minLon,minLat,maxLon,maxLat in WGS 84 sein (Länge -180 bis 180, Breite -90 bis 90).",
-        );
+        return bad_request("reports.geojson.err.bbox");
     };
     let category = match q.category.trim() {
         "" => None,
         c => match c.parse::<i64>() {
             Ok(id) => Some(id),
-            Err(_) => return bad_request("category muss eine Kategorie-Nummer sein."),
+            Err(_) => return bad_request("reports.geojson.err.category"),
         },
     };
     let Some(status) = parse_status(&q.status) else {
-        return bad_request("status muss open, closed oder ein Status sein.");
+        return bad_request("reports.geojson.err.status");
     };
     // The box is widened to a grid (as map tile servers do): panning and zooming a little
     // asks for the same cells, which the cache then answers.
@@ -533,7 +525,10 @@ async fn geojson(State(st): State<AppState>, ctx: Ctx, Query(q): Query<GeoQuery>
         .await
         .map(axum::body::Bytes::from)
     };
-    match geo_answers().get_or_compute(tenant, &key, compute).await {
+    match state
+        .map_answers
+        .get_or_compute(&state.generations, tenant, &key, compute)
+        .await {
         Ok(body) => geo_response(body),
         Err(e) => rathaus_web::api::ApiError(e).into_response(),
     }
@@ -730,12 +725,12 @@ async fn geojson_body(
 // ---------------------------------------------------------------- Atom
 
 #[derive(Debug, Default, Deserialize)]
-struct FeedQuery {
+pub(crate) struct FeedQuery {
     #[serde(default)]
     category: String,
 }
 
-async fn feed(
+pub(crate) async fn feed(
     State(st): State<AppState>,
     ctx: Ctx,
     headers: HeaderMap,
@@ -961,7 +956,7 @@ async fn picture(
     jpeg(&st.db.conn, headers, tenant, id, &p.sha256, small, public).await
 }
 
-async fn photo_full(
+pub(crate) async fn photo_full(
     State(st): State<AppState>,
     ctx: Ctx,
     headers: HeaderMap,
@@ -974,7 +969,7 @@ async fn photo_full(
     picture(&st, &ctx, &headers, id, false).await
 }
 
-async fn photo_thumb(
+pub(crate) async fn photo_thumb(
     State(st): State<AppState>,
     ctx: Ctx,
     headers: HeaderMap,

@@ -22,7 +22,7 @@ pub const MAX_BOUNDARY_VERTICES: usize = 100_000;
 
 /// The fictional demo municipality "Gemeinde Beispielstadt" (about 8 km × 6 km, near 51.40 N,
 /// 7.20 E in NRW) as a GeoJSON Feature.
-pub const DEMO_BOUNDARY: &str = include_str!("../data/beispielstadt.geojson");
+pub const DEMO_BOUNDARY: &str = include_str!("../../data/beispielstadt.geojson");
 
 /// Distance (in degrees) within which a point counts as lying on a boundary edge: about 0.1 mm,
 /// far below GPS precision, but it absorbs rounding when a point was computed from the edge.

@@ -1,0 +1,3 @@
+//! Machine routes: Open311 GeoReport v2.
+
+pub mod open311;

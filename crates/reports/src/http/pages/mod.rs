@@ -1,0 +1,6 @@
+//! HTML pages and forms.
+
+pub mod admin;
+pub mod public;
+pub mod staff;
+pub mod tiles;

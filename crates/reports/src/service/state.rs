@@ -1,0 +1,57 @@
+//! The module's state, built once at start (`Reports::new`) and handed to the handlers
+//! (`Routes::with_state`), the services and the jobs: in-process caches, the photo slots and
+//! the rate limits. Per process; behind several instances each keeps its own (ADR 0006).
+
+use crate::domain::geo::Boundary;
+use crate::domain::streets::Directory;
+use crate::service::cache::{Answers, Generations, MAX_BYTES};
+use chrono::{DateTime, Utc};
+use rathaus_web::ratelimit::RateLimiter;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// Reports one client address may send per window (in memory, per process).
+pub const RATE_LIMIT: usize = 10;
+/// How long the per-address limits of the public form count.
+pub const RATE_WINDOW: Duration = Duration::from_secs(10 * 60);
+
+pub struct ReportsState {
+    /// Bumped by every committed change, so this process never serves its own stale answer.
+    pub generations: Generations,
+    /// Rendered Open311 lists.
+    pub open311_answers: Answers,
+    /// Rendered GeoJSON of the public map.
+    pub map_answers: Answers,
+    /// Map tiles fetched from the tenants' tile servers.
+    pub tiles: crate::service::tiles::TileCache,
+    /// The tenants' street directories in memory: (loaded at, rows, directory).
+    pub(crate) directories: Mutex<HashMap<i64, (Instant, u64, Arc<Directory>)>>,
+    /// The tenants' parsed boundaries, with the settings' `updated_at` they were parsed from.
+    pub(crate) boundaries: Mutex<HashMap<i64, (DateTime<Utc>, Option<Arc<Boundary>>)>>,
+    /// At most one photo re-encoding per core: more would not be faster, and each holds a
+    /// decoded picture (bench/reports.sh: 4 concurrent 4 MB uploads took over 300 MB).
+    pub(crate) photo_slots: tokio::sync::Semaphore,
+    /// Reports and follow requests per client address (public form), per [`RATE_WINDOW`].
+    pub public_limits: RateLimiter,
+    /// Open311 requests per API key, per minute (each key has its own limit).
+    pub api_key_limits: RateLimiter,
+}
+
+impl Default for ReportsState {
+    fn default() -> Self {
+        ReportsState {
+            generations: Generations::default(),
+            open311_answers: Answers::new(MAX_BYTES),
+            map_answers: Answers::new(MAX_BYTES),
+            tiles: crate::service::tiles::TileCache::default(),
+            directories: Mutex::default(),
+            boundaries: Mutex::default(),
+            photo_slots: tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(2, |n| n.get()),
+            ),
+            public_limits: RateLimiter::new(RATE_WINDOW),
+            api_key_limits: RateLimiter::new(Duration::from_secs(60)),
+        }
+    }
+}
