@@ -8,8 +8,9 @@ use serde::{Serialize, Serializer};
 use crate::mapping::{Choice, FieldKind, normalize};
 use crate::sheet::{Cell, float_text};
 
-/// A converted value.
+/// A converted value (serialized plainly: `"Müller"`, `"2023-04-03"`, `3`, `"1234.56"`, `true`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(untagged)]
 pub enum Value {
     Text(String),
     Date(NaiveDate),
@@ -58,7 +59,11 @@ impl Decimal {
         if digits.len() > 18 {
             return None;
         }
-        let m: i64 = if digits.is_empty() { 0 } else { digits.parse().ok()? };
+        let m: i64 = if digits.is_empty() {
+            0
+        } else {
+            digits.parse().ok()?
+        };
         Some(Decimal {
             mantissa: if neg { -m } else { m },
             scale: frac.len() as u32,
@@ -242,7 +247,10 @@ pub fn parse_date(s: &str) -> Option<(NaiveDate, bool)> {
         if y.len() != 4 {
             return None;
         }
-        return Some((ymd(y.parse().ok()?, m.parse().ok()?, d.parse().ok()?)?, false));
+        return Some((
+            ymd(y.parse().ok()?, m.parse().ok()?, d.parse().ok()?)?,
+            false,
+        ));
     }
     let mut parts = date_part.split('.').map(str::trim);
     let d = parts.next()?;
@@ -292,7 +300,10 @@ pub(crate) fn excel_datetime(d: &calamine::ExcelDateTime) -> Cell {
     let (y, mo, da, h, mi, s, _) = d.to_ymd_hms_milli();
     NaiveDate::from_ymd_opt(i32::from(y), u32::from(mo), u32::from(da))
         .and_then(|date| date.and_hms_opt(u32::from(h), u32::from(mi), u32::from(s)))
-        .map_or_else(|| Cell::Error(format!("{da:02}.{mo:02}.{y}")), Cell::DateTime)
+        .map_or_else(
+            || Cell::Error(format!("{da:02}.{mo:02}.{y}")),
+            Cell::DateTime,
+        )
 }
 
 /// An ISO date or date-time from an ODS cell.
@@ -342,7 +353,10 @@ mod tests {
         assert_eq!(parse_date("31.12.99"), Some((d(1999, 12, 31), true)));
         assert_eq!(parse_date("01.01.00"), Some((d(2000, 1, 1), true)));
         assert_eq!(parse_date("2023-04-03"), Some((d(2023, 4, 3), false)));
-        assert_eq!(parse_date("2023-04-03T10:00:00"), Some((d(2023, 4, 3), false)));
+        assert_eq!(
+            parse_date("2023-04-03T10:00:00"),
+            Some((d(2023, 4, 3), false))
+        );
         assert_eq!(parse_date("03.04.2023 14:30"), Some((d(2023, 4, 3), false)));
         assert_eq!(parse_date("03.04."), None);
         assert_eq!(parse_date("31.02.2023"), None);
@@ -364,9 +378,15 @@ mod tests {
         assert_eq!(serial_date(3e6), None);
         // calamine's date cells, both epochs.
         let c = calamine::ExcelDateTime::new(45019.0, calamine::ExcelDateTimeType::DateTime, false);
-        assert_eq!(excel_datetime(&c), Cell::DateTime(d(2023, 4, 3).and_hms_opt(0, 0, 0).unwrap()));
+        assert_eq!(
+            excel_datetime(&c),
+            Cell::DateTime(d(2023, 4, 3).and_hms_opt(0, 0, 0).unwrap())
+        );
         let c = calamine::ExcelDateTime::new(43557.0, calamine::ExcelDateTimeType::DateTime, true);
-        assert_eq!(excel_datetime(&c), Cell::DateTime(d(2023, 4, 3).and_hms_opt(0, 0, 0).unwrap()));
+        assert_eq!(
+            excel_datetime(&c),
+            Cell::DateTime(d(2023, 4, 3).and_hms_opt(0, 0, 0).unwrap())
+        );
         let c = calamine::ExcelDateTime::new(60.0, calamine::ExcelDateTimeType::DateTime, false);
         assert!(matches!(excel_datetime(&c), Cell::Error(_)));
     }
@@ -392,9 +412,15 @@ mod tests {
         assert_eq!(n("99999999999999999999"), None);
         assert_eq!(
             parse_number("1.234,50").unwrap(),
-            Decimal { mantissa: 12345, scale: 1 }
+            Decimal {
+                mantissa: 12345,
+                scale: 1
+            }
         );
-        assert_eq!(number(&Cell::Float(1234.56)).unwrap().to_string(), "1234.56");
+        assert_eq!(
+            number(&Cell::Float(1234.56)).unwrap().to_string(),
+            "1234.56"
+        );
         assert_eq!(number(&Cell::Float(3.0)).unwrap().to_integer(), Some(3));
     }
 
@@ -408,8 +434,14 @@ mod tests {
         }
         assert_eq!(parse_bool("vielleicht"), None);
         const CHOICES: &[Choice] = &[
-            Choice { value: "female", synonyms: &["w", "weiblich", "Frau"] },
-            Choice { value: "male", synonyms: &["m", "maennlich", "Mann"] },
+            Choice {
+                value: "female",
+                synonyms: &["w", "weiblich", "Frau"],
+            },
+            Choice {
+                value: "male",
+                synonyms: &["m", "maennlich", "Mann"],
+            },
         ];
         assert_eq!(parse_choice("Weiblich", CHOICES), Some("female"));
         assert_eq!(parse_choice("männlich", CHOICES), Some("male"));
@@ -424,7 +456,10 @@ mod tests {
         let e = convert(&Cell::Text("2,5".into()), &FieldKind::Integer).unwrap_err();
         assert_eq!(e.key, "import.err.integer");
         let e = convert(&Cell::Error("#DIV/0!".into()), &FieldKind::Text).unwrap_err();
-        assert_eq!((e.key, e.arg.as_str()), ("import.err.cell_error", "#DIV/0!"));
+        assert_eq!(
+            (e.key, e.arg.as_str()),
+            ("import.err.cell_error", "#DIV/0!")
+        );
         assert_eq!(
             convert(&Cell::Float(45019.0), &FieldKind::Date).unwrap().0,
             Value::Date(d(2023, 4, 3))

@@ -168,7 +168,10 @@ impl Mapping {
         if want.is_empty() {
             return None;
         }
-        header.columns.iter().position(|(_, t)| normalize(t) == want)
+        header
+            .columns
+            .iter()
+            .position(|(_, t)| normalize(t) == want)
     }
 }
 

@@ -386,7 +386,12 @@ pub fn validate_with(
             });
         }
     }
-    report.issues.sort_by_key(|i| (i.row.unwrap_or(0), i.column.as_ref().map(|c| (c.len(), c.clone()))));
+    report.issues.sort_by_key(|i| {
+        (
+            i.row.unwrap_or(0),
+            i.column.as_ref().map(|c| (c.len(), c.clone())),
+        )
+    });
     report
 }
 

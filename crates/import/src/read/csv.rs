@@ -121,21 +121,28 @@ fn parse(text: &str, delimiter: u8, limits: &Limits) -> Result<Vec<Row>, ImportE
     let mut rows = Vec::new();
     let mut record = csv::StringRecord::new();
     let mut budget = limits.max_cells;
-    // The row of the previous record and the line the next record starts on if no blank
-    // lines come between.
-    let (mut row, mut next_line) = (0u32, 1u64);
+    // The csv reader skips blank lines (a record's start position is before them), so the
+    // row is counted from where records end: the row of the previous record and its last line.
+    let (mut row, mut prev_end) = (0u32, 0u64);
     loop {
         match rdr.read_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {}
             Err(e) => return Err(ImportError::Corrupt(e.to_string())),
         }
-        let start = record.position().map_or(next_line, |p| p.line());
-        let blanks = start.saturating_sub(next_line);
+        // The reader's line after a record is one past its last line (also at the end of
+        // the text without a final line break).
+        let end = rdr.position().line().saturating_sub(1);
+        let inner = record
+            .iter()
+            .map(|f| f.matches('\n').count() as u64)
+            .sum::<u64>();
+        let start = end.saturating_sub(inner);
+        let blanks = start.saturating_sub(prev_end).saturating_sub(1);
         row = row
             .saturating_add(1)
             .saturating_add(u32::try_from(blanks).unwrap_or(u32::MAX));
-        next_line = rdr.position().line();
+        prev_end = end;
         let mut cells: Vec<Cell> = record.iter().map(|f| Cell::Text(f.to_string())).collect();
         while cells.last().is_some_and(Cell::is_empty) {
             cells.pop();
@@ -161,8 +168,14 @@ mod tests {
 
     #[test]
     fn delimiters() {
-        assert_eq!(sniff_delimiter("Name;Betrag\nMeier;1,5\nMüller;2,5\n"), b';');
-        assert_eq!(sniff_delimiter("Name,Betrag\nMeier,1.5\nMüller,2.5\n"), b',');
+        assert_eq!(
+            sniff_delimiter("Name;Betrag\nMeier;1,5\nMüller;2,5\n"),
+            b';'
+        );
+        assert_eq!(
+            sniff_delimiter("Name,Betrag\nMeier,1.5\nMüller,2.5\n"),
+            b','
+        );
         assert_eq!(sniff_delimiter("Name\tBetrag\nMeier\t1,5\n"), b'\t');
         assert_eq!(sniff_delimiter("\"a;b\",c\n\"d;e\",f\n"), b',');
         assert_eq!(sniff_delimiter("Nur eine Spalte\nWert\n"), b';');
@@ -178,5 +191,8 @@ mod tests {
         .unwrap();
         let numbers: Vec<u32> = rows.iter().map(|r| r.number).collect();
         assert_eq!(numbers, vec![1, 3, 4, 6]);
+        let rows = parse("A;B\r\n\r\n1;2\r\n3;4", b';', &Limits::default()).unwrap();
+        let numbers: Vec<u32> = rows.iter().map(|r| r.number).collect();
+        assert_eq!(numbers, vec![1, 3, 4]);
     }
 }

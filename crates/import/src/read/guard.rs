@@ -22,8 +22,13 @@ const ODS_MIME: &[u8] = b"application/vnd.oasis.opendocument.spreadsheet";
 /// error), so a container that understates its sizes fails to read instead of inflating.
 pub(crate) fn inspect_zip(bytes: &[u8], limits: &Limits) -> Result<ZipKind, ImportError> {
     let mut zip = ZipArchive::new(Cursor::new(bytes)).map_err(|e| corrupt(&e))?;
-    let total = zip.decompressed_size().unwrap_or(u128::MAX);
-    if total > u128::from(limits.max_uncompressed_bytes) {
+    // The central directory's sizes (also for entries written with a data descriptor).
+    let mut total: u64 = 0;
+    for i in 0..zip.len() {
+        let size = zip.by_index_data(i).map_err(|e| corrupt(&e))?.size();
+        total = total.saturating_add(size);
+    }
+    if total > limits.max_uncompressed_bytes {
         return Err(ImportError::UncompressedTooLarge {
             limit_mb: limits.max_uncompressed_bytes / MB,
         });
@@ -106,7 +111,11 @@ pub(crate) fn ods_prescan(bytes: &[u8], limits: &Limits) -> Result<(), ImportErr
                     let n = attr_u64(e, "table:number-columns-repeated").unwrap_or(1);
                     col = col.saturating_add(n).min(MAX_COLS);
                     // A cell with a value type or any content counts as filled.
-                    if !empty || e.try_get_attribute("office:value-type").ok().flatten().is_some()
+                    if !empty
+                        || e.try_get_attribute("office:value-type")
+                            .ok()
+                            .flatten()
+                            .is_some()
                     {
                         extent = col;
                     }

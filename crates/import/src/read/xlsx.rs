@@ -56,17 +56,28 @@ fn read_sheet<RS: Read + Seek>(
                 match rows.binary_search_by_key(&number, |r| r.number) {
                     Ok(i) => i,
                     Err(i) => {
-                        rows.insert(i, Row { number, cells: Vec::new() });
+                        rows.insert(
+                            i,
+                            Row {
+                                number,
+                                cells: Vec::new(),
+                            },
+                        );
                         i
                     }
                 }
             }
             _ => {
-                rows.push(Row { number, cells: Vec::new() });
+                rows.push(Row {
+                    number,
+                    cells: Vec::new(),
+                });
                 rows.len() - 1
             }
         };
-        let Some(row) = rows.get_mut(idx) else { continue };
+        let Some(row) = rows.get_mut(idx) else {
+            continue;
+        };
         if col >= row.cells.len() {
             // Every slot held counts, so cells far to the right cannot inflate memory.
             let grow = (col + 1 - row.cells.len()) as u64;
