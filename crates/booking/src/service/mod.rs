@@ -18,6 +18,7 @@ pub mod settings;
 pub mod stats;
 pub mod views;
 
+use crate::domain::{ReservationStatus, ResourceKind};
 use crate::store::entity::{reservation, resource};
 use chrono::{DateTime, Duration, Timelike, Utc};
 use rathaus_core::audit::NewEvent;
@@ -37,14 +38,21 @@ pub use resource::Model as Resource;
 
 pub use crate::permissions::{BOOK, MANAGE};
 
-pub const HALL: &str = "hall";
-pub const HALL_PART: &str = "hall_part";
-pub const KINDS: &[&str] = &[HALL, HALL_PART, "field", "room", "equipment"];
+// The stored texts of the domain enums (`domain::kinds`), for queries on the text columns.
+pub const HALL: &str = ResourceKind::Hall.as_str();
+pub const HALL_PART: &str = ResourceKind::HallPart.as_str();
+pub const KINDS: &[&str] = &[
+    HALL,
+    HALL_PART,
+    ResourceKind::Field.as_str(),
+    ResourceKind::Room.as_str(),
+    ResourceKind::Equipment.as_str(),
+];
 
-pub const REQUESTED: &str = "requested";
-pub const CONFIRMED: &str = "confirmed";
-pub const CANCELLED: &str = "cancelled";
-pub const REJECTED: &str = "rejected";
+pub const REQUESTED: &str = ReservationStatus::Requested.as_str();
+pub const CONFIRMED: &str = ReservationStatus::Confirmed.as_str();
+pub const CANCELLED: &str = ReservationStatus::Cancelled.as_str();
+pub const REJECTED: &str = ReservationStatus::Rejected.as_str();
 /// Reservations in these states block their slot.
 pub const ACTIVE: &[&str] = &[REQUESTED, CONFIRMED];
 

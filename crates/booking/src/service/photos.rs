@@ -35,7 +35,7 @@ pub const MAX_PHOTOS: u64 = 6;
 /// Characters of a text alternative.
 pub const MAX_ALT: usize = 300;
 /// Largest upload and picture.
-pub static BOUNDS: Bounds = Bounds {
+pub const BOUNDS: Bounds = Bounds {
     max_bytes: 10 * 1024 * 1024,
     max_pixels: 8000,
 };

@@ -3,6 +3,7 @@
 //! allocation and single bookings all go through these functions, so the rules hold the same
 //! everywhere.
 
+use crate::domain::{BookableBy, FeeGroup, OrgKind};
 use crate::service::{BOOK, CONFIRMED, MANAGE, REQUESTED, Resource};
 use crate::store::entity::{blackout, org_member, organisation, settings};
 use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, Timelike, Utc};
@@ -13,16 +14,27 @@ use rathaus_store::db_err;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use std::collections::BTreeMap;
 
-pub const PUBLIC: &str = "public";
-pub const ORGANISATIONS: &str = "organisations";
-pub const STAFF: &str = "staff";
+// The stored texts of the domain enums (`domain::kinds`), for queries on the text columns.
+pub const PUBLIC: &str = BookableBy::Public.as_str();
+pub const ORGANISATIONS: &str = BookableBy::Organisations.as_str();
+pub const STAFF: &str = BookableBy::Staff.as_str();
 /// Values of `booking_resources.bookable_by`.
 pub const BOOKABLE_BY: &[&str] = &[PUBLIC, ORGANISATIONS, STAFF];
 
 /// Kinds of organisation; each is also a fee group and a season priority class.
-pub const ORG_KINDS: &[&str] = &["school", "club", "other"];
+pub const ORG_KINDS: &[&str] = &[
+    OrgKind::School.as_str(),
+    OrgKind::Club.as_str(),
+    OrgKind::Other.as_str(),
+];
 /// Fee groups a fee schedule can price.
-pub const FEE_GROUPS: &[&str] = &["staff", "school", "club", "other", "citizen"];
+pub const FEE_GROUPS: &[&str] = &[
+    FeeGroup::Staff.as_str(),
+    FeeGroup::School.as_str(),
+    FeeGroup::Club.as_str(),
+    FeeGroup::Other.as_str(),
+    FeeGroup::Citizen.as_str(),
+];
 
 /// Who a reservation is booked as.
 #[derive(Debug, Clone, PartialEq, Eq)]

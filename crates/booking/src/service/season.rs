@@ -10,6 +10,7 @@
 //! Pages: `/buchung/saison` (seasons; form to open one, priority settings),
 //! `/buchung/saison/{id}` (managers: allocation; members: their requests and the form).
 
+use crate::domain::{RequestStatus, SeasonStatus};
 use crate::service::rules::{self, Booker};
 use crate::service::series::{self, SeriesInput};
 use crate::service::{self, CONFIRMED, MANAGE, Reservation, ReserveError, Resource};
@@ -32,11 +33,12 @@ use std::collections::{BTreeMap, BTreeSet};
 pub use season::Model as Season;
 pub use season_request::Model as SeasonRequest;
 
-pub const OPEN: &str = "open";
-pub const PUBLISHED: &str = "published";
-pub const PENDING: &str = "pending";
-pub const ALLOCATED: &str = "allocated";
-pub const DECLINED: &str = "declined";
+// The stored texts of the domain enums (`domain::kinds`), for queries on the text columns.
+pub const OPEN: &str = SeasonStatus::Open.as_str();
+pub const PUBLISHED: &str = SeasonStatus::Published.as_str();
+pub const PENDING: &str = RequestStatus::Pending.as_str();
+pub const ALLOCATED: &str = RequestStatus::Allocated.as_str();
+pub const DECLINED: &str = RequestStatus::Declined.as_str();
 /// Resource kinds a season allocates (weekly training slots).
 pub const SEASON_KINDS: &[&str] = &[service::HALL, service::HALL_PART, "field"];
 /// Weekday codes of the RRULE, Monday first (the request's `weekday` is the index).
