@@ -10,6 +10,7 @@ pub mod db;
 pub mod entity;
 pub mod images;
 pub mod jobs;
+pub mod live;
 pub mod mail;
 pub mod mfa;
 pub mod migrations;

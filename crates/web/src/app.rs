@@ -58,6 +58,8 @@ pub fn platform_routes() -> Routes {
             account::tokens_revoke,
         )
         .post("/markdown/vorschau", SignedIn, markdown::preview)
+        // Each topic's permission is checked when subscribing.
+        .get("/live", SignedIn, crate::live::subscribe)
         .get("/admin/users", users, admin::users)
         .get("/admin/users/new", users, admin::user_new)
         .post("/admin/users/new", users, admin::user_create)

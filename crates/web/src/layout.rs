@@ -91,6 +91,8 @@ pub struct Layout {
     pub path: String,
     pub css: &'static str,
     pub js: &'static str,
+    /// `live.js`: refreshes `data-live` elements; loaded for signed-in users only.
+    pub live_js: Option<&'static str>,
     pub wappen: String,
 }
 
@@ -116,6 +118,7 @@ impl Layout {
         }
         if let Some(u) = ctx.staff() {
             l.user_name = Some(u.name.clone());
+            l.live_js = Some(assets::url("live.js"));
             l.nav = nav
                 .iter()
                 .filter(|i| i.visible_to(u))
@@ -149,6 +152,7 @@ impl Layout {
             path: path.to_string(),
             css: assets::url("style.css"),
             js: assets::url("vendor/htmx.min.js"),
+            live_js: None,
             wappen: assets::url("wappen.svg").to_string(),
         }
     }

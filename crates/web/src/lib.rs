@@ -13,6 +13,7 @@ pub mod forms;
 pub mod i18n;
 pub mod input;
 pub mod layout;
+pub mod live;
 pub mod markdown;
 pub mod metrics;
 pub mod module;

@@ -82,6 +82,12 @@ pub trait Module: Send + Sync + 'static {
         Router::new()
     }
 
+    /// Topics of live updates the module announces (`live::Hub::publish`), with who may
+    /// subscribe to each.
+    fn live_topics(&self) -> &'static [crate::live::Topic] {
+        &[]
+    }
+
     /// The module's subcommand (`rathaus <name> …`), listed by `rathaus --help`.
     fn cli(&self) -> Option<clap::Command> {
         None

@@ -68,6 +68,8 @@ pub struct AppState {
     pub nav: Arc<Vec<NavItem>>,
     pub tenants: Arc<crate::ctx::TenantCache>,
     pub modules: Arc<Vec<Arc<dyn Module>>>,
+    /// Live updates (server-sent events) of this process.
+    pub live: rathaus_store::live::Hub,
 }
 
 impl AppState {
@@ -87,6 +89,7 @@ impl AppState {
         let module_nav: Vec<NavItem> = modules.iter().flat_map(|m| m.nav()).collect();
         nav.splice(admin_at..admin_at, module_nav);
         AppState {
+            live: rathaus_store::live::Hub::new(db.clone()),
             db,
             cfg: Arc::new(cfg),
             metrics: Arc::new(Metrics::new()),
