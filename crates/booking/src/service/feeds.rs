@@ -1,4 +1,5 @@
-//! Calendar feeds (RFC 5545) of the booking module, written by a small serializer here:
+//! Calendar feeds (RFC 5545) of the booking module: what each feed holds, its tokens and
+//! URLs (the writer is `formats::ical`, the HTTP side `http::machine::feeds`):
 //!
 //! - `GET /belegung/{resource_id}/kalender.ics`: the public occupancy of a resource that is not
 //!   staff-only (busy blocks of the resource, its hall and its parts: "Belegt", or the
