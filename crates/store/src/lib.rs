@@ -1,6 +1,6 @@
 //! Persistence for Rathaus: the database connection (SQLite or PostgreSQL through one sea-orm
 //! code path), migrations, and the platform's services (tenants, accounts, sessions, API
-//! tokens, audit chain, job queue, mail outbox, backup). Module crates own their own tables and
+//! tokens, audit chain, job queue, mail outbox, file service, backup). Module crates own their own tables and
 //! use these services; they never read the platform's tables directly.
 
 pub mod accounts;
@@ -8,6 +8,7 @@ pub mod audit;
 pub mod backup;
 pub mod db;
 pub mod entity;
+pub mod files;
 pub mod images;
 pub mod jobs;
 pub mod live;

@@ -5,6 +5,8 @@ pub mod audit_event;
 pub mod audit_head;
 pub mod department;
 pub mod email_confirmation;
+pub mod file;
+pub mod file_content;
 pub mod job;
 pub mod login_attempt;
 pub mod mail;
@@ -27,6 +29,8 @@ crate::tenant_owned!(
     audit_head,
     department,
     email_confirmation,
+    file,
+    file_content,
     job,
     login_attempt,
     mail,

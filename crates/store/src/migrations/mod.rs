@@ -10,6 +10,7 @@ mod m0005_mail_attachments;
 mod m0006_audit_anchors;
 mod m0007_tenant_land;
 mod m0008_tenant_uid_domain;
+mod m0009_files;
 
 pub struct Migrator;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0006_audit_anchors::Migration),
             Box::new(m0007_tenant_land::Migration),
             Box::new(m0008_tenant_uid_domain::Migration),
+            Box::new(m0009_files::Migration),
         ]
     }
 }
