@@ -22,16 +22,16 @@ fn sheet_of(bytes: &[u8]) -> rathaus_import::Sheet {
         .remove(0)
 }
 
-/// (row, column, severity, key, arg) of every issue.
-fn issues(
-    r: &rathaus_import::Report,
-) -> Vec<(
+type Line = (
     Option<u32>,
     Option<String>,
     Severity,
     String,
     Option<String>,
-)> {
+);
+
+/// (row, column, severity, key, arg) of every issue.
+fn issues(r: &rathaus_import::Report) -> Vec<Line> {
     r.issues
         .iter()
         .map(|i| {
@@ -173,7 +173,15 @@ fn dry_run_report_with_errors_and_warnings() {
 
     // Nothing is applied while there are errors.
     let mut applied = 0;
-    let e = commit(&report, |_| Ok::<_, ()>(applied += 1), |_| {}).unwrap_err();
+    let e = commit(
+        &report,
+        |_| {
+            applied += 1;
+            Ok::<_, ()>(())
+        },
+        |_| {},
+    )
+    .unwrap_err();
     assert!(matches!(e, CommitError::Invalid { errors: 3 }));
     assert_eq!(e.key(), "import.err.not_valid");
     assert_eq!(applied, 0);

@@ -34,11 +34,11 @@ pub fn refugee_xlsx() -> Vec<u8> {
     // Row 4: complete, dates as date cells.
     ws.write_string(3, 0, "Müller").unwrap();
     ws.write_string(3, 1, "Anna").unwrap();
-    ws.write_datetime_with_format(3, 2, &ExcelDateTime::from_ymd(1990, 4, 3).unwrap(), &date)
+    ws.write_datetime_with_format(3, 2, ExcelDateTime::from_ymd(1990, 4, 3).unwrap(), &date)
         .unwrap();
     ws.write_string(3, 3, "syrisch").unwrap();
     ws.write_string(3, 4, "Am Markt 1").unwrap();
-    ws.write_datetime_with_format(3, 5, &ExcelDateTime::from_ymd(2023, 4, 3).unwrap(), &date)
+    ws.write_datetime_with_format(3, 5, ExcelDateTime::from_ymd(2023, 4, 3).unwrap(), &date)
         .unwrap();
     ws.write_number(3, 6, 3).unwrap();
     ws.write_string(3, 7, "1.234,56").unwrap();
