@@ -3,7 +3,7 @@
 use crate::pages::{account, admin, auth, markdown, public, register};
 use crate::routes::{Access, Routes};
 use crate::state::AppState;
-use crate::{api, assets, ctx, errors, input, ops, security};
+use crate::{api, assets, conditional, ctx, errors, input, ops, security};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::middleware::{from_fn_with_state, map_response};
@@ -116,6 +116,15 @@ pub fn platform_routes() -> Routes {
         .api(SignedIn, utoipa_axum::routes!(api::me))
 }
 
+/// gzip or br for clients that accept it, on machine and API answers only: HTML pages carry
+/// the CSRF token next to text the visitor controls, which compression would expose to a
+/// length side channel (BREACH).
+fn compression() -> tower_http::compression::CompressionLayer {
+    tower_http::compression::CompressionLayer::new()
+        .gzip(true)
+        .br(true)
+}
+
 /// The whole application: the platform's routes and every mounted module's.
 pub fn router(st: AppState) -> Router {
     let platform = platform_routes();
@@ -147,11 +156,15 @@ pub fn router(st: AppState) -> Router {
         )
         .route("/api/{*rest}", axum::routing::any(api::not_found))
         .method_not_allowed_fallback(api::method_not_allowed)
+        .layer(axum::middleware::from_fn(conditional::etags))
+        .layer(compression())
         .layer(from_fn_with_state(st.clone(), input::api))
         // Bearer tokens only: no session lookup and no CSRF cookie on API answers.
         .layer(from_fn_with_state(st.clone(), ctx::machine_context_layer));
 
     let machine = machine
+        .layer(axum::middleware::from_fn(conditional::etags))
+        .layer(compression())
         .layer(from_fn_with_state(st.clone(), input::machine))
         .layer(from_fn_with_state(st.clone(), ctx::machine_context_layer));
 

@@ -384,3 +384,63 @@ async fn metrics_without_a_configured_token_only_from_loopback() {
         .unwrap();
     assert_eq!(r.status(), 403, "an empty bearer is no token");
 }
+
+/// Machine and API answers are compressed for clients that accept gzip or br and carry an
+/// ETag that answers 304 when the client has it; pages are not compressed (their CSRF token
+/// sits next to visitor-controlled text: BREACH).
+#[tokio::test]
+async fn api_answers_are_compressed_and_tagged_pages_are_not_compressed() {
+    let (app, _f) = app(WebConfig::default()).await;
+    let c = app.client(&[HOST]);
+    let url = app.url(HOST, "/api/openapi.json");
+    let plain = c.get(&url).send().await.unwrap();
+    assert_eq!(plain.status(), 200);
+    assert!(plain.headers().get("content-encoding").is_none());
+    let tag = plain.headers()["etag"].to_str().unwrap().to_string();
+    assert!(tag.starts_with("W/\""), "{tag}");
+    let plain_len = plain.bytes().await.unwrap().len();
+    for enc in ["gzip", "br"] {
+        let r = c
+            .get(&url)
+            .header("accept-encoding", enc)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        assert_eq!(r.headers()["content-encoding"], enc);
+        assert_eq!(
+            r.headers()["etag"].to_str().unwrap(),
+            tag,
+            "one tag for every encoding"
+        );
+        let len = r.bytes().await.unwrap().len();
+        assert!(len * 3 < plain_len, "{enc}: {len} of {plain_len} bytes");
+    }
+    let r = c
+        .get(&url)
+        .header("if-none-match", &tag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 304);
+    assert!(r.bytes().await.unwrap().is_empty());
+    let r = c
+        .get(&url)
+        .header("if-none-match", "W/\"anders\"")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+
+    let page = c
+        .get(app.url(HOST, "/login"))
+        .header("accept-encoding", "gzip, br")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(
+        page.headers().get("content-encoding").is_none(),
+        "pages stay uncompressed"
+    );
+}
