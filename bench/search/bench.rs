@@ -221,9 +221,11 @@ async fn main() -> anyhow::Result<()> {
                 if last.get().elapsed() > Duration::from_secs(30) {
                     last.set(Instant::now());
                     eprintln!(
-                        "  {n} documents, {:.0} s, RSS {}",
+                        "  {n} documents, {:.0} s, RSS {} (anon {}, file {})",
                         t.elapsed().as_secs_f64(),
-                        proc_status("VmRSS:")
+                        proc_status("VmRSS:"),
+                        proc_status("RssAnon:"),
+                        proc_status("RssFile:")
                     );
                 }
             })
@@ -234,7 +236,13 @@ async fn main() -> anyhow::Result<()> {
             "build (reindex incl. generation): {:.1} s",
             build.as_secs_f64()
         );
-        println!("peak RSS of the build (VmHWM): {}", proc_status("VmHWM:"));
+        println!(
+            "peak RSS of the build (VmHWM): {}; now RSS {} (anon {}, file-backed {})",
+            proc_status("VmHWM:"),
+            proc_status("VmRSS:"),
+            proc_status("RssAnon:"),
+            proc_status("RssFile:")
+        );
     }
     let st = svc.status(&db).await?;
     println!(

@@ -12,6 +12,7 @@
 
 pub mod analyzer;
 pub mod doc;
+mod facets;
 pub mod migrations;
 pub mod outbox;
 mod schema;

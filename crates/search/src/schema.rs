@@ -4,8 +4,7 @@ use crate::analyzer::GERMAN;
 use crate::doc::{Doc, DocField, DocKind};
 use rathaus_core::TenantId;
 use tantivy::schema::{
-    FacetOptions, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing,
-    TextOptions,
+    FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
 };
 use tantivy::{DateTime, TantivyDocument, Term};
 
@@ -16,40 +15,45 @@ pub(crate) struct Fields {
     pub tenant: Field,
     pub kind: Field,
     pub id: Field,
+    /// Title, tags and body, analyzed: every query word must match here.
+    pub text: Field,
+    /// Title and tags, analyzed: a match here adds to the score.
+    pub head: Field,
+    /// Stored only (shown, highlighted).
     pub title: Field,
     pub body: Field,
     pub tags: Field,
     pub date: Field,
+    /// Stored and a fast field (facet).
     pub department: Field,
+    /// The year in Europe/Berlin (fast field, facet).
+    pub year: Field,
     /// The visibility terms (`perm:records.read`, `dept:3`, `user:7`, `staff`).
     pub visible: Field,
-    /// `/k/<kind>`, `/d/<department>`, `/y/<year>` for the facet counts.
-    pub facet: Field,
 }
 
 impl Fields {
     pub fn schema() -> (Schema, Fields) {
         let mut b = Schema::builder();
-        let text = |stored: bool| {
-            let o = TextOptions::default().set_indexing_options(
-                TextFieldIndexing::default()
-                    .set_tokenizer(GERMAN)
-                    .set_index_option(IndexRecordOption::WithFreqs),
-            );
-            if stored { o.set_stored() } else { o }
-        };
+        let analyzed = TextOptions::default().set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer(GERMAN)
+                .set_index_option(IndexRecordOption::WithFreqs),
+        );
         let fields = Fields {
             key: b.add_text_field("key", STRING),
             tenant: b.add_text_field("tenant", STRING),
-            kind: b.add_text_field("kind", STRING | STORED),
+            kind: b.add_text_field("kind", STRING | STORED | FAST),
             id: b.add_i64_field("id", STORED | INDEXED),
-            title: b.add_text_field("title", text(true)),
-            body: b.add_text_field("body", text(true)),
-            tags: b.add_text_field("tags", text(true)),
+            text: b.add_text_field("text", analyzed.clone()),
+            head: b.add_text_field("head", analyzed),
+            title: b.add_text_field("title", STORED),
+            body: b.add_text_field("body", STORED),
+            tags: b.add_text_field("tags", STORED),
             date: b.add_date_field("date", STORED),
-            department: b.add_text_field("department", STRING | STORED),
+            department: b.add_text_field("department", STRING | STORED | FAST),
+            year: b.add_u64_field("year", FAST),
             visible: b.add_text_field("visible", STRING),
-            facet: b.add_facet_field("facet", FacetOptions::default()),
         };
         (b.build(), fields)
     }
@@ -61,13 +65,15 @@ impl Fields {
             tenant: f("tenant")?,
             kind: f("kind")?,
             id: f("id")?,
+            text: f("text")?,
+            head: f("head")?,
             title: f("title")?,
             body: f("body")?,
             tags: f("tags")?,
             date: f("date")?,
             department: f("department")?,
+            year: f("year")?,
             visible: f("visible")?,
-            facet: f("facet")?,
         })
     }
 
@@ -94,20 +100,21 @@ impl Fields {
         d.add_text(self.tenant, doc.tenant.0.to_string());
         d.add_text(self.kind, kind.name);
         d.add_i64(self.id, doc.id);
-        d.add_facet(
-            self.facet,
-            tantivy::schema::Facet::from_path(["k", kind.name]),
-        );
         if kind.has(DocField::Title) {
             d.add_text(self.title, &doc.title);
-        }
-        if kind.has(DocField::Body) {
-            d.add_text(self.body, &doc.body);
+            d.add_text(self.head, &doc.title);
+            d.add_text(self.text, &doc.title);
         }
         if kind.has(DocField::Tags) {
             for t in &doc.tags {
                 d.add_text(self.tags, t);
+                d.add_text(self.head, t);
+                d.add_text(self.text, t);
             }
+        }
+        if kind.has(DocField::Body) {
+            d.add_text(self.body, &doc.body);
+            d.add_text(self.text, &doc.body);
         }
         if kind.has(DocField::Date)
             && let Some(date) = doc.date
@@ -116,16 +123,12 @@ impl Fields {
             // Years are counted in the municipality's time zone (New Year's Eve, 23:30 local
             // time, belongs to the old year).
             let year = chrono::Datelike::year(&date.with_timezone(&chrono_tz::Europe::Berlin));
-            d.add_facet(
-                self.facet,
-                tantivy::schema::Facet::from_path(["y", &year.to_string()]),
-            );
+            d.add_u64(self.year, u64::try_from(year).unwrap_or_default());
         }
         if kind.has(DocField::Department)
             && let Some(dep) = doc.department.as_deref().filter(|d| !d.is_empty())
         {
             d.add_text(self.department, dep);
-            d.add_facet(self.facet, tantivy::schema::Facet::from_path(["d", dep]));
         }
         for v in &doc.visible_to {
             d.add_text(self.visible, v);

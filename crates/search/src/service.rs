@@ -4,6 +4,7 @@
 
 use crate::analyzer::{self, GERMAN};
 use crate::doc::{DocKind, DocSource};
+use crate::facets::FacetCounts;
 use crate::outbox::{self, Op};
 use crate::schema::Fields;
 use anyhow::{Context, bail};
@@ -14,12 +15,12 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
-use tantivy::collector::{Count, FacetCollector, TopDocs};
+use tantivy::collector::TopDocs;
 use tantivy::directory::MmapDirectory;
 use tantivy::query::{
     AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, Occur, Query, TermQuery, TermSetQuery,
 };
-use tantivy::schema::{Facet, IndexRecordOption, Value};
+use tantivy::schema::{IndexRecordOption, Value};
 use tantivy::snippet::SnippetGenerator;
 use tantivy::tokenizer::TokenStream;
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
@@ -33,6 +34,8 @@ pub const MAX_LIMIT: usize = 100;
 pub const MAX_OFFSET: usize = 10_000;
 /// The index writer's memory budget (two indexing threads share it).
 pub const WRITER_MEMORY: usize = 96_000_000;
+/// A query word in the title or tags adds this much weight to its match.
+const HEAD_BOOST: f32 = 2.0;
 /// Outbox rows read per round.
 const OUTBOX_BATCH: u64 = 500;
 /// Documents loaded per batch in `reindex`.
@@ -382,13 +385,12 @@ impl SearchService {
         let applied = self.applied();
         let (pending, oldest_pending) = outbox::pending(db, applied).await?;
         let searcher = self.reader.searcher();
-        let mut fc = FacetCollector::for_field("facet");
-        fc.add_facet(Facet::from_path(["k"]));
-        let counts = searcher.search(&AllQuery, &fc)?;
-        let counts = counts
-            .get(Facet::from_path(["k"]))
-            .map(|(f, n)| (last_segment(f), n))
+        let mut counts: Vec<(String, u64)> = searcher
+            .search(&AllQuery, &FacetCounts)?
+            .kinds
+            .into_iter()
             .collect();
+        counts.sort();
         Ok(Status {
             applied,
             pending,
@@ -398,11 +400,11 @@ impl SearchService {
         })
     }
 
-    /// Searches one tenant as one reader: BM25 over title (weight 3), tags (2) and body (1),
-    /// every word of the query required; the tenant, the reader's terms and the kinds are
-    /// clauses of the same query, so counts, facets and snippets only see what the reader may
-    /// open. Never fails on the user's text: it is cut, split into words and stripped of
-    /// anything but letters and digits.
+    /// Searches one tenant as one reader: every word of the query must match (title, tags or
+    /// body); BM25 ranks, and a match in the title or tags adds to it. The tenant, the
+    /// reader's terms and the kinds are clauses of the same query, so counts, facets and
+    /// snippets only see what the reader may open. Never fails on the user's text: it is cut,
+    /// split into words and stripped of anything but letters and digits.
     pub fn search(&self, req: &SearchRequest<'_>) -> anyhow::Result<Results> {
         let (text, mut cut) = cut_chars(req.text, MAX_QUERY_CHARS);
         let mut a = analyzer::german();
@@ -418,24 +420,10 @@ impl SearchService {
             });
         }
         let f = self.fields;
-        let weighted = [(f.title, 3.0), (f.tags, 2.0), (f.body, 1.0)];
-        let any_field = |term: &str| -> Box<dyn Query> {
-            Box::new(BooleanQuery::new(
-                weighted
-                    .iter()
-                    .map(|(field, w)| {
-                        let q: Box<dyn Query> = Box::new(BoostQuery::new(
-                            term_query(Term::from_field_text(*field, term)),
-                            *w,
-                        ));
-                        (Occur::Should, q)
-                    })
-                    .collect(),
-            ))
-        };
+        let text_term = |t: &str| term_query(Term::from_field_text(f.text, t));
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         for w in &words {
-            let whole = any_field(&w.term);
+            let whole = text_term(&w.term);
             let q: Box<dyn Query> = if w.parts.is_empty() {
                 whole
             } else {
@@ -444,7 +432,7 @@ impl SearchService {
                 let parts = BooleanQuery::new(
                     w.parts
                         .iter()
-                        .map(|p| (Occur::Must, any_field(p)))
+                        .map(|p| (Occur::Must, text_term(p)))
                         .collect(),
                 );
                 Box::new(BooleanQuery::new(vec![
@@ -453,54 +441,51 @@ impl SearchService {
                 ]))
             };
             clauses.push((Occur::Must, q));
-        }
-        let text_query = BooleanQuery::new(clauses);
-
-        let mut filter: Vec<(Occur, Box<dyn Query>)> = vec![
-            (Occur::Must, term_query(f.tenant_term(req.tenant))),
-            (
-                Occur::Must,
-                Box::new(TermSetQuery::new(
-                    req.reader.iter().map(|t| f.visible_term(t)),
+            clauses.push((
+                Occur::Should,
+                Box::new(BoostQuery::new(
+                    term_query(Term::from_field_text(f.head, &w.term)),
+                    HEAD_BOOST,
                 )),
-            ),
-        ];
-        if !req.kinds.is_empty() {
-            filter.push((
-                Occur::Must,
-                Box::new(TermSetQuery::new(req.kinds.iter().map(|k| f.kind_term(k)))),
             ));
         }
-        let query = BooleanQuery::new(vec![
-            (Occur::Must, Box::new(text_query.clone())),
-            (
-                Occur::Must,
-                Box::new(ConstScoreQuery::new(
-                    Box::new(BooleanQuery::new(filter)),
-                    0.0,
-                )),
-            ),
-        ]);
+        let reader_terms: Vec<Term> = req.reader.iter().map(|t| f.visible_term(t)).collect();
+        let kind_terms: Vec<Term> = req.kinds.iter().map(|k| f.kind_term(k)).collect();
+        let mut filter: Vec<(Occur, Box<dyn Query>)> = vec![
+            (Occur::Must, filter_query(vec![f.tenant_term(req.tenant)])),
+            (Occur::Must, filter_query(reader_terms)),
+        ];
+        if !kind_terms.is_empty() {
+            filter.push((Occur::Must, filter_query(kind_terms)));
+        }
+        clauses.push((
+            Occur::Must,
+            Box::new(ConstScoreQuery::new(
+                Box::new(BooleanQuery::new(filter)),
+                0.0,
+            )),
+        ));
+        let query = BooleanQuery::new(clauses);
 
         let searcher = self.reader.searcher();
         let limit = req.limit.clamp(1, MAX_LIMIT);
         let offset = req.offset.min(MAX_OFFSET);
-        let mut fc = FacetCollector::for_field("facet");
-        for p in ["k", "d", "y"] {
-            fc.add_facet(Facet::from_path([p]));
-        }
         let top = TopDocs::with_limit(limit)
             .and_offset(offset)
             .order_by_score();
-        let (top, total, facets) = searcher.search(&query, &(top, Count, fc))?;
+        let (top, counts) = searcher.search(&query, &(top, FacetCounts))?;
 
         let query_terms: HashSet<&str> = words
             .iter()
             .flat_map(|w| std::iter::once(&w.term).chain(&w.parts))
             .map(String::as_str)
             .collect();
-        let mut body_gen = SnippetGenerator::create(&searcher, &text_query, f.body)?;
-        body_gen.set_max_num_chars(240);
+        let mut weights = BTreeMap::new();
+        for t in &query_terms {
+            let df = searcher.doc_freq(&Term::from_field_text(f.text, t))?;
+            weights.insert(t.to_string(), 1.0 / (1.0 + df as f32));
+        }
+        let body_gen = SnippetGenerator::new(weights, analyzer::german(), f.body, 240);
         let mut hits = Vec::with_capacity(top.len());
         for (score, addr) in top {
             let doc: TantivyDocument = searcher.doc(addr)?;
@@ -540,25 +525,19 @@ impl SearchService {
                 score,
             });
         }
-        let by_count = |p: &str| {
-            let mut v: Vec<(String, u64)> = facets
-                .get(Facet::from_path([p]))
-                .map(|(f, n)| (last_segment(f), n))
-                .collect();
+        let by_count = |m: HashMap<String, u64>| {
+            let mut v: Vec<(String, u64)> = m.into_iter().collect();
             v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
             v
         };
-        let mut years: Vec<(i32, u64)> = by_count("y")
-            .into_iter()
-            .filter_map(|(y, n)| y.parse().ok().map(|y| (y, n)))
-            .collect();
+        let mut years: Vec<(i32, u64)> = counts.years.into_iter().collect();
         years.sort_by_key(|y| std::cmp::Reverse(y.0));
         Ok(Results {
-            total,
+            total: usize::try_from(counts.total).unwrap_or(usize::MAX),
             hits,
             facets: Facets {
-                kinds: by_count("k"),
-                departments: by_count("d"),
+                kinds: by_count(counts.kinds),
+                departments: by_count(counts.departments),
                 years,
             },
             cut,
@@ -566,15 +545,32 @@ impl SearchService {
     }
 }
 
-fn term_query(t: Term) -> Box<dyn Query> {
-    Box::new(TermQuery::new(t, IndexRecordOption::WithFreqs))
+/// A filter clause: one term, or any of a few terms (a lazy union of their postings), or of
+/// many (a term set).
+fn filter_query(mut terms: Vec<Term>) -> Box<dyn Query> {
+    if terms.len() == 1
+        && let Some(t) = terms.pop()
+    {
+        return Box::new(TermQuery::new(t, IndexRecordOption::Basic));
+    }
+    if terms.len() <= 16 {
+        return Box::new(BooleanQuery::new(
+            terms
+                .into_iter()
+                .map(|t| -> (Occur, Box<dyn Query>) {
+                    (
+                        Occur::Should,
+                        Box::new(TermQuery::new(t, IndexRecordOption::Basic)),
+                    )
+                })
+                .collect(),
+        ));
+    }
+    Box::new(TermSetQuery::new(terms))
 }
 
-fn last_segment(f: &Facet) -> String {
-    f.to_path()
-        .last()
-        .map(|s| s.to_string())
-        .unwrap_or_default()
+fn term_query(t: Term) -> Box<dyn Query> {
+    Box::new(TermQuery::new(t, IndexRecordOption::WithFreqs))
 }
 
 /// The first `max` characters of `s`, and whether it was longer.

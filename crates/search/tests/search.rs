@@ -727,3 +727,17 @@ async fn the_outbox_table_is_declared_tenant_owned() {
     let missing = rathaus_testkit::unregistered_tenant_tables(w.db(), &registered).await;
     assert!(missing.is_empty(), "{missing:?}");
 }
+
+/// The service can be shared (`Arc`) and its worker spawned on the runtime of `serve`.
+#[allow(dead_code)]
+fn the_worker_can_be_spawned(
+    s: Arc<SearchService>,
+    db: Db,
+    stop: tokio::sync::watch::Receiver<bool>,
+) {
+    tokio::spawn(
+        s.clone()
+            .run_worker(db.clone(), std::time::Duration::from_secs(2), stop),
+    );
+    tokio::spawn(async move { s.apply_outbox(&db).await });
+}
