@@ -63,7 +63,7 @@ pub async fn backup(db: &Db, data_dir: &Path, to: &Path) -> anyhow::Result<()> {
         tar.append_path_with_name(tmp2.join(MANIFEST), MANIFEST)?;
         tar.append_path_with_name(tmp2.join(DB_FILE), DB_FILE)?;
         if files.is_dir() {
-            tar.append_dir_all(FILES_DIR, &files)?;
+            append_files(&mut tar, &files, Path::new(FILES_DIR))?;
         }
         tar.into_inner()?.finish()?.sync_all()?;
         // Renamed only when complete, so a half-written backup never looks like a good one.
@@ -73,6 +73,65 @@ pub async fn backup(db: &Db, data_dir: &Path, to: &Path) -> anyhow::Result<()> {
     .await??;
     std::fs::remove_dir_all(&tmp).ok();
     Ok(())
+}
+
+/// Like `backup`, with the file service: the disk backend's files are in the backup (they
+/// live in `data_dir/files`); for an S3 bucket the note that the bucket is not, which is
+/// logged and returned for the command to print.
+pub async fn backup_with_files(
+    db: &Db,
+    data_dir: &Path,
+    to: &Path,
+    files: &crate::files::FileStore,
+) -> anyhow::Result<Option<String>> {
+    backup(db, data_dir, to).await?;
+    let note = files.backup_note();
+    if let Some(n) = &note {
+        tracing::warn!("{n}");
+    }
+    Ok(note)
+}
+
+/// Adds the stored files below `dir` as `name/…`. Uploads in progress (the file service's
+/// `t/<tenant>/tmp/`) are left out; a file removed while the backup runs (the collector) is
+/// skipped. Stored contents never change once in place, so each file is read consistently.
+fn append_files<W: std::io::Write>(
+    tar: &mut tar::Builder<W>,
+    dir: &Path,
+    name: &Path,
+) -> anyhow::Result<()> {
+    let gone = |e: &std::io::Error| e.kind() == std::io::ErrorKind::NotFound;
+    let mut entries = match std::fs::read_dir(dir) {
+        Ok(rd) => rd.collect::<Result<Vec<_>, _>>()?,
+        Err(e) if gone(&e) => return Ok(()),
+        Err(e) => return Err(e.into()),
+    };
+    entries.sort_by_key(|e| e.file_name());
+    tar.append_dir(name, dir)?;
+    for e in entries {
+        let path = e.path();
+        let entry_name = name.join(e.file_name());
+        let ft = e.file_type()?;
+        if ft.is_dir() {
+            if is_upload_in_progress(&entry_name) {
+                continue;
+            }
+            append_files(tar, &path, &entry_name)?;
+        } else if ft.is_file() {
+            match File::open(&path) {
+                Ok(mut f) => tar.append_file(&entry_name, &mut f)?,
+                Err(e) if gone(&e) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `files/t/<tenant>/tmp`: the file service's uploads in progress.
+fn is_upload_in_progress(p: &Path) -> bool {
+    let parts: Vec<_> = p.components().map(|c| c.as_os_str()).collect();
+    matches!(parts.as_slice(), [f, t, _, tmp] if *f == FILES_DIR && *t == "t" && *tmp == "tmp")
 }
 
 /// A new file only its owner can read and write (0600 on Unix).

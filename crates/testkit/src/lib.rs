@@ -4,6 +4,7 @@
 //! a `postgres://` URL (to any database on the server, e.g. `/postgres`) means a fresh
 //! database per test, cloned from a template that is migrated once per test process.
 
+pub mod s3;
 pub mod smtp;
 
 use rathaus_core::{TenantId, UserId};
