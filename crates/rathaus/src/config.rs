@@ -35,6 +35,19 @@ pub struct Config {
     pub outbound_allow_hosts: String,
     /// Where the daily audit anchor (every tenant's chain head) is mailed, if anywhere.
     pub audit_anchor_mail: Option<String>,
+    /// The largest upload the file service takes, in MB (until tenants have their own).
+    pub files_max_upload_mb: u32,
+    /// Bytes of distinct files a tenant may store, in MB; 0 means no quota.
+    pub files_quota_mb: u64,
+    /// An S3-compatible bucket for the stored files instead of `data_dir/files`.
+    pub s3_bucket: Option<String>,
+    /// `https://s3.example.net`; without it AWS itself (by region).
+    pub s3_endpoint: Option<String>,
+    pub s3_region: String,
+    pub s3_access_key_id: Option<String>,
+    pub s3_secret_access_key: Option<String>,
+    /// `endpoint/bucket/key` instead of `bucket.endpoint/key` (MinIO and most self-hosted).
+    pub s3_path_style: bool,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
@@ -68,6 +81,14 @@ impl Default for Config {
             outbound_allow_http: false,
             outbound_allow_hosts: String::new(),
             audit_anchor_mail: None,
+            files_max_upload_mb: 25,
+            files_quota_mb: 0,
+            s3_bucket: None,
+            s3_endpoint: None,
+            s3_region: "us-east-1".into(),
+            s3_access_key_id: None,
+            s3_secret_access_key: None,
+            s3_path_style: false,
         }
     }
 }
@@ -203,7 +224,79 @@ impl Config {
             rathaus_store::mail::check_mailbox(f)
                 .map_err(|e| format!("setting smtp_from (RATHAUS_SMTP_FROM): {e}"))?;
         }
+        self.check_files()
+    }
+
+    fn check_files(&self) -> Result<(), String> {
+        if self.files_max_upload_mb == 0 {
+            return Err(
+                "setting files_max_upload_mb (RATHAUS_FILES_MAX_UPLOAD_MB): must be at least 1"
+                    .into(),
+            );
+        }
+        let s3_used = self.s3_endpoint.is_some()
+            || self.s3_access_key_id.is_some()
+            || self.s3_secret_access_key.is_some();
+        let Some(bucket) = &self.s3_bucket else {
+            if s3_used {
+                return Err(
+                    "setting s3_bucket (RATHAUS_S3_BUCKET): required when another s3_ setting is set"
+                        .into(),
+                );
+            }
+            return Ok(());
+        };
+        if bucket.trim().is_empty() {
+            return Err("setting s3_bucket (RATHAUS_S3_BUCKET): must not be empty".into());
+        }
+        if self.s3_access_key_id.is_none() || self.s3_secret_access_key.is_none() {
+            return Err(
+                "setting s3_access_key_id / s3_secret_access_key (RATHAUS_S3_ACCESS_KEY_ID, \
+                 RATHAUS_S3_SECRET_ACCESS_KEY, or their _FILE forms): required with s3_bucket"
+                    .into(),
+            );
+        }
+        if let Some(e) = &self.s3_endpoint {
+            let parsed = url::Url::parse(e)
+                .map_err(|err| format!("setting s3_endpoint (RATHAUS_S3_ENDPOINT): {err}"))?;
+            if !matches!(parsed.scheme(), "http" | "https") {
+                return Err(
+                    "setting s3_endpoint (RATHAUS_S3_ENDPOINT): must start with http:// or https://"
+                        .into(),
+                );
+            }
+        }
         Ok(())
+    }
+
+    /// Where the file service stores: the S3 bucket when `s3_bucket` is set, else
+    /// `data_dir/files`. Open it with `rathaus_store::files::FileStore::from_config`.
+    // Used once `serve` and `backup` open the file service (the wiring follows).
+    #[allow(dead_code)]
+    pub fn files(&self) -> rathaus_store::files::FilesConfig {
+        use rathaus_store::files::{FilesConfig, S3Config};
+        match &self.s3_bucket {
+            Some(bucket) => FilesConfig::S3(S3Config {
+                endpoint: self.s3_endpoint.clone(),
+                bucket: bucket.clone(),
+                region: self.s3_region.clone(),
+                access_key_id: self.s3_access_key_id.clone().unwrap_or_default(),
+                secret_access_key: self.s3_secret_access_key.clone().unwrap_or_default(),
+                path_style: self.s3_path_style,
+            }),
+            None => FilesConfig::Disk {
+                root: self.data_dir.join(rathaus_store::backup::FILES_DIR),
+            },
+        }
+    }
+
+    /// The upload limits of the installation (until tenants have their own settings).
+    #[allow(dead_code)]
+    pub fn file_limits(&self) -> rathaus_store::files::Limits {
+        rathaus_store::files::Limits {
+            max_size: u64::from(self.files_max_upload_mb) * 1_000_000,
+            quota: (self.files_quota_mb > 0).then(|| self.files_quota_mb.saturating_mul(1_000_000)),
+        }
     }
 
     pub fn database_url(&self) -> String {
@@ -259,5 +352,111 @@ impl Config {
             request_timeout: std::time::Duration::from_secs(self.request_timeout_seconds.into()),
             ..Default::default()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rathaus_store::files::FilesConfig;
+
+    fn s3() -> Config {
+        Config {
+            s3_bucket: Some("rathaus-dateien".into()),
+            s3_endpoint: Some("https://s3.example.net".into()),
+            s3_access_key_id: Some("AKIA".into()),
+            s3_secret_access_key: Some("geheim".into()),
+            s3_path_style: true,
+            ..Config::default()
+        }
+    }
+
+    #[test]
+    fn s3_settings_have_environment_variables_and_file_forms() {
+        // RATHAUS_<NAME> and RATHAUS_<NAME>_FILE are read for every setting name.
+        let names = setting_names();
+        for n in [
+            "s3_endpoint",
+            "s3_bucket",
+            "s3_region",
+            "s3_access_key_id",
+            "s3_secret_access_key",
+            "s3_path_style",
+            "files_max_upload_mb",
+            "files_quota_mb",
+        ] {
+            assert!(names.iter().any(|k| k == n), "{n}");
+        }
+    }
+
+    #[test]
+    fn files_go_to_the_data_dir_unless_a_bucket_is_set() {
+        let cfg = Config::default();
+        assert!(cfg.check().is_ok());
+        assert_eq!(
+            cfg.files(),
+            FilesConfig::Disk {
+                root: PathBuf::from("./data/files")
+            }
+        );
+        let cfg = s3();
+        assert!(cfg.check().is_ok());
+        let FilesConfig::S3(s) = cfg.files() else {
+            panic!("S3 expected")
+        };
+        assert_eq!(s.bucket, "rathaus-dateien");
+        assert_eq!(s.endpoint.as_deref(), Some("https://s3.example.net"));
+        assert_eq!(s.region, "us-east-1");
+        assert!(s.path_style);
+        assert!(
+            !format!("{s:?}").contains("geheim"),
+            "the secret is not logged"
+        );
+    }
+
+    #[test]
+    fn incomplete_s3_settings_are_refused_naming_the_setting() {
+        let no_bucket = Config {
+            s3_bucket: None,
+            ..s3()
+        };
+        assert!(no_bucket.check().unwrap_err().contains("RATHAUS_S3_BUCKET"));
+        let no_secret = Config {
+            s3_secret_access_key: None,
+            ..s3()
+        };
+        assert!(
+            no_secret
+                .check()
+                .unwrap_err()
+                .contains("RATHAUS_S3_SECRET_ACCESS_KEY")
+        );
+        let bad_endpoint = Config {
+            s3_endpoint: Some("ftp://s3.example.net".into()),
+            ..s3()
+        };
+        assert!(
+            bad_endpoint
+                .check()
+                .unwrap_err()
+                .contains("RATHAUS_S3_ENDPOINT")
+        );
+        let no_upload = Config {
+            files_max_upload_mb: 0,
+            ..Config::default()
+        };
+        assert!(no_upload.check().is_err());
+    }
+
+    #[test]
+    fn upload_limits_in_bytes() {
+        let l = Config::default().file_limits();
+        assert_eq!((l.max_size, l.quota), (25_000_000, None));
+        let l = Config {
+            files_quota_mb: 2000,
+            ..Config::default()
+        }
+        .file_limits();
+        assert_eq!(l.quota, Some(2_000_000_000));
     }
 }
