@@ -12,9 +12,9 @@ use anyhow::{Context, bail};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use rathaus_core::TenantId;
-use rathaus_reports::store::entity::report;
 use rathaus_reports::domain::geo::Point;
 use rathaus_reports::service;
+use rathaus_reports::store::entity::report;
 use rathaus_store::Db;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
 use std::time::Instant;
@@ -43,7 +43,9 @@ async fn main() -> anyhow::Result<()> {
     let tid = TenantId(t.id);
     let cats = service::list_categories(conn, tid, true).await?;
     let radius = f64::from(service::settings(conn, tid).await?.duplicate_radius_m);
-    let boundary = service::boundary(conn, &service::ReportsState::default(), tid).await?.context("no boundary")?;
+    let boundary = service::boundary(conn, &service::ReportsState::default(), tid)
+        .await?
+        .context("no boundary")?;
     let (min_lat, min_lon, max_lat, max_lon) = boundary.bbox();
     // Real positions to start from (the hot spots are where the reports are).
     let sample: Vec<(f64, f64)> = report::Entity::find()

@@ -37,9 +37,9 @@ use indicatif::{ProgressBar, ProgressStyle};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use rathaus_core::{TenantId, UserId};
-use rathaus_reports::store::entity::{counter, report, update};
 use rathaus_reports::domain::geo::{Boundary, Point};
 use rathaus_reports::service;
+use rathaus_reports::store::entity::{counter, report, update};
 use rathaus_store::tenants::{self, NewTenant};
 use rathaus_store::{Actor, Db, accounts, sha256_hex};
 use sea_orm::{
@@ -433,7 +433,8 @@ async fn main() -> anyhow::Result<()> {
     let t0 = std::time::Instant::now();
     let mut rng = StdRng::seed_from_u64(a.seed);
     let db = Db::connect(&a.url).await?;
-    let modules: Vec<Arc<dyn rathaus_web::Module>> = vec![Arc::new(rathaus_reports::Reports::new())];
+    let modules: Vec<Arc<dyn rathaus_web::Module>> =
+        vec![Arc::new(rathaus_reports::Reports::new())];
     rathaus_web::module::migrate_all(&db, &modules).await?;
     rathaus_core::permissions::register(rathaus_reports::permissions::PERMISSIONS);
     let conn = &db.conn;

@@ -82,7 +82,10 @@ pub async fn run(
                 }
             };
             let tid = cli_tenant(db, tenant.as_deref()).await?;
-            let template = format!("{{bar:40}} {{pos}}/{{len}} {}", t.get("reports.cli.progress"));
+            let template = format!(
+                "{{bar:40}} {{pos}}/{{len}} {}",
+                t.get("reports.cli.progress")
+            );
             let bar = indicatif::ProgressBar::new(addresses.len() as u64).with_style(
                 indicatif::ProgressStyle::with_template(&template)
                     .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
@@ -96,7 +99,7 @@ pub async fn run(
                 addresses,
                 &progress,
             )
-                .await?;
+            .await?;
             bar.finish_and_clear();
             println!("{}", t.fmt("reports.cli.imported", &n.to_string()));
         }

@@ -25,11 +25,11 @@ pub mod service;
 pub mod store;
 
 use rathaus_core::permissions::PermissionDef;
-use service::ReportsState;
-use std::sync::Arc;
 use rathaus_web::i18n::Lang;
 use rathaus_web::module::MigrateFuture;
 use sea_orm_migration::MigratorTrait;
+use service::ReportsState;
+use std::sync::Arc;
 
 /// The Mängelmelder module, listed in the binary's `modules()`; holds the module's state,
 /// built once.

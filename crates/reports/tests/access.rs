@@ -10,10 +10,10 @@
 mod common;
 
 use common::*;
-use rathaus_testkit::post_form;
-use rathaus_web::WebConfig;
 use rathaus_reports::Reports;
 use rathaus_reports::service;
+use rathaus_testkit::post_form;
+use rathaus_web::WebConfig;
 use rathaus_web::{Access, Module};
 
 const HOST: &str = "rathaus.a.test";

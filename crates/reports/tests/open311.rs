@@ -9,8 +9,8 @@
 mod common;
 
 use common::{INSIDE, OUTSIDE, Setup, setup, spawn_app};
-use rathaus_reports::store::entity::report;
 use rathaus_reports::service::{self, Change, Moderation, SettingsInput};
+use rathaus_reports::store::entity::report;
 use rathaus_testkit::TestApp;
 use sea_orm::{EntityTrait, PaginatorTrait};
 use serde_json::Value;
@@ -205,7 +205,8 @@ async fn every_endpoint_answers_in_json_and_xml() {
         .await
         .unwrap();
     service::change(
-        &a.s.db.conn, a.s.st(),
+        &a.s.db.conn,
+        a.s.st(),
         &a.s.handler,
         report.id,
         Change {
@@ -669,7 +670,8 @@ async fn personal_data_never_appears() {
     assert_eq!(r.reporter_email, "erika.mustermann@example.org");
     // Moderation removes the name from the public text; the original stays internal.
     service::moderate(
-        &a.s.db.conn, a.s.st(),
+        &a.s.db.conn,
+        a.s.st(),
         &a.s.moderator,
         r.id,
         Moderation {
@@ -680,7 +682,8 @@ async fn personal_data_never_appears() {
     .await
     .unwrap();
     service::change(
-        &a.s.db.conn, a.s.st(),
+        &a.s.db.conn,
+        a.s.st(),
         &a.s.handler,
         r.id,
         Change {
@@ -760,7 +763,8 @@ async fn held_back_request_answers_a_token_that_resolves_after_publishing() {
     assert!(!body.contains(&r.reference));
 
     service::moderate(
-        &a.s.db.conn, a.s.st(),
+        &a.s.db.conn,
+        a.s.st(),
         &a.s.moderator,
         r.id,
         Moderation {
@@ -806,7 +810,8 @@ async fn get_requests_filters() {
         .await
         .unwrap();
     service::change(
-        &a.s.db.conn, a.s.st(),
+        &a.s.db.conn,
+        a.s.st(),
         &a.s.handler,
         r2.id,
         Change {

@@ -10,9 +10,9 @@ mod common;
 
 use common::*;
 use rathaus_reports::domain::altcha::{self, Challenge};
-use rathaus_reports::store::entity::{follower, photo, pow_spent, report};
 use rathaus_reports::http::pages::public::list::viewport_references;
 use rathaus_reports::service;
+use rathaus_reports::store::entity::{follower, photo, pow_spent, report};
 use rathaus_store::images::jpeg_from_rgb;
 use rathaus_testkit::TestApp;
 use rathaus_testkit::smtp::Smtpd;
@@ -762,7 +762,8 @@ async fn list_geojson_and_atom_show_published_reports_without_personal_data() {
     assert_eq!(rep.moderation, service::PUBLISHED);
     let pending = submit(&a.s, "muell", OUTSIDE_OK).await.report;
     service::moderate(
-        &a.s.db.conn, a.s.st(),
+        &a.s.db.conn,
+        a.s.st(),
         &a.s.moderator,
         pending.id,
         service::Moderation {

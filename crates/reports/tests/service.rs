@@ -144,9 +144,16 @@ async fn bad_input_is_refused_with_the_field_named_and_nothing_is_stored() {
         ),
     ];
     for (name, inp, field, key) in cases {
-        let err = service::submit(&s.db.conn, s.st(), s.tenant(), Source::Web, service::CITIZEN, inp)
-            .await
-            .expect_err(name);
+        let err = service::submit(
+            &s.db.conn,
+            s.st(),
+            s.tenant(),
+            Source::Web,
+            service::CITIZEN,
+            inp,
+        )
+        .await
+        .expect_err(name);
         let keys = field_keys(err);
         assert!(
             keys.iter().any(|(f, k)| f == field && k.starts_with(key)),
@@ -164,10 +171,17 @@ async fn a_typed_address_is_resolved_against_the_street_directory() {
         address: "Marktstrasse 10".into(),
         ..report(&s, "beleuchtung", INSIDE)
     };
-    let r = service::submit(&s.db.conn, s.st(), s.tenant(), Source::Web, service::CITIZEN, inp)
-        .await
-        .unwrap()
-        .report;
+    let r = service::submit(
+        &s.db.conn,
+        s.st(),
+        s.tenant(),
+        Source::Web,
+        service::CITIZEN,
+        inp,
+    )
+    .await
+    .unwrap()
+    .report;
     assert!((r.lat - 51.3962).abs() < 1e-6, "{}", r.lat);
     assert!((r.lon - 7.191).abs() < 1e-6, "{}", r.lon);
 }
@@ -176,7 +190,8 @@ async fn a_typed_address_is_resolved_against_the_street_directory() {
 async fn without_the_proof_of_work_a_report_waits_for_moderation() {
     let s = setup().await;
     let held = service::submit(
-        &s.db.conn, s.st(),
+        &s.db.conn,
+        s.st(),
         s.tenant(),
         Source::WebNoJs,
         service::CITIZEN,
@@ -192,7 +207,8 @@ async fn without_the_proof_of_work_a_report_waits_for_moderation() {
     );
     // The moderator publishes it with the personal detail taken out; the original stays.
     let after = service::moderate(
-        &s.db.conn, s.st(),
+        &s.db.conn,
+        s.st(),
         &s.moderator,
         held.report.id,
         service::Moderation {
@@ -207,14 +223,26 @@ async fn without_the_proof_of_work_a_report_waits_for_moderation() {
     assert_eq!(after.description, "Schlagloch vor der Einfahrt");
     // A handler may not moderate, a moderator may not change the status.
     assert!(
-        service::moderate(&s.db.conn, s.st(), &s.handler, held.report.id, Default::default())
-            .await
-            .is_err()
+        service::moderate(
+            &s.db.conn,
+            s.st(),
+            &s.handler,
+            held.report.id,
+            Default::default()
+        )
+        .await
+        .is_err()
     );
     assert!(
-        service::change(&s.db.conn, s.st(), &s.moderator, held.report.id, Change::default())
-            .await
-            .is_err()
+        service::change(
+            &s.db.conn,
+            s.st(),
+            &s.moderator,
+            held.report.id,
+            Change::default()
+        )
+        .await
+        .is_err()
     );
 }
 
@@ -235,7 +263,8 @@ async fn open_reports_of_the_same_category_nearby_are_found() {
     assert!(found[0].distance_m > 25.0 && found[0].distance_m < 35.0);
     // Closed reports are not offered.
     service::change(
-        &s.db.conn, s.st(),
+        &s.db.conn,
+        s.st(),
         &s.handler,
         a.report.id,
         Change {
@@ -256,15 +285,29 @@ async fn the_workflow_records_answers_closing_and_duplicates() {
     let s = setup().await;
     let mut original = report(&s, "gully", INSIDE);
     original.email = "erste@example.org".into();
-    let original = service::submit(&s.db.conn, s.st(), s.tenant(), Source::Web, service::CITIZEN, original)
-        .await
-        .unwrap()
-        .report;
+    let original = service::submit(
+        &s.db.conn,
+        s.st(),
+        s.tenant(),
+        Source::Web,
+        service::CITIZEN,
+        original,
+    )
+    .await
+    .unwrap()
+    .report;
     let mut dup = report(&s, "gully", INSIDE);
     dup.email = "zweite@example.org".into();
-    let dup = service::submit(&s.db.conn, s.st(), s.tenant(), Source::Web, service::CITIZEN, dup)
-        .await
-        .unwrap();
+    let dup = service::submit(
+        &s.db.conn,
+        s.st(),
+        s.tenant(),
+        Source::Web,
+        service::CITIZEN,
+        dup,
+    )
+    .await
+    .unwrap();
     service::confirm_follower(
         &s.db.conn,
         s.tenant(),
@@ -274,7 +317,8 @@ async fn the_workflow_records_answers_closing_and_duplicates() {
     .unwrap();
 
     let r = service::change(
-        &s.db.conn, s.st(),
+        &s.db.conn,
+        s.st(),
         &s.handler,
         original.id,
         Change {
@@ -300,7 +344,8 @@ async fn the_workflow_records_answers_closing_and_duplicates() {
 
     // A duplicate needs its original, closes, and its followers move over.
     let err = service::change(
-        &s.db.conn, s.st(),
+        &s.db.conn,
+        s.st(),
         &s.handler,
         dup.report.id,
         Change {
@@ -312,7 +357,8 @@ async fn the_workflow_records_answers_closing_and_duplicates() {
     .unwrap_err();
     assert_eq!(field_keys(err)[0].0, "duplicate_of");
     let closed = service::change(
-        &s.db.conn, s.st(),
+        &s.db.conn,
+        s.st(),
         &s.handler,
         dup.report.id,
         Change {
@@ -340,7 +386,10 @@ async fn the_workflow_records_answers_closing_and_duplicates() {
     );
 }
 
-async fn followers_of(s: &Setup, report_id: i64) -> Vec<rathaus_reports::store::entity::follower::Model> {
+async fn followers_of(
+    s: &Setup,
+    report_id: i64,
+) -> Vec<rathaus_reports::store::entity::follower::Model> {
     use rathaus_reports::store::entity::follower;
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
     follower::Entity::find()
@@ -364,9 +413,16 @@ async fn parallel_submissions_get_distinct_reference_numbers() {
         let inp = report(&s, "gully", INSIDE);
         let module = s.module.clone();
         tasks.push(tokio::spawn(async move {
-            service::submit(&db.conn, module.state(), tenant, Source::Web, service::CITIZEN, inp)
-                .await
-                .map(|x| x.report.reference)
+            service::submit(
+                &db.conn,
+                module.state(),
+                tenant,
+                Source::Web,
+                service::CITIZEN,
+                inp,
+            )
+            .await
+            .map(|x| x.report.reference)
         }));
     }
     let mut refs = Vec::new();
@@ -412,12 +468,20 @@ async fn personal_data_is_erased_after_the_retention_period() {
     inp.name = "Erika Muster".into();
     inp.email = "erika@example.org".into();
     inp.phone = "0123 456".into();
-    let r = service::submit(&s.db.conn, s.st(), s.tenant(), Source::Web, service::CITIZEN, inp)
-        .await
-        .unwrap()
-        .report;
+    let r = service::submit(
+        &s.db.conn,
+        s.st(),
+        s.tenant(),
+        Source::Web,
+        service::CITIZEN,
+        inp,
+    )
+    .await
+    .unwrap()
+    .report;
     let now = chrono::Utc::now();
-    let later = now + chrono::Duration::days(rathaus_reports::service::retention::RETENTION_DAYS + 1);
+    let later =
+        now + chrono::Duration::days(rathaus_reports::service::retention::RETENTION_DAYS + 1);
     // Still open: nothing happens, even long after.
     assert!(
         !rathaus_reports::service::retention::erase(&s.db, s.tenant(), r.id, later)
@@ -425,7 +489,8 @@ async fn personal_data_is_erased_after_the_retention_period() {
             .unwrap()
     );
     service::change(
-        &s.db.conn, s.st(),
+        &s.db.conn,
+        s.st(),
         &s.handler,
         r.id,
         Change {
@@ -499,9 +564,16 @@ async fn an_address_the_directory_lacks_is_asked_of_the_configured_geocoder() {
     inp.position = None;
     inp.address = "Feldweg 2".into();
     // Without a geocoder the address is unknown.
-    let err = service::submit(&s.db.conn, s.st(), s.tenant(), Source::Web, service::CITIZEN, inp.clone())
-        .await
-        .unwrap_err();
+    let err = service::submit(
+        &s.db.conn,
+        s.st(),
+        s.tenant(),
+        Source::Web,
+        service::CITIZEN,
+        inp.clone(),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(field_keys(err)[0].0, "address");
     let cur = service::settings(&s.db.conn, s.tenant()).await.unwrap();
     service::update_settings(
@@ -518,10 +590,17 @@ async fn an_address_the_directory_lacks_is_asked_of_the_configured_geocoder() {
     )
     .await
     .unwrap();
-    let r = service::submit(&s.db.conn, s.st(), s.tenant(), Source::Web, service::CITIZEN, inp)
-        .await
-        .unwrap()
-        .report;
+    let r = service::submit(
+        &s.db.conn,
+        s.st(),
+        s.tenant(),
+        Source::Web,
+        service::CITIZEN,
+        inp,
+    )
+    .await
+    .unwrap()
+    .report;
     assert!((r.lat - 51.4101).abs() < 1e-9 && (r.lon - 7.2003).abs() < 1e-9);
     let q = asked.lock().unwrap().join("\n");
     assert!(
@@ -532,8 +611,15 @@ async fn an_address_the_directory_lacks_is_asked_of_the_configured_geocoder() {
     let mut unknown = report(&s, "muell", INSIDE);
     unknown.position = None;
     unknown.address = "Gibtsnichtweg 1".into();
-    let err = service::submit(&s.db.conn, s.st(), s.tenant(), Source::Web, service::CITIZEN, unknown)
-        .await
-        .unwrap_err();
+    let err = service::submit(
+        &s.db.conn,
+        s.st(),
+        s.tenant(),
+        Source::Web,
+        service::CITIZEN,
+        unknown,
+    )
+    .await
+    .unwrap_err();
     assert_eq!(field_keys(err)[0].1, "reports.err.address_unknown");
 }

@@ -117,9 +117,16 @@ async fn internal_addresses_stored_earlier_are_never_fetched() {
     let mut inp = report(&s, "muell", INSIDE);
     inp.position = None;
     inp.address = "Feldweg 2".into();
-    let e = service::submit(&s.db.conn, s.st(), s.tenant(), Source::Web, service::CITIZEN, inp)
-        .await
-        .unwrap_err();
+    let e = service::submit(
+        &s.db.conn,
+        s.st(),
+        s.tenant(),
+        Source::Web,
+        service::CITIZEN,
+        inp,
+    )
+    .await
+    .unwrap_err();
     assert_eq!(field_keys(e)[0].1, "reports.err.address_unknown");
 
     // The tile proxy answers 502 instead of fetching from loopback.

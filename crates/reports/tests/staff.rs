@@ -11,9 +11,9 @@ mod common;
 use chrono::{Duration, Utc};
 use common::*;
 use rathaus_core::{Principal, TenantId, UserId};
-use rathaus_reports::store::entity::{follower, report};
-use rathaus_reports::service::{self, Source};
 use rathaus_reports::http::pages::staff::{self, Filter};
+use rathaus_reports::service::{self, Source};
+use rathaus_reports::store::entity::{follower, report};
 use rathaus_store::accounts::{self, RoleInput, UserInput};
 use rathaus_store::audit::{self, AuditFilter};
 use rathaus_testkit::smtp::Smtpd;
@@ -143,7 +143,8 @@ async fn inbox_defaults_to_the_own_department_and_what_is_assigned() {
     let loch = submit(s, "strassenschaden", INSIDE).await.report;
     let licht = submit(s, "beleuchtung", INSIDE).await.report;
     service::change(
-        &s.db.conn, s.st(),
+        &s.db.conn,
+        s.st(),
         &s.admin,
         licht.id,
         service::Change {
@@ -372,7 +373,8 @@ async fn overdue_view_lists_open_reports_past_their_due_date() {
     assert!(html.contains(&late.reference) && !html.contains(&fresh.reference));
     // Closed, it is no longer overdue.
     service::change(
-        &s.db.conn, s.st(),
+        &s.db.conn,
+        s.st(),
         &s.handler,
         late.id,
         service::Change {
@@ -392,10 +394,17 @@ async fn overdue_view_lists_open_reports_past_their_due_date() {
 async fn followed(s: &Setup, email: &str) -> service::Report {
     let mut inp = report(s, "strassenschaden", INSIDE);
     inp.email = email.into();
-    let r = service::submit(&s.db.conn, s.st(), s.tenant(), Source::Web, service::CITIZEN, inp)
-        .await
-        .unwrap()
-        .report;
+    let r = service::submit(
+        &s.db.conn,
+        s.st(),
+        s.tenant(),
+        Source::Web,
+        service::CITIZEN,
+        inp,
+    )
+    .await
+    .unwrap()
+    .report;
     let f = follower::Entity::find()
         .filter(follower::Column::ReportId.eq(r.id))
         .one(&s.db.conn)
@@ -592,10 +601,17 @@ async fn moderation_publishes_and_keeps_the_original_only_in_the_audit_log() {
     let s = &a.s;
     let mut inp = report(s, "muell", INSIDE);
     inp.description = "Müll vor Haus Nr. 5, Nachbar Herr Meier war es".into();
-    let r = service::submit(&s.db.conn, s.st(), s.tenant(), Source::WebNoJs, service::CITIZEN, inp)
-        .await
-        .unwrap()
-        .report;
+    let r = service::submit(
+        &s.db.conn,
+        s.st(),
+        s.tenant(),
+        Source::WebNoJs,
+        service::CITIZEN,
+        inp,
+    )
+    .await
+    .unwrap()
+    .report;
     assert_eq!(r.moderation, "pending");
 
     let c = a.as_user("moderation@a.example").await;
@@ -698,10 +714,17 @@ async fn hidden_photo_is_not_public_but_staff_still_see_it() {
     let s = &a.s;
     let mut inp = report(s, "spielplatz", INSIDE);
     inp.photos = vec![small_jpeg(), small_jpeg()];
-    let r = service::submit(&s.db.conn, s.st(), s.tenant(), Source::Web, service::CITIZEN, inp)
-        .await
-        .unwrap()
-        .report;
+    let r = service::submit(
+        &s.db.conn,
+        s.st(),
+        s.tenant(),
+        Source::Web,
+        service::CITIZEN,
+        inp,
+    )
+    .await
+    .unwrap()
+    .report;
     let photos = service::photos_of(&s.db.conn, s.tenant(), r.id, true)
         .await
         .unwrap();
@@ -947,10 +970,17 @@ async fn exports_carry_the_filters_and_personal_data_only_for_handlers() {
     let mut inp = report(s, "gully", INSIDE);
     inp.email = "ida@example.org".into();
     inp.name = "=Ida Formel".into();
-    let r = service::submit(&s.db.conn, s.st(), s.tenant(), Source::Web, service::CITIZEN, inp)
-        .await
-        .unwrap()
-        .report;
+    let r = service::submit(
+        &s.db.conn,
+        s.st(),
+        s.tenant(),
+        Source::Web,
+        service::CITIZEN,
+        inp,
+    )
+    .await
+    .unwrap()
+    .report;
     let other = submit(s, "muell", INSIDE).await.report;
     let cat = s.category("gully").id.to_string();
 
@@ -1169,7 +1199,8 @@ async fn map_shows_open_reports_of_every_moderation_state() {
     let a = app().await;
     let s = &a.s;
     let pending = service::submit(
-        &s.db.conn, s.st(),
+        &s.db.conn,
+        s.st(),
         s.tenant(),
         Source::WebNoJs,
         service::CITIZEN,
@@ -1258,10 +1289,17 @@ async fn contact_details_need_their_own_permission_and_each_read_is_audited() {
     inp.email = "ida@example.org".into();
     inp.name = "Ida Meldend".into();
     inp.phone = "0176 1234567".into();
-    let r = service::submit(&s.db.conn, s.st(), s.tenant(), Source::Web, service::CITIZEN, inp)
-        .await
-        .unwrap()
-        .report;
+    let r = service::submit(
+        &s.db.conn,
+        s.st(),
+        s.tenant(),
+        Source::Web,
+        service::CITIZEN,
+        inp,
+    )
+    .await
+    .unwrap()
+    .report;
     let path = format!("/maengel/verwaltung/{}", r.id);
     let reads = || async {
         rathaus_store::audit::list(

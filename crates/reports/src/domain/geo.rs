@@ -68,29 +68,29 @@ impl GeoError {
 impl fmt::Display for GeoError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            GeoError::NotFinite => f.write_str("Die Koordinate ist keine gültige Zahl."),
+            GeoError::NotFinite => f.write_str("The coordinate is not a valid number."),
             GeoError::LatitudeOutOfRange => {
-                f.write_str("Die geografische Breite muss zwischen -90 und 90 Grad liegen.")
+                f.write_str("The latitude must be between -90 and 90 degrees.")
             }
             GeoError::LongitudeOutOfRange => {
-                f.write_str("Die geografische Länge muss zwischen -180 und 180 Grad liegen.")
+                f.write_str("The longitude must be between -180 and 180 degrees.")
             }
             GeoError::OutsideBoundary => {
-                f.write_str("Der Ort liegt außerhalb des Gemeindegebiets.")
+                f.write_str("The place is outside the municipal boundary.")
             }
             GeoError::BoundaryJson(d) => {
-                write!(f, "Die Gemeindegrenze ist kein gültiges JSON: {d}")
+                write!(f, "The boundary is not valid JSON: {d}")
             }
             GeoError::BoundaryUnsupported(d) => write!(
                 f,
-                "Die Gemeindegrenze muss ein GeoJSON-Polygon oder -MultiPolygon sein: {d}"
+                "The boundary must be a GeoJSON Polygon or MultiPolygon: {d}"
             ),
             GeoError::BoundaryMalformed(d) => {
-                write!(f, "Die Koordinaten der Gemeindegrenze sind fehlerhaft: {d}")
+                write!(f, "The boundary's coordinates are malformed: {d}")
             }
             GeoError::BoundaryTooManyVertices => write!(
                 f,
-                "Die Gemeindegrenze hat mehr als {MAX_BOUNDARY_VERTICES} Eckpunkte."
+                "The boundary has more than {MAX_BOUNDARY_VERTICES} vertices."
             ),
         }
     }
@@ -333,7 +333,7 @@ fn type_of(value: &Value) -> Result<&str, GeoError> {
     match value.get("type") {
         Some(Value::String(t)) => Ok(t),
         Some(_) => Err(GeoError::BoundaryUnsupported(
-            "\"type\" ist kein Text".to_owned(),
+            "\"type\" is not a string".to_owned(),
         )),
         None if value.is_object() => Err(GeoError::BoundaryUnsupported(
             "das Objekt hat kein \"type\"".to_owned(),
@@ -358,7 +358,7 @@ fn parse_object(value: &Value, vertices: &mut usize) -> Result<Vec<Polygon>, Geo
             match features.as_slice() {
                 [single] if type_of(single)? == "Feature" => parse_object(single, vertices),
                 [_] => Err(GeoError::BoundaryUnsupported(
-                    "das Element von \"features\" ist kein Feature".to_owned(),
+                    "the element of \"features\" is not a Feature".to_owned(),
                 )),
                 _ => Err(GeoError::BoundaryUnsupported(format!(
                     "die FeatureCollection muss genau ein Feature enthalten, nicht {}",
@@ -386,20 +386,22 @@ fn parse_geometry(value: &Value, vertices: &mut usize) -> Result<Vec<Polygon>, G
     let coords = value
         .get("coordinates")
         .and_then(Value::as_array)
-        .ok_or_else(|| GeoError::BoundaryMalformed(format!("{kind} ohne Array \"coordinates\"")))?;
+        .ok_or_else(|| {
+            GeoError::BoundaryMalformed(format!("{kind} without a \"coordinates\" array"))
+        })?;
     if kind == "Polygon" {
         return Ok(vec![parse_polygon(coords, vertices)?]);
     }
     if coords.is_empty() {
         return Err(GeoError::BoundaryMalformed(
-            "das MultiPolygon enthält kein Polygon".to_owned(),
+            "the MultiPolygon holds no Polygon".to_owned(),
         ));
     }
     coords
         .iter()
         .map(|poly| {
             let rings = poly.as_array().ok_or_else(|| {
-                GeoError::BoundaryMalformed("ein Polygon ist kein Array von Ringen".to_owned())
+                GeoError::BoundaryMalformed("a Polygon is not an array of rings".to_owned())
             })?;
             parse_polygon(rings, vertices)
         })
@@ -434,7 +436,7 @@ fn parse_polygon(rings: &[Value], vertices: &mut usize) -> Result<Polygon, GeoEr
 
 fn parse_ring(ring: &Value, vertices: &mut usize) -> Result<Vec<Point>, GeoError> {
     let positions = ring.as_array().ok_or_else(|| {
-        GeoError::BoundaryMalformed("ein Ring ist kein Array von Positionen".to_owned())
+        GeoError::BoundaryMalformed("a ring is not an array of positions".to_owned())
     })?;
     // Counted before allocating, so an oversized document is refused without building it.
     *vertices = vertices.saturating_add(positions.len());
@@ -473,7 +475,7 @@ fn excerpt(value: &Value) -> String {
 fn parse_position(position: &Value) -> Result<Point, GeoError> {
     let bad = || {
         GeoError::BoundaryMalformed(format!(
-            "{} ist keine Position [Länge, Breite]",
+            "{} is not a position [longitude, latitude]",
             excerpt(position)
         ))
     };
@@ -567,7 +569,7 @@ mod tests {
         assert_eq!(b.require_inside(&pt(5.0, 5.0)), Ok(()));
         let err = b.require_inside(&pt(20.0, 5.0)).unwrap_err();
         assert_eq!(err.key(), "reports.err.outside_boundary");
-        assert!(err.to_string().contains("außerhalb"));
+        assert!(err.to_string().contains("outside"));
     }
 
     #[test]
@@ -760,13 +762,13 @@ mod tests {
         assert!(malformed(&huge).chars().count() < 120);
         // GeoJSON order is [lon, lat]: a latitude of 91 is out of range.
         let out = malformed(r#"{"type":"Polygon","coordinates":[[[0,0],[1,91],[1,1],[0,0]]]}"#);
-        assert!(out.contains("Breite"), "{out}");
+        assert!(out.contains("latitude"), "{out}");
         // A malformed hole is reported too.
         malformed(r#"{"type":"Polygon","coordinates":[[[0,0],[9,0],[9,9],[0,0]],[[1,1],[2,1]]]}"#);
 
         let err = Boundary::parse(r#"{"type":"Point","coordinates":[7,51]}"#).unwrap_err();
         assert_eq!(err.key(), "reports.err.boundary_unsupported");
-        assert!(err.to_string().starts_with("Die Gemeindegrenze"));
+        assert!(err.to_string().starts_with("The boundary"));
     }
 
     #[test]

@@ -143,7 +143,10 @@ string_enum! {
 impl AttributeType {
     /// The list types carry (key, name) values.
     pub fn is_list(self) -> bool {
-        matches!(self, AttributeType::SingleValueList | AttributeType::MultiValueList)
+        matches!(
+            self,
+            AttributeType::SingleValueList | AttributeType::MultiValueList
+        )
     }
 }
 

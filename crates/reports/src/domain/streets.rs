@@ -12,7 +12,6 @@
 
 use std::collections::HashSet;
 
-
 /// Data rows accepted per file; a municipality of any size stays far below this.
 pub const MAX_ROWS: usize = 500_000;
 /// Line errors kept for the report; beyond this only the count grows.
@@ -141,9 +140,10 @@ impl ImportError {
                 let names: Vec<String> = missing.iter().map(|c| t.text(c.key())).collect();
                 t.text_with("reports.streets.err.missing_columns", &names.join(", "))
             }
-            ImportError::DuplicateColumn { column } => {
-                t.text_with("reports.streets.err.duplicate_column", &t.text(column.key()))
-            }
+            ImportError::DuplicateColumn { column } => t.text_with(
+                "reports.streets.err.duplicate_column",
+                &t.text(column.key()),
+            ),
             ImportError::TooManyRows { limit } => {
                 t.text_with("reports.streets.err.too_many_rows", &limit.to_string())
             }
@@ -165,8 +165,6 @@ impl ImportError {
         }
     }
 }
-
-
 
 /// Parses a street directory file. Accepts UTF-8 (with or without BOM), UTF-16 with BOM and
 /// Windows-1252; `;`, `,` or tab as delimiter; German or English column names. Required

@@ -43,7 +43,11 @@ fn citizens() -> Routes {
         // Staff with `reports.handle`/`reports.moderate` may also see hidden photos here;
         // the handler decides per photo.
         .get("/maengel/fotos/{file}", Access::Public, list::photo_full)
-        .get("/maengel/fotos/{id}/klein.jpg", Access::Public, list::photo_thumb)
+        .get(
+            "/maengel/fotos/{id}/klein.jpg",
+            Access::Public,
+            list::photo_thumb,
+        )
         .get("/maengel/{reference}", Access::Public, list::detail)
         .get("/maengel/melden", Access::Public, public::form_page)
         .post(
@@ -55,16 +59,36 @@ fn citizens() -> Routes {
         .get("/maengel/altcha", Access::Public, public::challenge)
         .get("/maengel/adressen", Access::Public, public::addresses)
         .get("/maengel/in-der-naehe", Access::Public, public::nearby_page)
-        .get("/maengel/status/{token}", Access::Secret, public::status_page)
+        .get(
+            "/maengel/status/{token}",
+            Access::Secret,
+            public::status_page,
+        )
         .get(
             "/maengel/status/{token}/fotos/{file}",
             Access::Secret,
             public::status_photo,
         )
-        .get("/maengel/{reference}/folgen", Access::Public, public::follow_page)
-        .post("/maengel/{reference}/folgen", Access::Public, public::follow)
-        .get("/maengel/folgen/{token}", Access::Secret, public::confirm_page)
-        .post("/maengel/folgen/{token}", Access::Secret, public::confirm_follow)
+        .get(
+            "/maengel/{reference}/folgen",
+            Access::Public,
+            public::follow_page,
+        )
+        .post(
+            "/maengel/{reference}/folgen",
+            Access::Public,
+            public::follow,
+        )
+        .get(
+            "/maengel/folgen/{token}",
+            Access::Secret,
+            public::confirm_page,
+        )
+        .post(
+            "/maengel/folgen/{token}",
+            Access::Secret,
+            public::confirm_follow,
+        )
         .get(
             "/maengel/folgen/{token}/abbestellen",
             Access::Secret,
@@ -83,14 +107,22 @@ fn staff_pages() -> Routes {
     use staff::{data, detail};
     Routes::new()
         .get(staff::INBOX, STAFF, staff::inbox)
-        .get("/maengel/verwaltung/moderation", MODERATORS, staff::moderation_queue)
+        .get(
+            "/maengel/verwaltung/moderation",
+            MODERATORS,
+            staff::moderation_queue,
+        )
         .get("/maengel/verwaltung/ueberfaellig", STAFF, staff::overdue)
         // Status changes need `reports.handle`, publishing `reports.moderate`: run_bulk
         // checks the one the action needs.
         .post("/maengel/verwaltung/sammel", STAFF, staff::bulk)
         .get("/maengel/verwaltung/{id}", STAFF, detail::show)
         .post("/maengel/verwaltung/{id}", HANDLERS, detail::workflow)
-        .post("/maengel/verwaltung/{id}/moderation", MODERATORS, detail::moderation)
+        .post(
+            "/maengel/verwaltung/{id}/moderation",
+            MODERATORS,
+            detail::moderation,
+        )
         .get("/maengel/verwaltung/fotos/{file}", STAFF, detail::photo)
         .post(
             "/maengel/verwaltung/fotos/{file}/sichtbarkeit",
@@ -100,7 +132,11 @@ fn staff_pages() -> Routes {
         .get("/maengel/verwaltung/karte", STAFF, data::map_page)
         .get("/maengel/verwaltung/karte.json", STAFF, data::map_json)
         // The script of the staff maps: static, no data.
-        .get("/maengel/verwaltung/karte.js", Access::Public, data::map_script)
+        .get(
+            "/maengel/verwaltung/karte.js",
+            Access::Public,
+            data::map_script,
+        )
         // Personal data go into the exports only for `reports.personal_data`.
         .get("/maengel/verwaltung/export.csv", STAFF, data::export_csv)
         .get("/maengel/verwaltung/export.xlsx", STAFF, data::export_xlsx)
@@ -123,22 +159,46 @@ fn settings() -> Routes {
             MANAGERS,
             admin::streets.layer(DefaultBodyLimit::max(admin::UPLOAD_LIMIT)),
         )
-        .get("/maengel/einstellungen/kategorien", MANAGERS, admin::categories)
-        .get("/maengel/einstellungen/kategorien/neu", MANAGERS, admin::new_category)
+        .get(
+            "/maengel/einstellungen/kategorien",
+            MANAGERS,
+            admin::categories,
+        )
+        .get(
+            "/maengel/einstellungen/kategorien/neu",
+            MANAGERS,
+            admin::new_category,
+        )
         .post(
             "/maengel/einstellungen/kategorien/neu",
             MANAGERS,
             admin::create_category,
         )
-        .get("/maengel/einstellungen/kategorien/{id}", MANAGERS, admin::edit_category)
+        .get(
+            "/maengel/einstellungen/kategorien/{id}",
+            MANAGERS,
+            admin::edit_category,
+        )
         .post(
             "/maengel/einstellungen/kategorien/{id}",
             MANAGERS,
             admin::update_category,
         )
-        .get("/maengel/einstellungen/api-schluessel", MANAGERS, admin::keys_page)
-        .post("/maengel/einstellungen/api-schluessel", MANAGERS, admin::create_key)
-        .post("/maengel/einstellungen/api-schluessel/{id}", MANAGERS, admin::set_rate)
+        .get(
+            "/maengel/einstellungen/api-schluessel",
+            MANAGERS,
+            admin::keys_page,
+        )
+        .post(
+            "/maengel/einstellungen/api-schluessel",
+            MANAGERS,
+            admin::create_key,
+        )
+        .post(
+            "/maengel/einstellungen/api-schluessel/{id}",
+            MANAGERS,
+            admin::set_rate,
+        )
         .post(
             "/maengel/einstellungen/api-schluessel/{id}/widerrufen",
             MANAGERS,
@@ -151,7 +211,12 @@ fn settings() -> Routes {
 fn open311() -> Routes {
     use machine::open311 as o;
     Routes::new()
-        .machine(Method::GET, "/open311/v2/{file}", Access::Public, o::root_get)
+        .machine(
+            Method::GET,
+            "/open311/v2/{file}",
+            Access::Public,
+            o::root_get,
+        )
         .machine(
             Method::POST,
             "/open311/v2/{file}",
@@ -170,7 +235,12 @@ fn open311() -> Routes {
             Access::Public,
             o::one_request,
         )
-        .machine(Method::GET, "/open311/v2/tokens/{file}", Access::Public, o::token)
+        .machine(
+            Method::GET,
+            "/open311/v2/tokens/{file}",
+            Access::Public,
+            o::token,
+        )
         .machine(Method::GET, "/open311/v2", Access::Public, o::not_found)
         .machine(Method::GET, "/open311/v2/", Access::Public, o::not_found)
         .machine(

@@ -3,9 +3,9 @@
 //! stale answer; other `serve` processes behind a load balancer see a change once their
 //! cache entry expires (`TTL`). ADR 0006 explains the trade-off.
 
+use bytes::Bytes;
 use rathaus_core::TenantId;
 use std::collections::HashMap;
-use bytes::Bytes;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -170,11 +170,17 @@ mod tests {
             }
         };
         assert_eq!(
-            a.get_or_compute(&g, t, "k", compute(100)).await.unwrap().len(),
+            a.get_or_compute(&g, t, "k", compute(100))
+                .await
+                .unwrap()
+                .len(),
             100
         );
         assert_eq!(
-            a.get_or_compute(&g, t, "k", compute(100)).await.unwrap().len(),
+            a.get_or_compute(&g, t, "k", compute(100))
+                .await
+                .unwrap()
+                .len(),
             100
         );
         assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 1);
@@ -195,9 +201,6 @@ mod tests {
                 .await
                 .is_err()
         );
-        assert!(
-            a.lookup(&format!("{}|e", t.0), g.of(t), TTL)
-                .is_none()
-        );
+        assert!(a.lookup(&format!("{}|e", t.0), g.of(t), TTL).is_none());
     }
 }

@@ -3,8 +3,9 @@
 //! [`streets::Directory`] per tenant for autocomplete and address resolution (reloaded when
 //! the import changes the row count or after a minute, so every process sees an import).
 
-use crate::store::entity::street;
 use crate::domain::streets::{self, Address, Directory};
+use crate::service::ReportsState;
+use crate::store::entity::street;
 use rathaus_core::audit::NewEvent;
 use rathaus_core::{Result, TenantId};
 use rathaus_store::{audit, begin, db_err};
@@ -13,14 +14,12 @@ use sea_orm::{
     TransactionTrait,
 };
 use serde_json::json;
-use crate::service::ReportsState;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const RELOAD_AFTER: Duration = Duration::from_secs(60);
 /// Rows per INSERT statement of the import.
 const CHUNK: usize = 500;
-
 
 /// Replaces the tenant's directory with `addresses` in one transaction (all or nothing).
 /// `who` is the system for the CLI.

@@ -50,5 +50,7 @@ pub async fn geocode(
     let p = places.first()?;
     let lat = p.lat.trim().parse::<f64>().ok()?;
     let lon = p.lon.trim().parse::<f64>().ok()?;
-    crate::domain::geo::Point::new(lat, lon).ok().map(|_| (lat, lon))
+    crate::domain::geo::Point::new(lat, lon)
+        .ok()
+        .map(|_| (lat, lon))
 }

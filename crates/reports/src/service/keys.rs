@@ -2,8 +2,8 @@
 //! `rathaus reports create-api-key --name NAME`; only the key's SHA-256 is stored, the key
 //! itself is shown once. Each key has a rate limit (requests per minute) and can be revoked.
 
-use crate::store::entity::api_key;
 use crate::service::MANAGE;
+use crate::store::entity::api_key;
 use chrono::Utc;
 use rathaus_core::audit::NewEvent;
 use rathaus_core::validation::FieldErrors;

@@ -6,16 +6,20 @@
 pub mod cache;
 pub mod directory;
 pub mod geocoder;
+pub mod inbox;
 pub mod keys;
 pub mod notify;
+pub mod open311;
+pub mod pow;
+pub mod public;
 pub mod retention;
 pub mod state;
 pub mod tiles;
 
 pub use state::ReportsState;
 
-use crate::store::entity::{category, counter, follower, photo, report, settings, update};
 use crate::domain::geo::{self, Boundary, Point};
+use crate::store::entity::{category, counter, follower, photo, report, settings, update};
 use chrono::{DateTime, Datelike, Utc};
 use rathaus_core::audit::NewEvent;
 use rathaus_core::validation::FieldErrors;
@@ -567,7 +571,11 @@ pub async fn reencode_photos(
     photos: Vec<Vec<u8>>,
 ) -> std::result::Result<Vec<rathaus_store::images::Photo>, (usize, ImageError)> {
     // One at a time per slot (see `ReportsState::photo_slots`).
-    let _slot = state.photo_slots.acquire().await.map_err(|_| (0, ImageError::Broken))?;
+    let _slot = state
+        .photo_slots
+        .acquire()
+        .await
+        .map_err(|_| (0, ImageError::Broken))?;
     tokio::task::spawn_blocking(move || {
         let mut out = Vec::with_capacity(photos.len());
         for (i, bytes) in photos.iter().enumerate() {
@@ -794,7 +802,8 @@ pub async fn submit<C: TransactionTrait + ConnectionTrait>(
     if !email.is_empty() {
         let f = add_follower(&txn, tenant, r.id, &email, now).await?;
         if let Some(f) = f {
-            crate::service::notify::confirm_follower(&txn, tenant, &inp.base_url, &r, &f, true).await?;
+            crate::service::notify::confirm_follower(&txn, tenant, &inp.base_url, &r, &f, true)
+                .await?;
         }
     }
     let actor = by.recorded();
@@ -1395,8 +1404,15 @@ pub async fn change_in(
         crate::service::retention::schedule(txn, tenant, id, now).await?;
     }
     if (status_changed || !reply.is_empty()) && after.moderation != HIDDEN {
-        crate::service::notify::status_changed(txn, tenant, &ch.base_url, &after, &reply, original.as_ref())
-            .await?;
+        crate::service::notify::status_changed(
+            txn,
+            tenant,
+            &ch.base_url,
+            &after,
+            &reply,
+            original.as_ref(),
+        )
+        .await?;
     }
     audit::record(
         txn,
@@ -1544,4 +1560,22 @@ pub async fn set_photo_hidden<C: TransactionTrait + ConnectionTrait>(
     txn.commit().await?;
     state.generations.bump(who.tenant_id);
     Ok(report_id)
+}
+
+/// The reports marked as duplicates of `id` (at most 50), as (id, reference).
+pub async fn duplicates_of(
+    conn: &impl ConnectionTrait,
+    who: &Principal,
+    id: i64,
+) -> Result<Vec<(i64, String)>> {
+    Ok(rathaus_store::uow::scoped::<report::Entity>(who.tenant_id)
+        .filter(report::Column::DuplicateOf.eq(id))
+        .order_by_asc(report::Column::Id)
+        .limit(50)
+        .all(conn)
+        .await
+        .map_err(db_err)?
+        .into_iter()
+        .map(|d| (d.id, d.reference))
+        .collect())
 }

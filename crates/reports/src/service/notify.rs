@@ -2,8 +2,8 @@
 //! change: the confirmation link for an address, and a mail on every public status change or
 //! reply, each with an unsubscribe link. German: the readers are the municipality's citizens.
 
-use crate::store::entity::follower;
 use crate::service::Report;
+use crate::store::entity::follower;
 use rathaus_core::{Result, TenantId};
 use rathaus_store::mail;
 use rathaus_web::i18n::{Lang, catalog};

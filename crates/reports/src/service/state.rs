@@ -8,6 +8,7 @@ use crate::service::cache::{Answers, Generations, MAX_BYTES};
 use chrono::{DateTime, Utc};
 use rathaus_web::ratelimit::RateLimiter;
 use std::collections::HashMap;
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -36,6 +37,8 @@ pub struct ReportsState {
     pub public_limits: RateLimiter,
     /// Open311 requests per API key, per minute (each key has its own limit).
     pub api_key_limits: RateLimiter,
+    /// Spent proofs of work so far, to clean up expired ones now and then.
+    pub(crate) pow_spends: AtomicU64,
 }
 
 impl Default for ReportsState {
@@ -52,6 +55,7 @@ impl Default for ReportsState {
             ),
             public_limits: RateLimiter::new(RATE_WINDOW),
             api_key_limits: RateLimiter::new(Duration::from_secs(60)),
+            pow_spends: AtomicU64::new(0),
         }
     }
 }

@@ -52,7 +52,10 @@ impl Setup {
 
 pub async fn migrated() -> TestDb {
     let tdb = TestDb::new().await;
-    Reports::new().migrate(&tdb.db).await.expect("reports migrations");
+    Reports::new()
+        .migrate(&tdb.db)
+        .await
+        .expect("reports migrations");
     rathaus_core::permissions::register(rathaus_reports::permissions::PERMISSIONS);
     tdb
 }

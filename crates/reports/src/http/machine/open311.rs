@@ -18,16 +18,15 @@
 //!   [`crate::service::cache::TTL`], invalidated by the tenant's generation counter, bounded by bytes;
 //!   one computation per key at a time (no stampede on expiry): `crate::service::cache::Answers`.
 
-use crate::service::ReportsState;
-use axum::Extension;
-use std::sync::Arc;
-use crate::store::entity::{photo, report, update};
 use crate::formats::open311::{
-    self, Attribute, AttributeAnswer, AttributeValueOption, Datatype, Discovery, Endpoint,
-    ExtendedAttributes, Format, Open311Document, Open311Error, PostId, PostResponse, RequestFilter,
-    RequestUpdate, Service, ServiceDefinition, ServiceRequest, ServiceType, Status, TokenResponse,
+    self, Attribute, AttributeAnswer, AttributeValueOption, Datatype, Discovery, Endpoint, Format,
+    Open311Document, Open311Error, PostId, PostResponse, RequestUpdate, Service, ServiceDefinition,
+    ServiceType, TokenResponse,
 };
+use crate::service::ReportsState;
+use crate::service::open311::{documents, select_rows};
 use crate::service::{self, Category, NewReport, PUBLISHED, Source};
+use axum::Extension;
 use axum::body::{Body, Bytes};
 use axum::extract::{FromRequest, Multipart, Path, RawQuery, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
@@ -35,16 +34,12 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use rathaus_core::{Error, TenantId};
 use rathaus_store::tenants::Tenant;
-use rathaus_store::{accounts, db_err};
 use rathaus_web::AppState;
 use rathaus_web::ctx::{Ctx, origin};
 use rathaus_web::i18n::{Lang, catalog};
-use sea_orm::sea_query::JoinType;
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
-    QuerySelect,
-};
-use std::collections::{BTreeMap, HashMap};
+use sea_orm::ConnectionTrait;
+use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// Largest `POST requests` body: three photos of 10 MB plus the form.
 pub const POST_BODY_LIMIT: usize = 3 * 10 * 1024 * 1024 + 1024 * 1024;
@@ -53,7 +48,6 @@ const FORM_LIMIT: usize = 256 * 1024;
 /// Cached `GET requests` answers at most.
 /// Entries of the updates feed at most.
 const MAX_UPDATES: u64 = 1_000;
-
 
 // ---------------------------------------------------------------- answers
 
@@ -337,229 +331,6 @@ pub(crate) async fn service_definition(
 
 // ---------------------------------------------------------------- reading requests
 
-/// The columns a public request needs (no blobs, no personal data).
-#[derive(Debug, Clone, FromQueryResult)]
-struct Row {
-    id: i64,
-    reference: String,
-    category_id: i64,
-    status: String,
-    is_open: bool,
-    lat: f64,
-    lon: f64,
-    address: String,
-    public_description: String,
-    status_notes: String,
-    department_id: Option<i64>,
-    duplicate_of: Option<i64>,
-    created_at: DateTime<Utc>,
-    updated_at: DateTime<Utc>,
-}
-
-fn row_query(tenant: TenantId) -> sea_orm::Select<report::Entity> {
-    use report::Column as C;
-    rathaus_store::uow::scoped::<report::Entity>(tenant)
-        .select_only()
-        .columns([
-            C::Id,
-            C::Reference,
-            C::CategoryId,
-            C::Status,
-            C::IsOpen,
-            C::Lat,
-            C::Lon,
-            C::Address,
-            C::PublicDescription,
-            C::StatusNotes,
-            C::DepartmentId,
-            C::DuplicateOf,
-            C::CreatedAt,
-            C::UpdatedAt,
-        ])
-}
-
-/// Categories and department names to turn rows into documents.
-struct Names {
-    categories: HashMap<i64, Category>,
-    departments: HashMap<i64, String>,
-}
-
-async fn names(conn: &impl ConnectionTrait, tenant: TenantId) -> Result<Names, Error> {
-    let categories = service::list_categories(conn, tenant, false)
-        .await?
-        .into_iter()
-        .map(|c| (c.id, c))
-        .collect();
-    let departments = accounts::list_departments(conn, tenant)
-        .await?
-        .into_iter()
-        .map(|d| (d.id, d.name))
-        .collect();
-    Ok(Names {
-        categories,
-        departments,
-    })
-}
-
-/// Public photos of the rows, in order: report id → photo ids.
-async fn public_photos(
-    conn: &impl ConnectionTrait,
-    tenant: TenantId,
-    report_ids: &[i64],
-) -> Result<HashMap<i64, Vec<i64>>, Error> {
-    let mut out: HashMap<i64, Vec<i64>> = HashMap::new();
-    if report_ids.is_empty() {
-        return Ok(out);
-    }
-    #[derive(FromQueryResult)]
-    struct P {
-        id: i64,
-        report_id: i64,
-    }
-    let rows = rathaus_store::uow::scoped::<photo::Entity>(tenant)
-        .select_only()
-        .columns([photo::Column::Id, photo::Column::ReportId])
-        .filter(photo::Column::ReportId.is_in(report_ids.iter().copied()))
-        .filter(photo::Column::Hidden.eq(false))
-        .order_by_asc(photo::Column::ReportId)
-        .order_by_asc(photo::Column::Position)
-        .order_by_asc(photo::Column::Id)
-        .into_model::<P>()
-        .all(conn)
-        .await?;
-    for p in rows {
-        out.entry(p.report_id).or_default().push(p.id);
-    }
-    Ok(out)
-}
-
-fn photo_url(base: &str, id: i64) -> String {
-    format!("{base}/maengel/fotos/{id}.jpg")
-}
-
-fn non_empty(s: &str) -> Option<String> {
-    let s = s.trim();
-    (!s.is_empty()).then(|| s.to_string())
-}
-
-/// Turns rows into documents: one query for the photos, one for duplicate originals.
-async fn documents(
-    conn: &impl ConnectionTrait,
-    tenant: TenantId,
-    base: &str,
-    rows: Vec<Row>,
-    extensions: bool,
-) -> Result<Vec<ServiceRequest>, Error> {
-    let names = names(conn, tenant).await?;
-    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-    let photos = public_photos(conn, tenant, &ids).await?;
-    let mut originals: HashMap<i64, String> = HashMap::new();
-    let dup_ids: Vec<i64> = rows.iter().filter_map(|r| r.duplicate_of).collect();
-    if extensions && !dup_ids.is_empty() {
-        #[derive(FromQueryResult)]
-        struct O {
-            id: i64,
-            reference: String,
-        }
-        for o in rathaus_store::uow::scoped::<report::Entity>(tenant)
-            .select_only()
-            .columns([report::Column::Id, report::Column::Reference])
-            .filter(report::Column::Id.is_in(dup_ids))
-            .into_model::<O>()
-            .all(conn)
-            .await?
-        {
-            originals.insert(o.id, o.reference);
-        }
-    }
-    let none: Vec<i64> = Vec::new();
-    Ok(rows
-        .into_iter()
-        .map(|r| {
-            let cat = names.categories.get(&r.category_id);
-            let pics = photos.get(&r.id).unwrap_or(&none);
-            let extended_attributes = extensions.then(|| ExtendedAttributes {
-                reference: r.reference.clone(),
-                detailed_status: r.status.clone(),
-                detailed_status_name: t(&format!("reports.status.{}", r.status)).to_string(),
-                group: cat.and_then(|c| non_empty(&c.group_name)),
-                media_urls: pics.iter().map(|p| photo_url(base, *p)).collect(),
-                duplicate_of: r.duplicate_of.and_then(|d| originals.get(&d).cloned()),
-            });
-            ServiceRequest {
-                service_request_id: r.reference,
-                status: if r.is_open {
-                    Status::Open
-                } else {
-                    Status::Closed
-                },
-                status_notes: non_empty(&r.status_notes),
-                service_name: cat.map(|c| c.name.clone()),
-                service_code: cat.map(|c| c.code.clone()).unwrap_or_default(),
-                description: non_empty(&r.public_description),
-                agency_responsible: r
-                    .department_id
-                    .and_then(|d| names.departments.get(&d).cloned()),
-                service_notice: None,
-                requested_datetime: r.created_at,
-                updated_datetime: Some(r.updated_at),
-                expected_datetime: None,
-                address: non_empty(&r.address),
-                address_id: None,
-                zipcode: None,
-                lat: Some(r.lat),
-                long: Some(r.lon),
-                media_url: pics.first().map(|p| photo_url(base, *p)),
-                extended_attributes,
-            }
-        })
-        .collect())
-}
-
-/// The published requests a filter selects, newest first. With ids, the ids override the
-/// other filters (spec); otherwise the index (tenant, is_open, created_at) serves
-/// `status=open|closed` and (tenant, created_at) the rest.
-async fn select_rows(
-    conn: &impl ConnectionTrait,
-    tenant: TenantId,
-    f: &RequestFilter,
-    category_ids: &[i64],
-) -> Result<Vec<Row>, Error> {
-    use report::Column as C;
-    let mut q = row_query(tenant).filter(C::Moderation.eq(PUBLISHED));
-    if !f.service_request_ids.is_empty() {
-        q = q.filter(
-            C::Reference.is_in(f.service_request_ids.iter().map(|s| s.to_ascii_uppercase())),
-        );
-    } else {
-        if let [s] = f.statuses.as_slice() {
-            q = q.filter(C::IsOpen.eq(*s == Status::Open));
-        }
-        if !f.service_codes.is_empty() {
-            q = q.filter(C::CategoryId.is_in(category_ids.iter().copied()));
-        }
-        if let Some(s) = f.start {
-            q = q.filter(C::CreatedAt.gte(s));
-        }
-        if let Some(e) = f.end {
-            q = q.filter(C::CreatedAt.lte(e));
-        }
-        if let Some(b) = f.bbox {
-            q = q
-                .filter(C::Lat.between(b.min_lat, b.max_lat))
-                .filter(C::Lon.between(b.min_lon, b.max_lon));
-        }
-    }
-    q.order_by_desc(C::CreatedAt)
-        .order_by_desc(C::Id)
-        .limit(f.limit())
-        .offset(f.offset())
-        .into_model::<Row>()
-        .all(conn)
-        .await
-        .map_err(db_err)
-}
-
 // ---------------------------------------------------------------- the answer cache
 
 /// Why a list could not be rendered: an Open311 error document, or a server error.
@@ -628,7 +399,8 @@ async fn list_requests(
     match state
         .open311_answers
         .get_or_compute(&state.generations, tid, &key, compute)
-        .await {
+        .await
+    {
         Ok(body) => Ok(document(format, StatusCode::OK, body)),
         Err(ListFailure::Document(r)) => Ok(r),
         Err(ListFailure::Server(e)) => Err(e),
@@ -660,16 +432,7 @@ pub(crate) async fn one_request(
     if id.len() > 64 {
         return errors(format, &[unknown()]);
     }
-    let res = async {
-        let rows = row_query(tid)
-            .filter(report::Column::Moderation.eq(PUBLISHED))
-            .filter(report::Column::Reference.eq(id.trim().to_ascii_uppercase()))
-            .into_model::<Row>()
-            .all(&st.db.conn)
-            .await?;
-        documents(&st.db.conn, tid, &base, rows, extensions).await
-    }
-    .await;
+    let res = service::open311::published_request(&st.db.conn, tid, &base, &id, extensions).await;
     match res {
         Ok(docs) if docs.is_empty() => errors(format, &[unknown()]),
         Ok(docs) => document(format, StatusCode::OK, docs.render(format)),
@@ -697,28 +460,17 @@ pub(crate) async fn token(
     if tok.is_empty() || tok.len() > 64 {
         return errors(format, &[unknown()]);
     }
-    #[derive(FromQueryResult)]
-    struct T {
-        reference: String,
-        moderation: String,
-    }
-    let found = rathaus_store::uow::scoped::<report::Entity>(rathaus_core::TenantId(tenant.id))
-        .select_only()
-        .columns([report::Column::Reference, report::Column::Moderation])
-        .filter(report::Column::Open311Token.eq(tok))
-        .into_model::<T>()
-        .one(&st.db.conn)
-        .await;
+    let found = service::open311::by_token(&st.db.conn, TenantId(tenant.id), tok).await;
     match found {
-        Ok(Some(r)) => {
+        Ok(Some((reference, published))) => {
             let doc = [TokenResponse {
                 token: tok.to_string(),
-                service_request_id: (r.moderation == PUBLISHED).then_some(r.reference),
+                service_request_id: published.then_some(reference),
             }];
             document(format, StatusCode::OK, doc.render(format))
         }
         Ok(None) => errors(format, &[unknown()]),
-        Err(e) => internal(format, &db_err(e)),
+        Err(e) => internal(format, &e),
     }
 }
 
@@ -775,44 +527,9 @@ async fn request_updates(
     let end_or_now = end.unwrap_or_else(Utc::now);
     let start = start.unwrap_or(end_or_now - Duration::days(open311::DEFAULT_WINDOW_DAYS));
 
-    #[derive(FromQueryResult)]
-    struct U {
-        id: i64,
-        status: Option<String>,
-        text: String,
-        created_at: DateTime<Utc>,
-        reference: String,
-        report_status: String,
-    }
-    let rel: sea_orm::RelationDef = update::Entity::belongs_to(report::Entity)
-        .from(update::Column::ReportId)
-        .to(report::Column::Id)
-        .into();
-    let mut q = rathaus_store::uow::scoped::<update::Entity>(rathaus_core::TenantId(tenant.id))
-        .select_only()
-        .columns([
-            update::Column::Id,
-            update::Column::Status,
-            update::Column::Text,
-            update::Column::CreatedAt,
-        ])
-        .column_as(report::Column::Reference, "reference")
-        .column_as(report::Column::Status, "report_status")
-        .join(JoinType::InnerJoin, rel)
-        .filter(update::Column::Public.eq(true))
-        .filter(update::Column::CreatedAt.gte(start))
-        .filter(report::Column::TenantId.eq(tenant.id))
-        .filter(report::Column::Moderation.eq(PUBLISHED));
-    if let Some(e) = end {
-        q = q.filter(update::Column::CreatedAt.lte(e));
-    }
-    let mut rows = q
-        .order_by_desc(update::Column::CreatedAt)
-        .order_by_desc(update::Column::Id)
-        .limit(MAX_UPDATES)
-        .into_model::<U>()
-        .all(&st.db.conn)
-        .await?;
+    let mut rows =
+        service::open311::updates(&st.db.conn, TenantId(tenant.id), start, end, MAX_UPDATES)
+            .await?;
     rows.reverse();
     let list: Vec<RequestUpdate> = rows
         .into_iter()
@@ -1038,7 +755,16 @@ async fn post_request(
         api_key_id: Some(key.id),
         base_url: base.to_string(),
     };
-    match service::submit(&st.db.conn, &state, tid, Source::Open311, service::OPEN311_APP, inp).await {
+    match service::submit(
+        &st.db.conn,
+        &state,
+        tid,
+        Source::Open311,
+        service::OPEN311_APP,
+        inp,
+    )
+    .await
+    {
         Ok(s) => Ok(Ok(PostResponse {
             id: match s.open311_token {
                 Some(tok) => PostId::Token(tok),

@@ -6,14 +6,13 @@
 //! Uploads are multipart forms; their CSRF token travels in the query string (`?_csrf=`).
 
 use crate::service::ReportsState;
-use axum::Extension;
-use std::sync::Arc;
 use crate::service::{self, AttributeDef, CategoryInput, MANAGE};
 use askama::Template;
+use axum::Extension;
+use axum::Form;
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::Form;
 use rathaus_core::validation::FieldErrors;
 use rathaus_core::{Error, Principal};
 use rathaus_store::accounts;
@@ -26,11 +25,11 @@ use rathaus_web::layout::Layout;
 use rathaus_web::pages::layout;
 use rathaus_web::pages::parse_id;
 use serde::Deserialize;
+use std::sync::Arc;
 
 pub const SETTINGS: &str = "/maengel/einstellungen";
 /// Boundary and street directory uploads: up to 20 MB.
 pub const UPLOAD_LIMIT: usize = 20 * 1024 * 1024;
-
 
 // ------------------------------------------------------------------ settings
 

@@ -21,13 +21,13 @@
 #[path = "public_list.rs"]
 pub mod list;
 
+use crate::domain::altcha;
+use crate::domain::geo::Point;
 use crate::service::ReportsState;
-use axum::Extension;
-use std::sync::Arc;
-use crate::store::entity::pow_spent;
+use crate::service::directory;
 use crate::service::{self, Category, NewReport, Source};
-use crate::domain::altcha; use crate::service::directory; use crate::domain::geo::Point;
 use askama::Template;
+use axum::Extension;
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -44,10 +44,9 @@ use rathaus_web::forms::FormErrors;
 use rathaus_web::i18n::{Catalog, catalog};
 use rathaus_web::layout::Layout;
 use rathaus_web::pages::{fmt_time, layout};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 /// Request body limit of the form: three photos of 10 MB, the text and the framing.
 pub const BODY_LIMIT: usize = 32 * 1024 * 1024;
@@ -63,7 +62,6 @@ pub const ANYWAY_FIELD: &str = "trotzdem";
 const NEARBY_LIMIT: usize = 10;
 
 type HtmlResult = std::result::Result<Response, HtmlError>;
-
 
 pub(crate) fn tenant_of(ctx: &Ctx) -> std::result::Result<TenantId, Error> {
     ctx.tenant_id().ok_or(Error::NotFound)
@@ -129,7 +127,10 @@ pub(crate) async fn map_cfg(
             let (min_lat, min_lon, max_lat, max_lon) = b.bbox();
             ((min_lat + max_lat) / 2.0, (min_lon + max_lon) / 2.0)
         }
-        None => match directory::suggest(conn, state, tenant, "", 1).await?.first() {
+        None => match directory::suggest(conn, state, tenant, "", 1)
+            .await?
+            .first()
+        {
             Some(a) => (a.lat, a.lon),
             None => (51.1657, 10.4515),
         },
@@ -343,9 +344,21 @@ async fn render_form(
     )
 }
 
-pub(crate) async fn form_page(State(st): State<AppState>, Extension(state): Extension<Arc<ReportsState>>, ctx: Ctx) -> HtmlResult {
+pub(crate) async fn form_page(
+    State(st): State<AppState>,
+    Extension(state): Extension<Arc<ReportsState>>,
+    ctx: Ctx,
+) -> HtmlResult {
     let t = catalog(ctx.lang);
-    render_form(&st, &state, &ctx, Typed::default(), FormErrors::none(t), Vec::new()).await
+    render_form(
+        &st,
+        &state,
+        &ctx,
+        Typed::default(),
+        FormErrors::none(t),
+        Vec::new(),
+    )
+    .await
 }
 
 async fn read_form(mp: std::result::Result<Multipart, MultipartRejection>) -> Typed {
@@ -516,7 +529,8 @@ async fn nearby_of(
 
 /// Multipart form post (the CSRF token is in the query string).
 pub(crate) async fn submit_form(
-    State(st): State<AppState>, Extension(state): Extension<Arc<ReportsState>>,
+    State(st): State<AppState>,
+    Extension(state): Extension<Arc<ReportsState>>,
     ctx: Ctx,
     headers: HeaderMap,
     mp: std::result::Result<Multipart, MultipartRejection>,
@@ -525,7 +539,9 @@ pub(crate) async fn submit_form(
     let t = catalog(ctx.lang);
     let v = read_form(mp).await;
     if v.unreadable {
-        return render_form(&st, &state,
+        return render_form(
+            &st,
+            &state,
             &ctx,
             v,
             FormErrors::new(t, single("photos", "reports.public.err_body")),
@@ -543,7 +559,9 @@ pub(crate) async fn submit_form(
         .public_limits
         .allows(tenant, &ctx.client_ip, RATE_LIMIT)
     {
-        let mut r = render_form(&st, &state,
+        let mut r = render_form(
+            &st,
+            &state,
             &ctx,
             v,
             FormErrors::new(t, single("form", "reports.public.err_rate")),
@@ -554,7 +572,9 @@ pub(crate) async fn submit_form(
         return Ok(r);
     }
     let Ok(position) = typed_position(&v) else {
-        return render_form(&st, &state,
+        return render_form(
+            &st,
+            &state,
             &ctx,
             v,
             FormErrors::new(t, single("location", "reports.err.coordinate_invalid")),
@@ -571,7 +591,9 @@ pub(crate) async fn submit_form(
     if !v.anyway {
         let near = nearby_of(&st, &state, tenant, t, category, position, &v.address).await?;
         if !near.is_empty() {
-            return render_form(&st, &state,
+            return render_form(
+                &st,
+                &state,
                 &ctx,
                 v,
                 FormErrors::new(t, single(ANYWAY_FIELD, "reports.public.err_nearby")),
@@ -590,7 +612,9 @@ pub(crate) async fn submit_form(
         match altcha::verify_payload(settings.altcha_key.as_bytes(), &v.altcha, Utc::now()) {
             Err(e) => {
                 tracing::info!(error = %e, "reports: ALTCHA payload refused");
-                return render_form(&st, &state,
+                return render_form(
+                    &st,
+                    &state,
                     &ctx,
                     v,
                     FormErrors::new(t, single("altcha", "reports.public.err_altcha")),
@@ -599,8 +623,10 @@ pub(crate) async fn submit_form(
                 .await;
             }
             Ok(pow) => {
-                if !spend(&st, tenant, &pow).await? {
-                    return render_form(&st, &state,
+                if !service::pow::spend(&st.db.conn, &state, tenant, &pow).await? {
+                    return render_form(
+                        &st,
+                        &state,
                         &ctx,
                         v,
                         FormErrors::new(t, single("altcha", "reports.public.err_altcha_used")),
@@ -655,46 +681,12 @@ pub(crate) async fn submit_form(
             if let Some(key) = spent {
                 // The payload was not used for a report: free it again (a fresh widget solves
                 // a new challenge anyway).
-                let _ = pow_spent::Entity::delete_many()
-                    .filter(pow_spent::Column::Challenge.eq(key))
-                    .exec(&st.db.conn)
-                    .await;
+                service::pow::release(&st.db.conn, &key).await;
             }
             let errs = FormErrors::from_error(t, e)?;
             render_form(&st, &state, &ctx, v, errs, Vec::new()).await
         }
     }
-}
-
-/// Marks a solved challenge as spent; false when it was spent before (a replay).
-async fn spend(
-    st: &AppState,
-    tenant: TenantId,
-    pow: &altcha::VerifiedPow,
-) -> rathaus_core::Result<bool> {
-    static N: AtomicU64 = AtomicU64::new(0);
-    let now = Utc::now();
-    if N.fetch_add(1, Ordering::Relaxed).is_multiple_of(100) {
-        pow_spent::Entity::delete_many()
-            .filter(pow_spent::Column::ExpiresAt.lt(now))
-            .exec(&st.db.conn)
-            .await?;
-    }
-    let seen = pow_spent::Entity::find_by_id(pow.replay_key.clone())
-        .one(&st.db.conn)
-        .await?;
-    if seen.is_some() {
-        return Ok(false);
-    }
-    // Two submissions of one payload at once: the primary key lets only one insert win.
-    let inserted = pow_spent::ActiveModel {
-        challenge: Set(pow.replay_key.clone()),
-        tenant_id: Set(tenant.0),
-        expires_at: Set(pow.expires),
-    }
-    .insert(&st.db.conn)
-    .await;
-    Ok(inserted.is_ok())
 }
 
 #[derive(Template)]
@@ -772,7 +764,8 @@ struct Suggestion {
 
 /// Address suggestions for the address field (JSON list, at most ten).
 pub(crate) async fn addresses(
-    State(st): State<AppState>, Extension(state): Extension<Arc<ReportsState>>,
+    State(st): State<AppState>,
+    Extension(state): Extension<Arc<ReportsState>>,
     ctx: Ctx,
     Query(q): Query<AddressQuery>,
 ) -> std::result::Result<Response, HtmlError> {
@@ -832,7 +825,8 @@ struct NearbyPageTpl {
 
 /// "Already reported?": open reports of the category near a point.
 pub(crate) async fn nearby_page(
-    State(st): State<AppState>, Extension(state): Extension<Arc<ReportsState>>,
+    State(st): State<AppState>,
+    Extension(state): Extension<Arc<ReportsState>>,
     ctx: Ctx,
     Query(q): Query<NearbyQuery>,
 ) -> HtmlResult {
@@ -1045,7 +1039,8 @@ pub(crate) struct FollowForm {
 }
 
 pub(crate) async fn follow(
-    State(st): State<AppState>, Extension(state): Extension<Arc<ReportsState>>,
+    State(st): State<AppState>,
+    Extension(state): Extension<Arc<ReportsState>>,
     ctx: Ctx,
     headers: HeaderMap,
     Path(reference): Path<String>,

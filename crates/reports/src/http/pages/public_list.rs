@@ -8,24 +8,23 @@
 //! moderation or hidden by it answer 404 (staff with `reports.handle`/`reports.moderate`
 //! may see their photos).
 
-use crate::service::ReportsState;
-use axum::Extension;
-use std::sync::Arc;
 use super::{
     HtmlResult, MapCfg, PhotoRow, UpdateRow, assets, category_names, excerpt, fmt_date, map_cfg,
     public_updates, status_label, tenant_of,
 };
-use crate::store::entity::{photo, report};
-use crate::service::{self, HANDLE, MODERATE, PUBLISHED};
-use crate::formats::atom; 
+use crate::formats::atom;
+use crate::service::ReportsState;
+pub use crate::service::public::viewport_references;
+use crate::service::public::{StatusFilter, geojson_body, parse_bbox, parse_status, photo_info};
+use crate::service::{self, HANDLE, MODERATE};
 use askama::Template;
+use axum::Extension;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use rathaus_core::validation::FieldErrors;
 use rathaus_core::{Error, TenantId};
-use rathaus_store::db_err;
 use rathaus_web::AppState;
 use rathaus_web::api::{Problem, problem};
 use rathaus_web::ctx::{Ctx, origin};
@@ -34,52 +33,18 @@ use rathaus_web::forms::FormErrors;
 use rathaus_web::i18n::catalog;
 use rathaus_web::layout::Layout;
 use rathaus_web::pages::{fmt_time, layout};
-use sea_orm::sea_query::{Condition, Expr, ExprTrait, Query as Sql};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
-    QuerySelect, QueryTrait,
-};
+use sea_orm::ConnectionTrait;
 use serde::Deserialize;
-use serde_json::json;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// Reports per page of the list.
 pub const PAGE_SIZE: u64 = 25;
-/// Features of one GeoJSON answer at most (newest first).
-pub const MAX_FEATURES: u64 = 500;
+pub use crate::service::public::MAX_FEATURES;
 /// Entries of the Atom feed.
 pub const FEED_SIZE: u64 = 50;
 
-
 // ---------------------------------------------------------------- filters
-
-/// A status filter: all, open, closed or one status.
-#[derive(Debug, Clone, PartialEq)]
-enum StatusFilter {
-    All,
-    Open,
-    Closed,
-    One(String),
-}
-
-fn parse_status(s: &str) -> Option<StatusFilter> {
-    match s.trim() {
-        "" => Some(StatusFilter::All),
-        "offen" | "open" => Some(StatusFilter::Open),
-        "erledigt" | "geschlossen" | "closed" => Some(StatusFilter::Closed),
-        x if service::STATUSES.contains(&x) => Some(StatusFilter::One(x.to_string())),
-        _ => None,
-    }
-}
-
-fn status_cond(f: &StatusFilter) -> Condition {
-    match f {
-        StatusFilter::All => Condition::all(),
-        StatusFilter::Open => Condition::all().add(report::Column::IsOpen.eq(true)),
-        StatusFilter::Closed => Condition::all().add(report::Column::IsOpen.eq(false)),
-        StatusFilter::One(s) => Condition::all().add(report::Column::Status.eq(s.as_str())),
-    }
-}
 
 /// A date `YYYY-MM-DD` as midnight Europe/Berlin in UTC (`end`: the following midnight).
 fn day_start(s: &str, end: bool) -> Option<DateTime<Utc>> {
@@ -107,16 +72,6 @@ pub(crate) struct ListQuery {
     /// Keyset cursor: `{created_at micros}_{id}` of the last row of the previous page.
     #[serde(default)]
     nach: String,
-}
-
-#[derive(Debug, FromQueryResult)]
-struct Row {
-    id: i64,
-    reference: String,
-    category_id: i64,
-    status: String,
-    public_description: String,
-    created_at: DateTime<Utc>,
 }
 
 struct ListRow {
@@ -168,7 +123,12 @@ fn query_string(q: &ListQuery, nach: &str) -> String {
     s.finish()
 }
 
-pub(crate) async fn list_page(State(st): State<AppState>, Extension(state): Extension<Arc<ReportsState>>, ctx: Ctx, Query(q): Query<ListQuery>) -> HtmlResult {
+pub(crate) async fn list_page(
+    State(st): State<AppState>,
+    Extension(state): Extension<Arc<ReportsState>>,
+    ctx: Ctx,
+    Query(q): Query<ListQuery>,
+) -> HtmlResult {
     let tenant = tenant_of(&ctx)?;
     let t = catalog(ctx.lang);
     let cats = service::list_categories(&st.db.conn, tenant, false).await?;
@@ -204,44 +164,16 @@ pub(crate) async fn list_page(State(st): State<AppState>, Extension(state): Exte
         ))
     });
 
-    let mut sel = rathaus_store::uow::scoped::<report::Entity>(tenant)
-        .select_only()
-        .columns([
-            report::Column::Id,
-            report::Column::Reference,
-            report::Column::CategoryId,
-            report::Column::Status,
-            report::Column::PublicDescription,
-            report::Column::CreatedAt,
-        ])
-        .filter(report::Column::Moderation.eq(PUBLISHED))
-        .filter(status_cond(&status));
-    if let Some(c) = category {
-        sel = sel.filter(report::Column::CategoryId.eq(c));
-    }
-    if let Some(f) = from {
-        sel = sel.filter(report::Column::CreatedAt.gte(f));
-    }
-    if let Some(u) = to {
-        sel = sel.filter(report::Column::CreatedAt.lt(u));
-    }
-    if let Some((at, id)) = cursor {
-        sel = sel.filter(
-            Condition::any().add(report::Column::CreatedAt.lt(at)).add(
-                Condition::all()
-                    .add(report::Column::CreatedAt.eq(at))
-                    .add(report::Column::Id.lt(id)),
-            ),
-        );
-    }
-    let mut rows: Vec<Row> = sel
-        .order_by_desc(report::Column::CreatedAt)
-        .order_by_desc(report::Column::Id)
-        .limit(PAGE_SIZE + 1)
-        .into_model::<Row>()
-        .all(&st.db.conn)
-        .await
-        .map_err(db_err)?;
+    let mut rows = service::public::list_rows(
+        &st.db.conn,
+        tenant,
+        &status,
+        category,
+        (from, to),
+        cursor,
+        PAGE_SIZE + 1,
+    )
+    .await?;
     let more = rows.len() as u64 > PAGE_SIZE;
     rows.truncate(PAGE_SIZE as usize);
     let next = match rows.last() {
@@ -354,7 +286,12 @@ struct DetailTpl {
     photos: Vec<PhotoRow>,
 }
 
-pub(crate) async fn detail(State(st): State<AppState>, Extension(state): Extension<Arc<ReportsState>>, ctx: Ctx, Path(reference): Path<String>) -> HtmlResult {
+pub(crate) async fn detail(
+    State(st): State<AppState>,
+    Extension(state): Extension<Arc<ReportsState>>,
+    ctx: Ctx,
+    Path(reference): Path<String>,
+) -> HtmlResult {
     let tenant = tenant_of(&ctx)?;
     let t = catalog(ctx.lang);
     let r = service::published(&st.db.conn, tenant, &reference).await?;
@@ -407,16 +344,6 @@ pub(crate) struct GeoQuery {
     status: String,
 }
 
-#[derive(Debug, FromQueryResult)]
-struct GeoRow {
-    reference: String,
-    category_id: i64,
-    status: String,
-    lat: f64,
-    lon: f64,
-    created_at: DateTime<Utc>,
-}
-
 fn bad_request(t: &rathaus_web::i18n::Catalog, key: &str) -> Response {
     problem(
         StatusCode::BAD_REQUEST,
@@ -428,24 +355,6 @@ fn bad_request(t: &rathaus_web::i18n::Catalog, key: &str) -> Response {
             errors: vec![],
         },
     )
-}
-
-/// `minLon,minLat,maxLon,maxLat` within WGS 84, min ≤ max.
-fn parse_bbox(s: &str) -> Option<(f64, f64, f64, f64)> {
-    let v: Vec<f64> = s
-        .split(',')
-        .map(|x| x.trim().parse::<f64>())
-        .collect::<std::result::Result<_, _>>()
-        .ok()?;
-    let [a, b, c, d] = v[..] else { return None };
-    let ok = [a, b, c, d].iter().all(|x| x.is_finite())
-        && (-180.0..=180.0).contains(&a)
-        && (-180.0..=180.0).contains(&c)
-        && (-90.0..=90.0).contains(&b)
-        && (-90.0..=90.0).contains(&d)
-        && a <= c
-        && b <= d;
-    ok.then_some((a, b, c, d))
 }
 
 /// Grid cells per side of a viewport: a box is widened to whole cells of the largest
@@ -466,7 +375,6 @@ fn snap_bbox((min_lon, min_lat, max_lon, max_lat): (f64, f64, f64, f64)) -> (f64
         ((max_lat / sy).ceil() * sy).min(90.0),
     )
 }
-
 
 fn geo_response(body: axum::body::Bytes) -> Response {
     let mut res = body.into_response();
@@ -528,198 +436,11 @@ pub(crate) async fn geojson(
     match state
         .map_answers
         .get_or_compute(&state.generations, tenant, &key, compute)
-        .await {
+        .await
+    {
         Ok(body) => geo_response(body),
         Err(e) => rathaus_web::api::ApiError(e).into_response(),
     }
-}
-
-/// Reports in a viewport the probe counts up to; fewer: the viewport is sparse.
-const DENSE: u64 = 20_000;
-/// Candidate ids looked at per query in a sparse viewport.
-const CHUNK: u64 = 1_000;
-
-fn geo_filters(
-    sel: sea_orm::Select<report::Entity>,
-    category: Option<i64>,
-    status: &StatusFilter,
-) -> sea_orm::Select<report::Entity> {
-    let mut sel = sel
-        .select_only()
-        .columns([
-            report::Column::Reference,
-            report::Column::CategoryId,
-            report::Column::Status,
-            report::Column::Lat,
-            report::Column::Lon,
-            report::Column::CreatedAt,
-        ])
-        .filter(report::Column::Moderation.eq(PUBLISHED))
-        .filter(status_cond(status));
-    if let Some(c) = category {
-        sel = sel.filter(report::Column::CategoryId.eq(c));
-    }
-    sel
-}
-
-/// The newest published reports in the viewport, at most [`MAX_FEATURES`]. Two plans, chosen
-/// by a probe on the position index (index only, at most [`DENSE`] entries):
-/// - sparse viewport (a street): all candidate ids are known from the probe; the rows are
-///   read newest id first in chunks until enough match the filters;
-/// - dense viewport (the town): the receipt-time index is walked newest first with the
-///   position as a plain filter (`lat + 0` keeps the planner off the position index, which
-///   would otherwise collect and sort every report in the box), stopping after 500 matches.
-async fn geojson_rows(
-    conn: &impl ConnectionTrait,
-    tenant: TenantId,
-    (min_lon, min_lat, max_lon, max_lat): (f64, f64, f64, f64),
-    category: Option<i64>,
-    status: &StatusFilter,
-    dense_at: u64,
-) -> rathaus_core::Result<Vec<GeoRow>> {
-    // The ids in the box, from the position index alone.
-    let in_box = || {
-        rathaus_store::uow::scoped::<report::Entity>(tenant)
-            .select_only()
-            .column(report::Column::Id)
-            .filter(report::Column::Lat.between(min_lat, max_lat))
-            .filter(report::Column::Lon.between(min_lon, max_lon))
-    };
-    // Counted up to `dense_at` inside the database: no row travels.
-    let probe = Sql::select()
-        .expr(Expr::cust("COUNT(*)"))
-        .from_subquery(in_box().limit(dense_at).into_query(), "probe")
-        .to_owned();
-    let found: i64 = match conn.query_one(&probe).await? {
-        Some(row) => row.try_get_by_index(0)?,
-        None => 0,
-    };
-    let found = u64::try_from(found).unwrap_or(0);
-    if found < dense_at {
-        let mut out: Vec<GeoRow> = Vec::new();
-        let mut offset = 0;
-        while offset < found && (out.len() as u64) < MAX_FEATURES {
-            let ids = in_box()
-                .order_by_desc(report::Column::Id)
-                .limit(CHUNK)
-                .offset(offset)
-                .into_query();
-            // `tenant_id + 0`: the ids are the plan (primary key), not a tenant index scan.
-            let rows: Vec<GeoRow> = geo_filters(report::Entity::find(), category, status)
-                .filter(report::Column::Id.in_subquery(ids))
-                .filter(Expr::col(report::Column::TenantId).add(0).eq(tenant.0))
-                .order_by_desc(report::Column::Id)
-                .limit(MAX_FEATURES - out.len() as u64)
-                .into_model::<GeoRow>()
-                .all(conn)
-                .await?;
-            out.extend(rows);
-            offset += CHUNK;
-        }
-        return Ok(out);
-    }
-    // SQLite would take the position index for a plain range and sort every report in the
-    // box; `+ 0.0` keeps it on the receipt-time index. PostgreSQL estimates a plain range well
-    // (with `+ 0.0` it would scan the whole table) — but only when it sees the numbers: a
-    // prepared statement's generic plan cannot tell a street from the whole town and always
-    // sorts the box. So PostgreSQL gets the box as literals (finite, range-checked floats).
-    let sel = geo_filters(
-        rathaus_store::uow::scoped::<report::Entity>(tenant),
-        category,
-        status,
-    );
-    let sel = if conn.get_database_backend() == sea_orm::DbBackend::Sqlite {
-        sel.filter(
-            Expr::col(report::Column::Lat)
-                .add(0.0)
-                .between(min_lat, max_lat),
-        )
-        .filter(
-            Expr::col(report::Column::Lon)
-                .add(0.0)
-                .between(min_lon, max_lon),
-        )
-    } else {
-        let all_finite = [min_lat, max_lat, min_lon, max_lon]
-            .iter()
-            .all(|v| v.is_finite());
-        if !all_finite {
-            return Ok(Vec::new());
-        }
-        sel.filter(Expr::cust(format!(
-            "\"reports_reports\".\"lat\" BETWEEN {min_lat:?} AND {max_lat:?} \
-             AND \"reports_reports\".\"lon\" BETWEEN {min_lon:?} AND {max_lon:?}"
-        )))
-    };
-    sel.order_by_desc(report::Column::CreatedAt)
-        .order_by_desc(report::Column::Id)
-        .limit(MAX_FEATURES)
-        .into_model::<GeoRow>()
-        .all(conn)
-        .await
-        .map_err(db_err)
-}
-
-/// The references the map shows for a viewport (`bbox` as in the URL, `status` as the
-/// `status` parameter), with the dense plan from `dense_at` reports in the box on; for tests of
-/// both plans.
-pub async fn viewport_references(
-    conn: &impl ConnectionTrait,
-    tenant: TenantId,
-    bbox: &str,
-    category: Option<i64>,
-    status: &str,
-    dense_at: u64,
-) -> rathaus_core::Result<Vec<String>> {
-    let (Some(b), Some(st)) = (parse_bbox(bbox), parse_status(status)) else {
-        return Err(FieldErrors::single(
-            "bbox",
-            "reports.err.coordinate_invalid",
-        ));
-    };
-    Ok(
-        geojson_rows(conn, tenant, b, category, &st, std::cmp::max(dense_at, 1))
-            .await?
-            .into_iter()
-            .map(|r| r.reference)
-            .collect(),
-    )
-}
-
-async fn geojson_body(
-    conn: &impl ConnectionTrait,
-    tenant: TenantId,
-    bbox: (f64, f64, f64, f64),
-    category: Option<i64>,
-    status: &StatusFilter,
-) -> rathaus_core::Result<String> {
-    let rows = geojson_rows(conn, tenant, bbox, category, status, DENSE).await?;
-    let names: HashMap<i64, String> = service::list_categories(conn, tenant, false)
-        .await?
-        .into_iter()
-        .map(|c| (c.id, c.name))
-        .collect();
-    let t = catalog(rathaus_web::i18n::Lang::De);
-    let features: Vec<serde_json::Value> = rows
-        .into_iter()
-        .map(|r| {
-            json!({
-                "type": "Feature",
-                "geometry": {"type": "Point", "coordinates": [r.lon, r.lat]},
-                "properties": {
-                    "url": format!("/maengel/{}", r.reference),
-                    "reference": r.reference,
-                    "category": names.get(&r.category_id).cloned().unwrap_or_default(),
-                    "status": r.status,
-                    "status_label": status_label(t, &r.status),
-                    "open": service::is_open_status(&r.status),
-                    "created": r.created_at.date_naive().to_string(),
-                }
-            })
-        })
-        .collect();
-    serde_json::to_string(&json!({"type": "FeatureCollection", "features": features}))
-        .map_err(Error::internal)
 }
 
 // ---------------------------------------------------------------- Atom
@@ -742,41 +463,7 @@ pub(crate) async fn feed(
         "" => None,
         c => Some(c.parse::<i64>().map_err(|_| Error::NotFound)?),
     };
-    let mut sel = rathaus_store::uow::scoped::<report::Entity>(tenant)
-        .select_only()
-        .columns([
-            report::Column::Reference,
-            report::Column::CategoryId,
-            report::Column::Status,
-            report::Column::Lat,
-            report::Column::Lon,
-            report::Column::PublicDescription,
-            report::Column::CreatedAt,
-            report::Column::UpdatedAt,
-        ])
-        .filter(report::Column::Moderation.eq(PUBLISHED));
-    if let Some(c) = category {
-        sel = sel.filter(report::Column::CategoryId.eq(c));
-    }
-    #[derive(FromQueryResult)]
-    struct FeedRow {
-        reference: String,
-        category_id: i64,
-        status: String,
-        lat: f64,
-        lon: f64,
-        public_description: String,
-        created_at: DateTime<Utc>,
-        updated_at: DateTime<Utc>,
-    }
-    let rows: Vec<FeedRow> = sel
-        .order_by_desc(report::Column::CreatedAt)
-        .order_by_desc(report::Column::Id)
-        .limit(FEED_SIZE)
-        .into_model::<FeedRow>()
-        .all(&st.db.conn)
-        .await
-        .map_err(db_err)?;
+    let rows = service::public::feed_rows(&st.db.conn, tenant, category, FEED_SIZE).await?;
     let names = category_names(&st.db.conn, tenant).await?;
     let base = origin(&st.cfg, &headers);
     let host = base.split("://").nth(1).unwrap_or("localhost").to_string();
@@ -837,33 +524,6 @@ pub(crate) async fn feed(
 
 // ---------------------------------------------------------------- photos
 
-#[derive(Debug, FromQueryResult)]
-struct PhotoInfo {
-    report_id: i64,
-    hidden: bool,
-    sha256: String,
-}
-
-/// A photo's report and state, without its bytes.
-async fn photo_info(
-    conn: &impl ConnectionTrait,
-    tenant: TenantId,
-    id: i64,
-) -> rathaus_core::Result<PhotoInfo> {
-    rathaus_store::uow::scoped::<photo::Entity>(tenant)
-        .select_only()
-        .columns([
-            photo::Column::ReportId,
-            photo::Column::Hidden,
-            photo::Column::Sha256,
-        ])
-        .filter(photo::Column::Id.eq(id))
-        .into_model::<PhotoInfo>()
-        .one(conn)
-        .await?
-        .ok_or(Error::NotFound)
-}
-
 /// A stored photo (or its thumbnail) as a JPEG answer with its ETag (the picture's SHA-256);
 /// 304 without reading the bytes when the browser has it.
 async fn jpeg(
@@ -895,20 +555,7 @@ async fn jpeg(
     if rathaus_web::conditional::not_modified(headers, &etag) {
         return Ok((StatusCode::NOT_MODIFIED, h).into_response());
     }
-    let column = if small {
-        photo::Column::Thumb
-    } else {
-        photo::Column::Image
-    };
-    let bytes: Vec<u8> = rathaus_store::uow::scoped::<photo::Entity>(tenant)
-        .select_only()
-        .column(column)
-        .filter(photo::Column::Id.eq(id))
-        .into_tuple()
-        .one(conn)
-        .await
-        .map_err(db_err)?
-        .ok_or(Error::NotFound)?;
+    let bytes = service::public::photo_bytes(conn, tenant, id, small).await?;
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static("image/jpeg"));
     Ok((h, bytes).into_response())
 }
@@ -941,14 +588,7 @@ async fn picture(
     let staff = ctx
         .staff()
         .is_some_and(|u| u.tenant_id == tenant && (u.has(HANDLE) || u.has(MODERATE)));
-    let published = rathaus_store::uow::scoped_by_id::<report::Entity, _>(tenant, p.report_id)
-        .select_only()
-        .column(report::Column::Moderation)
-        .into_tuple::<String>()
-        .one(&st.db.conn)
-        .await
-        .map_err(db_err)?
-        .is_some_and(|m| m == PUBLISHED);
+    let published = service::public::is_published(&st.db.conn, tenant, p.report_id).await?;
     let public = published && !p.hidden;
     if !(public || staff) {
         return Err(Error::NotFound.into());

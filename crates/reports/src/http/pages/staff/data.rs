@@ -7,18 +7,20 @@ use super::{
     Filter, Names, all_of, fmt_date, fmt_time, moderation_label, place_of, priority_label,
     require_staff, status_label,
 };
-use crate::store::entity::report;
+pub use crate::service::inbox::{
+    CategoryStats, MAP_MAX, MapQuery, Stats, median_hours, open_reports, parse_bbox, statistics,
+};
 use crate::service::{MODERATE, PERSONAL_DATA, Report};
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use chrono_tz::Europe::Berlin;
 use rathaus_core::audit::NewEvent;
 use rathaus_core::validation::FieldErrors;
 use rathaus_core::{Error, Principal, Result};
-use rathaus_store::{Actor, audit, begin, db_err};
+use rathaus_store::{Actor, audit, begin};
 use rathaus_web::ctx::Staff;
 use rathaus_web::errors::{HtmlError, page, respond};
 use rathaus_web::forms::FormErrors;
@@ -26,78 +28,11 @@ use rathaus_web::i18n::{Catalog, catalog};
 use rathaus_web::layout::Layout;
 use rathaus_web::pages::layout;
 use rathaus_web::{AppState, export};
-use sea_orm::sea_query::Condition;
-use sea_orm::{ColumnTrait, ConnectionTrait, QueryFilter, QuerySelect, TransactionSession};
+use sea_orm::{ConnectionTrait, TransactionSession};
 use serde::Deserialize;
 use serde_json::json;
-use std::collections::BTreeMap;
-
 
 // ------------------------------------------------------------------ map
-
-/// Markers of one map answer at most.
-pub const MAP_MAX: u64 = 500;
-
-/// `minLon,minLat,maxLon,maxLat` (the GeoJSON/Open311 order); None when unreadable.
-pub fn parse_bbox(s: &str) -> Option<(f64, f64, f64, f64)> {
-    let v: Vec<f64> = s
-        .split(',')
-        .map(|x| x.trim().parse::<f64>())
-        .collect::<std::result::Result<_, _>>()
-        .ok()?;
-    let [w, s, e, n] = v.as_slice() else {
-        return None;
-    };
-    let ok = v.iter().all(|x| x.is_finite())
-        && (-180.0..=180.0).contains(w)
-        && (-180.0..=180.0).contains(e)
-        && (-90.0..=90.0).contains(s)
-        && (-90.0..=90.0).contains(n)
-        && s <= n
-        && w <= e;
-    ok.then_some((*w, *s, *e, *n))
-}
-
-#[derive(Deserialize, Default, Clone)]
-pub struct MapQuery {
-    #[serde(flatten)]
-    pub f: Filter,
-    #[serde(default)]
-    pub bbox: String,
-}
-
-/// Open reports of the filters (every moderation state), inside `bbox` when given, at most
-/// `MAP_MAX`, newest first.
-pub async fn open_reports(
-    conn: &impl ConnectionTrait,
-    p: &Principal,
-    q: &MapQuery,
-) -> Result<Vec<Report>> {
-    let mut f = q.f.clone();
-    if !matches!(
-        f.status.as_str(),
-        "new" | "confirmed" | "in_progress" | "planned"
-    ) {
-        f.status = String::new();
-    }
-    let mut sel = super::filtered(conn, p, &f)
-        .await?
-        .filter(report::Column::IsOpen.eq(true));
-    if let Some((w, s, e, n)) = parse_bbox(&q.bbox) {
-        sel = sel.filter(
-            Condition::all()
-                .add(report::Column::Lat.between(s, n))
-                .add(report::Column::Lon.between(w, e)),
-        );
-    }
-    use sea_orm::QueryOrder;
-    sel.order_by_desc(report::Column::CreatedAt)
-        .order_by_desc(report::Column::Id)
-        .limit(MAP_MAX)
-        .all(conn)
-        .await
-        .map_err(db_err)
-}
 
 struct MapRow {
     id: i64,
@@ -399,135 +334,12 @@ pub(crate) async fn export_xlsx(
 
 // ------------------------------------------------------------------ statistics
 
-/// The median of durations in hours; None for none.
-pub fn median_hours(mut v: Vec<Duration>) -> Option<f64> {
-    if v.is_empty() {
-        return None;
-    }
-    v.sort();
-    let n = v.len();
-    let secs = if n % 2 == 1 {
-        v[n / 2].num_seconds() as f64
-    } else {
-        (v[n / 2 - 1].num_seconds() + v[n / 2].num_seconds()) as f64 / 2.0
-    };
-    Some(secs / 3600.0)
-}
-
 /// Hours with one decimal, German style; "–" for none.
 pub fn fmt_hours(h: Option<f64>) -> String {
     match h {
         Some(h) => format!("{h:.1}").replace('.', ","),
         None => "–".to_string(),
     }
-}
-
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct CategoryStats {
-    pub category_id: i64,
-    pub received: u32,
-    pub closed: u32,
-    pub median_first_answer_h: Option<f64>,
-    pub median_close_h: Option<f64>,
-}
-
-/// Category, received, first answer, closed.
-type StatSource = (
-    i64,
-    DateTime<Utc>,
-    Option<DateTime<Utc>>,
-    Option<DateTime<Utc>>,
-);
-
-#[derive(Debug, Clone, Default)]
-pub struct Stats {
-    /// (category id, `YYYY-MM`) → (received, closed).
-    pub months: BTreeMap<(i64, String), (u32, u32)>,
-    pub categories: Vec<CategoryStats>,
-    pub total: CategoryStats,
-}
-
-fn month_of(t: &DateTime<Utc>) -> String {
-    let l = t.with_timezone(&Berlin);
-    format!("{:04}-{:02}", l.year(), l.month())
-}
-
-/// Counts received (created in the period) and closed (closed in the period) per category and
-/// local month; median hours from receipt to the first answer (of the reports received in the
-/// period) and to closing (of those closed in the period). Computed here, not in SQL, so both
-/// backends answer alike.
-pub async fn statistics(
-    conn: &impl ConnectionTrait,
-    p: &Principal,
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
-) -> Result<Stats> {
-    require_staff(p)?;
-    let rows: Vec<StatSource> = rathaus_store::uow::scoped::<report::Entity>(p.tenant_id)
-        .select_only()
-        .columns([
-            report::Column::CategoryId,
-            report::Column::CreatedAt,
-            report::Column::FirstAnswerAt,
-            report::Column::ClosedAt,
-        ])
-        .filter(
-            Condition::any()
-                .add(
-                    Condition::all()
-                        .add(report::Column::CreatedAt.gte(from))
-                        .add(report::Column::CreatedAt.lt(to)),
-                )
-                .add(
-                    Condition::all()
-                        .add(report::Column::ClosedAt.gte(from))
-                        .add(report::Column::ClosedAt.lt(to)),
-                ),
-        )
-        .into_tuple()
-        .all(conn)
-        .await?;
-    let mut s = Stats::default();
-    let mut answer: BTreeMap<i64, Vec<Duration>> = BTreeMap::new();
-    let mut close: BTreeMap<i64, Vec<Duration>> = BTreeMap::new();
-    let mut per: BTreeMap<i64, CategoryStats> = BTreeMap::new();
-    let inside = |t: &DateTime<Utc>| *t >= from && *t < to;
-    for (cat, created, first, closed) in rows {
-        let c = per.entry(cat).or_insert_with(|| CategoryStats {
-            category_id: cat,
-            ..Default::default()
-        });
-        if inside(&created) {
-            c.received += 1;
-            s.months.entry((cat, month_of(&created))).or_default().0 += 1;
-            if let Some(a) = first {
-                answer.entry(cat).or_default().push(a - created);
-            }
-        }
-        if let Some(cl) = closed
-            && inside(&cl)
-        {
-            c.closed += 1;
-            s.months.entry((cat, month_of(&cl))).or_default().1 += 1;
-            close.entry(cat).or_default().push(cl - created);
-        }
-    }
-    let mut all_answer = Vec::new();
-    let mut all_close = Vec::new();
-    for (cat, mut c) in per {
-        let a = answer.remove(&cat).unwrap_or_default();
-        let cl = close.remove(&cat).unwrap_or_default();
-        all_answer.extend(a.iter().copied());
-        all_close.extend(cl.iter().copied());
-        c.median_first_answer_h = median_hours(a);
-        c.median_close_h = median_hours(cl);
-        s.total.received += c.received;
-        s.total.closed += c.closed;
-        s.categories.push(c);
-    }
-    s.total.median_first_answer_h = median_hours(all_answer);
-    s.total.median_close_h = median_hours(all_close);
-    Ok(s)
 }
 
 #[derive(Deserialize, Default, Clone)]
@@ -743,6 +555,7 @@ pub(crate) async fn stats_csv(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::Duration;
 
     #[test]
     fn medians() {

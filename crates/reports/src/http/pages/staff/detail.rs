@@ -4,15 +4,14 @@
 //! (status, public reply, internal note, priority, due date, department, person, duplicate)
 //! and the moderation form (publish or hide, the public text).
 
-use crate::service::ReportsState;
-use axum::Extension;
-use std::sync::Arc;
 use super::{
     Names, fmt_date, fmt_time, is_overdue, moderation_label, parse_id, priority_label,
     require_staff, status_label,
 };
+use crate::service::ReportsState;
 use crate::service::{self, HANDLE, MODERATE, Report};
 use askama::Template;
+use axum::Extension;
 use axum::extract::{Form, Path, State};
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -28,7 +27,7 @@ use rathaus_web::i18n::catalog;
 use rathaus_web::layout::Layout;
 use rathaus_web::pages::layout;
 use serde::Deserialize;
-
+use std::sync::Arc;
 
 /// The workflow form as typed.
 #[derive(Deserialize, Default, Clone, Debug)]
@@ -254,20 +253,7 @@ async fn render(
             .map(|o| (o.id, o.reference)),
         None => None,
     };
-    let duplicates = {
-        use crate::store::entity::report;
-        use sea_orm::{ColumnTrait, QueryFilter, QueryOrder, QuerySelect};
-        rathaus_store::uow::scoped::<report::Entity>(p.tenant_id)
-            .filter(report::Column::DuplicateOf.eq(r.id))
-            .order_by_asc(report::Column::Id)
-            .limit(50)
-            .all(conn)
-            .await
-            .map_err(rathaus_store::db_err)?
-            .into_iter()
-            .map(|d| (d.id, d.reference))
-            .collect()
-    };
+    let duplicates = service::duplicates_of(conn, p, r.id).await?;
     let category = service::category(conn, p.tenant_id, r.category_id)
         .await
         .ok();
@@ -517,7 +503,8 @@ pub(crate) async fn photo_visibility(
 ) -> Result<Response, HtmlError> {
     p.require(MODERATE)?;
     let id = parse_id(file.trim_end_matches(".jpg"))?;
-    let report_id = service::set_photo_hidden(&st.db.conn, &state, &p, id, f.verbergen == "1").await?;
+    let report_id =
+        service::set_photo_hidden(&st.db.conn, &state, &p, id, f.verbergen == "1").await?;
     Ok(Redirect::to(&format!(
         "/maengel/verwaltung/{report_id}?notice=reports_staff_photo#fotos"
     ))
