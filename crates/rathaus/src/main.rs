@@ -48,6 +48,12 @@ enum Cmd {
     /// Check the audit log
     #[command(subcommand)]
     Audit(AuditCmd),
+    /// List every route (platform and modules) with its kind and who may call it
+    Routes {
+        /// One JSON object per route: method, path, kind, access, module
+        #[arg(long)]
+        json: bool,
+    },
     /// Write a consistent online backup (SQLite database and stored files)
     Backup {
         #[arg(long)]
@@ -278,6 +284,7 @@ async fn run(cmd: Run, cfg: Config) -> anyhow::Result<ExitCode> {
     };
     match cmd {
         Cmd::Serve { demo } => serve(cfg, demo).await?,
+        Cmd::Routes { json } => print_routes(json),
         Cmd::Migrate => {
             let db = open(&cfg).await?;
             for m in db.applied_migrations().await? {
@@ -605,4 +612,63 @@ async fn shutdown_signal() {
         _ = term => {},
     }
     tracing::info!("shutdown signal received");
+}
+
+/// `rathaus routes`: the route tables of the platform and every module (the browser tests
+/// crawl with it, so that no page kind is left unchecked).
+fn print_routes(json: bool) {
+    use rathaus_web::{Access, Kind};
+    let mut rows = vec![];
+    let mut add = |module: &str, r: &rathaus_web::RouteInfo| {
+        let kind = match r.kind {
+            Kind::Page => "page",
+            Kind::Api => "api",
+            Kind::Machine => "machine",
+        };
+        let (access, perms) = match r.access {
+            Access::Public => ("public", vec![]),
+            Access::Secret => ("secret", vec![]),
+            Access::SignedIn => ("signed-in", vec![]),
+            Access::AnyOf(ps) => ("permission", ps.to_vec()),
+        };
+        rows.push(serde_json::json!({
+            "module": module, "method": r.method.as_str(), "path": r.path,
+            "kind": kind, "access": access, "permissions": perms,
+        }));
+    };
+    for r in rathaus_web::app::platform_routes().table() {
+        add("platform", r);
+    }
+    for m in modules() {
+        for r in m.routes().table() {
+            add(m.name(), r);
+        }
+    }
+    use std::io::Write;
+    // A closed pipe (`rathaus routes | head`) ends the listing quietly.
+    let mut out = std::io::stdout().lock();
+    for row in rows {
+        let line = if json {
+            row.to_string()
+        } else {
+            format!(
+                "{:<7} {:<60} {:<8} {} {}",
+                row["method"].as_str().unwrap_or_default(),
+                row["path"].as_str().unwrap_or_default(),
+                row["kind"].as_str().unwrap_or_default(),
+                row["access"].as_str().unwrap_or_default(),
+                row["permissions"]
+                    .as_array()
+                    .map(|a| a
+                        .iter()
+                        .filter_map(|v| v.as_str())
+                        .collect::<Vec<_>>()
+                        .join(","))
+                    .unwrap_or_default(),
+            )
+        };
+        if writeln!(out, "{line}").is_err() {
+            return;
+        }
+    }
 }
