@@ -92,10 +92,11 @@ impl FileStore {
     /// Removes what is garbage in `tenant` for longer than `grace` (see the module docs).
     pub async fn gc(&self, db: &Db, tenant: TenantId, grace: Duration) -> Result<GcReport> {
         let cutoff = Utc::now() - grace;
-        let mut report = GcReport::default();
-        report.contents = self.collect_unreferenced(db, tenant, cutoff).await?;
-        report.temporary = self.collect_temporary(tenant, cutoff).await?;
-        report.orphans = self.collect_orphans(db, tenant, cutoff).await?;
+        let report = GcReport {
+            contents: self.collect_unreferenced(db, tenant, cutoff).await?,
+            temporary: self.collect_temporary(tenant, cutoff).await?,
+            orphans: self.collect_orphans(db, tenant, cutoff).await?,
+        };
         if report != GcReport::default() {
             tracing::info!(tenant = tenant.0, ?report, "files collected");
         }
