@@ -17,6 +17,7 @@ pub mod mfa;
 pub mod migrations;
 pub mod outbound;
 pub mod password;
+pub mod password_reset;
 pub mod schema;
 pub mod sessions;
 pub mod tenants;

@@ -1,6 +1,6 @@
 //! Router assembly and the server loop with graceful shutdown.
 
-use crate::pages::{account, admin, auth, markdown, public, register};
+use crate::pages::{account, admin, auth, markdown, password_reset, public, register};
 use crate::routes::{Access, Routes};
 use crate::state::AppState;
 use crate::{api, assets, conditional, ctx, errors, input, ops, security};
@@ -44,6 +44,14 @@ pub fn platform_routes() -> Routes {
             Secret,
             register::confirm,
         )
+        .get("/passwort-vergessen", Public, password_reset::form)
+        .post("/passwort-vergessen", Public, password_reset::submit)
+        .get(
+            "/passwort-vergessen/{token}",
+            Secret,
+            password_reset::reset_form,
+        )
+        .post("/passwort-vergessen/{token}", Secret, password_reset::reset)
         .get("/staff", SignedIn, public::dashboard)
         .get("/account", SignedIn, account::show)
         .post("/account/password", SignedIn, account::change_password)

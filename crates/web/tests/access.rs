@@ -160,6 +160,34 @@ fn table(ids: &Ids) -> Vec<Route> {
             p("/registrieren/bestaetigen/unbekannt"),
             Public(404),
         ),
+        route(
+            "GET",
+            "/passwort-vergessen",
+            p("/passwort-vergessen"),
+            Public(200),
+        ),
+        // An empty address: the form comes back with a message, nothing is stored or sent.
+        route(
+            "POST",
+            "/passwort-vergessen",
+            p("/passwort-vergessen"),
+            Public(422),
+        )
+        .form(&[("email", "")]),
+        // An unknown reset link: a German message, nothing changes.
+        route(
+            "GET",
+            "/passwort-vergessen/{token}",
+            p("/passwort-vergessen/unbekannt"),
+            Public(404),
+        ),
+        route(
+            "POST",
+            "/passwort-vergessen/{token}",
+            p("/passwort-vergessen/unbekannt"),
+            Public(404),
+        )
+        .form(&[("password", "gewitterwolke am abendhimmel")]),
         route("GET", "/staff", p("/staff"), Staff),
         route("GET", "/account", p("/account"), Staff),
         route("POST", "/account/password", p("/account/password"), Staff)

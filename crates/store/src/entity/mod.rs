@@ -11,6 +11,8 @@ pub mod job;
 pub mod login_attempt;
 pub mod mail;
 pub mod mail_attachment;
+pub mod password_reset;
+pub mod password_reset_attempt;
 pub mod registration_attempt;
 pub mod role;
 pub mod role_permission;
@@ -34,6 +36,8 @@ crate::tenant_owned!(
     job,
     login_attempt,
     mail,
+    password_reset,
+    password_reset_attempt,
     registration_attempt,
     role,
     role_permission,

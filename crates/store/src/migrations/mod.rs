@@ -11,6 +11,7 @@ mod m0006_audit_anchors;
 mod m0007_tenant_land;
 mod m0008_tenant_uid_domain;
 mod m0009_files;
+mod m0010_password_resets;
 
 pub struct Migrator;
 
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0007_tenant_land::Migration),
             Box::new(m0008_tenant_uid_domain::Migration),
             Box::new(m0009_files::Migration),
+            Box::new(m0010_password_resets::Migration),
         ]
     }
 }

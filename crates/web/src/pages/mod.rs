@@ -4,6 +4,7 @@ pub mod account;
 pub mod admin;
 pub mod auth;
 pub mod markdown;
+pub mod password_reset;
 pub mod public;
 pub mod register;
 
