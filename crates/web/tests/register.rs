@@ -286,8 +286,9 @@ async fn a_known_address_is_not_revealed_and_gets_an_account_exists_mail() {
         mails[1].body
     );
     assert!(
-        mails[1].body.contains("Passwort vergessen"),
-        "{}",
+        mails[1].body.contains("Passwort vergessen")
+            && mails[1].body.contains("/passwort-vergessen"),
+        "the mail points to the reset form: {}",
         mails[1].body
     );
     assert!(!mails[1].body.contains("/registrieren/bestaetigen/"));

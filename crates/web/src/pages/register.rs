@@ -95,7 +95,11 @@ fn compose(
         }
         RegistrationMail::Exists { name } => (
             fill("mail.exists_subject", name, ""),
-            fill("mail.exists_body", name, ""),
+            fill(
+                "mail.exists_body",
+                name,
+                &format!("{origin}/passwort-vergessen"),
+            ),
         ),
     }
 }
