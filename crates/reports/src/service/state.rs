@@ -17,6 +17,11 @@ pub const RATE_LIMIT: usize = 10;
 /// How long the per-address limits of the public form count.
 pub const RATE_WINDOW: Duration = Duration::from_secs(10 * 60);
 
+/// A tenant's street directory: when it was loaded, its rows then, the index.
+pub(crate) type CachedDirectory = (Instant, u64, Arc<Directory>);
+/// A tenant's boundary with the settings' `updated_at` it was parsed from.
+pub(crate) type CachedBoundary = (DateTime<Utc>, Option<Arc<Boundary>>);
+
 pub struct ReportsState {
     /// Bumped by every committed change, so this process never serves its own stale answer.
     pub generations: Generations,
@@ -27,9 +32,9 @@ pub struct ReportsState {
     /// Map tiles fetched from the tenants' tile servers.
     pub tiles: crate::service::tiles::TileCache,
     /// The tenants' street directories in memory: (loaded at, rows, directory).
-    pub(crate) directories: Mutex<HashMap<i64, (Instant, u64, Arc<Directory>)>>,
+    pub(crate) directories: Mutex<HashMap<i64, CachedDirectory>>,
     /// The tenants' parsed boundaries, with the settings' `updated_at` they were parsed from.
-    pub(crate) boundaries: Mutex<HashMap<i64, (DateTime<Utc>, Option<Arc<Boundary>>)>>,
+    pub(crate) boundaries: Mutex<HashMap<i64, CachedBoundary>>,
     /// At most one photo re-encoding per core: more would not be faster, and each holds a
     /// decoded picture (bench/reports.sh: 4 concurrent 4 MB uploads took over 300 MB).
     pub(crate) photo_slots: tokio::sync::Semaphore,

@@ -432,7 +432,7 @@ pub(crate) async fn one_request(
     if id.len() > 64 {
         return errors(format, &[unknown()]);
     }
-    let res = service::open311::published_request(&st.db.conn, tid, &base, &id, extensions).await;
+    let res = service::open311::published_request(&st.db.conn, tid, &base, id, extensions).await;
     match res {
         Ok(docs) if docs.is_empty() => errors(format, &[unknown()]),
         Ok(docs) => document(format, StatusCode::OK, docs.render(format)),
@@ -757,7 +757,7 @@ async fn post_request(
     };
     match service::submit(
         &st.db.conn,
-        &state,
+        state,
         tid,
         Source::Open311,
         service::OPEN311_APP,

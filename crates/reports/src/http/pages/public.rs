@@ -321,7 +321,7 @@ async fn render_form(
     let failed = errs.any();
     let anyway_error = errs.msg(ANYWAY_FIELD);
     let photos_lost = failed && (!v.photos.is_empty() || v.unreadable);
-    let map = map_cfg(&st.db.conn, &state, tenant).await?;
+    let map = map_cfg(&st.db.conn, state, tenant).await?;
     let l = layout(st, ctx, "reports.public.form_title");
     let mut v = v;
     v.photos = Vec::new();
@@ -500,7 +500,7 @@ async fn nearby_of(
     let point = match position {
         Some((lat, lon)) => Point::new(lat, lon).ok(),
         None if !address.trim().is_empty() => {
-            match directory::resolve(&st.db.conn, &state, tenant, address).await? {
+            match directory::resolve(&st.db.conn, state, tenant, address).await? {
                 Some(a) => Point::new(a.lat, a.lon).ok(),
                 None => None,
             }
