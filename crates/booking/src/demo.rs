@@ -9,6 +9,7 @@ use crate::store::entity::{blackout, org_member, organisation, season};
 use chrono::{NaiveDate, Utc};
 use chrono_tz::Europe::Berlin;
 use rathaus_core::{Principal, TenantId};
+use rathaus_store::uow::Actor;
 use rathaus_store::{Db, accounts};
 use sea_orm::{ActiveModelTrait, Set};
 use std::collections::BTreeMap;
@@ -50,7 +51,7 @@ pub async fn demo(db: &Db, admin: &Principal) -> anyhow::Result<()> {
         ("other", 2500),
         ("citizen", 4000),
     ]);
-    let hall = service::create_resource(conn, admin, hall).await?;
+    let hall = service::create_resource(conn, Actor::User(admin), hall).await?;
     for part in ["Hallendrittel A", "Hallendrittel B", "Hallendrittel C"] {
         let mut p = ResourceInput::new(part, service::HALL_PART);
         p.parent_id = Some(hall.id);
@@ -65,7 +66,7 @@ pub async fn demo(db: &Db, admin: &Principal) -> anyhow::Result<()> {
         p.cancel_hours = 48;
         p.opening_hours = Some(hours((8 * 60, 22 * 60), Some((9 * 60, 20 * 60))));
         p.fee_schedule = fees(&[("other", 1000), ("citizen", 1500)]);
-        service::create_resource(conn, admin, p).await?;
+        service::create_resource(conn, Actor::User(admin), p).await?;
     }
     let mut field = ResourceInput::new("Sportplatz Waldstraße", "field");
     field.address = "Waldstraße 40, 12345 Beispielstadt".into();
@@ -74,18 +75,18 @@ pub async fn demo(db: &Db, admin: &Principal) -> anyhow::Result<()> {
     field.requires_approval = true;
     field.horizon_days = 400;
     field.opening_hours = Some(hours((8 * 60, 22 * 60), Some((9 * 60, 21 * 60))));
-    service::create_resource(conn, admin, field).await?;
+    service::create_resource(conn, Actor::User(admin), field).await?;
     let mut chamber = ResourceInput::new("Ratssaal", "room");
     chamber.capacity = Some(80);
     chamber.address = "Rathausplatz 1, 12345 Beispielstadt".into();
     chamber.accessibility = "Aufzug\nInduktionsschleife".into();
     chamber.requires_approval = true;
-    let chamber = service::create_resource(conn, admin, chamber).await?;
+    let chamber = service::create_resource(conn, Actor::User(admin), chamber).await?;
     for (name, cap) in [("Besprechungsraum 1.12", 10), ("Besprechungsraum 2.04", 6)] {
         let mut r = ResourceInput::new(name, "room");
         r.capacity = Some(cap);
         r.address = "Rathausplatz 1, 12345 Beispielstadt".into();
-        service::create_resource(conn, admin, r).await?;
+        service::create_resource(conn, Actor::User(admin), r).await?;
     }
     let mut civic = ResourceInput::new("Bürgerhaus – Gruppenraum", "room");
     civic.capacity = Some(25);
@@ -98,10 +99,10 @@ pub async fn demo(db: &Db, admin: &Principal) -> anyhow::Result<()> {
     civic.cancel_hours = 24;
     civic.opening_hours = Some(hours((8 * 60, 22 * 60), Some((10 * 60, 22 * 60))));
     civic.fee_schedule = fees(&[("citizen", 1000), ("other", 500)]);
-    service::create_resource(conn, admin, civic).await?;
+    service::create_resource(conn, Actor::User(admin), civic).await?;
     let mut beamer = ResourceInput::new("Beamer (mobil)", "equipment");
     beamer.room_id = Some(chamber.id);
-    service::create_resource(conn, admin, beamer).await?;
+    service::create_resource(conn, Actor::User(admin), beamer).await?;
 
     let now = Utc::now();
     let club = organisation::ActiveModel {

@@ -2,6 +2,10 @@
 
 use crate::service::notify::remind;
 use rathaus_core::TenantId;
+use rathaus_store::uow::Actor;
+
+/// How the audit log and the unit of work name the reminder job.
+const REMINDER_REASON: &str = "booking.reminder job";
 
 /// The worker side of `REMINDER_JOB` (`service::notify::REMINDER_JOB`).
 pub struct Reminder;
@@ -17,8 +21,13 @@ impl rathaus_store::jobs::Handler for Reminder {
         let id = v["reservation_id"]
             .as_i64()
             .ok_or("payload without reservation_id")?;
-        remind(&db.conn, TenantId(job.tenant_id), id)
-            .await
-            .map_err(|e| e.to_string())
+        remind(
+            &db.conn,
+            TenantId(job.tenant_id),
+            Actor::system(REMINDER_REASON),
+            id,
+        )
+        .await
+        .map_err(|e| e.to_string())
     }
 }

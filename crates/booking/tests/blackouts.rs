@@ -12,6 +12,7 @@ use common::*;
 use rathaus_booking::service::blackouts::{self, ImportSummary};
 use rathaus_core::Error;
 use rathaus_store::audit::{self, AuditFilter};
+use rathaus_store::uow::Actor;
 use rathaus_testkit::{PASSWORD, TestApp, csrf_of, login};
 use rathaus_web::WebConfig;
 use reqwest::Client;
@@ -36,7 +37,7 @@ async fn a_blackout_covers_whole_local_days_and_can_be_deleted() {
     // Across the autumn clock change: 24 to 26 October 2026, both inclusive.
     let b = blackouts::add_blackout(
         &s.db.conn,
-        &s.admin,
+        Actor::User(&s.admin),
         Some(hall.id),
         day(2026, 10, 24),
         day(2026, 10, 26),
@@ -53,7 +54,7 @@ async fn a_blackout_covers_whole_local_days_and_can_be_deleted() {
     );
     let all = blackouts::add_blackout(
         &s.db.conn,
-        &s.admin,
+        Actor::User(&s.admin),
         None,
         day(2026, 12, 24),
         day(2026, 12, 24),
@@ -61,7 +62,7 @@ async fn a_blackout_covers_whole_local_days_and_can_be_deleted() {
     )
     .await
     .unwrap();
-    let list = blackouts::list_blackouts(&s.db.conn, &s.admin, far())
+    let list = blackouts::list_blackouts(&s.db.conn, Actor::User(&s.admin), far())
         .await
         .unwrap();
     assert_eq!(
@@ -69,7 +70,7 @@ async fn a_blackout_covers_whole_local_days_and_can_be_deleted() {
         [b.id, all.id]
     );
     // From a later day on, the earlier one is gone from the list.
-    let later = blackouts::list_blackouts(&s.db.conn, &s.admin, day(2026, 10, 27))
+    let later = blackouts::list_blackouts(&s.db.conn, Actor::User(&s.admin), day(2026, 10, 27))
         .await
         .unwrap();
     assert_eq!(later.len(), 1);
@@ -91,10 +92,10 @@ async fn a_blackout_covers_whole_local_days_and_can_be_deleted() {
     .unwrap();
     assert_eq!(hit.iter().map(|b| b.id).collect::<Vec<_>>(), [all.id]);
 
-    blackouts::delete_blackout(&s.db.conn, &s.admin, b.id)
+    blackouts::delete_blackout(&s.db.conn, Actor::User(&s.admin), b.id)
         .await
         .unwrap();
-    let e = blackouts::delete_blackout(&s.db.conn, &s.admin, b.id)
+    let e = blackouts::delete_blackout(&s.db.conn, Actor::User(&s.admin), b.id)
         .await
         .unwrap_err();
     assert!(matches!(e, Error::NotFound), "{e:?}");
@@ -113,7 +114,7 @@ async fn bad_input_is_refused_per_field_and_nothing_is_stored() {
     let foreign = resource(&b, "Fremde Halle", "hall", None).await;
     let e = blackouts::add_blackout(
         &s.db.conn,
-        &s.admin,
+        Actor::User(&s.admin),
         Some(foreign.id),
         day(2026, 5, 2),
         day(2026, 5, 1),
@@ -132,7 +133,7 @@ async fn bad_input_is_refused_per_field_and_nothing_is_stored() {
     assert_eq!(f.get("resource_id").unwrap().key, "err.invalid_choice");
     let e = blackouts::add_blackout(
         &s.db.conn,
-        &s.admin,
+        Actor::User(&s.admin),
         None,
         day(2026, 1, 1),
         day(2027, 6, 1),
@@ -145,16 +146,22 @@ async fn bad_input_is_refused_per_field_and_nothing_is_stored() {
     };
     assert_eq!(f.get("to").unwrap().key, "booking.blackouts.err.too_long");
     for who in [&s.booker, &s.clerk] {
-        let e =
-            blackouts::add_blackout(&s.db.conn, who, None, day(2026, 1, 1), day(2026, 1, 1), "x")
-                .await
-                .unwrap_err();
+        let e = blackouts::add_blackout(
+            &s.db.conn,
+            Actor::User(who),
+            None,
+            day(2026, 1, 1),
+            day(2026, 1, 1),
+            "x",
+        )
+        .await
+        .unwrap_err();
         assert!(matches!(e, Error::Forbidden), "{e:?}");
-        let e = blackouts::import_ics(&s.db.conn, who, None, FERIEN)
+        let e = blackouts::import_ics(&s.db.conn, Actor::User(who), None, FERIEN)
             .await
             .unwrap_err();
         assert!(matches!(e, Error::Forbidden), "{e:?}");
-        let e = blackouts::list_blackouts(&s.db.conn, who, far())
+        let e = blackouts::list_blackouts(&s.db.conn, Actor::User(who), far())
             .await
             .unwrap_err();
         assert!(matches!(e, Error::Forbidden), "{e:?}");
@@ -162,7 +169,7 @@ async fn bad_input_is_refused_per_field_and_nothing_is_stored() {
     // Another tenant's blackout answers like a missing one.
     let theirs = blackouts::add_blackout(
         &s.db.conn,
-        &b.admin,
+        Actor::User(&b.admin),
         None,
         day(2026, 1, 1),
         day(2026, 1, 1),
@@ -170,12 +177,12 @@ async fn bad_input_is_refused_per_field_and_nothing_is_stored() {
     )
     .await
     .unwrap();
-    let e = blackouts::delete_blackout(&s.db.conn, &s.admin, theirs.id)
+    let e = blackouts::delete_blackout(&s.db.conn, Actor::User(&s.admin), theirs.id)
         .await
         .unwrap_err();
     assert!(matches!(e, Error::NotFound), "{e:?}");
     assert!(
-        blackouts::list_blackouts(&s.db.conn, &s.admin, far())
+        blackouts::list_blackouts(&s.db.conn, Actor::User(&s.admin), far())
             .await
             .unwrap()
             .is_empty()
@@ -186,7 +193,7 @@ async fn bad_input_is_refused_per_field_and_nothing_is_stored() {
 async fn a_school_holiday_file_imports_once_and_updates_on_reimport() {
     let s = setup().await;
     let hall = resource(&s, "Sporthalle", "hall", None).await;
-    let sum = blackouts::import_ics(&s.db.conn, &s.admin, None, FERIEN)
+    let sum = blackouts::import_ics(&s.db.conn, Actor::User(&s.admin), None, FERIEN)
         .await
         .unwrap();
     // Six periods; Neujahr repeats yearly (RRULE) and is skipped.
@@ -199,7 +206,7 @@ async fn a_school_holiday_file_imports_once_and_updates_on_reimport() {
             unchanged: 0
         }
     );
-    let list = blackouts::list_blackouts(&s.db.conn, &s.admin, far())
+    let list = blackouts::list_blackouts(&s.db.conn, Actor::User(&s.admin), far())
         .await
         .unwrap();
     assert_eq!(list.len(), 6);
@@ -228,7 +235,7 @@ async fn a_school_holiday_file_imports_once_and_updates_on_reimport() {
     );
 
     // The same file again: nothing doubled.
-    let again = blackouts::import_ics(&s.db.conn, &s.admin, None, FERIEN)
+    let again = blackouts::import_ics(&s.db.conn, Actor::User(&s.admin), None, FERIEN)
         .await
         .unwrap();
     assert_eq!(
@@ -241,7 +248,7 @@ async fn a_school_holiday_file_imports_once_and_updates_on_reimport() {
         }
     );
     assert_eq!(
-        blackouts::list_blackouts(&s.db.conn, &s.admin, far())
+        blackouts::list_blackouts(&s.db.conn, Actor::User(&s.admin), far())
             .await
             .unwrap()
             .len(),
@@ -251,7 +258,7 @@ async fn a_school_holiday_file_imports_once_and_updates_on_reimport() {
     let fixed = String::from_utf8(FERIEN.to_vec())
         .unwrap()
         .replace("DTEND;VALUE=DATE:20260902", "DTEND;VALUE=DATE:20260903");
-    let sum = blackouts::import_ics(&s.db.conn, &s.admin, None, fixed.as_bytes())
+    let sum = blackouts::import_ics(&s.db.conn, Actor::User(&s.admin), None, fixed.as_bytes())
         .await
         .unwrap();
     assert_eq!(
@@ -263,7 +270,7 @@ async fn a_school_holiday_file_imports_once_and_updates_on_reimport() {
             unchanged: 5
         }
     );
-    let list = blackouts::list_blackouts(&s.db.conn, &s.admin, far())
+    let list = blackouts::list_blackouts(&s.db.conn, Actor::User(&s.admin), far())
         .await
         .unwrap();
     let summer = list
@@ -272,7 +279,7 @@ async fn a_school_holiday_file_imports_once_and_updates_on_reimport() {
         .unwrap();
     assert_eq!(blackouts::local_days(summer).1, day(2026, 9, 2));
     // For one resource the same file makes its own periods.
-    let sum = blackouts::import_ics(&s.db.conn, &s.admin, Some(hall.id), FERIEN)
+    let sum = blackouts::import_ics(&s.db.conn, Actor::User(&s.admin), Some(hall.id), FERIEN)
         .await
         .unwrap();
     assert_eq!(sum.created, 6);
@@ -305,7 +312,7 @@ async fn bad_files_are_refused_with_a_reason() {
         (no_events, "booking.blackouts.err.no_events"),
         (big, "booking.blackouts.err.too_large"),
     ] {
-        let e = blackouts::import_ics(&s.db.conn, &s.admin, None, &bytes)
+        let e = blackouts::import_ics(&s.db.conn, Actor::User(&s.admin), None, &bytes)
             .await
             .unwrap_err();
         let Error::Invalid(f) = e else {
@@ -314,7 +321,7 @@ async fn bad_files_are_refused_with_a_reason() {
         assert_eq!(f.get("file").unwrap().key, key);
     }
     assert!(
-        blackouts::list_blackouts(&s.db.conn, &s.admin, far())
+        blackouts::list_blackouts(&s.db.conn, Actor::User(&s.admin), far())
             .await
             .unwrap()
             .is_empty()
@@ -365,7 +372,7 @@ async fn only_managers_reach_the_blackout_pages() {
     let s = &p.s;
     let b = blackouts::add_blackout(
         &s.db.conn,
-        &s.admin,
+        Actor::User(&s.admin),
         None,
         day(2030, 1, 1),
         day(2030, 1, 2),
@@ -436,7 +443,7 @@ async fn only_managers_reach_the_blackout_pages() {
         assert_eq!(r.status(), 403, "{email}");
     }
     assert_eq!(
-        blackouts::list_blackouts(&s.db.conn, &s.admin, far())
+        blackouts::list_blackouts(&s.db.conn, Actor::User(&s.admin), far())
             .await
             .unwrap()
             .len(),
@@ -504,7 +511,7 @@ async fn staff_add_delete_and_upload_on_the_page() {
         .unwrap();
     assert_eq!(r.status(), 422);
     assert!(
-        blackouts::list_blackouts(&s.db.conn, &s.admin, far())
+        blackouts::list_blackouts(&s.db.conn, Actor::User(&s.admin), far())
             .await
             .unwrap()
             .is_empty()
@@ -541,7 +548,7 @@ async fn staff_add_delete_and_upload_on_the_page() {
             && html.contains("10.03.2030"),
         "{html}"
     );
-    let b = blackouts::list_blackouts(&s.db.conn, &s.admin, far())
+    let b = blackouts::list_blackouts(&s.db.conn, Actor::User(&s.admin), far())
         .await
         .unwrap()
         .remove(0);
@@ -601,7 +608,7 @@ async fn staff_add_delete_and_upload_on_the_page() {
         .unwrap();
     assert!(html.contains("6 neu"), "{html}");
     assert_eq!(
-        blackouts::list_blackouts(&s.db.conn, &s.admin, far())
+        blackouts::list_blackouts(&s.db.conn, Actor::User(&s.admin), far())
             .await
             .unwrap()
             .len(),
@@ -617,7 +624,7 @@ async fn staff_add_delete_and_upload_on_the_page() {
         .unwrap();
     assert_eq!(r.status(), 303);
     assert_eq!(
-        blackouts::list_blackouts(&s.db.conn, &s.admin, far())
+        blackouts::list_blackouts(&s.db.conn, Actor::User(&s.admin), far())
             .await
             .unwrap()
             .len(),

@@ -8,6 +8,7 @@ mod common;
 
 use common::*;
 use rathaus_booking::service::{self, ACTIVE, ReserveError};
+use rathaus_store::uow::Actor;
 use std::sync::Arc;
 
 const TASKS: usize = 20;
@@ -38,7 +39,7 @@ async fn exactly_one_of_twenty_concurrent_overlapping_requests_wins() {
             let inp = input(resource_id, offset + shift, offset + shift + 60);
             tasks.spawn(async move {
                 barrier.wait().await;
-                service::reserve(&db.conn, &bookers[i % 3], inp).await
+                service::reserve(&db.conn, Actor::User(&bookers[i % 3]), inp).await
             });
         }
         let (mut won, mut refused) = (0, 0);
@@ -87,7 +88,7 @@ async fn concurrent_requests_for_siblings_all_succeed() {
         let (db, who, barrier, id) = (s.db.clone(), s.booker.clone(), barrier.clone(), p.id);
         tasks.spawn(async move {
             barrier.wait().await;
-            service::reserve(&db.conn, &who, input(id, 0, 60)).await
+            service::reserve(&db.conn, Actor::User(&who), input(id, 0, 60)).await
         });
     }
     while let Some(r) = tasks.join_next().await {

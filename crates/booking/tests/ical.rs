@@ -22,6 +22,7 @@ use rathaus_booking::store::entity::{
 };
 use rathaus_core::{Error, Principal};
 use rathaus_store::audit::{self, AuditFilter};
+use rathaus_store::uow::Actor;
 use rathaus_testkit::{PASSWORD, TestApp, login};
 use rathaus_web::WebConfig;
 use reqwest::Client;
@@ -164,7 +165,7 @@ async fn the_staff_feed_lists_titles_in_local_time_and_keeps_cancelled_ones_as_c
 
     let booked = service::reserve(
         &s.db.conn,
-        &s.booker,
+        Actor::User(&s.booker),
         service::ReservationInput {
             title: TITLE.into(),
             ..input(hall.id, 0, 120)
@@ -173,7 +174,7 @@ async fn the_staff_feed_lists_titles_in_local_time_and_keeps_cancelled_ones_as_c
     .await
     .unwrap();
     let cancelled = book(s, &s.booker, hall.id, 180, 240).await.unwrap();
-    service::cancel(&s.db.conn, &s.booker, cancelled.id)
+    service::cancel(&s.db.conn, Actor::User(&s.booker), cancelled.id)
         .await
         .unwrap();
     book(s, &s.booker, room.id, 0, 60).await.unwrap();
@@ -407,7 +408,7 @@ async fn book_titled(
 ) -> reservation::Model {
     service::reserve(
         &s.db.conn,
-        &s.booker,
+        Actor::User(&s.booker),
         service::ReservationInput {
             title: title.into(),
             ..input(resource_id, from, to)
@@ -457,12 +458,12 @@ async fn a_wrong_token_or_another_tenant_gets_404_and_rotation_retires_the_old_u
     assert_eq!(a.get(HOST_B, &ical::feed_path(&hall_b)).await.status(), 200);
 
     for who in [&s.booker, &s.clerk] {
-        let e = service::rotate_feed_token(&s.db.conn, who, hall.id)
+        let e = service::rotate_feed_token(&s.db.conn, Actor::User(who), hall.id)
             .await
             .unwrap_err();
         assert!(matches!(e, Error::Forbidden), "{e:?}");
     }
-    let rotated = service::rotate_feed_token(&s.db.conn, &s.admin, hall.id)
+    let rotated = service::rotate_feed_token(&s.db.conn, Actor::User(&s.admin), hall.id)
         .await
         .unwrap();
     assert_eq!(a.get(HOST, &good).await.status(), 404);
@@ -479,7 +480,7 @@ async fn the_personal_feed_holds_ones_own_bookings_and_rotation_revokes_it() {
     let mine = book_titled(s, hall.id, 0, 60, "Mein Training").await;
     service::reserve(
         &s.db.conn,
-        &s.other,
+        Actor::User(&s.other),
         service::ReservationInput {
             title: "Fremde Buchung".into(),
             ..input(hall.id, 120, 180)
@@ -487,11 +488,15 @@ async fn the_personal_feed_holds_ones_own_bookings_and_rotation_revokes_it() {
     )
     .await
     .unwrap();
-    let token = ical::user_feed_token(&s.db.conn, &s.booker).await.unwrap();
+    let token = ical::user_feed_token(&s.db.conn, Actor::User(&s.booker))
+        .await
+        .unwrap();
     assert_eq!(token.len(), 32);
     // Asking again gives the same token.
     assert_eq!(
-        ical::user_feed_token(&s.db.conn, &s.booker).await.unwrap(),
+        ical::user_feed_token(&s.db.conn, Actor::User(&s.booker))
+            .await
+            .unwrap(),
         token
     );
     let path = ical::person_feed_path(&token);
@@ -515,7 +520,9 @@ async fn the_personal_feed_holds_ones_own_bookings_and_rotation_revokes_it() {
     );
 
     // Another tenant's token, and this one on the other tenant's host: 404.
-    let token_b = ical::user_feed_token(&s.db.conn, &b.booker).await.unwrap();
+    let token_b = ical::user_feed_token(&s.db.conn, Actor::User(&b.booker))
+        .await
+        .unwrap();
     assert_eq!(
         a.get(HOST, &ical::person_feed_path(&token_b))
             .await
@@ -536,7 +543,9 @@ async fn the_personal_feed_holds_ones_own_bookings_and_rotation_revokes_it() {
         404
     );
 
-    let new = ical::rotate_user_feed(&s.db.conn, &s.booker).await.unwrap();
+    let new = ical::rotate_user_feed(&s.db.conn, Actor::User(&s.booker))
+        .await
+        .unwrap();
     assert_ne!(new, token);
     assert_eq!(a.get(HOST, &path).await.status(), 404);
     assert_eq!(
@@ -573,17 +582,17 @@ async fn the_organisation_feed_and_who_may_rotate_it() {
 
     // Neither a non-member nor another tenant's staff may rotate; members and managers may.
     for who in [&s.other, &s.clerk, &a.b.admin] {
-        let e = ical::rotate_org_feed(&s.db.conn, who, club.id)
+        let e = ical::rotate_org_feed(&s.db.conn, Actor::User(who), club.id)
             .await
             .unwrap_err();
         assert!(matches!(e, Error::NotFound), "{e:?}");
     }
-    let t1 = ical::rotate_org_feed(&s.db.conn, &s.booker, club.id)
+    let t1 = ical::rotate_org_feed(&s.db.conn, Actor::User(&s.booker), club.id)
         .await
         .unwrap();
     assert_eq!(a.get(HOST, &path).await.status(), 404);
     assert_eq!(a.get(HOST, &ical::org_feed_path(&t1)).await.status(), 200);
-    let t2 = ical::rotate_org_feed(&s.db.conn, &s.admin, club.id)
+    let t2 = ical::rotate_org_feed(&s.db.conn, Actor::User(&s.admin), club.id)
         .await
         .unwrap();
     assert_eq!(a.get(HOST, &ical::org_feed_path(&t1)).await.status(), 404);
@@ -632,7 +641,9 @@ async fn the_feed_page_shows_the_links_and_rotates_them() {
         .unwrap();
     assert_eq!(page.status(), 200);
     let html = page.text().await.unwrap();
-    let token = ical::user_feed_token(&s.db.conn, &s.clerk).await.unwrap();
+    let token = ical::user_feed_token(&s.db.conn, Actor::User(&s.clerk))
+        .await
+        .unwrap();
     assert!(
         html.contains(&a.app.url(HOST, &ical::person_feed_path(&token))),
         "{html}"
@@ -655,7 +666,9 @@ async fn the_feed_page_shows_the_links_and_rotates_them() {
         .unwrap();
     assert_eq!(r.status(), 403);
     assert_eq!(
-        ical::user_feed_token(&s.db.conn, &s.clerk).await.unwrap(),
+        ical::user_feed_token(&s.db.conn, Actor::User(&s.clerk))
+            .await
+            .unwrap(),
         token
     );
     let r = c
@@ -665,7 +678,9 @@ async fn the_feed_page_shows_the_links_and_rotates_them() {
         .await
         .unwrap();
     assert_eq!(r.status(), 303);
-    let new = ical::user_feed_token(&s.db.conn, &s.clerk).await.unwrap();
+    let new = ical::user_feed_token(&s.db.conn, Actor::User(&s.clerk))
+        .await
+        .unwrap();
     assert_ne!(new, token);
     let html = c
         .get(format!("{base}/buchung/kalender?erneuert=person"))
@@ -1094,7 +1109,7 @@ async fn a_series_changed_through_the_service_reads_back_as_booked() {
     let at18 = |d: NaiveDate| d.and_hms_opt(18, 0, 0).unwrap();
     let (_, occ) = svc::reserve_series(
         &s.db.conn,
-        &s.booker,
+        Actor::User(&s.booker),
         SeriesInput {
             resource_id: hall.id,
             title: "Training".into(),
@@ -1111,17 +1126,17 @@ async fn a_series_changed_through_the_service_reads_back_as_booked() {
     let w1 = first + Duration::weeks(1);
     svc::move_occurrence(
         &s.db.conn,
-        &s.booker,
+        Actor::User(&s.booker),
         occ[1].id,
         w1.and_hms_opt(19, 30, 0).unwrap(),
         w1.and_hms_opt(21, 0, 0).unwrap(),
     )
     .await
     .expect("moved");
-    svc::cancel_occurrence(&s.db.conn, &s.booker, occ[2].id)
+    svc::cancel_occurrence(&s.db.conn, Actor::User(&s.booker), occ[2].id)
         .await
         .expect("cancelled");
-    let hall = service::get_resource(&s.db.conn, &s.admin, hall.id)
+    let hall = service::get_resource(&s.db.conn, Actor::User(&s.admin), hall.id)
         .await
         .unwrap();
     let body = a

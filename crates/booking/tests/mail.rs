@@ -14,6 +14,7 @@ use common::{Setup, principal, resource_with, setup};
 use rathaus_booking::service::{self, ReservationInput, Resource, ResourceInput};
 use rathaus_core::{Principal, UserId};
 use rathaus_store::accounts;
+use rathaus_store::uow::Actor;
 use rathaus_testkit::PASSWORD;
 use rathaus_testkit::smtp::{self, Received, Smtpd};
 
@@ -155,7 +156,7 @@ async fn confirmation_and_cancellation_arrive_with_their_calendar_file() {
     let r = public_resource(&s, "Bürgerhaus – großer Saal", false).await;
     let (start, end, when) = evening();
 
-    let res = service::reserve(&s.db.conn, &who, input(r.id, start, end))
+    let res = service::reserve(&s.db.conn, Actor::User(&who), input(r.id, start, end))
         .await
         .expect("a citizen books a public resource");
     assert_eq!(res.status, service::CONFIRMED);
@@ -212,7 +213,7 @@ async fn confirmation_and_cancellation_arrive_with_their_calendar_file() {
 
     // The cancellation carries the same event, cancelled, with a higher SEQUENCE, so a
     // calendar that imported the confirmation removes it.
-    let cancelled = service::cancel(&s.db.conn, &who, res.id)
+    let cancelled = service::cancel(&s.db.conn, Actor::User(&who), res.id)
         .await
         .expect("cancel");
     assert_eq!(cancelled.status, service::CANCELLED);
@@ -251,7 +252,7 @@ async fn a_request_is_acknowledged_without_attachment_and_its_rejection_gives_th
     let r = public_resource(&s, "Turnhalle Nord", true).await;
     let (start, end, when) = evening();
 
-    let res = service::reserve(&s.db.conn, &who, input(r.id, start, end))
+    let res = service::reserve(&s.db.conn, Actor::User(&who), input(r.id, start, end))
         .await
         .expect("request");
     assert_eq!(res.status, service::REQUESTED);
@@ -269,7 +270,7 @@ async fn a_request_is_acknowledged_without_attachment_and_its_rejection_gives_th
     );
     assert!(body.contains(&format!("Zeit: {when}\n")), "{body}");
 
-    let rejected = service::reject(&s.db.conn, &s.admin, res.id, "Hallenreinigung")
+    let rejected = service::reject(&s.db.conn, Actor::User(&s.admin), res.id, "Hallenreinigung")
         .await
         .expect("reject");
     assert_eq!(rejected.status, service::REJECTED);

@@ -13,6 +13,7 @@ use rathaus_booking::service::{self, MANAGE, ReservationInput, ReserveError, Res
 use rathaus_core::{Error, Principal, UserId};
 use rathaus_store::accounts;
 use rathaus_store::entity::audit_event;
+use rathaus_store::uow::Actor;
 use rathaus_testkit::{PASSWORD, TestApp, post_form};
 use rathaus_web::WebConfig;
 use reqwest::Client;
@@ -60,7 +61,7 @@ async fn create_edit_and_members() {
     let db = &s.db.conn;
     // Without booking.manage nobody creates or edits.
     for who in [&s.booker, &s.clerk] {
-        let e = orgs::create_organisation(db, who, club("TSV"))
+        let e = orgs::create_organisation(db, Actor::User(who), club("TSV"))
             .await
             .unwrap_err();
         assert!(matches!(e, Error::Forbidden), "{e:?}");
@@ -72,20 +73,20 @@ async fn create_edit_and_members() {
         contact_email: "kein-at".into(),
         public_name: false,
     };
-    let e = orgs::create_organisation(db, &s.admin, bad)
+    let e = orgs::create_organisation(db, Actor::User(&s.admin), bad)
         .await
         .unwrap_err();
     assert_eq!(field_key(&e, "name"), "err.required");
     assert_eq!(field_key(&e, "kind"), "err.invalid_choice");
     assert_eq!(field_key(&e, "contact_email"), "err.email");
     assert!(
-        orgs::list_organisations(db, &s.admin)
+        orgs::list_organisations(db, Actor::User(&s.admin))
             .await
             .unwrap()
             .is_empty()
     );
 
-    let o = orgs::create_organisation(db, &s.admin, club(" TSV Musterstadt "))
+    let o = orgs::create_organisation(db, Actor::User(&s.admin), club(" TSV Musterstadt "))
         .await
         .unwrap();
     assert_eq!(o.name, "TSV Musterstadt");
@@ -93,71 +94,80 @@ async fn create_edit_and_members() {
     let mut inp = club("TSV Musterstadt 1890");
     inp.kind = "school".into();
     inp.public_name = true;
-    let o = orgs::update_organisation(db, &s.admin, o.id, inp)
+    let o = orgs::update_organisation(db, Actor::User(&s.admin), o.id, inp)
         .await
         .unwrap();
     assert_eq!((o.kind.as_str(), o.public_name), ("school", true));
-    let e = orgs::update_organisation(db, &s.booker, o.id, club("x"))
+    let e = orgs::update_organisation(db, Actor::User(&s.booker), o.id, club("x"))
         .await
         .unwrap_err();
     assert!(matches!(e, Error::Forbidden));
 
     // Members by the e-mail of an existing account: a citizen and a staff member.
     let clara = citizen(&s, "clara@a.example").await;
-    orgs::add_member(db, &s.admin, o.id, " Clara@A.example ")
+    orgs::add_member(db, Actor::User(&s.admin), o.id, " Clara@A.example ")
         .await
         .unwrap();
-    orgs::add_member(db, &s.admin, o.id, &s.booker.email)
+    orgs::add_member(db, Actor::User(&s.admin), o.id, &s.booker.email)
         .await
         .unwrap();
-    let e = orgs::add_member(db, &s.admin, o.id, "clara@a.example")
+    let e = orgs::add_member(db, Actor::User(&s.admin), o.id, "clara@a.example")
         .await
         .unwrap_err();
     assert_eq!(field_key(&e, "email"), "booking.orgs.err.already_member");
-    let e = orgs::add_member(db, &s.admin, o.id, "niemand@a.example")
+    let e = orgs::add_member(db, Actor::User(&s.admin), o.id, "niemand@a.example")
         .await
         .unwrap_err();
     assert_eq!(field_key(&e, "email"), "booking.orgs.err.no_account");
-    let e = orgs::add_member(db, &s.booker, o.id, "clara@a.example")
+    let e = orgs::add_member(db, Actor::User(&s.booker), o.id, "clara@a.example")
         .await
         .unwrap_err();
     assert!(matches!(e, Error::Forbidden));
-    let members = orgs::members(db, &clara, o.id).await.unwrap();
+    let members = orgs::members(db, Actor::User(&clara), o.id).await.unwrap();
     assert_eq!(members.len(), 2);
 
     // Members see their own; a non-member sees nothing of it.
-    let mine = orgs::my_organisations(db, &clara).await.unwrap();
+    let mine = orgs::my_organisations(db, Actor::User(&clara))
+        .await
+        .unwrap();
     assert_eq!(mine.iter().map(|o| o.id).collect::<Vec<_>>(), vec![o.id]);
     assert!(
-        orgs::my_organisations(db, &s.other)
+        orgs::my_organisations(db, Actor::User(&s.other))
             .await
             .unwrap()
             .is_empty()
     );
-    let e = orgs::get_organisation(db, &s.other, o.id)
+    let e = orgs::get_organisation(db, Actor::User(&s.other), o.id)
         .await
         .unwrap_err();
     assert!(matches!(e, Error::NotFound));
-    let e = orgs::list_organisations(db, &clara).await.unwrap_err();
+    let e = orgs::list_organisations(db, Actor::User(&clara))
+        .await
+        .unwrap_err();
     assert!(matches!(e, Error::Forbidden));
 
     // Removing: the member loses access; removing again is NotFound.
-    orgs::remove_member(db, &s.admin, o.id, clara.user_id.0)
+    orgs::remove_member(db, Actor::User(&s.admin), o.id, clara.user_id.0)
         .await
         .unwrap();
-    assert!(orgs::my_organisations(db, &clara).await.unwrap().is_empty());
-    let e = orgs::remove_member(db, &s.admin, o.id, clara.user_id.0)
+    assert!(
+        orgs::my_organisations(db, Actor::User(&clara))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let e = orgs::remove_member(db, Actor::User(&s.admin), o.id, clara.user_id.0)
         .await
         .unwrap_err();
     assert!(matches!(e, Error::NotFound));
 
     // Another tenant's manager does not find it.
     let b = tenant(&s.db, "b", HOST_B).await;
-    let e = orgs::get_organisation(db, &b.admin, o.id)
+    let e = orgs::get_organisation(db, Actor::User(&b.admin), o.id)
         .await
         .unwrap_err();
     assert!(matches!(e, Error::NotFound));
-    let e = orgs::add_member(db, &b.admin, o.id, "clara@a.example")
+    let e = orgs::add_member(db, Actor::User(&b.admin), o.id, "clara@a.example")
         .await
         .unwrap_err();
     assert!(matches!(e, Error::NotFound));
@@ -179,12 +189,12 @@ async fn members_book_for_their_organisation() {
     let mut inp = ResourceInput::new("Vereinsheim", "room");
     inp.bookable_by = "organisations".into();
     let room = resource_with(&s, inp).await;
-    let o = orgs::create_organisation(db, &s.admin, club("TSV"))
+    let o = orgs::create_organisation(db, Actor::User(&s.admin), club("TSV"))
         .await
         .unwrap();
     let clara = citizen(&s, "clara@a.example").await;
     let outsider = citizen(&s, "otto@a.example").await;
-    orgs::add_member(db, &s.admin, o.id, "clara@a.example")
+    orgs::add_member(db, Actor::User(&s.admin), o.id, "clara@a.example")
         .await
         .unwrap();
     let slot = |org: Option<i64>, from: i64| ReservationInput {
@@ -194,24 +204,28 @@ async fn members_book_for_their_organisation() {
         end: at(from + 60),
         organisation_id: org,
     };
-    let res = service::reserve(db, &clara, slot(Some(o.id), 0))
+    let res = service::reserve(db, Actor::User(&clara), slot(Some(o.id), 0))
         .await
         .unwrap();
     assert_eq!(res.organisation_id, Some(o.id));
     assert_eq!(res.fee_group, "club");
     // A non-member cannot book for it, nor without an organisation.
-    match service::reserve(db, &outsider, slot(Some(o.id), 120)).await {
+    match service::reserve(db, Actor::User(&outsider), slot(Some(o.id), 120)).await {
         Err(ReserveError::Other(e)) => {
             assert_eq!(field_key(&e, "organisation_id"), "booking.rules.not_member")
         }
         other => panic!("{other:?}"),
     }
     assert!(matches!(
-        service::reserve(db, &outsider, slot(None, 120)).await,
+        service::reserve(db, Actor::User(&outsider), slot(None, 120)).await,
         Err(ReserveError::Other(Error::Forbidden))
     ));
     // The member sees the organisation's booking.
-    assert!(service::get_reservation(db, &clara, res.id).await.is_ok());
+    assert!(
+        service::get_reservation(db, Actor::User(&clara), res.id)
+            .await
+            .is_ok()
+    );
 }
 
 // ---------------------------------------------------------------- pages
@@ -255,15 +269,16 @@ async fn organisation_pages() {
     let p = pages().await;
     let db = &p.s.db.conn;
     let manager = user_with(&p.s.db, p.s.f.tenant, "verwaltung@a.example", &[MANAGE]).await;
-    let o = orgs::create_organisation(db, &p.s.admin, club("TSV Musterstadt"))
+    let o = orgs::create_organisation(db, Actor::User(&p.s.admin), club("TSV Musterstadt"))
         .await
         .unwrap();
     let b = tenant(&p.s.db, "b", HOST_B).await;
-    let foreign = orgs::create_organisation(&b.db.conn, &b.admin, club("Fremder Verein"))
-        .await
-        .unwrap();
+    let foreign =
+        orgs::create_organisation(&b.db.conn, Actor::User(&b.admin), club("Fremder Verein"))
+            .await
+            .unwrap();
     let clara = citizen(&p.s, "clara@a.example").await;
-    orgs::add_member(db, &p.s.admin, o.id, &clara.email)
+    orgs::add_member(db, Actor::User(&p.s.admin), o.id, &clara.email)
         .await
         .unwrap();
     let list = format!("{}/buchung/organisationen", p.base);
@@ -346,7 +361,10 @@ async fn organisation_pages() {
         body.contains("value=\"Grundschule Am Park\"") && body.contains("value=\"sekretariat\"")
     );
     assert_eq!(
-        orgs::list_organisations(db, &manager).await.unwrap().len(),
+        orgs::list_organisations(db, Actor::User(&manager))
+            .await
+            .unwrap()
+            .len(),
         1
     );
     let fields = [
@@ -392,10 +410,21 @@ async fn organisation_pages() {
     )
     .await;
     assert_eq!(r.status(), 303);
-    assert_eq!(orgs::members(db, &manager, o.id).await.unwrap().len(), 2);
+    assert_eq!(
+        orgs::members(db, Actor::User(&manager), o.id)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
     let r = post_form(&mgr, &p.base, &show_path, &actions[3], &[]).await;
     assert_eq!(r.status(), 303);
-    assert!(orgs::my_organisations(db, &clara).await.unwrap().is_empty());
+    assert!(
+        orgs::my_organisations(db, Actor::User(&clara))
+            .await
+            .unwrap()
+            .is_empty()
+    );
     // Edit: an empty name is refused beside the field.
     let r = post_form(
         &mgr,

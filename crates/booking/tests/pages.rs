@@ -9,6 +9,7 @@ mod common;
 use chrono::{Datelike, Duration, NaiveDate, Utc, Weekday};
 use common::*;
 use rathaus_booking::service::{self, MANAGE, ResourceInput};
+use rathaus_store::uow::Actor;
 use rathaus_testkit::{TestApp, post_form};
 use rathaus_web::WebConfig;
 use reqwest::Client;
@@ -162,7 +163,7 @@ async fn who_may_see_and_post_what() {
         assert_eq!(r.status(), 403, "{action}");
     }
     assert_eq!(
-        service::list_resources(&p.s.db.conn, &p.s.admin)
+        service::list_resources(&p.s.db.conn, Actor::User(&p.s.admin))
             .await
             .unwrap()
             .len(),
@@ -176,7 +177,7 @@ async fn the_resource_form() {
     let p = pages().await;
     let admin = p.client(&p.s.f.admin_email).await;
     let count = || async {
-        service::list_resources(&p.s.db.conn, &p.s.admin)
+        service::list_resources(&p.s.db.conn, Actor::User(&p.s.admin))
             .await
             .unwrap()
             .len()
@@ -222,7 +223,7 @@ async fn the_resource_form() {
     let (_, body) = get(&admin, format!("{}{to}", p.base)).await;
     assert!(body.contains("Die Ressource wurde angelegt."));
     assert!(body.contains("Halle Nord") && body.contains("<td>120</td>"));
-    let hall = service::list_resources(&p.s.db.conn, &p.s.admin)
+    let hall = service::list_resources(&p.s.db.conn, Actor::User(&p.s.admin))
         .await
         .unwrap()[0]
         .clone();
@@ -431,7 +432,7 @@ async fn the_approval_queue() {
         )),
         "{body}"
     );
-    let still = service::get_reservation(&p.s.db.conn, &p.s.admin, b.id)
+    let still = service::get_reservation(&p.s.db.conn, Actor::User(&p.s.admin), b.id)
         .await
         .unwrap();
     assert_eq!(still.status, service::REQUESTED);
@@ -460,7 +461,7 @@ async fn the_approval_queue() {
     );
     let (_, body) = get(&admin, queue.clone()).await;
     assert!(body.contains("keine offenen Anfragen"), "{body}");
-    let rejected = service::get_reservation(&p.s.db.conn, &p.s.admin, b.id)
+    let rejected = service::get_reservation(&p.s.db.conn, Actor::User(&p.s.admin), b.id)
         .await
         .unwrap();
     assert_eq!(rejected.decision_reason.as_deref(), Some("Renovierung"));
@@ -548,7 +549,7 @@ async fn the_resource_edit_page() {
     assert!(body.contains("Bitte geben Sie einen Betrag in Euro ein"));
     assert!(body.contains("Bitte geben Sie eine ganze Zahl ein"));
     assert!(body.contains("value=\"22:00-08:00\"") && body.contains("value=\"12,555\""));
-    let unchanged = service::get_resource(&p.s.db.conn, &p.s.admin, hall)
+    let unchanged = service::get_resource(&p.s.db.conn, Actor::User(&p.s.admin), hall)
         .await
         .unwrap();
     assert_eq!(unchanged.bookable_by, "staff");
@@ -566,7 +567,7 @@ async fn the_resource_edit_page() {
     ]);
     let r = post_form(&admin, &p.base, &url, &url, &good).await;
     assert_eq!(r.status(), 303, "{}", r.text().await.unwrap_or_default());
-    let saved = service::get_resource(&p.s.db.conn, &p.s.admin, hall)
+    let saved = service::get_resource(&p.s.db.conn, Actor::User(&p.s.admin), hall)
         .await
         .unwrap();
     assert_eq!(saved.bookable_by, "organisations");

@@ -11,6 +11,7 @@ use common::*;
 use rathaus_booking::service::{self, MANAGE, ResourceInput};
 use rathaus_booking::store::entity::photo;
 use rathaus_store::images::{Bounds, decoded_size, jpeg_from_rgb};
+use rathaus_store::uow::Actor;
 use rathaus_testkit::{TestApp, csrf_of, post_form};
 use rathaus_web::WebConfig;
 use reqwest::Client;
@@ -661,7 +662,7 @@ async fn photos_upload_serve_and_refuse() {
     .await;
     let foreign = rathaus_booking::service::photos::add(
         &a.s.db.conn,
-        &a.b.admin,
+        Actor::User(&a.b.admin),
         foreign_res.id,
         jpeg(100, 80),
         "Fremdes Foto",

@@ -16,6 +16,7 @@ use rathaus_booking::service::{
 use rathaus_booking::store::entity::{blackout, org_member, organisation, settings};
 use rathaus_core::{Error, Principal, UserId};
 use rathaus_store::entity::mail;
+use rathaus_store::uow::Actor;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 
 fn keys(r: Result<service::Reservation, ReserveError>) -> Vec<(String, String)> {
@@ -107,31 +108,31 @@ async fn who_may_book_what() {
     let db = &s.db.conn;
 
     // A citizen sees and books public resources only; the others are hidden (404).
-    let seen: Vec<String> = service::list_resources(db, &max)
+    let seen: Vec<String> = service::list_resources(db, Actor::User(&max))
         .await
         .unwrap()
         .into_iter()
         .map(|r| r.name)
         .collect();
     assert_eq!(seen, ["Bürgerhaus"]);
-    let res = service::reserve(db, &max, input(public.id, at(0), 60))
+    let res = service::reserve(db, Actor::User(&max), input(public.id, at(0), 60))
         .await
         .expect("citizen books a public room");
     assert_eq!(res.fee_group, "citizen");
     assert_eq!(res.organisation_id, None);
     for r in [&orgs, &staff] {
         assert!(matches!(
-            service::get_resource(db, &max, r.id).await,
+            service::get_resource(db, Actor::User(&max), r.id).await,
             Err(Error::NotFound)
         ));
         assert!(matches!(
-            service::reserve(db, &max, input(r.id, at(120), 60)).await,
+            service::reserve(db, Actor::User(&max), input(r.id, at(120), 60)).await,
             Err(ReserveError::Other(Error::Forbidden))
         ));
     }
 
     // A member books the organisations' hall for the club; for herself she may not.
-    let seen: Vec<String> = service::list_resources(db, &erika)
+    let seen: Vec<String> = service::list_resources(db, Actor::User(&erika))
         .await
         .unwrap()
         .into_iter()
@@ -140,40 +141,44 @@ async fn who_may_book_what() {
     assert_eq!(seen, ["Bürgerhaus", "Halle"]);
     let mut inp = input(orgs.id, at(0), 60);
     inp.organisation_id = Some(tv.id);
-    let res = service::reserve(db, &erika, inp)
+    let res = service::reserve(db, Actor::User(&erika), inp)
         .await
         .expect("member books");
     assert_eq!(res.organisation_id, Some(tv.id));
     assert_eq!(res.fee_group, "club");
     assert!(matches!(
-        service::reserve(db, &erika, input(orgs.id, at(240), 60)).await,
+        service::reserve(db, Actor::User(&erika), input(orgs.id, at(240), 60)).await,
         Err(ReserveError::Other(Error::Forbidden))
     ));
     // Not a member of that club: a field error, nothing stored.
     let mut inp = input(orgs.id, at(240), 60);
     inp.organisation_id = Some(tv.id);
     assert_eq!(
-        keys(service::reserve(db, &max, inp).await),
+        keys(service::reserve(db, Actor::User(&max), inp).await),
         [(
             "organisation_id".to_string(),
             "booking.rules.not_member".to_string()
         )]
     );
     // The club's booking is visible to every member, not to others.
-    assert!(service::get_reservation(db, &erika, res.id).await.is_ok());
+    assert!(
+        service::get_reservation(db, Actor::User(&erika), res.id)
+            .await
+            .is_ok()
+    );
     assert!(matches!(
-        service::get_reservation(db, &max, res.id).await,
+        service::get_reservation(db, Actor::User(&max), res.id).await,
         Err(Error::NotFound)
     ));
     // Staff-only rooms: a club cannot book them either.
     let mut inp = input(staff.id, at(0), 60);
     inp.organisation_id = Some(tv.id);
     assert!(matches!(
-        service::reserve(db, &erika, inp).await,
+        service::reserve(db, Actor::User(&erika), inp).await,
         Err(ReserveError::Other(Error::Forbidden))
     ));
     // Staff with booking.book book anything, as group `staff`.
-    let res = service::reserve(db, &s.booker, input(staff.id, at(0), 60))
+    let res = service::reserve(db, Actor::User(&s.booker), input(staff.id, at(0), 60))
         .await
         .expect("staff");
     assert_eq!(res.fee_group, "staff");
@@ -199,20 +204,45 @@ async fn opening_hours_and_blackouts() {
     }
     let sunday = monday + 6;
     assert_eq!(
-        keys(service::reserve(db, &s.booker, input(r.id, local(monday, 7, 0), 120)).await),
+        keys(
+            service::reserve(
+                db,
+                Actor::User(&s.booker),
+                input(r.id, local(monday, 7, 0), 120)
+            )
+            .await
+        ),
         [("start".to_string(), "booking.rules.closed".to_string())]
     );
     assert_eq!(
-        keys(service::reserve(db, &s.booker, input(r.id, local(monday, 21, 0), 120)).await),
+        keys(
+            service::reserve(
+                db,
+                Actor::User(&s.booker),
+                input(r.id, local(monday, 21, 0), 120)
+            )
+            .await
+        ),
         [("start".to_string(), "booking.rules.closed".to_string())]
     );
     assert_eq!(
-        keys(service::reserve(db, &s.booker, input(r.id, local(sunday, 10, 0), 60)).await),
+        keys(
+            service::reserve(
+                db,
+                Actor::User(&s.booker),
+                input(r.id, local(sunday, 10, 0), 60)
+            )
+            .await
+        ),
         [("start".to_string(), "booking.rules.closed".to_string())]
     );
-    service::reserve(db, &s.booker, input(r.id, local(monday, 8, 0), 14 * 60))
-        .await
-        .expect("exactly the opening hours");
+    service::reserve(
+        db,
+        Actor::User(&s.booker),
+        input(r.id, local(monday, 8, 0), 14 * 60),
+    )
+    .await
+    .expect("exactly the opening hours");
 
     // A tenant-wide blackout (school holidays) and one for this resource (maintenance).
     let day = Utc::now().with_timezone(&Berlin).date_naive() + Duration::days(monday + 1);
@@ -242,7 +272,13 @@ async fn opening_hours_and_blackouts() {
         .unwrap();
     }
     for (offset, reason) in [(monday + 1, "Herbstferien"), (monday + 2, "Wartung")] {
-        match service::reserve(db, &s.booker, input(r.id, local(offset, 10, 0), 60)).await {
+        match service::reserve(
+            db,
+            Actor::User(&s.booker),
+            input(r.id, local(offset, 10, 0), 60),
+        )
+        .await
+        {
             Err(ReserveError::Other(Error::Invalid(f))) => {
                 assert_eq!(f.0[0].key, "booking.rules.blackout");
                 assert_eq!(f.0[0].arg.as_deref(), Some(reason));
@@ -252,9 +288,13 @@ async fn opening_hours_and_blackouts() {
     }
     // Another resource is only affected by the tenant-wide one.
     let other = resource(&s, "Raum 2", "room", None).await;
-    service::reserve(db, &s.booker, input(other.id, local(monday + 2, 10, 0), 60))
-        .await
-        .expect("maintenance of another room does not block this one");
+    service::reserve(
+        db,
+        Actor::User(&s.booker),
+        input(other.id, local(monday + 2, 10, 0), 60),
+    )
+    .await
+    .expect("maintenance of another room does not block this one");
 }
 
 #[tokio::test]
@@ -266,7 +306,7 @@ async fn fees_per_group_and_hour() {
         .collect();
     let r = resource_with(&s, inp).await;
     let erika = citizen(&s, "erika@a.example").await;
-    let res = service::reserve(&s.db.conn, &erika, input(r.id, at(0), 90))
+    let res = service::reserve(&s.db.conn, Actor::User(&erika), input(r.id, at(0), 90))
         .await
         .unwrap();
     assert_eq!(res.fee_cents, 1875, "1.5 h at 12.50");
@@ -279,13 +319,13 @@ async fn fees_per_group_and_hour() {
     // Bad schedules are refused with the field of the group.
     let mut bad = with("Teuer", "room", rules::PUBLIC);
     bad.fee_schedule = [("citizen".to_string(), -5)].into_iter().collect();
-    match service::create_resource(&s.db.conn, &s.admin, bad).await {
+    match service::create_resource(&s.db.conn, Actor::User(&s.admin), bad).await {
         Err(Error::Invalid(f)) => assert_eq!(f.0[0].field, "fee_citizen"),
         other => panic!("{other:?}"),
     }
     let mut bad = with("Unbekannt", "room", "everyone");
     bad.cancel_hours = -1;
-    match service::create_resource(&s.db.conn, &s.admin, bad).await {
+    match service::create_resource(&s.db.conn, Actor::User(&s.admin), bad).await {
         Err(Error::Invalid(f)) => {
             let fields: Vec<_> = f.0.iter().map(|e| e.field.as_str()).collect();
             assert_eq!(fields, ["bookable_by", "cancel_hours"]);
@@ -302,15 +342,17 @@ async fn cancellation_deadline() {
     let r = resource_with(&s, inp).await;
     let erika = citizen(&s, "erika@a.example").await;
     // at(0) is two days ahead: inside the 72-hour deadline.
-    let res = service::reserve(&s.db.conn, &erika, input(r.id, at(0), 60))
+    let res = service::reserve(&s.db.conn, Actor::User(&erika), input(r.id, at(0), 60))
         .await
         .unwrap();
-    match service::cancel(&s.db.conn, &erika, res.id).await {
+    match service::cancel(&s.db.conn, Actor::User(&erika), res.id).await {
         Err(Error::Invalid(f)) => assert_eq!(f.0[0].key, "booking.rules.cancel_deadline"),
         other => panic!("{other:?}"),
     }
     // The administration still can, and the calendar sequence rises.
-    let after = service::cancel(&s.db.conn, &s.admin, res.id).await.unwrap();
+    let after = service::cancel(&s.db.conn, Actor::User(&s.admin), res.id)
+        .await
+        .unwrap();
     assert_eq!(after.status, service::CANCELLED);
     assert_eq!(after.sequence, res.sequence + 1);
 }
@@ -321,12 +363,12 @@ async fn pending_requests_block_unless_turned_off() {
     let mut inp = with("Halle", "hall", rules::PUBLIC);
     inp.requires_approval = true;
     let r = resource_with(&s, inp).await;
-    let first = service::reserve(&s.db.conn, &s.booker, input(r.id, at(0), 60))
+    let first = service::reserve(&s.db.conn, Actor::User(&s.booker), input(r.id, at(0), 60))
         .await
         .unwrap();
     assert_eq!(first.status, REQUESTED);
     assert!(matches!(
-        service::reserve(&s.db.conn, &s.other, input(r.id, at(0), 60)).await,
+        service::reserve(&s.db.conn, Actor::User(&s.other), input(r.id, at(0), 60)).await,
         Err(ReserveError::Conflict(_))
     ));
     settings::ActiveModel {
@@ -338,16 +380,16 @@ async fn pending_requests_block_unless_turned_off() {
     .insert(&s.db.conn)
     .await
     .unwrap();
-    let second = service::reserve(&s.db.conn, &s.other, input(r.id, at(0), 60))
+    let second = service::reserve(&s.db.conn, Actor::User(&s.other), input(r.id, at(0), 60))
         .await
         .expect("a second request for the same slot");
     // Approving one makes the other unapprovable.
-    let ok = service::approve(&s.db.conn, &s.admin, first.id)
+    let ok = service::approve(&s.db.conn, Actor::User(&s.admin), first.id)
         .await
         .unwrap();
     assert_eq!(ok.status, CONFIRMED);
     assert!(matches!(
-        service::approve(&s.db.conn, &s.admin, second.id).await,
+        service::approve(&s.db.conn, Actor::User(&s.admin), second.id).await,
         Err(ReserveError::Conflict(_))
     ));
 }
@@ -373,16 +415,18 @@ async fn mails_go_through_the_outbox() {
             .map(|m| (m.subject, m.body))
             .collect::<Vec<_>>()
     };
-    let confirmed = service::reserve(db, &erika, input(room.id, at(0), 60))
+    let confirmed = service::reserve(db, Actor::User(&erika), input(room.id, at(0), 60))
         .await
         .unwrap();
-    let requested = service::reserve(db, &erika, input(hall.id, at(0), 60))
+    let requested = service::reserve(db, Actor::User(&erika), input(hall.id, at(0), 60))
         .await
         .unwrap();
-    service::reject(db, &s.admin, requested.id, "Hallenreinigung")
+    service::reject(db, Actor::User(&s.admin), requested.id, "Hallenreinigung")
         .await
         .unwrap();
-    service::cancel(db, &erika, confirmed.id).await.unwrap();
+    service::cancel(db, Actor::User(&erika), confirmed.id)
+        .await
+        .unwrap();
     let mails = outbox().await;
     let subjects: Vec<&str> = mails.iter().map(|(s, _)| s.as_str()).collect();
     assert_eq!(
@@ -411,9 +455,14 @@ async fn mails_go_through_the_outbox() {
     assert_eq!(jobs.len(), 2);
     assert!(jobs.iter().all(|j| j.run_at > Utc::now()));
     // Its handler sends nothing for the cancelled reservation.
-    rathaus_booking::service::notify::remind(db, s.f.tenant, confirmed.id)
-        .await
-        .unwrap();
+    rathaus_booking::service::notify::remind(
+        db,
+        s.f.tenant,
+        rathaus_store::uow::Actor::system("test"),
+        confirmed.id,
+    )
+    .await
+    .unwrap();
     assert_eq!(outbox().await.len(), 4);
 }
 
@@ -429,7 +478,7 @@ async fn the_cancellation_deadline_holds_for_series_too() {
     let first = at(0).with_timezone(&Berlin).naive_local();
     let (ser, occ) = series::reserve_series(
         &s.db.conn,
-        &erika,
+        Actor::User(&erika),
         SeriesInput {
             resource_id: r.id,
             title: "Chorprobe".into(),
@@ -448,21 +497,26 @@ async fn the_cancellation_deadline_holds_for_series_too() {
         Error::Invalid(f) => f.0[0].key == "booking.rules.cancel_deadline",
         _ => false,
     };
-    let e = series::cancel_occurrence(&s.db.conn, &erika, occ[0].id)
+    let e = series::cancel_occurrence(&s.db.conn, Actor::User(&erika), occ[0].id)
         .await
         .unwrap_err();
     assert!(deadline(e));
-    let e = series::cancel_from(&s.db.conn, &erika, ser.id, first.date())
+    let e = series::cancel_from(&s.db.conn, Actor::User(&erika), ser.id, first.date())
         .await
         .unwrap_err();
     assert!(deadline(e));
     // A later occurrence, and the series from next week on, are still hers to cancel.
-    series::cancel_occurrence(&s.db.conn, &erika, occ[2].id)
+    series::cancel_occurrence(&s.db.conn, Actor::User(&erika), occ[2].id)
         .await
         .expect("a week ahead");
-    series::cancel_from(&s.db.conn, &erika, ser.id, first.date() + Duration::days(7))
-        .await
-        .expect("from next week");
+    series::cancel_from(
+        &s.db.conn,
+        Actor::User(&erika),
+        ser.id,
+        first.date() + Duration::days(7),
+    )
+    .await
+    .expect("from next week");
 }
 
 #[tokio::test]
@@ -474,7 +528,7 @@ async fn a_series_gets_one_mail_with_the_series_as_calendar() {
     let first = at(0).with_timezone(&Berlin).naive_local();
     let (ser, occ) = series::reserve_series(
         &s.db.conn,
-        &erika,
+        Actor::User(&erika),
         SeriesInput {
             resource_id: r.id,
             title: "Chorprobe".into(),
@@ -517,7 +571,7 @@ async fn a_series_gets_one_mail_with_the_series_as_calendar() {
     let moved = first + Duration::days(7) + Duration::hours(1);
     series::move_occurrence(
         &s.db.conn,
-        &erika,
+        Actor::User(&erika),
         occ[1].id,
         moved,
         moved + Duration::hours(1),

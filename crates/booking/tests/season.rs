@@ -21,6 +21,7 @@ use rathaus_booking::store::entity::{blackout, reservation, series as series_ent
 use rathaus_core::{Error, Principal, UserId};
 use rathaus_store::accounts;
 use rathaus_store::entity::mail;
+use rathaus_store::uow::Actor;
 use rathaus_testkit::{PASSWORD, TestApp, login, post_form};
 use rathaus_web::i18n::Lang;
 use rathaus_web::{AppState, Module, WebConfig};
@@ -63,7 +64,7 @@ async fn org(s: &Setup, name: &str, kind: &str, email: &str) -> Organisation {
         contact_email: email.into(),
         public_name: false,
     };
-    orgs::create_organisation(&s.db.conn, &s.admin, inp)
+    orgs::create_organisation(&s.db.conn, Actor::User(&s.admin), inp)
         .await
         .unwrap()
 }
@@ -100,10 +101,15 @@ async fn world_in(s: Setup) -> World {
     .await
     .unwrap();
     let member = principal(&s.db, s.f.tenant, UserId(u.id)).await;
-    orgs::add_member(&s.db.conn, &s.admin, club.id, "clara@a.example")
-        .await
-        .unwrap();
-    let season = season::create_season(&s.db.conn, &s.admin, season_input())
+    orgs::add_member(
+        &s.db.conn,
+        Actor::User(&s.admin),
+        club.id,
+        "clara@a.example",
+    )
+    .await
+    .unwrap();
+    let season = season::create_season(&s.db.conn, Actor::User(&s.admin), season_input())
         .await
         .unwrap();
     World {
@@ -138,7 +144,7 @@ fn field_key(e: &Error, field: &str) -> String {
 }
 
 async fn submit(w: &World, who: &Principal, r: RequestInput) -> season::SeasonRequest {
-    season::submit_request(&w.s.db.conn, who, w.season.id, r)
+    season::submit_request(&w.s.db.conn, Actor::User(who), w.season.id, r)
         .await
         .expect("request")
 }
@@ -177,7 +183,7 @@ async fn requests_priority_conflicts_and_auto_allocation() {
     // A non-member cannot ask for the school, nor someone without any organisation.
     let e = season::submit_request(
         db,
-        &w.member,
+        Actor::User(&w.member),
         w.season.id,
         req(w.school.id, w.part.id, 3, "18:00", "19:00", "x"),
     )
@@ -186,7 +192,7 @@ async fn requests_priority_conflicts_and_auto_allocation() {
     assert_eq!(field_key(&e, "organisation_id"), "booking.rules.not_member");
     let e = season::submit_request(
         db,
-        &w.s.booker,
+        Actor::User(&w.s.booker),
         w.season.id,
         req(w.club.id, w.part.id, 3, "18:00", "19:00", "x"),
     )
@@ -195,7 +201,7 @@ async fn requests_priority_conflicts_and_auto_allocation() {
     assert!(matches!(e, Error::Forbidden));
 
     // Order: the school first although it asked later.
-    let ranked = season::ranked_requests(db, &w.s.admin, w.season.id)
+    let ranked = season::ranked_requests(db, Actor::User(&w.s.admin), w.season.id)
         .await
         .unwrap();
     let ids: Vec<i64> = ranked.iter().map(|x| x.request.id).collect();
@@ -204,13 +210,13 @@ async fn requests_priority_conflicts_and_auto_allocation() {
         vec![school_tue.id, club_tue.id, club_part2.id, club_wed.id]
     );
     // The member sees only the club's requests.
-    let theirs = season::ranked_requests(db, &w.member, w.season.id)
+    let theirs = season::ranked_requests(db, Actor::User(&w.member), w.season.id)
         .await
         .unwrap();
     assert_eq!(theirs.len(), 3);
 
     // Conflicts side by side: the hall blocks both parts; siblings and Wednesday are free.
-    let c = season::conflicts(db, &w.s.admin, &w.season, &ranked)
+    let c = season::conflicts(db, Actor::User(&w.s.admin), &w.season, &ranked)
         .await
         .unwrap();
     assert_eq!(c[&school_tue.id].requests, vec![club_tue.id, club_part2.id]);
@@ -240,18 +246,18 @@ async fn requests_priority_conflicts_and_auto_allocation() {
     .insert(db)
     .await
     .unwrap();
-    let c = season::conflicts(db, &w.s.admin, &w.season, &ranked)
+    let c = season::conflicts(db, Actor::User(&w.s.admin), &w.season, &ranked)
         .await
         .unwrap();
     assert_eq!(c[&club_wed.id].existing.len(), 1);
 
     // Members and staff without booking.manage cannot decide.
     for who in [&w.member, &w.s.booker] {
-        let e = season::allocate(db, who, w.season.id, club_tue.id)
+        let e = season::allocate(db, Actor::User(who), w.season.id, club_tue.id)
             .await
             .unwrap_err();
         assert!(matches!(e, Error::Forbidden));
-        let e = season::auto_allocate(db, who, w.season.id)
+        let e = season::auto_allocate(db, Actor::User(who), w.season.id)
             .await
             .unwrap_err();
         assert!(matches!(e, Error::Forbidden));
@@ -259,7 +265,7 @@ async fn requests_priority_conflicts_and_auto_allocation() {
 
     // Automatic: the school gets Tuesday, both club requests for the hall's parts are declined,
     // Wednesday is declined for the existing booking.
-    let out = season::auto_allocate(db, &w.s.admin, w.season.id)
+    let out = season::auto_allocate(db, Actor::User(&w.s.admin), w.season.id)
         .await
         .unwrap();
     assert_eq!((out.allocated, out.declined), (1, 3));
@@ -272,7 +278,7 @@ async fn requests_priority_conflicts_and_auto_allocation() {
             .status
             .clone()
     };
-    let ranked = season::ranked_requests(db, &w.s.admin, w.season.id)
+    let ranked = season::ranked_requests(db, Actor::User(&w.s.admin), w.season.id)
         .await
         .unwrap();
     assert_eq!(status(school_tue.id, &ranked), season::ALLOCATED);
@@ -281,27 +287,27 @@ async fn requests_priority_conflicts_and_auto_allocation() {
 
     // Staff change single decisions: allocating the club's clashing request is refused by
     // name; declining the school first lets it through. A decline needs a reason.
-    let e = season::allocate(db, &w.s.admin, w.season.id, club_tue.id)
+    let e = season::allocate(db, Actor::User(&w.s.admin), w.season.id, club_tue.id)
         .await
         .unwrap_err();
     assert_eq!(
         field_key(&e, "request"),
         "booking.season.err.clashes_allocated"
     );
-    let e = season::decline(db, &w.s.admin, w.season.id, school_tue.id, " ")
+    let e = season::decline(db, Actor::User(&w.s.admin), w.season.id, school_tue.id, " ")
         .await
         .unwrap_err();
     assert_eq!(field_key(&e, "reason"), "err.required");
     season::decline(
         db,
-        &w.s.admin,
+        Actor::User(&w.s.admin),
         w.season.id,
         school_tue.id,
         "Schule hat abgesagt",
     )
     .await
     .unwrap();
-    season::allocate(db, &w.s.admin, w.season.id, club_tue.id)
+    season::allocate(db, Actor::User(&w.s.admin), w.season.id, club_tue.id)
         .await
         .unwrap();
     // The decline was mailed to the school with its reason.
@@ -319,15 +325,15 @@ async fn requests_priority_conflicts_and_auto_allocation() {
 
     // The priority order is a setting: clubs first now.
     let order = ["club", "school", "other"].map(String::from);
-    season::set_priority_order(db, &w.s.admin, &order)
+    season::set_priority_order(db, Actor::User(&w.s.admin), &order)
         .await
         .unwrap();
-    let ranked = season::ranked_requests(db, &w.s.admin, w.season.id)
+    let ranked = season::ranked_requests(db, Actor::User(&w.s.admin), w.season.id)
         .await
         .unwrap();
     assert_eq!(ranked[0].request.id, club_tue.id);
     let bad = ["club", "club", "other"].map(String::from);
-    let e = season::set_priority_order(db, &w.s.admin, &bad)
+    let e = season::set_priority_order(db, Actor::User(&w.s.admin), &bad)
         .await
         .unwrap_err();
     assert_eq!(field_key(&e, "priority"), "booking.season.err.priority");
@@ -355,10 +361,10 @@ async fn publish_books_series_skipping_a_blackout_week() {
         req(w.club.id, w.part2.id, 4, "18:00", "20:00", "U18"),
     )
     .await;
-    season::allocate(db, &w.s.admin, w.season.id, a.id)
+    season::allocate(db, Actor::User(&w.s.admin), w.season.id, a.id)
         .await
         .unwrap();
-    season::allocate(db, &w.s.admin, w.season.id, b.id)
+    season::allocate(db, Actor::User(&w.s.admin), w.season.id, b.id)
         .await
         .unwrap();
     // Autumn/winter holidays: the fourth week of the season is blacked out for everyone.
@@ -383,11 +389,13 @@ async fn publish_books_series_skipping_a_blackout_week() {
     .await
     .unwrap();
 
-    let e = season::publish(db, &w.member, w.season.id)
+    let e = season::publish(db, Actor::User(&w.member), w.season.id)
         .await
         .unwrap_err();
     assert!(matches!(e.error, ReserveError::Other(Error::Forbidden)));
-    let created = season::publish(db, &w.s.admin, w.season.id).await.unwrap();
+    let created = season::publish(db, Actor::User(&w.s.admin), w.season.id)
+        .await
+        .unwrap();
     assert_eq!(created.len(), 2);
     for s in &created {
         assert_eq!(
@@ -421,7 +429,7 @@ async fn publish_books_series_skipping_a_blackout_week() {
         }));
     }
     // The requests point at their series; the one left pending is declined.
-    let ranked = season::ranked_requests(db, &w.s.admin, w.season.id)
+    let ranked = season::ranked_requests(db, Actor::User(&w.s.admin), w.season.id)
         .await
         .unwrap();
     let find = |id: i64| {
@@ -444,13 +452,13 @@ async fn publish_books_series_skipping_a_blackout_week() {
     assert!(club_mail[0].body.contains("U12") && club_mail[0].body.contains("9 Termine"));
     assert!(club_mail[0].body.contains("Nicht zugeteilt") && club_mail[0].body.contains("U18"));
     // Read-only now.
-    let s = season::get_season(db, &w.s.admin, w.season.id)
+    let s = season::get_season(db, Actor::User(&w.s.admin), w.season.id)
         .await
         .unwrap();
     assert_eq!(s.status, season::PUBLISHED);
     let e = season::submit_request(
         db,
-        &w.member,
+        Actor::User(&w.member),
         w.season.id,
         req(w.club.id, w.part.id, 3, "18:00", "19:00", "x"),
     )
@@ -458,10 +466,10 @@ async fn publish_books_series_skipping_a_blackout_week() {
     .unwrap_err();
     assert!(matches!(e, Error::Conflict(_)));
     assert!(matches!(
-        season::allocate(db, &w.s.admin, w.season.id, pending.id).await,
+        season::allocate(db, Actor::User(&w.s.admin), w.season.id, pending.id).await,
         Err(Error::Conflict(_))
     ));
-    let e = season::publish(db, &w.s.admin, w.season.id)
+    let e = season::publish(db, Actor::User(&w.s.admin), w.season.id)
         .await
         .unwrap_err();
     assert!(matches!(e.error, ReserveError::Other(Error::Conflict(_))));
@@ -483,10 +491,10 @@ async fn a_conflict_at_publish_rolls_everything_back() {
         req(w.club.id, w.part2.id, 3, "18:00", "20:00", "U12"),
     )
     .await;
-    season::allocate(db, &w.s.admin, w.season.id, a.id)
+    season::allocate(db, Actor::User(&w.s.admin), w.season.id, a.id)
         .await
         .unwrap();
-    season::allocate(db, &w.s.admin, w.season.id, b.id)
+    season::allocate(db, Actor::User(&w.s.admin), w.season.id, b.id)
         .await
         .unwrap();
     // After the allocation someone books the whole hall on one of the club's Thursdays.
@@ -511,7 +519,7 @@ async fn a_conflict_at_publish_rolls_everything_back() {
     .insert(db)
     .await
     .unwrap();
-    let e = season::publish(db, &w.s.admin, w.season.id)
+    let e = season::publish(db, Actor::User(&w.s.admin), w.season.id)
         .await
         .unwrap_err();
     assert_eq!(e.request.map(|r| r.id), Some(b.id));
@@ -522,7 +530,7 @@ async fn a_conflict_at_publish_rolls_everything_back() {
     // Nothing stays: no series, no occurrences, the season open, no mail.
     assert_eq!(series_entity::Entity::find().count(db).await.unwrap(), 0);
     assert_eq!(reservation::Entity::find().count(db).await.unwrap(), 1);
-    let s = season::get_season(db, &w.s.admin, w.season.id)
+    let s = season::get_season(db, Actor::User(&w.s.admin), w.season.id)
         .await
         .unwrap();
     assert_eq!(s.status, season::OPEN);
@@ -533,7 +541,7 @@ async fn a_conflict_at_publish_rolls_everything_back() {
         .await
         .unwrap();
     assert_eq!(mails, 0);
-    let ranked = season::ranked_requests(db, &w.s.admin, w.season.id)
+    let ranked = season::ranked_requests(db, Actor::User(&w.s.admin), w.season.id)
         .await
         .unwrap();
     assert!(ranked.iter().all(|x| x.request.series_id.is_none()));
@@ -546,7 +554,9 @@ async fn bad_input_is_named_beside_the_field() {
     let from = first_day();
     let mut inp = season_input();
     inp.ends_on = (from - Duration::days(1)).to_string();
-    let e = season::create_season(db, &s.admin, inp).await.unwrap_err();
+    let e = season::create_season(db, Actor::User(&s.admin), inp)
+        .await
+        .unwrap_err();
     assert_eq!(
         field_key(&e, "ends_on"),
         "booking.season.err.dates_reversed"
@@ -556,18 +566,20 @@ async fn bad_input_is_named_beside_the_field() {
         starts_on: "31.12.2027".into(),
         ends_on: String::new(),
     };
-    let e = season::create_season(db, &s.admin, inp).await.unwrap_err();
+    let e = season::create_season(db, Actor::User(&s.admin), inp)
+        .await
+        .unwrap_err();
     assert_eq!(field_key(&e, "name"), "err.required");
     assert_eq!(field_key(&e, "starts_on"), "booking.err.date_invalid");
     assert_eq!(field_key(&e, "ends_on"), "err.required");
-    let e = season::create_season(db, &s.booker, season_input())
+    let e = season::create_season(db, Actor::User(&s.booker), season_input())
         .await
         .unwrap_err();
     assert!(matches!(e, Error::Forbidden));
 
     let w = world_in(s).await;
     let db = &w.s.db.conn;
-    let bad = |r: RequestInput| season::submit_request(db, &w.member, w.season.id, r);
+    let bad = |r: RequestInput| season::submit_request(db, Actor::User(&w.member), w.season.id, r);
     let e = bad(req(w.club.id, w.part.id, 7, "18 Uhr", "8:00", ""))
         .await
         .unwrap_err();
@@ -586,7 +598,7 @@ async fn bad_input_is_named_beside_the_field() {
         .unwrap_err();
     assert_eq!(field_key(&e, "resource_id"), "err.invalid_choice");
     assert_eq!(
-        season::ranked_requests(db, &w.s.admin, w.season.id)
+        season::ranked_requests(db, Actor::User(&w.s.admin), w.season.id)
             .await
             .unwrap()
             .len(),
@@ -622,7 +634,7 @@ async fn season_pages() {
     let w = world_in(s).await;
     let db = &w.s.db.conn;
     let b = tenant(&w.s.db, "b", HOST_B).await;
-    let foreign = season::create_season(&b.db.conn, &b.admin, season_input())
+    let foreign = season::create_season(&b.db.conn, Actor::User(&b.admin), season_input())
         .await
         .unwrap();
     let manager = user_with(&w.s.db, w.s.f.tenant, "verwaltung@a.example", &[MANAGE]).await;

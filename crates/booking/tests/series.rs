@@ -23,6 +23,7 @@ use rathaus_booking::service::{
 };
 use rathaus_booking::store::entity::{blackout, series as series_entity};
 use rathaus_core::{Error, Principal};
+use rathaus_store::uow::Actor;
 use sea_orm::{ActiveModelTrait, EntityTrait, PaginatorTrait, Set};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -131,7 +132,7 @@ async fn a_weekly_slot_stays_at_18_00_across_both_clock_changes() {
     let rule = format!("FREQ=WEEKLY;BYDAY=TU;UNTIL={}", last.format("%Y%m%d"));
     let (ser, list) = series::reserve_series(
         &s.db.conn,
-        &s.booker,
+        Actor::User(&s.booker),
         weekly(&h, at_time(first, 18, 0), &rule),
     )
     .await
@@ -207,7 +208,7 @@ async fn a_start_in_the_spring_gap_refuses_the_series_naming_its_day() {
             "FREQ=WEEKLY;COUNT=4",
         )
     };
-    let errs = invalid(series::reserve_series(&s.db.conn, &s.booker, inp).await);
+    let errs = invalid(series::reserve_series(&s.db.conn, Actor::User(&s.booker), inp).await);
     let (_, _, arg) = errs
         .iter()
         .find(|(f, k, _)| f == "start" && k == "booking.series.err.local_gap")
@@ -238,8 +239,10 @@ async fn malformed_endless_and_huge_rules_are_refused_and_nothing_is_stored() {
         ("FREQ=DAILY;UNTIL=20991231", "booking.series.err.too_many"),
         ("FREQ=MINUTELY;COUNT=3", "booking.series.err.rrule_freq"),
     ] {
-        let errs =
-            invalid(series::reserve_series(&s.db.conn, &s.booker, weekly(&h, start, rule)).await);
+        let errs = invalid(
+            series::reserve_series(&s.db.conn, Actor::User(&s.booker), weekly(&h, start, rule))
+                .await,
+        );
         assert!(has_key(&errs, "rrule", key), "{rule}: {errs:?}");
     }
     // A series in the past, a title missing.
@@ -248,11 +251,12 @@ async fn malformed_endless_and_huge_rules_are_refused_and_nothing_is_stored() {
         at_time(NaiveDate::from_ymd_opt(2020, 1, 7).unwrap(), 18, 0),
         "FREQ=WEEKLY;COUNT=2",
     );
-    let errs = invalid(series::reserve_series(&s.db.conn, &s.booker, inp.clone()).await);
+    let errs =
+        invalid(series::reserve_series(&s.db.conn, Actor::User(&s.booker), inp.clone()).await);
     assert!(has_key(&errs, "start", "booking.err.in_past"), "{errs:?}");
     inp.dtstart_local = start;
     inp.title = " ".into();
-    let errs = invalid(series::reserve_series(&s.db.conn, &s.booker, inp).await);
+    let errs = invalid(series::reserve_series(&s.db.conn, Actor::User(&s.booker), inp).await);
     assert!(has_key(&errs, "title", "err.required"), "{errs:?}");
     assert_eq!(
         (count_series(&s).await, count_reservations(&s).await),
@@ -273,7 +277,7 @@ async fn exdates_and_blackouts_leave_occurrences_out() {
         // Matches no occurrence: ignored.
         ExDate::Day(first + Duration::days(1)),
     ];
-    let (ser, list) = series::reserve_series(&s.db.conn, &s.booker, inp)
+    let (ser, list) = series::reserve_series(&s.db.conn, Actor::User(&s.booker), inp)
         .await
         .unwrap();
     assert_eq!(list.len(), 4);
@@ -312,7 +316,8 @@ async fn exdates_and_blackouts_leave_occurrences_out() {
     .unwrap();
     let inp = weekly(&h2, start, "FREQ=WEEKLY;BYDAY=TU;COUNT=6");
     // Without skip_blackouts the series is refused, naming the day.
-    let errs = invalid(series::reserve_series(&s.db.conn, &s.booker, inp.clone()).await);
+    let errs =
+        invalid(series::reserve_series(&s.db.conn, Actor::User(&s.booker), inp.clone()).await);
     assert!(
         has_key(&errs, "start", "booking.rules.blackout"),
         "{errs:?}"
@@ -326,7 +331,7 @@ async fn exdates_and_blackouts_leave_occurrences_out() {
     // With it, the holiday becomes an exception of the series.
     let (ser, list) = series::reserve_series(
         &s.db.conn,
-        &s.booker,
+        Actor::User(&s.booker),
         SeriesInput {
             skip_blackouts: true,
             ..inp
@@ -346,7 +351,7 @@ async fn conflicts_name_every_slot_in_the_way_and_store_nothing() {
     let first = season_start();
     let (_, taken) = series::reserve_series(
         &s.db.conn,
-        &s.other,
+        Actor::User(&s.other),
         SeriesInput {
             duration_minutes: 60,
             ..weekly(
@@ -362,7 +367,7 @@ async fn conflicts_name_every_slot_in_the_way_and_store_nothing() {
     // A part of the hall, Tuesdays 18:00–20:00: weeks 2 and 4 collide with the hall's.
     let r = series::reserve_series(
         &s.db.conn,
-        &s.booker,
+        Actor::User(&s.booker),
         SeriesInput {
             resource_id: part.id,
             ..weekly(&h, at_time(first, 18, 0), "FREQ=WEEKLY;COUNT=5")
@@ -389,7 +394,7 @@ async fn five_tuesdays(
 ) -> (series::Series, Vec<Reservation>) {
     series::reserve_series(
         &s.db.conn,
-        who,
+        Actor::User(who),
         weekly(
             h,
             at_time(season_start(), 18, 0),
@@ -407,7 +412,7 @@ async fn one_occurrence_is_cancelled_or_moved() {
     let (ser, list) = five_tuesdays(&s, &h, &s.booker).await;
 
     // Cancel the second: its slot is free again, both SEQUENCEs rise, EXDATE recorded.
-    let c = series::cancel_occurrence(&s.db.conn, &s.booker, list[1].id)
+    let c = series::cancel_occurrence(&s.db.conn, Actor::User(&s.booker), list[1].id)
         .await
         .unwrap();
     assert_eq!((c.status.as_str(), c.sequence), (CANCELLED, 1));
@@ -424,11 +429,11 @@ async fn one_occurrence_is_cancelled_or_moved() {
         end: list[1].ends_at,
         organisation_id: None,
     };
-    service::reserve(&s.db.conn, &s.other, single)
+    service::reserve(&s.db.conn, Actor::User(&s.other), single)
         .await
         .expect("slot is free again");
     // Cancelling again changes nothing.
-    let again = series::cancel_occurrence(&s.db.conn, &s.booker, list[1].id)
+    let again = series::cancel_occurrence(&s.db.conn, Actor::User(&s.booker), list[1].id)
         .await
         .unwrap();
     assert_eq!(again.sequence, 1);
@@ -437,7 +442,7 @@ async fn one_occurrence_is_cancelled_or_moved() {
     let l = local(list[2].starts_at);
     let moved = series::move_occurrence(
         &s.db.conn,
-        &s.booker,
+        Actor::User(&s.booker),
         list[2].id,
         l + Duration::hours(1),
         l + Duration::hours(3),
@@ -451,7 +456,7 @@ async fn one_occurrence_is_cancelled_or_moved() {
     let l1 = local(list[1].starts_at);
     match series::move_occurrence(
         &s.db.conn,
-        &s.booker,
+        Actor::User(&s.booker),
         list[2].id,
         l1,
         l1 + Duration::hours(2),
@@ -463,7 +468,14 @@ async fn one_occurrence_is_cancelled_or_moved() {
     }
     // Into its own old slot: allowed (it does not block itself); end before start refused.
     let errs = invalid(
-        series::move_occurrence(&s.db.conn, &s.booker, list[2].id, l, l - Duration::hours(1)).await,
+        series::move_occurrence(
+            &s.db.conn,
+            Actor::User(&s.booker),
+            list[2].id,
+            l,
+            l - Duration::hours(1),
+        )
+        .await,
     );
     assert!(has_key(&errs, "end", "booking.err.end_before_start"));
     // A local time in the spring gap is refused.
@@ -471,7 +483,7 @@ async fn one_occurrence_is_cancelled_or_moved() {
     let errs = invalid(
         series::move_occurrence(
             &s.db.conn,
-            &s.booker,
+            Actor::User(&s.booker),
             list[2].id,
             gap,
             gap + Duration::hours(2),
@@ -487,7 +499,7 @@ async fn a_series_is_cancelled_from_a_date_on_or_as_a_whole() {
     let h = hall(&s, "Halle", false).await;
     let (ser, list) = five_tuesdays(&s, &h, &s.booker).await;
     let from = local(list[3].starts_at).date();
-    let (after, cancelled) = series::cancel_from(&s.db.conn, &s.booker, ser.id, from)
+    let (after, cancelled) = series::cancel_from(&s.db.conn, Actor::User(&s.booker), ser.id, from)
         .await
         .unwrap();
     assert_eq!(cancelled.len(), 2);
@@ -506,14 +518,18 @@ async fn a_series_is_cancelled_from_a_date_on_or_as_a_whole() {
     );
 
     // From before the first occurrence: the whole series.
-    let (after, cancelled) =
-        series::cancel_from(&s.db.conn, &s.booker, ser.id, from - Duration::days(60))
-            .await
-            .unwrap();
+    let (after, cancelled) = series::cancel_from(
+        &s.db.conn,
+        Actor::User(&s.booker),
+        ser.id,
+        from - Duration::days(60),
+    )
+    .await
+    .unwrap();
     assert_eq!(cancelled.len(), 3);
     assert_eq!(after.status, CANCELLED);
     // A cancelled series cannot be cancelled again.
-    let e = series::cancel_from(&s.db.conn, &s.booker, ser.id, from)
+    let e = series::cancel_from(&s.db.conn, Actor::User(&s.booker), ser.id, from)
         .await
         .unwrap_err();
     assert!(matches!(e, Error::Conflict(_)), "{e:?}");
@@ -528,30 +544,37 @@ async fn only_the_booker_an_organisation_member_or_a_manager_may_change_a_series
     let l = local(list[4].starts_at);
     for who in [&s.other, &s.clerk] {
         assert!(matches!(
-            series::get_series(&s.db.conn, who, ser.id).await,
+            series::get_series(&s.db.conn, Actor::User(who), ser.id).await,
             Err(Error::NotFound)
         ));
         assert!(matches!(
-            series::cancel_occurrence(&s.db.conn, who, list[0].id).await,
+            series::cancel_occurrence(&s.db.conn, Actor::User(who), list[0].id).await,
             Err(Error::NotFound)
         ));
         assert!(matches!(
-            series::cancel_from(&s.db.conn, who, ser.id, day).await,
+            series::cancel_from(&s.db.conn, Actor::User(who), ser.id, day).await,
             Err(Error::NotFound)
         ));
         assert!(matches!(
-            series::move_occurrence(&s.db.conn, who, list[0].id, l, l + Duration::hours(1)).await,
+            series::move_occurrence(
+                &s.db.conn,
+                Actor::User(who),
+                list[0].id,
+                l,
+                l + Duration::hours(1)
+            )
+            .await,
             Err(ReserveError::Other(Error::NotFound))
         ));
         assert!(matches!(
-            series::approve_series(&s.db.conn, who, ser.id).await,
+            series::approve_series(&s.db.conn, Actor::User(who), ser.id).await,
             Err(ReserveError::Other(Error::Forbidden))
         ));
     }
     // The clerk may not book a staff-only hall at all (nor see it).
     let r = series::reserve_series(
         &s.db.conn,
-        &s.clerk,
+        Actor::User(&s.clerk),
         weekly(&h, l + Duration::days(7), "FREQ=WEEKLY;COUNT=2"),
     )
     .await;
@@ -565,15 +588,15 @@ async fn only_the_booker_an_organisation_member_or_a_manager_may_change_a_series
     // Another tenant's series is unknown even to its admin.
     let b = tenant(&s.db, "b", "rathaus.b.test").await;
     assert!(matches!(
-        series::get_series(&s.db.conn, &b.admin, ser.id).await,
+        series::get_series(&s.db.conn, Actor::User(&b.admin), ser.id).await,
         Err(Error::NotFound)
     ));
     // The manager may.
-    series::cancel_occurrence(&s.db.conn, &s.admin, list[0].id)
+    series::cancel_occurrence(&s.db.conn, Actor::User(&s.admin), list[0].id)
         .await
         .unwrap();
     assert_eq!(
-        series::get_series(&s.db.conn, &s.booker, ser.id)
+        series::get_series(&s.db.conn, Actor::User(&s.booker), ser.id)
             .await
             .unwrap()
             .1
@@ -590,14 +613,14 @@ async fn a_series_needing_approval_is_approved_or_rejected_as_a_whole() {
     assert_eq!(ser.status, REQUESTED);
     assert!(list.iter().all(|r| r.status == REQUESTED));
     assert!(matches!(
-        series::approve_series(&s.db.conn, &s.booker, ser.id).await,
+        series::approve_series(&s.db.conn, Actor::User(&s.booker), ser.id).await,
         Err(ReserveError::Other(Error::Forbidden))
     ));
     // One occurrence cancelled first: the rest are approved.
-    series::cancel_occurrence(&s.db.conn, &s.booker, list[0].id)
+    series::cancel_occurrence(&s.db.conn, Actor::User(&s.booker), list[0].id)
         .await
         .unwrap();
-    let (after, approved) = series::approve_series(&s.db.conn, &s.admin, ser.id)
+    let (after, approved) = series::approve_series(&s.db.conn, Actor::User(&s.admin), ser.id)
         .await
         .unwrap();
     assert_eq!((after.status.as_str(), approved.len()), (CONFIRMED, 4));
@@ -607,7 +630,7 @@ async fn a_series_needing_approval_is_approved_or_rejected_as_a_whole() {
             .all(|r| r.status == CONFIRMED && r.decided_by == Some(s.admin.user_id.0))
     );
     // Decided already.
-    let e = series::reject_series(&s.db.conn, &s.admin, ser.id, "Belegt")
+    let e = series::reject_series(&s.db.conn, Actor::User(&s.admin), ser.id, "Belegt")
         .await
         .unwrap_err();
     assert!(matches!(e, Error::Conflict(_)), "{e:?}");
@@ -615,7 +638,7 @@ async fn a_series_needing_approval_is_approved_or_rejected_as_a_whole() {
     // A second series: a reason is required, then all are rejected with it.
     let (ser2, _) = series::reserve_series(
         &s.db.conn,
-        &s.other,
+        Actor::User(&s.other),
         weekly(
             &h,
             at_time(season_start() + Duration::days(1), 18, 0),
@@ -624,14 +647,18 @@ async fn a_series_needing_approval_is_approved_or_rejected_as_a_whole() {
     )
     .await
     .unwrap();
-    let e = series::reject_series(&s.db.conn, &s.admin, ser2.id, "  ")
+    let e = series::reject_series(&s.db.conn, Actor::User(&s.admin), ser2.id, "  ")
         .await
         .unwrap_err();
     assert!(matches!(e, Error::Invalid(_)), "{e:?}");
-    let (after, rejected) =
-        series::reject_series(&s.db.conn, &s.admin, ser2.id, "Halle wird renoviert")
-            .await
-            .unwrap();
+    let (after, rejected) = series::reject_series(
+        &s.db.conn,
+        Actor::User(&s.admin),
+        ser2.id,
+        "Halle wird renoviert",
+    )
+    .await
+    .unwrap();
     assert_eq!((after.status.as_str(), rejected.len()), (REJECTED, 3));
     assert!(
         rejected
@@ -662,7 +689,7 @@ async fn approval_rechecks_confirmed_bookings_in_the_way() {
     .insert(&s.db.conn)
     .await
     .unwrap();
-    match series::approve_series(&s.db.conn, &s.admin, ser.id).await {
+    match series::approve_series(&s.db.conn, Actor::User(&s.admin), ser.id).await {
         Err(ReserveError::Conflict(c)) => assert_eq!(c.len(), 1),
         other => panic!("expected conflict, got {other:?}"),
     }
@@ -695,7 +722,7 @@ async fn exactly_one_of_twenty_concurrent_overlapping_series_wins() {
         };
         tasks.spawn(async move {
             barrier.wait().await;
-            series::reserve_series(&db.conn, &bookers[i % 3], inp).await
+            series::reserve_series(&db.conn, Actor::User(&bookers[i % 3]), inp).await
         });
     }
     let (mut won, mut refused) = (0, 0);

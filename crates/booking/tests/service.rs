@@ -13,6 +13,7 @@ use rathaus_booking::service::{
 };
 use rathaus_core::Error;
 use rathaus_store::audit::{self, AuditFilter};
+use rathaus_store::uow::Actor;
 
 /// The (field, key) pairs of a validation error.
 fn fields(e: Error) -> Vec<(String, String)> {
@@ -115,12 +116,12 @@ async fn bad_resources_are_refused_and_nothing_is_stored() {
         ),
     ];
     for (inp, want) in cases {
-        let e = service::create_resource(db, &s.admin, inp)
+        let e = service::create_resource(db, Actor::User(&s.admin), inp)
             .await
             .unwrap_err();
         assert_eq!(fields(e), want);
     }
-    let names: Vec<String> = service::list_resources(db, &s.admin)
+    let names: Vec<String> = service::list_resources(db, Actor::User(&s.admin))
         .await
         .unwrap()
         .into_iter()
@@ -213,7 +214,10 @@ async fn bad_reservations_are_refused_and_nothing_is_stored() {
         ),
     ];
     for (inp, want) in cases {
-        assert_eq!(invalid(service::reserve(db, &s.booker, inp).await), want);
+        assert_eq!(
+            invalid(service::reserve(db, Actor::User(&s.booker), inp).await),
+            want
+        );
     }
     // A resource of another tenant, or none at all: not found.
     for id in [foreign.id, 999_999] {
@@ -270,18 +274,24 @@ async fn a_hall_blocks_its_parts_and_a_part_the_hall_but_siblings_are_free() {
     }
     // Availability of the hall shows its parts' bookings; a part shows the hall's, not its
     // sibling's.
-    let busy = service::availability(&s.db.conn, &s.booker, hall.id, at(-60), at(300))
-        .await
-        .unwrap();
+    let busy = service::availability(
+        &s.db.conn,
+        Actor::User(&s.booker),
+        hall.id,
+        at(-60),
+        at(300),
+    )
+    .await
+    .unwrap();
     assert_eq!(busy.len(), 3, "{busy:?}");
-    let busy = service::availability(&s.db.conn, &s.booker, p1.id, at(-60), at(300))
+    let busy = service::availability(&s.db.conn, Actor::User(&s.booker), p1.id, at(-60), at(300))
         .await
         .unwrap();
     let ids: Vec<i64> = busy.iter().map(|b| b.resource_id).collect();
     assert_eq!(ids, [p1.id, hall.id]);
     // Outside the window: nothing.
     assert!(
-        service::availability(&s.db.conn, &s.booker, p1.id, at(300), at(600))
+        service::availability(&s.db.conn, Actor::User(&s.booker), p1.id, at(300), at(600))
             .await
             .unwrap()
             .is_empty()
@@ -346,33 +356,40 @@ async fn cancelling_frees_the_slot_and_only_the_booker_or_staff_may() {
     // Someone else's reservation is not there for another booker or a clerk.
     for who in [&s.other, &s.clerk] {
         assert!(matches!(
-            service::cancel(db, who, r.id).await,
+            service::cancel(db, Actor::User(who), r.id).await,
             Err(Error::NotFound)
         ));
         assert!(matches!(
-            service::get_reservation(db, who, r.id).await,
+            service::get_reservation(db, Actor::User(who), r.id).await,
             Err(Error::NotFound)
         ));
     }
     assert_eq!(
-        service::get_reservation(db, &s.booker, r.id)
+        service::get_reservation(db, Actor::User(&s.booker), r.id)
             .await
             .unwrap()
             .title,
         "Training"
     );
-    let c = service::cancel(db, &s.booker, r.id).await.unwrap();
+    let c = service::cancel(db, Actor::User(&s.booker), r.id)
+        .await
+        .unwrap();
     assert_eq!(c.status, service::CANCELLED);
     // Again: no change, no error.
     assert_eq!(
-        service::cancel(db, &s.booker, r.id).await.unwrap().status,
+        service::cancel(db, Actor::User(&s.booker), r.id)
+            .await
+            .unwrap()
+            .status,
         service::CANCELLED
     );
     let r2 = book(&s, &s.other, room.id, 0, 60).await.unwrap();
     // booking.manage may cancel anyone's.
-    service::cancel(db, &s.admin, r2.id).await.unwrap();
+    service::cancel(db, Actor::User(&s.admin), r2.id)
+        .await
+        .unwrap();
     assert!(
-        service::availability(db, &s.booker, room.id, at(0), at(60))
+        service::availability(db, Actor::User(&s.booker), room.id, at(0), at(60))
             .await
             .unwrap()
             .is_empty()
@@ -408,26 +425,28 @@ async fn another_tenants_objects_are_not_found() {
     let ours = resource(&s, "Halle A", "hall", None).await;
 
     assert!(matches!(
-        service::get_resource(db, &s.admin, theirs.id).await,
+        service::get_resource(db, Actor::User(&s.admin), theirs.id).await,
         Err(Error::NotFound)
     ));
     assert!(matches!(
-        service::availability(db, &s.admin, theirs.id, at(0), at(60)).await,
+        service::availability(db, Actor::User(&s.admin), theirs.id, at(0), at(60)).await,
         Err(Error::NotFound)
     ));
     for r in [
-        service::get_reservation(db, &s.admin, their_res.id).await,
-        service::cancel(db, &s.admin, their_res.id).await,
+        service::get_reservation(db, Actor::User(&s.admin), their_res.id).await,
+        service::cancel(db, Actor::User(&s.admin), their_res.id).await,
     ] {
         assert!(matches!(r, Err(Error::NotFound)), "{r:?}");
     }
-    let list = service::list_resources(db, &s.admin).await.unwrap();
+    let list = service::list_resources(db, Actor::User(&s.admin))
+        .await
+        .unwrap();
     assert_eq!(list.iter().map(|r| r.id).collect::<Vec<_>>(), [ours.id]);
     // The same slot in the other tenant does not conflict.
     book(&s, &s.booker, ours.id, 0, 60).await.unwrap();
     assert_eq!(all_reservations(&s).await.len(), 1);
     assert_eq!(
-        service::get_reservation(db, &b.admin, their_res.id)
+        service::get_reservation(db, Actor::User(&b.admin), their_res.id)
             .await
             .unwrap()
             .status,
@@ -454,17 +473,26 @@ async fn permissions_are_checked_first() {
     // booking.book alone does not manage resources.
     for who in [&s.clerk, &s.booker] {
         assert!(matches!(
-            service::create_resource(db, who, ResourceInput::new("X", "room")).await,
+            service::create_resource(db, Actor::User(who), ResourceInput::new("X", "room")).await,
             Err(Error::Forbidden)
         ));
         assert!(matches!(
-            service::update_resource(db, who, room.id, ResourceInput::new("X", "room")).await,
+            service::update_resource(
+                db,
+                Actor::User(who),
+                room.id,
+                ResourceInput::new("X", "room")
+            )
+            .await,
             Err(Error::Forbidden)
         ));
     }
     assert!(all_reservations(&s).await.is_empty());
     assert_eq!(
-        service::list_resources(db, &s.admin).await.unwrap().len(),
+        service::list_resources(db, Actor::User(&s.admin))
+            .await
+            .unwrap()
+            .len(),
         1
     );
 }
@@ -479,18 +507,28 @@ async fn editing_a_resource_keeps_the_blocking_structure_sound() {
     book(&s, &s.booker, room.id, 0, 60).await.unwrap();
 
     // A hall with parts stays a hall; a resource with reservations ahead keeps its kind.
-    let e = service::update_resource(db, &s.admin, hall.id, ResourceInput::new("Halle", "room"))
-        .await
-        .unwrap_err();
+    let e = service::update_resource(
+        db,
+        Actor::User(&s.admin),
+        hall.id,
+        ResourceInput::new("Halle", "room"),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(fields(e), [pair("kind", "booking.err.hall_has_parts")]);
-    let e = service::update_resource(db, &s.admin, room.id, ResourceInput::new("Raum", "hall"))
-        .await
-        .unwrap_err();
+    let e = service::update_resource(
+        db,
+        Actor::User(&s.admin),
+        room.id,
+        ResourceInput::new("Raum", "hall"),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(fields(e), [pair("kind", "booking.err.structure_in_use")]);
     // A part cannot be its own hall.
     let e = service::update_resource(
         db,
-        &s.admin,
+        Actor::User(&s.admin),
         hall.id,
         ResourceInput {
             parent_id: Some(hall.id),
@@ -504,7 +542,7 @@ async fn editing_a_resource_keeps_the_blocking_structure_sound() {
     // Deactivated: hidden from bookers, not bookable; staff still see it.
     let closed = service::update_resource(
         db,
-        &s.admin,
+        Actor::User(&s.admin),
         part.id,
         ResourceInput {
             parent_id: Some(hall.id),
@@ -520,15 +558,21 @@ async fn editing_a_resource_keeps_the_blocking_structure_sound() {
         [pair("resource_id", "booking.err.inactive")]
     );
     assert!(matches!(
-        service::get_resource(db, &s.booker, part.id).await,
+        service::get_resource(db, Actor::User(&s.booker), part.id).await,
         Err(Error::NotFound)
     ));
     assert_eq!(
-        service::list_resources(db, &s.booker).await.unwrap().len(),
+        service::list_resources(db, Actor::User(&s.booker))
+            .await
+            .unwrap()
+            .len(),
         2
     );
     assert_eq!(
-        service::list_resources(db, &s.admin).await.unwrap().len(),
+        service::list_resources(db, Actor::User(&s.admin))
+            .await
+            .unwrap()
+            .len(),
         3
     );
 }
@@ -546,14 +590,14 @@ async fn availability_windows_are_checked() {
             "booking.err.window_too_wide",
         ),
     ] {
-        let e = service::availability(&s.db.conn, &s.booker, room.id, from, to)
+        let e = service::availability(&s.db.conn, Actor::User(&s.booker), room.id, from, to)
             .await
             .unwrap_err();
         assert_eq!(fields(e), [pair("to", key)]);
     }
     // Busy slots carry no title.
     book(&s, &s.booker, room.id, 0, 60).await.unwrap();
-    let busy = service::availability(&s.db.conn, &s.other, room.id, at(0), at(60))
+    let busy = service::availability(&s.db.conn, Actor::User(&s.other), room.id, at(0), at(60))
         .await
         .unwrap();
     let json = serde_json::to_value(&busy).unwrap();
@@ -571,7 +615,7 @@ async fn requests_are_approved_or_rejected_by_managers_only() {
         (a.status.as_str(), b.status.as_str()),
         (REQUESTED, REQUESTED)
     );
-    let queue: Vec<i64> = service::list_requests(db, &s.admin)
+    let queue: Vec<i64> = service::list_requests(db, Actor::User(&s.admin))
         .await
         .unwrap()
         .iter()
@@ -582,29 +626,31 @@ async fn requests_are_approved_or_rejected_by_managers_only() {
     // Bookers and clerks may not decide, nor see the queue.
     for who in [&s.booker, &s.clerk] {
         assert!(matches!(
-            service::approve(db, who, a.id).await,
+            service::approve(db, Actor::User(who), a.id).await,
             Err(ReserveError::Other(Error::Forbidden))
         ));
         assert!(matches!(
-            service::reject(db, who, a.id, "Nein").await,
+            service::reject(db, Actor::User(who), a.id, "Nein").await,
             Err(Error::Forbidden)
         ));
         assert!(matches!(
-            service::list_requests(db, who).await,
+            service::list_requests(db, Actor::User(who)).await,
             Err(Error::Forbidden)
         ));
     }
 
     // Approved: confirmed, with who and when; a second decision is a conflict.
-    let ok = service::approve(db, &s.admin, a.id).await.unwrap();
+    let ok = service::approve(db, Actor::User(&s.admin), a.id)
+        .await
+        .unwrap();
     assert_eq!(ok.status, CONFIRMED);
     assert_eq!(ok.decided_by, Some(s.admin.user_id.0));
     assert!(ok.decided_at.is_some() && ok.decision_reason.is_none());
     for r in [
-        service::approve(db, &s.admin, a.id)
+        service::approve(db, Actor::User(&s.admin), a.id)
             .await
             .map_err(Error::from),
-        service::reject(db, &s.admin, a.id, "Zu spät").await,
+        service::reject(db, Actor::User(&s.admin), a.id, "Zu spät").await,
     ] {
         match r {
             Err(Error::Conflict(k)) => assert_eq!(k, service::NOT_REQUESTED_KEY),
@@ -614,14 +660,16 @@ async fn requests_are_approved_or_rejected_by_managers_only() {
 
     // A rejection needs a reason of at most 500 characters; nothing changes without one.
     for (reason, key) in [("  ", "err.required"), (&*"x".repeat(501), "err.too_long")] {
-        let e = service::reject(db, &s.admin, b.id, reason)
+        let e = service::reject(db, Actor::User(&s.admin), b.id, reason)
             .await
             .unwrap_err();
         assert_eq!(fields(e), [pair("reason", key)]);
     }
-    let still = service::get_reservation(db, &s.admin, b.id).await.unwrap();
+    let still = service::get_reservation(db, Actor::User(&s.admin), b.id)
+        .await
+        .unwrap();
     assert_eq!(still, b);
-    let no = service::reject(db, &s.admin, b.id, " Halle wird renoviert ")
+    let no = service::reject(db, Actor::User(&s.admin), b.id, " Halle wird renoviert ")
         .await
         .unwrap();
     assert_eq!(no.status, service::REJECTED);
@@ -629,7 +677,9 @@ async fn requests_are_approved_or_rejected_by_managers_only() {
     assert_eq!(no.decided_by, Some(s.admin.user_id.0));
     // The rejected slot is free again; the queue is empty.
     book(&s, &s.other, room.id, 120, 180).await.unwrap();
-    let queue = service::list_requests(db, &s.admin).await.unwrap();
+    let queue = service::list_requests(db, Actor::User(&s.admin))
+        .await
+        .unwrap();
     assert_eq!(queue.len(), 1, "only the new request");
 
     let events = audit::list(db, &s.admin, &AuditFilter::default())
@@ -671,23 +721,25 @@ async fn approving_rechecks_confirmed_bookings() {
     // A second request overlapping the first, on the whole hall.
     let second = insert_request(&s, &s.other, hall.id, 60, 180).await;
 
-    service::approve(db, &s.admin, first.id).await.unwrap();
-    let c = conflict(service::approve(db, &s.admin, second.id).await);
+    service::approve(db, Actor::User(&s.admin), first.id)
+        .await
+        .unwrap();
+    let c = conflict(service::approve(db, Actor::User(&s.admin), second.id).await);
     assert_eq!(
         c,
         [Busy::from(
-            &service::get_reservation(db, &s.admin, first.id)
+            &service::get_reservation(db, Actor::User(&s.admin), first.id)
                 .await
                 .unwrap()
         )]
     );
-    let still = service::get_reservation(db, &s.admin, second.id)
+    let still = service::get_reservation(db, Actor::User(&s.admin), second.id)
         .await
         .unwrap();
     assert_eq!(still.status, REQUESTED);
     assert!(still.decided_by.is_none());
     // It can still be rejected.
-    service::reject(db, &s.admin, second.id, "Halle belegt")
+    service::reject(db, Actor::User(&s.admin), second.id, "Halle belegt")
         .await
         .unwrap();
 }
@@ -700,24 +752,26 @@ async fn another_tenants_requests_are_not_found_for_decisions() {
     let r = book(&s, &s.booker, room.id, 0, 60).await.unwrap();
     let b = tenant(&s.db, "b", "rathaus.b.test").await;
     assert!(matches!(
-        service::approve(db, &b.admin, r.id).await,
+        service::approve(db, Actor::User(&b.admin), r.id).await,
         Err(ReserveError::Other(Error::NotFound))
     ));
     assert!(matches!(
-        service::reject(db, &b.admin, r.id, "Nein").await,
+        service::reject(db, Actor::User(&b.admin), r.id, "Nein").await,
         Err(Error::NotFound)
     ));
     // Unknown ids too, even without a reason.
     assert!(matches!(
-        service::reject(db, &s.admin, i64::MAX, "").await,
+        service::reject(db, Actor::User(&s.admin), i64::MAX, "").await,
         Err(Error::NotFound)
     ));
     assert!(
-        service::list_requests(db, &b.admin)
+        service::list_requests(db, Actor::User(&b.admin))
             .await
             .unwrap()
             .is_empty()
     );
-    let after = service::get_reservation(db, &s.admin, r.id).await.unwrap();
+    let after = service::get_reservation(db, Actor::User(&s.admin), r.id)
+        .await
+        .unwrap();
     assert_eq!(after, r);
 }

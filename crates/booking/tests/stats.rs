@@ -15,6 +15,7 @@ use rathaus_booking::service::{self, MANAGE, Resource};
 use rathaus_booking::store::entity::{organisation, reservation, resource};
 use rathaus_core::Error;
 use rathaus_store::entity::audit_event;
+use rathaus_store::uow::Actor;
 use rathaus_testkit::{TestApp, post_form};
 use rathaus_web::{Module, WebConfig};
 use reqwest::Client;
@@ -133,7 +134,9 @@ async fn utilisation_per_resource_and_month() {
     )
     .await;
 
-    let u = stats::utilisation(&s.db.conn, &s.admin, y).await.unwrap();
+    let u = stats::utilisation(&s.db.conn, Actor::User(&s.admin), y)
+        .await
+        .unwrap();
     assert_eq!(u.len(), 2);
     let h = &u[0];
     assert_eq!(h.resource.name, "Halle Nord");
@@ -155,10 +158,10 @@ async fn utilisation_per_resource_and_month() {
 
     // Only for booking.manage; years outside 2000..=2100 are a field error.
     assert!(matches!(
-        stats::utilisation(&s.db.conn, &s.booker, y).await,
+        stats::utilisation(&s.db.conn, Actor::User(&s.booker), y).await,
         Err(Error::Forbidden)
     ));
-    match stats::utilisation(&s.db.conn, &s.admin, 1800).await {
+    match stats::utilisation(&s.db.conn, Actor::User(&s.admin), 1800).await {
         Err(Error::Invalid(e)) => assert!(e.get("jahr").is_some()),
         other => panic!("{:?}", other.map(|v| v.len())),
     }
@@ -216,9 +219,14 @@ async fn fees_csv_and_xlsx_hold_every_confirmed_booking_of_the_period() {
     )
     .await;
 
-    let rows = stats::fees(&s.db.conn, &s.admin, ymd(y, 5, 1), ymd(y, 5, 31))
-        .await
-        .unwrap();
+    let rows = stats::fees(
+        &s.db.conn,
+        Actor::User(&s.admin),
+        ymd(y, 5, 1),
+        ymd(y, 5, 31),
+    )
+    .await
+    .unwrap();
     assert_eq!(
         rows.iter().map(|r| r.reservation_id).collect::<Vec<_>>(),
         [a.id, b.id]
@@ -227,10 +235,23 @@ async fn fees_csv_and_xlsx_hold_every_confirmed_booking_of_the_period() {
     assert_eq!(rows[1].organisation, "TSV \"Blau-Weiß\"");
     assert_eq!(rows[0].minutes, 90);
     assert!(matches!(
-        stats::fees(&s.db.conn, &s.booker, ymd(y, 5, 1), ymd(y, 5, 31)).await,
+        stats::fees(
+            &s.db.conn,
+            Actor::User(&s.booker),
+            ymd(y, 5, 1),
+            ymd(y, 5, 31)
+        )
+        .await,
         Err(Error::Forbidden)
     ));
-    match stats::fees(&s.db.conn, &s.admin, ymd(y, 5, 31), ymd(y, 5, 1)).await {
+    match stats::fees(
+        &s.db.conn,
+        Actor::User(&s.admin),
+        ymd(y, 5, 31),
+        ymd(y, 5, 1),
+    )
+    .await
+    {
         Err(Error::Invalid(e)) => assert!(e.get("bis").is_some()),
         other => panic!("{other:?}"),
     }

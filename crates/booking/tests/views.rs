@@ -13,6 +13,7 @@ use common::*;
 use rathaus_booking::service::views::{self, Filter};
 use rathaus_booking::service::{self, Resource};
 use rathaus_booking::store::entity::{blackout, organisation, reservation, resource};
+use rathaus_store::uow::Actor;
 use rathaus_testkit::TestApp;
 use rathaus_web::WebConfig;
 use reqwest::Client;
@@ -186,9 +187,14 @@ async fn the_grid_shows_busy_blocks_with_hall_and_part_blocking_and_filters() {
     )
     .await;
 
-    let g = views::grid(&s.db.conn, &s.admin, &Filter::default(), w.monday)
-        .await
-        .unwrap();
+    let g = views::grid(
+        &s.db.conn,
+        Actor::User(&s.admin),
+        &Filter::default(),
+        w.monday,
+    )
+    .await
+    .unwrap();
     assert_eq!(g.total, 5);
     let row = |id: i64| g.rows.iter().find(|r| r.resource.id == id).unwrap();
     let hall = row(w.hall.id);
@@ -204,7 +210,9 @@ async fn the_grid_shows_busy_blocks_with_hall_and_part_blocking_and_filters() {
 
     let (conn, admin, monday) = (&s.db.conn, &s.admin, w.monday);
     let only = |f: Filter| async move {
-        let g = views::grid(conn, admin, &f, monday).await.unwrap();
+        let g = views::grid(conn, Actor::User(admin), &f, monday)
+            .await
+            .unwrap();
         g.rows
             .iter()
             .map(|r| r.resource.name.clone())
@@ -233,15 +241,20 @@ async fn the_grid_shows_busy_blocks_with_hall_and_part_blocking_and_filters() {
     for i in 0..30 {
         resource(&s, &format!("Raum {i:02}"), "room", None).await;
     }
-    let g = views::grid(&s.db.conn, &s.admin, &Filter::default(), w.monday)
-        .await
-        .unwrap();
+    let g = views::grid(
+        &s.db.conn,
+        Actor::User(&s.admin),
+        &Filter::default(),
+        w.monday,
+    )
+    .await
+    .unwrap();
     assert_eq!((g.total, g.pages, g.rows.len()), (35, 2, 25));
     let f = Filter {
         page: 1,
         ..Default::default()
     };
-    let g = views::grid(&s.db.conn, &s.admin, &f, w.monday)
+    let g = views::grid(&s.db.conn, Actor::User(&s.admin), &f, w.monday)
         .await
         .unwrap();
     assert_eq!(g.rows.len(), 10);
@@ -255,9 +268,15 @@ async fn free_search_respects_blocking_buffers_opening_hours_and_blackouts() {
     let (start, end) = (lt(tue, "18:00"), lt(tue, "20:00"));
     let names = |rs: Vec<Resource>| rs.into_iter().map(|r| r.name).collect::<Vec<_>>();
     let all = names(
-        views::free_resources(&s.db.conn, &s.admin, &Filter::default(), start, end)
-            .await
-            .unwrap(),
+        views::free_resources(
+            &s.db.conn,
+            Actor::User(&s.admin),
+            &Filter::default(),
+            start,
+            end,
+        )
+        .await
+        .unwrap(),
     );
     assert_eq!(all.len(), 5, "{all:?}");
 
@@ -289,9 +308,15 @@ async fn free_search_respects_blocking_buffers_opening_hours_and_blackouts() {
     )
     .await;
     let free = names(
-        views::free_resources(&s.db.conn, &s.admin, &Filter::default(), start, end)
-            .await
-            .unwrap(),
+        views::free_resources(
+            &s.db.conn,
+            Actor::User(&s.admin),
+            &Filter::default(),
+            start,
+            end,
+        )
+        .await
+        .unwrap(),
     );
     assert_eq!(free, ["Besprechungsraum Kämmerei", "Halle Nord Teil 2"]);
 
@@ -314,15 +339,21 @@ async fn free_search_respects_blocking_buffers_opening_hours_and_blackouts() {
     .insert(&s.db.conn)
     .await
     .unwrap();
-    let free = views::free_resources(&s.db.conn, &s.admin, &Filter::default(), start, end)
-        .await
-        .unwrap();
+    let free = views::free_resources(
+        &s.db.conn,
+        Actor::User(&s.admin),
+        &Filter::default(),
+        start,
+        end,
+    )
+    .await
+    .unwrap();
     assert!(free.is_empty(), "{:?}", names(free));
     // Earlier that day the staff room is open and part 2 still on its blackout.
     let free = names(
         views::free_resources(
             &s.db.conn,
-            &s.admin,
+            Actor::User(&s.admin),
             &Filter::default(),
             lt(tue, "10:00"),
             lt(tue, "11:00"),
@@ -356,7 +387,7 @@ async fn free_search_respects_blocking_buffers_opening_hours_and_blackouts() {
     assert!(
         views::free_resources(
             &s.db.conn,
-            &s.admin,
+            Actor::User(&s.admin),
             &Filter::default(),
             lt(tue, "10:00"),
             lt(tue, "11:00"),
@@ -367,7 +398,9 @@ async fn free_search_respects_blocking_buffers_opening_hours_and_blackouts() {
     );
     // Bad windows are field errors.
     for (a, b, field) in [(end, start, "bis"), (start, start, "bis")] {
-        match views::free_resources(&s.db.conn, &s.admin, &Filter::default(), a, b).await {
+        match views::free_resources(&s.db.conn, Actor::User(&s.admin), &Filter::default(), a, b)
+            .await
+        {
             Err(rathaus_core::Error::Invalid(e)) => assert!(e.get(field).is_some()),
             other => panic!("{other:?}"),
         }

@@ -17,16 +17,18 @@ pub use crate::formats::ics_import::{MAX_DAYS, MAX_IMPORT_EVENTS};
 
 pub use crate::domain::time::midnight_utc;
 use crate::permissions::MANAGE;
+use crate::service::person;
 use crate::store::entity::{blackout, resource};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use chrono_tz::Europe::Berlin;
 use rathaus_core::audit::NewEvent;
 use rathaus_core::validation::FieldErrors;
-use rathaus_core::{Error, Principal, Result, TenantId};
-use rathaus_store::{Actor, audit, begin, db_err};
+use rathaus_core::{Error, Result, TenantId};
+use rathaus_store::db_err;
+use rathaus_store::uow::{Actor, Tx};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set, TransactionSession, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
 };
 use serde_json::json;
 use std::collections::HashMap;
@@ -72,10 +74,11 @@ async fn check_resource(
 /// `LIST_LIMIT` (permission `booking.manage`).
 pub async fn list_blackouts(
     conn: &impl ConnectionTrait,
-    who: &Principal,
+    by: Actor<'_>,
     from: NaiveDate,
 ) -> Result<Vec<Blackout>> {
-    who.require(MANAGE)?;
+    let who = person(by)?;
+    by.require(MANAGE)?;
     rathaus_store::uow::scoped::<blackout::Entity>(who.tenant_id)
         .filter(blackout::Column::EndsAt.gt(midnight_utc(from)))
         .order_by_asc(blackout::Column::StartsAt)
@@ -119,15 +122,16 @@ fn blackout_json(b: &Blackout) -> serde_json::Value {
 
 /// Adds a blackout of whole local days `from` to `to` (inclusive) for one resource or, with
 /// `None`, every resource (permission `booking.manage`).
-pub async fn add_blackout<C: TransactionTrait>(
-    db: &C,
-    who: &Principal,
+pub async fn add_blackout(
+    db: &DatabaseConnection,
+    by: Actor<'_>,
     resource_id: Option<i64>,
     from: NaiveDate,
     to: NaiveDate,
     reason: &str,
 ) -> Result<Blackout> {
-    who.require(MANAGE)?;
+    let who = person(by)?;
+    by.require(MANAGE)?;
     let mut errs = FieldErrors::new();
     let reason = errs.text("reason", reason, MAX_REASON);
     if to < from {
@@ -135,8 +139,8 @@ pub async fn add_blackout<C: TransactionTrait>(
     } else if (to - from).num_days() >= MAX_DAYS {
         errs.add_arg("to", "booking.blackouts.err.too_long", Some(MAX_DAYS));
     }
-    let txn = begin(db).await?;
-    check_resource(&txn, who.tenant_id, resource_id, &mut errs).await?;
+    let tx = Tx::begin(db, who.tenant_id, by).await?;
+    check_resource(tx.conn(), who.tenant_id, resource_id, &mut errs).await?;
     errs.into_result()?;
     let b = blackout::ActiveModel {
         tenant_id: Set(who.tenant_id.0),
@@ -148,38 +152,33 @@ pub async fn add_blackout<C: TransactionTrait>(
         created_at: Set(Utc::now()),
         ..Default::default()
     }
-    .insert(&txn)
+    .insert(tx.conn())
     .await?;
-    audit::record(
-        &txn,
-        who.tenant_id,
-        &Actor::user(who),
+    tx.audit(
         NewEvent::new("booking.blackout.created", "booking_blackout", Some(b.id))
             .details(blackout_json(&b)),
     )
     .await?;
-    txn.commit().await?;
+    tx.commit().await?;
     Ok(b)
 }
 
 /// Deletes a blackout (permission `booking.manage`); another tenant's is NotFound.
-pub async fn delete_blackout<C: TransactionTrait>(db: &C, who: &Principal, id: i64) -> Result<()> {
-    who.require(MANAGE)?;
-    let txn = begin(db).await?;
+pub async fn delete_blackout(db: &DatabaseConnection, by: Actor<'_>, id: i64) -> Result<()> {
+    let who = person(by)?;
+    by.require(MANAGE)?;
+    let tx = Tx::begin(db, who.tenant_id, by).await?;
     let b = rathaus_store::uow::scoped_by_id::<blackout::Entity, _>(who.tenant_id, id)
-        .one(&txn)
+        .one(tx.conn())
         .await?
         .ok_or(Error::NotFound)?;
-    blackout::Entity::delete_by_id(id).exec(&txn).await?;
-    audit::record(
-        &txn,
-        who.tenant_id,
-        &Actor::user(who),
+    blackout::Entity::delete_by_id(id).exec(tx.conn()).await?;
+    tx.audit(
         NewEvent::new("booking.blackout.deleted", "booking_blackout", Some(id))
             .details(blackout_json(&b)),
     )
     .await?;
-    txn.commit().await?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -200,13 +199,14 @@ pub struct ImportSummary {
 /// resource or, with `None`, of every resource (permission `booking.manage`). An event seen
 /// before (same UID, same resource choice) updates its blackout. Everything or nothing is
 /// stored, with one audit event.
-pub async fn import_ics<C: TransactionTrait>(
-    db: &C,
-    who: &Principal,
+pub async fn import_ics(
+    db: &DatabaseConnection,
+    by: Actor<'_>,
     resource_id: Option<i64>,
     bytes: &[u8],
 ) -> Result<ImportSummary> {
-    who.require(MANAGE)?;
+    let who = person(by)?;
+    by.require(MANAGE)?;
     let mut errs = FieldErrors::new();
     let events = if bytes.len() > MAX_ICS_BYTES {
         errs.add_arg("file", "booking.blackouts.err.too_large", Some("2 MB"));
@@ -220,22 +220,22 @@ pub async fn import_ics<C: TransactionTrait>(
             }
         }
     };
-    let txn = begin(db).await?;
-    check_resource(&txn, who.tenant_id, resource_id, &mut errs).await?;
+    let tx = Tx::begin(db, who.tenant_id, by).await?;
+    check_resource(tx.conn(), who.tenant_id, resource_id, &mut errs).await?;
     errs.into_result()?;
 
-    let mut existing: HashMap<String, Blackout> =
-        rathaus_store::uow::scoped::<blackout::Entity>(who.tenant_id)
-            .filter(match resource_id {
-                Some(r) => blackout::Column::ResourceId.eq(r),
-                None => blackout::Column::ResourceId.is_null(),
-            })
-            .filter(blackout::Column::SourceUid.ne(""))
-            .all(&txn)
-            .await?
-            .into_iter()
-            .map(|b| (b.source_uid.clone(), b))
-            .collect();
+    let mut existing: HashMap<String, Blackout> = tx
+        .find::<blackout::Entity>()
+        .filter(match resource_id {
+            Some(r) => blackout::Column::ResourceId.eq(r),
+            None => blackout::Column::ResourceId.is_null(),
+        })
+        .filter(blackout::Column::SourceUid.ne(""))
+        .all(tx.conn())
+        .await?
+        .into_iter()
+        .map(|b| (b.source_uid.clone(), b))
+        .collect();
     let mut sum = ImportSummary::default();
     let now = Utc::now();
     for ev in events {
@@ -258,7 +258,7 @@ pub async fn import_ics<C: TransactionTrait>(
                 am.starts_at = Set(p.0);
                 am.ends_at = Set(p.1);
                 am.reason = Set(reason);
-                let b = am.update(&txn).await?;
+                let b = am.update(tx.conn()).await?;
                 existing.insert(ev.uid.clone(), b);
                 sum.updated += 1;
             }
@@ -273,17 +273,14 @@ pub async fn import_ics<C: TransactionTrait>(
                     created_at: Set(now),
                     ..Default::default()
                 }
-                .insert(&txn)
+                .insert(tx.conn())
                 .await?;
                 existing.insert(ev.uid.clone(), b);
                 sum.created += 1;
             }
         }
     }
-    audit::record(
-        &txn,
-        who.tenant_id,
-        &Actor::user(who),
+    tx.audit(
         NewEvent::new("booking.blackout.imported", "booking_blackout", None::<i64>).details(
             json!({
                 "resource_id": resource_id, "created": sum.created, "updated": sum.updated,
@@ -292,6 +289,6 @@ pub async fn import_ics<C: TransactionTrait>(
         ),
     )
     .await?;
-    txn.commit().await?;
+    tx.commit().await?;
     Ok(sum)
 }

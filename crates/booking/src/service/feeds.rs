@@ -28,15 +28,17 @@
 use crate::formats::ical::{self, FeedData, View, window};
 
 use crate::service::{self, MANAGE, Reservation};
+use crate::service::{may, person};
 use crate::store::entity::{org_member, organisation, reservation, resource, series, user_feed};
 use chrono::{DateTime, Duration, Utc};
 use rathaus_core::audit::NewEvent;
-use rathaus_core::{Error, Principal, Result, TenantId, UserId};
-use rathaus_store::{Actor, audit, begin, db_err};
+use rathaus_core::{Error, Result, TenantId, UserId};
+use rathaus_store::db_err;
+use rathaus_store::uow::{Actor, Tx};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set, TransactionSession, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
 };
 use serde_json::json;
 use std::collections::{BTreeSet, HashMap};
@@ -421,15 +423,16 @@ fn new_token() -> String {
 
 /// The user's personal feed token; made (and audited) on the first call. Any signed-in
 /// principal has one.
-pub async fn user_feed_token<C: TransactionTrait>(db: &C, who: &Principal) -> Result<String> {
-    let txn = begin(db).await?;
+pub async fn user_feed_token(db: &DatabaseConnection, by: Actor<'_>) -> Result<String> {
+    let who = person(by)?;
+    let tx = Tx::begin(db, who.tenant_id, by).await?;
     let find = || {
         rathaus_store::uow::scoped_by_id::<user_feed::Entity, _>(
             who.tenant_id,
             (who.tenant_id.0, who.user_id.0),
         )
     };
-    if let Some(f) = find().one(&txn).await? {
+    if let Some(f) = find().one(tx.conn()).await? {
         return Ok(f.token);
     }
     // A concurrent first visit may have inserted it meanwhile: keep theirs.
@@ -444,52 +447,52 @@ pub async fn user_feed_token<C: TransactionTrait>(db: &C, who: &Principal) -> Re
             .do_nothing()
             .to_owned(),
     )
-    .exec_without_returning(&txn)
+    .exec_without_returning(tx.conn())
     .await?;
     if inserted > 0 {
-        audit::record(
-            &txn,
-            who.tenant_id,
-            &Actor::user(who),
-            NewEvent::new("booking.feed.person_created", "user", Some(who.user_id.0)),
-        )
+        tx.audit(NewEvent::new(
+            "booking.feed.person_created",
+            "user",
+            Some(who.user_id.0),
+        ))
         .await?;
     }
-    let f = find().one(&txn).await?.ok_or(Error::NotFound)?;
-    txn.commit().await?;
+    let f = find().one(tx.conn()).await?.ok_or(Error::NotFound)?;
+    tx.commit().await?;
     Ok(f.token)
 }
 
 /// Gives the user a new personal feed token: the old URL answers 404 from now on.
-pub async fn rotate_user_feed<C: TransactionTrait>(db: &C, who: &Principal) -> Result<String> {
+pub async fn rotate_user_feed(db: &DatabaseConnection, by: Actor<'_>) -> Result<String> {
+    let who = person(by)?;
     // Make sure a row exists, then replace its token.
-    user_feed_token(db, who).await?;
-    let txn = begin(db).await?;
+    user_feed_token(db, by).await?;
+    let tx = Tx::begin(db, who.tenant_id, by).await?;
     let f = user_feed::Entity::find_by_id((who.tenant_id.0, who.user_id.0))
-        .one(&txn)
+        .one(tx.conn())
         .await?
         .ok_or(Error::NotFound)?;
     let mut am: user_feed::ActiveModel = f.into();
     let token = new_token();
     am.token = Set(token.clone());
     am.created_at = Set(Utc::now());
-    am.update(&txn).await?;
-    audit::record(
-        &txn,
-        who.tenant_id,
-        &Actor::user(who),
-        NewEvent::new("booking.feed.person_rotated", "user", Some(who.user_id.0)),
-    )
+    am.update(tx.conn()).await?;
+    tx.audit(NewEvent::new(
+        "booking.feed.person_rotated",
+        "user",
+        Some(who.user_id.0),
+    ))
     .await?;
-    txn.commit().await?;
+    tx.commit().await?;
     Ok(token)
 }
 
 /// The organisations `who` is a member of, by name.
 pub async fn member_organisations(
     conn: &impl ConnectionTrait,
-    who: &Principal,
+    by: Actor<'_>,
 ) -> Result<Vec<organisation::Model>> {
+    let who = person(by)?;
     let ids: Vec<i64> = rathaus_store::uow::scoped::<org_member::Entity>(who.tenant_id)
         .filter(org_member::Column::UserId.eq(who.user_id.0))
         .all(conn)
@@ -513,14 +516,15 @@ pub async fn member_organisations(
 /// anyone else, and another tenant's organisation, gets NotFound.
 async fn org_for_feed(
     conn: &impl ConnectionTrait,
-    who: &Principal,
+    by: Actor<'_>,
     org_id: i64,
 ) -> Result<organisation::Model> {
+    let who = person(by)?;
     let o = rathaus_store::uow::scoped_by_id::<organisation::Entity, _>(who.tenant_id, org_id)
         .one(conn)
         .await?
         .ok_or(Error::NotFound)?;
-    if !who.has(MANAGE) {
+    if !may(by, MANAGE) {
         rathaus_store::uow::scoped_by_id::<org_member::Entity, _>(
             who.tenant_id,
             (org_id, who.user_id.0),
@@ -532,21 +536,19 @@ async fn org_for_feed(
     Ok(o)
 }
 
-async fn set_org_token<C: ConnectionTrait>(
-    txn: &C,
-    who: &Principal,
+async fn set_org_token(
+    tx: &Tx<'_>,
+    by: Actor<'_>,
     o: organisation::Model,
     action: &str,
 ) -> Result<String> {
+    let _who = person(by)?;
     let token = new_token();
     let (id, name) = (o.id, o.name.clone());
     let mut am: organisation::ActiveModel = o.into();
     am.feed_token = Set(token.clone());
-    am.update(txn).await?;
-    audit::record(
-        txn,
-        who.tenant_id,
-        &Actor::user(who),
+    am.update(tx.conn()).await?;
+    tx.audit(
         NewEvent::new(action, "booking_organisation", Some(id)).details(json!({"name": name})),
     )
     .await?;
@@ -555,31 +557,29 @@ async fn set_org_token<C: ConnectionTrait>(
 
 /// The organisation's feed token (members and `booking.manage`); an organisation created
 /// without one gets it now.
-pub async fn org_feed_token<C: TransactionTrait>(
-    db: &C,
-    who: &Principal,
-    org_id: i64,
-) -> Result<String> {
-    let txn = begin(db).await?;
-    let o = org_for_feed(&txn, who, org_id).await?;
+pub async fn org_feed_token(db: &DatabaseConnection, by: Actor<'_>, org_id: i64) -> Result<String> {
+    let who = person(by)?;
+    let tx = Tx::begin(db, who.tenant_id, by).await?;
+    let o = org_for_feed(tx.conn(), by, org_id).await?;
     if !o.feed_token.is_empty() {
         return Ok(o.feed_token);
     }
-    let token = set_org_token(&txn, who, o, "booking.feed.organisation_created").await?;
-    txn.commit().await?;
+    let token = set_org_token(&tx, by, o, "booking.feed.organisation_created").await?;
+    tx.commit().await?;
     Ok(token)
 }
 
 /// Gives the organisation a new feed token (members and `booking.manage`): the old URL
 /// answers 404 from now on. The audit event does not record either token.
-pub async fn rotate_org_feed<C: TransactionTrait>(
-    db: &C,
-    who: &Principal,
+pub async fn rotate_org_feed(
+    db: &DatabaseConnection,
+    by: Actor<'_>,
     org_id: i64,
 ) -> Result<String> {
-    let txn = begin(db).await?;
-    let o = org_for_feed(&txn, who, org_id).await?;
-    let token = set_org_token(&txn, who, o, "booking.feed.organisation_rotated").await?;
-    txn.commit().await?;
+    let who = person(by)?;
+    let tx = Tx::begin(db, who.tenant_id, by).await?;
+    let o = org_for_feed(tx.conn(), by, org_id).await?;
+    let token = set_org_token(&tx, by, o, "booking.feed.organisation_rotated").await?;
+    tx.commit().await?;
     Ok(token)
 }

@@ -24,10 +24,10 @@ use chrono::{DateTime, Duration, Timelike, Utc};
 use rathaus_core::audit::NewEvent;
 use rathaus_core::validation::FieldErrors;
 use rathaus_core::{Error, Principal, Result, TenantId};
-use rathaus_store::{Actor, audit};
+use rathaus_store::uow::{Actor, Tx};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set, TransactionSession, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use serde::Serialize;
 use serde_json::json;
@@ -67,7 +67,23 @@ pub const MAX_HORIZON_DAYS: i32 = 10 * 365;
 /// The widest window `availability` answers for.
 pub const MAX_AVAILABILITY_DAYS: i64 = 366;
 
-use rathaus_store::{begin, db_err};
+use rathaus_store::db_err;
+
+// ---------------------------------------------------------------- actors
+
+/// The person behind a user or token actor. Bookings, memberships and decisions name a user,
+/// so the system (jobs, CLI) cannot act where a person is needed.
+pub(crate) fn person<'a>(by: Actor<'a>) -> Result<&'a Principal> {
+    match by {
+        Actor::User(p) | Actor::Token(p) => Ok(p),
+        Actor::System { .. } => Err(Error::Forbidden),
+    }
+}
+
+/// Whether the actor holds a permission (the system holds all).
+pub(crate) fn may(by: Actor<'_>, permission: &str) -> bool {
+    by.require(permission).is_ok()
+}
 
 // ---------------------------------------------------------------- resources
 
@@ -254,14 +270,15 @@ fn resource_json(r: &Resource) -> serde_json::Value {
     })
 }
 
-pub async fn create_resource<C: TransactionTrait>(
-    db: &C,
-    who: &Principal,
+pub async fn create_resource(
+    db: &DatabaseConnection,
+    by: Actor<'_>,
     inp: ResourceInput,
 ) -> Result<Resource> {
-    who.require(MANAGE)?;
-    let txn = begin(db).await?;
-    let name = validate_resource(&txn, who.tenant_id, None, &inp).await?;
+    let who = person(by)?;
+    by.require(MANAGE)?;
+    let tx = Tx::begin(db, who.tenant_id, by).await?;
+    let name = validate_resource(tx.conn(), who.tenant_id, None, &inp).await?;
     let r = resource::ActiveModel {
         tenant_id: Set(who.tenant_id.0),
         name: Set(name),
@@ -288,53 +305,53 @@ pub async fn create_resource<C: TransactionTrait>(
         created_at: Set(Utc::now()),
         ..Default::default()
     }
-    .insert(&txn)
+    .insert(tx.conn())
     .await?;
-    audit::record(
-        &txn,
-        who.tenant_id,
-        &Actor::user(who),
+    tx.audit(
         NewEvent::new("booking.resource.created", "booking_resource", Some(r.id))
             .details(resource_json(&r)),
     )
     .await?;
-    txn.commit().await?;
+    tx.commit().await?;
     Ok(r)
 }
 
 /// Edits a resource. Its place in a hall (kind, parent) cannot change while it has
 /// reservations that still lie ahead, and a hall keeps its kind while it has parts: either
 /// would change which reservations block each other after they were accepted.
-pub async fn update_resource<C: TransactionTrait>(
-    db: &C,
-    who: &Principal,
+pub async fn update_resource(
+    db: &DatabaseConnection,
+    by: Actor<'_>,
     id: i64,
     inp: ResourceInput,
 ) -> Result<Resource> {
-    who.require(MANAGE)?;
-    let txn = begin(db).await?;
-    let before = find_resource(&txn, who.tenant_id, id).await?;
+    let who = person(by)?;
+    by.require(MANAGE)?;
+    let tx = Tx::begin(db, who.tenant_id, by).await?;
+    let before = find_resource(tx.conn(), who.tenant_id, id).await?;
     // Same lock as `reserve` takes, so an edit and a reservation of this hall do not interleave.
     let mut ids = vec![id];
     ids.extend(before.parent_id);
     ids.extend(inp.parent_id);
-    lock_resources(&txn, who.tenant_id, &ids).await?;
-    let name = validate_resource(&txn, who.tenant_id, Some(id), &inp).await?;
+    lock_resources(tx.conn(), who.tenant_id, &ids).await?;
+    let name = validate_resource(tx.conn(), who.tenant_id, Some(id), &inp).await?;
     if before.kind == HALL && inp.kind != HALL {
-        let parts = rathaus_store::uow::scoped::<resource::Entity>(who.tenant_id)
+        let parts = tx
+            .find::<resource::Entity>()
             .filter(resource::Column::ParentId.eq(id))
-            .count(&txn)
+            .count(tx.conn())
             .await?;
         if parts > 0 {
             return Err(FieldErrors::single("kind", "booking.err.hall_has_parts"));
         }
     }
     if before.kind != inp.kind || before.parent_id != inp.parent_id {
-        let ahead = rathaus_store::uow::scoped::<reservation::Entity>(who.tenant_id)
+        let ahead = tx
+            .find::<reservation::Entity>()
             .filter(reservation::Column::ResourceId.eq(id))
             .filter(reservation::Column::Status.is_in(ACTIVE.iter().copied()))
             .filter(reservation::Column::EndsAt.gt(Utc::now()))
-            .count(&txn)
+            .count(tx.conn())
             .await?;
         if ahead > 0 {
             return Err(FieldErrors::single("kind", "booking.err.structure_in_use"));
@@ -361,16 +378,13 @@ pub async fn update_resource<C: TransactionTrait>(
     am.fee_schedule = Set(fee_json(&inp.fee_schedule));
     am.cancel_hours = Set(inp.cancel_hours);
     am.room_id = Set(inp.room_id);
-    let after = am.update(&txn).await?;
-    audit::record(
-        &txn,
-        who.tenant_id,
-        &Actor::user(who),
+    let after = am.update(tx.conn()).await?;
+    tx.audit(
         NewEvent::new("booking.resource.updated", "booking_resource", Some(id))
             .details(json!({"before": resource_json(&before), "after": resource_json(&after)})),
     )
     .await?;
-    txn.commit().await?;
+    tx.commit().await?;
     Ok(after)
 }
 
@@ -391,27 +405,25 @@ fn new_feed_token() -> String {
 /// Who may learn a resource's feed URL. The feed shows every reservation's title, which the
 /// API shows only to staff with `booking.manage` (bookers see their own reservations and the
 /// busy times of others), so the URL is theirs to hand on.
-pub fn may_read_feed(who: &Principal) -> bool {
-    who.has(MANAGE)
+pub fn may_read_feed(by: Actor<'_>) -> bool {
+    may(by, MANAGE)
 }
 
 /// Gives the resource a new calendar feed token: the old feed URL answers 404 from now on
 /// (permission `booking.manage`). The audit event does not record either token.
-pub async fn rotate_feed_token<C: TransactionTrait>(
-    db: &C,
-    who: &Principal,
+pub async fn rotate_feed_token(
+    db: &DatabaseConnection,
+    by: Actor<'_>,
     id: i64,
 ) -> Result<Resource> {
-    who.require(MANAGE)?;
-    let txn = begin(db).await?;
-    let before = find_resource(&txn, who.tenant_id, id).await?;
+    let who = person(by)?;
+    by.require(MANAGE)?;
+    let tx = Tx::begin(db, who.tenant_id, by).await?;
+    let before = find_resource(tx.conn(), who.tenant_id, id).await?;
     let mut am: resource::ActiveModel = before.into();
     am.feed_token = Set(new_feed_token());
-    let after = am.update(&txn).await?;
-    audit::record(
-        &txn,
-        who.tenant_id,
-        &Actor::user(who),
+    let after = am.update(tx.conn()).await?;
+    tx.audit(
         NewEvent::new(
             "booking.resource.feed_token_rotated",
             "booking_resource",
@@ -420,16 +432,17 @@ pub async fn rotate_feed_token<C: TransactionTrait>(
         .details(json!({"name": after.name})),
     )
     .await?;
-    txn.commit().await?;
+    tx.commit().await?;
     Ok(after)
 }
 
 /// The tenant's resources by name that `who` may book: staff with `booking.book` all active
 /// ones, managers also the inactive ones, citizens the public ones, members of an
 /// organisation also those open to organisations.
-pub async fn list_resources(conn: &impl ConnectionTrait, who: &Principal) -> Result<Vec<Resource>> {
+pub async fn list_resources(conn: &impl ConnectionTrait, by: Actor<'_>) -> Result<Vec<Resource>> {
+    let who = person(by)?;
     let mut q = rathaus_store::uow::scoped::<resource::Entity>(who.tenant_id);
-    if !who.has(MANAGE) {
+    if !may(by, MANAGE) {
         q = q.filter(resource::Column::Active.eq(true));
     }
     let all = q
@@ -437,33 +450,30 @@ pub async fn list_resources(conn: &impl ConnectionTrait, who: &Principal) -> Res
         .order_by_asc(resource::Column::Id)
         .all(conn)
         .await?;
-    if who.has(BOOK) || who.has(MANAGE) {
+    if may(by, BOOK) || may(by, MANAGE) {
         return Ok(all);
     }
-    let member = !crate::service::rules::organisations_of(conn, who)
+    let member = !crate::service::rules::organisations_of(conn, by)
         .await?
         .is_empty();
     Ok(all
         .into_iter()
-        .filter(|r| crate::service::rules::may_see(who, r, member))
+        .filter(|r| crate::service::rules::may_see(by, r, member))
         .collect())
 }
 
 /// One resource; another tenant's (or, without `booking.manage`, an inactive one) is NotFound.
-pub async fn get_resource(
-    conn: &impl ConnectionTrait,
-    who: &Principal,
-    id: i64,
-) -> Result<Resource> {
+pub async fn get_resource(conn: &impl ConnectionTrait, by: Actor<'_>, id: i64) -> Result<Resource> {
+    let who = person(by)?;
     let r = find_resource(conn, who.tenant_id, id).await?;
-    if !r.active && !who.has(MANAGE) {
+    if !r.active && !may(by, MANAGE) {
         return Err(Error::NotFound);
     }
-    if !(who.has(BOOK) || who.has(MANAGE) || r.bookable_by == crate::service::rules::PUBLIC) {
-        let member = !crate::service::rules::organisations_of(conn, who)
+    if !(may(by, BOOK) || may(by, MANAGE) || r.bookable_by == crate::service::rules::PUBLIC) {
+        let member = !crate::service::rules::organisations_of(conn, by)
             .await?
             .is_empty();
-        if !crate::service::rules::may_see(who, &r, member) {
+        if !crate::service::rules::may_see(by, &r, member) {
             return Err(Error::NotFound);
         }
     }
@@ -650,12 +660,13 @@ pub(crate) async fn lock_blocking_set<C: ConnectionTrait>(
 /// `ReserveError::Conflict` when an active reservation of the resource, its hall or its parts
 /// lies within the buffer time. The confirmation mail (with the .ics) is queued in the same
 /// transaction.
-pub async fn reserve<C: TransactionTrait>(
-    db: &C,
-    who: &Principal,
+pub async fn reserve(
+    db: &DatabaseConnection,
+    by: Actor<'_>,
     inp: ReservationInput,
 ) -> Result<Reservation, ReserveError> {
-    let mut all = reserve_with_equipment(db, who, inp, &[]).await?;
+    let _who = person(by)?;
+    let mut all = reserve_with_equipment(db, by, inp, &[]).await?;
     Ok(all.remove(0))
 }
 
@@ -663,24 +674,25 @@ pub async fn reserve<C: TransactionTrait>(
 /// the same time for all, all or nothing, under one lock of every blocking set involved.
 /// Equipment must be of kind `equipment` and belong to this room or to no room. Returns the
 /// room's reservation first, then the equipment's.
-pub async fn reserve_with_equipment<C: TransactionTrait>(
-    db: &C,
-    who: &Principal,
+pub async fn reserve_with_equipment(
+    db: &DatabaseConnection,
+    by: Actor<'_>,
     inp: ReservationInput,
     equipment: &[i64],
 ) -> Result<Vec<Reservation>, ReserveError> {
+    let who = person(by)?;
     let now = Utc::now();
-    let txn = begin(db).await?;
-    let r = find_resource(&txn, who.tenant_id, inp.resource_id).await?;
+    let tx = Tx::begin(db, who.tenant_id, by).await?;
+    let r = find_resource(tx.conn(), who.tenant_id, inp.resource_id).await?;
     // Who may book comes before anything about the input: someone not allowed learns nothing.
-    crate::service::rules::booker_for(&txn, who, &r, inp.organisation_id).await?;
+    crate::service::rules::booker_for(tx.conn(), by, &r, inp.organisation_id).await?;
     let title = validate_times(&inp, now)?;
     let mut items = vec![r.clone()];
     let mut wanted: Vec<i64> = equipment.to_vec();
     wanted.sort_unstable();
     wanted.dedup();
     for id in wanted.into_iter().filter(|id| *id != r.id) {
-        let e = find_resource(&txn, who.tenant_id, id)
+        let e = find_resource(tx.conn(), who.tenant_id, id)
             .await
             .ok()
             .filter(|e| e.kind == "equipment" && e.room_id.is_none_or(|room| room == r.id))
@@ -689,25 +701,31 @@ pub async fn reserve_with_equipment<C: TransactionTrait>(
     }
     let mut bookers = Vec::with_capacity(items.len());
     for it in &items {
-        bookers.push(crate::service::rules::booker_for(&txn, who, it, inp.organisation_id).await?);
+        bookers
+            .push(crate::service::rules::booker_for(tx.conn(), by, it, inp.organisation_id).await?);
     }
     for it in &items {
-        crate::service::rules::check_slot(&txn, it, inp.start, inp.end, now).await?;
+        crate::service::rules::check_slot(tx.conn(), it, inp.start, inp.end, now).await?;
     }
-    let settings = crate::service::rules::settings(&txn, who.tenant_id).await?;
+    let settings = crate::service::rules::settings(tx.conn(), who.tenant_id).await?;
     let mut sets = Vec::with_capacity(items.len());
     let mut ids = std::collections::BTreeSet::new();
     for it in &items {
-        let set = blocking_set(&txn, who.tenant_id, it).await?;
+        let set = blocking_set(tx.conn(), who.tenant_id, it).await?;
         ids.extend(set.iter().map(|x| x.id));
         sets.push(set);
     }
-    lock_resources(&txn, who.tenant_id, &ids.into_iter().collect::<Vec<_>>()).await?;
+    lock_resources(
+        tx.conn(),
+        who.tenant_id,
+        &ids.into_iter().collect::<Vec<_>>(),
+    )
+    .await?;
     let mut clash = vec![];
     for (it, set) in items.iter().zip(&sets) {
         clash.extend(
             overlapping(
-                &txn,
+                tx.conn(),
                 who.tenant_id,
                 set,
                 crate::service::rules::blocking_statuses(&settings),
@@ -749,13 +767,10 @@ pub async fn reserve_with_equipment<C: TransactionTrait>(
             created_at: Set(now),
             ..Default::default()
         }
-        .insert(&txn)
+        .insert(tx.conn())
         .await
         .map_err(db_err)?;
-        audit::record(
-            &txn,
-            who.tenant_id,
-            &Actor::user(who),
+        tx.audit(
             NewEvent::new(
                 "booking.reservation.created",
                 "booking_reservation",
@@ -769,10 +784,10 @@ pub async fn reserve_with_equipment<C: TransactionTrait>(
             })),
         )
         .await?;
-        crate::service::notify::created(&txn, &settings, it, &res).await?;
+        crate::service::notify::created(tx.conn(), &settings, it, &res).await?;
         out.push(res);
     }
-    txn.commit().await.map_err(db_err)?;
+    tx.commit().await?;
     Ok(out)
 }
 
@@ -780,13 +795,14 @@ pub async fn reserve_with_equipment<C: TransactionTrait>(
 /// belong to it or to no room.
 pub async fn equipment_for(
     conn: &impl ConnectionTrait,
-    who: &Principal,
+    by: Actor<'_>,
     room: &Resource,
 ) -> Result<Vec<Resource>> {
+    let _who = person(by)?;
     if room.kind == "equipment" {
         return Ok(Vec::new());
     }
-    Ok(list_resources(conn, who)
+    Ok(list_resources(conn, by)
         .await?
         .into_iter()
         .filter(|e| e.kind == "equipment" && e.active && e.room_id.is_none_or(|x| x == room.id))
@@ -797,32 +813,30 @@ pub async fn equipment_for(
 /// staff with `booking.manage`.
 pub(crate) async fn may_see_reservation(
     conn: &impl ConnectionTrait,
-    who: &Principal,
+    by: Actor<'_>,
     booked_by: Option<i64>,
     organisation_id: Option<i64>,
 ) -> Result<bool> {
-    if who.has(MANAGE) || booked_by == Some(who.user_id.0) {
+    let who = person(by)?;
+    if may(by, MANAGE) || booked_by == Some(who.user_id.0) {
         return Ok(true);
     }
     Ok(match organisation_id {
-        Some(o) => crate::service::rules::organisations_of(conn, who)
+        Some(o) => crate::service::rules::organisations_of(conn, by)
             .await?
             .contains(&o),
         None => false,
     })
 }
 
-async fn find_visible(
-    conn: &impl ConnectionTrait,
-    who: &Principal,
-    id: i64,
-) -> Result<Reservation> {
+async fn find_visible(conn: &impl ConnectionTrait, by: Actor<'_>, id: i64) -> Result<Reservation> {
+    let who = person(by)?;
     let r = rathaus_store::uow::scoped_by_id::<reservation::Entity, _>(who.tenant_id, id)
         .one(conn)
         .await?
         .ok_or(Error::NotFound)?;
     // Someone else's reservation answers like a missing one.
-    if !may_see_reservation(conn, who, r.booked_by, r.organisation_id).await? {
+    if !may_see_reservation(conn, by, r.booked_by, r.organisation_id).await? {
         return Err(Error::NotFound);
     }
     Ok(r)
@@ -831,21 +845,23 @@ async fn find_visible(
 /// One reservation: the booker's own, or any with `booking.manage`.
 pub async fn get_reservation(
     conn: &impl ConnectionTrait,
-    who: &Principal,
+    by: Actor<'_>,
     id: i64,
 ) -> Result<Reservation> {
-    find_visible(conn, who, id).await
+    let _who = person(by)?;
+    find_visible(conn, by, id).await
 }
 
 /// Reservations overlapping [from, to): all with `booking.manage`, else one's own and those of
 /// one's organisations.
 pub async fn list_reservations(
     conn: &impl ConnectionTrait,
-    who: &Principal,
+    by: Actor<'_>,
     resource_id: Option<i64>,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> Result<Vec<Reservation>> {
+    let who = person(by)?;
     validate_window(from, to)?;
     let mut q = rathaus_store::uow::scoped::<reservation::Entity>(who.tenant_id)
         .filter(reservation::Column::StartsAt.lt(to))
@@ -853,8 +869,8 @@ pub async fn list_reservations(
     if let Some(r) = resource_id {
         q = q.filter(reservation::Column::ResourceId.eq(r));
     }
-    if !who.has(MANAGE) {
-        let orgs = crate::service::rules::organisations_of(conn, who).await?;
+    if !may(by, MANAGE) {
+        let orgs = crate::service::rules::organisations_of(conn, by).await?;
         q = q.filter(
             sea_orm::Condition::any()
                 .add(reservation::Column::BookedBy.eq(who.user_id.0))
@@ -871,28 +887,26 @@ pub async fn list_reservations(
 /// Cancels a reservation (the booker's own, or any with `booking.manage`); the slot is free
 /// again at once. Cancelling a cancelled reservation changes nothing; a rejected request
 /// cannot be cancelled.
-pub async fn cancel<C: TransactionTrait>(db: &C, who: &Principal, id: i64) -> Result<Reservation> {
-    let txn = begin(db).await?;
-    let before = find_visible(&txn, who, id).await?;
+pub async fn cancel(db: &DatabaseConnection, by: Actor<'_>, id: i64) -> Result<Reservation> {
+    let who = person(by)?;
+    let tx = Tx::begin(db, who.tenant_id, by).await?;
+    let before = find_visible(tx.conn(), by, id).await?;
     if before.status == CANCELLED {
         return Ok(before);
     }
     if before.status == REJECTED {
         return Err(Error::Conflict("booking.err.not_active".into()));
     }
-    let r = find_resource(&txn, who.tenant_id, before.resource_id).await?;
+    let r = find_resource(tx.conn(), who.tenant_id, before.resource_id).await?;
     let now = Utc::now();
     check_cancel_deadline(who, &r, before.starts_at, now)?;
     let mut am: reservation::ActiveModel = before.clone().into();
     am.status = Set(CANCELLED.to_string());
     am.sequence = Set(before.sequence + 1);
     am.updated_at = Set(Some(now));
-    let after = am.update(&txn).await?;
-    crate::service::notify::cancelled(&txn, &r, &after).await?;
-    audit::record(
-        &txn,
-        who.tenant_id,
-        &Actor::user(who),
+    let after = am.update(tx.conn()).await?;
+    crate::service::notify::cancelled(tx.conn(), &r, &after).await?;
+    tx.audit(
         NewEvent::new(
             "booking.reservation.cancelled",
             "booking_reservation",
@@ -904,7 +918,7 @@ pub async fn cancel<C: TransactionTrait>(db: &C, who: &Principal, id: i64) -> Re
         })),
     )
     .await?;
-    txn.commit().await?;
+    tx.commit().await?;
     Ok(after)
 }
 
@@ -938,11 +952,9 @@ pub const QUEUE_LIMIT: u64 = 500;
 
 /// The open requests (status `requested`) of the tenant by start, the earliest
 /// `QUEUE_LIMIT` of them (permission `booking.manage`).
-pub async fn list_requests(
-    conn: &impl ConnectionTrait,
-    who: &Principal,
-) -> Result<Vec<Reservation>> {
-    who.require(MANAGE)?;
+pub async fn list_requests(conn: &impl ConnectionTrait, by: Actor<'_>) -> Result<Vec<Reservation>> {
+    let who = person(by)?;
+    by.require(MANAGE)?;
     rathaus_store::uow::scoped::<reservation::Entity>(who.tenant_id)
         .filter(reservation::Column::Status.eq(REQUESTED))
         .order_by_asc(reservation::Column::StartsAt)
@@ -961,10 +973,11 @@ pub const QUEUE_PAGE: u64 = 50;
 /// there is one (permission `booking.manage`).
 pub async fn list_requests_page(
     conn: &impl ConnectionTrait,
-    who: &Principal,
+    by: Actor<'_>,
     after: Option<(DateTime<Utc>, i64)>,
 ) -> Result<(Vec<Reservation>, Option<(DateTime<Utc>, i64)>)> {
-    who.require(MANAGE)?;
+    let who = person(by)?;
+    by.require(MANAGE)?;
     let mut q = rathaus_store::uow::scoped::<reservation::Entity>(who.tenant_id)
         .filter(reservation::Column::Status.eq(REQUESTED))
         .filter(reservation::Column::SeriesId.is_null());
@@ -1008,29 +1021,31 @@ pub(crate) async fn find_reservation(
 /// Opens the decision on request `id`: locks its resource's blocking set (the lock `reserve`
 /// takes, so decisions and reservations of the hall do not interleave), then reads the
 /// reservation again and refuses unless it is still `requested`.
-async fn open_request<C: ConnectionTrait>(
-    txn: &C,
-    who: &Principal,
+async fn open_request(
+    tx: &Tx<'_>,
+    by: Actor<'_>,
     id: i64,
 ) -> Result<(Reservation, Resource, Vec<Resource>)> {
-    who.require(MANAGE)?;
-    let first = find_reservation(txn, who.tenant_id, id).await?;
-    let r = find_resource(txn, who.tenant_id, first.resource_id).await?;
-    let set = lock_blocking_set(txn, who.tenant_id, &r).await?;
-    let res = find_reservation(txn, who.tenant_id, id).await?;
+    let who = person(by)?;
+    tx.require(MANAGE)?;
+    let first = find_reservation(tx.conn(), who.tenant_id, id).await?;
+    let r = find_resource(tx.conn(), who.tenant_id, first.resource_id).await?;
+    let set = lock_blocking_set(tx.conn(), who.tenant_id, &r).await?;
+    let res = find_reservation(tx.conn(), who.tenant_id, id).await?;
     if res.status != REQUESTED {
         return Err(Error::Conflict(NOT_REQUESTED_KEY.into()));
     }
     Ok((res, r, set))
 }
 
-async fn decide<C: ConnectionTrait>(
-    txn: &C,
-    who: &Principal,
+async fn decide(
+    tx: &Tx<'_>,
+    by: Actor<'_>,
     before: &Reservation,
     status: &str,
     reason: Option<String>,
 ) -> Result<Reservation> {
+    let who = person(by)?;
     let mut am: reservation::ActiveModel = before.clone().into();
     am.status = Set(status.to_string());
     am.decision_reason = Set(reason.clone());
@@ -1038,16 +1053,13 @@ async fn decide<C: ConnectionTrait>(
     am.decided_at = Set(Some(Utc::now()));
     am.sequence = Set(before.sequence + 1);
     am.updated_at = Set(Some(Utc::now()));
-    let after = am.update(txn).await?;
+    let after = am.update(tx.conn()).await?;
     let action = if status == CONFIRMED {
         "booking.reservation.approved"
     } else {
         "booking.reservation.rejected"
     };
-    audit::record(
-        txn,
-        who.tenant_id,
-        &Actor::user(who),
+    tx.audit(
         NewEvent::new(action, "booking_reservation", Some(before.id)).details(json!({
             "resource_id": before.resource_id, "title": before.title,
             "start": before.starts_at, "end": before.ends_at,
@@ -1062,16 +1074,17 @@ async fn decide<C: ConnectionTrait>(
 /// `ReserveError::Conflict` when a confirmed reservation of the resource, its hall or its
 /// parts now lies within the buffer time (checked under the same lock as `reserve`), and with
 /// a Conflict error when the reservation is no open request.
-pub async fn approve<C: TransactionTrait>(
-    db: &C,
-    who: &Principal,
+pub async fn approve(
+    db: &DatabaseConnection,
+    by: Actor<'_>,
     id: i64,
 ) -> Result<Reservation, ReserveError> {
-    who.require(MANAGE)?;
-    let txn = begin(db).await?;
-    let (before, r, set) = open_request(&txn, who, id).await?;
+    let who = person(by)?;
+    by.require(MANAGE)?;
+    let tx = Tx::begin(db, who.tenant_id, by).await?;
+    let (before, r, set) = open_request(&tx, by, id).await?;
     let clash = overlapping(
-        &txn,
+        tx.conn(),
         who.tenant_id,
         &set,
         &[CONFIRMED],
@@ -1085,30 +1098,31 @@ pub async fn approve<C: TransactionTrait>(
             clash.iter().map(Busy::from).collect(),
         ));
     }
-    let after = decide(&txn, who, &before, CONFIRMED, None).await?;
-    crate::service::notify::decided(&txn, &r, &after).await?;
-    txn.commit().await.map_err(db_err)?;
+    let after = decide(&tx, by, &before, CONFIRMED, None).await?;
+    crate::service::notify::decided(tx.conn(), &r, &after).await?;
+    tx.commit().await?;
     Ok(after)
 }
 
 /// Rejects a request with a reason (permission `booking.manage`; 1 to `MAX_REASON`
 /// characters): it becomes `rejected` and frees its slot.
-pub async fn reject<C: TransactionTrait>(
-    db: &C,
-    who: &Principal,
+pub async fn reject(
+    db: &DatabaseConnection,
+    by: Actor<'_>,
     id: i64,
     reason: &str,
 ) -> Result<Reservation> {
-    who.require(MANAGE)?;
+    let who = person(by)?;
+    by.require(MANAGE)?;
     let mut errs = FieldErrors::new();
     let reason = errs.text("reason", reason, MAX_REASON);
-    let txn = begin(db).await?;
+    let tx = Tx::begin(db, who.tenant_id, by).await?;
     // Unknown or decided reservations answer so before a reason is asked for.
-    let (before, r, _) = open_request(&txn, who, id).await?;
+    let (before, r, _) = open_request(&tx, by, id).await?;
     errs.into_result()?;
-    let after = decide(&txn, who, &before, REJECTED, Some(reason)).await?;
-    crate::service::notify::decided(&txn, &r, &after).await?;
-    txn.commit().await?;
+    let after = decide(&tx, by, &before, REJECTED, Some(reason)).await?;
+    crate::service::notify::decided(tx.conn(), &r, &after).await?;
+    tx.commit().await?;
     Ok(after)
 }
 
@@ -1131,12 +1145,13 @@ fn validate_window(from: DateTime<Utc>, to: DateTime<Utc>) -> Result<()> {
 /// everyone), so any principal of the tenant may ask; no titles or names are returned.
 pub async fn availability(
     conn: &impl ConnectionTrait,
-    who: &Principal,
+    by: Actor<'_>,
     resource_id: i64,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> Result<Vec<Busy>> {
-    let r = get_resource(conn, who, resource_id).await?;
+    let who = person(by)?;
+    let r = get_resource(conn, by, resource_id).await?;
     validate_window(from, to)?;
     let set = blocking_set(conn, who.tenant_id, &r).await?;
     let found = rathaus_store::uow::scoped::<reservation::Entity>(who.tenant_id)
@@ -1218,15 +1233,16 @@ pub struct Upcoming {
 
 pub async fn upcoming_of(
     conn: &impl ConnectionTrait,
-    who: &Principal,
+    by: Actor<'_>,
     now: DateTime<Utc>,
     ahead: Duration,
     limit: u64,
 ) -> Result<Upcoming> {
+    let who = person(by)?;
     use crate::store::entity::organisation;
     use sea_orm::{Condition, QuerySelect};
     let scope = rathaus_store::uow::Scope::user(conn, who);
-    let own_orgs = crate::service::rules::organisations_of(conn, who).await?;
+    let own_orgs = crate::service::rules::organisations_of(conn, by).await?;
     let reservations = scope
         .find::<reservation::Entity>()
         .filter(

@@ -6,10 +6,11 @@ use crate::formats::ical;
 use crate::service::feeds;
 
 use crate::service::{CANCELLED, CONFIRMED, REJECTED, REQUESTED, Reservation, Resource};
-use crate::store::entity::settings;
+use crate::store::entity::{reservation, resource, settings};
 use chrono::{DateTime, Utc};
 use chrono_tz::Europe::Berlin;
 use rathaus_core::{Result, TenantId};
+use rathaus_store::uow::{Actor, Scope};
 use rathaus_store::{accounts, mail};
 use rathaus_web::i18n::{Lang, catalog};
 use sea_orm::ConnectionTrait;
@@ -342,19 +343,22 @@ async fn schedule_reminder(
     Ok(())
 }
 
-/// Runs a reminder job: mails the booker if the reservation is still confirmed and ahead.
+/// Runs a reminder job for `by` (the job's system actor): mails the booker if the
+/// reservation is still confirmed and ahead. The mail is queued in the outbox, which sends it.
 pub async fn remind(
     conn: &impl ConnectionTrait,
     tenant: TenantId,
+    by: Actor<'_>,
     reservation_id: i64,
 ) -> Result<()> {
-    let Ok(res) = crate::service::find_reservation(conn, tenant, reservation_id).await else {
+    let scope = Scope::new(conn, tenant, by)?;
+    let Ok(res) = scope.get::<reservation::Entity, _>(reservation_id).await else {
         return Ok(());
     };
     if res.status != CONFIRMED || res.starts_at <= Utc::now() {
         return Ok(());
     }
-    let r = crate::service::find_resource(conn, tenant, res.resource_id).await?;
+    let r = scope.get::<resource::Entity, _>(res.resource_id).await?;
     send(
         conn,
         &r,

@@ -8,15 +8,17 @@
 //! manages nor belongs to answers 404, like one of another tenant.
 
 use crate::permissions::MANAGE;
+use crate::service::{may, person};
 use crate::store::entity::{org_member, organisation};
 use chrono::Utc;
 use rathaus_core::audit::NewEvent;
 use rathaus_core::validation::FieldErrors;
 use rathaus_core::{Error, Principal, Result, TenantId};
-use rathaus_store::{Actor, accounts, audit, begin, db_err};
+use rathaus_store::uow::{Actor, Tx};
+use rathaus_store::{accounts, db_err};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, ModelTrait, QueryFilter,
-    QueryOrder, Set, TransactionSession, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, ModelTrait,
+    QueryFilter, QueryOrder, Set,
 };
 use serde_json::json;
 
@@ -73,14 +75,15 @@ async fn find(conn: &impl ConnectionTrait, tenant: TenantId, id: i64) -> Result<
 }
 
 /// Creates an organisation with its own calendar feed token (permission `booking.manage`).
-pub async fn create_organisation<C: TransactionTrait>(
-    db: &C,
-    who: &Principal,
+pub async fn create_organisation(
+    db: &DatabaseConnection,
+    by: Actor<'_>,
     inp: OrgInput,
 ) -> Result<Organisation> {
-    who.require(MANAGE)?;
+    let who = person(by)?;
+    by.require(MANAGE)?;
     let (name, email) = validate(&inp)?;
-    let txn = begin(db).await?;
+    let tx = Tx::begin(db, who.tenant_id, by).await?;
     let o = organisation::ActiveModel {
         tenant_id: Set(who.tenant_id.0),
         name: Set(name),
@@ -93,12 +96,9 @@ pub async fn create_organisation<C: TransactionTrait>(
         created_at: Set(Utc::now()),
         ..Default::default()
     }
-    .insert(&txn)
+    .insert(tx.conn())
     .await?;
-    audit::record(
-        &txn,
-        who.tenant_id,
-        &Actor::user(who),
+    tx.audit(
         NewEvent::new(
             "booking.organisation.created",
             "booking_organisation",
@@ -107,32 +107,30 @@ pub async fn create_organisation<C: TransactionTrait>(
         .details(org_json(&o)),
     )
     .await?;
-    txn.commit().await?;
+    tx.commit().await?;
     Ok(o)
 }
 
 /// Edits name, kind, contact address and consent (permission `booking.manage`). The kind
 /// applies to bookings made from now on; existing ones keep the fee group they were priced at.
-pub async fn update_organisation<C: TransactionTrait>(
-    db: &C,
-    who: &Principal,
+pub async fn update_organisation(
+    db: &DatabaseConnection,
+    by: Actor<'_>,
     id: i64,
     inp: OrgInput,
 ) -> Result<Organisation> {
-    who.require(MANAGE)?;
-    let txn = begin(db).await?;
-    let before = find(&txn, who.tenant_id, id).await?;
+    let who = person(by)?;
+    by.require(MANAGE)?;
+    let tx = Tx::begin(db, who.tenant_id, by).await?;
+    let before = find(tx.conn(), who.tenant_id, id).await?;
     let (name, email) = validate(&inp)?;
     let mut am: organisation::ActiveModel = before.clone().into();
     am.name = Set(name);
     am.kind = Set(inp.kind);
     am.contact_email = Set(email);
     am.public_name = Set(inp.public_name);
-    let after = am.update(&txn).await?;
-    audit::record(
-        &txn,
-        who.tenant_id,
-        &Actor::user(who),
+    let after = am.update(tx.conn()).await?;
+    tx.audit(
         NewEvent::new(
             "booking.organisation.updated",
             "booking_organisation",
@@ -141,16 +139,17 @@ pub async fn update_organisation<C: TransactionTrait>(
         .details(json!({"before": org_json(&before), "after": org_json(&after)})),
     )
     .await?;
-    txn.commit().await?;
+    tx.commit().await?;
     Ok(after)
 }
 
 /// Every organisation of the tenant by name (permission `booking.manage`).
 pub async fn list_organisations(
     conn: &impl ConnectionTrait,
-    who: &Principal,
+    by: Actor<'_>,
 ) -> Result<Vec<Organisation>> {
-    who.require(MANAGE)?;
+    let who = person(by)?;
+    by.require(MANAGE)?;
     rathaus_store::uow::scoped::<organisation::Entity>(who.tenant_id)
         .order_by_asc(organisation::Column::Name)
         .order_by_asc(organisation::Column::Id)
@@ -162,9 +161,10 @@ pub async fn list_organisations(
 /// The organisations `who` is a member of, by name (for the booking form's choice).
 pub async fn my_organisations(
     conn: &impl ConnectionTrait,
-    who: &Principal,
+    by: Actor<'_>,
 ) -> Result<Vec<Organisation>> {
-    let ids = crate::service::rules::organisations_of(conn, who).await?;
+    let who = person(by)?;
+    let ids = crate::service::rules::organisations_of(conn, by).await?;
     if ids.is_empty() {
         return Ok(vec![]);
     }
@@ -180,12 +180,13 @@ pub async fn my_organisations(
 /// One organisation for a manager or one of its members; for anyone else NotFound.
 pub async fn get_organisation(
     conn: &impl ConnectionTrait,
-    who: &Principal,
+    by: Actor<'_>,
     id: i64,
 ) -> Result<Organisation> {
+    let who = person(by)?;
     let o = find(conn, who.tenant_id, id).await?;
-    if who.has(MANAGE)
-        || crate::service::rules::organisations_of(conn, who)
+    if may(by, MANAGE)
+        || crate::service::rules::organisations_of(conn, by)
             .await?
             .contains(&id)
     {
@@ -196,8 +197,9 @@ pub async fn get_organisation(
 }
 
 /// The members of an organisation by name (a manager or a member may ask).
-pub async fn members(conn: &impl ConnectionTrait, who: &Principal, id: i64) -> Result<Vec<Member>> {
-    let o = get_organisation(conn, who, id).await?;
+pub async fn members(conn: &impl ConnectionTrait, by: Actor<'_>, id: i64) -> Result<Vec<Member>> {
+    let who = person(by)?;
+    let o = get_organisation(conn, by, id).await?;
     let rows =
         rathaus_store::uow::scoped::<org_member::Entity>(rathaus_core::TenantId(o.tenant_id))
             .filter(org_member::Column::OrganisationId.eq(o.id))
@@ -221,24 +223,25 @@ pub async fn members(conn: &impl ConnectionTrait, who: &Principal, id: i64) -> R
 /// Adds the account with this e-mail address (citizen or staff, of this tenant, active) as a
 /// member (permission `booking.manage`). Unknown address or a member already: field error on
 /// `email`.
-pub async fn add_member<C: TransactionTrait>(
-    db: &C,
-    who: &Principal,
+pub async fn add_member(
+    db: &DatabaseConnection,
+    by: Actor<'_>,
     id: i64,
     email: &str,
 ) -> Result<Member> {
-    who.require(MANAGE)?;
+    let who = person(by)?;
+    by.require(MANAGE)?;
     let mut errs = FieldErrors::new();
     let email = errs.email("email", email);
-    let txn = begin(db).await?;
-    let o = find(&txn, who.tenant_id, id).await?;
+    let tx = Tx::begin(db, who.tenant_id, by).await?;
+    let o = find(tx.conn(), who.tenant_id, id).await?;
     errs.into_result()?;
-    let u = accounts::find_by_email(&txn, who.tenant_id, &email)
+    let u = accounts::find_by_email(tx.conn(), who.tenant_id, &email)
         .await?
         .filter(|u| u.active)
         .ok_or_else(|| FieldErrors::single("email", "booking.orgs.err.no_account"))?;
     let already = org_member::Entity::find_by_id((o.id, u.id))
-        .one(&txn)
+        .one(tx.conn())
         .await?;
     if already.is_some() {
         return Err(FieldErrors::single(
@@ -252,12 +255,9 @@ pub async fn add_member<C: TransactionTrait>(
         user_id: Set(u.id),
         created_at: Set(Utc::now()),
     }
-    .insert(&txn)
+    .insert(tx.conn())
     .await?;
-    audit::record(
-        &txn,
-        who.tenant_id,
-        &Actor::user(who),
+    tx.audit(
         NewEvent::new(
             "booking.organisation.member_added",
             "booking_organisation",
@@ -266,7 +266,7 @@ pub async fn add_member<C: TransactionTrait>(
         .details(json!({"organisation": o.name, "user_id": u.id, "email": u.email})),
     )
     .await?;
-    txn.commit().await?;
+    tx.commit().await?;
     Ok(Member {
         user_id: u.id,
         name: u.name,
@@ -276,25 +276,23 @@ pub async fn add_member<C: TransactionTrait>(
 
 /// Removes a member (permission `booking.manage`); one who is none answers NotFound. Their
 /// bookings for the organisation stay with the organisation.
-pub async fn remove_member<C: TransactionTrait>(
-    db: &C,
-    who: &Principal,
+pub async fn remove_member(
+    db: &DatabaseConnection,
+    by: Actor<'_>,
     id: i64,
     user_id: i64,
 ) -> Result<()> {
-    who.require(MANAGE)?;
-    let txn = begin(db).await?;
-    let o = find(&txn, who.tenant_id, id).await?;
+    let who = person(by)?;
+    by.require(MANAGE)?;
+    let tx = Tx::begin(db, who.tenant_id, by).await?;
+    let o = find(tx.conn(), who.tenant_id, id).await?;
     let m =
         rathaus_store::uow::scoped_by_id::<org_member::Entity, _>(who.tenant_id, (o.id, user_id))
-            .one(&txn)
+            .one(tx.conn())
             .await?
             .ok_or(Error::NotFound)?;
-    m.delete(&txn).await?;
-    audit::record(
-        &txn,
-        who.tenant_id,
-        &Actor::user(who),
+    m.delete(tx.conn()).await?;
+    tx.audit(
         NewEvent::new(
             "booking.organisation.member_removed",
             "booking_organisation",
@@ -303,7 +301,7 @@ pub async fn remove_member<C: TransactionTrait>(
         .details(json!({"organisation": o.name, "user_id": user_id})),
     )
     .await?;
-    txn.commit().await?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -312,7 +310,7 @@ pub async fn my_organisation_choices(
     conn: &impl sea_orm::ConnectionTrait,
     p: &Principal,
 ) -> Result<Vec<(i64, String)>, Error> {
-    let ids = crate::service::rules::organisations_of(conn, p).await?;
+    let ids = crate::service::rules::organisations_of(conn, Actor::User(p)).await?;
     if ids.is_empty() {
         return Ok(Vec::new());
     }

@@ -14,6 +14,7 @@
 //! resources open to the public or to organisations (the public occupancy page lists those),
 //! else only to signed-in holders of `booking.book` or `booking.manage`; everyone else gets 404.
 
+use crate::service::person;
 use crate::service::rules;
 use crate::service::{self, BOOK, MANAGE, Resource};
 use crate::store::entity::{photo, resource};
@@ -21,12 +22,13 @@ use chrono::Utc;
 use rathaus_core::audit::NewEvent;
 use rathaus_core::validation::FieldErrors;
 use rathaus_core::{Error, Principal, Result, TenantId};
+use rathaus_store::db_err;
 use rathaus_store::images::{Bounds, ImageError};
-use rathaus_store::{Actor, audit, db_err};
+use rathaus_store::uow::{Actor, Tx};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, FromQueryResult, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set, TransactionSession, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, FromQueryResult,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use serde_json::json;
 
@@ -84,10 +86,11 @@ fn info_query(tenant: TenantId) -> sea_orm::Select<photo::Entity> {
 /// The photos of a resource `who` may see, in their order.
 pub async fn list(
     conn: &impl ConnectionTrait,
-    who: &Principal,
+    by: Actor<'_>,
     resource_id: i64,
 ) -> Result<(Resource, Vec<PhotoInfo>)> {
-    let r = service::get_resource(conn, who, resource_id).await?;
+    let who = person(by)?;
+    let r = service::get_resource(conn, by, resource_id).await?;
     let photos = photos_of(conn, who.tenant_id, r.id).await?;
     Ok((r, photos))
 }
@@ -136,15 +139,16 @@ fn image_error_key(e: &ImageError) -> &'static str {
 
 /// Adds a photo to a resource (`booking.manage`): validated, re-encoded, stored with its audit
 /// event in one transaction. Errors name the fields `foto` and `alt`.
-pub async fn add<C: TransactionTrait + ConnectionTrait>(
-    db: &C,
-    who: &Principal,
+pub async fn add(
+    db: &DatabaseConnection,
+    by: Actor<'_>,
     resource_id: i64,
     upload: Vec<u8>,
     alt: &str,
 ) -> Result<PhotoInfo> {
-    who.require(MANAGE)?;
-    let r = service::get_resource(db, who, resource_id).await?;
+    let who = person(by)?;
+    by.require(MANAGE)?;
+    let r = service::get_resource(db, by, resource_id).await?;
     let mut errs = FieldErrors::new();
     let alt = check_alt(&mut errs, ALT_FIELD, alt);
     let full = count_of(db, who.tenant_id, r.id).await? >= MAX_PHOTOS;
@@ -162,22 +166,23 @@ pub async fn add<C: TransactionTrait + ConnectionTrait>(
     .await
     .map_err(|e| FieldErrors::single(FILE_FIELD, image_error_key(&e)))?;
 
-    let txn = rathaus_store::begin(db).await?;
+    let tx = Tx::begin(db, who.tenant_id, by).await?;
     // Two uploads at once must not make a seventh photo.
-    service::lock_resources(&txn, who.tenant_id, &[r.id]).await?;
-    if count_of(&txn, who.tenant_id, r.id).await? >= MAX_PHOTOS {
+    service::lock_resources(tx.conn(), who.tenant_id, &[r.id]).await?;
+    if count_of(tx.conn(), who.tenant_id, r.id).await? >= MAX_PHOTOS {
         return Err(Error::Invalid({
             let mut e = FieldErrors::new();
             e.add_arg(FILE_FIELD, "booking.photos.err_limit", Some(MAX_PHOTOS));
             e
         }));
     }
-    let last: Option<Option<i32>> = rathaus_store::uow::scoped::<photo::Entity>(who.tenant_id)
+    let last: Option<Option<i32>> = tx
+        .find::<photo::Entity>()
         .select_only()
         .column_as(photo::Column::Position.max(), "max")
         .filter(photo::Column::ResourceId.eq(r.id))
         .into_tuple()
-        .one(&txn)
+        .one(tx.conn())
         .await?;
     let position = last.flatten().map_or(0, |p| p + 1);
     let m = photo::ActiveModel {
@@ -193,19 +198,16 @@ pub async fn add<C: TransactionTrait + ConnectionTrait>(
         created_at: Set(Utc::now()),
         ..Default::default()
     }
-    .insert(&txn)
+    .insert(tx.conn())
     .await?;
-    audit::record(
-        &txn,
-        who.tenant_id,
-        &Actor::user(who),
+    tx.audit(
         NewEvent::new("booking.photo.added", "booking_photo", Some(m.id)).details(json!({
             "resource_id": r.id, "resource": r.name, "alt_text": m.alt_text,
             "sha256": m.sha256, "width": m.width, "height": m.height,
         })),
     )
     .await?;
-    txn.commit().await?;
+    tx.commit().await?;
     Ok(PhotoInfo {
         id: m.id,
         resource_id: m.resource_id,
@@ -232,29 +234,23 @@ pub async fn find_info(
 }
 
 /// Deletes a photo (`booking.manage`); returns its resource's id.
-pub async fn remove<C: TransactionTrait + ConnectionTrait>(
-    db: &C,
-    who: &Principal,
-    id: i64,
-) -> Result<i64> {
-    who.require(MANAGE)?;
-    let txn = rathaus_store::begin(db).await?;
-    let p = find_info(&txn, who.tenant_id, id).await?;
-    service::get_resource(&txn, who, p.resource_id).await?;
+pub async fn remove(db: &DatabaseConnection, by: Actor<'_>, id: i64) -> Result<i64> {
+    let who = person(by)?;
+    by.require(MANAGE)?;
+    let tx = Tx::begin(db, who.tenant_id, by).await?;
+    let p = find_info(tx.conn(), who.tenant_id, id).await?;
+    service::get_resource(tx.conn(), by, p.resource_id).await?;
     rathaus_store::uow::scoped_delete::<photo::Entity>(who.tenant_id)
         .filter(photo::Column::Id.eq(id))
-        .exec(&txn)
+        .exec(tx.conn())
         .await?;
-    audit::record(
-        &txn,
-        who.tenant_id,
-        &Actor::user(who),
+    tx.audit(
         NewEvent::new("booking.photo.deleted", "booking_photo", Some(id)).details(json!({
             "resource_id": p.resource_id, "alt_text": p.alt_text, "sha256": p.sha256,
         })),
     )
     .await?;
-    txn.commit().await?;
+    tx.commit().await?;
     Ok(p.resource_id)
 }
 
@@ -264,35 +260,33 @@ pub fn alt_field(id: i64) -> String {
 }
 
 /// Replaces a photo's text alternative (`booking.manage`). Errors name the field `alt_{id}`.
-pub async fn set_alt<C: TransactionTrait + ConnectionTrait>(
-    db: &C,
-    who: &Principal,
+pub async fn set_alt(
+    db: &DatabaseConnection,
+    by: Actor<'_>,
     id: i64,
     alt: &str,
 ) -> Result<PhotoInfo> {
-    who.require(MANAGE)?;
+    let who = person(by)?;
+    by.require(MANAGE)?;
     let before = find_info(db, who.tenant_id, id).await?;
-    service::get_resource(db, who, before.resource_id).await?;
+    service::get_resource(db, by, before.resource_id).await?;
     let mut errs = FieldErrors::new();
     let alt = check_alt(&mut errs, &alt_field(id), alt);
     errs.into_result()?;
-    let txn = rathaus_store::begin(db).await?;
-    let before = find_info(&txn, who.tenant_id, id).await?;
+    let tx = Tx::begin(db, who.tenant_id, by).await?;
+    let before = find_info(tx.conn(), who.tenant_id, id).await?;
     rathaus_store::uow::scoped_update::<photo::Entity>(who.tenant_id)
         .col_expr(photo::Column::AltText, Expr::value(alt.clone()))
         .filter(photo::Column::Id.eq(id))
-        .exec(&txn)
+        .exec(tx.conn())
         .await?;
-    audit::record(
-        &txn,
-        who.tenant_id,
-        &Actor::user(who),
+    tx.audit(
         NewEvent::new("booking.photo.alt_changed", "booking_photo", Some(id)).details(json!({
             "resource_id": before.resource_id, "before": before.alt_text, "after": alt,
         })),
     )
     .await?;
-    txn.commit().await?;
+    tx.commit().await?;
     Ok(PhotoInfo {
         alt_text: alt,
         ..before
@@ -318,7 +312,7 @@ async fn may_view(conn: &impl ConnectionTrait, who: Visitor<'_>, r: &Resource) -
     if p.tenant_id.0 != r.tenant_id || !(p.has(BOOK) || p.has(MANAGE)) {
         return Ok(false);
     }
-    match service::get_resource(conn, p, r.id).await {
+    match service::get_resource(conn, Actor::User(p), r.id).await {
         Ok(_) => Ok(true),
         Err(Error::NotFound | Error::Forbidden) => Ok(false),
         Err(e) => Err(e),

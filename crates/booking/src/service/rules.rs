@@ -5,12 +5,14 @@
 
 use crate::domain::{BookableBy, FeeGroup, OrgKind};
 use crate::service::{BOOK, CONFIRMED, MANAGE, REQUESTED, Resource};
+use crate::service::{may, person};
 use crate::store::entity::{blackout, org_member, organisation, settings};
 use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, Timelike, Utc};
 use chrono_tz::Europe::Berlin;
 use rathaus_core::validation::FieldErrors;
-use rathaus_core::{Error, Principal, Result, TenantId};
+use rathaus_core::{Error, Result, TenantId};
 use rathaus_store::db_err;
+use rathaus_store::uow::Actor;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use std::collections::BTreeMap;
 
@@ -48,7 +50,8 @@ pub struct Booker {
 }
 
 /// Organisation ids `who` is a member of.
-pub async fn organisations_of(conn: &impl ConnectionTrait, who: &Principal) -> Result<Vec<i64>> {
+pub async fn organisations_of(conn: &impl ConnectionTrait, by: Actor<'_>) -> Result<Vec<i64>> {
+    let who = person(by)?;
     rathaus_store::uow::scoped::<org_member::Entity>(who.tenant_id)
         .select_only()
         .column(org_member::Column::OrganisationId)
@@ -65,10 +68,11 @@ pub async fn organisations_of(conn: &impl ConnectionTrait, who: &Principal) -> R
 /// `booking.book` may book anything, everyone else (a citizen) only public resources.
 pub async fn booker_for(
     conn: &impl ConnectionTrait,
-    who: &Principal,
+    by: Actor<'_>,
     r: &Resource,
     organisation_id: Option<i64>,
 ) -> Result<Booker> {
+    let who = person(by)?;
     who.require_tenant(rathaus_core::TenantId(r.tenant_id))?;
     if let Some(org_id) = organisation_id {
         let org =
@@ -76,8 +80,8 @@ pub async fn booker_for(
                 .one(conn)
                 .await?;
         let member = match &org {
-            Some(_) if who.has(MANAGE) => true,
-            Some(_) => organisations_of(conn, who).await?.contains(&org_id),
+            Some(_) if may(by, MANAGE) => true,
+            Some(_) => organisations_of(conn, by).await?.contains(&org_id),
             None => false,
         };
         let Some(org) = org.filter(|_| member) else {
@@ -86,7 +90,7 @@ pub async fn booker_for(
                 "booking.rules.not_member",
             ));
         };
-        if r.bookable_by == STAFF && !who.has(MANAGE) {
+        if r.bookable_by == STAFF && !may(by, MANAGE) {
             return Err(Error::Forbidden);
         }
         return Ok(Booker {
@@ -95,7 +99,7 @@ pub async fn booker_for(
             staff: false,
         });
     }
-    if who.has(BOOK) || who.has(MANAGE) {
+    if may(by, BOOK) || may(by, MANAGE) {
         return Ok(Booker {
             organisation_id: None,
             fee_group: "staff".into(),
@@ -113,9 +117,9 @@ pub async fn booker_for(
 }
 
 /// May `who` see (and try to book) `r` at all? Used to filter lists for non-staff.
-pub fn may_see(who: &Principal, r: &Resource, member_of_any: bool) -> bool {
-    who.has(BOOK)
-        || who.has(MANAGE)
+pub fn may_see(by: Actor<'_>, r: &Resource, member_of_any: bool) -> bool {
+    may(by, BOOK)
+        || may(by, MANAGE)
         || r.bookable_by == PUBLIC
         || (r.bookable_by == ORGANISATIONS && member_of_any)
 }

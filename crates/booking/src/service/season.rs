@@ -14,18 +14,20 @@ use crate::domain::{RequestStatus, SeasonStatus};
 use crate::service::rules::{self, Booker};
 use crate::service::series::{self, SeriesInput};
 use crate::service::{self, CONFIRMED, MANAGE, Reservation, ReserveError, Resource};
+use crate::service::{may, person};
 use crate::store::entity::{organisation, reservation, resource, season, season_request, settings};
 use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, TimeZone, Timelike, Utc};
 use chrono_tz::Europe::Berlin;
 use rathaus_core::audit::NewEvent;
 use rathaus_core::validation::FieldErrors;
-use rathaus_core::{Error, Principal, Result, TenantId};
-use rathaus_store::{Actor, audit, begin, db_err, mail};
+use rathaus_core::{Error, Result, TenantId};
+use rathaus_store::uow::{Actor, Tx};
+use rathaus_store::{db_err, mail};
 use rathaus_web::i18n::{Catalog, Lang, catalog};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
-    TransactionSession, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, Set,
 };
 use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet};
@@ -82,12 +84,13 @@ fn season_dates(s: &Season) -> Result<(NaiveDate, NaiveDate)> {
 
 /// Opens a season (permission `booking.manage`). Errors: name, dates that are no dates, an
 /// end before the start (`ends_on`), longer than `MAX_SEASON_DAYS`.
-pub async fn create_season<C: TransactionTrait>(
-    db: &C,
-    who: &Principal,
+pub async fn create_season(
+    db: &DatabaseConnection,
+    by: Actor<'_>,
     inp: SeasonInput,
 ) -> Result<Season> {
-    who.require(MANAGE)?;
+    let who = person(by)?;
+    by.require(MANAGE)?;
     let mut errs = FieldErrors::new();
     let name = errs.text("name", &inp.name, 200);
     let from = parse_date(&mut errs, "starts_on", &inp.starts_on);
@@ -107,7 +110,7 @@ pub async fn create_season<C: TransactionTrait>(
     let (Some(from), Some(to)) = (from, to) else {
         return Err(Error::internal("dates missing"));
     };
-    let txn = begin(db).await?;
+    let tx = Tx::begin(db, who.tenant_id, by).await?;
     let s = season::ActiveModel {
         tenant_id: Set(who.tenant_id.0),
         name: Set(name),
@@ -118,25 +121,23 @@ pub async fn create_season<C: TransactionTrait>(
         published_at: Set(None),
         ..Default::default()
     }
-    .insert(&txn)
+    .insert(tx.conn())
     .await?;
-    audit::record(
-        &txn,
-        who.tenant_id,
-        &Actor::user(who),
+    tx.audit(
         NewEvent::new("booking.season.created", "booking_season", Some(s.id)).details(json!({
             "name": s.name, "starts_on": s.starts_on, "ends_on": s.ends_on,
         })),
     )
     .await?;
-    txn.commit().await?;
+    tx.commit().await?;
     Ok(s)
 }
 
 /// Managers and members of an organisation take part in seasons; everyone else is refused.
-async fn require_participant(conn: &impl ConnectionTrait, who: &Principal) -> Result<Vec<i64>> {
-    let orgs = rules::organisations_of(conn, who).await?;
-    if who.has(MANAGE) || !orgs.is_empty() {
+async fn require_participant(conn: &impl ConnectionTrait, by: Actor<'_>) -> Result<Vec<i64>> {
+    let _who = person(by)?;
+    let orgs = rules::organisations_of(conn, by).await?;
+    if may(by, MANAGE) || !orgs.is_empty() {
         Ok(orgs)
     } else {
         Err(Error::Forbidden)
@@ -144,8 +145,9 @@ async fn require_participant(conn: &impl ConnectionTrait, who: &Principal) -> Re
 }
 
 /// The seasons of the tenant, the latest first (managers and organisation members).
-pub async fn list_seasons(conn: &impl ConnectionTrait, who: &Principal) -> Result<Vec<Season>> {
-    require_participant(conn, who).await?;
+pub async fn list_seasons(conn: &impl ConnectionTrait, by: Actor<'_>) -> Result<Vec<Season>> {
+    let who = person(by)?;
+    require_participant(conn, by).await?;
     rathaus_store::uow::scoped::<season::Entity>(who.tenant_id)
         .order_by_desc(season::Column::StartsOn)
         .order_by_desc(season::Column::Id)
@@ -162,8 +164,9 @@ async fn find_season(conn: &impl ConnectionTrait, tenant: TenantId, id: i64) -> 
 }
 
 /// One season (managers and organisation members).
-pub async fn get_season(conn: &impl ConnectionTrait, who: &Principal, id: i64) -> Result<Season> {
-    require_participant(conn, who).await?;
+pub async fn get_season(conn: &impl ConnectionTrait, by: Actor<'_>, id: i64) -> Result<Season> {
+    let who = person(by)?;
+    require_participant(conn, by).await?;
     find_season(conn, who.tenant_id, id).await
 }
 
@@ -228,29 +231,30 @@ fn dates_on(from: NaiveDate, to: NaiveDate, weekday: i32) -> Vec<NaiveDate> {
 /// member (or a manager); the resource a hall, hall part or field of the tenant that is not
 /// for staff only. Times must exist on every date of the season (no clock-change gap) and
 /// fit the resource's opening hours and duration limits.
-pub async fn submit_request<C: TransactionTrait>(
-    db: &C,
-    who: &Principal,
+pub async fn submit_request(
+    db: &DatabaseConnection,
+    by: Actor<'_>,
     season_id: i64,
     inp: RequestInput,
 ) -> Result<SeasonRequest> {
-    let txn = begin(db).await?;
-    let orgs = require_participant(&txn, who).await?;
-    let s = find_season(&txn, who.tenant_id, season_id).await?;
+    let who = person(by)?;
+    let tx = Tx::begin(db, who.tenant_id, by).await?;
+    let orgs = require_participant(tx.conn(), by).await?;
+    let s = find_season(tx.conn(), who.tenant_id, season_id).await?;
     require_open(&s)?;
     let mut errs = FieldErrors::new();
     let org = rathaus_store::uow::scoped_by_id::<organisation::Entity, _>(
         who.tenant_id,
         inp.organisation_id,
     )
-    .one(&txn)
+    .one(tx.conn())
     .await?
-    .filter(|o| who.has(MANAGE) || orgs.contains(&o.id));
+    .filter(|o| may(by, MANAGE) || orgs.contains(&o.id));
     if org.is_none() {
         errs.add("organisation_id", "booking.rules.not_member");
     }
     let r = rathaus_store::uow::scoped_by_id::<resource::Entity, _>(who.tenant_id, inp.resource_id)
-        .one(&txn)
+        .one(tx.conn())
         .await?
         .filter(|r| {
             r.active && SEASON_KINDS.contains(&r.kind.as_str()) && r.bookable_by != rules::STAFF
@@ -327,12 +331,9 @@ pub async fn submit_request<C: TransactionTrait>(
         created_at: Set(Utc::now()),
         ..Default::default()
     }
-    .insert(&txn)
+    .insert(tx.conn())
     .await?;
-    audit::record(
-        &txn,
-        who.tenant_id,
-        &Actor::user(who),
+    tx.audit(
         NewEvent::new(
             "booking.season.request_submitted",
             "booking_season_request",
@@ -341,7 +342,7 @@ pub async fn submit_request<C: TransactionTrait>(
         .details(request_json(&req)),
     )
     .await?;
-    txn.commit().await?;
+    tx.commit().await?;
     Ok(req)
 }
 
@@ -378,14 +379,15 @@ pub struct Ranked {
 /// organisations' requests.
 pub async fn ranked_requests(
     conn: &impl ConnectionTrait,
-    who: &Principal,
+    by: Actor<'_>,
     season_id: i64,
 ) -> Result<Vec<Ranked>> {
-    let orgs = require_participant(conn, who).await?;
+    let who = person(by)?;
+    let orgs = require_participant(conn, by).await?;
     let s = find_season(conn, who.tenant_id, season_id).await?;
     let mut q = rathaus_store::uow::scoped::<season_request::Entity>(who.tenant_id)
         .filter(season_request::Column::SeasonId.eq(s.id));
-    if !who.has(MANAGE) {
+    if !may(by, MANAGE) {
         q = q.filter(season_request::Column::OrganisationId.is_in(orgs));
     }
     let reqs = q.all(conn).await?;
@@ -482,11 +484,12 @@ fn occurrences(s: &Season, r: &SeasonRequest) -> Result<Vec<(DateTime<Utc>, Date
 /// The conflicts of every request of the season (by request id), for the allocation page.
 pub async fn conflicts(
     conn: &impl ConnectionTrait,
-    who: &Principal,
+    by: Actor<'_>,
     s: &Season,
     ranked: &[Ranked],
 ) -> Result<BTreeMap<i64, Conflicts>> {
-    who.require(MANAGE)?;
+    let who = person(by)?;
+    by.require(MANAGE)?;
     let (from, to) = season_dates(s)?;
     let (lo, hi) = (day_start(from), day_start(to + Duration::days(1)));
     let settings = rules::settings(conn, who.tenant_id).await?;
@@ -550,39 +553,38 @@ fn day_start(d: NaiveDate) -> DateTime<Utc> {
 }
 
 /// Opens a decision on one request: the season must still be open.
-async fn open_request<C: ConnectionTrait>(
-    txn: &C,
-    who: &Principal,
+async fn open_request(
+    tx: &Tx<'_>,
+    by: Actor<'_>,
     season_id: i64,
     id: i64,
 ) -> Result<(Season, SeasonRequest)> {
-    who.require(MANAGE)?;
-    let s = find_season(txn, who.tenant_id, season_id).await?;
+    let who = person(by)?;
+    tx.require(MANAGE)?;
+    let s = find_season(tx.conn(), who.tenant_id, season_id).await?;
     let r = rathaus_store::uow::scoped_by_id::<season_request::Entity, _>(who.tenant_id, id)
         .filter(season_request::Column::SeasonId.eq(s.id))
-        .one(txn)
+        .one(tx.conn())
         .await?
         .ok_or(Error::NotFound)?;
     require_open(&s)?;
     Ok((s, r))
 }
 
-async fn set_status<C: ConnectionTrait>(
-    txn: &C,
-    who: &Principal,
+async fn set_status(
+    tx: &Tx<'_>,
+    by: Actor<'_>,
     before: &SeasonRequest,
     status: &str,
     reason: Option<&str>,
     action: &str,
 ) -> Result<SeasonRequest> {
+    let _who = person(by)?;
     let mut am: season_request::ActiveModel = before.clone().into();
     am.status = Set(status.to_string());
     am.decision_reason = Set(reason.map(str::to_string));
-    let after = am.update(txn).await?;
-    audit::record(
-        txn,
-        who.tenant_id,
-        &Actor::user(who),
+    let after = am.update(tx.conn()).await?;
+    tx.audit(
         NewEvent::new(action, "booking_season_request", Some(before.id)).details(json!({
             "season_id": before.season_id, "title": before.title,
             "organisation_id": before.organisation_id,
@@ -597,19 +599,21 @@ async fn set_status<C: ConnectionTrait>(
 /// error on `request` naming the other request when it clashes with one already allocated.
 /// Existing bookings in the way do not stop it (they may still be cancelled); publishing
 /// checks them.
-pub async fn allocate<C: TransactionTrait>(
-    db: &C,
-    who: &Principal,
+pub async fn allocate(
+    db: &DatabaseConnection,
+    by: Actor<'_>,
     season_id: i64,
     id: i64,
 ) -> Result<SeasonRequest> {
-    let txn = begin(db).await?;
-    let (_, before) = open_request(&txn, who, season_id, id).await?;
-    let all = rathaus_store::uow::scoped::<season_request::Entity>(who.tenant_id)
+    let who = person(by)?;
+    let tx = Tx::begin(db, who.tenant_id, by).await?;
+    let (_, before) = open_request(&tx, by, season_id, id).await?;
+    let all = tx
+        .find::<season_request::Entity>()
         .filter(season_request::Column::SeasonId.eq(season_id))
-        .all(&txn)
+        .all(tx.conn())
         .await?;
-    let ranked = rank(&txn, who.tenant_id, all).await?;
+    let ranked = rank(tx.conn(), who.tenant_id, all).await?;
     if let Some(me) = ranked.iter().find(|x| x.request.id == id)
         && let Some(other) = ranked
             .iter()
@@ -627,36 +631,37 @@ pub async fn allocate<C: TransactionTrait>(
         return Err(Error::Invalid(errs));
     }
     let after = set_status(
-        &txn,
-        who,
+        &tx,
+        by,
         &before,
         ALLOCATED,
         None,
         "booking.season.request_allocated",
     )
     .await?;
-    txn.commit().await?;
+    tx.commit().await?;
     Ok(after)
 }
 
 /// Declines a request with a reason (permission `booking.manage`, season open; 1 to
 /// `MAX_REASON` characters). The reason goes to the organisation's contact address and into
 /// the audit trail.
-pub async fn decline<C: TransactionTrait>(
-    db: &C,
-    who: &Principal,
+pub async fn decline(
+    db: &DatabaseConnection,
+    by: Actor<'_>,
     season_id: i64,
     id: i64,
     reason: &str,
 ) -> Result<SeasonRequest> {
+    let who = person(by)?;
     let mut errs = FieldErrors::new();
     let reason = errs.text("reason", reason, MAX_REASON);
-    let txn = begin(db).await?;
-    let (s, before) = open_request(&txn, who, season_id, id).await?;
+    let tx = Tx::begin(db, who.tenant_id, by).await?;
+    let (s, before) = open_request(&tx, by, season_id, id).await?;
     errs.into_result()?;
     let after = set_status(
-        &txn,
-        who,
+        &tx,
+        by,
         &before,
         DECLINED,
         Some(&reason),
@@ -664,7 +669,7 @@ pub async fn decline<C: TransactionTrait>(
     )
     .await?;
     let org = organisation::Entity::find_by_id(before.organisation_id)
-        .one(&txn)
+        .one(tx.conn())
         .await?;
     if let Some(org) = org.filter(|o| !o.contact_email.is_empty()) {
         let t = catalog(Lang::De);
@@ -680,7 +685,7 @@ pub async fn decline<C: TransactionTrait>(
             t.fmt("booking.season.mail.reason", &reason),
         );
         mail::queue(
-            &txn,
+            tx.conn(),
             who.tenant_id,
             &org.contact_email,
             &t.fmt("booking.season.mail.declined_subject", &s.name),
@@ -688,7 +693,7 @@ pub async fn decline<C: TransactionTrait>(
         )
         .await?;
     }
-    txn.commit().await?;
+    tx.commit().await?;
     Ok(after)
 }
 
@@ -703,21 +708,23 @@ pub struct AutoResult {
 /// requests in priority order; one that clashes with a request allocated before it (by hand
 /// or in this run) or with an existing booking is declined, every other one allocated.
 /// Decisions taken already stay; staff can change single ones afterwards.
-pub async fn auto_allocate<C: TransactionTrait>(
-    db: &C,
-    who: &Principal,
+pub async fn auto_allocate(
+    db: &DatabaseConnection,
+    by: Actor<'_>,
     season_id: i64,
 ) -> Result<AutoResult> {
-    who.require(MANAGE)?;
-    let txn = begin(db).await?;
-    let s = find_season(&txn, who.tenant_id, season_id).await?;
+    let who = person(by)?;
+    by.require(MANAGE)?;
+    let tx = Tx::begin(db, who.tenant_id, by).await?;
+    let s = find_season(tx.conn(), who.tenant_id, season_id).await?;
     require_open(&s)?;
-    let all = rathaus_store::uow::scoped::<season_request::Entity>(who.tenant_id)
+    let all = tx
+        .find::<season_request::Entity>()
         .filter(season_request::Column::SeasonId.eq(s.id))
-        .all(&txn)
+        .all(tx.conn())
         .await?;
-    let ranked = rank(&txn, who.tenant_id, all).await?;
-    let found = conflicts(&txn, who, &s, &ranked).await?;
+    let ranked = rank(tx.conn(), who.tenant_id, all).await?;
+    let found = conflicts(tx.conn(), by, &s, &ranked).await?;
     let t = catalog(Lang::De);
     let mut taken: Vec<&Ranked> = ranked
         .iter()
@@ -740,8 +747,8 @@ pub async fn auto_allocate<C: TransactionTrait>(
         match reason {
             Some(reason) => {
                 set_status(
-                    &txn,
-                    who,
+                    &tx,
+                    by,
                     &x.request,
                     DECLINED,
                     Some(&reason),
@@ -752,8 +759,8 @@ pub async fn auto_allocate<C: TransactionTrait>(
             }
             None => {
                 set_status(
-                    &txn,
-                    who,
+                    &tx,
+                    by,
                     &x.request,
                     ALLOCATED,
                     None,
@@ -765,10 +772,7 @@ pub async fn auto_allocate<C: TransactionTrait>(
             }
         }
     }
-    audit::record(
-        &txn,
-        who.tenant_id,
-        &Actor::user(who),
+    tx.audit(
         NewEvent::new(
             "booking.season.auto_allocated",
             "booking_season",
@@ -777,18 +781,19 @@ pub async fn auto_allocate<C: TransactionTrait>(
         .details(json!({"allocated": out.allocated, "declined": out.declined})),
     )
     .await?;
-    txn.commit().await?;
+    tx.commit().await?;
     Ok(out)
 }
 
 /// Stores the allocation order of organisation kinds (permission `booking.manage`): every
 /// kind of `rules::ORG_KINDS` exactly once, else a field error on `priority`.
-pub async fn set_priority_order<C: TransactionTrait>(
-    db: &C,
-    who: &Principal,
+pub async fn set_priority_order(
+    db: &DatabaseConnection,
+    by: Actor<'_>,
     order: &[String],
 ) -> Result<settings::Model> {
-    who.require(MANAGE)?;
+    let who = person(by)?;
+    by.require(MANAGE)?;
     let distinct: BTreeSet<&str> = order.iter().map(|s| s.as_str()).collect();
     let valid = order.len() == rules::ORG_KINDS.len()
         && distinct.len() == order.len()
@@ -800,8 +805,8 @@ pub async fn set_priority_order<C: TransactionTrait>(
         ));
     }
     let value = order.join(",");
-    let txn = begin(db).await?;
-    let before = rules::settings(&txn, who.tenant_id).await?;
+    let tx = Tx::begin(db, who.tenant_id, by).await?;
+    let before = rules::settings(tx.conn(), who.tenant_id).await?;
     // Upsert: the row may not exist yet; the other settings keep their values.
     settings::Entity::insert(settings::ActiveModel {
         tenant_id: Set(who.tenant_id.0),
@@ -814,12 +819,9 @@ pub async fn set_priority_order<C: TransactionTrait>(
             .update_column(settings::Column::PriorityOrder)
             .to_owned(),
     )
-    .exec(&txn)
+    .exec(tx.conn())
     .await?;
-    audit::record(
-        &txn,
-        who.tenant_id,
-        &Actor::user(who),
+    tx.audit(
         NewEvent::new(
             "booking.settings.priority_changed",
             "booking_settings",
@@ -828,8 +830,8 @@ pub async fn set_priority_order<C: TransactionTrait>(
         .details(json!({"before": before.priority_order, "after": value})),
     )
     .await?;
-    let after = rules::settings(&txn, who.tenant_id).await?;
-    txn.commit().await?;
+    let after = rules::settings(tx.conn(), who.tenant_id).await?;
+    tx.commit().await?;
     Ok(after)
 }
 
@@ -878,33 +880,35 @@ fn first_start(
 /// EXDATEs, UNTIL = the season's last day), declines the requests still pending, and queues a
 /// mail to each organisation's contact address. Any request that cannot be booked aborts
 /// everything and is named in the error.
-pub async fn publish<C: TransactionTrait>(
-    db: &C,
-    who: &Principal,
+pub async fn publish(
+    db: &DatabaseConnection,
+    by: Actor<'_>,
     season_id: i64,
 ) -> std::result::Result<Vec<series::Series>, PublishError> {
-    who.require(MANAGE)?;
+    let who = person(by)?;
+    by.require(MANAGE)?;
     let now = Utc::now();
-    let txn = begin(db).await?;
-    let s = find_season(&txn, who.tenant_id, season_id).await?;
+    let tx = Tx::begin(db, who.tenant_id, by).await?;
+    let s = find_season(tx.conn(), who.tenant_id, season_id).await?;
     let claimed = rathaus_store::uow::scoped_update::<season::Entity>(who.tenant_id)
         .col_expr(season::Column::Status, Expr::value(PUBLISHED))
         .col_expr(season::Column::PublishedAt, Expr::value(now))
         .filter(season::Column::Id.eq(s.id))
         .filter(season::Column::Status.eq(OPEN))
-        .exec(&txn)
+        .exec(tx.conn())
         .await
         .map_err(db_err)?;
     if claimed.rows_affected != 1 {
         return Err(Error::Conflict("booking.season.err.published".into()).into());
     }
     let (_, last_day) = season_dates(&s)?;
-    let all = rathaus_store::uow::scoped::<season_request::Entity>(who.tenant_id)
+    let all = tx
+        .find::<season_request::Entity>()
         .filter(season_request::Column::SeasonId.eq(s.id))
-        .all(&txn)
+        .all(tx.conn())
         .await
         .map_err(db_err)?;
-    let ranked = rank(&txn, who.tenant_id, all).await?;
+    let ranked = rank(tx.conn(), who.tenant_id, all).await?;
     let allocated: Vec<&Ranked> = ranked
         .iter()
         .filter(|x| x.request.status == ALLOCATED)
@@ -914,11 +918,16 @@ pub async fn publish<C: TransactionTrait>(
     let mut sets = Vec::with_capacity(allocated.len());
     let mut ids = BTreeSet::new();
     for x in &allocated {
-        let set = service::blocking_set(&txn, who.tenant_id, &x.resource).await?;
+        let set = service::blocking_set(tx.conn(), who.tenant_id, &x.resource).await?;
         ids.extend(set.iter().map(|r| r.id));
         sets.push(set);
     }
-    service::lock_resources(&txn, who.tenant_id, &ids.into_iter().collect::<Vec<_>>()).await?;
+    service::lock_resources(
+        tx.conn(),
+        who.tenant_id,
+        &ids.into_iter().collect::<Vec<_>>(),
+    )
+    .await?;
     let mut created = vec![];
     // Per organisation: (allocated slots text, declined texts).
     let mut per_org: BTreeMap<i64, (Vec<String>, Vec<String>)> = BTreeMap::new();
@@ -928,7 +937,7 @@ pub async fn publish<C: TransactionTrait>(
             request: Some(x.request.clone()),
             error,
         };
-        let booker: Booker = rules::booker_for(&txn, who, &x.resource, Some(x.organisation.id))
+        let booker: Booker = rules::booker_for(tx.conn(), by, &x.resource, Some(x.organisation.id))
             .await
             .map_err(|e| fail(e.into()))?;
         let Some(dtstart) = first_start(&s, &x.request, now)? else {
@@ -958,8 +967,8 @@ pub async fn publish<C: TransactionTrait>(
             organisation_id: Some(x.organisation.id),
         };
         let (mut sr, occ) = series::insert_series_locked(
-            &txn,
-            who,
+            &tx,
+            by,
             &x.resource,
             &set,
             &booker,
@@ -978,20 +987,20 @@ pub async fn publish<C: TransactionTrait>(
                     Expr::value(CONFIRMED),
                 )
                 .filter(crate::store::entity::series::Column::Id.eq(sr.id))
-                .exec(&txn)
+                .exec(tx.conn())
                 .await
                 .map_err(db_err)?;
             rathaus_store::uow::scoped_update::<reservation::Entity>(who.tenant_id)
                 .col_expr(reservation::Column::Status, Expr::value(CONFIRMED))
                 .filter(reservation::Column::SeriesId.eq(sr.id))
-                .exec(&txn)
+                .exec(tx.conn())
                 .await
                 .map_err(db_err)?;
             sr.status = CONFIRMED.to_string();
         }
         let mut am: season_request::ActiveModel = x.request.clone().into();
         am.series_id = Set(Some(sr.id));
-        am.update(&txn).await.map_err(db_err)?;
+        am.update(tx.conn()).await.map_err(db_err)?;
         per_org
             .entry(x.organisation.id)
             .or_default()
@@ -1008,8 +1017,8 @@ pub async fn publish<C: TransactionTrait>(
     for x in ranked.iter().filter(|x| x.request.status != ALLOCATED) {
         if x.request.status == PENDING {
             set_status(
-                &txn,
-                who,
+                &tx,
+                by,
                 &x.request,
                 DECLINED,
                 Some(t.get("booking.season.auto.not_allocated")),
@@ -1054,7 +1063,7 @@ pub async fn publish<C: TransactionTrait>(
         }
         body.push_str(&format!("{}\n", t.get("booking.mail.footer")));
         mail::queue(
-            &txn,
+            tx.conn(),
             who.tenant_id,
             &org.contact_email,
             &t.fmt("booking.season.mail.subject", &s.name),
@@ -1062,16 +1071,13 @@ pub async fn publish<C: TransactionTrait>(
         )
         .await?;
     }
-    audit::record(
-        &txn,
-        who.tenant_id,
-        &Actor::user(who),
+    tx.audit(
         NewEvent::new("booking.season.published", "booking_season", Some(s.id)).details(json!({
             "name": s.name, "series": created.iter().map(|x| x.id).collect::<Vec<_>>(),
         })),
     )
     .await?;
-    txn.commit().await.map_err(db_err)?;
+    tx.commit().await?;
     Ok(created)
 }
 

@@ -13,17 +13,19 @@ use crate::service::{
     self, Busy, CANCELLED, CONFIRMED, MANAGE, NOT_REQUESTED_KEY, REJECTED, REQUESTED, Reservation,
     ReserveError, Resource,
 };
+use crate::service::{may, person};
 use crate::store::entity::{reservation, series};
 use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Timelike, Utc};
 use chrono_tz::Europe::Berlin;
 use rathaus_core::audit::NewEvent;
 use rathaus_core::validation::FieldErrors;
-use rathaus_core::{Error, Principal, Result, TenantId};
-use rathaus_store::{Actor, audit, begin, db_err};
+use rathaus_core::{Error, Result, TenantId};
+use rathaus_store::db_err;
+use rathaus_store::uow::{Actor, Tx};
 use rathaus_web::i18n::Catalog;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set, TransactionSession, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
 };
 use serde_json::json;
 use std::collections::BTreeSet;
@@ -406,9 +408,9 @@ pub struct SeriesInput {
 /// `set` (the blocking set of `r`, from `service::lock_blocking_set`); for season allocation,
 /// which books many series in one transaction. `season_id` links the series to its season.
 #[allow(clippy::too_many_arguments)]
-pub(crate) async fn insert_series_locked<C: ConnectionTrait>(
-    txn: &C,
-    who: &Principal,
+pub(crate) async fn insert_series_locked(
+    tx: &Tx<'_>,
+    by: Actor<'_>,
     r: &Resource,
     set: &[Resource],
     booker: &Booker,
@@ -416,6 +418,7 @@ pub(crate) async fn insert_series_locked<C: ConnectionTrait>(
     season_id: Option<i64>,
     now: DateTime<Utc>,
 ) -> Result<(Series, Vec<Reservation>), ReserveError> {
+    let who = person(by)?;
     let mut errs = FieldErrors::new();
     let title = errs.text("title", &inp.title, 200);
     let expanded = expand(
@@ -436,7 +439,7 @@ pub(crate) async fn insert_series_locked<C: ConnectionTrait>(
         return Err(FieldErrors::single("rrule", "booking.series.err.empty").into());
     };
     // One query for the blackouts of the whole span, used to skip and to check.
-    let blackouts = rules::blackouts_in(txn, r, first.start, last.end).await?;
+    let blackouts = rules::blackouts_in(tx.conn(), r, first.start, last.end).await?;
     if inp.skip_blackouts {
         let (keep, hit): (Vec<_>, Vec<_>) = occ.into_iter().partition(|o| {
             !blackouts
@@ -455,9 +458,9 @@ pub(crate) async fn insert_series_locked<C: ConnectionTrait>(
             return Err(name_the_day(e, o.local_start).into());
         }
     }
-    let settings = rules::settings(txn, who.tenant_id).await?;
+    let settings = rules::settings(tx.conn(), who.tenant_id).await?;
     let statuses = rules::blocking_statuses(&settings);
-    let clash = conflicts(txn, who.tenant_id, r, set, statuses, &occ, None).await?;
+    let clash = conflicts(tx.conn(), who.tenant_id, r, set, statuses, &occ, None).await?;
     if !clash.is_empty() {
         return Err(ReserveError::Conflict(clash));
     }
@@ -483,7 +486,7 @@ pub(crate) async fn insert_series_locked<C: ConnectionTrait>(
         updated_at: Set(now),
         ..Default::default()
     }
-    .insert(txn)
+    .insert(tx.conn())
     .await
     .map_err(db_err)?;
     let mut rows = Vec::with_capacity(occ.len());
@@ -509,15 +512,12 @@ pub(crate) async fn insert_series_locked<C: ConnectionTrait>(
     // Chunks keep each statement under SQLite's and PostgreSQL's bind-parameter limits.
     for chunk in rows.chunks(200) {
         reservation::Entity::insert_many(chunk.to_vec())
-            .exec(txn)
+            .exec(tx.conn())
             .await
             .map_err(db_err)?;
     }
-    let created = series_reservations(txn, who.tenant_id, s.id).await?;
-    audit::record(
-        txn,
-        who.tenant_id,
-        &Actor::user(who),
+    let created = series_reservations(tx.conn(), who.tenant_id, s.id).await?;
+    tx.audit(
         NewEvent::new("booking.series.created", "booking_series", Some(s.id)).details(json!({
             "resource_id": r.id, "resource": r.name, "title": s.title,
             "dtstart_local": s.dtstart_local, "duration_minutes": s.duration_minutes,
@@ -600,11 +600,12 @@ async fn conflicts<C: ConnectionTrait>(
 /// reservations (`rules::blocking_statuses`). Any conflict refuses the whole series with all
 /// slots in the way; otherwise the series and one reservation per occurrence are stored
 /// (`requested` where the resource needs approval, else `confirmed`) with one audit event.
-pub async fn reserve_series<C: TransactionTrait>(
-    db: &C,
-    who: &Principal,
+pub async fn reserve_series(
+    db: &DatabaseConnection,
+    by: Actor<'_>,
     inp: SeriesInput,
 ) -> Result<(Series, Vec<Reservation>), ReserveError> {
+    let who = person(by)?;
     let now = Utc::now();
     // Cheap checks before the lock: a malformed rule never waits for it.
     let mut errs = FieldErrors::new();
@@ -618,20 +619,21 @@ pub async fn reserve_series<C: TransactionTrait>(
         errs.0.extend(e.0);
     }
     errs.into_result()?;
-    let txn = begin(db).await?;
-    let r = service::get_resource(&txn, who, inp.resource_id).await?;
-    let booker = rules::booker_for(&txn, who, &r, inp.organisation_id).await?;
-    let set = service::lock_blocking_set(&txn, who.tenant_id, &r).await?;
-    let out = insert_series_locked(&txn, who, &r, &set, &booker, &inp, None, now).await?;
-    crate::service::notify::series_mail(&txn, &r, &out.0, &out.1, None).await?;
-    txn.commit().await.map_err(db_err)?;
+    let tx = Tx::begin(db, who.tenant_id, by).await?;
+    let r = service::get_resource(tx.conn(), by, inp.resource_id).await?;
+    let booker = rules::booker_for(tx.conn(), by, &r, inp.organisation_id).await?;
+    let set = service::lock_blocking_set(tx.conn(), who.tenant_id, &r).await?;
+    let out = insert_series_locked(&tx, by, &r, &set, &booker, &inp, None, now).await?;
+    crate::service::notify::series_mail(tx.conn(), &r, &out.0, &out.1, None).await?;
+    tx.commit().await?;
     Ok(out)
 }
 
 /// Series waiting for a decision, by first occurrence (permission `booking.manage`), at most
 /// `service::QUEUE_PAGE * 2`.
-pub async fn pending_series(conn: &impl ConnectionTrait, who: &Principal) -> Result<Vec<Series>> {
-    who.require(MANAGE)?;
+pub async fn pending_series(conn: &impl ConnectionTrait, by: Actor<'_>) -> Result<Vec<Series>> {
+    let who = person(by)?;
+    by.require(MANAGE)?;
     rathaus_store::uow::scoped::<series::Entity>(who.tenant_id)
         .filter(series::Column::Status.eq(REQUESTED))
         .order_by_asc(series::Column::DtstartLocal)
@@ -668,12 +670,13 @@ async fn find_series(conn: &impl ConnectionTrait, tenant: TenantId, id: i64) -> 
 
 /// May `who` see and change series `s`: its booker, a member of its organisation, or staff
 /// with `booking.manage`. Everyone else is told it does not exist.
-async fn may_handle(conn: &impl ConnectionTrait, who: &Principal, s: &Series) -> Result<()> {
-    if who.has(MANAGE) || s.booked_by == Some(who.user_id.0) {
+async fn may_handle(conn: &impl ConnectionTrait, by: Actor<'_>, s: &Series) -> Result<()> {
+    let who = person(by)?;
+    if may(by, MANAGE) || s.booked_by == Some(who.user_id.0) {
         return Ok(());
     }
     if let Some(org) = s.organisation_id
-        && rules::organisations_of(conn, who).await?.contains(&org)
+        && rules::organisations_of(conn, by).await?.contains(&org)
     {
         return Ok(());
     }
@@ -683,11 +686,12 @@ async fn may_handle(conn: &impl ConnectionTrait, who: &Principal, s: &Series) ->
 /// A series with its reservations, for whoever may handle it.
 pub async fn get_series(
     conn: &impl ConnectionTrait,
-    who: &Principal,
+    by: Actor<'_>,
     id: i64,
 ) -> Result<(Series, Vec<Reservation>)> {
+    let who = person(by)?;
     let s = find_series(conn, who.tenant_id, id).await?;
-    may_handle(conn, who, &s).await?;
+    may_handle(conn, by, &s).await?;
     let list = series_reservations(conn, who.tenant_id, id).await?;
     Ok((s, list))
 }
@@ -698,11 +702,12 @@ pub async fn get_series(
 /// set, then reads the series again (a competitor may have changed it before the lock).
 async fn open_series<C: ConnectionTrait>(
     txn: &C,
-    who: &Principal,
+    by: Actor<'_>,
     id: i64,
 ) -> Result<(Series, Resource, Vec<Resource>)> {
+    let who = person(by)?;
     let first = find_series(txn, who.tenant_id, id).await?;
-    may_handle(txn, who, &first).await?;
+    may_handle(txn, by, &first).await?;
     let r = service::find_resource(txn, who.tenant_id, first.resource_id).await?;
     let set = service::lock_blocking_set(txn, who.tenant_id, &r).await?;
     let s = find_series(txn, who.tenant_id, id).await?;
@@ -713,16 +718,17 @@ async fn open_series<C: ConnectionTrait>(
 /// reservation that belongs to no series.
 async fn open_occurrence<C: ConnectionTrait>(
     txn: &C,
-    who: &Principal,
+    by: Actor<'_>,
     reservation_id: i64,
 ) -> Result<(Series, Resource, Vec<Resource>, Reservation)> {
+    let who = person(by)?;
     let res =
         rathaus_store::uow::scoped_by_id::<reservation::Entity, _>(who.tenant_id, reservation_id)
             .one(txn)
             .await?
             .ok_or(Error::NotFound)?;
     let sid = res.series_id.ok_or(Error::NotFound)?;
-    let (s, r, set) = open_series(txn, who, sid).await?;
+    let (s, r, set) = open_series(txn, by, sid).await?;
     let res = reservation::Entity::find_by_id(reservation_id)
         .one(txn)
         .await?
@@ -758,11 +764,12 @@ async fn bump_series<C: ConnectionTrait>(
 
 async fn set_status<C: ConnectionTrait>(
     txn: &C,
-    who: &Principal,
+    by: Actor<'_>,
     res: &Reservation,
     status: &str,
     reason: Option<String>,
 ) -> Result<Reservation> {
+    let who = person(by)?;
     let mut am: reservation::ActiveModel = res.clone().into();
     am.status = Set(status.to_string());
     am.sequence = Set(res.sequence + 1);
@@ -781,13 +788,14 @@ fn audit_event(action: &str, s: &Series, details: serde_json::Value) -> NewEvent
 
 /// Cancels one occurrence of a series: the reservation becomes `cancelled`, its local start
 /// an EXDATE of the series; both SEQUENCEs rise. Cancelling a cancelled one changes nothing.
-pub async fn cancel_occurrence<C: TransactionTrait>(
-    db: &C,
-    who: &Principal,
+pub async fn cancel_occurrence(
+    db: &DatabaseConnection,
+    by: Actor<'_>,
     reservation_id: i64,
 ) -> Result<Reservation> {
-    let txn = begin(db).await?;
-    let (s, r, _, res) = open_occurrence(&txn, who, reservation_id).await?;
+    let who = person(by)?;
+    let tx = Tx::begin(db, who.tenant_id, by).await?;
+    let (s, r, _, res) = open_occurrence(tx.conn(), by, reservation_id).await?;
     if res.status == CANCELLED {
         return Ok(res);
     }
@@ -795,26 +803,21 @@ pub async fn cancel_occurrence<C: TransactionTrait>(
         return Err(Error::Conflict("booking.err.not_active".into()));
     }
     crate::service::check_cancel_deadline(who, &r, res.starts_at, Utc::now())?;
-    let after = set_status(&txn, who, &res, CANCELLED, None).await?;
+    let after = set_status(tx.conn(), by, &res, CANCELLED, None).await?;
     let mut ex = stored_exdates(&s);
     ex.push(local_of(res.starts_at));
     ex.sort();
     ex.dedup();
-    let s2 = bump_series(&txn, &s, None, None, Some(exdates_text(&ex))).await?;
-    audit::record(
-        &txn,
-        who.tenant_id,
-        &Actor::user(who),
-        audit_event(
-            "booking.series.occurrence_cancelled",
-            &s2,
-            json!({"reservation_id": res.id, "start": res.starts_at, "end": res.ends_at,
+    let s2 = bump_series(tx.conn(), &s, None, None, Some(exdates_text(&ex))).await?;
+    tx.audit(audit_event(
+        "booking.series.occurrence_cancelled",
+        &s2,
+        json!({"reservation_id": res.id, "start": res.starts_at, "end": res.ends_at,
                    "status_before": res.status, "exdates": s2.exdates}),
-        ),
-    )
+    ))
     .await?;
-    crate::service::notify::cancelled(&txn, &r, &after).await?;
-    txn.commit().await?;
+    crate::service::notify::cancelled(tx.conn(), &r, &after).await?;
+    tx.commit().await?;
     Ok(after)
 }
 
@@ -822,18 +825,19 @@ pub async fn cancel_occurrence<C: TransactionTrait>(
 /// later become `cancelled` and the rule ends the day before (UNTIL). From the first
 /// occurrence's day or earlier the whole series is cancelled. Returns the series and the
 /// reservations cancelled now.
-pub async fn cancel_from<C: TransactionTrait>(
-    db: &C,
-    who: &Principal,
+pub async fn cancel_from(
+    db: &DatabaseConnection,
+    by: Actor<'_>,
     series_id: i64,
     from: NaiveDate,
 ) -> Result<(Series, Vec<Reservation>)> {
-    let txn = begin(db).await?;
-    let (s, r, _) = open_series(&txn, who, series_id).await?;
+    let who = person(by)?;
+    let tx = Tx::begin(db, who.tenant_id, by).await?;
+    let (s, r, _) = open_series(tx.conn(), by, series_id).await?;
     if s.status == CANCELLED || s.status == REJECTED {
         return Err(Error::Conflict("booking.err.not_active".into()));
     }
-    let all = series_reservations(&txn, who.tenant_id, s.id).await?;
+    let all = series_reservations(tx.conn(), who.tenant_id, s.id).await?;
     // The deadline holds for the first occurrence that would be cancelled.
     let now = Utc::now();
     if let Some(first) = all
@@ -855,28 +859,23 @@ pub async fn cancel_from<C: TransactionTrait>(
         .iter()
         .filter(|r| is_active(r) && (whole || local_of(r.starts_at).date() >= from))
     {
-        cancelled.push(set_status(&txn, who, r, CANCELLED, None).await?);
+        cancelled.push(set_status(tx.conn(), by, r, CANCELLED, None).await?);
     }
     let s2 = if whole {
-        bump_series(&txn, &s, Some(CANCELLED), None, None).await?
+        bump_series(tx.conn(), &s, Some(CANCELLED), None, None).await?
     } else {
         let rule = Rule::parse(&s.rrule)?;
         let ending = rule.ending_on(from - Duration::days(1));
-        bump_series(&txn, &s, None, Some(ending.to_rrule_string()), None).await?
+        bump_series(tx.conn(), &s, None, Some(ending.to_rrule_string()), None).await?
     };
-    audit::record(
-        &txn,
-        who.tenant_id,
-        &Actor::user(who),
-        audit_event(
-            "booking.series.cancelled_from",
-            &s2,
-            json!({"from": from, "whole": whole, "cancelled": cancelled.len(),
+    tx.audit(audit_event(
+        "booking.series.cancelled_from",
+        &s2,
+        json!({"from": from, "whole": whole, "cancelled": cancelled.len(),
                    "rrule_before": s.rrule, "rrule": s2.rrule, "status": s2.status}),
-        ),
-    )
+    ))
     .await?;
-    txn.commit().await?;
+    tx.commit().await?;
     Ok((s2, cancelled))
 }
 
@@ -884,13 +883,14 @@ pub async fn cancel_from<C: TransactionTrait>(
 /// conflicts under the lock, its own slot excluded); its SEQUENCE rises, its fee follows the
 /// new length, and its old start becomes an EXDATE of the rule (the moved occurrence stays
 /// in the series as an extra date).
-pub async fn move_occurrence<C: TransactionTrait>(
-    db: &C,
-    who: &Principal,
+pub async fn move_occurrence(
+    db: &DatabaseConnection,
+    by: Actor<'_>,
     reservation_id: i64,
     new_start_local: NaiveDateTime,
     new_end_local: NaiveDateTime,
 ) -> Result<Reservation, ReserveError> {
+    let who = person(by)?;
     let now = Utc::now();
     let mut errs = FieldErrors::new();
     let start = crate::domain::time::local_to_utc(&mut errs, "start", new_start_local);
@@ -907,8 +907,8 @@ pub async fn move_occurrence<C: TransactionTrait>(
     if new_start_local.second() != 0 || new_end_local.second() != 0 {
         errs.add("start", "booking.err.whole_minutes");
     }
-    let txn = begin(db).await?;
-    let (s, r, set, res) = open_occurrence(&txn, who, reservation_id).await?;
+    let tx = Tx::begin(db, who.tenant_id, by).await?;
+    let (s, r, set, res) = open_occurrence(tx.conn(), by, reservation_id).await?;
     errs.into_result()?;
     let (Some(start), Some(end)) = (start, end) else {
         return Err(Error::internal("times missing").into());
@@ -916,8 +916,8 @@ pub async fn move_occurrence<C: TransactionTrait>(
     if !is_active(&res) {
         return Err(Error::Conflict("booking.err.not_active".into()).into());
     }
-    rules::check_slot(&txn, &r, start, end, now).await?;
-    let settings = rules::settings(&txn, who.tenant_id).await?;
+    rules::check_slot(tx.conn(), &r, start, end, now).await?;
+    let settings = rules::settings(tx.conn(), who.tenant_id).await?;
     let occ = [Occurrence {
         local_start: new_start_local,
         start,
@@ -925,7 +925,7 @@ pub async fn move_occurrence<C: TransactionTrait>(
     }];
     let own = [res.id];
     let clash = conflicts(
-        &txn,
+        tx.conn(),
         who.tenant_id,
         &r,
         &set,
@@ -943,30 +943,25 @@ pub async fn move_occurrence<C: TransactionTrait>(
     am.sequence = Set(res.sequence + 1);
     am.fee_cents = Set(rules::fee_cents(&r, &res.fee_group, start, end));
     am.updated_at = Set(Some(now));
-    let after = am.update(&txn).await.map_err(db_err)?;
+    let after = am.update(tx.conn()).await.map_err(db_err)?;
     let old_local = local_of(res.starts_at);
     let mut ex = stored_exdates(&s);
     let s2 = if expanded_contains(&s, old_local) && !ex.contains(&old_local) {
         ex.push(old_local);
         ex.sort();
-        bump_series(&txn, &s, None, None, Some(exdates_text(&ex))).await?
+        bump_series(tx.conn(), &s, None, None, Some(exdates_text(&ex))).await?
     } else {
         s.clone()
     };
-    audit::record(
-        &txn,
-        who.tenant_id,
-        &Actor::user(who),
-        audit_event(
-            "booking.series.occurrence_moved",
-            &s2,
-            json!({"reservation_id": res.id, "start_before": res.starts_at,
+    tx.audit(audit_event(
+        "booking.series.occurrence_moved",
+        &s2,
+        json!({"reservation_id": res.id, "start_before": res.starts_at,
                    "end_before": res.ends_at, "start": start, "end": end}),
-        ),
-    )
+    ))
     .await?;
-    crate::service::notify::changed(&txn, &r, &after).await?;
-    txn.commit().await.map_err(db_err)?;
+    crate::service::notify::changed(tx.conn(), &r, &after).await?;
+    tx.commit().await?;
     Ok(after)
 }
 
@@ -982,14 +977,15 @@ fn expanded_contains(s: &Series, local: NaiveDateTime) -> bool {
 
 /// Opens a decision on a whole series (permission `booking.manage`): refused unless some
 /// occurrence is still an open request.
-async fn open_decision<C: ConnectionTrait>(
-    txn: &C,
-    who: &Principal,
+async fn open_decision(
+    tx: &Tx<'_>,
+    by: Actor<'_>,
     id: i64,
 ) -> Result<(Series, Resource, Vec<Resource>, Vec<Reservation>)> {
-    who.require(MANAGE)?;
-    let (s, r, set) = open_series(txn, who, id).await?;
-    let pending: Vec<Reservation> = series_reservations(txn, who.tenant_id, s.id)
+    let who = person(by)?;
+    tx.require(MANAGE)?;
+    let (s, r, set) = open_series(tx.conn(), by, id).await?;
+    let pending: Vec<Reservation> = series_reservations(tx.conn(), who.tenant_id, s.id)
         .await?
         .into_iter()
         .filter(|x| x.status == REQUESTED)
@@ -1003,14 +999,15 @@ async fn open_decision<C: ConnectionTrait>(
 /// Approves every open occurrence of a series at once (permission `booking.manage`): all
 /// become `confirmed`, and so does the series. Refused with all slots in the way when a
 /// confirmed reservation now overlaps any of them (checked under the lock).
-pub async fn approve_series<C: TransactionTrait>(
-    db: &C,
-    who: &Principal,
+pub async fn approve_series(
+    db: &DatabaseConnection,
+    by: Actor<'_>,
     id: i64,
 ) -> Result<(Series, Vec<Reservation>), ReserveError> {
-    who.require(MANAGE)?;
-    let txn = begin(db).await?;
-    let (s, r, set, pending) = open_decision(&txn, who, id).await?;
+    let who = person(by)?;
+    by.require(MANAGE)?;
+    let tx = Tx::begin(db, who.tenant_id, by).await?;
+    let (s, r, set, pending) = open_decision(&tx, by, id).await?;
     let occ: Vec<Occurrence> = pending
         .iter()
         .map(|x| Occurrence {
@@ -1021,7 +1018,7 @@ pub async fn approve_series<C: TransactionTrait>(
         .collect();
     let ids: Vec<i64> = pending.iter().map(|x| x.id).collect();
     let clash = conflicts(
-        &txn,
+        tx.conn(),
         who.tenant_id,
         &r,
         &set,
@@ -1035,58 +1032,49 @@ pub async fn approve_series<C: TransactionTrait>(
     }
     let mut out = vec![];
     for x in &pending {
-        out.push(set_status(&txn, who, x, CONFIRMED, None).await?);
+        out.push(set_status(tx.conn(), by, x, CONFIRMED, None).await?);
     }
-    let s2 = bump_series(&txn, &s, Some(CONFIRMED), None, None).await?;
-    audit::record(
-        &txn,
-        who.tenant_id,
-        &Actor::user(who),
-        audit_event(
-            "booking.series.approved",
-            &s2,
-            json!({"resource_id": r.id, "title": s.title, "occurrences": out.len()}),
-        ),
-    )
+    let s2 = bump_series(tx.conn(), &s, Some(CONFIRMED), None, None).await?;
+    tx.audit(audit_event(
+        "booking.series.approved",
+        &s2,
+        json!({"resource_id": r.id, "title": s.title, "occurrences": out.len()}),
+    ))
     .await?;
-    crate::service::notify::series_mail(&txn, &r, &s2, &out, None).await?;
-    txn.commit().await.map_err(db_err)?;
+    crate::service::notify::series_mail(tx.conn(), &r, &s2, &out, None).await?;
+    tx.commit().await?;
     Ok((s2, out))
 }
 
 /// Rejects every open occurrence of a series with a reason (permission `booking.manage`;
 /// 1 to `service::MAX_REASON` characters): all become `rejected`, and so does the series.
-pub async fn reject_series<C: TransactionTrait>(
-    db: &C,
-    who: &Principal,
+pub async fn reject_series(
+    db: &DatabaseConnection,
+    by: Actor<'_>,
     id: i64,
     reason: &str,
 ) -> Result<(Series, Vec<Reservation>)> {
-    who.require(MANAGE)?;
+    let who = person(by)?;
+    by.require(MANAGE)?;
     let mut errs = FieldErrors::new();
     let reason = errs.text("reason", reason, service::MAX_REASON);
-    let txn = begin(db).await?;
-    let (s, r, _, pending) = open_decision(&txn, who, id).await?;
+    let tx = Tx::begin(db, who.tenant_id, by).await?;
+    let (s, r, _, pending) = open_decision(&tx, by, id).await?;
     errs.into_result()?;
     let mut out = vec![];
     for x in &pending {
-        out.push(set_status(&txn, who, x, REJECTED, Some(reason.clone())).await?);
+        out.push(set_status(tx.conn(), by, x, REJECTED, Some(reason.clone())).await?);
     }
-    let s2 = bump_series(&txn, &s, Some(REJECTED), None, None).await?;
-    audit::record(
-        &txn,
-        who.tenant_id,
-        &Actor::user(who),
-        audit_event(
-            "booking.series.rejected",
-            &s2,
-            json!({"resource_id": r.id, "title": s.title, "occurrences": out.len(),
+    let s2 = bump_series(tx.conn(), &s, Some(REJECTED), None, None).await?;
+    tx.audit(audit_event(
+        "booking.series.rejected",
+        &s2,
+        json!({"resource_id": r.id, "title": s.title, "occurrences": out.len(),
                    "reason": reason}),
-        ),
-    )
+    ))
     .await?;
-    crate::service::notify::series_mail(&txn, &r, &s2, &out, Some(&reason)).await?;
-    txn.commit().await?;
+    crate::service::notify::series_mail(tx.conn(), &r, &s2, &out, Some(&reason)).await?;
+    tx.commit().await?;
     Ok((s2, out))
 }
 

@@ -3,14 +3,15 @@
 //! order is set on the season page (`season::set_priority_order`).
 
 use crate::permissions::MANAGE;
+use crate::service::person;
 use crate::service::rules;
 use crate::store::entity::settings;
 use rathaus_core::audit::NewEvent;
 use rathaus_core::validation::FieldErrors;
-use rathaus_core::{Error, Principal, Result};
-use rathaus_store::{Actor, audit, begin};
+use rathaus_core::{Error, Result};
+use rathaus_store::uow::{Actor, Tx};
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{EntityTrait, Set, TransactionSession, TransactionTrait};
+use sea_orm::{DatabaseConnection, EntityTrait, Set};
 use serde_json::json;
 
 /// The latest reminder: 14 days before the start.
@@ -18,13 +19,14 @@ pub const MAX_REMINDER_HOURS: i32 = 14 * 24;
 
 /// Stores whether pending requests block their slot and the reminder lead time (0 = no
 /// reminders); the priority order keeps its value. Audited with before and after.
-pub async fn update<C: TransactionTrait>(
-    db: &C,
-    who: &Principal,
+pub async fn update(
+    db: &DatabaseConnection,
+    by: Actor<'_>,
     pending_blocks: bool,
     reminder_hours: i32,
 ) -> Result<settings::Model> {
-    who.require(MANAGE)?;
+    let who = person(by)?;
+    by.require(MANAGE)?;
     if !(0..=MAX_REMINDER_HOURS).contains(&reminder_hours) {
         let mut errs = FieldErrors::new();
         errs.add_arg(
@@ -34,8 +36,8 @@ pub async fn update<C: TransactionTrait>(
         );
         return Err(Error::Invalid(errs));
     }
-    let txn = begin(db).await?;
-    let before = rules::settings(&txn, who.tenant_id).await?;
+    let tx = Tx::begin(db, who.tenant_id, by).await?;
+    let before = rules::settings(tx.conn(), who.tenant_id).await?;
     let after = settings::Model {
         pending_blocks,
         reminder_hours,
@@ -55,13 +57,9 @@ pub async fn update<C: TransactionTrait>(
             ])
             .to_owned(),
     )
-    .exec(&txn)
+    .exec(tx.conn())
     .await?;
-    audit::record(
-        &txn,
-        who.tenant_id,
-        &Actor::user(who),
-        NewEvent::new(
+    tx.audit(NewEvent::new(
             "booking.settings.changed",
             "booking_settings",
             Some(who.tenant_id.0),
@@ -72,6 +70,6 @@ pub async fn update<C: TransactionTrait>(
         })),
     )
     .await?;
-    txn.commit().await?;
+    tx.commit().await?;
     Ok(after)
 }

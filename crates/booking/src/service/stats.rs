@@ -6,6 +6,7 @@
 
 pub use crate::formats::fees::FeeRow;
 
+use crate::service::person;
 use crate::service::rules;
 use crate::service::views::midnight_utc;
 use crate::service::{CONFIRMED, MANAGE, MAX_MINUTES, Reservation, Resource};
@@ -13,11 +14,11 @@ use crate::store::entity::{organisation, reservation, resource};
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use rathaus_core::audit::NewEvent;
 use rathaus_core::validation::FieldErrors;
-use rathaus_core::{Error, Principal, Result, TenantId};
-use rathaus_store::{Actor, audit, begin};
+use rathaus_core::{Error, Result, TenantId};
+use rathaus_store::uow::{Actor, Tx};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-    TransactionSession, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet};
@@ -89,10 +90,11 @@ fn month_start(year: i32, month: u32) -> NaiveDate {
 /// reservations of the year (four columns each).
 pub async fn utilisation(
     conn: &impl ConnectionTrait,
-    who: &Principal,
+    by: Actor<'_>,
     year: i32,
 ) -> Result<Vec<Usage>> {
-    who.require(MANAGE)?;
+    let who = person(by)?;
+    by.require(MANAGE)?;
     if !YEARS.contains(&year) {
         return Err(FieldErrors::single("jahr", "booking.stats.err.year"));
     }
@@ -174,31 +176,29 @@ pub const NOT_PAST_KEY: &str = "booking.stats.err.not_past";
 /// permission `booking.manage`), with its audit event in the same transaction. Another
 /// tenant's reservation is NotFound; a future, requested, cancelled or rejected one a
 /// Conflict.
-pub async fn toggle_no_show<C: TransactionTrait>(
-    db: &C,
-    who: &Principal,
+pub async fn toggle_no_show(
+    db: &DatabaseConnection,
+    by: Actor<'_>,
     id: i64,
 ) -> Result<Reservation> {
-    who.require(MANAGE)?;
-    let txn = begin(db).await?;
+    let who = person(by)?;
+    by.require(MANAGE)?;
+    let tx = Tx::begin(db, who.tenant_id, by).await?;
     let mut q = rathaus_store::uow::scoped_by_id::<reservation::Entity, _>(who.tenant_id, id);
     // Two managers toggling at once must not both read the old value: row lock on
     // PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises writers.
-    if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
+    if tx.conn().get_database_backend() == sea_orm::DbBackend::Postgres {
         q = q.lock_exclusive();
     }
-    let before = q.one(&txn).await?.ok_or(Error::NotFound)?;
+    let before = q.one(tx.conn()).await?.ok_or(Error::NotFound)?;
     if before.status != CONFIRMED || before.starts_at > Utc::now() {
         return Err(Error::Conflict(NOT_PAST_KEY.into()));
     }
     let mut am: reservation::ActiveModel = before.clone().into();
     am.no_show = Set(!before.no_show);
     am.updated_at = Set(Some(Utc::now()));
-    let after = am.update(&txn).await?;
-    audit::record(
-        &txn,
-        who.tenant_id,
-        &Actor::user(who),
+    let after = am.update(tx.conn()).await?;
+    tx.audit(
         NewEvent::new(
             "booking.reservation.no_show",
             "booking_reservation",
@@ -210,7 +210,7 @@ pub async fn toggle_no_show<C: TransactionTrait>(
         })),
     )
     .await?;
-    txn.commit().await?;
+    tx.commit().await?;
     Ok(after)
 }
 
@@ -237,11 +237,12 @@ pub fn fee_period(from: NaiveDate, to: NaiveDate) -> Result<()> {
 /// resources, organisations, users.
 pub async fn fees(
     conn: &impl ConnectionTrait,
-    who: &Principal,
+    by: Actor<'_>,
     from: NaiveDate,
     to: NaiveDate,
 ) -> Result<Vec<FeeRow>> {
-    who.require(MANAGE)?;
+    let who = person(by)?;
+    by.require(MANAGE)?;
     fee_period(from, to)?;
     let tenant = who.tenant_id;
     let found = rathaus_store::uow::scoped::<reservation::Entity>(tenant)
@@ -312,24 +313,21 @@ async fn resource_names(
 
 /// The fee list as a download: it names the people who booked, so it leaves the system only
 /// with an audit event (who, which period, how many rows, which format).
-pub async fn fees_export<C: TransactionTrait + ConnectionTrait>(
-    db: &C,
-    who: &Principal,
+pub async fn fees_export(
+    db: &DatabaseConnection,
+    by: Actor<'_>,
     from: NaiveDate,
     to: NaiveDate,
     format: &str,
 ) -> Result<Vec<FeeRow>> {
-    let rows = fees(db, who, from, to).await?;
-    let txn = begin(db).await?;
-    audit::record(
-        &txn,
-        who.tenant_id,
-        &Actor::user(who),
-        NewEvent::new("booking.fees_exported", "booking_reservation", None::<i64>).details(
+    let who = person(by)?;
+    let rows = fees(db, by, from, to).await?;
+    let tx = Tx::begin(db, who.tenant_id, by).await?;
+    tx.audit(NewEvent::new("booking.fees_exported", "booking_reservation", None::<i64>).details(
             json!({"format": format, "from": from.to_string(), "to": to.to_string(), "rows": rows.len()}),
         ),
     )
     .await?;
-    txn.commit().await?;
+    tx.commit().await?;
     Ok(rows)
 }

@@ -9,11 +9,13 @@
 pub use crate::domain::time::midnight_utc;
 use crate::service::rules;
 use crate::service::{self, BOOK, MANAGE, MAX_MINUTES, Reservation, Resource};
+use crate::service::{may, person};
 use crate::store::entity::{blackout, organisation, reservation, resource};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use rathaus_core::validation::FieldErrors;
-use rathaus_core::{Error, Principal, Result, TenantId};
+use rathaus_core::{Error, Result, TenantId};
 use rathaus_store::db_err;
+use rathaus_store::uow::Actor;
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, QueryFilter, QueryOrder};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -67,16 +69,17 @@ pub struct Grid {
 }
 
 /// Whether `who` sees every active resource (staff) or only those open to them.
-pub fn sees_all(who: &Principal) -> bool {
-    who.has(BOOK) || who.has(MANAGE)
+pub fn sees_all(by: Actor<'_>) -> bool {
+    may(by, BOOK) || may(by, MANAGE)
 }
 
 /// The active resources `who` may see that match `f`, by name (all pages).
 pub async fn matching(
     conn: &impl ConnectionTrait,
-    who: &Principal,
+    by: Actor<'_>,
     f: &Filter,
 ) -> Result<Vec<Resource>> {
+    let who = person(by)?;
     let mut q = rathaus_store::uow::scoped::<resource::Entity>(who.tenant_id)
         .filter(resource::Column::Active.eq(true));
     if let Some(k) = &f.kind {
@@ -90,17 +93,17 @@ pub async fn matching(
         .order_by_asc(resource::Column::Id)
         .all(conn)
         .await?;
-    let member = if sees_all(who) {
+    let member = if sees_all(by) {
         true
     } else {
-        !rules::organisations_of(conn, who).await?.is_empty()
+        !rules::organisations_of(conn, by).await?.is_empty()
     };
     // The place filter runs here, not as SQL LIKE: the same case folding (umlauts too) on
     // both backends, over at most a few hundred rows.
     let place = f.place.as_deref().map(str::to_lowercase);
     Ok(all
         .into_iter()
-        .filter(|r| rules::may_see(who, r, member))
+        .filter(|r| rules::may_see(by, r, member))
         .filter(|r| {
             place
                 .as_deref()
@@ -250,11 +253,12 @@ pub fn by_day(blocks: &[Block], first: NaiveDate, days: i64) -> Vec<Vec<Block>> 
 /// halls/parts, reservations.
 pub async fn grid(
     conn: &impl ConnectionTrait,
-    who: &Principal,
+    by: Actor<'_>,
     filter: &Filter,
     week_start: NaiveDate,
 ) -> Result<Grid> {
-    let all = matching(conn, who, filter).await?;
+    let who = person(by)?;
+    let all = matching(conn, by, filter).await?;
     let total = all.len();
     let pages = total.div_ceil(GRID_PAGE).max(1);
     let page = filter.page.min(pages - 1);
@@ -295,11 +299,12 @@ pub async fn grid(
 /// At most `FREE_LIMIT`, by name. Five queries whatever the number of resources.
 pub async fn free_resources(
     conn: &impl ConnectionTrait,
-    who: &Principal,
+    by: Actor<'_>,
     filter: &Filter,
     start_utc: DateTime<Utc>,
     end_utc: DateTime<Utc>,
 ) -> Result<Vec<Resource>> {
+    let who = person(by)?;
     let (start, end) = (start_utc, end_utc);
     let now = Utc::now();
     let mut errs = FieldErrors::new();
@@ -315,7 +320,7 @@ pub async fn free_resources(
     }
     errs.into_result()?;
     let minutes = (end - start).num_minutes();
-    let candidates: Vec<Resource> = matching(conn, who, filter)
+    let candidates: Vec<Resource> = matching(conn, by, filter)
         .await?
         .into_iter()
         .filter(|r| {
@@ -429,13 +434,14 @@ pub async fn public_org_names(
 /// `booking.manage`, as `service::get_resource`), others those open to them.
 pub async fn visible_resource(
     conn: &impl ConnectionTrait,
-    who: &Principal,
+    by: Actor<'_>,
     id: i64,
 ) -> Result<Resource> {
-    let r = crate::service::get_resource(conn, who, id).await?;
-    if !sees_all(who) {
-        let member = !rules::organisations_of(conn, who).await?.is_empty();
-        if !rules::may_see(who, &r, member) {
+    let _who = person(by)?;
+    let r = crate::service::get_resource(conn, by, id).await?;
+    if !sees_all(by) {
+        let member = !rules::organisations_of(conn, by).await?.is_empty();
+        if !rules::may_see(by, &r, member) {
             return Err(Error::Forbidden);
         }
     }

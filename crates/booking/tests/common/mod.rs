@@ -7,6 +7,7 @@ use rathaus_booking::Booking;
 use rathaus_booking::service::{self, Reservation, ReservationInput, Resource, ResourceInput};
 use rathaus_core::{Principal, TenantId, UserId};
 use rathaus_store::Db;
+use rathaus_store::uow::Actor;
 use rathaus_testkit::{Fixture, PASSWORD, TestDb, tenant_fixture};
 use rathaus_web::Module;
 
@@ -91,13 +92,13 @@ pub fn at(minutes: i64) -> DateTime<Utc> {
 pub async fn resource(s: &Setup, name: &str, kind: &str, parent: Option<i64>) -> Resource {
     let mut inp = ResourceInput::new(name, kind);
     inp.parent_id = parent;
-    service::create_resource(&s.db.conn, &s.admin, inp)
+    service::create_resource(&s.db.conn, Actor::User(&s.admin), inp)
         .await
         .expect("resource")
 }
 
 pub async fn resource_with(s: &Setup, inp: ResourceInput) -> Resource {
-    service::create_resource(&s.db.conn, &s.admin, inp)
+    service::create_resource(&s.db.conn, Actor::User(&s.admin), inp)
         .await
         .expect("resource")
 }
@@ -119,7 +120,7 @@ pub async fn book(
     from: i64,
     to: i64,
 ) -> Result<Reservation, service::ReserveError> {
-    service::reserve(&s.db.conn, who, input(resource_id, from, to)).await
+    service::reserve(&s.db.conn, Actor::User(who), input(resource_id, from, to)).await
 }
 
 /// Every reservation of the tenant (through the manager's view), any status.
@@ -127,7 +128,7 @@ pub async fn all_reservations(s: &Setup) -> Vec<Reservation> {
     let now = Utc::now();
     service::list_reservations(
         &s.db.conn,
-        &s.admin,
+        Actor::User(&s.admin),
         None,
         now - Duration::days(1),
         now + Duration::days(365),

@@ -3,6 +3,7 @@
 //! malformed JSON, query strings and path segments (`ApiJson`, `ApiQuery`, `ApiPath`).
 
 use crate::http::MANAGERS;
+use rathaus_store::uow::Actor;
 use rathaus_web::Access::SignedIn;
 use rathaus_web::Routes;
 
@@ -117,8 +118,9 @@ impl ResourceOut {
     /// The resource as `who` sees it; `origin` is `scheme://host` of the feed URL.
     fn new(r: service::Resource, who: &Principal, origin: &str) -> Self {
         ResourceOut {
-            ical_url: feeds::public_feed_url(origin, &r)
-                .or_else(|| service::may_read_feed(who).then(|| feeds::feed_url(origin, &r))),
+            ical_url: feeds::public_feed_url(origin, &r).or_else(|| {
+                service::may_read_feed(Actor::Token(who)).then(|| feeds::feed_url(origin, &r))
+            }),
             bookable_by: r.bookable_by.clone(),
             address: r.address.clone(),
             id: r.id,
@@ -312,7 +314,7 @@ async fn list_resources(
     headers: HeaderMap,
     ApiUser(p): ApiUser,
 ) -> Result<Json<Vec<ResourceOut>>, ApiError> {
-    let list = service::list_resources(&st.db.conn, &p).await?;
+    let list = service::list_resources(&st.db.conn, Actor::Token(&p)).await?;
     let origin = origin(&st.cfg, &headers);
     Ok(Json(
         list.into_iter()
@@ -356,7 +358,7 @@ async fn create_resource(
     }
     inp.address = b.address.unwrap_or_default();
     inp.description = b.description.unwrap_or_default();
-    let r = service::create_resource(&st.db.conn, &p, inp).await?;
+    let r = service::create_resource(&st.db.conn, Actor::Token(&p), inp).await?;
     Ok(created(
         format!("/api/v1/booking/resources/{}", r.id),
         ResourceOut::new(r, &p, &origin(&st.cfg, &headers)),
@@ -383,7 +385,7 @@ async fn get_resource(
     ApiUser(p): ApiUser,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<ResourceOut>, ApiError> {
-    let r = service::get_resource(&st.db.conn, &p, id).await?;
+    let r = service::get_resource(&st.db.conn, Actor::Token(&p), id).await?;
     Ok(Json(ResourceOut::new(r, &p, &origin(&st.cfg, &headers))))
 }
 
@@ -409,7 +411,7 @@ async fn availability(
     ApiQuery(w): ApiQuery<Window>,
 ) -> Result<Json<Availability>, ApiError> {
     let (from, to) = (w.from.to_utc(), w.to.to_utc());
-    let busy = service::availability(&st.db.conn, &p, id, from, to).await?;
+    let busy = service::availability(&st.db.conn, Actor::Token(&p), id, from, to).await?;
     Ok(Json(Availability {
         resource_id: id,
         from,
@@ -461,7 +463,7 @@ async fn reserve(
         end: b.end.to_utc(),
         organisation_id: b.organisation_id,
     };
-    match service::reserve(&st.db.conn, &p, inp).await {
+    match service::reserve(&st.db.conn, Actor::Token(&p), inp).await {
         Ok(r) => created(
             format!("/api/v1/booking/reservations/{}", r.id),
             ReservationOut::from(r),
@@ -512,7 +514,7 @@ async fn reserve_series(
         skip_blackouts,
         organisation_id,
     };
-    match series::reserve_series(&st.db.conn, p, inp).await {
+    match series::reserve_series(&st.db.conn, Actor::Token(p), inp).await {
         Ok((s, list)) => {
             let n = list.len();
             match list.into_iter().next() {
@@ -564,7 +566,7 @@ async fn list_reservations(
 ) -> Result<Json<Vec<ReservationOut>>, ApiError> {
     let list = service::list_reservations(
         &st.db.conn,
-        &p,
+        Actor::Token(&p),
         q.resource_id,
         q.from.to_utc(),
         q.to.to_utc(),
@@ -593,7 +595,9 @@ async fn get_reservation(
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<ReservationOut>, ApiError> {
     Ok(Json(
-        service::get_reservation(&st.db.conn, &p, id).await?.into(),
+        service::get_reservation(&st.db.conn, Actor::Token(&p), id)
+            .await?
+            .into(),
     ))
 }
 
@@ -617,7 +621,11 @@ async fn cancel_reservation(
     ApiUser(p): ApiUser,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<ReservationOut>, ApiError> {
-    Ok(Json(service::cancel(&st.db.conn, &p, id).await?.into()))
+    Ok(Json(
+        service::cancel(&st.db.conn, Actor::Token(&p), id)
+            .await?
+            .into(),
+    ))
 }
 
 /// The reason of a rejection.
@@ -648,7 +656,7 @@ async fn approve_reservation(
     ApiUser(p): ApiUser,
     ApiPath(id): ApiPath<i64>,
 ) -> Response {
-    match service::approve(&st.db.conn, &p, id).await {
+    match service::approve(&st.db.conn, Actor::Token(&p), id).await {
         Ok(r) => Json(ReservationOut::from(r)).into_response(),
         Err(ReserveError::Conflict(slots)) => conflict(slots),
         Err(ReserveError::Other(e)) => ApiError(e).into_response(),
@@ -682,7 +690,7 @@ async fn reject_reservation(
     ApiJson(b): ApiJson<Rejection>,
 ) -> Result<Json<ReservationOut>, ApiError> {
     Ok(Json(
-        service::reject(&st.db.conn, &p, id, &b.reason)
+        service::reject(&st.db.conn, Actor::Token(&p), id, &b.reason)
             .await?
             .into(),
     ))

@@ -1,6 +1,7 @@
 //! Blackout pages (`/buchung/sperrzeiten`): list, add, delete, import from an .ics file.
 
 use crate::service::blackouts::*;
+use rathaus_store::uow::Actor;
 
 use crate::http::MANAGERS;
 use axum::handler::Handler;
@@ -114,8 +115,8 @@ struct Shown {
 
 async fn render(st: &AppState, ctx: &Ctx, p: &Principal, s: Shown) -> Result<Response, HtmlError> {
     p.require(MANAGE)?;
-    let items = list_blackouts(&st.db.conn, p, s.from).await?;
-    let all = crate::service::list_resources(&st.db.conn, p).await?;
+    let items = list_blackouts(&st.db.conn, Actor::User(p), s.from).await?;
+    let all = crate::service::list_resources(&st.db.conn, Actor::User(p)).await?;
     let t = catalog(ctx.lang);
     let every = t.get("booking.blackouts.all_resources").to_string();
     let rows = items
@@ -231,7 +232,15 @@ async fn add(
     let to = parse_date(&mut errs, "to", &f.to);
     let result = match (from, to) {
         (Some(from), Some(to)) if errs.is_empty() => {
-            add_blackout(&st.db.conn, &p, resource_id, from, to, &f.reason).await
+            add_blackout(
+                &st.db.conn,
+                Actor::User(&p),
+                resource_id,
+                from,
+                to,
+                &f.reason,
+            )
+            .await
         }
         _ => {
             // Report an empty reason now too, not only after the dates are fixed.
@@ -262,7 +271,7 @@ async fn delete(
 ) -> Result<Response, HtmlError> {
     p.require(MANAGE)?;
     let id: i64 = id.parse().map_err(|_| Error::NotFound)?;
-    delete_blackout(&st.db.conn, &p, id).await?;
+    delete_blackout(&st.db.conn, Actor::User(&p), id).await?;
     Ok(Redirect::to("/buchung/sperrzeiten?erledigt=geloescht").into_response())
 }
 
@@ -311,7 +320,7 @@ async fn import(
     } else if !errs.is_empty() {
         Err(Error::Invalid(errs))
     } else {
-        import_ics(&st.db.conn, &p, resource_id, &data).await
+        import_ics(&st.db.conn, Actor::User(&p), resource_id, &data).await
     };
     match result {
         Ok(s) => Ok(Redirect::to(&format!(

@@ -2,6 +2,7 @@
 
 use crate::http::origin;
 use crate::service::feeds::*;
+use rathaus_store::uow::Actor;
 use rathaus_web::Access::SignedIn;
 use rathaus_web::Routes;
 
@@ -45,12 +46,12 @@ async fn feeds_page(
     axum::extract::Query(q): axum::extract::Query<FeedsQuery>,
 ) -> Result<Response, HtmlError> {
     let origin = origin(&st.cfg, &headers);
-    let token = user_feed_token(&st.db.conn, &p).await?;
+    let token = user_feed_token(&st.db.conn, Actor::User(&p)).await?;
     let mut orgs = vec![];
-    for o in member_organisations(&st.db.conn, &p).await? {
+    for o in member_organisations(&st.db.conn, Actor::User(&p)).await? {
         // Organisations are few per user; one made without a token gets it here.
         let token = if o.feed_token.is_empty() {
-            org_feed_token(&st.db.conn, &p, o.id).await?
+            org_feed_token(&st.db.conn, Actor::User(&p), o.id).await?
         } else {
             o.feed_token
         };
@@ -78,7 +79,7 @@ async fn rotate_person(
     State(st): State<AppState>,
     Staff(_ctx, p): Staff,
 ) -> Result<Response, HtmlError> {
-    rotate_user_feed(&st.db.conn, &p).await?;
+    rotate_user_feed(&st.db.conn, Actor::User(&p)).await?;
     Ok(Redirect::to("/buchung/kalender?erneuert=person").into_response())
 }
 
@@ -88,7 +89,7 @@ async fn rotate_org(
     Path(id): Path<String>,
 ) -> Result<Response, HtmlError> {
     let id: i64 = id.parse().map_err(|_| Error::NotFound)?;
-    rotate_org_feed(&st.db.conn, &p, id).await?;
+    rotate_org_feed(&st.db.conn, Actor::User(&p), id).await?;
     Ok(Redirect::to("/buchung/kalender?erneuert=verein").into_response())
 }
 

@@ -2,6 +2,7 @@
 //! those of their organisations, with a cancel button each (the service enforces the
 //! cancellation deadline and who may cancel).
 
+use rathaus_store::uow::Actor;
 use rathaus_web::Access::SignedIn;
 use rathaus_web::Routes;
 
@@ -64,7 +65,14 @@ async fn render(
         reservations: mine,
         resource_names: names,
         organisation_names: orgs,
-    } = service::upcoming_of(&st.db.conn, p, now, Duration::days(AHEAD_DAYS), LIMIT).await?;
+    } = service::upcoming_of(
+        &st.db.conn,
+        Actor::User(p),
+        now,
+        Duration::days(AHEAD_DAYS),
+        LIMIT,
+    )
+    .await?;
     let rows = mine
         .into_iter()
         .map(|r| Row {
@@ -110,7 +118,7 @@ async fn cancel(
     Form(_): Form<Empty>,
 ) -> Result<Response, HtmlError> {
     let id: i64 = id.parse().map_err(|_| Error::NotFound)?;
-    match service::cancel(&st.db.conn, &p, id).await {
+    match service::cancel(&st.db.conn, Actor::User(&p), id).await {
         Ok(_) => Ok(Redirect::to("/buchung/meine?notice=booking_cancelled").into_response()),
         Err(Error::Invalid(errs)) => {
             let t = catalog(ctx.lang);

@@ -1,6 +1,7 @@
 //! Organisation pages (`/buchung/organisationen`).
 
 use crate::service::orgs::*;
+use rathaus_store::uow::Actor;
 
 use crate::http::MANAGERS;
 use rathaus_web::Access::SignedIn;
@@ -135,14 +136,14 @@ async fn render_list(
     errs: FormErrors,
 ) -> Result<Response, HtmlError> {
     let t = catalog(ctx.lang);
-    let mine = my_organisations(&st.db.conn, p).await?;
+    let mine = my_organisations(&st.db.conn, Actor::User(p)).await?;
     let can_manage = p.has(MANAGE);
     // Neither manager nor member: nothing here for them.
     if !can_manage && mine.is_empty() {
         return Err(Error::Forbidden.into());
     }
     let all = if can_manage {
-        list_organisations(&st.db.conn, p).await?
+        list_organisations(&st.db.conn, Actor::User(p)).await?
     } else {
         vec![]
     };
@@ -175,7 +176,7 @@ async fn create_page(
     Form(f): Form<OrgForm>,
 ) -> Result<Response, HtmlError> {
     p.require(MANAGE)?;
-    match create_organisation(&st.db.conn, &p, f.input()).await {
+    match create_organisation(&st.db.conn, Actor::User(&p), f.input()).await {
         Ok(o) => Ok(Redirect::to(&format!(
             "/buchung/organisationen/{}?notice=booking_orgs.created",
             o.id
@@ -218,8 +219,8 @@ async fn render_show(
     add: Option<(MemberForm, FormErrors)>,
 ) -> Result<Response, HtmlError> {
     let t = catalog(ctx.lang);
-    let o = get_organisation(&st.db.conn, p, id).await?;
-    let members = members(&st.db.conn, p, id).await?;
+    let o = get_organisation(&st.db.conn, Actor::User(p), id).await?;
+    let members = members(&st.db.conn, Actor::User(p), id).await?;
     let (f, errs) = edit.unwrap_or_else(|| (OrgForm::of(&o), FormErrors::none(t)));
     let (mf, member_errs) = add.unwrap_or_else(|| (MemberForm::default(), FormErrors::none(t)));
     let failed = errs.any() || member_errs.any();
@@ -256,7 +257,7 @@ async fn update_page(
 ) -> Result<Response, HtmlError> {
     p.require(MANAGE)?;
     let id = parse_id(&id)?;
-    match update_organisation(&st.db.conn, &p, id, f.input()).await {
+    match update_organisation(&st.db.conn, Actor::User(&p), id, f.input()).await {
         Ok(o) => Ok(Redirect::to(&format!(
             "/buchung/organisationen/{}?notice=booking_orgs.updated",
             o.id
@@ -277,7 +278,7 @@ async fn add_page(
 ) -> Result<Response, HtmlError> {
     p.require(MANAGE)?;
     let id = parse_id(&id)?;
-    match add_member(&st.db.conn, &p, id, &mf.email).await {
+    match add_member(&st.db.conn, Actor::User(&p), id, &mf.email).await {
         Ok(_) => Ok(Redirect::to(&format!(
             "/buchung/organisationen/{id}?notice=booking_orgs.member_added"
         ))
@@ -296,7 +297,7 @@ async fn remove_page(
 ) -> Result<Response, HtmlError> {
     p.require(MANAGE)?;
     let id = parse_id(&id)?;
-    remove_member(&st.db.conn, &p, id, parse_id(&user)?).await?;
+    remove_member(&st.db.conn, Actor::User(&p), id, parse_id(&user)?).await?;
     Ok(Redirect::to(&format!(
         "/buchung/organisationen/{id}?notice=booking_orgs.member_removed"
     ))

@@ -1,6 +1,7 @@
 //! Photo pages: the list and upload of a resource, the pictures themselves.
 
 use crate::service::photos::*;
+use rathaus_store::uow::Actor;
 
 use crate::http::MANAGERS;
 use axum::handler::Handler;
@@ -103,7 +104,7 @@ async fn render(
     typed: Typed,
 ) -> std::result::Result<Response, HtmlError> {
     let t = catalog(ctx.lang);
-    let (r, photos) = list(&st.db.conn, p, resource_id).await?;
+    let (r, photos) = list(&st.db.conn, Actor::User(p), resource_id).await?;
     let rows = photos
         .into_iter()
         .enumerate()
@@ -180,7 +181,7 @@ async fn upload(
     // Refuse before reading megabytes from someone who may not upload (and before a body
     // that is no multipart form is looked at).
     p.require(MANAGE)?;
-    service::get_resource(&st.db.conn, &p, id).await?;
+    service::get_resource(&st.db.conn, Actor::User(&p), id).await?;
     let mut data = Vec::new();
     let mut alt = String::new();
     let mut unreadable = false;
@@ -245,7 +246,7 @@ async fn store_upload(
     data: Vec<u8>,
     alt: String,
 ) -> std::result::Result<Response, HtmlError> {
-    let result = add(&st.db.conn, p, id, data, &alt).await;
+    let result = add(&st.db.conn, Actor::User(p), id, data, &alt).await;
     match result {
         Ok(_) => Ok(
             Redirect::to(&format!("/buchung/{id}/fotos?notice=booking_photos.added"))
@@ -275,7 +276,7 @@ async fn delete(
     Path(id): Path<String>,
 ) -> std::result::Result<Response, HtmlError> {
     let id = parse_id(&id)?;
-    let rid = remove(&st.db.conn, &p, id).await?;
+    let rid = remove(&st.db.conn, Actor::User(&p), id).await?;
     Ok(Redirect::to(&format!(
         "/buchung/{rid}/fotos?notice=booking_photos.deleted"
     ))
@@ -295,7 +296,7 @@ async fn alt(
     Form(f): Form<AltForm>,
 ) -> std::result::Result<Response, HtmlError> {
     let id = parse_id(&id)?;
-    match set_alt(&st.db.conn, &p, id, &f.alt).await {
+    match set_alt(&st.db.conn, Actor::User(&p), id, &f.alt).await {
         Ok(ph) => Ok(Redirect::to(&format!(
             "/buchung/{}/fotos?notice=booking_photos.alt_saved",
             ph.resource_id

@@ -10,6 +10,7 @@
 pub use crate::domain::time::local_to_utc;
 use crate::http::MANAGERS;
 use crate::service::orgs::my_organisation_choices;
+use rathaus_store::uow::Actor;
 use rathaus_web::Access::SignedIn;
 use rathaus_web::Routes;
 
@@ -123,7 +124,7 @@ async fn render_list(
     errs: FormErrors,
 ) -> Result<Response, HtmlError> {
     let t = catalog(ctx.lang);
-    let all = service::list_resources(&st.db.conn, p).await?;
+    let all = service::list_resources(&st.db.conn, Actor::User(p)).await?;
     let name_of = |id: i64| {
         all.iter()
             .find(|r| r.id == id)
@@ -211,7 +212,7 @@ async fn create_resource(
         inp.parent_id = parent_id;
         inp.capacity = capacity;
         inp.requires_approval = f.approval();
-        service::create_resource(&st.db.conn, &p, inp).await
+        service::create_resource(&st.db.conn, Actor::User(&p), inp).await
     } else {
         // Also report an empty name now, not only after the number is fixed.
         errs.text("name", &f.name, 200);
@@ -502,16 +503,16 @@ async fn render_resource(
     let sunday = monday + Duration::days(6);
     let from = midnight_utc(monday);
     let to = midnight_utc(monday + Duration::days(7));
-    let busy = service::availability(&st.db.conn, p, r.id, from, to).await?;
+    let busy = service::availability(&st.db.conn, Actor::User(p), r.id, from, to).await?;
     let orgs = my_organisation_choices(&st.db.conn, p).await?;
-    let equipment = service::equipment_for(&st.db.conn, p, &r).await?;
-    let photos = crate::service::photos::list(&st.db.conn, p, r.id)
+    let equipment = service::equipment_for(&st.db.conn, Actor::User(p), &r).await?;
+    let photos = crate::service::photos::list(&st.db.conn, Actor::User(p), r.id)
         .await?
         .1
         .into_iter()
         .map(|x| (x.id, x.alt_text))
         .collect();
-    let all = service::list_resources(&st.db.conn, p).await?;
+    let all = service::list_resources(&st.db.conn, Actor::User(p)).await?;
     let name_of = |id: i64| {
         all.iter()
             .find(|x| x.id == id)
@@ -659,7 +660,7 @@ async fn show(
     Path(id): Path<String>,
     Query(q): Query<WeekQuery>,
 ) -> Result<Response, HtmlError> {
-    let r = service::get_resource(&st.db.conn, &p, parse_id(&id)?).await?;
+    let r = service::get_resource(&st.db.conn, Actor::User(&p), parse_id(&id)?).await?;
     let now = today();
     let asked = NaiveDate::parse_from_str(q.datum.trim(), "%Y-%m-%d").ok();
     let monday = parse_week(&q.woche)
@@ -694,7 +695,7 @@ async fn reserve(
     Form(f): Form<BookingForm>,
 ) -> Result<Response, HtmlError> {
     let t = catalog(ctx.lang);
-    let r = service::get_resource(&st.db.conn, &p, parse_id(&id)?).await?;
+    let r = service::get_resource(&st.db.conn, Actor::User(&p), parse_id(&id)?).await?;
     // On an error the page shows the week of the requested day.
     let monday = monday_of(f.date().unwrap_or_else(today));
     let input = to_input(r.id, &f).and_then(|first| {
@@ -711,7 +712,8 @@ async fn reserve(
     let (errs, conflict) = match input {
         Err(errs) => (FormErrors::new(t, errs), None),
         Ok((_, Some(series))) => {
-            match crate::service::series::reserve_series(&st.db.conn, &p, series).await {
+            match crate::service::series::reserve_series(&st.db.conn, Actor::User(&p), series).await
+            {
                 Ok((s, _)) => {
                     return Ok(Redirect::to(&format!(
                         "/buchung/serien/{}?notice=booking_series_created",
@@ -726,7 +728,7 @@ async fn reserve(
             }
         }
         Ok((inp, None)) => {
-            match service::reserve_with_equipment(&st.db.conn, &p, inp, &f.equipment())
+            match service::reserve_with_equipment(&st.db.conn, Actor::User(&p), inp, &f.equipment())
                 .await
                 .map(|mut all| all.remove(0))
             {
@@ -830,9 +832,9 @@ async fn render_queue(
     after: Option<(DateTime<Utc>, i64)>,
 ) -> Result<Response, HtmlError> {
     let t = catalog(ctx.lang);
-    let (requests, next) = service::list_requests_page(&st.db.conn, p, after).await?;
-    let series = crate::service::series::pending_series(&st.db.conn, p).await?;
-    let all = service::list_resources(&st.db.conn, p).await?;
+    let (requests, next) = service::list_requests_page(&st.db.conn, Actor::User(p), after).await?;
+    let series = crate::service::series::pending_series(&st.db.conn, Actor::User(p)).await?;
+    let all = service::list_resources(&st.db.conn, Actor::User(p)).await?;
     let name_of = |id: i64| {
         all.iter()
             .find(|x| x.id == id)
@@ -909,7 +911,7 @@ async fn approve(
 ) -> Result<Response, HtmlError> {
     p.require(MANAGE)?;
     let t = catalog(ctx.lang);
-    let general = match service::approve(&st.db.conn, &p, parse_id(&id)?).await {
+    let general = match service::approve(&st.db.conn, Actor::User(&p), parse_id(&id)?).await {
         Ok(_) => {
             return Ok(Redirect::to("/buchung/anfragen?notice=booking_approved").into_response());
         }
@@ -933,7 +935,7 @@ async fn reject(
     p.require(MANAGE)?;
     let t = catalog(ctx.lang);
     let id = parse_id(&id)?;
-    match service::reject(&st.db.conn, &p, id, &f.reason).await {
+    match service::reject(&st.db.conn, Actor::User(&p), id, &f.reason).await {
         Ok(_) => Ok(Redirect::to("/buchung/anfragen?notice=booking_rejected").into_response()),
         Err(Error::Conflict(key)) => {
             let general = Some((t.get(&key).to_string(), vec![]));

@@ -1,6 +1,7 @@
 //! Season pages (`/buchung/saison`).
 
 use crate::service::season::*;
+use rathaus_store::uow::Actor;
 
 use crate::http::MANAGERS;
 use crate::service::orgs::Organisation;
@@ -128,7 +129,7 @@ async fn render_list(
     pform: Option<(PriorityForm, FormErrors)>,
 ) -> Result<Response, HtmlError> {
     let t = catalog(ctx.lang);
-    let seasons = list_seasons(&st.db.conn, p).await?;
+    let seasons = list_seasons(&st.db.conn, Actor::User(p)).await?;
     let (pf, perrs) = match pform {
         Some(x) => x,
         None => {
@@ -202,7 +203,7 @@ async fn create_page(
         starts_on: f.starts_on.clone(),
         ends_on: f.ends_on.clone(),
     };
-    match create_season(&st.db.conn, &p, inp).await {
+    match create_season(&st.db.conn, Actor::User(&p), inp).await {
         Ok(s) => Ok(Redirect::to(&format!(
             "/buchung/saison/{}?notice=booking_season.created",
             s.id
@@ -223,7 +224,7 @@ async fn priority_page(
 ) -> Result<Response, HtmlError> {
     p.require(MANAGE)?;
     let order = vec![pf.prio_1.clone(), pf.prio_2.clone(), pf.prio_3.clone()];
-    match set_priority_order(&st.db.conn, &p, &order).await {
+    match set_priority_order(&st.db.conn, Actor::User(&p), &order).await {
         Ok(_) => Ok(
             Redirect::to("/buchung/saison?notice=booking_season.priority_saved").into_response(),
         ),
@@ -376,11 +377,11 @@ async fn render_show(
 ) -> Result<Response, HtmlError> {
     let t = catalog(ctx.lang);
     let conn = &st.db.conn;
-    let s = get_season(conn, p, id).await?;
-    let ranked = ranked_requests(conn, p, s.id).await?;
+    let s = get_season(conn, Actor::User(p), id).await?;
+    let ranked = ranked_requests(conn, Actor::User(p), s.id).await?;
     let can_manage = p.has(MANAGE);
     let found = if can_manage {
-        conflicts(conn, p, &s, &ranked).await?
+        conflicts(conn, Actor::User(p), &s, &ranked).await?
     } else {
         BTreeMap::new()
     };
@@ -435,11 +436,11 @@ async fn render_show(
         })
         .collect();
     let orgs = if can_manage {
-        crate::service::orgs::list_organisations(conn, p).await?
+        crate::service::orgs::list_organisations(conn, Actor::User(p)).await?
     } else {
-        crate::service::orgs::my_organisations(conn, p).await?
+        crate::service::orgs::my_organisations(conn, Actor::User(p)).await?
     };
-    let resources = service::list_resources(conn, p)
+    let resources = service::list_resources(conn, Actor::User(p))
         .await?
         .into_iter()
         .filter(|r| {
@@ -501,7 +502,7 @@ async fn submit_page(
 ) -> Result<Response, HtmlError> {
     let id = parse_id(&id)?;
     let t = catalog(ctx.lang);
-    let sh = match submit_request(&st.db.conn, &p, id, f.input()).await {
+    let sh = match submit_request(&st.db.conn, Actor::User(&p), id, f.input()).await {
         Ok(_) => return Ok(back(id, "submitted")),
         Err(Error::Conflict(key)) => Shown {
             f,
@@ -524,7 +525,7 @@ async fn allocate_page(
     p.require(MANAGE)?;
     let (id, rid) = (parse_id(&id)?, parse_id(&rid)?);
     let t = catalog(ctx.lang);
-    let sh = match allocate(&st.db.conn, &p, id, rid).await {
+    let sh = match allocate(&st.db.conn, Actor::User(&p), id, rid).await {
         Ok(_) => return Ok(back(id, "allocated")),
         Err(Error::Conflict(key)) => conflict_shown(t, &key),
         Err(e) => {
@@ -548,7 +549,7 @@ async fn decline_page(
     p.require(MANAGE)?;
     let (id, rid) = (parse_id(&id)?, parse_id(&rid)?);
     let t = catalog(ctx.lang);
-    let sh = match decline(&st.db.conn, &p, id, rid, &f.reason).await {
+    let sh = match decline(&st.db.conn, Actor::User(&p), id, rid, &f.reason).await {
         Ok(_) => return Ok(back(id, "declined")),
         Err(Error::Conflict(key)) => conflict_shown(t, &key),
         Err(e) => Shown {
@@ -571,7 +572,7 @@ async fn auto_page(
 ) -> Result<Response, HtmlError> {
     p.require(MANAGE)?;
     let id = parse_id(&id)?;
-    match auto_allocate(&st.db.conn, &p, id).await {
+    match auto_allocate(&st.db.conn, Actor::User(&p), id).await {
         Ok(_) => Ok(back(id, "auto")),
         Err(Error::Conflict(key)) => {
             let sh = conflict_shown(catalog(ctx.lang), &key);
@@ -589,7 +590,7 @@ async fn publish_page(
     p.require(MANAGE)?;
     let id = parse_id(&id)?;
     let t = catalog(ctx.lang);
-    let e = match publish(&st.db.conn, &p, id).await {
+    let e = match publish(&st.db.conn, Actor::User(&p), id).await {
         Ok(_) => return Ok(back(id, "published")),
         Err(e) => e,
     };

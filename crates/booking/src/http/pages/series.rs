@@ -1,6 +1,7 @@
 //! The page of one series (`/buchung/serien/{id}`) and its forms.
 
 use crate::service::series::*;
+use rathaus_store::uow::Actor;
 
 use crate::http::MANAGERS;
 use rathaus_web::Access::SignedIn;
@@ -192,7 +193,7 @@ async fn render(
     code: Option<axum::http::StatusCode>,
 ) -> Result<Response, HtmlError> {
     let t = catalog(ctx.lang);
-    let (s, list) = get_series(&st.db.conn, p, id).await?;
+    let (s, list) = get_series(&st.db.conn, Actor::User(p), id).await?;
     let r = service::find_resource(&st.db.conn, p.tenant_id, s.resource_id).await?;
     let rows = list
         .iter()
@@ -294,11 +295,11 @@ async fn cancel_one_page(
     let (id, rid) = (parse_id(&id)?, parse_id(&rid)?);
     let t = catalog(ctx.lang);
     // The occurrence must belong to the series in the path.
-    let (_, list) = get_series(&st.db.conn, &p, id).await?;
+    let (_, list) = get_series(&st.db.conn, Actor::User(&p), id).await?;
     if !list.iter().any(|x| x.id == rid) {
         return Err(Error::NotFound.into());
     }
-    match cancel_occurrence(&st.db.conn, &p, rid).await {
+    match cancel_occurrence(&st.db.conn, Actor::User(&p), rid).await {
         Ok(_) => Ok(back(id, "occurrence_cancelled")),
         Err(e) => {
             let g = general_of(t, ReserveError::Other(e))?;
@@ -316,7 +317,7 @@ async fn cancel_from_page(
     let id = parse_id(&id)?;
     let t = catalog(ctx.lang);
     // Unknown or foreign series answer 404 before the input is looked at.
-    get_series(&st.db.conn, &p, id).await?;
+    get_series(&st.db.conn, Actor::User(&p), id).await?;
     let from = match NaiveDate::parse_from_str(f.from.trim(), "%Y-%m-%d") {
         Ok(d) => d,
         Err(_) => {
@@ -330,7 +331,7 @@ async fn cancel_from_page(
             return render(&st, &ctx, &p, id, Some(failed), None, UNPROCESSABLE).await;
         }
     };
-    match cancel_from(&st.db.conn, &p, id, from).await {
+    match cancel_from(&st.db.conn, Actor::User(&p), id, from).await {
         Ok(_) => Ok(back(id, "cancelled_from")),
         Err(e) => {
             let g = general_of(t, ReserveError::Other(e))?;
@@ -389,13 +390,13 @@ async fn move_page(
 ) -> Result<Response, HtmlError> {
     let (id, rid) = (parse_id(&id)?, parse_id(&rid)?);
     let t = catalog(ctx.lang);
-    let (_, list) = get_series(&st.db.conn, &p, id).await?;
+    let (_, list) = get_series(&st.db.conn, Actor::User(&p), id).await?;
     if !list.iter().any(|x| x.id == rid) {
         return Err(Error::NotFound.into());
     }
     let result = match parse_move(&f) {
         Err(errs) => Err(ReserveError::Other(Error::Invalid(errs))),
-        Ok((s, e)) => move_occurrence(&st.db.conn, &p, rid, s, e)
+        Ok((s, e)) => move_occurrence(&st.db.conn, Actor::User(&p), rid, s, e)
             .await
             .map(|_| ()),
     };
@@ -420,7 +421,7 @@ async fn approve_page(
     p.require(MANAGE)?;
     let id = parse_id(&id)?;
     let t = catalog(ctx.lang);
-    match approve_series(&st.db.conn, &p, id).await {
+    match approve_series(&st.db.conn, Actor::User(&p), id).await {
         Ok(_) => Ok(back(id, "approved")),
         Err(e) => {
             let g = general_of(t, e)?;
@@ -438,7 +439,7 @@ async fn reject_page(
     p.require(MANAGE)?;
     let id = parse_id(&id)?;
     let t = catalog(ctx.lang);
-    match reject_series(&st.db.conn, &p, id, &f.reason).await {
+    match reject_series(&st.db.conn, Actor::User(&p), id, &f.reason).await {
         Ok(_) => Ok(back(id, "rejected")),
         Err(Error::Invalid(errs)) => {
             let failed = Failed::Reject(FormErrors::new(t, errs), f.reason);

@@ -1,6 +1,7 @@
 //! The settings page (`/buchung/einstellungen`).
 
 use crate::service::settings::*;
+use rathaus_store::uow::Actor;
 
 use crate::http::MANAGERS;
 use rathaus_web::Routes;
@@ -89,7 +90,7 @@ async fn save(
         Error::Invalid(e)
     });
     let result = match hours {
-        Ok(h) => update(&st.db.conn, &p, f.pending_blocks.is_some(), h).await,
+        Ok(h) => update(&st.db.conn, Actor::User(&p), f.pending_blocks.is_some(), h).await,
         Err(e) => Err(e),
     };
     match result {

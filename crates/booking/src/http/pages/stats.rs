@@ -2,6 +2,7 @@
 
 use crate::formats::fees::*;
 use crate::service::stats::*;
+use rathaus_store::uow::Actor;
 
 use crate::http::MANAGERS;
 use rathaus_web::Routes;
@@ -124,7 +125,7 @@ async fn stats_page(
         });
         return respond(page(tpl), true);
     };
-    let usage = utilisation(&st.db.conn, &p, year).await?;
+    let usage = utilisation(&st.db.conn, Actor::User(&p), year).await?;
     tpl.jahr = year.to_string();
     tpl.caption = t.fmt("booking.stats.caption", &year.to_string());
     tpl.prev = format!("/buchung/statistik?jahr={}", year - 1);
@@ -155,7 +156,7 @@ async fn no_show_toggle(
 ) -> std::result::Result<Response, HtmlError> {
     p.require(MANAGE)?;
     let id: i64 = id.parse().map_err(|_| Error::NotFound)?;
-    let after = toggle_no_show(&st.db.conn, &p, id).await?;
+    let after = toggle_no_show(&st.db.conn, Actor::User(&p), id).await?;
     let notice = if after.no_show {
         "booking_stats.no_show_set"
     } else {
@@ -256,7 +257,7 @@ async fn fees_page(
             return respond(page(tpl), true);
         }
     };
-    let rows = fees(&st.db.conn, &p, from, to).await?;
+    let rows = fees(&st.db.conn, Actor::User(&p), from, to).await?;
     let (von, bis) = (from.format("%Y-%m-%d"), to.format("%Y-%m-%d"));
     tpl.q = FeesQuery {
         von: von.to_string(),
@@ -307,7 +308,7 @@ async fn download_rows(
     Ok((
         from,
         to,
-        fees_export(&st.db.conn, p, from, to, format).await?,
+        fees_export(&st.db.conn, Actor::User(p), from, to, format).await?,
     ))
 }
 

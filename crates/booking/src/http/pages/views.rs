@@ -1,6 +1,7 @@
 //! Occupancy views: grid, free-slot search, day and month of one resource, the public pages.
 
 use crate::service::views::*;
+use rathaus_store::uow::Actor;
 
 use rathaus_web::Access::{Public, SignedIn};
 use rathaus_web::Routes;
@@ -298,7 +299,7 @@ async fn grid_page(
         // The form with the messages beside its fields; no table for a filter we cannot read.
         return respond(page(tpl), true);
     }
-    let g = grid(&st.db.conn, &p, &filter, monday).await?;
+    let g = grid(&st.db.conn, Actor::User(&p), &filter, monday).await?;
     let link = |week: &str, page: usize| {
         let p = if page == 0 {
             String::new()
@@ -477,7 +478,7 @@ async fn free_page(
     let window = search_window(&mut errs, &q);
     let found = match window {
         Some((date, start, end)) if errs.is_empty() => {
-            match free_resources(&st.db.conn, &p, &filter, start, end).await {
+            match free_resources(&st.db.conn, Actor::User(&p), &filter, start, end).await {
                 Ok(rs) => Some((date, start, end, rs)),
                 Err(e) => {
                     tpl.errs = FormErrors::from_error(t, e)?;
@@ -576,7 +577,7 @@ async fn day_page(
     Query(q): Query<DayQuery>,
 ) -> std::result::Result<Response, HtmlError> {
     let t = catalog(ctx.lang);
-    let r = visible_resource(&st.db.conn, &p, parse_id(&id)?).await?;
+    let r = visible_resource(&st.db.conn, Actor::User(&p), parse_id(&id)?).await?;
     let mut errs = FieldErrors::new();
     let parsed = parse_date(&mut errs, "datum", &q.datum);
     let failed = !errs.is_empty();
@@ -738,7 +739,7 @@ async fn month_page(
     Query(q): Query<MonthQuery>,
 ) -> std::result::Result<Response, HtmlError> {
     let t = catalog(ctx.lang);
-    let r = visible_resource(&st.db.conn, &p, parse_id(&id)?).await?;
+    let r = visible_resource(&st.db.conn, Actor::User(&p), parse_id(&id)?).await?;
     let mut errs = FieldErrors::new();
     let parsed = parse_month(&mut errs, &q.monat);
     let failed = !errs.is_empty();
