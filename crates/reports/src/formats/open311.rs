@@ -41,7 +41,30 @@ pub struct Open311Error {
     pub description: String,
 }
 
+/// A message inside a description, written as `{{key|arg}}` and filled in with the
+/// reader's texts by [`Open311Error::translate`], so the parsers hold no texts.
+pub fn msg(key: &str, arg: impl std::fmt::Display) -> String {
+    format!("{{{{{key}|{arg}}}}}")
+}
+
 impl Open311Error {
+    /// Replaces every [`msg`] of the description with `t(key, arg)`.
+    pub fn translate(mut self, t: impl Fn(&str, &str) -> String) -> Self {
+        let mut from = 0;
+        while let Some(a) = self.description[from..].find("{{").map(|a| a + from) {
+            let Some(b) = self.description[a..].find("}}").map(|b| b + a) else {
+                break;
+            };
+            let inner = &self.description[a + 2..b];
+            let (key, arg) = inner.split_once('|').unwrap_or((inner, ""));
+            let text = t(key, arg);
+            self.description.replace_range(a..b + 2, &text);
+            // Continue after the text: an argument echoed from input is not read again.
+            from = a + text.len();
+        }
+        self
+    }
+
     pub fn bad_request(description: impl Into<String>) -> Self {
         Self {
             code: 400,
@@ -53,7 +76,7 @@ impl Open311Error {
     pub fn invalid_api_key() -> Self {
         Self {
             code: 403,
-            description: "api_key: fehlt oder ist ungültig".into(),
+            description: format!("api_key: {}", msg("open311.msg.api_key_invalid", "")),
         }
     }
 
@@ -391,9 +414,10 @@ pub fn parse_format(path_tail: &str) -> Result<(&str, Format), Open311Error> {
     } else if ext.eq_ignore_ascii_case("xml") {
         Format::Xml
     } else {
-        return Err(Open311Error::bad_request(
-            "format: nur .json und .xml werden unterstützt",
-        ));
+        return Err(Open311Error::bad_request(format!(
+            "format: {}",
+            msg("open311.msg.format_unsupported", "")
+        )));
     };
     if name.is_empty() {
         return Err(Open311Error::bad_request("format: Ressource fehlt"));
@@ -849,8 +873,8 @@ fn parse_id_list(
     for item in comma_list(raw) {
         if !is_plain_id(item) {
             errors.push(Open311Error::bad_request(format!(
-                "{key}: ungültiger Wert „{}“",
-                truncate_for_message(item)
+                "{key}: {}",
+                msg("open311.msg.value_invalid_arg", truncate_for_message(item))
             )));
             return Vec::new();
         }
@@ -860,7 +884,8 @@ fn parse_id_list(
     }
     if out.len() > MAX_RESULTS as usize {
         errors.push(Open311Error::bad_request(format!(
-            "{key}: höchstens {MAX_RESULTS} Werte"
+            "{key}: {}",
+            msg("open311.msg.max_values", MAX_RESULTS)
         )));
         return Vec::new();
     }
@@ -985,7 +1010,8 @@ pub fn parse_get_requests(
         let parsed = parse_datetime(raw);
         if parsed.is_none() {
             errors.push(Open311Error::bad_request(format!(
-                "{key}: kein gültiges Datum nach ISO 8601 mit Zeitzone (z. B. 2026-03-01T00:00:00+01:00)"
+                "{key}: {}",
+                msg("open311.msg.date", "")
             )));
         }
         parsed
@@ -1108,7 +1134,8 @@ fn bounded(
     let v = param(params, key)?;
     if v.chars().count() > max_chars {
         errors.push(Open311Error::bad_request(format!(
-            "{key}: höchstens {max_chars} Zeichen"
+            "{key}: {}",
+            msg("open311.msg.max_chars", max_chars)
         )));
         return None;
     }
@@ -1151,7 +1178,10 @@ pub fn parse_post_request(params: &[(String, String)]) -> Result<NewRequest, Vec
     let service_code = match param(params, "service_code") {
         Some(c) if is_plain_id(c) => c.to_string(),
         Some(_) => {
-            errors.push(Open311Error::bad_request("service_code: ungültiger Wert"));
+            errors.push(Open311Error::bad_request(format!(
+                "service_code: {}",
+                msg("open311.msg.value_invalid", "")
+            )));
             String::new()
         }
         None => {
@@ -1179,9 +1209,10 @@ pub fn parse_post_request(params: &[(String, String)]) -> Result<NewRequest, Vec
                 ));
             }
             if long_v.is_none() {
-                errors.push(Open311Error::bad_request(
-                    "long: Längengrad von -180 bis 180 erwartet",
-                ));
+                errors.push(Open311Error::bad_request(format!(
+                    "long: {}",
+                    msg("open311.msg.long_range", "")
+                )));
             }
             lat_v.zip(long_v)
         }
@@ -1190,7 +1221,10 @@ pub fn parse_post_request(params: &[(String, String)]) -> Result<NewRequest, Vec
     let address_id = match param(params, "address_id") {
         Some(v) if is_plain_id(v) => Some(v.to_string()),
         Some(_) => {
-            errors.push(Open311Error::bad_request("address_id: ungültiger Wert"));
+            errors.push(Open311Error::bad_request(format!(
+                "address_id: {}",
+                msg("open311.msg.value_invalid", "")
+            )));
             None
         }
         None => None,
@@ -1212,15 +1246,17 @@ pub fn parse_post_request(params: &[(String, String)]) -> Result<NewRequest, Vec
         };
         if !is_plain_id(code) {
             errors.push(Open311Error::bad_request(format!(
-                "attribute[{}]: ungültiger Attributcode",
-                truncate_for_message(code)
+                "attribute[{}]: {}",
+                truncate_for_message(code),
+                msg("open311.msg.attribute_code", "")
             )));
             continue;
         }
         let value = value.trim();
         if value.chars().count() > 1_000 {
             errors.push(Open311Error::bad_request(format!(
-                "attribute[{code}]: höchstens 1000 Zeichen"
+                "attribute[{code}]: {}",
+                msg("open311.msg.max_chars", 1000)
             )));
             continue;
         }
@@ -1237,7 +1273,8 @@ pub fn parse_post_request(params: &[(String, String)]) -> Result<NewRequest, Vec
             (Some(AttributeAnswer::Multi(list)), true) => {
                 if list.len() >= 100 {
                     errors.push(Open311Error::bad_request(format!(
-                        "attribute[{code}][]: höchstens 100 Werte"
+                        "attribute[{code}][]: {}",
+                        msg("open311.msg.max_values", 100)
                     )));
                 } else if !list.iter().any(|v| v == value) {
                     list.push(value.into());
@@ -1254,9 +1291,10 @@ pub fn parse_post_request(params: &[(String, String)]) -> Result<NewRequest, Vec
     if let Some(e) = &email
         && !is_plausible_email(e)
     {
-        errors.push(Open311Error::bad_request(
-            "email: keine gültige E-Mail-Adresse",
-        ));
+        errors.push(Open311Error::bad_request(format!(
+            "email: {}",
+            msg("open311.msg.email", "")
+        )));
     }
     let device_id = bounded(params, "device_id", MAX_SHORT_TEXT, &mut errors);
     let account_id = bounded(params, "account_id", MAX_SHORT_TEXT, &mut errors);
@@ -1268,9 +1306,10 @@ pub fn parse_post_request(params: &[(String, String)]) -> Result<NewRequest, Vec
             .chars()
             .all(|c| c.is_ascii_digit() || matches!(c, '+' | ' ' | '-' | '/' | '(' | ')'))
     {
-        errors.push(Open311Error::bad_request(
-            "phone: keine gültige Telefonnummer",
-        ));
+        errors.push(Open311Error::bad_request(format!(
+            "phone: {}",
+            msg("open311.msg.phone", "")
+        )));
     }
     let description = bounded(params, "description", MAX_DESCRIPTION_CHARS, &mut errors);
     let media_url = bounded(params, "media_url", MAX_URL_LEN, &mut errors);
@@ -1702,10 +1741,21 @@ mod tests {
 
     #[test]
     fn errors_json_and_xml() {
+        let de = |key: &str, arg: &str| match key {
+            "open311.msg.api_key_invalid" => "fehlt oder ist ungültig".to_string(),
+            _ => format!("{key}({arg})"),
+        };
         let list = [
-            Open311Error::invalid_api_key(),
-            Open311Error::bad_request("lat: <91> & mehr"),
+            Open311Error::invalid_api_key().translate(de),
+            Open311Error::bad_request("lat: <91> & mehr").translate(de),
         ];
+        assert_eq!(
+            Open311Error::bad_request(format!("x: {}", msg("k", "{{a}}")))
+                .translate(|k, a| format!("{k}[{a}]"))
+                .description,
+            "x: k[{{a]}}",
+            "an argument is not read again"
+        );
         assert_eq!(
             json(&list.to_json()),
             serde_json::json!([

@@ -73,6 +73,12 @@ fn document(format: Format, status: StatusCode, body: impl Into<Body>) -> Respon
 fn errors(format: Format, errs: &[Open311Error]) -> Response {
     let status =
         StatusCode::from_u16(open311::http_status(errs)).unwrap_or(StatusCode::BAD_REQUEST);
+    let texts = catalog(Lang::De);
+    let errs: Vec<Open311Error> = errs
+        .iter()
+        .cloned()
+        .map(|e| e.translate(|key, arg| texts.fmt(key, arg)))
+        .collect();
     let mut res = document(format, status, errs.render(format));
     if status == StatusCode::TOO_MANY_REQUESTS {
         res.headers_mut()
