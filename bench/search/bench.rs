@@ -230,14 +230,21 @@ async fn main() -> anyhow::Result<()> {
                 }
             })
             .await?;
+        let indexed = t.elapsed();
+        svc.wait_merges().await?;
         let build = t.elapsed();
+        println!(
+            "indexed and committed: {:.1} s; merges done: {:.1} s",
+            indexed.as_secs_f64(),
+            build.as_secs_f64()
+        );
         println!("documents: {n}");
         println!(
             "build (reindex incl. generation): {:.1} s",
             build.as_secs_f64()
         );
         println!(
-            "peak RSS of the build (VmHWM): {}; now RSS {} (anon {}, file-backed {})",
+            "peak RSS of the build and merges (VmHWM): {}; now RSS {} (anon {}, file-backed {})",
             proc_status("VmHWM:"),
             proc_status("VmRSS:"),
             proc_status("RssAnon:"),

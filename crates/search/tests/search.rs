@@ -686,6 +686,8 @@ async fn reindex_rebuilds_one_tenant_or_kind_with_progress() {
         .await
         .unwrap();
     assert_eq!(n, 2_502);
+    // As the CLI does before it exits; the next write opens the writer again.
+    s.wait_merges().await.unwrap();
     let seen = seen.into_inner().unwrap();
     assert!(seen.len() >= 3 && seen.windows(2).all(|p| p[0] <= p[1]));
     let r = staff();
