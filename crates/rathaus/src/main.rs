@@ -224,7 +224,8 @@ fn format_error(e: &anyhow::Error) -> String {
 
 fn init_logging(cfg: &Config) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("RATHAUS_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        // One line per start-up phase: the migrator's line per migration only with RATHAUS_LOG.
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sea_orm_migration=warn"));
     let b = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
@@ -255,7 +256,15 @@ async fn open(cfg: &Config) -> anyhow::Result<Db> {
             .with_context(|| format!("cannot create data directory {}", cfg.data_dir.display()))?;
     }
     let db = Db::connect(&cfg.database_url()).await?;
+    let before = db.applied_migrations().await.map(|m| m.len()).unwrap_or(0);
     rathaus_web::module::migrate_all(&db, &modules()).await?;
+    let after = db.applied_migrations().await?.len();
+    tracing::info!(
+        backend = ?db.backend,
+        applied_now = after.saturating_sub(before),
+        platform_migrations = after,
+        "database ready"
+    );
     Ok(db)
 }
 
