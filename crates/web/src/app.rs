@@ -141,9 +141,9 @@ pub fn router(st: AppState) -> Router {
     let mut machine = Router::new();
     for m in st.modules.iter() {
         let r = m.routes();
-        html = html.merge(r.pages).merge(m.pages());
-        module_api.push(r.api.merge(m.api()));
-        machine = machine.merge(r.machine).merge(m.machine());
+        html = html.merge(r.pages);
+        module_api.push(r.api);
+        machine = machine.merge(r.machine);
     }
     let html = html
         .merge(platform.pages)

@@ -6,11 +6,8 @@
 use crate::i18n::Lang;
 use crate::layout::NavItem;
 use crate::routes::Routes;
-use crate::state::AppState;
-use axum::Router;
 use rathaus_core::permissions::PermissionDef;
 use rathaus_store::Db;
-use utoipa_axum::router::OpenApiRouter;
 
 /// An online service a module offers to citizens, listed on the public home page.
 #[derive(Debug, Clone)]
@@ -62,24 +59,6 @@ pub trait Module: Send + Sync + 'static {
     /// `Routes::with_state`.
     fn routes(&self) -> Routes {
         Routes::new()
-    }
-
-    /// Pages and forms of a module not yet on the route table.
-    #[doc(hidden)]
-    fn pages(&self) -> Router<AppState> {
-        Router::new()
-    }
-
-    /// JSON API routes of a module not yet on the route table.
-    #[doc(hidden)]
-    fn api(&self) -> OpenApiRouter<AppState> {
-        OpenApiRouter::new()
-    }
-
-    /// Machine routes of a module not yet on the route table.
-    #[doc(hidden)]
-    fn machine(&self) -> Router<AppState> {
-        Router::new()
     }
 
     /// Topics of live updates the module announces (`live::Hub::publish`), with who may
