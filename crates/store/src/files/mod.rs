@@ -59,6 +59,8 @@ pub const ERR_RANGE: &str = "files.err.range";
 const SNIFF_BYTES: usize = 8192;
 /// Size of one part written to the disk (no minimum there).
 const DISK_PART: usize = 1 << 20;
+/// Chunk size of a download from the disk.
+const READ_CHUNK: usize = 256 * 1024;
 /// Size of one part of an S3 multipart upload (S3's minimum is 5 MiB).
 const S3_PART: usize = 5 << 20;
 
@@ -476,7 +478,20 @@ impl FileStore {
             opts = opts.with_range(Some(GetRange::Bounded(range.clone())));
         }
         let got = self.store.get_opts(&key, opts).await.map_err(store_err)?;
-        let body = got.into_stream().map_err(std::io::Error::other).boxed();
+        let body = match got.payload {
+            // The disk backend hands out the open file: read it in larger chunks than
+            // object_store's 8 KiB (one blocking read per chunk).
+            object_store::GetResultPayload::File(file, _) => {
+                use tokio::io::{AsyncReadExt, AsyncSeekExt};
+                let mut f = tokio::fs::File::from_std(file);
+                f.seek(std::io::SeekFrom::Start(got.range.start))
+                    .await
+                    .map_err(Error::internal_from)?;
+                let len = got.range.end - got.range.start;
+                tokio_util::io::ReaderStream::with_capacity(f.take(len), READ_CHUNK).boxed()
+            }
+            object_store::GetResultPayload::Stream(s) => s.map_err(std::io::Error::other).boxed(),
+        };
         Ok(Download {
             meta,
             range,
