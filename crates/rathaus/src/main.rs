@@ -48,6 +48,9 @@ enum Cmd {
     /// Check the audit log
     #[command(subcommand)]
     Audit(AuditCmd),
+    /// The full-text search index: its state, or a rebuild from the modules' tables
+    #[command(subcommand)]
+    Search(SearchCmd),
     /// List every route (platform and modules) with its kind and who may call it
     Routes {
         /// One JSON object per route: method, path, kind, access, module
@@ -122,6 +125,20 @@ enum AdminCmd {
         email: String,
         #[arg(long)]
         tenant: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum SearchCmd {
+    /// The index's position in the outbox, pending changes, documents per kind
+    Status,
+    /// Rebuild the index from the modules' tables (all tenants and kinds unless named);
+    /// stop `rathaus serve` on this data directory first
+    Reindex {
+        #[arg(long)]
+        tenant: Option<String>,
+        #[arg(long)]
+        kind: Option<String>,
     },
 }
 
@@ -258,6 +275,7 @@ async fn open(cfg: &Config) -> anyhow::Result<Db> {
     let db = Db::connect(&cfg.database_url()).await?;
     let before = db.applied_migrations().await.map(|m| m.len()).unwrap_or(0);
     rathaus_web::module::migrate_all(&db, &modules()).await?;
+    rathaus_search::migrate(&db).await?;
     let after = db.applied_migrations().await?.len();
     tracing::info!(
         backend = ?db.backend,
@@ -294,6 +312,7 @@ async fn run(cmd: Run, cfg: Config) -> anyhow::Result<ExitCode> {
     match cmd {
         Cmd::Serve { demo } => serve(cfg, demo).await?,
         Cmd::Routes { json } => print_routes(json),
+        Cmd::Search(c) => return search_cmd(&cfg, c).await,
         Cmd::Migrate => {
             let db = open(&cfg).await?;
             for m in db.applied_migrations().await? {
@@ -680,4 +699,41 @@ fn print_routes(json: bool) {
             return;
         }
     }
+}
+
+/// `rathaus search …`. The modules register their document kinds here once they index any.
+async fn search_cmd(cfg: &Config, cmd: SearchCmd) -> anyhow::Result<ExitCode> {
+    let db = open(cfg).await?;
+    let svc = rathaus_search::SearchService::open(&rathaus_search::index_dir(&cfg.data_dir))?;
+    match cmd {
+        SearchCmd::Status => {
+            let s = svc.status(&db).await?;
+            println!("applied outbox position: {}", s.applied);
+            match s.oldest_pending {
+                Some(t) => println!("pending changes: {} (oldest {t})", s.pending),
+                None => println!("pending changes: {}", s.pending),
+            }
+            println!("segments: {}", s.segments);
+            for (kind, n) in s.counts {
+                println!("documents {kind}: {n}");
+            }
+        }
+        SearchCmd::Reindex { tenant, kind } => {
+            let tenant = match tenant {
+                Some(slug) => Some(cli_tenant(&db, Some(&slug)).await?),
+                None => None,
+            };
+            let bar = indicatif::ProgressBar::new_spinner().with_style(
+                indicatif::ProgressStyle::with_template("{spinner} {pos} documents")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+            );
+            let n = svc
+                .reindex(&db, tenant, kind.as_deref(), |n| bar.set_position(n))
+                .await?;
+            svc.wait_merges().await?;
+            bar.finish_and_clear();
+            println!("{n} documents indexed");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }

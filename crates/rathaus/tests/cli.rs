@@ -808,3 +808,41 @@ async fn serve_demo_prints_a_working_login_and_renews_it_at_each_start() {
     assert_eq!(list.lines().count(), 1, "{list}");
     assert!(list.contains("Gemeinde Beispielstadt"));
 }
+
+/// `rathaus routes` lists the route tables of the platform and the modules; `rathaus search
+/// status` and `reindex` work on a fresh installation (the outbox table is migrated at start).
+#[tokio::test]
+async fn routes_and_search_commands() {
+    let inst = Install::new().await;
+    let out = inst.ok(&["routes", "--json"]);
+    let rows: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    for (module, method, path, access) in [
+        ("platform", "GET", "/admin/users", "permission"),
+        ("booking", "GET", "/belegung", "public"),
+        ("reports", "GET", "/maengel/verwaltung", "permission"),
+        ("reports", "POST", "/open311/v2/{file}", "secret"),
+    ] {
+        assert!(
+            rows.iter().any(|r| r["module"] == module
+                && r["method"] == method
+                && r["path"] == path
+                && r["access"] == access),
+            "{method} {path} ({module}, {access}) missing"
+        );
+    }
+    let out = inst.ok(&["search", "status"]);
+    assert!(out.contains("pending changes: 0"), "{out}");
+    tenant_with_admin(&inst);
+    let out = inst.ok(&["search", "reindex"]);
+    assert!(out.contains("documents indexed"), "{out}");
+    let out = inst.run(&["search", "reindex", "--kind", "gibt-es-nicht"]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("unknown search kind"),
+        "{}",
+        stderr(&out)
+    );
+}
