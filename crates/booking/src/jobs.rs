@@ -8,7 +8,22 @@ use rathaus_store::uow::Actor;
 const REMINDER_REASON: &str = "booking.reminder job";
 
 /// The worker side of `REMINDER_JOB` (`service::notify::REMINDER_JOB`).
-pub struct Reminder;
+pub struct Reminder(());
+
+impl Reminder {
+    /// The handler; registers the module's texts for its mails, since the binary starts the
+    /// job worker before the web app registers them.
+    pub fn new() -> Self {
+        crate::register_texts();
+        Reminder(())
+    }
+}
+
+impl Default for Reminder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
 
 #[async_trait::async_trait]
 impl rathaus_store::jobs::Handler for Reminder {

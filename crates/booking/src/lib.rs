@@ -55,6 +55,16 @@ pub(crate) fn translations(lang: Lang) -> Option<&'static str> {
     })
 }
 
+/// Adds the module's texts to the catalogues (idempotent: keys already present are kept).
+/// For mails sent outside a request, where no web app may have registered them yet.
+pub fn register_texts() {
+    for lang in [Lang::De, Lang::En] {
+        if let Some(src) = translations(lang) {
+            rathaus_web::i18n::register(lang, src);
+        }
+    }
+}
+
 impl rathaus_web::Module for Booking {
     fn name(&self) -> &'static str {
         "booking"
@@ -100,7 +110,7 @@ impl rathaus_web::Module for Booking {
     )> {
         vec![(
             service::notify::REMINDER_JOB,
-            std::sync::Arc::new(jobs::Reminder),
+            std::sync::Arc::new(jobs::Reminder::new()),
         )]
     }
 

@@ -15,15 +15,10 @@ use rathaus_store::{accounts, mail};
 use rathaus_web::i18n::{Lang, catalog};
 use sea_orm::ConnectionTrait;
 
-/// The German catalogue with the module's texts, also where no web app registered them (jobs
-/// run by the CLI, service tests).
+/// The German catalogue. The module's texts are in it: the web app registers them
+/// (`AppState::with_modules`), the binary's `module_texts()` for module commands, and the
+/// reminder job when the binary registers it (`Reminder::new`), before any job runs.
 pub(crate) fn texts() -> &'static rathaus_web::i18n::Catalog {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        if let Some(src) = crate::translations(Lang::De) {
-            rathaus_web::i18n::register(Lang::De, src);
-        }
-    });
     catalog(Lang::De)
 }
 

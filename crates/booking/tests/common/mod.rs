@@ -29,6 +29,8 @@ pub async fn migrated() -> TestDb {
     let tdb = TestDb::new().await;
     Booking.migrate(&tdb.db).await.expect("booking migrations");
     rathaus_core::permissions::register(rathaus_booking::permissions::PERMISSIONS);
+    // The mails' texts, registered by the web app or the job at start in the server.
+    rathaus_booking::register_texts();
     tdb
 }
 
