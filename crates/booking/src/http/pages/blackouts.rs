@@ -1,6 +1,9 @@
 //! Blackout pages (`/buchung/sperrzeiten`): list, add, delete, import from an .ics file.
 
-use crate::service::blackouts::*;
+use crate::service::blackouts::{
+    LIST_LIMIT, MAX_ICS_BYTES, MAX_REASON, add_blackout, delete_blackout, import_ics,
+    list_blackouts, local_days,
+};
 use rathaus_store::uow::Actor;
 
 use crate::http::MANAGERS;

@@ -1,7 +1,10 @@
 //! `/buchung/kalender`: a user's feed URLs, with buttons that replace them.
 
 use crate::http::origin;
-use crate::service::feeds::*;
+use crate::service::feeds::{
+    member_organisations, org_feed_path, org_feed_token, person_feed_path, rotate_org_feed,
+    rotate_user_feed, user_feed_token,
+};
 use rathaus_store::uow::Actor;
 use rathaus_web::Access::SignedIn;
 use rathaus_web::Routes;

@@ -1,6 +1,9 @@
 //! Organisation pages (`/buchung/organisationen`).
 
-use crate::service::orgs::*;
+use crate::service::orgs::{
+    Member, OrgInput, Organisation, add_member, create_organisation, get_organisation,
+    list_organisations, members, my_organisations, remove_member, update_organisation,
+};
 use rathaus_store::uow::Actor;
 
 use crate::http::MANAGERS;

@@ -1,6 +1,9 @@
 //! Photo pages: the list and upload of a resource, the pictures themselves.
 
-use crate::service::photos::*;
+use crate::service::photos::{
+    ALT_FIELD, BODY_LIMIT, FILE_FIELD, MAX_PHOTOS, THUMB, Visitor, add, alt_field, check_alt,
+    find_info, list, remove, served, set_alt,
+};
 use rathaus_store::uow::Actor;
 
 use crate::http::MANAGERS;

@@ -1,6 +1,11 @@
 //! Season pages (`/buchung/saison`).
 
-use crate::service::season::*;
+use crate::service::season::{
+    ALLOCATED, DATE_FMT, EXISTING_SHOWN, OPEN, RequestInput, SEASON_KINDS, Season, SeasonInput,
+    allocate, auto_allocate, busy_text, conflicts, create_season, decline, get_season,
+    list_seasons, publish, ranked_requests, set_priority_order, slot_text, status_label,
+    submit_request, weekday_name,
+};
 use rathaus_store::uow::Actor;
 
 use crate::http::MANAGERS;

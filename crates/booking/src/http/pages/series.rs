@@ -1,6 +1,9 @@
 //! The page of one series (`/buchung/serien/{id}`) and its forms.
 
-use crate::service::series::*;
+use crate::service::series::{
+    Series, approve_series, cancel_from, cancel_occurrence, describe, get_series, is_active,
+    local_of, move_occurrence, reject_series, stored_dtstart,
+};
 use rathaus_store::uow::Actor;
 
 use crate::http::MANAGERS;

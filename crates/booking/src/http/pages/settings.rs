@@ -1,6 +1,6 @@
 //! The settings page (`/buchung/einstellungen`).
 
-use crate::service::settings::*;
+use crate::service::settings::update;
 use rathaus_store::uow::Actor;
 
 use crate::http::MANAGERS;

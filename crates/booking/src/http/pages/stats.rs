@@ -1,7 +1,10 @@
 //! Statistics and fee pages (`/buchung/statistik`, `/buchung/gebuehren`).
 
 use crate::formats::fees::*;
-use crate::service::stats::*;
+use crate::service::stats::{
+    FEES_SHOWN, FeeRow, MonthUsage, YEARS, fee_period, fees, fees_export, toggle_no_show,
+    utilisation,
+};
 use rathaus_store::uow::Actor;
 
 use crate::http::MANAGERS;

@@ -1,6 +1,9 @@
 //! Occupancy views: grid, free-slot search, day and month of one resource, the public pages.
 
-use crate::service::views::*;
+use crate::service::views::{
+    Block, Filter, blocks_of, by_day, free_resources, grid, public_org_names, public_resources,
+    reservations_in, visible_resource,
+};
 use rathaus_store::uow::Actor;
 
 use rathaus_web::Access::{Public, SignedIn};
