@@ -74,7 +74,7 @@ async fn main() -> anyhow::Result<()> {
         &AuditActor::system("bench"),
         NewTenant {
             slug: "bench",
-            name: "Gemeinde Bench",
+            name: "Bench",
             hosts: &["bench.example".to_string()],
         },
     )
