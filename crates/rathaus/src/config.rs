@@ -272,7 +272,6 @@ impl Config {
     /// Where the file service stores: the S3 bucket when `s3_bucket` is set, else
     /// `data_dir/files`. Open it with `rathaus_store::files::FileStore::from_config`.
     // Used once `serve` and `backup` open the file service (the wiring follows).
-    #[allow(dead_code)]
     pub fn files(&self) -> rathaus_store::files::FilesConfig {
         use rathaus_store::files::{FilesConfig, S3Config};
         match &self.s3_bucket {

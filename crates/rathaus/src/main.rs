@@ -465,8 +465,12 @@ async fn run(cmd: Run, cfg: Config) -> anyhow::Result<ExitCode> {
             let bar = indicatif::ProgressBar::new_spinner()
                 .with_message(format!("writing {}", to.display()));
             bar.enable_steady_tick(std::time::Duration::from_millis(120));
-            backup::backup(&db, &cfg.data_dir, &to).await?;
+            let files = rathaus_store::files::FileStore::from_config(&cfg.files())?;
+            let note = backup::backup_with_files(&db, &cfg.data_dir, &to, &files).await?;
             bar.finish_with_message(format!("backup written to {}", to.display()));
+            if let Some(n) = note {
+                eprintln!("{n}");
+            }
         }
         Cmd::Restore {
             from,
@@ -501,6 +505,8 @@ async fn run(cmd: Run, cfg: Config) -> anyhow::Result<ExitCode> {
 }
 
 async fn serve(cfg: Config, demo: bool) -> anyhow::Result<()> {
+    // The job worker may send a module's mail before the web state registers its texts.
+    module_texts();
     let db = open(&cfg).await?;
     let demo_password = if demo {
         Some(demo::ensure(&db, &modules()).await?)
@@ -533,6 +539,10 @@ async fn serve(cfg: Config, demo: bool) -> anyhow::Result<()> {
             registry.register(kind, h);
         }
     }
+    let files = Arc::new(rathaus_store::files::FileStore::from_config(&cfg.files())?);
+    for (kind, h) in rathaus_store::files::jobs(files.clone()) {
+        registry.register(kind, h);
+    }
     let worker = tokio::spawn(registry.work(
         db.clone(),
         std::time::Duration::from_secs(1),
@@ -543,7 +553,7 @@ async fn serve(cfg: Config, demo: bool) -> anyhow::Result<()> {
         cfg.audit_anchor_mail.clone().map(|to| (to, cfg.smtp())),
         stop_rx.clone(),
     ));
-    let janitor = tokio::spawn(purge_sessions(db.clone(), stop_rx));
+    let janitor = tokio::spawn(housekeeping(db.clone(), files, stop_rx));
 
     let st = rathaus_web::AppState::with_modules(db.clone(), cfg.web(), modules());
     rathaus_web::serve(listener, st, shutdown_signal()).await?;
@@ -606,13 +616,26 @@ async fn anchor_daily(
     }
 }
 
-async fn purge_sessions(db: Db, mut stop: tokio::sync::watch::Receiver<bool>) {
+/// Every 10 minutes: expired sessions go; once a day (and at start): a collection of
+/// unreferenced stored files is queued per tenant that stores any.
+async fn housekeeping(
+    db: Db,
+    files: Arc<rathaus_store::files::FileStore>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    let mut round: u64 = 0;
     loop {
         match sessions::purge_expired(&db.conn).await {
             Ok(n) if n > 0 => tracing::info!(removed = n, "expired sessions purged"),
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "session purge failed"),
         }
+        if round % 144 == 0
+            && let Err(e) = files.schedule_all(&db).await
+        {
+            tracing::warn!(error = %e, "scheduling the file collection failed");
+        }
+        round += 1;
         tokio::select! {
             _ = tokio::time::sleep(std::time::Duration::from_secs(600)) => {}
             _ = stop.changed() => return,
