@@ -630,7 +630,7 @@ async fn housekeeping(
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "session purge failed"),
         }
-        if round % 144 == 0
+        if round.is_multiple_of(144)
             && let Err(e) = files.schedule_all(&db).await
         {
             tracing::warn!(error = %e, "scheduling the file collection failed");
