@@ -21,22 +21,37 @@ async fn the_demo_writes_its_data_file() {
         .unwrap();
     assert_eq!(all.len(), 10);
     let hall = all.iter().find(|r| r.kind == "hall").unwrap();
-    assert_eq!(all.iter().filter(|r| r.parent_id == Some(hall.id)).count(), 3);
+    assert_eq!(
+        all.iter().filter(|r| r.parent_id == Some(hall.id)).count(),
+        3
+    );
     assert!(hall.accessibility.contains('\n'));
     assert!(hall.fee_schedule.contains("4000"));
     let beamer = all.iter().find(|r| r.kind == "equipment").unwrap();
     assert!(beamer.room_id.is_some());
     let scope = Scope::user(&s.db.conn, &s.admin);
     assert_eq!(
-        scope.find::<organisation::Entity>().count(scope.conn()).await.unwrap(),
+        scope
+            .find::<organisation::Entity>()
+            .count(scope.conn())
+            .await
+            .unwrap(),
         2
     );
     assert_eq!(
-        scope.find::<blackout::Entity>().count(scope.conn()).await.unwrap(),
+        scope
+            .find::<blackout::Entity>()
+            .count(scope.conn())
+            .await
+            .unwrap(),
         5
     );
     assert_eq!(
-        scope.find::<season::Entity>().count(scope.conn()).await.unwrap(),
+        scope
+            .find::<season::Entity>()
+            .count(scope.conn())
+            .await
+            .unwrap(),
         1
     );
 }
