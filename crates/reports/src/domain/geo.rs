@@ -336,10 +336,10 @@ fn type_of(value: &Value) -> Result<&str, GeoError> {
             "\"type\" is not a string".to_owned(),
         )),
         None if value.is_object() => Err(GeoError::BoundaryUnsupported(
-            "das Objekt hat kein \"type\"".to_owned(),
+            "the object has no \"type\"".to_owned(),
         )),
         None => Err(GeoError::BoundaryUnsupported(
-            "erwartet wird ein JSON-Objekt".to_owned(),
+            "a JSON object is expected".to_owned(),
         )),
     }
 }
@@ -352,7 +352,7 @@ fn parse_object(value: &Value, vertices: &mut usize) -> Result<Vec<Polygon>, Geo
                 .and_then(Value::as_array)
                 .ok_or_else(|| {
                     GeoError::BoundaryUnsupported(
-                        "die FeatureCollection hat kein Array \"features\"".to_owned(),
+                        "the FeatureCollection has no \"features\" array".to_owned(),
                     )
                 })?;
             match features.as_slice() {
@@ -361,7 +361,7 @@ fn parse_object(value: &Value, vertices: &mut usize) -> Result<Vec<Polygon>, Geo
                     "the element of \"features\" is not a Feature".to_owned(),
                 )),
                 _ => Err(GeoError::BoundaryUnsupported(format!(
-                    "die FeatureCollection muss genau ein Feature enthalten, nicht {}",
+                    "the FeatureCollection must hold exactly one Feature, not {}",
                     features.len()
                 ))),
             }
@@ -369,7 +369,7 @@ fn parse_object(value: &Value, vertices: &mut usize) -> Result<Vec<Polygon>, Geo
         "Feature" => match value.get("geometry") {
             Some(geometry) if geometry.is_object() => parse_geometry(geometry, vertices),
             _ => Err(GeoError::BoundaryUnsupported(
-                "das Feature hat keine Geometrie".to_owned(),
+                "the Feature has no geometry".to_owned(),
             )),
         },
         _ => parse_geometry(value, vertices),
@@ -379,9 +379,7 @@ fn parse_object(value: &Value, vertices: &mut usize) -> Result<Vec<Polygon>, Geo
 fn parse_geometry(value: &Value, vertices: &mut usize) -> Result<Vec<Polygon>, GeoError> {
     let kind = type_of(value)?;
     if kind != "Polygon" && kind != "MultiPolygon" {
-        return Err(GeoError::BoundaryUnsupported(format!(
-            "gefunden wurde \"{kind}\""
-        )));
+        return Err(GeoError::BoundaryUnsupported(format!("found \"{kind}\"")));
     }
     let coords = value
         .get("coordinates")
@@ -411,7 +409,7 @@ fn parse_geometry(value: &Value, vertices: &mut usize) -> Result<Vec<Polygon>, G
 fn parse_polygon(rings: &[Value], vertices: &mut usize) -> Result<Polygon, GeoError> {
     let Some((outer, holes)) = rings.split_first() else {
         return Err(GeoError::BoundaryMalformed(
-            "ein Polygon hat keinen Ring".to_owned(),
+            "a Polygon has no ring".to_owned(),
         ));
     };
     let outer = parse_ring(outer, vertices)?;
@@ -445,7 +443,7 @@ fn parse_ring(ring: &Value, vertices: &mut usize) -> Result<Vec<Point>, GeoError
     }
     if positions.len() < 4 {
         return Err(GeoError::BoundaryMalformed(format!(
-            "ein Ring braucht mindestens 4 Positionen, hat aber {}",
+            "a ring needs at least 4 positions, but has {}",
             positions.len()
         )));
     }
@@ -455,7 +453,7 @@ fn parse_ring(ring: &Value, vertices: &mut usize) -> Result<Vec<Point>, GeoError
         .collect::<Result<Vec<_>, _>>()?;
     if points.first() != points.last() {
         return Err(GeoError::BoundaryMalformed(
-            "ein Ring ist nicht geschlossen (erste und letzte Position verschieden)".to_owned(),
+            "a ring is not closed (first and last position differ)".to_owned(),
         ));
     }
     Ok(points)
@@ -750,7 +748,7 @@ mod tests {
         );
         assert!(
             malformed(r#"{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,1]]]}"#)
-                .contains("geschlossen")
+                .contains("not closed")
         );
         malformed(r#"{"type":"Polygon","coordinates":[[[0,0],[1],[1,1],[0,0]]]}"#);
         malformed(r#"{"type":"Polygon","coordinates":[[[0,0],["1",0],[1,1],[0,0]]]}"#);

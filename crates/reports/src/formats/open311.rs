@@ -83,21 +83,24 @@ impl Open311Error {
     pub fn unknown_service_code(code: &str) -> Self {
         Self {
             code: 404,
-            description: format!("service_code: unbekannter Dienst „{code}“"),
+            description: format!("service_code: {}", msg("open311.msg.unknown_service", code)),
         }
     }
 
     pub fn unknown_request(id: &str) -> Self {
         Self {
             code: 404,
-            description: format!("service_request_id: unbekannte Meldung „{id}“"),
+            description: format!(
+                "service_request_id: {}",
+                msg("open311.msg.unknown_request", id)
+            ),
         }
     }
 
     pub fn unknown_token(token: &str) -> Self {
         Self {
             code: 404,
-            description: format!("token: unbekanntes Token „{token}“"),
+            description: format!("token: {}", msg("open311.msg.unknown_token", token)),
         }
     }
 }
@@ -405,9 +408,10 @@ impl Format {
 /// missing or unknown suffix is a 400.
 pub fn parse_format(path_tail: &str) -> Result<(&str, Format), Open311Error> {
     let Some((name, ext)) = path_tail.rsplit_once('.') else {
-        return Err(Open311Error::bad_request(
-            "format: Endung .json oder .xml fehlt",
-        ));
+        return Err(Open311Error::bad_request(format!(
+            "format: {}",
+            msg("open311.msg.format_missing", "")
+        )));
     };
     let format = if ext.eq_ignore_ascii_case("json") {
         Format::Json
@@ -420,7 +424,10 @@ pub fn parse_format(path_tail: &str) -> Result<(&str, Format), Open311Error> {
         )));
     };
     if name.is_empty() {
-        return Err(Open311Error::bad_request("format: Ressource fehlt"));
+        return Err(Open311Error::bad_request(format!(
+            "format: {}",
+            msg("open311.msg.resource_missing", "")
+        )));
     }
     Ok((name, format))
 }
@@ -956,9 +963,11 @@ fn parse_u32(
         Ok(n) if range.contains(&n) => Some(n),
         _ => {
             errors.push(Open311Error::bad_request(format!(
-                "{key}: ganze Zahl von {} bis {} erwartet",
-                range.start(),
-                range.end()
+                "{key}: {}",
+                msg(
+                    "open311.msg.int_range",
+                    format!("{}–{}", range.start(), range.end())
+                )
             )));
             None
         }
@@ -1021,7 +1030,10 @@ pub fn parse_get_requests(
     if let (Some(s), Some(e)) = (start, end)
         && s > e
     {
-        errors.push(Open311Error::bad_request("start_date: liegt nach end_date"));
+        errors.push(Open311Error::bad_request(format!(
+            "start_date: {}",
+            msg("open311.msg.start_after_end", "")
+        )));
     }
     let dates_given = param(params, "start_date").is_some() || param(params, "end_date").is_some();
     if !dates_given && service_request_ids.is_empty() {
@@ -1041,8 +1053,8 @@ pub fn parse_get_requests(
                 "closed" => Status::Closed,
                 _ => {
                     errors.push(Open311Error::bad_request(format!(
-                        "status: „{}“ ist weder open noch closed",
-                        truncate_for_message(item)
+                        "status: {}",
+                        msg("open311.msg.status", truncate_for_message(item))
                     )));
                     continue;
                 }
@@ -1060,9 +1072,10 @@ pub fn parse_get_requests(
     let bbox = param(params, "bbox").and_then(|raw| {
         let b = parse_bbox(raw);
         if b.is_none() {
-            errors.push(Open311Error::bad_request(
-                "bbox: erwartet min_lon,min_lat,max_lon,max_lat in Grad",
-            ));
+            errors.push(Open311Error::bad_request(format!(
+                "bbox: {}",
+                msg("open311.msg.bbox", "")
+            )));
         }
         b
     });
@@ -1071,9 +1084,10 @@ pub fn parse_get_requests(
         None | Some("false") => false,
         Some("true") => true,
         Some(_) => {
-            errors.push(Open311Error::bad_request(
-                "extensions: true oder false erwartet",
-            ));
+            errors.push(Open311Error::bad_request(format!(
+                "extensions: {}",
+                msg("open311.msg.bool", "")
+            )));
             false
         }
     };
@@ -1185,7 +1199,10 @@ pub fn parse_post_request(params: &[(String, String)]) -> Result<NewRequest, Vec
             String::new()
         }
         None => {
-            errors.push(Open311Error::bad_request("service_code: fehlt"));
+            errors.push(Open311Error::bad_request(format!(
+                "service_code: {}",
+                msg("open311.msg.missing", "")
+            )));
             String::new()
         }
     };
@@ -1195,18 +1212,20 @@ pub fn parse_post_request(params: &[(String, String)]) -> Result<NewRequest, Vec
     let position = match (lat, long) {
         (None, None) => None,
         (Some(_), None) | (None, Some(_)) => {
-            errors.push(Open311Error::bad_request(
-                "lat/long: beide Koordinaten oder keine angeben",
-            ));
+            errors.push(Open311Error::bad_request(format!(
+                "lat/long: {}",
+                msg("open311.msg.both_coordinates", "")
+            )));
             None
         }
         (Some(lat), Some(long)) => {
             let lat_v = parse_f64(lat).filter(|v| (-90.0..=90.0).contains(v));
             let long_v = parse_f64(long).filter(|v| (-180.0..=180.0).contains(v));
             if lat_v.is_none() {
-                errors.push(Open311Error::bad_request(
-                    "lat: Breitengrad von -90 bis 90 erwartet",
-                ));
+                errors.push(Open311Error::bad_request(format!(
+                    "lat: {}",
+                    msg("open311.msg.lat_range", "")
+                )));
             }
             if long_v.is_none() {
                 errors.push(Open311Error::bad_request(format!(
@@ -1233,9 +1252,10 @@ pub fn parse_post_request(params: &[(String, String)]) -> Result<NewRequest, Vec
     if !location_given && address_string.is_none() && address_id.is_none() {
         // Only when nothing was sent: a malformed address already has its own error.
         if param(params, "address_string").is_none() && param(params, "address_id").is_none() {
-            errors.push(Open311Error::bad_request(
-                "lat/long, address_string oder address_id: ein Ort ist erforderlich",
-            ));
+            errors.push(Open311Error::bad_request(msg(
+                "open311.msg.location_required",
+                "",
+            )));
         }
     }
 
@@ -1282,7 +1302,8 @@ pub fn parse_post_request(params: &[(String, String)]) -> Result<NewRequest, Vec
             }
             // Repeating a single value, or mixing both forms, is ambiguous.
             (Some(_), _) => errors.push(Open311Error::bad_request(format!(
-                "attribute[{code}]: mehrfach angegeben"
+                "attribute[{code}]: {}",
+                msg("open311.msg.repeated", "")
             ))),
         }
     }
@@ -1318,9 +1339,10 @@ pub fn parse_post_request(params: &[(String, String)]) -> Result<NewRequest, Vec
         if !(lower.starts_with("https://") || lower.starts_with("http://"))
             || u.chars().any(|c| c.is_whitespace() || c.is_control())
         {
-            errors.push(Open311Error::bad_request(
-                "media_url: http- oder https-Adresse erwartet",
-            ));
+            errors.push(Open311Error::bad_request(format!(
+                "media_url: {}",
+                msg("open311.msg.media_url", "")
+            )));
         }
     }
 
@@ -2076,8 +2098,14 @@ mod tests {
         let errs =
             post_err(|p| p.retain(|(k, _)| k != "lat" && k != "long" && k != "service_code"));
         assert_eq!(errs.len(), 2);
-        assert_eq!(errs[0].description, "service_code: fehlt");
-        assert!(errs[1].description.contains("ein Ort ist erforderlich"));
+        assert_eq!(
+            errs[0].description,
+            format!("service_code: {}", msg("open311.msg.missing", ""))
+        );
+        assert_eq!(
+            errs[1].description,
+            msg("open311.msg.location_required", "")
+        );
     }
 
     #[test]
