@@ -1,19 +1,21 @@
 //! The staff's view of the reports: the inbox filters and their query, pages of it, the
 //! names of departments and staff, bulk changes, the map's open reports and the statistics.
 
-use crate::permissions::{HANDLE, MODERATE};
+use crate::permissions::{HANDLE, MODERATE, PERSONAL_DATA};
 use crate::service::{self, Category, Report, ReportsState};
 use crate::store::entity::report;
 use chrono::{DateTime, Datelike, Duration, SecondsFormat, Utc};
 use chrono_tz::Europe::Berlin;
+use rathaus_core::audit::NewEvent;
 use rathaus_core::validation::FieldErrors;
 use rathaus_core::{Error, Principal, Result, TenantId};
-use rathaus_store::{accounts, begin, db_err};
+use rathaus_store::{Actor, accounts, audit, begin, db_err};
 use sea_orm::sea_query::Condition;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, QueryFilter, QueryOrder, QuerySelect, Select, TransactionSession,
 };
 use serde::Deserialize;
+use serde_json::json;
 use std::collections::BTreeMap;
 
 /// Reports per page of the inbox.
@@ -618,4 +620,50 @@ pub async fn statistics(
     s.total.median_first_answer_h = median_hours(all_answer);
     s.total.median_close_h = median_hours(all_close);
     Ok(s)
+}
+
+/// Rows of one export at most.
+pub const EXPORT_MAX: u64 = 50_000;
+
+/// What an export of the inbox filters carries out of the system.
+pub struct Export {
+    pub reports: Vec<Report>,
+    pub names: Names,
+    /// Whether the holder may see the reporters' personal data (`reports.personal_data`).
+    pub personal: bool,
+}
+
+/// The reports of the filters (without the paging) for an export in `format`. The read is
+/// an audit event: it carries (possibly personal) data out of the system.
+pub async fn export_reports<C: sea_orm::TransactionTrait + ConnectionTrait>(
+    db: &C,
+    p: &Principal,
+    f: &Filter,
+    format: &str,
+) -> Result<Export> {
+    require_staff(p)?;
+    let mut f = f.clone();
+    f.nach.clear();
+    let reports = all_of(db, p, &f, EXPORT_MAX).await?;
+    let names = Names::load(db, p.tenant_id).await?;
+    let personal = p.has(PERSONAL_DATA);
+    let txn = begin(db).await?;
+    audit::record(
+        &txn,
+        p.tenant_id,
+        &Actor::user(p),
+        NewEvent::new("reports.export", "reports_report", None::<i64>).details(json!({
+            "format": format,
+            "rows": reports.len(),
+            "personal_data": personal,
+            "filters": f.query(),
+        })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(Export {
+        reports,
+        names,
+        personal,
+    })
 }

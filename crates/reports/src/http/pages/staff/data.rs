@@ -4,23 +4,21 @@
 //! closing.
 
 use super::{
-    Filter, Names, all_of, fmt_date, fmt_time, moderation_label, place_of, priority_label,
+    Filter, Names, export_reports, fmt_date, fmt_time, moderation_label, place_of, priority_label,
     require_staff, status_label,
 };
 pub use crate::service::inbox::{
     CategoryStats, MAP_MAX, MapQuery, Stats, median_hours, open_reports, parse_bbox, statistics,
 };
-use crate::service::{MODERATE, PERSONAL_DATA, Report};
+use crate::service::{MODERATE, Report};
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use chrono_tz::Europe::Berlin;
-use rathaus_core::audit::NewEvent;
 use rathaus_core::validation::FieldErrors;
 use rathaus_core::{Error, Principal, Result};
-use rathaus_store::{Actor, audit, begin};
 use rathaus_web::ctx::Staff;
 use rathaus_web::errors::{HtmlError, page, respond};
 use rathaus_web::forms::FormErrors;
@@ -28,7 +26,6 @@ use rathaus_web::i18n::{Catalog, catalog};
 use rathaus_web::layout::Layout;
 use rathaus_web::pages::layout;
 use rathaus_web::{AppState, export};
-use sea_orm::{ConnectionTrait, TransactionSession};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -164,8 +161,7 @@ pub(crate) async fn map_script() -> Response {
 
 // ------------------------------------------------------------------ export
 
-/// Rows of one export at most.
-pub const EXPORT_MAX: u64 = 50_000;
+pub use crate::service::inbox::EXPORT_MAX;
 
 /// A workbook of one sheet: a bold header row that stays in view, every cell text (never a
 /// formula) except the columns listed as numbers.
@@ -262,40 +258,22 @@ fn export_row(t: &Catalog, names: &Names, r: &Report, personal: bool) -> Vec<Str
     v
 }
 
-/// The export of the filters: header and rows; personal data only for `reports.personal_data`.
-/// The read is an audit event (it carries personal data out of the system).
-pub async fn export<C: sea_orm::TransactionTrait + ConnectionTrait>(
-    db: &C,
+/// The export of the filters as header and rows; the service checks the permission, drops
+/// personal data unless `reports.personal_data` and records the audit event.
+async fn export_table(
+    st: &AppState,
     p: &Principal,
     t: &Catalog,
     f: &Filter,
     format: &str,
 ) -> Result<(Vec<String>, Vec<Vec<String>>)> {
-    require_staff(p)?;
-    let mut f = f.clone();
-    f.nach.clear();
-    let reports = all_of(db, p, &f, EXPORT_MAX).await?;
-    let names = Names::load(db, p.tenant_id).await?;
-    let personal = p.has(PERSONAL_DATA);
-    let header = export_header(t, personal);
-    let rows = reports
+    let e = export_reports(&st.db.conn, p, f, format).await?;
+    let header = export_header(t, e.personal);
+    let rows = e
+        .reports
         .iter()
-        .map(|r| export_row(t, &names, r, personal))
-        .collect::<Vec<_>>();
-    let txn = begin(db).await?;
-    audit::record(
-        &txn,
-        p.tenant_id,
-        &Actor::user(p),
-        NewEvent::new("reports.export", "reports_report", None::<i64>).details(json!({
-            "format": format,
-            "rows": rows.len(),
-            "personal_data": personal,
-            "filters": f.query(),
-        })),
-    )
-    .await?;
-    txn.commit().await?;
+        .map(|r| export_row(t, &e.names, r, e.personal))
+        .collect();
     Ok((header, rows))
 }
 
@@ -309,7 +287,7 @@ pub(crate) async fn export_csv(
     Query(f): Query<Filter>,
 ) -> std::result::Result<Response, HtmlError> {
     let t = catalog(ctx.lang);
-    let (header, rows) = export(&st.db.conn, &p, t, &f, "csv").await?;
+    let (header, rows) = export_table(&st, &p, t, &f, "csv").await?;
     Ok(export::attachment(
         export::CSV,
         &format!("maengel-{}.csv", today()),
@@ -323,7 +301,7 @@ pub(crate) async fn export_xlsx(
     Query(f): Query<Filter>,
 ) -> std::result::Result<Response, HtmlError> {
     let t = catalog(ctx.lang);
-    let (header, rows) = export(&st.db.conn, &p, t, &f, "xlsx").await?;
+    let (header, rows) = export_table(&st, &p, t, &f, "xlsx").await?;
     let body = to_xlsx(t.get("reports.staff.sheet"), &header, &rows, &[4, 5])?;
     Ok(export::attachment(
         export::XLSX,
