@@ -515,7 +515,16 @@ async fn api_keys_are_shown_once_rate_limited_and_revoked() {
         )
         .await;
     assert_eq!(status, 422);
-    assert!(keys::list(&s.db.conn, &s.manager).await.unwrap().is_empty());
+    assert!(
+        keys::list(
+            &s.db.conn,
+            rathaus_store::uow::Actor::User(&s.manager),
+            s.tenant()
+        )
+        .await
+        .unwrap()
+        .is_empty()
+    );
 
     let (status, _, html) = a
         .post(
@@ -552,7 +561,14 @@ async fn api_keys_are_shown_once_rate_limited_and_revoked() {
     let (status, _, _) = a.post(&c, path, &one, &[("rate_limit", "900")]).await;
     assert_eq!(status, 303);
     assert_eq!(
-        keys::list(&s.db.conn, &s.manager).await.unwrap()[0].rate_limit,
+        keys::list(
+            &s.db.conn,
+            rathaus_store::uow::Actor::User(&s.manager),
+            s.tenant()
+        )
+        .await
+        .unwrap()[0]
+            .rate_limit,
         900
     );
     let (status, _, _) = a.post(&c, path, &format!("{one}/widerrufen"), &[]).await;

@@ -467,13 +467,22 @@ async fn bad_input_gets_the_spec_error_and_stores_nothing() {
     )
     .await
     .unwrap();
-    let keys = rathaus_reports::service::keys::list(&a.s.db.conn, &a.s.manager)
-        .await
-        .unwrap();
+    let keys = rathaus_reports::service::keys::list(
+        &a.s.db.conn,
+        rathaus_store::uow::Actor::User(&a.s.manager),
+        a.s.tenant(),
+    )
+    .await
+    .unwrap();
     let old = keys.iter().find(|k| k.name == "Alt").unwrap();
-    rathaus_reports::service::keys::revoke(&a.s.db.conn, &a.s.manager, old.id)
-        .await
-        .unwrap();
+    rathaus_reports::service::keys::revoke(
+        &a.s.db.conn,
+        rathaus_store::uow::Actor::User(&a.s.manager),
+        a.s.tenant(),
+        old.id,
+    )
+    .await
+    .unwrap();
 
     let long = "x".repeat(5_000);
     let cases: Vec<BadCase> = vec![

@@ -7,8 +7,9 @@ use crate::store::entity::api_key;
 use chrono::Utc;
 use rathaus_core::audit::NewEvent;
 use rathaus_core::validation::FieldErrors;
-use rathaus_core::{Error, Principal, Result, TenantId};
-use rathaus_store::{Actor, audit, begin, db_err, random_token, sha256_hex};
+use rathaus_core::{Error, Result, TenantId};
+use rathaus_store::uow::Actor;
+use rathaus_store::{audit, begin, db_err, random_token, sha256_hex};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, QueryFilter, QueryOrder, Set,
     TransactionSession, TransactionTrait,
@@ -25,15 +26,13 @@ const PREFIX: &str = "r311_";
 /// Creates a key; returns it with the secret (shown once). `who` is the system for the CLI.
 pub async fn create<C: TransactionTrait + ConnectionTrait>(
     db: &C,
-    who: rathaus_store::uow::Actor<'_>,
+    who: Actor<'_>,
     tenant: TenantId,
     name: &str,
     rate_limit: i32,
 ) -> Result<(ApiKey, String)> {
-    if let Some(w) = who.principal() {
-        w.require(MANAGE)?;
-        w.require_tenant(tenant)?;
-    }
+    who.require(MANAGE)?;
+    who.require_tenant(tenant)?;
     let mut errs = FieldErrors::new();
     let name = errs.text("name", name, 200);
     if !(1..=100_000).contains(&rate_limit) {
@@ -55,11 +54,10 @@ pub async fn create<C: TransactionTrait + ConnectionTrait>(
     }
     .insert(&txn)
     .await?;
-    let actor = who.recorded();
     audit::record(
         &txn,
         tenant,
-        &actor,
+        &who.recorded(),
         NewEvent::new("reports.api_key.created", "reports_api_key", Some(k.id))
             .details(json!({"name": k.name, "rate_limit": k.rate_limit})),
     )
@@ -68,9 +66,14 @@ pub async fn create<C: TransactionTrait + ConnectionTrait>(
     Ok((k, secret))
 }
 
-pub async fn list(conn: &impl ConnectionTrait, who: &Principal) -> Result<Vec<ApiKey>> {
+pub async fn list(
+    conn: &impl ConnectionTrait,
+    who: Actor<'_>,
+    tenant: TenantId,
+) -> Result<Vec<ApiKey>> {
     who.require(MANAGE)?;
-    rathaus_store::uow::scoped::<api_key::Entity>(who.tenant_id)
+    who.require_tenant(tenant)?;
+    rathaus_store::uow::scoped::<api_key::Entity>(tenant)
         .order_by_asc(api_key::Column::Name)
         .order_by_asc(api_key::Column::Id)
         .all(conn)
@@ -81,24 +84,26 @@ pub async fn list(conn: &impl ConnectionTrait, who: &Principal) -> Result<Vec<Ap
 /// Changes a key's rate limit.
 pub async fn set_rate<C: TransactionTrait + ConnectionTrait>(
     db: &C,
-    who: &Principal,
+    who: Actor<'_>,
+    tenant: TenantId,
     id: i64,
     rate_limit: i32,
 ) -> Result<ApiKey> {
     who.require(MANAGE)?;
+    who.require_tenant(tenant)?;
     if !(1..=100_000).contains(&rate_limit) {
         return Err(FieldErrors::single("rate_limit", "reports.err.rate_limit"));
     }
     let txn = begin(db).await?;
-    let k = find(&txn, who.tenant_id, id).await?;
+    let k = find(&txn, tenant, id).await?;
     let before = k.rate_limit;
     let mut am: api_key::ActiveModel = k.into();
     am.rate_limit = Set(rate_limit);
     let k = am.update(&txn).await?;
     audit::record(
         &txn,
-        who.tenant_id,
-        &Actor::user(who),
+        tenant,
+        &who.recorded(),
         NewEvent::new("reports.api_key.rate_changed", "reports_api_key", Some(id))
             .details(json!({"before": before, "after": rate_limit})),
     )
@@ -109,20 +114,22 @@ pub async fn set_rate<C: TransactionTrait + ConnectionTrait>(
 
 pub async fn revoke<C: TransactionTrait + ConnectionTrait>(
     db: &C,
-    who: &Principal,
+    who: Actor<'_>,
+    tenant: TenantId,
     id: i64,
 ) -> Result<()> {
     who.require(MANAGE)?;
+    who.require_tenant(tenant)?;
     let txn = begin(db).await?;
-    let k = find(&txn, who.tenant_id, id).await?;
+    let k = find(&txn, tenant, id).await?;
     if k.revoked_at.is_none() {
         let mut am: api_key::ActiveModel = k.into();
         am.revoked_at = Set(Some(Utc::now()));
         am.update(&txn).await?;
         audit::record(
             &txn,
-            who.tenant_id,
-            &Actor::user(who),
+            tenant,
+            &who.recorded(),
             NewEvent::new("reports.api_key.revoked", "reports_api_key", Some(id)),
         )
         .await?;

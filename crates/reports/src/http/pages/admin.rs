@@ -748,7 +748,9 @@ async fn render_keys(
     rate_error: Option<(i64, String, String)>,
 ) -> Result<Response, HtmlError> {
     let t = catalog(ctx.lang);
-    let keys = crate::service::keys::list(&st.db.conn, p).await?;
+    let keys =
+        crate::service::keys::list(&st.db.conn, rathaus_store::uow::Actor::User(p), p.tenant_id)
+            .await?;
     let rows = keys
         .into_iter()
         .map(|k| {
@@ -856,9 +858,15 @@ pub(crate) async fn set_rate(
     let id = parse_id(&id)?;
     let t = catalog(ctx.lang);
     let result = match f.rate_limit.trim().parse::<i32>() {
-        Ok(n) => crate::service::keys::set_rate(&st.db.conn, &p, id, n)
-            .await
-            .map(|_| ()),
+        Ok(n) => crate::service::keys::set_rate(
+            &st.db.conn,
+            rathaus_store::uow::Actor::User(&p),
+            p.tenant_id,
+            id,
+            n,
+        )
+        .await
+        .map(|_| ()),
         Err(_) => Err(FieldErrors::single("rate_limit", "reports.err.rate_limit")),
     };
     match result {
@@ -885,7 +893,13 @@ pub(crate) async fn revoke_key(
 ) -> Result<Response, HtmlError> {
     p.require(MANAGE)?;
     let id = parse_id(&id)?;
-    crate::service::keys::revoke(&st.db.conn, &p, id).await?;
+    crate::service::keys::revoke(
+        &st.db.conn,
+        rathaus_store::uow::Actor::User(&p),
+        p.tenant_id,
+        id,
+    )
+    .await?;
     Ok(
         Redirect::to("/maengel/einstellungen/api-schluessel?notice=reports_admin_key_revoked")
             .into_response(),
