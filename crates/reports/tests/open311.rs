@@ -221,7 +221,8 @@ async fn every_endpoint_answers_in_json_and_xml() {
     // A held-back request for the tokens endpoint.
     service::update_settings(
         &a.s.db.conn,
-        &a.s.manager,
+        rathaus_store::uow::Actor::User(&a.s.manager),
+        a.s.manager.tenant_id,
         SettingsInput {
             tile_url: String::new(),
             tile_attribution: String::new(),
@@ -733,7 +734,8 @@ async fn held_back_request_answers_a_token_that_resolves_after_publishing() {
     let a = api().await;
     service::update_settings(
         &a.s.db.conn,
-        &a.s.manager,
+        rathaus_store::uow::Actor::User(&a.s.manager),
+        a.s.manager.tenant_id,
         SettingsInput {
             tile_url: String::new(),
             tile_attribution: String::new(),

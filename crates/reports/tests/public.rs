@@ -526,7 +526,8 @@ async fn the_address_alone_is_enough_and_suggestions_come_from_the_directory() {
     let before = service::settings(&a.s.db.conn, a.s.tenant()).await.unwrap();
     service::update_settings(
         &a.s.db.conn,
-        &a.s.manager,
+        rathaus_store::uow::Actor::User(&a.s.manager),
+        a.s.manager.tenant_id,
         service::SettingsInput {
             tile_url: String::new(),
             tile_attribution: before.tile_attribution,

@@ -578,7 +578,8 @@ async fn an_address_the_directory_lacks_is_asked_of_the_configured_geocoder() {
     let cur = service::settings(&s.db.conn, s.tenant()).await.unwrap();
     service::update_settings(
         &s.db.conn,
-        &s.manager,
+        rathaus_store::uow::Actor::User(&s.manager),
+        s.manager.tenant_id,
         service::SettingsInput {
             tile_url: cur.tile_url,
             tile_attribution: cur.tile_attribution,

@@ -42,9 +42,14 @@ async fn settings_refuse_plain_http_and_internal_hosts() {
         ("https://100.64.1.1/{z}/{x}/{y}.png", "err.url_host"),
         ("https://localhost:9000/{z}/{x}/{y}.png", "err.url_host"),
     ] {
-        let e = service::update_settings(&s.db.conn, &s.manager, settings_input(tile, ""))
-            .await
-            .unwrap_err();
+        let e = service::update_settings(
+            &s.db.conn,
+            rathaus_store::uow::Actor::User(&s.manager),
+            s.manager.tenant_id,
+            settings_input(tile, ""),
+        )
+        .await
+        .unwrap_err();
         assert_eq!(
             field_keys(e),
             vec![("tile_url".into(), key.into())],
@@ -53,7 +58,8 @@ async fn settings_refuse_plain_http_and_internal_hosts() {
     }
     let e = service::update_settings(
         &s.db.conn,
-        &s.manager,
+        rathaus_store::uow::Actor::User(&s.manager),
+        s.manager.tenant_id,
         settings_input("", "http://192.168.0.10/search"),
     )
     .await
@@ -64,7 +70,8 @@ async fn settings_refuse_plain_http_and_internal_hosts() {
     );
     service::update_settings(
         &s.db.conn,
-        &s.manager,
+        rathaus_store::uow::Actor::User(&s.manager),
+        s.manager.tenant_id,
         settings_input(
             "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
             "https://nominatim.example.org/search",

@@ -187,10 +187,12 @@ fn check_url(errs: &mut FieldErrors, field: &str, value: &str) {
 
 pub async fn update_settings<C: TransactionTrait + ConnectionTrait>(
     db: &C,
-    who: &Principal,
+    who: rathaus_store::uow::Actor<'_>,
+    tenant: TenantId,
     inp: SettingsInput,
 ) -> Result<settings::Model> {
     who.require(MANAGE)?;
+    who.require_tenant(tenant)?;
     let mut errs = FieldErrors::new();
     check_url(&mut errs, "tile_url", &inp.tile_url);
     let tiles = inp.tile_url.trim();
@@ -208,7 +210,7 @@ pub async fn update_settings<C: TransactionTrait + ConnectionTrait>(
     }
     errs.into_result()?;
     let txn = begin(db).await?;
-    let before = ensure_settings(&txn, who.tenant_id).await?;
+    let before = ensure_settings(&txn, tenant).await?;
     let mut am: settings::ActiveModel = before.clone().into();
     am.tile_url = Set(inp.tile_url.trim().to_string());
     am.tile_attribution = Set(attribution);
@@ -221,12 +223,12 @@ pub async fn update_settings<C: TransactionTrait + ConnectionTrait>(
     let after = am.update(&txn).await?;
     audit::record(
         &txn,
-        who.tenant_id,
-        &Actor::user(who),
+        tenant,
+        &who.recorded(),
         NewEvent::new(
             "reports.settings.updated",
             "reports_settings",
-            Some(who.tenant_id.0),
+            Some(tenant.0),
         )
         .details(json!({
             "tile_url": after.tile_url,

@@ -159,7 +159,8 @@ pub(crate) async fn save_settings(
     let result = if errs.is_empty() {
         service::update_settings(
             &st.db.conn,
-            &p,
+            rathaus_store::uow::Actor::User(&p),
+            p.tenant_id,
             service::SettingsInput {
                 tile_url: f.tile_url.clone(),
                 tile_attribution: f.tile_attribution.clone(),
