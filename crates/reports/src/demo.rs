@@ -78,7 +78,8 @@ pub async fn demo(db: &Db, state: &ReportsState, admin: &Principal) -> anyhow::R
         let created = service::create_category(
             conn,
             state,
-            admin,
+            rathaus_store::uow::Actor::User(admin),
+            tid,
             CategoryInput {
                 code: c.code.clone(),
                 name: c.name,

@@ -437,14 +437,16 @@ async fn validate_category(
 pub async fn create_category<C: TransactionTrait + ConnectionTrait>(
     db: &C,
     state: &ReportsState,
-    who: &Principal,
+    who: rathaus_store::uow::Actor<'_>,
+    tenant: TenantId,
     inp: CategoryInput,
 ) -> Result<Category> {
     who.require(MANAGE)?;
+    who.require_tenant(tenant)?;
     let txn = begin(db).await?;
-    let (code, name) = validate_category(&txn, who.tenant_id, None, &inp).await?;
+    let (code, name) = validate_category(&txn, tenant, None, &inp).await?;
     let c = category::ActiveModel {
-        tenant_id: Set(who.tenant_id.0),
+        tenant_id: Set(tenant.0),
         code: Set(code),
         name: Set(name),
         group_name: Set(inp.group_name.trim().to_string()),
@@ -461,29 +463,31 @@ pub async fn create_category<C: TransactionTrait + ConnectionTrait>(
     .await?;
     audit::record(
         &txn,
-        who.tenant_id,
-        &Actor::user(who),
+        tenant,
+        &who.recorded(),
         NewEvent::new("reports.category.created", "reports_category", Some(c.id))
             .details(category_json(&c)),
     )
     .await?;
     txn.commit().await?;
     // Category names and codes appear in cached public answers.
-    state.generations.bump(who.tenant_id);
+    state.generations.bump(tenant);
     Ok(c)
 }
 
 pub async fn update_category<C: TransactionTrait + ConnectionTrait>(
     db: &C,
     state: &ReportsState,
-    who: &Principal,
+    who: rathaus_store::uow::Actor<'_>,
+    tenant: TenantId,
     id: i64,
     inp: CategoryInput,
 ) -> Result<Category> {
     who.require(MANAGE)?;
+    who.require_tenant(tenant)?;
     let txn = begin(db).await?;
-    let before = category(&txn, who.tenant_id, id).await?;
-    let (code, name) = validate_category(&txn, who.tenant_id, Some(id), &inp).await?;
+    let before = category(&txn, tenant, id).await?;
+    let (code, name) = validate_category(&txn, tenant, Some(id), &inp).await?;
     let mut am: category::ActiveModel = before.clone().into();
     am.code = Set(code);
     am.name = Set(name);
@@ -497,15 +501,15 @@ pub async fn update_category<C: TransactionTrait + ConnectionTrait>(
     let after = am.update(&txn).await?;
     audit::record(
         &txn,
-        who.tenant_id,
-        &Actor::user(who),
+        tenant,
+        &who.recorded(),
         NewEvent::new("reports.category.updated", "reports_category", Some(id))
             .details(json!({"before": category_json(&before), "after": category_json(&after)})),
     )
     .await?;
     txn.commit().await?;
     // Category names and codes appear in cached public answers.
-    state.generations.bump(who.tenant_id);
+    state.generations.bump(tenant);
     Ok(after)
 }
 

@@ -671,8 +671,27 @@ async fn save_category(
         }
     };
     let result = match id {
-        Some(id) => service::update_category(&st.db.conn, state, p, id, inp).await,
-        None => service::create_category(&st.db.conn, state, p, inp).await,
+        Some(id) => {
+            service::update_category(
+                &st.db.conn,
+                state,
+                rathaus_store::uow::Actor::User(p),
+                p.tenant_id,
+                id,
+                inp,
+            )
+            .await
+        }
+        None => {
+            service::create_category(
+                &st.db.conn,
+                state,
+                rathaus_store::uow::Actor::User(p),
+                p.tenant_id,
+                inp,
+            )
+            .await
+        }
     };
     match result {
         Ok(_) => Ok(Redirect::to(
