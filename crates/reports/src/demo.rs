@@ -141,7 +141,8 @@ pub async fn demo(db: &Db, state: &ReportsState, admin: &Principal) -> anyhow::R
             service::change(
                 conn,
                 state,
-                admin,
+                rathaus_store::uow::Actor::User(admin),
+                tid,
                 s.report.id,
                 Change {
                     status: Some(r.status.to_string()),

@@ -207,7 +207,8 @@ async fn every_endpoint_answers_in_json_and_xml() {
     service::change(
         &a.s.db.conn,
         a.s.st(),
-        &a.s.handler,
+        rathaus_store::uow::Actor::User(&a.s.handler),
+        a.s.handler.tenant_id,
         report.id,
         Change {
             status: Some(service::IN_PROGRESS.into()),
@@ -682,7 +683,8 @@ async fn personal_data_never_appears() {
     service::moderate(
         &a.s.db.conn,
         a.s.st(),
-        &a.s.moderator,
+        rathaus_store::uow::Actor::User(&a.s.moderator),
+        a.s.moderator.tenant_id,
         r.id,
         Moderation {
             publish: Some(true),
@@ -694,7 +696,8 @@ async fn personal_data_never_appears() {
     service::change(
         &a.s.db.conn,
         a.s.st(),
-        &a.s.handler,
+        rathaus_store::uow::Actor::User(&a.s.handler),
+        a.s.handler.tenant_id,
         r.id,
         Change {
             status: Some(service::DONE.into()),
@@ -776,7 +779,8 @@ async fn held_back_request_answers_a_token_that_resolves_after_publishing() {
     service::moderate(
         &a.s.db.conn,
         a.s.st(),
-        &a.s.moderator,
+        rathaus_store::uow::Actor::User(&a.s.moderator),
+        a.s.moderator.tenant_id,
         r.id,
         Moderation {
             publish: Some(true),
@@ -823,7 +827,8 @@ async fn get_requests_filters() {
     service::change(
         &a.s.db.conn,
         a.s.st(),
-        &a.s.handler,
+        rathaus_store::uow::Actor::User(&a.s.handler),
+        a.s.handler.tenant_id,
         r2.id,
         Change {
             status: Some(service::DONE.into()),

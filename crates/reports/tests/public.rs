@@ -765,7 +765,8 @@ async fn list_geojson_and_atom_show_published_reports_without_personal_data() {
     service::moderate(
         &a.s.db.conn,
         a.s.st(),
-        &a.s.moderator,
+        rathaus_store::uow::Actor::User(&a.s.moderator),
+        a.s.moderator.tenant_id,
         pending.id,
         service::Moderation {
             publish: Some(false),

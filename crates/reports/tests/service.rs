@@ -209,7 +209,8 @@ async fn without_the_proof_of_work_a_report_waits_for_moderation() {
     let after = service::moderate(
         &s.db.conn,
         s.st(),
-        &s.moderator,
+        rathaus_store::uow::Actor::User(&s.moderator),
+        s.moderator.tenant_id,
         held.report.id,
         service::Moderation {
             publish: Some(true),
@@ -226,7 +227,8 @@ async fn without_the_proof_of_work_a_report_waits_for_moderation() {
         service::moderate(
             &s.db.conn,
             s.st(),
-            &s.handler,
+            rathaus_store::uow::Actor::User(&s.handler),
+            s.handler.tenant_id,
             held.report.id,
             Default::default()
         )
@@ -237,7 +239,8 @@ async fn without_the_proof_of_work_a_report_waits_for_moderation() {
         service::change(
             &s.db.conn,
             s.st(),
-            &s.moderator,
+            rathaus_store::uow::Actor::User(&s.moderator),
+            s.moderator.tenant_id,
             held.report.id,
             Change::default()
         )
@@ -265,7 +268,8 @@ async fn open_reports_of_the_same_category_nearby_are_found() {
     service::change(
         &s.db.conn,
         s.st(),
-        &s.handler,
+        rathaus_store::uow::Actor::User(&s.handler),
+        s.handler.tenant_id,
         a.report.id,
         Change {
             status: Some(service::DONE.into()),
@@ -319,7 +323,8 @@ async fn the_workflow_records_answers_closing_and_duplicates() {
     let r = service::change(
         &s.db.conn,
         s.st(),
-        &s.handler,
+        rathaus_store::uow::Actor::User(&s.handler),
+        s.handler.tenant_id,
         original.id,
         Change {
             status: Some(service::IN_PROGRESS.into()),
@@ -346,7 +351,8 @@ async fn the_workflow_records_answers_closing_and_duplicates() {
     let err = service::change(
         &s.db.conn,
         s.st(),
-        &s.handler,
+        rathaus_store::uow::Actor::User(&s.handler),
+        s.handler.tenant_id,
         dup.report.id,
         Change {
             status: Some(service::DUPLICATE.into()),
@@ -359,7 +365,8 @@ async fn the_workflow_records_answers_closing_and_duplicates() {
     let closed = service::change(
         &s.db.conn,
         s.st(),
-        &s.handler,
+        rathaus_store::uow::Actor::User(&s.handler),
+        s.handler.tenant_id,
         dup.report.id,
         Change {
             status: Some(service::DUPLICATE.into()),
@@ -380,9 +387,16 @@ async fn the_workflow_records_answers_closing_and_duplicates() {
     );
     // The clerk without permission can do nothing.
     assert!(
-        service::change(&s.db.conn, s.st(), &s.clerk, original.id, Change::default())
-            .await
-            .is_err()
+        service::change(
+            &s.db.conn,
+            s.st(),
+            rathaus_store::uow::Actor::User(&s.clerk),
+            s.clerk.tenant_id,
+            original.id,
+            Change::default()
+        )
+        .await
+        .is_err()
     );
 }
 
@@ -445,9 +459,16 @@ async fn another_tenants_report_is_not_found() {
             .is_err()
     );
     assert!(
-        service::change(&s.db.conn, s.st(), &b.admin, r.report.id, Change::default())
-            .await
-            .is_err()
+        service::change(
+            &s.db.conn,
+            s.st(),
+            rathaus_store::uow::Actor::User(&b.admin),
+            b.admin.tenant_id,
+            r.report.id,
+            Change::default()
+        )
+        .await
+        .is_err()
     );
     assert!(
         service::by_status_token(&s.db.conn, b.tenant(), &r.status_token)
@@ -491,7 +512,8 @@ async fn personal_data_is_erased_after_the_retention_period() {
     service::change(
         &s.db.conn,
         s.st(),
-        &s.handler,
+        rathaus_store::uow::Actor::User(&s.handler),
+        s.handler.tenant_id,
         r.id,
         Change {
             status: Some(service::DONE.into()),

@@ -145,7 +145,8 @@ async fn inbox_defaults_to_the_own_department_and_what_is_assigned() {
     service::change(
         &s.db.conn,
         s.st(),
-        &s.admin,
+        rathaus_store::uow::Actor::User(&s.admin),
+        s.admin.tenant_id,
         licht.id,
         service::Change {
             assignee_id: Some(Some(olga_user.id)),
@@ -375,7 +376,8 @@ async fn overdue_view_lists_open_reports_past_their_due_date() {
     service::change(
         &s.db.conn,
         s.st(),
-        &s.handler,
+        rathaus_store::uow::Actor::User(&s.handler),
+        s.handler.tenant_id,
         late.id,
         service::Change {
             status: Some(service::DONE.into()),

@@ -397,13 +397,25 @@ pub async fn run_bulk<C: sea_orm::TransactionTrait + ConnectionTrait>(
     let txn = begin(db).await.map_err(BulkError::Other)?;
     for id in &b.ids {
         let result = if moderating {
-            service::moderate_in(&txn, p, *id, moderation.clone())
-                .await
-                .map(|_| ())
+            service::moderate_in(
+                &txn,
+                rathaus_store::uow::Actor::User(p),
+                p.tenant_id,
+                *id,
+                moderation.clone(),
+            )
+            .await
+            .map(|_| ())
         } else {
-            service::change_in(&txn, p, *id, change.clone())
-                .await
-                .map(|_| ())
+            service::change_in(
+                &txn,
+                rathaus_store::uow::Actor::User(p),
+                p.tenant_id,
+                *id,
+                change.clone(),
+            )
+            .await
+            .map(|_| ())
         };
         if let Err(e) = result {
             // Dropping the transaction rolls everything back.

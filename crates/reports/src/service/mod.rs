@@ -1272,27 +1272,30 @@ fn report_json(r: &Report) -> serde_json::Value {
 pub async fn change<C: TransactionTrait + ConnectionTrait>(
     db: &C,
     state: &ReportsState,
-    who: &Principal,
+    who: rathaus_store::uow::Actor<'_>,
+    tenant: TenantId,
     id: i64,
     ch: Change,
 ) -> Result<Report> {
     who.require(HANDLE)?;
+    who.require_tenant(tenant)?;
     let txn = begin(db).await?;
-    let r = change_in(&txn, who, id, ch).await?;
+    let r = change_in(&txn, who, tenant, id, ch).await?;
     txn.commit().await?;
-    state.generations.bump(who.tenant_id);
+    state.generations.bump(tenant);
     Ok(r)
 }
 
 /// [`change`] inside the caller's transaction (bulk actions run several in one).
 pub async fn change_in(
     txn: &impl ConnectionTrait,
-    who: &Principal,
+    who: rathaus_store::uow::Actor<'_>,
+    tenant: TenantId,
     id: i64,
     ch: Change,
 ) -> Result<Report> {
     who.require(HANDLE)?;
-    let tenant = who.tenant_id;
+    who.require_tenant(tenant)?;
     let before = find(txn, tenant, id).await?;
     let mut errs = FieldErrors::new();
     if let Some(s) = &ch.status
@@ -1382,7 +1385,7 @@ pub async fn change_in(
             public: Set(true),
             status: Set(status_changed.then(|| after.status.clone())),
             text: Set(reply.clone()),
-            author_id: Set(Some(who.user_id.0)),
+            author_id: Set(who.principal().map(|w| w.user_id.0)),
             created_at: Set(now),
             ..Default::default()
         }
@@ -1396,7 +1399,7 @@ pub async fn change_in(
             public: Set(false),
             status: Set(None),
             text: Set(note.clone()),
-            author_id: Set(Some(who.user_id.0)),
+            author_id: Set(who.principal().map(|w| w.user_id.0)),
             created_at: Set(now),
             ..Default::default()
         }
@@ -1423,7 +1426,7 @@ pub async fn change_in(
     audit::record(
         txn,
         tenant,
-        &Actor::user(who),
+        &who.recorded(),
         NewEvent::new("reports.report.changed", "reports_report", Some(id)).details(json!({
             "before": report_json(&before),
             "after": report_json(&after),
@@ -1472,26 +1475,30 @@ pub struct Moderation {
 pub async fn moderate<C: TransactionTrait + ConnectionTrait>(
     db: &C,
     state: &ReportsState,
-    who: &Principal,
+    who: rathaus_store::uow::Actor<'_>,
+    tenant: TenantId,
     id: i64,
     m: Moderation,
 ) -> Result<Report> {
     who.require(MODERATE)?;
+    who.require_tenant(tenant)?;
     let txn = begin(db).await?;
-    let r = moderate_in(&txn, who, id, m).await?;
+    let r = moderate_in(&txn, who, tenant, id, m).await?;
     txn.commit().await?;
-    state.generations.bump(who.tenant_id);
+    state.generations.bump(tenant);
     Ok(r)
 }
 
 pub async fn moderate_in(
     txn: &impl ConnectionTrait,
-    who: &Principal,
+    who: rathaus_store::uow::Actor<'_>,
+    tenant: TenantId,
     id: i64,
     m: Moderation,
 ) -> Result<Report> {
     who.require(MODERATE)?;
-    let before = find(txn, who.tenant_id, id).await?;
+    who.require_tenant(tenant)?;
+    let before = find(txn, tenant, id).await?;
     let mut errs = FieldErrors::new();
     let text = m.public_description.as_deref().map(str::trim);
     if let Some(t) = text {
@@ -1522,8 +1529,8 @@ pub async fn moderate_in(
     let after = am.update(txn).await?;
     audit::record(
         txn,
-        who.tenant_id,
-        &Actor::user(who),
+        tenant,
+        &who.recorded(),
         NewEvent::new("reports.report.moderated", "reports_report", Some(id)).details(json!({
             "before": {"moderation": before.moderation, "public_description": before.public_description},
             "after": {"moderation": after.moderation, "public_description": after.public_description},

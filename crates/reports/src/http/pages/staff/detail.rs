@@ -405,7 +405,17 @@ pub(crate) async fn workflow(
     let r = service::get(&st.db.conn, &p, id).await?;
     let base = rathaus_web::ctx::origin(&st.cfg, &headers);
     let result = match to_change(&r, &f, &base) {
-        Ok(ch) => service::change(&st.db.conn, &state, &p, id, ch).await,
+        Ok(ch) => {
+            service::change(
+                &st.db.conn,
+                &state,
+                rathaus_store::uow::Actor::User(&p),
+                p.tenant_id,
+                id,
+                ch,
+            )
+            .await
+        }
         Err(e) => Err(e),
     };
     match result {
@@ -442,7 +452,17 @@ pub(crate) async fn moderation(
         m.public_description = Some(f.public_description.clone());
     }
     let result = match errs.into_result() {
-        Ok(()) => service::moderate(&st.db.conn, &state, &p, id, m).await,
+        Ok(()) => {
+            service::moderate(
+                &st.db.conn,
+                &state,
+                rathaus_store::uow::Actor::User(&p),
+                p.tenant_id,
+                id,
+                m,
+            )
+            .await
+        }
         Err(e) => Err(e),
     };
     match result {
