@@ -83,8 +83,7 @@ impl Hub {
 
     /// Announces a change that is not part of a transaction (e.g. a job's progress).
     pub async fn publish_now(&self, tenant: TenantId, topic: &str, id: Option<&str>) -> Result<()> {
-        let mut tx = Tx::begin(&self.db.conn, tenant, crate::uow::Actor::system("live"))
-            .await?;
+        let mut tx = Tx::begin(&self.db.conn, tenant, crate::uow::Actor::system("live")).await?;
         self.publish(&mut tx, topic, id).await?;
         tx.commit().await
     }
@@ -153,4 +152,3 @@ async fn listen(pool: sea_orm::sqlx::PgPool, tx: broadcast::Sender<Arc<Change>>)
         }
     }
 }
-
