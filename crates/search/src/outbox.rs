@@ -3,8 +3,8 @@
 
 use chrono::{DateTime, Duration, Utc};
 use rathaus_core::{Result, TenantId};
+use rathaus_store::Db;
 use rathaus_store::uow::{self, Tx};
-use rathaus_store::{Db, db_err};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
@@ -91,8 +91,7 @@ pub async fn enqueue_on(
         ..Default::default()
     }
     .insert(conn)
-    .await
-    .map_err(db_err)?;
+    .await?;
     Ok(())
 }
 
