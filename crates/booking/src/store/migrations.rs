@@ -1,6 +1,7 @@
 //! The booking module's own tables, with their own history table
 //! (`seaql_migrations_booking`), applied after the platform's migrations.
 
+use rathaus_store::schema::{fk, index};
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
 
@@ -30,15 +31,6 @@ impl MigrationName for M0001Booking {
     fn name(&self) -> &str {
         "m0001_booking"
     }
-}
-
-fn index(name: &'static str, table: &'static str, cols: &[&'static str]) -> IndexCreateStatement {
-    let mut i = Index::create();
-    i.name(name).table(table);
-    for c in cols {
-        i.col(*c);
-    }
-    i.take()
 }
 
 #[async_trait::async_trait]
@@ -249,19 +241,6 @@ impl MigrationName for M0004Rules {
     fn name(&self) -> &str {
         "m0004_booking_rules"
     }
-}
-
-fn fk(
-    from: &'static str,
-    col: &'static str,
-    to: &'static str,
-    del: ForeignKeyAction,
-) -> ForeignKeyCreateStatement {
-    ForeignKey::create()
-        .from(from, col)
-        .to(to, "id")
-        .on_delete(del)
-        .take()
 }
 
 #[async_trait::async_trait]

@@ -1,6 +1,7 @@
 //! The Mängelmelder's own tables, with their own history table (`seaql_migrations_reports`),
 //! applied after the platform's migrations.
 
+use rathaus_store::schema::{fk, index, tenant_fk};
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
 
@@ -48,29 +49,13 @@ impl MigrationName for M0001Reports {
     }
 }
 
-fn index(name: &'static str, table: &'static str, cols: &[&'static str]) -> IndexCreateStatement {
-    let mut i = Index::create();
-    i.name(name).table(table);
-    for c in cols {
-        i.col(*c);
-    }
-    i.take()
-}
-
-fn tenant_fk(table: &'static str) -> ForeignKeyCreateStatement {
-    ForeignKey::create()
-        .from(table, "tenant_id")
-        .to("tenants", "id")
-        .on_delete(ForeignKeyAction::Cascade)
-        .take()
-}
-
 fn report_fk(table: &'static str) -> ForeignKeyCreateStatement {
-    ForeignKey::create()
-        .from(table, "report_id")
-        .to("reports_reports", "id")
-        .on_delete(ForeignKeyAction::Cascade)
-        .take()
+    fk(
+        table,
+        "report_id",
+        "reports_reports",
+        ForeignKeyAction::Cascade,
+    )
 }
 
 #[async_trait::async_trait]
