@@ -113,6 +113,7 @@ impl Generated {
             id,
             tenant: TENANT,
             title: self.vocab.sentence(&mut rng, title_len),
+            url: format!("/bench/{id}"),
             body: self.vocab.sentence(&mut rng, body_len),
             tags: vec![self.vocab.sentence(&mut rng, 1)],
             date: Some(

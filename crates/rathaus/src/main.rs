@@ -553,9 +553,25 @@ async fn serve(cfg: Config, demo: bool) -> anyhow::Result<()> {
         cfg.audit_anchor_mail.clone().map(|to| (to, cfg.smtp())),
         stop_rx.clone(),
     ));
-    let janitor = tokio::spawn(housekeeping(db.clone(), files, stop_rx));
+    let janitor = tokio::spawn(housekeeping(db.clone(), files.clone(), stop_rx));
 
-    let st = rathaus_web::AppState::with_modules(db.clone(), cfg.web(), modules());
+    // The web state registers the modules' document kinds itself.
+    let search = rathaus_search::SearchService::open(&rathaus_search::index_dir(&cfg.data_dir))?;
+    let fresh = search.fresh();
+    let st = rathaus_web::AppState::with_services(db.clone(), cfg.web(), modules(), search, files);
+    if fresh {
+        // A new (or replaced) index starts from the modules' tables; searches answer from
+        // what is indexed so far meanwhile.
+        let (search, db) = (st.search.clone(), db.clone());
+        tokio::spawn(async move {
+            match search.reindex(&db, None, None, |_| {}).await {
+                Ok(n) => tracing::info!(documents = n, "search index built"),
+                Err(e) => {
+                    tracing::warn!(error = %format!("{e:#}"), "building the search index failed; run `rathaus search reindex`")
+                }
+            }
+        });
+    }
     rathaus_web::serve(listener, st, shutdown_signal()).await?;
     tracing::info!("stopped accepting requests; in-flight requests drained");
     let _ = stop_tx.send(true);
@@ -617,7 +633,8 @@ async fn anchor_daily(
 }
 
 /// Every 10 minutes: expired sessions go; once a day (and at start): a collection of
-/// unreferenced stored files is queued per tenant that stores any.
+/// unreferenced stored files is queued per tenant that stores any, and search outbox rows
+/// applied a week ago are deleted.
 async fn housekeeping(
     db: Db,
     files: Arc<rathaus_store::files::FileStore>,
@@ -630,10 +647,14 @@ async fn housekeeping(
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "session purge failed"),
         }
-        if round.is_multiple_of(144)
-            && let Err(e) = files.schedule_all(&db).await
-        {
-            tracing::warn!(error = %e, "scheduling the file collection failed");
+        if round.is_multiple_of(144) {
+            if let Err(e) = files.schedule_all(&db).await {
+                tracing::warn!(error = %e, "scheduling the file collection failed");
+            }
+            // Every replica applied these long ago; one offline longer is rebuilt.
+            if let Err(e) = rathaus_search::outbox::prune(&db, chrono::Duration::days(7)).await {
+                tracing::warn!(error = %e, "pruning the search outbox failed");
+            }
         }
         round += 1;
         tokio::select! {
@@ -724,10 +745,21 @@ fn print_routes(json: bool) {
     }
 }
 
-/// `rathaus search …`. The modules register their document kinds here once they index any.
+/// The search index in the data directory, with every module's document kinds.
+fn open_search(cfg: &Config) -> anyhow::Result<rathaus_search::SearchService> {
+    let mut svc = rathaus_search::SearchService::open(&rathaus_search::index_dir(&cfg.data_dir))?;
+    for m in modules() {
+        for source in m.search_sources() {
+            svc.register(source);
+        }
+    }
+    Ok(svc)
+}
+
+/// `rathaus search …`.
 async fn search_cmd(cfg: &Config, cmd: SearchCmd) -> anyhow::Result<ExitCode> {
     let db = open(cfg).await?;
-    let svc = rathaus_search::SearchService::open(&rathaus_search::index_dir(&cfg.data_dir))?;
+    let svc = open_search(cfg)?;
     match cmd {
         SearchCmd::Status => {
             let s = svc.status(&db).await?;

@@ -68,6 +68,8 @@ pub struct Doc {
     pub id: i64,
     pub tenant: TenantId,
     pub title: String,
+    /// The page a hit links to (e.g. `/wissen/seiten/42`), relative to the tenant's host.
+    pub url: String,
     pub body: String,
     pub tags: Vec<String>,
     pub date: Option<DateTime<Utc>>,

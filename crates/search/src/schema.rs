@@ -21,6 +21,8 @@ pub(crate) struct Fields {
     pub head: Field,
     /// Stored only (shown, highlighted).
     pub title: Field,
+    /// Stored only: where a hit links to.
+    pub url: Field,
     pub body: Field,
     pub tags: Field,
     pub date: Field,
@@ -48,6 +50,7 @@ impl Fields {
             text: b.add_text_field("text", analyzed.clone()),
             head: b.add_text_field("head", analyzed),
             title: b.add_text_field("title", STORED),
+            url: b.add_text_field("url", STORED),
             body: b.add_text_field("body", STORED),
             tags: b.add_text_field("tags", STORED),
             date: b.add_date_field("date", STORED),
@@ -68,6 +71,7 @@ impl Fields {
             text: f("text")?,
             head: f("head")?,
             title: f("title")?,
+            url: f("url")?,
             body: f("body")?,
             tags: f("tags")?,
             date: f("date")?,
@@ -100,6 +104,7 @@ impl Fields {
         d.add_text(self.tenant, doc.tenant.0.to_string());
         d.add_text(self.kind, kind.name);
         d.add_i64(self.id, doc.id);
+        d.add_text(self.url, &doc.url);
         if kind.has(DocField::Title) {
             d.add_text(self.title, &doc.title);
             d.add_text(self.head, &doc.title);

@@ -55,6 +55,7 @@ pub struct SearchService {
     applied: AtomicI64,
     notify: Arc<tokio::sync::Notify>,
     gap_grace: Duration,
+    fresh: bool,
 }
 
 /// One search of one reader.
@@ -87,6 +88,8 @@ pub struct Results {
 pub struct Hit {
     pub kind: String,
     pub id: i64,
+    /// The page the hit links to.
+    pub url: String,
     /// The title, HTML-escaped, query words in `<b>…</b>`.
     pub title_html: String,
     /// A passage of the body, HTML-escaped, query words in `<b>…</b>`.
@@ -124,14 +127,41 @@ struct Payload {
 }
 
 impl SearchService {
-    /// Opens the index in `dir` (`<data_dir>/search`), creating it when missing.
+    /// Opens the index in `dir` (`<data_dir>/search`), creating it when missing. An index
+    /// written with another schema (an older release) is replaced by an empty one: it is a
+    /// cache of the modules' tables, and `fresh()` tells the caller to rebuild it.
     pub fn open(dir: &Path) -> anyhow::Result<SearchService> {
         std::fs::create_dir_all(dir)
             .with_context(|| format!("cannot create the search index dir {}", dir.display()))?;
         let (schema, _) = Fields::schema();
         let mmap = MmapDirectory::open(dir).context("cannot open the search index")?;
-        let mut index =
-            Index::open_or_create(mmap, schema).context("cannot open the search index")?;
+        let existed = Index::exists(&mmap).unwrap_or(false);
+        let index = match Index::open_or_create(mmap, schema.clone()) {
+            Ok(i) => i,
+            Err(tantivy::TantivyError::SchemaError(e)) => {
+                tracing::warn!(error = %e, dir = %dir.display(), "search index has an old schema; starting an empty one");
+                std::fs::remove_dir_all(dir)
+                    .and_then(|_| std::fs::create_dir_all(dir))
+                    .with_context(|| {
+                        format!("cannot replace the search index in {}", dir.display())
+                    })?;
+                let mmap = MmapDirectory::open(dir).context("cannot open the search index")?;
+                return Self::from_index(Index::create(mmap, schema, Default::default())?, true);
+            }
+            Err(e) => return Err(anyhow::Error::new(e).context("cannot open the search index")),
+        };
+        Self::from_index(index, !existed)
+    }
+
+    /// An index in memory (tests, and apps built without a data directory).
+    pub fn in_memory() -> anyhow::Result<SearchService> {
+        let (schema, _) = Fields::schema();
+        let mut svc = Self::from_index(Index::create_in_ram(schema), true)?;
+        svc.gap_grace = Duration::zero();
+        Ok(svc)
+    }
+
+    fn from_index(mut index: Index, fresh: bool) -> anyhow::Result<SearchService> {
         index.tokenizers().register(GERMAN, analyzer::german());
         // Segments are searched on two threads: a query's latency halves on an idle machine.
         index
@@ -156,7 +186,14 @@ impl SearchService {
             applied: AtomicI64::new(applied),
             notify: Arc::new(tokio::sync::Notify::new()),
             gap_grace: Duration::seconds(GAP_GRACE_SECS),
+            fresh,
         })
+    }
+
+    /// The index was created empty by this process (new, or replaced after a schema change):
+    /// it should be rebuilt from the modules' tables.
+    pub fn fresh(&self) -> bool {
+        self.fresh
     }
 
     /// How long a gap in the outbox ids holds the position back (default 60 s). Longer than
@@ -529,6 +566,7 @@ impl SearchService {
                     .get_first(f.id)
                     .and_then(|v| v.as_i64())
                     .unwrap_or_default(),
+                url: text_of(f.url),
                 title_html,
                 snippet_html,
                 date: doc

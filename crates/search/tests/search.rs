@@ -144,6 +144,7 @@ fn doc(tenant: TenantId, id: i64, title: &str, body: &str, visible: &[&str]) -> 
         id,
         tenant,
         title: title.into(),
+        url: format!("/test/{id}"),
         body: body.into(),
         tags: vec![],
         date: Some(Utc.with_ymd_and_hms(2024, 5, 1, 10, 0, 0).unwrap()),

@@ -107,7 +107,7 @@ impl Cx {
                 out.sort();
                 out
             }
-            Location::S3 { .. } => {
+            Location::S3 { .. } | Location::Memory => {
                 let mut keys: Vec<String> = self
                     .files
                     .object_store()

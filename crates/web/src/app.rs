@@ -53,6 +53,8 @@ pub fn platform_routes() -> Routes {
         )
         .post("/passwort-vergessen/{token}", Secret, password_reset::reset)
         .get("/staff", SignedIn, public::dashboard)
+        // Citizens are refused in the handler (the search is for staff).
+        .get("/suche", SignedIn, crate::search::page_handler)
         .get("/account", SignedIn, account::show)
         .post("/account/password", SignedIn, account::change_password)
         .get("/account/totp", SignedIn, account::totp_show)
@@ -122,6 +124,7 @@ pub fn platform_routes() -> Routes {
         .get("/admin/pages/{slug}", settings, admin::page_edit)
         .post("/admin/pages/{slug}", settings, admin::page_save)
         .api(SignedIn, utoipa_axum::routes!(api::me))
+        .api(SignedIn, utoipa_axum::routes!(crate::search::api_search))
 }
 
 /// gzip or br for clients that accept it, on machine and API answers only: HTML pages carry
@@ -207,16 +210,26 @@ async fn strip_server(mut r: Response) -> Response {
 }
 
 /// Serves until `shutdown` resolves, then stops accepting and drains in-flight requests.
+/// While it serves, the search index follows the modules' outbox.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     st: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let indexer = tokio::spawn(st.search.clone().run_worker(
+        st.db.clone(),
+        std::time::Duration::from_millis(500),
+        stop_rx,
+    ));
     let app = router(st);
-    axum::serve(
+    let served = axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown)
-    .await
+    .await;
+    let _ = stop_tx.send(true);
+    let _ = indexer.await;
+    served
 }

@@ -94,6 +94,8 @@ pub struct Layout {
     /// `live.js`: refreshes `data-live` elements; loaded for signed-in users only.
     pub live_js: Option<&'static str>,
     pub wappen: String,
+    /// The search field in the header (staff, not citizens).
+    pub search_field: bool,
 }
 
 impl Layout {
@@ -119,6 +121,7 @@ impl Layout {
         if let Some(u) = ctx.staff() {
             l.user_name = Some(u.name.clone());
             l.live_js = Some(assets::url("live.js"));
+            l.search_field = !u.citizen;
             l.nav = nav
                 .iter()
                 .filter(|i| i.visible_to(u))
@@ -154,6 +157,7 @@ impl Layout {
             js: assets::url("vendor/htmx.min.js"),
             live_js: None,
             wappen: assets::url("wappen.svg").to_string(),
+            search_field: false,
         }
     }
 

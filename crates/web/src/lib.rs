@@ -21,6 +21,7 @@ pub mod ops;
 pub mod pages;
 pub mod ratelimit;
 pub mod routes;
+pub mod search;
 pub mod security;
 pub mod state;
 

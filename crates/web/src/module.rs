@@ -67,6 +67,13 @@ pub trait Module: Send + Sync + 'static {
         &[]
     }
 
+    /// The module's documents in the full-text search, one source per kind. The platform
+    /// registers them with the search service, applies the outbox the module writes with
+    /// `rathaus_search::enqueue`, and `rathaus search reindex` walks them.
+    fn search_sources(&self) -> Vec<std::sync::Arc<dyn rathaus_search::DocSource>> {
+        vec![]
+    }
+
     /// The module's subcommand (`rathaus <name> …`), listed by `rathaus --help`.
     fn cli(&self) -> Option<clap::Command> {
         None

@@ -70,6 +70,11 @@ pub struct AppState {
     pub modules: Arc<Vec<Arc<dyn Module>>>,
     /// Live updates (server-sent events) of this process.
     pub live: rathaus_store::live::Hub,
+    /// The full-text index with every module's document kinds registered; `serve` applies
+    /// the outbox to it while the app runs.
+    pub search: Arc<rathaus_search::SearchService>,
+    /// Stored files (disk or S3; in memory for apps built without a data directory).
+    pub files: Arc<rathaus_store::files::FileStore>,
 }
 
 impl AppState {
@@ -77,9 +82,33 @@ impl AppState {
         Self::with_modules(db, cfg, vec![])
     }
 
-    /// The state for a platform with these modules mounted.
+    /// The state for a platform with these modules mounted, with the search index and the
+    /// files in memory (tests); `serve` passes its own with `with_services`.
     pub fn with_modules(db: Db, cfg: WebConfig, modules: Vec<Arc<dyn Module>>) -> Self {
+        // Neither can fail for the in-memory backends.
+        let search = rathaus_search::SearchService::in_memory().expect("in-memory search index");
+        let files = rathaus_store::files::FileStore::from_config(
+            &rathaus_store::files::FilesConfig::Memory,
+        )
+        .expect("in-memory file store");
+        Self::with_services(db, cfg, modules, search, Arc::new(files))
+    }
+
+    /// The state with the search index and file store the binary opened from its
+    /// configuration; the modules' document kinds are registered with `search` here.
+    pub fn with_services(
+        db: Db,
+        cfg: WebConfig,
+        modules: Vec<Arc<dyn Module>>,
+        mut search: rathaus_search::SearchService,
+        files: Arc<rathaus_store::files::FileStore>,
+    ) -> Self {
         crate::module::register(&modules);
+        for m in &modules {
+            for source in m.search_sources() {
+                search.register(source);
+            }
+        }
         let mut nav = crate::layout::platform_nav();
         // Module entries go before the administration entries.
         let admin_at = nav
@@ -96,6 +125,8 @@ impl AppState {
             nav: Arc::new(nav),
             tenants: Arc::new(crate::ctx::TenantCache::default()),
             modules: Arc::new(modules),
+            search: Arc::new(search),
+            files,
         }
     }
 

@@ -14,6 +14,9 @@ pub enum FilesConfig {
     Disk { root: PathBuf },
     /// An S3-compatible bucket.
     S3(S3Config),
+    /// In the process's memory, lost at exit: for tests and apps built without a data
+    /// directory.
+    Memory,
 }
 
 /// An S3-compatible bucket (AWS, MinIO, Ceph RGW, Garage, a hoster's object storage).
@@ -48,10 +51,15 @@ impl std::fmt::Debug for S3Config {
 pub enum Location {
     Disk(PathBuf),
     S3 { bucket: String },
+    Memory,
 }
 
 pub(super) fn open(cfg: &FilesConfig) -> Result<(Arc<dyn ObjectStore>, Location)> {
     match cfg {
+        FilesConfig::Memory => Ok((
+            Arc::new(object_store::memory::InMemory::new()),
+            Location::Memory,
+        )),
         FilesConfig::Disk { root } => {
             std::fs::create_dir_all(root)
                 .map_err(|e| Error::internal(format!("cannot create {}: {e}", root.display())))?;

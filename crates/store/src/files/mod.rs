@@ -195,7 +195,7 @@ impl FileStore {
     pub fn from_config(cfg: &FilesConfig) -> Result<FileStore> {
         let (store, location) = backend::open(cfg)?;
         let part_size = match location {
-            Location::Disk(_) => DISK_PART,
+            Location::Disk(_) | Location::Memory => DISK_PART,
             Location::S3 { .. } => S3_PART,
         };
         Ok(FileStore {
@@ -233,6 +233,7 @@ impl FileStore {
     pub fn backup_note(&self) -> Option<String> {
         match &self.location {
             Location::Disk(_) => None,
+            Location::Memory => Some("the files are kept in memory only".to_string()),
             Location::S3 { bucket } => Some(format!(
                 "the stored files are in the S3 bucket {bucket} and not in this backup; back the \
                  bucket up with versioning or replication (docs/operations.md, \"Files: disk and S3\")"
