@@ -62,6 +62,10 @@ impl rathaus_web::Module for Reports {
         http::pages::staff::nav()
     }
 
+    fn search_sources(&self) -> Vec<Arc<dyn rathaus_search::DocSource>> {
+        vec![Arc::new(service::search::ReportDocs)]
+    }
+
     fn public_services(&self) -> Vec<rathaus_web::module::PublicService> {
         vec![
             rathaus_web::module::PublicService {

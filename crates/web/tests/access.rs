@@ -189,6 +189,7 @@ fn table(ids: &Ids) -> Vec<Route> {
         )
         .form(&[("password", "gewitterwolke am abendhimmel")]),
         route("GET", "/staff", p("/staff"), Staff),
+        route("GET", "/suche", p("/suche?q=Antrag"), Staff),
         route("GET", "/account", p("/account"), Staff),
         route("POST", "/account/password", p("/account/password"), Staff)
             .form(&[
@@ -434,6 +435,12 @@ fn table(ids: &Ids) -> Vec<Route> {
             Public(404),
         ),
         route("GET", "/api/v1/me", p("/api/v1/me"), Bearer),
+        route(
+            "GET",
+            "/api/v1/search",
+            p("/api/v1/search?q=Antrag"),
+            Bearer,
+        ),
         route("GET", "/healthz", p("/healthz"), Public(200)),
         route("GET", "/readyz", p("/readyz"), Public(200)),
         // From loopback; other clients need the token (see headers.rs).

@@ -13,6 +13,7 @@ pub mod open311;
 pub mod pow;
 pub mod public;
 pub mod retention;
+pub mod search;
 pub mod state;
 pub mod tiles;
 
@@ -827,6 +828,7 @@ pub async fn submit<C: TransactionTrait + ConnectionTrait>(
         })),
     )
     .await?;
+    search::index_later(&txn, tenant, r.id).await?;
     txn.commit().await?;
     state.generations.bump(tenant);
     Ok(Submitted {
@@ -1435,6 +1437,7 @@ pub async fn change_in(
         })),
     )
     .await?;
+    search::index_later(txn, tenant, id).await?;
     Ok(after)
 }
 
@@ -1537,6 +1540,7 @@ pub async fn moderate_in(
         })),
     )
     .await?;
+    search::index_later(txn, tenant, id).await?;
     Ok(after)
 }
 
