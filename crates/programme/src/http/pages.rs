@@ -1,0 +1,7 @@
+//! Pages.
+
+use rathaus_web::Routes;
+
+pub(crate) fn routes() -> Routes {
+    Routes::new()
+}

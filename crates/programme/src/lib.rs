@@ -1,0 +1,82 @@
+//! Digitalisation programme (issue 13): the measures catalogue from the department
+//! interviews, a Kanban board with phases and WIP limits, the Digitallotsen team with its
+//! meetings (agenda generated from the changes since the last one), the concerns log and the
+//! status report for the mayor.
+//!
+//! Pages under /programm, the JSON API under /api/v1/programme. Layout (dependencies point
+//! one way): `domain/` (priority, positions, limits; pure), `store/` (the `programme_*`
+//! tables), `service/` (every use case), `http/` (thin handlers, one route table),
+//! `demo.rs`, `permissions.rs`.
+
+pub mod demo;
+pub mod domain;
+pub mod http;
+pub mod permissions;
+pub mod service;
+pub mod store;
+
+use rathaus_core::permissions::PermissionDef;
+use rathaus_web::i18n::Lang;
+use rathaus_web::live::Topic;
+use rathaus_web::module::MigrateFuture;
+use sea_orm_migration::MigratorTrait;
+
+/// The programme module, listed in the binary's `modules()`.
+#[derive(Default)]
+pub struct Programme;
+
+impl Programme {
+    pub fn new() -> Self {
+        Programme
+    }
+}
+
+const TOPICS: &[Topic] = &[Topic {
+    name: service::TOPIC,
+    any_of: &[permissions::READ],
+}];
+
+impl rathaus_web::Module for Programme {
+    fn name(&self) -> &'static str {
+        "programme"
+    }
+
+    fn permissions(&self) -> &'static [PermissionDef] {
+        permissions::PERMISSIONS
+    }
+
+    fn nav(&self) -> Vec<rathaus_web::layout::NavItem> {
+        vec![rathaus_web::layout::NavItem {
+            href: "/programm",
+            label_key: "programme.nav",
+            any_of: &[permissions::READ],
+        }]
+    }
+
+    fn translations(&self, lang: Lang) -> Option<&'static str> {
+        Some(match lang {
+            Lang::De => include_str!("../locales/de.toml"),
+            Lang::En => include_str!("../locales/en.toml"),
+        })
+    }
+
+    fn live_topics(&self) -> &'static [Topic] {
+        TOPICS
+    }
+
+    fn routes(&self) -> rathaus_web::Routes {
+        http::routes()
+    }
+
+    fn demo<'a>(
+        &'a self,
+        db: &'a rathaus_store::Db,
+        admin: &'a rathaus_core::Principal,
+    ) -> MigrateFuture<'a> {
+        Box::pin(demo::demo(db, admin))
+    }
+
+    fn migrate<'a>(&'a self, db: &'a rathaus_store::Db) -> MigrateFuture<'a> {
+        Box::pin(async move { Ok(store::migrations::Migrator::up(&db.conn, None).await?) })
+    }
+}
