@@ -1,0 +1,3 @@
+pub fn routes() -> rathaus_web::Routes {
+    rathaus_web::Routes::new()
+}

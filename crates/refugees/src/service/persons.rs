@@ -1,0 +1,631 @@
+//! Persons and households: create, change, search, and the record read (audited), each
+//! showing only the field groups the reader may see.
+
+use std::collections::HashMap;
+
+use chrono::{NaiveDate, Utc};
+use rathaus_core::audit::NewEvent;
+use rathaus_core::validation::FieldErrors;
+use rathaus_core::{Error, Result, TenantId};
+use rathaus_store::uow::{Actor, Scope, Tx};
+use sea_orm::sea_query::{Expr, ExprTrait, Func};
+use sea_orm::{
+    ColumnTrait, Condition, DatabaseConnection, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
+};
+
+use crate::domain::{Coded, Need, ResidenceStatus, Sex, Visibility, needs_from};
+use crate::permissions::{EDIT, READ_RESIDENCE};
+use crate::store::{accommodation, household, occupancy, person, room};
+
+/// Fields of a person; `None` leaves a field unchanged on update.
+#[derive(Debug, Clone, Default)]
+pub struct PersonInput {
+    pub surname: Option<String>,
+    pub given_names: Option<String>,
+    pub birth_date: Option<Option<NaiveDate>>,
+    pub sex: Option<String>,
+    pub nationality: Option<String>,
+    pub languages: Option<String>,
+    pub phone: Option<String>,
+    pub residence_status: Option<String>,
+    pub residence_paragraph: Option<String>,
+    pub permit_valid_until: Option<Option<NaiveDate>>,
+    pub allocation_date: Option<Option<NaiveDate>>,
+    pub allocation_ref: Option<String>,
+    pub benefits_ref: Option<String>,
+    pub needs: Option<Vec<String>>,
+    pub notes: Option<String>,
+    pub household_id: Option<Option<i64>>,
+}
+
+/// Applies and validates the input onto a model (new or existing).
+fn apply(m: &mut person::Model, inp: &PersonInput, today: NaiveDate, errs: &mut FieldErrors) {
+    fn txt(errs: &mut FieldErrors, f: &str, v: &Option<String>, max: usize, slot: &mut String) {
+        if let Some(v) = v {
+            *slot = errs.optional_text(f, v, max);
+        }
+    }
+    if let Some(s) = &inp.surname {
+        m.surname = errs.text("surname", s, 200);
+    }
+    if let Some(s) = &inp.given_names {
+        m.given_names = errs.text("given_names", s, 200);
+    }
+    if let Some(b) = inp.birth_date {
+        if b.is_some_and(|b| b > today) {
+            errs.add("birth_date", "refugees.import.birth_future");
+        }
+        m.birth_date = b;
+    }
+    if let Some(s) = &inp.sex {
+        let s = s.trim();
+        if !s.is_empty() && Sex::parse(s).is_none() {
+            errs.add("sex", "refugees.err.choice");
+        }
+        m.sex = s.to_string();
+    }
+    txt(
+        errs,
+        "nationality",
+        &inp.nationality,
+        100,
+        &mut m.nationality,
+    );
+    txt(errs, "languages", &inp.languages, 200, &mut m.languages);
+    txt(errs, "phone", &inp.phone, 50, &mut m.phone);
+    if let Some(s) = &inp.residence_status {
+        let s = s.trim();
+        if !s.is_empty() && ResidenceStatus::parse(s).is_none() {
+            errs.add("residence_status", "refugees.import.unknown_status");
+        }
+        m.residence_status = s.to_string();
+    }
+    txt(
+        errs,
+        "residence_paragraph",
+        &inp.residence_paragraph,
+        100,
+        &mut m.residence_paragraph,
+    );
+    if let Some(d) = inp.permit_valid_until {
+        m.permit_valid_until = d;
+    }
+    if let Some(d) = inp.allocation_date {
+        m.allocation_date = d;
+    }
+    txt(
+        errs,
+        "allocation_ref",
+        &inp.allocation_ref,
+        100,
+        &mut m.allocation_ref,
+    );
+    txt(
+        errs,
+        "benefits_ref",
+        &inp.benefits_ref,
+        100,
+        &mut m.benefits_ref,
+    );
+    if let Some(list) = &inp.needs {
+        let mut codes = Vec::new();
+        for n in list {
+            match Need::parse(n) {
+                Some(n) => codes.push(n),
+                None => errs.add("needs", "refugees.err.choice"),
+            }
+        }
+        m.needs = crate::domain::needs_to_string(&codes);
+    }
+    if let Some(n) = &inp.notes {
+        if n.chars().count() > 10_000 {
+            errs.add_arg("notes", "err.too_long", Some(10_000));
+        }
+        m.notes = n.trim().to_string();
+    }
+    if let Some(h) = inp.household_id {
+        m.household_id = h;
+    }
+}
+
+/// Who may write which group: residence data needs the foreigners office's permission too.
+fn require_groups(by: Actor<'_>, inp: &PersonInput) -> Result<()> {
+    by.require(EDIT)?;
+    let residence = inp.residence_status.is_some()
+        || inp.residence_paragraph.is_some()
+        || inp.permit_valid_until.is_some()
+        || inp.allocation_date.is_some()
+        || inp.allocation_ref.is_some()
+        || inp.benefits_ref.is_some();
+    if residence {
+        by.require(READ_RESIDENCE)?;
+    }
+    Ok(())
+}
+
+pub async fn create_person(
+    db: &DatabaseConnection,
+    by: Actor<'_>,
+    tenant: TenantId,
+    inp: PersonInput,
+) -> Result<person::Model> {
+    require_groups(by, &inp)?;
+    let now = Utc::now();
+    let mut m = person::Model {
+        id: 0,
+        tenant_id: tenant.0,
+        household_id: None,
+        surname: String::new(),
+        given_names: String::new(),
+        birth_date: None,
+        sex: String::new(),
+        nationality: String::new(),
+        languages: String::new(),
+        phone: String::new(),
+        residence_status: String::new(),
+        residence_paragraph: String::new(),
+        permit_valid_until: None,
+        allocation_date: None,
+        allocation_ref: String::new(),
+        benefits_ref: String::new(),
+        needs: String::new(),
+        notes: String::new(),
+        created_at: now,
+        updated_at: now,
+    };
+    let mut errs = FieldErrors::new();
+    let inp = PersonInput {
+        surname: Some(inp.surname.clone().unwrap_or_default()),
+        given_names: Some(inp.given_names.clone().unwrap_or_default()),
+        ..inp
+    };
+    apply(&mut m, &inp, super::today(), &mut errs);
+    if m.birth_date.is_none() {
+        errs.add("birth_date", "err.required");
+    }
+    errs.into_result()?;
+    let tx = Tx::begin(db, tenant, by).await?;
+    if let Some(h) = m.household_id {
+        tx.get::<household::Entity, _>(h)
+            .await
+            .map_err(|_| FieldErrors::single("household_id", "refugees.err.unknown_household"))?;
+    }
+    let p = tx.insert(to_active(&m)).await?;
+    tx.audit(NewEvent::new(
+        "refugees.person_created",
+        "refugees_person",
+        Some(p.id),
+    ))
+    .await?;
+    tx.commit().await?;
+    Ok(p)
+}
+
+fn to_active(m: &person::Model) -> person::ActiveModel {
+    person::ActiveModel {
+        household_id: Set(m.household_id),
+        surname: Set(m.surname.clone()),
+        given_names: Set(m.given_names.clone()),
+        birth_date: Set(m.birth_date),
+        sex: Set(m.sex.clone()),
+        nationality: Set(m.nationality.clone()),
+        languages: Set(m.languages.clone()),
+        phone: Set(m.phone.clone()),
+        residence_status: Set(m.residence_status.clone()),
+        residence_paragraph: Set(m.residence_paragraph.clone()),
+        permit_valid_until: Set(m.permit_valid_until),
+        allocation_date: Set(m.allocation_date),
+        allocation_ref: Set(m.allocation_ref.clone()),
+        benefits_ref: Set(m.benefits_ref.clone()),
+        needs: Set(m.needs.clone()),
+        notes: Set(m.notes.clone()),
+        created_at: Set(m.created_at),
+        updated_at: Set(m.updated_at),
+        ..Default::default()
+    }
+}
+
+pub async fn update_person(
+    db: &DatabaseConnection,
+    by: Actor<'_>,
+    tenant: TenantId,
+    id: i64,
+    inp: PersonInput,
+) -> Result<person::Model> {
+    require_groups(by, &inp)?;
+    let tx = Tx::begin(db, tenant, by).await?;
+    let mut m = tx.get::<person::Entity, _>(id).await?;
+    let mut errs = FieldErrors::new();
+    apply(&mut m, &inp, super::today(), &mut errs);
+    errs.into_result()?;
+    if let Some(h) = m.household_id {
+        tx.get::<household::Entity, _>(h)
+            .await
+            .map_err(|_| FieldErrors::single("household_id", "refugees.err.unknown_household"))?;
+    }
+    m.updated_at = Utc::now();
+    let mut am = to_active(&m);
+    am.id = sea_orm::ActiveValue::Unchanged(m.id);
+    am.tenant_id = sea_orm::ActiveValue::Unchanged(m.tenant_id);
+    sea_orm::ActiveModelTrait::update(am, tx.conn()).await?;
+    tx.audit(NewEvent::new(
+        "refugees.person_changed",
+        "refugees_person",
+        Some(id),
+    ))
+    .await?;
+    tx.commit().await?;
+    Ok(m)
+}
+
+/// Creates a household with its members; the first is the head.
+pub async fn create_household(
+    db: &DatabaseConnection,
+    by: Actor<'_>,
+    tenant: TenantId,
+    reference: &str,
+    members: &[i64],
+) -> Result<household::Model> {
+    by.require(EDIT)?;
+    let mut errs = FieldErrors::new();
+    let reference = errs.text("reference", reference, 100);
+    if members.is_empty() {
+        errs.add("members", "err.required");
+    }
+    errs.into_result()?;
+    let tx = Tx::begin(db, tenant, by).await?;
+    for m in members {
+        tx.get::<person::Entity, _>(*m).await?;
+    }
+    let h = tx
+        .insert(household::ActiveModel {
+            reference: Set(reference),
+            head_person_id: Set(members.first().copied()),
+            ..Default::default()
+        })
+        .await?;
+    tx.update_many::<person::Entity>()
+        .filter(person::Column::Id.is_in(members.to_vec()))
+        .col_expr(person::Column::HouseholdId, Some(h.id).into())
+        .exec(tx.conn())
+        .await?;
+    tx.audit(NewEvent::new(
+        "refugees.household_created",
+        "refugees_household",
+        Some(h.id),
+    ))
+    .await?;
+    tx.commit().await?;
+    Ok(h)
+}
+
+/// Where someone is (or will be) on a day.
+#[derive(Debug, Clone, Default)]
+pub struct Place {
+    pub occupancy_id: i64,
+    pub accommodation_id: i64,
+    pub accommodation: String,
+    pub room_id: i64,
+    pub room: String,
+    pub bed_id: i64,
+    pub starts_on: NaiveDate,
+    pub ends_on: Option<NaiveDate>,
+}
+
+/// A person as a reader may see them: groups the reader lacks are `None`.
+#[derive(Debug, Clone, Default)]
+pub struct PersonView {
+    pub id: i64,
+    pub surname: String,
+    pub given_names: String,
+    pub household_id: Option<i64>,
+    pub place: Option<Place>,
+    pub social: Option<Social>,
+    pub residence: Option<Residence>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Social {
+    pub birth_date: Option<NaiveDate>,
+    pub sex: String,
+    pub nationality: String,
+    pub languages: String,
+    pub phone: String,
+    pub needs: Vec<Need>,
+    pub notes: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Residence {
+    pub birth_date: Option<NaiveDate>,
+    pub nationality: String,
+    pub status: String,
+    pub paragraph: String,
+    pub valid_until: Option<NaiveDate>,
+    pub allocation_date: Option<NaiveDate>,
+    pub allocation_ref: String,
+    pub benefits_ref: String,
+}
+
+pub fn view(m: person::Model, v: Visibility, place: Option<Place>) -> PersonView {
+    PersonView {
+        id: m.id,
+        household_id: m.household_id,
+        place,
+        social: v.social.then(|| Social {
+            birth_date: m.birth_date,
+            sex: m.sex.clone(),
+            nationality: m.nationality.clone(),
+            languages: m.languages.clone(),
+            phone: m.phone.clone(),
+            needs: needs_from(&m.needs),
+            notes: m.notes.clone(),
+        }),
+        residence: v.residence.then(|| Residence {
+            birth_date: m.birth_date,
+            nationality: m.nationality.clone(),
+            status: m.residence_status.clone(),
+            paragraph: m.residence_paragraph.clone(),
+            valid_until: m.permit_valid_until,
+            allocation_date: m.allocation_date,
+            allocation_ref: m.allocation_ref.clone(),
+            benefits_ref: m.benefits_ref.clone(),
+        }),
+        surname: m.surname,
+        given_names: m.given_names,
+    }
+}
+
+/// Filters of the person list; they combine.
+#[derive(Debug, Clone, Default)]
+pub struct PersonFilter {
+    /// Part of the surname or given names.
+    pub q: String,
+    pub accommodation_id: Option<i64>,
+    pub status: Option<String>,
+    pub nationality: Option<String>,
+    pub permit_expires_before: Option<NaiveDate>,
+    pub household_id: Option<i64>,
+    /// The day "lives in" refers to (default today).
+    pub on: Option<NaiveDate>,
+    pub offset: u64,
+    pub limit: u64,
+}
+
+fn covering(d: NaiveDate) -> Condition {
+    Condition::all()
+        .add(occupancy::Column::StartsOn.lte(d))
+        .add(
+            Condition::any()
+                .add(occupancy::Column::EndsOn.is_null())
+                .add(occupancy::Column::EndsOn.gt(d)),
+        )
+}
+
+/// Places on day `d` of these persons.
+async fn places_of(
+    db: &DatabaseConnection,
+    scope: &Scope<'_, DatabaseConnection>,
+    ids: &[i64],
+    d: NaiveDate,
+) -> Result<HashMap<i64, Place>> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let occ = scope
+        .find::<occupancy::Entity>()
+        .filter(occupancy::Column::PersonId.is_in(ids.to_vec()))
+        .filter(covering(d))
+        .all(db)
+        .await?;
+    places(db, scope, occ).await.map(|v| {
+        v.into_iter()
+            .map(|(pid, p)| (pid, p))
+            .collect::<HashMap<_, _>>()
+    })
+}
+
+async fn places(
+    db: &DatabaseConnection,
+    scope: &Scope<'_, DatabaseConnection>,
+    occ: Vec<occupancy::Model>,
+) -> Result<Vec<(i64, Place)>> {
+    let room_ids: Vec<i64> = occ.iter().map(|o| o.room_id).collect();
+    let acc_ids: Vec<i64> = occ.iter().map(|o| o.accommodation_id).collect();
+    let rooms: HashMap<i64, String> = scope
+        .find::<room::Entity>()
+        .filter(room::Column::Id.is_in(room_ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|r| (r.id, r.name))
+        .collect();
+    let accs: HashMap<i64, String> = scope
+        .find::<accommodation::Entity>()
+        .filter(accommodation::Column::Id.is_in(acc_ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|a| (a.id, a.name))
+        .collect();
+    Ok(occ
+        .into_iter()
+        .map(|o| {
+            (
+                o.person_id,
+                Place {
+                    occupancy_id: o.id,
+                    accommodation_id: o.accommodation_id,
+                    accommodation: accs.get(&o.accommodation_id).cloned().unwrap_or_default(),
+                    room_id: o.room_id,
+                    room: rooms.get(&o.room_id).cloned().unwrap_or_default(),
+                    bed_id: o.bed_id,
+                    starts_on: o.starts_on,
+                    ends_on: o.ends_on,
+                },
+            )
+        })
+        .collect())
+}
+
+/// Persons matching the filter, by name, with the total.
+pub async fn list_persons(
+    db: &DatabaseConnection,
+    by: Actor<'_>,
+    tenant: TenantId,
+    f: &PersonFilter,
+) -> Result<(Vec<PersonView>, u64)> {
+    let v = super::require_read(by)?;
+    // Filtering by residence data would reveal it.
+    if (f.status.is_some() || f.permit_expires_before.is_some()) && !v.residence {
+        return Err(Error::Forbidden);
+    }
+    if f.nationality.is_some() && !(v.residence || v.social) {
+        return Err(Error::Forbidden);
+    }
+    let scope = Scope::new(db, tenant, by)?;
+    let d = f.on.unwrap_or_else(super::today);
+    let mut q = scope.find::<person::Entity>();
+    let needle = f.q.trim().to_lowercase();
+    if !needle.is_empty() {
+        let like = format!("%{}%", needle.replace(['%', '_'], ""));
+        q = q.filter(
+            Condition::any()
+                .add(Expr::expr(Func::lower(Expr::col(person::Column::Surname))).like(&like))
+                .add(Expr::expr(Func::lower(Expr::col(person::Column::GivenNames))).like(&like)),
+        );
+    }
+    if let Some(a) = f.accommodation_id {
+        let ids: Vec<i64> = scope
+            .find::<occupancy::Entity>()
+            .select_only()
+            .column(occupancy::Column::PersonId)
+            .filter(occupancy::Column::AccommodationId.eq(a))
+            .filter(covering(d))
+            .into_tuple()
+            .all(db)
+            .await?;
+        q = q.filter(person::Column::Id.is_in(ids));
+    }
+    if let Some(s) = &f.status {
+        q = q.filter(person::Column::ResidenceStatus.eq(s.clone()));
+    }
+    if let Some(n) = &f.nationality {
+        q = q.filter(person::Column::Nationality.eq(n.clone()));
+    }
+    if let Some(b) = f.permit_expires_before {
+        q = q.filter(person::Column::PermitValidUntil.lt(b));
+    }
+    if let Some(h) = f.household_id {
+        q = q.filter(person::Column::HouseholdId.eq(h));
+    }
+    let total = q.clone().count(db).await?;
+    let rows = q
+        .order_by_asc(person::Column::Surname)
+        .order_by_asc(person::Column::GivenNames)
+        .order_by_asc(person::Column::Id)
+        .offset(f.offset)
+        .limit(f.limit.clamp(1, 500))
+        .all(db)
+        .await?;
+    let ids: Vec<i64> = rows.iter().map(|p| p.id).collect();
+    let mut places = places_of(db, &scope, &ids, d).await?;
+    Ok((
+        rows.into_iter()
+            .map(|p| {
+                let pl = places.remove(&p.id);
+                view(p, v, pl)
+            })
+            .collect(),
+        total,
+    ))
+}
+
+/// A person's record with the whole occupancy history; the read is audited.
+pub async fn read_person(
+    db: &DatabaseConnection,
+    by: Actor<'_>,
+    tenant: TenantId,
+    id: i64,
+) -> Result<(PersonView, Vec<Place>)> {
+    let v = super::require_read(by)?;
+    let tx = Tx::begin(db, tenant, by).await?;
+    let p = tx.get::<person::Entity, _>(id).await?;
+    tx.audit(
+        NewEvent::new("refugees.person_read", "refugees_person", Some(id))
+            .details(serde_json::json!({ "social": v.social, "residence": v.residence })),
+    )
+    .await?;
+    tx.commit().await?;
+    let scope = Scope::new(db, tenant, by)?;
+    let occ = scope
+        .find::<occupancy::Entity>()
+        .filter(occupancy::Column::PersonId.eq(id))
+        .order_by_desc(occupancy::Column::StartsOn)
+        .all(db)
+        .await?;
+    let history: Vec<Place> = places(db, &scope, occ)
+        .await?
+        .into_iter()
+        .map(|x| x.1)
+        .collect();
+    let today = super::today();
+    let current = history
+        .iter()
+        .find(|pl| pl.starts_on <= today && pl.ends_on.is_none_or(|e| e > today))
+        .cloned();
+    Ok((view(p, v, current), history))
+}
+
+/// Names of persons by id (basic data), for the occupants of a room.
+pub async fn names(
+    db: &DatabaseConnection,
+    by: Actor<'_>,
+    tenant: TenantId,
+    ids: &[i64],
+) -> Result<HashMap<i64, String>> {
+    super::require_read(by)?;
+    let scope = Scope::new(db, tenant, by)?;
+    Ok(scope
+        .find::<person::Entity>()
+        .filter(person::Column::Id.is_in(ids.to_vec()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, format!("{}, {}", p.surname, p.given_names)))
+        .collect())
+}
+
+/// The households with their members' names.
+pub async fn households(
+    db: &DatabaseConnection,
+    by: Actor<'_>,
+    tenant: TenantId,
+) -> Result<Vec<(household::Model, Vec<(i64, String, String)>)>> {
+    super::require_read(by)?;
+    let scope = Scope::new(db, tenant, by)?;
+    let hs = scope
+        .find::<household::Entity>()
+        .order_by_asc(household::Column::Reference)
+        .limit(500)
+        .all(db)
+        .await?;
+    let ids: Vec<i64> = hs.iter().map(|h| h.id).collect();
+    let members = scope
+        .find::<person::Entity>()
+        .filter(person::Column::HouseholdId.is_in(ids))
+        .all(db)
+        .await?;
+    Ok(hs
+        .into_iter()
+        .map(|h| {
+            let m = members
+                .iter()
+                .filter(|p| p.household_id == Some(h.id))
+                .map(|p| (p.id, p.surname.clone(), p.needs.clone()))
+                .collect();
+            (h, m)
+        })
+        .collect())
+}
