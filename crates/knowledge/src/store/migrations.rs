@@ -1,0 +1,302 @@
+//! The knowledge module's own tables, with their own history table
+//! (`seaql_migrations_knowledge`), applied after the platform's migrations.
+
+use rathaus_store::schema::{fk, index, tenant_fk, unique_index};
+use sea_orm_migration::prelude::*;
+use sea_orm_migration::schema::*;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(M0001Knowledge)]
+    }
+    fn migration_table_name() -> DynIden {
+        "seaql_migrations_knowledge".into_iden()
+    }
+}
+
+struct M0001Knowledge;
+
+impl MigrationName for M0001Knowledge {
+    fn name(&self) -> &str {
+        "m0001_knowledge"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0001Knowledge {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.create_table(
+            Table::create()
+                .table("knowledge_handbooks")
+                .col(big_pk_auto("id"))
+                .col(big_integer("tenant_id"))
+                .col(string_len("title", 200))
+                .col(text("description"))
+                .col(big_integer_null("department_id"))
+                .col(string_len("visibility", 20))
+                .col(string_len("role_ids", 1000))
+                .col(timestamp_with_time_zone("created_at"))
+                .foreign_key(&mut tenant_fk("knowledge_handbooks"))
+                .foreign_key(&mut fk(
+                    "knowledge_handbooks",
+                    "department_id",
+                    "departments",
+                    ForeignKeyAction::SetNull,
+                ))
+                .take(),
+        )
+        .await?;
+        m.create_index(index(
+            "knowledge_handbooks_tenant",
+            "knowledge_handbooks",
+            &["tenant_id", "title"],
+        ))
+        .await?;
+        m.create_table(
+            Table::create()
+                .table("knowledge_chapters")
+                .col(big_pk_auto("id"))
+                .col(big_integer("tenant_id"))
+                .col(big_integer("handbook_id"))
+                .col(string_len("title", 200))
+                .col(integer("position"))
+                .foreign_key(&mut tenant_fk("knowledge_chapters"))
+                .foreign_key(&mut fk(
+                    "knowledge_chapters",
+                    "handbook_id",
+                    "knowledge_handbooks",
+                    ForeignKeyAction::Cascade,
+                ))
+                .take(),
+        )
+        .await?;
+        m.create_index(index(
+            "knowledge_chapters_handbook",
+            "knowledge_chapters",
+            &["handbook_id", "position"],
+        ))
+        .await?;
+        m.create_table(
+            Table::create()
+                .table("knowledge_pages")
+                .col(big_pk_auto("id"))
+                .col(big_integer("tenant_id"))
+                .col(big_integer("handbook_id"))
+                .col(big_integer_null("chapter_id"))
+                .col(string_len("title", 200))
+                .col(text("body"))
+                .col(integer("version"))
+                .col(integer("major_version"))
+                .col(boolean("draft").default(false))
+                .col(boolean("requires_confirmation").default(false))
+                .col(big_integer_null("owner_user_id"))
+                .col(integer_null("review_days"))
+                .col(timestamp_with_time_zone_null("reviewed_at"))
+                .col(string_len_null("reviewed_by", 200))
+                .col(timestamp_with_time_zone_null("deleted_at"))
+                .col(timestamp_with_time_zone("created_at"))
+                .col(timestamp_with_time_zone("updated_at"))
+                .col(string_len("updated_by", 200))
+                .foreign_key(&mut tenant_fk("knowledge_pages"))
+                .foreign_key(&mut fk(
+                    "knowledge_pages",
+                    "handbook_id",
+                    "knowledge_handbooks",
+                    ForeignKeyAction::Cascade,
+                ))
+                .foreign_key(&mut fk(
+                    "knowledge_pages",
+                    "chapter_id",
+                    "knowledge_chapters",
+                    ForeignKeyAction::SetNull,
+                ))
+                .foreign_key(&mut fk(
+                    "knowledge_pages",
+                    "owner_user_id",
+                    "users",
+                    ForeignKeyAction::SetNull,
+                ))
+                .take(),
+        )
+        .await?;
+        m.create_index(index(
+            "knowledge_pages_handbook",
+            "knowledge_pages",
+            &["handbook_id", "chapter_id"],
+        ))
+        .await?;
+        m.create_index(index(
+            "knowledge_pages_tenant",
+            "knowledge_pages",
+            &["tenant_id", "id"],
+        ))
+        .await?;
+        m.create_table(
+            Table::create()
+                .table("knowledge_versions")
+                .col(big_pk_auto("id"))
+                .col(big_integer("tenant_id"))
+                .col(big_integer("page_id"))
+                .col(integer("version"))
+                .col(string_len("title", 200))
+                .col(text("body"))
+                .col(string_len("note", 500))
+                .col(boolean("major"))
+                .col(big_integer_null("author_id"))
+                .col(string_len("author_name", 200))
+                .col(timestamp_with_time_zone("created_at"))
+                .foreign_key(&mut tenant_fk("knowledge_versions"))
+                .foreign_key(&mut fk(
+                    "knowledge_versions",
+                    "page_id",
+                    "knowledge_pages",
+                    ForeignKeyAction::Cascade,
+                ))
+                .take(),
+        )
+        .await?;
+        // One row per page and number: two concurrent saves cannot both write version n.
+        m.create_index(unique_index(
+            "knowledge_versions_page_version",
+            "knowledge_versions",
+            &["page_id", "version"],
+        ))
+        .await?;
+        m.create_table(
+            Table::create()
+                .table("knowledge_confirmations")
+                .col(big_pk_auto("id"))
+                .col(big_integer("tenant_id"))
+                .col(big_integer("page_id"))
+                .col(big_integer("user_id"))
+                .col(integer("major_version"))
+                .col(timestamp_with_time_zone("confirmed_at"))
+                .foreign_key(&mut tenant_fk("knowledge_confirmations"))
+                .foreign_key(&mut fk(
+                    "knowledge_confirmations",
+                    "page_id",
+                    "knowledge_pages",
+                    ForeignKeyAction::Cascade,
+                ))
+                .foreign_key(&mut fk(
+                    "knowledge_confirmations",
+                    "user_id",
+                    "users",
+                    ForeignKeyAction::Cascade,
+                ))
+                .take(),
+        )
+        .await?;
+        m.create_index(unique_index(
+            "knowledge_confirmations_once",
+            "knowledge_confirmations",
+            &["page_id", "user_id", "major_version"],
+        ))
+        .await?;
+        m.create_table(
+            Table::create()
+                .table("knowledge_templates")
+                .col(big_pk_auto("id"))
+                .col(big_integer("tenant_id"))
+                .col(string_len("name", 200))
+                .col(big_integer_null("department_id"))
+                .col(boolean("is_default"))
+                .foreign_key(&mut tenant_fk("knowledge_templates"))
+                .foreign_key(&mut fk(
+                    "knowledge_templates",
+                    "department_id",
+                    "departments",
+                    ForeignKeyAction::SetNull,
+                ))
+                .take(),
+        )
+        .await?;
+        m.create_table(
+            Table::create()
+                .table("knowledge_template_tasks")
+                .col(big_pk_auto("id"))
+                .col(big_integer("tenant_id"))
+                .col(big_integer("template_id"))
+                .col(string_len("title", 300))
+                .col(integer("offset_days"))
+                .col(string_len("owner_kind", 20))
+                .col(big_integer_null("owner_role_id"))
+                .col(big_integer_null("owner_user_id"))
+                .col(big_integer_null("page_id"))
+                .col(integer("position"))
+                .foreign_key(&mut tenant_fk("knowledge_template_tasks"))
+                .foreign_key(&mut fk(
+                    "knowledge_template_tasks",
+                    "template_id",
+                    "knowledge_templates",
+                    ForeignKeyAction::Cascade,
+                ))
+                .take(),
+        )
+        .await?;
+        m.create_table(
+            Table::create()
+                .table("knowledge_onboardings")
+                .col(big_pk_auto("id"))
+                .col(big_integer("tenant_id"))
+                .col(string_len("name", 200))
+                .col(date("start_date"))
+                .col(big_integer("department_id"))
+                .col(big_integer("template_id"))
+                .col(big_integer_null("user_id"))
+                .col(string_len("created_by", 200))
+                .col(timestamp_with_time_zone("created_at"))
+                .foreign_key(&mut tenant_fk("knowledge_onboardings"))
+                .foreign_key(&mut fk(
+                    "knowledge_onboardings",
+                    "department_id",
+                    "departments",
+                    ForeignKeyAction::Cascade,
+                ))
+                .foreign_key(&mut fk(
+                    "knowledge_onboardings",
+                    "template_id",
+                    "knowledge_templates",
+                    ForeignKeyAction::Cascade,
+                ))
+                .take(),
+        )
+        .await?;
+        m.create_table(
+            Table::create()
+                .table("knowledge_tasks")
+                .col(big_pk_auto("id"))
+                .col(big_integer("tenant_id"))
+                .col(big_integer("onboarding_id"))
+                .col(string_len("title", 300))
+                .col(date("due_date"))
+                .col(string_len("owner_kind", 20))
+                .col(big_integer_null("owner_role_id"))
+                .col(big_integer_null("owner_user_id"))
+                .col(string_len("owner_label", 200))
+                .col(big_integer_null("page_id"))
+                .col(integer("position"))
+                .col(timestamp_with_time_zone_null("done_at"))
+                .col(string_len_null("done_by", 200))
+                .foreign_key(&mut tenant_fk("knowledge_tasks"))
+                .foreign_key(&mut fk(
+                    "knowledge_tasks",
+                    "onboarding_id",
+                    "knowledge_onboardings",
+                    ForeignKeyAction::Cascade,
+                ))
+                .take(),
+        )
+        .await?;
+        m.create_index(index(
+            "knowledge_tasks_onboarding",
+            "knowledge_tasks",
+            &["onboarding_id", "position"],
+        ))
+        .await?;
+        Ok(())
+    }
+}
