@@ -8,5 +8,6 @@ pub fn modules() -> Vec<Arc<dyn rathaus_web::Module>> {
     vec![
         Arc::new(rathaus_booking::Booking),
         Arc::new(rathaus_reports::Reports::new()),
+        Arc::new(rathaus_programme::Programme::new()),
     ]
 }

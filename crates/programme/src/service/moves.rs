@@ -14,7 +14,9 @@ use rathaus_core::{Error, Result, TenantId};
 use rathaus_store::live::Hub;
 use rathaus_store::uow::{Actor, Tx};
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ColumnTrait, DatabaseConnection, PaginatorTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
 
 /// Translation key of the refusal beyond a WIP limit.
 pub const WIP_REFUSED: &str = "programme.err.wip_limit";
@@ -183,4 +185,30 @@ pub async fn move_card(
         from_phase_id,
         warning,
     })
+}
+
+/// The card at a 0-based place of a phase (the moving card not counted): the `before_id` of
+/// a move to that place; None past the end.
+pub async fn card_at(
+    db: &DatabaseConnection,
+    by: Actor<'_>,
+    tenant: TenantId,
+    phase_key: &str,
+    moving: i64,
+    index: u64,
+) -> Result<Option<i64>> {
+    let scope = rathaus_store::uow::Scope::new(db, tenant, by)?;
+    scope.require(super::READ)?;
+    let Some(phase) = phase_by_key(db, tenant, phase_key).await? else {
+        return Ok(None);
+    };
+    Ok(scope
+        .find::<measure::Entity>()
+        .filter(measure::Column::PhaseId.eq(phase.id))
+        .filter(measure::Column::Id.ne(moving))
+        .order_by_asc(measure::Column::Position)
+        .offset(index)
+        .one(db)
+        .await?
+        .map(|m| m.id))
 }
