@@ -2,6 +2,8 @@
 //! RATHAUS_TEST_DATABASE_URL) with the module migrated, a tenant and principals.
 #![allow(dead_code)]
 
+pub mod xlsx;
+
 use chrono::NaiveDate;
 use rathaus_core::Principal;
 use rathaus_refugees::Refugees;
