@@ -19,45 +19,63 @@ pub struct WordDiff {
 /// The word diff from `old` to `new`.
 pub fn words(old: &str, new: &str) -> WordDiff {
     let diff = TextDiff::configure().timeout(DEADLINE).diff_words(old, new);
+    let changes: Vec<(ChangeTag, &str)> = diff
+        .iter_all_changes()
+        .map(|c| (c.tag(), c.value()))
+        .collect();
     let mut html = String::with_capacity(old.len().max(new.len()) + 256);
     let (mut added, mut removed) = (0, 0);
-    // Consecutive changes of one kind share one element, so a replaced sentence reads as one
-    // struck and one inserted passage rather than word by word.
-    let mut open: Option<ChangeTag> = None;
-    for change in diff.iter_all_changes() {
-        let tag = change.tag();
-        if open != Some(tag) {
-            close(&mut html, open);
-            match tag {
-                ChangeTag::Delete => html.push_str("<del>"),
-                ChangeTag::Insert => html.push_str("<ins>"),
-                ChangeTag::Equal => {}
-            }
-            open = Some(tag);
+    let mut i = 0;
+    while i < changes.len() {
+        let (tag, v) = changes[i];
+        if tag == ChangeTag::Equal {
+            escape_into(&mut html, v);
+            i += 1;
+            continue;
         }
-        let v = change.value();
-        if !v.trim().is_empty() {
-            match tag {
-                ChangeTag::Delete => removed += 1,
-                ChangeTag::Insert => added += 1,
-                ChangeTag::Equal => {}
+        // One run of changes: the spaces between changed words belong to the run, so a
+        // replaced passage reads as one struck and one inserted passage, not word by word.
+        let (mut del, mut ins) = (String::new(), String::new());
+        loop {
+            while let Some(&(tag, v)) = changes.get(i).filter(|c| c.0 != ChangeTag::Equal) {
+                let counts = !v.trim().is_empty();
+                if tag == ChangeTag::Delete {
+                    del.push_str(v);
+                    removed += usize::from(counts);
+                } else {
+                    ins.push_str(v);
+                    added += usize::from(counts);
+                }
+                i += 1;
             }
+            let joins = matches!(
+                (changes.get(i), changes.get(i + 1)),
+                (Some((ChangeTag::Equal, space)), Some((next, _)))
+                    if space.trim().is_empty() && *next != ChangeTag::Equal
+            );
+            if !joins {
+                break;
+            }
+            let space = changes[i].1;
+            del.push_str(space);
+            ins.push_str(space);
+            i += 1;
         }
-        escape_into(&mut html, v);
+        if !del.is_empty() {
+            html.push_str("<del>");
+            escape_into(&mut html, &del);
+            html.push_str("</del>");
+        }
+        if !ins.is_empty() {
+            html.push_str("<ins>");
+            escape_into(&mut html, &ins);
+            html.push_str("</ins>");
+        }
     }
-    close(&mut html, open);
     WordDiff {
         html,
         added,
         removed,
-    }
-}
-
-fn close(html: &mut String, open: Option<ChangeTag>) {
-    match open {
-        Some(ChangeTag::Delete) => html.push_str("</del>"),
-        Some(ChangeTag::Insert) => html.push_str("</ins>"),
-        _ => {}
     }
 }
 

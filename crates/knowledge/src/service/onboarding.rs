@@ -153,6 +153,7 @@ pub struct OnboardingInput {
 }
 
 /// A started onboarding with its tasks; `past` when the start date lies before today.
+#[derive(Debug)]
 pub struct Started {
     pub onboarding: Onboarding,
     pub tasks: Vec<Task>,
