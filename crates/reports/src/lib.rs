@@ -124,6 +124,11 @@ impl rathaus_web::Module for Reports {
     }
 
     fn migrate<'a>(&'a self, db: &'a rathaus_store::Db) -> MigrateFuture<'a> {
-        Box::pin(async move { Ok(store::migrations::Migrator::up(&db.conn, None).await?) })
+        Box::pin(async move {
+            // Reports are indexed through the platform's search outbox (already there when
+            // `migrate_all` runs; a harness that migrates the module alone needs it too).
+            rathaus_search::migrate(db).await?;
+            Ok(store::migrations::Migrator::up(&db.conn, None).await?)
+        })
     }
 }

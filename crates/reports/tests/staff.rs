@@ -1342,3 +1342,86 @@ async fn contact_details_need_their_own_permission_and_each_read_is_audited() {
         .unwrap_err();
     assert!(matches!(e, rathaus_core::Error::Forbidden));
 }
+
+/// Staff enter a phone call's report: the channel is recorded, the contact is optional, the
+/// staff member is the actor; a missing channel is a German error that keeps what was typed.
+#[tokio::test]
+async fn staff_enter_a_report_received_by_phone() {
+    let a = app().await;
+    let c = a.as_user(&a.s.handler.email).await;
+    let (status, page) = a.get(&c, "/maengel/verwaltung/erfassen").await;
+    assert_eq!(status, 200);
+    assert!(page.contains(r#"name="channel" value="phone""#), "{page}");
+    assert!(
+        !page.contains("altcha-widget"),
+        "no proof of work for staff"
+    );
+    let csrf = csrf_of(&page);
+    let cat = a.s.category("gully").id.to_string();
+    let send = |fields: Vec<(&'static str, String)>| {
+        let mut form = reqwest::multipart::Form::new();
+        for (k, v) in fields {
+            form = form.text(k, v);
+        }
+        c.post(format!(
+            "{}/maengel/verwaltung/erfassen?_csrf={csrf}",
+            a.base
+        ))
+        .multipart(form)
+        .send()
+    };
+    let typed = |channel: &str| {
+        vec![
+            ("category", cat.clone()),
+            ("lat", INSIDE.0.to_string()),
+            ("lon", INSIDE.1.to_string()),
+            (
+                "description",
+                "Anruf: Gully am Markt läuft über".to_string(),
+            ),
+            ("channel", channel.to_string()),
+            ("trotzdem", "1".to_string()),
+        ]
+    };
+
+    // No channel: 422, German message, the description kept.
+    let r = send(typed("")).await.unwrap();
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("wie die Meldung eingegangen ist"), "{html}");
+    assert!(html.contains("Gully am Markt läuft über"));
+    // A forged channel: the same.
+    let r = send(typed("open311")).await.unwrap();
+    assert_eq!(r.status(), 422);
+
+    let r = send(typed("phone")).await.unwrap();
+    assert_eq!(r.status(), 303);
+    let to = r.headers()["location"].to_str().unwrap().to_string();
+    let id: i64 = to
+        .trim_start_matches("/maengel/verwaltung/")
+        .split('?')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let rep = a.report(id).await;
+    assert_eq!(rep.source, "phone");
+    assert!(rep.reporter_email.is_empty());
+    let (status, detail) = a.get(&c, &to).await;
+    assert_eq!(status, 200);
+    assert!(detail.contains("Telefon"), "channel not shown");
+    let ev = rathaus_store::audit::list(
+        &a.s.db.conn,
+        &a.s.admin,
+        &rathaus_store::audit::AuditFilter {
+            action: Some("reports.report.created".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap()
+    .into_iter()
+    .find(|e| e.object_id.as_deref() == Some(id.to_string().as_str()))
+    .unwrap();
+    assert_eq!(ev.actor_id, Some(a.s.handler.user_id.0));
+}

@@ -123,9 +123,27 @@ string_enum! {
         /// The web form without JavaScript: no proof of work, so it waits for moderation.
         WebNoJs = "web_nojs",
         Open311 = "open311",
-        /// Entered by staff (a phone call, a letter).
+        /// Entered by staff before the channel was recorded (older reports).
         Staff = "staff",
+        /// Entered by staff from a phone call.
+        Phone = "phone",
+        /// Entered by staff from a letter.
+        Letter = "letter",
+        /// Entered by staff from an e-mail.
+        Email = "email",
+        /// Entered by staff for a citizen at the counter.
+        InPerson = "in_person",
     }
+}
+
+impl Source {
+    /// The channels staff choose from when they enter a report for a citizen.
+    pub const STAFF_CHANNELS: &'static [Source] = &[
+        Source::Phone,
+        Source::Letter,
+        Source::Email,
+        Source::InPerson,
+    ];
 }
 
 string_enum! {

@@ -113,6 +113,12 @@ fn staff_pages() -> Routes {
             staff::moderation_queue,
         )
         .get("/maengel/verwaltung/ueberfaellig", STAFF, staff::overdue)
+        .get(public::STAFF_ENTRY, HANDLERS, staff::entry::form)
+        .post(
+            public::STAFF_ENTRY,
+            HANDLERS,
+            staff::entry::submit.layer(DefaultBodyLimit::max(public::BODY_LIMIT)),
+        )
         // Status changes need `reports.handle`, publishing `reports.moderate`: run_bulk
         // checks the one the action needs.
         .post("/maengel/verwaltung/sammel", STAFF, staff::bulk)

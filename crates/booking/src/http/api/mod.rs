@@ -12,8 +12,7 @@ use crate::service::feeds;
 use crate::service::series::{self, ExDate, SeriesInput};
 use crate::service::{self, Busy, ReservationInput, ReserveError, ResourceInput};
 use axum::Json;
-use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
-use axum::extract::{FromRequest, FromRequestParts, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, FixedOffset, Utc};
@@ -21,69 +20,11 @@ use chrono_tz::Europe::Berlin;
 use rathaus_core::validation::FieldErrors;
 use rathaus_core::{Error, Principal};
 use rathaus_web::AppState;
-use rathaus_web::api::{ApiError, ApiUser, Problem, problem};
+use rathaus_web::api::{ApiError, ApiJson, ApiPath, ApiQuery, ApiUser, Problem};
 use rathaus_web::i18n::{Lang, catalog};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::routes;
-
-// ---------------------------------------------------------------- extractors
-
-/// A request the framework could not read (bad JSON, wrong content type, bad query or path):
-/// answered as a problem document instead of axum's plain-text rejection.
-pub struct BadRequest {
-    status: StatusCode,
-    detail: String,
-}
-
-impl IntoResponse for BadRequest {
-    fn into_response(self) -> Response {
-        let t = catalog(Lang::De);
-        let (slug, title) = match self.status {
-            StatusCode::UNSUPPORTED_MEDIA_TYPE => {
-                ("unsupported-media-type", "booking.api.media_type")
-            }
-            StatusCode::UNPROCESSABLE_ENTITY => ("invalid-body", "booking.api.invalid_body"),
-            _ => ("bad-request", "booking.api.bad_request"),
-        };
-        problem(
-            self.status,
-            Problem {
-                kind: format!("https://rathaus.dev/problems/{slug}"),
-                title: t.get(title).to_string(),
-                status: self.status.as_u16(),
-                detail: Some(self.detail),
-                errors: vec![],
-            },
-        )
-    }
-}
-
-macro_rules! bad_request_from {
-    ($($t:ty),*) => {$(
-        impl From<$t> for BadRequest {
-            fn from(r: $t) -> Self {
-                BadRequest { status: r.status(), detail: r.body_text() }
-            }
-        }
-    )*};
-}
-bad_request_from!(JsonRejection, QueryRejection, PathRejection);
-
-/// `axum::Json` with problem-document rejections.
-#[derive(FromRequest)]
-#[from_request(via(axum::Json), rejection(BadRequest))]
-pub struct ApiJson<T>(pub T);
-
-/// `axum::extract::Query` with problem-document rejections.
-#[derive(FromRequestParts)]
-#[from_request(via(axum::extract::Query), rejection(BadRequest))]
-pub struct ApiQuery<T>(pub T);
-
-/// `axum::extract::Path` with problem-document rejections.
-#[derive(FromRequestParts)]
-#[from_request(via(axum::extract::Path), rejection(BadRequest))]
-pub struct ApiPath<T>(pub T);
 
 // ---------------------------------------------------------------- types
 

@@ -60,6 +60,10 @@ pub const HONEYPOT_FIELD: &str = "webseite";
 pub const ANYWAY_FIELD: &str = "trotzdem";
 /// Nearby reports shown at most.
 const NEARBY_LIMIT: usize = 10;
+/// Where the citizens' form posts (the CSRF token goes in the query string: multipart).
+const CITIZEN_FORM: &str = "/maengel/melden";
+/// Where staff enter a report for a citizen.
+pub const STAFF_ENTRY: &str = "/maengel/verwaltung/erfassen";
 
 type HtmlResult = std::result::Result<Response, HtmlError>;
 
@@ -175,6 +179,10 @@ pub struct Typed {
     pub photos: Vec<Vec<u8>>,
     /// The body could not be read (over the limit or broken).
     pub unreadable: bool,
+    /// Staff entry only: how the citizen got in touch (`Source::STAFF_CHANNELS`).
+    pub channel: String,
+    /// The form is staff entering a report for a citizen (set by the handler, not the form).
+    pub staff: bool,
 }
 
 fn attr_field(cat: &Category, code: &str) -> String {
@@ -241,6 +249,10 @@ struct FormTpl {
     anyway_error: Option<String>,
     max_description: usize,
     max_photos: usize,
+    /// Where the form posts to (the citizens' or the staff's address).
+    action: &'static str,
+    /// Staff entry: the channels to choose from (value, label, chosen); empty for citizens.
+    channels: Vec<(String, String, bool)>,
 }
 
 impl FormTpl {
@@ -249,7 +261,7 @@ impl FormTpl {
     }
 }
 
-async fn render_form(
+pub(crate) async fn render_form(
     st: &AppState,
     state: &ReportsState,
     ctx: &Ctx,
@@ -322,7 +334,30 @@ async fn render_form(
     let anyway_error = errs.msg(ANYWAY_FIELD);
     let photos_lost = failed && (!v.photos.is_empty() || v.unreadable);
     let map = map_cfg(&st.db.conn, state, tenant).await?;
-    let l = layout(st, ctx, "reports.public.form_title");
+    let (l, action, channels) = if v.staff {
+        let channels = Source::STAFF_CHANNELS
+            .iter()
+            .map(|c| {
+                (
+                    c.as_str().to_string(),
+                    t.get(&format!("reports.staff.source.{}", c.as_str()))
+                        .to_string(),
+                    v.channel == c.as_str(),
+                )
+            })
+            .collect();
+        (
+            layout(st, ctx, "reports.staff.entry.title"),
+            STAFF_ENTRY,
+            channels,
+        )
+    } else {
+        (
+            layout(st, ctx, "reports.public.form_title"),
+            CITIZEN_FORM,
+            vec![],
+        )
+    };
     let mut v = v;
     v.photos = Vec::new();
     respond(
@@ -339,6 +374,8 @@ async fn render_form(
             anyway_error,
             max_description: service::MAX_DESCRIPTION,
             max_photos: service::MAX_PHOTOS,
+            action,
+            channels,
         }),
         failed,
     )
@@ -361,7 +398,7 @@ pub(crate) async fn form_page(
     .await
 }
 
-async fn read_form(mp: std::result::Result<Multipart, MultipartRejection>) -> Typed {
+pub(crate) async fn read_form(mp: std::result::Result<Multipart, MultipartRejection>) -> Typed {
     let mut v = Typed::default();
     let Ok(mut mp) = mp else {
         v.unreadable = true;
@@ -405,6 +442,7 @@ async fn read_form(mp: std::result::Result<Multipart, MultipartRejection>) -> Ty
             "email" => v.email = text,
             "phone" => v.phone = text,
             "consent" => v.consent = !text.is_empty(),
+            "channel" => v.channel = text,
             ANYWAY_FIELD => v.anyway = !text.is_empty(),
             HONEYPOT_FIELD => v.honeypot = text,
             altcha::FORM_FIELD => v.altcha = text,
@@ -428,7 +466,7 @@ fn single(field: &str, key: &str) -> FieldErrors {
 
 /// The position the form names: the map's lat/lon when both are given. `Err` when they do not
 /// parse as numbers.
-fn typed_position(v: &Typed) -> std::result::Result<Option<(f64, f64)>, ()> {
+pub(crate) fn typed_position(v: &Typed) -> std::result::Result<Option<(f64, f64)>, ()> {
     let (lat, lon) = (v.lat.trim(), v.lon.trim());
     if lat.is_empty() && lon.is_empty() {
         return Ok(None);
@@ -485,7 +523,7 @@ pub(crate) async fn category_names(
 }
 
 /// Open reports of the category near the typed location (empty when either is unknown).
-async fn nearby_of(
+pub(crate) async fn nearby_of(
     st: &AppState,
     state: &ReportsState,
     tenant: TenantId,
@@ -582,10 +620,7 @@ pub(crate) async fn submit_form(
         )
         .await;
     };
-    let category: Option<i64> = match v.category.trim() {
-        "" => None,
-        c => Some(c.parse().unwrap_or(0)),
-    };
+    let category = category_of(&v);
     // Already reported? Nothing is stored while open reports of the same category lie
     // within the radius, unless the citizen confirms a new report.
     if !v.anyway {
@@ -639,22 +674,7 @@ pub(crate) async fn submit_form(
             }
         }
     };
-    // Only the chosen category's answers are handed in; the others' fields are ignored.
-    let mut attributes = BTreeMap::new();
-    if let Some(id) = category.filter(|id| *id > 0) {
-        let prefix = format!("attr_{id}_");
-        for (field, values) in &v.attrs {
-            if let Some(code) = field.strip_prefix(&prefix) {
-                let joined = values
-                    .iter()
-                    .map(|s| s.trim())
-                    .filter(|s| !s.is_empty())
-                    .collect::<Vec<_>>()
-                    .join(",");
-                attributes.insert(code.to_string(), joined);
-            }
-        }
-    }
+    let attributes = answers(&v, category);
     let inp = NewReport {
         category_id: category,
         position,
@@ -686,6 +706,36 @@ pub(crate) async fn submit_form(
             let errs = FormErrors::from_error(t, e)?;
             render_form(&st, &state, &ctx, v, errs, Vec::new()).await
         }
+    }
+}
+
+/// The answers to the chosen category's questions; the other categories' fields are
+/// ignored.
+pub(crate) fn answers(v: &Typed, category: Option<i64>) -> BTreeMap<String, String> {
+    let mut attributes = BTreeMap::new();
+    if let Some(id) = category.filter(|id| *id > 0) {
+        let prefix = format!("attr_{id}_");
+        for (field, values) in &v.attrs {
+            if let Some(code) = field.strip_prefix(&prefix) {
+                let joined = values
+                    .iter()
+                    .map(|s| s.trim())
+                    .filter(|s| !s.is_empty())
+                    .collect::<Vec<_>>()
+                    .join(",");
+                attributes.insert(code.to_string(), joined);
+            }
+        }
+    }
+    attributes
+}
+
+/// The category field's value: none, or an id (a forged value becomes 0, which the service
+/// refuses as an unknown category).
+pub(crate) fn category_of(v: &Typed) -> Option<i64> {
+    match v.category.trim() {
+        "" => None,
+        c => Some(c.parse().unwrap_or(0)),
     }
 }
 

@@ -13,6 +13,7 @@
 
 pub mod data;
 pub mod detail;
+pub mod entry;
 
 pub use crate::service::inbox::*;
 
