@@ -262,7 +262,7 @@ async fn board(
         rathaus_web::ctx::urlencode(&q.verantwortlich),
         rathaus_web::ctx::urlencode(&q.bahnen)
     );
-    Ok(page(BoardTpl {
+    page(BoardTpl {
         l: layout(&st, &ctx, "programme.board.title"),
         css: CSS,
         js: BOARD_JS,
@@ -277,7 +277,7 @@ async fn board(
         refresh,
         total,
         can_edit: p.has(EDIT),
-    })?)
+    })
 }
 
 // ---------------------------------------------------------------- moves
@@ -604,7 +604,7 @@ async fn catalogue(
             rathaus_web::ctx::urlencode(&q.suche),
         )
     };
-    Ok(page(CatalogueTpl {
+    page(CatalogueTpl {
         l: layout(&st, &ctx, "programme.catalogue.title"),
         css: CSS,
         rows,
@@ -622,7 +622,7 @@ async fn catalogue(
         categories: crate::domain::CATEGORIES.to_vec(),
         matrix,
         can_edit: p.has(EDIT),
-    })?)
+    })
 }
 
 // ---------------------------------------------------------------- measure form
@@ -1317,7 +1317,7 @@ impl ReportTpl {
 async fn report_page(State(st): State<AppState>, Staff(ctx, p): Staff) -> Res {
     let t = catalog(ctx.lang);
     let r = report::build(&st.db.conn, by(&p), p.tenant_id).await?;
-    Ok(page(ReportTpl {
+    page(ReportTpl {
         l: layout(&st, &ctx, "programme.report.title"),
         css: CSS,
         names: r
@@ -1329,7 +1329,7 @@ async fn report_page(State(st): State<AppState>, Staff(ctx, p): Staff) -> Res {
         burn_max: r.burn_up.last().map(|b| b.1).unwrap_or(0),
         r,
         can_coordinate: p.has(COORDINATE),
-    })?)
+    })
 }
 
 async fn report_csv(State(st): State<AppState>, Staff(ctx, p): Staff) -> Res {

@@ -659,6 +659,6 @@ pub async fn departments(
 }
 
 /// The phase of a measure by id among `phases`.
-pub fn phase_of<'a>(phases: &'a [Phase], id: i64) -> Option<&'a Phase> {
+pub fn phase_of(phases: &[Phase], id: i64) -> Option<&Phase> {
     phases.iter().find(|p| p.id == id)
 }

@@ -1,0 +1,763 @@
+//! The programme end to end on the real app (SQLite, or PostgreSQL with
+//! RATHAUS_TEST_DATABASE_URL): the API (measures, moves with WIP limits, position and
+//! conflicts, board, concerns, meetings with their agenda), the pages (board, no-JS move
+//! form, the board script's JSON answer), bad input and another tenant.
+
+#![allow(clippy::unwrap_used)] // a test fails loudly on a broken assumption
+
+use rathaus_programme::Programme;
+use rathaus_programme::service::moves::{self, MoveInput};
+use rathaus_store::tokens;
+use rathaus_store::uow::Actor;
+use rathaus_testkit::{PASSWORD, TestApp, TestDb, csrf_of, login, tenant_fixture, user_with};
+use rathaus_web::{AppState, Module, WebConfig};
+use reqwest::Response;
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+const HOST: &str = "rathaus.a.test";
+const HOST_B: &str = "rathaus.b.test";
+
+struct Api {
+    c: reqwest::Client,
+    base: String,
+    app: TestApp,
+    st: AppState,
+    admin: String,
+    reader: String,
+    admin_b: String,
+    admin_p: rathaus_core::Principal,
+}
+
+async fn token(db: &rathaus_store::Db, p: &rathaus_core::Principal) -> String {
+    tokens::create(
+        &db.conn,
+        p.tenant_id,
+        p.user_id,
+        Actor::system("test"),
+        "Test",
+    )
+    .await
+    .unwrap()
+    .0
+}
+
+async fn api() -> Api {
+    let tdb = TestDb::new().await;
+    rathaus_core::permissions::register(rathaus_programme::permissions::PERMISSIONS);
+    let modules: Vec<Arc<dyn Module>> = vec![Arc::new(Programme)];
+    rathaus_web::module::migrate_all(&tdb.db, &modules)
+        .await
+        .unwrap();
+    let db = tdb.db.clone();
+    let a = tenant_fixture(&db, "a", HOST).await;
+    let b = tenant_fixture(&db, "b", HOST_B).await;
+    let admin_p = rathaus_testkit::principal(&db, a.tenant, a.admin).await;
+    let admin_b = rathaus_testkit::principal(&db, b.tenant, b.admin).await;
+    let reader = user_with(
+        &db,
+        a.tenant,
+        "leser@a.example",
+        "Lea Leser",
+        &["programme.read"],
+    )
+    .await;
+    let st = AppState::with_modules(db.clone(), WebConfig::default(), modules);
+    let (admin, reader, admin_b) = (
+        token(&db, &admin_p).await,
+        token(&db, &reader).await,
+        token(&db, &admin_b).await,
+    );
+    let app = TestApp::spawn_state(tdb, st.clone()).await;
+    Api {
+        c: app.client(&[HOST, HOST_B]),
+        base: app.url(HOST, "/api/v1/programme"),
+        app,
+        st,
+        admin,
+        reader,
+        admin_b,
+        admin_p,
+    }
+}
+
+impl Api {
+    async fn send(
+        &self,
+        m: reqwest::Method,
+        token: &str,
+        path: &str,
+        body: Option<Value>,
+    ) -> Response {
+        let url = if path.starts_with("http") {
+            path.to_string()
+        } else {
+            format!("{}{path}", self.base)
+        };
+        let mut r = self.c.request(m, url).bearer_auth(token);
+        if let Some(b) = body {
+            r = r.json(&b);
+        }
+        r.send().await.unwrap()
+    }
+    async fn post(&self, token: &str, path: &str, body: Value) -> Response {
+        self.send(reqwest::Method::POST, token, path, Some(body))
+            .await
+    }
+    async fn get(&self, token: &str, path: &str) -> Response {
+        self.send(reqwest::Method::GET, token, path, None).await
+    }
+    async fn measure(&self, title: &str, dep: &str) -> Value {
+        let r = self
+            .post(
+                &self.admin,
+                "/measures",
+                json!({"title": title, "department": dep, "benefit": 4, "effort": 2}),
+            )
+            .await;
+        assert_eq!(r.status(), 201);
+        r.json().await.unwrap()
+    }
+}
+
+async fn problem(r: Response, status: u16) -> Value {
+    assert_eq!(r.status(), status);
+    assert_eq!(r.headers()["content-type"], "application/problem+json");
+    r.json().await.unwrap()
+}
+
+fn ids(board: &Value, phase: &str) -> Vec<i64> {
+    board["phases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["key"] == phase)
+        .unwrap()["cards"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_i64().unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn measures_move_through_the_api_within_limits_and_versions() {
+    let a = api().await;
+    let m1 = a.measure("Online-Terminvergabe", "Buergerbuero").await;
+    assert_eq!(m1["phase"], "idee");
+    assert_eq!(m1["priority"], 16);
+    let m2 = a.measure("E-Akte Wohngeld", "Sozialamt").await;
+    let m3 = a.measure("Parkscheinautomaten", "Ordnungsamt").await;
+    let (id1, id2, id3) = (
+        m1["id"].as_i64().unwrap(),
+        m2["id"].as_i64().unwrap(),
+        m3["id"].as_i64().unwrap(),
+    );
+
+    // Scores outside 1–5, an empty title: 422 with the fields, nothing stored.
+    let p = problem(
+        a.post(
+            &a.admin,
+            "/measures",
+            json!({"title": " ", "department": "X", "benefit": 6}),
+        )
+        .await,
+        422,
+    )
+    .await;
+    let fields: Vec<&str> = p["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert!(
+        fields.contains(&"title") && fields.contains(&"benefit"),
+        "{p}"
+    );
+    // A reader may not create or move.
+    problem(
+        a.post(
+            &a.reader,
+            "/measures",
+            json!({"title": "T", "department": "X"}),
+        )
+        .await,
+        403,
+    )
+    .await;
+    problem(
+        a.post(
+            &a.reader,
+            &format!("/measures/{id1}/move"),
+            json!({"phase": "geplant"}),
+        )
+        .await,
+        403,
+    )
+    .await;
+
+    // Moves: to a phase's end, before another card.
+    let r = a
+        .post(
+            &a.admin,
+            &format!("/measures/{id1}/move"),
+            json!({"phase": "geplant"}),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let moved: Value = r.json().await.unwrap();
+    assert_eq!(moved["card"]["phase"], "geplant");
+    assert_eq!(moved["card"]["version"], 2);
+    let r = a
+        .post(
+            &a.admin,
+            &format!("/measures/{id2}/move"),
+            json!({"phase": "geplant", "before_id": id1}),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let board: Value = a.get(&a.reader, "/board").await.json().await.unwrap();
+    assert_eq!(ids(&board, "geplant"), vec![id2, id1]);
+    assert_eq!(board["phases"].as_array().unwrap().len(), 6);
+    // Many moves to the same place use up the gaps and then shift the cards below.
+    for _ in 0..14 {
+        let r = a
+            .post(
+                &a.admin,
+                &format!("/measures/{id3}/move"),
+                json!({"phase": "geplant", "before_id": id1}),
+            )
+            .await;
+        assert_eq!(r.status(), 200);
+        let r = a
+            .post(
+                &a.admin,
+                &format!("/measures/{id3}/move"),
+                json!({"phase": "geplant", "before_id": id2}),
+            )
+            .await;
+        assert_eq!(r.status(), 200);
+    }
+    let board: Value = a.get(&a.reader, "/board").await.json().await.unwrap();
+    assert_eq!(ids(&board, "geplant"), vec![id3, id2, id1]);
+
+    // Unknown phase, a before_id from another phase, a card unknown: 422, 422, 404.
+    problem(
+        a.post(
+            &a.admin,
+            &format!("/measures/{id1}/move"),
+            json!({"phase": "gibtsnicht"}),
+        )
+        .await,
+        422,
+    )
+    .await;
+    problem(
+        a.post(
+            &a.admin,
+            &format!("/measures/{id1}/move"),
+            json!({"phase": "idee", "before_id": id2}),
+        )
+        .await,
+        422,
+    )
+    .await;
+    problem(
+        a.post(&a.admin, "/measures/999999/move", json!({"phase": "idee"}))
+            .await,
+        404,
+    )
+    .await;
+
+    // A stale version: 409, the card stays where it is.
+    let p = problem(
+        a.post(
+            &a.admin,
+            &format!("/measures/{id1}/move"),
+            json!({"phase": "idee", "version": 1}),
+        )
+        .await,
+        409,
+    )
+    .await;
+    assert!(p["detail"].as_str().unwrap().contains("inzwischen"), "{p}");
+
+    // The WIP limit (In Umsetzung: set to 1 through the service) refuses the second card.
+    let phases = rathaus_programme::service::phases(
+        &a.st.db.conn,
+        Actor::User(&a.admin_p),
+        a.admin_p.tenant_id,
+    )
+    .await
+    .unwrap();
+    let impl_phase = phases.iter().find(|p| p.key == "in_umsetzung").unwrap();
+    rathaus_programme::service::update_phase(
+        &a.st.db.conn,
+        Actor::User(&a.admin_p),
+        a.admin_p.tenant_id,
+        impl_phase.id,
+        "",
+        "1",
+        false,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        a.post(
+            &a.admin,
+            &format!("/measures/{id1}/move"),
+            json!({"phase": "in_umsetzung"})
+        )
+        .await
+        .status(),
+        200
+    );
+    let p = problem(
+        a.post(
+            &a.admin,
+            &format!("/measures/{id2}/move"),
+            json!({"phase": "in_umsetzung"}),
+        )
+        .await,
+        409,
+    )
+    .await;
+    assert!(p["detail"].as_str().unwrap().contains("WIP-Limit"), "{p}");
+    // Configured to warn: allowed, with the warning.
+    rathaus_programme::service::update_phase(
+        &a.st.db.conn,
+        Actor::User(&a.admin_p),
+        a.admin_p.tenant_id,
+        impl_phase.id,
+        "",
+        "1",
+        true,
+    )
+    .await
+    .unwrap();
+    let r: Value = a
+        .post(
+            &a.admin,
+            &format!("/measures/{id2}/move"),
+            json!({"phase": "in_umsetzung"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(r["warning"], true);
+
+    // GET, PATCH, list with filters and pages.
+    let got: Value = a
+        .get(&a.reader, &format!("/measures/{id1}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(got["phase"], "in_umsetzung");
+    let r = a
+        .send(
+            reqwest::Method::PATCH,
+            &a.admin,
+            &format!("/measures/{id1}"),
+            Some(json!({"effort": 5, "version": got["version"]})),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let patched: Value = r.json().await.unwrap();
+    assert_eq!(patched["priority"], 4);
+    problem(
+        a.send(
+            reqwest::Method::PATCH,
+            &a.admin,
+            &format!("/measures/{id1}"),
+            Some(json!({"effort": 0})),
+        )
+        .await,
+        422,
+    )
+    .await;
+    problem(
+        a.send(
+            reqwest::Method::PATCH,
+            &a.admin,
+            &format!("/measures/{id1}"),
+            Some(json!({"effort": 3, "version": 1})),
+        )
+        .await,
+        409,
+    )
+    .await;
+    let list: Value = a
+        .get(&a.reader, "/measures?phase=in_umsetzung&per_page=1&page=2")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["total"], 2);
+    assert_eq!(list["items"].as_array().unwrap().len(), 1);
+    let list: Value = a
+        .get(&a.reader, "/measures?department=Sozialamt")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["total"], 1);
+    problem(a.get(&a.reader, "/measures?phase=gibtsnicht").await, 422).await;
+
+    // Another tenant sees none of it.
+    problem(
+        a.get(
+            &a.admin_b,
+            &a.app
+                .url(HOST_B, &format!("/api/v1/programme/measures/{id1}")),
+        )
+        .await,
+        404,
+    )
+    .await;
+    problem(
+        a.post(
+            &a.admin_b,
+            &a.app
+                .url(HOST_B, &format!("/api/v1/programme/measures/{id1}/move")),
+            json!({"phase": "idee"}),
+        )
+        .await,
+        404,
+    )
+    .await;
+    let board_b: Value = a
+        .get(&a.admin_b, &a.app.url(HOST_B, "/api/v1/programme/board"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(ids(&board_b, "in_umsetzung").is_empty());
+
+    // History: the phase moves of card 1 with who moved it.
+    let hist = rathaus_programme::service::measures::history(
+        &a.st.db.conn,
+        Actor::User(&a.admin_p),
+        a.admin_p.tenant_id,
+        id1,
+    )
+    .await
+    .unwrap();
+    assert_eq!(hist.len(), 3, "{hist:?}");
+    assert!(hist.iter().all(|s| s.by == "Anna Admin"));
+
+    // Concerns: kinds, anonymous, 1 MB refused, a change of status.
+    problem(
+        a.post(
+            &a.admin,
+            "/concerns",
+            json!({"text": "x".repeat(1_000_000), "kind": "concern"}),
+        )
+        .await,
+        422,
+    )
+    .await;
+    problem(
+        a.post(
+            &a.admin,
+            "/concerns",
+            json!({"text": "Gut", "kind": "beschwerde"}),
+        )
+        .await,
+        422,
+    )
+    .await;
+    problem(
+        a.post(
+            &a.admin,
+            "/concerns",
+            json!({"text": "Gut", "kind": "risk", "measure_id": 999999}),
+        )
+        .await,
+        422,
+    )
+    .await;
+    let r = a.post(&a.admin, "/concerns", json!({"text": "Personalrat fehlt", "kind": "resistance", "measure_id": id2, "anonymous": true})).await;
+    assert_eq!(r.status(), 201);
+    let c: Value = r.json().await.unwrap();
+    let r = a
+        .send(
+            reqwest::Method::PATCH,
+            &a.admin,
+            &format!("/concerns/{}", c["id"]),
+            Some(json!({"status": "addressed", "response": "Termin steht"})),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let board: Value = a.get(&a.reader, "/board").await.json().await.unwrap();
+    let card2 = board["phases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|p| p["cards"].as_array().unwrap())
+        .find(|c| c["id"] == id2)
+        .unwrap()
+        .clone();
+    assert_eq!(card2["open_concerns"], 1);
+
+    // A meeting: its agenda from the changes; a second one on that day refused.
+    let r = a
+        .post(
+            &a.admin,
+            "/meetings",
+            json!({"date": "2027-01-14", "place": "Ratssaal"}),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    let m: Value = r.json().await.unwrap();
+    let kinds: Vec<&str> = m["agenda"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["kind"].as_str().unwrap())
+        .collect();
+    assert!(
+        kinds.contains(&"moved") && kinds.contains(&"new") && kinds.contains(&"concern"),
+        "{m}"
+    );
+    problem(
+        a.post(&a.admin, "/meetings", json!({"date": "2027-01-14"}))
+            .await,
+        422,
+    )
+    .await;
+    problem(
+        a.post(&a.admin, "/meetings", json!({"date": "14.01."}))
+            .await,
+        422,
+    )
+    .await;
+    problem(
+        a.post(&a.reader, "/meetings", json!({"date": "2027-01-28"}))
+            .await,
+        403,
+    )
+    .await;
+    let got: Value = a
+        .get(&a.reader, &format!("/meetings/{}", m["id"]))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(got["agenda"], m["agenda"]);
+
+    // Every change is in the audit chain.
+    assert!(
+        rathaus_store::audit::verify(&a.st.db.conn)
+            .await
+            .unwrap()
+            .is_ok()
+    );
+}
+
+#[tokio::test]
+async fn two_users_moving_the_same_card_at_once_one_wins_and_the_other_is_told() {
+    let a = api().await;
+    let m = a.measure("Sensoren Winterdienst", "Bauhof").await;
+    let id = m["id"].as_i64().unwrap();
+    let db = a.st.db.conn.clone();
+    let mut tasks = Vec::new();
+    for phase in ["geplant", "im_test", "bewertet", "erledigt"] {
+        let (db, p, live) = (db.clone(), a.admin_p.clone(), a.st.live.clone());
+        tasks.push(tokio::spawn(async move {
+            let inp = MoveInput {
+                phase: phase.into(),
+                before_id: None,
+                version: Some(1),
+            };
+            moves::move_card(&db, Some(&live), Actor::User(&p), p.tenant_id, id, &inp).await
+        }));
+    }
+    let mut won = 0;
+    let mut told = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            Ok(_) => won += 1,
+            Err(rathaus_core::Error::Conflict(k)) => {
+                assert_eq!(k, moves::MOVED_MEANWHILE);
+                told += 1;
+            }
+            Err(e) => panic!("{e:?}"),
+        }
+    }
+    assert_eq!((won, told), (1, 3));
+    let hist = rathaus_programme::service::measures::history(
+        &db,
+        Actor::User(&a.admin_p),
+        a.admin_p.tenant_id,
+        id,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        hist.len(),
+        2,
+        "created, then the one move that won: {hist:?}"
+    );
+    // A card deleted meanwhile: 404.
+    rathaus_programme::service::measures::delete(
+        &db,
+        None,
+        Actor::User(&a.admin_p),
+        a.admin_p.tenant_id,
+        id,
+    )
+    .await
+    .unwrap();
+    problem(
+        a.post(
+            &a.admin,
+            &format!("/measures/{id}/move"),
+            json!({"phase": "idee"}),
+        )
+        .await,
+        404,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn the_board_page_and_the_move_forms_work_with_and_without_javascript() {
+    let a = api().await;
+    rathaus_programme::demo::demo(&a.st.db, &a.admin_p)
+        .await
+        .unwrap();
+    let base = a.app.url(HOST, "");
+    let c = a.app.client(&[HOST]);
+    login(&c, &base, "admin@a.example", PASSWORD).await;
+    let r = c.get(format!("{base}/programm")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("data-live=\"programme.board\""),
+        "the live stream is announced"
+    );
+    assert!(html.contains("aria-live=\"polite\""));
+    assert!(html.contains("Online-Mangelmelder"));
+    let csrf = csrf_of(&html);
+    let board: Value = a.get(&a.admin, "/board").await.json().await.unwrap();
+    let id = ids(&board, "idee")[0];
+    let version = board["phases"][0]["cards"][0]["version"].as_i64().unwrap();
+
+    // Without JavaScript: the form on the card's page, position 1 of the phase.
+    let r = c
+        .post(format!("{base}/programm/massnahmen/{id}/verschieben"))
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("phase", "bewertet"),
+            ("position", "1"),
+            ("version", &version.to_string()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let board: Value = a.get(&a.admin, "/board").await.json().await.unwrap();
+    assert_eq!(ids(&board, "bewertet")[0], id);
+    // The same form again with the old version: 409 and the German message on the page.
+    let r = c
+        .post(format!("{base}/programm/massnahmen/{id}/verschieben"))
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("phase", "geplant"),
+            ("version", &version.to_string()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 409);
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("inzwischen von jemand anderem")
+    );
+    // The board's script asks for JSON: the announcement text.
+    let r = c
+        .post(format!("{base}/programm/massnahmen/{id}/verschieben"))
+        .header("accept", "application/json")
+        .form(&[("_csrf", csrf.as_str()), ("phase", "idee")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let j: Value = r.json().await.unwrap();
+    assert!(
+        j["message"]
+            .as_str()
+            .unwrap()
+            .contains("ist jetzt in der Phase Idee"),
+        "{j}"
+    );
+    let r = c
+        .post(format!("{base}/programm/massnahmen/{id}/verschieben"))
+        .header("accept", "application/json")
+        .form(&[("_csrf", csrf.as_str()), ("phase", "nirgendwo")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+
+    // Every page of the module answers.
+    let meeting = rathaus_programme::service::meetings::list(
+        &a.st.db.conn,
+        Actor::User(&a.admin_p),
+        a.admin_p.tenant_id,
+    )
+    .await
+    .unwrap()[0]
+        .id;
+    for path in [
+        "/programm?bahnen=amt".to_string(),
+        "/programm/massnahmen?sortierung=faellig".into(),
+        "/programm/massnahmen/neu".into(),
+        format!("/programm/massnahmen/{id}"),
+        format!("/programm/massnahmen/{id}/bearbeiten"),
+        "/programm/bedenken".into(),
+        "/programm/team".into(),
+        "/programm/sitzungen".into(),
+        format!("/programm/sitzungen/{meeting}"),
+        "/programm/bericht".into(),
+        "/programm/bericht.csv".into(),
+        "/programm/phasen".into(),
+        "/programm/board.js".into(),
+        "/programm/programm.css".into(),
+    ] {
+        let r = c.get(format!("{base}{path}")).send().await.unwrap();
+        assert_eq!(r.status(), 200, "{path}");
+    }
+    // Bad input on a page: 422 with the German message, nothing stored.
+    let r = c
+        .post(format!("{base}/programm/massnahmen"))
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("title", "Neu"),
+            ("department", "Bauamt"),
+            ("benefit", "9"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("Bitte geben Sie eine Zahl von 1 bis 5 ein.")
+    );
+    let r = c
+        .post(format!("{base}/programm/sitzungen"))
+        .form(&[("_csrf", csrf.as_str()), ("date", "2027-01-14")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("bereits eine Sitzung"));
+}
