@@ -904,3 +904,85 @@ async fn ical_url_is_the_public_feed_for_public_resources() {
     let p = problem(r, 422).await;
     assert!(p.to_string().contains("bookable_by"), "{p}");
 }
+
+/// The API books equipment together with its room, as the pages do: the same time, all or
+/// nothing; equipment of another room, too many items, or equipment with a series are 422;
+/// equipment already taken makes the whole request a 409 and books nothing.
+#[tokio::test]
+async fn equipment_is_booked_along_with_a_room_through_the_api() {
+    let a = api().await;
+    let room = resource(&a.s, "Ratssaal", "room", None).await;
+    let other = resource(&a.s, "Trauzimmer", "room", None).await;
+    let mut inp = rathaus_booking::service::ResourceInput::new("Beamer", "equipment");
+    inp.room_id = Some(room.id);
+    let beamer = resource_with(&a.s, inp).await;
+    let mut inp = rathaus_booking::service::ResourceInput::new("Mikrofon Trauzimmer", "equipment");
+    inp.room_id = Some(other.id);
+    let foreign = resource_with(&a.s, inp).await;
+
+    let mut body = slot(room.id, 60, 120);
+    body["equipment"] = json!([beamer.id]);
+    let r = a.post(Some(&a.booker), "/reservations", body).await;
+    assert_eq!(r.status(), 201);
+    let out: Value = r.json().await.unwrap();
+    assert_eq!(out["resource_id"], room.id);
+    assert_eq!(out["equipment"][0]["resource_id"], beamer.id);
+    let eq_id = out["equipment"][0]["id"].as_i64().unwrap();
+    let r = a
+        .get(Some(&a.booker), &format!("/reservations/{eq_id}"))
+        .await;
+    assert_eq!(r.status(), 200);
+    let eq: Value = r.json().await.unwrap();
+    assert_eq!(eq["start"], out["start"]);
+    assert_eq!(eq["end"], out["end"]);
+
+    // Equipment of another room.
+    let mut body = slot(room.id, 200, 260);
+    body["equipment"] = json!([foreign.id]);
+    let p = problem(a.post(Some(&a.booker), "/reservations", body).await, 422).await;
+    assert_eq!(p["errors"][0]["field"], "equipment", "{p}");
+    // Too many items.
+    let mut body = slot(room.id, 200, 260);
+    body["equipment"] = json!((0..21).collect::<Vec<i64>>());
+    let p = problem(a.post(Some(&a.booker), "/reservations", body).await, 422).await;
+    assert_eq!(p["errors"][0]["field"], "equipment", "{p}");
+    // With a series.
+    let mut body = slot(room.id, 200, 260);
+    body["equipment"] = json!([beamer.id]);
+    body["rrule"] = json!("FREQ=WEEKLY;COUNT=3");
+    let p = problem(a.post(Some(&a.booker), "/reservations", body).await, 422).await;
+    assert_eq!(p["errors"][0]["field"], "equipment", "{p}");
+
+    // The beamer is taken at 60–120: the room at that time in another request with it is
+    // refused as a whole, so the free room stays free.
+    let free_room = resource(&a.s, "Sitzungszimmer", "room", None).await;
+    // Equipment of no room goes with any room.
+    let shared = resource_with(
+        &a.s,
+        rathaus_booking::service::ResourceInput::new("Beamer 2", "equipment"),
+    )
+    .await;
+    let mut body = slot(room.id, 300, 360);
+    body["equipment"] = json!([shared.id]);
+    assert_eq!(
+        a.post(Some(&a.booker), "/reservations", body)
+            .await
+            .status(),
+        201
+    );
+    let mut body = slot(free_room.id, 300, 360);
+    body["equipment"] = json!([shared.id]);
+    problem(a.post(Some(&a.booker), "/reservations", body).await, 409).await;
+    let r = a
+        .post(
+            Some(&a.booker),
+            "/reservations",
+            slot(free_room.id, 300, 360),
+        )
+        .await;
+    assert_eq!(
+        r.status(),
+        201,
+        "the room was left booked by the refused request"
+    );
+}

@@ -148,6 +148,23 @@ pub struct NewReservation {
     pub skip_blackouts: bool,
     /// The organisation booked for (the booker must be a member).
     pub organisation_id: Option<i64>,
+    /// Equipment booked along with the room (a projector, chairs): resources of kind
+    /// `equipment` that belong to this room or to no room, for the same time, all or nothing
+    /// (at most 20; not with `rrule`).
+    pub equipment: Option<Vec<i64>>,
+}
+
+/// Most equipment items one reservation takes along.
+const MAX_EQUIPMENT: usize = 20;
+
+/// A reservation of equipment made together with its room's.
+#[derive(Serialize, ToSchema)]
+pub struct EquipmentReservation {
+    pub id: i64,
+    pub resource_id: i64,
+    /// `requested` or `confirmed`.
+    pub status: String,
+    pub fee_cents: i64,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -174,6 +191,9 @@ pub struct ReservationOut {
     /// Only when a series was just created: how many occurrences it has.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub occurrences: Option<usize>,
+    /// Only when equipment was booked along with the room: its reservations.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub equipment: Vec<EquipmentReservation>,
 }
 
 impl From<service::Reservation> for ReservationOut {
@@ -193,6 +213,7 @@ impl From<service::Reservation> for ReservationOut {
             organisation_id: r.organisation_id,
             decision_reason: r.decision_reason,
             occurrences: None,
+            equipment: vec![],
         }
     }
 }
@@ -374,13 +395,13 @@ async fn availability(
     security(("bearer" = [])),
     request_body = NewReservation,
     responses(
-        (status = 201, description = "Booked or requested (with rrule: the first occurrence of the series)", body = ReservationOut),
+        (status = 201, description = "Booked or requested (with rrule: the first occurrence of the series; with equipment: the room's reservation with the equipment's in `equipment`)", body = ReservationOut),
         (status = 400, description = "Unreadable JSON body", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "The body is not application/json", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not allowed to book this resource", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "Unknown resource", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The slot (or any occurrence of the series) overlaps active reservations", body = ConflictProblem, content_type = "application/problem+json"),
+        (status = 409, description = "The slot (or any occurrence of the series, or any equipment) overlaps active reservations", body = ConflictProblem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid input: times, rules of the resource, a malformed RRULE or one with more than 1,000 occurrences, a local time that does not exist", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -389,7 +410,22 @@ async fn reserve(
     ApiUser(p): ApiUser,
     ApiJson(b): ApiJson<NewReservation>,
 ) -> Response {
+    let equipment = b.equipment.unwrap_or_default();
+    if equipment.len() > MAX_EQUIPMENT {
+        return ApiError(FieldErrors::single(
+            "equipment",
+            "booking.api.equipment_many",
+        ))
+        .into_response();
+    }
     if let Some(rule) = b.rrule {
+        if !equipment.is_empty() {
+            return ApiError(FieldErrors::single(
+                "equipment",
+                "booking.api.equipment_series",
+            ))
+            .into_response();
+        }
         let times = (b.start, b.end);
         let extra = (b.exdates, b.skip_blackouts, b.organisation_id);
         return reserve_series(&st, &p, b.resource_id, b.title, times, rule, extra).await;
@@ -404,11 +440,24 @@ async fn reserve(
         end: b.end.to_utc(),
         organisation_id: b.organisation_id,
     };
-    match service::reserve(&st.db.conn, Actor::Token(&p), inp).await {
-        Ok(r) => created(
-            format!("/api/v1/booking/reservations/{}", r.id),
-            ReservationOut::from(r),
-        ),
+    match service::reserve_with_equipment(&st.db.conn, Actor::Token(&p), inp, &equipment).await {
+        Ok(all) => {
+            let mut all = all.into_iter();
+            let Some(room) = all.next() else {
+                return ApiError(Error::internal("no reservation made")).into_response();
+            };
+            let location = format!("/api/v1/booking/reservations/{}", room.id);
+            let mut out = ReservationOut::from(room);
+            out.equipment = all
+                .map(|e| EquipmentReservation {
+                    id: e.id,
+                    resource_id: e.resource_id,
+                    status: e.status,
+                    fee_cents: e.fee_cents,
+                })
+                .collect();
+            created(location, out)
+        }
         Err(ReserveError::Conflict(slots)) => conflict(slots),
         Err(ReserveError::Other(e)) => ApiError(e).into_response(),
     }
