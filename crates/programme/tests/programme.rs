@@ -761,3 +761,135 @@ async fn the_board_page_and_the_move_forms_work_with_and_without_javascript() {
     assert_eq!(r.status(), 422);
     assert!(r.text().await.unwrap().contains("bereits eine Sitzung"));
 }
+
+#[tokio::test]
+async fn a_move_costs_a_fixed_handful_of_queries() {
+    let a = api().await;
+    let mut ids = Vec::new();
+    for i in 0..20 {
+        ids.push(
+            a.measure(&format!("Karte {i}"), "Bauhof").await["id"]
+                .as_i64()
+                .unwrap(),
+        );
+    }
+    let count = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let statements = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let mut conn = a.st.db.conn.clone();
+    {
+        let (count, statements) = (count.clone(), statements.clone());
+        conn.set_metric_callback(move |info| {
+            count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            statements.lock().unwrap().push(info.statement.sql.clone());
+        });
+    }
+    let p = a.admin_p.clone();
+    // Into a limited phase, before a card (the most expensive kind of move).
+    let inp = MoveInput {
+        phase: "geplant".into(),
+        before_id: None,
+        version: None,
+    };
+    moves::move_card(
+        &conn,
+        Some(&a.st.live),
+        Actor::User(&p),
+        p.tenant_id,
+        ids[0],
+        &inp,
+    )
+    .await
+    .unwrap();
+    count.store(0, std::sync::atomic::Ordering::SeqCst);
+    statements.lock().unwrap().clear();
+    let inp = MoveInput {
+        phase: "geplant".into(),
+        before_id: Some(ids[0]),
+        version: None,
+    };
+    moves::move_card(
+        &conn,
+        Some(&a.st.live),
+        Actor::User(&p),
+        p.tenant_id,
+        ids[5],
+        &inp,
+    )
+    .await
+    .unwrap();
+    let n = count.load(std::sync::atomic::Ordering::SeqCst);
+    let sql = statements.lock().unwrap().clone();
+    // card, phase, count, before, neighbour, update, history row, audit (head + event), notify.
+    assert!((5..=12).contains(&n), "{n} queries: {sql:#?}");
+    println!("queries per move: {n}");
+}
+
+/// Reads server-sent events until one `change` event arrived (its data) or the time is up.
+async fn next_change(
+    res: &mut Response,
+    buf: &mut String,
+    wait: std::time::Duration,
+) -> Option<String> {
+    let deadline = tokio::time::Instant::now() + wait;
+    loop {
+        if let Some(i) = buf.find("event: change\n") {
+            let rest = &buf[i..];
+            if let Some(end) = rest.find("\n\n") {
+                let block = rest[..end].to_string();
+                buf.drain(..i + end + 2);
+                return block
+                    .lines()
+                    .find_map(|l| l.strip_prefix("data:"))
+                    .map(|d| d.trim_start().to_string());
+            }
+        }
+        match tokio::time::timeout_at(deadline, res.chunk()).await {
+            Ok(Ok(Some(chunk))) => buf.push_str(&String::from_utf8_lossy(&chunk)),
+            _ => return None,
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_open_board_hears_of_a_move_within_a_second() {
+    let a = api().await;
+    let id = a.measure("Digitale Sitzungsunterlagen", "Hauptamt").await["id"]
+        .as_i64()
+        .unwrap();
+    let base = a.app.url(HOST, "");
+    let c = a.app.client(&[HOST]);
+    login(&c, &base, "leser@a.example", PASSWORD).await;
+    let mut res = c
+        .get(format!("{base}/live?topic=programme.board"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let started = std::time::Instant::now();
+    let r = a
+        .post(
+            &a.admin,
+            &format!("/measures/{id}/move"),
+            json!({"phase": "bewertet"}),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let mut buf = String::new();
+    let got = next_change(&mut res, &mut buf, std::time::Duration::from_secs(1)).await;
+    assert_eq!(got, Some(id.to_string()));
+    assert!(started.elapsed() < std::time::Duration::from_secs(1));
+    // A refused move announces nothing.
+    let r = a
+        .post(
+            &a.admin,
+            &format!("/measures/{id}/move"),
+            json!({"phase": "gibtsnicht"}),
+        )
+        .await;
+    assert_eq!(r.status(), 422);
+    assert_eq!(
+        next_change(&mut res, &mut buf, std::time::Duration::from_millis(400)).await,
+        None
+    );
+}
