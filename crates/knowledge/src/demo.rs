@@ -1,5 +1,5 @@
 //! Demo data through the services: handbooks with chapters and pages (one with two
-//! versions and a read confirmation, one due for review), one onboarding template per
+//! versions that asks for read confirmation, one due for review), one onboarding template per
 //! department, and one onboarding started. The texts are in `demo/data.toml`.
 
 use crate::service::{self, onboarding};
@@ -122,9 +122,6 @@ pub async fn demo(db: &Db, admin: &Principal) -> anyhow::Result<()> {
                         },
                     )
                     .await?;
-                }
-                if pg.requires_confirmation {
-                    service::confirm(&db.conn, by, created.id).await?;
                 }
                 pages.insert(pg.title, created.id);
             }

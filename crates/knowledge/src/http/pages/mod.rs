@@ -77,6 +77,17 @@ fn day(d: NaiveDate) -> String {
     d.format("%d.%m.%Y").to_string()
 }
 
+/// Markdown headings one level down: the page's title is its only `h1`.
+fn demote(html: &str) -> String {
+    let mut out = html.to_string();
+    for n in (1..=5).rev() {
+        out = out
+            .replace(&format!("<h{n}"), &format!("<h{}", n + 1))
+            .replace(&format!("</h{n}>"), &format!("</h{}>", n + 1));
+    }
+    out
+}
+
 fn titled(st: &AppState, ctx: &Ctx, key: &str, title: String) -> Layout {
     let mut l = layout(st, ctx, key);
     l.title = title;
@@ -491,7 +502,7 @@ async fn preview(
 ) -> Result<(Option<String>, FormErrors), HtmlError> {
     let r = service::Reader::load(&st.db.conn, Actor::User(p)).await?;
     match service::render(&st.db.conn, &r, body, t.get("knowledge.page.deleted_link")).await {
-        Ok((rendered, _)) => Ok((Some(rendered.html), FormErrors::none(t))),
+        Ok((rendered, _)) => Ok((Some(demote(&rendered.html)), FormErrors::none(t))),
         Err(Error::Invalid(_)) => {
             let mut errs = FieldErrors::new();
             errs.add_arg(
@@ -794,7 +805,7 @@ async fn show_page(
         may_edit: v.may_edit,
         may_review: v.may_review,
         toc: v.toc,
-        html: v.html,
+        html: demote(&v.html),
         requires_confirmation: v.page.requires_confirmation,
         confirmed: v.confirmed,
         confirmations,
