@@ -10,5 +10,6 @@ pub fn modules() -> Vec<Arc<dyn rathaus_web::Module>> {
         Arc::new(rathaus_reports::Reports::new()),
         Arc::new(rathaus_programme::Programme::new()),
         Arc::new(rathaus_knowledge::Knowledge::new()),
+        Arc::new(rathaus_refugees::Refugees),
     ]
 }

@@ -1,3 +1,760 @@
-pub fn routes() -> rathaus_web::Routes {
-    rathaus_web::Routes::new()
+//! Staff pages under /unterbringung: dashboard, persons (list and record), accommodation
+//! (rooms, beds, occupants), moving a household, and the import (upload → report → commit),
+//! all working without JavaScript.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Path, Query, State};
+use axum::handler::Handler;
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::NaiveDate;
+use rathaus_core::validation::FieldErrors;
+use rathaus_core::{Error, Principal};
+use rathaus_store::uow::Actor;
+use rathaus_web::ctx::{Ctx, Staff};
+use rathaus_web::errors::{HtmlError, page};
+use rathaus_web::forms::FormErrors;
+use rathaus_web::i18n::catalog;
+use rathaus_web::layout::Layout;
+use rathaus_web::pages::layout;
+use rathaus_web::{AppState, Routes};
+use serde::Deserialize;
+
+use super::{EDITORS, IMPORTERS, READERS};
+use crate::domain::{Coded, ResidenceStatus};
+use crate::service::imports::{self, MAX_FILE_BYTES};
+use crate::service::persons::{self, PersonFilter, PersonView, Place};
+use crate::service::places::{self, AccommodationDay, RoomView};
+use crate::service::stats::{self, Dashboard};
+use crate::service::{occupancy, today};
+
+pub(crate) fn routes() -> Routes {
+    Routes::new()
+        .get("/unterbringung", READERS, dashboard)
+        .get("/unterbringung/personen", READERS, person_list)
+        .get("/unterbringung/personen/{id}", READERS, person_page)
+        .get(
+            "/unterbringung/unterkuenfte/{id}",
+            READERS,
+            accommodation_page,
+        )
+        .get("/unterbringung/haushalte", READERS, household_list)
+        .post(
+            "/unterbringung/haushalte/{id}/umzug",
+            EDITORS,
+            move_household,
+        )
+        .get("/unterbringung/import", IMPORTERS, import_form)
+        .post(
+            "/unterbringung/import",
+            IMPORTERS,
+            import_upload.layer(DefaultBodyLimit::max(MAX_FILE_BYTES + 256 * 1024)),
+        )
+        .post(
+            "/unterbringung/import/uebernehmen",
+            IMPORTERS,
+            import_commit,
+        )
+}
+
+fn date_of(s: &str) -> Option<NaiveDate> {
+    let mut errs = FieldErrors::new();
+    crate::service::parse_date(&mut errs, "d", s)
+}
+
+fn fmt_date(d: &Option<NaiveDate>) -> String {
+    d.map(|d| d.format("%d.%m.%Y").to_string())
+        .unwrap_or_default()
+}
+
+// ---------------------------------------------------------------- dashboard
+
+#[derive(Template)]
+#[template(path = "refugees/dashboard.html")]
+struct DashboardTpl {
+    l: Layout,
+    d: Dashboard,
+    on: String,
+    total_now: (i64, i64, i64),
+    total_at: (i64, i64, i64),
+    rate: String,
+    expiring_before: String,
+    can_import: bool,
+}
+
+impl DashboardTpl {
+    fn at_of(&self, id: &i64) -> Option<&AccommodationDay> {
+        self.d.at.iter().find(|a| a.accommodation.id == *id)
+    }
+}
+
+#[derive(Deserialize, Default)]
+struct DashQuery {
+    #[serde(default)]
+    datum: String,
+}
+
+async fn dashboard(
+    State(st): State<AppState>,
+    Staff(ctx, p): Staff,
+    Query(q): Query<DashQuery>,
+) -> Result<Response, HtmlError> {
+    let on = date_of(&q.datum);
+    let d = stats::dashboard(&st.db.conn, Actor::User(&p), p.tenant_id, on).await?;
+    let total_now = Dashboard::total(&d.now);
+    let total_at = Dashboard::total(&d.at);
+    let rate = if total_now.0 > 0 {
+        format!("{} %", total_now.1 * 100 / total_now.0)
+    } else {
+        "–".into()
+    };
+    page(DashboardTpl {
+        l: layout(&st, &ctx, "refugees.dash.title"),
+        on: d.on.format("%Y-%m-%d").to_string(),
+        expiring_before: (d.today + chrono::Duration::days(stats::EXPIRY_DAYS))
+            .format("%Y-%m-%d")
+            .to_string(),
+        can_import: p.has(crate::permissions::IMPORT),
+        total_now,
+        total_at,
+        rate,
+        d,
+    })
+}
+
+// ---------------------------------------------------------------- persons
+
+struct Row {
+    id: i64,
+    name: String,
+    place: String,
+    status: String,
+    valid_until: String,
+    nationality: String,
+}
+
+#[derive(Template)]
+#[template(path = "refugees/persons.html")]
+struct PersonsTpl {
+    l: Layout,
+    rows: Vec<Row>,
+    total: u64,
+    f: PersonQuery,
+    accommodations: Vec<(i64, String)>,
+    statuses: Vec<(&'static str, String)>,
+    residence: bool,
+    social: bool,
+    next: Option<String>,
+    prev: Option<String>,
+}
+
+impl PersonsTpl {
+    fn acc_selected(&self, id: &i64) -> bool {
+        self.f.unterkunft.trim() == id.to_string()
+    }
+}
+
+#[derive(Deserialize, Default, Clone)]
+struct PersonQuery {
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    unterkunft: String,
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    staatsangehoerigkeit: String,
+    #[serde(default)]
+    ablauf_vor: String,
+    #[serde(default)]
+    seite: Option<u64>,
+}
+
+impl PersonQuery {
+    fn link(&self, page: u64) -> String {
+        let enc = |s: &str| -> String {
+            s.bytes()
+                .map(|b| {
+                    if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                        (b as char).to_string()
+                    } else {
+                        format!("%{b:02X}")
+                    }
+                })
+                .collect()
+        };
+        format!(
+            "/unterbringung/personen?q={}&unterkunft={}&status={}&staatsangehoerigkeit={}&ablauf_vor={}&seite={page}",
+            enc(&self.q),
+            enc(&self.unterkunft),
+            enc(&self.status),
+            enc(&self.staatsangehoerigkeit),
+            enc(&self.ablauf_vor)
+        )
+    }
+}
+
+const PAGE: u64 = 50;
+
+fn row(t: &rathaus_web::i18n::Catalog, v: PersonView) -> Row {
+    Row {
+        id: v.id,
+        name: format!("{}, {}", v.surname, v.given_names),
+        place: v
+            .place
+            .as_ref()
+            .map(|p| format!("{} · {}", p.accommodation, p.room))
+            .unwrap_or_default(),
+        status: v
+            .residence
+            .as_ref()
+            .and_then(|r| ResidenceStatus::parse(&r.status))
+            .map(|s| t.get(&s.label_key()).to_string())
+            .unwrap_or_default(),
+        valid_until: v
+            .residence
+            .as_ref()
+            .map(|r| fmt_date(&r.valid_until))
+            .unwrap_or_default(),
+        nationality: v
+            .residence
+            .as_ref()
+            .map(|r| r.nationality.clone())
+            .or_else(|| v.social.as_ref().map(|s| s.nationality.clone()))
+            .unwrap_or_default(),
+    }
+}
+
+async fn person_list(
+    State(st): State<AppState>,
+    Staff(ctx, p): Staff,
+    Query(q): Query<PersonQuery>,
+) -> Result<Response, HtmlError> {
+    let t = catalog(ctx.lang);
+    let v = crate::service::visibility(Actor::User(&p));
+    let page_no = q.seite.unwrap_or(1).clamp(1, 100_000);
+    let nonempty = |s: &str| Some(s.trim().to_string()).filter(|s| !s.is_empty());
+    let f = PersonFilter {
+        q: q.q.clone(),
+        accommodation_id: q.unterkunft.trim().parse().ok(),
+        // Filters on data the reader may not see are ignored, not answered with an error page.
+        status: nonempty(&q.status).filter(|s| v.residence && ResidenceStatus::parse(s).is_some()),
+        nationality: nonempty(&q.staatsangehoerigkeit).filter(|_| v.residence || v.social),
+        permit_expires_before: date_of(&q.ablauf_vor).filter(|_| v.residence),
+        offset: (page_no - 1) * PAGE,
+        limit: PAGE,
+        ..Default::default()
+    };
+    let (list, total) =
+        persons::list_persons(&st.db.conn, Actor::User(&p), p.tenant_id, &f).await?;
+    let accs = places::accommodations_on(&st.db.conn, Actor::User(&p), p.tenant_id, today())
+        .await?
+        .into_iter()
+        .map(|a| (a.accommodation.id, a.accommodation.name))
+        .collect();
+    page(PersonsTpl {
+        l: layout(&st, &ctx, "refugees.persons.title"),
+        rows: list.into_iter().map(|x| row(t, x)).collect(),
+        next: (page_no * PAGE < total).then(|| q.link(page_no + 1)),
+        prev: (page_no > 1).then(|| q.link(page_no - 1)),
+        total,
+        accommodations: accs,
+        statuses: ResidenceStatus::ALL
+            .iter()
+            .map(|s| (s.code(), t.get(&s.label_key()).to_string()))
+            .collect(),
+        residence: v.residence,
+        social: v.social,
+        f: q,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "refugees/person.html")]
+struct PersonTpl {
+    l: Layout,
+    v: PersonView,
+    history: Vec<Place>,
+    status: String,
+    sex: String,
+    needs: Vec<String>,
+}
+
+async fn person_page(
+    State(st): State<AppState>,
+    Staff(ctx, p): Staff,
+    Path(id): Path<String>,
+) -> Result<Response, HtmlError> {
+    let id: i64 = id.parse().map_err(|_| Error::NotFound)?;
+    let t = catalog(ctx.lang);
+    let (v, history) = persons::read_person(&st.db.conn, Actor::User(&p), p.tenant_id, id).await?;
+    let status = v
+        .residence
+        .as_ref()
+        .and_then(|r| ResidenceStatus::parse(&r.status))
+        .map(|s| t.get(&s.label_key()).to_string())
+        .unwrap_or_default();
+    let sex = v
+        .social
+        .as_ref()
+        .and_then(|s| crate::domain::Sex::parse(&s.sex))
+        .map(|s| t.get(&s.label_key()).to_string())
+        .unwrap_or_default();
+    let needs = v
+        .social
+        .as_ref()
+        .map(|s| {
+            s.needs
+                .iter()
+                .map(|n| t.get(&n.label_key()).to_string())
+                .collect()
+        })
+        .unwrap_or_default();
+    let title = format!("{}, {}", v.surname, v.given_names);
+    page(PersonTpl {
+        l: layout(&st, &ctx, "refugees.person.title").with_title(title),
+        v,
+        history,
+        status,
+        sex,
+        needs,
+    })
+}
+
+// ---------------------------------------------------------------- accommodation
+
+#[derive(Template)]
+#[template(path = "refugees/accommodation.html")]
+struct AccommodationTpl {
+    l: Layout,
+    a: places::Accommodation,
+    kind: String,
+    rooms: Vec<RoomView>,
+    names: std::collections::HashMap<i64, String>,
+    on: String,
+}
+
+impl AccommodationTpl {
+    fn name_of(&self, id: &i64) -> &str {
+        self.names.get(id).map_or("", String::as_str)
+    }
+}
+
+async fn accommodation_page(
+    State(st): State<AppState>,
+    Staff(ctx, p): Staff,
+    Path(id): Path<String>,
+    Query(q): Query<DashQuery>,
+) -> Result<Response, HtmlError> {
+    let id: i64 = id.parse().map_err(|_| Error::NotFound)?;
+    let t = catalog(ctx.lang);
+    let on = date_of(&q.datum).unwrap_or_else(today);
+    let (a, rooms) =
+        places::accommodation_rooms(&st.db.conn, Actor::User(&p), p.tenant_id, id, on).await?;
+    let ids: Vec<i64> = rooms
+        .iter()
+        .flat_map(|r| r.beds.iter().filter_map(|b| b.2))
+        .collect();
+    let names = persons::names(&st.db.conn, Actor::User(&p), p.tenant_id, &ids).await?;
+    let kind = crate::domain::AccommodationKind::parse(&a.kind)
+        .map(|k| t.get(&k.label_key()).to_string())
+        .unwrap_or_default();
+    let title = a.name.clone();
+    page(AccommodationTpl {
+        l: layout(&st, &ctx, "refugees.acc.title").with_title(title),
+        a,
+        kind,
+        rooms,
+        names,
+        on: on.format("%Y-%m-%d").to_string(),
+    })
+}
+
+// ---------------------------------------------------------------- households
+
+struct HouseholdRow {
+    id: i64,
+    reference: String,
+    members: Vec<(i64, String)>,
+    /// Rooms that fit: (room id, label).
+    rooms: Vec<(i64, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "refugees/households.html")]
+struct HouseholdsTpl {
+    l: Layout,
+    rows: Vec<HouseholdRow>,
+    can_edit: bool,
+    on: String,
+    errs: FormErrors,
+    done: bool,
+}
+
+#[derive(Deserialize, Default)]
+struct HouseholdQuery {
+    #[serde(default)]
+    datum: String,
+    #[serde(default)]
+    erledigt: String,
+}
+
+async fn households_page(
+    st: &AppState,
+    ctx: &Ctx,
+    p: &Principal,
+    on: NaiveDate,
+    errs: FormErrors,
+    done: bool,
+) -> Result<Response, HtmlError> {
+    let list = persons::households(&st.db.conn, Actor::User(p), p.tenant_id).await?;
+    let can_edit = p.has(crate::permissions::EDIT);
+    let mut rows = Vec::new();
+    for (h, members) in list {
+        let needs: Vec<String> = members.iter().map(|m| m.2.clone()).collect();
+        let (access, ground) = occupancy::household_needs(&needs);
+        let rooms = if can_edit {
+            places::rooms_fitting(
+                &st.db.conn,
+                Actor::User(p),
+                p.tenant_id,
+                on,
+                members.len(),
+                access,
+                ground,
+            )
+            .await?
+            .into_iter()
+            .take(20)
+            .map(|(b, n)| (b.room_id, format!("{} · {} ({n})", b.accommodation, b.room)))
+            .collect()
+        } else {
+            Vec::new()
+        };
+        rows.push(HouseholdRow {
+            id: h.id,
+            reference: h.reference,
+            members: members.into_iter().map(|m| (m.0, m.1)).collect(),
+            rooms,
+        });
+    }
+    let failed = errs.any();
+    let mut res = page(HouseholdsTpl {
+        l: layout(st, ctx, "refugees.households.title"),
+        rows,
+        can_edit,
+        on: on.format("%Y-%m-%d").to_string(),
+        errs,
+        done,
+    })?;
+    if failed {
+        *res.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    Ok(res)
+}
+
+async fn household_list(
+    State(st): State<AppState>,
+    Staff(ctx, p): Staff,
+    Query(q): Query<HouseholdQuery>,
+) -> Result<Response, HtmlError> {
+    let on = date_of(&q.datum).unwrap_or_else(today);
+    let t = catalog(ctx.lang);
+    households_page(
+        &st,
+        &ctx,
+        &p,
+        on,
+        FormErrors::none(t),
+        q.erledigt == "umgezogen",
+    )
+    .await
+}
+
+#[derive(Deserialize)]
+struct MoveForm {
+    #[serde(default)]
+    room_id: String,
+    #[serde(default)]
+    on: String,
+}
+
+async fn move_household(
+    State(st): State<AppState>,
+    Staff(ctx, p): Staff,
+    Path(id): Path<String>,
+    Form(f): Form<MoveForm>,
+) -> Result<Response, HtmlError> {
+    let id: i64 = id.parse().map_err(|_| Error::NotFound)?;
+    let t = catalog(ctx.lang);
+    let mut errs = FieldErrors::new();
+    let on = crate::service::parse_date(&mut errs, "on", &f.on);
+    if f.on.trim().is_empty() {
+        errs.add("on", "err.required");
+    }
+    let room: Option<i64> = f.room_id.trim().parse().ok();
+    if room.is_none() {
+        errs.add("room_id", "err.required");
+    }
+    let result = match (errs.is_empty(), on, room) {
+        (true, Some(on), Some(room)) => {
+            occupancy::move_household(&st.db.conn, Actor::User(&p), p.tenant_id, id, room, on)
+                .await
+                .map(|_| ())
+        }
+        _ => Err(Error::Invalid(errs)),
+    };
+    match result {
+        Ok(()) => Ok(Redirect::to("/unterbringung/haushalte?erledigt=umgezogen").into_response()),
+        Err(Error::Conflict(key)) => {
+            let mut e = FieldErrors::new();
+            e.add("room_id", &key);
+            let errs = FormErrors::from_error(t, Error::Invalid(e))?;
+            households_page(&st, &ctx, &p, on.unwrap_or_else(today), errs, false).await
+        }
+        Err(e) => {
+            let errs = FormErrors::from_error(t, e)?;
+            households_page(&st, &ctx, &p, on.unwrap_or_else(today), errs, false).await
+        }
+    }
+}
+
+// ---------------------------------------------------------------- import
+
+struct ReportLine {
+    error: bool,
+    sheet: String,
+    rows: String,
+    column: String,
+    message: String,
+}
+
+#[derive(Template)]
+#[template(path = "refugees/import.html")]
+struct ImportTpl {
+    l: Layout,
+    errs: FormErrors,
+    report: Option<ImportReport>,
+}
+
+struct ImportReport {
+    rows_total: usize,
+    rows_ok: usize,
+    committed: bool,
+    errors: usize,
+    warnings: usize,
+    lines: Vec<ReportLine>,
+    /// The stored upload to commit (clean dry run only).
+    file_id: Option<i64>,
+}
+
+fn report_of(
+    t: &rathaus_web::i18n::Catalog,
+    o: imports::Outcome,
+    file_id: Option<i64>,
+) -> ImportReport {
+    let line = |l: &imports::Line, error: bool| ReportLine {
+        error,
+        sheet: l.sheet.clone(),
+        rows: l
+            .rows
+            .iter()
+            .map(u32::to_string)
+            .collect::<Vec<_>>()
+            .join(", "),
+        column: l.column.clone().unwrap_or_default(),
+        message: super::message(t, l),
+    };
+    let mut lines: Vec<ReportLine> = o.errors.iter().map(|l| line(l, true)).collect();
+    lines.extend(o.warnings.iter().map(|l| line(l, false)));
+    ImportReport {
+        rows_total: o.rows_total,
+        rows_ok: o.rows_ok,
+        committed: o.committed,
+        errors: o.errors.len(),
+        warnings: o.warnings.len(),
+        file_id: file_id.filter(|_| o.errors.is_empty() && !o.committed),
+        lines,
+    }
+}
+
+fn import_page(
+    st: &AppState,
+    ctx: &Ctx,
+    errs: FormErrors,
+    report: Option<ImportReport>,
+) -> Result<Response, HtmlError> {
+    let failed = errs.any() || report.as_ref().is_some_and(|r| r.errors > 0);
+    let mut res = page(ImportTpl {
+        l: layout(st, ctx, "refugees.import.title"),
+        errs,
+        report,
+    })?;
+    if failed {
+        *res.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    Ok(res)
+}
+
+async fn import_form(
+    State(st): State<AppState>,
+    Staff(ctx, p): Staff,
+) -> Result<Response, HtmlError> {
+    p.require(crate::permissions::IMPORT)?;
+    import_page(&st, &ctx, FormErrors::none(catalog(ctx.lang)), None)
+}
+
+const FILES: rathaus_store::files::Limits = rathaus_store::files::Limits {
+    max_size: MAX_FILE_BYTES as u64,
+    quota: None,
+};
+
+/// Upload: the dry run's report; a clean file is kept to commit with one more click.
+async fn import_upload(
+    State(st): State<AppState>,
+    Staff(ctx, p): Staff,
+    req: axum::extract::Request,
+) -> Result<Response, HtmlError> {
+    p.require(crate::permissions::IMPORT)?;
+    let t = catalog(ctx.lang);
+    let mut data = Vec::new();
+    let mut name = String::from("import");
+    let mut unreadable = false;
+    match Multipart::from_request(req, &st).await {
+        Ok(mut mp) => loop {
+            match mp.next_field().await {
+                Ok(Some(f)) if f.name() == Some("file") => {
+                    name = f.file_name().unwrap_or("import").to_string();
+                    match f.bytes().await {
+                        Ok(b) => data = b.to_vec(),
+                        Err(_) => unreadable = true,
+                    }
+                }
+                Ok(Some(_)) => {}
+                Ok(None) => break,
+                Err(_) => {
+                    unreadable = true;
+                    break;
+                }
+            }
+        },
+        Err(_) => unreadable = true,
+    }
+    let mut errs = FieldErrors::new();
+    if unreadable {
+        errs.add_arg(
+            "file",
+            "import.err.file_too_large",
+            Some(MAX_FILE_BYTES / 1024 / 1024),
+        );
+    } else if data.is_empty() {
+        errs.add("file", "err.required");
+    }
+    if !errs.is_empty() {
+        return import_page(
+            &st,
+            &ctx,
+            FormErrors::from_error(t, Error::Invalid(errs))?,
+            None,
+        );
+    }
+    let out = match imports::import(
+        &st.db.conn,
+        Actor::User(&p),
+        p.tenant_id,
+        &data,
+        None,
+        false,
+    )
+    .await
+    {
+        Ok(o) => o,
+        Err(e @ Error::Invalid(_)) => {
+            return import_page(&st, &ctx, FormErrors::from_error(t, e)?, None);
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let file_id = if out.errors.is_empty() {
+        let meta = st
+            .files
+            .put(
+                &st.db,
+                p.tenant_id,
+                Actor::User(&p),
+                rathaus_store::files::NewFile {
+                    module: "refugees",
+                    kind: "import",
+                    original_name: &name,
+                },
+                FILES,
+                data.as_slice(),
+            )
+            .await?;
+        Some(meta.id.0)
+    } else {
+        None
+    };
+    import_page(
+        &st,
+        &ctx,
+        FormErrors::none(t),
+        Some(report_of(t, out, file_id)),
+    )
+}
+
+#[derive(Deserialize)]
+struct CommitForm {
+    #[serde(default)]
+    file_id: String,
+}
+
+/// Commit of a checked upload: everything or nothing; the upload is deleted afterwards.
+async fn import_commit(
+    State(st): State<AppState>,
+    Staff(ctx, p): Staff,
+    Form(f): Form<CommitForm>,
+) -> Result<Response, HtmlError> {
+    p.require(crate::permissions::IMPORT)?;
+    let t = catalog(ctx.lang);
+    let id: i64 = f.file_id.trim().parse().map_err(|_| Error::NotFound)?;
+    let fid = rathaus_store::files::FileId(id);
+    let meta = st
+        .files
+        .metadata(&st.db.conn, p.tenant_id, Actor::User(&p), fid)
+        .await?;
+    if meta.module != "refugees" || meta.kind != "import" {
+        return Err(Error::NotFound.into());
+    }
+    let dl = st
+        .files
+        .get(&st.db.conn, p.tenant_id, Actor::User(&p), fid, None)
+        .await?;
+    let mut data = Vec::with_capacity(usize::try_from(meta.size).unwrap_or(0));
+    let mut body = dl.body;
+    while let Some(chunk) = futures_util::StreamExt::next(&mut body).await {
+        data.extend_from_slice(&chunk.map_err(Error::internal)?);
+    }
+    let out = imports::import(&st.db.conn, Actor::User(&p), p.tenant_id, &data, None, true).await;
+    let out = match out {
+        Ok(o) => o,
+        Err(e @ (Error::Invalid(_) | Error::Conflict(_))) => {
+            let e = match e {
+                Error::Conflict(k) => FieldErrors::single("file", &k),
+                e => e,
+            };
+            return import_page(&st, &ctx, FormErrors::from_error(t, e)?, None);
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if out.committed {
+        let tx = rathaus_store::uow::Tx::begin(&st.db.conn, p.tenant_id, Actor::User(&p)).await?;
+        st.files.delete(&tx, fid).await?;
+        tx.commit().await?;
+    }
+    import_page(
+        &st,
+        &ctx,
+        FormErrors::none(t),
+        Some(report_of(t, out, None)),
+    )
 }
