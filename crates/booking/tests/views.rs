@@ -258,6 +258,24 @@ async fn the_grid_shows_busy_blocks_with_hall_and_part_blocking_and_filters() {
         .await
         .unwrap();
     assert_eq!(g.rows.len(), 10);
+    // A larger page size, or every resource on one page.
+    for (size, pages, rows) in [
+        (rathaus_booking::domain::GridPageSize::P50, 1, 35),
+        (rathaus_booking::domain::GridPageSize::All, 1, 35),
+    ] {
+        let f = Filter {
+            page: 3,
+            page_size: size,
+            ..Default::default()
+        };
+        let g = views::grid(&s.db.conn, Actor::User(&s.admin), &f, w.monday)
+            .await
+            .unwrap();
+        assert_eq!(
+            (g.total, g.pages, g.page, g.rows.len()),
+            (35, pages, 0, rows)
+        );
+    }
 }
 
 #[tokio::test]
@@ -568,6 +586,7 @@ async fn bad_input_gets_a_german_message_beside_the_field() {
             "ganze Zahl",
         ),
         ("/buchung/belegung?art=schwimmbad".into(), "f-art-error", ""),
+        ("/buchung/belegung?anzahl=1000".into(), "f-anzahl-error", ""),
         (
             "/buchung/frei?datum=31.02.2027&von=18:00&bis=20:00".into(),
             "f-datum-error",

@@ -156,3 +156,27 @@ mod tests {
         assert_eq!(FeeGroup::from(OrgKind::Club), FeeGroup::Club);
     }
 }
+
+text_enum! {
+    /// How many resources one page of the occupancy grid shows (`?anzahl=`).
+    #[derive(Default)]
+    GridPageSize {
+        #[default]
+        P25 = "25",
+        P50 = "50",
+        P100 = "100",
+        All = "alle",
+    }
+}
+
+impl GridPageSize {
+    /// Resources per page; `All` shows every matching resource on one page.
+    pub fn limit(self) -> usize {
+        match self {
+            GridPageSize::P25 => 25,
+            GridPageSize::P50 => 50,
+            GridPageSize::P100 => 100,
+            GridPageSize::All => usize::MAX,
+        }
+    }
+}

@@ -19,8 +19,6 @@ use rathaus_store::uow::Actor;
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, QueryFilter, QueryOrder};
 use std::collections::{BTreeMap, BTreeSet};
 
-/// Resources per page of the occupancy grid.
-pub const GRID_PAGE: usize = 25;
 /// Resources listed at most by the free-slot search.
 pub const FREE_LIMIT: usize = 200;
 
@@ -36,6 +34,8 @@ pub struct Filter {
     pub min_capacity: Option<i32>,
     /// Page of the grid, from 0.
     pub page: usize,
+    /// Resources per page of the grid.
+    pub page_size: crate::domain::GridPageSize,
 }
 
 /// A busy block of a resource, as the views show it: no title, no booker.
@@ -260,12 +260,13 @@ pub async fn grid(
     let who = person(by)?;
     let all = matching(conn, by, filter).await?;
     let total = all.len();
-    let pages = total.div_ceil(GRID_PAGE).max(1);
+    let per_page = filter.page_size.limit();
+    let pages = total.div_ceil(per_page).max(1);
     let page = filter.page.min(pages - 1);
     let shown: Vec<Resource> = all
         .into_iter()
-        .skip(page * GRID_PAGE)
-        .take(GRID_PAGE)
+        .skip(page.saturating_mul(per_page))
+        .take(per_page)
         .collect();
     let (from, to) = (
         midnight_utc(week_start),

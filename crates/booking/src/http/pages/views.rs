@@ -9,6 +9,7 @@ use rathaus_store::uow::Actor;
 use rathaus_web::Access::{Public, SignedIn};
 use rathaus_web::Routes;
 
+use crate::domain::GridPageSize;
 pub use crate::domain::time::midnight_utc;
 use crate::domain::time::{monday_of, today};
 use crate::service::{self, BOOK, MANAGE, Reservation, Resource};
@@ -214,11 +215,28 @@ pub struct GridQuery {
     kapazitaet: String,
     #[serde(default)]
     seite: String,
+    /// Resources per page: `25` (default), `50`, `100` or `alle`.
+    #[serde(default)]
+    anzahl: String,
 }
 
 impl GridQuery {
     fn kind_selected(&self, k: &str) -> bool {
         self.art == k
+    }
+
+    fn size_selected(&self, s: &str) -> bool {
+        self.anzahl.trim() == s || (self.anzahl.trim().is_empty() && s == "25")
+    }
+}
+
+fn parse_page_size(errs: &mut FieldErrors, v: &str) -> GridPageSize {
+    match v.trim() {
+        "" => GridPageSize::default(),
+        v => v.parse().unwrap_or_else(|_| {
+            errs.add("anzahl", "err.invalid_choice");
+            GridPageSize::default()
+        }),
     }
 }
 
@@ -242,6 +260,8 @@ struct GridTpl {
     q: GridQuery,
     errs: FormErrors,
     kinds: Vec<(&'static str, String)>,
+    /// The page sizes offered (value, label).
+    sizes: Vec<(&'static str, String)>,
     caption: String,
     days: Vec<String>,
     rows: Vec<GridLine>,
@@ -278,6 +298,7 @@ async fn grid_page(
         place: Some(q.ort.trim().to_string()).filter(|s| !s.is_empty()),
         min_capacity: parse_capacity(&mut errs, &q.kapazitaet),
         page: q.seite.trim().parse::<usize>().unwrap_or(1).max(1) - 1,
+        page_size: parse_page_size(&mut errs, &q.anzahl),
     };
     let failed = !errs.is_empty();
     let week = crate::http::pages::resources::week_param(monday);
@@ -285,6 +306,17 @@ async fn grid_page(
         l: layout(&st, &ctx, "booking.views.grid.title"),
         errs: FormErrors::new(t, errs),
         kinds: kinds(t),
+        sizes: GridPageSize::ALL
+            .iter()
+            .map(|z| {
+                let v = z.as_str();
+                let label = match z {
+                    GridPageSize::All => t.get("booking.views.grid.all").to_string(),
+                    _ => v.to_string(),
+                };
+                (v, label)
+            })
+            .collect(),
         caption: week_caption(t, monday),
         days: (0..7)
             .map(|i| day_label(t, monday + Duration::days(i)))
@@ -316,6 +348,7 @@ async fn grid_page(
                 ("art", q.art.trim()),
                 ("ort", q.ort.trim()),
                 ("kapazitaet", q.kapazitaet.trim()),
+                ("anzahl", q.anzahl.trim()),
                 ("seite", &p),
             ])
         )
@@ -476,7 +509,7 @@ async fn free_page(
         kind: parse_kind(&mut errs, &q.art),
         place: Some(q.ort.trim().to_string()).filter(|s| !s.is_empty()),
         min_capacity: parse_capacity(&mut errs, &q.kapazitaet),
-        page: 0,
+        ..Filter::default()
     };
     let window = search_window(&mut errs, &q);
     let found = match window {
