@@ -40,7 +40,7 @@
   }
 
   function reload() {
-    var url = board.getAttribute("hx-get");
+    var url = document.getElementById("board-live").getAttribute("hx-get");
     if (window.htmx) {
       window.htmx.ajax("GET", url, { target: "#board", select: "#board", swap: "outerHTML" });
     }
@@ -170,14 +170,21 @@
     move(dragged, col.getAttribute("data-phase"), before);
   });
 
-  // After a reload: wire the new cards and give the focus back to the moved card.
+  // A reload (after a move here, or a live update from elsewhere) replaces the board: the
+  // card that had the focus gets it back, so keyboard users keep their place.
+  var restore = null;
+  document.body.addEventListener("htmx:beforeSwap", function () {
+    var c = cardOf(document.activeElement);
+    restore = focusId || (c ? c.getAttribute("data-id") : null);
+  });
   document.body.addEventListener("htmx:afterSettle", function () {
     wire();
-    if (focusId) {
-      var c = document.getElementById("k" + focusId);
+    if (restore) {
+      var c = document.getElementById("k" + restore);
       if (c) { c.querySelector("a").focus(); }
-      focusId = null;
     }
+    restore = null;
+    focusId = null;
   });
   wire();
 })();
