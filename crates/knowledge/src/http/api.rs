@@ -130,6 +130,7 @@ async fn list_handbooks(
         (status = 400, description = "Unreadable request", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Lacking permission", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Request too large", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -574,6 +575,7 @@ pub struct OnboardingOut {
         (status = 400, description = "Unreadable request", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Lacking permission", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Request too large", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -628,6 +630,7 @@ pub struct TaskPatch {
         (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Lacking permission", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such task (or not the caller's)", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Request too large", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
     ))]

@@ -630,6 +630,11 @@ struct ConflictTpl {
     title: String,
     note: String,
     current_version: i32,
+    chapter_id: String,
+    review_days: String,
+    draft: bool,
+    requires_confirmation: bool,
+    major: bool,
 }
 
 async fn save_page(
@@ -693,6 +698,11 @@ async fn save_page(
                     &format!("{} ({})", theirs.updated_by, when(theirs.updated_at)),
                 ),
                 diff: d.html,
+                chapter_id: f.chapter_id.clone(),
+                review_days: f.review_days.clone(),
+                draft: checked(&f.draft),
+                requires_confirmation: checked(&f.requires_confirmation),
+                major: checked(&f.major),
                 theirs: theirs.body,
                 mine: f.body_markdown,
                 title: f.title,
