@@ -95,6 +95,7 @@ pub async fn demo(db: &Db, admin: &Principal) -> anyhow::Result<()> {
         (accs[1], "Modul A", "A1", 2, false),
         (accs[1], "Modul A", "A2", 2, false),
         (accs[2], "Whg. 3", "Zimmer 1", 2, false),
+        (accs[0], "", "EG 03", 4, true),
     ] {
         let r = add_room(
             conn,
