@@ -6,6 +6,7 @@
 //!   - the board page GET /programm: server time (p50/p95) and size;
 //!   - 50 open boards (event streams) hearing of one move: time until the last has it;
 //!   - the agenda of a meeting after 300 changes.
+//!
 //! Run: bench/programme.sh (release build), or
 //! `cargo run --release -p rathaus-programme --example programme_bench [MEASURES] [MOVES]`.
 

@@ -60,6 +60,10 @@ impl rathaus_web::Module for Programme {
         })
     }
 
+    fn search_sources(&self) -> Vec<std::sync::Arc<dyn rathaus_search::DocSource>> {
+        vec![std::sync::Arc::new(service::search::MeasureDocs)]
+    }
+
     fn live_topics(&self) -> &'static [Topic] {
         TOPICS
     }

@@ -893,3 +893,45 @@ async fn an_open_board_hears_of_a_move_within_a_second() {
         None
     );
 }
+
+#[tokio::test]
+async fn measures_are_found_by_readers_of_the_programme_only() {
+    let a = api().await;
+    let id = a.measure("Wohngeldantrag digital", "Sozialamt").await["id"]
+        .as_i64()
+        .unwrap();
+    a.st.search.apply_outbox(&a.st.db).await.unwrap();
+    let search = a.app.url(HOST, "/api/v1/search?q=Wohngeld");
+    let found: Value = a.get(&a.reader, &search).await.json().await.unwrap();
+    let urls: Vec<&str> = found["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["url"].as_str().unwrap())
+        .collect();
+    assert!(
+        urls.contains(&format!("/programm/massnahmen/{id}").as_str()),
+        "{found}"
+    );
+    // Another tenant's admin finds nothing of it.
+    let found: Value = a
+        .get(&a.admin_b, &a.app.url(HOST_B, "/api/v1/search?q=Wohngeld"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(found["hits"].as_array().unwrap().is_empty(), "{found}");
+    // Deleted: gone from the index.
+    rathaus_programme::service::measures::delete(
+        &a.st.db.conn,
+        None,
+        Actor::User(&a.admin_p),
+        a.admin_p.tenant_id,
+        id,
+    )
+    .await
+    .unwrap();
+    a.st.search.apply_outbox(&a.st.db).await.unwrap();
+    let found: Value = a.get(&a.reader, &search).await.json().await.unwrap();
+    assert!(found["hits"].as_array().unwrap().is_empty(), "{found}");
+}

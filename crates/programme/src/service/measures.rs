@@ -256,6 +256,7 @@ pub async fn create(
         ..Default::default()
     })
     .await?;
+    super::search::index_later(&tx, m.id, false).await?;
     tx.audit(
         NewEvent::new("programme.measure.created", "programme_measure", Some(m.id))
             .details(serde_json::json!({ "title": m.title, "department": m.department })),
@@ -346,6 +347,7 @@ pub async fn update(
     if res.rows_affected == 0 {
         return Err(Error::Conflict("programme.err.changed_meanwhile".into()));
     }
+    super::search::index_later(&tx, id, false).await?;
     tx.audit(
         NewEvent::new("programme.measure.updated", "programme_measure", Some(id))
             .details(serde_json::json!({ "changes": changes(&old, &new) })),
@@ -417,6 +419,7 @@ pub async fn delete(
         .filter(measure::Column::Id.eq(id))
         .exec(tx.conn())
         .await?;
+    super::search::index_later(&tx, id, true).await?;
     tx.audit(
         NewEvent::new("programme.measure.deleted", "programme_measure", Some(id))
             .details(serde_json::json!({ "title": m.title })),

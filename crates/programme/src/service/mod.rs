@@ -6,6 +6,7 @@ pub mod measures;
 pub mod meetings;
 pub mod moves;
 pub mod report;
+pub mod search;
 pub mod team;
 
 use crate::domain;
