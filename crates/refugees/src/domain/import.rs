@@ -569,8 +569,10 @@ pub fn analyse(book: &Workbook, saved: Option<&Mapping>, today: NaiveDate) -> An
                 None => {
                     // Without a capacity sheet (a CSV) rooms are made as the list names them,
                     // with as many beds as it fills at once.
-                    if !acc_index.contains_key(&normalize(&acc)) {
-                        acc_index.insert(normalize(&acc), accs.len());
+                    if let std::collections::hash_map::Entry::Vacant(e) =
+                        acc_index.entry(normalize(&acc))
+                    {
+                        e.insert(accs.len());
                         accs.push(PlanAccommodation {
                             name: acc.clone(),
                             ..Default::default()

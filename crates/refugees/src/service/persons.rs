@@ -419,11 +419,9 @@ async fn places_of(
         .filter(covering(d))
         .all(db)
         .await?;
-    places(db, scope, occ).await.map(|v| {
-        v.into_iter()
-            .map(|(pid, p)| (pid, p))
-            .collect::<HashMap<_, _>>()
-    })
+    places(db, scope, occ)
+        .await
+        .map(|v| v.into_iter().collect::<HashMap<_, _>>())
 }
 
 async fn places(
