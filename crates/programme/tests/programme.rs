@@ -726,6 +726,7 @@ async fn the_board_page_and_the_move_forms_work_with_and_without_javascript() {
         format!("/programm/sitzungen/{meeting}"),
         "/programm/bericht".into(),
         "/programm/bericht.csv".into(),
+        "/programm/massnahmen.csv?amt=Bauhof".into(),
         "/programm/phasen".into(),
         "/programm/board.js".into(),
         "/programm/programm.css".into(),

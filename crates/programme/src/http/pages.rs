@@ -43,6 +43,7 @@ pub(crate) fn routes() -> Routes {
         .get("/programm/board.js", Access::Public, board_js)
         .get("/programm/programm.css", Access::Public, css)
         .get("/programm/massnahmen", READERS, catalogue)
+        .get("/programm/massnahmen.csv", READERS, catalogue_csv)
         .post("/programm/massnahmen", EDITORS, create)
         .get("/programm/massnahmen/neu", EDITORS, new_form)
         .get("/programm/massnahmen/{id}", READERS, detail)
@@ -623,6 +624,85 @@ async fn catalogue(
         matrix,
         can_edit: p.has(EDIT),
     })
+}
+
+/// The catalogue (with the page's filters) for Excel.
+async fn catalogue_csv(
+    State(st): State<AppState>,
+    Staff(ctx, p): Staff,
+    Query(q): Query<CatalogueQuery>,
+) -> Res {
+    let t = catalog(ctx.lang);
+    let db = &st.db.conn;
+    let phases = service::phases(db, by(&p), p.tenant_id).await?;
+    let f = Filter {
+        department: Some(q.amt.clone()).filter(|s| !s.is_empty()),
+        category: Some(q.kategorie.clone()).filter(|s| !s.is_empty()),
+        phase_id: phases.iter().find(|ph| ph.key == q.phase).map(|ph| ph.id),
+        q: Some(q.suche.clone()).filter(|s| !s.is_empty()),
+        ..Default::default()
+    };
+    let (list, _) = measures::list(
+        db,
+        by(&p),
+        p.tenant_id,
+        &f,
+        Sort::parse(&q.sortierung),
+        0,
+        100_000,
+    )
+    .await?;
+    let header: Vec<&str> = [
+        "programme.field.title",
+        "programme.field.department",
+        "programme.field.category",
+        "programme.move.phase",
+        "programme.field.benefit",
+        "programme.field.effort",
+        "programme.field.priority",
+        "programme.field.responsible",
+        "programme.field.planned_start",
+        "programme.field.due",
+        "programme.field.funding",
+        "programme.field.source",
+        "programme.field.tags",
+    ]
+    .iter()
+    .map(|k| t.get(k))
+    .collect();
+    let day = |d: Option<chrono::NaiveDate>| {
+        d.map(|d| d.format("%d.%m.%Y").to_string())
+            .unwrap_or_default()
+    };
+    let rows: Vec<Vec<String>> = list
+        .into_iter()
+        .map(|m| {
+            vec![
+                m.title.clone(),
+                m.department.clone(),
+                t.get(&format!("programme.category.{}", m.category))
+                    .to_string(),
+                measures::phase_of(&phases, m.phase_id)
+                    .map(|ph| service::phase_name(t, ph))
+                    .unwrap_or_default(),
+                m.benefit.to_string(),
+                m.effort.to_string(),
+                m.priority.to_string(),
+                m.responsible_name.clone(),
+                day(m.planned_start),
+                day(m.due),
+                m.funding.clone(),
+                m.source.clone(),
+                m.tags.clone(),
+            ]
+        })
+        .collect();
+    let body = rathaus_web::export::csv_for_excel(&header, &rows, &[4, 5, 6]);
+    Ok(rathaus_web::export::attachment(
+        rathaus_web::export::CSV,
+        "massnahmen.csv",
+        body,
+    ))
 }
 
 // ---------------------------------------------------------------- measure form
