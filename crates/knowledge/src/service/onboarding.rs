@@ -143,6 +143,68 @@ pub async fn templates(db: &DatabaseConnection, by: Actor<'_>) -> Result<Vec<Tem
         .await?)
 }
 
+/// A template task as the template list shows it.
+pub struct TemplateLine {
+    pub title: String,
+    pub offset_days: i32,
+    /// The role's or person's name; empty for the new colleague.
+    pub owner: String,
+    pub page_id: Option<i64>,
+}
+
+/// The templates with their tasks in order (`knowledge.onboarding` or `knowledge.manage`).
+pub async fn templates_with_tasks(
+    db: &DatabaseConnection,
+    by: Actor<'_>,
+) -> Result<Vec<(Template, Vec<TemplateLine>)>> {
+    let list = templates(db, by).await?;
+    let p = super::principal(by)?;
+    let scope = Scope::user(db, p);
+    let items = scope
+        .find::<template_task::Entity>()
+        .order_by_asc(template_task::Column::Position)
+        .all(db)
+        .await?;
+    let roles: HashMap<i64, String> = accounts::list_roles(db, p.tenant_id)
+        .await?
+        .into_iter()
+        .map(|(r, _)| (r.id, r.name))
+        .collect();
+    let users: HashMap<i64, String> = accounts::users_by_ids(
+        db,
+        p.tenant_id,
+        items
+            .iter()
+            .filter_map(|t| t.owner_user_id)
+            .collect::<Vec<_>>(),
+    )
+    .await?
+    .into_iter()
+    .map(|u| (u.id, u.name))
+    .collect();
+    Ok(list
+        .into_iter()
+        .map(|t| {
+            let lines = items
+                .iter()
+                .filter(|i| i.template_id == t.id)
+                .map(|i| TemplateLine {
+                    title: i.title.clone(),
+                    offset_days: i.offset_days,
+                    owner: match i.owner_kind.as_str() {
+                        "user" => i.owner_user_id.and_then(|u| users.get(&u).cloned()),
+                        "role" => i.owner_role_id.and_then(|r| roles.get(&r).cloned()),
+                        _ => None,
+                    }
+                    .unwrap_or_default(),
+                    page_id: i.page_id,
+                })
+                .collect();
+            (t, lines)
+        })
+        .collect())
+}
+
 pub struct OnboardingInput {
     pub name: String,
     pub start_date: NaiveDate,

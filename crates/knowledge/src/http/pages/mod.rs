@@ -388,6 +388,7 @@ struct EditTpl {
     requires_confirmation: bool,
     major: bool,
     chapters: Vec<(i64, String, bool)>,
+    owners: Vec<(i64, String, bool)>,
     preview: Option<String>,
     errs: FormErrors,
 }
@@ -406,6 +407,8 @@ struct PageForm {
     chapter_id: String,
     #[serde(default)]
     review_days: String,
+    #[serde(default)]
+    owner_user_id: String,
     draft: Option<String>,
     requires_confirmation: Option<String>,
     major: Option<String>,
@@ -433,7 +436,7 @@ impl PageForm {
             chapter_id: self.chapter_id.trim().parse().ok(),
             draft: checked(&self.draft),
             requires_confirmation: checked(&self.requires_confirmation),
-            owner_user_id: None,
+            owner_user_id: self.owner_user_id.trim().parse().ok(),
             review_days,
         }
     }
@@ -457,6 +460,17 @@ async fn render_edit(
         .chapters
         .iter()
         .map(|c| (c.id, c.title.clone(), f.chapter_id == c.id.to_string()))
+        .collect();
+    let me = p.user_id.0.to_string();
+    let chosen = if f.owner_user_id.is_empty() {
+        me.as_str()
+    } else {
+        f.owner_user_id.as_str()
+    };
+    let owners = accounts::list_active_staff(&st.db.conn, p.tenant_id)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u.name, chosen == u.id.to_string()))
         .collect();
     let (title_key, back, action) = match page_id {
         Some(id) => (
@@ -486,6 +500,7 @@ async fn render_edit(
             note: f.note,
             review_days: f.review_days,
             chapters,
+            owners,
             preview,
             errs,
         }),
@@ -567,7 +582,7 @@ async fn create_page(
                     note: f.note.clone(),
                     draft: s.draft,
                     requires_confirmation: s.requires_confirmation,
-                    owner_user_id: None,
+                    owner_user_id: s.owner_user_id,
                     review_days: s.review_days,
                 },
             )
@@ -600,6 +615,7 @@ async fn edit_page(
         note: String::new(),
         chapter_id: pg.chapter_id.map(|c| c.to_string()).unwrap_or_default(),
         review_days: pg.review_days.map(|d| d.to_string()).unwrap_or_default(),
+        owner_user_id: pg.owner_user_id.map(|d| d.to_string()).unwrap_or_default(),
         draft: pg.draft.then(|| "1".into()),
         requires_confirmation: pg.requires_confirmation.then(|| "1".into()),
         major: None,
@@ -632,6 +648,7 @@ struct ConflictTpl {
     current_version: i32,
     chapter_id: String,
     review_days: String,
+    owner_user_id: String,
     draft: bool,
     requires_confirmation: bool,
     major: bool,
@@ -660,7 +677,7 @@ async fn save_page(
     };
     let settings = f.settings(&mut errs);
     let keep_owner = service::PageSettings {
-        owner_user_id: current.owner_user_id,
+        owner_user_id: settings.owner_user_id.or(current.owner_user_id),
         ..settings
     };
     let res = match errs.into_result() {
@@ -700,6 +717,7 @@ async fn save_page(
                 diff: d.html,
                 chapter_id: f.chapter_id.clone(),
                 review_days: f.review_days.clone(),
+                owner_user_id: f.owner_user_id.clone(),
                 draft: checked(&f.draft),
                 requires_confirmation: checked(&f.requires_confirmation),
                 major: checked(&f.major),
@@ -726,6 +744,8 @@ async fn save_page(
 struct PageTpl {
     l: Layout,
     id: i64,
+    version: i32,
+    previous: i32,
     handbook_id: i64,
     handbook: String,
     chapter: Option<String>,
@@ -804,6 +824,8 @@ async fn show_page(
     page(PageTpl {
         l: titled(&st, &ctx, "knowledge.index.title", v.page.title.clone()),
         id,
+        version: v.page.version,
+        previous: (v.page.version - 1).max(1),
         handbook_id: v.handbook.id,
         handbook: v.handbook.title,
         chapter: v.chapter,
@@ -883,6 +905,7 @@ struct VersionsTpl {
     rows: Vec<VersionLine>,
     may_edit: bool,
     current: i32,
+    previous: i32,
 }
 
 async fn versions(
@@ -920,6 +943,7 @@ async fn versions(
             .collect(),
         may_edit,
         current,
+        previous: (current - 1).max(1),
     })
 }
 
@@ -1078,6 +1102,8 @@ struct OnboardingsTpl {
     start_date: String,
     departments: Vec<(i64, String, bool)>,
     templates: Vec<(i64, String, bool)>,
+    /// Each template's name and its tasks as (when, title, owner, page).
+    details: Vec<(String, Vec<(String, String, String, Option<i64>)>)>,
 }
 
 #[derive(Deserialize, Default)]
@@ -1102,7 +1128,32 @@ async fn render_onboardings(
     let t = catalog(ctx.lang);
     let failed = errs.any();
     let list = onboarding::list(&st.db.conn, Actor::User(p)).await?;
-    let templates = onboarding::templates(&st.db.conn, Actor::User(p)).await?;
+    let with_tasks = onboarding::templates_with_tasks(&st.db.conn, Actor::User(p)).await?;
+    let details = with_tasks
+        .iter()
+        .map(|(x, lines)| {
+            (
+                x.name.clone(),
+                lines
+                    .iter()
+                    .map(|i| {
+                        let when = match i.offset_days {
+                            0 => t.get("knowledge.templates.day0").to_string(),
+                            d if d < 0 => t.fmt("knowledge.templates.before", &(-d).to_string()),
+                            d => t.fmt("knowledge.templates.after", &d.to_string()),
+                        };
+                        let owner = if i.owner.is_empty() {
+                            t.get("knowledge.templates.newcomer").to_string()
+                        } else {
+                            i.owner.clone()
+                        };
+                        (when, i.title.clone(), owner, i.page_id)
+                    })
+                    .collect(),
+            )
+        })
+        .collect();
+    let templates: Vec<onboarding::Template> = with_tasks.into_iter().map(|(x, _)| x).collect();
     let departments = accounts::list_departments(&st.db.conn, p.tenant_id).await?;
     respond(
         page(OnboardingsTpl {
@@ -1134,6 +1185,7 @@ async fn render_onboardings(
                 .collect(),
             name: f.name,
             start_date: f.start_date,
+            details,
         }),
         failed,
     )
