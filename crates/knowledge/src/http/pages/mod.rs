@@ -1092,6 +1092,9 @@ async fn search(
 
 // ---------------------------------------------------------------- onboarding
 
+/// A template task as (when, title, owner, page).
+type TemplateTaskLine = (String, String, String, Option<i64>);
+
 #[derive(Template)]
 #[template(path = "knowledge/onboardings.html")]
 struct OnboardingsTpl {
@@ -1102,8 +1105,8 @@ struct OnboardingsTpl {
     start_date: String,
     departments: Vec<(i64, String, bool)>,
     templates: Vec<(i64, String, bool)>,
-    /// Each template's name and its tasks as (when, title, owner, page).
-    details: Vec<(String, Vec<(String, String, String, Option<i64>)>)>,
+    /// Each template's name and its tasks.
+    details: Vec<(String, Vec<TemplateTaskLine>)>,
 }
 
 #[derive(Deserialize, Default)]
