@@ -313,16 +313,61 @@ async fn the_etag_is_strong_and_if_none_match_answers_304() {
             .await
             .unwrap();
     assert_eq!(r.status(), 200);
-    // A change gives a new tag.
-    book(s, &s.booker, hall.id, 120, 180).await.unwrap();
+    // Every change gives a new tag and the new content, though the feed is cached: a new
+    // booking, a cancellation (same number of rows), a booking of a part of the hall.
+    let part = resource(s, "Hallendrittel", "hall_part", Some(hall.id)).await;
+    let second = book(s, &s.booker, hall.id, 120, 180).await.unwrap();
+    let mut tags = vec![etag.clone()];
+    let mut bodies = vec![body.clone()];
+    for step in 0..3 {
+        match step {
+            0 => {}
+            1 => {
+                service::cancel(&s.db.conn, Actor::User(&s.booker), second.id)
+                    .await
+                    .unwrap();
+            }
+            _ => {
+                book(s, &s.booker, part.id, 300, 360).await.unwrap();
+            }
+        }
+        let last = tags.last().unwrap().clone();
+        let r =
+            a.c.get(a.app.url(HOST, &path))
+                .header("if-none-match", last.clone())
+                .send()
+                .await
+                .unwrap();
+        assert_eq!(r.status(), 200, "step {step}");
+        let tag = r.headers()["etag"].to_str().unwrap().to_string();
+        assert!(!tags.contains(&tag), "step {step}: tag {tag} seen before");
+        let b = r.text().await.unwrap();
+        assert!(!bodies.contains(&b), "step {step}: stale body");
+        tags.push(tag);
+        bodies.push(b);
+    }
+    // gzip for clients that ask for it: the same feed, compressed, with the same tag.
     let r =
         a.c.get(a.app.url(HOST, &path))
-            .header("if-none-match", etag.clone())
+            .header("accept-encoding", "gzip")
             .send()
             .await
             .unwrap();
     assert_eq!(r.status(), 200);
-    assert_ne!(r.headers()["etag"].to_str().unwrap(), etag);
+    assert_eq!(r.headers()["content-encoding"], "gzip");
+    assert_eq!(r.headers()["etag"].to_str().unwrap(), tags.last().unwrap());
+    let zipped = r.bytes().await.unwrap();
+    let mut plain = String::new();
+    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&zipped[..]), &mut plain)
+        .unwrap();
+    assert_eq!(&plain, bodies.last().unwrap());
+    let r =
+        a.c.get(a.app.url(HOST, &path))
+            .header("accept-encoding", "gzip;q=0, identity")
+            .send()
+            .await
+            .unwrap();
+    assert!(r.headers().get("content-encoding").is_none());
 }
 
 #[tokio::test]

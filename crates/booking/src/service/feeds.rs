@@ -358,6 +358,62 @@ pub async fn public_feed_data(
     .await
 }
 
+/// What a resource's public feed shows, summed up in two aggregate queries: it changes
+/// whenever a reservation enters or leaves the feed's window or changes (status, time,
+/// sequence), a series of the resources changes, or the resource is renamed. It validates a
+/// cached feed, and the client's ETag, without loading and rendering the feed; being read
+/// from the database, it holds across processes.
+pub async fn public_feed_version(
+    conn: &impl ConnectionTrait,
+    tenant: TenantId,
+    resource_id: i64,
+    now: DateTime<Utc>,
+) -> Result<String> {
+    use sea_orm::sea_query::Expr;
+    let r = find_resource(conn, tenant, resource_id).await?;
+    if !has_public_feed(&r) {
+        return Err(Error::NotFound);
+    }
+    let set = service::blocking_set(conn, tenant, &r).await?;
+    let ids: Vec<i64> = set.iter().map(|x| x.id).collect();
+    let (from, to) = window(now);
+    type Sums = (
+        i64,
+        Option<i64>,
+        Option<i64>,
+        Option<String>,
+        Option<String>,
+    );
+    let rows: Option<Sums> = rathaus_store::uow::scoped::<reservation::Entity>(tenant)
+        .filter(reservation::Column::ResourceId.is_in(ids.iter().copied()))
+        .filter(reservation::Column::StartsAt.lt(to))
+        .filter(reservation::Column::EndsAt.gt(from))
+        .filter(
+            reservation::Column::StartsAt
+                .gt(from - Duration::minutes(i64::from(service::MAX_MINUTES))),
+        )
+        .select_only()
+        .column_as(Expr::cust("COUNT(*)"), "n")
+        .column_as(Expr::cust("CAST(SUM(id) AS BIGINT)"), "ids")
+        .column_as(Expr::cust("CAST(SUM(sequence) AS BIGINT)"), "seq")
+        .column_as(Expr::cust("CAST(MAX(updated_at) AS TEXT)"), "upd")
+        .column_as(Expr::cust("CAST(MAX(created_at) AS TEXT)"), "crt")
+        .into_tuple()
+        .one(conn)
+        .await?;
+    let series: Option<Option<String>> = rathaus_store::uow::scoped::<series::Entity>(tenant)
+        .filter(series::Column::ResourceId.is_in(ids.iter().copied()))
+        .select_only()
+        .column_as(Expr::cust("CAST(MAX(updated_at) AS TEXT)"), "upd")
+        .into_tuple()
+        .one(conn)
+        .await?;
+    Ok(format!(
+        "{}|{}|{ids:?}|{rows:?}|{series:?}",
+        r.name, r.bookable_by
+    ))
+}
+
 /// One user's own bookings, for the holder of their personal feed token. A deactivated
 /// user's feed is gone.
 pub async fn person_feed_data(
