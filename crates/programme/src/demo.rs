@@ -7,7 +7,7 @@ use crate::domain::DEFAULT_PHASES;
 use crate::service::concerns::{self, ConcernInput};
 use crate::service::measures::{self, MeasureInput};
 use crate::service::moves::{self, MoveInput};
-use crate::service::{meetings, team};
+use crate::service::{interviews, meetings, team};
 use rathaus_core::Principal;
 use rathaus_store::uow::Actor;
 use serde::Deserialize;
@@ -18,6 +18,13 @@ struct Demo {
     concern: Vec<DemoConcern>,
     team: DemoTeam,
     meeting: DemoMeeting,
+    interviews: DemoInterviews,
+}
+
+#[derive(Deserialize)]
+struct DemoInterviews {
+    people: String,
+    notes: String,
 }
 
 #[derive(Deserialize)]
@@ -54,6 +61,15 @@ pub async fn demo(db: &rathaus_store::Db, admin: &Principal) -> anyhow::Result<(
     let conn = &db.conn;
     let by = Actor::User(admin);
     let tenant = admin.tenant_id;
+    // One interview per department, the measures raised from it.
+    let mut departments: Vec<&str> = data.measure.iter().map(|m| m.department.as_str()).collect();
+    departments.sort();
+    departments.dedup();
+    for (i, d) in departments.iter().enumerate() {
+        let date = format!("2026-10-{:02}", i + 1);
+        let (people, notes) = (&data.interviews.people, &data.interviews.notes);
+        interviews::create(conn, by, tenant, d, &date, people, notes).await?;
+    }
     let mut ids = Vec::new();
     for (i, d) in data.measure.iter().enumerate() {
         let inp = MeasureInput {

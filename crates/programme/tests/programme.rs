@@ -706,6 +706,14 @@ async fn the_board_page_and_the_move_forms_work_with_and_without_javascript() {
     assert_eq!(r.status(), 422);
 
     // Every page of the module answers.
+    let interview = rathaus_programme::service::interviews::list(
+        &a.st.db.conn,
+        Actor::User(&a.admin_p),
+        a.admin_p.tenant_id,
+    )
+    .await
+    .unwrap()[0]
+        .id;
     let meeting = rathaus_programme::service::meetings::list(
         &a.st.db.conn,
         Actor::User(&a.admin_p),
@@ -721,6 +729,8 @@ async fn the_board_page_and_the_move_forms_work_with_and_without_javascript() {
         format!("/programm/massnahmen/{id}"),
         format!("/programm/massnahmen/{id}/bearbeiten"),
         "/programm/bedenken".into(),
+        "/programm/erstaufnahme".into(),
+        format!("/programm/massnahmen/neu?gespraech={interview}"),
         "/programm/team".into(),
         "/programm/sitzungen".into(),
         format!("/programm/sitzungen/{meeting}"),
@@ -761,6 +771,29 @@ async fn the_board_page_and_the_move_forms_work_with_and_without_javascript() {
         .unwrap();
     assert_eq!(r.status(), 422);
     assert!(r.text().await.unwrap().contains("bereits eine Sitzung"));
+    // A measure raised from an interview carries its department.
+    let html = c
+        .get(format!(
+            "{base}/programm/massnahmen/neu?gespraech={interview}"
+        ))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Erstaufnahme"), "{html}");
+    let r = c
+        .post(format!("{base}/programm/erstaufnahme"))
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("department", "Bauamt"),
+            ("date", "gestern"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
 }
 
 #[tokio::test]

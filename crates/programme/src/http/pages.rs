@@ -4,6 +4,7 @@
 
 use crate::permissions::{COORDINATE, EDIT, READ};
 use crate::service::concerns::{self, ConcernInput, ConcernPatch};
+use crate::service::interviews;
 use crate::service::measures::{self, Card, Filter, MeasureInput, Sort};
 use crate::service::moves::{self, MoveInput};
 use crate::service::report;
@@ -51,6 +52,8 @@ pub(crate) fn routes() -> Routes {
         .post("/programm/massnahmen/{id}/bearbeiten", EDITORS, edit)
         .post("/programm/massnahmen/{id}/verschieben", EDITORS, move_card)
         .post("/programm/massnahmen/{id}/loeschen", COORDINATORS, delete)
+        .get("/programm/erstaufnahme", READERS, interviews_page)
+        .post("/programm/erstaufnahme", EDITORS, interview_create)
         .get("/programm/bedenken", READERS, concerns_page)
         .post("/programm/bedenken", EDITORS, concern_create)
         .post("/programm/bedenken/{id}", EDITORS, concern_update)
@@ -848,15 +851,41 @@ async fn render_form(
     Ok(with_status(r, failed, StatusCode::UNPROCESSABLE_ENTITY))
 }
 
-async fn new_form(State(st): State<AppState>, Staff(ctx, p): Staff) -> Res {
+#[derive(Deserialize, Default)]
+pub struct NewQuery {
+    /// An interview the measure comes from: its department and source are filled in.
+    #[serde(default)]
+    gespraech: Option<String>,
+}
+
+async fn new_form(
+    State(st): State<AppState>,
+    Staff(ctx, p): Staff,
+    Query(q): Query<NewQuery>,
+) -> Res {
     p.require(EDIT)?;
     let t = catalog(ctx.lang);
+    let mut f = MeasureForm::default();
+    if let Some(id) = q
+        .gespraech
+        .as_deref()
+        .and_then(|i| i.trim().parse::<i64>().ok())
+    {
+        let i = interviews::get(&st.db.conn, by(&p), p.tenant_id, id).await?;
+        f.source = format!(
+            "{} {} {}",
+            t.get("programme.interviews.source"),
+            i.department,
+            i.date.format("%d.%m.%Y")
+        );
+        f.department = i.department;
+    }
     render_form(
         &st,
         &ctx,
         &p,
         "/programm/massnahmen".into(),
-        MeasureForm::default(),
+        f,
         FormErrors::none(t),
         None,
     )
@@ -952,6 +981,103 @@ async fn edit(
                 None,
             )
             .await
+        }
+    }
+}
+
+// ---------------------------------------------------------------- initial survey
+
+#[derive(Deserialize, Default)]
+pub struct InterviewForm {
+    #[serde(default)]
+    department: String,
+    #[serde(default)]
+    date: String,
+    #[serde(default)]
+    people: String,
+    #[serde(default)]
+    notes: String,
+}
+
+#[derive(Template)]
+#[template(path = "programme/interviews.html")]
+struct InterviewsTpl {
+    l: Layout,
+    css: &'static str,
+    list: Vec<interviews::Interview>,
+    /// Department, interviews, measures raised.
+    departments: Vec<(String, usize, i64)>,
+    f: InterviewForm,
+    errs: FormErrors,
+    can_edit: bool,
+}
+
+async fn render_interviews(
+    st: &AppState,
+    ctx: &Ctx,
+    p: &Principal,
+    f: InterviewForm,
+    errs: FormErrors,
+) -> Res {
+    let db = &st.db.conn;
+    let list = interviews::list(db, by(p), p.tenant_id).await?;
+    let raised = measures::departments(db, by(p), p.tenant_id).await?;
+    let mut departments: Vec<(String, usize, i64)> = raised
+        .iter()
+        .map(|(d, n)| {
+            (
+                d.clone(),
+                list.iter().filter(|i| i.department == *d).count(),
+                *n,
+            )
+        })
+        .collect();
+    for i in &list {
+        if !departments.iter().any(|d| d.0 == i.department) {
+            let n = list.iter().filter(|x| x.department == i.department).count();
+            departments.push((i.department.clone(), n, 0));
+        }
+    }
+    departments.sort();
+    let failed = errs.any();
+    let r = page(InterviewsTpl {
+        l: layout(st, ctx, "programme.interviews.title"),
+        css: CSS,
+        list,
+        departments,
+        f,
+        errs,
+        can_edit: p.has(EDIT),
+    })?;
+    Ok(with_status(r, failed, StatusCode::UNPROCESSABLE_ENTITY))
+}
+
+async fn interviews_page(State(st): State<AppState>, Staff(ctx, p): Staff) -> Res {
+    let t = catalog(ctx.lang);
+    render_interviews(&st, &ctx, &p, InterviewForm::default(), FormErrors::none(t)).await
+}
+
+async fn interview_create(
+    State(st): State<AppState>,
+    Staff(ctx, p): Staff,
+    Form(f): Form<InterviewForm>,
+) -> Res {
+    let t = catalog(ctx.lang);
+    match interviews::create(
+        &st.db.conn,
+        by(&p),
+        p.tenant_id,
+        &f.department,
+        &f.date,
+        &f.people,
+        &f.notes,
+    )
+    .await
+    {
+        Ok(_) => Ok(Redirect::to("/programm/erstaufnahme?notice=programme_saved").into_response()),
+        Err(e) => {
+            let errs = FormErrors::from_error(t, e)?;
+            render_interviews(&st, &ctx, &p, f, errs).await
         }
     }
 }

@@ -214,3 +214,26 @@ pub mod report {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+/// An interview with a department (Erstaufnahme), from which measures are raised.
+pub mod interview {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "programme_interviews")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub tenant_id: i64,
+        pub department: String,
+        pub date: Date,
+        pub people: String,
+        pub notes: String,
+        pub created_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

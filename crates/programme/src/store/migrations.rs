@@ -10,7 +10,7 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(M0001Programme)]
+        vec![Box::new(M0001Programme), Box::new(M0002Interviews)]
     }
     fn migration_table_name() -> DynIden {
         "seaql_migrations_programme".into_iden()
@@ -245,5 +245,40 @@ impl MigrationTrait for M0001Programme {
         )
         .await?;
         Ok(())
+    }
+}
+
+/// The initial survey: one record per interview with a department.
+struct M0002Interviews;
+
+impl MigrationName for M0002Interviews {
+    fn name(&self) -> &str {
+        "m0002_programme_interviews"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0002Interviews {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.create_table(
+            Table::create()
+                .table("programme_interviews")
+                .col(big_pk_auto("id"))
+                .col(big_integer("tenant_id"))
+                .col(string_len("department", 120))
+                .col(date("date"))
+                .col(string_len("people", 500))
+                .col(text("notes"))
+                .col(timestamp_with_time_zone("created_at"))
+                .foreign_key(&mut tenant_fk("programme_interviews"))
+                .take(),
+        )
+        .await?;
+        m.create_index(index(
+            "programme_interviews_department",
+            "programme_interviews",
+            &["tenant_id", "department"],
+        ))
+        .await
     }
 }

@@ -3,7 +3,9 @@
 pub mod entity;
 pub mod migrations;
 
-use entity::{concern, measure, meeting, meeting_item, member, move_event, phase, report};
+use entity::{
+    concern, interview, measure, meeting, meeting_item, member, move_event, phase, report,
+};
 
 rathaus_store::tenant_owned!(
     phase,
@@ -13,5 +15,6 @@ rathaus_store::tenant_owned!(
     member,
     meeting,
     meeting_item,
-    report
+    report,
+    interview
 );
