@@ -59,7 +59,11 @@ pub async fn phases(
     if !list.is_empty() {
         return Ok(list);
     }
-    ensure_default_phases(db, tenant).await?;
+    // Two first requests at once: one writes the defaults, the other's insert fails on the
+    // unique key and finds them written.
+    if let Err(e) = ensure_default_phases(db, tenant).await {
+        tracing::debug!(error = %e, "default phases written by another request");
+    }
     Ok(scope
         .find::<phase::Entity>()
         .order_by_asc(phase::Column::Position)
