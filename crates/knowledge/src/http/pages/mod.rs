@@ -30,11 +30,19 @@ const HR: Access = Access::AnyOf(&[ONBOARDING]);
 const TASKS: Access = Access::AnyOf(&[READ, ONBOARDING]);
 
 pub fn nav() -> Vec<NavItem> {
-    vec![NavItem {
-        href: "/wissen",
-        label_key: "knowledge.nav",
-        any_of: &[READ, EDIT, MANAGE],
-    }]
+    vec![
+        NavItem {
+            href: "/wissen",
+            label_key: "knowledge.nav",
+            any_of: &[READ, EDIT, MANAGE],
+        },
+        // On the dashboard too: owners and new colleagues find their checklist tasks.
+        NavItem {
+            href: "/wissen/aufgaben",
+            label_key: "knowledge.nav_tasks",
+            any_of: &[READ, ONBOARDING],
+        },
+    ]
 }
 
 pub(crate) fn routes() -> Routes {
