@@ -431,6 +431,40 @@ async fn handbooks_versions_locking_visibility_and_bad_input() {
             .is_ok()
     );
 
+    // A visibility change is a permission change: audited, and the reader loses the handbook.
+    assert!(matches!(
+        service::update_handbook(
+            &db.conn,
+            Actor::User(&editor),
+            all,
+            HandbookInput {
+                title: "Dienstanweisungen".into(),
+                description: String::new(),
+                department_id: Some(bau),
+                visibility: "department".into(),
+                role_ids: vec![],
+            }
+        )
+        .await,
+        Err(Error::Forbidden)
+    ));
+    service::update_handbook(
+        &db.conn,
+        Actor::User(&admin),
+        all,
+        HandbookInput {
+            title: "Dienstanweisungen".into(),
+            description: String::new(),
+            department_id: Some(bau),
+            visibility: "department".into(),
+            role_ids: vec![],
+        },
+    )
+    .await
+    .unwrap();
+    assert!(seen(&reader).await.is_empty());
+    assert_eq!(seen(&other).await, vec!["Dienstanweisungen"]);
+
     // Another tenant sees none of it.
     let b = tenant_fixture(&db, "b", HOST_B).await;
     let admin_b = rathaus_testkit::principal(&db, b.tenant, b.admin).await;

@@ -237,6 +237,64 @@ pub async fn create_handbook(
     Ok(h)
 }
 
+/// Changes a handbook's title, department and visibility (`knowledge.manage`); the audit
+/// event holds both visibilities, so every permission change is on record.
+pub async fn update_handbook(
+    db: &DatabaseConnection,
+    by: Actor<'_>,
+    id: i64,
+    inp: HandbookInput,
+) -> Result<Handbook> {
+    by.require(MANAGE)?;
+    let p = principal(by)?;
+    let (title, description, vis) = check_handbook_input(db, p.tenant_id, &inp).await?;
+    let roles = if vis == Visibility::Roles {
+        inp.role_ids
+            .iter()
+            .map(|r| r.to_string())
+            .collect::<Vec<_>>()
+            .join(",")
+    } else {
+        String::new()
+    };
+    let tx = Tx::begin(db, p.tenant_id, by).await?;
+    let before = tx.get::<handbook::Entity, _>(id).await?;
+    tx.update_many::<handbook::Entity>()
+        .col_expr(handbook::Column::Title, Expr::value(title))
+        .col_expr(handbook::Column::Description, Expr::value(description))
+        .col_expr(
+            handbook::Column::DepartmentId,
+            Expr::value(inp.department_id),
+        )
+        .col_expr(handbook::Column::Visibility, Expr::value(vis.as_str()))
+        .col_expr(handbook::Column::RoleIds, Expr::value(roles))
+        .filter(handbook::Column::Id.eq(id))
+        .exec(tx.conn())
+        .await?;
+    let after = tx.get::<handbook::Entity, _>(id).await?;
+    // The pages' search visibility follows the handbook's.
+    let page_ids: Vec<i64> = tx
+        .find::<page::Entity>()
+        .select_only()
+        .column(page::Column::Id)
+        .filter(page::Column::HandbookId.eq(id))
+        .into_tuple::<i64>()
+        .all(tx.conn())
+        .await?;
+    for pid in page_ids {
+        search::index_later(&tx, pid).await?;
+    }
+    tx.audit(
+        NewEvent::new("knowledge.handbook_changed", "knowledge_handbook", Some(id)).details(json!({
+            "before": {"title": before.title, "visibility": before.visibility, "department_id": before.department_id, "role_ids": before.role_ids},
+            "after": {"title": after.title, "visibility": after.visibility, "department_id": after.department_id, "role_ids": after.role_ids},
+        })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(after)
+}
+
 /// One handbook with its chapters and the pages the reader may see.
 pub struct HandbookView {
     pub h: Handbook,

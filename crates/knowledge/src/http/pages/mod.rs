@@ -51,6 +51,11 @@ pub(crate) fn routes() -> Routes {
         .post("/wissen/handbuecher", MANAGERS, create_handbook)
         .get("/wissen/handbuecher/{id}", READERS, show_handbook)
         .post("/wissen/handbuecher/{id}/kapitel", EDITORS, create_chapter)
+        .post(
+            "/wissen/handbuecher/{id}/einstellungen",
+            MANAGERS,
+            update_handbook,
+        )
         .get("/wissen/handbuecher/{id}/neue-seite", EDITORS, new_page)
         .post("/wissen/handbuecher/{id}/neue-seite", EDITORS, create_page)
         .get("/wissen/seiten/{id}", READERS, show_page)
@@ -161,38 +166,29 @@ fn scope_label(t: &Catalog, visibility: &str, department: Option<&str>) -> Strin
     }
 }
 
-async fn render_index(
+/// Departments, visibilities and roles of the handbook form, with the form's choice marked.
+async fn choices(
     st: &AppState,
-    ctx: &Ctx,
     p: &Principal,
-    form: HandbookForm,
-    errs: FormErrors,
-) -> Result<Response, HtmlError> {
-    let t = catalog(ctx.lang);
-    let failed = errs.any();
-    let list = service::list_handbooks(&st.db.conn, Actor::User(p)).await?;
-    let recent = service::recent(&st.db.conn, Actor::User(p), 10).await?;
-    let manage = p.has(MANAGE);
-    let (departments, roles) = if manage {
-        let d = accounts::list_departments(&st.db.conn, p.tenant_id).await?;
-        let r = accounts::list_roles(&st.db.conn, p.tenant_id).await?;
-        (
-            d.into_iter()
-                .map(|d| {
-                    let sel = form.department == d.id.to_string();
-                    (d.id, d.name, sel)
-                })
-                .collect(),
-            r.into_iter()
-                .map(|(r, _)| {
-                    let sel = form.role_ids.contains(&r.id.to_string());
-                    (r.id, r.name, sel)
-                })
-                .collect(),
-        )
-    } else {
-        (vec![], vec![])
-    };
+    t: &Catalog,
+    form: &HandbookForm,
+) -> Result<Choices, HtmlError> {
+    let d = accounts::list_departments(&st.db.conn, p.tenant_id).await?;
+    let r = accounts::list_roles(&st.db.conn, p.tenant_id).await?;
+    let departments = d
+        .into_iter()
+        .map(|d| {
+            let sel = form.department == d.id.to_string();
+            (d.id, d.name, sel)
+        })
+        .collect();
+    let roles = r
+        .into_iter()
+        .map(|(r, _)| {
+            let sel = form.role_ids.contains(&r.id.to_string());
+            (r.id, r.name, sel)
+        })
+        .collect();
     let vis = if form.visibility.is_empty() {
         "all"
     } else {
@@ -208,6 +204,68 @@ async fn render_index(
             )
         })
         .collect();
+    Ok((departments, visibilities, roles))
+}
+
+type Choices = (
+    Vec<(i64, String, bool)>,
+    Vec<(&'static str, String, bool)>,
+    Vec<(i64, String, bool)>,
+);
+
+impl HandbookForm {
+    fn input(&self) -> service::HandbookInput {
+        service::HandbookInput {
+            title: self.title.clone(),
+            description: self.description.clone(),
+            department_id: match self.department.trim() {
+                "" => None,
+                s => Some(s.parse::<i64>().unwrap_or(-1)),
+            },
+            visibility: if self.visibility.is_empty() {
+                "all".into()
+            } else {
+                self.visibility.clone()
+            },
+            role_ids: self
+                .role_ids
+                .iter()
+                .filter_map(|r| r.parse().ok())
+                .collect(),
+        }
+    }
+
+    fn of(h: &service::Handbook) -> HandbookForm {
+        HandbookForm {
+            title: h.title.clone(),
+            description: h.description.clone(),
+            department: h.department_id.map(|d| d.to_string()).unwrap_or_default(),
+            visibility: h.visibility.clone(),
+            role_ids: crate::domain::parse_ids(&h.role_ids)
+                .into_iter()
+                .map(|r| r.to_string())
+                .collect(),
+        }
+    }
+}
+
+async fn render_index(
+    st: &AppState,
+    ctx: &Ctx,
+    p: &Principal,
+    form: HandbookForm,
+    errs: FormErrors,
+) -> Result<Response, HtmlError> {
+    let t = catalog(ctx.lang);
+    let failed = errs.any();
+    let list = service::list_handbooks(&st.db.conn, Actor::User(p)).await?;
+    let recent = service::recent(&st.db.conn, Actor::User(p), 10).await?;
+    let manage = p.has(MANAGE);
+    let (departments, visibilities, roles) = if manage {
+        choices(st, p, t, &form).await?
+    } else {
+        (vec![], vec![], vec![])
+    };
     respond(
         page(IndexTpl {
             l: layout(st, ctx, "knowledge.index.title"),
@@ -254,21 +312,7 @@ async fn create_handbook(
     Form(f): Form<HandbookForm>,
 ) -> Result<Response, HtmlError> {
     let t = catalog(ctx.lang);
-    let department_id = match f.department.trim() {
-        "" => None,
-        s => Some(s.parse::<i64>().unwrap_or(-1)),
-    };
-    let inp = service::HandbookInput {
-        title: f.title.clone(),
-        description: f.description.clone(),
-        department_id,
-        visibility: if f.visibility.is_empty() {
-            "all".into()
-        } else {
-            f.visibility.clone()
-        },
-        role_ids: f.role_ids.iter().filter_map(|r| r.parse().ok()).collect(),
-    };
+    let inp = f.input();
     match service::create_handbook(&st.db.conn, Actor::User(&p), inp).await {
         Ok(h) => Ok(Redirect::to(&format!("/wissen/handbuecher/{}", h.id)).into_response()),
         Err(e) => {
@@ -291,23 +335,39 @@ struct HandbookTpl {
     scope: String,
     description: String,
     may_edit: bool,
+    manage: bool,
     loose: Vec<service::PageRow>,
     chapters: Vec<ChapterLine>,
-    errs: FormErrors,
+    chapter_errs: FormErrors,
     chapter_title: String,
+    errs: FormErrors,
+    form_title: String,
+    form_description: String,
+    departments: Vec<(i64, String, bool)>,
+    visibilities: Vec<(&'static str, String, bool)>,
+    roles: Vec<(i64, String, bool)>,
 }
 
+/// The handbook page; `settings` carries a refused settings form, `chapter` a refused chapter.
 async fn render_handbook(
     st: &AppState,
     ctx: &Ctx,
     p: &Principal,
     id: i64,
-    chapter_title: String,
-    errs: FormErrors,
+    chapter: (String, FormErrors),
+    settings: Option<(HandbookForm, FormErrors)>,
 ) -> Result<Response, HtmlError> {
     let t = catalog(ctx.lang);
-    let failed = errs.any();
     let v = service::handbook(&st.db.conn, Actor::User(p), id).await?;
+    let (chapter_title, chapter_errs) = chapter;
+    let (form, errs) = settings.unwrap_or_else(|| (HandbookForm::of(&v.h), FormErrors::none(t)));
+    let failed = errs.any() || chapter_errs.any();
+    let manage = p.has(MANAGE);
+    let (departments, visibilities, roles) = if manage {
+        choices(st, p, t, &form).await?
+    } else {
+        (vec![], vec![], vec![])
+    };
     let mut pages = v.pages;
     let known: Vec<i64> = v.chapters.iter().map(|c| c.id).collect();
     let chapters = v
@@ -330,10 +390,17 @@ async fn render_handbook(
             scope: scope_label(t, &v.h.visibility, v.department.as_deref()),
             description: v.h.description,
             may_edit: v.may_edit,
+            manage,
             loose: pages,
             chapters,
-            errs,
+            chapter_errs,
             chapter_title,
+            errs,
+            form_title: form.title,
+            form_description: form.description,
+            departments,
+            visibilities,
+            roles,
         }),
         failed,
     )
@@ -345,13 +412,14 @@ async fn show_handbook(
     Path(id): Path<String>,
 ) -> Result<Response, HtmlError> {
     let id = id_of(&id)?;
+    let t = catalog(ctx.lang);
     render_handbook(
         &st,
         &ctx,
         &p,
         id,
-        String::new(),
-        FormErrors::none(catalog(ctx.lang)),
+        (String::new(), FormErrors::none(t)),
+        None,
     )
     .await
 }
@@ -359,7 +427,7 @@ async fn show_handbook(
 #[derive(Deserialize)]
 struct ChapterForm {
     #[serde(default)]
-    title: String,
+    chapter_title: String,
 }
 
 async fn create_chapter(
@@ -369,11 +437,45 @@ async fn create_chapter(
     Form(f): Form<ChapterForm>,
 ) -> Result<Response, HtmlError> {
     let id = id_of(&id)?;
-    match service::create_chapter(&st.db.conn, Actor::User(&p), id, &f.title).await {
+    let t = catalog(ctx.lang);
+    match service::create_chapter(&st.db.conn, Actor::User(&p), id, &f.chapter_title).await {
         Ok(_) => Ok(Redirect::to(&format!("/wissen/handbuecher/{id}")).into_response()),
+        Err(Error::Invalid(mut fe)) => {
+            // The form's field is named apart from the settings form's title.
+            for e in fe.0.iter_mut() {
+                e.field = "chapter_title".into();
+            }
+            let errs = FormErrors::new(t, fe);
+            render_handbook(&st, &ctx, &p, id, (f.chapter_title, errs), None).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn update_handbook(
+    State(st): State<AppState>,
+    Staff(ctx, p): Staff,
+    Path(id): Path<String>,
+    Form(f): Form<HandbookForm>,
+) -> Result<Response, HtmlError> {
+    let id = id_of(&id)?;
+    let t = catalog(ctx.lang);
+    match service::update_handbook(&st.db.conn, Actor::User(&p), id, f.input()).await {
+        Ok(_) => Ok(Redirect::to(&format!(
+            "/wissen/handbuecher/{id}?notice=knowledge_handbook_saved"
+        ))
+        .into_response()),
         Err(e) => {
-            let errs = FormErrors::from_error(catalog(ctx.lang), e)?;
-            render_handbook(&st, &ctx, &p, id, f.title, errs).await
+            let errs = FormErrors::from_error(t, e)?;
+            render_handbook(
+                &st,
+                &ctx,
+                &p,
+                id,
+                (String::new(), FormErrors::none(t)),
+                Some((f, errs)),
+            )
+            .await
         }
     }
 }
