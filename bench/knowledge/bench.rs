@@ -334,6 +334,34 @@ async fn main() -> anyhow::Result<()> {
             times,
         );
     }
+    // Search: the pages indexed as `rathaus search reindex` does (in memory here), then 300
+    // one-word queries of the module's search as the reader (20 warm-up).
+    let mut index = rathaus_search::SearchService::in_memory()?;
+    for src in Knowledge.search_sources() {
+        index.register(src);
+    }
+    let t = Instant::now();
+    let n = index.reindex(&db, Some(f.tenant), None, |_| {}).await?;
+    println!(
+        "search index: {n} pages in {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
+    let index = Arc::new(index);
+    let mut times = vec![];
+    let mut hits = 0usize;
+    for i in 0..320 {
+        let q = WORDS[rng.below(WORDS.len())];
+        let t = Instant::now();
+        let r =
+            service::search::search(&db.conn, index.clone(), Actor::User(&reader), q, 20).await?;
+        if i >= 20 {
+            times.push(t.elapsed());
+            hits += r.total;
+        }
+    }
+    println!("search: on average {} hits per query", hits / 300);
+    report("search (module search as a reader, one word)", times);
+
     let t = Instant::now();
     let v = service::page_view(&db.conn, Actor::User(&reader), big.id, "x").await?;
     println!(
