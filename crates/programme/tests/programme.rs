@@ -548,6 +548,28 @@ async fn measures_move_through_the_api_within_limits_and_versions() {
         .unwrap();
     assert_eq!(got["agenda"], m["agenda"]);
 
+    // The routes are in the OpenAPI document.
+    let doc: Value =
+        a.c.get(a.app.url(HOST, "/api/openapi.json"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+    for path in [
+        "/api/v1/programme/measures",
+        "/api/v1/programme/measures/{id}",
+        "/api/v1/programme/measures/{id}/move",
+        "/api/v1/programme/board",
+        "/api/v1/programme/concerns",
+        "/api/v1/programme/concerns/{id}",
+        "/api/v1/programme/meetings",
+        "/api/v1/programme/meetings/{id}",
+    ] {
+        assert!(doc["paths"][path].is_object(), "{path} missing");
+    }
+
     // Every change is in the audit chain.
     assert!(
         rathaus_store::audit::verify(&a.st.db.conn)
