@@ -10,6 +10,7 @@ mod limits;
 mod office;
 mod outcome;
 mod process;
+pub mod samples;
 pub mod store;
 mod text;
 
