@@ -275,6 +275,8 @@ async fn open(cfg: &Config) -> anyhow::Result<Db> {
     let db = Db::connect(&cfg.database_url()).await?;
     let before = db.applied_migrations().await.map(|m| m.len()).unwrap_or(0);
     rathaus_web::module::migrate_all(&db, &modules()).await?;
+    // Text extraction's table (`extract_texts`, after `files`).
+    rathaus_extract::migrate(&db).await?;
     let after = db.applied_migrations().await?.len();
     tracing::info!(
         backend = ?db.backend,
@@ -540,6 +542,9 @@ async fn serve(cfg: Config, demo: bool) -> anyhow::Result<()> {
     }
     let files = Arc::new(rathaus_store::files::FileStore::from_config(&cfg.files())?);
     for (kind, h) in rathaus_store::files::jobs(files.clone()) {
+        registry.register(kind, h);
+    }
+    for (kind, h) in rathaus_extract::jobs(files.clone()) {
         registry.register(kind, h);
     }
     let worker = tokio::spawn(registry.work(
