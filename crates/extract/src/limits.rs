@@ -7,6 +7,7 @@ use std::time::Duration;
 #[derive(Debug, Clone)]
 pub struct Limits {
     /// Wall time for the whole file (all processes together); processes are killed on expiry.
+    /// Below the job queue's lease (300 s), so no second worker takes over a running job.
     pub timeout: Duration,
     /// Address-space cap of every external process (`prlimit --as`).
     pub memory_bytes: u64,
@@ -27,11 +28,11 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Self {
         Limits {
-            timeout: Duration::from_secs(300),
+            timeout: Duration::from_secs(240),
             memory_bytes: 1 << 30,
             max_input_bytes: 200 << 20,
             max_chars: 5_000_000,
-            max_ocr_pages: 50,
+            max_ocr_pages: 30,
             max_zip_entries: 10_000,
             max_uncompressed_bytes: 200 << 20,
             max_ratio: 200,
