@@ -108,7 +108,9 @@ pub(crate) async fn run(
     let oom = matches!(status.signal(), Some(6 | 9 | 11))
         || lower.contains("memory")
         || lower.contains("bad_alloc")
-        || lower.contains("alloc");
+        || lower.contains("alloc")
+        // The dynamic loader cannot even map the program's libraries.
+        || lower.contains("map segment");
     let reason = if lower.contains("password") || lower.contains("encrypt") {
         reason::ENCRYPTED
     } else if oom {
