@@ -39,7 +39,7 @@ test('a household moves with the keyboard only', async () => {
   const select = page.locator('main select[name="room_id"]').first();
   await select.focus();
   await page.keyboard.press('ArrowDown');
-  await page.keyboard.press('Tab');
+  // Tab into the date field; Enter there submits the form (implicit submission).
   await page.keyboard.press('Tab');
   await andWait(page, () => page.keyboard.press('Enter'));
   assert.match(await page.locator('main').innerText(), /umgezogen/);
