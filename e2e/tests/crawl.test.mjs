@@ -32,6 +32,7 @@ const UNREACHABLE = new Map([
   ['/maengel/fotos/{file}', 'pictures; the demo has none (crates/reports/tests/public.rs)'],
   ['/maengel/fotos/{id}/klein.jpg', 'pictures; the demo has none (crates/reports/tests/public.rs)'],
   ['/maengel/verwaltung/fotos/{file}', 'pictures; the demo has none (crates/reports/tests/staff.rs)'],
+  ['/programm/programm.css', 'the board stylesheet, not a page (crates/programme/tests)'],
 ]);
 // Links the crawler never follows: they change state or leave the HTML pages.
 const NEVER = [/^\/logout/, /^\/sprache/, /^\/static\//, /^\/api\//, /^\/open311\//, /^\/live/];
@@ -138,7 +139,7 @@ test('signed in: every page reached is accessible, and every page kind was reach
   await login(page, server);
   const reached = await crawl('admin', [
     '/staff', '/account', '/buchung', '/buchung/anfragen', '/buchung/meine', '/admin/settings',
-    '/maengel/verwaltung?bereich=alle&status=alle',
+    '/maengel/verwaltung?bereich=alle&status=alle', '/suche?q=Stra%C3%9Fe', '/programm/phasen',
   ]);
   const missing = expected((r) => r.access !== 'secret').filter((p) => !reached.has(p) && !anonymous.has(p));
   assert.deepEqual(missing, [], `page routes the crawl did not reach: ${missing.join(', ')}`);
