@@ -208,7 +208,10 @@ async fn main() {
     let mut search = Vec::new();
     for i in 0..runs {
         let fl = PersonFilter {
-            q: format!("name{}", (1000 + i * 917) % i64::try_from(rows).unwrap_or(1)),
+            q: format!(
+                "name{}",
+                (1000 + i * 917) % i64::try_from(rows).unwrap_or(1)
+            ),
             limit: 50,
             ..Default::default()
         };
