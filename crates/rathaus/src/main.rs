@@ -275,8 +275,6 @@ async fn open(cfg: &Config) -> anyhow::Result<Db> {
     let db = Db::connect(&cfg.database_url()).await?;
     let before = db.applied_migrations().await.map(|m| m.len()).unwrap_or(0);
     rathaus_web::module::migrate_all(&db, &modules()).await?;
-    // Text extraction's table (`extract_texts`, after `files`).
-    rathaus_extract::migrate(&db).await?;
     let after = db.applied_migrations().await?.len();
     tracing::info!(
         backend = ?db.backend,

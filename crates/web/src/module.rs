@@ -143,11 +143,13 @@ pub async fn cli_tenant(db: &Db, slug: Option<&str>) -> anyhow::Result<rathaus_c
 pub type MigrateFuture<'a> =
     std::pin::Pin<Box<dyn std::future::Future<Output = anyhow::Result<()>> + Send + 'a>>;
 
-/// Platform migrations (the search outbox's included), then every module's.
+/// Platform migrations (the search outbox and extracted texts included), then every module's.
 pub async fn migrate_all(db: &Db, modules: &[std::sync::Arc<dyn Module>]) -> anyhow::Result<()> {
     db.migrate().await?;
     // The platform's search outbox, which module transactions write to.
     rathaus_search::migrate(db).await?;
+    // Text extraction's table (`extract_texts`, after the platform's `files`).
+    rathaus_extract::migrate(db).await?;
     for m in modules {
         m.migrate(db)
             .await

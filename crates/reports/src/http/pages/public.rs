@@ -458,7 +458,7 @@ pub(crate) async fn read_form(mp: std::result::Result<Multipart, MultipartReject
     v
 }
 
-fn single(field: &str, key: &str) -> FieldErrors {
+pub(crate) fn single(field: &str, key: &str) -> FieldErrors {
     let mut e = FieldErrors::new();
     e.add(field, key);
     e

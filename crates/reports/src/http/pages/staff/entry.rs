@@ -4,8 +4,8 @@
 
 use crate::domain::report::Source;
 use crate::http::pages::public::{
-    ANYWAY_FIELD, Typed, answers, category_of, nearby_of, read_form, render_form, tenant_of,
-    typed_position,
+    ANYWAY_FIELD, Typed, answers, category_of, nearby_of, read_form, render_form, single,
+    tenant_of, typed_position,
 };
 use crate::service::{self, NewReport, ReportsState};
 use axum::Extension;
@@ -13,7 +13,6 @@ use axum::extract::State;
 use axum::extract::multipart::{Multipart, MultipartRejection};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
-use rathaus_core::validation::FieldErrors;
 use rathaus_store::uow::Actor;
 use rathaus_web::AppState;
 use rathaus_web::ctx::{Staff, origin};
@@ -23,12 +22,6 @@ use rathaus_web::i18n::catalog;
 use std::sync::Arc;
 
 type HtmlResult = std::result::Result<Response, HtmlError>;
-
-fn one(field: &str, key: &str) -> FieldErrors {
-    let mut e = FieldErrors::new();
-    e.add(field, key);
-    e
-}
 
 /// `GET /maengel/verwaltung/erfassen`: the empty form.
 pub async fn form(
@@ -57,7 +50,7 @@ pub async fn submit(
     let mut v = read_form(mp).await;
     v.staff = true;
     let refuse = |v: Typed, field: &str, key: &str| {
-        let errs = FormErrors::new(t, one(field, key));
+        let errs = FormErrors::new(t, single(field, key));
         render_form(&st, &state, &ctx, v, errs, Vec::new())
     };
     if v.unreadable {
@@ -78,7 +71,7 @@ pub async fn submit(
     if !v.anyway {
         let near = nearby_of(&st, &state, tenant, t, category, position, &v.address).await?;
         if !near.is_empty() {
-            let errs = FormErrors::new(t, one(ANYWAY_FIELD, "reports.public.err_nearby"));
+            let errs = FormErrors::new(t, single(ANYWAY_FIELD, "reports.public.err_nearby"));
             return render_form(&st, &state, &ctx, v, errs, near).await;
         }
     }
