@@ -930,9 +930,8 @@ async fn every_table_with_a_tenant_column_is_registered() {
     rathaus_web::module::migrate_all(&tdb.db, &modules())
         .await
         .unwrap();
-    let mut registered = rathaus_store::entity::tenant_owned_tables();
+    let mut registered = rathaus_web::module::platform_tenant_owned_tables();
     registered.extend(rathaus_knowledge::store::entity::tenant_owned_tables());
-    registered.extend(rathaus_search::outbox::tables::tenant_owned_tables());
     let missing = rathaus_testkit::unregistered_tenant_tables(&tdb.db, &registered).await;
     assert!(
         missing.is_empty(),

@@ -158,6 +158,16 @@ pub async fn migrate_all(db: &Db, modules: &[std::sync::Arc<dyn Module>]) -> any
     Ok(())
 }
 
+/// The tenant-owned tables that `migrate_all` creates before any module's:
+/// the store's, the search outbox's and text extraction's. Tests that check
+/// every table with a `tenant_id` is registered start from this list.
+pub fn platform_tenant_owned_tables() -> Vec<&'static str> {
+    let mut tables = rathaus_store::entity::tenant_owned_tables();
+    tables.extend(rathaus_search::outbox::tables::tenant_owned_tables());
+    tables.extend(rathaus_extract::store::tables::tenant_owned_tables());
+    tables
+}
+
 /// Registers the modules' permissions and texts; called once when the state is built.
 pub(crate) fn register(modules: &[std::sync::Arc<dyn Module>]) {
     for m in modules {
