@@ -1,0 +1,1 @@
+//! E-Akte (records): the file plan, files, cases and documents. Work in progress.
