@@ -405,6 +405,9 @@ async fn measures_move_through_the_api_within_limits_and_versions() {
         .unwrap();
     assert_eq!(list["total"], 1);
     problem(a.get(&a.reader, "/measures?phase=gibtsnicht").await, 422).await;
+    // A page beyond the documented range is refused, not answered with an empty page.
+    problem(a.get(&a.reader, "/measures?page=1000001").await, 422).await;
+    problem(a.get(&a.reader, "/measures?page=0").await, 422).await;
 
     // Another tenant sees none of it.
     problem(

@@ -144,6 +144,11 @@ async fn staff_search_finds_reports_the_reader_may_open_in_their_tenant_only() {
     )
     .await;
     assert_eq!(status, 400);
+    // Out of the documented ranges: refused, not clamped.
+    for q in ["limit=0", "limit=101", "offset=1001"] {
+        let url = app.url(HOST_A, &format!("/api/v1/search?q=x&{q}"));
+        assert_eq!(api_total(&c, &url, &t_clerk).await.0, 422, "{q}");
+    }
 
     // The page: the field in the header, the hits as links; escaped query text.
     assert_eq!(

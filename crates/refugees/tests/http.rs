@@ -149,6 +149,14 @@ async fn api_answers_as_the_issue_says() {
     assert_eq!(st, 403, "filtering by residence data needs the permission");
     let (st, v) = get_json(&c, &format!("{base}/persons?q=haddad"), &caretaker).await;
     assert_eq!((st, v["total"].as_u64()), (200, Some(3)));
+    // An offset beyond the documented maximum is refused, not answered with an empty page.
+    let (st, v) = get_json(&c, &format!("{base}/persons?offset=2147483648"), &admin).await;
+    assert_eq!(
+        (st, v["errors"][0]["field"].as_str()),
+        (422, Some("offset"))
+    );
+    let (st, v) = get_json(&c, &format!("{base}/persons?limit=501"), &admin).await;
+    assert_eq!((st, v["errors"][0]["field"].as_str()), (422, Some("limit")));
 
     // Free beds and a check-in; the same bed again is 409.
     let (st, beds) = get_json(&c, &format!("{base}/beds?free_at=2030-01-01"), &admin).await;

@@ -11,6 +11,7 @@ use askama::Template;
 use axum::Json;
 use axum::extract::{Query, State};
 use axum::response::Response;
+use rathaus_core::validation::FieldErrors;
 use rathaus_core::{Error, Principal};
 use rathaus_search::{Results, SearchRequest, visibility};
 use serde::{Deserialize, Serialize};
@@ -234,8 +235,10 @@ pub struct ApiSearchQuery {
     /// Only this document kind (e.g. `reports.report`).
     pub kind: Option<String>,
     /// Hits per page, 1–100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u32>,
     /// Hits to skip (at most 1,000).
+    #[param(minimum = 0, maximum = 1000)]
     pub offset: Option<u32>,
 }
 
@@ -274,6 +277,7 @@ pub struct ApiSearchResults {
         (status = 400, description = "Unreadable query", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not a staff account", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`limit` or `offset` outside its range", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub(crate) async fn api_search(
@@ -281,9 +285,24 @@ pub(crate) async fn api_search(
     ApiUser(p): ApiUser,
     ApiQuery(q): ApiQuery<ApiSearchQuery>,
 ) -> Result<Json<ApiSearchResults>, ApiError> {
-    let limit = q.limit.unwrap_or(20).clamp(1, 100) as usize;
-    let offset = q.offset.unwrap_or(0).min(1000) as usize;
-    let res = run(&st, &p, &q.q, q.kind.as_deref(), limit, offset).await?;
+    let (limit, offset) = (q.limit.unwrap_or(20), q.offset.unwrap_or(0));
+    let mut errs = FieldErrors::new();
+    if !(1..=100).contains(&limit) {
+        errs.add("limit", "search.err.limit");
+    }
+    if offset > 1000 {
+        errs.add("offset", "search.err.offset");
+    }
+    errs.into_result()?;
+    let res = run(
+        &st,
+        &p,
+        &q.q,
+        q.kind.as_deref(),
+        limit as usize,
+        offset as usize,
+    )
+    .await?;
     Ok(Json(ApiSearchResults {
         total: res.total,
         kinds: res.facets.kinds,

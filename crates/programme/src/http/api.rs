@@ -145,7 +145,8 @@ pub struct ListQuery {
     /// Phase key, e.g. `geplant`.
     pub phase: Option<String>,
     pub department: Option<String>,
-    /// Page, from 1.
+    /// Page, from 1 to 1,000,000.
+    #[param(minimum = 1, maximum = 1_000_000)]
     pub page: Option<u64>,
     /// Items per page, 1–500 (default 100).
     pub per_page: Option<u64>,
@@ -411,7 +412,10 @@ async fn list_measures(
     if !(1..=500).contains(&per_page) {
         return Err(FieldErrors::single("per_page", "programme.err.per_page").into());
     }
-    let page = q.page.unwrap_or(1).clamp(1, 1_000_000);
+    let page = q.page.unwrap_or(1);
+    if !(1..=1_000_000).contains(&page) {
+        return Err(FieldErrors::single("page", "programme.err.page").into());
+    }
     let (rows, total) = measures::list(
         &st.db.conn,
         by,

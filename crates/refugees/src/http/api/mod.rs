@@ -144,7 +144,10 @@ fn invalid(field: &str, key: &str) -> ApiError {
         (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Missing permission refugees.import", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "File too large", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Errors in the file (the report), or no spreadsheet", body = ImportReport),
+        (status = 422, description = "Errors in the file (the report), or no file or no spreadsheet (a problem)", content(
+            (ImportReport = "application/json"),
+            (Problem = "application/problem+json"),
+        )),
         (status = 409, description = "A stay meets one already stored", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -452,8 +455,11 @@ pub struct PersonQuery {
     /// `YYYY-MM-DD` (needs `refugees.read_residence`).
     pub permit_expires_before: Option<String>,
     /// 1–500, default 50.
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
-    pub offset: Option<u32>,
+    /// Rows to skip, at most 1,000,000,000.
+    #[param(maximum = 1_000_000_000)]
+    pub offset: Option<u64>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -463,6 +469,9 @@ pub struct PersonPage {
     pub limit: u64,
     pub offset: u64,
 }
+
+/// The largest `offset` the person list takes (as documented in its schema).
+const MAX_OFFSET: u64 = 1_000_000_000;
 
 /// Persons, filtered (the filters combine), by name.
 #[utoipa::path(
@@ -497,9 +506,15 @@ async fn list_persons(
     {
         errs.add("status", "refugees.import.unknown_status");
     }
+    let offset = q.offset.unwrap_or(0);
+    if offset > MAX_OFFSET {
+        errs.add("offset", "refugees.err.offset");
+    }
+    let limit = u64::from(q.limit.unwrap_or(50));
+    if !(1..=500).contains(&limit) {
+        errs.add("limit", "refugees.err.limit");
+    }
     errs.into_result()?;
-    let limit = u64::from(q.limit.unwrap_or(50).clamp(1, 500));
-    let offset = u64::from(q.offset.unwrap_or(0));
     let f = PersonFilter {
         q: q.q.unwrap_or_default(),
         accommodation_id: q.accommodation_id,
