@@ -11,5 +11,6 @@ pub fn modules() -> Vec<Arc<dyn rathaus_web::Module>> {
         Arc::new(rathaus_programme::Programme::new()),
         Arc::new(rathaus_knowledge::Knowledge::new()),
         Arc::new(rathaus_refugees::Refugees),
+        Arc::new(rathaus_records::Records),
     ]
 }

@@ -9,5 +9,70 @@
 //! `http/` (the route table), `demo.rs`, `cli.rs`.
 
 pub mod domain;
+pub mod http;
 pub mod permissions;
+pub mod service;
 pub mod store;
+
+use rathaus_core::permissions::PermissionDef;
+use rathaus_web::i18n::Lang;
+use rathaus_web::module::MigrateFuture;
+use sea_orm_migration::MigratorTrait;
+use std::sync::Arc;
+
+/// The records module, listed in the binary's `modules()`.
+#[derive(Default)]
+pub struct Records;
+
+/// The module's texts and the import pipeline's, per language.
+pub fn translation_files(lang: Lang) -> Vec<&'static str> {
+    match lang {
+        Lang::De => vec![
+            include_str!("../locales/de.toml"),
+            rathaus_import::translations(true),
+        ],
+        Lang::En => vec![
+            include_str!("../locales/en.toml"),
+            rathaus_import::translations(false),
+        ],
+    }
+}
+
+/// Registers the texts (the web app does this at start; tests and the CLI call it).
+pub fn register_texts() {
+    for lang in [Lang::De, Lang::En] {
+        for src in translation_files(lang) {
+            rathaus_web::i18n::register(lang, src);
+        }
+    }
+}
+
+impl rathaus_web::Module for Records {
+    fn name(&self) -> &'static str {
+        "records"
+    }
+
+    fn permissions(&self) -> &'static [PermissionDef] {
+        permissions::PERMISSIONS
+    }
+
+    fn nav(&self) -> Vec<rathaus_web::layout::NavItem> {
+        http::nav()
+    }
+
+    fn routes(&self) -> rathaus_web::Routes {
+        http::routes()
+    }
+
+    fn translation_files(&self, lang: Lang) -> Vec<&'static str> {
+        translation_files(lang)
+    }
+
+    fn search_sources(&self) -> Vec<Arc<dyn rathaus_search::DocSource>> {
+        vec![Arc::new(service::search::DocumentDocs)]
+    }
+
+    fn migrate<'a>(&'a self, db: &'a rathaus_store::Db) -> MigrateFuture<'a> {
+        Box::pin(async move { Ok(store::migrations::Migrator::up(&db.conn, None).await?) })
+    }
+}

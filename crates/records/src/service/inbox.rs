@@ -1,0 +1,188 @@
+//! The inbox: scans uploaded into a department's inbox, assigned to a file with one action.
+
+use super::actor_label;
+use super::documents::{DocumentInput, FILES_KIND_INBOX, FILES_MODULE};
+use super::files::{OBJECT, by_number};
+use crate::domain::{Coded, Direction, FileState};
+use crate::permissions::MANAGE;
+use crate::store::entity::{document, inbox_item, version};
+use bytes::Bytes;
+use chrono::Utc;
+use futures_util::Stream;
+use rathaus_core::audit::NewEvent;
+use rathaus_core::validation::FieldErrors;
+use rathaus_core::{Error, Result, TenantId};
+use rathaus_store::Db;
+use rathaus_store::files::{FileStore, Limits, NewFile};
+use rathaus_store::uow::{Actor, Scope, Tx};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ActiveValue::Set, ColumnTrait, QueryFilter, QueryOrder};
+
+/// Stores a scan in the inbox of `department_id` (None: the general inbox).
+#[allow(clippy::too_many_arguments)]
+pub async fn upload<S>(
+    db: &Db,
+    files: &FileStore,
+    by: Actor<'_>,
+    tenant: TenantId,
+    department_id: Option<i64>,
+    limits: Limits,
+    name: &str,
+    body: S,
+) -> Result<inbox_item::Model>
+where
+    S: Stream<Item = std::io::Result<Bytes>> + Send + 'static,
+{
+    by.require(MANAGE)?;
+    let body = super::documents::non_empty_body(body).await?;
+    let meta = files
+        .put_stream(
+            db,
+            tenant,
+            by,
+            NewFile {
+                module: FILES_MODULE,
+                kind: FILES_KIND_INBOX,
+                original_name: name,
+            },
+            limits,
+            body,
+        )
+        .await?;
+    let tx = Tx::begin(&db.conn, tenant, by).await?;
+    let row = tx
+        .insert(inbox_item::ActiveModel {
+            department_id: Set(department_id),
+            file_ref: Set(meta.id.0),
+            name: Set(meta.original_name.clone()),
+            size: Set(i64::try_from(meta.size).map_err(Error::internal)?),
+            sha256: Set(meta.sha256.clone()),
+            mime: Set(meta.media_type.clone()),
+            uploaded_by: Set(actor_label(by)),
+            uploaded_at: Set(Utc::now()),
+            document_id: Set(None),
+            assigned_at: Set(None),
+            ..Default::default()
+        })
+        .await?;
+    tx.audit(
+        NewEvent::new("records.inbox.added", "records.inbox", Some(row.id))
+            .details(serde_json::json!({ "name": row.name, "size": row.size })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(row)
+}
+
+/// The unassigned scans (of one department, or all).
+pub async fn list(
+    db: &Db,
+    by: Actor<'_>,
+    tenant: TenantId,
+    department_id: Option<i64>,
+) -> Result<Vec<inbox_item::Model>> {
+    by.require(MANAGE)?;
+    let s = Scope::new(&db.conn, tenant, by)?;
+    let mut q = s
+        .find::<inbox_item::Entity>()
+        .filter(inbox_item::Column::DocumentId.is_null());
+    if let Some(d) = department_id {
+        q = q.filter(inbox_item::Column::DepartmentId.eq(d));
+    }
+    Ok(q.order_by_asc(inbox_item::Column::UploadedAt)
+        .all(s.conn())
+        .await?)
+}
+
+/// Files a scan into the file with this Aktenzeichen as a new document (the stored content
+/// is reused: no second upload).
+pub async fn assign(
+    db: &Db,
+    by: Actor<'_>,
+    tenant: TenantId,
+    item_id: i64,
+    file_number: &str,
+    input: &DocumentInput,
+) -> Result<i64> {
+    by.require(MANAGE)?;
+    if file_number.trim().is_empty() {
+        return Err(FieldErrors::single("file_number", "err.required"));
+    }
+    let f = by_number(&db.conn, by, tenant, file_number)
+        .await
+        .map_err(|e| match e {
+            Error::NotFound => FieldErrors::single("file_number", "records.err.file_unknown"),
+            e => e,
+        })?;
+    if f.state != FileState::Open.code() {
+        return Err(Error::Conflict(super::files::ERR_NOT_OPEN.into()));
+    }
+    let tx = Tx::begin(&db.conn, tenant, by).await?;
+    let item = tx.get::<inbox_item::Entity, _>(item_id).await?;
+    if item.document_id.is_some() {
+        return Err(Error::Conflict("records.err.already_assigned".into()));
+    }
+    let title = if input.title.trim().is_empty() {
+        item.name
+            .rsplit_once('.')
+            .map(|(a, _)| a.to_string())
+            .unwrap_or_else(|| item.name.clone())
+    } else {
+        input.title.trim().chars().take(300).collect()
+    };
+    let doc = tx
+        .insert(document::ActiveModel {
+            file_id: Set(f.id),
+            case_id: Set(None),
+            access: Set(f.access.clone()),
+            title: Set(title),
+            doc_date: Set(super::today()),
+            direction: Set(Direction::Incoming.code().to_string()),
+            tags: Set(crate::domain::normalize_tags(&input.tags).join(",")),
+            current_version: Set(1),
+            file_ref: Set(item.file_ref),
+            created_at: Set(Utc::now()),
+            created_by: Set(actor_label(by)),
+            ..Default::default()
+        })
+        .await?;
+    tx.insert(version::ActiveModel {
+        document_id: Set(doc.id),
+        version: Set(1),
+        file_ref: Set(item.file_ref),
+        name: Set(item.name.clone()),
+        size: Set(item.size),
+        sha256: Set(item.sha256.clone()),
+        mime: Set(item.mime.clone()),
+        uploaded_by_id: Set(by.principal().map(|p| p.user_id.0)),
+        uploaded_by: Set(item.uploaded_by.clone()),
+        uploaded_at: Set(item.uploaded_at),
+        ..Default::default()
+    })
+    .await?;
+    tx.update_many::<inbox_item::Entity>()
+        .col_expr(inbox_item::Column::DocumentId, Expr::value(doc.id))
+        .col_expr(inbox_item::Column::AssignedAt, Expr::value(Utc::now()))
+        .filter(inbox_item::Column::Id.eq(item.id))
+        .exec(tx.conn())
+        .await?;
+    tx.audit(
+        NewEvent::new("records.document.added", OBJECT, Some(f.id)).details(serde_json::json!({
+            "document_id": doc.id,
+            "version": 1,
+            "sha256": item.sha256,
+            "inbox_item": item.id,
+        })),
+    )
+    .await?;
+    rathaus_search::enqueue(&tx, super::search::KIND, doc.id, rathaus_search::Op::Upsert).await?;
+    rathaus_extract::enqueue_and_reindex(
+        &tx,
+        rathaus_store::files::FileId(item.file_ref),
+        super::search::KIND,
+        doc.id,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(doc.id)
+}
