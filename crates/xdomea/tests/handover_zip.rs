@@ -126,9 +126,9 @@ async fn async_zip_streams_200_documents_with_small_peak() {
     drop(z.finish().await.unwrap());
     let out = reader.await.unwrap();
     assert!(out >= input, "{out} < {input}");
-    // The message (~1 MB for 200 files) went out in one piece; later the pending bytes
-    // never exceed a chunk plus the header of an entry.
-    assert!(peak < 2 << 20, "peak pending {peak}");
+    // While documents are copied, the pending bytes never exceed a chunk plus an entry header.
+    eprintln!("200 documents, {input} bytes in, {out} bytes out, peak pending {peak} bytes");
+    assert!(peak <= 64 * 1024 + 4096, "peak pending {peak}");
 }
 
 #[test]
