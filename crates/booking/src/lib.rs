@@ -114,7 +114,32 @@ impl rathaus_web::Module for Booking {
         )]
     }
 
+    fn file_jobs(
+        &self,
+        files: std::sync::Arc<rathaus_store::files::FileStore>,
+    ) -> Vec<(
+        &'static str,
+        std::sync::Arc<dyn rathaus_store::jobs::Handler>,
+    )> {
+        vec![(
+            service::photo_files::JOB,
+            std::sync::Arc::new(service::photo_files::MoveJob::new(files)),
+        )]
+    }
+
     fn migrate<'a>(&'a self, db: &'a rathaus_store::Db) -> MigrateFuture<'a> {
-        Box::pin(async move { Ok(store::migrations::Migrator::up(&db.conn, None).await?) })
+        Box::pin(async move {
+            store::migrations::Migrator::up(&db.conn, None).await?;
+            // Photos still in the database move onto the file service in the background
+            // (ADR 0016); queued once per tenant, only while some remain.
+            let queued = service::photo_files::enqueue_moves(db).await?;
+            if queued > 0 {
+                tracing::info!(
+                    tenants = queued,
+                    "queued moving resource photos to the file service"
+                );
+            }
+            Ok(())
+        })
     }
 }

@@ -63,6 +63,25 @@ impl App {
     }
 }
 
+/// The bytes of a stored file of tenant a.
+async fn file_bytes(s: &Setup, id: i64) -> Vec<u8> {
+    let dl = s
+        .files
+        .get(
+            &s.db.conn,
+            s.f.tenant,
+            Actor::system("test"),
+            rathaus_store::files::FileId(id),
+            None,
+        )
+        .await
+        .unwrap();
+    axum::body::to_bytes(axum::body::Body::from_stream(dl.body), usize::MAX)
+        .await
+        .unwrap()
+        .to_vec()
+}
+
 /// A colourful JPEG of `w` × `h` made with the image crate's encoder.
 fn jpeg(w: u32, h: u32) -> Vec<u8> {
     let mut px = Vec::with_capacity((w * h * 3) as usize);
@@ -355,7 +374,9 @@ async fn photos_upload_serve_and_refuse() {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(row.image, served);
+    // On the file service (ADR 0016): no BLOB, the file holds the served bytes.
+    assert_eq!(row.image, None);
+    assert_eq!(file_bytes(&a.s, row.image_file_id.unwrap()).await, served);
     assert_eq!((row.width, row.height), (960, 1600));
     assert_eq!(row.alt_text, "Blick in die Halle mit Basketballkörben");
     // The thumbnail.
@@ -661,7 +682,8 @@ async fn photos_upload_serve_and_refuse() {
     })
     .await;
     let foreign = rathaus_booking::service::photos::add(
-        &a.s.db.conn,
+        &a.s.db,
+        &a.s.files,
         Actor::User(&a.b.admin),
         foreign_res.id,
         jpeg(100, 80),

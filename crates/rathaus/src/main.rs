@@ -545,6 +545,11 @@ async fn serve(cfg: Config, demo: bool) -> anyhow::Result<()> {
     for (kind, h) in rathaus_extract::jobs(files.clone()) {
         registry.register(kind, h);
     }
+    for m in modules() {
+        for (kind, h) in m.file_jobs(files.clone()) {
+            registry.register(kind, h);
+        }
+    }
     let worker = tokio::spawn(registry.work(
         db.clone(),
         std::time::Duration::from_secs(1),

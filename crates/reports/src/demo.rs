@@ -113,6 +113,9 @@ pub async fn demo(db: &Db, state: &ReportsState, admin: &Principal) -> anyhow::R
     .await?;
 
     let streets = demo_streets();
+    // The demo reports carry no photos, so their file service is never written to.
+    let no_photos =
+        rathaus_store::files::FileStore::from_config(&rathaus_store::files::FilesConfig::Memory)?;
     for r in data.reports {
         let Some(a) = data.streets.get(r.street).and_then(|name| {
             streets
@@ -122,7 +125,8 @@ pub async fn demo(db: &Db, state: &ReportsState, admin: &Principal) -> anyhow::R
             continue;
         };
         let s = service::submit(
-            conn,
+            db,
+            &no_photos,
             state,
             tid,
             Source::Staff,

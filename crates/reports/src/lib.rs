@@ -115,6 +115,19 @@ impl rathaus_web::Module for Reports {
         vec![(jobs::ERASE, Arc::new(jobs::Erase))]
     }
 
+    fn file_jobs(
+        &self,
+        files: Arc<rathaus_store::files::FileStore>,
+    ) -> Vec<(
+        &'static str,
+        std::sync::Arc<dyn rathaus_store::jobs::Handler>,
+    )> {
+        vec![(
+            service::photo_files::JOB,
+            Arc::new(service::photo_files::MoveJob::new(files)),
+        )]
+    }
+
     fn demo<'a>(
         &'a self,
         db: &'a rathaus_store::Db,
@@ -128,7 +141,17 @@ impl rathaus_web::Module for Reports {
             // Reports are indexed through the platform's search outbox (already there when
             // `migrate_all` runs; a harness that migrates the module alone needs it too).
             rathaus_search::migrate(db).await?;
-            Ok(store::migrations::Migrator::up(&db.conn, None).await?)
+            store::migrations::Migrator::up(&db.conn, None).await?;
+            // Photos still in the database move onto the file service in the background
+            // (ADR 0016); queued once per tenant, only while some remain.
+            let queued = service::photo_files::enqueue_moves(db).await?;
+            if queued > 0 {
+                tracing::info!(
+                    tenants = queued,
+                    "queued moving report photos to the file service"
+                );
+            }
+            Ok(())
         })
     }
 }

@@ -145,7 +145,8 @@ async fn bad_input_is_refused_with_the_field_named_and_nothing_is_stored() {
     ];
     for (name, inp, field, key) in cases {
         let err = service::submit(
-            &s.db.conn,
+            &s.db,
+            &s.files,
             s.st(),
             s.tenant(),
             Source::Web,
@@ -172,7 +173,8 @@ async fn a_typed_address_is_resolved_against_the_street_directory() {
         ..report(&s, "beleuchtung", INSIDE)
     };
     let r = service::submit(
-        &s.db.conn,
+        &s.db,
+        &s.files,
         s.st(),
         s.tenant(),
         Source::Web,
@@ -190,7 +192,8 @@ async fn a_typed_address_is_resolved_against_the_street_directory() {
 async fn without_the_proof_of_work_a_report_waits_for_moderation() {
     let s = setup().await;
     let held = service::submit(
-        &s.db.conn,
+        &s.db,
+        &s.files,
         s.st(),
         s.tenant(),
         Source::WebNoJs,
@@ -290,7 +293,8 @@ async fn the_workflow_records_answers_closing_and_duplicates() {
     let mut original = report(&s, "gully", INSIDE);
     original.email = "erste@example.org".into();
     let original = service::submit(
-        &s.db.conn,
+        &s.db,
+        &s.files,
         s.st(),
         s.tenant(),
         Source::Web,
@@ -303,7 +307,8 @@ async fn the_workflow_records_answers_closing_and_duplicates() {
     let mut dup = report(&s, "gully", INSIDE);
     dup.email = "zweite@example.org".into();
     let dup = service::submit(
-        &s.db.conn,
+        &s.db,
+        &s.files,
         s.st(),
         s.tenant(),
         Source::Web,
@@ -426,9 +431,11 @@ async fn parallel_submissions_get_distinct_reference_numbers() {
         let tenant = s.tenant();
         let inp = report(&s, "gully", INSIDE);
         let module = s.module.clone();
+        let files = s.files.clone();
         tasks.push(tokio::spawn(async move {
             service::submit(
-                &db.conn,
+                &db,
+                &files,
                 module.state(),
                 tenant,
                 Source::Web,
@@ -490,7 +497,8 @@ async fn personal_data_is_erased_after_the_retention_period() {
     inp.email = "erika@example.org".into();
     inp.phone = "0123 456".into();
     let r = service::submit(
-        &s.db.conn,
+        &s.db,
+        &s.files,
         s.st(),
         s.tenant(),
         Source::Web,
@@ -587,7 +595,8 @@ async fn an_address_the_directory_lacks_is_asked_of_the_configured_geocoder() {
     inp.address = "Feldweg 2".into();
     // Without a geocoder the address is unknown.
     let err = service::submit(
-        &s.db.conn,
+        &s.db,
+        &s.files,
         s.st(),
         s.tenant(),
         Source::Web,
@@ -614,7 +623,8 @@ async fn an_address_the_directory_lacks_is_asked_of_the_configured_geocoder() {
     .await
     .unwrap();
     let r = service::submit(
-        &s.db.conn,
+        &s.db,
+        &s.files,
         s.st(),
         s.tenant(),
         Source::Web,
@@ -635,7 +645,8 @@ async fn an_address_the_directory_lacks_is_asked_of_the_configured_geocoder() {
     unknown.position = None;
     unknown.address = "Gibtsnichtweg 1".into();
     let err = service::submit(
-        &s.db.conn,
+        &s.db,
+        &s.files,
         s.st(),
         s.tenant(),
         Source::Web,

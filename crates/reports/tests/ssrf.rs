@@ -125,7 +125,8 @@ async fn internal_addresses_stored_earlier_are_never_fetched() {
     inp.position = None;
     inp.address = "Feldweg 2".into();
     let e = service::submit(
-        &s.db.conn,
+        &s.db,
+        &s.files,
         s.st(),
         s.tenant(),
         Source::Web,

@@ -397,7 +397,8 @@ async fn followed(s: &Setup, email: &str) -> service::Report {
     let mut inp = report(s, "strassenschaden", INSIDE);
     inp.email = email.into();
     let r = service::submit(
-        &s.db.conn,
+        &s.db,
+        &s.files,
         s.st(),
         s.tenant(),
         Source::Web,
@@ -604,7 +605,8 @@ async fn moderation_publishes_and_keeps_the_original_only_in_the_audit_log() {
     let mut inp = report(s, "muell", INSIDE);
     inp.description = "Müll vor Haus Nr. 5, Nachbar Herr Meier war es".into();
     let r = service::submit(
-        &s.db.conn,
+        &s.db,
+        &s.files,
         s.st(),
         s.tenant(),
         Source::WebNoJs,
@@ -717,7 +719,8 @@ async fn hidden_photo_is_not_public_but_staff_still_see_it() {
     let mut inp = report(s, "spielplatz", INSIDE);
     inp.photos = vec![small_jpeg(), small_jpeg()];
     let r = service::submit(
-        &s.db.conn,
+        &s.db,
+        &s.files,
         s.st(),
         s.tenant(),
         Source::Web,
@@ -973,7 +976,8 @@ async fn exports_carry_the_filters_and_personal_data_only_for_handlers() {
     inp.email = "ida@example.org".into();
     inp.name = "=Ida Formel".into();
     let r = service::submit(
-        &s.db.conn,
+        &s.db,
+        &s.files,
         s.st(),
         s.tenant(),
         Source::Web,
@@ -1201,7 +1205,8 @@ async fn map_shows_open_reports_of_every_moderation_state() {
     let a = app().await;
     let s = &a.s;
     let pending = service::submit(
-        &s.db.conn,
+        &s.db,
+        &s.files,
         s.st(),
         s.tenant(),
         Source::WebNoJs,
@@ -1292,7 +1297,8 @@ async fn contact_details_need_their_own_permission_and_each_read_is_audited() {
     inp.name = "Ida Meldend".into();
     inp.phone = "0176 1234567".into();
     let r = service::submit(
-        &s.db.conn,
+        &s.db,
+        &s.files,
         s.st(),
         s.tenant(),
         Source::Web,

@@ -103,6 +103,18 @@ pub trait Module: Send + Sync + 'static {
         vec![]
     }
 
+    /// Background jobs that need the file service (e.g. moving photos onto it), registered
+    /// with the job worker like `jobs`.
+    fn file_jobs(
+        &self,
+        _files: std::sync::Arc<rathaus_store::files::FileStore>,
+    ) -> Vec<(
+        &'static str,
+        std::sync::Arc<dyn rathaus_store::jobs::Handler>,
+    )> {
+        vec![]
+    }
+
     /// Applies the module's migrations, run after the platform's at every start. Each module
     /// keeps its own history table (sea-orm-migration's `migration_table_name`, e.g.
     /// `seaql_migrations_reports`), so modules migrate independently.

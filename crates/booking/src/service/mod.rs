@@ -10,6 +10,7 @@ pub mod blackouts;
 pub mod feeds;
 pub mod notify;
 pub mod orgs;
+pub mod photo_files;
 pub mod photos;
 pub mod rules;
 pub mod season;

@@ -5,8 +5,9 @@
 //! to 1600 px plus a 400 px thumbnail. The re-encoding drops EXIF/GPS and anything hidden in
 //! the file; the original upload is never stored or served.
 //!
-//! The bytes live in `booking_photos` in the database (like the coat of arms), so every
-//! `serve` process behind a load balancer has them without shared storage.
+//! The two JPEGs live on the platform's file service (ADR 0016, shared by every `serve`
+//! process: disk or S3); photos stored before are served from their BLOB in `booking_photos`
+//! until the job `booking.photos_to_files` moves them.
 //!
 //! Pages: `/buchung/{id}/fotos` (anyone who may see the resource; upload, text alternatives and
 //! deletion for `booking.manage`). Pictures: `/buchung/fotos/{id}.jpg` and
@@ -15,6 +16,7 @@
 //! else only to signed-in holders of `booking.book` or `booking.manage`; everyone else gets 404.
 
 use crate::service::person;
+use crate::service::photo_files;
 use crate::service::rules;
 use crate::service::{self, BOOK, MANAGE, Resource};
 use crate::store::entity::{photo, resource};
@@ -23,6 +25,7 @@ use rathaus_core::audit::NewEvent;
 use rathaus_core::validation::FieldErrors;
 use rathaus_core::{Error, Principal, Result, TenantId};
 use rathaus_store::db_err;
+use rathaus_store::files::{FileId, FileStore};
 use rathaus_store::images::{Bounds, ImageError};
 use rathaus_store::uow::{Actor, Tx};
 use sea_orm::sea_query::Expr;
@@ -140,12 +143,14 @@ fn image_error_key(e: &ImageError) -> &'static str {
 /// Adds a photo to a resource (`booking.manage`): validated, re-encoded, stored with its audit
 /// event in one transaction. Errors name the fields `foto` and `alt`.
 pub async fn add(
-    db: &DatabaseConnection,
+    store: &rathaus_store::Db,
+    files: &FileStore,
     by: Actor<'_>,
     resource_id: i64,
     upload: Vec<u8>,
     alt: &str,
 ) -> Result<PhotoInfo> {
+    let db = &store.conn;
     let who = person(by)?;
     by.require(MANAGE)?;
     let r = service::get_resource(db, by, resource_id).await?;
@@ -166,57 +171,77 @@ pub async fn add(
     .await
     .map_err(|e| FieldErrors::single(FILE_FIELD, image_error_key(&e)))?;
 
-    let tx = Tx::begin(db, who.tenant_id, by).await?;
-    // Two uploads at once must not make a seventh photo.
-    service::lock_resources(tx.conn(), who.tenant_id, &[r.id]).await?;
-    if count_of(tx.conn(), who.tenant_id, r.id).await? >= MAX_PHOTOS {
-        return Err(Error::Invalid({
-            let mut e = FieldErrors::new();
-            e.add_arg(FILE_FIELD, "booking.photos.err_limit", Some(MAX_PHOTOS));
-            e
-        }));
-    }
-    let last: Option<Option<i32>> = tx
-        .find::<photo::Entity>()
-        .select_only()
-        .column_as(photo::Column::Position.max(), "max")
-        .filter(photo::Column::ResourceId.eq(r.id))
-        .into_tuple()
-        .one(tx.conn())
+    // Both JPEGs go to the file service first (each put commits its own reference); when the
+    // photo's transaction fails, the references are removed again (the collector then removes
+    // the content).
+    let stored = photo_files::put(store, files, who.tenant_id, by, &pic.jpeg, &pic.thumb).await?;
+    let saved = async {
+        let tx = Tx::begin(db, who.tenant_id, by).await?;
+        // Two uploads at once must not make a seventh photo.
+        service::lock_resources(tx.conn(), who.tenant_id, &[r.id]).await?;
+        if count_of(tx.conn(), who.tenant_id, r.id).await? >= MAX_PHOTOS {
+            return Err(Error::Invalid({
+                let mut e = FieldErrors::new();
+                e.add_arg(FILE_FIELD, "booking.photos.err_limit", Some(MAX_PHOTOS));
+                e
+            }));
+        }
+        let last: Option<Option<i32>> = tx
+            .find::<photo::Entity>()
+            .select_only()
+            .column_as(photo::Column::Position.max(), "max")
+            .filter(photo::Column::ResourceId.eq(r.id))
+            .into_tuple()
+            .one(tx.conn())
+            .await?;
+        let position = last.flatten().map_or(0, |p| p + 1);
+        let m = photo::ActiveModel {
+            tenant_id: Set(who.tenant_id.0),
+            resource_id: Set(r.id),
+            alt_text: Set(alt),
+            position: Set(position),
+            sha256: Set(pic.sha256.clone()),
+            width: Set(pic.width as i32),
+            height: Set(pic.height as i32),
+            image: Set(None),
+            thumb: Set(None),
+            image_file_id: Set(Some(stored.image.0)),
+            thumb_file_id: Set(Some(stored.thumb.0)),
+            created_at: Set(Utc::now()),
+            ..Default::default()
+        }
+        .insert(tx.conn())
         .await?;
-    let position = last.flatten().map_or(0, |p| p + 1);
-    let m = photo::ActiveModel {
-        tenant_id: Set(who.tenant_id.0),
-        resource_id: Set(r.id),
-        alt_text: Set(alt),
-        position: Set(position),
-        sha256: Set(pic.sha256),
-        width: Set(pic.width as i32),
-        height: Set(pic.height as i32),
-        image: Set(pic.jpeg),
-        thumb: Set(pic.thumb),
-        created_at: Set(Utc::now()),
-        ..Default::default()
+        tx.audit(
+            NewEvent::new("booking.photo.added", "booking_photo", Some(m.id)).details(json!({
+                "resource_id": r.id, "resource": r.name, "alt_text": m.alt_text,
+                "sha256": m.sha256, "width": m.width, "height": m.height,
+            })),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(PhotoInfo {
+            id: m.id,
+            resource_id: m.resource_id,
+            alt_text: m.alt_text,
+            position: m.position,
+            sha256: m.sha256,
+            width: m.width,
+            height: m.height,
+        })
     }
-    .insert(tx.conn())
-    .await?;
-    tx.audit(
-        NewEvent::new("booking.photo.added", "booking_photo", Some(m.id)).details(json!({
-            "resource_id": r.id, "resource": r.name, "alt_text": m.alt_text,
-            "sha256": m.sha256, "width": m.width, "height": m.height,
-        })),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(PhotoInfo {
-        id: m.id,
-        resource_id: m.resource_id,
-        alt_text: m.alt_text,
-        position: m.position,
-        sha256: m.sha256,
-        width: m.width,
-        height: m.height,
-    })
+    .await;
+    if saved.is_err() {
+        photo_files::forget(
+            store,
+            files,
+            who.tenant_id,
+            by,
+            &[stored.image, stored.thumb],
+        )
+        .await;
+    }
+    saved
 }
 
 /// The photo with `id` of the tenant, bytes left out; NotFound for another tenant's.
@@ -234,16 +259,38 @@ pub async fn find_info(
 }
 
 /// Deletes a photo (`booking.manage`); returns its resource's id.
-pub async fn remove(db: &DatabaseConnection, by: Actor<'_>, id: i64) -> Result<i64> {
+/// Its file references go in the same transaction; the file collector removes the content.
+pub async fn remove(
+    db: &DatabaseConnection,
+    files: &FileStore,
+    by: Actor<'_>,
+    id: i64,
+) -> Result<i64> {
     let who = person(by)?;
     by.require(MANAGE)?;
     let tx = Tx::begin(db, who.tenant_id, by).await?;
     let p = find_info(tx.conn(), who.tenant_id, id).await?;
     service::get_resource(tx.conn(), by, p.resource_id).await?;
+    let refs: Option<(Option<i64>, Option<i64>)> = tx
+        .find::<photo::Entity>()
+        .select_only()
+        .column(photo::Column::ImageFileId)
+        .column(photo::Column::ThumbFileId)
+        .filter(photo::Column::Id.eq(id))
+        .into_tuple()
+        .one(tx.conn())
+        .await?;
     rathaus_store::uow::scoped_delete::<photo::Entity>(who.tenant_id)
         .filter(photo::Column::Id.eq(id))
         .exec(tx.conn())
         .await?;
+    let (image, thumb) = refs.unwrap_or_default();
+    for f in [image, thumb].into_iter().flatten() {
+        match files.delete(&tx, FileId(f)).await {
+            Ok(()) | Err(Error::NotFound) => {}
+            Err(e) => return Err(e),
+        }
+    }
     tx.audit(
         NewEvent::new("booking.photo.deleted", "booking_photo", Some(id)).details(json!({
             "resource_id": p.resource_id, "alt_text": p.alt_text, "sha256": p.sha256,
@@ -324,7 +371,7 @@ async fn may_view(conn: &impl ConnectionTrait, who: Visitor<'_>, r: &Resource) -
 pub struct Served {
     pub etag: String,
     pub public: bool,
-    pub bytes: Option<Vec<u8>>,
+    pub body: Option<photo_files::Body>,
 }
 
 /// The picture (or thumbnail) of photo `id` for `who`; NotFound where the resource is not
@@ -358,25 +405,13 @@ pub async fn served(
         return Ok(Served {
             etag,
             public,
-            bytes: None,
+            body: None,
         });
     }
-    let column = if small {
-        photo::Column::Thumb
-    } else {
-        photo::Column::Image
-    };
-    let bytes: Vec<u8> = rathaus_store::uow::scoped::<photo::Entity>(tenant)
-        .select_only()
-        .column(column)
-        .filter(photo::Column::Id.eq(id))
-        .into_tuple()
-        .one(conn)
-        .await?
-        .ok_or(Error::NotFound)?;
+    let body = photo_files::body(conn, tenant, id, small).await?;
     Ok(Served {
         etag,
         public,
-        bytes: Some(bytes),
+        body: Some(body),
     })
 }

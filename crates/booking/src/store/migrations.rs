@@ -18,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(M0005SeasonReason),
             Box::new(M0006Photos),
             Box::new(M0007CoveringSlotIndex),
+            Box::new(M0008PhotoFiles),
         ]
     }
     fn migration_table_name() -> DynIden {
@@ -779,5 +780,83 @@ impl MigrationTrait for M0007CoveringSlotIndex {
                 .to_owned(),
         )
         .await
+    }
+}
+
+/// Photos move onto the platform's file service (ADR 0016): the row keeps the ids of the two
+/// stored files; the BLOB columns become nullable and are cleared by `booking.photos_to_files`.
+/// SQLite cannot drop a NOT NULL constraint, so the table is rebuilt there (nothing references
+/// it); PostgreSQL alters it in place.
+struct M0008PhotoFiles;
+
+impl MigrationName for M0008PhotoFiles {
+    fn name(&self) -> &str {
+        "m0008_booking_photo_files"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0008PhotoFiles {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        let conn = m.get_connection();
+        if m.get_database_backend() == sea_orm::DbBackend::Postgres {
+            conn.execute_unprepared(
+                "ALTER TABLE booking_photos ADD COLUMN image_file_id BIGINT NULL, \
+                 ADD COLUMN thumb_file_id BIGINT NULL, \
+                 ALTER COLUMN image DROP NOT NULL, ALTER COLUMN thumb DROP NOT NULL",
+            )
+            .await?;
+            return Ok(());
+        }
+        // Copy, drop, create anew, copy back, as one batch on one connection (statements
+        // spread over the pool's connections trip over their cached schemas).
+        let create = Table::create()
+            .table("booking_photos")
+            .col(big_pk_auto("id"))
+            .col(big_integer("tenant_id"))
+            .col(big_integer("resource_id"))
+            .col(string_len("alt_text", 300))
+            .col(integer("position").default(0))
+            .col(string_len("sha256", 64))
+            .col(integer("width"))
+            .col(integer("height"))
+            .col(blob_null("image"))
+            .col(blob_null("thumb"))
+            .col(timestamp_with_time_zone("created_at"))
+            .col(big_integer_null("image_file_id"))
+            .col(big_integer_null("thumb_file_id"))
+            .foreign_key(&mut fk(
+                "booking_photos",
+                "tenant_id",
+                "tenants",
+                ForeignKeyAction::Cascade,
+            ))
+            .foreign_key(&mut fk(
+                "booking_photos",
+                "resource_id",
+                "booking_resources",
+                ForeignKeyAction::Cascade,
+            ))
+            .take()
+            .to_string(SqliteQueryBuilder);
+        let index = index(
+            "ix_booking_photos_resource",
+            "booking_photos",
+            &["tenant_id", "resource_id", "position"],
+        )
+        .to_string(SqliteQueryBuilder);
+        let batch = [
+            "CREATE TABLE booking_photos_old AS SELECT * FROM booking_photos".to_string(),
+            "DROP TABLE booking_photos".to_string(),
+            create,
+            "INSERT INTO booking_photos (id, tenant_id, resource_id, alt_text, position, \
+             sha256, width, height, image, thumb, created_at) SELECT id, tenant_id, resource_id, alt_text, position, \
+             sha256, width, height, image, thumb, created_at FROM booking_photos_old".to_string(),
+            "DROP TABLE booking_photos_old".to_string(),
+            index,
+        ]
+        .join(";\n");
+        conn.execute_unprepared(&batch).await?;
+        Ok(())
     }
 }

@@ -23,6 +23,8 @@ pub struct Setup {
     pub other: Principal,
     /// No permission at all.
     pub clerk: Principal,
+    /// The file service (in memory) of direct service calls and of `spawn_app`.
+    pub files: std::sync::Arc<rathaus_store::files::FileStore>,
 }
 
 pub async fn migrated() -> TestDb {
@@ -70,6 +72,12 @@ pub async fn tenant(db: &Db, slug: &str, host: &str) -> Setup {
         booker,
         other,
         clerk,
+        files: std::sync::Arc::new(
+            rathaus_store::files::FileStore::from_config(
+                &rathaus_store::files::FilesConfig::Memory,
+            )
+            .expect("in-memory file store"),
+        ),
     }
 }
 
@@ -177,7 +185,8 @@ pub async fn insert_request(
 /// of `s` on port 0 (takes `s.tdb`, which the app then owns and drops).
 pub async fn spawn_app(s: &mut Setup, cfg: rathaus_web::WebConfig) -> rathaus_testkit::TestApp {
     let modules: Vec<std::sync::Arc<dyn Module>> = vec![std::sync::Arc::new(Booking)];
-    let st = rathaus_web::AppState::with_modules(s.db.clone(), cfg, modules);
+    let mut st = rathaus_web::AppState::with_modules(s.db.clone(), cfg, modules);
+    st.files = s.files.clone();
     rathaus_testkit::TestApp::spawn_state(s.tdb.take().expect("a fresh test database"), st).await
 }
 

@@ -10,6 +10,7 @@ pub mod inbox;
 pub mod keys;
 pub mod notify;
 pub mod open311;
+pub mod photo_files;
 pub mod pow;
 pub mod public;
 pub mod retention;
@@ -607,14 +608,16 @@ pub async fn reencode_photos(
 /// reporter, when an e-mail was given: a confirmation mail goes out) and the audit event, all
 /// in one transaction. `source` decides moderation: without the proof of work (no JavaScript)
 /// the report waits for a moderator, as every report does when the tenant moderates all.
-pub async fn submit<C: TransactionTrait + ConnectionTrait>(
-    db: &C,
+pub async fn submit(
+    store: &rathaus_store::Db,
+    files: &rathaus_store::files::FileStore,
     state: &ReportsState,
     tenant: TenantId,
     source: Source,
     by: By<'_>,
     inp: NewReport,
 ) -> Result<Submitted> {
+    let db = &store.conn;
     // Citizens ([`CITIZEN`], [`OPEN311_APP`]) need no permission; staff need `reports.handle`.
     by.require(HANDLE)?;
     by.require_tenant(tenant)?;
@@ -745,97 +748,136 @@ pub async fn submit<C: TransactionTrait + ConnectionTrait>(
         })?
     };
 
-    let now = Utc::now();
-    let txn = begin(db).await?;
-    let s = ensure_settings(&txn, tenant).await?;
-    let held = source == Source::WebNoJs || s.moderate_all;
-    let reference = next_reference(&txn, tenant, now.year()).await?;
-    let status_token = random_token(24);
-    let open311_token = (held && source == Source::Open311).then(|| random_token(18));
-    let land = rathaus_store::tenants::land_of(&txn, tenant).await?;
-    let due_at =
-        rathaus_core::calendar::add_working_days(land, now, std::cmp::max(s.answer_days, 1) as u32);
-    let r = report::ActiveModel {
-        tenant_id: Set(tenant.0),
-        reference: Set(reference),
-        category_id: Set(cat.id),
-        status: Set(NEW.to_string()),
-        is_open: Set(true),
-        moderation: Set(if held { PENDING } else { PUBLISHED }.to_string()),
-        source: Set(source.as_str().to_string()),
-        lat: Set(point.lat()),
-        lon: Set(point.lon()),
-        address: Set(address),
-        description: Set(description.clone()),
-        public_description: Set(description),
-        status_notes: Set(String::new()),
-        priority: Set("normal".to_string()),
-        due_at: Set(due_at),
-        department_id: Set(cat.department_id),
-        assignee_id: Set(None),
-        duplicate_of: Set(None),
-        reporter_name: Set(name),
-        reporter_email: Set(email.clone()),
-        reporter_phone: Set(phone),
-        status_token_hash: Set(sha256_hex(&status_token)),
-        open311_token: Set(open311_token.clone()),
-        api_key_id: Set(inp.api_key_id),
-        attributes: Set(serde_json::to_string(&answers).map_err(Error::internal)?),
-        created_at: Set(now),
-        updated_at: Set(now),
-        first_answer_at: Set(None),
-        closed_at: Set(None),
-        ..Default::default()
+    // Both JPEGs go to the file service first (each put commits its own reference); when the
+    // report's transaction fails, those references are removed again (the file collector then
+    // removes the content).
+    let mut stored = Vec::with_capacity(photos.len());
+    for p in &photos {
+        match photo_files::put(store, files, tenant, by, &p.jpeg, &p.thumb).await {
+            Ok(f) => stored.push(f),
+            Err(e) => {
+                forget_photos(store, files, tenant, by, &stored).await;
+                return Err(e);
+            }
+        }
     }
-    .insert(&txn)
-    .await?;
-    for (i, p) in photos.into_iter().enumerate() {
-        photo::ActiveModel {
+    let saved = async {
+        let now = Utc::now();
+        let txn = begin(db).await?;
+        let s = ensure_settings(&txn, tenant).await?;
+        let held = source == Source::WebNoJs || s.moderate_all;
+        let reference = next_reference(&txn, tenant, now.year()).await?;
+        let status_token = random_token(24);
+        let open311_token = (held && source == Source::Open311).then(|| random_token(18));
+        let land = rathaus_store::tenants::land_of(&txn, tenant).await?;
+        let due_at = rathaus_core::calendar::add_working_days(
+            land,
+            now,
+            std::cmp::max(s.answer_days, 1) as u32,
+        );
+        let r = report::ActiveModel {
             tenant_id: Set(tenant.0),
-            report_id: Set(r.id),
-            position: Set(i as i32),
-            hidden: Set(false),
-            sha256: Set(p.sha256),
-            width: Set(p.width as i32),
-            height: Set(p.height as i32),
-            image: Set(p.jpeg),
-            thumb: Set(p.thumb),
+            reference: Set(reference),
+            category_id: Set(cat.id),
+            status: Set(NEW.to_string()),
+            is_open: Set(true),
+            moderation: Set(if held { PENDING } else { PUBLISHED }.to_string()),
+            source: Set(source.as_str().to_string()),
+            lat: Set(point.lat()),
+            lon: Set(point.lon()),
+            address: Set(address),
+            description: Set(description.clone()),
+            public_description: Set(description),
+            status_notes: Set(String::new()),
+            priority: Set("normal".to_string()),
+            due_at: Set(due_at),
+            department_id: Set(cat.department_id),
+            assignee_id: Set(None),
+            duplicate_of: Set(None),
+            reporter_name: Set(name),
+            reporter_email: Set(email.clone()),
+            reporter_phone: Set(phone),
+            status_token_hash: Set(sha256_hex(&status_token)),
+            open311_token: Set(open311_token.clone()),
+            api_key_id: Set(inp.api_key_id),
+            attributes: Set(serde_json::to_string(&answers).map_err(Error::internal)?),
             created_at: Set(now),
+            updated_at: Set(now),
+            first_answer_at: Set(None),
+            closed_at: Set(None),
             ..Default::default()
         }
         .insert(&txn)
         .await?;
-    }
-    if !email.is_empty() {
-        let f = add_follower(&txn, tenant, r.id, &email, now).await?;
-        if let Some(f) = f {
-            crate::service::notify::confirm_follower(&txn, tenant, &inp.base_url, &r, &f, true)
-                .await?;
+        for (i, (p, f)) in photos.iter().zip(&stored).enumerate() {
+            photo::ActiveModel {
+                tenant_id: Set(tenant.0),
+                report_id: Set(r.id),
+                position: Set(i as i32),
+                hidden: Set(false),
+                sha256: Set(p.sha256.clone()),
+                width: Set(p.width as i32),
+                height: Set(p.height as i32),
+                image: Set(None),
+                thumb: Set(None),
+                image_file_id: Set(Some(f.image.0)),
+                thumb_file_id: Set(Some(f.thumb.0)),
+                created_at: Set(now),
+                ..Default::default()
+            }
+            .insert(&txn)
+            .await?;
         }
+        if !email.is_empty() {
+            let f = add_follower(&txn, tenant, r.id, &email, now).await?;
+            if let Some(f) = f {
+                crate::service::notify::confirm_follower(&txn, tenant, &inp.base_url, &r, &f, true)
+                    .await?;
+            }
+        }
+        let actor = by.recorded();
+        audit::record(
+            &txn,
+            tenant,
+            &actor,
+            NewEvent::new("reports.report.created", "reports_report", Some(r.id)).details(json!({
+                "reference": r.reference,
+                "category": cat.code,
+                "source": r.source,
+                "moderation": r.moderation,
+                "description": r.description,
+                "api_key_id": r.api_key_id,
+            })),
+        )
+        .await?;
+        search::index_later(&txn, tenant, r.id).await?;
+        txn.commit().await?;
+        state.generations.bump(tenant);
+        Ok(Submitted {
+            report: r,
+            status_token,
+            open311_token,
+        })
     }
-    let actor = by.recorded();
-    audit::record(
-        &txn,
-        tenant,
-        &actor,
-        NewEvent::new("reports.report.created", "reports_report", Some(r.id)).details(json!({
-            "reference": r.reference,
-            "category": cat.code,
-            "source": r.source,
-            "moderation": r.moderation,
-            "description": r.description,
-            "api_key_id": r.api_key_id,
-        })),
-    )
-    .await?;
-    search::index_later(&txn, tenant, r.id).await?;
-    txn.commit().await?;
-    state.generations.bump(tenant);
-    Ok(Submitted {
-        report: r,
-        status_token,
-        open311_token,
-    })
+    .await;
+    if saved.is_err() {
+        forget_photos(store, files, tenant, by, &stored).await;
+    }
+    saved
+}
+
+async fn forget_photos(
+    store: &rathaus_store::Db,
+    files: &rathaus_store::files::FileStore,
+    tenant: TenantId,
+    by: By<'_>,
+    stored: &[photo_files::PhotoFiles],
+) {
+    if stored.is_empty() {
+        return;
+    }
+    let ids: Vec<_> = stored.iter().flat_map(|f| [f.image, f.thumb]).collect();
+    photo_files::forget(store, files, tenant, by, &ids).await;
 }
 
 /// Asks the tenant's geocoder (if one is configured) for an address the directory lacks.

@@ -379,29 +379,6 @@ pub async fn feed_rows(
         .map_err(db_err)
 }
 
-/// The JPEG of a photo (its thumbnail when `small`).
-pub async fn photo_bytes(
-    conn: &impl ConnectionTrait,
-    tenant: TenantId,
-    id: i64,
-    small: bool,
-) -> Result<Vec<u8>> {
-    let column = if small {
-        photo::Column::Thumb
-    } else {
-        photo::Column::Image
-    };
-    rathaus_store::uow::scoped::<photo::Entity>(tenant)
-        .select_only()
-        .column(column)
-        .filter(photo::Column::Id.eq(id))
-        .into_tuple()
-        .one(conn)
-        .await
-        .map_err(db_err)?
-        .ok_or(Error::NotFound)
-}
-
 /// Whether the report is published.
 pub async fn is_published(
     conn: &impl ConnectionTrait,

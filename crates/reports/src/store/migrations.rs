@@ -10,7 +10,11 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(M0001Reports), Box::new(M0002PersonalData)]
+        vec![
+            Box::new(M0001Reports),
+            Box::new(M0002PersonalData),
+            Box::new(M0003PhotoFiles),
+        ]
     }
     fn migration_table_name() -> DynIden {
         "seaql_migrations_reports".into_iden()
@@ -443,6 +447,74 @@ impl MigrationTrait for M0001Reports {
         ] {
             m.drop_table(Table::drop().table(t).to_owned()).await?;
         }
+        Ok(())
+    }
+}
+
+/// Photos move onto the platform's file service (ADR 0016): the row keeps the ids of the two
+/// stored files; the BLOB columns become nullable and are cleared by `reports.photos_to_files`.
+/// SQLite cannot drop a NOT NULL constraint, so the table is rebuilt there (nothing references
+/// it); PostgreSQL alters it in place.
+struct M0003PhotoFiles;
+
+impl MigrationName for M0003PhotoFiles {
+    fn name(&self) -> &str {
+        "m0003_reports_photo_files"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0003PhotoFiles {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        let conn = m.get_connection();
+        if m.get_database_backend() == sea_orm::DbBackend::Postgres {
+            conn.execute_unprepared(
+                "ALTER TABLE reports_photos ADD COLUMN image_file_id BIGINT NULL, \
+                 ADD COLUMN thumb_file_id BIGINT NULL, \
+                 ALTER COLUMN image DROP NOT NULL, ALTER COLUMN thumb DROP NOT NULL",
+            )
+            .await?;
+            return Ok(());
+        }
+        // Copy, drop, create anew, copy back, as one batch on one connection (statements
+        // spread over the pool's connections trip over their cached schemas).
+        let create = Table::create()
+            .table("reports_photos")
+            .col(big_pk_auto("id"))
+            .col(big_integer("tenant_id"))
+            .col(big_integer("report_id"))
+            .col(integer("position"))
+            .col(boolean("hidden").default(false))
+            .col(string_len("sha256", 64))
+            .col(integer("width"))
+            .col(integer("height"))
+            .col(blob_null("image"))
+            .col(blob_null("thumb"))
+            .col(timestamp_with_time_zone("created_at"))
+            .col(big_integer_null("image_file_id"))
+            .col(big_integer_null("thumb_file_id"))
+            .foreign_key(&mut tenant_fk("reports_photos"))
+            .foreign_key(&mut report_fk("reports_photos"))
+            .take()
+            .to_string(SqliteQueryBuilder);
+        let index = index(
+            "ix_reports_photos_report",
+            "reports_photos",
+            &["report_id", "position"],
+        )
+        .to_string(SqliteQueryBuilder);
+        let batch = [
+            "CREATE TABLE reports_photos_old AS SELECT * FROM reports_photos".to_string(),
+            "DROP TABLE reports_photos".to_string(),
+            create,
+            "INSERT INTO reports_photos (id, tenant_id, report_id, position, hidden, sha256, \
+             width, height, image, thumb, created_at) SELECT id, tenant_id, report_id, position, hidden, sha256, \
+             width, height, image, thumb, created_at FROM reports_photos_old".to_string(),
+            "DROP TABLE reports_photos_old".to_string(),
+            index,
+        ]
+        .join(";\n");
+        conn.execute_unprepared(&batch).await?;
         Ok(())
     }
 }

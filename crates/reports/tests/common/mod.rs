@@ -30,6 +30,8 @@ pub struct Setup {
     pub categories: Vec<Category>,
     /// The module as the app mounts it: services called directly share its state (caches).
     pub module: std::sync::Arc<Reports>,
+    /// The file service (in memory) shared by direct service calls and `spawn_app`.
+    pub files: std::sync::Arc<rathaus_store::files::FileStore>,
 }
 
 impl Setup {
@@ -124,6 +126,12 @@ pub async fn tenant(db: &Db, slug: &str, host: &str) -> Setup {
         clerk,
         categories,
         module,
+        files: std::sync::Arc::new(
+            rathaus_store::files::FileStore::from_config(
+                &rathaus_store::files::FilesConfig::Memory,
+            )
+            .expect("in-memory file store"),
+        ),
     }
 }
 
@@ -154,7 +162,8 @@ pub fn report(s: &Setup, code: &str, pos: (f64, f64)) -> NewReport {
 /// Submits a valid web report (published at once).
 pub async fn submit(s: &Setup, code: &str, pos: (f64, f64)) -> Submitted {
     service::submit(
-        &s.db.conn,
+        &s.db,
+        &s.files,
         s.st(),
         s.tenant(),
         Source::Web,
@@ -169,7 +178,9 @@ pub async fn submit(s: &Setup, code: &str, pos: (f64, f64)) -> Submitted {
 /// on port 0 (takes `s.tdb`, which the app then owns and drops).
 pub async fn spawn_app(s: &mut Setup, cfg: rathaus_web::WebConfig) -> rathaus_testkit::TestApp {
     let modules: Vec<std::sync::Arc<dyn Module>> = vec![s.module.clone()];
-    let st = rathaus_web::AppState::with_modules(s.db.clone(), cfg, modules);
+    let search = rathaus_search::SearchService::in_memory().expect("in-memory search index");
+    let st =
+        rathaus_web::AppState::with_services(s.db.clone(), cfg, modules, search, s.files.clone());
     rathaus_testkit::TestApp::spawn_state(s.tdb.take().expect("a fresh test database"), st).await
 }
 

@@ -249,7 +249,7 @@ async fn store_upload(
     data: Vec<u8>,
     alt: String,
 ) -> std::result::Result<Response, HtmlError> {
-    let result = add(&st.db.conn, Actor::User(p), id, data, &alt).await;
+    let result = add(&st.db, &st.files, Actor::User(p), id, data, &alt).await;
     match result {
         Ok(_) => Ok(
             Redirect::to(&format!("/buchung/{id}/fotos?notice=booking_photos.added"))
@@ -279,7 +279,7 @@ async fn delete(
     Path(id): Path<String>,
 ) -> std::result::Result<Response, HtmlError> {
     let id = parse_id(&id)?;
-    let rid = remove(&st.db.conn, Actor::User(&p), id).await?;
+    let rid = remove(&st.db.conn, &st.files, Actor::User(&p), id).await?;
     Ok(Redirect::to(&format!(
         "/buchung/{rid}/fotos?notice=booking_photos.deleted"
     ))
@@ -346,11 +346,19 @@ async fn picture(
     if let Ok(v) = HeaderValue::from_str(&s.etag) {
         h.insert(header::ETAG, v);
     }
-    Ok(match s.bytes {
+    Ok(match s.body {
         None => (StatusCode::NOT_MODIFIED, h).into_response(),
-        Some(bytes) => {
+        Some(crate::service::photo_files::Body::Blob(bytes)) => {
             h.insert(header::CONTENT_TYPE, HeaderValue::from_static("image/jpeg"));
             (h, bytes).into_response()
+        }
+        Some(crate::service::photo_files::Body::File(f)) => {
+            // The visitor was checked by `served`.
+            let reader = Actor::system("booking.photo");
+            let dl = st.files.get(&st.db.conn, tenant, reader, f, None).await?;
+            h.insert(header::CONTENT_TYPE, HeaderValue::from_static("image/jpeg"));
+            h.insert(header::CONTENT_LENGTH, HeaderValue::from(dl.meta.size));
+            (h, axum::body::Body::from_stream(dl.body)).into_response()
         }
     })
 }

@@ -1,7 +1,7 @@
 use sea_orm::entity::prelude::*;
 
-/// A photo of a resource, re-encoded on upload (the original is never kept). The bytes live in
-/// the database like the coat of arms, so every `serve` process has them.
+/// A photo of a resource, re-encoded on upload (the original is never kept). The bytes live on
+/// the platform's file service (ADR 0016); older photos in the database until moved.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "booking_photos")]
 pub struct Model {
@@ -17,11 +17,15 @@ pub struct Model {
     pub sha256: String,
     pub width: i32,
     pub height: i32,
-    /// JPEG, at most 1600 px wide and high.
-    pub image: Vec<u8>,
-    /// JPEG, at most 400 px wide and high.
-    pub thumb: Vec<u8>,
+    /// JPEG, at most 1600 px wide and high, in the database: photos stored before ADR 0016
+    /// until `booking.photos_to_files` moves them; None once on the file service.
+    pub image: Option<Vec<u8>>,
+    /// JPEG, at most 400 px wide and high (as `image`).
+    pub thumb: Option<Vec<u8>>,
     pub created_at: DateTimeUtc,
+    /// The picture and its thumbnail on the platform's file service (`rathaus_store::files`).
+    pub image_file_id: Option<i64>,
+    pub thumb_file_id: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

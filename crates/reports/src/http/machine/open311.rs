@@ -762,7 +762,8 @@ async fn post_request(
         base_url: base.to_string(),
     };
     match service::submit(
-        &st.db.conn,
+        &st.db,
+        &st.files,
         state,
         tid,
         Source::Open311,

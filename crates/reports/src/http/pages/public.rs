@@ -689,7 +689,17 @@ pub(crate) async fn submit_form(
         api_key_id: None,
         base_url: origin(&st.cfg, &headers),
     };
-    match service::submit(&st.db.conn, &state, tenant, source, service::CITIZEN, inp).await {
+    match service::submit(
+        &st.db,
+        &st.files,
+        &state,
+        tenant,
+        source,
+        service::CITIZEN,
+        inp,
+    )
+    .await
+    {
         Ok(done) => {
             state.public_limits.record(tenant, &ctx.client_ip);
             Ok(
@@ -1026,7 +1036,7 @@ pub(crate) async fn status_photo(
     };
     let id: i64 = id.parse().map_err(|_| Error::NotFound)?;
     let r = service::by_status_token(&st.db.conn, tenant, &token).await?;
-    list::status_jpeg(&st.db.conn, &headers, tenant, r.id, id, small).await
+    list::status_jpeg(&st.db.conn, &st.files, &headers, tenant, r.id, id, small).await
 }
 
 // ---------------------------------------------------------------- following

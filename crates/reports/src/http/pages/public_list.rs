@@ -25,6 +25,7 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use rathaus_core::validation::FieldErrors;
 use rathaus_core::{Error, TenantId};
+use rathaus_store::files::FileStore;
 use rathaus_web::AppState;
 use rathaus_web::api::{Problem, problem};
 use rathaus_web::ctx::{Ctx, origin};
@@ -526,8 +527,10 @@ pub(crate) async fn feed(
 
 /// A stored photo (or its thumbnail) as a JPEG answer with its ETag (the picture's SHA-256);
 /// 304 without reading the bytes when the browser has it.
+#[allow(clippy::too_many_arguments)]
 async fn jpeg(
     conn: &impl ConnectionTrait,
+    files: &FileStore,
     headers: &HeaderMap,
     tenant: TenantId,
     id: i64,
@@ -555,14 +558,38 @@ async fn jpeg(
     if rathaus_web::conditional::not_modified(headers, &etag) {
         return Ok((StatusCode::NOT_MODIFIED, h).into_response());
     }
-    let bytes = service::public::photo_bytes(conn, tenant, id, small).await?;
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static("image/jpeg"));
-    Ok((h, bytes).into_response())
+    Ok((h, photo_body(conn, files, tenant, id, small).await?).into_response())
 }
+
+/// The bytes of a photo (its thumbnail when `small`): streamed from the file service, or
+/// from the database for a photo not moved yet (ADR 0016).
+pub(crate) async fn photo_body(
+    conn: &impl ConnectionTrait,
+    files: &FileStore,
+    tenant: TenantId,
+    id: i64,
+    small: bool,
+) -> Result<(HeaderMap, axum::body::Body), Error> {
+    let mut h = HeaderMap::new();
+    match service::photo_files::body(conn, tenant, id, small).await? {
+        service::photo_files::Body::Blob(b) => Ok((h, axum::body::Body::from(b))),
+        service::photo_files::Body::File(f) => {
+            let dl = files.get(conn, tenant, PHOTO_READER, f, None).await?;
+            h.insert(header::CONTENT_LENGTH, HeaderValue::from(dl.meta.size));
+            Ok((h, axum::body::Body::from_stream(dl.body)))
+        }
+    }
+}
+
+/// Who reads a photo from the file service: the handler has checked the visitor already.
+const PHOTO_READER: rathaus_store::uow::Actor<'static> =
+    rathaus_store::uow::Actor::system("reports.photo");
 
 /// A photo behind a status link: its report's, never a hidden one.
 pub(crate) async fn status_jpeg(
     conn: &impl ConnectionTrait,
+    files: &FileStore,
     headers: &HeaderMap,
     tenant: TenantId,
     report_id: i64,
@@ -573,7 +600,7 @@ pub(crate) async fn status_jpeg(
     if p.report_id != report_id || p.hidden {
         return Err(Error::NotFound.into());
     }
-    jpeg(conn, headers, tenant, id, &p.sha256, small, false).await
+    jpeg(conn, files, headers, tenant, id, &p.sha256, small, false).await
 }
 
 async fn picture(
@@ -593,7 +620,17 @@ async fn picture(
     if !(public || staff) {
         return Err(Error::NotFound.into());
     }
-    jpeg(&st.db.conn, headers, tenant, id, &p.sha256, small, public).await
+    jpeg(
+        &st.db.conn,
+        &st.files,
+        headers,
+        tenant,
+        id,
+        &p.sha256,
+        small,
+        public,
+    )
+    .await
 }
 
 pub(crate) async fn photo_full(

@@ -14,9 +14,14 @@ pub struct Model {
     pub sha256: String,
     pub width: i32,
     pub height: i32,
-    pub image: Vec<u8>,
-    pub thumb: Vec<u8>,
+    /// The JPEG in the database (photos stored before ADR 0016, until
+    /// `reports.photos_to_files` moves them); None once it is on the file service.
+    pub image: Option<Vec<u8>>,
+    pub thumb: Option<Vec<u8>>,
     pub created_at: DateTimeUtc,
+    /// The JPEG and its thumbnail on the platform's file service (`rathaus_store::files`).
+    pub image_file_id: Option<i64>,
+    pub thumb_file_id: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -494,14 +494,21 @@ pub(crate) async fn photo(
 ) -> Result<Response, HtmlError> {
     require_staff(&p)?;
     let (id, thumb) = parse_photo_file(&file)?;
-    let ph = service::photo(&st.db.conn, p.tenant_id, id).await?;
-    let body = if thumb { ph.thumb } else { ph.image };
+    let (h, body) = crate::http::pages::public::list::photo_body(
+        &st.db.conn,
+        &st.files,
+        p.tenant_id,
+        id,
+        thumb,
+    )
+    .await?;
     Ok((
         [
             (header::CONTENT_TYPE, "image/jpeg"),
             (header::CACHE_CONTROL, "private, max-age=300"),
             (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         ],
+        h,
         body,
     )
         .into_response())

@@ -90,7 +90,17 @@ pub async fn submit(
         api_key_id: None,
         base_url: origin(&st.cfg, &headers),
     };
-    match service::submit(&st.db.conn, &state, tenant, channel, Actor::User(&p), inp).await {
+    match service::submit(
+        &st.db,
+        &st.files,
+        &state,
+        tenant,
+        channel,
+        Actor::User(&p),
+        inp,
+    )
+    .await
+    {
         Ok(done) => Ok(Redirect::to(&format!(
             "/maengel/verwaltung/{}?notice=reports_staff_entered",
             done.report.id

@@ -1,0 +1,271 @@
+//! Report photos on the file service (ADR 0016): new photos are stored there (no BLOB), photos
+//! stored the old way are served from their BLOB until `reports.photos_to_files` moves them,
+//! and every URL serves the same bytes with the same ETag before and after the move.
+
+#![allow(clippy::unwrap_used)] // a test fails loudly on a broken assumption
+
+mod common;
+
+use common::*;
+use rathaus_reports::service::{self, Source, photo_files};
+use rathaus_reports::store::entity::photo;
+use rathaus_store::entity::file;
+use rathaus_store::images::jpeg_from_rgb;
+use rathaus_store::jobs::Registry;
+use rathaus_web::{Module, WebConfig};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
+
+const HOST: &str = "rathaus.a.test";
+
+fn jpeg(w: u32, h: u32, seed: u8) -> Vec<u8> {
+    let mut px = Vec::with_capacity((w * h * 3) as usize);
+    for y in 0..h {
+        for x in 0..w {
+            px.extend_from_slice(&[(x * 255 / w) as u8, (y * 255 / h) as u8, seed]);
+        }
+    }
+    jpeg_from_rgb(&px, w, h, 90).unwrap()
+}
+
+fn sha256_hex(b: &[u8]) -> String {
+    rathaus_store::sha256_hex_bytes(b)
+}
+
+/// A photo inserted as the module stored them before ADR 0016: bytes in the row.
+async fn blob_photo(s: &Setup, report_id: i64, position: i32, seed: u8) -> photo::Model {
+    let image = jpeg(64, 48, seed);
+    let thumb = jpeg(32, 24, seed);
+    photo::ActiveModel {
+        tenant_id: Set(s.tenant().0),
+        report_id: Set(report_id),
+        position: Set(position),
+        hidden: Set(false),
+        sha256: Set(sha256_hex(&image)),
+        width: Set(64),
+        height: Set(48),
+        image: Set(Some(image)),
+        thumb: Set(Some(thumb)),
+        image_file_id: Set(None),
+        thumb_file_id: Set(None),
+        created_at: Set(chrono::Utc::now()),
+        ..Default::default()
+    }
+    .insert(&s.db.conn)
+    .await
+    .unwrap()
+}
+
+async fn row(s: &Setup, id: i64) -> photo::Model {
+    photo::Entity::find_by_id(id)
+        .one(&s.db.conn)
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+async fn report_files(s: &Setup) -> u64 {
+    file::Entity::find()
+        .filter(file::Column::TenantId.eq(s.tenant().0))
+        .filter(file::Column::Module.eq("reports"))
+        .count(&s.db.conn)
+        .await
+        .unwrap()
+}
+
+/// Runs the queued jobs of the module's file jobs until none is due.
+async fn run_jobs(s: &Setup) -> usize {
+    let mut reg = Registry::default();
+    for (kind, h) in s.module.file_jobs(s.files.clone()) {
+        reg.register(kind, h);
+    }
+    let mut n = 0;
+    while reg.run_one(&s.db).await.unwrap() {
+        n += 1;
+    }
+    n
+}
+
+/// GET `path`: status, ETag and body.
+async fn get(c: &reqwest::Client, url: String, etag: Option<&str>) -> (u16, String, Vec<u8>) {
+    let mut req = c.get(url);
+    if let Some(e) = etag {
+        req = req.header("if-none-match", e);
+    }
+    let r = req.send().await.unwrap();
+    let status = r.status().as_u16();
+    let tag = r
+        .headers()
+        .get("etag")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    (status, tag, r.bytes().await.unwrap().to_vec())
+}
+
+#[tokio::test]
+async fn photos_live_on_the_file_service_and_old_urls_keep_working() {
+    let mut s = setup().await;
+    // A new report with a photo: on the file service, no BLOB.
+    let mut inp = report(&s, "gully", INSIDE);
+    inp.photos = vec![jpeg(120, 90, 10)];
+    let new = service::submit(
+        &s.db,
+        &s.files,
+        s.st(),
+        s.tenant(),
+        Source::Web,
+        service::CITIZEN,
+        inp,
+    )
+    .await
+    .unwrap();
+    let photos = service::photos_of(&s.db.conn, s.tenant(), new.report.id, true)
+        .await
+        .unwrap();
+    assert_eq!(photos.len(), 1);
+    let new_id = photos[0].id;
+    let r = row(&s, new_id).await;
+    assert_eq!((r.image.as_ref(), r.thumb.as_ref()), (None, None));
+    assert!(r.image_file_id.is_some() && r.thumb_file_id.is_some());
+    assert_eq!(report_files(&s).await, 2);
+
+    // Photos from before: one public, one hidden by moderation.
+    let old = blob_photo(&s, new.report.id, 1, 50).await;
+    let hidden = blob_photo(&s, new.report.id, 2, 90).await;
+    service::set_photo_hidden(&s.db.conn, s.st(), &s.moderator, hidden.id, true)
+        .await
+        .unwrap();
+    assert_eq!(photo_files::enqueue_moves(&s.db).await.unwrap(), 1);
+    assert_eq!(
+        photo_files::enqueue_moves(&s.db).await.unwrap(),
+        0,
+        "queued once"
+    );
+
+    let app = spawn_app(&mut s, WebConfig::default()).await;
+    let base = app.url(HOST, "");
+    let anon = app.client(&[HOST]);
+    let handler = signed_in(&app, HOST, &base, "bauhof@a.example").await;
+    let urls = |id: i64| {
+        [
+            format!("{base}/maengel/fotos/{id}.jpg"),
+            format!("{base}/maengel/fotos/{id}/klein.jpg"),
+        ]
+    };
+
+    // The new photo: the re-encoded bytes, ETag = its sha256, 304 on revalidation.
+    let (st, tag, bytes) = get(&anon, urls(new_id)[0].clone(), None).await;
+    assert_eq!(st, 200);
+    assert_eq!(tag, format!("\"{}\"", photos[0].sha256));
+    assert_eq!(sha256_hex(&bytes), photos[0].sha256);
+    assert_eq!(get(&anon, urls(new_id)[0].clone(), Some(&tag)).await.0, 304);
+    let (st, _, thumb) = get(&anon, urls(new_id)[1].clone(), None).await;
+    assert_eq!(st, 200);
+    assert!(!thumb.is_empty());
+
+    // The old photo from its BLOB; the hidden one refused to the public, shown to staff.
+    let mut before = Vec::new();
+    for u in urls(old.id) {
+        let (st, tag, b) = get(&anon, u, None).await;
+        assert_eq!(st, 200);
+        before.push((tag, b));
+    }
+    assert_eq!(before[0].0, format!("\"{}\"", old.sha256));
+    assert_eq!(Some(&before[0].1), old.image.as_ref());
+    assert_eq!(Some(&before[1].1), old.thumb.as_ref());
+    for u in urls(hidden.id) {
+        assert_eq!(get(&anon, u, None).await.0, 404);
+    }
+    let staff_url = format!("{base}/maengel/verwaltung/fotos/{}.jpg", hidden.id);
+    let (st, _, staff_before) = get(&handler, staff_url.clone(), None).await;
+    assert_eq!(st, 200);
+    assert_eq!(Some(&staff_before), hidden.image.as_ref());
+
+    // The move: both photos onto the file service, BLOBs cleared.
+    let s2 = &s;
+    assert!(run_jobs(s2).await >= 1);
+    for id in [old.id, hidden.id] {
+        let r = row(s2, id).await;
+        assert_eq!((r.image, r.thumb), (None, None), "photo {id} moved");
+        assert!(r.image_file_id.is_some() && r.thumb_file_id.is_some());
+    }
+    assert_eq!(report_files(s2).await, 6);
+
+    // The same URLs serve identical bytes with the same ETag (and 304).
+    for (u, (tag, b)) in urls(old.id).into_iter().zip(&before) {
+        let (st, t, bytes) = get(&anon, u.clone(), None).await;
+        assert_eq!((st, &t, &bytes), (200, tag, b));
+        assert_eq!(get(&anon, u, Some(tag)).await.0, 304);
+    }
+    for u in urls(hidden.id) {
+        assert_eq!(get(&anon, u, None).await.0, 404, "hidden stays hidden");
+    }
+    let (st, _, staff_after) = get(&handler, staff_url, None).await;
+    assert_eq!((st, staff_after), (200, staff_before));
+
+    // Idempotent: nothing left to queue or move, no new references.
+    assert_eq!(photo_files::enqueue_moves(&s2.db).await.unwrap(), 0);
+    let again = photo_files::move_batch(&s2.db, &s2.files, s2.tenant(), 100)
+        .await
+        .unwrap();
+    assert_eq!((again.moved, again.left), (0, false));
+    assert_eq!(report_files(s2).await, 6);
+}
+
+#[tokio::test]
+async fn the_move_resumes_in_batches_and_keeps_the_bytes() {
+    let s = setup().await;
+    let rep = submit(&s, "gully", INSIDE).await.report;
+    let mut olds = Vec::new();
+    for i in 0..5 {
+        olds.push(blob_photo(&s, rep.id, i, 20 + i as u8 * 30).await);
+    }
+    // Stopped after two: those are moved, the rest still in their BLOBs.
+    let first = photo_files::move_batch(&s.db, &s.files, s.tenant(), 2)
+        .await
+        .unwrap();
+    assert_eq!((first.moved, first.left), (2, true));
+    let moved = moved_count(&s, &olds).await;
+    assert_eq!(moved, 2);
+    // The job finishes the rest (queued at start only while some remain).
+    assert_eq!(photo_files::enqueue_moves(&s.db).await.unwrap(), 1);
+    assert!(run_jobs(&s).await >= 1);
+    assert_eq!(moved_count(&s, &olds).await, 5);
+    assert_eq!(photo_files::enqueue_moves(&s.db).await.unwrap(), 0);
+    assert_eq!(report_files(&s).await, 10);
+    // Each file holds the bytes the BLOB had.
+    for o in &olds {
+        let r = row(&s, o.id).await;
+        for (fid, want) in [(r.image_file_id, &o.image), (r.thumb_file_id, &o.thumb)] {
+            let got = read_file(&s, fid.unwrap()).await;
+            assert_eq!(Some(&got), want.as_ref());
+        }
+    }
+}
+
+async fn moved_count(s: &Setup, olds: &[photo::Model]) -> usize {
+    let mut n = 0;
+    for o in olds {
+        if row(s, o.id).await.image_file_id.is_some() {
+            n += 1;
+        }
+    }
+    n
+}
+
+async fn read_file(s: &Setup, id: i64) -> Vec<u8> {
+    let dl = s
+        .files
+        .get(
+            &s.db.conn,
+            s.tenant(),
+            rathaus_store::uow::Actor::system("test"),
+            rathaus_store::files::FileId(id),
+            None,
+        )
+        .await
+        .unwrap();
+    axum::body::to_bytes(axum::body::Body::from_stream(dl.body), usize::MAX)
+        .await
+        .unwrap()
+        .to_vec()
+}
