@@ -8,7 +8,10 @@
 //! `records_*` tables), `service/` (use cases, the access filter and the search source),
 //! `http/` (the route table), `demo.rs`, `cli.rs`.
 
+pub mod cli;
+pub mod demo;
 pub mod domain;
+pub mod formats;
 pub mod http;
 pub mod permissions;
 pub mod service;
@@ -70,6 +73,26 @@ impl rathaus_web::Module for Records {
 
     fn search_sources(&self) -> Vec<Arc<dyn rathaus_search::DocSource>> {
         vec![Arc::new(service::search::DocumentDocs)]
+    }
+
+    fn cli(&self) -> Option<clap::Command> {
+        Some(cli::command())
+    }
+
+    fn run_cli<'a>(
+        &'a self,
+        db: &'a rathaus_store::Db,
+        args: &'a clap::ArgMatches,
+    ) -> rathaus_web::module::CliFuture<'a> {
+        Box::pin(cli::run(db, args))
+    }
+
+    fn demo<'a>(
+        &'a self,
+        db: &'a rathaus_store::Db,
+        admin: &'a rathaus_core::Principal,
+    ) -> MigrateFuture<'a> {
+        Box::pin(demo::demo(db, admin))
     }
 
     fn migrate<'a>(&'a self, db: &'a rathaus_store::Db) -> MigrateFuture<'a> {

@@ -614,3 +614,38 @@ pub async fn access_log(
         })
         .collect())
 }
+
+/// The dog-tax register: every dog-tax file (needs `records.dog`), by tag number.
+pub async fn dog_register(
+    db: &DatabaseConnection,
+    by: Actor<'_>,
+    tenant: TenantId,
+) -> Result<Vec<file::Model>> {
+    by.require(crate::permissions::DOG)?;
+    let s = Scope::new(db, tenant, by)?;
+    Ok(s.find::<file::Entity>()
+        .filter(Filter::of(by).files())
+        .filter(file::Column::Kind.eq(FileKind::Dog.code()))
+        .filter(file::Column::ParentId.is_null())
+        .order_by_asc(file::Column::DogTag)
+        .order_by_asc(file::Column::Id)
+        .all(s.conn())
+        .await?)
+}
+
+/// Records that the register left the system (an export of personal data).
+pub async fn audit_export(
+    db: &DatabaseConnection,
+    by: Actor<'_>,
+    tenant: TenantId,
+    what: &str,
+    rows: usize,
+) -> Result<()> {
+    let tx = Tx::begin(db, tenant, by).await?;
+    tx.audit(
+        NewEvent::new("records.exported", "records.export", None::<i64>)
+            .details(serde_json::json!({ "what": what, "rows": rows })),
+    )
+    .await?;
+    tx.commit().await
+}

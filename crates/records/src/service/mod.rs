@@ -10,6 +10,7 @@ pub mod files;
 pub mod follow_ups;
 pub mod inbox;
 pub mod plan;
+pub mod plan_import;
 pub mod search;
 
 use chrono::{NaiveDate, Utc};
