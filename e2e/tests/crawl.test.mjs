@@ -33,6 +33,7 @@ const UNREACHABLE = new Map([
   ['/maengel/fotos/{id}/klein.jpg', 'pictures; the demo has none (crates/reports/tests/public.rs)'],
   ['/maengel/verwaltung/fotos/{file}', 'pictures; the demo has none (crates/reports/tests/staff.rs)'],
   ['/programm/programm.css', 'the board stylesheet, not a page (crates/programme/tests)'],
+  ['/akten/dokumente/{id}/inhalt', 'a document download; the demo files have no contents (crates/records/tests/api.rs, records.test.mjs)'],
 ]);
 // Links the crawler never follows: they change state or leave the HTML pages.
 const NEVER = [/^\/logout/, /^\/sprache/, /^\/static\//, /^\/api\//, /^\/open311\//, /^\/live/];
@@ -140,6 +141,7 @@ test('signed in: every page reached is accessible, and every page kind was reach
   const reached = await crawl('admin', [
     '/staff', '/account', '/buchung', '/buchung/anfragen', '/buchung/meine', '/admin/settings',
     '/maengel/verwaltung?bereich=alle&status=alle', '/suche?q=Stra%C3%9Fe', '/programm/phasen',
+    '/akten', '/akten/suche?q=Wohngeld',
   ]);
   const missing = expected((r) => r.access !== 'secret').filter((p) => !reached.has(p) && !anonymous.has(p));
   assert.deepEqual(missing, [], `page routes the crawl did not reach: ${missing.join(', ')}`);
