@@ -198,3 +198,74 @@ async fn resource_photos_move_to_the_file_service_and_keep_their_urls() {
     // The other photo is untouched.
     assert_eq!(get(&anon, &url(new.id, false), None).await.0, 200);
 }
+
+/// The migration keeps photos stored before it (SQLite rebuilds the table).
+#[tokio::test]
+async fn the_migration_keeps_existing_photos() {
+    use rathaus_booking::store::migrations::Migrator;
+    use sea_orm::sea_query::Query;
+    use sea_orm::{ConnectionTrait, Statement};
+    use sea_orm_migration::MigratorTrait;
+
+    let tdb = rathaus_testkit::TestDb::new().await;
+    let db = tdb.db.clone();
+    // The schema as it was before ADR 0016.
+    Migrator::up(&db.conn, Some(7)).await.unwrap();
+    rathaus_core::permissions::register(rathaus_booking::permissions::PERMISSIONS);
+    let s = tenant(&db, "a", HOST).await;
+    let hall = resource(&s, "Halle", service::HALL, None).await;
+    let image = jpeg(80, 60, 1);
+    let thumb = jpeg(40, 30, 1);
+    let sha = rathaus_store::sha256_hex_bytes(&image);
+    let insert = Query::insert()
+        .into_table("booking_photos")
+        .columns([
+            "tenant_id",
+            "resource_id",
+            "alt_text",
+            "position",
+            "sha256",
+            "width",
+            "height",
+            "image",
+            "thumb",
+            "created_at",
+        ])
+        .values_panic([
+            s.f.tenant.0.into(),
+            hall.id.into(),
+            "Alt".into(),
+            0.into(),
+            sha.clone().into(),
+            80.into(),
+            60.into(),
+            image.clone().into(),
+            thumb.clone().into(),
+            chrono::Utc::now().into(),
+        ])
+        .to_owned();
+    db.conn.execute(&insert).await.unwrap();
+    let backend = db.conn.get_database_backend();
+    let id: i64 = db
+        .conn
+        .query_one_raw(Statement::from_string(
+            backend,
+            "SELECT MAX(id) AS id FROM booking_photos".to_string(),
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get("", "id")
+        .unwrap();
+
+    Migrator::up(&db.conn, None).await.unwrap();
+    let r = row(&s, id).await;
+    assert_eq!(
+        (r.resource_id, r.alt_text.as_str(), r.sha256.as_str()),
+        (hall.id, "Alt", sha.as_str())
+    );
+    assert_eq!((r.image, r.thumb), (Some(image), Some(thumb)));
+    assert_eq!((r.image_file_id, r.thumb_file_id), (None, None));
+    assert_eq!(photo_files::enqueue_moves(&db).await.unwrap(), 1);
+    drop(tdb);
+}

@@ -269,3 +269,95 @@ async fn read_file(s: &Setup, id: i64) -> Vec<u8> {
         .unwrap()
         .to_vec()
 }
+
+/// The migration keeps photos stored before it (SQLite rebuilds the table): bytes, ids and
+/// moderation state survive, the file ids are empty, and the move is queued.
+#[tokio::test]
+async fn the_migration_keeps_existing_photos() {
+    use rathaus_reports::store::migrations::Migrator;
+    use sea_orm::sea_query::Query;
+    use sea_orm::{ConnectionTrait, Statement};
+    use sea_orm_migration::MigratorTrait;
+
+    let tdb = rathaus_testkit::TestDb::new().await;
+    let db = tdb.db.clone();
+    rathaus_search::migrate(&db).await.unwrap();
+    // The schema as it was before ADR 0016.
+    Migrator::up(&db.conn, Some(2)).await.unwrap();
+    rathaus_core::permissions::register(rathaus_reports::permissions::PERMISSIONS);
+    let s = tenant(&db, "a", HOST).await;
+    let rep = submit(&s, "gully", INSIDE).await.report;
+    let image = jpeg(64, 48, 3);
+    let thumb = jpeg(32, 24, 3);
+    let sha = sha256_hex(&image);
+    let insert = Query::insert()
+        .into_table("reports_photos")
+        .columns([
+            "tenant_id",
+            "report_id",
+            "position",
+            "hidden",
+            "sha256",
+            "width",
+            "height",
+            "image",
+            "thumb",
+            "created_at",
+        ])
+        .values_panic([
+            s.tenant().0.into(),
+            rep.id.into(),
+            0.into(),
+            true.into(),
+            sha.clone().into(),
+            64.into(),
+            48.into(),
+            image.clone().into(),
+            thumb.clone().into(),
+            chrono::Utc::now().into(),
+        ])
+        .to_owned();
+    db.conn.execute(&insert).await.unwrap();
+    let id: i64 = {
+        let backend = db.conn.get_database_backend();
+        let row = db
+            .conn
+            .query_one_raw(Statement::from_string(
+                backend,
+                "SELECT MAX(id) AS id FROM reports_photos".to_string(),
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        row.try_get("", "id").unwrap()
+    };
+
+    Migrator::up(&db.conn, None).await.unwrap();
+    let r = row(&s, id).await;
+    assert_eq!(
+        (r.report_id, r.hidden, r.sha256.as_str()),
+        (rep.id, true, sha.as_str())
+    );
+    assert_eq!((r.image, r.thumb), (Some(image), Some(thumb)));
+    assert_eq!((r.image_file_id, r.thumb_file_id), (None, None));
+    assert_eq!(photo_files::enqueue_moves(&db).await.unwrap(), 1);
+    // New photos can be stored after it (the id sequence continues).
+    let mut inp = report(&s, "gully", INSIDE);
+    inp.photos = vec![jpeg(50, 40, 9)];
+    let new = service::submit(
+        &s.db,
+        &s.files,
+        s.st(),
+        s.tenant(),
+        Source::Web,
+        service::CITIZEN,
+        inp,
+    )
+    .await
+    .unwrap();
+    let photos = service::photos_of(&db.conn, s.tenant(), new.report.id, true)
+        .await
+        .unwrap();
+    assert!(photos[0].id > id);
+    drop(tdb);
+}
