@@ -178,6 +178,7 @@ entity!(offer_file, "records_offer_files", {
     handed_over_at: Option<DateTimeUtc>,
     import_confirmed: bool,
     archive_id: Option<String>,
+    import_error: Option<String>,
 });
 
 /// An archive offer (xdomea process): `id` is the process id (UUID), `state` an `OfferState`.

@@ -10,7 +10,7 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(M0001Records)]
+        vec![Box::new(M0001Records), Box::new(M0002OfferImportError)]
     }
     fn migration_table_name() -> DynIden {
         "seaql_migrations_records".into_iden()
@@ -428,5 +428,27 @@ impl MigrationTrait for M0001Records {
         ))
         .await?;
         Ok(())
+    }
+}
+
+/// The archive's error message of a failed import (0506), kept on the offered file.
+struct M0002OfferImportError;
+
+impl MigrationName for M0002OfferImportError {
+    fn name(&self) -> &str {
+        "m0002_records_offer_import_error"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0002OfferImportError {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.alter_table(
+            Table::alter()
+                .table("records_offer_files")
+                .add_column(string_len_null("import_error", 1000))
+                .take(),
+        )
+        .await
     }
 }
