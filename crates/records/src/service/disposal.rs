@@ -231,7 +231,11 @@ pub async fn due(
 }
 
 /// Why one selected file cannot be deleted now (a translation key), or None.
-fn deletion_refusal(f: &file::Model, plan: &plan_item::Model, on: NaiveDate) -> Option<&'static str> {
+fn deletion_refusal(
+    f: &file::Model,
+    plan: &plan_item::Model,
+    on: NaiveDate,
+) -> Option<&'static str> {
     if f.parent_id.is_some() {
         return Some(ERR_SUB_FILE);
     }

@@ -179,6 +179,7 @@ entity!(offer_file, "records_offer_files", {
     import_confirmed: bool,
     archive_id: Option<String>,
     import_error: Option<String>,
+    file_number: Option<String>,
 });
 
 /// An archive offer (xdomea process): `id` is the process id (UUID), `state` an `OfferState`.

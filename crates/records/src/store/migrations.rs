@@ -431,7 +431,8 @@ impl MigrationTrait for M0001Records {
     }
 }
 
-/// The archive's error message of a failed import (0506), kept on the offered file.
+/// The archive's error message of a failed import (0506), kept on the offered file, and the
+/// file's Aktenzeichen (the row outlives the deleted file).
 struct M0002OfferImportError;
 
 impl MigrationName for M0002OfferImportError {
@@ -447,6 +448,14 @@ impl MigrationTrait for M0002OfferImportError {
             Table::alter()
                 .table("records_offer_files")
                 .add_column(string_len_null("import_error", 1000))
+                .take(),
+        )
+        .await?;
+        // SQLite adds one column per ALTER TABLE.
+        m.alter_table(
+            Table::alter()
+                .table("records_offer_files")
+                .add_column(string_len_null("file_number", 120))
                 .take(),
         )
         .await

@@ -215,7 +215,7 @@ async fn one_file(
 pub fn read_error(e: x::ReadError) -> Error {
     let key = match &e {
         x::ReadError::Malformed(_) => "records.disposal.err.malformed",
-        x::ReadError::NotXdomea => "records.disposal.err.not_xdomea",
+        x::ReadError::NotXdomea(_) => "records.disposal.err.not_xdomea",
         x::ReadError::WrongType { .. } => "records.disposal.err.wrong_type",
         x::ReadError::TypeMismatch { .. } => "records.disposal.err.wrong_type",
         x::ReadError::Missing(_) => "records.disposal.err.missing",
