@@ -32,10 +32,12 @@ pub fn translation_files(lang: Lang) -> Vec<&'static str> {
     match lang {
         Lang::De => vec![
             include_str!("../locales/de.toml"),
+            include_str!("../locales/disposal.de.toml"),
             rathaus_import::translations(true),
         ],
         Lang::En => vec![
             include_str!("../locales/en.toml"),
+            include_str!("../locales/disposal.en.toml"),
             rathaus_import::translations(false),
         ],
     }

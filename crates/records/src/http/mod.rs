@@ -2,6 +2,7 @@
 //! /api/v1/records. `routes()` is the one route table.
 
 pub mod api;
+pub mod disposal;
 pub mod pages;
 
 use crate::permissions::ANY_READ;
@@ -21,5 +22,8 @@ pub fn nav() -> Vec<NavItem> {
 }
 
 pub fn routes() -> Routes {
-    Routes::new().merge(pages::routes()).merge(api::routes())
+    Routes::new()
+        .merge(pages::routes())
+        .merge(api::routes())
+        .merge(disposal::routes())
 }
