@@ -74,11 +74,31 @@ async fn pages_file_upload_inbox_register_and_search() {
         .await
         .unwrap();
     let k = csrf_of(&home);
-    for p in [
+    let w = wohngeld.id;
+    let posts = [
         "/akten/neu".to_string(),
-        format!("/akten/akte/{}/schliessen", wohngeld.id),
+        format!("/akten/akte/{w}/dokumente"),
+        format!("/akten/akte/{w}/dokumente/1/version"),
+        format!("/akten/akte/{w}/schliessen"),
+        format!("/akten/akte/{w}/vorgang"),
+        format!("/akten/akte/{w}/wiedervorlage"),
+        "/akten/wiedervorlagen/1/erledigt".into(),
         "/akten/aktenplan".into(),
-    ] {
+        "/akten/aktenplan/import".into(),
+        "/akten/posteingang".into(),
+        "/akten/posteingang/1/zuordnen".into(),
+    ];
+    let anon_k = csrf_of(
+        &anon
+            .get(format!("{base}/login"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+    );
+    for p in &posts {
         let r = clerk
             .post(format!("{base}{p}"))
             .form(&[("_csrf", k.as_str())])
@@ -86,7 +106,59 @@ async fn pages_file_upload_inbox_register_and_search() {
             .await
             .unwrap();
         assert_eq!(r.status(), 403, "{p}");
+        let r = anon
+            .post(format!("{base}{p}"))
+            .form(&[("_csrf", anon_k.as_str())])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 303, "{p} (anonymous)");
+        assert!(
+            r.headers()["location"]
+                .to_str()
+                .unwrap()
+                .starts_with("/login")
+        );
     }
+    let r = clerk
+        .get(format!("{base}/akten/dokumente/1/inhalt"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    // A reader of general files may not create files, nor see the inbox or the dog register.
+    let viewer = rathaus_testkit::user_with(
+        &db,
+        a.tenant,
+        "leser@a.example",
+        "Lea Leser",
+        &[rathaus_records::permissions::VIEW],
+    )
+    .await;
+    let vc = app.client(&[HOST]);
+    login(&vc, &base, &viewer.email, PASSWORD).await;
+    for p in ["/akten/neu", "/akten/posteingang", "/akten/hunderegister"] {
+        let r = vc.get(format!("{base}{p}")).send().await.unwrap();
+        assert_eq!(r.status(), 403, "{p}");
+    }
+    let r = vc
+        .get(format!("{base}/akten/akte/{w}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    let html = vc
+        .get(format!("{base}/akten?q=Wohngeld"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !html.contains("Yılmaz") && html.contains("Gefunden: 0"),
+        "{html}"
+    );
 
     let c = app.client(&[HOST]);
     login(&c, &base, &a.admin_email, PASSWORD).await;
