@@ -18,10 +18,10 @@ use rathaus_core::validation::FieldErrors;
 use rathaus_core::{Error, Result, TenantId};
 use rathaus_store::entity::audit_event;
 use rathaus_store::uow::{Actor, Scope, Tx};
-use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, DatabaseConnection, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    ActiveValue::Set, ColumnTrait, Condition, DatabaseConnection, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 
 /// Audit actions of the read audit (object `records.file`, id the file's).
@@ -120,29 +120,31 @@ pub async fn set_pattern(
 pub async fn next_number(tx: &Tx<'_>, plan_code: &str, on: NaiveDate) -> Result<String> {
     let pat = pattern_of(tx).await?;
     let (scope, year) = pat.counter_key(plan_code, on.year());
-    let bumped = tx
-        .update_many::<counter::Entity>()
-        .col_expr(
-            counter::Column::LastSeq,
-            Expr::col(counter::Column::LastSeq).add(1),
-        )
-        .filter(counter::Column::Scope.eq(&scope))
-        .filter(counter::Column::Year.eq(year))
-        .exec_with_returning(tx.conn())
-        .await?;
-    let seq = match bumped.into_iter().next() {
-        Some(c) => c.last_seq,
-        None => {
-            tx.insert(counter::ActiveModel {
-                scope: Set(scope),
-                year: Set(year),
-                last_seq: Set(1),
-                ..Default::default()
-            })
-            .await?;
-            1
-        }
+    // One statement: insert the scope's first number, or bump the existing row (also when
+    // two first files of a scope race: the second waits for the row and bumps it).
+    let row = counter::ActiveModel {
+        tenant_id: Set(tx.tenant().0),
+        scope: Set(scope),
+        year: Set(year),
+        last_seq: Set(1),
+        ..Default::default()
     };
+    let seq = counter::Entity::insert(row)
+        .on_conflict(
+            OnConflict::columns([
+                counter::Column::TenantId,
+                counter::Column::Scope,
+                counter::Column::Year,
+            ])
+            .value(
+                counter::Column::LastSeq,
+                Expr::col((counter::Entity, counter::Column::LastSeq)).add(1),
+            )
+            .to_owned(),
+        )
+        .exec_with_returning(tx.conn())
+        .await?
+        .last_seq;
     Ok(pat.render(plan_code, on.year(), seq))
 }
 
