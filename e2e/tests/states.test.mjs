@@ -33,7 +33,9 @@ test('edit forms of a user, a role and a footer page', async () => {
   await check('user edit');
 
   await visit(page, server, '/admin/roles');
-  await andWait(page, () => page.getByRole('link', { name: 'Digitalisierung' }).click());
+  // The main area: the header's navigation has a module link of the same name.
+  await andWait(page, () =>
+    page.locator('#main').getByRole('link', { name: 'Digitalisierung' }).click());
   assert.match(currentPath(page), /^\/admin\/roles\/\d+$/);
   await check('role edit');
 
