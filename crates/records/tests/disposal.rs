@@ -918,3 +918,279 @@ async fn due_list_deletion_run_and_archive_hand_over() {
     assert!(verified.is_ok(), "audit chain broken");
     let _ = view_tok;
 }
+
+async fn plan_item(db: &Db, t: TenantId, code: &str, title: &str, years: &str, disp: &str) {
+    rathaus_records::service::plan::create(
+        &db.conn,
+        Actor::system("test"),
+        t,
+        &rathaus_records::service::plan::PlanItemInput {
+            code: code.into(),
+            title: title.into(),
+            retention_years: years.into(),
+            retention_start: String::new(),
+            disposition: disp.into(),
+        },
+    )
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn pages_due_list_deletion_and_hand_over_steps() {
+    use rathaus_testkit::{PASSWORD, csrf_of, login};
+    let tdb = TestDb::new().await;
+    let db = tdb.db.clone();
+    rathaus_web::module::migrate_all(&db, &modules())
+        .await
+        .unwrap();
+    let st = AppState::with_modules(db.clone(), WebConfig::default(), modules());
+    let a = tenant_fixture(&db, "a", HOST).await;
+    let t = a.tenant;
+    let reader = user_with(&db, t, "leser@a.example", "Lea Leser", &[VIEW, MANAGE]).await;
+    let app = TestApp::spawn_state(tdb, st).await;
+    let base = app.url(HOST, "");
+    plan_item(&db, t, "022", "Ratsangelegenheiten", "5", "A").await;
+    plan_item(&db, t, "105", "Fundsachen", "2", "V").await;
+    let a1 = new_file(&db, t, "022", "general", "Sitzung über die Brücke").await;
+    let a2 = new_file(&db, t, "022", "general", "Sitzung Haushalt").await;
+    let v1 = new_file(&db, t, "105", "general", "Fundsache Fahrrad").await;
+    for id in [a1, a2, v1] {
+        files::close(&db.conn, Actor::system("test"), t, id, "2001-01-01")
+            .await
+            .unwrap();
+    }
+    let some = "242f44e8-bebf-4503-a086-db252c6a4277";
+    let gets = [
+        "/akten/aussonderung".to_string(),
+        "/akten/aussonderung/loeschprotokoll".into(),
+        format!("/akten/aussonderung/anbietung/{some}"),
+        format!("/akten/aussonderung/anbietung/{some}/0501.xml"),
+        format!("/akten/aussonderung/anbietung/{some}/0505.xml"),
+        format!("/akten/aussonderung/anbietung/{some}/aussonderung.zip"),
+    ];
+    let posts = [
+        "/akten/aussonderung/anbieten".to_string(),
+        "/akten/aussonderung/loeschen".into(),
+        "/akten/aussonderung/loeschen/ausfuehren".into(),
+        format!("/akten/aussonderung/anbietung/{some}/bewertung"),
+        format!("/akten/aussonderung/anbietung/{some}/nachricht"),
+    ];
+    // Anonymous: to the login; staff without records.disposal: 403 on every route.
+    let anon = app.client(&[HOST]);
+    let anon_k = csrf_of(
+        &anon
+            .get(format!("{base}/login"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+    );
+    for (who, email) in [("clerk", &a.clerk_email), ("reader", &reader.email)] {
+        let c = app.client(&[HOST]);
+        login(&c, &base, email, PASSWORD).await;
+        let k = csrf_of(
+            &c.get(format!("{base}/"))
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap(),
+        );
+        for p in &gets {
+            let r = c.get(format!("{base}{p}")).send().await.unwrap();
+            assert_eq!(r.status(), 403, "{who} {p}");
+        }
+        for p in &posts {
+            let r = c
+                .post(format!("{base}{p}"))
+                .form(&[("_csrf", k.as_str())])
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 403, "{who} {p}");
+        }
+    }
+    for p in &gets {
+        let r = anon.get(format!("{base}{p}")).send().await.unwrap();
+        assert!(r.status().is_redirection(), "{p}: {}", r.status());
+    }
+    for p in &posts {
+        let r = anon
+            .post(format!("{base}{p}"))
+            .form(&[("_csrf", anon_k.as_str())])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 303, "{p} (anonymous)");
+    }
+
+    let c = app.client(&[HOST]);
+    login(&c, &base, &a.admin_email, PASSWORD).await;
+    let html = c
+        .get(format!("{base}/akten/aussonderung"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("3 fällige Akten"), "{html}");
+    assert!(html.contains("Sitzung über die Brücke"));
+    let k = csrf_of(&html);
+    // A bad date keeps the filter and says why.
+    let r = c
+        .get(format!("{base}/akten/aussonderung?stichtag=99.99.2026"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    // Offering the V file is refused with the reason, the selection kept.
+    let (a1s, a2s, v1s) = (a1.to_string(), a2.to_string(), v1.to_string());
+    let r = c
+        .post(format!("{base}/akten/aussonderung/anbieten"))
+        .form(&[
+            ("_csrf", k.as_str()),
+            ("file_ids", &a1s),
+            ("file_ids", &v1s),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("zur Vernichtung bestimmt"), "{html}");
+    assert!(html.contains(&format!("value=\"{a1}\" id=\"sel-{a1}\"")));
+    // Deletion: list → confirm → run.
+    let r = c
+        .post(format!("{base}/akten/aussonderung/loeschen"))
+        .form(&[
+            ("_csrf", k.as_str()),
+            ("file_ids", &v1s),
+            ("file_ids", &a1s),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("Endgültig löschen") && html.contains("keine V-Akte"),
+        "{html}"
+    );
+    assert_eq!(
+        state(&db, t, v1).await.as_deref(),
+        Some("closed"),
+        "only confirmed"
+    );
+    let r = c
+        .post(format!("{base}/akten/aussonderung/loeschen/ausfuehren"))
+        .form(&[("_csrf", k.as_str()), ("file_ids", &v1s)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.text().await.unwrap().contains("Gelöscht: 1"));
+    assert_eq!(state(&db, t, v1).await, None);
+    let html = c
+        .get(format!("{base}/akten/aussonderung/loeschprotokoll"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Fundsache Fahrrad") && html.contains("Aufbewahrungsfrist abgelaufen"));
+
+    // The hand-over steps.
+    let r = c
+        .post(format!("{base}/akten/aussonderung/anbieten"))
+        .form(&[
+            ("_csrf", k.as_str()),
+            ("file_ids", &a1s),
+            ("file_ids", &a2s),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let loc = r.headers()["location"].to_str().unwrap().to_string();
+    assert!(loc.starts_with("/akten/aussonderung/anbietung/"));
+    let offer_id = loc
+        .trim_start_matches("/akten/aussonderung/anbietung/")
+        .split('?')
+        .next()
+        .unwrap()
+        .to_string();
+    let pid = x::ProcessId(offer_id.parse().unwrap());
+    let op = format!("{base}/akten/aussonderung/anbietung/{offer_id}");
+    let html = c.get(&op).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("Bewertung übernehmen"));
+    let m0501 = c
+        .get(format!("{op}/0501.xml"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    validate(&m0501);
+    let upload = |path: &str, xml: String| {
+        c.post(format!("{op}/{path}?_csrf={k}")).multipart(
+            Form::new().text("_csrf", k.clone()).part(
+                "message",
+                Part::bytes(xml.into_bytes()).file_name("nachricht.xml"),
+            ),
+        )
+    };
+    // A wrong message keeps the page and says why; nothing changes.
+    let r = upload("bewertung", receipt_xml(pid, x::ReceiptKind::Offer))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("falschen Typ"));
+    let r = upload("nachricht", import_xml(pid, &[(a1, true)]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("noch nicht erfolgt"));
+    let r = upload(
+        "bewertung",
+        appraisal_xml(pid, &[(a1, x::Disposition::A), (a2, x::Disposition::V)]),
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(state(&db, t, a2).await, None);
+    let m0505 = c
+        .get(format!("{op}/0505.xml"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    validate(&m0505);
+    let r = c
+        .get(format!("{op}/aussonderung.zip"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let m0503 = x::unpack_message(&r.bytes().await.unwrap()).unwrap();
+    validate(&m0503);
+    let r = upload("nachricht", import_xml(pid, &[(a1, true)]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(state(&db, t, a1).await, None);
+    let html = c.get(&op).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("übernommen"), "{html}");
+}

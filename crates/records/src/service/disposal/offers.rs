@@ -957,3 +957,29 @@ async fn finish_if_done(
     tx.commit().await?;
     Ok(OfferState::Completed)
 }
+
+/// The 0505 receipt of an appraised offer again (for the page: the archive gets it with
+/// every download).
+pub async fn message_0505(
+    db: &DatabaseConnection,
+    by: Actor<'_>,
+    tenant: TenantId,
+    id: &str,
+    archive_name: &str,
+) -> Result<(String, String)> {
+    by.require(DISPOSAL)?;
+    Filter::of(by).require_any()?;
+    let tx = Tx::begin(db, tenant, by).await?;
+    let l = load(tx.conn(), tenant, by, id).await?;
+    if state_of(&l.offer) == OfferState::Offered {
+        return Err(Error::Conflict(ERR_STATE.into()));
+    }
+    let process = messages::process_id(&l.offer.id)?;
+    let parties = Parties::of(&tx, archive_name).await?;
+    let receipt = x::Receipt {
+        kind: x::ReceiptKind::Appraisal,
+        header: parties.header(process, l.offer.updated_at),
+    };
+    let xml = receipt.to_xml().map_err(Error::internal_from)?;
+    Ok((receipt.file_name(), xml))
+}
