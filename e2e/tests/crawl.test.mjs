@@ -34,6 +34,10 @@ const UNREACHABLE = new Map([
   ['/maengel/verwaltung/fotos/{file}', 'pictures; the demo has none (crates/reports/tests/staff.rs)'],
   ['/programm/programm.css', 'the board stylesheet, not a page (crates/programme/tests)'],
   ['/akten/dokumente/{id}/inhalt', 'a document download; the demo files have no contents (crates/records/tests/api.rs, records.test.mjs)'],
+  ['/akten/aussonderung/anbietung/{id}', 'the demo has no offer; records-disposal.test.mjs makes one (crates/records/tests/disposal.rs)'],
+  ['/akten/aussonderung/anbietung/{id}/0501.xml', 'an xdomea message download, not a page (records-disposal.test.mjs, crates/records/tests/disposal.rs)'],
+  ['/akten/aussonderung/anbietung/{id}/0505.xml', 'an xdomea message download, not a page (crates/records/tests/disposal.rs)'],
+  ['/akten/aussonderung/anbietung/{id}/aussonderung.zip', 'the 0503 ZIP download, not a page (crates/records/tests/disposal.rs)'],
 ]);
 // Links the crawler never follows: they change state or leave the HTML pages.
 const NEVER = [/^\/logout/, /^\/sprache/, /^\/static\//, /^\/api\//, /^\/open311\//, /^\/live/];
@@ -141,7 +145,7 @@ test('signed in: every page reached is accessible, and every page kind was reach
   const reached = await crawl('admin', [
     '/staff', '/account', '/buchung', '/buchung/anfragen', '/buchung/meine', '/admin/settings',
     '/maengel/verwaltung?bereich=alle&status=alle', '/suche?q=Stra%C3%9Fe', '/programm/phasen',
-    '/akten', '/akten/suche?q=Wohngeld',
+    '/akten', '/akten/suche?q=Wohngeld', '/akten/aussonderung',
   ]);
   const missing = expected((r) => r.access !== 'secret').filter((p) => !reached.has(p) && !anonymous.has(p));
   assert.deepEqual(missing, [], `page routes the crawl did not reach: ${missing.join(', ')}`);

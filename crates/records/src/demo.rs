@@ -206,6 +206,7 @@ pub async fn demo(db: &Db, admin: &Principal) -> anyhow::Result<()> {
         )
         .await?;
     }
+    crate::service::disposal::demo::due_files(db, admin).await?;
     Ok(())
 }
 

@@ -46,6 +46,15 @@ pub(crate) fn routes() -> Routes {
         .merge(pages::routes())
 }
 
+/// The navigation entry (only for holders of `records.disposal`).
+pub fn nav() -> rathaus_web::layout::NavItem {
+    rathaus_web::layout::NavItem {
+        href: "/akten/aussonderung",
+        label_key: "records.disposal.nav",
+        any_of: &[DISPOSAL],
+    }
+}
+
 /// The archive's name in the messages' header (the installation's German text).
 pub(crate) fn archive_name() -> String {
     catalog(Lang::De)

@@ -14,11 +14,14 @@ use rathaus_web::{Access, Routes};
 pub(crate) const READERS: Access = Access::AnyOf(ANY_READ);
 
 pub fn nav() -> Vec<NavItem> {
-    vec![NavItem {
-        href: "/akten",
-        label_key: "records.nav",
-        any_of: ANY_READ,
-    }]
+    vec![
+        NavItem {
+            href: "/akten",
+            label_key: "records.nav",
+            any_of: ANY_READ,
+        },
+        disposal::nav(),
+    ]
 }
 
 pub fn routes() -> Routes {

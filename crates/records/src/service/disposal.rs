@@ -9,6 +9,7 @@
 //! A deletion run that stops half-way can simply be run again: files already gone are
 //! skipped, the rest are deleted.
 
+pub mod demo;
 pub mod messages;
 pub mod offers;
 
