@@ -274,6 +274,31 @@ async fn due_list_deletion_run_and_archive_hand_over() {
         }
     }
 
+    // Every route is in the OpenAPI document.
+    let doc: Value = c
+        .get(format!("{base}/api/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    for p in [
+        "/api/v1/records/disposal/due",
+        "/api/v1/records/disposal/deletions",
+        "/api/v1/records/disposal/offers",
+        "/api/v1/records/disposal/offers/{id}",
+        "/api/v1/records/disposal/offers/{id}/message-0501.xml",
+        "/api/v1/records/disposal/offers/{id}/appraisal",
+        "/api/v1/records/disposal/offers/{id}/handover.zip",
+        "/api/v1/records/disposal/offers/{id}/receipt",
+    ] {
+        assert!(
+            doc["paths"][p].is_object(),
+            "{p} missing in the OpenAPI document"
+        );
+    }
+
     // The plan: A, B and V items with short retention.
     for (code, title, years, disp) in [
         ("022", "Allgemeine Verwaltung", 5, "A"),
