@@ -744,6 +744,15 @@ pub async fn receipt(
     Filter::of(by).require_any()?;
     let xml = x::unpack_message(body).map_err(read_error)?;
     let kind = x::message_type(&xml).map_err(read_error)?;
+    // Deletions after the appraisal that were interrupted are finished first (idempotent).
+    delete_appraised(
+        db,
+        files_store,
+        by,
+        tenant,
+        &messages::process_id(id)?.to_string(),
+    )
+    .await?;
     let tx = Tx::begin(db, tenant, by).await?;
     let l = load(tx.conn(), tenant, by, id).await?;
     let process = messages::process_id(&l.offer.id)?;
