@@ -26,6 +26,19 @@ pub const FAILED: &str = "failed";
 /// How long a claimed job may run before another worker may take it over.
 const LEASE: i64 = 300;
 
+/// Whether a job of `kind` is queued or running for the tenant (for work queued once, such
+/// as a move at start-up that must not be queued twice).
+pub async fn pending(conn: &impl ConnectionTrait, tenant: TenantId, kind: &str) -> Result<bool> {
+    Ok(job::Entity::find()
+        .filter(job::Column::TenantId.eq(tenant.0))
+        .filter(job::Column::Kind.eq(kind))
+        .filter(job::Column::Status.is_in([QUEUED, RUNNING]))
+        .one(conn)
+        .await
+        .map_err(db_err)?
+        .is_some())
+}
+
 pub async fn enqueue(
     conn: &impl ConnectionTrait,
     tenant: TenantId,

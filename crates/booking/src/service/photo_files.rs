@@ -141,16 +141,9 @@ async fn tenants_with_blobs(conn: &impl ConnectionTrait) -> Result<Vec<i64>> {
 /// Queues one move per tenant that still has BLOB photos and no move queued or running
 /// (called at every start, after the migrations).
 pub async fn enqueue_moves(db: &Db) -> Result<usize> {
-    use rathaus_store::entity::job;
     let mut n = 0;
     for t in tenants_with_blobs(&db.conn).await? {
-        let pending = job::Entity::find()
-            .filter(job::Column::TenantId.eq(t))
-            .filter(job::Column::Kind.eq(JOB))
-            .filter(job::Column::Status.is_in([jobs::QUEUED, jobs::RUNNING]))
-            .one(&db.conn)
-            .await?;
-        if pending.is_none() {
+        if !jobs::pending(&db.conn, TenantId(t), JOB).await? {
             jobs::enqueue(&db.conn, TenantId(t), JOB, serde_json::json!({}), 10).await?;
             n += 1;
         }
