@@ -102,6 +102,7 @@ pub struct NewPlanItem {
 /// The file plan, by code.
 #[utoipa::path(get, path = "/api/v1/records/plan-items", tag = "records", security(("bearer" = [])),
     responses(
+        (status = 400, description = "Malformed request (query, path or body)", body = Problem, content_type = "application/problem+json"),
         (status = 200, description = "Plan items by code", body = [PlanItemOut]),
         (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Lacking permission", body = Problem, content_type = "application/problem+json"),
@@ -118,6 +119,7 @@ async fn list_plan_items(
 #[utoipa::path(post, path = "/api/v1/records/plan-items", tag = "records", security(("bearer" = [])),
     request_body = NewPlanItem,
     responses(
+        (status = 415, description = "The body is not of the documented type", body = Problem, content_type = "application/problem+json"),
         (status = 201, description = "Created", body = PlanItemOut),
         (status = 400, description = "Unreadable request", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
@@ -235,7 +237,7 @@ impl From<file::Model> for FileOut {
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct VersionOut {
+pub struct RecordVersionOut {
     pub version: i32,
     pub name: String,
     pub size: i64,
@@ -254,7 +256,7 @@ pub struct DocumentOut {
     pub tags: Vec<String>,
     pub case_id: Option<i64>,
     pub current_version: i32,
-    pub versions: Vec<VersionOut>,
+    pub versions: Vec<RecordVersionOut>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -284,6 +286,8 @@ pub struct FileListQuery {
     pub plan_item_id: Option<i64>,
     /// Part of the Aktenzeichen, title or subject's name.
     pub q: Option<String>,
+    /// Page, from 0 to 100,000.
+    #[param(minimum = 0, maximum = 100_000)]
     pub page: Option<u64>,
 }
 
@@ -298,21 +302,29 @@ pub struct FileList {
 #[utoipa::path(get, path = "/api/v1/records/files", tag = "records", security(("bearer" = [])),
     params(FileListQuery),
     responses(
+        (status = 400, description = "Malformed request (query, path or body)", body = Problem, content_type = "application/problem+json"),
         (status = 200, description = "Files, newest first", body = FileList),
         (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Lacking permission", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Page out of range", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn list_files(
     State(st): State<AppState>,
     ApiUser(p): ApiUser,
     ApiQuery(q): ApiQuery<FileListQuery>,
 ) -> Result<Json<FileList>, ApiError> {
+    let page = q.page.unwrap_or(0);
+    if page > 100_000 {
+        return Err(
+            rathaus_core::validation::FieldErrors::single("page", "records.err.page").into(),
+        );
+    }
     let query = FileQuery {
         kind: q.kind.as_deref().and_then(FileKind::parse),
         state: q.state.as_deref().and_then(FileState::parse),
         plan_item_id: q.plan_item_id,
         q: q.q.unwrap_or_default(),
-        page: q.page.unwrap_or(0),
+        page,
     };
     let (total, rows) = files::list(&st.db.conn, Actor::Token(&p), p.tenant_id, &query).await?;
     Ok(Json(FileList {
@@ -325,6 +337,7 @@ async fn list_files(
 #[utoipa::path(post, path = "/api/v1/records/files", tag = "records", security(("bearer" = [])),
     request_body = NewFile,
     responses(
+        (status = 415, description = "The body is not of the documented type", body = Problem, content_type = "application/problem+json"),
         (status = 201, description = "Created", body = FileCreated),
         (status = 400, description = "Unreadable request", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
@@ -373,6 +386,7 @@ async fn create_file(
 #[utoipa::path(get, path = "/api/v1/records/files/{id}", tag = "records", security(("bearer" = [])),
     params(("id" = i64, Path, description = "File id")),
     responses(
+        (status = 400, description = "Malformed request (query, path or body)", body = Problem, content_type = "application/problem+json"),
         (status = 200, description = "The file", body = FileDetail),
         (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Lacking permission", body = Problem, content_type = "application/problem+json"),
@@ -399,7 +413,7 @@ async fn get_file(
                 .versions
                 .iter()
                 .filter(|x| x.document_id == doc.id)
-                .map(|x| VersionOut {
+                .map(|x| RecordVersionOut {
                     version: x.version,
                     name: x.name.clone(),
                     size: x.size,
@@ -440,6 +454,8 @@ pub struct CloseFile {
     params(("id" = i64, Path, description = "File id")),
     request_body = CloseFile,
     responses(
+        (status = 400, description = "Malformed request (query, path or body)", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not of the documented type", body = Problem, content_type = "application/problem+json"),
         (status = 200, description = "The closed file", body = FileOut),
         (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Lacking permission", body = Problem, content_type = "application/problem+json"),
@@ -468,6 +484,7 @@ async fn close_file(
 #[utoipa::path(get, path = "/api/v1/records/files/{id}/access-log", tag = "records", security(("bearer" = [])),
     params(("id" = i64, Path, description = "File id")),
     responses(
+        (status = 400, description = "Malformed request (query, path or body)", body = Problem, content_type = "application/problem+json"),
         (status = 200, description = "Read events", body = [AccessEntry]),
         (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Lacking permission", body = Problem, content_type = "application/problem+json"),
@@ -576,6 +593,8 @@ fn opt_id(errs: &mut FieldErrors, field: &str, v: &str) -> Option<i64> {
     params(("id" = i64, Path, description = "File id")),
     request_body(content = DocumentUpload, content_type = "multipart/form-data"),
     responses(
+        (status = 400, description = "Malformed request (query, path or body)", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not of the documented type", body = Problem, content_type = "application/problem+json"),
         (status = 201, description = "Stored", body = Stored),
         (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Lacking permission", body = Problem, content_type = "application/problem+json"),
@@ -648,6 +667,8 @@ async fn upload_document(
     params(("id" = i64, Path, description = "Document id")),
     request_body(content = VersionUpload, content_type = "multipart/form-data"),
     responses(
+        (status = 400, description = "Malformed request (query, path or body)", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not of the documented type", body = Problem, content_type = "application/problem+json"),
         (status = 201, description = "Stored", body = Stored),
         (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Lacking permission", body = Problem, content_type = "application/problem+json"),
@@ -700,6 +721,7 @@ pub struct ContentQuery {
 #[utoipa::path(get, path = "/api/v1/records/documents/{id}/content", tag = "records", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Document id"), ContentQuery),
     responses(
+        (status = 400, description = "Malformed request (query, path or body)", body = Problem, content_type = "application/problem+json"),
         (status = 200, description = "The content", content_type = "application/octet-stream"),
         (status = 206, description = "The requested range", content_type = "application/octet-stream"),
         (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
@@ -815,6 +837,7 @@ pub struct SearchQuery {
 #[utoipa::path(get, path = "/api/v1/records/search", tag = "records", security(("bearer" = [])),
     params(SearchQuery),
     responses(
+        (status = 400, description = "Malformed request (query, path or body)", body = Problem, content_type = "application/problem+json"),
         (status = 200, description = "Hits", body = search::Found),
         (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Lacking permission", body = Problem, content_type = "application/problem+json"),

@@ -127,6 +127,7 @@ pub struct DueParams {
 #[utoipa::path(get, path = "/api/v1/records/disposal/due", tag = "records", security(("bearer" = [])),
     params(DueParams),
     responses(
+        (status = 400, description = "Malformed request (query, path or body)", body = Problem, content_type = "application/problem+json"),
         (status = 200, description = "Due files", body = DueList),
         (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Lacking permission", body = Problem, content_type = "application/problem+json"),
@@ -185,6 +186,7 @@ pub struct DeletionOut {
 /// first, at most 500.
 #[utoipa::path(get, path = "/api/v1/records/disposal/deletions", tag = "records", security(("bearer" = [])),
     responses(
+        (status = 400, description = "Malformed request (query, path or body)", body = Problem, content_type = "application/problem+json"),
         (status = 200, description = "Deletion records", body = [DeletionOut]),
         (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Lacking permission", body = Problem, content_type = "application/problem+json"),
@@ -226,6 +228,7 @@ pub struct FileIds {
 #[utoipa::path(post, path = "/api/v1/records/disposal/deletions", tag = "records", security(("bearer" = [])),
     request_body = FileIds,
     responses(
+        (status = 415, description = "The body is not of the documented type", body = Problem, content_type = "application/problem+json"),
         (status = 200, description = "What was deleted, skipped or refused", body = RunReport),
         (status = 400, description = "Unreadable request", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
@@ -259,6 +262,7 @@ pub struct Created {
 /// The offers, newest first.
 #[utoipa::path(get, path = "/api/v1/records/disposal/offers", tag = "records", security(("bearer" = [])),
     responses(
+        (status = 400, description = "Malformed request (query, path or body)", body = Problem, content_type = "application/problem+json"),
         (status = 200, description = "Offers", body = [OfferSummary]),
         (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Lacking permission", body = Problem, content_type = "application/problem+json"),
@@ -277,6 +281,7 @@ async fn list_offers(
 #[utoipa::path(post, path = "/api/v1/records/disposal/offers", tag = "records", security(("bearer" = [])),
     request_body = FileIds,
     responses(
+        (status = 415, description = "The body is not of the documented type", body = Problem, content_type = "application/problem+json"),
         (status = 201, description = "Created", body = Created),
         (status = 400, description = "Unreadable request", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
@@ -301,6 +306,7 @@ async fn create_offer(
 #[utoipa::path(get, path = "/api/v1/records/disposal/offers/{id}", tag = "records", security(("bearer" = [])),
     params(("id" = String, Path, description = "Offer (process) id")),
     responses(
+        (status = 400, description = "Malformed request (query, path or body)", body = Problem, content_type = "application/problem+json"),
         (status = 200, description = "The offer", body = OfferView),
         (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Lacking permission", body = Problem, content_type = "application/problem+json"),
@@ -321,6 +327,7 @@ async fn get_offer(
 #[utoipa::path(get, path = "/api/v1/records/disposal/offers/{id}/message-0501.xml", tag = "records", security(("bearer" = [])),
     params(("id" = String, Path, description = "Offer (process) id")),
     responses(
+        (status = 400, description = "Malformed request (query, path or body)", body = Problem, content_type = "application/problem+json"),
         (status = 200, description = "The 0501 message", content_type = "application/xml"),
         (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Lacking permission", body = Problem, content_type = "application/problem+json"),
@@ -351,6 +358,8 @@ async fn message_0501(
     params(("id" = String, Path, description = "Offer (process) id")),
     request_body(content = String, content_type = "application/xml", description = "The 0502 message"),
     responses(
+        (status = 400, description = "Malformed request (query, path or body)", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not of the documented type", body = Problem, content_type = "application/problem+json"),
         (status = 200, description = "The 0505 receipt", content_type = "application/xml"),
         (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Lacking permission", body = Problem, content_type = "application/problem+json"),
@@ -383,6 +392,7 @@ async fn appraisal(
 #[utoipa::path(get, path = "/api/v1/records/disposal/offers/{id}/handover.zip", tag = "records", security(("bearer" = [])),
     params(("id" = String, Path, description = "Offer (process) id")),
     responses(
+        (status = 400, description = "Malformed request (query, path or body)", body = Problem, content_type = "application/problem+json"),
         (status = 200, description = "The 0503 ZIP", content_type = "application/zip"),
         (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Lacking permission", body = Problem, content_type = "application/problem+json"),
@@ -414,6 +424,8 @@ async fn handover_zip(
     params(("id" = String, Path, description = "Offer (process) id")),
     request_body(content = String, content_type = "application/xml", description = "A 0504, 0506 or 0507 message"),
     responses(
+        (status = 400, description = "Malformed request (query, path or body)", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not of the documented type", body = Problem, content_type = "application/problem+json"),
         (status = 200, description = "What the message did", body = ReceiptOutcome),
         (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Lacking permission", body = Problem, content_type = "application/problem+json"),
