@@ -34,8 +34,7 @@ pub async fn pending(conn: &impl ConnectionTrait, tenant: TenantId, kind: &str) 
         .filter(job::Column::Kind.eq(kind))
         .filter(job::Column::Status.is_in([QUEUED, RUNNING]))
         .one(conn)
-        .await
-        .map_err(db_err)?
+        .await?
         .is_some())
 }
 
