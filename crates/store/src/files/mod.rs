@@ -23,6 +23,7 @@
 
 mod backend;
 mod gc;
+pub mod photos;
 pub mod range;
 mod upload;
 
