@@ -85,11 +85,6 @@ pub(crate) fn zip_response(s: offers::HandOverStream) -> Response {
     if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{}\"", s.name)) {
         h.insert(header::CONTENT_DISPOSITION, v);
     }
-    // An own tag that never matches: without it the platform's ETag layer reads the whole
-    // body into memory to hash it (and refuses answers over 16 MiB).
-    if let Ok(v) = HeaderValue::from_str(&format!("W/\"{}\"", uuid::Uuid::new_v4().simple())) {
-        h.insert(header::ETAG, v);
-    }
     res
 }
 
