@@ -90,7 +90,10 @@ mod tests {
             Body::from_stream(futures_util::stream::iter(chunks))
         };
         axum::Router::new()
-            .route("/small", get(|| async { axum::Json(serde_json::json!({"a": 1})) }))
+            .route(
+                "/small",
+                get(|| async { axum::Json(serde_json::json!({"a": 1})) }),
+            )
             .route("/big", get(big))
             .route("/huge", get(|| async { vec![b'y'; 17 << 20] }))
             .layer(axum::middleware::from_fn(etags))
@@ -102,7 +105,10 @@ mod tests {
         if let Some(t) = if_none_match {
             req = req.header(header::IF_NONE_MATCH, t);
         }
-        app().oneshot(req.body(Body::empty()).unwrap()).await.unwrap()
+        app()
+            .oneshot(req.body(Body::empty()).unwrap())
+            .await
+            .unwrap()
     }
 
     #[tokio::test]
@@ -121,7 +127,9 @@ mod tests {
             let res = call(path, None).await;
             assert_eq!(res.status(), StatusCode::OK, "{path}");
             assert!(!res.headers().contains_key(header::ETAG), "{path}");
-            let body = axum::body::to_bytes(res.into_body(), usize::MAX).await.unwrap();
+            let body = axum::body::to_bytes(res.into_body(), usize::MAX)
+                .await
+                .unwrap();
             assert_eq!(body.len(), len, "{path}");
         }
     }
