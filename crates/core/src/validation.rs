@@ -56,6 +56,19 @@ impl FieldErrors {
         crate::Error::Invalid(e)
     }
 
+    /// A number a list or form takes (page size, offset, page): outside `range` it is refused
+    /// with the allowed range, never clamped, so a client learns of its mistake.
+    pub fn in_range<T>(&mut self, field: &str, value: T, range: std::ops::RangeInclusive<T>) -> T
+    where
+        T: PartialOrd + std::fmt::Display + Copy,
+    {
+        if !range.contains(&value) {
+            let arg = format!("{}\u{2013}{}", range.start(), range.end());
+            self.add_arg(field, "err.out_of_range", Some(arg));
+        }
+        value
+    }
+
     /// Trims, requires a value and enforces a maximum length in characters.
     pub fn text(&mut self, field: &str, value: &str, max: usize) -> String {
         let v = value.trim().to_string();
@@ -153,6 +166,28 @@ fn user_words(inputs: &[&str]) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numbers_outside_their_range_are_refused_with_the_range() {
+        let mut e = FieldErrors::new();
+        assert_eq!(e.in_range("limit", 20u32, 1..=100), 20);
+        assert_eq!(e.in_range("offset", 0u64, 0..=1000), 0);
+        assert!(e.is_empty());
+        e.in_range("limit", 0u32, 1..=100);
+        e.in_range("offset", 1001u64, 0..=1000);
+        let got: Vec<_> =
+            e.0.iter()
+                .map(|f| (f.field.as_str(), f.arg.as_deref()))
+                .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("limit", Some("1\u{2013}100")),
+                ("offset", Some("0\u{2013}1000"))
+            ]
+        );
+        assert!(e.0.iter().all(|f| f.key == "err.out_of_range"));
+    }
 
     #[test]
     fn password_policy() {

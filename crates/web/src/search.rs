@@ -285,14 +285,9 @@ pub(crate) async fn api_search(
     ApiUser(p): ApiUser,
     ApiQuery(q): ApiQuery<ApiSearchQuery>,
 ) -> Result<Json<ApiSearchResults>, ApiError> {
-    let (limit, offset) = (q.limit.unwrap_or(20), q.offset.unwrap_or(0));
     let mut errs = FieldErrors::new();
-    if !(1..=100).contains(&limit) {
-        errs.add("limit", "search.err.limit");
-    }
-    if offset > 1000 {
-        errs.add("offset", "search.err.offset");
-    }
+    let limit = errs.in_range("limit", q.limit.unwrap_or(20), 1..=100);
+    let offset = errs.in_range("offset", q.offset.unwrap_or(0), 0..=1000);
     errs.into_result()?;
     let res = run(
         &st,

@@ -408,14 +408,14 @@ async fn list_measures(
             .ok_or_else(|| FieldErrors::single("phase", "programme.err.unknown_phase"))?;
         f.phase_id = Some(ph.id);
     }
-    let per_page = q.per_page.unwrap_or(measures::PAGE_SIZE);
-    if !(1..=500).contains(&per_page) {
-        return Err(FieldErrors::single("per_page", "programme.err.per_page").into());
-    }
-    let page = q.page.unwrap_or(1);
-    if !(1..=1_000_000).contains(&page) {
-        return Err(FieldErrors::single("page", "programme.err.page").into());
-    }
+    let mut errs = FieldErrors::new();
+    let per_page = errs.in_range(
+        "per_page",
+        q.per_page.unwrap_or(measures::PAGE_SIZE),
+        1..=500,
+    );
+    let page = errs.in_range("page", q.page.unwrap_or(1), 1..=1_000_000);
+    errs.into_result()?;
     let (rows, total) = measures::list(
         &st.db.conn,
         by,

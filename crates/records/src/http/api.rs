@@ -313,12 +313,9 @@ async fn list_files(
     ApiUser(p): ApiUser,
     ApiQuery(q): ApiQuery<FileListQuery>,
 ) -> Result<Json<FileList>, ApiError> {
-    let page = q.page.unwrap_or(0);
-    if page > 100_000 {
-        return Err(
-            rathaus_core::validation::FieldErrors::single("page", "records.err.page").into(),
-        );
-    }
+    let mut errs = rathaus_core::validation::FieldErrors::new();
+    let page = errs.in_range("page", q.page.unwrap_or(0), 0..=100_000);
+    errs.into_result()?;
     let query = FileQuery {
         kind: q.kind.as_deref().and_then(FileKind::parse),
         state: q.state.as_deref().and_then(FileState::parse),

@@ -133,15 +133,9 @@ async fn due(
     ApiUser(p): ApiUser,
     ApiQuery(q): ApiQuery<DueParams>,
 ) -> Result<Json<DueList>, ApiError> {
-    let limit = q.limit.unwrap_or(100);
-    let offset = q.offset.unwrap_or(0);
     let mut errs = FieldErrors::new();
-    if !(1..=1000).contains(&limit) {
-        errs.add("limit", "records.disposal.err.limit");
-    }
-    if offset > 1_000_000 {
-        errs.add("offset", "records.disposal.err.offset");
-    }
+    let limit = errs.in_range("limit", q.limit.unwrap_or(100), 1..=1000);
+    let offset = errs.in_range("offset", q.offset.unwrap_or(0), 0..=1_000_000);
     errs.into_result()?;
     let list = disposal::due(
         &st.db.conn,

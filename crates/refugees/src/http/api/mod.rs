@@ -506,14 +506,8 @@ async fn list_persons(
     {
         errs.add("status", "refugees.import.unknown_status");
     }
-    let offset = q.offset.unwrap_or(0);
-    if offset > MAX_OFFSET {
-        errs.add("offset", "refugees.err.offset");
-    }
-    let limit = u64::from(q.limit.unwrap_or(50));
-    if !(1..=500).contains(&limit) {
-        errs.add("limit", "refugees.err.limit");
-    }
+    let offset = errs.in_range("offset", q.offset.unwrap_or(0), 0..=MAX_OFFSET);
+    let limit = u64::from(errs.in_range("limit", q.limit.unwrap_or(50), 1..=500));
     errs.into_result()?;
     let f = PersonFilter {
         q: q.q.unwrap_or_default(),
