@@ -394,6 +394,184 @@ async fn pages_show_each_role_only_its_fields_and_reads_are_audited() {
     assert!(reads >= 4, "{reads}");
 }
 
+/// The month's statistics (page and downloads), the person list as CSV/XLSX with each role's
+/// columns (audited), and the caretaker's printable list; bad month or format input is a
+/// German error that keeps what was typed.
+#[tokio::test]
+async fn statistics_downloads_and_print_list_show_each_role_its_fields() {
+    let w = world().await;
+    let base = w.app.url(HOST, "");
+    let admin = w.app.client(&[HOST]);
+    login(&admin, &base, &w.s.admin.email, PASSWORD).await;
+    let get = |c: &reqwest::Client, path: &str| {
+        let (c, url) = (c.clone(), format!("{base}{path}"));
+        async move { c.get(url).send().await.unwrap() }
+    };
+
+    let html = get(&admin, "/unterbringung").await.text().await.unwrap();
+    assert!(html.contains("href=\"/unterbringung/statistik\""), "{html}");
+    let r = get(&admin, "/unterbringung/statistik").await;
+    assert_eq!(r.status(), 200);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("Monatsstatistik") && html.contains("syrisch"),
+        "{html}"
+    );
+    assert!(
+        html.contains("Aufenthaltserlaubnis") && html.contains("<meter"),
+        "{html}"
+    );
+    let r = get(&admin, "/unterbringung/statistik?monat=2026-13").await;
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("Monat als JJJJ-MM") && html.contains("value=\"2026-13\""),
+        "{html}"
+    );
+
+    let r = get(&admin, "/unterbringung/statistik/export?format=csv").await;
+    assert_eq!(r.status(), 200);
+    let csv = r.text().await.unwrap();
+    assert!(
+        csv.starts_with("\u{feff}Bereich;Merkmal;Anzahl\r\n"),
+        "{csv}"
+    );
+    assert!(
+        csv.contains("syrisch;") && csv.contains("Aufenthaltserlaubnis;"),
+        "{csv}"
+    );
+    let r = get(&admin, "/unterbringung/statistik/export?format=xlsx").await;
+    assert_eq!(r.status(), 200);
+    let bytes = r.bytes().await.unwrap();
+    use calamine::Reader;
+    let mut wb = calamine::Xlsx::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    let sheet = wb.sheet_names()[0].clone();
+    let range = wb.worksheet_range(&sheet).unwrap();
+    assert!(
+        range
+            .rows()
+            .any(|r| r[1] == calamine::Data::String("syrisch".into()))
+    );
+    for bad in ["format=pdf", "monat=11.2026"] {
+        let r = get(&admin, &format!("/unterbringung/statistik/export?{bad}")).await;
+        assert_eq!(r.status(), 422, "{bad}");
+    }
+
+    // The person list with its filter, as the admin (every group) and the caretaker (names).
+    let html = get(&admin, "/unterbringung/personen?q=Haddad")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("/unterbringung/personen/export?q=Haddad"),
+        "{html}"
+    );
+    let csv = get(&admin, "/unterbringung/personen/export?q=Haddad&format=csv")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        csv.contains("Aufenthaltsstatus") && csv.contains("syrisch"),
+        "{csv}"
+    );
+    assert_eq!(csv.matches("Haddad").count(), 3, "{csv}");
+    let caretaker = w.app.client(&[HOST]);
+    login(&caretaker, &base, &w.s.caretaker.email, PASSWORD).await;
+    let r = get(
+        &caretaker,
+        "/unterbringung/personen/export?q=Haddad&format=xlsx",
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    let mut wb =
+        calamine::Xlsx::new(std::io::Cursor::new(r.bytes().await.unwrap().to_vec())).unwrap();
+    let sheet = wb.sheet_names()[0].clone();
+    let range = wb.worksheet_range(&sheet).unwrap();
+    let cells: Vec<String> = range.cells().map(|(_, _, c)| c.to_string()).collect();
+    assert!(cells.iter().any(|c| c == "Haddad"), "{cells:?}");
+    assert!(
+        !cells
+            .iter()
+            .any(|c| c == "syrisch" || c == "Aufenthaltsstatus" || c == "Geburtsdatum"),
+        "{cells:?}"
+    );
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+    let exports = rathaus_store::entity::audit_event::Entity::find()
+        .filter(rathaus_store::entity::audit_event::Column::Action.eq("refugees.persons_exported"))
+        .count(&w.s.db.conn)
+        .await
+        .unwrap();
+    assert_eq!(exports, 2);
+
+    // The print list: names, rooms and beds only, even for the admin.
+    let html = get(&admin, "/unterbringung").await.text().await.unwrap();
+    let before = html.split(">Gemeinschaftsunterkunft Lindenstraße<").next().unwrap();
+    let acc = before
+        .rsplit("/unterbringung/unterkuenfte/")
+        .next()
+        .unwrap()
+        .split('?')
+        .next()
+        .unwrap()
+        .to_string();
+    let html = get(&admin, &format!("/unterbringung/unterkuenfte/{acc}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains(&format!("/unterbringung/unterkuenfte/{acc}/belegungsliste")),
+        "{html}"
+    );
+    let r = get(
+        &caretaker,
+        &format!("/unterbringung/unterkuenfte/{acc}/belegungsliste"),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    let html = get(
+        &admin,
+        &format!("/unterbringung/unterkuenfte/{acc}/belegungsliste"),
+    )
+    .await
+    .text()
+    .await
+    .unwrap();
+    assert!(
+        html.contains("Belegungsliste") && html.contains("Haddad"),
+        "{html}"
+    );
+    assert!(
+        !html.contains("syrisch") && !html.contains("Aufenthaltserlaubnis"),
+        "{html}"
+    );
+
+    // Without the module's permission: 403; another tenant's admin finds no accommodation.
+    let nobody = w.app.client(&[HOST]);
+    login(&nobody, &base, &w.s.nobody.email, PASSWORD).await;
+    for path in [
+        "/unterbringung/statistik".to_string(),
+        "/unterbringung/statistik/export".into(),
+        "/unterbringung/personen/export".into(),
+        format!("/unterbringung/unterkuenfte/{acc}/belegungsliste"),
+    ] {
+        assert_eq!(get(&nobody, &path).await.status(), 403, "{path}");
+    }
+    let other = w.app.client(&[HOST_B]);
+    let base_b = w.app.url(HOST_B, "");
+    login(&other, &base_b, &w.b.admin.email, PASSWORD).await;
+    let r = other
+        .get(format!(
+            "{base_b}/unterbringung/unterkuenfte/{acc}/belegungsliste"
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+}
+
 #[tokio::test]
 async fn import_flow_without_javascript_and_household_move() {
     let w = world().await;

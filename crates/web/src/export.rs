@@ -94,12 +94,29 @@ impl From<Option<chrono::NaiveDate>> for Cell {
     }
 }
 
-/// The download format a list page offers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
+/// The download format a list page offers (`?format=csv|xlsx`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     Csv,
     Xlsx,
+}
+
+impl Format {
+    /// The format a link asks for: CSV when none is given, `None` for an unknown one.
+    pub fn parse(s: Option<&str>) -> Option<Format> {
+        match s.map(str::trim).unwrap_or("") {
+            "" | "csv" => Some(Format::Csv),
+            "xlsx" => Some(Format::Xlsx),
+            _ => None,
+        }
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Format::Csv => "csv",
+            Format::Xlsx => "xlsx",
+        }
+    }
 }
 
 /// A list to download: a sheet name, translated headers and typed rows, written as CSV for

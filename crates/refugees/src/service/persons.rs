@@ -540,6 +540,57 @@ pub async fn list_persons(
     ))
 }
 
+/// The most persons one export holds (a town's whole list fits many times over).
+pub const MAX_EXPORT: u64 = 100_000;
+
+/// Every person matching the filter (at most `MAX_EXPORT`), for a download, with the field
+/// groups the reader may see. The export is audited (who, which filter, how many, which
+/// groups) before the rows are handed out.
+pub async fn export_persons(
+    db: &DatabaseConnection,
+    by: Actor<'_>,
+    tenant: TenantId,
+    f: &PersonFilter,
+    format: &str,
+) -> Result<Vec<PersonView>> {
+    let v = super::require_read(by)?;
+    let mut out = Vec::new();
+    let mut page = PersonFilter {
+        offset: 0,
+        limit: 500,
+        ..f.clone()
+    };
+    loop {
+        let (rows, total) = list_persons(db, by, tenant, &page).await?;
+        let n = rows.len() as u64;
+        out.extend(rows);
+        page.offset += n;
+        if n == 0 || page.offset >= Ord::min(total, MAX_EXPORT) {
+            break;
+        }
+    }
+    out.truncate(MAX_EXPORT as usize);
+    let tx = Tx::begin(db, tenant, by).await?;
+    tx.audit(
+        NewEvent::new("refugees.persons_exported", "refugees_person", None::<i64>).details(
+            serde_json::json!({
+                "format": format,
+                "count": out.len(),
+                "q": f.q,
+                "accommodation_id": f.accommodation_id,
+                "status": f.status,
+                "nationality": f.nationality,
+                "permit_expires_before": f.permit_expires_before,
+                "social": v.social,
+                "residence": v.residence,
+            }),
+        ),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(out)
+}
+
 /// A person's record with the whole occupancy history; the read is audited.
 pub async fn read_person(
     db: &DatabaseConnection,

@@ -35,6 +35,16 @@ impl Dashboard {
     }
 }
 
+/// A month as a form or link gives it (`2026-11`), as its first day.
+pub fn parse_month(s: &str) -> Option<NaiveDate> {
+    let (y, m) = s.trim().split_once('-')?;
+    if y.len() != 4 || m.is_empty() || m.len() > 2 {
+        return None;
+    }
+    NaiveDate::from_ymd_opt(y.parse().ok()?, m.parse().ok()?, 1)
+        .filter(|d| (1990..=2200).contains(&d.year()))
+}
+
 pub fn month_bounds(d: NaiveDate) -> (NaiveDate, NaiveDate) {
     let first = d.with_day(1).unwrap_or(d);
     let next = if first.month() == 12 {
@@ -205,4 +215,28 @@ pub async fn monthly(
         by_status,
         by_nationality: by_nat,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn months_are_read_from_forms_and_links() {
+        let d = |y, m| NaiveDate::from_ymd_opt(y, m, 1);
+        assert_eq!(parse_month("2026-11"), d(2026, 11));
+        assert_eq!(parse_month(" 2026-3 "), d(2026, 3));
+        for bad in [
+            "",
+            "2026",
+            "2026-13",
+            "2026-00",
+            "26-11",
+            "2026-11-01",
+            "x-1",
+            "1200-01",
+        ] {
+            assert_eq!(parse_month(bad), None, "{bad}");
+        }
+    }
 }

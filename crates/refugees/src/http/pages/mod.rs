@@ -13,12 +13,14 @@ use rathaus_core::{Error, Principal};
 use rathaus_store::uow::Actor;
 use rathaus_web::ctx::{Ctx, Staff};
 use rathaus_web::errors::{HtmlError, page};
+use rathaus_web::export::{Cell, Format, Table};
 use rathaus_web::forms::FormErrors;
 use rathaus_web::i18n::catalog;
 use rathaus_web::layout::Layout;
 use rathaus_web::pages::layout;
 use rathaus_web::{AppState, Routes};
 use serde::Deserialize;
+use std::collections::BTreeMap;
 
 use super::{EDITORS, IMPORTERS, READERS};
 use crate::domain::{Coded, ResidenceStatus};
@@ -32,11 +34,23 @@ pub(crate) fn routes() -> Routes {
     Routes::new()
         .get("/unterbringung", READERS, dashboard)
         .get("/unterbringung/personen", READERS, person_list)
+        .get("/unterbringung/personen/export", READERS, person_export)
+        .get("/unterbringung/statistik", READERS, statistics_page)
+        .get(
+            "/unterbringung/statistik/export",
+            READERS,
+            statistics_export,
+        )
         .get("/unterbringung/personen/{id}", READERS, person_page)
         .get(
             "/unterbringung/unterkuenfte/{id}",
             READERS,
             accommodation_page,
+        )
+        .get(
+            "/unterbringung/unterkuenfte/{id}/belegungsliste",
+            READERS,
+            occupancy_list,
         )
         .get("/unterbringung/haushalte", READERS, household_list)
         .post(
@@ -146,6 +160,8 @@ struct PersonsTpl {
     social: bool,
     next: Option<String>,
     prev: Option<String>,
+    /// The download link with the current filters (`&format=` is appended).
+    export: String,
 }
 
 impl PersonsTpl {
@@ -171,7 +187,23 @@ struct PersonQuery {
 }
 
 impl PersonQuery {
-    fn link(&self, page: u64) -> String {
+    /// The list's filters; filters on data the reader may not see are ignored, not answered
+    /// with an error page.
+    fn filter(&self, v: crate::domain::Visibility) -> PersonFilter {
+        let nonempty = |s: &str| Some(s.trim().to_string()).filter(|s| !s.is_empty());
+        PersonFilter {
+            q: self.q.clone(),
+            accommodation_id: self.unterkunft.trim().parse().ok(),
+            status: nonempty(&self.status)
+                .filter(|s| v.residence && ResidenceStatus::parse(s).is_some()),
+            nationality: nonempty(&self.staatsangehoerigkeit).filter(|_| v.residence || v.social),
+            permit_expires_before: date_of(&self.ablauf_vor).filter(|_| v.residence),
+            ..Default::default()
+        }
+    }
+
+    /// The query string of the filters (without the page).
+    fn query(&self) -> String {
         let enc = |s: &str| -> String {
             s.bytes()
                 .map(|b| {
@@ -184,13 +216,17 @@ impl PersonQuery {
                 .collect()
         };
         format!(
-            "/unterbringung/personen?q={}&unterkunft={}&status={}&staatsangehoerigkeit={}&ablauf_vor={}&seite={page}",
+            "q={}&unterkunft={}&status={}&staatsangehoerigkeit={}&ablauf_vor={}",
             enc(&self.q),
             enc(&self.unterkunft),
             enc(&self.status),
             enc(&self.staatsangehoerigkeit),
             enc(&self.ablauf_vor)
         )
+    }
+
+    fn link(&self, page: u64) -> String {
+        format!("/unterbringung/personen?{}&seite={page}", self.query())
     }
 }
 
@@ -233,17 +269,10 @@ async fn person_list(
     let t = catalog(ctx.lang);
     let v = crate::service::visibility(Actor::User(&p));
     let page_no = q.seite.unwrap_or(1).clamp(1, 100_000);
-    let nonempty = |s: &str| Some(s.trim().to_string()).filter(|s| !s.is_empty());
     let f = PersonFilter {
-        q: q.q.clone(),
-        accommodation_id: q.unterkunft.trim().parse().ok(),
-        // Filters on data the reader may not see are ignored, not answered with an error page.
-        status: nonempty(&q.status).filter(|s| v.residence && ResidenceStatus::parse(s).is_some()),
-        nationality: nonempty(&q.staatsangehoerigkeit).filter(|_| v.residence || v.social),
-        permit_expires_before: date_of(&q.ablauf_vor).filter(|_| v.residence),
         offset: (page_no - 1) * PAGE,
         limit: PAGE,
-        ..Default::default()
+        ..q.filter(v)
     };
     let (list, total) =
         persons::list_persons(&st.db.conn, Actor::User(&p), p.tenant_id, &f).await?;
@@ -254,6 +283,7 @@ async fn person_list(
         .collect();
     page(PersonsTpl {
         l: layout(&st, &ctx, "refugees.persons.title"),
+        export: format!("/unterbringung/personen/export?{}", q.query()),
         rows: list.into_iter().map(|x| row(t, x)).collect(),
         next: (page_no * PAGE < total).then(|| q.link(page_no + 1)),
         prev: (page_no > 1).then(|| q.link(page_no - 1)),
@@ -757,4 +787,320 @@ async fn import_commit(
         FormErrors::none(t),
         Some(report_of(t, out, None)),
     )
+}
+
+// ---------------------------------------------------------------- downloads and statistics
+
+#[derive(Deserialize, Default)]
+struct ExportQuery {
+    #[serde(flatten)]
+    list: PersonQuery,
+    #[serde(default)]
+    format: Option<String>,
+}
+
+fn format_of(s: Option<&str>) -> Result<Format, Error> {
+    Format::parse(s).ok_or_else(|| FieldErrors::single("format", "refugees.err.format"))
+}
+
+/// The person list with its filters as CSV or XLSX: the columns are the field groups the
+/// reader may see (names and places for everyone; social and residence data by role).
+async fn person_export(
+    State(st): State<AppState>,
+    Staff(ctx, p): Staff,
+    Query(q): Query<ExportQuery>,
+) -> Result<Response, HtmlError> {
+    let format = format_of(q.format.as_deref())?;
+    let t = catalog(ctx.lang);
+    let by = Actor::User(&p);
+    let v = crate::service::visibility(by);
+    let f = q.list.filter(v);
+    let list = persons::export_persons(&st.db.conn, by, p.tenant_id, &f, format.code()).await?;
+    let mut header = vec![
+        "refugees.field.surname",
+        "refugees.field.given_names",
+        "refugees.field.accommodation",
+        "refugees.field.room",
+        "refugees.field.move_in",
+        "refugees.field.household",
+    ];
+    if v.social || v.residence {
+        header.extend(["refugees.field.birth_date", "refugees.field.nationality"]);
+    }
+    if v.social {
+        header.extend([
+            "refugees.field.sex",
+            "refugees.field.languages",
+            "refugees.field.phone",
+            "refugees.field.needs",
+        ]);
+    }
+    if v.residence {
+        header.extend([
+            "refugees.field.status",
+            "refugees.field.paragraph",
+            "refugees.field.permit_until",
+            "refugees.field.allocation_date",
+            "refugees.field.allocation_ref",
+            "refugees.field.benefits_ref",
+        ]);
+    }
+    let label = |key: String| t.get(&key).to_string();
+    let rows = list
+        .into_iter()
+        .map(|x| {
+            let mut r: Vec<Cell> = vec![
+                x.surname.into(),
+                x.given_names.into(),
+                x.place
+                    .as_ref()
+                    .map(|pl| pl.accommodation.clone())
+                    .unwrap_or_default()
+                    .into(),
+                x.place
+                    .as_ref()
+                    .map(|pl| pl.room.clone())
+                    .unwrap_or_default()
+                    .into(),
+                x.place.as_ref().map(|pl| pl.starts_on).into(),
+                x.household_id
+                    .map(|h| h.to_string())
+                    .unwrap_or_default()
+                    .into(),
+            ];
+            if v.social || v.residence {
+                let (birth, nat) = match (&x.social, &x.residence) {
+                    (Some(s), _) => (s.birth_date, s.nationality.clone()),
+                    (None, Some(r)) => (r.birth_date, r.nationality.clone()),
+                    (None, None) => (None, String::new()),
+                };
+                r.extend([birth.into(), nat.into()]);
+            }
+            if let Some(s) = &x.social {
+                let sex = crate::domain::Sex::parse(&s.sex)
+                    .map(|v| label(v.label_key()))
+                    .unwrap_or_default();
+                let needs: Vec<String> = s.needs.iter().map(|n| label(n.label_key())).collect();
+                r.extend([
+                    sex.into(),
+                    s.languages.clone().into(),
+                    s.phone.clone().into(),
+                    needs.join(", ").into(),
+                ]);
+            }
+            if let Some(res) = &x.residence {
+                let status = ResidenceStatus::parse(&res.status)
+                    .map(|v| label(v.label_key()))
+                    .unwrap_or_else(|| res.status.clone());
+                r.extend([
+                    status.into(),
+                    res.paragraph.clone().into(),
+                    res.valid_until.into(),
+                    res.allocation_date.into(),
+                    res.allocation_ref.clone().into(),
+                    res.benefits_ref.clone().into(),
+                ]);
+            }
+            r
+        })
+        .collect();
+    let table = Table {
+        sheet: t.get("refugees.persons.title").to_string(),
+        header: header.iter().map(|k| t.get(k).to_string()).collect(),
+        rows,
+    };
+    Ok(table.download(format, &format!("personen-{}", today()))?)
+}
+
+#[derive(Deserialize, Default)]
+struct StatsQuery {
+    #[serde(default)]
+    monat: String,
+    #[serde(default)]
+    format: Option<String>,
+}
+
+/// One line of a statistics table: label, count, and its share of the largest for the bar.
+struct Bar {
+    label: String,
+    n: i64,
+    pct: i64,
+}
+
+fn bars(t: &rathaus_web::i18n::Catalog, m: &BTreeMap<String, i64>, status: bool) -> Vec<Bar> {
+    let max = m.values().copied().max().unwrap_or(0).max(1);
+    let mut v: Vec<Bar> = m
+        .iter()
+        .map(|(k, n)| Bar {
+            label: if k.is_empty() {
+                t.get("refugees.stats.unknown").to_string()
+            } else if status {
+                ResidenceStatus::parse(k)
+                    .map(|s| t.get(&s.label_key()).to_string())
+                    .unwrap_or_else(|| k.clone())
+            } else {
+                k.clone()
+            },
+            n: *n,
+            pct: n * 100 / max,
+        })
+        .collect();
+    v.sort_by(|a, b| b.n.cmp(&a.n).then_with(|| a.label.cmp(&b.label)));
+    v
+}
+
+#[derive(Template)]
+#[template(path = "refugees/statistics.html")]
+struct StatisticsTpl {
+    l: Layout,
+    s: stats::Monthly,
+    month: String,
+    errs: FormErrors,
+    rate: String,
+    by_status: Option<Vec<Bar>>,
+    by_nationality: Option<Vec<Bar>>,
+}
+
+/// The month asked for (this month when none), or the field error with what was typed.
+fn month_of(q: &StatsQuery) -> Result<NaiveDate, FieldErrors> {
+    if q.monat.trim().is_empty() {
+        return Ok(stats::month_bounds(today()).0);
+    }
+    stats::parse_month(&q.monat).ok_or_else(|| {
+        let mut e = FieldErrors::new();
+        e.add("monat", "refugees.err.month");
+        e
+    })
+}
+
+async fn statistics_page(
+    State(st): State<AppState>,
+    Staff(ctx, p): Staff,
+    Query(q): Query<StatsQuery>,
+) -> Result<Response, HtmlError> {
+    let t = catalog(ctx.lang);
+    let (month, errs) = match month_of(&q) {
+        Ok(m) => (m, FieldErrors::new()),
+        Err(e) => (stats::month_bounds(today()).0, e),
+    };
+    let m = stats::monthly(&st.db.conn, Actor::User(&p), p.tenant_id, month).await?;
+    let rate = if m.capacity > 0 {
+        format!("{} %", m.housed * 100 / m.capacity)
+    } else {
+        "–".into()
+    };
+    let failed = !errs.is_empty();
+    let html = StatisticsTpl {
+        l: layout(&st, &ctx, "refugees.stats.title"),
+        month: if failed {
+            q.monat.clone()
+        } else {
+            month.format("%Y-%m").to_string()
+        },
+        errs: FormErrors::new(t, errs),
+        rate,
+        by_status: m.by_status.as_ref().map(|b| bars(t, b, true)),
+        by_nationality: m.by_nationality.as_ref().map(|b| bars(t, b, false)),
+        s: m,
+    };
+    if failed {
+        return Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, page(html)?).into_response());
+    }
+    page(html)
+}
+
+/// The month's statistics as one table (section, item, count), for the state's reporting.
+async fn statistics_export(
+    State(st): State<AppState>,
+    Staff(ctx, p): Staff,
+    Query(q): Query<StatsQuery>,
+) -> Result<Response, HtmlError> {
+    let format = format_of(q.format.as_deref())?;
+    let month = month_of(&q).map_err(Error::Invalid)?;
+    let t = catalog(ctx.lang);
+    let m = stats::monthly(&st.db.conn, Actor::User(&p), p.tenant_id, month).await?;
+    let overview = t.get("refugees.stats.overview").to_string();
+    let mut rows: Vec<Vec<Cell>> = [
+        ("refugees.dash.capacity", m.capacity),
+        ("refugees.stats.housed", m.housed),
+        ("refugees.stats.arrivals", m.arrivals as i64),
+        ("refugees.stats.departures", m.departures as i64),
+        ("refugees.stats.allocations", m.allocations as i64),
+    ]
+    .into_iter()
+    .map(|(k, n)| vec![overview.clone().into(), t.get(k).into(), n.into()])
+    .collect();
+    for (section, map, status) in [
+        ("refugees.field.status", &m.by_status, true),
+        ("refugees.field.nationality", &m.by_nationality, false),
+    ] {
+        if let Some(map) = map {
+            for b in bars(t, map, status) {
+                rows.push(vec![t.get(section).into(), b.label.into(), b.n.into()]);
+            }
+        }
+    }
+    let table = Table {
+        sheet: format!(
+            "{} {}",
+            t.get("refugees.stats.title"),
+            month.format("%Y-%m")
+        ),
+        header: [
+            "refugees.stats.section",
+            "refugees.stats.item",
+            "refugees.stats.count",
+        ]
+        .iter()
+        .map(|k| t.get(k).to_string())
+        .collect(),
+        rows,
+    };
+    Ok(table.download(format, &format!("statistik-{}", month.format("%Y-%m")))?)
+}
+
+#[derive(Template)]
+#[template(path = "refugees/occupancy_list.html")]
+struct OccupancyListTpl {
+    l: Layout,
+    a: places::Accommodation,
+    rooms: Vec<RoomView>,
+    names: std::collections::HashMap<i64, String>,
+    on: String,
+    on_de: String,
+}
+
+impl OccupancyListTpl {
+    fn name_of(&self, id: &i64) -> &str {
+        self.names.get(id).map_or("", String::as_str)
+    }
+}
+
+/// The caretaker's list of an accommodation for printing: rooms, beds and the names of the
+/// occupants on a day, nothing else (no birth dates, status or notes, whatever the reader's
+/// role), with room for the caretaker's notes.
+async fn occupancy_list(
+    State(st): State<AppState>,
+    Staff(ctx, p): Staff,
+    Path(id): Path<String>,
+    Query(q): Query<DashQuery>,
+) -> Result<Response, HtmlError> {
+    let id: i64 = id.parse().map_err(|_| Error::NotFound)?;
+    let on = date_of(&q.datum).unwrap_or_else(today);
+    let (a, rooms) =
+        places::accommodation_rooms(&st.db.conn, Actor::User(&p), p.tenant_id, id, on).await?;
+    let ids: Vec<i64> = rooms
+        .iter()
+        .flat_map(|r| r.beds.iter().filter_map(|b| b.2))
+        .collect();
+    let names = persons::names(&st.db.conn, Actor::User(&p), p.tenant_id, &ids).await?;
+    let title = a.name.clone();
+    page(OccupancyListTpl {
+        l: layout(&st, &ctx, "refugees.print.title").with_title(title),
+        a,
+        rooms,
+        names,
+        on: on.format("%Y-%m-%d").to_string(),
+        on_de: on.format("%d.%m.%Y").to_string(),
+    })
 }
