@@ -900,7 +900,7 @@ pub async fn cancel(db: &DatabaseConnection, by: Actor<'_>, id: i64) -> Result<R
     }
     let r = find_resource(tx.conn(), who.tenant_id, before.resource_id).await?;
     let now = Utc::now();
-    check_cancel_deadline(who, &r, before.starts_at, now)?;
+    check_cancel_deadline(by, &r, before.starts_at, now)?;
     let mut am: reservation::ActiveModel = before.clone().into();
     am.status = Set(CANCELLED.to_string());
     am.sequence = Set(before.sequence + 1);
@@ -924,14 +924,15 @@ pub async fn cancel(db: &DatabaseConnection, by: Actor<'_>, id: i64) -> Result<R
 }
 
 /// Bookers cannot cancel later than the resource's deadline (`cancel_hours` before the
-/// start); staff with `booking.manage` can, e.g. when a hall closes unexpectedly.
+/// start); staff with `booking.manage` (and the system) can, e.g. when a hall closes
+/// unexpectedly.
 pub(crate) fn check_cancel_deadline(
-    who: &Principal,
+    by: Actor<'_>,
     r: &Resource,
     starts_at: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    if !who.has(MANAGE)
+    if !may(by, MANAGE)
         && r.cancel_hours > 0
         && now > starts_at - Duration::hours(i64::from(r.cancel_hours))
     {

@@ -13,7 +13,7 @@ use crate::store::entity::{org_member, organisation};
 use chrono::Utc;
 use rathaus_core::audit::NewEvent;
 use rathaus_core::validation::FieldErrors;
-use rathaus_core::{Error, Principal, Result, TenantId};
+use rathaus_core::{Error, Result, TenantId};
 use rathaus_store::uow::{Actor, Tx};
 use rathaus_store::{accounts, db_err};
 use sea_orm::{
@@ -305,12 +305,15 @@ pub async fn remove_member(
     Ok(())
 }
 
-/// The organisations `p` may book for: their own (id, name).
+/// The organisations the actor may book for: their own (id, name); none for the system.
 pub async fn my_organisation_choices(
     conn: &impl sea_orm::ConnectionTrait,
-    p: &Principal,
+    by: Actor<'_>,
 ) -> Result<Vec<(i64, String)>, Error> {
-    let ids = crate::service::rules::organisations_of(conn, Actor::User(p)).await?;
+    let Some(p) = by.principal() else {
+        return Ok(Vec::new());
+    };
+    let ids = crate::service::rules::organisations_of(conn, by).await?;
     if ids.is_empty() {
         return Ok(Vec::new());
     }

@@ -23,7 +23,7 @@ use crate::store::entity::{photo, resource};
 use chrono::Utc;
 use rathaus_core::audit::NewEvent;
 use rathaus_core::validation::FieldErrors;
-use rathaus_core::{Error, Principal, Result, TenantId};
+use rathaus_core::{Error, Result, TenantId};
 use rathaus_store::db_err;
 use rathaus_store::files::{FileId, FileStore};
 use rathaus_store::images::{Bounds, ImageError};
@@ -344,7 +344,7 @@ pub async fn set_alt(
 #[derive(Debug, Clone, Copy)]
 pub enum Visitor<'a> {
     Anonymous,
-    User(&'a Principal),
+    SignedIn(Actor<'a>),
 }
 
 /// Whether the photos of `r` may be shown to this visitor: anyone for active resources on the
@@ -353,13 +353,15 @@ async fn may_view(conn: &impl ConnectionTrait, who: Visitor<'_>, r: &Resource) -
     if r.active && (r.bookable_by == rules::PUBLIC || r.bookable_by == rules::ORGANISATIONS) {
         return Ok(true);
     }
-    let Visitor::User(p) = who else {
+    let Visitor::SignedIn(by) = who else {
         return Ok(false);
     };
-    if p.tenant_id.0 != r.tenant_id || !(p.has(BOOK) || p.has(MANAGE)) {
+    if by.require_tenant(TenantId(r.tenant_id)).is_err()
+        || !(service::may(by, BOOK) || service::may(by, MANAGE))
+    {
         return Ok(false);
     }
-    match service::get_resource(conn, Actor::User(p), r.id).await {
+    match service::get_resource(conn, by, r.id).await {
         Ok(_) => Ok(true),
         Err(Error::NotFound | Error::Forbidden) => Ok(false),
         Err(e) => Err(e),

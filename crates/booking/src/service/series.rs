@@ -802,7 +802,7 @@ pub async fn cancel_occurrence(
     if !is_active(&res) {
         return Err(Error::Conflict("booking.err.not_active".into()));
     }
-    crate::service::check_cancel_deadline(who, &r, res.starts_at, Utc::now())?;
+    crate::service::check_cancel_deadline(by, &r, res.starts_at, Utc::now())?;
     let after = set_status(tx.conn(), by, &res, CANCELLED, None).await?;
     let mut ex = stored_exdates(&s);
     ex.push(local_of(res.starts_at));
@@ -846,7 +846,7 @@ pub async fn cancel_from(
         .map(|x| x.starts_at)
         .min()
     {
-        crate::service::check_cancel_deadline(who, &r, first, now)?;
+        crate::service::check_cancel_deadline(by, &r, first, now)?;
     }
     let first_day = stored_dtstart(&s)
         .map(|d| d.date())

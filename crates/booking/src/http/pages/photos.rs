@@ -333,7 +333,9 @@ async fn picture(
     small: bool,
 ) -> std::result::Result<Response, HtmlError> {
     let tenant = ctx.tenant_id().ok_or(Error::NotFound)?;
-    let who = ctx.staff().map_or(Visitor::Anonymous, Visitor::User);
+    let who = ctx
+        .staff()
+        .map_or(Visitor::Anonymous, |p| Visitor::SignedIn(Actor::User(p)));
     let client_has = |etag: &str| rathaus_web::conditional::not_modified(headers, etag);
     let s = served(&st.db.conn, tenant, who, id, small, &client_has).await?;
     let cache = if s.public {

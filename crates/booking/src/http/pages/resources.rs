@@ -504,7 +504,7 @@ async fn render_resource(
     let from = midnight_utc(monday);
     let to = midnight_utc(monday + Duration::days(7));
     let busy = service::availability(&st.db.conn, Actor::User(p), r.id, from, to).await?;
-    let orgs = my_organisation_choices(&st.db.conn, p).await?;
+    let orgs = my_organisation_choices(&st.db.conn, Actor::User(p)).await?;
     let equipment = service::equipment_for(&st.db.conn, Actor::User(p), &r).await?;
     let photos = crate::service::photos::list(&st.db.conn, Actor::User(p), r.id)
         .await?
