@@ -180,7 +180,7 @@ pub async fn demo(db: &Db, admin: &Principal) -> anyhow::Result<()> {
         name: Set(format!("{} {}/{}", data.season_name, y + 1, (y + 2) % 100)),
         starts_on: Set(format!("{}-09-01", y + 1)),
         ends_on: Set(format!("{}-06-30", y + 2)),
-        status: Set("open".into()),
+        status: Set(crate::domain::SeasonStatus::Open.to_string()),
         created_at: Set(now),
         ..Default::default()
     })

@@ -57,7 +57,7 @@ pub fn feed_url(origin: &str, r: &service::Resource) -> String {
 
 /// Whether a resource has a public occupancy feed: all but staff-only resources.
 pub fn has_public_feed(r: &service::Resource) -> bool {
-    r.bookable_by != "staff"
+    r.bookable_by != crate::domain::BookableBy::Staff.as_str()
 }
 
 /// The path of a resource's public occupancy feed, if it has one.

@@ -240,11 +240,11 @@ async fn validate_resource(
         );
     }
     if let Some(room) = inp.room_id {
-        let ok = inp.kind == "equipment"
+        let ok = inp.kind == ResourceKind::Equipment.as_str()
             && rathaus_store::uow::scoped_by_id::<resource::Entity, _>(tenant, room)
                 .one(conn)
                 .await?
-                .is_some_and(|r| r.kind == "room");
+                .is_some_and(|r| r.kind == ResourceKind::Room.as_str());
         if !ok {
             errs.add("room_id", "booking.rules.room_only_equipment");
         }
@@ -696,7 +696,10 @@ pub async fn reserve_with_equipment(
         let e = find_resource(tx.conn(), who.tenant_id, id)
             .await
             .ok()
-            .filter(|e| e.kind == "equipment" && e.room_id.is_none_or(|room| room == r.id))
+            .filter(|e| {
+                e.kind == ResourceKind::Equipment.as_str()
+                    && e.room_id.is_none_or(|room| room == r.id)
+            })
             .ok_or_else(|| FieldErrors::single("equipment", "booking.rules.equipment_not_here"))?;
         items.push(e);
     }
@@ -800,13 +803,17 @@ pub async fn equipment_for(
     room: &Resource,
 ) -> Result<Vec<Resource>> {
     let _who = person(by)?;
-    if room.kind == "equipment" {
+    if room.kind == ResourceKind::Equipment.as_str() {
         return Ok(Vec::new());
     }
     Ok(list_resources(conn, by)
         .await?
         .into_iter()
-        .filter(|e| e.kind == "equipment" && e.active && e.room_id.is_none_or(|x| x == room.id))
+        .filter(|e| {
+            e.kind == ResourceKind::Equipment.as_str()
+                && e.active
+                && e.room_id.is_none_or(|x| x == room.id)
+        })
         .collect())
 }
 

@@ -102,14 +102,14 @@ pub async fn booker_for(
     if may(by, BOOK) || may(by, MANAGE) {
         return Ok(Booker {
             organisation_id: None,
-            fee_group: "staff".into(),
+            fee_group: FeeGroup::Staff.to_string(),
             staff: true,
         });
     }
     if r.bookable_by == PUBLIC {
         return Ok(Booker {
             organisation_id: None,
-            fee_group: "citizen".into(),
+            fee_group: FeeGroup::Citizen.to_string(),
             staff: false,
         });
     }

@@ -42,7 +42,11 @@ pub const PENDING: &str = RequestStatus::Pending.as_str();
 pub const ALLOCATED: &str = RequestStatus::Allocated.as_str();
 pub const DECLINED: &str = RequestStatus::Declined.as_str();
 /// Resource kinds a season allocates (weekly training slots).
-pub const SEASON_KINDS: &[&str] = &[service::HALL, service::HALL_PART, "field"];
+pub const SEASON_KINDS: &[&str] = &[
+    service::HALL,
+    service::HALL_PART,
+    crate::domain::ResourceKind::Field.as_str(),
+];
 /// Weekday codes of the RRULE, Monday first (the request's `weekday` is the index).
 pub const BYDAY: &[&str] = &["MO", "TU", "WE", "TH", "FR", "SA", "SU"];
 /// The longest season: a bit more than a year.

@@ -6,6 +6,7 @@ use crate::http::MANAGERS;
 use rathaus_store::uow::Actor;
 use rathaus_web::Routes;
 
+use crate::domain::FeeGroup;
 use crate::service::rules::{self, FEE_GROUPS, Week};
 use crate::service::{self, MANAGE, Resource};
 use askama::Template;
@@ -144,11 +145,11 @@ impl EditForm {
             hours_fri: day(4),
             hours_sat: day(5),
             hours_sun: day(6),
-            fee_staff: fee("staff"),
-            fee_school: fee("school"),
-            fee_club: fee("club"),
-            fee_other: fee("other"),
-            fee_citizen: fee("citizen"),
+            fee_staff: fee(FeeGroup::Staff.as_str()),
+            fee_school: fee(FeeGroup::School.as_str()),
+            fee_club: fee(FeeGroup::Club.as_str()),
+            fee_other: fee(FeeGroup::Other.as_str()),
+            fee_citizen: fee(FeeGroup::Citizen.as_str()),
         }
     }
 
