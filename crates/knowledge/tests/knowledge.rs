@@ -917,10 +917,62 @@ async fn pages_and_api_with_conflicts_search_and_onboarding() {
         let r = admin_c.get(format!("{base}{path}")).send().await.unwrap();
         assert_eq!(r.status(), 200, "{path}");
     }
+    // A new page can start from a template (title and Markdown in the reader's language);
+    // an unknown template starts empty.
+    let html = admin_c
+        .get(format!("{base}/wissen/handbuecher/{hid}"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for code in ["process", "checklist", "contacts"] {
+        assert!(
+            html.contains(&format!(
+                "/wissen/handbuecher/{hid}/neue-seite?vorlage={code}"
+            )),
+            "{html}"
+        );
+    }
+    let get = |path: String| {
+        let c = admin_c.clone();
+        let url = format!("{base}{path}");
+        async move { c.get(url).send().await.unwrap().text().await.unwrap() }
+    };
+    let html = get(format!(
+        "/wissen/handbuecher/{hid}/neue-seite?vorlage=checklist"
+    ))
+    .await;
+    assert!(html.contains("value=\"Checkliste: …\""), "{html}");
+    assert!(html.contains("- [ ] Ergebnis dokumentiert"), "{html}");
+    let html = get(format!(
+        "/wissen/handbuecher/{hid}/neue-seite?vorlage=process"
+    ))
+    .await;
+    assert!(html.contains("## Rechtsgrundlage"), "{html}");
+    let html = get(format!(
+        "/wissen/handbuecher/{hid}/neue-seite?vorlage=%3Cscript%3E"
+    ))
+    .await;
+    assert!(
+        html.contains("name=\"title\" type=\"text\" value=\"\""),
+        "{html}"
+    );
+    assert!(!html.contains("<script>"), "{html}");
+
     // The clerk without permissions is refused.
     let clerk = app.client(&[HOST_A]);
     login(&clerk, &base, &a.clerk_email, PASSWORD).await;
     let r = clerk.get(format!("{base}/wissen")).send().await.unwrap();
+    assert_eq!(r.status(), 403);
+    let r = clerk
+        .get(format!(
+            "{base}/wissen/handbuecher/{hid}/neue-seite?vorlage=checklist"
+        ))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 403);
 }
 

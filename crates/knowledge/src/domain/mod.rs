@@ -35,6 +35,46 @@ impl Visibility {
     }
 }
 
+/// A kind of page a department can start from; its title and Markdown are translations
+/// (`knowledge.template.<code>.title` / `.body`), so they follow the reader's language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PageTemplate {
+    /// How a procedure runs: purpose, legal basis, steps, forms, contacts.
+    Process,
+    /// A list of tasks to tick off.
+    Checklist,
+    /// Who to call for what.
+    Contacts,
+}
+
+impl PageTemplate {
+    pub const ALL: [PageTemplate; 3] = [
+        PageTemplate::Process,
+        PageTemplate::Checklist,
+        PageTemplate::Contacts,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            PageTemplate::Process => "process",
+            PageTemplate::Checklist => "checklist",
+            PageTemplate::Contacts => "contacts",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<PageTemplate> {
+        Self::ALL.into_iter().find(|t| t.code() == s.trim())
+    }
+
+    pub fn title_key(self) -> String {
+        format!("knowledge.template.{}.title", self.code())
+    }
+
+    pub fn body_key(self) -> String {
+        format!("knowledge.template.{}.body", self.code())
+    }
+}
+
 /// Longest title of a handbook, chapter or page.
 pub const TITLE_MAX: usize = 200;
 /// Longest change note.

@@ -346,6 +346,8 @@ struct HandbookTpl {
     departments: Vec<(i64, String, bool)>,
     visibilities: Vec<(&'static str, String, bool)>,
     roles: Vec<(i64, String, bool)>,
+    /// Page templates to start a new page from: (code, name).
+    templates: Vec<(&'static str, String)>,
 }
 
 /// The handbook page; `settings` carries a refused settings form, `chapter` a refused chapter.
@@ -385,6 +387,10 @@ async fn render_handbook(
     pages.retain(|p| p.chapter_id.is_none_or(|c| !known.contains(&c)));
     respond(
         page(HandbookTpl {
+            templates: crate::domain::PageTemplate::ALL
+                .iter()
+                .map(|tpl| (tpl.code(), t.get(&tpl.title_key()).to_string()))
+                .collect(),
             l: titled(st, ctx, "knowledge.index.title", v.h.title.clone()),
             id,
             scope: scope_label(t, &v.h.visibility, v.department.as_deref()),
@@ -641,14 +647,32 @@ async fn preview(
     }
 }
 
+#[derive(Deserialize, Default)]
+struct NewPageQuery {
+    /// A page template to start from (`process`, `checklist`, `contacts`); none: empty.
+    #[serde(default)]
+    vorlage: String,
+}
+
 async fn new_page(
     State(st): State<AppState>,
     Staff(ctx, p): Staff,
     Path(id): Path<String>,
+    Query(q): Query<NewPageQuery>,
 ) -> Result<Response, HtmlError> {
     let id = id_of(&id)?;
+    let t = catalog(ctx.lang);
+    let (title, body_markdown) = match crate::domain::PageTemplate::parse(&q.vorlage) {
+        Some(tpl) => (
+            t.get(&tpl.title_key()).to_string(),
+            t.get(&tpl.body_key()).to_string(),
+        ),
+        None => Default::default(),
+    };
     let f = PageForm {
         base_version: "0".into(),
+        title,
+        body_markdown,
         ..Default::default()
     };
     render_edit(
