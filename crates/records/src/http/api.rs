@@ -9,7 +9,6 @@ use crate::permissions::MANAGE;
 use crate::service::documents::{self, DocumentInput, Stored};
 use crate::service::files::{self, AccessEntry, FileInput, FileQuery};
 use crate::service::{plan, search};
-use crate::store::entity::{file, plan_item};
 use axum::Json;
 use axum::body::Body;
 use axum::extract::{FromRequest, Multipart, State};
@@ -72,8 +71,8 @@ pub struct PlanItemOut {
     pub disposition: String,
 }
 
-impl From<plan_item::Model> for PlanItemOut {
-    fn from(m: plan_item::Model) -> Self {
+impl From<plan::PlanItem> for PlanItemOut {
+    fn from(m: plan::PlanItem) -> Self {
         PlanItemOut {
             id: m.id,
             code: m.code,
@@ -215,8 +214,8 @@ pub struct FileOut {
     pub retention_until: Option<NaiveDate>,
 }
 
-impl From<file::Model> for FileOut {
-    fn from(f: file::Model) -> Self {
+impl From<files::File> for FileOut {
+    fn from(f: files::File) -> Self {
         FileOut {
             id: f.id,
             file_number: f.file_number,

@@ -30,7 +30,6 @@ use crate::service::documents::{self, DocumentInput};
 use crate::service::files::{self, AccessEntry, FileInput, FileQuery, FileView};
 use crate::service::follow_ups::{self, FollowUpInput};
 use crate::service::{inbox, plan, plan_import, search, today};
-use crate::store::entity::{file, plan_item};
 
 const MANAGERS: Access = Access::AnyOf(&[MANAGE]);
 const DOGS: Access = Access::AnyOf(&[DOG]);
@@ -113,7 +112,7 @@ struct FileRow {
     opened: String,
 }
 
-fn file_row(t: &Catalog, f: &file::Model) -> FileRow {
+fn file_row(t: &Catalog, f: &files::File) -> FileRow {
     FileRow {
         id: f.id,
         number: f.file_number.clone(),
@@ -861,7 +860,7 @@ struct PlanForm {
 #[template(path = "records/plan.html")]
 struct PlanTpl {
     l: Layout,
-    items: Vec<(usize, plan_item::Model, String, String)>,
+    items: Vec<(usize, plan::PlanItem, String, String)>,
     can_manage: bool,
     f: PlanForm,
     errs: FormErrors,
@@ -1170,7 +1169,7 @@ struct FormatQuery {
     format: String,
 }
 
-fn dog_rows(t: &Catalog, list: &[file::Model]) -> (Vec<String>, Vec<Vec<String>>) {
+fn dog_rows(t: &Catalog, list: &[files::File]) -> (Vec<String>, Vec<Vec<String>>) {
     let header = [
         "records.field.dog_tag",
         "records.field.file_number",

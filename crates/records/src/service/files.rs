@@ -24,6 +24,10 @@ use sea_orm::{
     QueryFilter, QueryOrder, QuerySelect,
 };
 
+/// A stored file as callers outside the service (handlers, CLI) read it; they never name the
+/// entity module themselves.
+pub type File = file::Model;
+
 /// Audit actions of the read audit (object `records.file`, id the file's).
 pub const READ_FILE: &str = "records.file.read";
 pub const READ_DOCUMENT: &str = "records.document.downloaded";

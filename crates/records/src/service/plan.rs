@@ -12,6 +12,9 @@ use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, QueryFilter, QueryOrder,
 };
 
+/// A stored plan item as handlers read it (they never name the entity module themselves).
+pub type PlanItem = plan_item::Model;
+
 /// A new plan item as typed (form, API, import).
 #[derive(Debug, Clone, Default)]
 pub struct PlanItemInput {
