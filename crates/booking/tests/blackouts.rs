@@ -9,6 +9,8 @@ mod common;
 
 use chrono::{Duration, NaiveDate};
 use common::*;
+use rathaus_booking::domain::holidays::HolidayChoice;
+use rathaus_booking::domain::{BlackoutSource, ResourceId};
 use rathaus_booking::service::blackouts::{self, ImportSummary};
 use rathaus_core::Error;
 use rathaus_store::audit::{self, AuditFilter};
@@ -638,4 +640,358 @@ async fn staff_add_delete_and_upload_on_the_page() {
         .unwrap();
     assert_eq!(r.status(), 404);
     let _ = Duration::days(1);
+}
+
+fn both() -> HolidayChoice {
+    HolidayChoice {
+        public: true,
+        school: true,
+    }
+}
+
+#[tokio::test]
+async fn the_holidays_of_the_tenants_land_are_taken_over_once() {
+    let s = setup().await;
+    let b = tenant(&s.db, "b", HOST_B).await;
+    let hall = resource(&s, "Sporthalle", "hall", None).await;
+    let foreign = resource(&b, "Fremde Halle", "hall", None).await;
+
+    // NW (the default Land) in 2026: 11 public holidays and 6 school breaks touching the
+    // year (both Christmas breaks included).
+    let sum = blackouts::take_over_holidays(&s.db.conn, Actor::User(&s.admin), None, 2026, both())
+        .await
+        .unwrap();
+    assert_eq!(
+        sum,
+        ImportSummary {
+            created: 17,
+            ..Default::default()
+        }
+    );
+    let list = blackouts::list_blackouts(&s.db.conn, Actor::User(&s.admin), far())
+        .await
+        .unwrap();
+    assert_eq!(list.len(), 17);
+    let good_friday = list.iter().find(|b| b.reason == "Karfreitag").unwrap();
+    assert_eq!(
+        blackouts::local_days(good_friday),
+        (day(2026, 4, 3), day(2026, 4, 3))
+    );
+    assert_eq!(good_friday.resource_id, None);
+    let summer = list.iter().find(|b| b.reason == "Sommerferien").unwrap();
+    assert_eq!(
+        blackouts::local_days(summer),
+        (day(2026, 7, 20), day(2026, 9, 1))
+    );
+    assert!(matches!(
+        BlackoutSource::of(&summer.source_uid),
+        BlackoutSource::Calendar { .. }
+    ));
+
+    // Again: nothing doubles. The next year shares the Christmas break 2026/27.
+    let again =
+        blackouts::take_over_holidays(&s.db.conn, Actor::User(&s.admin), None, 2026, both())
+            .await
+            .unwrap();
+    assert_eq!(
+        again,
+        ImportSummary {
+            unchanged: 17,
+            ..Default::default()
+        }
+    );
+    let next = blackouts::take_over_holidays(&s.db.conn, Actor::User(&s.admin), None, 2027, both())
+        .await
+        .unwrap();
+    assert_eq!((next.created, next.unchanged), (16, 1), "{next:?}");
+    // A corrected date updates the blackout instead of adding one.
+    let mut am: rathaus_booking::store::entity::blackout::ActiveModel = summer.clone().into();
+    am.ends_at = sea_orm::Set(summer.ends_at + Duration::days(1));
+    sea_orm::ActiveModelTrait::update(am, &s.db.conn)
+        .await
+        .unwrap();
+    let fixed = blackouts::take_over_holidays(
+        &s.db.conn,
+        Actor::User(&s.admin),
+        None,
+        2026,
+        HolidayChoice {
+            public: false,
+            school: true,
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!((fixed.updated, fixed.unchanged, fixed.created), (1, 5, 0));
+
+    // One resource: its own rows, public holidays only.
+    let one = blackouts::take_over_holidays(
+        &s.db.conn,
+        Actor::User(&s.admin),
+        Some(ResourceId(hall.id)),
+        2026,
+        HolidayChoice {
+            public: true,
+            school: false,
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(one.created, 11);
+    let all = blackouts::list_blackouts(&s.db.conn, Actor::User(&s.admin), far())
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 17 + 16 + 11);
+    assert_eq!(
+        all.iter()
+            .filter(|b| b.resource_id == Some(hall.id))
+            .count(),
+        11
+    );
+
+    // The Land comes from the tenant's settings: Berlin has Frauentag (8 March).
+    rathaus_store::tenants::update_settings(
+        &s.db.conn,
+        &b.admin,
+        rathaus_store::tenants::Settings {
+            name: "B",
+            mfa_required: false,
+            land: "BE",
+        },
+    )
+    .await
+    .unwrap();
+    let cal = blackouts::holiday_calendar(&s.db.conn, Actor::User(&b.admin))
+        .await
+        .unwrap();
+    assert_eq!(cal.land, rathaus_core::calendar::Land::BE);
+    blackouts::take_over_holidays(
+        &s.db.conn,
+        Actor::User(&b.admin),
+        None,
+        2026,
+        HolidayChoice {
+            public: true,
+            school: false,
+        },
+    )
+    .await
+    .unwrap();
+    let theirs = blackouts::list_blackouts(&s.db.conn, Actor::User(&b.admin), far())
+        .await
+        .unwrap();
+    assert!(
+        theirs
+            .iter()
+            .any(|b| b.reason == "Internationaler Frauentag"
+                && blackouts::local_days(b).0 == day(2026, 3, 8))
+    );
+    assert!(!theirs.iter().any(|b| b.reason == "Fronleichnam"));
+    // Tenant A's list did not grow.
+    assert_eq!(
+        blackouts::list_blackouts(&s.db.conn, Actor::User(&s.admin), far())
+            .await
+            .unwrap()
+            .len(),
+        44
+    );
+
+    // The audit event is written with the change.
+    let events = audit::list(&s.db.conn, &s.admin, &AuditFilter::default())
+        .await
+        .unwrap();
+    let ev = events
+        .iter()
+        .find(|e| e.action == "booking.blackout.holidays_taken_over")
+        .unwrap();
+    assert!(ev.details.contains("\"land\":\"NW\""), "{ev:?}");
+
+    // Refused: without booking.manage, and bad input (nothing stored).
+    for who in [&s.booker, &s.clerk] {
+        let e = blackouts::take_over_holidays(&s.db.conn, Actor::User(who), None, 2028, both())
+            .await
+            .unwrap_err();
+        assert!(matches!(e, Error::Forbidden), "{e:?}");
+        let e = blackouts::holiday_calendar(&s.db.conn, Actor::User(who))
+            .await
+            .unwrap_err();
+        assert!(matches!(e, Error::Forbidden), "{e:?}");
+    }
+    let e = blackouts::take_over_holidays(
+        &s.db.conn,
+        Actor::User(&s.admin),
+        Some(ResourceId(foreign.id)),
+        1900,
+        HolidayChoice::default(),
+    )
+    .await
+    .unwrap_err();
+    let Error::Invalid(f) = e else {
+        panic!("{e:?}")
+    };
+    assert_eq!(
+        f.get("which").unwrap().key,
+        "booking.blackouts.err.choose_holidays"
+    );
+    assert_eq!(f.get("year").unwrap().key, "err.out_of_range");
+    assert_eq!(f.get("resource_id").unwrap().key, "err.invalid_choice");
+    let e = blackouts::take_over_holidays(&s.db.conn, Actor::User(&s.admin), None, 2040, both())
+        .await
+        .unwrap_err();
+    let Error::Invalid(f) = e else {
+        panic!("{e:?}")
+    };
+    assert_eq!(
+        f.get("year").unwrap().key,
+        "booking.blackouts.err.school_years"
+    );
+    assert_eq!(
+        blackouts::list_blackouts(&s.db.conn, Actor::User(&s.admin), far())
+            .await
+            .unwrap()
+            .len(),
+        44
+    );
+}
+
+#[tokio::test]
+async fn staff_take_over_the_holidays_on_the_page() {
+    let p = pages().await;
+    let s = &p.s;
+    let hall = resource(s, "Sporthalle Süd", "hall", None).await;
+    let c = p.client(&s.f.admin_email).await;
+    let html = c
+        .get(format!("{}/buchung/sperrzeiten", p.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("Feiertage und Schulferien des Bundeslands übernehmen")
+            && html.contains("Nordrhein-Westfalen"),
+        "{html}"
+    );
+    let csrf = csrf_of(&html);
+    let post = |form: Vec<(&'static str, String)>| {
+        let c = c.clone();
+        let url = format!("{}/buchung/sperrzeiten/kalender", p.base);
+        async move { c.post(url).form(&form).send().await.unwrap() }
+    };
+
+    // Bad input: 422, German message beside the field, what was typed kept, nothing stored.
+    let r = post(vec![
+        ("_csrf", csrf.clone()),
+        ("resource_id", hall.id.to_string()),
+        ("year", "zwanzig".into()),
+        ("school_holidays", "on".into()),
+    ])
+    .await;
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("Bitte geben Sie das Jahr mit vier Ziffern ein")
+            && html.contains("id=\"f-year-error\"")
+            && html.contains("value=\"zwanzig\""),
+        "{html}"
+    );
+    assert!(
+        html.contains(&format!("<option value=\"{}\" selected>", hall.id)),
+        "{html}"
+    );
+    assert!(
+        html.contains("name=\"school_holidays\" value=\"on\" checked")
+            && !html.contains("name=\"public_holidays\" value=\"on\" checked"),
+        "{html}"
+    );
+    let r = post(vec![("_csrf", csrf.clone()), ("year", "2026".into())]).await;
+    assert_eq!(r.status(), 422);
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("Bitte wählen Sie Feiertage, Schulferien oder beides.")
+    );
+    let r = post(vec![
+        ("_csrf", csrf.clone()),
+        ("year", "2040".into()),
+        ("school_holidays", "on".into()),
+    ])
+    .await;
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("nur für die Jahre 2026"), "{html}");
+    assert!(
+        blackouts::list_blackouts(&s.db.conn, Actor::User(&s.admin), far())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // Good input, twice: the second time nothing is new.
+    for (created, unchanged) in [(17, 0), (0, 17)] {
+        let r = post(vec![
+            ("_csrf", csrf.clone()),
+            ("year", "2026".into()),
+            ("public_holidays", "on".into()),
+            ("school_holidays", "on".into()),
+        ])
+        .await;
+        assert_eq!(r.status(), 303);
+        let to = r.headers()["location"].to_str().unwrap().to_string();
+        let html = c
+            .get(format!("{}{to}&ab=2000-01-01", p.base))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            html.contains(&format!(
+                "Feiertage und Ferien 2026 übernommen: {created} neu, 0 geändert, {unchanged} schon vorhanden."
+            )) && html.contains("Karfreitag")
+                && html.contains("aus dem Ferien- und Feiertagskalender"),
+            "{html}"
+        );
+    }
+    assert_eq!(
+        blackouts::list_blackouts(&s.db.conn, Actor::User(&s.admin), far())
+            .await
+            .unwrap()
+            .len(),
+        17
+    );
+
+    // Without booking.manage: 403, nothing stored.
+    let booker_email = s.booker.email.clone();
+    let c = p.client(&booker_email).await;
+    let html = c
+        .get(format!("{}/buchung/kalender", p.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = csrf_of(&html);
+    let r = c
+        .post(format!("{}/buchung/sperrzeiten/kalender", p.base))
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("year", "2027"),
+            ("public_holidays", "on"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    assert_eq!(
+        blackouts::list_blackouts(&s.db.conn, Actor::User(&s.admin), far())
+            .await
+            .unwrap()
+            .len(),
+        17
+    );
 }

@@ -119,12 +119,14 @@ impl BlackoutScope {
     }
 }
 
-/// Where a blackout came from: entered by hand or imported (with the VEVENT's UID, so that
-/// a second import updates instead of duplicating).
+/// Where a blackout came from: entered by hand, imported (with the VEVENT's UID, so that a
+/// second import updates instead of duplicating), or taken over from the holiday calendar of
+/// the tenant's Land (with a UID of `holidays::CALENDAR_UID_PREFIX`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BlackoutSource {
     Manual,
     Imported { uid: String },
+    Calendar { uid: String },
 }
 
 impl BlackoutSource {
@@ -132,10 +134,23 @@ impl BlackoutSource {
     pub fn of(source_uid: &str) -> Self {
         if source_uid.is_empty() {
             BlackoutSource::Manual
+        } else if source_uid.starts_with(super::holidays::CALENDAR_UID_PREFIX) {
+            BlackoutSource::Calendar {
+                uid: source_uid.to_string(),
+            }
         } else {
             BlackoutSource::Imported {
                 uid: source_uid.to_string(),
             }
+        }
+    }
+
+    /// The translation key of its label in the list.
+    pub fn label_key(&self) -> &'static str {
+        match self {
+            BlackoutSource::Manual => "booking.blackouts.manual",
+            BlackoutSource::Imported { .. } => "booking.blackouts.imported",
+            BlackoutSource::Calendar { .. } => "booking.blackouts.from_calendar",
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Pure types and rules of the booking module: statuses, kinds, ids, wall-clock time. No
 //! I/O, no HTTP, no database; the store converts at its boundary (`store::values`).
 
+pub mod holidays;
 pub mod ids;
 pub mod kinds;
 pub mod time;

@@ -4,14 +4,19 @@
 //! them from an iCalendar file as published for school and public holidays (all-day VEVENTs
 //! with `DTSTART;VALUE=DATE` and an exclusive `DTEND`, or date-times). A repeated import of
 //! the same file updates the periods it made before (matched by the event's UID) instead of
-//! doubling them.
+//! doubling them. Or they take over the public and school holidays of the tenant's Land
+//! (`rathaus_core::calendar`, chosen in the tenant's settings) for a year; each holiday has a
+//! stable UID (`domain::holidays`), so a second take-over doubles nothing.
 //!
 //! Stored as UTC `starts_at`/`ends_at` from local midnights (Europe/Berlin), so a blackout
 //! covers whole local days whatever the clock change. `rules::check_slot` reads the table.
 //!
 //! Pages: `/buchung/sperrzeiten` (list, add form, upload), `POST /buchung/sperrzeiten/{id}/loeschen`,
-//! `POST /buchung/sperrzeiten/import?_csrf=…` (multipart: the CSRF token is in the query).
+//! `POST /buchung/sperrzeiten/import?_csrf=…` (multipart: the CSRF token is in the query),
+//! `POST /buchung/sperrzeiten/kalender` (take over the holidays).
 
+use crate::domain::ResourceId;
+use crate::domain::holidays::{self, HolidayChoice};
 use crate::formats::ics_import::parse_events;
 pub use crate::formats::ics_import::{MAX_DAYS, MAX_IMPORT_EVENTS};
 
@@ -22,16 +27,19 @@ use crate::store::entity::{blackout, resource};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use chrono_tz::Europe::Berlin;
 use rathaus_core::audit::NewEvent;
+use rathaus_core::calendar::{Land, school_years_known};
 use rathaus_core::validation::FieldErrors;
 use rathaus_core::{Error, Result, TenantId};
 use rathaus_store::db_err;
 use rathaus_store::uow::{Actor, Tx};
+use rathaus_web::i18n::{Lang, catalog};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
     QueryOrder, QuerySelect, Set,
 };
 use serde_json::json;
 use std::collections::HashMap;
+use std::ops::RangeInclusive;
 
 pub use blackout::Model as Blackout;
 
@@ -224,18 +232,7 @@ pub async fn import_ics(
     check_resource(tx.conn(), who.tenant_id, resource_id, &mut errs).await?;
     errs.into_result()?;
 
-    let mut existing: HashMap<String, Blackout> = tx
-        .find::<blackout::Entity>()
-        .filter(match resource_id {
-            Some(r) => blackout::Column::ResourceId.eq(r),
-            None => blackout::Column::ResourceId.is_null(),
-        })
-        .filter(blackout::Column::SourceUid.ne(""))
-        .all(tx.conn())
-        .await?
-        .into_iter()
-        .map(|b| (b.source_uid.clone(), b))
-        .collect();
+    let mut existing = by_uid(&tx, resource_id).await?;
     let mut sum = ImportSummary::default();
     let now = Utc::now();
     for ev in events {
@@ -249,36 +246,13 @@ pub async fn import_ics(
         } else {
             reason
         };
-        match existing.get(&ev.uid) {
-            Some(b) if b.starts_at == p.0 && b.ends_at == p.1 && b.reason == reason => {
-                sum.unchanged += 1;
-            }
-            Some(b) => {
-                let mut am: blackout::ActiveModel = b.clone().into();
-                am.starts_at = Set(p.0);
-                am.ends_at = Set(p.1);
-                am.reason = Set(reason);
-                let b = am.update(tx.conn()).await?;
-                existing.insert(ev.uid.clone(), b);
-                sum.updated += 1;
-            }
-            None => {
-                let b = blackout::ActiveModel {
-                    tenant_id: Set(who.tenant_id.0),
-                    resource_id: Set(resource_id),
-                    starts_at: Set(p.0),
-                    ends_at: Set(p.1),
-                    reason: Set(reason),
-                    source_uid: Set(ev.uid.clone()),
-                    created_at: Set(now),
-                    ..Default::default()
-                }
-                .insert(tx.conn())
-                .await?;
-                existing.insert(ev.uid.clone(), b);
-                sum.created += 1;
-            }
-        }
+        let row = Period {
+            uid: &ev.uid,
+            starts_at: p.0,
+            ends_at: p.1,
+            reason,
+        };
+        upsert(&tx, resource_id, &mut existing, row, now, &mut sum).await?;
     }
     tx.audit(
         NewEvent::new("booking.blackout.imported", "booking_blackout", None::<i64>).details(
@@ -287,6 +261,163 @@ pub async fn import_ics(
                 "skipped": sum.skipped, "unchanged": sum.unchanged, "bytes": bytes.len(),
             }),
         ),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(sum)
+}
+
+/// The blackouts an earlier import or take-over made for this resource choice, by UID.
+async fn by_uid(tx: &Tx<'_>, resource_id: Option<i64>) -> Result<HashMap<String, Blackout>> {
+    Ok(tx
+        .find::<blackout::Entity>()
+        .filter(match resource_id {
+            Some(r) => blackout::Column::ResourceId.eq(r),
+            None => blackout::Column::ResourceId.is_null(),
+        })
+        .filter(blackout::Column::SourceUid.ne(""))
+        .all(tx.conn())
+        .await?
+        .into_iter()
+        .map(|b| (b.source_uid.clone(), b))
+        .collect())
+}
+
+/// One period to store under a UID.
+struct Period<'a> {
+    uid: &'a str,
+    starts_at: DateTime<Utc>,
+    ends_at: DateTime<Utc>,
+    reason: String,
+}
+
+/// Creates the blackout of `p`, updates the one made before under its UID, or leaves it as
+/// it is; counts which.
+async fn upsert(
+    tx: &Tx<'_>,
+    resource_id: Option<i64>,
+    existing: &mut HashMap<String, Blackout>,
+    p: Period<'_>,
+    now: DateTime<Utc>,
+    sum: &mut ImportSummary,
+) -> Result<()> {
+    match existing.get(p.uid) {
+        Some(b) if b.starts_at == p.starts_at && b.ends_at == p.ends_at && b.reason == p.reason => {
+            sum.unchanged += 1;
+        }
+        Some(b) => {
+            let mut am: blackout::ActiveModel = b.clone().into();
+            am.starts_at = Set(p.starts_at);
+            am.ends_at = Set(p.ends_at);
+            am.reason = Set(p.reason);
+            let b = am.update(tx.conn()).await?;
+            existing.insert(p.uid.to_string(), b);
+            sum.updated += 1;
+        }
+        None => {
+            let b = tx
+                .insert(blackout::ActiveModel {
+                    resource_id: Set(resource_id),
+                    starts_at: Set(p.starts_at),
+                    ends_at: Set(p.ends_at),
+                    reason: Set(p.reason),
+                    source_uid: Set(p.uid.to_string()),
+                    created_at: Set(now),
+                    ..Default::default()
+                })
+                .await?;
+            existing.insert(p.uid.to_string(), b);
+            sum.created += 1;
+        }
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------- holiday calendar
+
+/// The tenant's Land, whose holidays `take_over_holidays` uses, and the years for which its
+/// school holidays are on record.
+#[derive(Debug, Clone)]
+pub struct HolidayCalendar {
+    pub land: Land,
+    pub school_years: Option<RangeInclusive<i32>>,
+}
+
+/// The calendar the take-over form offers (permission `booking.manage`).
+pub async fn holiday_calendar(
+    conn: &impl ConnectionTrait,
+    by: Actor<'_>,
+) -> Result<HolidayCalendar> {
+    let who = person(by)?;
+    by.require(MANAGE)?;
+    let land = rathaus_store::tenants::land_of(conn, who.tenant_id).await?;
+    Ok(HolidayCalendar {
+        land,
+        school_years: school_years_known(land),
+    })
+}
+
+/// Takes over the public holidays and/or school holidays of the tenant's Land (its settings)
+/// in `year` as blackouts of one resource or, with `None`, of every resource (permission
+/// `booking.manage`). Each holiday has a stable UID: running it again for the same year and
+/// resource choice adds nothing and updates what the calendar corrected. Everything or nothing
+/// is stored, with one audit event.
+pub async fn take_over_holidays(
+    db: &DatabaseConnection,
+    by: Actor<'_>,
+    resource_id: Option<ResourceId>,
+    year: i32,
+    choice: HolidayChoice,
+) -> Result<ImportSummary> {
+    let who = person(by)?;
+    by.require(MANAGE)?;
+    let resource_id = resource_id.map(i64::from);
+    let mut errs = FieldErrors::new();
+    if !choice.public && !choice.school {
+        errs.add("which", "booking.blackouts.err.choose_holidays");
+    }
+    errs.in_range("year", year, holidays::YEARS);
+    let tx = Tx::begin(db, who.tenant_id, by).await?;
+    let land = rathaus_store::tenants::land_of(tx.conn(), who.tenant_id).await?;
+    if choice.school && holidays::YEARS.contains(&year) {
+        match school_years_known(land) {
+            Some(known) if known.contains(&year) => {}
+            Some(known) => errs.add_arg(
+                "year",
+                "booking.blackouts.err.school_years",
+                Some(format!("{}\u{2013}{}", known.start(), known.end())),
+            ),
+            None => errs.add("year", "booking.blackouts.err.school_none"),
+        }
+    }
+    check_resource(tx.conn(), who.tenant_id, resource_id, &mut errs).await?;
+    errs.into_result()?;
+
+    // The stored reason is the holiday's German name: blackouts are shown to everyone.
+    let t = catalog(Lang::De);
+    let mut existing = by_uid(&tx, resource_id).await?;
+    let mut sum = ImportSummary::default();
+    let now = Utc::now();
+    for p in holidays::periods(land, year, choice) {
+        let row = Period {
+            uid: &p.uid,
+            starts_at: midnight_utc(p.first),
+            ends_at: midnight_utc(p.last + Duration::days(1)),
+            reason: t.get(p.name_key).chars().take(MAX_REASON).collect(),
+        };
+        upsert(&tx, resource_id, &mut existing, row, now, &mut sum).await?;
+    }
+    tx.audit(
+        NewEvent::new(
+            "booking.blackout.holidays_taken_over",
+            "booking_blackout",
+            None::<i64>,
+        )
+        .details(json!({
+            "resource_id": resource_id, "land": land.code(), "year": year,
+            "public_holidays": choice.public, "school_holidays": choice.school,
+            "created": sum.created, "updated": sum.updated, "unchanged": sum.unchanged,
+        })),
     )
     .await?;
     tx.commit().await?;

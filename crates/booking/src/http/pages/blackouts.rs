@@ -1,8 +1,10 @@
 //! Blackout pages (`/buchung/sperrzeiten`): list, add, delete, import from an .ics file.
 
+use crate::domain::holidays::HolidayChoice;
+use crate::domain::{BlackoutSource, ResourceId};
 use crate::service::blackouts::{
-    LIST_LIMIT, MAX_ICS_BYTES, MAX_REASON, add_blackout, delete_blackout, import_ics,
-    list_blackouts, local_days,
+    LIST_LIMIT, MAX_ICS_BYTES, MAX_REASON, add_blackout, delete_blackout, holiday_calendar,
+    import_ics, list_blackouts, local_days, take_over_holidays,
 };
 use rathaus_store::uow::Actor;
 
@@ -17,7 +19,7 @@ use askama::Template;
 use axum::Form;
 use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use rathaus_core::validation::FieldErrors;
 use rathaus_core::{Error, Principal, Result};
 use rathaus_web::AppState;
@@ -34,6 +36,7 @@ pub(crate) fn routes() -> Routes {
         .get("/buchung/sperrzeiten", MANAGERS, list)
         .post("/buchung/sperrzeiten", MANAGERS, add)
         .post("/buchung/sperrzeiten/{id}/loeschen", MANAGERS, delete)
+        .post("/buchung/sperrzeiten/kalender", MANAGERS, take_over)
         // Room for a file of MAX_ICS_BYTES plus the multipart framing; anything larger fails
         // to read and is answered as too large.
         .post(
@@ -49,7 +52,8 @@ struct Row {
     from: String,
     to: String,
     reason: String,
-    imported: bool,
+    /// Translation key of where it came from.
+    source: &'static str,
 }
 
 #[derive(Deserialize, Default)]
@@ -70,6 +74,35 @@ impl AddForm {
     }
 }
 
+/// The take-over form: the holidays of the tenant's Land for one year.
+#[derive(Deserialize, Default)]
+pub struct CalendarForm {
+    #[serde(default)]
+    resource_id: String,
+    #[serde(default)]
+    year: String,
+    #[serde(default)]
+    public_holidays: Option<String>,
+    #[serde(default)]
+    school_holidays: Option<String>,
+}
+
+impl CalendarForm {
+    /// As first shown: this year, both kinds ticked.
+    fn fresh() -> Self {
+        CalendarForm {
+            resource_id: String::new(),
+            year: today().year().to_string(),
+            public_holidays: Some("on".into()),
+            school_holidays: Some("on".into()),
+        }
+    }
+
+    fn selected(&self, id: &i64) -> bool {
+        self.resource_id.trim() == id.to_string()
+    }
+}
+
 #[derive(Deserialize, Default)]
 pub struct ListQuery {
     #[serde(default)]
@@ -84,6 +117,8 @@ pub struct ListQuery {
     gleich: Option<usize>,
     #[serde(default)]
     uebersprungen: Option<usize>,
+    #[serde(default)]
+    jahr: Option<i32>,
 }
 
 #[derive(Template)]
@@ -97,6 +132,11 @@ struct ListTpl {
     errs: FormErrors,
     import_errs: FormErrors,
     import_resource: String,
+    cal: CalendarForm,
+    cal_errs: FormErrors,
+    /// The tenant's Land and the years with school holidays on record, for the form's text.
+    land: String,
+    school_years: String,
     done: Option<String>,
     limited: bool,
 }
@@ -112,14 +152,32 @@ struct Shown {
     errs: FormErrors,
     import_errs: FormErrors,
     import_resource: String,
+    cal: CalendarForm,
+    cal_errs: FormErrors,
     done: Option<String>,
     from: NaiveDate,
+}
+
+impl Shown {
+    fn new(t: &'static rathaus_web::i18n::Catalog, from: NaiveDate) -> Self {
+        Shown {
+            f: AddForm::default(),
+            errs: FormErrors::none(t),
+            import_errs: FormErrors::none(t),
+            import_resource: String::new(),
+            cal: CalendarForm::fresh(),
+            cal_errs: FormErrors::none(t),
+            done: None,
+            from,
+        }
+    }
 }
 
 async fn render(st: &AppState, ctx: &Ctx, p: &Principal, s: Shown) -> Result<Response, HtmlError> {
     p.require(MANAGE)?;
     let items = list_blackouts(&st.db.conn, Actor::User(p), s.from).await?;
     let all = crate::service::list_resources(&st.db.conn, Actor::User(p)).await?;
+    let cal = holiday_calendar(&st.db.conn, Actor::User(p)).await?;
     let t = catalog(ctx.lang);
     let every = t.get("booking.blackouts.all_resources").to_string();
     let rows = items
@@ -139,11 +197,11 @@ async fn render(st: &AppState, ctx: &Ctx, p: &Principal, s: Shown) -> Result<Res
                 from: first.format("%d.%m.%Y").to_string(),
                 to: last.format("%d.%m.%Y").to_string(),
                 reason: b.reason.clone(),
-                imported: !b.source_uid.is_empty(),
+                source: BlackoutSource::of(&b.source_uid).label_key(),
             }
         })
         .collect();
-    let failed = s.errs.any() || s.import_errs.any();
+    let failed = s.errs.any() || s.import_errs.any() || s.cal_errs.any();
     let mut res = page(ListTpl {
         l: layout(st, ctx, "booking.blackouts.title"),
         limited: items.len() as u64 >= LIST_LIMIT,
@@ -154,6 +212,16 @@ async fn render(st: &AppState, ctx: &Ctx, p: &Principal, s: Shown) -> Result<Res
         errs: s.errs,
         import_errs: s.import_errs,
         import_resource: s.import_resource,
+        cal: s.cal,
+        cal_errs: s.cal_errs,
+        land: t.get(&cal.land.name_key()).to_string(),
+        school_years: match cal.school_years {
+            Some(y) => t
+                .get("booking.blackouts.calendar_school_years")
+                .replace("{first}", &y.start().to_string())
+                .replace("{last}", &y.end().to_string()),
+            None => t.get("booking.blackouts.calendar_school_none").to_string(),
+        },
         done: s.done,
     })?;
     if failed {
@@ -181,15 +249,18 @@ async fn list(
                 .replace("{unchanged}", &q.gleich.unwrap_or(0).to_string())
                 .replace("{skipped}", &q.uebersprungen.unwrap_or(0).to_string()),
         ),
+        "uebernommen" => Some(
+            t.get("booking.blackouts.done_calendar")
+                .replace("{year}", &q.jahr.unwrap_or(0).to_string())
+                .replace("{created}", &q.neu.unwrap_or(0).to_string())
+                .replace("{updated}", &q.geaendert.unwrap_or(0).to_string())
+                .replace("{unchanged}", &q.gleich.unwrap_or(0).to_string()),
+        ),
         _ => None,
     };
     let shown = Shown {
-        f: AddForm::default(),
-        errs: FormErrors::none(t),
-        import_errs: FormErrors::none(t),
-        import_resource: String::new(),
         done,
-        from,
+        ..Shown::new(t, from)
     };
     render(&st, &ctx, &p, shown).await
 }
@@ -255,12 +326,9 @@ async fn add(
         Ok(_) => Ok(Redirect::to("/buchung/sperrzeiten?erledigt=angelegt").into_response()),
         Err(e) => {
             let shown = Shown {
-                from: from.unwrap_or_else(today).min(today()),
                 f,
                 errs: FormErrors::from_error(t, e)?,
-                import_errs: FormErrors::none(t),
-                import_resource: String::new(),
-                done: None,
+                ..Shown::new(t, from.unwrap_or_else(today).min(today()))
             };
             render(&st, &ctx, &p, shown).await
         }
@@ -333,12 +401,61 @@ async fn import(
         .into_response()),
         Err(e) => {
             let shown = Shown {
-                f: AddForm::default(),
-                errs: FormErrors::none(t),
                 import_errs: FormErrors::from_error(t, e)?,
                 import_resource: resource,
-                done: None,
-                from: today(),
+                ..Shown::new(t, today())
+            };
+            render(&st, &ctx, &p, shown).await
+        }
+    }
+}
+
+/// Takes over the public and/or school holidays of the tenant's Land for a year; bad input
+/// shows the form again with what was typed.
+async fn take_over(
+    State(st): State<AppState>,
+    Staff(ctx, p): Staff,
+    Form(f): Form<CalendarForm>,
+) -> Result<Response, HtmlError> {
+    p.require(MANAGE)?;
+    let t = catalog(ctx.lang);
+    let mut errs = FieldErrors::new();
+    let resource_id = parse_resource(&mut errs, &f.resource_id).map(ResourceId);
+    let year = match f.year.trim().parse::<i32>() {
+        Ok(y) => Some(y),
+        Err(_) => {
+            errs.add("year", "booking.blackouts.err.year_invalid");
+            None
+        }
+    };
+    let choice = HolidayChoice {
+        public: f.public_holidays.is_some(),
+        school: f.school_holidays.is_some(),
+    };
+    let result = match year {
+        Some(year) if errs.is_empty() => {
+            take_over_holidays(&st.db.conn, Actor::User(&p), resource_id, year, choice)
+                .await
+                .map(|s| (year, s))
+        }
+        _ => {
+            if !choice.public && !choice.school {
+                errs.add("which", "booking.blackouts.err.choose_holidays");
+            }
+            Err(Error::Invalid(errs))
+        }
+    };
+    match result {
+        Ok((year, s)) => Ok(Redirect::to(&format!(
+            "/buchung/sperrzeiten?erledigt=uebernommen&jahr={year}&neu={}&geaendert={}&gleich={}",
+            s.created, s.updated, s.unchanged
+        ))
+        .into_response()),
+        Err(e) => {
+            let shown = Shown {
+                cal: f,
+                cal_errs: FormErrors::from_error(t, e)?,
+                ..Shown::new(t, today())
             };
             render(&st, &ctx, &p, shown).await
         }
