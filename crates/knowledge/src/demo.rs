@@ -2,6 +2,7 @@
 //! versions that asks for read confirmation, one due for review), one onboarding template per
 //! department, and one onboarding started. The texts are in `demo/data.toml`.
 
+use crate::domain::ChecklistKind;
 use crate::service::{self, onboarding};
 use rathaus_core::Principal;
 use rathaus_store::uow::Actor;
@@ -14,9 +15,11 @@ const DATA: &str = include_str!("demo/data.toml");
 #[derive(Deserialize)]
 struct Data {
     template_name: String,
+    offboarding_template_name: String,
     newcomer: String,
     handbooks: Vec<HandbookData>,
     tasks: Vec<TaskData>,
+    offboarding_tasks: Vec<TaskData>,
 }
 
 #[derive(Deserialize)]
@@ -127,23 +130,25 @@ pub async fn demo(db: &Db, admin: &Principal) -> anyhow::Result<()> {
             }
         }
     }
-    let tasks: Vec<onboarding::TaskInput> = data
-        .tasks
-        .iter()
-        .map(|t| onboarding::TaskInput {
-            title: t.title.clone(),
-            offset_days: t.offset_days,
-            owner: match t.owner.strip_prefix("role:") {
-                Some(r) => roles
-                    .get(r)
-                    .map(|id| onboarding::Owner::Role(*id))
-                    .unwrap_or(onboarding::Owner::User(admin.user_id.0)),
-                None if t.owner == "newcomer" => onboarding::Owner::Newcomer,
-                None => onboarding::Owner::User(admin.user_id.0),
-            },
-            page_id: t.page.as_ref().and_then(|p| pages.get(p).copied()),
-        })
-        .collect();
+    let task_inputs = |list: &[TaskData]| -> Vec<onboarding::TaskInput> {
+        list.iter()
+            .map(|t| onboarding::TaskInput {
+                title: t.title.clone(),
+                offset_days: t.offset_days,
+                owner: match t.owner.strip_prefix("role:") {
+                    Some(r) => roles
+                        .get(r)
+                        .map(|id| onboarding::Owner::Role(*id))
+                        .unwrap_or(onboarding::Owner::User(admin.user_id.0)),
+                    None if t.owner == "newcomer" => onboarding::Owner::Newcomer,
+                    None => onboarding::Owner::User(admin.user_id.0),
+                },
+                page_id: t.page.as_ref().and_then(|p| pages.get(p).copied()),
+            })
+            .collect()
+    };
+    let tasks = task_inputs(&data.tasks);
+    let leaving = task_inputs(&data.offboarding_tasks);
     let mut first = None;
     let mut names: Vec<(&String, &i64)> = depts.iter().collect();
     names.sort();
@@ -153,10 +158,20 @@ pub async fn demo(db: &Db, admin: &Principal) -> anyhow::Result<()> {
             by,
             &data.template_name.replace("{department}", name),
             Some(*id),
+            ChecklistKind::Onboarding,
             tasks.clone(),
         )
         .await?;
         first.get_or_insert((*id, t.id));
+        onboarding::create_template(
+            &db.conn,
+            by,
+            &data.offboarding_template_name.replace("{department}", name),
+            Some(*id),
+            ChecklistKind::Offboarding,
+            leaving.clone(),
+        )
+        .await?;
     }
     if let Some((department_id, template_id)) = first {
         let today = onboarding::today();
@@ -169,6 +184,7 @@ pub async fn demo(db: &Db, admin: &Principal) -> anyhow::Result<()> {
                 department_id,
                 template_id: Some(template_id),
                 user_id: None,
+                kind: ChecklistKind::Onboarding,
             },
             today,
         )

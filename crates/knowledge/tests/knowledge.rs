@@ -7,6 +7,7 @@
 
 use rathaus_core::{Error, Principal, TenantId};
 use rathaus_knowledge::Knowledge;
+use rathaus_knowledge::domain::ChecklistKind;
 use rathaus_knowledge::permissions::{EDIT, ONBOARDING, READ};
 use rathaus_knowledge::service::{self, HandbookInput, PageInput, SaveInput, onboarding};
 use rathaus_store::uow::Actor;
@@ -535,6 +536,7 @@ async fn onboarding_from_templates_with_dates_owners_and_bad_input() {
         Actor::User(&admin),
         "Einarbeitung Bauhof",
         Some(dept),
+        ChecklistKind::Onboarding,
         vec![task("Zu früh", -1000, onboarding::Owner::Newcomer)],
     )
     .await
@@ -545,6 +547,7 @@ async fn onboarding_from_templates_with_dates_owners_and_bad_input() {
         Actor::User(&admin),
         "Einarbeitung Bauhof",
         Some(dept),
+        ChecklistKind::Onboarding,
         vec![
             task("Laptop einrichten", -5, onboarding::Owner::Role(it_role)),
             task(
@@ -566,6 +569,7 @@ async fn onboarding_from_templates_with_dates_owners_and_bad_input() {
         department_id: d,
         template_id: None,
         user_id: None,
+        kind: ChecklistKind::Onboarding,
     };
     assert!(matches!(
         onboarding::start(&db.conn, Actor::User(&it), input(dept, start), today).await,
@@ -623,12 +627,55 @@ async fn onboarding_from_templates_with_dates_owners_and_bad_input() {
         .await
         .unwrap_err();
     assert_eq!(field_keys(&e), vec!["knowledge.err.no_template"]);
+    // A leaving colleague: no leaving template yet, so refused; with one (the department's
+    // first of its kind becomes its default) the checklist counts from the last working day,
+    // and the onboarding default stays.
+    let leaving = |date| onboarding::OnboardingInput {
+        kind: ChecklistKind::Offboarding,
+        ..input(dept, date)
+    };
+    let e = onboarding::start(&db.conn, Actor::User(&hr), leaving(start), today)
+        .await
+        .unwrap_err();
+    assert_eq!(field_keys(&e), vec!["knowledge.err.no_template"]);
+    let off = onboarding::create_template(
+        &db.conn,
+        Actor::User(&admin),
+        "Ausscheiden Bauhof",
+        Some(dept),
+        ChecklistKind::Offboarding,
+        vec![
+            task("Wissen übergeben", -14, onboarding::Owner::Newcomer),
+            task("Schlüssel zurück", 0, onboarding::Owner::Role(it_role)),
+        ],
+    )
+    .await
+    .unwrap();
+    assert!(off.is_default && off.kind == "offboarding");
+    let s = onboarding::start(&db.conn, Actor::User(&hr), leaving(start), today)
+        .await
+        .unwrap();
+    assert_eq!(s.onboarding.kind, "offboarding");
+    assert_eq!(s.onboarding.template_id, off.id);
+    let dues: Vec<_> = s
+        .tasks
+        .iter()
+        .map(|t| (t.due_date - start).num_days())
+        .collect();
+    assert_eq!(dues, vec![-14, 0]);
+    let s = onboarding::start(&db.conn, Actor::User(&hr), input(dept, start), today)
+        .await
+        .unwrap();
+    assert_eq!(
+        (s.onboarding.kind.as_str(), s.onboarding.template_id),
+        ("onboarding", tpl.id)
+    );
     assert_eq!(
         onboarding::list(&db.conn, Actor::User(&hr))
             .await
             .unwrap()
             .len(),
-        2
+        4
     );
     assert!(
         rathaus_store::audit::verify(&db.conn)
@@ -814,6 +861,36 @@ async fn pages_and_api_with_conflicts_search_and_onboarding() {
         .await
         .unwrap();
     assert_eq!(r.status(), 422);
+    // A leaving colleague: the department's leaving checklist (from the demo).
+    let last_day = (onboarding::today() + chrono::Duration::days(20)).to_string();
+    let r = c
+        .post(format!("{base}/api/v1/knowledge/onboardings"))
+        .bearer_auth(&tok)
+        .json(&serde_json::json!({"name": "Olaf Alt", "start_date": last_day, "department": "Bauhof", "kind": "offboarding"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let leaving: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(leaving["kind"], "offboarding", "{leaving}");
+    let titles: Vec<&str> = leaving["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|t| t["title"].as_str())
+        .collect();
+    assert!(
+        titles.contains(&"Schlüssel, Dienstausweis und Laptop zurücknehmen"),
+        "{leaving}"
+    );
+    let r = c
+        .post(format!("{base}/api/v1/knowledge/onboardings"))
+        .bearer_auth(&tok)
+        .json(&serde_json::json!({"name": "Olaf", "start_date": last_day, "department": "Bauhof", "kind": "rente"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_client_error(), "{}", r.status());
 
     // Another tenant: 404 on a's page.
     let tok_b = token(&db, b.tenant, b.admin).await;
@@ -917,6 +994,32 @@ async fn pages_and_api_with_conflicts_search_and_onboarding() {
         let r = admin_c.get(format!("{base}{path}")).send().await.unwrap();
         assert_eq!(r.status(), 200, "{path}");
     }
+    // The leaving checklist's page names the last working day.
+    let html = admin_c
+        .get(format!("{base}/wissen/einarbeitung/{}", leaving["id"]))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("Ausscheiden von Olaf Alt") && html.contains("Letzter Arbeitstag"),
+        "{html}"
+    );
+    let html = admin_c
+        .get(format!("{base}/wissen/einarbeitung"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("value=\"offboarding\"") && html.contains("Ausscheiden Bauhof"),
+        "{html}"
+    );
+
     // A new page can start from a template (title and Markdown in the reader's language);
     // an unknown template starts empty.
     let html = admin_c

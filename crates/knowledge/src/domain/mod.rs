@@ -35,6 +35,35 @@ impl Visibility {
     }
 }
 
+/// What a checklist is for: a new colleague's first weeks, or a colleague's leaving
+/// (accounts closed, keys returned, knowledge handed over). The date of a checklist is the
+/// first working day, or the last.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ChecklistKind {
+    #[default]
+    Onboarding,
+    Offboarding,
+}
+
+impl ChecklistKind {
+    pub const ALL: [ChecklistKind; 2] = [ChecklistKind::Onboarding, ChecklistKind::Offboarding];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            ChecklistKind::Onboarding => "onboarding",
+            ChecklistKind::Offboarding => "offboarding",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ChecklistKind> {
+        Self::ALL.into_iter().find(|k| k.code() == s.trim())
+    }
+
+    pub fn label_key(self) -> String {
+        format!("knowledge.kind.{}", self.code())
+    }
+}
+
 /// A kind of page a department can start from; its title and Markdown are translations
 /// (`knowledge.template.<code>.title` / `.body`), so they follow the reader's language.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -527,6 +527,19 @@ pub struct NewOnboarding {
     pub template_id: Option<i64>,
     /// The new colleague's staff account, when it exists.
     pub user_id: Option<i64>,
+    /// `onboarding` (default; `start_date` is the first working day) or `offboarding` (a
+    /// leaving colleague; `start_date` is the last working day). Picks the department's
+    /// default template of that kind when no template is given.
+    #[schema(value_type = Option<String>)]
+    #[serde(default)]
+    pub kind: Option<KindIn>,
+}
+
+#[derive(Deserialize, ToSchema, Clone, Copy)]
+#[serde(rename_all = "lowercase")]
+pub enum KindIn {
+    Onboarding,
+    Offboarding,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -562,6 +575,8 @@ pub struct OnboardingOut {
     pub start_date: NaiveDate,
     pub department_id: i64,
     pub template_id: i64,
+    /// `onboarding` or `offboarding` (from the template).
+    pub kind: String,
     /// The start date lies in the past: tasks already due are overdue.
     pub past: bool,
     pub tasks: Vec<TaskOut>,
@@ -596,6 +611,10 @@ async fn start_onboarding(
             department_id,
             template_id: b.template_id,
             user_id: b.user_id,
+            kind: match b.kind {
+                Some(KindIn::Offboarding) => crate::domain::ChecklistKind::Offboarding,
+                _ => crate::domain::ChecklistKind::Onboarding,
+            },
         },
         onboarding::today(),
     )
@@ -608,6 +627,7 @@ async fn start_onboarding(
             start_date: s.onboarding.start_date,
             department_id: s.onboarding.department_id,
             template_id: s.onboarding.template_id,
+            kind: s.onboarding.kind,
             past: s.past,
             tasks: s.tasks.into_iter().map(TaskOut::from).collect(),
         },

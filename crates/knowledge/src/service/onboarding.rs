@@ -51,6 +51,7 @@ pub async fn create_template(
     by: Actor<'_>,
     name: &str,
     department_id: Option<i64>,
+    kind: domain::ChecklistKind,
     tasks: Vec<TaskInput>,
 ) -> Result<Template> {
     by.require(MANAGE)?;
@@ -86,6 +87,7 @@ pub async fn create_template(
             Some(d) => template::Column::DepartmentId.eq(d),
             None => template::Column::DepartmentId.is_null(),
         })
+        .filter(template::Column::Kind.eq(kind.code()))
         .filter(template::Column::IsDefault.eq(true))
         .one(tx.conn())
         .await?
@@ -95,6 +97,7 @@ pub async fn create_template(
             name: Set(name),
             department_id: Set(department_id),
             is_default: Set(!has_default),
+            kind: Set(kind.code().into()),
             ..Default::default()
         })
         .await?;
@@ -123,7 +126,7 @@ pub async fn create_template(
             "knowledge_template",
             Some(t.id),
         )
-        .details(json!({"name": t.name, "department_id": department_id})),
+        .details(json!({"name": t.name, "department_id": department_id, "kind": kind.code()})),
     )
     .await?;
     tx.commit().await?;
@@ -212,6 +215,8 @@ pub struct OnboardingInput {
     pub template_id: Option<i64>,
     /// The new colleague's account, when it exists already.
     pub user_id: Option<i64>,
+    /// Which default template to use when none is given (a given template brings its own).
+    pub kind: domain::ChecklistKind,
 }
 
 /// A started onboarding with its tasks; `past` when the start date lies before today.
@@ -268,6 +273,7 @@ pub async fn start(
         None => tx
             .find::<template::Entity>()
             .filter(template::Column::DepartmentId.eq(inp.department_id))
+            .filter(template::Column::Kind.eq(inp.kind.code()))
             .filter(template::Column::IsDefault.eq(true))
             .one(tx.conn())
             .await?
@@ -299,6 +305,7 @@ pub async fn start(
             user_id: Set(newcomer.as_ref().map(|u| u.id)),
             created_by: Set(p.name.clone()),
             created_at: Set(Utc::now()),
+            kind: Set(tpl.kind.clone()),
             ..Default::default()
         })
         .await?;
@@ -341,7 +348,7 @@ pub async fn start(
     }
     tx.audit(
         NewEvent::new("knowledge.onboarding_started", "knowledge_onboarding", Some(ob.id))
-            .details(json!({"template_id": tpl.id, "start_date": inp.start_date.to_string(), "tasks": tasks.len()})),
+            .details(json!({"template_id": tpl.id, "kind": tpl.kind, "start_date": inp.start_date.to_string(), "tasks": tasks.len()})),
     )
     .await?;
     tx.commit().await?;

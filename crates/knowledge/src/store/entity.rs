@@ -85,6 +85,8 @@ entity!(template, "knowledge_templates", {
     name: String,
     department_id: Option<i64>,
     is_default: bool,
+    // `onboarding` or `offboarding` (domain::ChecklistKind); a default per department and kind.
+    kind: String,
 });
 
 // `owner_kind`: `role` (owner_role_id), `user` (owner_user_id) or `newcomer`.
@@ -107,6 +109,9 @@ entity!(onboarding, "knowledge_onboardings", {
     user_id: Option<i64>,
     created_by: String,
     created_at: DateTimeUtc,
+    // Copied from the template: `onboarding` (start_date is the first working day) or
+    // `offboarding` (start_date is the last).
+    kind: String,
 });
 
 entity!(task, "knowledge_tasks", {

@@ -10,7 +10,7 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(M0001Knowledge)]
+        vec![Box::new(M0001Knowledge), Box::new(M0002Offboarding)]
     }
     fn migration_table_name() -> DynIden {
         "seaql_migrations_knowledge".into_iden()
@@ -297,6 +297,32 @@ impl MigrationTrait for M0001Knowledge {
             &["onboarding_id", "position"],
         ))
         .await?;
+        Ok(())
+    }
+}
+
+/// Checklists for leaving colleagues: templates and checklists get a kind; existing rows are
+/// onboardings.
+struct M0002Offboarding;
+
+impl MigrationName for M0002Offboarding {
+    fn name(&self) -> &str {
+        "m0002_offboarding"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0002Offboarding {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        for table in ["knowledge_templates", "knowledge_onboardings"] {
+            m.alter_table(
+                Table::alter()
+                    .table(table)
+                    .add_column(string_len("kind", 20).default("onboarding"))
+                    .take(),
+            )
+            .await?;
+        }
         Ok(())
     }
 }

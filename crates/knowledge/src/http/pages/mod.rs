@@ -1239,6 +1239,8 @@ struct OnboardingsTpl {
     start_date: String,
     departments: Vec<(i64, String, bool)>,
     templates: Vec<(i64, String, bool)>,
+    /// Onboarding or offboarding: (code, label, selected).
+    kinds: Vec<(&'static str, String, bool)>,
     /// Each template's name and its tasks.
     details: Vec<(String, Vec<TemplateTaskLine>)>,
 }
@@ -1253,6 +1255,8 @@ struct OnboardingForm {
     department: String,
     #[serde(default)]
     template_id: String,
+    #[serde(default)]
+    kind: String,
 }
 
 async fn render_onboardings(
@@ -1269,8 +1273,9 @@ async fn render_onboardings(
     let details = with_tasks
         .iter()
         .map(|(x, lines)| {
+            let kind = crate::domain::ChecklistKind::parse(&x.kind).unwrap_or_default();
             (
-                x.name.clone(),
+                format!("{} ({})", x.name, t.get(&kind.label_key())),
                 lines
                     .iter()
                     .map(|i| {
@@ -1298,8 +1303,13 @@ async fn render_onboardings(
             rows: list
                 .into_iter()
                 .map(|(o, done, n)| {
+                    let row_key = if o.kind == crate::domain::ChecklistKind::Offboarding.code() {
+                        "knowledge.onboarding.row_leaving"
+                    } else {
+                        "knowledge.onboarding.row"
+                    };
                     let s = t
-                        .fmt("knowledge.onboarding.row", &day(o.start_date))
+                        .fmt(row_key, &day(o.start_date))
                         .replace("{done}", &done.to_string())
                         .replace("{n}", &n.to_string());
                     (o.id, o.name, s)
@@ -1318,6 +1328,14 @@ async fn render_onboardings(
                 .map(|x| {
                     let sel = f.template_id == x.id.to_string();
                     (x.id, x.name, sel)
+                })
+                .collect(),
+            kinds: crate::domain::ChecklistKind::ALL
+                .iter()
+                .map(|k| {
+                    let sel =
+                        crate::domain::ChecklistKind::parse(&f.kind).unwrap_or_default() == *k;
+                    (k.code(), t.get(&k.label_key()).to_string(), sel)
                 })
                 .collect(),
             name: f.name,
@@ -1357,6 +1375,13 @@ async fn start_onboarding(
         }
     };
     let department_id = f.department.trim().parse::<i64>().unwrap_or(-1);
+    let kind = match f.kind.trim() {
+        "" => crate::domain::ChecklistKind::default(),
+        k => crate::domain::ChecklistKind::parse(k).unwrap_or_else(|| {
+            errs.add("kind", "err.invalid_choice");
+            crate::domain::ChecklistKind::default()
+        }),
+    };
     let res = match errs.into_result() {
         Err(e) => Err(e),
         Ok(()) => {
@@ -1369,6 +1394,7 @@ async fn start_onboarding(
                     department_id,
                     template_id: f.template_id.trim().parse().ok(),
                     user_id: None,
+                    kind,
                 },
                 onboarding::today(),
             )
@@ -1459,8 +1485,16 @@ async fn show_onboarding(
     let (ob, tasks) = onboarding::get(&st.db.conn, Actor::User(&p), id).await?;
     let today = onboarding::today();
     let done = tasks.iter().filter(|t| t.done_at.is_some()).count();
+    let offboarding = ob.kind == crate::domain::ChecklistKind::Offboarding.code();
     let intro = t
-        .fmt("knowledge.onboarding.intro", &day(ob.start_date))
+        .fmt(
+            if offboarding {
+                "knowledge.onboarding.intro_leaving"
+            } else {
+                "knowledge.onboarding.intro"
+            },
+            &day(ob.start_date),
+        )
         .replace("{done}", &done.to_string())
         .replace("{n}", &tasks.len().to_string());
     page(TasksTpl {
@@ -1468,7 +1502,14 @@ async fn show_onboarding(
             &st,
             &ctx,
             "knowledge.onboarding.title",
-            t.fmt("knowledge.onboarding.of", &ob.name),
+            t.fmt(
+                if offboarding {
+                    "knowledge.onboarding.of_leaving"
+                } else {
+                    "knowledge.onboarding.of"
+                },
+                &ob.name,
+            ),
         ),
         back: if p.has(ONBOARDING) {
             "/wissen/einarbeitung".into()
