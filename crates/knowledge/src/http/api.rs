@@ -530,7 +530,6 @@ pub struct NewOnboarding {
     /// `onboarding` (default; `start_date` is the first working day) or `offboarding` (a
     /// leaving colleague; `start_date` is the last working day). Picks the department's
     /// default template of that kind when no template is given.
-    #[schema(value_type = Option<String>)]
     #[serde(default)]
     pub kind: Option<KindIn>,
 }
