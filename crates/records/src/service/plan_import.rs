@@ -2,7 +2,7 @@
 //! columns recognised by their headers, a row report, and all or nothing.
 
 use super::plan::{self, ERR_CODE, ERR_CODE_TAKEN, PlanItemInput};
-use crate::domain;
+use crate::domain::{self, Coded};
 use crate::permissions::MANAGE;
 use crate::store::entity::plan_item;
 use rathaus_core::audit::NewEvent;
@@ -11,99 +11,129 @@ use rathaus_core::{Error, Result, TenantId};
 use rathaus_import::{Choice, Field, FieldKind, Header, Mapping, SheetChoice};
 use rathaus_store::uow::{Actor, Tx};
 use sea_orm::DatabaseConnection;
+use serde::Deserialize;
 use std::cell::RefCell;
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
+use std::sync::LazyLock;
 
-const DISPOSITIONS: &[Choice] = &[
-    Choice {
-        value: "A",
-        synonyms: &["A", "archivieren", "archivwürdig", "archiv"],
-    },
-    Choice {
-        value: "B",
-        synonyms: &["B", "bewerten", "Bewertung"],
-    },
-    Choice {
-        value: "V",
-        synonyms: &["V", "vernichten", "kassieren", "Vernichtung"],
-    },
+/// Header and value synonyms (German office wording, so data, not code).
+const SYNONYMS: &str = include_str!("plan_import_headers.toml");
+
+#[derive(Deserialize)]
+struct Synonyms {
+    /// Field key → header names.
+    columns: BTreeMap<String, Vec<String>>,
+    /// Choice field key → stored value → what a cell may say.
+    values: BTreeMap<String, BTreeMap<String, Vec<String>>>,
+}
+
+/// (key, label key, kind without its choices, required), in the order the mapping lists them.
+const COLUMNS: &[(&str, &str, Kind, bool)] = &[
+    ("code", "records.field.code", Kind::Text, true),
+    ("title", "records.field.title", Kind::Text, true),
+    (
+        "retention_years",
+        "records.field.retention_years",
+        Kind::Integer,
+        true,
+    ),
+    (
+        "disposition",
+        "records.field.disposition",
+        Kind::Choice(codes::<domain::Disposition>),
+        true,
+    ),
+    (
+        "retention_start",
+        "records.field.retention_start",
+        Kind::Choice(codes::<domain::RetentionStart>),
+        false,
+    ),
 ];
 
-const STARTS: &[Choice] = &[
-    Choice {
-        value: "closing",
-        synonyms: &[
-            "Schließung",
-            "Schliessung",
-            "Aktenschluss",
-            "Abschluss",
-            "closing",
-        ],
-    },
-    Choice {
-        value: "dog_deregistered",
-        synonyms: &["Abmeldung", "Abmeldung des Hundes", "dog_deregistered"],
-    },
-    Choice {
-        value: "leaving",
-        synonyms: &["Austritt", "Ausscheiden", "leaving"],
-    },
-    Choice {
-        value: "approval_end",
-        synonyms: &["Bewilligungsende", "Ende der Bewilligung", "approval_end"],
-    },
-];
+#[derive(Clone, Copy)]
+enum Kind {
+    Text,
+    Integer,
+    /// The stored values, in the domain's order.
+    Choice(fn() -> Vec<&'static str>),
+}
+
+fn codes<T: Coded>() -> Vec<&'static str> {
+    T::ALL.iter().map(|v| v.code()).collect()
+}
+
+/// The parsed synonyms turned into the import's static field list; parsed once and kept for
+/// the life of the process (hence leaked), an error only if the compiled-in file is broken
+/// (a test parses it).
+static FIELDS: LazyLock<std::result::Result<&'static [Field], String>> =
+    LazyLock::new(|| parse(SYNONYMS));
+
+fn leak(list: &[String]) -> &'static [&'static str] {
+    let v: Vec<&'static str> = list
+        .iter()
+        .map(|s| &*Box::leak(s.clone().into_boxed_str()))
+        .collect();
+    Box::leak(v.into_boxed_slice())
+}
+
+fn parse(text: &str) -> std::result::Result<&'static [Field], String> {
+    let data: Synonyms = toml::from_str(text).map_err(|e| e.to_string())?;
+    let mut fields = vec![];
+    for (key, label_key, kind, required) in COLUMNS {
+        let synonyms = data
+            .columns
+            .get(*key)
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| format!("no header synonyms for column {key}"))?;
+        let kind = match kind {
+            Kind::Text => FieldKind::Text,
+            Kind::Integer => FieldKind::Integer,
+            Kind::Choice(values) => {
+                let given = data
+                    .values
+                    .get(*key)
+                    .ok_or_else(|| format!("no value synonyms for column {key}"))?;
+                let mut choices = vec![];
+                for value in values() {
+                    let synonyms = given
+                        .get(value)
+                        .filter(|s| !s.is_empty())
+                        .ok_or_else(|| format!("no synonyms for value {value} of {key}"))?;
+                    choices.push(Choice {
+                        value,
+                        synonyms: leak(synonyms),
+                    });
+                }
+                if let Some(unknown) = given.keys().find(|v| !values().contains(&v.as_str())) {
+                    return Err(format!("unknown value {unknown} of {key}"));
+                }
+                FieldKind::Choice(Box::leak(choices.into_boxed_slice()))
+            }
+        };
+        fields.push(Field {
+            key,
+            label_key,
+            kind,
+            required: *required,
+            synonyms: leak(synonyms),
+        });
+    }
+    if let Some(unknown) = data
+        .columns
+        .keys()
+        .chain(data.values.keys())
+        .find(|k| !COLUMNS.iter().any(|c| c.0 == k.as_str()))
+    {
+        return Err(format!("unknown column {unknown}"));
+    }
+    Ok(Box::leak(fields.into_boxed_slice()))
+}
 
 /// The columns a plan file may have.
-pub const FIELDS: &[Field] = &[
-    Field {
-        key: "code",
-        label_key: "records.field.code",
-        kind: FieldKind::Text,
-        required: true,
-        synonyms: &[
-            "Kennzeichen",
-            "Aktenplankennzeichen",
-            "Code",
-            "Nummer",
-            "Nr",
-            "AZ",
-        ],
-    },
-    Field {
-        key: "title",
-        label_key: "records.field.title",
-        kind: FieldKind::Text,
-        required: true,
-        synonyms: &["Titel", "Bezeichnung", "Betreff", "Aktenplaneinheit"],
-    },
-    Field {
-        key: "retention_years",
-        label_key: "records.field.retention_years",
-        kind: FieldKind::Integer,
-        required: true,
-        synonyms: &["Aufbewahrungsfrist", "Frist", "Aufbewahrung", "Jahre"],
-    },
-    Field {
-        key: "disposition",
-        label_key: "records.field.disposition",
-        kind: FieldKind::Choice(DISPOSITIONS),
-        required: true,
-        synonyms: &[
-            "Archivierung",
-            "Aussonderung",
-            "Archivwürdigkeit",
-            "Disposition",
-        ],
-    },
-    Field {
-        key: "retention_start",
-        label_key: "records.field.retention_start",
-        kind: FieldKind::Choice(STARTS),
-        required: false,
-        synonyms: &["Fristbeginn", "Beginn der Frist", "Beginn"],
-    },
-];
+pub fn fields() -> Result<&'static [Field]> {
+    FIELDS.as_ref().copied().map_err(Error::internal)
+}
 
 /// One line of the report: row (as the spreadsheet shows it), column and the message key.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -148,14 +178,15 @@ pub async fn import(
     let Some(header) = Header::find(sheet, None) else {
         return Err(FieldErrors::single("file", "records.err.import_empty"));
     };
-    let mapping = Mapping::suggest(&header, FIELDS);
+    let fields = fields()?;
+    let mapping = Mapping::suggest(&header, fields);
     let existing: HashSet<String> = plan::list(db, by, tenant)
         .await?
         .into_iter()
         .map(|p: plan_item::Model| p.code)
         .collect();
     let seen = RefCell::new(HashSet::new());
-    let report = rathaus_import::report::validate_with(sheet, &mapping, FIELDS, |row| {
+    let report = rathaus_import::report::validate_with(sheet, &mapping, fields, |row| {
         let mut e = FieldErrors::new();
         let code = row.text("code").unwrap_or_default().trim().to_string();
         if !domain::valid_code(&code) {
@@ -235,4 +266,37 @@ pub fn line_text(t: &rathaus_web::i18n::Catalog, l: &Line) -> String {
     }
     s.push_str(&msg);
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn synonyms_file_parses_and_every_column_and_value_has_synonyms() {
+        let fields = parse(SYNONYMS).unwrap();
+        assert_eq!(fields.len(), COLUMNS.len());
+        for f in fields {
+            assert!(!f.synonyms.is_empty(), "{}", f.key);
+            if let FieldKind::Choice(choices) = f.kind {
+                assert!(!choices.is_empty(), "{}", f.key);
+                assert!(choices.iter().all(|c| !c.synonyms.is_empty()), "{}", f.key);
+            }
+        }
+        assert!(super::fields().is_ok());
+        let start = fields.iter().find(|f| f.key == "retention_start").unwrap();
+        let FieldKind::Choice(choices) = start.kind else {
+            panic!("retention_start is a choice");
+        };
+        let closing = choices.iter().find(|c| c.value == "closing").unwrap();
+        assert!(closing.synonyms.contains(&"Schließung"));
+    }
+
+    #[test]
+    fn a_missing_column_or_unknown_value_is_an_error() {
+        let text = SYNONYMS.replace("code = [", "kode = [");
+        assert!(parse(&text).is_err());
+        let text = SYNONYMS.replace("closing = [", "schluss = [");
+        assert!(parse(&text).is_err());
+    }
 }
