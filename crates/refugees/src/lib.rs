@@ -5,12 +5,13 @@
 //! Pages under /unterbringung, the JSON API under /api/v1/refugees. Layout (dependencies point
 //! one way): `domain/` (lists, stays, visibility, the import analysis; pure), `store/`
 //! (the `refugees_*` tables), `service/` (use cases), `http/` (the route table), `demo.rs`,
-//! `cli.rs`, `permissions.rs`.
+//! `cli.rs`, `jobs.rs`, `permissions.rs`.
 
 pub mod cli;
 pub mod demo;
 pub mod domain;
 pub mod http;
+pub mod jobs;
 pub mod permissions;
 pub mod service;
 pub mod store;
@@ -89,6 +90,21 @@ impl rathaus_web::Module for Refugees {
     }
 
     fn migrate<'a>(&'a self, db: &'a rathaus_store::Db) -> MigrateFuture<'a> {
-        Box::pin(async move { Ok(store::migrations::Migrator::up(&db.conn, None).await?) })
+        Box::pin(async move {
+            store::migrations::Migrator::up(&db.conn, None).await?;
+            // The recurring jobs re-queue themselves; this queues the first run of each
+            // tenant that has none pending (a tenant made later gets it at the next start).
+            jobs::schedule_all(db).await?;
+            Ok(())
+        })
+    }
+
+    fn jobs(
+        &self,
+    ) -> Vec<(
+        &'static str,
+        std::sync::Arc<dyn rathaus_store::jobs::Handler>,
+    )> {
+        jobs::handlers()
     }
 }

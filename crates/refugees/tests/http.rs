@@ -507,7 +507,10 @@ async fn statistics_downloads_and_print_list_show_each_role_its_fields() {
 
     // The print list: names, rooms and beds only, even for the admin.
     let html = get(&admin, "/unterbringung").await.text().await.unwrap();
-    let before = html.split(">Gemeinschaftsunterkunft Lindenstraße<").next().unwrap();
+    let before = html
+        .split(">Gemeinschaftsunterkunft Lindenstraße<")
+        .next()
+        .unwrap();
     let acc = before
         .rsplit("/unterbringung/unterkuenfte/")
         .next()

@@ -5,6 +5,7 @@ pub mod imports;
 pub mod occupancy;
 pub mod persons;
 pub mod places;
+pub mod retention;
 pub mod stats;
 
 use chrono::{NaiveDate, Utc};

@@ -53,7 +53,14 @@ pub(crate) async fn place(
 ) -> Result<Occupancy> {
     let b = tx.get::<bed::Entity, _>(bed_id).await?;
     let r = tx.get::<room::Entity, _>(b.room_id).await?;
-    tx.get::<person::Entity, _>(person_id).await?;
+    if tx
+        .get::<person::Entity, _>(person_id)
+        .await?
+        .anonymised_at
+        .is_some()
+    {
+        return Err(Error::Conflict(super::persons::ANONYMISED.into()));
+    }
     if let Some(f) = r.closed_from
         && stay.meets_closure(f, r.closed_until)
     {

@@ -18,6 +18,9 @@ use crate::domain::{Coded, Need, ResidenceStatus, Sex, Visibility, needs_from};
 use crate::permissions::{EDIT, READ_RESIDENCE};
 use crate::store::{accommodation, household, occupancy, person, room};
 
+/// Refused change of a person whose data was erased after the deletion period.
+pub const ANONYMISED: &str = "refugees.err.anonymised";
+
 /// Fields of a person; `None` leaves a field unchanged on update.
 #[derive(Debug, Clone, Default)]
 pub struct PersonInput {
@@ -173,6 +176,7 @@ pub async fn create_person(
         notes: String::new(),
         created_at: now,
         updated_at: now,
+        anonymised_at: None,
     };
     let mut errs = FieldErrors::new();
     let inp = PersonInput {
@@ -236,6 +240,9 @@ pub async fn update_person(
     require_groups(by, &inp)?;
     let tx = Tx::begin(db, tenant, by).await?;
     let mut m = tx.get::<person::Entity, _>(id).await?;
+    if m.anonymised_at.is_some() {
+        return Err(Error::Conflict(ANONYMISED.into()));
+    }
     let mut errs = FieldErrors::new();
     apply(&mut m, &inp, super::today(), &mut errs);
     errs.into_result()?;
@@ -317,6 +324,8 @@ pub struct Place {
 #[derive(Debug, Clone, Default)]
 pub struct PersonView {
     pub id: i64,
+    /// The data was erased after the deletion period (names are empty).
+    pub anonymised: bool,
     pub surname: String,
     pub given_names: String,
     pub household_id: Option<i64>,
@@ -351,6 +360,7 @@ pub struct Residence {
 pub fn view(m: person::Model, v: Visibility, place: Option<Place>) -> PersonView {
     PersonView {
         id: m.id,
+        anonymised: m.anonymised_at.is_some(),
         household_id: m.household_id,
         place,
         social: v.social.then(|| Social {
@@ -642,7 +652,14 @@ pub async fn names(
         .all(db)
         .await?
         .into_iter()
-        .map(|p| (p.id, format!("{}, {}", p.surname, p.given_names)))
+        .map(|p| {
+            let name = if p.anonymised_at.is_some() {
+                String::new()
+            } else {
+                format!("{}, {}", p.surname, p.given_names)
+            };
+            (p.id, name)
+        })
         .collect())
 }
 

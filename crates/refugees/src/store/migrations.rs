@@ -9,7 +9,7 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(M0001)]
+        vec![Box::new(M0001), Box::new(M0002)]
     }
     fn migration_table_name() -> DynIden {
         "seaql_migrations_refugees".into_iden()
@@ -240,5 +240,28 @@ impl MigrationTrait for M0001 {
         )
         .await?;
         Ok(())
+    }
+}
+
+/// Anonymisation after the deletion period (issue 12, section 11): when a person's data was
+/// erased; the row stays for the statistics.
+struct M0002;
+
+impl MigrationName for M0002 {
+    fn name(&self) -> &str {
+        "m0002_refugees_anonymised"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0002 {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.alter_table(
+            Table::alter()
+                .table("refugees_persons")
+                .add_column(timestamp_with_time_zone_null("anonymised_at"))
+                .take(),
+        )
+        .await
     }
 }

@@ -81,6 +81,7 @@ entity!(person, "refugees_persons", {
     notes: String,
     created_at: DateTimeUtc,
     updated_at: DateTimeUtc,
+    anonymised_at: Option<DateTimeUtc>,
 });
 
 entity!(occupancy, "refugees_occupancies", {

@@ -232,10 +232,19 @@ impl PersonQuery {
 
 const PAGE: u64 = 50;
 
+/// "Surname, given names", or the marker of a person anonymised after the deletion period.
+fn display_name(t: &rathaus_web::i18n::Catalog, v: &PersonView) -> String {
+    if v.anonymised {
+        t.get("refugees.person.anonymised").to_string()
+    } else {
+        format!("{}, {}", v.surname, v.given_names)
+    }
+}
+
 fn row(t: &rathaus_web::i18n::Catalog, v: PersonView) -> Row {
     Row {
         id: v.id,
-        name: format!("{}, {}", v.surname, v.given_names),
+        name: display_name(t, &v),
         place: v
             .place
             .as_ref()
@@ -340,7 +349,7 @@ async fn person_page(
                 .collect()
         })
         .unwrap_or_default();
-    let title = format!("{}, {}", v.surname, v.given_names);
+    let title = display_name(t, &v);
     page(PersonTpl {
         l: layout(&st, &ctx, "refugees.person.title").with_title(title),
         v,

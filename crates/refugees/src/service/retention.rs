@@ -1,0 +1,192 @@
+//! Deletion periods (issue 12, section 11): persons whose last stay ended more than
+//! `RETENTION_YEARS` ago and who have no current or future stay are anonymised by a daily job.
+//! Names, birth date, contact, needs, notes, household and the allocation and benefits
+//! references are erased; nationality, residence status, allocation date and the stays stay,
+//! so that the monthly statistics of past months do not change. Each run writes one deletion
+//! record (audit event with the count and the period) in the same transaction.
+
+use chrono::{DateTime, Months, NaiveDate, Utc};
+use chrono_tz::Europe::Berlin;
+use rathaus_core::audit::NewEvent;
+use rathaus_core::{Result, TenantId};
+use rathaus_store::uow::{Actor, Tx, scoped};
+use rathaus_store::{Db, jobs};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, Condition, DatabaseConnection, QueryFilter, QuerySelect, QueryTrait};
+
+use crate::store::{household, occupancy, person};
+
+/// The job kind of the daily run.
+pub const JOB: &str = "refugees.anonymise";
+
+/// The deletion period in years after the last move-out. One value for every tenant: the
+/// retention of accommodation files is set by the state's file plan (Aktenplan), not by the
+/// single municipality, and three years after the case closes is the common period there;
+/// a per-tenant setting is left for when a town asks for another one.
+pub const RETENTION_YEARS: u32 = 3;
+
+/// The hour (Europe/Berlin) the daily run is due, at night.
+const RUN_HOUR: u32 = 3;
+
+const ACTOR: Actor<'static> = Actor::system("refugees.anonymise");
+
+/// What one run did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Outcome {
+    pub anonymised: u64,
+    /// Stays that ended before this day count as expired.
+    pub cutoff: NaiveDate,
+}
+
+/// The first day that still counts: `today` minus the deletion period.
+pub fn cutoff(today: NaiveDate) -> NaiveDate {
+    today
+        .checked_sub_months(Months::new(RETENTION_YEARS * 12))
+        .unwrap_or(today)
+}
+
+/// Anonymises the persons of `tenant` whose deletion period has run out on `today`.
+pub async fn anonymise(
+    db: &DatabaseConnection,
+    tenant: TenantId,
+    today: NaiveDate,
+) -> Result<Outcome> {
+    let cutoff = cutoff(today);
+    let tx = Tx::begin(db, tenant, ACTOR).await?;
+    // Persons with a stay, none of which is open, current, future or ended on or after the
+    // cutoff.
+    let housed = scoped::<occupancy::Entity>(tenant)
+        .select_only()
+        .column(occupancy::Column::PersonId)
+        .into_query();
+    let recent = scoped::<occupancy::Entity>(tenant)
+        .select_only()
+        .column(occupancy::Column::PersonId)
+        .filter(
+            Condition::any()
+                .add(occupancy::Column::EndsOn.is_null())
+                .add(occupancy::Column::EndsOn.gte(cutoff)),
+        )
+        .into_query();
+    let ids: Vec<i64> = tx
+        .find::<person::Entity>()
+        .select_only()
+        .column(person::Column::Id)
+        .filter(person::Column::AnonymisedAt.is_null())
+        .filter(person::Column::Id.in_subquery(housed))
+        .filter(person::Column::Id.not_in_subquery(recent))
+        .into_tuple()
+        .all(tx.conn())
+        .await?;
+    let now = Utc::now();
+    for chunk in ids.chunks(1_000) {
+        let empty = || Expr::value(String::new());
+        tx.update_many::<person::Entity>()
+            .filter(person::Column::Id.is_in(chunk.to_vec()))
+            .col_expr(person::Column::Surname, empty())
+            .col_expr(person::Column::GivenNames, empty())
+            .col_expr(
+                person::Column::BirthDate,
+                Expr::value(Option::<NaiveDate>::None),
+            )
+            .col_expr(person::Column::Sex, empty())
+            .col_expr(person::Column::Languages, empty())
+            .col_expr(person::Column::Phone, empty())
+            .col_expr(person::Column::ResidenceParagraph, empty())
+            .col_expr(
+                person::Column::PermitValidUntil,
+                Expr::value(Option::<NaiveDate>::None),
+            )
+            .col_expr(person::Column::AllocationRef, empty())
+            .col_expr(person::Column::BenefitsRef, empty())
+            .col_expr(person::Column::Needs, empty())
+            .col_expr(person::Column::Notes, empty())
+            .col_expr(
+                person::Column::HouseholdId,
+                Expr::value(Option::<i64>::None),
+            )
+            .col_expr(person::Column::UpdatedAt, Expr::value(now))
+            .col_expr(person::Column::AnonymisedAt, Expr::value(Some(now)))
+            .exec(tx.conn())
+            .await?;
+        tx.update_many::<household::Entity>()
+            .filter(household::Column::HeadPersonId.is_in(chunk.to_vec()))
+            .col_expr(
+                household::Column::HeadPersonId,
+                Expr::value(Option::<i64>::None),
+            )
+            .exec(tx.conn())
+            .await?;
+    }
+    tx.audit(
+        NewEvent::new(
+            "refugees.persons_anonymised",
+            "refugees_person",
+            None::<i64>,
+        )
+        .details(serde_json::json!({
+            "count": ids.len(),
+            "retention_years": RETENTION_YEARS,
+            "moved_out_before": cutoff,
+            "on": today,
+        })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Outcome {
+        anonymised: ids.len() as u64,
+        cutoff,
+    })
+}
+
+/// The next time at `hour` o'clock in Europe/Berlin after `now`, `days` days on at the
+/// earliest when `days > 0` (a job re-queues itself for the next period).
+pub fn next_run(now: DateTime<Utc>, hour: u32, days: u64) -> DateTime<Utc> {
+    let local = now.with_timezone(&Berlin);
+    let mut day = local.date_naive() + chrono::Days::new(days);
+    loop {
+        let at = day
+            .and_hms_opt(hour, 0, 0)
+            .and_then(|t| t.and_local_timezone(Berlin).earliest())
+            .map(|t| t.with_timezone(&Utc));
+        match at {
+            Some(t) if t > now => return t,
+            _ => day = day + chrono::Days::new(1),
+        }
+    }
+}
+
+/// Queues the daily run for every tenant that has none queued or running (at migrate, so a
+/// new tenant gets its run at the next start). Returns how many it queued.
+pub async fn schedule_all(db: &Db) -> Result<usize> {
+    schedule_kind(db, JOB, next_run(Utc::now(), RUN_HOUR, 0)).await
+}
+
+/// Queues `kind` at `at` for each tenant without one pending.
+pub(crate) async fn schedule_kind(db: &Db, kind: &str, at: DateTime<Utc>) -> Result<usize> {
+    let mut queued = 0;
+    for (t, _) in rathaus_store::tenants::list(&db.conn).await? {
+        let t = TenantId(t.id);
+        if !jobs::pending(&db.conn, t, kind).await? {
+            jobs::enqueue_at(&db.conn, t, kind, serde_json::json!({}), 3, at).await?;
+            queued += 1;
+        }
+    }
+    Ok(queued)
+}
+
+/// One daily run for a tenant, then the next one queued for tomorrow (only after the run went
+/// in: a failed run is retried by the queue, not queued twice).
+pub async fn run_daily(db: &Db, tenant: TenantId) -> Result<Outcome> {
+    let out = anonymise(&db.conn, tenant, super::today()).await?;
+    jobs::enqueue_at(
+        &db.conn,
+        tenant,
+        JOB,
+        serde_json::json!({}),
+        3,
+        next_run(Utc::now(), RUN_HOUR, 1),
+    )
+    .await?;
+    Ok(out)
+}
