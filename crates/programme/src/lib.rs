@@ -10,6 +10,7 @@
 
 pub mod demo;
 pub mod domain;
+pub mod formats;
 pub mod http;
 pub mod permissions;
 pub mod service;

@@ -994,3 +994,124 @@ async fn measures_are_found_by_readers_of_the_programme_only() {
     let found: Value = a.get(&a.reader, &search).await.json().await.unwrap();
     assert!(found["hits"].as_array().unwrap().is_empty(), "{found}");
 }
+
+/// The minutes go to the team through a real SMTP server: the text in the mail, a printable
+/// HTML file attached. Empty minutes and a team without addresses are refused with German
+/// messages, nothing is queued, and the page's button does the same without JavaScript.
+#[tokio::test]
+async fn minutes_reach_the_team_by_mail_with_a_printable_file() {
+    use rathaus_programme::service::{meetings, team};
+    use rathaus_testkit::smtp::{Smtpd, run_python};
+    let smtpd = Smtpd::start();
+    let a = api().await;
+    let db = &a.st.db;
+    let (by, tenant) = (Actor::User(&a.admin_p), a.admin_p.tenant_id);
+    let (m, _) = meetings::create(&db.conn, by, tenant, "2027-02-04", "Ratssaal")
+        .await
+        .unwrap();
+    let keys = |e: rathaus_core::Error| match e {
+        rathaus_core::Error::Invalid(f) => f.0.into_iter().map(|x| x.key).collect::<Vec<_>>(),
+        other => panic!("{other:?}"),
+    };
+    let e = meetings::send_minutes(&db.conn, by, tenant, m.id)
+        .await
+        .unwrap_err();
+    assert_eq!(keys(e), vec!["programme.minutes.err.empty"]);
+    meetings::save_minutes(
+        &db.conn,
+        by,
+        tenant,
+        m.id,
+        "Beschluss: **E-Akte** für Wohngeld ab März.\n\n<script>alert(1)</script>",
+        "Anna Admin, Lea Leser",
+        &[],
+    )
+    .await
+    .unwrap();
+    let e = meetings::send_minutes(&db.conn, by, tenant, m.id)
+        .await
+        .unwrap_err();
+    assert_eq!(keys(e), vec!["programme.minutes.err.no_team"]);
+    team::add(
+        &db.conn,
+        by,
+        tenant,
+        a.admin_p.user_id.0,
+        "Hauptamt",
+        "Koordination",
+        true,
+    )
+    .await
+    .unwrap();
+
+    // Through the page: the button posts, the answer redirects with a notice.
+    let c = a.app.client(&[HOST]);
+    let base = a.app.url(HOST, "");
+    login(&c, &base, &a.admin_p.email, PASSWORD).await;
+    let html = c
+        .get(format!("{base}/programm/sitzungen/{}", m.id))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains(&format!("/programm/sitzungen/{}/versenden", m.id)),
+        "{html}"
+    );
+    let csrf = csrf_of(&html);
+    let r = c
+        .post(format!("{base}/programm/sitzungen/{}/versenden", m.id))
+        .form(&[("_csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert!(smtpd.run_mail_jobs(db).await >= 1);
+    let msgs = smtpd.messages();
+    assert_eq!(msgs.len(), 1, "{msgs:?}");
+    assert_eq!(msgs[0].to, a.admin_p.email);
+    assert_eq!(msgs[0].subject, "Protokoll der Sitzung am 04.02.2027");
+    let body = msgs[0].body.replace("\r\n", "\n");
+    assert!(
+        body.contains("Ort oder Videolink: Ratssaal\nAnwesend: Anna Admin, Lea Leser\n"),
+        "{body}"
+    );
+    assert!(
+        body.contains("Beschluss: **E-Akte** für Wohngeld ab März."),
+        "{body}"
+    );
+    const SCRIPT: &str = r#"
+import email, email.policy, json, mailbox, sys
+box = mailbox.Maildir(sys.argv[1], factory=None, create=False)
+out = []
+for key in box.keys():
+    m = email.message_from_bytes(box.get_bytes(key), policy=email.policy.default)
+    for p in m.iter_attachments():
+        out.append({"filename": p.get_filename(), "type": p.get_content_type(),
+                    "text": p.get_payload(decode=True).decode("utf-8")})
+print(json.dumps(out))
+"#;
+    let atts: Vec<Value> =
+        serde_json::from_slice(&run_python(SCRIPT, &[smtpd.maildir().as_os_str()])).unwrap();
+    assert_eq!(atts.len(), 1, "{atts:?}");
+    assert_eq!(atts[0]["filename"], "protokoll-2027-02-04.html");
+    assert_eq!(atts[0]["type"], "text/html");
+    let doc = atts[0]["text"].as_str().unwrap();
+    assert!(doc.contains("<strong>E-Akte</strong>"), "{doc}");
+    assert!(!doc.contains("<script"), "{doc}");
+
+    // Without the edit permission: refused.
+    let reader_p = rathaus_testkit::principal(db, tenant, {
+        let u = rathaus_store::accounts::users_by_ids(&db.conn, tenant, 0..10_000)
+            .await
+            .unwrap();
+        rathaus_core::UserId(u.iter().find(|u| u.email == "leser@a.example").unwrap().id)
+    })
+    .await;
+    assert!(matches!(
+        meetings::send_minutes(&db.conn, Actor::User(&reader_p), tenant, m.id).await,
+        Err(rathaus_core::Error::Forbidden)
+    ));
+}

@@ -69,6 +69,11 @@ pub(crate) fn routes() -> Routes {
             EDITORS,
             meeting_minutes,
         )
+        .post(
+            "/programm/sitzungen/{id}/versenden",
+            EDITORS,
+            meeting_send_minutes,
+        )
         .get("/programm/bericht", READERS, report_page)
         .get("/programm/bericht.csv", READERS, report_csv)
         .post("/programm/bericht", COORDINATORS, report_record)
@@ -1638,6 +1643,26 @@ async fn phase_update(
         Err(e) => {
             let errs = FormErrors::from_error(t, e)?;
             render_phases(&st, &ctx, &p, errs).await
+        }
+    }
+}
+
+/// Sends the minutes to the team (mail text plus a printable HTML file).
+async fn meeting_send_minutes(
+    State(st): State<AppState>,
+    Staff(ctx, p): Staff,
+    Path(id): Path<String>,
+) -> Res {
+    let id = parse_id(&id)?;
+    let t = catalog(ctx.lang);
+    match meetings::send_minutes(&st.db.conn, by(&p), p.tenant_id, id).await {
+        Ok(_) => Ok(Redirect::to(&format!(
+            "/programm/sitzungen/{id}?notice=programme_minutes_sent"
+        ))
+        .into_response()),
+        Err(e) => {
+            let errs = FormErrors::from_error(t, e)?;
+            render_meeting(&st, &ctx, &p, id, errs).await
         }
     }
 }

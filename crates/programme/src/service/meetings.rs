@@ -366,3 +366,107 @@ pub async fn save_minutes(
     .await?;
     tx.commit().await
 }
+
+/// Sends the minutes to every active team member with an e-mail address (`programme.edit`):
+/// the minutes as mail text and as a printable HTML attachment, queued in the same
+/// transaction as the audit event. Returns how many mails were queued. Empty minutes or a
+/// team without addresses are refused with a field error.
+pub async fn send_minutes(
+    db: &DatabaseConnection,
+    by: Actor<'_>,
+    tenant: TenantId,
+    meeting_id: i64,
+) -> Result<usize> {
+    use crate::formats::minutes;
+    use rathaus_store::{accounts, mail};
+    by.require(EDIT)?;
+    let t = rathaus_web::i18n::catalog(rathaus_web::i18n::Lang::De);
+    let tx = Tx::begin(db, tenant, by).await?;
+    let m = tx.get::<meeting::Entity, _>(meeting_id).await?;
+    let items = tx
+        .find::<meeting_item::Entity>()
+        .filter(meeting_item::Column::MeetingId.eq(meeting_id))
+        .order_by_asc(meeting_item::Column::Position)
+        .all(tx.conn())
+        .await?;
+    if m.minutes.trim().is_empty() && items.iter().all(|i| i.minutes.trim().is_empty()) {
+        return Err(FieldErrors::single(
+            "minutes",
+            "programme.minutes.err.empty",
+        ));
+    }
+    let members = tx
+        .find::<crate::store::entity::member::Entity>()
+        .all(tx.conn())
+        .await?;
+    let users =
+        accounts::users_by_ids(tx.conn(), tenant, members.iter().map(|x| x.user_id)).await?;
+    let to: Vec<String> = users
+        .into_iter()
+        .filter(|u| u.active && !u.email.trim().is_empty())
+        .map(|u| u.email)
+        .collect();
+    if to.is_empty() {
+        return Err(FieldErrors::single(
+            "minutes",
+            "programme.minutes.err.no_team",
+        ));
+    }
+    let md = |s: &str| {
+        rathaus_web::markdown::render(s)
+            .map(|r| r.html)
+            .unwrap_or_default()
+    };
+    let date = m.date.format("%d.%m.%Y").to_string();
+    let doc = minutes::Minutes {
+        heading: t.fmt("programme.minutes.heading", &date),
+        place: m.place.clone(),
+        attendance: m.attendance.clone(),
+        items: items
+            .iter()
+            .map(|i| minutes::Item {
+                kind: t.get(&format!("programme.agenda.{}", i.kind)).to_string(),
+                title: i.title.clone(),
+                text: i.minutes.clone(),
+                html: md(&i.minutes),
+            })
+            .collect(),
+        text: m.minutes.clone(),
+        html: md(&m.minutes),
+        labels: minutes::Labels {
+            place: t.get("programme.meetings.place").to_string(),
+            attendance: t.get("programme.meeting.attendance").to_string(),
+            agenda: t.get("programme.meeting.agenda").to_string(),
+            minutes: t.get("programme.meeting.minutes").to_string(),
+        },
+    };
+    let body = minutes::text(&doc);
+    let html = minutes::html(&doc).map_err(rathaus_core::Error::internal)?;
+    let attachment = mail::Attachment {
+        filename: format!("protokoll-{}.html", m.date.format("%Y-%m-%d")),
+        content_type: "text/html; charset=utf-8".into(),
+        content: html.into_bytes(),
+    };
+    for addr in &to {
+        mail::queue_with_attachment(
+            tx.conn(),
+            tenant,
+            addr,
+            &doc.heading,
+            &body,
+            attachment.clone(),
+        )
+        .await?;
+    }
+    tx.audit(
+        NewEvent::new(
+            "programme.meeting.minutes_sent",
+            "programme_meeting",
+            Some(meeting_id),
+        )
+        .details(serde_json::json!({ "recipients": to.len() })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(to.len())
+}
