@@ -605,7 +605,9 @@ async fn main() -> anyhow::Result<()> {
             }
         };
         *stat.entry(status).or_default() += 1;
-        let open = service::is_open_status(status);
+        let open = status
+            .parse::<service::Status>()
+            .is_ok_and(service::Status::is_open);
         let source = source_names[pick(&mut rng, &sources)];
         let moderation = if source == "web_nojs" && status == service::NEW && age_days < 2.0 {
             service::PENDING

@@ -131,9 +131,16 @@ async fn photos_live_on_the_file_service_and_old_urls_keep_working() {
     // Photos from before: one public, one hidden by moderation.
     let old = blob_photo(&s, new.report.id, 1, 50).await;
     let hidden = blob_photo(&s, new.report.id, 2, 90).await;
-    service::set_photo_hidden(&s.db.conn, s.st(), &s.moderator, hidden.id, true)
-        .await
-        .unwrap();
+    service::set_photo_hidden(
+        &s.db.conn,
+        s.st(),
+        rathaus_store::uow::Actor::User(&s.moderator),
+        s.moderator.tenant_id,
+        hidden.id,
+        true,
+    )
+    .await
+    .unwrap();
     assert_eq!(photo_files::enqueue_moves(&s.db).await.unwrap(), 1);
     assert_eq!(
         photo_files::enqueue_moves(&s.db).await.unwrap(),

@@ -994,9 +994,16 @@ async fn photos_are_public_only_when_published_and_not_hidden() {
     );
 
     // A moderator hides the second: 404 for the public, also through the status link.
-    service::set_photo_hidden(&a.s.db.conn, a.s.st(), &a.s.moderator, ids[1], true)
-        .await
-        .unwrap();
+    service::set_photo_hidden(
+        &a.s.db.conn,
+        a.s.st(),
+        rathaus_store::uow::Actor::User(&a.s.moderator),
+        a.s.moderator.tenant_id,
+        ids[1],
+        true,
+    )
+    .await
+    .unwrap();
     for path in [
         format!("/maengel/fotos/{}.jpg", ids[1]),
         format!("/maengel/fotos/{}/klein.jpg", ids[1]),

@@ -461,9 +461,12 @@ async fn another_tenants_report_is_not_found() {
     let b = tenant(&s.db, "b", "rathaus.b.test").await;
     let r = submit(&s, "gully", INSIDE).await;
     assert!(
-        service::get(&s.db.conn, &b.admin, r.report.id)
-            .await
-            .is_err()
+        service::get(
+            &rathaus_store::uow::Scope::user(&s.db.conn, &b.admin),
+            r.report.id
+        )
+        .await
+        .is_err()
     );
     assert!(
         service::change(

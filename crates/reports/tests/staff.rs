@@ -16,6 +16,7 @@ use rathaus_reports::service::{self, Source};
 use rathaus_reports::store::entity::{follower, report};
 use rathaus_store::accounts::{self, RoleInput, UserInput};
 use rathaus_store::audit::{self, AuditFilter};
+use rathaus_store::uow::{Actor, Scope};
 use rathaus_testkit::smtp::Smtpd;
 use rathaus_testkit::{PASSWORD, TestApp, csrf_of, post_form};
 use rathaus_web::WebConfig;
@@ -124,7 +125,7 @@ fn all() -> Filter {
 }
 
 async fn refs(s: &Setup, p: &Principal, f: &Filter) -> Vec<String> {
-    staff::all_of(&s.db.conn, p, f, 10_000)
+    staff::all_of(&Scope::user(&s.db.conn, p), f, 10_000)
         .await
         .unwrap()
         .into_iter()
@@ -199,12 +200,13 @@ async fn inbox_filters_and_keyset_paging() {
     assert_eq!(open_total, 30 + 4, "30 new and four open demo reports");
 
     // Page by page through the pages: 25, then the rest, no overlap.
-    let (first, next) = staff::page_of(&s.db.conn, &s.admin, &all()).await.unwrap();
+    let (first, next) = staff::page_of(&Scope::user(&s.db.conn, &s.admin), &all())
+        .await
+        .unwrap();
     assert_eq!(first.len(), 25);
     let cursor = next.expect("a second page");
     let (second, next) = staff::page_of(
-        &s.db.conn,
-        &s.admin,
+        &Scope::user(&s.db.conn, &s.admin),
         &Filter {
             nach: cursor.clone(),
             ..all()
@@ -311,8 +313,7 @@ async fn inbox_pages_by_due_date_with_ties() {
     let mut cursor = String::new();
     for _ in 0..3 {
         let (rows, next) = staff::page_of(
-            &s.db.conn,
-            &s.admin,
+            &Scope::user(&s.db.conn, &s.admin),
             &Filter {
                 nach: cursor.clone(),
                 ..f.clone()
@@ -1138,7 +1139,7 @@ async fn statistics_count_per_category_and_month_with_medians() {
 
     let from = base - Duration::days(9);
     let to = base + Duration::days(60);
-    let st = staff::data::statistics(&s.db.conn, &s.handler, from, to)
+    let st = staff::data::statistics(&Scope::user(&s.db.conn, &s.handler), from, to)
         .await
         .unwrap();
     let gully = s.category("gully").id;
@@ -1343,7 +1344,7 @@ async fn contact_details_need_their_own_permission_and_each_read_is_audited() {
     assert_eq!(reads().await, 2);
 
     // The service refuses without the permission.
-    let e = service::reporter_contact(&s.db.conn, &s.moderator, &r)
+    let e = service::reporter_contact(&s.db.conn, Actor::User(&s.moderator), &r)
         .await
         .unwrap_err();
     assert!(matches!(e, rathaus_core::Error::Forbidden));

@@ -2,17 +2,19 @@
 //! names of departments and staff, bulk changes, the map's open reports and the statistics.
 
 use crate::permissions::{HANDLE, MODERATE, PERSONAL_DATA};
-use crate::service::{self, Category, Report, ReportsState};
+use crate::service::{self, Category, ModerationState, Report, ReportsState, Status};
 use crate::store::entity::report;
 use chrono::{DateTime, Datelike, Duration, SecondsFormat, Utc};
 use chrono_tz::Europe::Berlin;
 use rathaus_core::audit::NewEvent;
 use rathaus_core::validation::FieldErrors;
-use rathaus_core::{Error, Principal, Result, TenantId};
-use rathaus_store::{Actor, accounts, audit, begin, db_err};
+use rathaus_core::{Error, Result, TenantId};
+use rathaus_store::accounts;
+use rathaus_store::uow::{Actor, Scope, Tx};
 use sea_orm::sea_query::Condition;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, QueryFilter, QueryOrder, QuerySelect, Select, TransactionSession,
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, QueryFilter, QueryOrder, QuerySelect,
+    Select, TransactionTrait,
 };
 use serde::Deserialize;
 use serde_json::json;
@@ -21,9 +23,10 @@ use std::collections::BTreeMap;
 /// Reports per page of the inbox.
 pub const PAGE: u64 = 25;
 
-/// Holders of neither staff permission are refused before anything is read.
-pub fn require_staff(p: &Principal) -> Result<()> {
-    if p.has(HANDLE) || p.has(MODERATE) {
+/// Holders of neither staff permission are refused before anything is read (the system
+/// passes).
+pub fn require_staff(by: Actor<'_>) -> Result<()> {
+    if by.require(HANDLE).is_ok() || by.require(MODERATE).is_ok() {
         Ok(())
     } else {
         Err(Error::Forbidden)
@@ -169,32 +172,41 @@ fn ordered(q: Select<report::Entity>, by_due: bool) -> Select<report::Entity> {
     }
 }
 
-/// The department whose inbox is the user's default (None: no department, so everything).
-pub async fn own_department(conn: &impl ConnectionTrait, p: &Principal) -> Result<Option<i64>> {
-    Ok(accounts::user_by_id(conn, p.tenant_id, p.user_id.0)
+/// The department whose inbox is the user's default (None: no department, so everything;
+/// the system has none).
+pub async fn own_department<C: ConnectionTrait>(s: &Scope<'_, C>) -> Result<Option<i64>> {
+    let by = s.actor();
+    let Some(p) = by.principal() else {
+        return Ok(None);
+    };
+    Ok(accounts::user_by_id(s.conn(), s.tenant(), p.user_id.0)
         .await
         .ok()
         .and_then(|u| u.department_id))
 }
 
-/// The reports query of the filters (tenant and permission first; unreadable values in the
-/// filters are ignored, never an error).
-pub async fn filtered(
-    conn: &impl ConnectionTrait,
-    p: &Principal,
+/// The reports query of the filters (permission first, the scope's tenant; unreadable values
+/// in the filters are ignored, never an error).
+pub async fn filtered<C: ConnectionTrait>(
+    s: &Scope<'_, C>,
     f: &Filter,
 ) -> Result<Select<report::Entity>> {
-    require_staff(p)?;
-    let mut q = rathaus_store::uow::scoped::<report::Entity>(p.tenant_id);
-    let me = p.user_id.0;
+    require_staff(s.actor())?;
+    let mut q = s.find::<report::Entity>();
+    // "Mine" of the system is nobody's: no report is assigned to it.
+    let me = s.actor().principal().map(|p| p.user_id.0);
+    let assigned_to_me = || match me {
+        Some(me) => report::Column::AssigneeId.eq(me),
+        None => report::Column::Id.is_null(),
+    };
     match f.bereich.trim() {
         "alle" => {}
         "" => {
-            if let Some(d) = own_department(conn, p).await? {
+            if let Some(d) = own_department(s).await? {
                 q = q.filter(
                     Condition::any()
                         .add(report::Column::DepartmentId.eq(d))
-                        .add(report::Column::AssigneeId.eq(me)),
+                        .add(assigned_to_me()),
                 );
             }
         }
@@ -206,7 +218,7 @@ pub async fn filtered(
         }
     }
     match f.person.trim() {
-        "ich" => q = q.filter(report::Column::AssigneeId.eq(me)),
+        "ich" => q = q.filter(assigned_to_me()),
         "niemand" => q = q.filter(report::Column::AssigneeId.is_null()),
         _ => {}
     }
@@ -214,15 +226,16 @@ pub async fn filtered(
         "" | "offen" => q = q.filter(report::Column::IsOpen.eq(true)),
         "alle" => {}
         "geschlossen" => q = q.filter(report::Column::IsOpen.eq(false)),
-        s if service::STATUSES.contains(&s) => q = q.filter(report::Column::Status.eq(s)),
-        _ => q = q.filter(report::Column::IsOpen.eq(true)),
+        v => match v.parse::<Status>() {
+            Ok(st) => q = q.filter(report::Column::Status.eq(st.as_str())),
+            Err(_) => q = q.filter(report::Column::IsOpen.eq(true)),
+        },
     }
     if let Ok(c) = f.kategorie.trim().parse::<i64>() {
         q = q.filter(report::Column::CategoryId.eq(c));
     }
-    let m = f.moderation.trim();
-    if [service::PENDING, service::PUBLISHED, service::HIDDEN].contains(&m) {
-        q = q.filter(report::Column::Moderation.eq(m));
+    if let Ok(m) = f.moderation.trim().parse::<ModerationState>() {
+        q = q.filter(report::Column::Moderation.eq(m.as_str()));
     }
     if f.overdue() {
         q = q
@@ -237,12 +250,11 @@ pub async fn filtered(
 }
 
 /// One page of the inbox, newest first, and the cursor of the next page.
-pub async fn page_of(
-    conn: &impl ConnectionTrait,
-    p: &Principal,
+pub async fn page_of<C: ConnectionTrait>(
+    s: &Scope<'_, C>,
     f: &Filter,
 ) -> Result<(Vec<Report>, Option<String>)> {
-    let mut q = filtered(conn, p, f).await?;
+    let mut q = filtered(s, f).await?;
     let by_due = f.by_due();
     if let Some((t, id)) = f.cursor() {
         q = q.filter(if by_due {
@@ -259,7 +271,7 @@ pub async fn page_of(
             )
         });
     }
-    let mut rows = ordered(q, by_due).limit(PAGE + 1).all(conn).await?;
+    let mut rows = ordered(q, by_due).limit(PAGE + 1).all(s.conn()).await?;
     let next = if rows.len() as u64 > PAGE {
         rows.truncate(PAGE as usize);
         rows.last().map(|r| cursor_of(r, by_due))
@@ -346,10 +358,11 @@ pub enum BulkError {
 
 /// Applies one action to all `ids` in ONE transaction: every report changes or none does.
 /// Returns how many reports were changed.
-pub async fn run_bulk<C: sea_orm::TransactionTrait + ConnectionTrait>(
+pub async fn run_bulk<C: TransactionTrait<Transaction = DatabaseTransaction>>(
     db: &C,
     state: &ReportsState,
-    p: &Principal,
+    by: Actor<'_>,
+    tenant: TenantId,
     b: &BulkInput,
     base_url: &str,
 ) -> std::result::Result<usize, BulkError> {
@@ -373,7 +386,7 @@ pub async fn run_bulk<C: sea_orm::TransactionTrait + ConnectionTrait>(
             let s = b.status.trim();
             if s.is_empty() {
                 errs.add("status", "err.required");
-            } else if s == service::DUPLICATE {
+            } else if s == Status::Duplicate {
                 errs.add("status", "reports.staff.bulk.err_duplicate");
             } else {
                 change.status = Some(s.to_string());
@@ -393,58 +406,43 @@ pub async fn run_bulk<C: sea_orm::TransactionTrait + ConnectionTrait>(
     }
     let moderating = matches!(action, "publish" | "hide");
     let need = if moderating { MODERATE } else { HANDLE };
-    p.require(need).map_err(BulkError::Other)?;
-    let txn = begin(db).await.map_err(BulkError::Other)?;
+    by.require(need).map_err(BulkError::Other)?;
+    let tx = Tx::begin(db, tenant, by).await.map_err(BulkError::Other)?;
     for id in &b.ids {
         let result = if moderating {
-            service::moderate_in(
-                &txn,
-                rathaus_store::uow::Actor::User(p),
-                p.tenant_id,
-                *id,
-                moderation.clone(),
-            )
-            .await
-            .map(|_| ())
+            service::moderate_in(tx.conn(), by, tenant, *id, moderation.clone())
+                .await
+                .map(|_| ())
         } else {
-            service::change_in(
-                &txn,
-                rathaus_store::uow::Actor::User(p),
-                p.tenant_id,
-                *id,
-                change.clone(),
-            )
-            .await
-            .map(|_| ())
+            service::change_in(tx.conn(), by, tenant, *id, change.clone())
+                .await
+                .map(|_| ())
         };
         if let Err(e) = result {
             // Dropping the transaction rolls everything back.
-            let reference = service::find(&txn, p.tenant_id, *id)
+            let reference = tx
+                .get::<report::Entity, _>(*id)
                 .await
                 .map(|r| r.reference)
                 .unwrap_or_else(|_| format!("#{id}"));
             return Err(BulkError::Report(reference, e));
         }
     }
-    txn.commit()
-        .await
-        .map_err(|e| BulkError::Other(db_err(e)))?;
-    state.generations.bump(p.tenant_id);
+    tx.commit().await.map_err(BulkError::Other)?;
+    state.generations.bump(tenant);
     Ok(b.ids.len())
 }
 
 /// For the exports: every report of the filters in their order, at most `limit`.
-pub async fn all_of(
-    conn: &impl ConnectionTrait,
-    p: &Principal,
+pub async fn all_of<C: ConnectionTrait>(
+    s: &Scope<'_, C>,
     f: &Filter,
     limit: u64,
 ) -> Result<Vec<Report>> {
-    ordered(filtered(conn, p, f).await?, f.by_due())
+    Ok(ordered(filtered(s, f).await?, f.by_due())
         .limit(limit)
-        .all(conn)
-        .await
-        .map_err(db_err)
+        .all(s.conn())
+        .await?)
 }
 
 /// Markers of one map answer at most.
@@ -480,19 +478,16 @@ pub struct MapQuery {
 
 /// Open reports of the filters (every moderation state), inside `bbox` when given, at most
 /// `MAP_MAX`, newest first.
-pub async fn open_reports(
-    conn: &impl ConnectionTrait,
-    p: &Principal,
+pub async fn open_reports<C: ConnectionTrait>(
+    s: &Scope<'_, C>,
     q: &MapQuery,
 ) -> Result<Vec<Report>> {
     let mut f = q.f.clone();
-    if !matches!(
-        f.status.as_str(),
-        "new" | "confirmed" | "in_progress" | "planned"
-    ) {
+    // One open status narrows the map; anything else shows every open report.
+    if !f.status.parse::<Status>().is_ok_and(Status::is_open) {
         f.status = String::new();
     }
-    let mut sel = filtered(conn, p, &f)
+    let mut sel = filtered(s, &f)
         .await?
         .filter(report::Column::IsOpen.eq(true));
     if let Some((w, s, e, n)) = parse_bbox(&q.bbox) {
@@ -502,13 +497,12 @@ pub async fn open_reports(
                 .add(report::Column::Lon.between(w, e)),
         );
     }
-    use sea_orm::QueryOrder;
-    sel.order_by_desc(report::Column::CreatedAt)
+    Ok(sel
+        .order_by_desc(report::Column::CreatedAt)
         .order_by_desc(report::Column::Id)
         .limit(MAP_MAX)
-        .all(conn)
-        .await
-        .map_err(db_err)
+        .all(s.conn())
+        .await?)
 }
 
 /// The median of durations in hours; None for none.
@@ -560,14 +554,14 @@ fn month_of(t: &DateTime<Utc>) -> String {
 /// local month; median hours from receipt to the first answer (of the reports received in the
 /// period) and to closing (of those closed in the period). Computed here, not in SQL, so both
 /// backends answer alike.
-pub async fn statistics(
-    conn: &impl ConnectionTrait,
-    p: &Principal,
+pub async fn statistics<C: ConnectionTrait>(
+    scope: &Scope<'_, C>,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> Result<Stats> {
-    require_staff(p)?;
-    let rows: Vec<StatSource> = rathaus_store::uow::scoped::<report::Entity>(p.tenant_id)
+    require_staff(scope.actor())?;
+    let rows: Vec<StatSource> = scope
+        .find::<report::Entity>()
         .select_only()
         .columns([
             report::Column::CategoryId,
@@ -589,7 +583,7 @@ pub async fn statistics(
                 ),
         )
         .into_tuple()
-        .all(conn)
+        .all(scope.conn())
         .await?;
     let mut s = Stats::default();
     let mut answer: BTreeMap<i64, Vec<Duration>> = BTreeMap::new();
@@ -647,23 +641,26 @@ pub struct Export {
 
 /// The reports of the filters (without the paging) for an export in `format`. The read is
 /// an audit event: it carries (possibly personal) data out of the system.
-pub async fn export_reports<C: sea_orm::TransactionTrait + ConnectionTrait>(
+pub async fn export_reports<C>(
     db: &C,
-    p: &Principal,
+    by: Actor<'_>,
+    tenant: TenantId,
     f: &Filter,
     format: &str,
-) -> Result<Export> {
-    require_staff(p)?;
+) -> Result<Export>
+where
+    C: ConnectionTrait + TransactionTrait<Transaction = DatabaseTransaction>,
+{
+    require_staff(by)?;
     let mut f = f.clone();
     f.nach.clear();
-    let reports = all_of(db, p, &f, EXPORT_MAX).await?;
-    let names = Names::load(db, p.tenant_id).await?;
-    let personal = p.has(PERSONAL_DATA);
-    let txn = begin(db).await?;
-    audit::record(
-        &txn,
-        p.tenant_id,
-        &Actor::user(p),
+    // Read outside the write transaction (SQLite readers never wait for the write lock).
+    let scope = Scope::new(db, tenant, by)?;
+    let reports = all_of(&scope, &f, EXPORT_MAX).await?;
+    let names = Names::load(db, tenant).await?;
+    let personal = by.require(PERSONAL_DATA).is_ok();
+    let tx = Tx::begin(db, tenant, by).await?;
+    tx.audit(
         NewEvent::new("reports.export", "reports_report", None::<i64>).details(json!({
             "format": format,
             "rows": reports.len(),
@@ -672,7 +669,7 @@ pub async fn export_reports<C: sea_orm::TransactionTrait + ConnectionTrait>(
         })),
     )
     .await?;
-    txn.commit().await?;
+    tx.commit().await?;
     Ok(Export {
         reports,
         names,

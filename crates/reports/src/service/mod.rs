@@ -25,14 +25,14 @@ use crate::store::entity::{category, counter, follower, photo, report, settings,
 use chrono::{DateTime, Datelike, Utc};
 use rathaus_core::audit::NewEvent;
 use rathaus_core::validation::FieldErrors;
-use rathaus_core::{Error, Principal, Result, TenantId};
+use rathaus_core::{Error, Result, TenantId};
 use rathaus_store::images::{Bounds, ImageError};
-use rathaus_store::uow::Actor as By;
+use rathaus_store::uow::{Actor as By, Scope, Tx};
 use rathaus_store::{Actor, accounts, audit, begin, db_err, random_token, sha256_hex};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set, TransactionSession, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set, TransactionSession, TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -76,10 +76,6 @@ pub const STATUSES: &[&str] = &[
     REJECTED,
     DUPLICATE,
 ];
-
-pub fn is_open_status(status: &str) -> bool {
-    status.parse::<Status>().is_ok_and(Status::is_open)
-}
 
 /// Moderation states.
 pub const PENDING: &str = ModerationState::Pending.as_str();
@@ -715,12 +711,15 @@ pub async fn submit(
                 }
                 continue;
             }
-            let ok = match a.datatype.as_str() {
-                "singlevaluelist" => a.values.iter().any(|(k, _)| *k == v),
-                "multivaluelist" => v
+            // An unknown type is answered as free text, as Open311 does.
+            let ok = match a.datatype.parse::<AttributeType>() {
+                Ok(AttributeType::SingleValueList) => a.values.iter().any(|(k, _)| *k == v),
+                Ok(AttributeType::MultiValueList) => v
                     .split(',')
                     .all(|x| a.values.iter().any(|(k, _)| k == x.trim())),
-                "number" => v.replace(',', ".").parse::<f64>().is_ok_and(f64::is_finite),
+                Ok(AttributeType::Number) => {
+                    v.replace(',', ".").parse::<f64>().is_ok_and(f64::is_finite)
+                }
                 _ => v.chars().count() <= 1000 && !contains_markup(&v),
             };
             if ok {
@@ -789,7 +788,7 @@ pub async fn submit(
             description: Set(description.clone()),
             public_description: Set(description),
             status_notes: Set(String::new()),
-            priority: Set("normal".to_string()),
+            priority: Set(Priority::Normal.as_str().to_string()),
             due_at: Set(due_at),
             department_id: Set(cat.department_id),
             assignee_id: Set(None),
@@ -978,11 +977,9 @@ pub async fn by_status_token(
 }
 
 /// Staff view of one report.
-pub async fn get(conn: &impl ConnectionTrait, who: &Principal, id: i64) -> Result<Report> {
-    if !(who.has(HANDLE) || who.has(MODERATE)) {
-        return Err(Error::Forbidden);
-    }
-    find(conn, who.tenant_id, id).await
+pub async fn get<C: ConnectionTrait>(s: &Scope<'_, C>, id: i64) -> Result<Report> {
+    inbox::require_staff(s.actor())?;
+    s.get::<report::Entity, _>(id).await
 }
 
 /// A photo's metadata (no bytes).
@@ -1008,26 +1005,24 @@ pub struct Contact {
 
 /// The reporter's contact details for staff holding `reports.personal_data`; None when the
 /// report was made without any. Every read is an audit event.
-pub async fn reporter_contact<C: TransactionTrait + ConnectionTrait>(
+pub async fn reporter_contact<C: TransactionTrait<Transaction = DatabaseTransaction>>(
     db: &C,
-    who: &Principal,
+    by: By<'_>,
     r: &Report,
 ) -> Result<Option<Contact>> {
-    who.require(PERSONAL_DATA)?;
-    who.require_tenant(TenantId(r.tenant_id))?;
+    by.require(PERSONAL_DATA)?;
+    let tenant = TenantId(r.tenant_id);
+    by.require_tenant(tenant)?;
     if r.reporter_name.is_empty() && r.reporter_email.is_empty() && r.reporter_phone.is_empty() {
         return Ok(None);
     }
-    let txn = begin(db).await?;
-    audit::record(
-        &txn,
-        who.tenant_id,
-        &Actor::user(who),
+    let tx = Tx::begin(db, tenant, by).await?;
+    tx.audit(
         NewEvent::new("reports.personal_data_read", "reports_report", Some(r.id))
             .details(json!({"reference": r.reference})),
     )
     .await?;
-    txn.commit().await?;
+    tx.commit().await?;
     Ok(Some(Contact {
         name: r.reporter_name.clone(),
         email: r.reporter_email.clone(),
@@ -1342,16 +1337,22 @@ pub async fn change_in(
     who.require_tenant(tenant)?;
     let before = find(txn, tenant, id).await?;
     let mut errs = FieldErrors::new();
-    if let Some(s) = &ch.status
-        && !STATUSES.contains(&s.as_str())
-    {
-        errs.add("status", "reports.err.status");
-    }
-    if let Some(p) = &ch.priority
-        && !PRIORITIES.contains(&p.as_str())
-    {
-        errs.add("priority", "reports.err.priority");
-    }
+    let status = match ch.status.as_deref().map(str::parse::<Status>) {
+        None => None,
+        Some(Ok(s)) => Some(s),
+        Some(Err(_)) => {
+            errs.add("status", "reports.err.status");
+            None
+        }
+    };
+    let priority = match ch.priority.as_deref().map(str::parse::<Priority>) {
+        None => None,
+        Some(Ok(p)) => Some(p),
+        Some(Err(_)) => {
+            errs.add("priority", "reports.err.priority");
+            None
+        }
+    };
     let reply = ch.public_reply.trim().to_string();
     let note = ch.internal_note.trim().to_string();
     for (field, text) in [("public_reply", &reply), ("internal_note", &note)] {
@@ -1374,7 +1375,7 @@ pub async fn change_in(
         }
     }
     let mut original = None;
-    if ch.status.as_deref() == Some(DUPLICATE) {
+    if status == Some(Status::Duplicate) {
         match ch.duplicate_of.as_deref().map(str::trim) {
             None | Some("") => errs.add("duplicate_of", "reports.err.duplicate_missing"),
             Some(reference) => match by_reference(txn, tenant, reference).await {
@@ -1386,13 +1387,13 @@ pub async fn change_in(
     errs.into_result()?;
 
     let now = Utc::now();
-    let status_changed = ch.status.as_ref().is_some_and(|s| *s != before.status);
+    let status_changed = status.is_some_and(|s| s != before.status.as_str());
     let mut am: report::ActiveModel = before.clone().into();
-    if let Some(s) = &ch.status {
-        am.status = Set(s.clone());
-        am.is_open = Set(is_open_status(s));
+    if let Some(s) = status {
+        am.status = Set(s.as_str().to_string());
+        am.is_open = Set(s.is_open());
         if status_changed {
-            am.closed_at = Set((!is_open_status(s)).then_some(now));
+            am.closed_at = Set((!s.is_open()).then_some(now));
         }
     }
     if let Some(o) = &original {
@@ -1400,8 +1401,8 @@ pub async fn change_in(
     } else if status_changed {
         am.duplicate_of = Set(None);
     }
-    if let Some(p) = &ch.priority {
-        am.priority = Set(p.clone());
+    if let Some(p) = priority {
+        am.priority = Set(p.as_str().to_string());
     }
     if let Some(d) = ch.due_at {
         am.due_at = Set(d);
@@ -1587,53 +1588,47 @@ pub async fn moderate_in(
 }
 
 /// Hides a photo from the public (or shows it again).
-pub async fn set_photo_hidden<C: TransactionTrait + ConnectionTrait>(
+pub async fn set_photo_hidden<C: TransactionTrait<Transaction = DatabaseTransaction>>(
     db: &C,
     state: &ReportsState,
-    who: &Principal,
+    by: By<'_>,
+    tenant: TenantId,
     photo_id: i64,
     hidden: bool,
 ) -> Result<i64> {
-    who.require(MODERATE)?;
-    let txn = begin(db).await?;
-    let p = rathaus_store::uow::scoped_by_id::<photo::Entity, _>(who.tenant_id, photo_id)
-        .one(&txn)
-        .await?
-        .ok_or(Error::NotFound)?;
+    by.require(MODERATE)?;
+    let tx = Tx::begin(db, tenant, by).await?;
+    let p = tx.get::<photo::Entity, _>(photo_id).await?;
     let report_id = p.report_id;
     if p.hidden != hidden {
-        photo::Entity::update_many()
+        tx.update_many::<photo::Entity>()
             .col_expr(photo::Column::Hidden, Expr::value(hidden))
             .filter(photo::Column::Id.eq(photo_id))
-            .exec(&txn)
+            .exec(tx.conn())
             .await?;
-        audit::record(
-            &txn,
-            who.tenant_id,
-            &Actor::user(who),
+        tx.audit(
             NewEvent::new("reports.photo.hidden", "reports_report", Some(report_id))
                 .details(json!({"photo_id": photo_id, "hidden": hidden})),
         )
         .await?;
     }
-    txn.commit().await?;
-    state.generations.bump(who.tenant_id);
+    tx.commit().await?;
+    state.generations.bump(tenant);
     Ok(report_id)
 }
 
-/// The reports marked as duplicates of `id` (at most 50), as (id, reference).
-pub async fn duplicates_of(
-    conn: &impl ConnectionTrait,
-    who: &Principal,
+/// The reports marked as duplicates of `id` (at most 50), as (id, reference); staff only.
+pub async fn duplicates_of<C: ConnectionTrait>(
+    s: &Scope<'_, C>,
     id: i64,
 ) -> Result<Vec<(i64, String)>> {
-    Ok(rathaus_store::uow::scoped::<report::Entity>(who.tenant_id)
+    inbox::require_staff(s.actor())?;
+    Ok(s.find::<report::Entity>()
         .filter(report::Column::DuplicateOf.eq(id))
         .order_by_asc(report::Column::Id)
         .limit(50)
-        .all(conn)
-        .await
-        .map_err(db_err)?
+        .all(s.conn())
+        .await?
         .into_iter()
         .map(|d| (d.id, d.reference))
         .collect())

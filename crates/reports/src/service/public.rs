@@ -2,7 +2,7 @@
 //! the photos of published reports. Only published reports, only public fields.
 
 use crate::service::notify::status_label;
-use crate::service::{self, PUBLISHED};
+use crate::service::{self, PUBLISHED, Status};
 use crate::store::entity::{photo, report};
 use chrono::{DateTime, Utc};
 use rathaus_core::validation::FieldErrors;
@@ -26,7 +26,7 @@ pub enum StatusFilter {
     All,
     Open,
     Closed,
-    One(String),
+    One(Status),
 }
 
 pub fn parse_status(s: &str) -> Option<StatusFilter> {
@@ -34,8 +34,7 @@ pub fn parse_status(s: &str) -> Option<StatusFilter> {
         "" => Some(StatusFilter::All),
         "offen" | "open" => Some(StatusFilter::Open),
         "erledigt" | "geschlossen" | "closed" => Some(StatusFilter::Closed),
-        x if service::STATUSES.contains(&x) => Some(StatusFilter::One(x.to_string())),
-        _ => None,
+        x => x.parse::<Status>().ok().map(StatusFilter::One),
     }
 }
 
@@ -247,7 +246,7 @@ pub async fn geojson_body(
                     "category": names.get(&r.category_id).cloned().unwrap_or_default(),
                     "status": r.status,
                     "status_label": status_label(t, &r.status),
-                    "open": service::is_open_status(&r.status),
+                    "open": r.status.parse::<Status>().is_ok_and(Status::is_open),
                     "created": r.created_at.date_naive().to_string(),
                 }
             })

@@ -25,7 +25,7 @@ use crate::formats::open311::{
 };
 use crate::service::ReportsState;
 use crate::service::open311::{documents, select_rows};
-use crate::service::{self, Category, NewReport, PUBLISHED, Source};
+use crate::service::{self, AttributeType, Category, NewReport, PUBLISHED, Source, Status};
 use axum::Extension;
 use axum::body::{Body, Bytes};
 use axum::extract::{FromRequest, Multipart, Path, RawQuery, Request, State};
@@ -264,13 +264,13 @@ async fn services(st: &AppState, tenant: &Tenant, format: Format) -> Result<Resp
 }
 
 fn datatype(s: &str) -> Datatype {
-    match s {
-        "number" => Datatype::Number,
-        "datetime" => Datatype::Datetime,
-        "text" => Datatype::Text,
-        "singlevaluelist" => Datatype::SingleValueList,
-        "multivaluelist" => Datatype::MultiValueList,
-        _ => Datatype::String,
+    match s.parse::<AttributeType>() {
+        Ok(AttributeType::Number) => Datatype::Number,
+        Ok(AttributeType::Datetime) => Datatype::Datetime,
+        Ok(AttributeType::Text) => Datatype::Text,
+        Ok(AttributeType::SingleValueList) => Datatype::SingleValueList,
+        Ok(AttributeType::MultiValueList) => Datatype::MultiValueList,
+        Ok(AttributeType::String) | Err(_) => Datatype::String,
     }
 }
 
@@ -484,15 +484,15 @@ pub(crate) async fn token(
 
 /// FixMyStreet's status words for ours.
 fn fms_status(status: &str) -> &'static str {
-    match status {
-        service::NEW => "OPEN",
-        service::CONFIRMED => "INVESTIGATING",
-        service::IN_PROGRESS => "IN_PROGRESS",
-        service::PLANNED => "ACTION_SCHEDULED",
-        service::DONE => "FIXED",
-        service::NOT_RESPONSIBLE => "NOT_COUNCILS_RESPONSIBILITY",
-        service::DUPLICATE => "DUPLICATE",
-        _ => "CLOSED",
+    match status.parse::<Status>() {
+        Ok(Status::New) => "OPEN",
+        Ok(Status::Confirmed) => "INVESTIGATING",
+        Ok(Status::InProgress) => "IN_PROGRESS",
+        Ok(Status::Planned) => "ACTION_SCHEDULED",
+        Ok(Status::Done) => "FIXED",
+        Ok(Status::NotResponsible) => "NOT_COUNCILS_RESPONSIBILITY",
+        Ok(Status::Duplicate) => "DUPLICATE",
+        Ok(Status::Rejected) | Err(_) => "CLOSED",
     }
 }
 

@@ -16,7 +16,7 @@ use crate::formats::atom;
 use crate::service::ReportsState;
 pub use crate::service::public::viewport_references;
 use crate::service::public::{StatusFilter, geojson_body, parse_bbox, parse_status, photo_info};
-use crate::service::{self, HANDLE, MODERATE};
+use crate::service::{self, HANDLE, MODERATE, Status};
 use askama::Template;
 use axum::Extension;
 use axum::extract::{Path, Query, State};
@@ -189,7 +189,7 @@ pub(crate) async fn list_page(
         .into_iter()
         .map(|r| ListRow {
             category: names.get(&r.category_id).cloned().unwrap_or_default(),
-            open: service::is_open_status(&r.status),
+            open: r.status.parse::<Status>().is_ok_and(Status::is_open),
             status: status_label(t, &r.status),
             created: fmt_date(&r.created_at),
             description: excerpt(&r.public_description, 200),
@@ -222,11 +222,11 @@ pub(crate) async fn list_page(
             selected: status == StatusFilter::Closed,
         },
     ];
-    for s in service::STATUSES {
+    for s in Status::ALL {
         statuses.push(Opt {
             value: s.to_string(),
-            label: status_label(t, s),
-            selected: status == StatusFilter::One(s.to_string()),
+            label: status_label(t, s.as_str()),
+            selected: status == StatusFilter::One(*s),
         });
     }
     let map = map_cfg(&st.db.conn, &state, tenant).await?;
@@ -243,7 +243,7 @@ pub(crate) async fn list_page(
             gj.append_pair("status", "closed");
         }
         StatusFilter::One(s) => {
-            gj.append_pair("status", s);
+            gj.append_pair("status", s.as_str());
         }
     }
     let errs = FormErrors::new(t, errs);
@@ -686,7 +686,7 @@ mod tests {
     fn status_filters() {
         assert_eq!(parse_status(""), Some(StatusFilter::All));
         assert_eq!(parse_status("offen"), Some(StatusFilter::Open));
-        assert_eq!(parse_status("done"), Some(StatusFilter::One("done".into())));
+        assert_eq!(parse_status("done"), Some(StatusFilter::One(Status::Done)));
         assert_eq!(parse_status("kaputt"), None);
     }
 

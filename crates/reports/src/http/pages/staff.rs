@@ -27,6 +27,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use chrono_tz::Europe::Berlin;
 use rathaus_core::{Error, Principal};
+use rathaus_store::uow::{Actor, Scope};
 use rathaus_web::AppState;
 use rathaus_web::ctx::{Ctx, Staff};
 use rathaus_web::errors::{HtmlError, page, respond};
@@ -192,11 +193,12 @@ async fn render_inbox(
     bulk: BulkInput,
     bulk_error: Option<(FormErrors, Option<String>)>,
 ) -> std::result::Result<Response, HtmlError> {
-    require_staff(p)?;
+    require_staff(Actor::User(p))?;
     let t = catalog(ctx.lang);
     let conn = &st.db.conn;
+    let scope = Scope::user(conn, p);
     let names = Names::load(conn, p.tenant_id).await?;
-    let (reports, next) = page_of(conn, p, &f).await?;
+    let (reports, next) = page_of(&scope, &f).await?;
     let now = Utc::now();
     let rows = reports
         .iter()
@@ -206,7 +208,7 @@ async fn render_inbox(
             row
         })
         .collect();
-    let own = own_department(conn, p).await?;
+    let own = own_department(&scope).await?;
     let title = match view {
         "moderation" => "reports.staff.moderation_title",
         "overdue" => "reports.staff.overdue_title",
@@ -309,11 +311,11 @@ pub(crate) async fn bulk(
     headers: axum::http::HeaderMap,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> std::result::Result<Response, HtmlError> {
-    require_staff(&p)?;
+    require_staff(Actor::User(&p))?;
     let t = catalog(ctx.lang);
     let (b, f) = bulk_input(&pairs);
     let base = rathaus_web::ctx::origin(&st.cfg, &headers);
-    match run_bulk(&st.db.conn, &state, &p, &b, &base).await {
+    match run_bulk(&st.db.conn, &state, Actor::User(&p), p.tenant_id, &b, &base).await {
         Ok(n) => {
             let mut q = f.query();
             if !q.is_empty() {

@@ -19,6 +19,7 @@ use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use chrono_tz::Europe::Berlin;
 use rathaus_core::validation::FieldErrors;
 use rathaus_core::{Error, Principal, Result};
+use rathaus_store::uow::{Actor, Scope};
 use rathaus_web::ctx::Staff;
 use rathaus_web::errors::{HtmlError, page, respond};
 use rathaus_web::forms::FormErrors;
@@ -62,10 +63,10 @@ pub(crate) async fn map_page(
     Staff(ctx, p): Staff,
     Query(q): Query<MapQuery>,
 ) -> std::result::Result<Response, HtmlError> {
-    require_staff(&p)?;
+    require_staff(Actor::User(&p))?;
     let t = catalog(ctx.lang);
     let conn = &st.db.conn;
-    let reports = open_reports(conn, &p, &q).await?;
+    let reports = open_reports(&Scope::user(conn, &p), &q).await?;
     let names = Names::load(conn, p.tenant_id).await?;
     let settings = crate::service::settings(conn, p.tenant_id).await?;
     let n = reports.len().max(1) as f64;
@@ -114,10 +115,10 @@ pub(crate) async fn map_json(
     Staff(ctx, p): Staff,
     Query(q): Query<MapQuery>,
 ) -> std::result::Result<Response, HtmlError> {
-    require_staff(&p)?;
+    require_staff(Actor::User(&p))?;
     let t = catalog(ctx.lang);
     let conn = &st.db.conn;
-    let reports = open_reports(conn, &p, &q).await?;
+    let reports = open_reports(&Scope::user(conn, &p), &q).await?;
     let names = Names::load(conn, p.tenant_id).await?;
     let features: Vec<serde_json::Value> = reports
         .iter()
@@ -267,7 +268,7 @@ async fn export_table(
     f: &Filter,
     format: &str,
 ) -> Result<(Vec<String>, Vec<Vec<String>>)> {
-    let e = export_reports(&st.db.conn, p, f, format).await?;
+    let e = export_reports(&st.db.conn, Actor::User(p), p.tenant_id, f, format).await?;
     let header = export_header(t, e.personal);
     let rows = e
         .reports
@@ -441,7 +442,7 @@ pub(crate) async fn stats_page(
     Staff(ctx, p): Staff,
     Query(q): Query<PeriodQuery>,
 ) -> std::result::Result<Response, HtmlError> {
-    require_staff(&p)?;
+    require_staff(Actor::User(&p))?;
     let t = catalog(ctx.lang);
     let conn = &st.db.conn;
     let names = Names::load(conn, p.tenant_id).await?;
@@ -450,7 +451,7 @@ pub(crate) async fn stats_page(
             let (a, b) = period_bounds(from, to);
             (
                 FormErrors::none(t),
-                statistics(conn, &p, a, b).await?,
+                statistics(&Scope::user(conn, &p), a, b).await?,
                 false,
             )
         }
@@ -481,12 +482,12 @@ pub(crate) async fn stats_csv(
     Staff(ctx, p): Staff,
     Query(q): Query<PeriodQuery>,
 ) -> std::result::Result<Response, HtmlError> {
-    require_staff(&p)?;
+    require_staff(Actor::User(&p))?;
     let t = catalog(ctx.lang);
     let conn = &st.db.conn;
     let (from, to) = period(&q).map_err(Error::Invalid)?;
     let (a, b) = period_bounds(from, to);
-    let stats = statistics(conn, &p, a, b).await?;
+    let stats = statistics(&Scope::user(conn, &p), a, b).await?;
     let names = Names::load(conn, p.tenant_id).await?;
     let (months, categories, _) = stats_lines(&names, &stats);
     let header: Vec<String> = [

@@ -9,7 +9,7 @@ use super::{
     require_staff, status_label,
 };
 use crate::service::ReportsState;
-use crate::service::{self, HANDLE, MODERATE, Report};
+use crate::service::{self, HANDLE, MODERATE, Report, Status};
 use askama::Template;
 use axum::Extension;
 use axum::extract::{Form, Path, State};
@@ -19,6 +19,7 @@ use chrono::{NaiveDate, Utc};
 use chrono_tz::Europe::Berlin;
 use rathaus_core::validation::FieldErrors;
 use rathaus_core::{Error, Principal};
+use rathaus_store::uow::{Actor, Scope};
 use rathaus_web::AppState;
 use rathaus_web::ctx::{Ctx, Staff};
 use rathaus_web::errors::{HtmlError, page, respond};
@@ -106,7 +107,7 @@ pub fn to_change(r: &Report, f: &WorkflowForm, base_url: &str) -> Result<service
     if !status.is_empty() && status != r.status {
         ch.status = Some(status.to_string());
     }
-    if status == service::DUPLICATE {
+    if status == Status::Duplicate {
         ch.status = Some(status.to_string());
         ch.duplicate_of = Some(f.duplicate_of.clone());
     }
@@ -230,14 +231,15 @@ async fn render(
     md: Option<ModerationForm>,
     errs: Option<FormErrors>,
 ) -> Result<Response, HtmlError> {
-    require_staff(p)?;
+    require_staff(Actor::User(p))?;
     let t = catalog(ctx.lang);
     let conn = &st.db.conn;
-    let mut r = service::get(conn, p, id).await?;
+    let scope = Scope::user(conn, p);
+    let mut r = service::get(&scope, id).await?;
     let gave_contact =
         !(r.reporter_name.is_empty() && r.reporter_email.is_empty() && r.reporter_phone.is_empty());
     let contact = if p.has(service::PERSONAL_DATA) {
-        service::reporter_contact(conn, p, &r).await?
+        service::reporter_contact(conn, Actor::User(p), &r).await?
     } else {
         None
     };
@@ -253,7 +255,7 @@ async fn render(
             .map(|o| (o.id, o.reference)),
         None => None,
     };
-    let duplicates = service::duplicates_of(conn, p, r.id).await?;
+    let duplicates = service::duplicates_of(&scope, r.id).await?;
     let category = service::category(conn, p.tenant_id, r.category_id)
         .await
         .ok();
@@ -402,20 +404,10 @@ pub(crate) async fn workflow(
 ) -> Result<Response, HtmlError> {
     let id = parse_id(&id)?;
     p.require(HANDLE)?;
-    let r = service::get(&st.db.conn, &p, id).await?;
+    let r = service::get(&Scope::user(&st.db.conn, &p), id).await?;
     let base = rathaus_web::ctx::origin(&st.cfg, &headers);
     let result = match to_change(&r, &f, &base) {
-        Ok(ch) => {
-            service::change(
-                &st.db.conn,
-                &state,
-                rathaus_store::uow::Actor::User(&p),
-                p.tenant_id,
-                id,
-                ch,
-            )
-            .await
-        }
+        Ok(ch) => service::change(&st.db.conn, &state, Actor::User(&p), p.tenant_id, id, ch).await,
         Err(e) => Err(e),
     };
     match result {
@@ -439,7 +431,7 @@ pub(crate) async fn moderation(
 ) -> Result<Response, HtmlError> {
     let id = parse_id(&id)?;
     p.require(MODERATE)?;
-    let r = service::get(&st.db.conn, &p, id).await?;
+    let r = service::get(&Scope::user(&st.db.conn, &p), id).await?;
     let mut m = service::Moderation::default();
     let mut errs = FieldErrors::new();
     match f.aktion.as_str() {
@@ -452,17 +444,7 @@ pub(crate) async fn moderation(
         m.public_description = Some(f.public_description.clone());
     }
     let result = match errs.into_result() {
-        Ok(()) => {
-            service::moderate(
-                &st.db.conn,
-                &state,
-                rathaus_store::uow::Actor::User(&p),
-                p.tenant_id,
-                id,
-                m,
-            )
-            .await
-        }
+        Ok(()) => service::moderate(&st.db.conn, &state, Actor::User(&p), p.tenant_id, id, m).await,
         Err(e) => Err(e),
     };
     match result {
@@ -492,7 +474,7 @@ pub(crate) async fn photo(
     Staff(_ctx, p): Staff,
     Path(file): Path<String>,
 ) -> Result<Response, HtmlError> {
-    require_staff(&p)?;
+    require_staff(Actor::User(&p))?;
     let (id, thumb) = parse_photo_file(&file)?;
     let (h, body) = crate::http::pages::public::list::photo_body(
         &st.db.conn,
@@ -530,8 +512,15 @@ pub(crate) async fn photo_visibility(
 ) -> Result<Response, HtmlError> {
     p.require(MODERATE)?;
     let id = parse_id(file.trim_end_matches(".jpg"))?;
-    let report_id =
-        service::set_photo_hidden(&st.db.conn, &state, &p, id, f.verbergen == "1").await?;
+    let report_id = service::set_photo_hidden(
+        &st.db.conn,
+        &state,
+        Actor::User(&p),
+        p.tenant_id,
+        id,
+        f.verbergen == "1",
+    )
+    .await?;
     Ok(Redirect::to(&format!(
         "/maengel/verwaltung/{report_id}?notice=reports_staff_photo#fotos"
     ))
