@@ -503,12 +503,36 @@ async fn run(cmd: Run, cfg: Config) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// The modules' demo data that needs the file service (documents with content), added to the
+/// demo tenant as its admin at every demo start; each hook skips what is already there.
+async fn demo_files(db: &Db, files: &rathaus_store::files::FileStore) -> anyhow::Result<()> {
+    let Some(t) = tenants::by_slug(&db.conn, demo::SLUG).await? else {
+        return Ok(());
+    };
+    let tid = rathaus_core::TenantId(t.id);
+    let Some(u) = accounts::find_by_email(&db.conn, tid, demo::ADMIN_EMAIL).await? else {
+        return Ok(());
+    };
+    let Some(admin) = accounts::principal(&db.conn, tid, UserId(u.id)).await? else {
+        return Ok(());
+    };
+    for m in modules() {
+        m.demo_files(db, files, &admin)
+            .await
+            .map_err(|e| e.context(format!("demo files of module {}", m.name())))?;
+    }
+    Ok(())
+}
+
 async fn serve(cfg: Config, demo: bool) -> anyhow::Result<()> {
     // The job worker may send a module's mail before the web state registers its texts.
     module_texts();
     let db = open(&cfg).await?;
+    let files = Arc::new(rathaus_store::files::FileStore::from_config(&cfg.files())?);
     let demo_password = if demo {
-        Some(demo::ensure(&db, &modules()).await?)
+        let pw = demo::ensure(&db, &modules()).await?;
+        demo_files(&db, &files).await?;
+        Some(pw)
     } else {
         None
     };
@@ -538,7 +562,6 @@ async fn serve(cfg: Config, demo: bool) -> anyhow::Result<()> {
             registry.register(kind, h);
         }
     }
-    let files = Arc::new(rathaus_store::files::FileStore::from_config(&cfg.files())?);
     for (kind, h) in rathaus_store::files::jobs(files.clone()) {
         registry.register(kind, h);
     }

@@ -97,6 +97,18 @@ impl rathaus_web::Module for Records {
         Box::pin(demo::demo(db, admin))
     }
 
+    fn demo_files<'a>(
+        &'a self,
+        db: &'a rathaus_store::Db,
+        files: &'a rathaus_store::files::FileStore,
+        admin: &'a rathaus_core::Principal,
+    ) -> MigrateFuture<'a> {
+        Box::pin(async move {
+            demo::sample_documents(db, files, admin).await?;
+            Ok(())
+        })
+    }
+
     fn migrate<'a>(&'a self, db: &'a rathaus_store::Db) -> MigrateFuture<'a> {
         Box::pin(async move { Ok(store::migrations::Migrator::up(&db.conn, None).await?) })
     }

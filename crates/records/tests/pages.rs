@@ -30,9 +30,27 @@ async fn pages_file_upload_inbox_register_and_search() {
     let a = tenant_fixture(&db, "a", HOST).await;
     let admin = rathaus_testkit::principal(&db, a.tenant, a.admin).await;
     Records.demo(&db, &admin).await.unwrap();
-    rathaus_records::demo::sample_documents(&db, &st.files, &admin)
+    // The documents come through the hook `serve --demo` calls at every start: a second
+    // start files nothing twice.
+    Records.demo_files(&db, &st.files, &admin).await.unwrap();
+    let docs = scoped::<document::Entity>(a.tenant)
+        .count(&db.conn)
         .await
         .unwrap();
+    assert!(docs >= 5, "{docs}");
+    assert_eq!(
+        rathaus_records::demo::sample_documents(&db, &st.files, &admin)
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        scoped::<document::Entity>(a.tenant)
+            .count(&db.conn)
+            .await
+            .unwrap(),
+        docs
+    );
     let (search, files_store) = (st.search.clone(), st.files.clone());
     let app = TestApp::spawn_state(tdb, st).await;
     let base = app.url(HOST, "");

@@ -127,6 +127,18 @@ pub trait Module: Send + Sync + 'static {
     fn demo<'a>(&'a self, _db: &'a Db, _admin: &'a rathaus_core::Principal) -> MigrateFuture<'a> {
         Box::pin(async { Ok(()) })
     }
+
+    /// Adds demo data that needs the file service (e.g. documents with content) to the demo
+    /// tenant, acting as its admin. `serve --demo` calls it at every start, after `demo`, so
+    /// it must skip what is already there.
+    fn demo_files<'a>(
+        &'a self,
+        _db: &'a Db,
+        _files: &'a rathaus_store::files::FileStore,
+        _admin: &'a rathaus_core::Principal,
+    ) -> MigrateFuture<'a> {
+        Box::pin(async { Ok(()) })
+    }
 }
 
 /// Result of a module's command.
