@@ -1,5 +1,6 @@
 //! Background jobs of the booking module: the reminder mail before a booking starts.
 
+use crate::domain::ReservationId;
 use crate::service::notify::remind;
 use rathaus_core::TenantId;
 use rathaus_store::uow::Actor;
@@ -40,7 +41,7 @@ impl rathaus_store::jobs::Handler for Reminder {
             &db.conn,
             TenantId(job.tenant_id),
             Actor::system(REMINDER_REASON),
-            id,
+            ReservationId(id),
         )
         .await
         .map_err(|e| e.to_string())

@@ -9,6 +9,7 @@ mod common;
 
 use chrono::{Duration, NaiveDate};
 use common::*;
+use rathaus_booking::domain::BlackoutId;
 use rathaus_booking::domain::holidays::HolidayChoice;
 use rathaus_booking::domain::{BlackoutSource, ResourceId};
 use rathaus_booking::service::blackouts::{self, ImportSummary};
@@ -40,7 +41,7 @@ async fn a_blackout_covers_whole_local_days_and_can_be_deleted() {
     let b = blackouts::add_blackout(
         &s.db.conn,
         Actor::User(&s.admin),
-        Some(hall.id),
+        Some(ResourceId(hall.id)),
         day(2026, 10, 24),
         day(2026, 10, 26),
         " Hallenboden ",
@@ -94,10 +95,10 @@ async fn a_blackout_covers_whole_local_days_and_can_be_deleted() {
     .unwrap();
     assert_eq!(hit.iter().map(|b| b.id).collect::<Vec<_>>(), [all.id]);
 
-    blackouts::delete_blackout(&s.db.conn, Actor::User(&s.admin), b.id)
+    blackouts::delete_blackout(&s.db.conn, Actor::User(&s.admin), BlackoutId(b.id))
         .await
         .unwrap();
-    let e = blackouts::delete_blackout(&s.db.conn, Actor::User(&s.admin), b.id)
+    let e = blackouts::delete_blackout(&s.db.conn, Actor::User(&s.admin), BlackoutId(b.id))
         .await
         .unwrap_err();
     assert!(matches!(e, Error::NotFound), "{e:?}");
@@ -117,7 +118,7 @@ async fn bad_input_is_refused_per_field_and_nothing_is_stored() {
     let e = blackouts::add_blackout(
         &s.db.conn,
         Actor::User(&s.admin),
-        Some(foreign.id),
+        Some(ResourceId(foreign.id)),
         day(2026, 5, 2),
         day(2026, 5, 1),
         "",
@@ -179,7 +180,7 @@ async fn bad_input_is_refused_per_field_and_nothing_is_stored() {
     )
     .await
     .unwrap();
-    let e = blackouts::delete_blackout(&s.db.conn, Actor::User(&s.admin), theirs.id)
+    let e = blackouts::delete_blackout(&s.db.conn, Actor::User(&s.admin), BlackoutId(theirs.id))
         .await
         .unwrap_err();
     assert!(matches!(e, Error::NotFound), "{e:?}");
@@ -281,9 +282,14 @@ async fn a_school_holiday_file_imports_once_and_updates_on_reimport() {
         .unwrap();
     assert_eq!(blackouts::local_days(summer).1, day(2026, 9, 2));
     // For one resource the same file makes its own periods.
-    let sum = blackouts::import_ics(&s.db.conn, Actor::User(&s.admin), Some(hall.id), FERIEN)
-        .await
-        .unwrap();
+    let sum = blackouts::import_ics(
+        &s.db.conn,
+        Actor::User(&s.admin),
+        Some(ResourceId(hall.id)),
+        FERIEN,
+    )
+    .await
+    .unwrap();
     assert_eq!(sum.created, 6);
     let events = audit::list(&s.db.conn, &s.admin, &AuditFilter::default())
         .await

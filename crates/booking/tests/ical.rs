@@ -15,6 +15,7 @@ use chrono::{
 };
 use chrono_tz::Europe::Berlin;
 use common::*;
+use rathaus_booking::domain::{OrganisationId, ReservationId, ResourceId};
 use rathaus_booking::service::feeds as ical;
 use rathaus_booking::service::{self, CANCELLED, CONFIRMED, REJECTED, REQUESTED, ResourceInput};
 use rathaus_booking::store::entity::{
@@ -174,9 +175,13 @@ async fn the_staff_feed_lists_titles_in_local_time_and_keeps_cancelled_ones_as_c
     .await
     .unwrap();
     let cancelled = book(s, &s.booker, hall.id, 180, 240).await.unwrap();
-    service::cancel(&s.db.conn, Actor::User(&s.booker), cancelled.id)
-        .await
-        .unwrap();
+    service::cancel(
+        &s.db.conn,
+        Actor::User(&s.booker),
+        ReservationId(cancelled.id),
+    )
+    .await
+    .unwrap();
     book(s, &s.booker, room.id, 0, 60).await.unwrap();
     let now = Utc::now().duration_trunc(Duration::hours(1)).unwrap();
     let requested = insert(
@@ -323,7 +328,7 @@ async fn the_etag_is_strong_and_if_none_match_answers_304() {
         match step {
             0 => {}
             1 => {
-                service::cancel(&s.db.conn, Actor::User(&s.booker), second.id)
+                service::cancel(&s.db.conn, Actor::User(&s.booker), ReservationId(second.id))
                     .await
                     .unwrap();
             }
@@ -503,14 +508,15 @@ async fn a_wrong_token_or_another_tenant_gets_404_and_rotation_retires_the_old_u
     assert_eq!(a.get(HOST_B, &ical::feed_path(&hall_b)).await.status(), 200);
 
     for who in [&s.booker, &s.clerk] {
-        let e = service::rotate_feed_token(&s.db.conn, Actor::User(who), hall.id)
+        let e = service::rotate_feed_token(&s.db.conn, Actor::User(who), ResourceId(hall.id))
             .await
             .unwrap_err();
         assert!(matches!(e, Error::Forbidden), "{e:?}");
     }
-    let rotated = service::rotate_feed_token(&s.db.conn, Actor::User(&s.admin), hall.id)
-        .await
-        .unwrap();
+    let rotated =
+        service::rotate_feed_token(&s.db.conn, Actor::User(&s.admin), ResourceId(hall.id))
+            .await
+            .unwrap();
     assert_eq!(a.get(HOST, &good).await.status(), 404);
     let r = a.get(HOST, &ical::feed_path(&rotated)).await;
     assert_eq!(r.status(), 200);
@@ -627,17 +633,17 @@ async fn the_organisation_feed_and_who_may_rotate_it() {
 
     // Neither a non-member nor another tenant's staff may rotate; members and managers may.
     for who in [&s.other, &s.clerk, &a.b.admin] {
-        let e = ical::rotate_org_feed(&s.db.conn, Actor::User(who), club.id)
+        let e = ical::rotate_org_feed(&s.db.conn, Actor::User(who), OrganisationId(club.id))
             .await
             .unwrap_err();
         assert!(matches!(e, Error::NotFound), "{e:?}");
     }
-    let t1 = ical::rotate_org_feed(&s.db.conn, Actor::User(&s.booker), club.id)
+    let t1 = ical::rotate_org_feed(&s.db.conn, Actor::User(&s.booker), OrganisationId(club.id))
         .await
         .unwrap();
     assert_eq!(a.get(HOST, &path).await.status(), 404);
     assert_eq!(a.get(HOST, &ical::org_feed_path(&t1)).await.status(), 200);
-    let t2 = ical::rotate_org_feed(&s.db.conn, Actor::User(&s.admin), club.id)
+    let t2 = ical::rotate_org_feed(&s.db.conn, Actor::User(&s.admin), OrganisationId(club.id))
         .await
         .unwrap();
     assert_eq!(a.get(HOST, &ical::org_feed_path(&t1)).await.status(), 404);
@@ -971,7 +977,7 @@ async fn a_busy_year_of_one_resource_renders_fast() {
         let d = ical::staff_feed_data(
             &s.db.conn,
             s.f.tenant,
-            hall.id,
+            ResourceId(hall.id),
             &hall.feed_token,
             Utc::now(),
         )
@@ -1172,16 +1178,16 @@ async fn a_series_changed_through_the_service_reads_back_as_booked() {
     svc::move_occurrence(
         &s.db.conn,
         Actor::User(&s.booker),
-        occ[1].id,
+        ReservationId(occ[1].id),
         w1.and_hms_opt(19, 30, 0).unwrap(),
         w1.and_hms_opt(21, 0, 0).unwrap(),
     )
     .await
     .expect("moved");
-    svc::cancel_occurrence(&s.db.conn, Actor::User(&s.booker), occ[2].id)
+    svc::cancel_occurrence(&s.db.conn, Actor::User(&s.booker), ReservationId(occ[2].id))
         .await
         .expect("cancelled");
-    let hall = service::get_resource(&s.db.conn, Actor::User(&s.admin), hall.id)
+    let hall = service::get_resource(&s.db.conn, Actor::User(&s.admin), ResourceId(hall.id))
         .await
         .unwrap();
     let body = a

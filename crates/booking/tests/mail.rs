@@ -11,6 +11,7 @@ mod common;
 use chrono::{DateTime, Duration, NaiveTime, TimeZone, Utc};
 use chrono_tz::Europe::Berlin;
 use common::{Setup, principal, resource_with, setup};
+use rathaus_booking::domain::ReservationId;
 use rathaus_booking::service::{self, ReservationInput, Resource, ResourceInput};
 use rathaus_core::{Principal, UserId};
 use rathaus_store::accounts;
@@ -213,7 +214,7 @@ async fn confirmation_and_cancellation_arrive_with_their_calendar_file() {
 
     // The cancellation carries the same event, cancelled, with a higher SEQUENCE, so a
     // calendar that imported the confirmation removes it.
-    let cancelled = service::cancel(&s.db.conn, Actor::User(&who), res.id)
+    let cancelled = service::cancel(&s.db.conn, Actor::User(&who), ReservationId(res.id))
         .await
         .expect("cancel");
     assert_eq!(cancelled.status, service::CANCELLED);
@@ -270,9 +271,14 @@ async fn a_request_is_acknowledged_without_attachment_and_its_rejection_gives_th
     );
     assert!(body.contains(&format!("Zeit: {when}\n")), "{body}");
 
-    let rejected = service::reject(&s.db.conn, Actor::User(&s.admin), res.id, "Hallenreinigung")
-        .await
-        .expect("reject");
+    let rejected = service::reject(
+        &s.db.conn,
+        Actor::User(&s.admin),
+        ReservationId(res.id),
+        "Hallenreinigung",
+    )
+    .await
+    .expect("reject");
     assert_eq!(rejected.status, service::REJECTED);
     assert!(smtpd.run_mail_jobs(&s.db).await >= 1);
     let (msgs, atts) = arrived(&smtpd, 2);

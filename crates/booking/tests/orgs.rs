@@ -8,6 +8,7 @@
 mod common;
 
 use common::*;
+use rathaus_booking::domain::{OrganisationId, ReservationId};
 use rathaus_booking::service::orgs::{self, OrgInput};
 use rathaus_booking::service::{self, MANAGE, ReservationInput, ReserveError, ResourceInput};
 use rathaus_core::{Error, Principal, UserId};
@@ -94,36 +95,63 @@ async fn create_edit_and_members() {
     let mut inp = club("TSV Musterstadt 1890");
     inp.kind = "school".into();
     inp.public_name = true;
-    let o = orgs::update_organisation(db, Actor::User(&s.admin), o.id, inp)
+    let o = orgs::update_organisation(db, Actor::User(&s.admin), OrganisationId(o.id), inp)
         .await
         .unwrap();
     assert_eq!((o.kind.as_str(), o.public_name), ("school", true));
-    let e = orgs::update_organisation(db, Actor::User(&s.booker), o.id, club("x"))
+    let e = orgs::update_organisation(db, Actor::User(&s.booker), OrganisationId(o.id), club("x"))
         .await
         .unwrap_err();
     assert!(matches!(e, Error::Forbidden));
 
     // Members by the e-mail of an existing account: a citizen and a staff member.
     let clara = citizen(&s, "clara@a.example").await;
-    orgs::add_member(db, Actor::User(&s.admin), o.id, " Clara@A.example ")
-        .await
-        .unwrap();
-    orgs::add_member(db, Actor::User(&s.admin), o.id, &s.booker.email)
-        .await
-        .unwrap();
-    let e = orgs::add_member(db, Actor::User(&s.admin), o.id, "clara@a.example")
-        .await
-        .unwrap_err();
+    orgs::add_member(
+        db,
+        Actor::User(&s.admin),
+        OrganisationId(o.id),
+        " Clara@A.example ",
+    )
+    .await
+    .unwrap();
+    orgs::add_member(
+        db,
+        Actor::User(&s.admin),
+        OrganisationId(o.id),
+        &s.booker.email,
+    )
+    .await
+    .unwrap();
+    let e = orgs::add_member(
+        db,
+        Actor::User(&s.admin),
+        OrganisationId(o.id),
+        "clara@a.example",
+    )
+    .await
+    .unwrap_err();
     assert_eq!(field_key(&e, "email"), "booking.orgs.err.already_member");
-    let e = orgs::add_member(db, Actor::User(&s.admin), o.id, "niemand@a.example")
-        .await
-        .unwrap_err();
+    let e = orgs::add_member(
+        db,
+        Actor::User(&s.admin),
+        OrganisationId(o.id),
+        "niemand@a.example",
+    )
+    .await
+    .unwrap_err();
     assert_eq!(field_key(&e, "email"), "booking.orgs.err.no_account");
-    let e = orgs::add_member(db, Actor::User(&s.booker), o.id, "clara@a.example")
-        .await
-        .unwrap_err();
+    let e = orgs::add_member(
+        db,
+        Actor::User(&s.booker),
+        OrganisationId(o.id),
+        "clara@a.example",
+    )
+    .await
+    .unwrap_err();
     assert!(matches!(e, Error::Forbidden));
-    let members = orgs::members(db, Actor::User(&clara), o.id).await.unwrap();
+    let members = orgs::members(db, Actor::User(&clara), OrganisationId(o.id))
+        .await
+        .unwrap();
     assert_eq!(members.len(), 2);
 
     // Members see their own; a non-member sees nothing of it.
@@ -137,7 +165,7 @@ async fn create_edit_and_members() {
             .unwrap()
             .is_empty()
     );
-    let e = orgs::get_organisation(db, Actor::User(&s.other), o.id)
+    let e = orgs::get_organisation(db, Actor::User(&s.other), OrganisationId(o.id))
         .await
         .unwrap_err();
     assert!(matches!(e, Error::NotFound));
@@ -147,29 +175,44 @@ async fn create_edit_and_members() {
     assert!(matches!(e, Error::Forbidden));
 
     // Removing: the member loses access; removing again is NotFound.
-    orgs::remove_member(db, Actor::User(&s.admin), o.id, clara.user_id.0)
-        .await
-        .unwrap();
+    orgs::remove_member(
+        db,
+        Actor::User(&s.admin),
+        OrganisationId(o.id),
+        clara.user_id.0,
+    )
+    .await
+    .unwrap();
     assert!(
         orgs::my_organisations(db, Actor::User(&clara))
             .await
             .unwrap()
             .is_empty()
     );
-    let e = orgs::remove_member(db, Actor::User(&s.admin), o.id, clara.user_id.0)
-        .await
-        .unwrap_err();
+    let e = orgs::remove_member(
+        db,
+        Actor::User(&s.admin),
+        OrganisationId(o.id),
+        clara.user_id.0,
+    )
+    .await
+    .unwrap_err();
     assert!(matches!(e, Error::NotFound));
 
     // Another tenant's manager does not find it.
     let b = tenant(&s.db, "b", HOST_B).await;
-    let e = orgs::get_organisation(db, Actor::User(&b.admin), o.id)
+    let e = orgs::get_organisation(db, Actor::User(&b.admin), OrganisationId(o.id))
         .await
         .unwrap_err();
     assert!(matches!(e, Error::NotFound));
-    let e = orgs::add_member(db, Actor::User(&b.admin), o.id, "clara@a.example")
-        .await
-        .unwrap_err();
+    let e = orgs::add_member(
+        db,
+        Actor::User(&b.admin),
+        OrganisationId(o.id),
+        "clara@a.example",
+    )
+    .await
+    .unwrap_err();
     assert!(matches!(e, Error::NotFound));
 
     for (action, n) in [
@@ -194,9 +237,14 @@ async fn members_book_for_their_organisation() {
         .unwrap();
     let clara = citizen(&s, "clara@a.example").await;
     let outsider = citizen(&s, "otto@a.example").await;
-    orgs::add_member(db, Actor::User(&s.admin), o.id, "clara@a.example")
-        .await
-        .unwrap();
+    orgs::add_member(
+        db,
+        Actor::User(&s.admin),
+        OrganisationId(o.id),
+        "clara@a.example",
+    )
+    .await
+    .unwrap();
     let slot = |org: Option<i64>, from: i64| ReservationInput {
         resource_id: room.id,
         title: "Vorstandssitzung".into(),
@@ -222,7 +270,7 @@ async fn members_book_for_their_organisation() {
     ));
     // The member sees the organisation's booking.
     assert!(
-        service::get_reservation(db, Actor::User(&clara), res.id)
+        service::get_reservation(db, Actor::User(&clara), ReservationId(res.id))
             .await
             .is_ok()
     );
@@ -278,9 +326,14 @@ async fn organisation_pages() {
             .await
             .unwrap();
     let clara = citizen(&p.s, "clara@a.example").await;
-    orgs::add_member(db, Actor::User(&p.s.admin), o.id, &clara.email)
-        .await
-        .unwrap();
+    orgs::add_member(
+        db,
+        Actor::User(&p.s.admin),
+        OrganisationId(o.id),
+        &clara.email,
+    )
+    .await
+    .unwrap();
     let list = format!("{}/buchung/organisationen", p.base);
     let show = format!("{list}/{}", o.id);
     let actions = [
@@ -411,7 +464,7 @@ async fn organisation_pages() {
     .await;
     assert_eq!(r.status(), 303);
     assert_eq!(
-        orgs::members(db, Actor::User(&manager), o.id)
+        orgs::members(db, Actor::User(&manager), OrganisationId(o.id))
             .await
             .unwrap()
             .len(),

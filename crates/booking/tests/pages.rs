@@ -8,6 +8,7 @@ mod common;
 
 use chrono::{Datelike, Duration, NaiveDate, Utc, Weekday};
 use common::*;
+use rathaus_booking::domain::{ReservationId, ResourceId};
 use rathaus_booking::service::{self, MANAGE, ResourceInput};
 use rathaus_store::uow::Actor;
 use rathaus_testkit::{TestApp, post_form};
@@ -432,9 +433,10 @@ async fn the_approval_queue() {
         )),
         "{body}"
     );
-    let still = service::get_reservation(&p.s.db.conn, Actor::User(&p.s.admin), b.id)
-        .await
-        .unwrap();
+    let still =
+        service::get_reservation(&p.s.db.conn, Actor::User(&p.s.admin), ReservationId(b.id))
+            .await
+            .unwrap();
     assert_eq!(still.status, service::REQUESTED);
 
     // Approve and reject: back to the queue with a notice.
@@ -461,9 +463,10 @@ async fn the_approval_queue() {
     );
     let (_, body) = get(&admin, queue.clone()).await;
     assert!(body.contains("keine offenen Anfragen"), "{body}");
-    let rejected = service::get_reservation(&p.s.db.conn, Actor::User(&p.s.admin), b.id)
-        .await
-        .unwrap();
+    let rejected =
+        service::get_reservation(&p.s.db.conn, Actor::User(&p.s.admin), ReservationId(b.id))
+            .await
+            .unwrap();
     assert_eq!(rejected.decision_reason.as_deref(), Some("Renovierung"));
 
     // Deciding again: 409 with the message; another tenant's or unknown ids: 404.
@@ -549,7 +552,7 @@ async fn the_resource_edit_page() {
     assert!(body.contains("Bitte geben Sie einen Betrag in Euro ein"));
     assert!(body.contains("Bitte geben Sie eine ganze Zahl ein"));
     assert!(body.contains("value=\"22:00-08:00\"") && body.contains("value=\"12,555\""));
-    let unchanged = service::get_resource(&p.s.db.conn, Actor::User(&p.s.admin), hall)
+    let unchanged = service::get_resource(&p.s.db.conn, Actor::User(&p.s.admin), ResourceId(hall))
         .await
         .unwrap();
     assert_eq!(unchanged.bookable_by, "staff");
@@ -567,7 +570,7 @@ async fn the_resource_edit_page() {
     ]);
     let r = post_form(&admin, &p.base, &url, &url, &good).await;
     assert_eq!(r.status(), 303, "{}", r.text().await.unwrap_or_default());
-    let saved = service::get_resource(&p.s.db.conn, Actor::User(&p.s.admin), hall)
+    let saved = service::get_resource(&p.s.db.conn, Actor::User(&p.s.admin), ResourceId(hall))
         .await
         .unwrap();
     assert_eq!(saved.bookable_by, "organisations");

@@ -9,6 +9,7 @@ mod common;
 
 use common::*;
 use rathaus_booking::Booking;
+use rathaus_booking::domain::{PhotoId, ResourceId};
 use rathaus_booking::service::{self, ResourceInput, photo_files, photos};
 use rathaus_booking::store::entity::photo;
 use rathaus_store::entity::{file, file_content};
@@ -109,7 +110,7 @@ async fn resource_photos_move_to_the_file_service_and_keep_their_urls() {
         &s.db,
         &s.files,
         Actor::User(&s.admin),
-        hall.id,
+        ResourceId(hall.id),
         jpeg(200, 150, 7),
         "Halle von innen",
     )
@@ -172,7 +173,7 @@ async fn resource_photos_move_to_the_file_service_and_keep_their_urls() {
 
     // Deleting a photo removes its references; its content is left for the collector.
     let sha = moved.sha256.clone();
-    photos::remove(&s.db.conn, &s.files, Actor::User(&s.admin), old.id)
+    photos::remove(&s.db.conn, &s.files, Actor::User(&s.admin), PhotoId(old.id))
         .await
         .unwrap();
     assert_eq!(booking_files(&s).await, 2);

@@ -8,6 +8,7 @@
 mod common;
 
 use common::*;
+use rathaus_booking::domain::ResourceId;
 use rathaus_booking::service::{self, MANAGE, ResourceInput};
 use rathaus_booking::store::entity::photo;
 use rathaus_store::images::{Bounds, decoded_size, jpeg_from_rgb};
@@ -685,7 +686,7 @@ async fn photos_upload_serve_and_refuse() {
         &a.s.db,
         &a.s.files,
         Actor::User(&a.b.admin),
-        foreign_res.id,
+        ResourceId(foreign_res.id),
         jpeg(100, 80),
         "Fremdes Foto",
     )

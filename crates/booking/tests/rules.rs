@@ -9,6 +9,7 @@ mod common;
 use chrono::{Duration, NaiveDate, TimeZone, Utc};
 use chrono_tz::Europe::Berlin;
 use common::*;
+use rathaus_booking::domain::{ReservationId, ResourceId, SeriesId};
 use rathaus_booking::service::rules::{self, Week};
 use rathaus_booking::service::{
     self, CONFIRMED, REQUESTED, ReservationInput, ReserveError, ResourceInput,
@@ -122,7 +123,7 @@ async fn who_may_book_what() {
     assert_eq!(res.organisation_id, None);
     for r in [&orgs, &staff] {
         assert!(matches!(
-            service::get_resource(db, Actor::User(&max), r.id).await,
+            service::get_resource(db, Actor::User(&max), ResourceId(r.id)).await,
             Err(Error::NotFound)
         ));
         assert!(matches!(
@@ -162,12 +163,12 @@ async fn who_may_book_what() {
     );
     // The club's booking is visible to every member, not to others.
     assert!(
-        service::get_reservation(db, Actor::User(&erika), res.id)
+        service::get_reservation(db, Actor::User(&erika), ReservationId(res.id))
             .await
             .is_ok()
     );
     assert!(matches!(
-        service::get_reservation(db, Actor::User(&max), res.id).await,
+        service::get_reservation(db, Actor::User(&max), ReservationId(res.id)).await,
         Err(Error::NotFound)
     ));
     // Staff-only rooms: a club cannot book them either.
@@ -345,12 +346,12 @@ async fn cancellation_deadline() {
     let res = service::reserve(&s.db.conn, Actor::User(&erika), input(r.id, at(0), 60))
         .await
         .unwrap();
-    match service::cancel(&s.db.conn, Actor::User(&erika), res.id).await {
+    match service::cancel(&s.db.conn, Actor::User(&erika), ReservationId(res.id)).await {
         Err(Error::Invalid(f)) => assert_eq!(f.0[0].key, "booking.rules.cancel_deadline"),
         other => panic!("{other:?}"),
     }
     // The administration still can, and the calendar sequence rises.
-    let after = service::cancel(&s.db.conn, Actor::User(&s.admin), res.id)
+    let after = service::cancel(&s.db.conn, Actor::User(&s.admin), ReservationId(res.id))
         .await
         .unwrap();
     assert_eq!(after.status, service::CANCELLED);
@@ -384,12 +385,12 @@ async fn pending_requests_block_unless_turned_off() {
         .await
         .expect("a second request for the same slot");
     // Approving one makes the other unapprovable.
-    let ok = service::approve(&s.db.conn, Actor::User(&s.admin), first.id)
+    let ok = service::approve(&s.db.conn, Actor::User(&s.admin), ReservationId(first.id))
         .await
         .unwrap();
     assert_eq!(ok.status, CONFIRMED);
     assert!(matches!(
-        service::approve(&s.db.conn, Actor::User(&s.admin), second.id).await,
+        service::approve(&s.db.conn, Actor::User(&s.admin), ReservationId(second.id)).await,
         Err(ReserveError::Conflict(_))
     ));
 }
@@ -421,10 +422,15 @@ async fn mails_go_through_the_outbox() {
     let requested = service::reserve(db, Actor::User(&erika), input(hall.id, at(0), 60))
         .await
         .unwrap();
-    service::reject(db, Actor::User(&s.admin), requested.id, "Hallenreinigung")
-        .await
-        .unwrap();
-    service::cancel(db, Actor::User(&erika), confirmed.id)
+    service::reject(
+        db,
+        Actor::User(&s.admin),
+        ReservationId(requested.id),
+        "Hallenreinigung",
+    )
+    .await
+    .unwrap();
+    service::cancel(db, Actor::User(&erika), ReservationId(confirmed.id))
         .await
         .unwrap();
     let mails = outbox().await;
@@ -459,7 +465,7 @@ async fn mails_go_through_the_outbox() {
         db,
         s.f.tenant,
         rathaus_store::uow::Actor::system("test"),
-        confirmed.id,
+        ReservationId(confirmed.id),
     )
     .await
     .unwrap();
@@ -497,22 +503,27 @@ async fn the_cancellation_deadline_holds_for_series_too() {
         Error::Invalid(f) => f.0[0].key == "booking.rules.cancel_deadline",
         _ => false,
     };
-    let e = series::cancel_occurrence(&s.db.conn, Actor::User(&erika), occ[0].id)
+    let e = series::cancel_occurrence(&s.db.conn, Actor::User(&erika), ReservationId(occ[0].id))
         .await
         .unwrap_err();
     assert!(deadline(e));
-    let e = series::cancel_from(&s.db.conn, Actor::User(&erika), ser.id, first.date())
-        .await
-        .unwrap_err();
+    let e = series::cancel_from(
+        &s.db.conn,
+        Actor::User(&erika),
+        SeriesId(ser.id),
+        first.date(),
+    )
+    .await
+    .unwrap_err();
     assert!(deadline(e));
     // A later occurrence, and the series from next week on, are still hers to cancel.
-    series::cancel_occurrence(&s.db.conn, Actor::User(&erika), occ[2].id)
+    series::cancel_occurrence(&s.db.conn, Actor::User(&erika), ReservationId(occ[2].id))
         .await
         .expect("a week ahead");
     series::cancel_from(
         &s.db.conn,
         Actor::User(&erika),
-        ser.id,
+        SeriesId(ser.id),
         first.date() + Duration::days(7),
     )
     .await
@@ -572,7 +583,7 @@ async fn a_series_gets_one_mail_with_the_series_as_calendar() {
     series::move_occurrence(
         &s.db.conn,
         Actor::User(&erika),
-        occ[1].id,
+        ReservationId(occ[1].id),
         moved,
         moved + Duration::hours(1),
     )

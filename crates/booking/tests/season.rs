@@ -14,6 +14,7 @@ use chrono::{Datelike, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::Europe::Berlin;
 use common::*;
 use rathaus_booking::Booking;
+use rathaus_booking::domain::{OrganisationId, SeasonId, SeasonRequestId};
 use rathaus_booking::service::orgs::{self, OrgInput, Organisation};
 use rathaus_booking::service::season::{self, RequestInput, Season, SeasonInput};
 use rathaus_booking::service::{self, CONFIRMED, MANAGE, ReserveError, Resource, ResourceInput};
@@ -104,7 +105,7 @@ async fn world_in(s: Setup) -> World {
     orgs::add_member(
         &s.db.conn,
         Actor::User(&s.admin),
-        club.id,
+        OrganisationId(club.id),
         "clara@a.example",
     )
     .await
@@ -144,7 +145,7 @@ fn field_key(e: &Error, field: &str) -> String {
 }
 
 async fn submit(w: &World, who: &Principal, r: RequestInput) -> season::SeasonRequest {
-    season::submit_request(&w.s.db.conn, Actor::User(who), w.season.id, r)
+    season::submit_request(&w.s.db.conn, Actor::User(who), SeasonId(w.season.id), r)
         .await
         .expect("request")
 }
@@ -184,7 +185,7 @@ async fn requests_priority_conflicts_and_auto_allocation() {
     let e = season::submit_request(
         db,
         Actor::User(&w.member),
-        w.season.id,
+        SeasonId(w.season.id),
         req(w.school.id, w.part.id, 3, "18:00", "19:00", "x"),
     )
     .await
@@ -193,7 +194,7 @@ async fn requests_priority_conflicts_and_auto_allocation() {
     let e = season::submit_request(
         db,
         Actor::User(&w.s.booker),
-        w.season.id,
+        SeasonId(w.season.id),
         req(w.club.id, w.part.id, 3, "18:00", "19:00", "x"),
     )
     .await
@@ -201,7 +202,7 @@ async fn requests_priority_conflicts_and_auto_allocation() {
     assert!(matches!(e, Error::Forbidden));
 
     // Order: the school first although it asked later.
-    let ranked = season::ranked_requests(db, Actor::User(&w.s.admin), w.season.id)
+    let ranked = season::ranked_requests(db, Actor::User(&w.s.admin), SeasonId(w.season.id))
         .await
         .unwrap();
     let ids: Vec<i64> = ranked.iter().map(|x| x.request.id).collect();
@@ -210,7 +211,7 @@ async fn requests_priority_conflicts_and_auto_allocation() {
         vec![school_tue.id, club_tue.id, club_part2.id, club_wed.id]
     );
     // The member sees only the club's requests.
-    let theirs = season::ranked_requests(db, Actor::User(&w.member), w.season.id)
+    let theirs = season::ranked_requests(db, Actor::User(&w.member), SeasonId(w.season.id))
         .await
         .unwrap();
     assert_eq!(theirs.len(), 3);
@@ -253,11 +254,16 @@ async fn requests_priority_conflicts_and_auto_allocation() {
 
     // Members and staff without booking.manage cannot decide.
     for who in [&w.member, &w.s.booker] {
-        let e = season::allocate(db, Actor::User(who), w.season.id, club_tue.id)
-            .await
-            .unwrap_err();
+        let e = season::allocate(
+            db,
+            Actor::User(who),
+            SeasonId(w.season.id),
+            SeasonRequestId(club_tue.id),
+        )
+        .await
+        .unwrap_err();
         assert!(matches!(e, Error::Forbidden));
-        let e = season::auto_allocate(db, Actor::User(who), w.season.id)
+        let e = season::auto_allocate(db, Actor::User(who), SeasonId(w.season.id))
             .await
             .unwrap_err();
         assert!(matches!(e, Error::Forbidden));
@@ -265,7 +271,7 @@ async fn requests_priority_conflicts_and_auto_allocation() {
 
     // Automatic: the school gets Tuesday, both club requests for the hall's parts are declined,
     // Wednesday is declined for the existing booking.
-    let out = season::auto_allocate(db, Actor::User(&w.s.admin), w.season.id)
+    let out = season::auto_allocate(db, Actor::User(&w.s.admin), SeasonId(w.season.id))
         .await
         .unwrap();
     assert_eq!((out.allocated, out.declined), (1, 3));
@@ -278,7 +284,7 @@ async fn requests_priority_conflicts_and_auto_allocation() {
             .status
             .clone()
     };
-    let ranked = season::ranked_requests(db, Actor::User(&w.s.admin), w.season.id)
+    let ranked = season::ranked_requests(db, Actor::User(&w.s.admin), SeasonId(w.season.id))
         .await
         .unwrap();
     assert_eq!(status(school_tue.id, &ranked), season::ALLOCATED);
@@ -287,29 +293,45 @@ async fn requests_priority_conflicts_and_auto_allocation() {
 
     // Staff change single decisions: allocating the club's clashing request is refused by
     // name; declining the school first lets it through. A decline needs a reason.
-    let e = season::allocate(db, Actor::User(&w.s.admin), w.season.id, club_tue.id)
-        .await
-        .unwrap_err();
+    let e = season::allocate(
+        db,
+        Actor::User(&w.s.admin),
+        SeasonId(w.season.id),
+        SeasonRequestId(club_tue.id),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(
         field_key(&e, "request"),
         "booking.season.err.clashes_allocated"
     );
-    let e = season::decline(db, Actor::User(&w.s.admin), w.season.id, school_tue.id, " ")
-        .await
-        .unwrap_err();
+    let e = season::decline(
+        db,
+        Actor::User(&w.s.admin),
+        SeasonId(w.season.id),
+        SeasonRequestId(school_tue.id),
+        " ",
+    )
+    .await
+    .unwrap_err();
     assert_eq!(field_key(&e, "reason"), "err.required");
     season::decline(
         db,
         Actor::User(&w.s.admin),
-        w.season.id,
-        school_tue.id,
+        SeasonId(w.season.id),
+        SeasonRequestId(school_tue.id),
         "Schule hat abgesagt",
     )
     .await
     .unwrap();
-    season::allocate(db, Actor::User(&w.s.admin), w.season.id, club_tue.id)
-        .await
-        .unwrap();
+    season::allocate(
+        db,
+        Actor::User(&w.s.admin),
+        SeasonId(w.season.id),
+        SeasonRequestId(club_tue.id),
+    )
+    .await
+    .unwrap();
     // The decline was mailed to the school with its reason.
     let mails = mail::Entity::find()
         .filter(mail::Column::ToAddr.eq("schule@park.example"))
@@ -328,7 +350,7 @@ async fn requests_priority_conflicts_and_auto_allocation() {
     season::set_priority_order(db, Actor::User(&w.s.admin), &order)
         .await
         .unwrap();
-    let ranked = season::ranked_requests(db, Actor::User(&w.s.admin), w.season.id)
+    let ranked = season::ranked_requests(db, Actor::User(&w.s.admin), SeasonId(w.season.id))
         .await
         .unwrap();
     assert_eq!(ranked[0].request.id, club_tue.id);
@@ -361,12 +383,22 @@ async fn publish_books_series_skipping_a_blackout_week() {
         req(w.club.id, w.part2.id, 4, "18:00", "20:00", "U18"),
     )
     .await;
-    season::allocate(db, Actor::User(&w.s.admin), w.season.id, a.id)
-        .await
-        .unwrap();
-    season::allocate(db, Actor::User(&w.s.admin), w.season.id, b.id)
-        .await
-        .unwrap();
+    season::allocate(
+        db,
+        Actor::User(&w.s.admin),
+        SeasonId(w.season.id),
+        SeasonRequestId(a.id),
+    )
+    .await
+    .unwrap();
+    season::allocate(
+        db,
+        Actor::User(&w.s.admin),
+        SeasonId(w.season.id),
+        SeasonRequestId(b.id),
+    )
+    .await
+    .unwrap();
     // Autumn/winter holidays: the fourth week of the season is blacked out for everyone.
     let from = first_day() + Duration::days(21);
     let midnight = |d: NaiveDate| {
@@ -389,11 +421,11 @@ async fn publish_books_series_skipping_a_blackout_week() {
     .await
     .unwrap();
 
-    let e = season::publish(db, Actor::User(&w.member), w.season.id)
+    let e = season::publish(db, Actor::User(&w.member), SeasonId(w.season.id))
         .await
         .unwrap_err();
     assert!(matches!(e.error, ReserveError::Other(Error::Forbidden)));
-    let created = season::publish(db, Actor::User(&w.s.admin), w.season.id)
+    let created = season::publish(db, Actor::User(&w.s.admin), SeasonId(w.season.id))
         .await
         .unwrap();
     assert_eq!(created.len(), 2);
@@ -429,7 +461,7 @@ async fn publish_books_series_skipping_a_blackout_week() {
         }));
     }
     // The requests point at their series; the one left pending is declined.
-    let ranked = season::ranked_requests(db, Actor::User(&w.s.admin), w.season.id)
+    let ranked = season::ranked_requests(db, Actor::User(&w.s.admin), SeasonId(w.season.id))
         .await
         .unwrap();
     let find = |id: i64| {
@@ -452,24 +484,30 @@ async fn publish_books_series_skipping_a_blackout_week() {
     assert!(club_mail[0].body.contains("U12") && club_mail[0].body.contains("9 Termine"));
     assert!(club_mail[0].body.contains("Nicht zugeteilt") && club_mail[0].body.contains("U18"));
     // Read-only now.
-    let s = season::get_season(db, Actor::User(&w.s.admin), w.season.id)
+    let s = season::get_season(db, Actor::User(&w.s.admin), SeasonId(w.season.id))
         .await
         .unwrap();
     assert_eq!(s.status, season::PUBLISHED);
     let e = season::submit_request(
         db,
         Actor::User(&w.member),
-        w.season.id,
+        SeasonId(w.season.id),
         req(w.club.id, w.part.id, 3, "18:00", "19:00", "x"),
     )
     .await
     .unwrap_err();
     assert!(matches!(e, Error::Conflict(_)));
     assert!(matches!(
-        season::allocate(db, Actor::User(&w.s.admin), w.season.id, pending.id).await,
+        season::allocate(
+            db,
+            Actor::User(&w.s.admin),
+            SeasonId(w.season.id),
+            SeasonRequestId(pending.id)
+        )
+        .await,
         Err(Error::Conflict(_))
     ));
-    let e = season::publish(db, Actor::User(&w.s.admin), w.season.id)
+    let e = season::publish(db, Actor::User(&w.s.admin), SeasonId(w.season.id))
         .await
         .unwrap_err();
     assert!(matches!(e.error, ReserveError::Other(Error::Conflict(_))));
@@ -491,12 +529,22 @@ async fn a_conflict_at_publish_rolls_everything_back() {
         req(w.club.id, w.part2.id, 3, "18:00", "20:00", "U12"),
     )
     .await;
-    season::allocate(db, Actor::User(&w.s.admin), w.season.id, a.id)
-        .await
-        .unwrap();
-    season::allocate(db, Actor::User(&w.s.admin), w.season.id, b.id)
-        .await
-        .unwrap();
+    season::allocate(
+        db,
+        Actor::User(&w.s.admin),
+        SeasonId(w.season.id),
+        SeasonRequestId(a.id),
+    )
+    .await
+    .unwrap();
+    season::allocate(
+        db,
+        Actor::User(&w.s.admin),
+        SeasonId(w.season.id),
+        SeasonRequestId(b.id),
+    )
+    .await
+    .unwrap();
     // After the allocation someone books the whole hall on one of the club's Thursdays.
     let thu = (0..7)
         .map(|i| first_day() + Duration::days(14 + i))
@@ -519,7 +567,7 @@ async fn a_conflict_at_publish_rolls_everything_back() {
     .insert(db)
     .await
     .unwrap();
-    let e = season::publish(db, Actor::User(&w.s.admin), w.season.id)
+    let e = season::publish(db, Actor::User(&w.s.admin), SeasonId(w.season.id))
         .await
         .unwrap_err();
     assert_eq!(e.request.map(|r| r.id), Some(b.id));
@@ -530,7 +578,7 @@ async fn a_conflict_at_publish_rolls_everything_back() {
     // Nothing stays: no series, no occurrences, the season open, no mail.
     assert_eq!(series_entity::Entity::find().count(db).await.unwrap(), 0);
     assert_eq!(reservation::Entity::find().count(db).await.unwrap(), 1);
-    let s = season::get_season(db, Actor::User(&w.s.admin), w.season.id)
+    let s = season::get_season(db, Actor::User(&w.s.admin), SeasonId(w.season.id))
         .await
         .unwrap();
     assert_eq!(s.status, season::OPEN);
@@ -541,7 +589,7 @@ async fn a_conflict_at_publish_rolls_everything_back() {
         .await
         .unwrap();
     assert_eq!(mails, 0);
-    let ranked = season::ranked_requests(db, Actor::User(&w.s.admin), w.season.id)
+    let ranked = season::ranked_requests(db, Actor::User(&w.s.admin), SeasonId(w.season.id))
         .await
         .unwrap();
     assert!(ranked.iter().all(|x| x.request.series_id.is_none()));
@@ -579,7 +627,9 @@ async fn bad_input_is_named_beside_the_field() {
 
     let w = world_in(s).await;
     let db = &w.s.db.conn;
-    let bad = |r: RequestInput| season::submit_request(db, Actor::User(&w.member), w.season.id, r);
+    let bad = |r: RequestInput| {
+        season::submit_request(db, Actor::User(&w.member), SeasonId(w.season.id), r)
+    };
     let e = bad(req(w.club.id, w.part.id, 7, "18 Uhr", "8:00", ""))
         .await
         .unwrap_err();
@@ -598,7 +648,7 @@ async fn bad_input_is_named_beside_the_field() {
         .unwrap_err();
     assert_eq!(field_key(&e, "resource_id"), "err.invalid_choice");
     assert_eq!(
-        season::ranked_requests(db, Actor::User(&w.s.admin), w.season.id)
+        season::ranked_requests(db, Actor::User(&w.s.admin), SeasonId(w.season.id))
             .await
             .unwrap()
             .len(),

@@ -16,6 +16,7 @@ use chrono::{
 };
 use chrono_tz::Europe::Berlin;
 use common::*;
+use rathaus_booking::domain::{ReservationId, SeriesId};
 use rathaus_booking::service::series::{self, ExDate, SeriesInput};
 use rathaus_booking::service::{
     self, CANCELLED, CONFIRMED, REJECTED, REQUESTED, Reservation, ReserveError, Resource,
@@ -412,9 +413,13 @@ async fn one_occurrence_is_cancelled_or_moved() {
     let (ser, list) = five_tuesdays(&s, &h, &s.booker).await;
 
     // Cancel the second: its slot is free again, both SEQUENCEs rise, EXDATE recorded.
-    let c = series::cancel_occurrence(&s.db.conn, Actor::User(&s.booker), list[1].id)
-        .await
-        .unwrap();
+    let c = series::cancel_occurrence(
+        &s.db.conn,
+        Actor::User(&s.booker),
+        ReservationId(list[1].id),
+    )
+    .await
+    .unwrap();
     assert_eq!((c.status.as_str(), c.sequence), (CANCELLED, 1));
     let after = series_row(&s, ser.id).await;
     assert_eq!(after.sequence, ser.sequence + 1);
@@ -433,9 +438,13 @@ async fn one_occurrence_is_cancelled_or_moved() {
         .await
         .expect("slot is free again");
     // Cancelling again changes nothing.
-    let again = series::cancel_occurrence(&s.db.conn, Actor::User(&s.booker), list[1].id)
-        .await
-        .unwrap();
+    let again = series::cancel_occurrence(
+        &s.db.conn,
+        Actor::User(&s.booker),
+        ReservationId(list[1].id),
+    )
+    .await
+    .unwrap();
     assert_eq!(again.sequence, 1);
 
     // Move the third an hour later on the same day.
@@ -443,7 +452,7 @@ async fn one_occurrence_is_cancelled_or_moved() {
     let moved = series::move_occurrence(
         &s.db.conn,
         Actor::User(&s.booker),
-        list[2].id,
+        ReservationId(list[2].id),
         l + Duration::hours(1),
         l + Duration::hours(3),
     )
@@ -457,7 +466,7 @@ async fn one_occurrence_is_cancelled_or_moved() {
     match series::move_occurrence(
         &s.db.conn,
         Actor::User(&s.booker),
-        list[2].id,
+        ReservationId(list[2].id),
         l1,
         l1 + Duration::hours(2),
     )
@@ -471,7 +480,7 @@ async fn one_occurrence_is_cancelled_or_moved() {
         series::move_occurrence(
             &s.db.conn,
             Actor::User(&s.booker),
-            list[2].id,
+            ReservationId(list[2].id),
             l,
             l - Duration::hours(1),
         )
@@ -484,7 +493,7 @@ async fn one_occurrence_is_cancelled_or_moved() {
         series::move_occurrence(
             &s.db.conn,
             Actor::User(&s.booker),
-            list[2].id,
+            ReservationId(list[2].id),
             gap,
             gap + Duration::hours(2),
         )
@@ -499,16 +508,17 @@ async fn a_series_is_cancelled_from_a_date_on_or_as_a_whole() {
     let h = hall(&s, "Halle", false).await;
     let (ser, list) = five_tuesdays(&s, &h, &s.booker).await;
     let from = local(list[3].starts_at).date();
-    let (after, cancelled) = series::cancel_from(&s.db.conn, Actor::User(&s.booker), ser.id, from)
-        .await
-        .unwrap();
+    let (after, cancelled) =
+        series::cancel_from(&s.db.conn, Actor::User(&s.booker), SeriesId(ser.id), from)
+            .await
+            .unwrap();
     assert_eq!(cancelled.len(), 2);
     assert_eq!(after.status, CONFIRMED);
     assert_eq!(after.sequence, 1);
     assert!(!after.rrule.contains("COUNT"), "{}", after.rrule);
     let rule = series::Rule::parse(&after.rrule).unwrap();
     assert_eq!(rule.until_local.unwrap().date(), from - Duration::days(1));
-    let now: Vec<_> = series::series_reservations(&s.db.conn, s.f.tenant, ser.id)
+    let now: Vec<_> = series::series_reservations(&s.db.conn, s.f.tenant, SeriesId(ser.id))
         .await
         .unwrap();
     let statuses: Vec<&str> = now.iter().map(|r| r.status.as_str()).collect();
@@ -521,7 +531,7 @@ async fn a_series_is_cancelled_from_a_date_on_or_as_a_whole() {
     let (after, cancelled) = series::cancel_from(
         &s.db.conn,
         Actor::User(&s.booker),
-        ser.id,
+        SeriesId(ser.id),
         from - Duration::days(60),
     )
     .await
@@ -529,7 +539,7 @@ async fn a_series_is_cancelled_from_a_date_on_or_as_a_whole() {
     assert_eq!(cancelled.len(), 3);
     assert_eq!(after.status, CANCELLED);
     // A cancelled series cannot be cancelled again.
-    let e = series::cancel_from(&s.db.conn, Actor::User(&s.booker), ser.id, from)
+    let e = series::cancel_from(&s.db.conn, Actor::User(&s.booker), SeriesId(ser.id), from)
         .await
         .unwrap_err();
     assert!(matches!(e, Error::Conflict(_)), "{e:?}");
@@ -544,22 +554,23 @@ async fn only_the_booker_an_organisation_member_or_a_manager_may_change_a_series
     let l = local(list[4].starts_at);
     for who in [&s.other, &s.clerk] {
         assert!(matches!(
-            series::get_series(&s.db.conn, Actor::User(who), ser.id).await,
+            series::get_series(&s.db.conn, Actor::User(who), SeriesId(ser.id)).await,
             Err(Error::NotFound)
         ));
         assert!(matches!(
-            series::cancel_occurrence(&s.db.conn, Actor::User(who), list[0].id).await,
+            series::cancel_occurrence(&s.db.conn, Actor::User(who), ReservationId(list[0].id))
+                .await,
             Err(Error::NotFound)
         ));
         assert!(matches!(
-            series::cancel_from(&s.db.conn, Actor::User(who), ser.id, day).await,
+            series::cancel_from(&s.db.conn, Actor::User(who), SeriesId(ser.id), day).await,
             Err(Error::NotFound)
         ));
         assert!(matches!(
             series::move_occurrence(
                 &s.db.conn,
                 Actor::User(who),
-                list[0].id,
+                ReservationId(list[0].id),
                 l,
                 l + Duration::hours(1)
             )
@@ -567,7 +578,7 @@ async fn only_the_booker_an_organisation_member_or_a_manager_may_change_a_series
             Err(ReserveError::Other(Error::NotFound))
         ));
         assert!(matches!(
-            series::approve_series(&s.db.conn, Actor::User(who), ser.id).await,
+            series::approve_series(&s.db.conn, Actor::User(who), SeriesId(ser.id)).await,
             Err(ReserveError::Other(Error::Forbidden))
         ));
     }
@@ -588,15 +599,15 @@ async fn only_the_booker_an_organisation_member_or_a_manager_may_change_a_series
     // Another tenant's series is unknown even to its admin.
     let b = tenant(&s.db, "b", "rathaus.b.test").await;
     assert!(matches!(
-        series::get_series(&s.db.conn, Actor::User(&b.admin), ser.id).await,
+        series::get_series(&s.db.conn, Actor::User(&b.admin), SeriesId(ser.id)).await,
         Err(Error::NotFound)
     ));
     // The manager may.
-    series::cancel_occurrence(&s.db.conn, Actor::User(&s.admin), list[0].id)
+    series::cancel_occurrence(&s.db.conn, Actor::User(&s.admin), ReservationId(list[0].id))
         .await
         .unwrap();
     assert_eq!(
-        series::get_series(&s.db.conn, Actor::User(&s.booker), ser.id)
+        series::get_series(&s.db.conn, Actor::User(&s.booker), SeriesId(ser.id))
             .await
             .unwrap()
             .1
@@ -613,16 +624,21 @@ async fn a_series_needing_approval_is_approved_or_rejected_as_a_whole() {
     assert_eq!(ser.status, REQUESTED);
     assert!(list.iter().all(|r| r.status == REQUESTED));
     assert!(matches!(
-        series::approve_series(&s.db.conn, Actor::User(&s.booker), ser.id).await,
+        series::approve_series(&s.db.conn, Actor::User(&s.booker), SeriesId(ser.id)).await,
         Err(ReserveError::Other(Error::Forbidden))
     ));
     // One occurrence cancelled first: the rest are approved.
-    series::cancel_occurrence(&s.db.conn, Actor::User(&s.booker), list[0].id)
-        .await
-        .unwrap();
-    let (after, approved) = series::approve_series(&s.db.conn, Actor::User(&s.admin), ser.id)
-        .await
-        .unwrap();
+    series::cancel_occurrence(
+        &s.db.conn,
+        Actor::User(&s.booker),
+        ReservationId(list[0].id),
+    )
+    .await
+    .unwrap();
+    let (after, approved) =
+        series::approve_series(&s.db.conn, Actor::User(&s.admin), SeriesId(ser.id))
+            .await
+            .unwrap();
     assert_eq!((after.status.as_str(), approved.len()), (CONFIRMED, 4));
     assert!(
         approved
@@ -630,9 +646,14 @@ async fn a_series_needing_approval_is_approved_or_rejected_as_a_whole() {
             .all(|r| r.status == CONFIRMED && r.decided_by == Some(s.admin.user_id.0))
     );
     // Decided already.
-    let e = series::reject_series(&s.db.conn, Actor::User(&s.admin), ser.id, "Belegt")
-        .await
-        .unwrap_err();
+    let e = series::reject_series(
+        &s.db.conn,
+        Actor::User(&s.admin),
+        SeriesId(ser.id),
+        "Belegt",
+    )
+    .await
+    .unwrap_err();
     assert!(matches!(e, Error::Conflict(_)), "{e:?}");
 
     // A second series: a reason is required, then all are rejected with it.
@@ -647,14 +668,14 @@ async fn a_series_needing_approval_is_approved_or_rejected_as_a_whole() {
     )
     .await
     .unwrap();
-    let e = series::reject_series(&s.db.conn, Actor::User(&s.admin), ser2.id, "  ")
+    let e = series::reject_series(&s.db.conn, Actor::User(&s.admin), SeriesId(ser2.id), "  ")
         .await
         .unwrap_err();
     assert!(matches!(e, Error::Invalid(_)), "{e:?}");
     let (after, rejected) = series::reject_series(
         &s.db.conn,
         Actor::User(&s.admin),
-        ser2.id,
+        SeriesId(ser2.id),
         "Halle wird renoviert",
     )
     .await
@@ -689,11 +710,11 @@ async fn approval_rechecks_confirmed_bookings_in_the_way() {
     .insert(&s.db.conn)
     .await
     .unwrap();
-    match series::approve_series(&s.db.conn, Actor::User(&s.admin), ser.id).await {
+    match series::approve_series(&s.db.conn, Actor::User(&s.admin), SeriesId(ser.id)).await {
         Err(ReserveError::Conflict(c)) => assert_eq!(c.len(), 1),
         other => panic!("expected conflict, got {other:?}"),
     }
-    let now = series::series_reservations(&s.db.conn, s.f.tenant, ser.id)
+    let now = series::series_reservations(&s.db.conn, s.f.tenant, SeriesId(ser.id))
         .await
         .unwrap();
     assert!(now.iter().all(|r| r.status == REQUESTED));
@@ -876,7 +897,7 @@ mod page {
         )
         .await;
         assert_eq!(code, 303);
-        let now = series::series_reservations(&s.db.conn, s.f.tenant, ser.id)
+        let now = series::series_reservations(&s.db.conn, s.f.tenant, SeriesId(ser.id))
             .await
             .unwrap();
         let statuses: Vec<&str> = now.iter().map(|r| r.status.as_str()).collect();

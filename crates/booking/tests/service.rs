@@ -8,6 +8,7 @@ mod common;
 
 use chrono::Duration;
 use common::*;
+use rathaus_booking::domain::{ReservationId, ResourceId};
 use rathaus_booking::service::{
     self, Busy, CONFIRMED, REQUESTED, ReservationInput, ReserveError, ResourceInput,
 };
@@ -277,24 +278,36 @@ async fn a_hall_blocks_its_parts_and_a_part_the_hall_but_siblings_are_free() {
     let busy = service::availability(
         &s.db.conn,
         Actor::User(&s.booker),
-        hall.id,
+        ResourceId(hall.id),
         at(-60),
         at(300),
     )
     .await
     .unwrap();
     assert_eq!(busy.len(), 3, "{busy:?}");
-    let busy = service::availability(&s.db.conn, Actor::User(&s.booker), p1.id, at(-60), at(300))
-        .await
-        .unwrap();
+    let busy = service::availability(
+        &s.db.conn,
+        Actor::User(&s.booker),
+        ResourceId(p1.id),
+        at(-60),
+        at(300),
+    )
+    .await
+    .unwrap();
     let ids: Vec<i64> = busy.iter().map(|b| b.resource_id).collect();
     assert_eq!(ids, [p1.id, hall.id]);
     // Outside the window: nothing.
     assert!(
-        service::availability(&s.db.conn, Actor::User(&s.booker), p1.id, at(300), at(600))
-            .await
-            .unwrap()
-            .is_empty()
+        service::availability(
+            &s.db.conn,
+            Actor::User(&s.booker),
+            ResourceId(p1.id),
+            at(300),
+            at(600)
+        )
+        .await
+        .unwrap()
+        .is_empty()
     );
     assert_eq!(first.status, CONFIRMED);
 }
@@ -356,28 +369,28 @@ async fn cancelling_frees_the_slot_and_only_the_booker_or_staff_may() {
     // Someone else's reservation is not there for another booker or a clerk.
     for who in [&s.other, &s.clerk] {
         assert!(matches!(
-            service::cancel(db, Actor::User(who), r.id).await,
+            service::cancel(db, Actor::User(who), ReservationId(r.id)).await,
             Err(Error::NotFound)
         ));
         assert!(matches!(
-            service::get_reservation(db, Actor::User(who), r.id).await,
+            service::get_reservation(db, Actor::User(who), ReservationId(r.id)).await,
             Err(Error::NotFound)
         ));
     }
     assert_eq!(
-        service::get_reservation(db, Actor::User(&s.booker), r.id)
+        service::get_reservation(db, Actor::User(&s.booker), ReservationId(r.id))
             .await
             .unwrap()
             .title,
         "Training"
     );
-    let c = service::cancel(db, Actor::User(&s.booker), r.id)
+    let c = service::cancel(db, Actor::User(&s.booker), ReservationId(r.id))
         .await
         .unwrap();
     assert_eq!(c.status, service::CANCELLED);
     // Again: no change, no error.
     assert_eq!(
-        service::cancel(db, Actor::User(&s.booker), r.id)
+        service::cancel(db, Actor::User(&s.booker), ReservationId(r.id))
             .await
             .unwrap()
             .status,
@@ -385,14 +398,20 @@ async fn cancelling_frees_the_slot_and_only_the_booker_or_staff_may() {
     );
     let r2 = book(&s, &s.other, room.id, 0, 60).await.unwrap();
     // booking.manage may cancel anyone's.
-    service::cancel(db, Actor::User(&s.admin), r2.id)
+    service::cancel(db, Actor::User(&s.admin), ReservationId(r2.id))
         .await
         .unwrap();
     assert!(
-        service::availability(db, Actor::User(&s.booker), room.id, at(0), at(60))
-            .await
-            .unwrap()
-            .is_empty()
+        service::availability(
+            db,
+            Actor::User(&s.booker),
+            ResourceId(room.id),
+            at(0),
+            at(60)
+        )
+        .await
+        .unwrap()
+        .is_empty()
     );
 
     let actions: Vec<String> = audit::list(db, &s.admin, &AuditFilter::default())
@@ -425,16 +444,23 @@ async fn another_tenants_objects_are_not_found() {
     let ours = resource(&s, "Halle A", "hall", None).await;
 
     assert!(matches!(
-        service::get_resource(db, Actor::User(&s.admin), theirs.id).await,
+        service::get_resource(db, Actor::User(&s.admin), ResourceId(theirs.id)).await,
         Err(Error::NotFound)
     ));
     assert!(matches!(
-        service::availability(db, Actor::User(&s.admin), theirs.id, at(0), at(60)).await,
+        service::availability(
+            db,
+            Actor::User(&s.admin),
+            ResourceId(theirs.id),
+            at(0),
+            at(60)
+        )
+        .await,
         Err(Error::NotFound)
     ));
     for r in [
-        service::get_reservation(db, Actor::User(&s.admin), their_res.id).await,
-        service::cancel(db, Actor::User(&s.admin), their_res.id).await,
+        service::get_reservation(db, Actor::User(&s.admin), ReservationId(their_res.id)).await,
+        service::cancel(db, Actor::User(&s.admin), ReservationId(their_res.id)).await,
     ] {
         assert!(matches!(r, Err(Error::NotFound)), "{r:?}");
     }
@@ -446,7 +472,7 @@ async fn another_tenants_objects_are_not_found() {
     book(&s, &s.booker, ours.id, 0, 60).await.unwrap();
     assert_eq!(all_reservations(&s).await.len(), 1);
     assert_eq!(
-        service::get_reservation(db, Actor::User(&b.admin), their_res.id)
+        service::get_reservation(db, Actor::User(&b.admin), ReservationId(their_res.id))
             .await
             .unwrap()
             .status,
@@ -480,7 +506,7 @@ async fn permissions_are_checked_first() {
             service::update_resource(
                 db,
                 Actor::User(who),
-                room.id,
+                ResourceId(room.id),
                 ResourceInput::new("X", "room")
             )
             .await,
@@ -510,7 +536,7 @@ async fn editing_a_resource_keeps_the_blocking_structure_sound() {
     let e = service::update_resource(
         db,
         Actor::User(&s.admin),
-        hall.id,
+        ResourceId(hall.id),
         ResourceInput::new("Halle", "room"),
     )
     .await
@@ -519,7 +545,7 @@ async fn editing_a_resource_keeps_the_blocking_structure_sound() {
     let e = service::update_resource(
         db,
         Actor::User(&s.admin),
-        room.id,
+        ResourceId(room.id),
         ResourceInput::new("Raum", "hall"),
     )
     .await
@@ -529,7 +555,7 @@ async fn editing_a_resource_keeps_the_blocking_structure_sound() {
     let e = service::update_resource(
         db,
         Actor::User(&s.admin),
-        hall.id,
+        ResourceId(hall.id),
         ResourceInput {
             parent_id: Some(hall.id),
             ..ResourceInput::new("Halle", "hall_part")
@@ -543,7 +569,7 @@ async fn editing_a_resource_keeps_the_blocking_structure_sound() {
     let closed = service::update_resource(
         db,
         Actor::User(&s.admin),
-        part.id,
+        ResourceId(part.id),
         ResourceInput {
             parent_id: Some(hall.id),
             active: false,
@@ -558,7 +584,7 @@ async fn editing_a_resource_keeps_the_blocking_structure_sound() {
         [pair("resource_id", "booking.err.inactive")]
     );
     assert!(matches!(
-        service::get_resource(db, Actor::User(&s.booker), part.id).await,
+        service::get_resource(db, Actor::User(&s.booker), ResourceId(part.id)).await,
         Err(Error::NotFound)
     ));
     assert_eq!(
@@ -590,16 +616,28 @@ async fn availability_windows_are_checked() {
             "booking.err.window_too_wide",
         ),
     ] {
-        let e = service::availability(&s.db.conn, Actor::User(&s.booker), room.id, from, to)
-            .await
-            .unwrap_err();
+        let e = service::availability(
+            &s.db.conn,
+            Actor::User(&s.booker),
+            ResourceId(room.id),
+            from,
+            to,
+        )
+        .await
+        .unwrap_err();
         assert_eq!(fields(e), [pair("to", key)]);
     }
     // Busy slots carry no title.
     book(&s, &s.booker, room.id, 0, 60).await.unwrap();
-    let busy = service::availability(&s.db.conn, Actor::User(&s.other), room.id, at(0), at(60))
-        .await
-        .unwrap();
+    let busy = service::availability(
+        &s.db.conn,
+        Actor::User(&s.other),
+        ResourceId(room.id),
+        at(0),
+        at(60),
+    )
+    .await
+    .unwrap();
     let json = serde_json::to_value(&busy).unwrap();
     assert!(!json.to_string().contains("Training"), "{json}");
 }
@@ -626,11 +664,11 @@ async fn requests_are_approved_or_rejected_by_managers_only() {
     // Bookers and clerks may not decide, nor see the queue.
     for who in [&s.booker, &s.clerk] {
         assert!(matches!(
-            service::approve(db, Actor::User(who), a.id).await,
+            service::approve(db, Actor::User(who), ReservationId(a.id)).await,
             Err(ReserveError::Other(Error::Forbidden))
         ));
         assert!(matches!(
-            service::reject(db, Actor::User(who), a.id, "Nein").await,
+            service::reject(db, Actor::User(who), ReservationId(a.id), "Nein").await,
             Err(Error::Forbidden)
         ));
         assert!(matches!(
@@ -640,17 +678,17 @@ async fn requests_are_approved_or_rejected_by_managers_only() {
     }
 
     // Approved: confirmed, with who and when; a second decision is a conflict.
-    let ok = service::approve(db, Actor::User(&s.admin), a.id)
+    let ok = service::approve(db, Actor::User(&s.admin), ReservationId(a.id))
         .await
         .unwrap();
     assert_eq!(ok.status, CONFIRMED);
     assert_eq!(ok.decided_by, Some(s.admin.user_id.0));
     assert!(ok.decided_at.is_some() && ok.decision_reason.is_none());
     for r in [
-        service::approve(db, Actor::User(&s.admin), a.id)
+        service::approve(db, Actor::User(&s.admin), ReservationId(a.id))
             .await
             .map_err(Error::from),
-        service::reject(db, Actor::User(&s.admin), a.id, "Zu spät").await,
+        service::reject(db, Actor::User(&s.admin), ReservationId(a.id), "Zu spät").await,
     ] {
         match r {
             Err(Error::Conflict(k)) => assert_eq!(k, service::NOT_REQUESTED_KEY),
@@ -660,18 +698,23 @@ async fn requests_are_approved_or_rejected_by_managers_only() {
 
     // A rejection needs a reason of at most 500 characters; nothing changes without one.
     for (reason, key) in [("  ", "err.required"), (&*"x".repeat(501), "err.too_long")] {
-        let e = service::reject(db, Actor::User(&s.admin), b.id, reason)
+        let e = service::reject(db, Actor::User(&s.admin), ReservationId(b.id), reason)
             .await
             .unwrap_err();
         assert_eq!(fields(e), [pair("reason", key)]);
     }
-    let still = service::get_reservation(db, Actor::User(&s.admin), b.id)
+    let still = service::get_reservation(db, Actor::User(&s.admin), ReservationId(b.id))
         .await
         .unwrap();
     assert_eq!(still, b);
-    let no = service::reject(db, Actor::User(&s.admin), b.id, " Halle wird renoviert ")
-        .await
-        .unwrap();
+    let no = service::reject(
+        db,
+        Actor::User(&s.admin),
+        ReservationId(b.id),
+        " Halle wird renoviert ",
+    )
+    .await
+    .unwrap();
     assert_eq!(no.status, service::REJECTED);
     assert_eq!(no.decision_reason.as_deref(), Some("Halle wird renoviert"));
     assert_eq!(no.decided_by, Some(s.admin.user_id.0));
@@ -721,27 +764,32 @@ async fn approving_rechecks_confirmed_bookings() {
     // A second request overlapping the first, on the whole hall.
     let second = insert_request(&s, &s.other, hall.id, 60, 180).await;
 
-    service::approve(db, Actor::User(&s.admin), first.id)
+    service::approve(db, Actor::User(&s.admin), ReservationId(first.id))
         .await
         .unwrap();
-    let c = conflict(service::approve(db, Actor::User(&s.admin), second.id).await);
+    let c = conflict(service::approve(db, Actor::User(&s.admin), ReservationId(second.id)).await);
     assert_eq!(
         c,
         [Busy::from(
-            &service::get_reservation(db, Actor::User(&s.admin), first.id)
+            &service::get_reservation(db, Actor::User(&s.admin), ReservationId(first.id))
                 .await
                 .unwrap()
         )]
     );
-    let still = service::get_reservation(db, Actor::User(&s.admin), second.id)
+    let still = service::get_reservation(db, Actor::User(&s.admin), ReservationId(second.id))
         .await
         .unwrap();
     assert_eq!(still.status, REQUESTED);
     assert!(still.decided_by.is_none());
     // It can still be rejected.
-    service::reject(db, Actor::User(&s.admin), second.id, "Halle belegt")
-        .await
-        .unwrap();
+    service::reject(
+        db,
+        Actor::User(&s.admin),
+        ReservationId(second.id),
+        "Halle belegt",
+    )
+    .await
+    .unwrap();
 }
 
 #[tokio::test]
@@ -752,16 +800,16 @@ async fn another_tenants_requests_are_not_found_for_decisions() {
     let r = book(&s, &s.booker, room.id, 0, 60).await.unwrap();
     let b = tenant(&s.db, "b", "rathaus.b.test").await;
     assert!(matches!(
-        service::approve(db, Actor::User(&b.admin), r.id).await,
+        service::approve(db, Actor::User(&b.admin), ReservationId(r.id)).await,
         Err(ReserveError::Other(Error::NotFound))
     ));
     assert!(matches!(
-        service::reject(db, Actor::User(&b.admin), r.id, "Nein").await,
+        service::reject(db, Actor::User(&b.admin), ReservationId(r.id), "Nein").await,
         Err(Error::NotFound)
     ));
     // Unknown ids too, even without a reason.
     assert!(matches!(
-        service::reject(db, Actor::User(&s.admin), i64::MAX, "").await,
+        service::reject(db, Actor::User(&s.admin), ReservationId(i64::MAX), "").await,
         Err(Error::NotFound)
     ));
     assert!(
@@ -770,7 +818,7 @@ async fn another_tenants_requests_are_not_found_for_decisions() {
             .unwrap()
             .is_empty()
     );
-    let after = service::get_reservation(db, Actor::User(&s.admin), r.id)
+    let after = service::get_reservation(db, Actor::User(&s.admin), ReservationId(r.id))
         .await
         .unwrap();
     assert_eq!(after, r);

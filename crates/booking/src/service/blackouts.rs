@@ -15,6 +15,7 @@
 //! `POST /buchung/sperrzeiten/import?_csrf=…` (multipart: the CSRF token is in the query),
 //! `POST /buchung/sperrzeiten/kalender` (take over the holidays).
 
+use crate::domain::BlackoutId;
 use crate::domain::ResourceId;
 use crate::domain::holidays::{self, HolidayChoice};
 use crate::formats::ics_import::parse_events;
@@ -133,11 +134,12 @@ fn blackout_json(b: &Blackout) -> serde_json::Value {
 pub async fn add_blackout(
     db: &DatabaseConnection,
     by: Actor<'_>,
-    resource_id: Option<i64>,
+    resource_id: Option<ResourceId>,
     from: NaiveDate,
     to: NaiveDate,
     reason: &str,
 ) -> Result<Blackout> {
+    let resource_id = resource_id.map(i64::from);
     let who = person(by)?;
     by.require(MANAGE)?;
     let mut errs = FieldErrors::new();
@@ -172,7 +174,8 @@ pub async fn add_blackout(
 }
 
 /// Deletes a blackout (permission `booking.manage`); another tenant's is NotFound.
-pub async fn delete_blackout(db: &DatabaseConnection, by: Actor<'_>, id: i64) -> Result<()> {
+pub async fn delete_blackout(db: &DatabaseConnection, by: Actor<'_>, id: BlackoutId) -> Result<()> {
+    let id = i64::from(id);
     let who = person(by)?;
     by.require(MANAGE)?;
     let tx = Tx::begin(db, who.tenant_id, by).await?;
@@ -210,9 +213,10 @@ pub struct ImportSummary {
 pub async fn import_ics(
     db: &DatabaseConnection,
     by: Actor<'_>,
-    resource_id: Option<i64>,
+    resource_id: Option<ResourceId>,
     bytes: &[u8],
 ) -> Result<ImportSummary> {
+    let resource_id = resource_id.map(i64::from);
     let who = person(by)?;
     by.require(MANAGE)?;
     let mut errs = FieldErrors::new();

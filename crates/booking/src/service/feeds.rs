@@ -25,6 +25,7 @@
 //! organisations), never one per row, and answers with a strong ETag (SHA-256 of the body);
 //! `If-None-Match` with it gives 304.
 
+use crate::domain::{OrganisationId, ResourceId};
 use crate::formats::ical::{self, FeedData, View, window};
 
 use crate::service::{self, MANAGE, Reservation};
@@ -313,10 +314,11 @@ async fn find_resource(
 pub async fn staff_feed_data(
     conn: &impl ConnectionTrait,
     tenant: TenantId,
-    resource_id: i64,
+    resource_id: ResourceId,
     token: &str,
     now: DateTime<Utc>,
 ) -> Result<FeedData> {
+    let resource_id = i64::from(resource_id);
     let r = find_resource(conn, tenant, resource_id).await?;
     if !same_token(&r.feed_token, token) {
         return Err(Error::NotFound);
@@ -337,9 +339,10 @@ pub async fn staff_feed_data(
 pub async fn public_feed_data(
     conn: &impl ConnectionTrait,
     tenant: TenantId,
-    resource_id: i64,
+    resource_id: ResourceId,
     now: DateTime<Utc>,
 ) -> Result<FeedData> {
+    let resource_id = i64::from(resource_id);
     let r = find_resource(conn, tenant, resource_id).await?;
     if !has_public_feed(&r) {
         return Err(Error::NotFound);
@@ -366,9 +369,10 @@ pub async fn public_feed_data(
 pub async fn public_feed_version(
     conn: &impl ConnectionTrait,
     tenant: TenantId,
-    resource_id: i64,
+    resource_id: ResourceId,
     now: DateTime<Utc>,
 ) -> Result<String> {
+    let resource_id = i64::from(resource_id);
     use sea_orm::sea_query::Expr;
     let r = find_resource(conn, tenant, resource_id).await?;
     if !has_public_feed(&r) {
@@ -613,7 +617,12 @@ async fn set_org_token(
 
 /// The organisation's feed token (members and `booking.manage`); an organisation created
 /// without one gets it now.
-pub async fn org_feed_token(db: &DatabaseConnection, by: Actor<'_>, org_id: i64) -> Result<String> {
+pub async fn org_feed_token(
+    db: &DatabaseConnection,
+    by: Actor<'_>,
+    org_id: OrganisationId,
+) -> Result<String> {
+    let org_id = i64::from(org_id);
     let who = person(by)?;
     let tx = Tx::begin(db, who.tenant_id, by).await?;
     let o = org_for_feed(tx.conn(), by, org_id).await?;
@@ -630,8 +639,9 @@ pub async fn org_feed_token(db: &DatabaseConnection, by: Actor<'_>, org_id: i64)
 pub async fn rotate_org_feed(
     db: &DatabaseConnection,
     by: Actor<'_>,
-    org_id: i64,
+    org_id: OrganisationId,
 ) -> Result<String> {
+    let org_id = i64::from(org_id);
     let who = person(by)?;
     let tx = Tx::begin(db, who.tenant_id, by).await?;
     let o = org_for_feed(tx.conn(), by, org_id).await?;

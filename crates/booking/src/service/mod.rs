@@ -19,6 +19,8 @@ pub mod settings;
 pub mod stats;
 pub mod views;
 
+use crate::domain::OrganisationId;
+use crate::domain::{ReservationId, ResourceId};
 use crate::domain::{ReservationStatus, ResourceKind};
 use crate::store::entity::{reservation, resource};
 use chrono::{DateTime, Duration, Timelike, Utc};
@@ -323,9 +325,10 @@ pub async fn create_resource(
 pub async fn update_resource(
     db: &DatabaseConnection,
     by: Actor<'_>,
-    id: i64,
+    id: ResourceId,
     inp: ResourceInput,
 ) -> Result<Resource> {
+    let id = i64::from(id);
     let who = person(by)?;
     by.require(MANAGE)?;
     let tx = Tx::begin(db, who.tenant_id, by).await?;
@@ -415,8 +418,9 @@ pub fn may_read_feed(by: Actor<'_>) -> bool {
 pub async fn rotate_feed_token(
     db: &DatabaseConnection,
     by: Actor<'_>,
-    id: i64,
+    id: ResourceId,
 ) -> Result<Resource> {
+    let id = i64::from(id);
     let who = person(by)?;
     by.require(MANAGE)?;
     let tx = Tx::begin(db, who.tenant_id, by).await?;
@@ -464,7 +468,12 @@ pub async fn list_resources(conn: &impl ConnectionTrait, by: Actor<'_>) -> Resul
 }
 
 /// One resource; another tenant's (or, without `booking.manage`, an inactive one) is NotFound.
-pub async fn get_resource(conn: &impl ConnectionTrait, by: Actor<'_>, id: i64) -> Result<Resource> {
+pub async fn get_resource(
+    conn: &impl ConnectionTrait,
+    by: Actor<'_>,
+    id: ResourceId,
+) -> Result<Resource> {
+    let id = i64::from(id);
     let who = person(by)?;
     let r = find_resource(conn, who.tenant_id, id).await?;
     if !r.active && !may(by, MANAGE) {
@@ -686,7 +695,8 @@ pub async fn reserve_with_equipment(
     let tx = Tx::begin(db, who.tenant_id, by).await?;
     let r = find_resource(tx.conn(), who.tenant_id, inp.resource_id).await?;
     // Who may book comes before anything about the input: someone not allowed learns nothing.
-    crate::service::rules::booker_for(tx.conn(), by, &r, inp.organisation_id).await?;
+    crate::service::rules::booker_for(tx.conn(), by, &r, inp.organisation_id.map(OrganisationId))
+        .await?;
     let title = validate_times(&inp, now)?;
     let mut items = vec![r.clone()];
     let mut wanted: Vec<i64> = equipment.to_vec();
@@ -705,8 +715,15 @@ pub async fn reserve_with_equipment(
     }
     let mut bookers = Vec::with_capacity(items.len());
     for it in &items {
-        bookers
-            .push(crate::service::rules::booker_for(tx.conn(), by, it, inp.organisation_id).await?);
+        bookers.push(
+            crate::service::rules::booker_for(
+                tx.conn(),
+                by,
+                it,
+                inp.organisation_id.map(OrganisationId),
+            )
+            .await?,
+        );
     }
     for it in &items {
         crate::service::rules::check_slot(tx.conn(), it, inp.start, inp.end, now).await?;
@@ -854,8 +871,9 @@ async fn find_visible(conn: &impl ConnectionTrait, by: Actor<'_>, id: i64) -> Re
 pub async fn get_reservation(
     conn: &impl ConnectionTrait,
     by: Actor<'_>,
-    id: i64,
+    id: ReservationId,
 ) -> Result<Reservation> {
+    let id = i64::from(id);
     let _who = person(by)?;
     find_visible(conn, by, id).await
 }
@@ -865,10 +883,11 @@ pub async fn get_reservation(
 pub async fn list_reservations(
     conn: &impl ConnectionTrait,
     by: Actor<'_>,
-    resource_id: Option<i64>,
+    resource_id: Option<ResourceId>,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> Result<Vec<Reservation>> {
+    let resource_id = resource_id.map(i64::from);
     let who = person(by)?;
     validate_window(from, to)?;
     let mut q = rathaus_store::uow::scoped::<reservation::Entity>(who.tenant_id)
@@ -895,7 +914,12 @@ pub async fn list_reservations(
 /// Cancels a reservation (the booker's own, or any with `booking.manage`); the slot is free
 /// again at once. Cancelling a cancelled reservation changes nothing; a rejected request
 /// cannot be cancelled.
-pub async fn cancel(db: &DatabaseConnection, by: Actor<'_>, id: i64) -> Result<Reservation> {
+pub async fn cancel(
+    db: &DatabaseConnection,
+    by: Actor<'_>,
+    id: ReservationId,
+) -> Result<Reservation> {
+    let id = i64::from(id);
     let who = person(by)?;
     let tx = Tx::begin(db, who.tenant_id, by).await?;
     let before = find_visible(tx.conn(), by, id).await?;
@@ -1086,8 +1110,9 @@ async fn decide(
 pub async fn approve(
     db: &DatabaseConnection,
     by: Actor<'_>,
-    id: i64,
+    id: ReservationId,
 ) -> Result<Reservation, ReserveError> {
+    let id = i64::from(id);
     let who = person(by)?;
     by.require(MANAGE)?;
     let tx = Tx::begin(db, who.tenant_id, by).await?;
@@ -1118,9 +1143,10 @@ pub async fn approve(
 pub async fn reject(
     db: &DatabaseConnection,
     by: Actor<'_>,
-    id: i64,
+    id: ReservationId,
     reason: &str,
 ) -> Result<Reservation> {
+    let id = i64::from(id);
     let who = person(by)?;
     by.require(MANAGE)?;
     let mut errs = FieldErrors::new();
@@ -1155,12 +1181,13 @@ fn validate_window(from: DateTime<Utc>, to: DateTime<Utc>) -> Result<()> {
 pub async fn availability(
     conn: &impl ConnectionTrait,
     by: Actor<'_>,
-    resource_id: i64,
+    resource_id: ResourceId,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> Result<Vec<Busy>> {
+    let resource_id = i64::from(resource_id);
     let who = person(by)?;
-    let r = get_resource(conn, by, resource_id).await?;
+    let r = get_resource(conn, by, ResourceId(resource_id)).await?;
     validate_window(from, to)?;
     let set = blocking_set(conn, who.tenant_id, &r).await?;
     let found = rathaus_store::uow::scoped::<reservation::Entity>(who.tenant_id)
@@ -1197,10 +1224,11 @@ pub struct Feed {
 pub async fn feed(
     conn: &impl ConnectionTrait,
     tenant: TenantId,
-    resource_id: i64,
+    resource_id: ResourceId,
     token: &str,
     now: DateTime<Utc>,
 ) -> Result<Feed> {
+    let resource_id = i64::from(resource_id);
     let r = find_resource(conn, tenant, resource_id).await?;
     let same = r.feed_token.len() == token.len()
         && bool::from(subtle::ConstantTimeEq::ct_eq(

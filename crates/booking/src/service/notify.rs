@@ -2,6 +2,7 @@
 //! a mail goes out exactly when the change committed. German: bookers are citizens, clubs and
 //! colleagues of a German municipality.
 
+use crate::domain::ReservationId;
 use crate::formats::ical;
 use crate::service::feeds;
 
@@ -344,8 +345,9 @@ pub async fn remind(
     conn: &impl ConnectionTrait,
     tenant: TenantId,
     by: Actor<'_>,
-    reservation_id: i64,
+    reservation_id: ReservationId,
 ) -> Result<()> {
+    let reservation_id = i64::from(reservation_id);
     let scope = Scope::new(conn, tenant, by)?;
     let Ok(res) = scope.get::<reservation::Entity, _>(reservation_id).await else {
         return Ok(());

@@ -7,6 +7,7 @@
 //! `/buchung/organisationen/{id}` (details, members, edit). An organisation the user neither
 //! manages nor belongs to answers 404, like one of another tenant.
 
+use crate::domain::OrganisationId;
 use crate::permissions::MANAGE;
 use crate::service::{may, person};
 use crate::store::entity::{org_member, organisation};
@@ -116,9 +117,10 @@ pub async fn create_organisation(
 pub async fn update_organisation(
     db: &DatabaseConnection,
     by: Actor<'_>,
-    id: i64,
+    id: OrganisationId,
     inp: OrgInput,
 ) -> Result<Organisation> {
+    let id = i64::from(id);
     let who = person(by)?;
     by.require(MANAGE)?;
     let tx = Tx::begin(db, who.tenant_id, by).await?;
@@ -181,8 +183,9 @@ pub async fn my_organisations(
 pub async fn get_organisation(
     conn: &impl ConnectionTrait,
     by: Actor<'_>,
-    id: i64,
+    id: OrganisationId,
 ) -> Result<Organisation> {
+    let id = i64::from(id);
     let who = person(by)?;
     let o = find(conn, who.tenant_id, id).await?;
     if may(by, MANAGE)
@@ -197,9 +200,14 @@ pub async fn get_organisation(
 }
 
 /// The members of an organisation by name (a manager or a member may ask).
-pub async fn members(conn: &impl ConnectionTrait, by: Actor<'_>, id: i64) -> Result<Vec<Member>> {
+pub async fn members(
+    conn: &impl ConnectionTrait,
+    by: Actor<'_>,
+    id: OrganisationId,
+) -> Result<Vec<Member>> {
+    let id = i64::from(id);
     let who = person(by)?;
-    let o = get_organisation(conn, by, id).await?;
+    let o = get_organisation(conn, by, OrganisationId(id)).await?;
     let rows =
         rathaus_store::uow::scoped::<org_member::Entity>(rathaus_core::TenantId(o.tenant_id))
             .filter(org_member::Column::OrganisationId.eq(o.id))
@@ -226,9 +234,10 @@ pub async fn members(conn: &impl ConnectionTrait, by: Actor<'_>, id: i64) -> Res
 pub async fn add_member(
     db: &DatabaseConnection,
     by: Actor<'_>,
-    id: i64,
+    id: OrganisationId,
     email: &str,
 ) -> Result<Member> {
+    let id = i64::from(id);
     let who = person(by)?;
     by.require(MANAGE)?;
     let mut errs = FieldErrors::new();
@@ -279,9 +288,10 @@ pub async fn add_member(
 pub async fn remove_member(
     db: &DatabaseConnection,
     by: Actor<'_>,
-    id: i64,
+    id: OrganisationId,
     user_id: i64,
 ) -> Result<()> {
+    let id = i64::from(id);
     let who = person(by)?;
     by.require(MANAGE)?;
     let tx = Tx::begin(db, who.tenant_id, by).await?;

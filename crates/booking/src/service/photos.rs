@@ -15,6 +15,7 @@
 //! resources open to the public or to organisations (the public occupancy page lists those),
 //! else only to signed-in holders of `booking.book` or `booking.manage`; everyone else gets 404.
 
+use crate::domain::{PhotoId, ResourceId};
 use crate::service::person;
 use crate::service::photo_files;
 use crate::service::rules;
@@ -90,10 +91,11 @@ fn info_query(tenant: TenantId) -> sea_orm::Select<photo::Entity> {
 pub async fn list(
     conn: &impl ConnectionTrait,
     by: Actor<'_>,
-    resource_id: i64,
+    resource_id: ResourceId,
 ) -> Result<(Resource, Vec<PhotoInfo>)> {
+    let resource_id = i64::from(resource_id);
     let who = person(by)?;
-    let r = service::get_resource(conn, by, resource_id).await?;
+    let r = service::get_resource(conn, by, ResourceId(resource_id)).await?;
     let photos = photos_of(conn, who.tenant_id, r.id).await?;
     Ok((r, photos))
 }
@@ -146,14 +148,15 @@ pub async fn add(
     store: &rathaus_store::Db,
     files: &FileStore,
     by: Actor<'_>,
-    resource_id: i64,
+    resource_id: ResourceId,
     upload: Vec<u8>,
     alt: &str,
 ) -> Result<PhotoInfo> {
+    let resource_id = i64::from(resource_id);
     let db = &store.conn;
     let who = person(by)?;
     by.require(MANAGE)?;
-    let r = service::get_resource(db, by, resource_id).await?;
+    let r = service::get_resource(db, by, ResourceId(resource_id)).await?;
     let mut errs = FieldErrors::new();
     let alt = check_alt(&mut errs, ALT_FIELD, alt);
     let full = count_of(db, who.tenant_id, r.id).await? >= MAX_PHOTOS;
@@ -248,8 +251,9 @@ pub async fn add(
 pub async fn find_info(
     conn: &impl ConnectionTrait,
     tenant: TenantId,
-    id: i64,
+    id: PhotoId,
 ) -> Result<PhotoInfo> {
+    let id = i64::from(id);
     info_query(tenant)
         .filter(photo::Column::Id.eq(id))
         .into_model::<PhotoInfo>()
@@ -264,13 +268,14 @@ pub async fn remove(
     db: &DatabaseConnection,
     files: &FileStore,
     by: Actor<'_>,
-    id: i64,
+    id: PhotoId,
 ) -> Result<i64> {
+    let id = i64::from(id);
     let who = person(by)?;
     by.require(MANAGE)?;
     let tx = Tx::begin(db, who.tenant_id, by).await?;
-    let p = find_info(tx.conn(), who.tenant_id, id).await?;
-    service::get_resource(tx.conn(), by, p.resource_id).await?;
+    let p = find_info(tx.conn(), who.tenant_id, PhotoId(id)).await?;
+    service::get_resource(tx.conn(), by, ResourceId(p.resource_id)).await?;
     let refs: Option<(Option<i64>, Option<i64>)> = tx
         .find::<photo::Entity>()
         .select_only()
@@ -302,7 +307,8 @@ pub async fn remove(
 }
 
 /// Field name of a photo's text alternative on the page (one form per photo).
-pub fn alt_field(id: i64) -> String {
+pub fn alt_field(id: PhotoId) -> String {
+    let id = i64::from(id);
     format!("alt_{id}")
 }
 
@@ -310,18 +316,19 @@ pub fn alt_field(id: i64) -> String {
 pub async fn set_alt(
     db: &DatabaseConnection,
     by: Actor<'_>,
-    id: i64,
+    id: PhotoId,
     alt: &str,
 ) -> Result<PhotoInfo> {
+    let id = i64::from(id);
     let who = person(by)?;
     by.require(MANAGE)?;
-    let before = find_info(db, who.tenant_id, id).await?;
-    service::get_resource(db, by, before.resource_id).await?;
+    let before = find_info(db, who.tenant_id, PhotoId(id)).await?;
+    service::get_resource(db, by, ResourceId(before.resource_id)).await?;
     let mut errs = FieldErrors::new();
-    let alt = check_alt(&mut errs, &alt_field(id), alt);
+    let alt = check_alt(&mut errs, &alt_field(PhotoId(id)), alt);
     errs.into_result()?;
     let tx = Tx::begin(db, who.tenant_id, by).await?;
-    let before = find_info(tx.conn(), who.tenant_id, id).await?;
+    let before = find_info(tx.conn(), who.tenant_id, PhotoId(id)).await?;
     rathaus_store::uow::scoped_update::<photo::Entity>(who.tenant_id)
         .col_expr(photo::Column::AltText, Expr::value(alt.clone()))
         .filter(photo::Column::Id.eq(id))
@@ -361,7 +368,7 @@ async fn may_view(conn: &impl ConnectionTrait, who: Visitor<'_>, r: &Resource) -
     {
         return Ok(false);
     }
-    match service::get_resource(conn, by, r.id).await {
+    match service::get_resource(conn, by, ResourceId(r.id)).await {
         Ok(_) => Ok(true),
         Err(Error::NotFound | Error::Forbidden) => Ok(false),
         Err(e) => Err(e),
@@ -383,11 +390,12 @@ pub async fn served(
     conn: &impl ConnectionTrait,
     tenant: TenantId,
     who: Visitor<'_>,
-    id: i64,
+    id: PhotoId,
     small: bool,
     client_has: &(dyn Fn(&str) -> bool + Sync),
 ) -> Result<Served> {
-    let p = find_info(conn, tenant, id).await?;
+    let id = i64::from(id);
+    let p = find_info(conn, tenant, PhotoId(id)).await?;
     let r = rathaus_store::uow::scoped_by_id::<resource::Entity, _>(tenant, p.resource_id)
         .one(conn)
         .await?

@@ -3,6 +3,7 @@
 //! allocation and single bookings all go through these functions, so the rules hold the same
 //! everywhere.
 
+use crate::domain::OrganisationId;
 use crate::domain::{BookableBy, FeeGroup, OrgKind};
 use crate::service::{BOOK, CONFIRMED, MANAGE, REQUESTED, Resource};
 use crate::service::{may, person};
@@ -70,8 +71,9 @@ pub async fn booker_for(
     conn: &impl ConnectionTrait,
     by: Actor<'_>,
     r: &Resource,
-    organisation_id: Option<i64>,
+    organisation_id: Option<OrganisationId>,
 ) -> Result<Booker> {
+    let organisation_id = organisation_id.map(i64::from);
     let who = person(by)?;
     who.require_tenant(rathaus_core::TenantId(r.tenant_id))?;
     if let Some(org_id) = organisation_id {

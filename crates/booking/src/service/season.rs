@@ -10,7 +10,9 @@
 //! Pages: `/buchung/saison` (seasons; form to open one, priority settings),
 //! `/buchung/saison/{id}` (managers: allocation; members: their requests and the form).
 
+use crate::domain::OrganisationId;
 use crate::domain::{RequestStatus, SeasonStatus};
+use crate::domain::{SeasonId, SeasonRequestId};
 use crate::service::rules::{self, Booker};
 use crate::service::series::{self, SeriesInput};
 use crate::service::{self, CONFIRMED, MANAGE, Reservation, ReserveError, Resource};
@@ -168,7 +170,12 @@ async fn find_season(conn: &impl ConnectionTrait, tenant: TenantId, id: i64) -> 
 }
 
 /// One season (managers and organisation members).
-pub async fn get_season(conn: &impl ConnectionTrait, by: Actor<'_>, id: i64) -> Result<Season> {
+pub async fn get_season(
+    conn: &impl ConnectionTrait,
+    by: Actor<'_>,
+    id: SeasonId,
+) -> Result<Season> {
+    let id = i64::from(id);
     let who = person(by)?;
     require_participant(conn, by).await?;
     find_season(conn, who.tenant_id, id).await
@@ -238,9 +245,10 @@ fn dates_on(from: NaiveDate, to: NaiveDate, weekday: i32) -> Vec<NaiveDate> {
 pub async fn submit_request(
     db: &DatabaseConnection,
     by: Actor<'_>,
-    season_id: i64,
+    season_id: SeasonId,
     inp: RequestInput,
 ) -> Result<SeasonRequest> {
+    let season_id = i64::from(season_id);
     let who = person(by)?;
     let tx = Tx::begin(db, who.tenant_id, by).await?;
     let orgs = require_participant(tx.conn(), by).await?;
@@ -384,8 +392,9 @@ pub struct Ranked {
 pub async fn ranked_requests(
     conn: &impl ConnectionTrait,
     by: Actor<'_>,
-    season_id: i64,
+    season_id: SeasonId,
 ) -> Result<Vec<Ranked>> {
+    let season_id = i64::from(season_id);
     let who = person(by)?;
     let orgs = require_participant(conn, by).await?;
     let s = find_season(conn, who.tenant_id, season_id).await?;
@@ -606,9 +615,11 @@ async fn set_status(
 pub async fn allocate(
     db: &DatabaseConnection,
     by: Actor<'_>,
-    season_id: i64,
-    id: i64,
+    season_id: SeasonId,
+    id: SeasonRequestId,
 ) -> Result<SeasonRequest> {
+    let season_id = i64::from(season_id);
+    let id = i64::from(id);
     let who = person(by)?;
     let tx = Tx::begin(db, who.tenant_id, by).await?;
     let (_, before) = open_request(&tx, by, season_id, id).await?;
@@ -653,10 +664,12 @@ pub async fn allocate(
 pub async fn decline(
     db: &DatabaseConnection,
     by: Actor<'_>,
-    season_id: i64,
-    id: i64,
+    season_id: SeasonId,
+    id: SeasonRequestId,
     reason: &str,
 ) -> Result<SeasonRequest> {
+    let season_id = i64::from(season_id);
+    let id = i64::from(id);
     let who = person(by)?;
     let mut errs = FieldErrors::new();
     let reason = errs.text("reason", reason, MAX_REASON);
@@ -715,8 +728,9 @@ pub struct AutoResult {
 pub async fn auto_allocate(
     db: &DatabaseConnection,
     by: Actor<'_>,
-    season_id: i64,
+    season_id: SeasonId,
 ) -> Result<AutoResult> {
+    let season_id = i64::from(season_id);
     let who = person(by)?;
     by.require(MANAGE)?;
     let tx = Tx::begin(db, who.tenant_id, by).await?;
@@ -887,8 +901,9 @@ fn first_start(
 pub async fn publish(
     db: &DatabaseConnection,
     by: Actor<'_>,
-    season_id: i64,
+    season_id: SeasonId,
 ) -> std::result::Result<Vec<series::Series>, PublishError> {
+    let season_id = i64::from(season_id);
     let who = person(by)?;
     by.require(MANAGE)?;
     let now = Utc::now();
@@ -941,9 +956,14 @@ pub async fn publish(
             request: Some(x.request.clone()),
             error,
         };
-        let booker: Booker = rules::booker_for(tx.conn(), by, &x.resource, Some(x.organisation.id))
-            .await
-            .map_err(|e| fail(e.into()))?;
+        let booker: Booker = rules::booker_for(
+            tx.conn(),
+            by,
+            &x.resource,
+            Some(OrganisationId(x.organisation.id)),
+        )
+        .await
+        .map_err(|e| fail(e.into()))?;
         let Some(dtstart) = first_start(&s, &x.request, now)? else {
             return Err(fail(
                 FieldErrors::single("request", "booking.season.err.no_dates").into(),

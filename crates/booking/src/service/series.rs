@@ -8,6 +8,8 @@
 //! Only then is each local start mapped to Europe/Berlin; a start that does not exist (spring)
 //! or exists twice (autumn) is refused naming its date, as single bookings are (pages.rs).
 
+use crate::domain::{OrganisationId, ResourceId};
+use crate::domain::{ReservationId, SeriesId};
 use crate::service::rules::{self, Booker};
 use crate::service::{
     self, Busy, CANCELLED, CONFIRMED, MANAGE, NOT_REQUESTED_KEY, REJECTED, REQUESTED, Reservation,
@@ -516,7 +518,7 @@ pub(crate) async fn insert_series_locked(
             .await
             .map_err(db_err)?;
     }
-    let created = series_reservations(tx.conn(), who.tenant_id, s.id).await?;
+    let created = series_reservations(tx.conn(), who.tenant_id, SeriesId(s.id)).await?;
     tx.audit(
         NewEvent::new("booking.series.created", "booking_series", Some(s.id)).details(json!({
             "resource_id": r.id, "resource": r.name, "title": s.title,
@@ -620,8 +622,9 @@ pub async fn reserve_series(
     }
     errs.into_result()?;
     let tx = Tx::begin(db, who.tenant_id, by).await?;
-    let r = service::get_resource(tx.conn(), by, inp.resource_id).await?;
-    let booker = rules::booker_for(tx.conn(), by, &r, inp.organisation_id).await?;
+    let r = service::get_resource(tx.conn(), by, ResourceId(inp.resource_id)).await?;
+    let booker =
+        rules::booker_for(tx.conn(), by, &r, inp.organisation_id.map(OrganisationId)).await?;
     let set = service::lock_blocking_set(tx.conn(), who.tenant_id, &r).await?;
     let out = insert_series_locked(&tx, by, &r, &set, &booker, &inp, None, now).await?;
     crate::service::notify::series_mail(tx.conn(), &r, &out.0, &out.1, None).await?;
@@ -650,8 +653,9 @@ pub async fn pending_series(conn: &impl ConnectionTrait, by: Actor<'_>) -> Resul
 pub async fn series_reservations(
     conn: &impl ConnectionTrait,
     tenant: TenantId,
-    series_id: i64,
+    series_id: SeriesId,
 ) -> Result<Vec<Reservation>> {
+    let series_id = i64::from(series_id);
     rathaus_store::uow::scoped::<reservation::Entity>(tenant)
         .filter(reservation::Column::SeriesId.eq(series_id))
         .order_by_asc(reservation::Column::StartsAt)
@@ -687,12 +691,13 @@ async fn may_handle(conn: &impl ConnectionTrait, by: Actor<'_>, s: &Series) -> R
 pub async fn get_series(
     conn: &impl ConnectionTrait,
     by: Actor<'_>,
-    id: i64,
+    id: SeriesId,
 ) -> Result<(Series, Vec<Reservation>)> {
+    let id = i64::from(id);
     let who = person(by)?;
     let s = find_series(conn, who.tenant_id, id).await?;
     may_handle(conn, by, &s).await?;
-    let list = series_reservations(conn, who.tenant_id, id).await?;
+    let list = series_reservations(conn, who.tenant_id, SeriesId(id)).await?;
     Ok((s, list))
 }
 
@@ -791,8 +796,9 @@ fn audit_event(action: &str, s: &Series, details: serde_json::Value) -> NewEvent
 pub async fn cancel_occurrence(
     db: &DatabaseConnection,
     by: Actor<'_>,
-    reservation_id: i64,
+    reservation_id: ReservationId,
 ) -> Result<Reservation> {
+    let reservation_id = i64::from(reservation_id);
     let who = person(by)?;
     let tx = Tx::begin(db, who.tenant_id, by).await?;
     let (s, r, _, res) = open_occurrence(tx.conn(), by, reservation_id).await?;
@@ -828,16 +834,17 @@ pub async fn cancel_occurrence(
 pub async fn cancel_from(
     db: &DatabaseConnection,
     by: Actor<'_>,
-    series_id: i64,
+    series_id: SeriesId,
     from: NaiveDate,
 ) -> Result<(Series, Vec<Reservation>)> {
+    let series_id = i64::from(series_id);
     let who = person(by)?;
     let tx = Tx::begin(db, who.tenant_id, by).await?;
     let (s, r, _) = open_series(tx.conn(), by, series_id).await?;
     if s.status == CANCELLED || s.status == REJECTED {
         return Err(Error::Conflict("booking.err.not_active".into()));
     }
-    let all = series_reservations(tx.conn(), who.tenant_id, s.id).await?;
+    let all = series_reservations(tx.conn(), who.tenant_id, SeriesId(s.id)).await?;
     // The deadline holds for the first occurrence that would be cancelled.
     let now = Utc::now();
     if let Some(first) = all
@@ -886,10 +893,11 @@ pub async fn cancel_from(
 pub async fn move_occurrence(
     db: &DatabaseConnection,
     by: Actor<'_>,
-    reservation_id: i64,
+    reservation_id: ReservationId,
     new_start_local: NaiveDateTime,
     new_end_local: NaiveDateTime,
 ) -> Result<Reservation, ReserveError> {
+    let reservation_id = i64::from(reservation_id);
     let who = person(by)?;
     let now = Utc::now();
     let mut errs = FieldErrors::new();
@@ -985,7 +993,7 @@ async fn open_decision(
     let who = person(by)?;
     tx.require(MANAGE)?;
     let (s, r, set) = open_series(tx.conn(), by, id).await?;
-    let pending: Vec<Reservation> = series_reservations(tx.conn(), who.tenant_id, s.id)
+    let pending: Vec<Reservation> = series_reservations(tx.conn(), who.tenant_id, SeriesId(s.id))
         .await?
         .into_iter()
         .filter(|x| x.status == REQUESTED)
@@ -1002,8 +1010,9 @@ async fn open_decision(
 pub async fn approve_series(
     db: &DatabaseConnection,
     by: Actor<'_>,
-    id: i64,
+    id: SeriesId,
 ) -> Result<(Series, Vec<Reservation>), ReserveError> {
+    let id = i64::from(id);
     let who = person(by)?;
     by.require(MANAGE)?;
     let tx = Tx::begin(db, who.tenant_id, by).await?;
@@ -1051,9 +1060,10 @@ pub async fn approve_series(
 pub async fn reject_series(
     db: &DatabaseConnection,
     by: Actor<'_>,
-    id: i64,
+    id: SeriesId,
     reason: &str,
 ) -> Result<(Series, Vec<Reservation>)> {
+    let id = i64::from(id);
     let who = person(by)?;
     by.require(MANAGE)?;
     let mut errs = FieldErrors::new();

@@ -6,6 +6,7 @@
 
 pub use crate::formats::fees::FeeRow;
 
+use crate::domain::ReservationId;
 use crate::service::person;
 use crate::service::rules;
 use crate::service::views::midnight_utc;
@@ -179,8 +180,9 @@ pub const NOT_PAST_KEY: &str = "booking.stats.err.not_past";
 pub async fn toggle_no_show(
     db: &DatabaseConnection,
     by: Actor<'_>,
-    id: i64,
+    id: ReservationId,
 ) -> Result<Reservation> {
+    let id = i64::from(id);
     let who = person(by)?;
     by.require(MANAGE)?;
     let tx = Tx::begin(db, who.tenant_id, by).await?;

@@ -6,6 +6,7 @@
 //! parts that block them, one for all their reservations in the window (and one for
 //! blackouts in the free-slot search), never one query per resource.
 
+use crate::domain::ResourceId;
 pub use crate::domain::time::midnight_utc;
 use crate::service::rules;
 use crate::service::{self, BOOK, MANAGE, MAX_MINUTES, Reservation, Resource};
@@ -436,10 +437,11 @@ pub async fn public_org_names(
 pub async fn visible_resource(
     conn: &impl ConnectionTrait,
     by: Actor<'_>,
-    id: i64,
+    id: ResourceId,
 ) -> Result<Resource> {
+    let id = i64::from(id);
     let _who = person(by)?;
-    let r = crate::service::get_resource(conn, by, id).await?;
+    let r = crate::service::get_resource(conn, by, ResourceId(id)).await?;
     if !sees_all(by) {
         let member = !rules::organisations_of(conn, by).await?.is_empty();
         if !rules::may_see(by, &r, member) {

@@ -2,6 +2,7 @@
 //! Bearer token required (`ApiUser`); every error is an RFC 9457 problem document, including
 //! malformed JSON, query strings and path segments (`ApiJson`, `ApiQuery`, `ApiPath`).
 
+use crate::domain::{ReservationId, ResourceId};
 use crate::http::MANAGERS;
 use rathaus_store::uow::Actor;
 use rathaus_web::Access::SignedIn;
@@ -347,7 +348,7 @@ async fn get_resource(
     ApiUser(p): ApiUser,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<ResourceOut>, ApiError> {
-    let r = service::get_resource(&st.db.conn, Actor::Token(&p), id).await?;
+    let r = service::get_resource(&st.db.conn, Actor::Token(&p), ResourceId(id)).await?;
     Ok(Json(ResourceOut::new(r, &p, &origin(&st.cfg, &headers))))
 }
 
@@ -373,7 +374,8 @@ async fn availability(
     ApiQuery(w): ApiQuery<Window>,
 ) -> Result<Json<Availability>, ApiError> {
     let (from, to) = (w.from.to_utc(), w.to.to_utc());
-    let busy = service::availability(&st.db.conn, Actor::Token(&p), id, from, to).await?;
+    let busy =
+        service::availability(&st.db.conn, Actor::Token(&p), ResourceId(id), from, to).await?;
     Ok(Json(Availability {
         resource_id: id,
         from,
@@ -557,7 +559,7 @@ async fn list_reservations(
     let list = service::list_reservations(
         &st.db.conn,
         Actor::Token(&p),
-        q.resource_id,
+        q.resource_id.map(ResourceId),
         q.from.to_utc(),
         q.to.to_utc(),
     )
@@ -585,7 +587,7 @@ async fn get_reservation(
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<ReservationOut>, ApiError> {
     Ok(Json(
-        service::get_reservation(&st.db.conn, Actor::Token(&p), id)
+        service::get_reservation(&st.db.conn, Actor::Token(&p), ReservationId(id))
             .await?
             .into(),
     ))
@@ -612,7 +614,7 @@ async fn cancel_reservation(
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<ReservationOut>, ApiError> {
     Ok(Json(
-        service::cancel(&st.db.conn, Actor::Token(&p), id)
+        service::cancel(&st.db.conn, Actor::Token(&p), ReservationId(id))
             .await?
             .into(),
     ))
@@ -646,7 +648,7 @@ async fn approve_reservation(
     ApiUser(p): ApiUser,
     ApiPath(id): ApiPath<i64>,
 ) -> Response {
-    match service::approve(&st.db.conn, Actor::Token(&p), id).await {
+    match service::approve(&st.db.conn, Actor::Token(&p), ReservationId(id)).await {
         Ok(r) => Json(ReservationOut::from(r)).into_response(),
         Err(ReserveError::Conflict(slots)) => conflict(slots),
         Err(ReserveError::Other(e)) => ApiError(e).into_response(),
@@ -680,7 +682,7 @@ async fn reject_reservation(
     ApiJson(b): ApiJson<Rejection>,
 ) -> Result<Json<ReservationOut>, ApiError> {
     Ok(Json(
-        service::reject(&st.db.conn, Actor::Token(&p), id, &b.reason)
+        service::reject(&st.db.conn, Actor::Token(&p), ReservationId(id), &b.reason)
             .await?
             .into(),
     ))

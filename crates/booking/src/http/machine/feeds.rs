@@ -1,5 +1,6 @@
 //! The calendar feeds over HTTP: the token in the URL is the credential.
 
+use crate::domain::ResourceId;
 use crate::formats::ical::{CONTENT_TYPE, FeedData, calendar};
 use crate::service::feeds::*;
 use axum::http::Method;
@@ -77,7 +78,7 @@ async fn staff_feed(
     let tenant = ctx.tenant_id().ok_or(Error::NotFound)?;
     let id: i64 = resource_id.parse().map_err(|_| Error::NotFound)?;
     let token = strip_ics(&file)?;
-    let d = staff_feed_data(&st.db.conn, tenant, id, token, Utc::now()).await?;
+    let d = staff_feed_data(&st.db.conn, tenant, ResourceId(id), token, Utc::now()).await?;
     render_for(&st, tenant, &headers, &d, true).await
 }
 
@@ -149,7 +150,7 @@ async fn public_feed(
     // Route `/belegung/{id}/kalender.ics`: the id is the whole segment.
     let id: i64 = file.parse().map_err(|_| Error::NotFound)?;
     let now = Utc::now();
-    let version = public_feed_version(&st.db.conn, tenant, id, now).await?;
+    let version = public_feed_version(&st.db.conn, tenant, ResourceId(id), now).await?;
     let etag = format!("\"{}\"", &rathaus_store::sha256_hex(&version)[..32]);
     let cache_control = HeaderValue::from_str(&format!("public, {MAX_AGE}"))
         .unwrap_or(HeaderValue::from_static("no-cache"));
@@ -160,7 +161,7 @@ async fn public_feed(
         let feed = match cache.get(key, &etag) {
             Some(f) => f,
             None => {
-                let d = public_feed_data(&st.db.conn, tenant, id, now).await?;
+                let d = public_feed_data(&st.db.conn, tenant, ResourceId(id), now).await?;
                 let host = rathaus_store::tenants::uid_host(&st.db.conn, tenant).await?;
                 let body = Bytes::from(calendar(&d, &host));
                 let feed = Arc::new(CachedFeed {

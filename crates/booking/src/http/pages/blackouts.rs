@@ -1,5 +1,6 @@
 //! Blackout pages (`/buchung/sperrzeiten`): list, add, delete, import from an .ics file.
 
+use crate::domain::BlackoutId;
 use crate::domain::holidays::HolidayChoice;
 use crate::domain::{BlackoutSource, ResourceId};
 use crate::service::blackouts::{
@@ -309,7 +310,7 @@ async fn add(
             add_blackout(
                 &st.db.conn,
                 Actor::User(&p),
-                resource_id,
+                resource_id.map(ResourceId),
                 from,
                 to,
                 &f.reason,
@@ -342,7 +343,7 @@ async fn delete(
 ) -> Result<Response, HtmlError> {
     p.require(MANAGE)?;
     let id: i64 = id.parse().map_err(|_| Error::NotFound)?;
-    delete_blackout(&st.db.conn, Actor::User(&p), id).await?;
+    delete_blackout(&st.db.conn, Actor::User(&p), BlackoutId(id)).await?;
     Ok(Redirect::to("/buchung/sperrzeiten?erledigt=geloescht").into_response())
 }
 
@@ -391,7 +392,13 @@ async fn import(
     } else if !errs.is_empty() {
         Err(Error::Invalid(errs))
     } else {
-        import_ics(&st.db.conn, Actor::User(&p), resource_id, &data).await
+        import_ics(
+            &st.db.conn,
+            Actor::User(&p),
+            resource_id.map(ResourceId),
+            &data,
+        )
+        .await
     };
     match result {
         Ok(s) => Ok(Redirect::to(&format!(

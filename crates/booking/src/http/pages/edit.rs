@@ -2,6 +2,7 @@
 //! property of a resource — description, address, accessibility, opening hours per weekday,
 //! who may book, approval, durations, horizon, buffer, fees per group, cancellation deadline.
 
+use crate::domain::ResourceId;
 use crate::http::MANAGERS;
 use rathaus_store::uow::Actor;
 use rathaus_web::Routes;
@@ -299,7 +300,7 @@ fn render(
 async fn load(st: &AppState, p: &Principal, id: &str) -> Result<Resource, Error> {
     p.require(MANAGE)?;
     let id: i64 = id.parse().map_err(|_| Error::NotFound)?;
-    service::get_resource(&st.db.conn, Actor::User(p), id).await
+    service::get_resource(&st.db.conn, Actor::User(p), ResourceId(id)).await
 }
 
 async fn show(
@@ -321,7 +322,9 @@ async fn save(
     let r = load(&st, &p, &id).await?;
     let t = catalog(ctx.lang);
     let result = match f.to_input(&r) {
-        Ok(inp) => service::update_resource(&st.db.conn, Actor::User(&p), r.id, inp).await,
+        Ok(inp) => {
+            service::update_resource(&st.db.conn, Actor::User(&p), ResourceId(r.id), inp).await
+        }
         Err(errs) => Err(Error::Invalid(errs)),
     };
     match result {

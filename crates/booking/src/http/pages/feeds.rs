@@ -1,5 +1,6 @@
 //! `/buchung/kalender`: a user's feed URLs, with buttons that replace them.
 
+use crate::domain::OrganisationId;
 use crate::http::origin;
 use crate::service::feeds::{
     member_organisations, org_feed_path, org_feed_token, person_feed_path, rotate_org_feed,
@@ -54,7 +55,7 @@ async fn feeds_page(
     for o in member_organisations(&st.db.conn, Actor::User(&p)).await? {
         // Organisations are few per user; one made without a token gets it here.
         let token = if o.feed_token.is_empty() {
-            org_feed_token(&st.db.conn, Actor::User(&p), o.id).await?
+            org_feed_token(&st.db.conn, Actor::User(&p), OrganisationId(o.id)).await?
         } else {
             o.feed_token
         };
@@ -92,7 +93,7 @@ async fn rotate_org(
     Path(id): Path<String>,
 ) -> Result<Response, HtmlError> {
     let id: i64 = id.parse().map_err(|_| Error::NotFound)?;
-    rotate_org_feed(&st.db.conn, Actor::User(&p), id).await?;
+    rotate_org_feed(&st.db.conn, Actor::User(&p), OrganisationId(id)).await?;
     Ok(Redirect::to("/buchung/kalender?erneuert=verein").into_response())
 }
 

@@ -2,6 +2,7 @@
 //! those of their organisations, with a cancel button each (the service enforces the
 //! cancellation deadline and who may cancel).
 
+use crate::domain::ReservationId;
 use rathaus_store::uow::Actor;
 use rathaus_web::Access::SignedIn;
 use rathaus_web::Routes;
@@ -118,7 +119,7 @@ async fn cancel(
     Form(_): Form<Empty>,
 ) -> Result<Response, HtmlError> {
     let id: i64 = id.parse().map_err(|_| Error::NotFound)?;
-    match service::cancel(&st.db.conn, Actor::User(&p), id).await {
+    match service::cancel(&st.db.conn, Actor::User(&p), ReservationId(id)).await {
         Ok(_) => Ok(Redirect::to("/buchung/meine?notice=booking_cancelled").into_response()),
         Err(Error::Invalid(errs)) => {
             let t = catalog(ctx.lang);

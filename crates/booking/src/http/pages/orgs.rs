@@ -1,5 +1,6 @@
 //! Organisation pages (`/buchung/organisationen`).
 
+use crate::domain::OrganisationId;
 use crate::service::orgs::{
     Member, OrgInput, Organisation, add_member, create_organisation, get_organisation,
     list_organisations, members, my_organisations, remove_member, update_organisation,
@@ -222,8 +223,8 @@ async fn render_show(
     add: Option<(MemberForm, FormErrors)>,
 ) -> Result<Response, HtmlError> {
     let t = catalog(ctx.lang);
-    let o = get_organisation(&st.db.conn, Actor::User(p), id).await?;
-    let members = members(&st.db.conn, Actor::User(p), id).await?;
+    let o = get_organisation(&st.db.conn, Actor::User(p), OrganisationId(id)).await?;
+    let members = members(&st.db.conn, Actor::User(p), OrganisationId(id)).await?;
     let (f, errs) = edit.unwrap_or_else(|| (OrgForm::of(&o), FormErrors::none(t)));
     let (mf, member_errs) = add.unwrap_or_else(|| (MemberForm::default(), FormErrors::none(t)));
     let failed = errs.any() || member_errs.any();
@@ -260,7 +261,7 @@ async fn update_page(
 ) -> Result<Response, HtmlError> {
     p.require(MANAGE)?;
     let id = parse_id(&id)?;
-    match update_organisation(&st.db.conn, Actor::User(&p), id, f.input()).await {
+    match update_organisation(&st.db.conn, Actor::User(&p), OrganisationId(id), f.input()).await {
         Ok(o) => Ok(Redirect::to(&format!(
             "/buchung/organisationen/{}?notice=booking_orgs.updated",
             o.id
@@ -281,7 +282,7 @@ async fn add_page(
 ) -> Result<Response, HtmlError> {
     p.require(MANAGE)?;
     let id = parse_id(&id)?;
-    match add_member(&st.db.conn, Actor::User(&p), id, &mf.email).await {
+    match add_member(&st.db.conn, Actor::User(&p), OrganisationId(id), &mf.email).await {
         Ok(_) => Ok(Redirect::to(&format!(
             "/buchung/organisationen/{id}?notice=booking_orgs.member_added"
         ))
@@ -300,7 +301,13 @@ async fn remove_page(
 ) -> Result<Response, HtmlError> {
     p.require(MANAGE)?;
     let id = parse_id(&id)?;
-    remove_member(&st.db.conn, Actor::User(&p), id, parse_id(&user)?).await?;
+    remove_member(
+        &st.db.conn,
+        Actor::User(&p),
+        OrganisationId(id),
+        parse_id(&user)?,
+    )
+    .await?;
     Ok(Redirect::to(&format!(
         "/buchung/organisationen/{id}?notice=booking_orgs.member_removed"
     ))

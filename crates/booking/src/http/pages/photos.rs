@@ -1,5 +1,6 @@
 //! Photo pages: the list and upload of a resource, the pictures themselves.
 
+use crate::domain::{PhotoId, ResourceId};
 use crate::service::photos::{
     ALT_FIELD, BODY_LIMIT, FILE_FIELD, MAX_PHOTOS, THUMB, Visitor, add, alt_field, check_alt,
     find_info, list, remove, served, set_alt,
@@ -107,7 +108,7 @@ async fn render(
     typed: Typed,
 ) -> std::result::Result<Response, HtmlError> {
     let t = catalog(ctx.lang);
-    let (r, photos) = list(&st.db.conn, Actor::User(p), resource_id).await?;
+    let (r, photos) = list(&st.db.conn, Actor::User(p), ResourceId(resource_id)).await?;
     let rows = photos
         .into_iter()
         .enumerate()
@@ -121,7 +122,7 @@ async fn render(
             Row {
                 id: ph.id,
                 n,
-                field: alt_field(ph.id),
+                field: alt_field(PhotoId(ph.id)),
                 label: t.fmt("booking.photos.alt_of", &n.to_string()),
                 delete_label: t.fmt("booking.photos.delete_of", &n.to_string()),
                 alt: ph.alt_text,
@@ -184,7 +185,7 @@ async fn upload(
     // Refuse before reading megabytes from someone who may not upload (and before a body
     // that is no multipart form is looked at).
     p.require(MANAGE)?;
-    service::get_resource(&st.db.conn, Actor::User(&p), id).await?;
+    service::get_resource(&st.db.conn, Actor::User(&p), ResourceId(id)).await?;
     let mut data = Vec::new();
     let mut alt = String::new();
     let mut unreadable = false;
@@ -249,7 +250,15 @@ async fn store_upload(
     data: Vec<u8>,
     alt: String,
 ) -> std::result::Result<Response, HtmlError> {
-    let result = add(&st.db, &st.files, Actor::User(p), id, data, &alt).await;
+    let result = add(
+        &st.db,
+        &st.files,
+        Actor::User(p),
+        ResourceId(id),
+        data,
+        &alt,
+    )
+    .await;
     match result {
         Ok(_) => Ok(
             Redirect::to(&format!("/buchung/{id}/fotos?notice=booking_photos.added"))
@@ -279,7 +288,7 @@ async fn delete(
     Path(id): Path<String>,
 ) -> std::result::Result<Response, HtmlError> {
     let id = parse_id(&id)?;
-    let rid = remove(&st.db.conn, &st.files, Actor::User(&p), id).await?;
+    let rid = remove(&st.db.conn, &st.files, Actor::User(&p), PhotoId(id)).await?;
     Ok(Redirect::to(&format!(
         "/buchung/{rid}/fotos?notice=booking_photos.deleted"
     ))
@@ -299,7 +308,7 @@ async fn alt(
     Form(f): Form<AltForm>,
 ) -> std::result::Result<Response, HtmlError> {
     let id = parse_id(&id)?;
-    match set_alt(&st.db.conn, Actor::User(&p), id, &f.alt).await {
+    match set_alt(&st.db.conn, Actor::User(&p), PhotoId(id), &f.alt).await {
         Ok(ph) => Ok(Redirect::to(&format!(
             "/buchung/{}/fotos?notice=booking_photos.alt_saved",
             ph.resource_id
@@ -308,7 +317,9 @@ async fn alt(
         Err(e) => {
             let errs = FormErrors::from_error(catalog(ctx.lang), e)?;
             // Only reached after the photo was found for this user.
-            let rid = find_info(&st.db.conn, p.tenant_id, id).await?.resource_id;
+            let rid = find_info(&st.db.conn, p.tenant_id, PhotoId(id))
+                .await?
+                .resource_id;
             render(
                 &st,
                 &ctx,
@@ -337,7 +348,7 @@ async fn picture(
         .staff()
         .map_or(Visitor::Anonymous, |p| Visitor::SignedIn(Actor::User(p)));
     let client_has = |etag: &str| rathaus_web::conditional::not_modified(headers, etag);
-    let s = served(&st.db.conn, tenant, who, id, small, &client_has).await?;
+    let s = served(&st.db.conn, tenant, who, PhotoId(id), small, &client_has).await?;
     let cache = if s.public {
         "public, max-age=3600"
     } else {

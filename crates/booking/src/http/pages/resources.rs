@@ -8,6 +8,7 @@
 //! autumn) is refused with a message beside the field instead of being guessed.
 
 pub use crate::domain::time::local_to_utc;
+use crate::domain::{ReservationId, ResourceId};
 use crate::http::MANAGERS;
 use crate::service::orgs::my_organisation_choices;
 use rathaus_store::uow::Actor;
@@ -503,10 +504,11 @@ async fn render_resource(
     let sunday = monday + Duration::days(6);
     let from = midnight_utc(monday);
     let to = midnight_utc(monday + Duration::days(7));
-    let busy = service::availability(&st.db.conn, Actor::User(p), r.id, from, to).await?;
+    let busy =
+        service::availability(&st.db.conn, Actor::User(p), ResourceId(r.id), from, to).await?;
     let orgs = my_organisation_choices(&st.db.conn, Actor::User(p)).await?;
     let equipment = service::equipment_for(&st.db.conn, Actor::User(p), &r).await?;
-    let photos = crate::service::photos::list(&st.db.conn, Actor::User(p), r.id)
+    let photos = crate::service::photos::list(&st.db.conn, Actor::User(p), ResourceId(r.id))
         .await?
         .1
         .into_iter()
@@ -660,7 +662,7 @@ async fn show(
     Path(id): Path<String>,
     Query(q): Query<WeekQuery>,
 ) -> Result<Response, HtmlError> {
-    let r = service::get_resource(&st.db.conn, Actor::User(&p), parse_id(&id)?).await?;
+    let r = service::get_resource(&st.db.conn, Actor::User(&p), ResourceId(parse_id(&id)?)).await?;
     let now = today();
     let asked = NaiveDate::parse_from_str(q.datum.trim(), "%Y-%m-%d").ok();
     let monday = parse_week(&q.woche)
@@ -695,7 +697,7 @@ async fn reserve(
     Form(f): Form<BookingForm>,
 ) -> Result<Response, HtmlError> {
     let t = catalog(ctx.lang);
-    let r = service::get_resource(&st.db.conn, Actor::User(&p), parse_id(&id)?).await?;
+    let r = service::get_resource(&st.db.conn, Actor::User(&p), ResourceId(parse_id(&id)?)).await?;
     // On an error the page shows the week of the requested day.
     let monday = monday_of(f.date().unwrap_or_else(today));
     let input = to_input(r.id, &f).and_then(|first| {
@@ -911,17 +913,20 @@ async fn approve(
 ) -> Result<Response, HtmlError> {
     p.require(MANAGE)?;
     let t = catalog(ctx.lang);
-    let general = match service::approve(&st.db.conn, Actor::User(&p), parse_id(&id)?).await {
-        Ok(_) => {
-            return Ok(Redirect::to("/buchung/anfragen?notice=booking_approved").into_response());
-        }
-        Err(ReserveError::Conflict(busy)) => (
-            t.get(service::CONFLICT_KEY).to_string(),
-            busy.iter().map(|b| slot_text(t, b)).collect(),
-        ),
-        Err(ReserveError::Other(Error::Conflict(key))) => (t.get(&key).to_string(), vec![]),
-        Err(ReserveError::Other(e)) => return Err(e.into()),
-    };
+    let general =
+        match service::approve(&st.db.conn, Actor::User(&p), ReservationId(parse_id(&id)?)).await {
+            Ok(_) => {
+                return Ok(
+                    Redirect::to("/buchung/anfragen?notice=booking_approved").into_response()
+                );
+            }
+            Err(ReserveError::Conflict(busy)) => (
+                t.get(service::CONFLICT_KEY).to_string(),
+                busy.iter().map(|b| slot_text(t, b)).collect(),
+            ),
+            Err(ReserveError::Other(Error::Conflict(key))) => (t.get(&key).to_string(), vec![]),
+            Err(ReserveError::Other(e)) => return Err(e.into()),
+        };
     let code = Some(axum::http::StatusCode::CONFLICT);
     render_queue(&st, &ctx, &p, None, Some(general), code, None).await
 }
@@ -935,7 +940,7 @@ async fn reject(
     p.require(MANAGE)?;
     let t = catalog(ctx.lang);
     let id = parse_id(&id)?;
-    match service::reject(&st.db.conn, Actor::User(&p), id, &f.reason).await {
+    match service::reject(&st.db.conn, Actor::User(&p), ReservationId(id), &f.reason).await {
         Ok(_) => Ok(Redirect::to("/buchung/anfragen?notice=booking_rejected").into_response()),
         Err(Error::Conflict(key)) => {
             let general = Some((t.get(&key).to_string(), vec![]));

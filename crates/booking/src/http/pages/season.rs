@@ -1,5 +1,7 @@
 //! Season pages (`/buchung/saison`).
 
+use crate::domain::SeasonId;
+use crate::domain::SeasonRequestId;
 use crate::service::season::{
     ALLOCATED, DATE_FMT, EXISTING_SHOWN, OPEN, RequestInput, SEASON_KINDS, Season, SeasonInput,
     allocate, auto_allocate, busy_text, conflicts, create_season, decline, get_season,
@@ -382,8 +384,8 @@ async fn render_show(
 ) -> Result<Response, HtmlError> {
     let t = catalog(ctx.lang);
     let conn = &st.db.conn;
-    let s = get_season(conn, Actor::User(p), id).await?;
-    let ranked = ranked_requests(conn, Actor::User(p), s.id).await?;
+    let s = get_season(conn, Actor::User(p), SeasonId(id)).await?;
+    let ranked = ranked_requests(conn, Actor::User(p), SeasonId(s.id)).await?;
     let can_manage = p.has(MANAGE);
     let found = if can_manage {
         conflicts(conn, Actor::User(p), &s, &ranked).await?
@@ -507,7 +509,7 @@ async fn submit_page(
 ) -> Result<Response, HtmlError> {
     let id = parse_id(&id)?;
     let t = catalog(ctx.lang);
-    let sh = match submit_request(&st.db.conn, Actor::User(&p), id, f.input()).await {
+    let sh = match submit_request(&st.db.conn, Actor::User(&p), SeasonId(id), f.input()).await {
         Ok(_) => return Ok(back(id, "submitted")),
         Err(Error::Conflict(key)) => Shown {
             f,
@@ -530,7 +532,14 @@ async fn allocate_page(
     p.require(MANAGE)?;
     let (id, rid) = (parse_id(&id)?, parse_id(&rid)?);
     let t = catalog(ctx.lang);
-    let sh = match allocate(&st.db.conn, Actor::User(&p), id, rid).await {
+    let sh = match allocate(
+        &st.db.conn,
+        Actor::User(&p),
+        SeasonId(id),
+        SeasonRequestId(rid),
+    )
+    .await
+    {
         Ok(_) => return Ok(back(id, "allocated")),
         Err(Error::Conflict(key)) => conflict_shown(t, &key),
         Err(e) => {
@@ -554,7 +563,15 @@ async fn decline_page(
     p.require(MANAGE)?;
     let (id, rid) = (parse_id(&id)?, parse_id(&rid)?);
     let t = catalog(ctx.lang);
-    let sh = match decline(&st.db.conn, Actor::User(&p), id, rid, &f.reason).await {
+    let sh = match decline(
+        &st.db.conn,
+        Actor::User(&p),
+        SeasonId(id),
+        SeasonRequestId(rid),
+        &f.reason,
+    )
+    .await
+    {
         Ok(_) => return Ok(back(id, "declined")),
         Err(Error::Conflict(key)) => conflict_shown(t, &key),
         Err(e) => Shown {
@@ -577,7 +594,7 @@ async fn auto_page(
 ) -> Result<Response, HtmlError> {
     p.require(MANAGE)?;
     let id = parse_id(&id)?;
-    match auto_allocate(&st.db.conn, Actor::User(&p), id).await {
+    match auto_allocate(&st.db.conn, Actor::User(&p), SeasonId(id)).await {
         Ok(_) => Ok(back(id, "auto")),
         Err(Error::Conflict(key)) => {
             let sh = conflict_shown(catalog(ctx.lang), &key);
@@ -595,7 +612,7 @@ async fn publish_page(
     p.require(MANAGE)?;
     let id = parse_id(&id)?;
     let t = catalog(ctx.lang);
-    let e = match publish(&st.db.conn, Actor::User(&p), id).await {
+    let e = match publish(&st.db.conn, Actor::User(&p), SeasonId(id)).await {
         Ok(_) => return Ok(back(id, "published")),
         Err(e) => e,
     };

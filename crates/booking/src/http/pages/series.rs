@@ -1,5 +1,6 @@
 //! The page of one series (`/buchung/serien/{id}`) and its forms.
 
+use crate::domain::{ReservationId, SeriesId};
 use crate::service::series::{
     Series, approve_series, cancel_from, cancel_occurrence, describe, get_series, is_active,
     local_of, move_occurrence, reject_series, stored_dtstart,
@@ -196,7 +197,7 @@ async fn render(
     code: Option<axum::http::StatusCode>,
 ) -> Result<Response, HtmlError> {
     let t = catalog(ctx.lang);
-    let (s, list) = get_series(&st.db.conn, Actor::User(p), id).await?;
+    let (s, list) = get_series(&st.db.conn, Actor::User(p), SeriesId(id)).await?;
     let r = service::find_resource(&st.db.conn, p.tenant_id, s.resource_id).await?;
     let rows = list
         .iter()
@@ -298,11 +299,11 @@ async fn cancel_one_page(
     let (id, rid) = (parse_id(&id)?, parse_id(&rid)?);
     let t = catalog(ctx.lang);
     // The occurrence must belong to the series in the path.
-    let (_, list) = get_series(&st.db.conn, Actor::User(&p), id).await?;
+    let (_, list) = get_series(&st.db.conn, Actor::User(&p), SeriesId(id)).await?;
     if !list.iter().any(|x| x.id == rid) {
         return Err(Error::NotFound.into());
     }
-    match cancel_occurrence(&st.db.conn, Actor::User(&p), rid).await {
+    match cancel_occurrence(&st.db.conn, Actor::User(&p), ReservationId(rid)).await {
         Ok(_) => Ok(back(id, "occurrence_cancelled")),
         Err(e) => {
             let g = general_of(t, ReserveError::Other(e))?;
@@ -320,7 +321,7 @@ async fn cancel_from_page(
     let id = parse_id(&id)?;
     let t = catalog(ctx.lang);
     // Unknown or foreign series answer 404 before the input is looked at.
-    get_series(&st.db.conn, Actor::User(&p), id).await?;
+    get_series(&st.db.conn, Actor::User(&p), SeriesId(id)).await?;
     let from = match NaiveDate::parse_from_str(f.from.trim(), "%Y-%m-%d") {
         Ok(d) => d,
         Err(_) => {
@@ -334,7 +335,7 @@ async fn cancel_from_page(
             return render(&st, &ctx, &p, id, Some(failed), None, UNPROCESSABLE).await;
         }
     };
-    match cancel_from(&st.db.conn, Actor::User(&p), id, from).await {
+    match cancel_from(&st.db.conn, Actor::User(&p), SeriesId(id), from).await {
         Ok(_) => Ok(back(id, "cancelled_from")),
         Err(e) => {
             let g = general_of(t, ReserveError::Other(e))?;
@@ -393,13 +394,13 @@ async fn move_page(
 ) -> Result<Response, HtmlError> {
     let (id, rid) = (parse_id(&id)?, parse_id(&rid)?);
     let t = catalog(ctx.lang);
-    let (_, list) = get_series(&st.db.conn, Actor::User(&p), id).await?;
+    let (_, list) = get_series(&st.db.conn, Actor::User(&p), SeriesId(id)).await?;
     if !list.iter().any(|x| x.id == rid) {
         return Err(Error::NotFound.into());
     }
     let result = match parse_move(&f) {
         Err(errs) => Err(ReserveError::Other(Error::Invalid(errs))),
-        Ok((s, e)) => move_occurrence(&st.db.conn, Actor::User(&p), rid, s, e)
+        Ok((s, e)) => move_occurrence(&st.db.conn, Actor::User(&p), ReservationId(rid), s, e)
             .await
             .map(|_| ()),
     };
@@ -424,7 +425,7 @@ async fn approve_page(
     p.require(MANAGE)?;
     let id = parse_id(&id)?;
     let t = catalog(ctx.lang);
-    match approve_series(&st.db.conn, Actor::User(&p), id).await {
+    match approve_series(&st.db.conn, Actor::User(&p), SeriesId(id)).await {
         Ok(_) => Ok(back(id, "approved")),
         Err(e) => {
             let g = general_of(t, e)?;
@@ -442,7 +443,7 @@ async fn reject_page(
     p.require(MANAGE)?;
     let id = parse_id(&id)?;
     let t = catalog(ctx.lang);
-    match reject_series(&st.db.conn, Actor::User(&p), id, &f.reason).await {
+    match reject_series(&st.db.conn, Actor::User(&p), SeriesId(id), &f.reason).await {
         Ok(_) => Ok(back(id, "rejected")),
         Err(Error::Invalid(errs)) => {
             let failed = Failed::Reject(FormErrors::new(t, errs), f.reason);

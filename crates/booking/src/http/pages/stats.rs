@@ -1,5 +1,6 @@
 //! Statistics and fee pages (`/buchung/statistik`, `/buchung/gebuehren`).
 
+use crate::domain::ReservationId;
 use crate::formats::fees::*;
 use crate::service::stats::{
     FEES_SHOWN, FeeRow, MonthUsage, YEARS, fee_period, fees, fees_export, toggle_no_show,
@@ -159,7 +160,7 @@ async fn no_show_toggle(
 ) -> std::result::Result<Response, HtmlError> {
     p.require(MANAGE)?;
     let id: i64 = id.parse().map_err(|_| Error::NotFound)?;
-    let after = toggle_no_show(&st.db.conn, Actor::User(&p), id).await?;
+    let after = toggle_no_show(&st.db.conn, Actor::User(&p), ReservationId(id)).await?;
     let notice = if after.no_show {
         "booking_stats.no_show_set"
     } else {

@@ -1,5 +1,6 @@
 //! Occupancy views: grid, free-slot search, day and month of one resource, the public pages.
 
+use crate::domain::ResourceId;
 use crate::service::views::{
     Block, Filter, blocks_of, by_day, free_resources, grid, public_org_names, public_resources,
     reservations_in, visible_resource,
@@ -613,7 +614,7 @@ async fn day_page(
     Query(q): Query<DayQuery>,
 ) -> std::result::Result<Response, HtmlError> {
     let t = catalog(ctx.lang);
-    let r = visible_resource(&st.db.conn, Actor::User(&p), parse_id(&id)?).await?;
+    let r = visible_resource(&st.db.conn, Actor::User(&p), ResourceId(parse_id(&id)?)).await?;
     let mut errs = FieldErrors::new();
     let parsed = parse_date(&mut errs, "datum", &q.datum);
     let failed = !errs.is_empty();
@@ -775,7 +776,7 @@ async fn month_page(
     Query(q): Query<MonthQuery>,
 ) -> std::result::Result<Response, HtmlError> {
     let t = catalog(ctx.lang);
-    let r = visible_resource(&st.db.conn, Actor::User(&p), parse_id(&id)?).await?;
+    let r = visible_resource(&st.db.conn, Actor::User(&p), ResourceId(parse_id(&id)?)).await?;
     let mut errs = FieldErrors::new();
     let parsed = parse_month(&mut errs, &q.monat);
     let failed = !errs.is_empty();
