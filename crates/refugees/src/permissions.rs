@@ -14,6 +14,10 @@ pub const EDIT: &str = "refugees.edit";
 /// Import the Excel lists.
 pub const IMPORT: &str = "refugees.import";
 
+/// The Art. 15 DSGVO disclosure of everything stored about a person (data protection
+/// officer); it shows every field group, whatever read permissions the holder has.
+pub const DISCLOSE: &str = "refugees.disclose";
+
 /// Any of these opens the module's pages.
 pub const ANY_READ: &[&str] = &[READ_BASIC, READ_SOCIAL, READ_RESIDENCE];
 
@@ -37,5 +41,9 @@ pub const PERMISSIONS: &[PermissionDef] = &[
     PermissionDef {
         code: IMPORT,
         label_key: "perm.refugees.import",
+    },
+    PermissionDef {
+        code: DISCLOSE,
+        label_key: "perm.refugees.disclose",
     },
 ];

@@ -8,13 +8,14 @@ use rathaus_web::i18n::Catalog;
 use rathaus_web::layout::NavItem;
 use rathaus_web::{Access, Routes};
 
-use crate::permissions::{ANY_READ, EDIT, IMPORT};
+use crate::permissions::{ANY_READ, DISCLOSE, EDIT, IMPORT};
 use crate::service::imports::Line;
 
 /// Readers: any of the three read permissions (admins hold all).
 pub(crate) const READERS: Access = Access::AnyOf(ANY_READ);
 pub(crate) const EDITORS: Access = Access::AnyOf(&[EDIT]);
 pub(crate) const IMPORTERS: Access = Access::AnyOf(&[IMPORT]);
+pub(crate) const DISCLOSERS: Access = Access::AnyOf(&[DISCLOSE]);
 
 pub fn nav() -> Vec<NavItem> {
     vec![NavItem {

@@ -1,6 +1,7 @@
 //! Use cases of refugee accommodation: permission → validation → change + audit in one
 //! transaction → commit. Reads of a person's record are audited too.
 
+pub mod disclosure;
 pub mod imports;
 pub mod occupancy;
 pub mod persons;

@@ -22,7 +22,7 @@ use rathaus_web::{AppState, Routes};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
-use super::{EDITORS, IMPORTERS, READERS};
+use super::{DISCLOSERS, EDITORS, IMPORTERS, READERS};
 use crate::domain::{Coded, ResidenceStatus};
 use crate::service::imports::{self, MAX_FILE_BYTES};
 use crate::service::persons::{self, PersonFilter, PersonView, Place};
@@ -42,6 +42,11 @@ pub(crate) fn routes() -> Routes {
             statistics_export,
         )
         .get("/unterbringung/personen/{id}", READERS, person_page)
+        .get(
+            "/unterbringung/personen/{id}/auskunft",
+            DISCLOSERS,
+            person_disclosure,
+        )
         .get(
             "/unterbringung/unterkuenfte/{id}",
             READERS,
@@ -317,6 +322,7 @@ struct PersonTpl {
     status: String,
     sex: String,
     needs: Vec<String>,
+    can_disclose: bool,
 }
 
 async fn person_page(
@@ -357,7 +363,25 @@ async fn person_page(
         status,
         sex,
         needs,
+        can_disclose: p.has(crate::permissions::DISCLOSE),
     })
+}
+
+/// Art. 15 DSGVO: everything stored about the person as a JSON file (audited).
+async fn person_disclosure(
+    State(st): State<AppState>,
+    Staff(_ctx, p): Staff,
+    Path(id): Path<String>,
+) -> Result<Response, HtmlError> {
+    let id: i64 = id.parse().map_err(|_| Error::NotFound)?;
+    let d =
+        crate::service::disclosure::disclose(&st.db.conn, Actor::User(&p), p.tenant_id, id).await?;
+    let body = serde_json::to_vec_pretty(&d).map_err(Error::internal)?;
+    Ok(rathaus_web::export::attachment(
+        "application/json; charset=utf-8",
+        &format!("auskunft-person-{id}-{}.json", today()),
+        body,
+    ))
 }
 
 // ---------------------------------------------------------------- accommodation
