@@ -1115,3 +1115,148 @@ print(json.dumps(out))
         Err(rathaus_core::Error::Forbidden)
     ));
 }
+
+/// The coordinator chooses the priority formula: every measure's priority is recomputed at
+/// once, new measures follow it, the pages show it in words; bad weights are German errors
+/// that keep what was typed and change nothing; a reader may not change it.
+#[tokio::test]
+async fn the_priority_formula_is_chosen_and_recomputes_every_measure() {
+    use rathaus_programme::service::settings;
+    let a = api().await;
+    let db = &a.st.db;
+    let (by, tenant) = (Actor::User(&a.admin_p), a.admin_p.tenant_id);
+    let new = |b: i32, e: i32| {
+        let a = &a;
+        async move {
+            let r = a
+                .post(
+                    &a.admin,
+                    "/measures",
+                    json!({"title": format!("N{b}A{e}"), "department": "Bauhof", "benefit": b, "effort": e}),
+                )
+                .await;
+            assert_eq!(r.status(), 201);
+            r.json::<Value>().await.unwrap()
+        }
+    };
+    let hi = new(5, 5).await;
+    let lo = new(1, 1).await;
+    assert_eq!(
+        (hi["priority"].as_i64(), lo["priority"].as_i64()),
+        (Some(5), Some(5))
+    );
+    let priority = |id: &Value| {
+        let path = format!("/measures/{id}");
+        let a = &a;
+        async move {
+            a.get(&a.admin, &path).await.json::<Value>().await.unwrap()["priority"]
+                .as_i64()
+                .unwrap()
+        }
+    };
+
+    let f = settings::set_formula(&db.conn, by, tenant, "weighted", "3", "1")
+        .await
+        .unwrap();
+    assert_eq!(f.range(), (4, 20));
+    assert_eq!(priority(&hi["id"]).await, 16);
+    assert_eq!(priority(&lo["id"]).await, 8);
+    assert_eq!(new(2, 3).await["priority"], 9);
+
+    let keys = |e: rathaus_core::Error| match e {
+        rathaus_core::Error::Invalid(f) => f.0.into_iter().map(|x| x.key).collect::<Vec<_>>(),
+        other => panic!("{other:?}"),
+    };
+    for (code, b, e, want) in [
+        ("weighted", "9", "1", "err.out_of_range"),
+        ("weighted", "drei", "1", "programme.err.weight"),
+        ("quadratisch", "1", "1", "programme.err.choice"),
+    ] {
+        let err = settings::set_formula(&db.conn, by, tenant, code, b, e)
+            .await
+            .unwrap_err();
+        assert_eq!(keys(err), vec![want], "{code} {b}");
+    }
+    assert_eq!(
+        priority(&hi["id"]).await,
+        16,
+        "a refused change changes nothing"
+    );
+    let reader = rathaus_testkit::principal(db, tenant, {
+        let u = rathaus_store::accounts::users_by_ids(&db.conn, tenant, 0..10_000)
+            .await
+            .unwrap();
+        rathaus_core::UserId(u.iter().find(|u| u.email == "leser@a.example").unwrap().id)
+    })
+    .await;
+    assert!(matches!(
+        settings::set_formula(&db.conn, Actor::User(&reader), tenant, "product", "1", "1").await,
+        Err(rathaus_core::Error::Forbidden)
+    ));
+
+    // The pages: the formula in words, and its form that keeps a refused weight.
+    let c = a.app.client(&[HOST]);
+    let base = a.app.url(HOST, "");
+    login(&c, &base, &a.admin_p.email, PASSWORD).await;
+    let html = c
+        .get(format!("{base}/programm/massnahmen"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("Priorität = 3 × Nutzen + 1 × (6 − Aufwand), von 4 bis 20"),
+        "{html}"
+    );
+    let html = c
+        .get(format!("{base}/programm/phasen"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = csrf_of(&html);
+    let r = c
+        .post(format!("{base}/programm/phasen/formel"))
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("priority_formula", "weighted"),
+            ("benefit_weight", "0"),
+            ("effort_weight", "2"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("Erlaubt sind Werte von 1–5.") && html.contains("value=\"0\""),
+        "{html}"
+    );
+    let r = c
+        .post(format!("{base}/programm/phasen/formel"))
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("priority_formula", "product"),
+            ("benefit_weight", ""),
+            ("effort_weight", ""),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(priority(&hi["id"]).await, 5);
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+    let changes = rathaus_store::entity::audit_event::Entity::find()
+        .filter(
+            rathaus_store::entity::audit_event::Column::Action
+                .eq("programme.priority_formula.changed"),
+        )
+        .count(&db.conn)
+        .await
+        .unwrap();
+    assert_eq!(changes, 2);
+}

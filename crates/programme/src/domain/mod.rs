@@ -9,14 +9,72 @@ pub const GAP: i64 = 1024;
 pub const SCORE_MIN: i32 = 1;
 pub const SCORE_MAX: i32 = 5;
 
-/// The priority of a measure from its benefit and effort (each 1–5): high benefit at low
-/// effort first. `benefit × (6 − effort)`, from 1 to 25.
+/// The priority of a measure from its benefit and effort (each 1–5) with the default
+/// formula: high benefit at low effort first. `benefit × (6 − effort)`, from 1 to 25.
 pub fn priority(benefit: i32, effort: i32) -> i32 {
-    benefit.clamp(SCORE_MIN, SCORE_MAX) * (SCORE_MAX + 1 - effort.clamp(SCORE_MIN, SCORE_MAX))
+    PriorityFormula::Product.compute(benefit, effort)
 }
 
-/// The formula as shown to users (translation key of its explanation).
-pub const PRIORITY_FORMULA_KEY: &str = "programme.priority.formula";
+/// Weights of the weighted formula run from 1 to 5.
+pub const WEIGHT_MIN: i32 = 1;
+pub const WEIGHT_MAX: i32 = 5;
+
+/// How a tenant computes priorities from benefit and effort. Both reward benefit and
+/// punish effort; the weighted sum lets a tenant value one more than the other.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PriorityFormula {
+    /// `benefit × (6 − effort)`, 1–25.
+    #[default]
+    Product,
+    /// `b × benefit + e × (6 − effort)`.
+    Weighted { benefit: i32, effort: i32 },
+}
+
+impl PriorityFormula {
+    pub fn compute(self, benefit: i32, effort: i32) -> i32 {
+        let b = benefit.clamp(SCORE_MIN, SCORE_MAX);
+        let ease = SCORE_MAX + 1 - effort.clamp(SCORE_MIN, SCORE_MAX);
+        match self {
+            PriorityFormula::Product => b * ease,
+            PriorityFormula::Weighted {
+                benefit: wb,
+                effort: we,
+            } => wb * b + we * ease,
+        }
+    }
+
+    /// The stored code (`product` or `weighted`).
+    pub fn code(self) -> &'static str {
+        match self {
+            PriorityFormula::Product => "product",
+            PriorityFormula::Weighted { .. } => "weighted",
+        }
+    }
+
+    /// The formula from its stored parts; unknown codes fall back to the default.
+    pub fn from_parts(code: &str, benefit: i32, effort: i32) -> PriorityFormula {
+        match code {
+            "weighted" => PriorityFormula::Weighted { benefit, effort },
+            _ => PriorityFormula::Product,
+        }
+    }
+
+    /// The weights (1, 1 for the product, which has none).
+    pub fn weights(self) -> (i32, i32) {
+        match self {
+            PriorityFormula::Product => (1, 1),
+            PriorityFormula::Weighted { benefit, effort } => (benefit, effort),
+        }
+    }
+
+    /// The lowest and highest priority it gives.
+    pub fn range(self) -> (i32, i32) {
+        (
+            self.compute(SCORE_MIN, SCORE_MAX),
+            self.compute(SCORE_MAX, SCORE_MIN),
+        )
+    }
+}
 
 /// The default phases of a new tenant: key, translation key of the name, WIP limit.
 pub const DEFAULT_PHASES: &[(&str, &str, Option<i32>)] = &[
@@ -71,6 +129,29 @@ pub fn days_between(from: chrono::DateTime<chrono::Utc>, to: chrono::DateTime<ch
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn weighted_priorities_follow_their_weights() {
+        let f = PriorityFormula::Weighted {
+            benefit: 3,
+            effort: 1,
+        };
+        assert_eq!(f.compute(5, 5), 16);
+        assert_eq!(f.compute(1, 1), 8);
+        assert_eq!(f.range(), (4, 20));
+        assert_eq!(PriorityFormula::Product.range(), (1, 25));
+        assert_eq!(
+            PriorityFormula::from_parts("weighted", 2, 4),
+            PriorityFormula::Weighted {
+                benefit: 2,
+                effort: 4
+            }
+        );
+        assert_eq!(
+            PriorityFormula::from_parts("x", 2, 4),
+            PriorityFormula::Product
+        );
+    }
 
     #[test]
     fn priority_rewards_benefit_and_punishes_effort() {

@@ -2,6 +2,7 @@
 //! the move form that works without JavaScript), the concerns log, the team, meetings and
 //! the status report. Handlers are thin: they read the request, call the service, render.
 
+use crate::domain::PriorityFormula;
 use crate::permissions::{COORDINATE, EDIT, READ};
 use crate::service::concerns::{self, ConcernInput, ConcernPatch};
 use crate::service::interviews;
@@ -78,6 +79,7 @@ pub(crate) fn routes() -> Routes {
         .get("/programm/bericht.csv", READERS, report_csv)
         .post("/programm/bericht", COORDINATORS, report_record)
         .get("/programm/phasen", COORDINATORS, phases_page)
+        .post("/programm/phasen/formel", COORDINATORS, formula_update)
         .post("/programm/phasen/{id}", COORDINATORS, phase_update)
 }
 
@@ -423,6 +425,8 @@ struct StayView {
 struct DetailTpl {
     l: Layout,
     css: &'static str,
+    /// The tenant's priority formula in words.
+    formula: String,
     m: Measure,
     description: String,
     phases: Vec<(String, String)>,
@@ -469,6 +473,7 @@ async fn render_detail(
         .unwrap_or_default();
     let failed = error.is_some();
     let r = page(DetailTpl {
+        formula: formula_text(st, p, t).await?,
         l: layout(st, ctx, "programme.measure.title").with_title(m.title.clone()),
         css: CSS,
         phases: phases
@@ -534,6 +539,8 @@ struct Row {
 struct CatalogueTpl {
     l: Layout,
     css: &'static str,
+    /// The tenant's priority formula in words.
+    formula: String,
     rows: Vec<Row>,
     total: u64,
     page: u64,
@@ -614,6 +621,7 @@ async fn catalogue(
         )
     };
     page(CatalogueTpl {
+        formula: formula_text(&st, &p, t).await?,
         l: layout(&st, &ctx, "programme.catalogue.title"),
         css: CSS,
         rows,
@@ -804,6 +812,8 @@ impl MeasureForm {
 struct FormTpl {
     l: Layout,
     css: &'static str,
+    /// The tenant's priority formula in words.
+    formula: String,
     action: String,
     f: MeasureForm,
     errs: FormErrors,
@@ -842,6 +852,7 @@ async fn render_form(
         "programme.form.new_title"
     };
     let r = page(FormTpl {
+        formula: formula_text(st, p, catalog(ctx.lang)).await?,
         l: layout(st, ctx, title),
         css: CSS,
         action,
@@ -1583,6 +1594,30 @@ struct PhasesTpl {
     css: &'static str,
     phases: Vec<(Phase, String)>,
     errs: FormErrors,
+    /// The priority formula form: as stored, or as typed when refused.
+    formula: FormulaForm,
+    formula_errs: FormErrors,
+}
+
+#[derive(Deserialize, Default)]
+pub struct FormulaForm {
+    #[serde(default)]
+    priority_formula: String,
+    #[serde(default)]
+    benefit_weight: String,
+    #[serde(default)]
+    effort_weight: String,
+}
+
+impl FormulaForm {
+    fn of(f: PriorityFormula) -> FormulaForm {
+        let (b, e) = f.weights();
+        FormulaForm {
+            priority_formula: f.code().into(),
+            benefit_weight: b.to_string(),
+            effort_weight: e.to_string(),
+        }
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -1595,10 +1630,23 @@ pub struct PhaseForm {
     warn_only: Option<String>,
 }
 
-async fn render_phases(st: &AppState, ctx: &Ctx, p: &Principal, errs: FormErrors) -> Res {
+async fn render_phases(
+    st: &AppState,
+    ctx: &Ctx,
+    p: &Principal,
+    errs: FormErrors,
+    formula: Option<(FormulaForm, FormErrors)>,
+) -> Res {
     p.require(COORDINATE)?;
     let t = catalog(ctx.lang);
-    let failed = errs.any();
+    let (formula, formula_errs) = match formula {
+        Some(x) => x,
+        None => (
+            FormulaForm::of(service::settings::formula(&st.db.conn, by(p), p.tenant_id).await?),
+            FormErrors::none(t),
+        ),
+    };
+    let failed = errs.any() || formula_errs.any();
     let phases = service::phases(&st.db.conn, by(p), p.tenant_id).await?;
     let r = page(PhasesTpl {
         l: layout(st, ctx, "programme.phases.title"),
@@ -1611,13 +1659,40 @@ async fn render_phases(st: &AppState, ctx: &Ctx, p: &Principal, errs: FormErrors
             })
             .collect(),
         errs,
+        formula,
+        formula_errs,
     })?;
     Ok(with_status(r, failed, StatusCode::UNPROCESSABLE_ENTITY))
 }
 
 async fn phases_page(State(st): State<AppState>, Staff(ctx, p): Staff) -> Res {
     let t = catalog(ctx.lang);
-    render_phases(&st, &ctx, &p, FormErrors::none(t)).await
+    render_phases(&st, &ctx, &p, FormErrors::none(t), None).await
+}
+
+/// Chooses the priority formula; every measure's priority is recomputed.
+async fn formula_update(
+    State(st): State<AppState>,
+    Staff(ctx, p): Staff,
+    Form(f): Form<FormulaForm>,
+) -> Res {
+    let t = catalog(ctx.lang);
+    match service::settings::set_formula(
+        &st.db.conn,
+        by(&p),
+        p.tenant_id,
+        &f.priority_formula,
+        &f.benefit_weight,
+        &f.effort_weight,
+    )
+    .await
+    {
+        Ok(_) => Ok(Redirect::to("/programm/phasen?notice=programme_saved").into_response()),
+        Err(e) => {
+            let errs = FormErrors::from_error(t, e)?;
+            render_phases(&st, &ctx, &p, FormErrors::none(t), Some((f, errs))).await
+        }
+    }
 }
 
 async fn phase_update(
@@ -1642,7 +1717,7 @@ async fn phase_update(
         Ok(_) => Ok(Redirect::to("/programm/phasen?notice=programme_saved").into_response()),
         Err(e) => {
             let errs = FormErrors::from_error(t, e)?;
-            render_phases(&st, &ctx, &p, errs).await
+            render_phases(&st, &ctx, &p, errs, None).await
         }
     }
 }
@@ -1665,4 +1740,19 @@ async fn meeting_send_minutes(
             render_meeting(&st, &ctx, &p, id, errs).await
         }
     }
+}
+
+/// The tenant's priority formula in words, as the catalogue, a measure and its form show it.
+async fn formula_text(st: &AppState, p: &Principal, t: &Catalog) -> Result<String, Error> {
+    let f = service::settings::formula(&st.db.conn, by(p), p.tenant_id).await?;
+    let (min, max) = f.range();
+    Ok(match f {
+        PriorityFormula::Product => t.get("programme.priority.formula").to_string(),
+        PriorityFormula::Weighted { benefit, effort } => t
+            .get("programme.priority.formula_weighted")
+            .replace("{b}", &benefit.to_string())
+            .replace("{e}", &effort.to_string())
+            .replace("{min}", &min.to_string())
+            .replace("{max}", &max.to_string()),
+    })
 }

@@ -208,6 +208,7 @@ pub async fn create(
         .next()
         .ok_or(Error::NotFound)?;
     let mut tx = Tx::begin(db, tenant, by).await?;
+    let formula = super::settings::formula_in(tx.conn(), tenant).await?;
     let name = responsible_name(tx.conn(), tenant, c.responsible_id).await?;
     let last = tx
         .find::<measure::Entity>()
@@ -227,7 +228,7 @@ pub async fn create(
             size: Set(c.size),
             benefit: Set(c.benefit),
             effort: Set(c.effort),
-            priority: Set(domain::priority(c.benefit, c.effort)),
+            priority: Set(formula.compute(c.benefit, c.effort)),
             responsible_id: Set(c.responsible_id),
             responsible_name: Set(name),
             planned_start: Set(c.planned_start),
@@ -283,6 +284,7 @@ pub async fn update(
     let c = check(inp)?;
     let mut tx = Tx::begin(db, tenant, by).await?;
     let old = tx.get::<measure::Entity, _>(id).await?;
+    let formula = super::settings::formula_in(tx.conn(), tenant).await?;
     if version.is_some_and(|v| v != old.version) {
         return Err(Error::Conflict("programme.err.changed_meanwhile".into()));
     }
@@ -302,7 +304,7 @@ pub async fn update(
         size: c.size,
         benefit: c.benefit,
         effort: c.effort,
-        priority: domain::priority(c.benefit, c.effort),
+        priority: formula.compute(c.benefit, c.effort),
         responsible_id: c.responsible_id,
         responsible_name: name,
         planned_start: c.planned_start,

@@ -8,6 +8,7 @@ pub mod meetings;
 pub mod moves;
 pub mod report;
 pub mod search;
+pub mod settings;
 pub mod team;
 
 use crate::domain;

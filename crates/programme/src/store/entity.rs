@@ -237,3 +237,25 @@ pub mod interview {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+/// A tenant's settings of the programme (one row; none: the defaults).
+pub mod settings {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "programme_settings")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub tenant_id: i64,
+        /// `product` or `weighted` (domain::PriorityFormula).
+        pub priority_formula: String,
+        pub benefit_weight: i32,
+        pub effort_weight: i32,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

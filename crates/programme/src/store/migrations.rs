@@ -10,7 +10,11 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(M0001Programme), Box::new(M0002Interviews)]
+        vec![
+            Box::new(M0001Programme),
+            Box::new(M0002Interviews),
+            Box::new(M0003Settings),
+        ]
     }
     fn migration_table_name() -> DynIden {
         "seaql_migrations_programme".into_iden()
@@ -278,6 +282,39 @@ impl MigrationTrait for M0002Interviews {
             "programme_interviews_department",
             "programme_interviews",
             &["tenant_id", "department"],
+        ))
+        .await
+    }
+}
+
+/// The tenant's settings: the priority formula.
+struct M0003Settings;
+
+impl MigrationName for M0003Settings {
+    fn name(&self) -> &str {
+        "m0003_programme_settings"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0003Settings {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.create_table(
+            Table::create()
+                .table("programme_settings")
+                .col(big_pk_auto("id"))
+                .col(big_integer("tenant_id"))
+                .col(string_len("priority_formula", 20).default("product"))
+                .col(integer("benefit_weight").default(1))
+                .col(integer("effort_weight").default(1))
+                .foreign_key(&mut tenant_fk("programme_settings"))
+                .take(),
+        )
+        .await?;
+        m.create_index(unique_index(
+            "programme_settings_tenant",
+            "programme_settings",
+            &["tenant_id"],
         ))
         .await
     }

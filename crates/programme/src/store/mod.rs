@@ -4,7 +4,7 @@ pub mod entity;
 pub mod migrations;
 
 use entity::{
-    concern, interview, measure, meeting, meeting_item, member, move_event, phase, report,
+    concern, interview, measure, meeting, meeting_item, member, move_event, phase, report, settings,
 };
 
 rathaus_store::tenant_owned!(
@@ -16,5 +16,6 @@ rathaus_store::tenant_owned!(
     meeting,
     meeting_item,
     report,
-    interview
+    interview,
+    settings
 );
