@@ -5,8 +5,7 @@
 //! so that the monthly statistics of past months do not change. Each run writes one deletion
 //! record (audit event with the count and the period) in the same transaction.
 
-use chrono::{DateTime, Months, NaiveDate, Utc};
-use chrono_tz::Europe::Berlin;
+use chrono::{Months, NaiveDate, Utc};
 use rathaus_core::audit::NewEvent;
 use rathaus_core::{Result, TenantId};
 use rathaus_store::uow::{Actor, Tx, scoped};
@@ -139,40 +138,10 @@ pub async fn anonymise(
     })
 }
 
-/// The next time at `hour` o'clock in Europe/Berlin after `now`, `days` days on at the
-/// earliest when `days > 0` (a job re-queues itself for the next period).
-pub fn next_run(now: DateTime<Utc>, hour: u32, days: u64) -> DateTime<Utc> {
-    let local = now.with_timezone(&Berlin);
-    let mut day = local.date_naive() + chrono::Days::new(days);
-    loop {
-        let at = day
-            .and_hms_opt(hour, 0, 0)
-            .and_then(|t| t.and_local_timezone(Berlin).earliest())
-            .map(|t| t.with_timezone(&Utc));
-        match at {
-            Some(t) if t > now => return t,
-            _ => day = day + chrono::Days::new(1),
-        }
-    }
-}
-
 /// Queues the daily run for every tenant that has none queued or running (at migrate, so a
 /// new tenant gets its run at the next start). Returns how many it queued.
 pub async fn schedule_all(db: &Db) -> Result<usize> {
-    schedule_kind(db, JOB, next_run(Utc::now(), RUN_HOUR, 0)).await
-}
-
-/// Queues `kind` at `at` for each tenant without one pending.
-pub(crate) async fn schedule_kind(db: &Db, kind: &str, at: DateTime<Utc>) -> Result<usize> {
-    let mut queued = 0;
-    for (t, _) in rathaus_store::tenants::list(&db.conn).await? {
-        let t = TenantId(t.id);
-        if !jobs::pending(&db.conn, t, kind).await? {
-            jobs::enqueue_at(&db.conn, t, kind, serde_json::json!({}), 3, at).await?;
-            queued += 1;
-        }
-    }
-    Ok(queued)
+    super::schedule_kind(db, JOB, super::next_run(Utc::now(), RUN_HOUR, 0, None)).await
 }
 
 /// One daily run for a tenant, then the next one queued for tomorrow (only after the run went
@@ -185,7 +154,7 @@ pub async fn run_daily(db: &Db, tenant: TenantId) -> Result<Outcome> {
         JOB,
         serde_json::json!({}),
         3,
-        next_run(Utc::now(), RUN_HOUR, 1),
+        super::next_run(Utc::now(), RUN_HOUR, 1, None),
     )
     .await?;
     Ok(out)
