@@ -13,7 +13,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use rathaus_core::TenantId;
 use rathaus_reports::domain::geo::Point;
-use rathaus_reports::service;
+use rathaus_reports::service::{self, CategoryId};
 use rathaus_reports::store::entity::report;
 use rathaus_store::Db;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
@@ -80,7 +80,7 @@ async fn main() -> anyhow::Result<()> {
     }
     // Warm-up (page cache, prepared statements).
     for (p, c) in points.iter().take(200) {
-        service::nearby(conn, tid, *c, *p, radius, 5).await?;
+        service::nearby(conn, tid, CategoryId(*c), *p, radius, 5).await?;
     }
     let mut times = Vec::with_capacity(runs);
     let mut found = 0usize;
@@ -88,7 +88,7 @@ async fn main() -> anyhow::Result<()> {
     let t0 = Instant::now();
     for (p, c) in &points {
         let t = Instant::now();
-        let n = service::nearby(conn, tid, *c, *p, radius, 5).await?;
+        let n = service::nearby(conn, tid, CategoryId(*c), *p, radius, 5).await?;
         times.push(t.elapsed().as_secs_f64() * 1000.0);
         found += usize::from(!n.is_empty());
         max_rows = max_rows.max(n.len());

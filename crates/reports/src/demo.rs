@@ -4,6 +4,7 @@
 //! states so the public map and the inbox are not empty.
 
 use crate::domain::streets::Address;
+use crate::service::ReportId;
 use crate::service::{
     self, AttributeDef, CategoryInput, Change, NewReport, ReportsState, Source, Status,
 };
@@ -147,7 +148,7 @@ pub async fn demo(db: &Db, state: &ReportsState, admin: &Principal) -> anyhow::R
                 state,
                 rathaus_store::uow::Actor::User(admin),
                 tid,
-                s.report.id,
+                ReportId(s.report.id),
                 Change {
                     status: Some(r.status.to_string()),
                     public_reply: r.reply,

@@ -9,7 +9,7 @@ mod common;
 
 use common::*;
 use rathaus_reports::http::pages::admin::parse_attributes;
-use rathaus_reports::service::{self, directory, keys};
+use rathaus_reports::service::{self, CategoryId, directory, keys};
 use rathaus_testkit::{TestApp, csrf_of, post_form};
 use rathaus_web::WebConfig;
 use reqwest::multipart::{Form, Part};
@@ -470,7 +470,7 @@ async fn categories_form_with_bad_input_stores_nothing() {
         )
         .await;
     assert_eq!(status, 303);
-    let cat = service::category(&s.db.conn, s.tenant(), cat.id)
+    let cat = service::category(&s.db.conn, s.tenant(), CategoryId(cat.id))
         .await
         .unwrap();
     assert!(!cat.active);

@@ -9,7 +9,7 @@
 mod common;
 
 use common::{INSIDE, OUTSIDE, Setup, setup, spawn_app};
-use rathaus_reports::service::{self, Change, Moderation, SettingsInput};
+use rathaus_reports::service::{self, Change, Moderation, ReportId, SettingsInput};
 use rathaus_reports::store::entity::report;
 use rathaus_testkit::TestApp;
 use sea_orm::{EntityTrait, PaginatorTrait};
@@ -209,7 +209,7 @@ async fn every_endpoint_answers_in_json_and_xml() {
         a.s.st(),
         rathaus_store::uow::Actor::User(&a.s.handler),
         a.s.handler.tenant_id,
-        report.id,
+        ReportId(report.id),
         Change {
             status: Some(service::IN_PROGRESS.into()),
             public_reply: "Wird nächste Woche ausgebessert.".into(),
@@ -685,7 +685,7 @@ async fn personal_data_never_appears() {
         a.s.st(),
         rathaus_store::uow::Actor::User(&a.s.moderator),
         a.s.moderator.tenant_id,
-        r.id,
+        ReportId(r.id),
         Moderation {
             publish: Some(true),
             public_description: Some("Loch vor Hausnummer 3".into()),
@@ -698,7 +698,7 @@ async fn personal_data_never_appears() {
         a.s.st(),
         rathaus_store::uow::Actor::User(&a.s.handler),
         a.s.handler.tenant_id,
-        r.id,
+        ReportId(r.id),
         Change {
             status: Some(service::DONE.into()),
             public_reply: "Erledigt.".into(),
@@ -781,7 +781,7 @@ async fn held_back_request_answers_a_token_that_resolves_after_publishing() {
         a.s.st(),
         rathaus_store::uow::Actor::User(&a.s.moderator),
         a.s.moderator.tenant_id,
-        r.id,
+        ReportId(r.id),
         Moderation {
             publish: Some(true),
             public_description: None,
@@ -829,7 +829,7 @@ async fn get_requests_filters() {
         a.s.st(),
         rathaus_store::uow::Actor::User(&a.s.handler),
         a.s.handler.tenant_id,
-        r2.id,
+        ReportId(r2.id),
         Change {
             status: Some(service::DONE.into()),
             base_url: a.base.clone(),

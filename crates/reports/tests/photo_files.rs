@@ -7,7 +7,7 @@
 mod common;
 
 use common::*;
-use rathaus_reports::service::{self, Source, photo_files};
+use rathaus_reports::service::{self, PhotoId, ReportId, Source, photo_files};
 use rathaus_reports::store::entity::photo;
 use rathaus_store::entity::file;
 use rathaus_store::images::jpeg_from_rgb;
@@ -118,7 +118,7 @@ async fn photos_live_on_the_file_service_and_old_urls_keep_working() {
     )
     .await
     .unwrap();
-    let photos = service::photos_of(&s.db.conn, s.tenant(), new.report.id, true)
+    let photos = service::photos_of(&s.db.conn, s.tenant(), ReportId(new.report.id), true)
         .await
         .unwrap();
     assert_eq!(photos.len(), 1);
@@ -136,7 +136,7 @@ async fn photos_live_on_the_file_service_and_old_urls_keep_working() {
         s.st(),
         rathaus_store::uow::Actor::User(&s.moderator),
         s.moderator.tenant_id,
-        hidden.id,
+        PhotoId(hidden.id),
         true,
     )
     .await
@@ -362,7 +362,7 @@ async fn the_migration_keeps_existing_photos() {
     )
     .await
     .unwrap();
-    let photos = service::photos_of(&db.conn, s.tenant(), new.report.id, true)
+    let photos = service::photos_of(&db.conn, s.tenant(), ReportId(new.report.id), true)
         .await
         .unwrap();
     assert!(photos[0].id > id);

@@ -11,7 +11,7 @@ mod common;
 use common::*;
 use rathaus_reports::domain::altcha::{self, Challenge};
 use rathaus_reports::http::pages::public::list::viewport_references;
-use rathaus_reports::service;
+use rathaus_reports::service::{self, PhotoId, ReportId};
 use rathaus_reports::store::entity::{follower, photo, pow_spent, report};
 use rathaus_store::images::jpeg_from_rgb;
 use rathaus_testkit::TestApp;
@@ -767,7 +767,7 @@ async fn list_geojson_and_atom_show_published_reports_without_personal_data() {
         a.s.st(),
         rathaus_store::uow::Actor::User(&a.s.moderator),
         a.s.moderator.tenant_id,
-        pending.id,
+        ReportId(pending.id),
         service::Moderation {
             publish: Some(false),
             public_description: None,
@@ -961,7 +961,7 @@ async fn photos_are_public_only_when_published_and_not_hidden() {
     .await;
     let token = token_of(&r);
     let rep = a.report_by_token(&token).await;
-    let ids: Vec<i64> = service::photos_of(&a.s.db.conn, a.s.tenant(), rep.id, true)
+    let ids: Vec<i64> = service::photos_of(&a.s.db.conn, a.s.tenant(), ReportId(rep.id), true)
         .await
         .unwrap()
         .iter()
@@ -999,7 +999,7 @@ async fn photos_are_public_only_when_published_and_not_hidden() {
         a.s.st(),
         rathaus_store::uow::Actor::User(&a.s.moderator),
         a.s.moderator.tenant_id,
-        ids[1],
+        PhotoId(ids[1]),
         true,
     )
     .await
@@ -1049,7 +1049,7 @@ async fn photos_are_public_only_when_published_and_not_hidden() {
     let token = token_of(&r);
     let rep = a.report_by_token(&token).await;
     assert_eq!(rep.moderation, service::PENDING);
-    let pid = service::photos_of(&a.s.db.conn, a.s.tenant(), rep.id, true)
+    let pid = service::photos_of(&a.s.db.conn, a.s.tenant(), ReportId(rep.id), true)
         .await
         .unwrap()[0]
         .id;

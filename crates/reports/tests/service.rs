@@ -6,7 +6,7 @@
 mod common;
 
 use common::*;
-use rathaus_reports::service::{self, Change, Source};
+use rathaus_reports::service::{self, CategoryId, Change, ReportId, Source};
 
 #[tokio::test]
 async fn a_web_report_gets_a_reference_and_is_published() {
@@ -214,7 +214,7 @@ async fn without_the_proof_of_work_a_report_waits_for_moderation() {
         s.st(),
         rathaus_store::uow::Actor::User(&s.moderator),
         s.moderator.tenant_id,
-        held.report.id,
+        ReportId(held.report.id),
         service::Moderation {
             publish: Some(true),
             public_description: Some("Müll am Waldrand".into()),
@@ -232,7 +232,7 @@ async fn without_the_proof_of_work_a_report_waits_for_moderation() {
             s.st(),
             rathaus_store::uow::Actor::User(&s.handler),
             s.handler.tenant_id,
-            held.report.id,
+            ReportId(held.report.id),
             Default::default()
         )
         .await
@@ -244,7 +244,7 @@ async fn without_the_proof_of_work_a_report_waits_for_moderation() {
             s.st(),
             rathaus_store::uow::Actor::User(&s.moderator),
             s.moderator.tenant_id,
-            held.report.id,
+            ReportId(held.report.id),
             Change::default()
         )
         .await
@@ -261,9 +261,16 @@ async fn open_reports_of_the_same_category_nearby_are_found() {
     submit(&s, "muell", near).await;
     submit(&s, "gully", (INSIDE.0 + 0.0018, INSIDE.1)).await;
     let p = rathaus_reports::domain::geo::Point::new(near.0, near.1).unwrap();
-    let found = service::nearby(&s.db.conn, s.tenant(), s.category("gully").id, p, 50.0, 5)
-        .await
-        .unwrap();
+    let found = service::nearby(
+        &s.db.conn,
+        s.tenant(),
+        CategoryId(s.category("gully").id),
+        p,
+        50.0,
+        5,
+    )
+    .await
+    .unwrap();
     assert_eq!(found.len(), 1, "{found:?}");
     assert_eq!(found[0].report.id, a.report.id);
     assert!(found[0].distance_m > 25.0 && found[0].distance_m < 35.0);
@@ -273,7 +280,7 @@ async fn open_reports_of_the_same_category_nearby_are_found() {
         s.st(),
         rathaus_store::uow::Actor::User(&s.handler),
         s.handler.tenant_id,
-        a.report.id,
+        ReportId(a.report.id),
         Change {
             status: Some(service::DONE.into()),
             ..Default::default()
@@ -281,9 +288,16 @@ async fn open_reports_of_the_same_category_nearby_are_found() {
     )
     .await
     .unwrap();
-    let found = service::nearby(&s.db.conn, s.tenant(), s.category("gully").id, p, 50.0, 5)
-        .await
-        .unwrap();
+    let found = service::nearby(
+        &s.db.conn,
+        s.tenant(),
+        CategoryId(s.category("gully").id),
+        p,
+        50.0,
+        5,
+    )
+    .await
+    .unwrap();
     assert!(found.is_empty());
 }
 
@@ -330,7 +344,7 @@ async fn the_workflow_records_answers_closing_and_duplicates() {
         s.st(),
         rathaus_store::uow::Actor::User(&s.handler),
         s.handler.tenant_id,
-        original.id,
+        ReportId(original.id),
         Change {
             status: Some(service::IN_PROGRESS.into()),
             public_reply: "Wir kümmern uns.".into(),
@@ -344,10 +358,10 @@ async fn the_workflow_records_answers_closing_and_duplicates() {
     assert!(r.first_answer_at.is_some());
     assert!(r.closed_at.is_none());
     assert_eq!(r.status_notes, "Wir kümmern uns.");
-    let public = service::updates(&s.db.conn, s.tenant(), original.id, false)
+    let public = service::updates(&s.db.conn, s.tenant(), ReportId(original.id), false)
         .await
         .unwrap();
-    let all = service::updates(&s.db.conn, s.tenant(), original.id, true)
+    let all = service::updates(&s.db.conn, s.tenant(), ReportId(original.id), true)
         .await
         .unwrap();
     assert_eq!((public.len(), all.len()), (1, 2));
@@ -358,7 +372,7 @@ async fn the_workflow_records_answers_closing_and_duplicates() {
         s.st(),
         rathaus_store::uow::Actor::User(&s.handler),
         s.handler.tenant_id,
-        dup.report.id,
+        ReportId(dup.report.id),
         Change {
             status: Some(service::DUPLICATE.into()),
             ..Default::default()
@@ -372,7 +386,7 @@ async fn the_workflow_records_answers_closing_and_duplicates() {
         s.st(),
         rathaus_store::uow::Actor::User(&s.handler),
         s.handler.tenant_id,
-        dup.report.id,
+        ReportId(dup.report.id),
         Change {
             status: Some(service::DUPLICATE.into()),
             duplicate_of: Some(original.reference.to_lowercase()),
@@ -397,7 +411,7 @@ async fn the_workflow_records_answers_closing_and_duplicates() {
             s.st(),
             rathaus_store::uow::Actor::User(&s.clerk),
             s.clerk.tenant_id,
-            original.id,
+            ReportId(original.id),
             Change::default()
         )
         .await
@@ -463,7 +477,7 @@ async fn another_tenants_report_is_not_found() {
     assert!(
         service::get(
             &rathaus_store::uow::Scope::user(&s.db.conn, &b.admin),
-            r.report.id
+            ReportId(r.report.id)
         )
         .await
         .is_err()
@@ -474,7 +488,7 @@ async fn another_tenants_report_is_not_found() {
             s.st(),
             rathaus_store::uow::Actor::User(&b.admin),
             b.admin.tenant_id,
-            r.report.id,
+            ReportId(r.report.id),
             Change::default()
         )
         .await
@@ -525,7 +539,7 @@ async fn personal_data_is_erased_after_the_retention_period() {
         s.st(),
         rathaus_store::uow::Actor::User(&s.handler),
         s.handler.tenant_id,
-        r.id,
+        ReportId(r.id),
         Change {
             status: Some(service::DONE.into()),
             ..Default::default()
@@ -544,7 +558,9 @@ async fn personal_data_is_erased_after_the_retention_period() {
             .await
             .unwrap()
     );
-    let after = service::find(&s.db.conn, s.tenant(), r.id).await.unwrap();
+    let after = service::find(&s.db.conn, s.tenant(), ReportId(r.id))
+        .await
+        .unwrap();
     assert_eq!(
         (
             after.reporter_name.as_str(),

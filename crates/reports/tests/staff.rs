@@ -12,7 +12,7 @@ use chrono::{Duration, Utc};
 use common::*;
 use rathaus_core::{Principal, TenantId, UserId};
 use rathaus_reports::http::pages::staff::{self, Filter};
-use rathaus_reports::service::{self, Source};
+use rathaus_reports::service::{self, ReportId, Source};
 use rathaus_reports::store::entity::{follower, report};
 use rathaus_store::accounts::{self, RoleInput, UserInput};
 use rathaus_store::audit::{self, AuditFilter};
@@ -66,7 +66,7 @@ impl App {
         (status, loc, r.text().await.unwrap())
     }
     async fn report(&self, id: i64) -> service::Report {
-        service::find(&self.s.db.conn, self.s.tenant(), id)
+        service::find(&self.s.db.conn, self.s.tenant(), ReportId(id))
             .await
             .unwrap()
     }
@@ -148,7 +148,7 @@ async fn inbox_defaults_to_the_own_department_and_what_is_assigned() {
         s.st(),
         rathaus_store::uow::Actor::User(&s.admin),
         s.admin.tenant_id,
-        licht.id,
+        ReportId(licht.id),
         service::Change {
             assignee_id: Some(Some(olga_user.id)),
             ..Default::default()
@@ -379,7 +379,7 @@ async fn overdue_view_lists_open_reports_past_their_due_date() {
         s.st(),
         rathaus_store::uow::Actor::User(&s.handler),
         s.handler.tenant_id,
-        late.id,
+        ReportId(late.id),
         service::Change {
             status: Some(service::DONE.into()),
             ..Default::default()
@@ -469,7 +469,7 @@ async fn public_reply_closes_the_report_and_mails_the_follower() {
         "the internal note in the history"
     );
     assert!(html.contains("Die Meldung wurde gespeichert."));
-    let public = service::updates(&s.db.conn, s.tenant(), r.id, false)
+    let public = service::updates(&s.db.conn, s.tenant(), ReportId(r.id), false)
         .await
         .unwrap();
     assert!(public.iter().all(|u| !u.text.contains("Kolonne")));
@@ -731,7 +731,7 @@ async fn hidden_photo_is_not_public_but_staff_still_see_it() {
     .await
     .unwrap()
     .report;
-    let photos = service::photos_of(&s.db.conn, s.tenant(), r.id, true)
+    let photos = service::photos_of(&s.db.conn, s.tenant(), ReportId(r.id), true)
         .await
         .unwrap();
     assert_eq!(photos.len(), 2);
@@ -747,7 +747,7 @@ async fn hidden_photo_is_not_public_but_staff_still_see_it() {
         .await;
     assert_eq!(status, 303);
     assert!(loc.starts_with(&path));
-    let public = service::photos_of(&s.db.conn, s.tenant(), r.id, false)
+    let public = service::photos_of(&s.db.conn, s.tenant(), ReportId(r.id), false)
         .await
         .unwrap();
     assert_eq!(public.len(), 1);
@@ -815,7 +815,7 @@ async fn hidden_photo_is_not_public_but_staff_still_see_it() {
         .await;
     assert_eq!(status, 303);
     assert_eq!(
-        service::photos_of(&s.db.conn, s.tenant(), r.id, false)
+        service::photos_of(&s.db.conn, s.tenant(), ReportId(r.id), false)
             .await
             .unwrap()
             .len(),
@@ -855,7 +855,7 @@ async fn bulk_actions_change_all_or_nothing() {
     assert!(html.contains("Nichts geändert"), "{html}");
     assert_eq!(a.report(r1.id).await.status, "new");
     assert_eq!(a.report(r2.id).await.status, "new");
-    let updates = service::updates(&s.db.conn, s.tenant(), r1.id, true)
+    let updates = service::updates(&s.db.conn, s.tenant(), ReportId(r1.id), true)
         .await
         .unwrap();
     assert!(updates.is_empty(), "no half-written history");

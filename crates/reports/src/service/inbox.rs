@@ -2,6 +2,7 @@
 //! names of departments and staff, bulk changes, the map's open reports and the statistics.
 
 use crate::permissions::{HANDLE, MODERATE, PERSONAL_DATA};
+use crate::service::ReportId;
 use crate::service::{self, Category, ModerationState, Report, ReportsState, Status};
 use crate::store::entity::report;
 use chrono::{DateTime, Datelike, Duration, SecondsFormat, Utc};
@@ -410,11 +411,11 @@ pub async fn run_bulk<C: TransactionTrait<Transaction = DatabaseTransaction>>(
     let tx = Tx::begin(db, tenant, by).await.map_err(BulkError::Other)?;
     for id in &b.ids {
         let result = if moderating {
-            service::moderate_in(tx.conn(), by, tenant, *id, moderation.clone())
+            service::moderate_in(tx.conn(), by, tenant, ReportId(*id), moderation.clone())
                 .await
                 .map(|_| ())
         } else {
-            service::change_in(tx.conn(), by, tenant, *id, change.clone())
+            service::change_in(tx.conn(), by, tenant, ReportId(*id), change.clone())
                 .await
                 .map(|_| ())
         };

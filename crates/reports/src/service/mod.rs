@@ -362,7 +362,11 @@ pub async fn list_categories(
         .map_err(db_err)
 }
 
-pub async fn category(conn: &impl ConnectionTrait, tenant: TenantId, id: i64) -> Result<Category> {
+pub async fn category(
+    conn: &impl ConnectionTrait,
+    tenant: TenantId,
+    id: CategoryId,
+) -> Result<Category> {
     rathaus_store::uow::scoped_by_id::<category::Entity, _>(tenant, id)
         .one(conn)
         .await?
@@ -478,14 +482,14 @@ pub async fn update_category<C: TransactionTrait + ConnectionTrait>(
     state: &ReportsState,
     who: rathaus_store::uow::Actor<'_>,
     tenant: TenantId,
-    id: i64,
+    id: CategoryId,
     inp: CategoryInput,
 ) -> Result<Category> {
     who.require(MANAGE)?;
     who.require_tenant(tenant)?;
     let txn = begin(db).await?;
     let before = category(&txn, tenant, id).await?;
-    let (code, name) = validate_category(&txn, tenant, Some(id), &inp).await?;
+    let (code, name) = validate_category(&txn, tenant, Some(id.0), &inp).await?;
     let mut am: category::ActiveModel = before.clone().into();
     am.code = Set(code);
     am.name = Set(name);
@@ -623,7 +627,7 @@ pub async fn submit(
             errs.add("category", "reports.err.category_missing");
             None
         }
-        Some(id) => match category(db, tenant, id).await {
+        Some(id) => match category(db, tenant, CategoryId(id)).await {
             Ok(c) if c.active => Some(c),
             _ => {
                 errs.add("category", "reports.err.category_unknown");
@@ -926,7 +930,7 @@ async fn next_reference(
 
 // ---------------------------------------------------------------- reading
 
-pub async fn find(conn: &impl ConnectionTrait, tenant: TenantId, id: i64) -> Result<Report> {
+pub async fn find(conn: &impl ConnectionTrait, tenant: TenantId, id: ReportId) -> Result<Report> {
     rathaus_store::uow::scoped_by_id::<report::Entity, _>(tenant, id)
         .one(conn)
         .await?
@@ -977,7 +981,7 @@ pub async fn by_status_token(
 }
 
 /// Staff view of one report.
-pub async fn get<C: ConnectionTrait>(s: &Scope<'_, C>, id: i64) -> Result<Report> {
+pub async fn get<C: ConnectionTrait>(s: &Scope<'_, C>, id: ReportId) -> Result<Report> {
     inbox::require_staff(s.actor())?;
     s.get::<report::Entity, _>(id).await
 }
@@ -1033,7 +1037,7 @@ pub async fn reporter_contact<C: TransactionTrait<Transaction = DatabaseTransact
 pub async fn photos_of(
     conn: &impl ConnectionTrait,
     tenant: TenantId,
-    report_id: i64,
+    report_id: ReportId,
     with_hidden: bool,
 ) -> Result<Vec<PhotoMeta>> {
     let mut q = rathaus_store::uow::scoped::<photo::Entity>(tenant)
@@ -1047,7 +1051,7 @@ pub async fn photos_of(
             photo::Column::Height,
             photo::Column::Sha256,
         ])
-        .filter(photo::Column::ReportId.eq(report_id));
+        .filter(photo::Column::ReportId.eq(report_id.0));
     if !with_hidden {
         q = q.filter(photo::Column::Hidden.eq(false));
     }
@@ -1059,7 +1063,11 @@ pub async fn photos_of(
 }
 
 /// One photo with its bytes.
-pub async fn photo(conn: &impl ConnectionTrait, tenant: TenantId, id: i64) -> Result<photo::Model> {
+pub async fn photo(
+    conn: &impl ConnectionTrait,
+    tenant: TenantId,
+    id: PhotoId,
+) -> Result<photo::Model> {
     rathaus_store::uow::scoped_by_id::<photo::Entity, _>(tenant, id)
         .one(conn)
         .await?
@@ -1070,11 +1078,11 @@ pub async fn photo(conn: &impl ConnectionTrait, tenant: TenantId, id: i64) -> Re
 pub async fn updates(
     conn: &impl ConnectionTrait,
     tenant: TenantId,
-    report_id: i64,
+    report_id: ReportId,
     with_internal: bool,
 ) -> Result<Vec<update::Model>> {
     let mut q = rathaus_store::uow::scoped::<update::Entity>(tenant)
-        .filter(update::Column::ReportId.eq(report_id));
+        .filter(update::Column::ReportId.eq(report_id.0));
     if !with_internal {
         q = q.filter(update::Column::Public.eq(true));
     }
@@ -1097,14 +1105,14 @@ pub struct Nearby {
 pub async fn nearby(
     conn: &impl ConnectionTrait,
     tenant: TenantId,
-    category_id: i64,
+    category_id: CategoryId,
     p: Point,
     radius_m: f64,
     limit: usize,
 ) -> Result<Vec<Nearby>> {
     let (min_lat, min_lon, max_lat, max_lon) = geo::search_box(p, radius_m);
     let rows = rathaus_store::uow::scoped::<report::Entity>(tenant)
-        .filter(report::Column::CategoryId.eq(category_id))
+        .filter(report::Column::CategoryId.eq(category_id.0))
         .filter(report::Column::IsOpen.eq(true))
         .filter(report::Column::Lat.between(min_lat, max_lat))
         .filter(report::Column::Lon.between(min_lon, max_lon))
@@ -1213,7 +1221,7 @@ pub async fn follower_report(
     token: &str,
 ) -> Result<(follower::Model, Report)> {
     let f = follower_by_token(conn, tenant, token).await?;
-    let r = find(conn, tenant, f.report_id).await?;
+    let r = find(conn, tenant, ReportId(f.report_id)).await?;
     Ok((f, r))
 }
 
@@ -1242,7 +1250,7 @@ pub async fn confirm_follower<C: TransactionTrait + ConnectionTrait>(
         )
         .await?;
     }
-    let r = find(&txn, tenant, f.report_id).await?;
+    let r = find(&txn, tenant, ReportId(f.report_id)).await?;
     txn.commit().await?;
     Ok(r)
 }
@@ -1271,7 +1279,7 @@ pub async fn unsubscribe<C: TransactionTrait + ConnectionTrait>(
         )
         .await?;
     }
-    let r = find(&txn, tenant, f.report_id).await?;
+    let r = find(&txn, tenant, ReportId(f.report_id)).await?;
     txn.commit().await?;
     Ok(r)
 }
@@ -1313,7 +1321,7 @@ pub async fn change<C: TransactionTrait + ConnectionTrait>(
     state: &ReportsState,
     who: rathaus_store::uow::Actor<'_>,
     tenant: TenantId,
-    id: i64,
+    id: ReportId,
     ch: Change,
 ) -> Result<Report> {
     who.require(HANDLE)?;
@@ -1330,7 +1338,7 @@ pub async fn change_in(
     txn: &impl ConnectionTrait,
     who: rathaus_store::uow::Actor<'_>,
     tenant: TenantId,
-    id: i64,
+    id: ReportId,
     ch: Change,
 ) -> Result<Report> {
     who.require(HANDLE)?;
@@ -1379,7 +1387,7 @@ pub async fn change_in(
         match ch.duplicate_of.as_deref().map(str::trim) {
             None | Some("") => errs.add("duplicate_of", "reports.err.duplicate_missing"),
             Some(reference) => match by_reference(txn, tenant, reference).await {
-                Ok(o) if o.id != id && o.duplicate_of != Some(id) => original = Some(o),
+                Ok(o) if o.id != id.0 && o.duplicate_of != Some(id.0) => original = Some(o),
                 _ => errs.add("duplicate_of", "reports.err.duplicate_unknown"),
             },
         }
@@ -1426,7 +1434,7 @@ pub async fn change_in(
     if !reply.is_empty() || status_changed {
         update::ActiveModel {
             tenant_id: Set(tenant.0),
-            report_id: Set(id),
+            report_id: Set(id.0),
             public: Set(true),
             status: Set(status_changed.then(|| after.status.clone())),
             text: Set(reply.clone()),
@@ -1440,7 +1448,7 @@ pub async fn change_in(
     if !note.is_empty() {
         update::ActiveModel {
             tenant_id: Set(tenant.0),
-            report_id: Set(id),
+            report_id: Set(id.0),
             public: Set(false),
             status: Set(None),
             text: Set(note.clone()),
@@ -1452,10 +1460,10 @@ pub async fn change_in(
         .await?;
     }
     if let Some(o) = &original {
-        move_followers(txn, tenant, id, o.id, now).await?;
+        move_followers(txn, tenant, id.0, o.id, now).await?;
     }
     if status_changed && !after.is_open {
-        crate::service::retention::schedule(txn, tenant, id, now).await?;
+        crate::service::retention::schedule(txn, tenant, id.0, now).await?;
     }
     if (status_changed || !reply.is_empty()) && after.moderation != HIDDEN {
         crate::service::notify::status_changed(
@@ -1480,7 +1488,7 @@ pub async fn change_in(
         })),
     )
     .await?;
-    search::index_later(txn, tenant, id).await?;
+    search::index_later(txn, tenant, id.0).await?;
     Ok(after)
 }
 
@@ -1523,7 +1531,7 @@ pub async fn moderate<C: TransactionTrait + ConnectionTrait>(
     state: &ReportsState,
     who: rathaus_store::uow::Actor<'_>,
     tenant: TenantId,
-    id: i64,
+    id: ReportId,
     m: Moderation,
 ) -> Result<Report> {
     who.require(MODERATE)?;
@@ -1539,7 +1547,7 @@ pub async fn moderate_in(
     txn: &impl ConnectionTrait,
     who: rathaus_store::uow::Actor<'_>,
     tenant: TenantId,
-    id: i64,
+    id: ReportId,
     m: Moderation,
 ) -> Result<Report> {
     who.require(MODERATE)?;
@@ -1583,7 +1591,7 @@ pub async fn moderate_in(
         })),
     )
     .await?;
-    search::index_later(txn, tenant, id).await?;
+    search::index_later(txn, tenant, id.0).await?;
     Ok(after)
 }
 
@@ -1593,9 +1601,9 @@ pub async fn set_photo_hidden<C: TransactionTrait<Transaction = DatabaseTransact
     state: &ReportsState,
     by: By<'_>,
     tenant: TenantId,
-    photo_id: i64,
+    photo_id: PhotoId,
     hidden: bool,
-) -> Result<i64> {
+) -> Result<ReportId> {
     by.require(MODERATE)?;
     let tx = Tx::begin(db, tenant, by).await?;
     let p = tx.get::<photo::Entity, _>(photo_id).await?;
@@ -1603,7 +1611,7 @@ pub async fn set_photo_hidden<C: TransactionTrait<Transaction = DatabaseTransact
     if p.hidden != hidden {
         tx.update_many::<photo::Entity>()
             .col_expr(photo::Column::Hidden, Expr::value(hidden))
-            .filter(photo::Column::Id.eq(photo_id))
+            .filter(photo::Column::Id.eq(photo_id.0))
             .exec(tx.conn())
             .await?;
         tx.audit(
@@ -1614,22 +1622,22 @@ pub async fn set_photo_hidden<C: TransactionTrait<Transaction = DatabaseTransact
     }
     tx.commit().await?;
     state.generations.bump(tenant);
-    Ok(report_id)
+    Ok(ReportId(report_id))
 }
 
 /// The reports marked as duplicates of `id` (at most 50), as (id, reference); staff only.
 pub async fn duplicates_of<C: ConnectionTrait>(
     s: &Scope<'_, C>,
-    id: i64,
-) -> Result<Vec<(i64, String)>> {
+    id: ReportId,
+) -> Result<Vec<(ReportId, String)>> {
     inbox::require_staff(s.actor())?;
     Ok(s.find::<report::Entity>()
-        .filter(report::Column::DuplicateOf.eq(id))
+        .filter(report::Column::DuplicateOf.eq(id.0))
         .order_by_asc(report::Column::Id)
         .limit(50)
         .all(s.conn())
         .await?
         .into_iter()
-        .map(|d| (d.id, d.reference))
+        .map(|d| (ReportId(d.id), d.reference))
         .collect())
 }

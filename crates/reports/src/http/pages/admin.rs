@@ -5,6 +5,7 @@
 //!
 //! Uploads are multipart forms; their CSRF token travels in the query string (`?_csrf=`).
 
+use crate::service::CategoryId;
 use crate::service::ReportsState;
 use crate::service::{self, AttributeDef, CategoryInput, MANAGE};
 use askama::Template;
@@ -639,7 +640,7 @@ pub(crate) async fn edit_category(
 ) -> Result<Response, HtmlError> {
     p.require(MANAGE)?;
     let id = parse_id(&id)?;
-    let c = service::category(&st.db.conn, p.tenant_id, id).await?;
+    let c = service::category(&st.db.conn, p.tenant_id, CategoryId(id)).await?;
     let f = CategoryForm {
         attributes: attributes_text(&service::attributes_of(&c)),
         code: c.code,
@@ -677,7 +678,7 @@ async fn save_category(
                 state,
                 rathaus_store::uow::Actor::User(p),
                 p.tenant_id,
-                id,
+                CategoryId(id),
                 inp,
             )
             .await
@@ -723,7 +724,7 @@ pub(crate) async fn update_category(
 ) -> Result<Response, HtmlError> {
     p.require(MANAGE)?;
     let id = parse_id(&id)?;
-    service::category(&st.db.conn, p.tenant_id, id).await?;
+    service::category(&st.db.conn, p.tenant_id, CategoryId(id)).await?;
     save_category(&st, &state, &ctx, &p, Some(id), f).await
 }
 

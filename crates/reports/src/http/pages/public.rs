@@ -26,6 +26,7 @@ use crate::domain::geo::Point;
 use crate::service::ReportsState;
 use crate::service::directory;
 use crate::service::{self, Category, NewReport, Source};
+use crate::service::{CategoryId, ReportId};
 use askama::Template;
 use axum::Extension;
 use axum::extract::multipart::MultipartRejection;
@@ -552,7 +553,7 @@ pub(crate) async fn nearby_of(
     let found = service::nearby(
         &st.db.conn,
         tenant,
-        cat,
+        CategoryId(cat),
         p,
         f64::from(s.duplicate_radius_m),
         NEARBY_LIMIT,
@@ -936,7 +937,7 @@ pub(crate) async fn public_updates(
     tenant: TenantId,
     report_id: i64,
 ) -> rathaus_core::Result<Vec<UpdateRow>> {
-    Ok(service::updates(conn, tenant, report_id, false)
+    Ok(service::updates(conn, tenant, ReportId(report_id), false)
         .await?
         .into_iter()
         .map(|u| UpdateRow {
@@ -982,12 +983,12 @@ pub(crate) async fn status_page(
     let tenant = tenant_of(&ctx)?;
     let t = catalog(ctx.lang);
     let r = service::by_status_token(&st.db.conn, tenant, &token).await?;
-    let cat = service::category(&st.db.conn, tenant, r.category_id)
+    let cat = service::category(&st.db.conn, tenant, CategoryId(r.category_id))
         .await
         .map(|c| c.name)
         .unwrap_or_default();
     let updates = public_updates(&st.db.conn, t, tenant, r.id).await?;
-    let photos = service::photos_of(&st.db.conn, tenant, r.id, false)
+    let photos = service::photos_of(&st.db.conn, tenant, ReportId(r.id), false)
         .await?
         .into_iter()
         .enumerate()
@@ -1060,7 +1061,7 @@ async fn render_follow(
 ) -> HtmlResult {
     let tenant = tenant_of(ctx)?;
     let r = service::published(&st.db.conn, tenant, reference).await?;
-    let category = service::category(&st.db.conn, tenant, r.category_id)
+    let category = service::category(&st.db.conn, tenant, CategoryId(r.category_id))
         .await
         .map(|c| c.name)
         .unwrap_or_default();

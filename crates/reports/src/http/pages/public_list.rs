@@ -17,6 +17,7 @@ use crate::service::ReportsState;
 pub use crate::service::public::viewport_references;
 use crate::service::public::{StatusFilter, geojson_body, parse_bbox, parse_status, photo_info};
 use crate::service::{self, HANDLE, MODERATE, Status};
+use crate::service::{CategoryId, ReportId};
 use askama::Template;
 use axum::Extension;
 use axum::extract::{Path, Query, State};
@@ -296,11 +297,11 @@ pub(crate) async fn detail(
     let tenant = tenant_of(&ctx)?;
     let t = catalog(ctx.lang);
     let r = service::published(&st.db.conn, tenant, &reference).await?;
-    let category = service::category(&st.db.conn, tenant, r.category_id)
+    let category = service::category(&st.db.conn, tenant, CategoryId(r.category_id))
         .await
         .map(|c| c.name)
         .unwrap_or_default();
-    let photos = service::photos_of(&st.db.conn, tenant, r.id, false)
+    let photos = service::photos_of(&st.db.conn, tenant, ReportId(r.id), false)
         .await?
         .into_iter()
         .enumerate()

@@ -10,6 +10,7 @@ use super::{
 };
 use crate::service::ReportsState;
 use crate::service::{self, HANDLE, MODERATE, Report, Status};
+use crate::service::{CategoryId, PhotoId, ReportId};
 use askama::Template;
 use axum::Extension;
 use axum::extract::{Form, Path, State};
@@ -187,7 +188,7 @@ struct DetailTpl {
     first_answer: String,
     closed: String,
     original: Option<(i64, String)>,
-    duplicates: Vec<(i64, String)>,
+    duplicates: Vec<(ReportId, String)>,
     attributes: Vec<(String, String)>,
     photos: Vec<PhotoRow>,
     history: Vec<HistoryRow>,
@@ -235,7 +236,7 @@ async fn render(
     let t = catalog(ctx.lang);
     let conn = &st.db.conn;
     let scope = Scope::user(conn, p);
-    let mut r = service::get(&scope, id).await?;
+    let mut r = service::get(&scope, ReportId(id)).await?;
     let gave_contact =
         !(r.reporter_name.is_empty() && r.reporter_email.is_empty() && r.reporter_phone.is_empty());
     let contact = if p.has(service::PERSONAL_DATA) {
@@ -249,14 +250,14 @@ async fn render(
     r.reporter_phone.clear();
     let names = Names::load(conn, p.tenant_id).await?;
     let original = match r.duplicate_of {
-        Some(o) => service::find(conn, p.tenant_id, o)
+        Some(o) => service::find(conn, p.tenant_id, ReportId(o))
             .await
             .ok()
             .map(|o| (o.id, o.reference)),
         None => None,
     };
-    let duplicates = service::duplicates_of(&scope, r.id).await?;
-    let category = service::category(conn, p.tenant_id, r.category_id)
+    let duplicates = service::duplicates_of(&scope, ReportId(r.id)).await?;
+    let category = service::category(conn, p.tenant_id, CategoryId(r.category_id))
         .await
         .ok();
     let answers: std::collections::BTreeMap<String, String> =
@@ -287,7 +288,7 @@ async fn render(
             (label, value)
         })
         .collect();
-    let photos = service::photos_of(conn, p.tenant_id, r.id, true)
+    let photos = service::photos_of(conn, p.tenant_id, ReportId(r.id), true)
         .await?
         .into_iter()
         .enumerate()
@@ -297,7 +298,7 @@ async fn render(
             number: i + 1,
         })
         .collect();
-    let updates = service::updates(conn, p.tenant_id, r.id, true).await?;
+    let updates = service::updates(conn, p.tenant_id, ReportId(r.id), true).await?;
     let authors = rathaus_store::accounts::users_by_ids(
         conn,
         p.tenant_id,
@@ -404,10 +405,20 @@ pub(crate) async fn workflow(
 ) -> Result<Response, HtmlError> {
     let id = parse_id(&id)?;
     p.require(HANDLE)?;
-    let r = service::get(&Scope::user(&st.db.conn, &p), id).await?;
+    let r = service::get(&Scope::user(&st.db.conn, &p), ReportId(id)).await?;
     let base = rathaus_web::ctx::origin(&st.cfg, &headers);
     let result = match to_change(&r, &f, &base) {
-        Ok(ch) => service::change(&st.db.conn, &state, Actor::User(&p), p.tenant_id, id, ch).await,
+        Ok(ch) => {
+            service::change(
+                &st.db.conn,
+                &state,
+                Actor::User(&p),
+                p.tenant_id,
+                ReportId(id),
+                ch,
+            )
+            .await
+        }
         Err(e) => Err(e),
     };
     match result {
@@ -431,7 +442,7 @@ pub(crate) async fn moderation(
 ) -> Result<Response, HtmlError> {
     let id = parse_id(&id)?;
     p.require(MODERATE)?;
-    let r = service::get(&Scope::user(&st.db.conn, &p), id).await?;
+    let r = service::get(&Scope::user(&st.db.conn, &p), ReportId(id)).await?;
     let mut m = service::Moderation::default();
     let mut errs = FieldErrors::new();
     match f.aktion.as_str() {
@@ -444,7 +455,17 @@ pub(crate) async fn moderation(
         m.public_description = Some(f.public_description.clone());
     }
     let result = match errs.into_result() {
-        Ok(()) => service::moderate(&st.db.conn, &state, Actor::User(&p), p.tenant_id, id, m).await,
+        Ok(()) => {
+            service::moderate(
+                &st.db.conn,
+                &state,
+                Actor::User(&p),
+                p.tenant_id,
+                ReportId(id),
+                m,
+            )
+            .await
+        }
         Err(e) => Err(e),
     };
     match result {
@@ -517,7 +538,7 @@ pub(crate) async fn photo_visibility(
         &state,
         Actor::User(&p),
         p.tenant_id,
-        id,
+        PhotoId(id),
         f.verbergen == "1",
     )
     .await?;
