@@ -12,7 +12,8 @@ use common::*;
 use rathaus_core::Error;
 use rathaus_refugees::service::occupancy::{CheckIn, check_in};
 use rathaus_refugees::service::persons::{self, ANONYMISED, PersonInput};
-use rathaus_refugees::service::retention::{self, JOB, RETENTION_YEARS};
+use rathaus_refugees::service::retention::{self, JOB};
+use rathaus_refugees::service::settings::DEFAULT_RETENTION_YEARS as RETENTION_YEARS;
 use rathaus_refugees::service::{stats, today};
 use rathaus_refugees::store::person;
 use rathaus_store::entity::{audit_event, job};
@@ -126,8 +127,9 @@ async fn persons_who_left_long_ago_are_anonymised_and_statistics_stay() {
         .await
         .unwrap();
     assert_eq!(out.anonymised, 1);
-    assert_eq!(out.cutoff, retention::cutoff(today));
-    assert_eq!(out.cutoff.year(), today.year() - RETENTION_YEARS as i32);
+    assert_eq!(out.cutoff, retention::cutoff(today, RETENTION_YEARS));
+    assert_eq!(out.retention_years, RETENTION_YEARS);
+    assert_eq!(out.cutoff.year(), today.year() - RETENTION_YEARS);
 
     let m = row(&s, old).await;
     assert!(m.anonymised_at.is_some());

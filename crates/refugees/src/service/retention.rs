@@ -1,5 +1,5 @@
-//! Deletion periods (issue 12, section 11): persons whose last stay ended more than
-//! `RETENTION_YEARS` ago and who have no current or future stay are anonymised by a daily job.
+//! Deletion periods (issue 12, section 11): persons whose last stay ended more than the
+//! tenant's deletion period (`settings::retention_years`) ago and who have no current or future stay are anonymised by a daily job.
 //! Names, birth date, contact, needs, notes, household and the allocation and benefits
 //! references are erased; nationality, residence status, allocation date and the stays stay,
 //! so that the monthly statistics of past months do not change. Each run writes one deletion
@@ -18,12 +18,6 @@ use crate::store::{household, occupancy, person};
 /// The job kind of the daily run.
 pub const JOB: &str = "refugees.anonymise";
 
-/// The deletion period in years after the last move-out. One value for every tenant: the
-/// retention of accommodation files is set by the state's file plan (Aktenplan), not by the
-/// single municipality, and three years after the case closes is the common period there;
-/// a per-tenant setting is left for when a town asks for another one.
-pub const RETENTION_YEARS: u32 = 3;
-
 /// The hour (Europe/Berlin) the daily run is due, at night.
 const RUN_HOUR: u32 = 3;
 
@@ -33,14 +27,16 @@ const ACTOR: Actor<'static> = Actor::system("refugees.anonymise");
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Outcome {
     pub anonymised: u64,
+    /// The deletion period applied.
+    pub retention_years: i32,
     /// Stays that ended before this day count as expired.
     pub cutoff: NaiveDate,
 }
 
 /// The first day that still counts: `today` minus the deletion period.
-pub fn cutoff(today: NaiveDate) -> NaiveDate {
+pub fn cutoff(today: NaiveDate, years: i32) -> NaiveDate {
     today
-        .checked_sub_months(Months::new(RETENTION_YEARS * 12))
+        .checked_sub_months(Months::new(years.max(1).unsigned_abs() * 12))
         .unwrap_or(today)
 }
 
@@ -50,8 +46,9 @@ pub async fn anonymise(
     tenant: TenantId,
     today: NaiveDate,
 ) -> Result<Outcome> {
-    let cutoff = cutoff(today);
     let tx = Tx::begin(db, tenant, ACTOR).await?;
+    let years = super::settings::retention_years(tx.conn(), tenant).await?;
+    let cutoff = cutoff(today, years);
     // Persons with a stay, none of which is open, current, future or ended on or after the
     // cutoff.
     let housed = scoped::<occupancy::Entity>(tenant)
@@ -125,7 +122,7 @@ pub async fn anonymise(
         )
         .details(serde_json::json!({
             "count": ids.len(),
-            "retention_years": RETENTION_YEARS,
+            "retention_years": years,
             "moved_out_before": cutoff,
             "on": today,
         })),
@@ -134,6 +131,7 @@ pub async fn anonymise(
     tx.commit().await?;
     Ok(Outcome {
         anonymised: ids.len() as u64,
+        retention_years: years,
         cutoff,
     })
 }

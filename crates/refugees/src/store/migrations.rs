@@ -9,7 +9,7 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(M0001), Box::new(M0002)]
+        vec![Box::new(M0001), Box::new(M0002), Box::new(M0003)]
     }
     fn migration_table_name() -> DynIden {
         "seaql_migrations_refugees".into_iden()
@@ -262,6 +262,38 @@ impl MigrationTrait for M0002 {
                 .add_column(timestamp_with_time_zone_null("anonymised_at"))
                 .take(),
         )
+        .await
+    }
+}
+
+/// The module's settings per tenant (one row at most): the deletion period.
+struct M0003;
+
+impl MigrationName for M0003 {
+    fn name(&self) -> &str {
+        "m0003_refugees_settings"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0003 {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.create_table(
+            Table::create()
+                .table("refugees_settings")
+                .col(big_pk_auto("id"))
+                .col(big_integer("tenant_id"))
+                .col(integer("retention_years"))
+                .col(timestamp_with_time_zone("updated_at"))
+                .foreign_key(&mut tenant_fk("refugees_settings"))
+                .take(),
+        )
+        .await?;
+        m.create_index(unique_index(
+            "ux_refugees_settings_tenant",
+            "refugees_settings",
+            &["tenant_id"],
+        ))
         .await
     }
 }

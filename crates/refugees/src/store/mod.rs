@@ -99,6 +99,11 @@ entity!(mapping, "refugees_mappings", {
     updated_at: DateTimeUtc,
 });
 
+entity!(settings, "refugees_settings", {
+    retention_years: i32,
+    updated_at: DateTimeUtc,
+});
+
 rathaus_store::tenant_owned!(
     accommodation,
     unit,
@@ -107,5 +112,6 @@ rathaus_store::tenant_owned!(
     household,
     person,
     occupancy,
-    mapping
+    mapping,
+    settings
 );

@@ -63,6 +63,8 @@ pub(crate) fn routes() -> Routes {
             EDITORS,
             move_household,
         )
+        .get("/unterbringung/einstellungen", EDITORS, settings_page)
+        .post("/unterbringung/einstellungen", EDITORS, settings_save)
         .get("/unterbringung/import", IMPORTERS, import_form)
         .post(
             "/unterbringung/import",
@@ -99,6 +101,7 @@ struct DashboardTpl {
     rate: String,
     expiring_before: String,
     can_import: bool,
+    can_edit: bool,
 }
 
 impl DashboardTpl {
@@ -134,6 +137,7 @@ async fn dashboard(
             .format("%Y-%m-%d")
             .to_string(),
         can_import: p.has(crate::permissions::IMPORT),
+        can_edit: p.has(crate::permissions::EDIT),
         total_now,
         total_at,
         rate,
@@ -579,6 +583,71 @@ async fn move_household(
             let errs = FormErrors::from_error(t, e)?;
             households_page(&st, &ctx, &p, on.unwrap_or_else(today), errs, false).await
         }
+    }
+}
+
+// ---------------------------------------------------------------- settings
+
+#[derive(Template)]
+#[template(path = "refugees/settings.html")]
+struct SettingsTpl {
+    l: Layout,
+    errs: FormErrors,
+    retention_years: String,
+    saved: bool,
+}
+
+#[derive(Deserialize, Default)]
+struct SettingsQuery {
+    #[serde(default)]
+    gespeichert: String,
+}
+
+/// The module's settings (the deletion period), for holders of `refugees.edit`.
+async fn settings_page(
+    State(st): State<AppState>,
+    Staff(ctx, p): Staff,
+    Query(q): Query<SettingsQuery>,
+) -> Result<Response, HtmlError> {
+    let s = crate::service::settings::get(&st.db.conn, Actor::User(&p), p.tenant_id).await?;
+    page(SettingsTpl {
+        l: layout(&st, &ctx, "refugees.settings.title"),
+        errs: FormErrors::none(catalog(ctx.lang)),
+        retention_years: s.retention_years.to_string(),
+        saved: !q.gespeichert.is_empty(),
+    })
+}
+
+#[derive(Deserialize)]
+struct SettingsForm {
+    #[serde(default)]
+    retention_years: String,
+}
+
+async fn settings_save(
+    State(st): State<AppState>,
+    Staff(ctx, p): Staff,
+    Form(f): Form<SettingsForm>,
+) -> Result<Response, HtmlError> {
+    match crate::service::settings::update(
+        &st.db.conn,
+        Actor::User(&p),
+        p.tenant_id,
+        &f.retention_years,
+    )
+    .await
+    {
+        Ok(_) => Ok(Redirect::to("/unterbringung/einstellungen?gespeichert=1").into_response()),
+        Err(e @ Error::Invalid(_)) => {
+            let html = SettingsTpl {
+                l: layout(&st, &ctx, "refugees.settings.title"),
+                errs: FormErrors::from_error(catalog(ctx.lang), e)?,
+                retention_years: f.retention_years,
+                saved: false,
+            };
+            Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, page(html)?).into_response())
+        }
+        Err(e) => Err(e.into()),
     }
 }
 

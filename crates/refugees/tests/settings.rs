@@ -1,0 +1,180 @@
+//! The deletion period per tenant: editors change it on the settings page (linked from the
+//! dashboard), bad input is a German 422 that keeps the input, other roles get 403, the change
+//! is audited, and the anonymisation job applies the tenant's period.
+
+#![allow(clippy::unwrap_used)] // a test fails loudly on a broken assumption
+
+mod common;
+
+use chrono::{Datelike, NaiveDate};
+use common::*;
+use rathaus_refugees::Refugees;
+use rathaus_refugees::service::occupancy::{CheckIn, check_in};
+use rathaus_refugees::service::{retention, settings, today};
+use rathaus_store::entity::audit_event;
+use rathaus_store::uow::Actor;
+use rathaus_testkit::{PASSWORD, TestApp, login, post_form};
+use rathaus_web::{AppState, Module, WebConfig};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use std::sync::Arc;
+
+const HOST: &str = "a.refugees.test";
+const HOST_B: &str = "b.refugees.test";
+const PAGE: &str = "/unterbringung/einstellungen";
+
+#[tokio::test]
+async fn editors_set_the_deletion_period_and_the_job_applies_it() {
+    let tdb = migrated().await;
+    let s = tenant(&tdb.db, "a", HOST).await;
+    let b = tenant(&tdb.db, "b", HOST_B).await;
+    let modules: Vec<Arc<dyn Module>> = vec![Arc::new(Refugees)];
+    let st = AppState::with_modules(tdb.db.clone(), WebConfig::default(), modules);
+    let app = TestApp::spawn_state(tdb, st).await;
+    let base = app.url(HOST, "");
+
+    // Someone who moved out four years ago.
+    let acc = accommodation(&s, "Gemeinschaftsunterkunft Süd").await;
+    let r = room(&s, acc, "1", 1).await;
+    let bed = beds(&s, r.id).await[0];
+    let p = person(&s, "Haddad").await;
+    let t = today();
+    let years = |n: i32| NaiveDate::from_ymd_opt(t.year() - n, t.month(), 1).unwrap();
+    check_in(
+        &s.db.conn,
+        Actor::User(&s.admin),
+        s.f.tenant,
+        CheckIn {
+            person_id: p,
+            bed_id: bed,
+            from: years(6),
+            until: Some(years(4)),
+        },
+    )
+    .await
+    .unwrap();
+
+    // The clerk finds the page on the dashboard; the default is three years.
+    let clerk = app.client(&[HOST]);
+    login(&clerk, &base, &s.clerk.email, PASSWORD).await;
+    let dash = clerk
+        .get(format!("{base}/unterbringung"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(dash.contains(&format!("href=\"{PAGE}\"")), "{dash}");
+    let html = clerk
+        .get(format!("{base}{PAGE}"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Löschfrist in Jahren"), "{html}");
+    assert!(html.contains("value=\"3\""), "{html}");
+
+    // Bad input: 422, German message, input kept, nothing stored.
+    for bad in ["0", "31", "drei", ""] {
+        let r = post_form(&clerk, &base, PAGE, PAGE, &[("retention_years", bad)]).await;
+        assert_eq!(r.status(), 422, "{bad}");
+        let html = r.text().await.unwrap();
+        assert!(
+            html.contains("Bitte eine ganze Zahl von Jahren zwischen 1 und 30 angeben."),
+            "{html}"
+        );
+        assert!(html.contains(&format!("value=\"{bad}\"")), "{html}");
+    }
+    assert_eq!(
+        settings::retention_years(&s.db.conn, s.f.tenant)
+            .await
+            .unwrap(),
+        3
+    );
+
+    // Five years: saved, shown, audited; the person who left four years ago stays.
+    let r = post_form(&clerk, &base, PAGE, PAGE, &[("retention_years", "5")]).await;
+    assert_eq!(r.status(), 303);
+    let to = r.headers()["location"].to_str().unwrap().to_string();
+    assert_eq!(to, format!("{PAGE}?gespeichert=1"));
+    let html = clerk
+        .get(format!("{base}{to}"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("gespeichert") && html.contains("value=\"5\""),
+        "{html}"
+    );
+    let out = retention::anonymise(&s.db.conn, s.f.tenant, t)
+        .await
+        .unwrap();
+    assert_eq!((out.anonymised, out.retention_years), (0, 5));
+    // The other tenant keeps the default.
+    assert_eq!(
+        settings::retention_years(&s.db.conn, b.f.tenant)
+            .await
+            .unwrap(),
+        3
+    );
+    // Back to two years: anonymised at the next run.
+    let r = post_form(&clerk, &base, PAGE, PAGE, &[("retention_years", "2")]).await;
+    assert_eq!(r.status(), 303);
+    let out = retention::anonymise(&s.db.conn, s.f.tenant, t)
+        .await
+        .unwrap();
+    assert_eq!((out.anonymised, out.retention_years), (1, 2));
+
+    let ev = audit_event::Entity::find()
+        .filter(audit_event::Column::Action.eq("refugees.settings_changed"))
+        .all(&s.db.conn)
+        .await
+        .unwrap();
+    assert_eq!(ev.len(), 2);
+    assert_eq!(ev[0].actor_label, s.clerk.email);
+    let v: serde_json::Value = serde_json::from_str(&ev[1].details).unwrap();
+    assert_eq!(
+        v["retention_years"],
+        serde_json::json!({"before": 5, "after": 2})
+    );
+
+    // Readers without `refugees.edit`: no link, 403 on the page and the form.
+    let office = app.client(&[HOST]);
+    login(&office, &base, &s.office.email, PASSWORD).await;
+    let dash = office
+        .get(format!("{base}/unterbringung"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!dash.contains(PAGE));
+    let r = office.get(format!("{base}{PAGE}")).send().await.unwrap();
+    assert_eq!(r.status(), 403);
+    let r = post_form(
+        &office,
+        &base,
+        "/unterbringung",
+        PAGE,
+        &[("retention_years", "1")],
+    )
+    .await;
+    assert_eq!(r.status(), 403);
+    assert!(
+        settings::update(&s.db.conn, Actor::User(&s.caretaker), s.f.tenant, "1")
+            .await
+            .is_err()
+    );
+    assert_eq!(
+        settings::retention_years(&s.db.conn, s.f.tenant)
+            .await
+            .unwrap(),
+        2
+    );
+}
