@@ -9,7 +9,7 @@
 mod common;
 
 use common::{INSIDE, OUTSIDE, Setup, setup, spawn_app};
-use rathaus_reports::service::{self, Change, Moderation, ReportId, SettingsInput};
+use rathaus_reports::service::{self, ApiKeyId, Change, Moderation, ReportId, SettingsInput};
 use rathaus_reports::store::entity::report;
 use rathaus_testkit::TestApp;
 use sea_orm::{EntityTrait, PaginatorTrait};
@@ -481,7 +481,7 @@ async fn bad_input_gets_the_spec_error_and_stores_nothing() {
         &a.s.db.conn,
         rathaus_store::uow::Actor::User(&a.s.manager),
         a.s.tenant(),
-        old.id,
+        ApiKeyId(old.id),
     )
     .await
     .unwrap();

@@ -530,7 +530,7 @@ async fn personal_data_is_erased_after_the_retention_period() {
         now + chrono::Duration::days(rathaus_reports::service::retention::RETENTION_DAYS + 1);
     // Still open: nothing happens, even long after.
     assert!(
-        !rathaus_reports::service::retention::erase(&s.db, s.tenant(), r.id, later)
+        !rathaus_reports::service::retention::erase(&s.db, s.tenant(), ReportId(r.id), later)
             .await
             .unwrap()
     );
@@ -549,12 +549,12 @@ async fn personal_data_is_erased_after_the_retention_period() {
     .unwrap();
     // Closed, but not long enough ago.
     assert!(
-        !rathaus_reports::service::retention::erase(&s.db, s.tenant(), r.id, now)
+        !rathaus_reports::service::retention::erase(&s.db, s.tenant(), ReportId(r.id), now)
             .await
             .unwrap()
     );
     assert!(
-        rathaus_reports::service::retention::erase(&s.db, s.tenant(), r.id, later)
+        rathaus_reports::service::retention::erase(&s.db, s.tenant(), ReportId(r.id), later)
             .await
             .unwrap()
     );

@@ -2,7 +2,7 @@
 //! `rathaus reports create-api-key --name NAME`; only the key's SHA-256 is stored, the key
 //! itself is shown once. Each key has a rate limit (requests per minute) and can be revoked.
 
-use crate::service::MANAGE;
+use crate::service::{ApiKeyId, MANAGE};
 use crate::store::entity::api_key;
 use chrono::Utc;
 use rathaus_core::audit::NewEvent;
@@ -86,7 +86,7 @@ pub async fn set_rate<C: TransactionTrait + ConnectionTrait>(
     db: &C,
     who: Actor<'_>,
     tenant: TenantId,
-    id: i64,
+    id: ApiKeyId,
     rate_limit: i32,
 ) -> Result<ApiKey> {
     who.require(MANAGE)?;
@@ -116,7 +116,7 @@ pub async fn revoke<C: TransactionTrait + ConnectionTrait>(
     db: &C,
     who: Actor<'_>,
     tenant: TenantId,
-    id: i64,
+    id: ApiKeyId,
 ) -> Result<()> {
     who.require(MANAGE)?;
     who.require_tenant(tenant)?;
@@ -138,7 +138,7 @@ pub async fn revoke<C: TransactionTrait + ConnectionTrait>(
     Ok(())
 }
 
-async fn find(conn: &impl ConnectionTrait, tenant: TenantId, id: i64) -> Result<ApiKey> {
+async fn find(conn: &impl ConnectionTrait, tenant: TenantId, id: ApiKeyId) -> Result<ApiKey> {
     rathaus_store::uow::scoped_by_id::<api_key::Entity, _>(tenant, id)
         .one(conn)
         .await?

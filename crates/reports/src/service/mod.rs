@@ -853,7 +853,7 @@ pub async fn submit(
             })),
         )
         .await?;
-        search::index_later(&txn, tenant, r.id).await?;
+        search::index_later(&txn, tenant, ReportId(r.id)).await?;
         txn.commit().await?;
         state.generations.bump(tenant);
         Ok(Submitted {
@@ -1463,7 +1463,7 @@ pub async fn change_in(
         move_followers(txn, tenant, id.0, o.id, now).await?;
     }
     if status_changed && !after.is_open {
-        crate::service::retention::schedule(txn, tenant, id.0, now).await?;
+        crate::service::retention::schedule(txn, tenant, id, now).await?;
     }
     if (status_changed || !reply.is_empty()) && after.moderation != HIDDEN {
         crate::service::notify::status_changed(
@@ -1488,7 +1488,7 @@ pub async fn change_in(
         })),
     )
     .await?;
-    search::index_later(txn, tenant, id.0).await?;
+    search::index_later(txn, tenant, id).await?;
     Ok(after)
 }
 
@@ -1591,7 +1591,7 @@ pub async fn moderate_in(
         })),
     )
     .await?;
-    search::index_later(txn, tenant, id.0).await?;
+    search::index_later(txn, tenant, id).await?;
     Ok(after)
 }
 

@@ -2,7 +2,7 @@
 //! the photos of published reports. Only published reports, only public fields.
 
 use crate::service::notify::status_label;
-use crate::service::{self, PUBLISHED, Status};
+use crate::service::{self, PUBLISHED, PhotoId, ReportId, Status};
 use crate::store::entity::{photo, report};
 use chrono::{DateTime, Utc};
 use rathaus_core::validation::FieldErrors;
@@ -267,7 +267,7 @@ pub struct PhotoInfo {
 pub async fn photo_info(
     conn: &impl ConnectionTrait,
     tenant: TenantId,
-    id: i64,
+    id: PhotoId,
 ) -> rathaus_core::Result<PhotoInfo> {
     rathaus_store::uow::scoped::<photo::Entity>(tenant)
         .select_only()
@@ -276,7 +276,7 @@ pub async fn photo_info(
             photo::Column::Hidden,
             photo::Column::Sha256,
         ])
-        .filter(photo::Column::Id.eq(id))
+        .filter(photo::Column::Id.eq(id.0))
         .into_model::<PhotoInfo>()
         .one(conn)
         .await?
@@ -382,7 +382,7 @@ pub async fn feed_rows(
 pub async fn is_published(
     conn: &impl ConnectionTrait,
     tenant: TenantId,
-    report_id: i64,
+    report_id: ReportId,
 ) -> Result<bool> {
     Ok(
         rathaus_store::uow::scoped_by_id::<report::Entity, _>(tenant, report_id)

@@ -4,6 +4,7 @@
 //! without personal data, stays public). Reopening makes the job a no-op; closing again
 //! schedules a new one.
 
+use crate::service::ReportId;
 use crate::store::entity::{follower, report};
 use chrono::{DateTime, Duration, Utc};
 use rathaus_core::audit::NewEvent;
@@ -20,7 +21,7 @@ pub const RETENTION_DAYS: i64 = 180;
 pub async fn schedule(
     conn: &impl ConnectionTrait,
     tenant: TenantId,
-    report_id: i64,
+    report_id: ReportId,
     closed_at: DateTime<Utc>,
 ) -> Result<()> {
     jobs::enqueue_at(
@@ -37,7 +38,12 @@ pub async fn schedule(
 
 /// Erases the personal data of a report if it is still closed and was closed long enough ago;
 /// returns whether it did.
-pub async fn erase(db: &Db, tenant: TenantId, report_id: i64, now: DateTime<Utc>) -> Result<bool> {
+pub async fn erase(
+    db: &Db,
+    tenant: TenantId,
+    report_id: ReportId,
+    now: DateTime<Utc>,
+) -> Result<bool> {
     let txn = begin(&db.conn).await?;
     let Some(r) = rathaus_store::uow::scoped_by_id::<report::Entity, _>(tenant, report_id)
         .one(&txn)
@@ -57,7 +63,7 @@ pub async fn erase(db: &Db, tenant: TenantId, report_id: i64, now: DateTime<Utc>
     am.reporter_phone = Set(String::new());
     am.update(&txn).await?;
     let removed = rathaus_store::uow::scoped_delete::<follower::Entity>(tenant)
-        .filter(follower::Column::ReportId.eq(report_id))
+        .filter(follower::Column::ReportId.eq(report_id.0))
         .exec(&txn)
         .await?
         .rows_affected;

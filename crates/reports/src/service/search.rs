@@ -3,6 +3,7 @@
 //! fields enqueues the report (`index_later`) in its transaction.
 
 use crate::permissions::{HANDLE, MODERATE};
+use crate::service::ReportId;
 use crate::service::inbox::Names;
 use crate::store::entity::report;
 use async_trait::async_trait;
@@ -18,9 +19,9 @@ pub const KIND: &str = "reports.report";
 pub async fn index_later(
     conn: &impl ConnectionTrait,
     tenant: TenantId,
-    id: i64,
+    id: ReportId,
 ) -> rathaus_core::Result<()> {
-    rathaus_search::enqueue_on(conn, tenant, KIND, id, Op::Upsert).await
+    rathaus_search::enqueue_on(conn, tenant, KIND, id.0, Op::Upsert).await
 }
 
 /// Loads reports for the index.

@@ -5,9 +5,9 @@
 //!
 //! Uploads are multipart forms; their CSRF token travels in the query string (`?_csrf=`).
 
-use crate::service::CategoryId;
 use crate::service::ReportsState;
 use crate::service::{self, AttributeDef, CategoryInput, MANAGE};
+use crate::service::{ApiKeyId, CategoryId};
 use askama::Template;
 use axum::Extension;
 use axum::Form;
@@ -883,7 +883,7 @@ pub(crate) async fn set_rate(
             &st.db.conn,
             rathaus_store::uow::Actor::User(&p),
             p.tenant_id,
-            id,
+            ApiKeyId(id),
             n,
         )
         .await
@@ -918,7 +918,7 @@ pub(crate) async fn revoke_key(
         &st.db.conn,
         rathaus_store::uow::Actor::User(&p),
         p.tenant_id,
-        id,
+        ApiKeyId(id),
     )
     .await?;
     Ok(

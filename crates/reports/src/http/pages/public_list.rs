@@ -17,7 +17,7 @@ use crate::service::ReportsState;
 pub use crate::service::public::viewport_references;
 use crate::service::public::{StatusFilter, geojson_body, parse_bbox, parse_status, photo_info};
 use crate::service::{self, HANDLE, MODERATE, Status};
-use crate::service::{CategoryId, ReportId};
+use crate::service::{CategoryId, PhotoId, ReportId};
 use askama::Template;
 use axum::Extension;
 use axum::extract::{Path, Query, State};
@@ -597,7 +597,7 @@ pub(crate) async fn status_jpeg(
     id: i64,
     small: bool,
 ) -> HtmlResult {
-    let p = photo_info(conn, tenant, id).await?;
+    let p = photo_info(conn, tenant, PhotoId(id)).await?;
     if p.report_id != report_id || p.hidden {
         return Err(Error::NotFound.into());
     }
@@ -612,11 +612,12 @@ async fn picture(
     small: bool,
 ) -> HtmlResult {
     let tenant = tenant_of(ctx)?;
-    let p = photo_info(&st.db.conn, tenant, id).await?;
+    let p = photo_info(&st.db.conn, tenant, PhotoId(id)).await?;
     let staff = ctx
         .staff()
         .is_some_and(|u| u.tenant_id == tenant && (u.has(HANDLE) || u.has(MODERATE)));
-    let published = service::public::is_published(&st.db.conn, tenant, p.report_id).await?;
+    let published =
+        service::public::is_published(&st.db.conn, tenant, ReportId(p.report_id)).await?;
     let public = published && !p.hidden;
     if !(public || staff) {
         return Err(Error::NotFound.into());
