@@ -15,7 +15,7 @@ use rathaus_store::entity::audit_event;
 use rathaus_store::uow::Actor;
 use rathaus_testkit::{PASSWORD, TestApp, login};
 use rathaus_web::{AppState, Module, WebConfig};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::Value;
 use std::sync::Arc;
 
@@ -226,6 +226,7 @@ async fn the_disclosure_holds_everything_and_only_the_right_role_gets_it() {
     // Each disclosure is in the audit log, by whom and about whom.
     let events = audit_event::Entity::find()
         .filter(audit_event::Column::Action.eq("refugees.person_disclosed"))
+        .order_by_asc(audit_event::Column::Seq)
         .all(&s.db.conn)
         .await
         .unwrap();

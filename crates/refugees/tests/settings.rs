@@ -15,7 +15,7 @@ use rathaus_store::entity::audit_event;
 use rathaus_store::uow::Actor;
 use rathaus_testkit::{PASSWORD, TestApp, login, post_form};
 use rathaus_web::{AppState, Module, WebConfig};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use std::sync::Arc;
 
 const HOST: &str = "a.refugees.test";
@@ -130,8 +130,28 @@ async fn editors_set_the_deletion_period_and_the_job_applies_it() {
         .unwrap();
     assert_eq!((out.anonymised, out.retention_years), (1, 2));
 
+    // The record, the list and the accommodation on a past day show the marker, not the name.
+    for path in [
+        format!("/unterbringung/personen/{p}"),
+        "/unterbringung/personen".to_string(),
+        format!("/unterbringung/unterkuenfte/{acc}?datum={}", years(5)),
+        format!(
+            "/unterbringung/unterkuenfte/{acc}/belegungsliste?datum={}",
+            years(5)
+        ),
+    ] {
+        let r = clerk.get(format!("{base}{path}")).send().await.unwrap();
+        assert_eq!(r.status(), 200, "{path}");
+        let html = r.text().await.unwrap();
+        assert!(
+            html.contains("anonymisiert") && !html.contains("Haddad"),
+            "{path}: {html}"
+        );
+    }
+
     let ev = audit_event::Entity::find()
         .filter(audit_event::Column::Action.eq("refugees.settings_changed"))
+        .order_by_asc(audit_event::Column::Seq)
         .all(&s.db.conn)
         .await
         .unwrap();

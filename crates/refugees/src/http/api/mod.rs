@@ -382,6 +382,9 @@ pub struct ResidenceOut {
 #[derive(Serialize, ToSchema)]
 pub struct PersonOut {
     pub id: i64,
+    /// The data was erased after the deletion period: names and the personal fields are
+    /// empty; nationality, status and stays remain for the statistics.
+    pub anonymised: bool,
     pub surname: String,
     pub given_names: String,
     pub household_id: Option<i64>,
@@ -412,6 +415,7 @@ fn place_out(p: persons::Place) -> PlaceOut {
 fn person_out(v: PersonView) -> PersonOut {
     PersonOut {
         id: v.id,
+        anonymised: v.anonymised,
         surname: v.surname,
         given_names: v.given_names,
         household_id: v.household_id,

@@ -390,6 +390,17 @@ async fn person_disclosure(
 
 // ---------------------------------------------------------------- accommodation
 
+/// Occupants' names; an anonymised person (empty name) shows the marker.
+fn occupant_names(
+    t: &rathaus_web::i18n::Catalog,
+    mut names: std::collections::HashMap<i64, String>,
+) -> std::collections::HashMap<i64, String> {
+    for n in names.values_mut().filter(|n| n.is_empty()) {
+        *n = t.get("refugees.person.anonymised").to_string();
+    }
+    names
+}
+
 #[derive(Template)]
 #[template(path = "refugees/accommodation.html")]
 struct AccommodationTpl {
@@ -422,7 +433,10 @@ async fn accommodation_page(
         .iter()
         .flat_map(|r| r.beds.iter().filter_map(|b| b.2))
         .collect();
-    let names = persons::names(&st.db.conn, Actor::User(&p), p.tenant_id, &ids).await?;
+    let names = occupant_names(
+        t,
+        persons::names(&st.db.conn, Actor::User(&p), p.tenant_id, &ids).await?,
+    );
     let kind = crate::domain::AccommodationKind::parse(&a.kind)
         .map(|k| t.get(&k.label_key()).to_string())
         .unwrap_or_default();
@@ -1188,6 +1202,7 @@ async fn occupancy_list(
     Query(q): Query<DashQuery>,
 ) -> Result<Response, HtmlError> {
     let id: i64 = id.parse().map_err(|_| Error::NotFound)?;
+    let t = catalog(ctx.lang);
     let on = date_of(&q.datum).unwrap_or_else(today);
     let (a, rooms) =
         places::accommodation_rooms(&st.db.conn, Actor::User(&p), p.tenant_id, id, on).await?;
@@ -1195,7 +1210,10 @@ async fn occupancy_list(
         .iter()
         .flat_map(|r| r.beds.iter().filter_map(|b| b.2))
         .collect();
-    let names = persons::names(&st.db.conn, Actor::User(&p), p.tenant_id, &ids).await?;
+    let names = occupant_names(
+        t,
+        persons::names(&st.db.conn, Actor::User(&p), p.tenant_id, &ids).await?,
+    );
     let title = a.name.clone();
     page(OccupancyListTpl {
         l: layout(&st, &ctx, "refugees.print.title").with_title(title),
