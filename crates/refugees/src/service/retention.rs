@@ -1,6 +1,6 @@
 //! Deletion periods (issue 12, section 11): persons whose last stay ended more than the
-//! tenant's deletion period (`settings::retention_years`) ago and who have no current or future stay are anonymised by a daily job.
-//! Names, birth date, contact, needs, notes, household and the allocation and benefits
+//! tenant's deletion period (`settings::retention_years`) ago and who have no current or
+//! future stay are anonymised by a daily job. Names, birth date, contact, needs, notes, household and the allocation and benefits
 //! references are erased; nationality, residence status, allocation date and the stays stay,
 //! so that the monthly statistics of past months do not change. Each run writes one deletion
 //! record (audit event with the count and the period) in the same transaction.
