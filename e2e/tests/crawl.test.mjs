@@ -33,7 +33,7 @@ const UNREACHABLE = new Map([
   ['/maengel/fotos/{id}/klein.jpg', 'pictures; the demo has none (crates/reports/tests/public.rs)'],
   ['/maengel/verwaltung/fotos/{file}', 'pictures; the demo has none (crates/reports/tests/staff.rs)'],
   ['/programm/programm.css', 'the board stylesheet, not a page (crates/programme/tests)'],
-  ['/akten/dokumente/{id}/inhalt', 'a document download; the demo files have no contents (crates/records/tests/api.rs, records.test.mjs)'],
+  ['/akten/dokumente/{id}/inhalt', 'a document download, not a page (crates/records/tests/api.rs, records.test.mjs)'],
   ['/akten/aussonderung/anbietung/{id}', 'the demo has no offer; records-disposal.test.mjs makes one (crates/records/tests/disposal.rs)'],
   ['/akten/aussonderung/anbietung/{id}/0501.xml', 'an xdomea message download, not a page (records-disposal.test.mjs, crates/records/tests/disposal.rs)'],
   ['/akten/aussonderung/anbietung/{id}/0505.xml', 'an xdomea message download, not a page (crates/records/tests/disposal.rs)'],
