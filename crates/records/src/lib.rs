@@ -11,7 +11,6 @@
 pub mod cli;
 pub mod demo;
 pub mod domain;
-pub mod formats;
 pub mod http;
 pub mod permissions;
 pub mod service;

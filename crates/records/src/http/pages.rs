@@ -1225,34 +1225,21 @@ async fn dog_register(
     let by = Actor::User(&p);
     let list = files::dog_register(&st.db.conn, by, p.tenant_id).await?;
     let (header, rows) = dog_rows(t, &list);
-    match q.format.as_str() {
-        "csv" => {
-            files::audit_export(&st.db.conn, by, p.tenant_id, "dog_register.csv", rows.len())
-                .await?;
-            let body = rathaus_web::export::csv_for_excel(&header, &rows, &[]);
-            Ok(rathaus_web::export::attachment(
-                rathaus_web::export::CSV,
-                "hundesteuerregister.csv",
-                body,
-            ))
+    match rathaus_web::export::Format::parse(Some(&q.format)).filter(|_| !q.format.is_empty()) {
+        Some(format) => {
+            let what = format!("dog_register.{}", format.code());
+            files::audit_export(&st.db.conn, by, p.tenant_id, &what, rows.len()).await?;
+            let table = rathaus_web::export::Table {
+                sheet: t.get("records.dog_register").to_string(),
+                header,
+                rows: rows
+                    .into_iter()
+                    .map(|r| r.into_iter().map(Into::into).collect())
+                    .collect(),
+            };
+            Ok(table.download(format, "hundesteuerregister")?)
         }
-        "xlsx" => {
-            files::audit_export(
-                &st.db.conn,
-                by,
-                p.tenant_id,
-                "dog_register.xlsx",
-                rows.len(),
-            )
-            .await?;
-            let body = crate::formats::xlsx(t.get("records.dog_register"), &header, &rows)?;
-            Ok(rathaus_web::export::attachment(
-                rathaus_web::export::XLSX,
-                "hundesteuerregister.xlsx",
-                body,
-            ))
-        }
-        _ => page(DogsTpl {
+        None => page(DogsTpl {
             l: layout(&st, &ctx, "records.dog_register"),
             header,
             rows: list.iter().map(|f| f.id).zip(rows).collect(),
