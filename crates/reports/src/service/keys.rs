@@ -8,7 +8,7 @@ use chrono::Utc;
 use rathaus_core::audit::NewEvent;
 use rathaus_core::validation::FieldErrors;
 use rathaus_core::{Error, Result, TenantId};
-use rathaus_store::uow::Actor;
+use rathaus_store::uow::{Actor, Scope};
 use rathaus_store::{audit, begin, db_err, random_token, sha256_hex};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, QueryFilter, QueryOrder, Set,
@@ -72,13 +72,13 @@ pub async fn list(
     tenant: TenantId,
 ) -> Result<Vec<ApiKey>> {
     who.require(MANAGE)?;
-    who.require_tenant(tenant)?;
-    rathaus_store::uow::scoped::<api_key::Entity>(tenant)
+    let scope = Scope::new(conn, tenant, who)?;
+    Ok(scope
+        .find::<api_key::Entity>()
         .order_by_asc(api_key::Column::Name)
         .order_by_asc(api_key::Column::Id)
-        .all(conn)
-        .await
-        .map_err(db_err)
+        .all(scope.conn())
+        .await?)
 }
 
 /// Changes a key's rate limit.

@@ -8,8 +8,9 @@ use crate::service::ReportId;
 use crate::store::entity::{follower, report};
 use chrono::{DateTime, Duration, Utc};
 use rathaus_core::audit::NewEvent;
-use rathaus_core::{Result, TenantId};
-use rathaus_store::{Actor, Db, audit, begin, jobs};
+use rathaus_core::{Error, Result, TenantId};
+use rathaus_store::uow::{Actor, Tx};
+use rathaus_store::{Db, jobs};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, QueryFilter, Set};
 use serde_json::json;
 
@@ -44,12 +45,11 @@ pub async fn erase(
     report_id: ReportId,
     now: DateTime<Utc>,
 ) -> Result<bool> {
-    let txn = begin(&db.conn).await?;
-    let Some(r) = rathaus_store::uow::scoped_by_id::<report::Entity, _>(tenant, report_id)
-        .one(&txn)
-        .await?
-    else {
-        return Ok(false);
+    let tx = Tx::begin(&db.conn, tenant, Actor::system("retention")).await?;
+    let r = match tx.get::<report::Entity, _>(report_id).await {
+        Ok(r) => r,
+        Err(Error::NotFound) => return Ok(false),
+        Err(e) => return Err(e),
     };
     let due = r
         .closed_at
@@ -61,16 +61,14 @@ pub async fn erase(
     am.reporter_name = Set(String::new());
     am.reporter_email = Set(String::new());
     am.reporter_phone = Set(String::new());
-    am.update(&txn).await?;
-    let removed = rathaus_store::uow::scoped_delete::<follower::Entity>(tenant)
+    am.update(tx.conn()).await?;
+    let removed = tx
+        .delete_many::<follower::Entity>()
         .filter(follower::Column::ReportId.eq(report_id.0))
-        .exec(&txn)
+        .exec(tx.conn())
         .await?
         .rows_affected;
-    audit::record(
-        &txn,
-        tenant,
-        &Actor::system("retention"),
+    tx.audit(
         NewEvent::new(
             "reports.personal_data.erased",
             "reports_report",
@@ -79,6 +77,6 @@ pub async fn erase(
         .details(json!({"followers_removed": removed})),
     )
     .await?;
-    txn.commit().await?;
+    tx.commit().await?;
     Ok(true)
 }
