@@ -718,8 +718,8 @@ pub struct ContentQuery {
     params(("id" = i64, Path, description = "Document id"), ContentQuery),
     responses(
         (status = 400, description = "Malformed request (query, path or body)", body = Problem, content_type = "application/problem+json"),
-        (status = 200, description = "The content", content_type = "application/octet-stream"),
-        (status = 206, description = "The requested range", content_type = "application/octet-stream"),
+        (status = 200, description = "The content, with the media type sniffed when it was stored (e.g. application/pdf, text/plain)", content_type = "*/*"),
+        (status = 206, description = "The requested range, with the same media type", content_type = "*/*"),
         (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Lacking permission", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such document or version", body = Problem, content_type = "application/problem+json"),
