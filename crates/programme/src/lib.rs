@@ -61,6 +61,13 @@ impl rathaus_web::Module for Programme {
         })
     }
 
+    /// The module's texts and the import pipeline's (the list import's report).
+    fn translation_files(&self, lang: Lang) -> Vec<&'static str> {
+        let own = self.translations(lang).into_iter();
+        own.chain([rathaus_import::translations(lang == Lang::De)])
+            .collect()
+    }
+
     fn search_sources(&self) -> Vec<std::sync::Arc<dyn rathaus_search::DocSource>> {
         vec![std::sync::Arc::new(service::search::MeasureDocs)]
     }

@@ -66,23 +66,23 @@ impl MeasureInput {
 }
 
 /// The checked values of a measure.
-struct Checked {
-    title: String,
-    description: String,
-    source: String,
-    department: String,
-    departments: String,
-    category: String,
-    size: String,
-    benefit: i32,
-    effort: i32,
-    responsible_id: Option<i64>,
-    planned_start: Option<NaiveDate>,
-    due: Option<NaiveDate>,
-    funding: String,
-    links: String,
-    tags: String,
-    module_link: String,
+pub(crate) struct Checked {
+    pub(crate) title: String,
+    pub(crate) description: String,
+    pub(crate) source: String,
+    pub(crate) department: String,
+    pub(crate) departments: String,
+    pub(crate) category: String,
+    pub(crate) size: String,
+    pub(crate) benefit: i32,
+    pub(crate) effort: i32,
+    pub(crate) responsible_id: Option<i64>,
+    pub(crate) planned_start: Option<NaiveDate>,
+    pub(crate) due: Option<NaiveDate>,
+    pub(crate) funding: String,
+    pub(crate) links: String,
+    pub(crate) tags: String,
+    pub(crate) module_link: String,
 }
 
 fn score(errs: &mut FieldErrors, field: &str, v: &str) -> i32 {
@@ -126,7 +126,8 @@ fn one_of(errs: &mut FieldErrors, field: &str, v: &str, allowed: &[&str], defaul
     }
 }
 
-fn check(inp: &MeasureInput) -> Result<Checked> {
+/// The one check of a measure's input (forms, API, import).
+pub(crate) fn check(inp: &MeasureInput) -> Result<Checked> {
     let mut errs = FieldErrors::new();
     let c = Checked {
         title: errs.text("title", &inp.title, MAX_TITLE),
@@ -210,9 +211,32 @@ pub async fn create(
     let mut tx = Tx::begin(db, tenant, by).await?;
     let formula = super::settings::formula_in(tx.conn(), tenant).await?;
     let name = responsible_name(tx.conn(), tenant, c.responsible_id).await?;
+    let m = insert_checked(&tx, by, first.id, formula, c, name).await?;
+    tx.audit(
+        NewEvent::new("programme.measure.created", "programme_measure", Some(m.id))
+            .details(serde_json::json!({ "title": m.title, "department": m.department })),
+    )
+    .await?;
+    if let Some(h) = live {
+        h.publish(&mut tx, TOPIC, Some(&m.id.to_string())).await?;
+    }
+    tx.commit().await?;
+    Ok((m, first))
+}
+
+/// Inserts a checked measure at the end of a phase with its first move and its search entry,
+/// in the caller's transaction (create and the import).
+pub(crate) async fn insert_checked(
+    tx: &Tx<'_>,
+    by: Actor<'_>,
+    phase_id: i64,
+    formula: domain::PriorityFormula,
+    c: Checked,
+    responsible_name: String,
+) -> Result<Measure> {
     let last = tx
         .find::<measure::Entity>()
-        .filter(measure::Column::PhaseId.eq(first.id))
+        .filter(measure::Column::PhaseId.eq(phase_id))
         .order_by_desc(measure::Column::Position)
         .one(tx.conn())
         .await?;
@@ -230,14 +254,14 @@ pub async fn create(
             effort: Set(c.effort),
             priority: Set(formula.compute(c.benefit, c.effort)),
             responsible_id: Set(c.responsible_id),
-            responsible_name: Set(name),
+            responsible_name: Set(responsible_name),
             planned_start: Set(c.planned_start),
             due: Set(c.due),
             funding: Set(c.funding),
             links: Set(c.links),
             tags: Set(c.tags),
             module_link: Set(c.module_link),
-            phase_id: Set(first.id),
+            phase_id: Set(phase_id),
             position: Set(domain::between(last.map(|l| l.position), None).unwrap_or(domain::GAP)),
             version: Set(1),
             phase_since: Set(now),
@@ -250,24 +274,15 @@ pub async fn create(
     tx.insert(move_event::ActiveModel {
         measure_id: Set(m.id),
         from_phase_id: Set(None),
-        to_phase_id: Set(first.id),
+        to_phase_id: Set(phase_id),
         moved_by: Set(uid),
         moved_by_name: Set(uname),
         at: Set(now),
         ..Default::default()
     })
     .await?;
-    super::search::index_later(&tx, m.id, false).await?;
-    tx.audit(
-        NewEvent::new("programme.measure.created", "programme_measure", Some(m.id))
-            .details(serde_json::json!({ "title": m.title, "department": m.department })),
-    )
-    .await?;
-    if let Some(h) = live {
-        h.publish(&mut tx, TOPIC, Some(&m.id.to_string())).await?;
-    }
-    tx.commit().await?;
-    Ok((m, first))
+    super::search::index_later(tx, m.id, false).await?;
+    Ok(m)
 }
 
 /// Changes a measure; with `version`, refused when it changed meanwhile.

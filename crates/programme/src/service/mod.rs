@@ -2,6 +2,7 @@
 //! announcement) in one unit of work → commit; and the queries behind the pages and the API.
 
 pub mod concerns;
+pub mod imports;
 pub mod interviews;
 pub mod measures;
 pub mod meetings;
