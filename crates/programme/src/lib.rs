@@ -6,8 +6,9 @@
 //! Pages under /programm, the JSON API under /api/v1/programme. Layout (dependencies point
 //! one way): `domain/` (priority, positions, limits; pure), `store/` (the `programme_*`
 //! tables), `service/` (every use case), `http/` (thin handlers, one route table),
-//! `demo.rs`, `permissions.rs`.
+//! `demo.rs`, `cli.rs` (the list import), `permissions.rs`.
 
+pub mod cli;
 pub mod demo;
 pub mod domain;
 pub mod formats;
@@ -78,6 +79,18 @@ impl rathaus_web::Module for Programme {
 
     fn routes(&self) -> rathaus_web::Routes {
         http::routes()
+    }
+
+    fn cli(&self) -> Option<clap::Command> {
+        Some(cli::command())
+    }
+
+    fn run_cli<'a>(
+        &'a self,
+        db: &'a rathaus_store::Db,
+        args: &'a clap::ArgMatches,
+    ) -> rathaus_web::module::CliFuture<'a> {
+        Box::pin(cli::run(db, args))
     }
 
     fn demo<'a>(

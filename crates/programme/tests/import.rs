@@ -451,3 +451,40 @@ async fn the_pages_upload_check_and_commit_without_javascript() {
     assert_eq!(r.status(), 404);
     assert_eq!(counts(&s).await, (5, 1));
 }
+
+#[tokio::test]
+async fn the_command_line_imports_only_a_clean_list_and_says_so_by_exit_code() {
+    use rathaus_programme::cli;
+    use std::process::ExitCode;
+    let s = setup().await;
+    let dir = std::env::temp_dir().join(format!("programme-import-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let run = async |bytes: Vec<u8>, dry: bool| {
+        let path = dir.join("liste.xlsx");
+        std::fs::write(&path, bytes).unwrap();
+        let mut argv = vec![
+            "programme".to_string(),
+            "import".into(),
+            path.display().to_string(),
+            "--tenant".into(),
+            "a".into(),
+        ];
+        if dry {
+            argv.push("--dry-run".into());
+        }
+        let m = cli::command().try_get_matches_from(argv).unwrap();
+        cli::run(&s.st.db, &m).await.unwrap()
+    };
+    let refused = ExitCode::from(cli::EXIT_REFUSED);
+    assert_eq!(run(list(7.0, E), false).await, refused);
+    assert_eq!(run(b"\x89PNG\r\n\x1a\n\0\0".to_vec(), false).await, refused);
+    let good = list(5.0, S("Gewerbeanmeldung online"));
+    assert_eq!(
+        run(good.clone(), true).await,
+        ExitCode::from(cli::EXIT_DRY_RUN)
+    );
+    assert_eq!(counts(&s).await, (1, 0), "nothing written so far");
+    assert_eq!(run(good, false).await, ExitCode::SUCCESS);
+    assert_eq!(counts(&s).await, (5, 1));
+    std::fs::remove_dir_all(&dir).unwrap();
+}

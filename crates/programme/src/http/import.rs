@@ -80,10 +80,7 @@ fn summary(t: &Catalog, o: &Outcome, file_id: Option<i64>) -> Summary {
             sheet: i.sheet.clone(),
             row: i.row.map(|r| r.to_string()).unwrap_or_default(),
             column: i.column.clone().unwrap_or_default(),
-            message: match &i.arg {
-                Some(a) => t.fmt(&i.key, a),
-                None => t.get(&i.key).to_string(),
-            },
+            message: imports::message(t, i),
         })
         .collect();
     Summary {

@@ -158,6 +158,33 @@ pub fn check_file(bytes: &[u8]) -> Result<(Report, Mapping)> {
     Ok((report, mapping))
 }
 
+/// The German (or English) message of a report line.
+pub fn message(t: &rathaus_web::i18n::Catalog, i: &Issue) -> String {
+    match &i.arg {
+        Some(a) => t.fmt(&i.key, a),
+        None => t.get(&i.key).to_string(),
+    }
+}
+
+/// A report line as text for the CLI: severity, where (sheet, row, column), the message.
+pub fn line(t: &rathaus_web::i18n::Catalog, i: &Issue) -> String {
+    let kind = match i.severity {
+        Severity::Error => t.get("import.severity_error"),
+        Severity::Warning => t.get("import.severity_warning"),
+    };
+    let mut at = Vec::new();
+    if !i.sheet.is_empty() {
+        at.push(format!("{} {}", t.get("import.sheet"), i.sheet));
+    }
+    if let Some(r) = i.row {
+        at.push(format!("{} {r}", t.get("import.row")));
+    }
+    if let Some(c) = &i.column {
+        at.push(format!("{} {c}", t.get("import.column")));
+    }
+    format!("{kind} ({}): {}", at.join(", "), message(t, i))
+}
+
 fn warn(report: &mut Report, at: &TypedRow, column: Option<String>, key: &str, arg: &str) {
     report.warnings += 1;
     report.issues.push(Issue {
