@@ -61,7 +61,8 @@ pub async fn run(db: &Db, args: &clap::ArgMatches) -> anyhow::Result<ExitCode> {
             let tid = cli_tenant(db, tenant.as_deref()).await?;
             let bytes =
                 std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
-            let out = imports::import(&db.conn, Actor::system("cli"), tid, &bytes, !dry_run).await;
+            let out =
+                imports::import(&db.conn, None, Actor::system("cli"), tid, &bytes, !dry_run).await;
             let out = match out {
                 Ok(o) => o,
                 Err(rathaus_core::Error::Invalid(errs)) => {

@@ -205,7 +205,7 @@ async fn the_dry_run_names_each_error_by_row_and_the_fixed_list_goes_in_whole() 
     let s = setup().await;
     let by = Actor::User(&s.admin);
     let bad = list(7.0, E);
-    let o = import(&s.st.db.conn, by, s.tenant, &bad, false)
+    let o = import(&s.st.db.conn, None, by, s.tenant, &bad, false)
         .await
         .unwrap();
     let all = lines(&o);
@@ -231,7 +231,7 @@ async fn the_dry_run_names_each_error_by_row_and_the_fixed_list_goes_in_whole() 
         "{all:#?}"
     );
     // Even asked to commit, a list with errors writes nothing.
-    let o = import(&s.st.db.conn, by, s.tenant, &bad, true)
+    let o = import(&s.st.db.conn, None, by, s.tenant, &bad, true)
         .await
         .unwrap();
     assert!(!o.committed && o.created == 0);
@@ -239,7 +239,7 @@ async fn the_dry_run_names_each_error_by_row_and_the_fixed_list_goes_in_whole() 
 
     // The fixed list: every row, one audit event.
     let good = list(5.0, S("Gewerbeanmeldung online"));
-    let o = import(&s.st.db.conn, by, s.tenant, &good, true)
+    let o = import(&s.st.db.conn, None, by, s.tenant, &good, true)
         .await
         .unwrap();
     assert!(o.committed, "{:#?}", lines(&o));
@@ -297,9 +297,16 @@ async fn the_dry_run_names_each_error_by_row_and_the_fixed_list_goes_in_whole() 
         &["programme.read"],
     )
     .await;
-    let err = import(&s.st.db.conn, Actor::User(&reader), s.tenant, &good, false)
-        .await
-        .unwrap_err();
+    let err = import(
+        &s.st.db.conn,
+        None,
+        Actor::User(&reader),
+        s.tenant,
+        &good,
+        false,
+    )
+    .await
+    .unwrap_err();
     assert!(matches!(err, rathaus_core::Error::Forbidden), "{err:?}");
 }
 
@@ -312,7 +319,7 @@ async fn a_csv_from_german_excel_and_files_that_are_no_list() {
                 Stra\u{df}enbeleuchtung smart;Tiefbau;gro\u{df};4;4;01.06.2027\r\n\
                 M\u{fc}llabfuhr-App;Umweltamt;klein;3;1;\r\n";
     let bytes: Vec<u8> = text.chars().map(|c| c as u32 as u8).collect();
-    let o = import(&s.st.db.conn, by, s.tenant, &bytes, true)
+    let o = import(&s.st.db.conn, None, by, s.tenant, &bytes, true)
         .await
         .unwrap();
     assert!(o.committed, "{:#?}", lines(&o));
@@ -334,7 +341,7 @@ async fn a_csv_from_german_excel_and_files_that_are_no_list() {
         ),
         (&b"   "[..], "import.err.empty_file"),
     ] {
-        match import(&s.st.db.conn, by, s.tenant, bytes, true).await {
+        match import(&s.st.db.conn, None, by, s.tenant, bytes, true).await {
             Err(rathaus_core::Error::Invalid(f)) => assert_eq!(f.0[0].key, key),
             other => panic!("{other:?}"),
         }

@@ -165,7 +165,16 @@ async fn upload(
             FieldErrors::single("file", "import.err.empty_file"),
         );
     }
-    let out = match imports::import(&st.db.conn, by(&p), p.tenant_id, &data, false).await {
+    let out = match imports::import(
+        &st.db.conn,
+        Some(&st.live),
+        by(&p),
+        p.tenant_id,
+        &data,
+        false,
+    )
+    .await
+    {
         Ok(o) => o,
         Err(e) => return file_error(&st, &ctx, e),
     };
@@ -233,7 +242,16 @@ async fn commit(
     while let Some(chunk) = futures_util::StreamExt::next(&mut body).await {
         data.extend_from_slice(&chunk.map_err(Error::internal)?);
     }
-    let out = match imports::import(&st.db.conn, by(&p), p.tenant_id, &data, true).await {
+    let out = match imports::import(
+        &st.db.conn,
+        Some(&st.live),
+        by(&p),
+        p.tenant_id,
+        &data,
+        true,
+    )
+    .await
+    {
         Ok(o) => o,
         Err(e) => return file_error(&st, &ctx, e),
     };

@@ -14,6 +14,7 @@ use rathaus_import::{
     Choice, Field, FieldKind, Header, Issue, Limits, Mapping, Report, Severity, SheetChoice,
     TypedRow,
 };
+use rathaus_store::live::Hub;
 use rathaus_store::uow::{Actor, Scope, Tx};
 use sea_orm::{DatabaseConnection, QuerySelect};
 use serde::Deserialize;
@@ -201,9 +202,10 @@ fn warn(report: &mut Report, at: &TypedRow, column: Option<String>, key: &str, a
 
 /// Dry run (`commit == false`) or commit of an uploaded list. With errors nothing is
 /// written; otherwise every row becomes a measure at the end of the first phase, in one
-/// transaction with one audit event.
+/// transaction with one audit event and one live announcement of the board.
 pub async fn import(
     db: &DatabaseConnection,
+    live: Option<&Hub>,
     by: Actor<'_>,
     tenant: TenantId,
     bytes: &[u8],
@@ -301,7 +303,7 @@ pub async fn import(
         .into_iter()
         .next()
         .ok_or(Error::NotFound)?;
-    let tx = Tx::begin(db, tenant, by).await?;
+    let mut tx = Tx::begin(db, tenant, by).await?;
     let formula = super::settings::formula_in(tx.conn(), tenant).await?;
     for (c, name) in plan {
         measures::insert_checked(&tx, by, first.id, formula, c, name).await?;
@@ -320,6 +322,10 @@ pub async fn import(
         })),
     )
     .await?;
+    // One announcement: open boards reload once, not once per card.
+    if let Some(h) = live {
+        h.publish(&mut tx, super::TOPIC, None).await?;
+    }
     tx.commit().await?;
     out.committed = true;
     Ok(out)
