@@ -317,13 +317,18 @@ async fn a_csv_from_german_excel_and_files_that_are_no_list() {
     // Windows-1252 with semicolons, as Excel saves "CSV (Trennzeichen-getrennt)".
     let text = "Titel;Fachbereich;Gr\u{f6}\u{df}e;Nutzen;Aufwand;f\u{e4}llig\r\n\
                 Stra\u{df}enbeleuchtung smart;Tiefbau;gro\u{df};4;4;01.06.2027\r\n\
-                M\u{fc}llabfuhr-App;Umweltamt;klein;3;1;\r\n";
+                M\u{fc}llabfuhr-App;Umweltamt;klein;3;1;\r\n\
+                M\u{fc}llabfuhr-App;Bauhof;;2;2;\r\n";
     let bytes: Vec<u8> = text.chars().map(|c| c as u32 as u8).collect();
     let o = import(&s.st.db.conn, None, by, s.tenant, &bytes, true)
         .await
         .unwrap();
     assert!(o.committed, "{:#?}", lines(&o));
-    assert_eq!(o.created, 2);
+    assert_eq!(o.created, 3);
+    assert_eq!(
+        lines(&o),
+        ["Warning :4 A: Dieser Titel steht schon in Zeile 3 der Datei."]
+    );
     let titles: Vec<String> = measure::Entity::find()
         .all(&s.st.db.conn)
         .await
@@ -346,7 +351,7 @@ async fn a_csv_from_german_excel_and_files_that_are_no_list() {
             other => panic!("{other:?}"),
         }
     }
-    assert_eq!(counts(&s).await, (3, 1));
+    assert_eq!(counts(&s).await, (4, 1));
 }
 
 #[tokio::test]

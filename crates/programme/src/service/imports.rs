@@ -246,6 +246,7 @@ pub async fn import(
 
     let rows = std::mem::take(&mut report.rows);
     let mut plan = Vec::with_capacity(rows.len());
+    let mut in_file: HashMap<String, u32> = HashMap::new();
     for row in &rows {
         let mut inp = input_of(row);
         let mut name = String::new();
@@ -270,6 +271,18 @@ pub async fn import(
                     who,
                 ),
             }
+        }
+        let key = normalize(&inp.title);
+        if let Some(first) = in_file.get(&key) {
+            warn(
+                &mut report,
+                row,
+                column("title"),
+                "programme.import.warn.duplicate_in_file",
+                &first.to_string(),
+            );
+        } else {
+            in_file.insert(key, row.row);
         }
         if existing.contains(&normalize(&inp.title)) {
             warn(
@@ -329,4 +342,29 @@ pub async fn import(
     tx.commit().await?;
     out.committed = true;
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_field_has_german_header_names_and_the_choices_their_synonyms() {
+        let syn: Synonyms = toml::from_str(include_str!("../../locales/import.toml")).unwrap();
+        for (key, _) in KEYS {
+            assert!(syn.fields.get(*key).is_some_and(|v| !v.is_empty()), "{key}");
+        }
+        let size = fields().iter().find(|f| f.key == "size").unwrap();
+        let FieldKind::Choice(choices) = size.kind else {
+            panic!("size is a choice")
+        };
+        assert_eq!(
+            rathaus_import::convert::parse_choice("Groß", choices),
+            Some("large")
+        );
+        assert_eq!(
+            rathaus_import::convert::parse_choice("klein", choices),
+            Some("small")
+        );
+    }
 }
