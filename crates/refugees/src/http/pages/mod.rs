@@ -418,6 +418,34 @@ impl AccommodationTpl {
     }
 }
 
+/// An accommodation's rooms and beds on a day, with the names of the occupants.
+async fn rooms_on(
+    st: &AppState,
+    p: &Principal,
+    t: &'static rathaus_web::i18n::Catalog,
+    id: i64,
+    on: NaiveDate,
+) -> Result<
+    (
+        places::Accommodation,
+        Vec<RoomView>,
+        std::collections::HashMap<i64, String>,
+    ),
+    Error,
+> {
+    let (a, rooms) =
+        places::accommodation_rooms(&st.db.conn, Actor::User(p), p.tenant_id, id, on).await?;
+    let ids: Vec<i64> = rooms
+        .iter()
+        .flat_map(|r| r.beds.iter().filter_map(|b| b.2))
+        .collect();
+    let names = occupant_names(
+        t,
+        persons::names(&st.db.conn, Actor::User(p), p.tenant_id, &ids).await?,
+    );
+    Ok((a, rooms, names))
+}
+
 async fn accommodation_page(
     State(st): State<AppState>,
     Staff(ctx, p): Staff,
@@ -427,16 +455,7 @@ async fn accommodation_page(
     let id: i64 = id.parse().map_err(|_| Error::NotFound)?;
     let t = catalog(ctx.lang);
     let on = date_of(&q.datum).unwrap_or_else(today);
-    let (a, rooms) =
-        places::accommodation_rooms(&st.db.conn, Actor::User(&p), p.tenant_id, id, on).await?;
-    let ids: Vec<i64> = rooms
-        .iter()
-        .flat_map(|r| r.beds.iter().filter_map(|b| b.2))
-        .collect();
-    let names = occupant_names(
-        t,
-        persons::names(&st.db.conn, Actor::User(&p), p.tenant_id, &ids).await?,
-    );
+    let (a, rooms, names) = rooms_on(&st, &p, t, id, on).await?;
     let kind = crate::domain::AccommodationKind::parse(&a.kind)
         .map(|k| t.get(&k.label_key()).to_string())
         .unwrap_or_default();
@@ -1204,16 +1223,7 @@ async fn occupancy_list(
     let id: i64 = id.parse().map_err(|_| Error::NotFound)?;
     let t = catalog(ctx.lang);
     let on = date_of(&q.datum).unwrap_or_else(today);
-    let (a, rooms) =
-        places::accommodation_rooms(&st.db.conn, Actor::User(&p), p.tenant_id, id, on).await?;
-    let ids: Vec<i64> = rooms
-        .iter()
-        .flat_map(|r| r.beds.iter().filter_map(|b| b.2))
-        .collect();
-    let names = occupant_names(
-        t,
-        persons::names(&st.db.conn, Actor::User(&p), p.tenant_id, &ids).await?,
-    );
+    let (a, rooms, names) = rooms_on(&st, &p, t, id, on).await?;
     let title = a.name.clone();
     page(OccupancyListTpl {
         l: layout(&st, &ctx, "refugees.print.title").with_title(title),
