@@ -51,8 +51,9 @@ cleanup() {
 trap cleanup EXIT
 
 # The week, the evening and the feed: a school week in the current season (no holiday).
-WEEK=${WEEK:-2026-W49}
-EVENING_DATE=${EVENING_DATE:-2026-12-01}
+# Next week and next Tuesday: the free-slot search refuses evenings in the past.
+WEEK=${WEEK:-$(date -d 'next tuesday' +%G-W%V)}
+EVENING_DATE=${EVENING_DATE:-$(date -d 'next tuesday' +%F)}
 EVENING_FROM=${EVENING_FROM:-18:00}
 EVENING_TO=${EVENING_TO:-20:00}
 
