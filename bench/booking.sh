@@ -50,8 +50,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# The week, the evening and the feed: a school week in the current season (no holiday).
-# Next week and next Tuesday: the free-slot search refuses evenings in the past.
+# The week, the evening and the feed: by default next week and next Tuesday (the free-slot
+# search refuses evenings in the past). For runs to compare, set WEEK and EVENING_DATE to a
+# school week of the current season and quote them with the figures.
 WEEK=${WEEK:-$(date -d 'next tuesday' +%G-W%V)}
 EVENING_DATE=${EVENING_DATE:-$(date -d 'next tuesday' +%F)}
 EVENING_FROM=${EVENING_FROM:-18:00}
