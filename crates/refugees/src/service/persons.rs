@@ -484,6 +484,18 @@ pub async fn list_persons(
     tenant: TenantId,
     f: &PersonFilter,
 ) -> Result<(Vec<PersonView>, u64)> {
+    let (rows, total) = query_persons(db, by, tenant, f, true).await?;
+    Ok((rows, total.unwrap_or_default()))
+}
+
+/// The persons of one page; the total only when `count` (an export pages on without it).
+async fn query_persons(
+    db: &DatabaseConnection,
+    by: Actor<'_>,
+    tenant: TenantId,
+    f: &PersonFilter,
+    count: bool,
+) -> Result<(Vec<PersonView>, Option<u64>)> {
     let v = super::require_read(by)?;
     // Filtering by residence data would reveal it.
     if (f.status.is_some() || f.permit_expires_before.is_some()) && !v.residence {
@@ -528,7 +540,11 @@ pub async fn list_persons(
     if let Some(h) = f.household_id {
         q = q.filter(person::Column::HouseholdId.eq(h));
     }
-    let total = q.clone().count(db).await?;
+    let total = if count {
+        Some(q.clone().count(db).await?)
+    } else {
+        None
+    };
     let rows = q
         .order_by_asc(person::Column::Surname)
         .order_by_asc(person::Column::GivenNames)
@@ -570,8 +586,11 @@ pub async fn export_persons(
         limit: 500,
         ..f.clone()
     };
+    // The total is counted once, with the first page.
+    let mut known = None;
     loop {
-        let (rows, total) = list_persons(db, by, tenant, &page).await?;
+        let (rows, counted) = query_persons(db, by, tenant, &page, known.is_none()).await?;
+        let total = *known.get_or_insert(counted.unwrap_or_default());
         let n = rows.len() as u64;
         out.extend(rows);
         page.offset += n;
