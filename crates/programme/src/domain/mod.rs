@@ -1,6 +1,8 @@
 //! Pure rules of the programme: the priority formula, sizes, categories, concern kinds and
 //! statuses, the default phases, and positions of cards within a phase. No I/O.
 
+pub mod burnup;
+
 /// Gap between neighbouring card positions: a card is put between two others without
 /// touching them as long as a gap is left.
 pub const GAP: i64 = 1024;

@@ -3,6 +3,8 @@
 //! the status report. Handlers are thin: they read the request, call the service, render.
 
 use crate::domain::PriorityFormula;
+use crate::domain::burnup::{BurnUp, Step};
+use crate::formats::burnup_svg;
 use crate::permissions::{COORDINATE, EDIT, READ};
 use crate::service::concerns::{self, ConcernInput, ConcernPatch};
 use crate::service::interviews;
@@ -36,7 +38,7 @@ const EDITORS: Access = Access::AnyOf(&[EDIT]);
 const COORDINATORS: Access = Access::AnyOf(&[COORDINATE]);
 
 pub const BOARD_JS: &str = concat!("/programm/board.js?v=", env!("CARGO_PKG_VERSION"), "-1");
-pub const CSS: &str = concat!("/programm/programm.css?v=", env!("CARGO_PKG_VERSION"), "-1");
+pub const CSS: &str = concat!("/programm/programm.css?v=", env!("CARGO_PKG_VERSION"), "-2");
 
 pub(crate) fn routes() -> Routes {
     Routes::new()
@@ -77,6 +79,7 @@ pub(crate) fn routes() -> Routes {
         )
         .get("/programm/bericht", READERS, report_page)
         .get("/programm/bericht.csv", READERS, report_csv)
+        .get("/programm/bericht/druck", READERS, report_print)
         .post("/programm/bericht", COORDINATORS, report_record)
         .get("/programm/phasen", COORDINATORS, phases_page)
         .post("/programm/phasen/formel", COORDINATORS, formula_update)
@@ -1522,35 +1525,119 @@ struct ReportTpl {
     r: report::Report,
     names: Vec<String>,
     last: String,
-    burn_max: i64,
+    burn: Vec<(String, i64, i64)>,
+    step_key: &'static str,
+    chart: String,
+    burn_summary: String,
     can_coordinate: bool,
 }
 
-impl ReportTpl {
-    fn pct(&self, n: &i64) -> i64 {
-        if self.burn_max == 0 {
-            0
-        } else {
-            n * 100 / self.burn_max
-        }
+/// The status report to print: the same content without navigation and forms.
+#[derive(Template)]
+#[template(path = "programme/report_print.html")]
+struct ReportPrintTpl {
+    l: Layout,
+    css: &'static str,
+    r: report::Report,
+    names: Vec<String>,
+    last: String,
+    burn: Vec<(String, i64, i64)>,
+    step_key: &'static str,
+    chart: String,
+    burn_summary: String,
+    as_of: String,
+}
+
+/// The burn-up as the page shows it: table rows (step, done, total), the translation key of
+/// the step column, the SVG chart and its summary sentence.
+struct BurnView {
+    rows: Vec<(String, i64, i64)>,
+    step_key: &'static str,
+    chart: String,
+    summary: String,
+}
+
+fn burn_view(t: &Catalog, b: &BurnUp) -> BurnView {
+    let (long, short, step_key) = match b.step {
+        Step::Week => ("%d.%m.%Y", "%d.%m.", "programme.report.week"),
+        Step::Month => ("%m/%Y", "%m/%y", "programme.report.month"),
+    };
+    let rows: Vec<(String, i64, i64)> = b
+        .points
+        .iter()
+        .map(|p| (p.start.format(long).to_string(), p.done, p.total))
+        .collect();
+    let summary = match (rows.first(), rows.last()) {
+        (Some(first), Some(last)) => t
+            .get("programme.report.burn_summary")
+            .replace("{from}", &first.0)
+            .replace("{to}", &last.0)
+            .replace("{done}", &last.1.to_string())
+            .replace("{total}", &last.2.to_string()),
+        _ => String::new(),
+    };
+    let chart = burnup_svg::svg(&burnup_svg::Chart {
+        id: "burn".into(),
+        title: t.get("programme.report.burn_up").to_string(),
+        desc: summary.clone(),
+        labels: b
+            .points
+            .iter()
+            .map(|p| p.start.format(short).to_string())
+            .collect(),
+        done: b.points.iter().map(|p| p.done).collect(),
+        total: b.points.iter().map(|p| p.total).collect(),
+        done_name: t.get("programme.report.done").to_string(),
+        total_name: t.get("programme.report.total").to_string(),
+    });
+    BurnView {
+        rows,
+        step_key,
+        chart,
+        summary,
     }
+}
+
+fn phase_names(t: &Catalog, r: &report::Report) -> Vec<String> {
+    r.phases
+        .iter()
+        .map(|ph| service::phase_name(t, ph))
+        .collect()
 }
 
 async fn report_page(State(st): State<AppState>, Staff(ctx, p): Staff) -> Res {
     let t = catalog(ctx.lang);
     let r = report::build(&st.db.conn, by(&p), p.tenant_id).await?;
+    let b = burn_view(t, &r.burn_up);
     page(ReportTpl {
         l: layout(&st, &ctx, "programme.report.title"),
         css: CSS,
-        names: r
-            .phases
-            .iter()
-            .map(|ph| service::phase_name(t, ph))
-            .collect(),
+        names: phase_names(t, &r),
         last: r.last_report.map(|d| fmt_time(&d)).unwrap_or_default(),
-        burn_max: r.burn_up.last().map(|b| b.1).unwrap_or(0),
         r,
+        burn: b.rows,
+        step_key: b.step_key,
+        chart: b.chart,
+        burn_summary: b.summary,
         can_coordinate: p.has(COORDINATE),
+    })
+}
+
+async fn report_print(State(st): State<AppState>, Staff(ctx, p): Staff) -> Res {
+    let t = catalog(ctx.lang);
+    let r = report::build(&st.db.conn, by(&p), p.tenant_id).await?;
+    let b = burn_view(t, &r.burn_up);
+    page(ReportPrintTpl {
+        l: layout(&st, &ctx, "programme.report.title"),
+        css: CSS,
+        names: phase_names(t, &r),
+        last: r.last_report.map(|d| fmt_time(&d)).unwrap_or_default(),
+        r,
+        burn: b.rows,
+        step_key: b.step_key,
+        chart: b.chart,
+        burn_summary: b.summary,
+        as_of: fmt_time(&chrono::Utc::now()),
     })
 }
 

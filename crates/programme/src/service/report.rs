@@ -3,13 +3,14 @@
 
 use super::{COORDINATE, Concern, Measure, Phase, READ, phases};
 use crate::domain::DONE_PHASE;
+use crate::domain::burnup::{self, BurnUp, Track};
 use crate::store::entity::{measure, move_event, report};
-use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use rathaus_core::audit::NewEvent;
 use rathaus_core::{Result, TenantId};
 use rathaus_store::uow::{Actor, Scope, Tx};
 use sea_orm::{ColumnTrait, DatabaseConnection, QueryFilter, QueryOrder, QuerySelect, Set};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 pub struct Report {
     pub phases: Vec<Phase>,
@@ -21,8 +22,8 @@ pub struct Report {
     pub done_since: Vec<Measure>,
     pub next: Vec<Measure>,
     pub open_concerns: Vec<Concern>,
-    /// (Monday of the week, measures done up to that week).
-    pub burn_up: Vec<(NaiveDate, i64)>,
+    /// Measures done and in total per week or month of the programme's life.
+    pub burn_up: BurnUp,
     pub total: i64,
 }
 
@@ -65,34 +66,53 @@ pub async fn build(db: &DatabaseConnection, by: Actor<'_>, tenant: TenantId) -> 
         .filter(|p| p.key == DONE_PHASE)
         .map(|p| p.id)
         .collect();
-    let done_moves = scope
+    let done_ids: BTreeSet<i64> = done.iter().copied().collect();
+    let is_done = |pid: i64| done_ids.contains(&pid);
+    // Every move, oldest first: the burn-up replays them; those into the done phase after
+    // the last report are what was done since.
+    let moves: Vec<(i64, Option<i64>, i64, DateTime<Utc>)> = scope
         .find::<move_event::Entity>()
-        .filter(move_event::Column::ToPhaseId.is_in(done.clone()))
+        .select_only()
+        .column(move_event::Column::MeasureId)
+        .column(move_event::Column::FromPhaseId)
+        .column(move_event::Column::ToPhaseId)
+        .column(move_event::Column::At)
         .order_by_asc(move_event::Column::At)
+        .order_by_asc(move_event::Column::Id)
+        .into_tuple()
         .all(db)
         .await?;
-    // Burn-up: each measure counted once, at its first arrival in the done phase.
-    let mut seen = BTreeSet::new();
-    let mut weeks: BTreeMap<NaiveDate, i64> = BTreeMap::new();
     let mut recent = BTreeSet::new();
-    for m in &done_moves {
-        if seen.insert(m.measure_id) {
-            let d = m.at.date_naive();
-            let monday = d - chrono::Duration::days(i64::from(d.weekday().num_days_from_monday()));
-            *weeks.entry(monday).or_default() += 1;
+    let mut history: HashMap<i64, Vec<(Option<i64>, i64, NaiveDate)>> = HashMap::new();
+    for &(mid, from, to, at) in &moves {
+        if is_done(to) && last_report.is_none_or(|l| at > l) {
+            recent.insert(mid);
         }
-        if last_report.is_none_or(|l| m.at > l) {
-            recent.insert(m.measure_id);
-        }
+        history
+            .entry(mid)
+            .or_default()
+            .push((from, to, at.date_naive()));
     }
-    let mut acc = 0;
-    let burn_up = weeks
+    let measures: Vec<(i64, i64, DateTime<Utc>, DateTime<Utc>)> = scope
+        .find::<measure::Entity>()
+        .select_only()
+        .column(measure::Column::Id)
+        .column(measure::Column::PhaseId)
+        .column(measure::Column::CreatedAt)
+        .column(measure::Column::PhaseSince)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let tracks: Vec<Track> = measures
         .into_iter()
-        .map(|(w, n)| {
-            acc += n;
-            (w, acc)
+        .filter(|m| idx(m.1).is_some())
+        .map(|(id, phase, created, since)| {
+            let created = created.date_naive();
+            let moves = history.get(&id).map(Vec::as_slice).unwrap_or_default();
+            track(created, moves, (phase, since.date_naive()), &is_done)
         })
         .collect();
+    let burn_up = burnup::burn_up(&tracks, Utc::now().date_naive());
     let done_since = if recent.is_empty() {
         vec![]
     } else {
@@ -129,6 +149,27 @@ pub async fn build(db: &DatabaseConnection, by: Actor<'_>, tenant: TenantId) -> 
         burn_up,
         total,
     })
+}
+
+/// One measure's track for the burn-up from its moves `(from, to, day)` in order. Days are
+/// UTC days (a move late on a Sunday evening in Berlin may count to the next week). A
+/// history that does not start at the creation (older data) starts with the phase the
+/// first move left; one that does not end in the current phase ends with it.
+fn track(
+    created: NaiveDate,
+    moves: &[(Option<i64>, i64, NaiveDate)],
+    (phase, since): (i64, NaiveDate),
+    is_done: &impl Fn(i64) -> bool,
+) -> Track {
+    let mut changes = Vec::with_capacity(moves.len() + 2);
+    if let Some(&(Some(from), _, _)) = moves.first() {
+        changes.push((created, is_done(from)));
+    }
+    changes.extend(moves.iter().map(|&(_, to, day)| (day, is_done(to))));
+    if moves.last().is_none_or(|&(_, to, _)| to != phase) {
+        changes.push((since, is_done(phase)));
+    }
+    Track { created, changes }
 }
 
 /// Records that the report was handed out: the next one shows what was done after now.
