@@ -2,8 +2,9 @@
 //! optimistic locking (409 on a stale `base_version`), search, onboardings and tasks.
 //! Bearer token required; every error is an RFC 9457 problem document.
 
+use crate::domain::comments::Target;
 use crate::permissions::{EDIT, MANAGE, ONBOARDING, READ};
-use crate::service::{self, onboarding};
+use crate::service::{self, comments, onboarding};
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -30,6 +31,15 @@ pub(crate) fn routes() -> Routes {
         .api(READERS, routes!(search))
         .api(Access::AnyOf(&[ONBOARDING]), routes!(start_onboarding))
         .api(Access::AnyOf(&[READ, ONBOARDING]), routes!(patch_task))
+        .api(READERS, routes!(page_comments, comment_page))
+        .api(
+            Access::AnyOf(&[READ, ONBOARDING]),
+            routes!(task_comments, comment_task),
+        )
+        .api(
+            Access::AnyOf(&[READ, EDIT, MANAGE, ONBOARDING]),
+            routes!(delete_comment),
+        )
 }
 
 fn created<T: Serialize>(location: String, body: T) -> Response {
@@ -661,4 +671,176 @@ async fn patch_task(
 ) -> Result<Json<TaskOut>, ApiError> {
     let t = onboarding::set_done(&st.db.conn, Actor::Token(&p), id, b.done).await?;
     Ok(Json(t.into()))
+}
+
+// ---------------------------------------------------------------- comments
+
+#[derive(Serialize, ToSchema)]
+pub struct CommentOut {
+    pub id: i64,
+    pub author: String,
+    /// None when the author's account is gone.
+    pub author_id: Option<i64>,
+    pub created_at: DateTime<Utc>,
+    pub body_markdown: String,
+    /// Rendered and sanitized HTML.
+    pub html: String,
+    /// The caller may delete it (its author, a knowledge manager; on tasks also HR).
+    pub may_delete: bool,
+}
+
+impl From<comments::CommentView> for CommentOut {
+    fn from(c: comments::CommentView) -> Self {
+        CommentOut {
+            id: c.id,
+            author: c.author,
+            author_id: c.author_id,
+            created_at: c.at,
+            body_markdown: c.body,
+            html: c.html,
+            may_delete: c.may_delete,
+        }
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewComment {
+    /// Markdown, 1 to 5,000 characters. `@` followed by a colleague's e-mail address
+    /// (`@anna.admin@beispielstadt.de`) mails them, when they may read the page or task.
+    pub body_markdown: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CreatedComment {
+    pub id: i64,
+    /// Ids of the colleagues the mentions notified by mail.
+    pub notified: Vec<i64>,
+}
+
+async fn list_comments(
+    st: &AppState,
+    p: &rathaus_core::Principal,
+    target: Target,
+) -> Result<Json<Vec<CommentOut>>, ApiError> {
+    let list = comments::list(&st.db.conn, Actor::Token(p), target).await?;
+    Ok(Json(list.into_iter().map(CommentOut::from).collect()))
+}
+
+async fn add_comment(
+    st: &AppState,
+    p: &rathaus_core::Principal,
+    target: Target,
+    body: &str,
+) -> Result<Response, ApiError> {
+    let a = comments::add(&st.db.conn, Actor::Token(p), target, body).await?;
+    Ok(created(
+        format!("{}#kommentar-{}", target.path(), a.comment.id),
+        CreatedComment {
+            id: a.comment.id,
+            notified: a.notified,
+        },
+    ))
+}
+
+/// The comments on a page, oldest first.
+#[utoipa::path(get, path = "/api/v1/knowledge/pages/{id}/comments", tag = "knowledge", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Page id")),
+    responses(
+        (status = 200, description = "Comments", body = [CommentOut]),
+        (status = 400, description = "Unreadable id", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Lacking permission", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such page (or not readable)", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn page_comments(
+    State(st): State<AppState>,
+    ApiUser(p): ApiUser,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<Vec<CommentOut>>, ApiError> {
+    list_comments(&st, &p, Target::Page(id)).await
+}
+
+/// Comments on a page the caller may read; mentions are mailed.
+#[utoipa::path(post, path = "/api/v1/knowledge/pages/{id}/comments", tag = "knowledge", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Page id")),
+    request_body = NewComment,
+    responses(
+        (status = 201, description = "Stored", body = CreatedComment),
+        (status = 400, description = "Unreadable request", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Lacking permission", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such page (or not readable)", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Request too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Empty or too long", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn comment_page(
+    State(st): State<AppState>,
+    ApiUser(p): ApiUser,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(b): ApiJson<NewComment>,
+) -> Result<Response, ApiError> {
+    add_comment(&st, &p, Target::Page(id), &b.body_markdown).await
+}
+
+/// The comments on a checklist task, oldest first.
+#[utoipa::path(get, path = "/api/v1/knowledge/tasks/{id}/comments", tag = "knowledge", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Task id")),
+    responses(
+        (status = 200, description = "Comments", body = [CommentOut]),
+        (status = 400, description = "Unreadable id", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Lacking permission", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such task (or not the caller's)", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn task_comments(
+    State(st): State<AppState>,
+    ApiUser(p): ApiUser,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<Vec<CommentOut>>, ApiError> {
+    list_comments(&st, &p, Target::Task(id)).await
+}
+
+/// Comments on a checklist task the caller sees (owner, the new colleague, HR); mentions
+/// are mailed.
+#[utoipa::path(post, path = "/api/v1/knowledge/tasks/{id}/comments", tag = "knowledge", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Task id")),
+    request_body = NewComment,
+    responses(
+        (status = 201, description = "Stored", body = CreatedComment),
+        (status = 400, description = "Unreadable request", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Lacking permission", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such task (or not the caller's)", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Request too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Empty or too long", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn comment_task(
+    State(st): State<AppState>,
+    ApiUser(p): ApiUser,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(b): ApiJson<NewComment>,
+) -> Result<Response, ApiError> {
+    add_comment(&st, &p, Target::Task(id), &b.body_markdown).await
+}
+
+/// Deletes a comment (its author, a knowledge manager; on tasks also HR).
+#[utoipa::path(delete, path = "/api/v1/knowledge/comments/{id}", tag = "knowledge", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Comment id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 400, description = "Unreadable id", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not the caller's comment", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such comment (or not readable)", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn delete_comment(
+    State(st): State<AppState>,
+    ApiUser(p): ApiUser,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<StatusCode, ApiError> {
+    comments::delete(&st.db.conn, Actor::Token(&p), id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

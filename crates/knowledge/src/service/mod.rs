@@ -3,9 +3,12 @@
 //! and a save against a newer version is refused (`knowledge.err.conflict`), never merged
 //! silently.
 
+pub mod changes;
+pub mod comments;
 pub mod onboarding;
 pub mod search;
 
+use crate::domain::comments::Change;
 use crate::domain::diff::{self, WordDiff};
 use crate::domain::{self, Visibility, links};
 use crate::permissions::{EDIT, MANAGE, READ};
@@ -558,6 +561,7 @@ pub async fn create_page(db: &DatabaseConnection, by: Actor<'_>, inp: PageInput)
         })
         .await?;
     insert_version(&tx, r.p, &pg, &note, true).await?;
+    changes::record(&tx, &pg, Change::Created, &r.p.name, &note).await?;
     search::index_later(&tx, pg.id).await?;
     tx.audit(
         NewEvent::new("knowledge.page_created", "knowledge_page", Some(pg.id))
@@ -667,6 +671,7 @@ pub async fn save_page(
     }
     let pg = tx.get::<page::Entity, _>(id).await?;
     insert_version(&tx, r.p, &pg, &note, inp.major).await?;
+    changes::record(&tx, &pg, Change::Edited, &r.p.name, &note).await?;
     search::index_later(&tx, pg.id).await?;
     let published = before.draft && !pg.draft;
     tx.audit(
@@ -754,7 +759,7 @@ pub struct PageView {
 }
 
 /// Loads a page the reader may see, or `NotFound`.
-async fn readable(
+pub(crate) async fn readable(
     conn: &impl ConnectionTrait,
     r: &Reader<'_>,
     id: i64,
@@ -954,6 +959,7 @@ pub async fn mark_reviewed(db: &DatabaseConnection, by: Actor<'_>, id: i64) -> R
         .filter(page::Column::Id.eq(id))
         .exec(tx.conn())
         .await?;
+    changes::record(&tx, &pg, Change::Reviewed, &r.p.name, "").await?;
     tx.audit(
         NewEvent::new("knowledge.page_reviewed", "knowledge_page", Some(id))
             .details(json!({"version": pg.version})),

@@ -128,7 +128,33 @@ entity!(task, "knowledge_tasks", {
     done_by: Option<String>,
 });
 
+// A comment on a page or on a checklist task (exactly one of `page_id`, `task_id`); the
+// author's name is kept for when the account is gone.
+entity!(comment, "knowledge_comments", {
+    page_id: Option<i64>,
+    task_id: Option<i64>,
+    author_id: Option<i64>,
+    author_name: String,
+    body: String,
+    created_at: DateTimeUtc,
+});
+
+// One entry of a handbook's feed of changes: a page created, edited (also restored or
+// published) or reviewed (`domain::comments::Change`). Written in the transaction of the
+// change; newest first is `id` descending.
+entity!(change, "knowledge_changes", {
+    handbook_id: i64,
+    page_id: i64,
+    kind: String,
+    version: i32,
+    actor_name: String,
+    note: String,
+    at: DateTimeUtc,
+});
+
 rathaus_store::tenant_owned!(
+    comment,
+    change,
     handbook,
     chapter,
     page,

@@ -10,7 +10,11 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(M0001Knowledge), Box::new(M0002Offboarding)]
+        vec![
+            Box::new(M0001Knowledge),
+            Box::new(M0002Offboarding),
+            Box::new(M0003Collaboration),
+        ]
     }
     fn migration_table_name() -> DynIden {
         "seaql_migrations_knowledge".into_iden()
@@ -323,6 +327,123 @@ impl MigrationTrait for M0002Offboarding {
             )
             .await?;
         }
+        Ok(())
+    }
+}
+
+/// Comments on pages and tasks, and the feed of page changes per handbook. The feed starts
+/// with what the versions and the last reviews already tell, oldest first, so that `id`
+/// order is time order.
+struct M0003Collaboration;
+
+impl MigrationName for M0003Collaboration {
+    fn name(&self) -> &str {
+        "m0003_collaboration"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0003Collaboration {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.create_table(
+            Table::create()
+                .table("knowledge_comments")
+                .col(big_pk_auto("id"))
+                .col(big_integer("tenant_id"))
+                .col(big_integer_null("page_id"))
+                .col(big_integer_null("task_id"))
+                .col(big_integer_null("author_id"))
+                .col(string_len("author_name", 200))
+                .col(text("body"))
+                .col(timestamp_with_time_zone("created_at"))
+                .foreign_key(&mut tenant_fk("knowledge_comments"))
+                .foreign_key(&mut fk(
+                    "knowledge_comments",
+                    "page_id",
+                    "knowledge_pages",
+                    ForeignKeyAction::Cascade,
+                ))
+                .foreign_key(&mut fk(
+                    "knowledge_comments",
+                    "task_id",
+                    "knowledge_tasks",
+                    ForeignKeyAction::Cascade,
+                ))
+                .foreign_key(&mut fk(
+                    "knowledge_comments",
+                    "author_id",
+                    "users",
+                    ForeignKeyAction::SetNull,
+                ))
+                .take(),
+        )
+        .await?;
+        m.create_index(index(
+            "knowledge_comments_page",
+            "knowledge_comments",
+            &["page_id", "id"],
+        ))
+        .await?;
+        m.create_index(index(
+            "knowledge_comments_task",
+            "knowledge_comments",
+            &["task_id", "id"],
+        ))
+        .await?;
+        m.create_table(
+            Table::create()
+                .table("knowledge_changes")
+                .col(big_pk_auto("id"))
+                .col(big_integer("tenant_id"))
+                .col(big_integer("handbook_id"))
+                .col(big_integer("page_id"))
+                .col(string_len("kind", 20))
+                .col(integer("version"))
+                .col(string_len("actor_name", 200))
+                .col(string_len("note", 500))
+                .col(timestamp_with_time_zone("at"))
+                .foreign_key(&mut tenant_fk("knowledge_changes"))
+                .foreign_key(&mut fk(
+                    "knowledge_changes",
+                    "handbook_id",
+                    "knowledge_handbooks",
+                    ForeignKeyAction::Cascade,
+                ))
+                .foreign_key(&mut fk(
+                    "knowledge_changes",
+                    "page_id",
+                    "knowledge_pages",
+                    ForeignKeyAction::Cascade,
+                ))
+                .take(),
+        )
+        .await?;
+        m.create_index(index(
+            "knowledge_changes_handbook",
+            "knowledge_changes",
+            &["handbook_id", "id"],
+        ))
+        .await?;
+        // The history so far: every version (the first is the creation) and each page's last
+        // review. Plain SQL that both backends speak.
+        m.get_connection()
+            .execute_unprepared(
+                "INSERT INTO knowledge_changes \
+                 (tenant_id, handbook_id, page_id, kind, version, actor_name, note, at) \
+                 SELECT tenant_id, handbook_id, page_id, kind, version, actor_name, note, at FROM ( \
+                   SELECT v.tenant_id AS tenant_id, p.handbook_id AS handbook_id, \
+                          v.page_id AS page_id, \
+                          CASE WHEN v.version = 1 THEN 'created' ELSE 'edited' END AS kind, \
+                          v.version AS version, v.author_name AS actor_name, \
+                          v.note AS note, v.created_at AS at \
+                   FROM knowledge_versions v JOIN knowledge_pages p ON p.id = v.page_id \
+                   UNION ALL \
+                   SELECT tenant_id, handbook_id, id, 'reviewed', version, \
+                          COALESCE(reviewed_by, ''), '', reviewed_at \
+                   FROM knowledge_pages WHERE reviewed_at IS NOT NULL \
+                 ) h ORDER BY at, page_id, version",
+            )
+            .await?;
         Ok(())
     }
 }

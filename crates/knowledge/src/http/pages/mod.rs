@@ -2,6 +2,9 @@
 //! button, no JavaScript needed), versions and diffs, the conflict page of a stale save,
 //! reviews, search, onboardings and task lists.
 
+mod collab;
+
+use crate::domain::comments::Target;
 use crate::permissions::{EDIT, MANAGE, ONBOARDING, READ};
 use crate::service::{self, onboarding};
 use askama::Template;
@@ -28,6 +31,8 @@ const EDITORS: Access = Access::AnyOf(&[EDIT, MANAGE]);
 const MANAGERS: Access = Access::AnyOf(&[MANAGE]);
 const HR: Access = Access::AnyOf(&[ONBOARDING]);
 const TASKS: Access = Access::AnyOf(&[READ, ONBOARDING]);
+/// Who may comment somewhere: readers of pages and the people of checklist tasks.
+const COMMENTERS: Access = Access::AnyOf(&[READ, EDIT, MANAGE, ONBOARDING]);
 
 pub fn nav() -> Vec<NavItem> {
     vec![
@@ -74,6 +79,27 @@ pub(crate) fn routes() -> Routes {
         .get("/wissen/einarbeitung/{id}", TASKS, show_onboarding)
         .get("/wissen/aufgaben", TASKS, my_tasks)
         .post("/wissen/aufgaben/{id}", TASKS, set_task)
+        .get("/wissen/aufgaben/{id}", TASKS, collab::show_task)
+        .post(
+            "/wissen/seiten/{id}/kommentare",
+            READERS,
+            collab::comment_page,
+        )
+        .post(
+            "/wissen/aufgaben/{id}/kommentare",
+            TASKS,
+            collab::comment_task,
+        )
+        .post(
+            "/wissen/kommentare/{id}/loeschen",
+            COMMENTERS,
+            collab::delete_comment,
+        )
+        .get(
+            "/wissen/handbuecher/{id}/aenderungen",
+            READERS,
+            collab::changes,
+        )
 }
 
 fn id_of(s: &str) -> Result<i64, Error> {
@@ -895,6 +921,10 @@ struct PageTpl {
     requires_confirmation: bool,
     confirmed: bool,
     confirmations: Option<Vec<String>>,
+    comments: Vec<collab::CommentLine>,
+    comment_action: String,
+    comment: String,
+    comment_errs: FormErrors,
 }
 
 async fn show_page(
@@ -904,16 +934,34 @@ async fn show_page(
 ) -> Result<Response, HtmlError> {
     let id = id_of(&id)?;
     let t = catalog(ctx.lang);
+    render_page(&st, &ctx, &p, id, String::new(), FormErrors::none(t)).await
+}
+
+/// The page with its comments; `comment` and `comment_errs` carry a refused comment.
+pub(super) async fn render_page(
+    st: &AppState,
+    ctx: &Ctx,
+    p: &Principal,
+    id: i64,
+    comment: String,
+    comment_errs: FormErrors,
+) -> Result<Response, HtmlError> {
+    let st = st.clone();
+    let t = catalog(ctx.lang);
+    let failed = comment_errs.any();
+    let comments = collab::comment_lines(
+        service::comments::list(&st.db.conn, Actor::User(p), Target::Page(id)).await?,
+    );
     let v = service::page_view(
         &st.db.conn,
-        Actor::User(&p),
+        Actor::User(p),
         id,
         t.get("knowledge.page.deleted_link"),
     )
     .await?;
     let confirmations = if v.page.requires_confirmation && v.may_review {
         Some(
-            service::confirmations(&st.db.conn, Actor::User(&p), id)
+            service::confirmations(&st.db.conn, Actor::User(p), id)
                 .await?
                 .into_iter()
                 .map(|c| {
@@ -955,27 +1003,34 @@ async fn show_page(
                 .join(", "),
         )
     };
-    page(PageTpl {
-        l: titled(&st, &ctx, "knowledge.index.title", v.page.title.clone()),
-        id,
-        version: v.page.version,
-        previous: (v.page.version - 1).max(1),
-        handbook_id: v.handbook.id,
-        handbook: v.handbook.title,
-        chapter: v.chapter,
-        draft: v.page.draft,
-        outdated: v.outdated,
-        broken,
-        meta,
-        review,
-        may_edit: v.may_edit,
-        may_review: v.may_review,
-        toc: v.toc,
-        html: demote(&v.html),
-        requires_confirmation: v.page.requires_confirmation,
-        confirmed: v.confirmed,
-        confirmations,
-    })
+    respond(
+        page(PageTpl {
+            l: titled(&st, ctx, "knowledge.index.title", v.page.title.clone()),
+            id,
+            version: v.page.version,
+            previous: (v.page.version - 1).max(1),
+            handbook_id: v.handbook.id,
+            handbook: v.handbook.title,
+            chapter: v.chapter,
+            draft: v.page.draft,
+            outdated: v.outdated,
+            broken,
+            meta,
+            review,
+            may_edit: v.may_edit,
+            may_review: v.may_review,
+            toc: v.toc,
+            html: demote(&v.html),
+            requires_confirmation: v.page.requires_confirmation,
+            confirmed: v.confirmed,
+            confirmations,
+            comments,
+            comment_action: format!("/wissen/seiten/{id}/kommentare"),
+            comment,
+            comment_errs,
+        }),
+        failed,
+    )
 }
 
 #[derive(Deserialize)]
