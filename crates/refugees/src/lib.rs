@@ -61,6 +61,13 @@ impl rathaus_web::Module for Refugees {
         http::nav()
     }
 
+    fn search_sources(&self) -> Vec<std::sync::Arc<dyn rathaus_search::DocSource>> {
+        vec![
+            std::sync::Arc::new(service::search::PersonDocs),
+            std::sync::Arc::new(service::search::AccommodationDocs),
+        ]
+    }
+
     fn routes(&self) -> rathaus_web::Routes {
         http::routes()
     }
@@ -91,6 +98,10 @@ impl rathaus_web::Module for Refugees {
 
     fn migrate<'a>(&'a self, db: &'a rathaus_store::Db) -> MigrateFuture<'a> {
         Box::pin(async move {
+            // Persons and accommodations are indexed through the platform's search outbox
+            // (already there when `migrate_all` runs; a harness that migrates the module
+            // alone needs it too).
+            rathaus_search::migrate(db).await?;
             store::migrations::Migrator::up(&db.conn, None).await?;
             // The recurring jobs re-queue themselves; this queues the first run of each
             // tenant that has none pending (a tenant made later gets it at the next start).

@@ -148,6 +148,7 @@ async fn write_plan(tx: &Tx<'_>, plan: &Plan) -> Result<()> {
     for a in tx.find::<accommodation::Entity>().all(tx.conn()).await? {
         acc_ids.insert(rathaus_import::mapping::normalize(&a.name), a.id);
     }
+    let mut new_accs: Vec<i64> = Vec::new();
     for a in &plan.accommodations {
         let key = rathaus_import::mapping::normalize(&a.name);
         if acc_ids.contains_key(&key) {
@@ -168,7 +169,15 @@ async fn write_plan(tx: &Tx<'_>, plan: &Plan) -> Result<()> {
             })
             .await?;
         acc_ids.insert(key, m.id);
+        new_accs.push(m.id);
     }
+    super::search::index_later(
+        tx,
+        super::search::ACCOMMODATION,
+        &new_accs,
+        rathaus_search::Op::Upsert,
+    )
+    .await?;
     // Rooms (and units) with their beds; existing rooms of the same name are reused.
     let mut existing_rooms: HashMap<(i64, String, Option<i64>), room::Model> = HashMap::new();
     for r in tx.find::<room::Entity>().all(tx.conn()).await? {
@@ -317,6 +326,13 @@ async fn write_plan(tx: &Tx<'_>, plan: &Plan) -> Result<()> {
             .await?;
         person_ids.extend(inserted.into_iter().map(|m| m.id));
     }
+    super::search::index_later(
+        tx,
+        super::search::PERSON,
+        &person_ids,
+        rathaus_search::Op::Upsert,
+    )
+    .await?;
     // The head of each household: its first person in the file.
     let mut heads: HashMap<i64, i64> = HashMap::new();
     for (p, id) in plan.persons.iter().zip(&person_ids) {

@@ -8,6 +8,7 @@ pub mod persons;
 pub mod places;
 pub mod reminders;
 pub mod retention;
+pub mod search;
 pub mod settings;
 pub mod stats;
 

@@ -7,6 +7,7 @@ use chrono::{NaiveDate, Utc};
 use rathaus_core::audit::NewEvent;
 use rathaus_core::validation::FieldErrors;
 use rathaus_core::{Error, Result, TenantId};
+use rathaus_search::Op;
 use rathaus_store::uow::{Actor, Scope, Tx};
 use sea_orm::sea_query::{Expr, ExprTrait, Func};
 use sea_orm::{
@@ -80,7 +81,11 @@ fn apply(m: &mut person::Model, inp: &PersonInput, today: NaiveDate, errs: &mut 
     if let Some(s) = &inp.residence_status {
         let s = s.trim();
         if !s.is_empty() && ResidenceStatus::parse(s).is_none() {
-            errs.add("residence_status", "refugees.import.unknown_status");
+            errs.add_arg(
+                "residence_status",
+                "refugees.import.unknown_status",
+                Some(s),
+            );
         }
         m.residence_status = s.to_string();
     }
@@ -154,8 +159,48 @@ pub async fn create_person(
     inp: PersonInput,
 ) -> Result<person::Model> {
     require_groups(by, &inp)?;
+    let mut m = blank(tenant);
+    let mut errs = FieldErrors::new();
+    let inp = PersonInput {
+        surname: Some(inp.surname.clone().unwrap_or_default()),
+        given_names: Some(inp.given_names.clone().unwrap_or_default()),
+        ..inp
+    };
+    apply(&mut m, &inp, super::today(), &mut errs);
+    if m.birth_date.is_none() {
+        errs.add("birth_date", "err.required");
+    }
+    errs.into_result()?;
+    let tx = Tx::begin(db, tenant, by).await?;
+    if let Some(h) = m.household_id {
+        tx.get::<household::Entity, _>(h)
+            .await
+            .map_err(|_| FieldErrors::single("household_id", "refugees.err.unknown_household"))?;
+    }
+    let p = tx.insert(to_active(&m)).await?;
+    super::search::index_later(&tx, super::search::PERSON, &[p.id], Op::Upsert).await?;
+    tx.audit(NewEvent::new(
+        "refugees.person_created",
+        "refugees_person",
+        Some(p.id),
+    ))
+    .await?;
+    tx.commit().await?;
+    Ok(p)
+}
+
+/// The field errors of a change, without writing (a form that found errors of its own, e.g.
+/// an unreadable date, shows these beside them).
+pub fn check(inp: &PersonInput) -> FieldErrors {
+    let mut errs = FieldErrors::new();
+    apply(&mut blank(TenantId(0)), inp, super::today(), &mut errs);
+    errs
+}
+
+/// A person with every field empty.
+fn blank(tenant: TenantId) -> person::Model {
     let now = Utc::now();
-    let mut m = person::Model {
+    person::Model {
         id: 0,
         tenant_id: tenant.0,
         household_id: None,
@@ -177,33 +222,7 @@ pub async fn create_person(
         created_at: now,
         updated_at: now,
         anonymised_at: None,
-    };
-    let mut errs = FieldErrors::new();
-    let inp = PersonInput {
-        surname: Some(inp.surname.clone().unwrap_or_default()),
-        given_names: Some(inp.given_names.clone().unwrap_or_default()),
-        ..inp
-    };
-    apply(&mut m, &inp, super::today(), &mut errs);
-    if m.birth_date.is_none() {
-        errs.add("birth_date", "err.required");
     }
-    errs.into_result()?;
-    let tx = Tx::begin(db, tenant, by).await?;
-    if let Some(h) = m.household_id {
-        tx.get::<household::Entity, _>(h)
-            .await
-            .map_err(|_| FieldErrors::single("household_id", "refugees.err.unknown_household"))?;
-    }
-    let p = tx.insert(to_active(&m)).await?;
-    tx.audit(NewEvent::new(
-        "refugees.person_created",
-        "refugees_person",
-        Some(p.id),
-    ))
-    .await?;
-    tx.commit().await?;
-    Ok(p)
 }
 
 fn to_active(m: &person::Model) -> person::ActiveModel {
@@ -239,10 +258,14 @@ pub async fn update_person(
 ) -> Result<person::Model> {
     require_groups(by, &inp)?;
     let tx = Tx::begin(db, tenant, by).await?;
+    // Every column is written back: a second clerk's change waits instead of being lost
+    // (there is no version column to refuse it).
+    super::lock(tx.conn(), tenant, &[id], &[]).await?;
     let mut m = tx.get::<person::Entity, _>(id).await?;
     if m.anonymised_at.is_some() {
         return Err(Error::Conflict(ANONYMISED.into()));
     }
+    let before = m.clone();
     let mut errs = FieldErrors::new();
     apply(&mut m, &inp, super::today(), &mut errs);
     errs.into_result()?;
@@ -256,14 +279,52 @@ pub async fn update_person(
     am.id = sea_orm::ActiveValue::Unchanged(m.id);
     am.tenant_id = sea_orm::ActiveValue::Unchanged(m.tenant_id);
     sea_orm::ActiveModelTrait::update(am, tx.conn()).await?;
-    tx.audit(NewEvent::new(
-        "refugees.person_changed",
-        "refugees_person",
-        Some(id),
-    ))
+    // Only the names are indexed (see `search`).
+    if m.surname != before.surname || m.given_names != before.given_names {
+        super::search::index_later(&tx, super::search::PERSON, &[id], Op::Upsert).await?;
+    }
+    // The names of the changed fields, never their values (the audit log is read more widely
+    // than the record).
+    tx.audit(
+        NewEvent::new("refugees.person_changed", "refugees_person", Some(id))
+            .details(serde_json::json!({ "fields": changed_fields(&before, &m) })),
+    )
     .await?;
     tx.commit().await?;
     Ok(m)
+}
+
+/// The fields whose value differs between two states of a person.
+fn changed_fields(a: &person::Model, b: &person::Model) -> Vec<&'static str> {
+    let pairs = [
+        ("surname", a.surname != b.surname),
+        ("given_names", a.given_names != b.given_names),
+        ("birth_date", a.birth_date != b.birth_date),
+        ("sex", a.sex != b.sex),
+        ("nationality", a.nationality != b.nationality),
+        ("languages", a.languages != b.languages),
+        ("phone", a.phone != b.phone),
+        ("residence_status", a.residence_status != b.residence_status),
+        (
+            "residence_paragraph",
+            a.residence_paragraph != b.residence_paragraph,
+        ),
+        (
+            "permit_valid_until",
+            a.permit_valid_until != b.permit_valid_until,
+        ),
+        ("allocation_date", a.allocation_date != b.allocation_date),
+        ("allocation_ref", a.allocation_ref != b.allocation_ref),
+        ("benefits_ref", a.benefits_ref != b.benefits_ref),
+        ("needs", a.needs != b.needs),
+        ("notes", a.notes != b.notes),
+        ("household_id", a.household_id != b.household_id),
+    ];
+    pairs
+        .into_iter()
+        .filter(|(_, changed)| *changed)
+        .map(|(f, _)| f)
+        .collect()
 }
 
 /// Creates a household with its members; the first is the head.

@@ -73,6 +73,13 @@ pub async fn create_accommodation(
             ..Default::default()
         })
         .await?;
+    super::search::index_later(
+        &tx,
+        super::search::ACCOMMODATION,
+        &[a.id],
+        rathaus_search::Op::Upsert,
+    )
+    .await?;
     tx.audit(NewEvent::new(
         "refugees.accommodation_created",
         "refugees_accommodation",

@@ -1,7 +1,7 @@
 //! Deletion periods (issue 12, section 11): persons whose last stay ended more than the
 //! tenant's deletion period (`settings::retention_years`) ago and who have no current or
 //! future stay are anonymised by a daily job. Names, birth date, contact, needs, notes, household and the allocation and benefits
-//! references are erased; nationality, residence status, allocation date and the stays stay,
+//! references are erased, and the person's search document is deleted; nationality, residence status, allocation date and the stays stay,
 //! so that the monthly statistics of past months do not change. Each run writes one deletion
 //! record (audit event with the count and the period) in the same transaction.
 
@@ -105,6 +105,14 @@ pub async fn anonymise(
             .col_expr(person::Column::AnonymisedAt, Expr::value(Some(now)))
             .exec(tx.conn())
             .await?;
+        // The names leave the search index with the row's data.
+        super::search::index_later(
+            &tx,
+            super::search::PERSON,
+            chunk,
+            rathaus_search::Op::Delete,
+        )
+        .await?;
         tx.update_many::<household::Entity>()
             .filter(household::Column::HeadPersonId.is_in(chunk.to_vec()))
             .col_expr(
