@@ -1,6 +1,7 @@
 //! Demo data through the services: handbooks with chapters and pages (one with two
-//! versions that asks for read confirmation, one due for review), one onboarding template per
-//! department, and one onboarding started. The texts are in `demo/data.toml`.
+//! versions that asks for read confirmation and has a comment, one due for review), one
+//! onboarding template per department, and one onboarding started. The texts are in
+//! `demo/data.toml`.
 
 use crate::domain::ChecklistKind;
 use crate::service::{self, onboarding};
@@ -48,6 +49,8 @@ struct PageData {
     second_body: Option<String>,
     #[serde(default)]
     second_note: String,
+    /// A comment under the page.
+    comment: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -123,6 +126,15 @@ pub async fn demo(db: &Db, admin: &Principal) -> anyhow::Result<()> {
                             major: false,
                             settings: None,
                         },
+                    )
+                    .await?;
+                }
+                if let Some(text) = pg.comment {
+                    service::comments::add(
+                        &db.conn,
+                        by,
+                        crate::domain::comments::Target::Page(created.id),
+                        &text,
                     )
                     .await?;
                 }

@@ -946,7 +946,6 @@ pub(super) async fn render_page(
     comment: String,
     comment_errs: FormErrors,
 ) -> Result<Response, HtmlError> {
-    let st = st.clone();
     let t = catalog(ctx.lang);
     let failed = comment_errs.any();
     let comments = collab::comment_lines(
@@ -1005,7 +1004,7 @@ pub(super) async fn render_page(
     };
     respond(
         page(PageTpl {
-            l: titled(&st, ctx, "knowledge.index.title", v.page.title.clone()),
+            l: titled(st, ctx, "knowledge.index.title", v.page.title.clone()),
             id,
             version: v.page.version,
             previous: (v.page.version - 1).max(1),
