@@ -642,7 +642,9 @@ async fn get_person(
     Ok(Json(read(&p, &st, id).await?))
 }
 
-/// Changes a person (permission `refugees.edit`).
+/// Changes a person (permission `refugees.edit`; residence data also
+/// `refugees.read_residence`). Absent fields stay as stored; the change is audited with the
+/// names of the changed fields.
 #[utoipa::path(
     patch,
     path = "/api/v1/refugees/persons/{id}",
@@ -656,6 +658,7 @@ async fn get_person(
         (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Missing permission", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "Unknown here", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The person was anonymised after the deletion period", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "The body is not application/json", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid input", body = Problem, content_type = "application/problem+json"),
     )

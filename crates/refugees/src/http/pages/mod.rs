@@ -43,6 +43,16 @@ pub(crate) fn routes() -> Routes {
         )
         .get("/unterbringung/personen/{id}", READERS, person_page)
         .get(
+            "/unterbringung/personen/{id}/bearbeiten",
+            EDITORS,
+            person_edit_form,
+        )
+        .post(
+            "/unterbringung/personen/{id}/bearbeiten",
+            EDITORS,
+            person_edit_save,
+        )
+        .get(
             "/unterbringung/personen/{id}/auskunft",
             DISCLOSERS,
             person_disclosure,
@@ -327,12 +337,21 @@ struct PersonTpl {
     sex: String,
     needs: Vec<String>,
     can_disclose: bool,
+    can_edit: bool,
+    saved: bool,
+}
+
+#[derive(Deserialize, Default)]
+struct SavedQuery {
+    #[serde(default)]
+    gespeichert: String,
 }
 
 async fn person_page(
     State(st): State<AppState>,
     Staff(ctx, p): Staff,
     Path(id): Path<String>,
+    Query(q): Query<SavedQuery>,
 ) -> Result<Response, HtmlError> {
     let id: i64 = id.parse().map_err(|_| Error::NotFound)?;
     let t = catalog(ctx.lang);
@@ -368,7 +387,246 @@ async fn person_page(
         sex,
         needs,
         can_disclose: p.has(crate::permissions::DISCLOSE),
+        can_edit: p.has(crate::permissions::EDIT),
+        saved: !q.gespeichert.is_empty(),
     })
+}
+
+// ---------------------------------------------------------------- person edit
+
+/// The edit form's fields as typed (kept as they are when the form comes back with errors).
+/// Only the groups the editor may see are shown, and only those are taken from a post.
+#[derive(Default)]
+struct PersonForm {
+    surname: String,
+    given_names: String,
+    birth_date: String,
+    nationality: String,
+    sex: String,
+    languages: String,
+    phone: String,
+    needs: Vec<String>,
+    notes: String,
+    residence_status: String,
+    residence_paragraph: String,
+    permit_valid_until: String,
+    allocation_date: String,
+    allocation_ref: String,
+    benefits_ref: String,
+}
+
+impl PersonForm {
+    fn of(v: &PersonView) -> Self {
+        let iso = |d: &Option<NaiveDate>| d.map(|d| d.to_string()).unwrap_or_default();
+        let mut f = PersonForm {
+            surname: v.surname.clone(),
+            given_names: v.given_names.clone(),
+            ..Default::default()
+        };
+        if let Some(s) = &v.social {
+            f.birth_date = iso(&s.birth_date);
+            f.nationality = s.nationality.clone();
+            f.sex = s.sex.clone();
+            f.languages = s.languages.clone();
+            f.phone = s.phone.clone();
+            f.needs = s.needs.iter().map(|n| n.code().to_string()).collect();
+            f.notes = s.notes.clone();
+        }
+        if let Some(r) = &v.residence {
+            f.birth_date = iso(&r.birth_date);
+            f.nationality = r.nationality.clone();
+            f.residence_status = r.status.clone();
+            f.residence_paragraph = r.paragraph.clone();
+            f.permit_valid_until = iso(&r.valid_until);
+            f.allocation_date = iso(&r.allocation_date);
+            f.allocation_ref = r.allocation_ref.clone();
+            f.benefits_ref = r.benefits_ref.clone();
+        }
+        f
+    }
+
+    /// From the posted pairs (a checkbox list repeats its name).
+    fn from_pairs(pairs: Vec<(String, String)>) -> Self {
+        let mut f = PersonForm::default();
+        for (k, v) in pairs {
+            let slot = match k.as_str() {
+                "surname" => &mut f.surname,
+                "given_names" => &mut f.given_names,
+                "birth_date" => &mut f.birth_date,
+                "nationality" => &mut f.nationality,
+                "sex" => &mut f.sex,
+                "languages" => &mut f.languages,
+                "phone" => &mut f.phone,
+                "notes" => &mut f.notes,
+                "residence_status" => &mut f.residence_status,
+                "residence_paragraph" => &mut f.residence_paragraph,
+                "permit_valid_until" => &mut f.permit_valid_until,
+                "allocation_date" => &mut f.allocation_date,
+                "allocation_ref" => &mut f.allocation_ref,
+                "benefits_ref" => &mut f.benefits_ref,
+                "needs" => {
+                    f.needs.push(v);
+                    continue;
+                }
+                _ => continue,
+            };
+            *slot = v;
+        }
+        f
+    }
+
+    /// The change for the service: the groups the editor sees, each field set (a field of a
+    /// hidden group stays as stored). Unreadable dates go into `errs`.
+    fn input(&self, v: crate::domain::Visibility, errs: &mut FieldErrors) -> persons::PersonInput {
+        let date =
+            |errs: &mut FieldErrors, f: &str, s: &str| Some(crate::service::parse_date(errs, f, s));
+        let mut inp = persons::PersonInput {
+            surname: Some(self.surname.clone()),
+            given_names: Some(self.given_names.clone()),
+            ..Default::default()
+        };
+        if v.social || v.residence {
+            inp.birth_date = date(errs, "birth_date", &self.birth_date);
+            inp.nationality = Some(self.nationality.clone());
+        }
+        if v.social {
+            inp.sex = Some(self.sex.clone());
+            inp.languages = Some(self.languages.clone());
+            inp.phone = Some(self.phone.clone());
+            inp.needs = Some(self.needs.clone());
+            inp.notes = Some(self.notes.clone());
+        }
+        if v.residence {
+            inp.residence_status = Some(self.residence_status.clone());
+            inp.residence_paragraph = Some(self.residence_paragraph.clone());
+            inp.permit_valid_until = date(errs, "permit_valid_until", &self.permit_valid_until);
+            inp.allocation_date = date(errs, "allocation_date", &self.allocation_date);
+            inp.allocation_ref = Some(self.allocation_ref.clone());
+            inp.benefits_ref = Some(self.benefits_ref.clone());
+        }
+        inp
+    }
+}
+
+/// A choice of a list: code, label, chosen.
+struct Opt {
+    code: &'static str,
+    label: String,
+    on: bool,
+}
+
+#[derive(Template)]
+#[template(path = "refugees/person_edit.html")]
+struct PersonEditTpl {
+    l: Layout,
+    errs: FormErrors,
+    id: i64,
+    f: PersonForm,
+    /// Birth date and nationality (social work and foreigners office both see them).
+    personal: bool,
+    social: bool,
+    residence: bool,
+    sexes: Vec<Opt>,
+    statuses: Vec<Opt>,
+    needs: Vec<Opt>,
+}
+
+fn opts<T: Coded>(t: &rathaus_web::i18n::Catalog, chosen: &[String]) -> Vec<Opt> {
+    T::ALL
+        .iter()
+        .map(|c| Opt {
+            code: c.code(),
+            label: t.get(&c.label_key()).to_string(),
+            on: chosen.iter().any(|x| x == c.code()),
+        })
+        .collect()
+}
+
+fn edit_tpl(
+    st: &AppState,
+    ctx: &Ctx,
+    v: crate::domain::Visibility,
+    id: i64,
+    title: String,
+    f: PersonForm,
+    errs: FormErrors,
+) -> PersonEditTpl {
+    let t = catalog(ctx.lang);
+    PersonEditTpl {
+        l: layout(st, ctx, "refugees.edit.title").with_title(title),
+        errs,
+        id,
+        personal: v.social || v.residence,
+        social: v.social,
+        residence: v.residence,
+        sexes: opts::<crate::domain::Sex>(t, std::slice::from_ref(&f.sex)),
+        statuses: opts::<ResidenceStatus>(t, std::slice::from_ref(&f.residence_status)),
+        needs: opts::<crate::domain::Need>(t, &f.needs),
+        f,
+    }
+}
+
+/// The form to change a person's data (`refugees.edit`), with the groups the editor may see.
+/// Opening it reads the record, so the read is audited like the record page's.
+async fn person_edit_form(
+    State(st): State<AppState>,
+    Staff(ctx, p): Staff,
+    Path(id): Path<String>,
+) -> Result<Response, HtmlError> {
+    let id: i64 = id.parse().map_err(|_| Error::NotFound)?;
+    let t = catalog(ctx.lang);
+    let (v, _) = persons::read_person(&st.db.conn, Actor::User(&p), p.tenant_id, id).await?;
+    if v.anonymised {
+        return Err(Error::Conflict(persons::ANONYMISED.into()).into());
+    }
+    let vis = crate::service::visibility(Actor::User(&p));
+    let title = t.fmt("refugees.edit.title_of", &display_name(t, &v));
+    page(edit_tpl(
+        &st,
+        &ctx,
+        vis,
+        id,
+        title,
+        PersonForm::of(&v),
+        FormErrors::none(t),
+    ))
+}
+
+async fn person_edit_save(
+    State(st): State<AppState>,
+    Staff(ctx, p): Staff,
+    Path(id): Path<String>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response, HtmlError> {
+    let id: i64 = id.parse().map_err(|_| Error::NotFound)?;
+    let t = catalog(ctx.lang);
+    let vis = crate::service::visibility(Actor::User(&p));
+    let f = PersonForm::from_pairs(pairs);
+    let mut errs = FieldErrors::new();
+    let inp = f.input(vis, &mut errs);
+    let res = if errs.is_empty() {
+        persons::update_person(&st.db.conn, Actor::User(&p), p.tenant_id, id, inp)
+            .await
+            .map(|_| ())
+    } else {
+        // An unreadable date: the other fields' errors are shown with it.
+        errs.0.extend(persons::check(&inp).0);
+        Err(Error::Invalid(errs))
+    };
+    match res {
+        Ok(()) => Ok(
+            Redirect::to(&format!("/unterbringung/personen/{id}?gespeichert=1")).into_response(),
+        ),
+        Err(e @ Error::Invalid(_)) => {
+            // The generic title: the typed names may be what is wrong, and reading the stored
+            // ones would be another audited read.
+            let errs = FormErrors::from_error(t, e)?;
+            let title = t.get("refugees.edit.title").to_string();
+            let html = edit_tpl(&st, &ctx, vis, id, title, f, errs);
+            Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, page(html)?).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Art. 15 DSGVO: everything stored about the person as a JSON file (audited).
