@@ -429,6 +429,34 @@ async fn comments_with_mentions_deletion_and_the_feed_of_changes() {
         Err(Error::NotFound)
     ));
 
+    // The migration's backfill tells the same history from the versions and reviews.
+    let feed_of = |p: &Principal| {
+        let (db, p) = (db.clone(), p.clone());
+        async move {
+            changes::feed(&db.conn, Actor::User(&p), w.handbook, None, 50)
+                .await
+                .unwrap()
+                .rows
+                .into_iter()
+                .map(|c| (c.page_id, c.kind, c.version, c.actor, c.note))
+                .collect::<Vec<_>>()
+        }
+    };
+    let before = feed_of(&w.editor).await;
+    assert_eq!(before.len(), 4);
+    {
+        use sea_orm::ConnectionTrait;
+        db.conn
+            .execute_unprepared("DELETE FROM knowledge_changes")
+            .await
+            .unwrap();
+        db.conn
+            .execute_unprepared(rathaus_knowledge::store::migrations::BACKFILL_CHANGES)
+            .await
+            .unwrap();
+    }
+    assert_eq!(feed_of(&w.editor).await, before);
+
     // Another tenant sees nothing of it.
     let other = rathaus_testkit::principal(db, w.b.tenant, w.b.admin).await;
     let c = comments::add(&db.conn, Actor::User(&w.editor), page, "Noch da")

@@ -331,6 +331,24 @@ impl MigrationTrait for M0002Offboarding {
     }
 }
 
+/// The feed of changes from what the versions and the pages' last reviews already tell,
+/// oldest first, so that `id` order is time order. Plain SQL that both backends speak; public
+/// for the test that runs it on data.
+pub const BACKFILL_CHANGES: &str = "INSERT INTO knowledge_changes \
+                 (tenant_id, handbook_id, page_id, kind, version, actor_name, note, at) \
+                 SELECT tenant_id, handbook_id, page_id, kind, version, actor_name, note, at FROM ( \
+                   SELECT v.tenant_id AS tenant_id, p.handbook_id AS handbook_id, \
+                          v.page_id AS page_id, \
+                          CASE WHEN v.version = 1 THEN 'created' ELSE 'edited' END AS kind, \
+                          v.version AS version, v.author_name AS actor_name, \
+                          v.note AS note, v.created_at AS at \
+                   FROM knowledge_versions v JOIN knowledge_pages p ON p.id = v.page_id \
+                   UNION ALL \
+                   SELECT tenant_id, handbook_id, id, 'reviewed', version, \
+                          COALESCE(reviewed_by, ''), '', reviewed_at \
+                   FROM knowledge_pages WHERE reviewed_at IS NOT NULL \
+                 ) h ORDER BY at, page_id, version";
+
 /// Comments on pages and tasks, and the feed of page changes per handbook. The feed starts
 /// with what the versions and the last reviews already tell, oldest first, so that `id`
 /// order is time order.
@@ -427,22 +445,7 @@ impl MigrationTrait for M0003Collaboration {
         // The history so far: every version (the first is the creation) and each page's last
         // review. Plain SQL that both backends speak.
         m.get_connection()
-            .execute_unprepared(
-                "INSERT INTO knowledge_changes \
-                 (tenant_id, handbook_id, page_id, kind, version, actor_name, note, at) \
-                 SELECT tenant_id, handbook_id, page_id, kind, version, actor_name, note, at FROM ( \
-                   SELECT v.tenant_id AS tenant_id, p.handbook_id AS handbook_id, \
-                          v.page_id AS page_id, \
-                          CASE WHEN v.version = 1 THEN 'created' ELSE 'edited' END AS kind, \
-                          v.version AS version, v.author_name AS actor_name, \
-                          v.note AS note, v.created_at AS at \
-                   FROM knowledge_versions v JOIN knowledge_pages p ON p.id = v.page_id \
-                   UNION ALL \
-                   SELECT tenant_id, handbook_id, id, 'reviewed', version, \
-                          COALESCE(reviewed_by, ''), '', reviewed_at \
-                   FROM knowledge_pages WHERE reviewed_at IS NOT NULL \
-                 ) h ORDER BY at, page_id, version",
-            )
+            .execute_unprepared(BACKFILL_CHANGES)
             .await?;
         Ok(())
     }
