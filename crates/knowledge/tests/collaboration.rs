@@ -205,12 +205,11 @@ async fn comments_with_mentions_deletion_and_the_feed_of_changes() {
     let page = Target::Page(w.page);
 
     // A comment in Markdown, sanitized; mentions reach only colleagues who may read the page.
-    let body = "Bitte **prüfen**: @Kim.Kollegin@a.example? <script>alert(1)</script>\n\n\
+    let body = "Bitte **prüfen**: @Kollegin@A.example? <script>alert(1)</script>\n\n\
                 Auch @leser@a.example (darf nicht lesen), @bauhof@a.example (anderer \
                 Fachbereich), @unbekannt@a.example, @admin@b.example (andere Gemeinde) und \
                 ich selbst @autor@a.example.";
-    let body = body.replace("Kim.Kollegin", "kollegin");
-    let added = comments::add(&db.conn, Actor::User(&w.editor), page, &body)
+    let added = comments::add(&db.conn, Actor::User(&w.editor), page, body)
         .await
         .unwrap();
     assert_eq!(added.notified, vec![w.colleague.user_id.0]);
@@ -481,7 +480,6 @@ async fn comments_with_mentions_deletion_and_the_feed_of_changes() {
     ] {
         assert!(matches!(r, Err(Error::NotFound)), "{r:?}");
     }
-    // A colleague of tenant b with the same address as one of a's is never mailed.
     assert!(
         rathaus_store::audit::verify(&db.conn)
             .await
@@ -745,7 +743,6 @@ async fn pages_and_api_for_comments_and_the_feed() {
     ] {
         assert!(spec["paths"][p].is_object(), "{p}");
     }
-    let _ = (&w.outsider, &w.admin);
 }
 
 /// The module's routes of collaboration, from its route table: every one refuses anonymous
