@@ -338,6 +338,28 @@ async fn callers_without_the_edit_permission_and_anonymous_ones_are_refused() {
     .await;
     assert_eq!(r.status(), 403);
 
+    // `refugees.edit` without a read permission: neither the form nor a post.
+    let blind = rathaus_testkit::user_with(
+        &s.db,
+        s.f.tenant,
+        "blind@a.example",
+        "Test Person",
+        &[rathaus_refugees::permissions::EDIT],
+    )
+    .await;
+    let blind = w.signed_in(&blind.email).await;
+    let (st, _) = get(&blind, &form).await;
+    assert_eq!(st, 403);
+    let (_, html) = get(&blind, &format!("{}/", w.base)).await;
+    let r = post(
+        &blind,
+        &form,
+        &csrf_of(&html),
+        &[("surname", "X"), ("given_names", "Y")],
+    )
+    .await;
+    assert_eq!(r.status(), 403);
+
     // Anonymous: sent to the login, for the form and for a post with a valid CSRF token.
     let anon = w.app.client(&[HOST]);
     let r = anon.get(&form).send().await.unwrap();

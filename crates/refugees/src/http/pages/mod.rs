@@ -600,7 +600,8 @@ async fn person_edit_save(
 ) -> Result<Response, HtmlError> {
     let id: i64 = id.parse().map_err(|_| Error::NotFound)?;
     let t = catalog(ctx.lang);
-    let vis = crate::service::visibility(Actor::User(&p));
+    // Like the form itself: whoever may not read the record may not change it from here.
+    let vis = crate::service::require_read(Actor::User(&p))?;
     let f = PersonForm::from_pairs(pairs);
     let mut errs = FieldErrors::new();
     let inp = f.input(vis, &mut errs);
