@@ -1,7 +1,7 @@
 //! Collaboration pages: comments under pages and checklist tasks (with the task's own page),
 //! deleting a comment, and a handbook's feed of page changes.
 
-use super::{Empty, TaskLine, id_of, render_page, task_line, titled, when};
+use super::{Empty, TaskLine, demote, id_of, render_page, task_line, titled, when};
 use crate::domain::comments::Target;
 use crate::permissions::ONBOARDING;
 use crate::service::{changes, comments, onboarding};
@@ -34,7 +34,8 @@ pub(super) fn comment_lines(list: Vec<comments::CommentView>) -> Vec<CommentLine
             id: c.id,
             author: c.author,
             when: when(c.at),
-            html: c.html,
+            // Below the comments' own h2 and h3: a comment's headings start at h4.
+            html: demote(&demote(&demote(&c.html))),
             may_delete: c.may_delete,
         })
         .collect()
