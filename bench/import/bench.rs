@@ -3,92 +3,93 @@
 //!
 //! `cargo run --release -p rathaus-import --example bench [-- ROWS [RUNS]]`
 
+use std::borrow::Cow;
 use std::time::Instant;
 
 use rathaus_import::{
-    Choice, Field, FieldKind, Header, Limits, Mapping, SheetChoice, read, validate,
+    Choice, Field, FieldKind, Header, Limits, Mapping, SheetChoice, read, validate, words,
 };
 use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
 
 const NATIONALITIES: &[Choice] = &[
     Choice {
-        value: "SY",
-        synonyms: &["syrisch", "Syrien"],
+        value: Cow::Borrowed("SY"),
+        synonyms: words!["syrisch", "Syrien"],
     },
     Choice {
-        value: "AF",
-        synonyms: &["afghanisch", "Afghanistan"],
+        value: Cow::Borrowed("AF"),
+        synonyms: words!["afghanisch", "Afghanistan"],
     },
     Choice {
-        value: "UA",
-        synonyms: &["ukrainisch", "Ukraine"],
+        value: Cow::Borrowed("UA"),
+        synonyms: words!["ukrainisch", "Ukraine"],
     },
     Choice {
-        value: "TR",
-        synonyms: &["tuerkisch", "Tuerkei"],
+        value: Cow::Borrowed("TR"),
+        synonyms: words!["tuerkisch", "Tuerkei"],
     },
     Choice {
-        value: "IQ",
-        synonyms: &["irakisch", "Irak"],
+        value: Cow::Borrowed("IQ"),
+        synonyms: words!["irakisch", "Irak"],
     },
 ];
 
 const FIELDS: &[Field] = &[
     Field {
-        key: "last_name",
-        label_key: "f.last_name",
+        key: Cow::Borrowed("last_name"),
+        label_key: Cow::Borrowed("f.last_name"),
         kind: FieldKind::Text,
         required: true,
-        synonyms: &["Name", "Nachname", "Familienname"],
+        synonyms: words!["Name", "Nachname", "Familienname"],
     },
     Field {
-        key: "first_name",
-        label_key: "f.first_name",
+        key: Cow::Borrowed("first_name"),
+        label_key: Cow::Borrowed("f.first_name"),
         kind: FieldKind::Text,
         required: true,
-        synonyms: &["Vorname", "Vornamen"],
+        synonyms: words!["Vorname", "Vornamen"],
     },
     Field {
-        key: "birth_date",
-        label_key: "f.birth_date",
+        key: Cow::Borrowed("birth_date"),
+        label_key: Cow::Borrowed("f.birth_date"),
         kind: FieldKind::Date,
         required: true,
-        synonyms: &["Geburtsdatum", "Geb.-Datum"],
+        synonyms: words!["Geburtsdatum", "Geb.-Datum"],
     },
     Field {
-        key: "nationality",
-        label_key: "f.nationality",
-        kind: FieldKind::Choice(NATIONALITIES),
+        key: Cow::Borrowed("nationality"),
+        label_key: Cow::Borrowed("f.nationality"),
+        kind: FieldKind::Choice(Cow::Borrowed(NATIONALITIES)),
         required: false,
-        synonyms: &["Staatsangehoerigkeit", "Nationalitaet"],
+        synonyms: words!["Staatsangehoerigkeit", "Nationalitaet"],
     },
     Field {
-        key: "housing",
-        label_key: "f.housing",
+        key: Cow::Borrowed("housing"),
+        label_key: Cow::Borrowed("f.housing"),
         kind: FieldKind::Text,
         required: true,
-        synonyms: &["Unterkunft", "Wohnung"],
+        synonyms: words!["Unterkunft", "Wohnung"],
     },
     Field {
-        key: "moved_in",
-        label_key: "f.moved_in",
+        key: Cow::Borrowed("moved_in"),
+        label_key: Cow::Borrowed("f.moved_in"),
         kind: FieldKind::Date,
         required: false,
-        synonyms: &["Einzugsdatum", "Einzug"],
+        synonyms: words!["Einzugsdatum", "Einzug"],
     },
     Field {
-        key: "persons",
-        label_key: "f.persons",
+        key: Cow::Borrowed("persons"),
+        label_key: Cow::Borrowed("f.persons"),
         kind: FieldKind::Integer,
         required: false,
-        synonyms: &["Personenzahl", "Personen"],
+        synonyms: words!["Personenzahl", "Personen"],
     },
     Field {
-        key: "note",
-        label_key: "f.note",
+        key: Cow::Borrowed("note"),
+        label_key: Cow::Borrowed("f.note"),
         kind: FieldKind::Text,
         required: false,
-        synonyms: &["Bemerkung", "Hinweis"],
+        synonyms: words!["Bemerkung", "Hinweis"],
     },
 ];
 

@@ -2,6 +2,8 @@
 //! comma and thousands dots, booleans, choices. Each failure is a translation key with the
 //! offending text as its argument.
 
+use std::borrow::Cow;
+
 use chrono::{NaiveDate, NaiveDateTime};
 use serde::{Serialize, Serializer};
 
@@ -17,8 +19,8 @@ pub enum Value {
     Integer(i64),
     Decimal(Decimal),
     Bool(bool),
-    /// The choice's `value`.
-    Choice(&'static str),
+    /// The choice's `value` (borrowed, so free to copy, when the choice was declared in code).
+    Choice(Cow<'static, str>),
 }
 
 /// An exact decimal number: `mantissa × 10^-scale` (`1.234,56` → 123456, scale 2). No binary
@@ -155,8 +157,8 @@ pub fn convert(cell: &Cell, kind: &FieldKind) -> Result<(Value, Note), ConvError
                 .map(|b| (Value::Bool(b), Note::None))
                 .ok_or_else(|| fail("import.err.bool", cell)),
         },
-        FieldKind::Choice(choices) => parse_choice(&cell.to_text(), choices)
-            .map(|v| (Value::Choice(v), Note::None))
+        FieldKind::Choice(choices) => find_choice(&cell.to_text(), choices)
+            .map(|c| (Value::Choice(c.value.clone()), Note::None))
             .ok_or_else(|| fail("import.err.choice", cell)),
     }
 }
@@ -326,13 +328,16 @@ pub fn parse_bool(s: &str) -> Option<bool> {
     }
 }
 
-/// The choice whose value or synonym matches (normalised like header names).
-pub fn parse_choice(s: &str, choices: &[Choice]) -> Option<&'static str> {
+/// The value of the choice whose value or synonym matches (normalised like header names).
+pub fn parse_choice<'a>(s: &str, choices: &'a [Choice]) -> Option<&'a str> {
+    find_choice(s, choices).map(|c| &*c.value)
+}
+
+fn find_choice<'a>(s: &str, choices: &'a [Choice]) -> Option<&'a Choice> {
     let n = normalize(s);
     choices
         .iter()
-        .find(|c| normalize(c.value) == n || c.synonyms.iter().any(|x| normalize(x) == n))
-        .map(|c| c.value)
+        .find(|c| normalize(&c.value) == n || c.synonyms.iter().any(|x| normalize(x) == n))
 }
 
 #[cfg(test)]
@@ -435,14 +440,33 @@ mod tests {
         assert_eq!(parse_bool("vielleicht"), None);
         const CHOICES: &[Choice] = &[
             Choice {
-                value: "female",
-                synonyms: &["w", "weiblich", "Frau"],
+                value: Cow::Borrowed("female"),
+                synonyms: crate::words!["w", "weiblich", "Frau"],
             },
             Choice {
-                value: "male",
-                synonyms: &["m", "maennlich", "Mann"],
+                value: Cow::Borrowed("male"),
+                synonyms: crate::words!["m", "maennlich", "Mann"],
             },
         ];
+        // Choices built at run time (owned texts) behave the same.
+        let owned: Vec<Choice> = CHOICES
+            .iter()
+            .map(|c| Choice {
+                value: Cow::Owned(c.value.to_string()),
+                synonyms: c
+                    .synonyms
+                    .iter()
+                    .map(|x| Cow::Owned(x.to_string()))
+                    .collect(),
+            })
+            .collect();
+        assert_eq!(parse_choice("Weiblich", &owned), Some("female"));
+        assert_eq!(
+            convert(&Cell::Text("Mann".into()), &FieldKind::Choice(owned.into()))
+                .unwrap()
+                .0,
+            Value::Choice(Cow::Borrowed("male"))
+        );
         assert_eq!(parse_choice("Weiblich", CHOICES), Some("female"));
         assert_eq!(parse_choice("männlich", CHOICES), Some("male"));
         assert_eq!(parse_choice("male", CHOICES), Some("male"));

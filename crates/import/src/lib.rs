@@ -24,7 +24,7 @@ pub use convert::{Decimal, Value};
 pub use error::ImportError;
 pub use header::Header;
 pub use limits::Limits;
-pub use mapping::{Choice, ColumnMapping, Field, FieldKind, Mapping};
+pub use mapping::{Choice, ColumnMapping, Field, FieldKind, Mapping, Text, Words};
 pub use read::{SheetChoice, read, read_path};
 pub use report::{
     CommitError, Issue, Progress, Report, Severity, TypedRow, commit, commit_async, validate,

@@ -2,6 +2,7 @@
 //! from the header names, editable, saved as JSON or TOML (per tenant by the module, or as
 //! `--mapping FILE` for the CLI).
 
+use std::borrow::Cow;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -10,22 +11,37 @@ use crate::error::ImportError;
 use crate::header::Header;
 use crate::sheet::column_index;
 
-/// A field the module imports into.
-#[derive(Debug, Clone, Copy)]
-pub struct Field {
-    /// Stable key, e.g. `last_name`; the key in `TypedRow::values` and in mapping files.
-    pub key: &'static str,
-    /// Translation key of its label, e.g. `refugees.field.last_name`.
-    pub label_key: &'static str,
-    pub kind: FieldKind,
-    pub required: bool,
-    /// Header names that mean this field, e.g. `&["Name", "Nachname", "Familienname"]`.
-    /// Matching ignores case, spaces, punctuation and umlaut spelling (`Staatsangehoerigkeit`
-    /// matches `Staatsangehörigkeit`), so synonyms can be written without umlauts.
-    pub synonyms: &'static [&'static str],
+/// A text of a field declaration: borrowed when declared in code (a `const` costs nothing),
+/// owned when built at run time (e.g. from a module's synonyms file).
+pub type Text = Cow<'static, str>;
+
+/// A list of texts, borrowed or owned like `Text`; `words!["a", "b"]` writes a borrowed one.
+pub type Words = Cow<'static, [Text]>;
+
+/// A borrowed `Words` list for declarations in code: `synonyms: words!["Name", "Nachname"]`.
+#[macro_export]
+macro_rules! words {
+    ($($w:expr),* $(,)?) => {
+        ::std::borrow::Cow::Borrowed(&[$(::std::borrow::Cow::Borrowed($w)),*])
+    };
 }
 
-#[derive(Debug, Clone, Copy)]
+/// A field the module imports into.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Field {
+    /// Stable key, e.g. `last_name`; the key in `TypedRow::values` and in mapping files.
+    pub key: Text,
+    /// Translation key of its label, e.g. `refugees.field.last_name`.
+    pub label_key: Text,
+    pub kind: FieldKind,
+    pub required: bool,
+    /// Header names that mean this field, e.g. `words!["Name", "Nachname", "Familienname"]`.
+    /// Matching ignores case, spaces, punctuation and umlaut spelling (`Staatsangehoerigkeit`
+    /// matches `Staatsangehörigkeit`), so synonyms can be written without umlauts.
+    pub synonyms: Words,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FieldKind {
     Text,
     /// German (`03.04.2023`, `3.4.23`), ISO or Excel date cells/serials.
@@ -36,15 +52,15 @@ pub enum FieldKind {
     /// `ja`/`nein`, `x`, `1`/`0`, `wahr`/`falsch`.
     Bool,
     /// One of these values, recognised by value or synonym.
-    Choice(&'static [Choice]),
+    Choice(Cow<'static, [Choice]>),
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Choice {
     /// Stored value, e.g. `female`.
-    pub value: &'static str,
-    /// What the file may say, e.g. `&["w", "weiblich"]`.
-    pub synonyms: &'static [&'static str],
+    pub value: Text,
+    /// What the file may say, e.g. `words!["w", "weiblich"]`.
+    pub synonyms: Words,
 }
 
 /// Which column goes into which field. Columns are found by `column` (the letter, if given)
@@ -94,8 +110,8 @@ impl Mapping {
                 continue;
             }
             for (fi, f) in fields.iter().enumerate() {
-                let score = std::iter::once(f.key)
-                    .chain(f.synonyms.iter().copied())
+                let score = std::iter::once(&f.key)
+                    .chain(f.synonyms.iter())
                     .map(|s| similarity(&h, &normalize(s)))
                     .fold(0.0f32, f32::max);
                 if score >= SUGGEST_THRESHOLD {

@@ -1,5 +1,6 @@
 //! The dry run (`validate`) and the all-or-nothing commit helper.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 
 use rathaus_core::validation::FieldErrors;
@@ -39,7 +40,8 @@ pub struct Issue {
 pub struct TypedRow {
     pub sheet: String,
     pub row: u32,
-    pub values: BTreeMap<&'static str, Value>,
+    /// By field key (the field's own `Cow`: no copy of the text when declared in code).
+    pub values: BTreeMap<Cow<'static, str>, Value>,
 }
 
 impl TypedRow {
@@ -82,9 +84,9 @@ impl TypedRow {
         }
     }
 
-    pub fn choice(&self, key: &str) -> Option<&'static str> {
+    pub fn choice(&self, key: &str) -> Option<&str> {
         match self.values.get(key) {
-            Some(Value::Choice(c)) => Some(c),
+            Some(Value::Choice(c)) => Some(c.as_ref()),
             _ => None,
         }
     }
@@ -317,7 +319,7 @@ pub fn validate_with(
                             ..issue(Some(row.number), Some(col), Some(&header))
                         });
                     }
-                    values.insert(f.key, v);
+                    values.insert(f.key.clone(), v);
                 }
                 Err(e) => {
                     ok = false;
@@ -354,7 +356,7 @@ pub fn validate_with(
         }
         let dup_key: Vec<Option<Value>> = fields
             .iter()
-            .map(|f| typed.values.get(f.key).cloned())
+            .map(|f| typed.values.get(&*f.key).cloned())
             .collect();
         if let Some(first) = seen.get(&dup_key) {
             report.push(Issue {

@@ -3,12 +3,15 @@
 
 mod common;
 
+use std::borrow::Cow;
+
 use chrono::NaiveDate;
 use common::*;
 use rathaus_core::validation::FieldErrors;
 use rathaus_import::{
-    CommitError, Decimal, Header, Limits, Mapping, Progress, Severity, SheetChoice, Value, commit,
-    commit_async, read, translations, validate, validate_with, validate_workbook,
+    Choice, CommitError, Decimal, Field, FieldKind, Header, Limits, Mapping, Progress, Severity,
+    SheetChoice, Value, Words, commit, commit_async, read, translations, validate, validate_with,
+    validate_workbook,
 };
 
 fn d(y: i32, m: u32, day: u32) -> NaiveDate {
@@ -91,6 +94,48 @@ fn similar_headers_are_suggested_and_each_field_used_once() {
         ]
     );
     assert!(m.columns[2].score.unwrap() < 1.0);
+}
+
+/// `FIELDS` as a module builds them at run time: every text owned.
+fn owned_fields() -> Vec<Field> {
+    let own = |w: &Words| -> Words { w.iter().map(|x| Cow::Owned(x.to_string())).collect() };
+    FIELDS
+        .iter()
+        .map(|f| Field {
+            key: Cow::Owned(f.key.to_string()),
+            label_key: Cow::Owned(f.label_key.to_string()),
+            kind: match &f.kind {
+                FieldKind::Choice(cs) => FieldKind::Choice(
+                    cs.iter()
+                        .map(|c| Choice {
+                            value: Cow::Owned(c.value.to_string()),
+                            synonyms: own(&c.synonyms),
+                        })
+                        .collect(),
+                ),
+                k => k.clone(),
+            },
+            required: f.required,
+            synonyms: own(&f.synonyms),
+        })
+        .collect()
+}
+
+#[test]
+fn fields_built_at_run_time_suggest_and_validate_like_declared_ones() {
+    let sheet = sheet_of(&refugee_xlsx());
+    let header = Header::find(&sheet, None).unwrap();
+    let owned = owned_fields();
+    assert!(matches!(owned[0].key, Cow::Owned(_)));
+    let m = Mapping::suggest(&header, FIELDS);
+    assert_eq!(Mapping::suggest(&header, &owned), m);
+    let report = validate(&sheet, &m, FIELDS);
+    assert_eq!(validate(&sheet, &m, &owned), report);
+    assert_eq!(report.rows[0].choice("nationality"), Some("SY"));
+    assert_eq!(
+        serde_json::to_value(validate(&sheet, &m, &owned)).unwrap(),
+        serde_json::to_value(&report).unwrap()
+    );
 }
 
 #[test]

@@ -2,9 +2,10 @@
 //! with the zip writer.
 #![allow(dead_code)]
 
+use std::borrow::Cow;
 use std::io::{Cursor, Read, Write};
 
-use rathaus_import::{Choice, Field, FieldKind};
+use rathaus_import::{Choice, Field, FieldKind, words};
 use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
 use zip::write::SimpleFileOptions;
 
@@ -70,75 +71,75 @@ pub fn refugee_xlsx() -> Vec<u8> {
 
 pub const NATIONALITIES: &[Choice] = &[
     Choice {
-        value: "SY",
-        synonyms: &["syrisch", "Syrien"],
+        value: Cow::Borrowed("SY"),
+        synonyms: words!["syrisch", "Syrien"],
     },
     Choice {
-        value: "TR",
-        synonyms: &["tuerkisch", "Tuerkei"],
+        value: Cow::Borrowed("TR"),
+        synonyms: words!["tuerkisch", "Tuerkei"],
     },
     Choice {
-        value: "UA",
-        synonyms: &["ukrainisch", "Ukraine"],
+        value: Cow::Borrowed("UA"),
+        synonyms: words!["ukrainisch", "Ukraine"],
     },
 ];
 
 pub const FIELDS: &[Field] = &[
     Field {
-        key: "last_name",
-        label_key: "refugees.field.last_name",
+        key: Cow::Borrowed("last_name"),
+        label_key: Cow::Borrowed("refugees.field.last_name"),
         kind: FieldKind::Text,
         required: true,
-        synonyms: &["Name", "Nachname", "Familienname"],
+        synonyms: words!["Name", "Nachname", "Familienname"],
     },
     Field {
-        key: "first_name",
-        label_key: "refugees.field.first_name",
+        key: Cow::Borrowed("first_name"),
+        label_key: Cow::Borrowed("refugees.field.first_name"),
         kind: FieldKind::Text,
         required: true,
-        synonyms: &["Vorname", "Vornamen", "Rufname"],
+        synonyms: words!["Vorname", "Vornamen", "Rufname"],
     },
     Field {
-        key: "birth_date",
-        label_key: "refugees.field.birth_date",
+        key: Cow::Borrowed("birth_date"),
+        label_key: Cow::Borrowed("refugees.field.birth_date"),
         kind: FieldKind::Date,
         required: true,
-        synonyms: &["Geburtsdatum", "Geb.-Datum", "geboren am"],
+        synonyms: words!["Geburtsdatum", "Geb.-Datum", "geboren am"],
     },
     Field {
-        key: "nationality",
-        label_key: "refugees.field.nationality",
-        kind: FieldKind::Choice(NATIONALITIES),
+        key: Cow::Borrowed("nationality"),
+        label_key: Cow::Borrowed("refugees.field.nationality"),
+        kind: FieldKind::Choice(Cow::Borrowed(NATIONALITIES)),
         required: false,
-        synonyms: &["Staatsangehoerigkeit", "Nationalitaet", "Herkunftsland"],
+        synonyms: words!["Staatsangehoerigkeit", "Nationalitaet", "Herkunftsland"],
     },
     Field {
-        key: "housing",
-        label_key: "refugees.field.housing",
+        key: Cow::Borrowed("housing"),
+        label_key: Cow::Borrowed("refugees.field.housing"),
         kind: FieldKind::Text,
         required: false,
-        synonyms: &["Unterkunft", "Wohnung", "Adresse"],
+        synonyms: words!["Unterkunft", "Wohnung", "Adresse"],
     },
     Field {
-        key: "moved_in",
-        label_key: "refugees.field.moved_in",
+        key: Cow::Borrowed("moved_in"),
+        label_key: Cow::Borrowed("refugees.field.moved_in"),
         kind: FieldKind::Date,
         required: false,
-        synonyms: &["Einzugsdatum", "Einzug", "eingezogen am"],
+        synonyms: words!["Einzugsdatum", "Einzug", "eingezogen am"],
     },
     Field {
-        key: "persons",
-        label_key: "refugees.field.persons",
+        key: Cow::Borrowed("persons"),
+        label_key: Cow::Borrowed("refugees.field.persons"),
         kind: FieldKind::Integer,
         required: false,
-        synonyms: &["Personenzahl", "Personen", "Anzahl Personen"],
+        synonyms: words!["Personenzahl", "Personen", "Anzahl Personen"],
     },
     Field {
-        key: "rent",
-        label_key: "refugees.field.rent",
+        key: Cow::Borrowed("rent"),
+        label_key: Cow::Borrowed("refugees.field.rent"),
         kind: FieldKind::Decimal,
         required: false,
-        synonyms: &["Miete", "Kosten"],
+        synonyms: words!["Miete", "Kosten"],
     },
 ];
 

@@ -3,6 +3,7 @@
 //! passes the same check as the form (`measures::check`); the header names the file may use
 //! are data (`locales/import.toml`).
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::sync::OnceLock;
 
@@ -12,7 +13,7 @@ use rathaus_core::{Error, Result, TenantId};
 use rathaus_import::mapping::normalize;
 use rathaus_import::{
     Choice, Field, FieldKind, Header, Issue, Limits, Mapping, Report, Severity, SheetChoice,
-    TypedRow,
+    TypedRow, Words,
 };
 use rathaus_store::live::Hub;
 use rathaus_store::uow::{Actor, Scope, Tx};
@@ -66,27 +67,26 @@ const KEYS: &[(&str, bool)] = &[
     ("tags", false),
 ];
 
-fn leak(v: Vec<String>) -> &'static [&'static str] {
-    let v: Vec<&'static str> = v
-        .into_iter()
-        .map(|s| &*Box::leak(s.into_boxed_str()))
-        .collect();
-    Box::leak(v.into_boxed_slice())
+fn owned(v: Option<&Vec<String>>) -> Words {
+    v.into_iter()
+        .flatten()
+        .map(|s| Cow::Owned(s.clone()))
+        .collect()
 }
 
-fn choices(syn: &Synonyms, name: &str, values: &[&'static str]) -> &'static [Choice] {
+fn choices(syn: &Synonyms, name: &str, values: &[&'static str]) -> Cow<'static, [Choice]> {
     let of = syn.choices.get(name);
-    let v: Vec<Choice> = values
+    values
         .iter()
         .map(|value| Choice {
-            value,
-            synonyms: leak(of.and_then(|m| m.get(*value)).cloned().unwrap_or_default()),
+            value: Cow::Borrowed(*value),
+            synonyms: owned(of.and_then(|m| m.get(*value))),
         })
-        .collect();
-    Box::leak(v.into_boxed_slice())
+        .collect()
 }
 
-/// The fields of a measure the file may fill, built once from `locales/import.toml`.
+/// The fields of a measure the file may fill, built once from `locales/import.toml` and
+/// kept for the life of the process.
 pub fn fields() -> &'static [Field] {
     static FIELDS: OnceLock<Vec<Field>> = OnceLock::new();
     FIELDS.get_or_init(|| {
@@ -97,8 +97,8 @@ pub fn fields() -> &'static [Field] {
             });
         KEYS.iter()
             .map(|&(key, required)| Field {
-                key,
-                label_key: Box::leak(format!("programme.field.{key}").into_boxed_str()),
+                key: Cow::Borrowed(key),
+                label_key: Cow::Owned(format!("programme.field.{key}")),
                 kind: match key {
                     "category" => FieldKind::Choice(choices(&syn, key, crate::domain::CATEGORIES)),
                     "size" => FieldKind::Choice(choices(&syn, key, crate::domain::SIZES)),
@@ -107,7 +107,7 @@ pub fn fields() -> &'static [Field] {
                     _ => FieldKind::Text,
                 },
                 required,
-                synonyms: leak(syn.fields.get(key).cloned().unwrap_or_default()),
+                synonyms: owned(syn.fields.get(key)),
             })
             .collect()
     })
@@ -355,7 +355,7 @@ mod tests {
             assert!(syn.fields.get(*key).is_some_and(|v| !v.is_empty()), "{key}");
         }
         let size = fields().iter().find(|f| f.key == "size").unwrap();
-        let FieldKind::Choice(choices) = size.kind else {
+        let FieldKind::Choice(choices) = &size.kind else {
             panic!("size is a choice")
         };
         assert_eq!(

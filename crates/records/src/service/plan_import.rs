@@ -8,10 +8,11 @@ use crate::store::entity::plan_item;
 use rathaus_core::audit::NewEvent;
 use rathaus_core::validation::FieldErrors;
 use rathaus_core::{Error, Result, TenantId};
-use rathaus_import::{Choice, Field, FieldKind, Header, Mapping, SheetChoice};
+use rathaus_import::{Choice, Field, FieldKind, Header, Mapping, SheetChoice, Words};
 use rathaus_store::uow::{Actor, Tx};
 use sea_orm::DatabaseConnection;
 use serde::Deserialize;
+use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashSet};
 use std::sync::LazyLock;
@@ -63,21 +64,16 @@ fn codes<T: Coded>() -> Vec<&'static str> {
     T::ALL.iter().map(|v| v.code()).collect()
 }
 
-/// The parsed synonyms turned into the import's static field list; parsed once and kept for
-/// the life of the process (hence leaked), an error only if the compiled-in file is broken
-/// (a test parses it).
-static FIELDS: LazyLock<std::result::Result<&'static [Field], String>> =
+/// The parsed synonyms turned into the import's field list, parsed once; an error only if the
+/// compiled-in file is broken (a test parses it).
+static FIELDS: LazyLock<std::result::Result<Vec<Field>, String>> =
     LazyLock::new(|| parse(SYNONYMS));
 
-fn leak(list: &[String]) -> &'static [&'static str] {
-    let v: Vec<&'static str> = list
-        .iter()
-        .map(|s| &*Box::leak(s.clone().into_boxed_str()))
-        .collect();
-    Box::leak(v.into_boxed_slice())
+fn owned(list: &[String]) -> Words {
+    list.iter().map(|s| Cow::Owned(s.clone())).collect()
 }
 
-fn parse(text: &str) -> std::result::Result<&'static [Field], String> {
+fn parse(text: &str) -> std::result::Result<Vec<Field>, String> {
     let data: Synonyms = toml::from_str(text).map_err(|e| e.to_string())?;
     let mut fields = vec![];
     for (key, label_key, kind, required) in COLUMNS {
@@ -101,22 +97,22 @@ fn parse(text: &str) -> std::result::Result<&'static [Field], String> {
                         .filter(|s| !s.is_empty())
                         .ok_or_else(|| format!("no synonyms for value {value} of {key}"))?;
                     choices.push(Choice {
-                        value,
-                        synonyms: leak(synonyms),
+                        value: Cow::Borrowed(value),
+                        synonyms: owned(synonyms),
                     });
                 }
                 if let Some(unknown) = given.keys().find(|v| !values().contains(&v.as_str())) {
                     return Err(format!("unknown value {unknown} of {key}"));
                 }
-                FieldKind::Choice(Box::leak(choices.into_boxed_slice()))
+                FieldKind::Choice(choices.into())
             }
         };
         fields.push(Field {
-            key,
-            label_key,
+            key: Cow::Borrowed(*key),
+            label_key: Cow::Borrowed(*label_key),
             kind,
             required: *required,
-            synonyms: leak(synonyms),
+            synonyms: owned(synonyms),
         });
     }
     if let Some(unknown) = data
@@ -127,12 +123,12 @@ fn parse(text: &str) -> std::result::Result<&'static [Field], String> {
     {
         return Err(format!("unknown column {unknown}"));
     }
-    Ok(Box::leak(fields.into_boxed_slice()))
+    Ok(fields)
 }
 
 /// The columns a plan file may have.
 pub fn fields() -> Result<&'static [Field]> {
-    FIELDS.as_ref().copied().map_err(Error::internal)
+    FIELDS.as_deref().map_err(Error::internal)
 }
 
 /// One line of the report: row (as the spreadsheet shows it), column and the message key.
@@ -276,20 +272,20 @@ mod tests {
     fn synonyms_file_parses_and_every_column_and_value_has_synonyms() {
         let fields = parse(SYNONYMS).unwrap();
         assert_eq!(fields.len(), COLUMNS.len());
-        for f in fields {
+        for f in &fields {
             assert!(!f.synonyms.is_empty(), "{}", f.key);
-            if let FieldKind::Choice(choices) = f.kind {
+            if let FieldKind::Choice(choices) = &f.kind {
                 assert!(!choices.is_empty(), "{}", f.key);
                 assert!(choices.iter().all(|c| !c.synonyms.is_empty()), "{}", f.key);
             }
         }
         assert!(super::fields().is_ok());
         let start = fields.iter().find(|f| f.key == "retention_start").unwrap();
-        let FieldKind::Choice(choices) = start.kind else {
+        let FieldKind::Choice(choices) = &start.kind else {
             panic!("retention_start is a choice");
         };
         let closing = choices.iter().find(|c| c.value == "closing").unwrap();
-        assert!(closing.synonyms.contains(&"Schließung"));
+        assert!(closing.synonyms.iter().any(|s| s == "Schließung"));
     }
 
     #[test]

@@ -6,21 +6,22 @@
 //! Cross-row rules (rooms known, beds within capacity, no two persons in one bed on the same
 //! day, one person across sheets) are checked here; cell rules by `rathaus_import`.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::NaiveDate;
 use rathaus_core::validation::FieldErrors;
 use rathaus_import::mapping::normalize;
 use rathaus_import::{
-    Choice, ColumnMapping, Field, FieldKind, Mapping, Severity, Sheet, TypedRow, Workbook,
+    Choice, ColumnMapping, Field, FieldKind, Mapping, Severity, Sheet, TypedRow, Workbook, words,
 };
 
-use super::{SEX_CHOICES, STATUS_CHOICES, Stay};
+use super::{AccommodationKind, Coded, ResidenceStatus, SEX_CHOICES, STATUS_CHOICES, Sex, Stay};
 
 const KIND_CHOICES: &[Choice] = &[
     Choice {
-        value: "municipal",
-        synonyms: &[
+        value: Cow::Borrowed("municipal"),
+        synonyms: words![
             "kommunal",
             "Gemeinschaftsunterkunft",
             "GU",
@@ -29,41 +30,41 @@ const KIND_CHOICES: &[Choice] = &[
         ],
     },
     Choice {
-        value: "rented_flat",
-        synonyms: &["Wohnung", "Mietwohnung", "angemietet"],
+        value: Cow::Borrowed("rented_flat"),
+        synonyms: words!["Wohnung", "Mietwohnung", "angemietet"],
     },
     Choice {
-        value: "container_site",
-        synonyms: &["Container", "Containeranlage", "Modulbau"],
+        value: Cow::Borrowed("container_site"),
+        synonyms: words!["Container", "Containeranlage", "Modulbau"],
     },
     Choice {
-        value: "emergency_shelter",
-        synonyms: &["Notunterkunft", "Turnhalle", "Notquartier"],
+        value: Cow::Borrowed("emergency_shelter"),
+        synonyms: words!["Notunterkunft", "Turnhalle", "Notquartier"],
     },
 ];
 
 /// The columns of an accommodation sheet, with the names different clerks gave them.
 pub const PERSON_FIELDS: &[Field] = &[
     Field {
-        key: "surname",
-        label_key: "refugees.field.surname",
+        key: Cow::Borrowed("surname"),
+        label_key: Cow::Borrowed("refugees.field.surname"),
         kind: FieldKind::Text,
         required: true,
-        synonyms: &["Name", "Nachname", "Familienname", "Zuname"],
+        synonyms: words!["Name", "Nachname", "Familienname", "Zuname"],
     },
     Field {
-        key: "given_names",
-        label_key: "refugees.field.given_names",
+        key: Cow::Borrowed("given_names"),
+        label_key: Cow::Borrowed("refugees.field.given_names"),
         kind: FieldKind::Text,
         required: false,
-        synonyms: &["Vorname", "Vornamen", "Rufname"],
+        synonyms: words!["Vorname", "Vornamen", "Rufname"],
     },
     Field {
-        key: "birth_date",
-        label_key: "refugees.field.birth_date",
+        key: Cow::Borrowed("birth_date"),
+        label_key: Cow::Borrowed("refugees.field.birth_date"),
         kind: FieldKind::Date,
         required: false,
-        synonyms: &[
+        synonyms: words![
             "Geb.-Datum",
             "Geburtsdatum",
             "geb. am",
@@ -72,18 +73,18 @@ pub const PERSON_FIELDS: &[Field] = &[
         ],
     },
     Field {
-        key: "sex",
-        label_key: "refugees.field.sex",
-        kind: FieldKind::Choice(SEX_CHOICES),
+        key: Cow::Borrowed("sex"),
+        label_key: Cow::Borrowed("refugees.field.sex"),
+        kind: FieldKind::Choice(Cow::Borrowed(SEX_CHOICES)),
         required: false,
-        synonyms: &["Geschlecht", "m/w", "m/w/d"],
+        synonyms: words!["Geschlecht", "m/w", "m/w/d"],
     },
     Field {
-        key: "nationality",
-        label_key: "refugees.field.nationality",
+        key: Cow::Borrowed("nationality"),
+        label_key: Cow::Borrowed("refugees.field.nationality"),
         kind: FieldKind::Text,
         required: false,
-        synonyms: &[
+        synonyms: words![
             "Staatsangehoerigkeit",
             "Nationalitaet",
             "Herkunftsland",
@@ -91,39 +92,39 @@ pub const PERSON_FIELDS: &[Field] = &[
         ],
     },
     Field {
-        key: "accommodation",
-        label_key: "refugees.field.accommodation",
+        key: Cow::Borrowed("accommodation"),
+        label_key: Cow::Borrowed("refugees.field.accommodation"),
         kind: FieldKind::Text,
         required: false,
-        synonyms: &["Unterkunft", "Einrichtung", "Objekt", "Standort"],
+        synonyms: words!["Unterkunft", "Einrichtung", "Objekt", "Standort"],
     },
     Field {
-        key: "unit",
-        label_key: "refugees.field.unit",
+        key: Cow::Borrowed("unit"),
+        label_key: Cow::Borrowed("refugees.field.unit"),
         kind: FieldKind::Text,
         required: false,
-        synonyms: &["Wohnung", "Einheit", "Whg.", "Whg.-Nr.", "Haus"],
+        synonyms: words!["Wohnung", "Einheit", "Whg.", "Whg.-Nr.", "Haus"],
     },
     Field {
-        key: "room",
-        label_key: "refugees.field.room",
+        key: Cow::Borrowed("room"),
+        label_key: Cow::Borrowed("refugees.field.room"),
         kind: FieldKind::Text,
         required: true,
-        synonyms: &["Zimmer", "Raum", "Zi.-Nr.", "Zimmernummer", "Zi."],
+        synonyms: words!["Zimmer", "Raum", "Zi.-Nr.", "Zimmernummer", "Zi."],
     },
     Field {
-        key: "bed",
-        label_key: "refugees.field.bed",
+        key: Cow::Borrowed("bed"),
+        label_key: Cow::Borrowed("refugees.field.bed"),
         kind: FieldKind::Integer,
         required: false,
-        synonyms: &["Bett", "Bett-Nr.", "Bettnummer", "Platz"],
+        synonyms: words!["Bett", "Bett-Nr.", "Bettnummer", "Platz"],
     },
     Field {
-        key: "move_in",
-        label_key: "refugees.field.move_in",
+        key: Cow::Borrowed("move_in"),
+        label_key: Cow::Borrowed("refugees.field.move_in"),
         kind: FieldKind::Date,
         required: true,
-        synonyms: &[
+        synonyms: words![
             "Einzug",
             "eingezogen am",
             "Einzugsdatum",
@@ -132,78 +133,78 @@ pub const PERSON_FIELDS: &[Field] = &[
         ],
     },
     Field {
-        key: "move_out",
-        label_key: "refugees.field.move_out",
+        key: Cow::Borrowed("move_out"),
+        label_key: Cow::Borrowed("refugees.field.move_out"),
         kind: FieldKind::Date,
         required: false,
-        synonyms: &["Auszug", "ausgezogen am", "Auszugsdatum", "Auszug am"],
+        synonyms: words!["Auszug", "ausgezogen am", "Auszugsdatum", "Auszug am"],
     },
     Field {
-        key: "status",
-        label_key: "refugees.field.status",
-        kind: FieldKind::Choice(STATUS_CHOICES),
+        key: Cow::Borrowed("status"),
+        label_key: Cow::Borrowed("refugees.field.status"),
+        kind: FieldKind::Choice(Cow::Borrowed(STATUS_CHOICES)),
         required: false,
-        synonyms: &["Aufenthaltsstatus", "Status", "Aufenthaltstitel", "Titel"],
+        synonyms: words!["Aufenthaltsstatus", "Status", "Aufenthaltstitel", "Titel"],
     },
     Field {
-        key: "permit_until",
-        label_key: "refugees.field.permit_until",
+        key: Cow::Borrowed("permit_until"),
+        label_key: Cow::Borrowed("refugees.field.permit_until"),
         kind: FieldKind::Date,
         required: false,
-        synonyms: &["gueltig bis", "befristet bis", "Aufenthalt bis", "Ablauf"],
+        synonyms: words!["gueltig bis", "befristet bis", "Aufenthalt bis", "Ablauf"],
     },
     Field {
-        key: "household",
-        label_key: "refugees.field.household",
+        key: Cow::Borrowed("household"),
+        label_key: Cow::Borrowed("refugees.field.household"),
         kind: FieldKind::Text,
         required: false,
-        synonyms: &["Haushalt", "BG-Nr.", "BG", "Bedarfsgemeinschaft", "Familie"],
+        synonyms: words!["Haushalt", "BG-Nr.", "BG", "Bedarfsgemeinschaft", "Familie"],
     },
     Field {
-        key: "phone",
-        label_key: "refugees.field.phone",
+        key: Cow::Borrowed("phone"),
+        label_key: Cow::Borrowed("refugees.field.phone"),
         kind: FieldKind::Text,
         required: false,
-        synonyms: &["Telefon", "Tel.", "Handy", "Mobil"],
+        synonyms: words!["Telefon", "Tel.", "Handy", "Mobil"],
     },
     Field {
-        key: "languages",
-        label_key: "refugees.field.languages",
+        key: Cow::Borrowed("languages"),
+        label_key: Cow::Borrowed("refugees.field.languages"),
         kind: FieldKind::Text,
         required: false,
-        synonyms: &["Sprache", "Sprachen"],
+        synonyms: words!["Sprache", "Sprachen"],
     },
 ];
 
 /// The columns of the capacity sheet: every room with its number of beds.
 pub const CAPACITY_FIELDS: &[Field] = &[
     Field {
-        key: "accommodation",
-        label_key: "refugees.field.accommodation",
+        key: Cow::Borrowed("accommodation"),
+        label_key: Cow::Borrowed("refugees.field.accommodation"),
         kind: FieldKind::Text,
         required: true,
-        synonyms: &["Unterkunft", "Einrichtung", "Objekt", "Standort"],
+        synonyms: words!["Unterkunft", "Einrichtung", "Objekt", "Standort"],
     },
     Field {
-        key: "unit",
-        label_key: "refugees.field.unit",
+        key: Cow::Borrowed("unit"),
+        label_key: Cow::Borrowed("refugees.field.unit"),
         kind: FieldKind::Text,
         required: false,
-        synonyms: &["Wohnung", "Einheit", "Whg.", "Haus"],
+        synonyms: words!["Wohnung", "Einheit", "Whg.", "Haus"],
     },
     Field {
-        key: "room",
-        label_key: "refugees.field.room",
+        key: Cow::Borrowed("room"),
+        label_key: Cow::Borrowed("refugees.field.room"),
         kind: FieldKind::Text,
         required: true,
-        synonyms: &["Zimmer", "Raum", "Zi.-Nr.", "Zimmernummer"],
+        synonyms: words!["Zimmer", "Raum", "Zi.-Nr.", "Zimmernummer"],
     },
     Field {
-        key: "beds",
-        label_key: "refugees.field.beds",
+        key: Cow::Borrowed("beds"),
+        label_key: Cow::Borrowed("refugees.field.beds"),
         kind: FieldKind::Integer,
         required: true,
-        synonyms: &[
+        synonyms: words![
             "Betten",
             "Plaetze",
             "Kapazitaet",
@@ -212,18 +213,18 @@ pub const CAPACITY_FIELDS: &[Field] = &[
         ],
     },
     Field {
-        key: "kind",
-        label_key: "refugees.field.kind",
-        kind: FieldKind::Choice(KIND_CHOICES),
+        key: Cow::Borrowed("kind"),
+        label_key: Cow::Borrowed("refugees.field.kind"),
+        kind: FieldKind::Choice(Cow::Borrowed(KIND_CHOICES)),
         required: false,
-        synonyms: &["Art", "Typ", "Unterkunftsart"],
+        synonyms: words!["Art", "Typ", "Unterkunftsart"],
     },
     Field {
-        key: "address",
-        label_key: "refugees.field.address",
+        key: Cow::Borrowed("address"),
+        label_key: Cow::Borrowed("refugees.field.address"),
         kind: FieldKind::Text,
         required: false,
-        synonyms: &["Adresse", "Anschrift", "Strasse"],
+        synonyms: words!["Adresse", "Anschrift", "Strasse"],
     },
 ];
 
@@ -350,7 +351,7 @@ fn mapping_for(sheet: &Sheet, fields: &[Field], saved: Option<&Mapping>) -> Mapp
                 col.field = s
                     .field
                     .clone()
-                    .filter(|f| fields.iter().any(|x| x.key == f));
+                    .filter(|f| fields.iter().any(|x| x.key == f.as_str()));
             }
         }
         // A field chosen for one column by the saved mapping is not also suggested elsewhere.
@@ -385,6 +386,11 @@ fn without_totals(sheet: &Sheet) -> Sheet {
             .cloned()
             .collect(),
     }
+}
+
+/// A choice's stored value as the domain's code (the choices' values are those codes).
+fn code<T: Coded>(r: &TypedRow, key: &str) -> Option<&'static str> {
+    r.choice(key).and_then(T::parse).map(T::code)
 }
 
 /// Per-row rules of an accommodation sheet.
@@ -489,7 +495,7 @@ pub fn analyse(book: &Workbook, saved: Option<&Mapping>, today: NaiveDate) -> An
                 });
                 accs.len() - 1
             });
-            if let Some(k) = r.choice("kind") {
+            if let Some(k) = code::<AccommodationKind>(r, "kind") {
                 accs[ai].kind = Some(k);
             }
             if let Some(ad) = r.text("address") {
@@ -501,7 +507,7 @@ pub fn analyse(book: &Workbook, saved: Option<&Mapping>, today: NaiveDate) -> An
                     sheet: r.sheet.clone(),
                     rows: vec![r.row],
                     column: column_of(&m, "room"),
-                    key: "refugees.import.room_twice".into(),
+                    key: Cow::Borrowed("refugees.import.room_twice").into(),
                     arg: Some(room.clone()),
                 });
                 continue;
@@ -561,7 +567,7 @@ pub fn analyse(book: &Workbook, saved: Option<&Mapping>, today: NaiveDate) -> An
                         sheet: r.sheet.clone(),
                         rows: vec![r.row],
                         column: room_col.clone(),
-                        key: "refugees.import.room_unknown".into(),
+                        key: Cow::Borrowed("refugees.import.room_unknown").into(),
                         arg: Some(room.clone()),
                     });
                     continue;
@@ -634,7 +640,7 @@ pub fn analyse(book: &Workbook, saved: Option<&Mapping>, today: NaiveDate) -> An
                         sheet: s.sheet.clone(),
                         rows: vec![stays[j].row, s.row],
                         column: None,
-                        key: "refugees.import.duplicate".into(),
+                        key: Cow::Borrowed("refugees.import.duplicate").into(),
                         arg: Some(format!("{surname}, {given}")),
                     });
                     dropped[i] = true;
@@ -656,11 +662,11 @@ pub fn analyse(book: &Workbook, saved: Option<&Mapping>, today: NaiveDate) -> An
         p.surname = surname;
         p.given_names = given;
         p.birth_date = v.date("birth_date");
-        p.sex = v.choice("sex").or(p.sex);
+        p.sex = code::<Sex>(v, "sex").or(p.sex);
         if let Some(n) = v.text("nationality") {
             p.nationality = n.to_string();
         }
-        p.status = v.choice("status").or(p.status);
+        p.status = code::<ResidenceStatus>(v, "status").or(p.status);
         p.permit_until = v.date("permit_until").or(p.permit_until);
         if let Some(x) = v.text("phone") {
             p.phone = x.to_string();
@@ -695,7 +701,7 @@ pub fn analyse(book: &Workbook, saved: Option<&Mapping>, today: NaiveDate) -> An
                     sheet: s.sheet.clone(),
                     rows: vec![s.row],
                     column: sheet_maps.get(&s.sheet).and_then(|m| column_of(m, "bed")),
-                    key: "refugees.import.bed_over_capacity".into(),
+                    key: Cow::Borrowed("refugees.import.bed_over_capacity").into(),
                     arg: Some(format!("{b}/{fixed_cap}")),
                 });
                 bad[i] = true;
@@ -707,7 +713,7 @@ pub fn analyse(book: &Workbook, saved: Option<&Mapping>, today: NaiveDate) -> An
                     sheet: s.sheet.clone(),
                     rows: vec![s.row],
                     column: sheet_maps.get(&s.sheet).and_then(|m| column_of(m, "bed")),
-                    key: "refugees.import.bed_twice".into(),
+                    key: Cow::Borrowed("refugees.import.bed_twice").into(),
                     arg: Some(stays[j].row.to_string()),
                 });
                 bad[i] = true;
@@ -739,7 +745,7 @@ pub fn analyse(book: &Workbook, saved: Option<&Mapping>, today: NaiveDate) -> An
                     sheet: s.sheet.clone(),
                     rows: vec![s.row],
                     column: sheet_maps.get(&s.sheet).and_then(|m| column_of(m, "room")),
-                    key: "refugees.import.room_full".into(),
+                    key: Cow::Borrowed("refugees.import.room_full").into(),
                     arg: Some(format!("{} ({fixed_cap})", rooms[ri].name)),
                 });
                 bad[i] = true;
@@ -793,4 +799,33 @@ pub fn analyse(book: &Workbook, saved: Option<&Mapping>, today: NaiveDate) -> An
         };
     }
     a
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `code` maps a choice to the domain's code: a value it does not know would be dropped.
+    #[test]
+    fn every_choice_value_is_a_domain_code() {
+        let values = |fields: &[Field], key: &str| -> Vec<String> {
+            match fields.iter().find(|f| f.key == key).map(|f| &f.kind) {
+                Some(FieldKind::Choice(cs)) => cs.iter().map(|c| c.value.to_string()).collect(),
+                _ => Vec::new(),
+            }
+        };
+        let sex = values(PERSON_FIELDS, "sex");
+        let status = values(PERSON_FIELDS, "status");
+        let kind = values(CAPACITY_FIELDS, "kind");
+        assert_eq!((sex.len(), status.len(), kind.len()), (3, 7, 4));
+        assert!(sex.iter().all(|v| Sex::parse(v).is_some()), "{sex:?}");
+        assert!(
+            status.iter().all(|v| ResidenceStatus::parse(v).is_some()),
+            "{status:?}"
+        );
+        assert!(
+            kind.iter().all(|v| AccommodationKind::parse(v).is_some()),
+            "{kind:?}"
+        );
+    }
 }

@@ -3,8 +3,10 @@
 
 pub mod import;
 
+use std::borrow::Cow;
+
 use chrono::NaiveDate;
-use rathaus_import::Choice;
+use rathaus_import::{Choice, words};
 
 /// A value of a maintained list: the stored code and the words a file or form may use.
 pub trait Coded: Sized + Copy + 'static {
@@ -67,16 +69,16 @@ coded!(Need, "refugees.need", {
 /// punctuation by the import pipeline).
 pub const STATUS_CHOICES: &[Choice] = &[
     Choice {
-        value: "gestattung",
-        synonyms: &["Aufenthaltsgestattung", "Gestattung", "AG", "Asylbewerber"],
+        value: Cow::Borrowed("gestattung"),
+        synonyms: words!["Aufenthaltsgestattung", "Gestattung", "AG", "Asylbewerber"],
     },
     Choice {
-        value: "duldung",
-        synonyms: &["Duldung", "geduldet", "§ 60a AufenthG", "60a"],
+        value: Cow::Borrowed("duldung"),
+        synonyms: words!["Duldung", "geduldet", "§ 60a AufenthG", "60a"],
     },
     Choice {
-        value: "para24",
-        synonyms: &[
+        value: Cow::Borrowed("para24"),
+        synonyms: words![
             "§ 24 AufenthG",
             "§24",
             "24 AufenthG",
@@ -86,8 +88,8 @@ pub const STATUS_CHOICES: &[Choice] = &[
         ],
     },
     Choice {
-        value: "erlaubnis",
-        synonyms: &[
+        value: Cow::Borrowed("erlaubnis"),
+        synonyms: words![
             "Aufenthaltserlaubnis",
             "AE",
             "Erlaubnis",
@@ -98,31 +100,31 @@ pub const STATUS_CHOICES: &[Choice] = &[
         ],
     },
     Choice {
-        value: "buema",
-        synonyms: &["BueMA", "BUMA", "Ankunftsnachweis", "AKN"],
+        value: Cow::Borrowed("buema"),
+        synonyms: words!["BueMA", "BUMA", "Ankunftsnachweis", "AKN"],
     },
     Choice {
-        value: "niederlassung",
-        synonyms: &["Niederlassungserlaubnis", "NE"],
+        value: Cow::Borrowed("niederlassung"),
+        synonyms: words!["Niederlassungserlaubnis", "NE"],
     },
     Choice {
-        value: "other",
-        synonyms: &["sonstige", "sonstiges", "andere"],
+        value: Cow::Borrowed("other"),
+        synonyms: words!["sonstige", "sonstiges", "andere"],
     },
 ];
 
 pub const SEX_CHOICES: &[Choice] = &[
     Choice {
-        value: "female",
-        synonyms: &["w", "weiblich", "f", "Frau"],
+        value: Cow::Borrowed("female"),
+        synonyms: words!["w", "weiblich", "f", "Frau"],
     },
     Choice {
-        value: "male",
-        synonyms: &["m", "maennlich", "Mann"],
+        value: Cow::Borrowed("male"),
+        synonyms: words!["m", "maennlich", "Mann"],
     },
     Choice {
-        value: "diverse",
-        synonyms: &["d", "divers", "x"],
+        value: Cow::Borrowed("diverse"),
+        synonyms: words!["d", "divers", "x"],
     },
 ];
 
