@@ -109,6 +109,7 @@ pub async fn demo(db: &Db, admin: &Principal) -> anyhow::Result<()> {
                         draft: false,
                         requires_confirmation: pg.requires_confirmation,
                         owner_user_id: Some(admin.user_id.0),
+                        owner_role_id: None,
                         review_days: pg.review_days,
                     },
                 )

@@ -10,6 +10,7 @@
 pub mod demo;
 pub mod domain;
 pub mod http;
+pub mod jobs;
 pub mod permissions;
 pub mod service;
 pub mod store;
@@ -19,6 +20,13 @@ use rathaus_web::i18n::Lang;
 use rathaus_web::module::MigrateFuture;
 use sea_orm_migration::MigratorTrait;
 use std::sync::Arc;
+
+/// Registers the module's texts (the mails of its jobs read them; the binary starts the
+/// job worker before the web app registers the modules' translations).
+pub fn register_texts() {
+    rathaus_web::i18n::register(Lang::De, include_str!("../locales/de.toml"));
+    rathaus_web::i18n::register(Lang::En, include_str!("../locales/en.toml"));
+}
 
 /// The knowledge module, listed in the binary's `modules()`.
 #[derive(Default)]
@@ -67,6 +75,21 @@ impl rathaus_web::Module for Knowledge {
     }
 
     fn migrate<'a>(&'a self, db: &'a rathaus_store::Db) -> MigrateFuture<'a> {
-        Box::pin(async move { Ok(store::migrations::Migrator::up(&db.conn, None).await?) })
+        Box::pin(async move {
+            store::migrations::Migrator::up(&db.conn, None).await?;
+            // The recurring mails re-queue themselves; this queues the first run of each
+            // tenant that has none pending.
+            jobs::schedule_all(db).await?;
+            Ok(())
+        })
+    }
+
+    fn jobs(
+        &self,
+    ) -> Vec<(
+        &'static str,
+        std::sync::Arc<dyn rathaus_store::jobs::Handler>,
+    )> {
+        jobs::handlers()
     }
 }

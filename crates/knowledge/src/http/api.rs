@@ -337,6 +337,7 @@ async fn create_page(
             draft: b.draft,
             requires_confirmation: b.requires_confirmation,
             owner_user_id: None,
+            owner_role_id: None,
             review_days: b.review_days,
         },
     )

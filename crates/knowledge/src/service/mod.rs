@@ -6,6 +6,7 @@
 pub mod changes;
 pub mod comments;
 pub mod onboarding;
+pub mod reminders;
 pub mod search;
 
 use crate::domain::comments::Change;
@@ -85,6 +86,12 @@ impl<'a> Reader<'a> {
     /// The page is readable: its handbook is, and a draft only for its editors.
     pub fn may_read_page(&self, h: &Handbook, pg: &Page) -> bool {
         pg.deleted_at.is_none() && self.may_read(h) && (!pg.draft || self.may_edit(h))
+    }
+
+    /// The reader answers for the page: its owner person or a member of its owner role.
+    pub fn owns(&self, pg: &Page) -> bool {
+        pg.owner_user_id == Some(self.p.user_id.0)
+            || pg.owner_role_id.is_some_and(|r| self.role_ids.contains(&r))
     }
 
     /// The search terms of this reader beyond the platform's (`reader_terms`).
@@ -435,6 +442,8 @@ pub struct PageInput {
     pub draft: bool,
     pub requires_confirmation: bool,
     pub owner_user_id: Option<i64>,
+    /// A role whose members answer for the page besides the owner person.
+    pub owner_role_id: Option<i64>,
     pub review_days: Option<i32>,
 }
 
@@ -458,6 +467,7 @@ pub struct PageSettings {
     pub draft: bool,
     pub requires_confirmation: bool,
     pub owner_user_id: Option<i64>,
+    pub owner_role_id: Option<i64>,
     pub review_days: Option<i32>,
 }
 
@@ -502,6 +512,14 @@ async fn check_settings(
     {
         errs.add("owner_user_id", "err.invalid_choice");
     }
+    if let Some(role) = s.owner_role_id
+        && !accounts::list_roles(tx.conn(), tx.tenant())
+            .await?
+            .iter()
+            .any(|(x, _)| x.id == role)
+    {
+        errs.add("owner_role_id", "err.invalid_choice");
+    }
     if let Some(d) = s.review_days
         && !(1..=domain::REVIEW_DAYS_MAX).contains(&d)
     {
@@ -534,6 +552,7 @@ pub async fn create_page(db: &DatabaseConnection, by: Actor<'_>, inp: PageInput)
         draft: inp.draft,
         requires_confirmation: inp.requires_confirmation,
         owner_user_id: inp.owner_user_id,
+        owner_role_id: inp.owner_role_id,
         review_days: inp.review_days,
     };
     check_settings(&tx, &mut errs, h.id, &settings).await?;
@@ -550,6 +569,7 @@ pub async fn create_page(db: &DatabaseConnection, by: Actor<'_>, inp: PageInput)
             draft: Set(settings.draft),
             requires_confirmation: Set(settings.requires_confirmation),
             owner_user_id: Set(settings.owner_user_id.or(Some(r.p.user_id.0))),
+            owner_role_id: Set(settings.owner_role_id),
             review_days: Set(settings.review_days),
             reviewed_at: Set(None),
             reviewed_by: Set(None),
@@ -627,6 +647,7 @@ pub async fn save_page(
         draft: before.draft,
         requires_confirmation: before.requires_confirmation,
         owner_user_id: before.owner_user_id,
+        owner_role_id: before.owner_role_id,
         review_days: before.review_days,
     });
     check_settings(&tx, &mut errs, h.id, &settings).await?;
@@ -658,6 +679,10 @@ pub async fn save_page(
         .col_expr(
             page::Column::OwnerUserId,
             Expr::value(settings.owner_user_id),
+        )
+        .col_expr(
+            page::Column::OwnerRoleId,
+            Expr::value(settings.owner_role_id),
         )
         .col_expr(page::Column::ReviewDays, Expr::value(settings.review_days))
         .col_expr(page::Column::UpdatedAt, Expr::value(now))
@@ -831,12 +856,25 @@ pub async fn page_view(
             .map(|c| c.title),
         None => None,
     };
-    let owner = match pg.owner_user_id {
+    let person = match pg.owner_user_id {
         Some(u) => accounts::user_by_id(db, r.p.tenant_id, u)
             .await
             .ok()
             .map(|u| u.name),
         None => None,
+    };
+    let role = match pg.owner_role_id {
+        Some(id) => accounts::list_roles(db, r.p.tenant_id)
+            .await?
+            .into_iter()
+            .find(|(x, _)| x.id == id)
+            .map(|(x, _)| x.name),
+        None => None,
+    };
+    // "Person, Role" (both answer for the page).
+    let owner = match (person, role) {
+        (Some(a), Some(b)) => Some(format!("{a}, {b}")),
+        (a, b) => a.or(b),
     };
     let due = domain::review_due(pg.review_days, pg.reviewed_at, pg.created_at);
     let confirmed = pg.requires_confirmation
@@ -850,7 +888,7 @@ pub async fn page_view(
             .is_some();
     Ok(PageView {
         may_edit: r.may_edit(&h),
-        may_review: r.manages() || pg.owner_user_id == Some(r.p.user_id.0),
+        may_review: r.manages() || r.owns(&pg),
         outdated: domain::is_outdated(due, Utc::now()),
         review_due: due,
         html: rendered.html,
@@ -946,7 +984,7 @@ pub async fn diff(
 pub async fn mark_reviewed(db: &DatabaseConnection, by: Actor<'_>, id: i64) -> Result<()> {
     let r = Reader::load(db, by).await?;
     let (_, pg) = readable(db, &r, id).await?;
-    if !(r.manages() || pg.owner_user_id == Some(r.p.user_id.0)) {
+    if !(r.manages() || r.owns(&pg)) {
         return Err(Error::Forbidden);
     }
     let tx = Tx::begin(db, r.p.tenant_id, by).await?;
@@ -1018,7 +1056,7 @@ pub async fn confirmations(
 ) -> Result<Vec<ConfirmationRow>> {
     let r = Reader::load(db, by).await?;
     let (_, pg) = readable(db, &r, id).await?;
-    if !(r.manages() || pg.owner_user_id == Some(r.p.user_id.0)) {
+    if !(r.manages() || r.owns(&pg)) {
         return Err(Error::Forbidden);
     }
     let rows = Scope::user(db, r.p)
@@ -1063,7 +1101,11 @@ pub async fn due_reviews(db: &DatabaseConnection, by: Actor<'_>) -> Result<Vec<D
         .filter(page::Column::DeletedAt.is_null())
         .filter(page::Column::ReviewDays.is_not_null());
     if !r.manages() {
-        q = q.filter(page::Column::OwnerUserId.eq(r.p.user_id.0));
+        q = q.filter(
+            sea_orm::Condition::any()
+                .add(page::Column::OwnerUserId.eq(r.p.user_id.0))
+                .add(page::Column::OwnerRoleId.is_in(r.role_ids.clone())),
+        );
     }
     let pages = q.all(db).await?;
     let now = Utc::now();

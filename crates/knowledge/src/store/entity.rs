@@ -59,6 +59,9 @@ entity!(page, "knowledge_pages", {
     created_at: DateTimeUtc,
     updated_at: DateTimeUtc,
     updated_by: String,
+    // Besides the owner person, every member of this role answers for the page (review,
+    // confirmations, the weekly review mail).
+    owner_role_id: Option<i64>,
 });
 
 entity!(version, "knowledge_versions", {
@@ -126,6 +129,8 @@ entity!(task, "knowledge_tasks", {
     position: i32,
     done_at: Option<DateTimeUtc>,
     done_by: Option<String>,
+    // When the owners were mailed that the task fell due (each task is mailed once).
+    notified_at: Option<DateTimeUtc>,
 });
 
 // A comment on a page or on a checklist task (exactly one of `page_id`, `task_id`); the

@@ -14,6 +14,7 @@ impl MigratorTrait for Migrator {
             Box::new(M0001Knowledge),
             Box::new(M0002Offboarding),
             Box::new(M0003Collaboration),
+            Box::new(M0004Reminders),
         ]
     }
     fn migration_table_name() -> DynIden {
@@ -446,6 +447,51 @@ impl MigrationTrait for M0003Collaboration {
         // review. Plain SQL that both backends speak.
         m.get_connection()
             .execute_unprepared(BACKFILL_CHANGES)
+            .await?;
+        Ok(())
+    }
+}
+
+/// The review and task mails: a page may be owned by a role besides its owner person, and a
+/// task remembers when its owners were told it fell due. Tasks already past due are marked
+/// told, so that the first run does not mail the whole history.
+struct M0004Reminders;
+
+impl MigrationName for M0004Reminders {
+    fn name(&self) -> &str {
+        "m0004_reminders"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0004Reminders {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        // No foreign key: SQLite cannot add one to an existing table; a deleted role's id
+        // matches no member and is ignored.
+        m.alter_table(
+            Table::alter()
+                .table("knowledge_pages")
+                .add_column(big_integer_null("owner_role_id"))
+                .take(),
+        )
+        .await?;
+        m.alter_table(
+            Table::alter()
+                .table("knowledge_tasks")
+                .add_column(timestamp_with_time_zone_null("notified_at"))
+                .take(),
+        )
+        .await?;
+        // The timestamp in the form each backend's driver reads back.
+        let now = match m.get_database_backend() {
+            sea_orm::DatabaseBackend::Sqlite => "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')",
+            _ => "CURRENT_TIMESTAMP",
+        };
+        m.get_connection()
+            .execute_unprepared(&format!(
+                "UPDATE knowledge_tasks SET notified_at = {now} \
+                 WHERE done_at IS NULL AND due_date < CURRENT_DATE"
+            ))
             .await?;
         Ok(())
     }

@@ -531,6 +531,7 @@ struct EditTpl {
     major: bool,
     chapters: Vec<(i64, String, bool)>,
     owners: Vec<(i64, String, bool)>,
+    owner_roles: Vec<(i64, String, bool)>,
     preview: Option<String>,
     errs: FormErrors,
 }
@@ -551,6 +552,8 @@ struct PageForm {
     review_days: String,
     #[serde(default)]
     owner_user_id: String,
+    #[serde(default)]
+    owner_role_id: String,
     draft: Option<String>,
     requires_confirmation: Option<String>,
     major: Option<String>,
@@ -579,6 +582,7 @@ impl PageForm {
             draft: checked(&self.draft),
             requires_confirmation: checked(&self.requires_confirmation),
             owner_user_id: self.owner_user_id.trim().parse().ok(),
+            owner_role_id: self.owner_role_id.trim().parse().ok(),
             review_days,
         }
     }
@@ -614,6 +618,11 @@ async fn render_edit(
         .into_iter()
         .map(|u| (u.id, u.name, chosen == u.id.to_string()))
         .collect();
+    let owner_roles = accounts::list_roles(&st.db.conn, p.tenant_id)
+        .await?
+        .into_iter()
+        .map(|(r, _)| (r.id, r.name, f.owner_role_id == r.id.to_string()))
+        .collect();
     let (title_key, back, action) = match page_id {
         Some(id) => (
             "knowledge.edit.title",
@@ -643,6 +652,7 @@ async fn render_edit(
             review_days: f.review_days,
             chapters,
             owners,
+            owner_roles,
             preview,
             errs,
         }),
@@ -743,6 +753,7 @@ async fn create_page(
                     draft: s.draft,
                     requires_confirmation: s.requires_confirmation,
                     owner_user_id: s.owner_user_id,
+                    owner_role_id: s.owner_role_id,
                     review_days: s.review_days,
                 },
             )
@@ -776,6 +787,7 @@ async fn edit_page(
         chapter_id: pg.chapter_id.map(|c| c.to_string()).unwrap_or_default(),
         review_days: pg.review_days.map(|d| d.to_string()).unwrap_or_default(),
         owner_user_id: pg.owner_user_id.map(|d| d.to_string()).unwrap_or_default(),
+        owner_role_id: pg.owner_role_id.map(|d| d.to_string()).unwrap_or_default(),
         draft: pg.draft.then(|| "1".into()),
         requires_confirmation: pg.requires_confirmation.then(|| "1".into()),
         major: None,
@@ -809,6 +821,7 @@ struct ConflictTpl {
     chapter_id: String,
     review_days: String,
     owner_user_id: String,
+    owner_role_id: String,
     draft: bool,
     requires_confirmation: bool,
     major: bool,
@@ -878,6 +891,7 @@ async fn save_page(
                 chapter_id: f.chapter_id.clone(),
                 review_days: f.review_days.clone(),
                 owner_user_id: f.owner_user_id.clone(),
+                owner_role_id: f.owner_role_id.clone(),
                 draft: checked(&f.draft),
                 requires_confirmation: checked(&f.requires_confirmation),
                 major: checked(&f.major),
