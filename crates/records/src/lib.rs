@@ -12,6 +12,7 @@ pub mod cli;
 pub mod demo;
 pub mod domain;
 pub mod http;
+pub mod jobs;
 pub mod permissions;
 pub mod service;
 pub mod store;
@@ -109,6 +110,16 @@ impl rathaus_web::Module for Records {
     }
 
     fn migrate<'a>(&'a self, db: &'a rathaus_store::Db) -> MigrateFuture<'a> {
-        Box::pin(async move { Ok(store::migrations::Migrator::up(&db.conn, None).await?) })
+        Box::pin(async move {
+            store::migrations::Migrator::up(&db.conn, None).await?;
+            // The daily mail re-queues itself; this queues the first run of each tenant that
+            // has none waiting (a tenant made later gets it at the next start).
+            jobs::schedule_all(db).await?;
+            Ok(())
+        })
+    }
+
+    fn jobs(&self) -> Vec<(&'static str, Arc<dyn rathaus_store::jobs::Handler>)> {
+        jobs::handlers()
     }
 }

@@ -8,6 +8,7 @@ pub mod access;
 pub mod disposal;
 pub mod documents;
 pub mod files;
+pub mod follow_up_mail;
 pub mod follow_ups;
 pub mod inbox;
 pub mod plan;

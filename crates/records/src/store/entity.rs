@@ -139,6 +139,15 @@ entity!(follow_up, "records_follow_ups", {
     created_by: String,
 });
 
+// That a follow-up's day was mailed to one person (`sent_on`, Europe/Berlin): a second run
+// of the daily job on the same day mails nothing twice. One row per follow-up and person.
+entity!(follow_up_notice, "records_follow_up_notices", {
+    follow_up_id: i64,
+    user_id: i64,
+    sent_on: Date,
+    sent_at: DateTimeUtc,
+});
+
 // An uploaded scan not yet filed, in a department's inbox; `document_id` once assigned.
 entity!(inbox_item, "records_inbox", {
     department_id: Option<i64>,
@@ -205,6 +214,17 @@ pub mod offer {
 }
 
 rathaus_store::tenant_owned!(
-    settings, plan_item, counter, file, case, document, version, follow_up, inbox_item, deletion,
-    offer, offer_file
+    settings,
+    plan_item,
+    counter,
+    file,
+    case,
+    document,
+    version,
+    follow_up,
+    follow_up_notice,
+    inbox_item,
+    deletion,
+    offer,
+    offer_file
 );

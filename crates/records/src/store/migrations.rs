@@ -10,7 +10,11 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(M0001Records), Box::new(M0002OfferImportError)]
+        vec![
+            Box::new(M0001Records),
+            Box::new(M0002OfferImportError),
+            Box::new(M0003FollowUpNotices),
+        ]
     }
     fn migration_table_name() -> DynIden {
         "seaql_migrations_records".into_iden()
@@ -458,6 +462,49 @@ impl MigrationTrait for M0002OfferImportError {
                 .add_column(string_len_null("file_number", 120))
                 .take(),
         )
+        .await
+    }
+}
+
+/// Which follow-ups were mailed to whom on their day (the daily mail sends each once).
+struct M0003FollowUpNotices;
+
+impl MigrationName for M0003FollowUpNotices {
+    fn name(&self) -> &str {
+        "m0003_records_follow_up_notices"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0003FollowUpNotices {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        use ForeignKeyAction::Cascade;
+        m.create_table(
+            table("records_follow_up_notices")
+                .col(big_integer("follow_up_id"))
+                .col(big_integer("user_id"))
+                .col(date("sent_on"))
+                .col(timestamp_with_time_zone("sent_at"))
+                .foreign_key(&mut fk(
+                    "records_follow_up_notices",
+                    "follow_up_id",
+                    "records_follow_ups",
+                    Cascade,
+                ))
+                .foreign_key(&mut fk(
+                    "records_follow_up_notices",
+                    "user_id",
+                    "users",
+                    Cascade,
+                ))
+                .take(),
+        )
+        .await?;
+        m.create_index(unique_index(
+            "records_follow_up_notices_once",
+            "records_follow_up_notices",
+            &["follow_up_id", "user_id"],
+        ))
         .await
     }
 }
