@@ -4,6 +4,7 @@
 pub mod api;
 pub mod disposal;
 pub mod pages;
+pub mod subject_access;
 
 use crate::permissions::ANY_READ;
 use rathaus_web::layout::NavItem;
@@ -29,4 +30,5 @@ pub fn routes() -> Routes {
         .merge(pages::routes())
         .merge(api::routes())
         .merge(disposal::routes())
+        .merge(subject_access::routes())
 }

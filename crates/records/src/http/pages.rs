@@ -25,7 +25,7 @@ use serde::Deserialize;
 use super::READERS;
 use super::api::{download_response, limits, read_parts};
 use crate::domain::{Coded, Direction, Disposition, FileKind, FileState, RetentionStart, SubKind};
-use crate::permissions::{DOG, MANAGE};
+use crate::permissions::{DOG, MANAGE, SUBJECT_ACCESS};
 use crate::service::documents::{self, DocumentInput};
 use crate::service::files::{self, AccessEntry, FileInput, FileQuery, FileView};
 use crate::service::follow_ups::{self, FollowUpInput};
@@ -169,6 +169,7 @@ struct IndexTpl {
     plans: Vec<(String, String)>,
     can_manage: bool,
     can_dog: bool,
+    can_disclose: bool,
     prev: Option<String>,
     next: Option<String>,
 }
@@ -204,6 +205,7 @@ async fn file_list(
             .collect(),
         can_manage: p.has(MANAGE),
         can_dog: p.has(DOG),
+        can_disclose: p.has(SUBJECT_ACCESS),
         f: q,
     })
 }

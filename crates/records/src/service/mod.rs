@@ -14,6 +14,7 @@ pub mod inbox;
 pub mod plan;
 pub mod plan_import;
 pub mod search;
+pub mod subject_access;
 
 use chrono::{NaiveDate, Utc};
 use chrono_tz::Europe::Berlin;
