@@ -250,6 +250,10 @@ impl SearchService {
     /// were applied. Safe to run again after a crash: a row is applied by loading the
     /// document's current state, so applying it twice changes nothing.
     pub async fn apply_outbox(&self, db: &Db) -> anyhow::Result<u64> {
+        // Nothing to apply: no writer is opened (its threads and memory cost an idle server).
+        if outbox::after(db, self.applied(), 1).await?.is_empty() {
+            return Ok(0);
+        }
         let mut guard = self.writer().await?;
         let Some(w) = guard.as_mut() else {
             bail!("no index writer");
@@ -308,7 +312,8 @@ impl SearchService {
     }
 
     /// Applies the outbox whenever notified, and at least every `every`, until `stop` is
-    /// set. Errors are logged and retried in the next round.
+    /// set; the writer is closed after a round of `every` without notification. Errors are
+    /// logged and retried in the next round.
     pub async fn run_worker(
         self: Arc<Self>,
         db: Db,
@@ -321,7 +326,13 @@ impl SearchService {
             }
             tokio::select! {
                 _ = self.notify.notified() => {}
-                _ = tokio::time::sleep(every) => {}
+                // A quiet round: the writer is closed until the next change, so an idle
+                // server holds neither its indexing and merge threads nor their memory.
+                _ = tokio::time::sleep(every) => {
+                    if let Err(e) = self.wait_merges().await {
+                        tracing::error!(error = %format!("{e:#}"), "closing the search index writer");
+                    }
+                }
                 _ = stop.changed() => return,
             }
             if *stop.borrow() {

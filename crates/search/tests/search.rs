@@ -744,3 +744,41 @@ fn the_worker_can_be_spawned(
     );
     tokio::spawn(async move { s.apply_outbox(&db).await });
 }
+
+/// An idle server holds no index writer (its threads and memory): the worker opens it for
+/// changes and closes it after a quiet round, so the index lock is free again.
+#[tokio::test]
+async fn the_worker_closes_the_writer_when_idle() {
+    let w = world().await;
+    let r = staff();
+    let s = Arc::new(w.service());
+    let (stop_tx, stop) = tokio::sync::watch::channel(false);
+    let every = std::time::Duration::from_millis(50);
+    let worker = tokio::spawn(s.clone().run_worker(w.db().clone(), every, stop));
+    w.files.put(doc(w.a, 1, "Wohngeld eins", "", &["staff"]));
+    change(&w, w.a, 1, Op::Upsert, true).await;
+    s.notifier().notify_one();
+    let mut found = 0;
+    for _ in 0..100 {
+        found = s.search(&req(w.a, &r, "Wohngeld")).unwrap().total;
+        if found == 1 {
+            break;
+        }
+        tokio::time::sleep(every).await;
+    }
+    assert_eq!(found, 1, "the worker applied the change");
+    // A second writer on the same directory succeeds only once the worker let go of its own.
+    let other = w.service();
+    let mut free = false;
+    for _ in 0..100 {
+        tokio::time::sleep(every).await;
+        if other.delete_tenant(w.b).await.is_ok() {
+            free = true;
+            break;
+        }
+    }
+    assert!(free, "the idle worker still holds the index writer");
+    other.wait_merges().await.unwrap();
+    stop_tx.send(true).unwrap();
+    worker.await.unwrap();
+}
