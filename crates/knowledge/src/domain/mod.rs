@@ -1,6 +1,7 @@
 //! Pure rules of the module: visibility, word diffs, links between pages, review dates and
 //! onboarding due dates. No I/O.
 
+pub mod attachments;
 pub mod comments;
 pub mod diff;
 pub mod links;

@@ -3,6 +3,7 @@
 //! and a save against a newer version is refused (`knowledge.err.conflict`), never merged
 //! silently.
 
+pub mod attachments;
 pub mod changes;
 pub mod comments;
 pub mod onboarding;

@@ -4,7 +4,7 @@
 
 use super::{Reader, Visibility};
 use crate::permissions::{MANAGE, READ};
-use crate::store::entity::{handbook, page};
+use crate::store::entity::{attachment, handbook, page};
 use async_trait::async_trait;
 use rathaus_core::{Error, Result, TenantId};
 use rathaus_search::{Doc, DocField, DocKind, DocSource, Op, Results, SearchRequest, visibility};
@@ -64,16 +64,28 @@ async fn docs(db: &Db, tenant: TenantId, rows: Vec<page::Model>) -> anyhow::Resu
         .into_iter()
         .map(|d| (d.id, d.name))
         .collect();
+    // The names of attached files are found with their page.
+    let mut files: HashMap<i64, Vec<String>> = HashMap::new();
+    for a in rathaus_store::uow::scoped::<attachment::Entity>(tenant)
+        .filter(attachment::Column::PageId.is_in(rows.iter().map(|p| p.id)))
+        .order_by_asc(attachment::Column::Id)
+        .all(&db.conn)
+        .await?
+    {
+        files.entry(a.page_id).or_default().push(a.name);
+    }
     Ok(rows
         .into_iter()
         .filter(|p| p.deleted_at.is_none())
         .filter_map(|p| {
             let h = hbs.get(&p.handbook_id)?;
+            let mut tags = vec![h.title.clone()];
+            tags.extend(files.remove(&p.id).unwrap_or_default());
             Some(Doc {
                 id: p.id,
                 tenant,
                 url: crate::domain::links::url(p.id),
-                tags: vec![h.title.clone()],
+                tags,
                 date: Some(p.updated_at),
                 department: h.department_id.and_then(|d| depts.get(&d).cloned()),
                 visible_to: visible_to(h, p.draft),

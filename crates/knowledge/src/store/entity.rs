@@ -157,7 +157,21 @@ entity!(change, "knowledge_changes", {
     at: DateTimeUtc,
 });
 
+// A file of the platform's file service attached to a page; `name` and `media_type` as
+// stored (a re-encoded picture is a PNG or JPEG).
+entity!(attachment, "knowledge_attachments", {
+    page_id: i64,
+    file_id: i64,
+    name: String,
+    media_type: String,
+    size: i64,
+    uploaded_by_id: Option<i64>,
+    uploaded_by: String,
+    created_at: DateTimeUtc,
+});
+
 rathaus_store::tenant_owned!(
+    attachment,
     comment,
     change,
     handbook,

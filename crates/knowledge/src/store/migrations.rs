@@ -15,6 +15,7 @@ impl MigratorTrait for Migrator {
             Box::new(M0002Offboarding),
             Box::new(M0003Collaboration),
             Box::new(M0004Reminders),
+            Box::new(M0005Attachments),
         ]
     }
     fn migration_table_name() -> DynIden {
@@ -493,6 +494,63 @@ impl MigrationTrait for M0004Reminders {
                  WHERE done_at IS NULL AND due_date < CURRENT_DATE"
             ))
             .await?;
+        Ok(())
+    }
+}
+
+/// Files attached to pages (the content lives in the platform's file service).
+struct M0005Attachments;
+
+impl MigrationName for M0005Attachments {
+    fn name(&self) -> &str {
+        "m0005_attachments"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0005Attachments {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.create_table(
+            Table::create()
+                .table("knowledge_attachments")
+                .col(big_pk_auto("id"))
+                .col(big_integer("tenant_id"))
+                .col(big_integer("page_id"))
+                .col(big_integer("file_id"))
+                .col(string_len("name", 255))
+                .col(string_len("media_type", 200))
+                .col(big_integer("size"))
+                .col(big_integer_null("uploaded_by_id"))
+                .col(string_len("uploaded_by", 200))
+                .col(timestamp_with_time_zone("created_at"))
+                .foreign_key(&mut tenant_fk("knowledge_attachments"))
+                .foreign_key(&mut fk(
+                    "knowledge_attachments",
+                    "page_id",
+                    "knowledge_pages",
+                    ForeignKeyAction::Cascade,
+                ))
+                .foreign_key(&mut fk(
+                    "knowledge_attachments",
+                    "file_id",
+                    "files",
+                    ForeignKeyAction::Cascade,
+                ))
+                .foreign_key(&mut fk(
+                    "knowledge_attachments",
+                    "uploaded_by_id",
+                    "users",
+                    ForeignKeyAction::SetNull,
+                ))
+                .take(),
+        )
+        .await?;
+        m.create_index(index(
+            "knowledge_attachments_page",
+            "knowledge_attachments",
+            &["page_id", "id"],
+        ))
+        .await?;
         Ok(())
     }
 }

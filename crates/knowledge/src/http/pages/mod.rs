@@ -2,6 +2,7 @@
 //! button, no JavaScript needed), versions and diffs, the conflict page of a stale save,
 //! reviews, search, onboardings and task lists.
 
+mod attach;
 mod collab;
 
 use crate::domain::comments::Target;
@@ -9,6 +10,7 @@ use crate::permissions::{EDIT, MANAGE, ONBOARDING, READ};
 use crate::service::{self, onboarding};
 use askama::Template;
 use axum::extract::{Path, Query, State};
+use axum::handler::Handler;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::Form;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -100,6 +102,13 @@ pub(crate) fn routes() -> Routes {
             READERS,
             collab::changes,
         )
+        .post(
+            "/wissen/seiten/{id}/anhaenge",
+            EDITORS,
+            attach::upload.layer(axum::extract::DefaultBodyLimit::max(attach::BODY_LIMIT)),
+        )
+        .get("/dateien/wissen/{id}", READERS, attach::download)
+        .post("/wissen/anhaenge/{id}/loeschen", EDITORS, attach::delete)
 }
 
 fn id_of(s: &str) -> Result<i64, Error> {
@@ -939,6 +948,10 @@ struct PageTpl {
     comment_action: String,
     comment: String,
     comment_errs: FormErrors,
+    attachments: Vec<attach::AttachmentLine>,
+    attach_errs: FormErrors,
+    /// The hint under the upload field: allowed types and the limit.
+    attach_hint: String,
 }
 
 async fn show_page(
@@ -961,7 +974,25 @@ pub(super) async fn render_page(
     comment_errs: FormErrors,
 ) -> Result<Response, HtmlError> {
     let t = catalog(ctx.lang);
-    let failed = comment_errs.any();
+    render_page_with(st, ctx, p, id, comment, comment_errs, FormErrors::none(t)).await
+}
+
+/// `render_page`, with the errors of a refused upload.
+pub(super) async fn render_page_with(
+    st: &AppState,
+    ctx: &Ctx,
+    p: &Principal,
+    id: i64,
+    comment: String,
+    comment_errs: FormErrors,
+    attach_errs: FormErrors,
+) -> Result<Response, HtmlError> {
+    let t = catalog(ctx.lang);
+    let failed = comment_errs.any() || attach_errs.any();
+    let attachments = attach::lines(
+        t,
+        service::attachments::list(&st.db, Actor::User(p), id).await?,
+    );
     let comments = collab::comment_lines(
         service::comments::list(&st.db.conn, Actor::User(p), Target::Page(id)).await?,
     );
@@ -1041,6 +1072,14 @@ pub(super) async fn render_page(
             comment_action: format!("/wissen/seiten/{id}/kommentare"),
             comment,
             comment_errs,
+            attachments,
+            attach_errs,
+            attach_hint: t.fmt(
+                "knowledge.attachments.hint",
+                &rathaus_store::files::human_size(
+                    (st.cfg.upload_limit as u64).min(crate::domain::attachments::MAX_BYTES),
+                ),
+            ),
         }),
         failed,
     )
