@@ -996,6 +996,41 @@ struct InboxTpl {
     errs: FormErrors,
     failed_item: Option<i64>,
     file_number: String,
+    /// The departments' inboxes the user may choose (id, name, chosen).
+    choices: Vec<(i64, String, bool)>,
+    /// The chosen inbox as the `bereich` parameter (empty: the general inbox).
+    bereich: String,
+}
+
+/// `?bereich=`: a department's inbox; empty the general one; absent the user's default.
+#[derive(Deserialize, Default)]
+struct InboxQuery {
+    bereich: Option<String>,
+}
+
+/// The chosen inbox and the choices; a department the user may not choose (or no number)
+/// is a field error and shows the general inbox.
+async fn chosen_inbox(
+    st: &AppState,
+    p: &Principal,
+    bereich: Option<&str>,
+) -> Result<(Option<i64>, Vec<(i64, String)>, Option<Error>), Error> {
+    let by = Actor::User(p);
+    let choices = inbox::departments(&st.db, by, p.tenant_id).await?;
+    let allowed = |d: i64| choices.iter().any(|(id, _)| *id == d);
+    let (chosen, bad) = match bereich.map(str::trim) {
+        None => {
+            let d = inbox::default_department(&st.db, by, p.tenant_id).await?;
+            (d.filter(|d| allowed(*d)), false)
+        }
+        Some("") => (None, false),
+        Some(s) => match s.parse::<i64>() {
+            Ok(d) if allowed(d) => (Some(d), false),
+            _ => (None, true),
+        },
+    };
+    let errs = bad.then(|| FieldErrors::single("department", inbox::ERR_DEPARTMENT));
+    Ok((chosen, choices, errs))
 }
 
 impl InboxTpl {
@@ -1004,6 +1039,7 @@ impl InboxTpl {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn render_inbox(
     st: &AppState,
     ctx: &Ctx,
@@ -1011,8 +1047,10 @@ async fn render_inbox(
     errs: FormErrors,
     failed_item: Option<i64>,
     file_number: String,
+    chosen: Option<i64>,
+    choices: Vec<(i64, String)>,
 ) -> Result<Response, HtmlError> {
-    let items = inbox::list(&st.db, Actor::User(p), p.tenant_id, None).await?;
+    let items = inbox::list(&st.db, Actor::User(p), p.tenant_id, chosen).await?;
     let failed = errs.any();
     respond(
         page(InboxTpl {
@@ -1034,6 +1072,11 @@ async fn render_inbox(
             errs,
             failed_item,
             file_number,
+            choices: choices
+                .into_iter()
+                .map(|(id, name)| (id, name, chosen == Some(id)))
+                .collect(),
+            bereich: chosen.map(|d| d.to_string()).unwrap_or_default(),
         }),
         failed,
     )
@@ -1042,17 +1085,38 @@ async fn render_inbox(
 async fn inbox_page(
     State(st): State<AppState>,
     Staff(ctx, p): Staff,
+    Query(q): Query<InboxQuery>,
 ) -> Result<Response, HtmlError> {
     let t = catalog(ctx.lang);
-    render_inbox(&st, &ctx, &p, FormErrors::none(t), None, String::new()).await
+    let (chosen, choices, bad) = chosen_inbox(&st, &p, q.bereich.as_deref()).await?;
+    let errs = match bad {
+        Some(e) => FormErrors::from_error(t, e)?,
+        None => FormErrors::none(t),
+    };
+    render_inbox(&st, &ctx, &p, errs, None, String::new(), chosen, choices).await
+}
+
+/// The inbox page's address with the chosen inbox and a notice.
+fn inbox_url(chosen: Option<i64>, notice: &str) -> String {
+    format!(
+        "/akten/posteingang?bereich={}&notice={notice}",
+        chosen.map(|d| d.to_string()).unwrap_or_default()
+    )
 }
 
 async fn inbox_upload(
     State(st): State<AppState>,
     Staff(ctx, p): Staff,
+    Query(q): Query<InboxQuery>,
     req: axum::extract::Request,
 ) -> Result<Response, HtmlError> {
     let t = catalog(ctx.lang);
+    let (chosen, choices, bad) =
+        chosen_inbox(&st, &p, Some(q.bereich.as_deref().unwrap_or(""))).await?;
+    if let Some(e) = bad {
+        let errs = FormErrors::from_error(t, e)?;
+        return render_inbox(&st, &ctx, &p, errs, None, String::new(), chosen, choices).await;
+    }
     let res = async {
         let parts = read_parts(&st, req).await?;
         if parts.files.is_empty() {
@@ -1064,7 +1128,7 @@ async fn inbox_upload(
                 &st.files,
                 Actor::User(&p),
                 p.tenant_id,
-                p_department(&p),
+                chosen,
                 limits(&st),
                 &name,
                 futures_util::stream::iter([Ok::<_, std::io::Error>(data)]),
@@ -1075,17 +1139,12 @@ async fn inbox_upload(
     }
     .await;
     match res {
-        Ok(()) => Ok(Redirect::to("/akten/posteingang?notice=records_uploaded").into_response()),
+        Ok(()) => Ok(Redirect::to(&inbox_url(chosen, "records_uploaded")).into_response()),
         Err(e) => {
             let errs = FormErrors::from_error(t, e)?;
-            render_inbox(&st, &ctx, &p, errs, None, String::new()).await
+            render_inbox(&st, &ctx, &p, errs, None, String::new(), chosen, choices).await
         }
     }
-}
-
-/// The department inbox a user uploads into (the general inbox for now).
-fn p_department(_p: &Principal) -> Option<i64> {
-    None
 }
 
 #[derive(Deserialize, Default)]
@@ -1094,6 +1153,9 @@ struct AssignForm {
     file_number: String,
     #[serde(default)]
     title: String,
+    /// The inbox the page showed (to show it again).
+    #[serde(default)]
+    bereich: String,
 }
 
 async fn inbox_assign(
@@ -1118,14 +1180,28 @@ async fn inbox_assign(
     )
     .await
     {
-        Ok(_) => Ok(Redirect::to("/akten/posteingang?notice=records_assigned").into_response()),
+        Ok(_) => {
+            let (chosen, _, _) = chosen_inbox(&st, &p, Some(&f.bereich)).await?;
+            Ok(Redirect::to(&inbox_url(chosen, "records_assigned")).into_response())
+        }
         Err(e) => {
             let e = match e {
                 Error::Conflict(k) => FieldErrors::single("file_number", &k),
                 e => e,
             };
             let errs = FormErrors::from_error(t, e)?;
-            render_inbox(&st, &ctx, &p, errs, Some(id), f.file_number).await
+            let (chosen, choices, _) = chosen_inbox(&st, &p, Some(&f.bereich)).await?;
+            render_inbox(
+                &st,
+                &ctx,
+                &p,
+                errs,
+                Some(id),
+                f.file_number,
+                chosen,
+                choices,
+            )
+            .await
         }
     }
 }

@@ -12,13 +12,72 @@ use futures_util::Stream;
 use rathaus_core::audit::NewEvent;
 use rathaus_core::validation::FieldErrors;
 use rathaus_core::{Error, Result, TenantId};
-use rathaus_store::Db;
 use rathaus_store::files::{FileStore, Limits, NewFile};
 use rathaus_store::uow::{Actor, Scope, Tx};
+use rathaus_store::{Db, accounts};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveValue::Set, ColumnTrait, QueryFilter, QueryOrder};
 
-/// Stores a scan in the inbox of `department_id` (None: the general inbox).
+/// The department inboxes a user may choose besides the general one: their own department;
+/// an admin (or the system) every department of the tenant. By name.
+pub async fn departments(db: &Db, by: Actor<'_>, tenant: TenantId) -> Result<Vec<(i64, String)>> {
+    by.require(MANAGE)?;
+    let all = accounts::list_departments(&db.conn, tenant).await?;
+    let own = match by.principal() {
+        Some(p) if !p.is_admin => Some(
+            accounts::user_by_id(&db.conn, tenant, p.user_id.0)
+                .await?
+                .department_id,
+        ),
+        _ => None,
+    };
+    Ok(all
+        .into_iter()
+        .filter(|d| own.is_none_or(|o| o == Some(d.id)))
+        .map(|d| (d.id, d.name))
+        .collect())
+}
+
+/// The inbox a user works in when they did not choose one: their department's, else the
+/// general one.
+pub async fn default_department(db: &Db, by: Actor<'_>, tenant: TenantId) -> Result<Option<i64>> {
+    Ok(match by.principal() {
+        Some(p) => {
+            accounts::user_by_id(&db.conn, tenant, p.user_id.0)
+                .await?
+                .department_id
+        }
+        None => None,
+    })
+}
+
+/// A field error unless the user may use this department's inbox (None, the general inbox,
+/// is open to every clerk).
+async fn check_department(
+    db: &Db,
+    by: Actor<'_>,
+    tenant: TenantId,
+    department_id: Option<i64>,
+) -> Result<()> {
+    let Some(d) = department_id else {
+        return Ok(());
+    };
+    if departments(db, by, tenant)
+        .await?
+        .iter()
+        .any(|(id, _)| *id == d)
+    {
+        Ok(())
+    } else {
+        Err(FieldErrors::single("department", ERR_DEPARTMENT))
+    }
+}
+
+/// A department the user may not choose.
+pub const ERR_DEPARTMENT: &str = "records.err.department";
+
+/// Stores a scan in the inbox of `department_id` (None: the general inbox), which the user
+/// must be allowed to choose.
 #[allow(clippy::too_many_arguments)]
 pub async fn upload<S>(
     db: &Db,
@@ -34,6 +93,7 @@ where
     S: Stream<Item = std::io::Result<Bytes>> + Send + 'static,
 {
     by.require(MANAGE)?;
+    check_department(db, by, tenant, department_id).await?;
     let body = super::documents::non_empty_body(body).await?;
     let meta = files
         .put_stream(
@@ -74,7 +134,8 @@ where
     Ok(row)
 }
 
-/// The unassigned scans (of one department, or all).
+/// The unassigned scans of one inbox: a department's, or the general one (None); a
+/// department the user may not choose is a field error.
 pub async fn list(
     db: &Db,
     by: Actor<'_>,
@@ -82,13 +143,15 @@ pub async fn list(
     department_id: Option<i64>,
 ) -> Result<Vec<inbox_item::Model>> {
     by.require(MANAGE)?;
+    check_department(db, by, tenant, department_id).await?;
     let s = Scope::new(&db.conn, tenant, by)?;
-    let mut q = s
+    let q = s
         .find::<inbox_item::Entity>()
-        .filter(inbox_item::Column::DocumentId.is_null());
-    if let Some(d) = department_id {
-        q = q.filter(inbox_item::Column::DepartmentId.eq(d));
-    }
+        .filter(inbox_item::Column::DocumentId.is_null())
+        .filter(match department_id {
+            Some(d) => inbox_item::Column::DepartmentId.eq(d),
+            None => inbox_item::Column::DepartmentId.is_null(),
+        });
     Ok(q.order_by_asc(inbox_item::Column::UploadedAt)
         .all(s.conn())
         .await?)
@@ -112,6 +175,16 @@ pub async fn assign(
         .await
         .map_err(|e| match e {
             Error::NotFound => FieldErrors::single("file_number", "records.err.file_unknown"),
+            e => e,
+        })?;
+    // A scan in a department's inbox the user may not choose does not exist for them.
+    let pre = Scope::new(&db.conn, tenant, by)?
+        .get::<inbox_item::Entity, _>(item_id)
+        .await?;
+    check_department(db, by, tenant, pre.department_id)
+        .await
+        .map_err(|e| match e {
+            Error::Invalid(_) => Error::NotFound,
             e => e,
         })?;
     if f.state != FileState::Open.code() {
