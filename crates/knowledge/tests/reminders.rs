@@ -482,3 +482,68 @@ async fn the_chain_of_runs_survives_a_failing_run_without_duplicates() {
     // The other tenant's chain was not touched.
     assert_eq!(queued(db, w.b, reminders::TASKS_JOB).await.len(), 1);
 }
+
+#[tokio::test]
+async fn the_owner_role_is_chosen_in_the_edit_form() {
+    use rathaus_testkit::{PASSWORD, TestApp, login, post_form};
+    let w = world().await;
+    let db = w.db.clone();
+    let redaktion = role_of(&db, w.tenant, &w.member).await;
+    let st = AppState::with_modules(db.clone(), WebConfig::default(), modules());
+    let app = TestApp::spawn_state(w._tdb, st).await;
+    let base = app.url("erinnerung.a.test", "");
+    let c = app.client(&["erinnerung.a.test"]);
+    login(&c, &base, &w.admin.email, PASSWORD).await;
+    let edit = format!("/wissen/seiten/{}/bearbeiten", w.role_page);
+    let html = c
+        .get(format!("{base}{edit}"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains(&format!("<option value=\"{redaktion}\" selected>")),
+        "{html}"
+    );
+    let save = |role: &'static str, version: &'static str| {
+        let c = c.clone();
+        let base = base.clone();
+        let edit = edit.clone();
+        let admin = w.admin.user_id.0.to_string();
+        async move {
+            post_form(
+                &c,
+                &base,
+                &edit,
+                &edit,
+                &[
+                    ("base_version", version),
+                    ("title", "Aktenplan"),
+                    ("body_markdown", "Text."),
+                    ("review_days", "30"),
+                    ("owner_user_id", &admin),
+                    ("owner_role_id", role),
+                    ("action", "save"),
+                ],
+            )
+            .await
+        }
+    };
+    // An unknown role is refused on the field, in German.
+    let r = save("999999", "1").await;
+    assert_eq!(r.status(), 422);
+    let body = r.text().await.unwrap();
+    assert!(body.contains("id=\"f-owner_role_id-error\""), "{body}");
+    // No role: the page is the owner person's alone; the role's members no longer review it.
+    let r = save("", "1").await;
+    assert_eq!(r.status(), 303);
+    let pg = service::page_for_edit(&db.conn, Actor::User(&w.admin), w.role_page)
+        .await
+        .unwrap()
+        .1;
+    assert_eq!(pg.owner_role_id, None);
+    let r = service::mark_reviewed(&db.conn, Actor::User(&w.member), w.role_page).await;
+    assert!(matches!(r, Err(rathaus_core::Error::Forbidden)), "{r:?}");
+}
