@@ -102,6 +102,22 @@ impl rathaus_web::Module for Booking {
         Box::pin(demo::demo(db, admin))
     }
 
+    fn dashboard<'a>(
+        &'a self,
+        db: &'a rathaus_store::Db,
+        user: &'a rathaus_core::Principal,
+    ) -> rathaus_web::module::DashboardFuture<'a> {
+        Box::pin(async move {
+            let by = rathaus_store::uow::Actor::User(user);
+            Ok(vec![rathaus_web::module::DashboardItem {
+                text_key: "booking.dashboard.requests",
+                count: service::open_requests(&db.conn, by).await?,
+                href: "/buchung/anfragen".into(),
+                overdue: false,
+            }])
+        })
+    }
+
     fn jobs(
         &self,
     ) -> Vec<(

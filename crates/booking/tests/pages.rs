@@ -390,6 +390,8 @@ async fn the_approval_queue() {
     let (_, list) = get(&booker, format!("{}/buchung", p.base)).await;
     assert!(!list.contains("href=\"/buchung/anfragen\""));
     assert_eq!(get(&booker, queue.clone()).await.0, 403);
+    let (_, home) = get(&booker, format!("{}/staff", p.base)).await;
+    assert!(!home.contains("Buchungsanfrage"), "{home}");
     for action in [&approve, &reject] {
         let r = post_form(&booker, &p.base, "/buchung", action, &[("reason", "x")]).await;
         assert_eq!(r.status(), 403, "{action}");
@@ -399,6 +401,14 @@ async fn the_approval_queue() {
     let admin = p.client(&p.s.f.admin_email).await;
     let (_, list) = get(&admin, format!("{}/buchung", p.base)).await;
     assert!(list.contains("href=\"/buchung/anfragen\""));
+    // The start page counts them for whoever decides.
+    let (_, home) = get(&admin, format!("{}/staff", p.base)).await;
+    assert!(
+        home.contains(
+            "<a href=\"/buchung/anfragen\">2 Buchungsanfrage(n) warten auf Entscheidung</a>"
+        ),
+        "{home}"
+    );
     let (status, body) = get(&admin, queue.clone()).await;
     assert_eq!(status, 200);
     let local = at(0)

@@ -122,4 +122,21 @@ impl rathaus_web::Module for Records {
     fn jobs(&self) -> Vec<(&'static str, Arc<dyn rathaus_store::jobs::Handler>)> {
         jobs::handlers()
     }
+
+    fn dashboard<'a>(
+        &'a self,
+        db: &'a rathaus_store::Db,
+        user: &'a rathaus_core::Principal,
+    ) -> rathaus_web::module::DashboardFuture<'a> {
+        Box::pin(async move {
+            let by = rathaus_store::uow::Actor::User(user);
+            let (count, overdue) = service::follow_ups::due_today(&db.conn, by, user).await?;
+            Ok(vec![rathaus_web::module::DashboardItem {
+                text_key: "records.dashboard.follow_ups",
+                count,
+                href: "/akten/wiedervorlagen".into(),
+                overdue,
+            }])
+        })
+    }
 }

@@ -21,6 +21,7 @@ use rathaus_store::uow::{Actor, scoped};
 use rathaus_store::{Db, jobs};
 use rathaus_testkit::smtp::Smtpd;
 use rathaus_testkit::{PASSWORD, TestDb, tenant_fixture, user_with};
+use rathaus_web::Module;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use std::sync::Arc;
 
@@ -223,6 +224,33 @@ async fn follow_ups_are_mailed_on_their_day_once_and_the_chain_survives_failure(
     )
     .await;
     follow_ups::done(&db.conn, Actor::User(&admin), t, done)
+        .await
+        .unwrap();
+
+    // The start page counts the same ones as the mail: the clerk's two of today, the
+    // reader's department one; a follow-up due yesterday makes it overdue.
+    let board = |p: Principal| {
+        let db = db.clone();
+        async move { Records.dashboard(&db, &p).await.unwrap()[0].clone() }
+    };
+    let wanda = board(clerk.clone()).await;
+    assert_eq!((wanda.count, wanda.overdue), (2, false), "{wanda:?}");
+    assert_eq!(wanda.href, "/akten/wiedervorlagen");
+    assert_eq!(board(reader.clone()).await.count, 1);
+    assert_eq!(board(dogs_only.clone()).await.count, 0);
+    let late = follow_up(
+        &db,
+        &admin,
+        general,
+        today - Duration::days(1),
+        Some(clerk.user_id),
+        None,
+        "Gestern",
+    )
+    .await;
+    let wanda = board(clerk.clone()).await;
+    assert_eq!((wanda.count, wanda.overdue), (3, true), "{wanda:?}");
+    follow_ups::done(&db.conn, Actor::User(&admin), t, late)
         .await
         .unwrap();
 

@@ -128,6 +128,17 @@ pub trait Module: Send + Sync + 'static {
         Box::pin(async { Ok(()) })
     }
 
+    /// What `user` has to do in this module, for the staff dashboard (one cheap query or
+    /// two; items with a count of 0 are not shown). A user without the module's permissions
+    /// gets nothing, not an error.
+    fn dashboard<'a>(
+        &'a self,
+        _db: &'a Db,
+        _user: &'a rathaus_core::Principal,
+    ) -> DashboardFuture<'a> {
+        Box::pin(async { Ok(vec![]) })
+    }
+
     /// Adds demo data that needs the file service (e.g. documents with content) to the demo
     /// tenant, acting as its admin. `serve --demo` calls it at every start, after `demo`, so
     /// it must skip what is already there.
@@ -140,6 +151,23 @@ pub trait Module: Send + Sync + 'static {
         Box::pin(async { Ok(()) })
     }
 }
+
+/// Something on the staff dashboard that the signed-in user has to do in a module: a count
+/// linking to the module's own list of it (e.g. follow-ups due, tasks open).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DashboardItem {
+    /// Translation key of the sentence, with `{n}` for the count.
+    pub text_key: &'static str,
+    pub count: u64,
+    pub href: String,
+    /// Something in it is overdue: shown as urgent.
+    pub overdue: bool,
+}
+
+/// Result of a module's dashboard hook.
+pub type DashboardFuture<'a> = std::pin::Pin<
+    Box<dyn std::future::Future<Output = rathaus_core::Result<Vec<DashboardItem>>> + Send + 'a>,
+>;
 
 /// Result of a module's command.
 pub type CliFuture<'a> = std::pin::Pin<

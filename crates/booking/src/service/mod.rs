@@ -1004,6 +1004,24 @@ pub const QUEUE_PAGE: u64 = 50;
 /// One page of the open single requests (occurrences of a series are decided with their
 /// series), by start then id, after the keyset `after`; plus the keyset of the next page if
 /// there is one (permission `booking.manage`).
+/// For the staff dashboard: open requests (single and series) awaiting an approver; none
+/// for a user who may not decide them.
+pub async fn open_requests(conn: &impl ConnectionTrait, by: Actor<'_>) -> Result<u64> {
+    let who = person(by)?;
+    if by.require(MANAGE).is_err() {
+        return Ok(0);
+    }
+    let singles = rathaus_store::uow::scoped::<reservation::Entity>(who.tenant_id)
+        .filter(reservation::Column::Status.eq(REQUESTED))
+        .filter(reservation::Column::SeriesId.is_null())
+        .count(conn)
+        .await?;
+    let series = crate::service::series::pending_series(conn, by)
+        .await?
+        .len() as u64;
+    Ok(singles + series)
+}
+
 pub async fn list_requests_page(
     conn: &impl ConnectionTrait,
     by: Actor<'_>,

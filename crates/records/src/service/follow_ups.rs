@@ -129,3 +129,32 @@ pub async fn due(
         })
         .collect())
 }
+
+/// For the staff dashboard: how many open follow-ups for `user` or their department, in
+/// files they may open, are due today or earlier, and whether one is overdue (the daily mail
+/// goes to the same people); none for a user without the module.
+pub async fn due_today(
+    db: &DatabaseConnection,
+    by: Actor<'_>,
+    user: &rathaus_core::Principal,
+) -> Result<(u64, bool)> {
+    if Filter::of(by).require_any().is_err() {
+        return Ok((0, false));
+    }
+    let today = super::today();
+    let rows = due(db, by, user.tenant_id, today).await?;
+    if rows.is_empty() {
+        return Ok((0, false));
+    }
+    let dept = rathaus_store::accounts::user_by_id(db, user.tenant_id, user.user_id.0)
+        .await?
+        .department_id;
+    let mine: Vec<_> = rows
+        .iter()
+        .filter(|(f, _)| {
+            f.user_id == Some(user.user_id.0) || (dept.is_some() && f.department_id == dept)
+        })
+        .collect();
+    let overdue = mine.iter().any(|(f, _)| f.due_on < today);
+    Ok((mine.len() as u64, overdue))
+}

@@ -83,22 +83,52 @@ pub async fn set_lang(State(st): State<AppState>, Query(q): Query<LangQuery>) ->
     res
 }
 
+/// A dashboard line: the module's sentence with its count filled in.
+struct Todo {
+    text: String,
+    href: String,
+    overdue: bool,
+}
+
 #[derive(Template)]
 #[template(path = "dashboard.html")]
 struct DashboardTpl {
     l: Layout,
     name: String,
     citizen: bool,
+    todos: Vec<Todo>,
 }
 
 pub async fn dashboard(
     State(st): State<AppState>,
     Staff(ctx, p): Staff,
 ) -> Result<Response, HtmlError> {
+    let l = layout(&st, &ctx, "dashboard.title");
+    let mut todos = Vec::new();
+    if !p.citizen {
+        // The modules answer concurrently; one that fails is left out (and logged) rather
+        // than taking the whole start page down.
+        let answers =
+            futures_util::future::join_all(st.modules.iter().map(|m| m.dashboard(&st.db, &p)))
+                .await;
+        for (m, answer) in st.modules.iter().zip(answers) {
+            match answer {
+                Ok(items) => {
+                    todos.extend(items.into_iter().filter(|i| i.count > 0).map(|i| Todo {
+                        text: l.tr(i.text_key).replace("{n}", &i.count.to_string()),
+                        href: i.href,
+                        overdue: i.overdue,
+                    }))
+                }
+                Err(e) => tracing::error!(module = m.name(), error = %e, "dashboard items"),
+            }
+        }
+    }
     page(DashboardTpl {
-        l: layout(&st, &ctx, "dashboard.title"),
+        l,
         name: p.name,
         citizen: p.citizen,
+        todos,
     })
 }
 
