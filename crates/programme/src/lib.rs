@@ -104,4 +104,21 @@ impl rathaus_web::Module for Programme {
     fn migrate<'a>(&'a self, db: &'a rathaus_store::Db) -> MigrateFuture<'a> {
         Box::pin(async move { Ok(store::migrations::Migrator::up(&db.conn, None).await?) })
     }
+
+    fn dashboard<'a>(
+        &'a self,
+        db: &'a rathaus_store::Db,
+        user: &'a rathaus_core::Principal,
+    ) -> rathaus_web::module::DashboardFuture<'a> {
+        Box::pin(async move {
+            let by = rathaus_store::uow::Actor::User(user);
+            let (count, overdue) = service::measures::due_for(&db.conn, by, user).await?;
+            Ok(vec![rathaus_web::module::DashboardItem {
+                text_key: "programme.dashboard.due",
+                count,
+                href: "/programm/massnahmen".into(),
+                overdue,
+            }])
+        })
+    }
 }

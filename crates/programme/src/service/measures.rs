@@ -682,3 +682,35 @@ pub async fn departments(
 pub fn phase_of(phases: &[Phase], id: i64) -> Option<&Phase> {
     phases.iter().find(|p| p.id == id)
 }
+
+/// For the staff dashboard: the open measures (not done) `user` is responsible for that are
+/// due within a week, and whether one is overdue; none for a user without the module.
+pub async fn due_for(
+    db: &DatabaseConnection,
+    by: Actor<'_>,
+    user: &rathaus_core::Principal,
+) -> Result<(u64, bool)> {
+    if by.require(super::READ).is_err() {
+        return Ok((0, false));
+    }
+    let done: Vec<i64> = super::phases(db, by, user.tenant_id)
+        .await?
+        .into_iter()
+        .filter(|p| p.key == crate::domain::DONE_PHASE)
+        .map(|p| p.id)
+        .collect();
+    let today = chrono::Utc::now().date_naive();
+    let scope = Scope::new(db, user.tenant_id, by)?;
+    let due: Vec<Option<chrono::NaiveDate>> = scope
+        .find::<measure::Entity>()
+        .filter(measure::Column::ResponsibleId.eq(user.user_id.0))
+        .filter(measure::Column::PhaseId.is_not_in(done))
+        .filter(measure::Column::Due.lte(today + chrono::Duration::days(7)))
+        .select_only()
+        .column(measure::Column::Due)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let overdue = due.iter().any(|d| d.is_some_and(|d| d < today));
+    Ok((due.len() as u64, overdue))
+}
