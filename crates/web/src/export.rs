@@ -44,18 +44,48 @@ pub fn csv_for_excel<S: AsRef<str>>(
 
 /// A download: content type, file name, `no-store` (lists may hold personal data).
 pub fn attachment(content_type: &str, name: &str, body: Vec<u8>) -> Response {
-    (
+    let mut res = (
         [
             (header::CONTENT_TYPE, content_type.to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{name}\""),
-            ),
             (header::CACHE_CONTROL, "no-store".to_string()),
         ],
         body,
     )
-        .into_response()
+        .into_response();
+    if let Some(v) = content_disposition(name) {
+        res.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+    }
+    res
+}
+
+/// `Content-Disposition: attachment` for a file name as users gave it (RFC 6266): an ASCII
+/// fallback for old clients, and the exact name UTF-8 percent-encoded in `filename*`. Quotes,
+/// slashes and control characters cannot reach the header.
+pub fn content_disposition(name: &str) -> Option<header::HeaderValue> {
+    let ascii: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "._- ".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let encoded: String = name
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"._-".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    header::HeaderValue::from_str(&format!(
+        "attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}"
+    ))
+    .ok()
 }
 
 pub const CSV: &str = "text/csv; charset=utf-8";
@@ -223,6 +253,15 @@ impl Table {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn file_names_reach_the_header_safely() {
+        let v = super::content_disposition("Bescheid \"Müller\"/..\r\n.pdf").unwrap();
+        assert_eq!(
+            v.to_str().unwrap(),
+            "attachment; filename=\"Bescheid _M_ller__..__.pdf\"; filename*=UTF-8''Bescheid%20%22M%C3%BCller%22%2F..%0D%0A.pdf"
+        );
+    }
+
     use super::*;
 
     #[test]
