@@ -92,4 +92,30 @@ impl rathaus_web::Module for Knowledge {
     )> {
         jobs::handlers()
     }
+
+    fn dashboard<'a>(
+        &'a self,
+        db: &'a rathaus_store::Db,
+        user: &'a rathaus_core::Principal,
+    ) -> rathaus_web::module::DashboardFuture<'a> {
+        Box::pin(async move {
+            let by = rathaus_store::uow::Actor::User(user);
+            let (tasks, overdue) = service::onboarding::due_soon(&db.conn, by).await?;
+            let reviews = service::due_review_count(&db.conn, by).await?;
+            Ok(vec![
+                rathaus_web::module::DashboardItem {
+                    text_key: "knowledge.dashboard.tasks",
+                    count: tasks,
+                    href: "/wissen/aufgaben".into(),
+                    overdue,
+                },
+                rathaus_web::module::DashboardItem {
+                    text_key: "knowledge.dashboard.reviews",
+                    count: reviews,
+                    href: "/wissen/pruefung".into(),
+                    overdue: reviews > 0,
+                },
+            ])
+        })
+    }
 }

@@ -354,6 +354,19 @@ async fn task_mail_once_per_task_to_person_role_and_newcomer() {
         .iter()
         .find(|x| x.title == "Vertrag vorbereiten")
         .unwrap();
+    // The start page: Erna's contract is overdue, her feedback talk two weeks off is not yet
+    // listed; a reader without tasks gets no count.
+    let erna = rathaus_knowledge::Knowledge
+        .dashboard(db, &w.owner)
+        .await
+        .unwrap();
+    assert_eq!(erna[0].href, "/wissen/aufgaben");
+    assert_eq!((erna[0].count, erna[0].overdue), (1, true), "{erna:?}");
+    let fritz = rathaus_knowledge::Knowledge
+        .dashboard(db, &w.outsider)
+        .await
+        .unwrap();
+    assert_eq!(fritz[0].count, 0, "{fritz:?}");
     let smtpd = Smtpd::start();
     let n = reminders::send_tasks(&db.conn, t, today).await.unwrap();
     // Rita and Zora (the role's task), Nora (her own), Erna (the contract, five days ago).

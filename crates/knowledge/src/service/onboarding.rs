@@ -498,3 +498,20 @@ pub fn overdue(t: &Task, today: NaiveDate) -> bool {
 pub fn today() -> NaiveDate {
     (Utc::now() + Duration::hours(1)).date_naive()
 }
+
+/// For the staff dashboard: the user's open checklist tasks due within a week (and whether
+/// one is overdue); none for a user without the module.
+pub async fn due_soon(db: &DatabaseConnection, by: Actor<'_>) -> Result<(u64, bool)> {
+    let tasks = match my_tasks(db, by).await {
+        Ok(t) => t,
+        Err(Error::Forbidden) => return Ok((0, false)),
+        Err(e) => return Err(e),
+    };
+    let today = chrono::Utc::now().date_naive();
+    let open: Vec<_> = tasks
+        .iter()
+        .filter(|(t, _)| t.done_at.is_none() && t.due_date <= today + chrono::Duration::days(7))
+        .collect();
+    let overdue = open.iter().any(|(t, _)| t.due_date < today);
+    Ok((open.len() as u64, overdue))
+}
