@@ -38,6 +38,7 @@ const UNREACHABLE = new Map([
   ['/akten/aussonderung/anbietung/{id}/0501.xml', 'an xdomea message download, not a page (records-disposal.test.mjs, crates/records/tests/disposal.rs)'],
   ['/akten/aussonderung/anbietung/{id}/0505.xml', 'an xdomea message download, not a page (crates/records/tests/disposal.rs)'],
   ['/akten/aussonderung/anbietung/{id}/aussonderung.zip', 'the 0503 ZIP download, not a page (crates/records/tests/disposal.rs)'],
+  ['/dateien/wissen/{id}', 'a knowledge attachment download, not a page; the demo has none (crates/knowledge/tests/attachments.rs)'],
 ]);
 // Links the crawler never follows: they change state or leave the HTML pages.
 const NEVER = [/^\/logout/, /^\/sprache/, /^\/static\//, /^\/api\//, /^\/open311\//, /^\/live/];
