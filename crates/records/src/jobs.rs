@@ -31,7 +31,7 @@ impl Default for FollowUpMail {
 #[async_trait::async_trait]
 impl jobs::Handler for FollowUpMail {
     async fn run(&self, db: &Db, job: &jobs::Job) -> std::result::Result<(), String> {
-        follow_up_mail::run_daily(db, TenantId(job.tenant_id), Some(job.id))
+        follow_up_mail::run_daily(db, TenantId(job.tenant_id))
             .await
             .map(|_| ())
             .map_err(|e| e.to_string())

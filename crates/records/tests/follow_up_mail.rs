@@ -260,7 +260,12 @@ async fn follow_ups_are_mailed_on_their_day_once_and_the_chain_survives_failure(
     let first = waiting(&db, t).await;
     assert_eq!(first.len(), 1);
 
-    // The run as the worker does it.
+    // Its time has come: the run as the worker does it.
+    let mut due: job::ActiveModel = first[0].clone().into();
+    due.run_at = sea_orm::Set(chrono::Utc::now() - Duration::seconds(1));
+    sea_orm::ActiveModelTrait::update(due, &db.conn)
+        .await
+        .unwrap();
     let handler = rathaus_records::jobs::FollowUpMail::new();
     handler.run(&db, &first[0]).await.unwrap();
     jobs::complete(&db.conn, first[0].id).await.unwrap();

@@ -17,7 +17,7 @@ use rathaus_store::entity::{audit_event, job};
 use rathaus_store::jobs::Handler;
 use rathaus_store::uow::Actor;
 use rathaus_testkit::smtp::Smtpd;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 
 async fn person_until(s: &Setup, surname: &str, given: &str, days: i64) -> i64 {
     create_person(
@@ -107,8 +107,12 @@ async fn residence_readers_get_the_weekly_reminders_by_mail_and_nobody_else() {
     assert_eq!(queued.len(), 1);
     let berlin = |t: chrono::DateTime<chrono::Utc>| t.with_timezone(&chrono_tz::Europe::Berlin);
     assert_eq!(berlin(queued[0].run_at).weekday(), Weekday::Mon);
+    // Monday has come: the run is due and runs.
+    let mut due: job::ActiveModel = queued[0].clone().into();
+    due.run_at = Set(chrono::Utc::now() - Duration::seconds(1));
+    let due = due.update(&s.db.conn).await.unwrap();
     rathaus_refugees::jobs::Reminders::new()
-        .run(&s.db, &queued[0])
+        .run(&s.db, &due)
         .await
         .unwrap();
     rathaus_store::jobs::complete(&s.db.conn, queued[0].id)

@@ -275,7 +275,13 @@ async fn the_daily_job_is_queued_once_per_tenant_and_requeues_itself() {
     assert_eq!((ja.len(), queued(b.f.tenant).await.len()), (1, 1));
     assert!(ja[0].run_at > chrono::Utc::now());
 
-    // The handler runs the tenant's anonymisation and queues the next day's run.
+    // The night has come: the handler runs the tenant's anonymisation and queues the next
+    // day's run.
+    let mut due: job::ActiveModel = ja[0].clone().into();
+    due.run_at = sea_orm::Set(chrono::Utc::now() - Duration::seconds(1));
+    sea_orm::ActiveModelTrait::update(due, &tdb.db.conn)
+        .await
+        .unwrap();
     rathaus_refugees::jobs::Anonymise
         .run(&tdb.db, &ja[0])
         .await

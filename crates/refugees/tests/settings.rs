@@ -78,7 +78,14 @@ async fn editors_set_the_deletion_period_and_the_job_applies_it() {
 
     // Bad input: 422, German message, input kept, nothing stored.
     for bad in ["0", "31", "drei", ""] {
-        let r = post_form(&clerk, &base, PAGE, PAGE, &[("retention_years", bad)]).await;
+        let r = post_form(
+            &clerk,
+            &base,
+            PAGE,
+            PAGE,
+            &[("retention_years", bad), ("expiry_days", "90")],
+        )
+        .await;
         assert_eq!(r.status(), 422, "{bad}");
         let html = r.text().await.unwrap();
         assert!(
@@ -95,7 +102,14 @@ async fn editors_set_the_deletion_period_and_the_job_applies_it() {
     );
 
     // Five years: saved, shown, audited; the person who left four years ago stays.
-    let r = post_form(&clerk, &base, PAGE, PAGE, &[("retention_years", "5")]).await;
+    let r = post_form(
+        &clerk,
+        &base,
+        PAGE,
+        PAGE,
+        &[("retention_years", "5"), ("expiry_days", "90")],
+    )
+    .await;
     assert_eq!(r.status(), 303);
     let to = r.headers()["location"].to_str().unwrap().to_string();
     assert_eq!(to, format!("{PAGE}?gespeichert=1"));
@@ -123,7 +137,14 @@ async fn editors_set_the_deletion_period_and_the_job_applies_it() {
         3
     );
     // Back to two years: anonymised at the next run.
-    let r = post_form(&clerk, &base, PAGE, PAGE, &[("retention_years", "2")]).await;
+    let r = post_form(
+        &clerk,
+        &base,
+        PAGE,
+        PAGE,
+        &[("retention_years", "2"), ("expiry_days", "90")],
+    )
+    .await;
     assert_eq!(r.status(), 303);
     let out = retention::anonymise(&s.db.conn, s.f.tenant, t)
         .await
@@ -187,14 +208,138 @@ async fn editors_set_the_deletion_period_and_the_job_applies_it() {
     .await;
     assert_eq!(r.status(), 403);
     assert!(
-        settings::update(&s.db.conn, Actor::User(&s.caretaker), s.f.tenant, "1")
-            .await
-            .is_err()
+        settings::update(
+            &s.db.conn,
+            Actor::User(&s.caretaker),
+            s.f.tenant,
+            &settings::SettingsText {
+                retention_years: "1".into(),
+                expiry_days: "30".into(),
+            }
+        )
+        .await
+        .is_err()
     );
     assert_eq!(
         settings::retention_years(&s.db.conn, s.f.tenant)
             .await
             .unwrap(),
         2
+    );
+}
+
+/// The period for expiring permits (issue 12, section 5: configurable, 90 days by default):
+/// set on the same page, checked for its range, applied to the dashboard and the weekly mail,
+/// and named in their texts.
+#[tokio::test]
+async fn the_expiry_period_is_set_per_tenant_and_used_by_dashboard_and_mail() {
+    let tdb = migrated().await;
+    let s = tenant(&tdb.db, "a", HOST).await;
+    let modules: Vec<Arc<dyn Module>> = vec![Arc::new(Refugees)];
+    let st = AppState::with_modules(tdb.db.clone(), WebConfig::default(), modules);
+    let app = TestApp::spawn_state(tdb, st).await;
+    let base = app.url(HOST, "");
+    let clerk = app.client(&[HOST]);
+    login(&clerk, &base, &s.admin.email, PASSWORD).await;
+    let get = |path: &str| {
+        let c = clerk.clone();
+        let url = format!("{base}{path}");
+        async move { c.get(url).send().await.unwrap().text().await.unwrap() }
+    };
+
+    let html = get(PAGE).await;
+    assert!(html.contains("value=\"90\""), "{html}");
+    assert!(
+        get("/unterbringung")
+            .await
+            .contains("die in 90 Tagen ablaufen")
+    );
+
+    // Out of range or not a number: 422 with the German message, both inputs kept.
+    for bad in ["6", "366", "neunzig"] {
+        let r = post_form(
+            &clerk,
+            &base,
+            PAGE,
+            PAGE,
+            &[("retention_years", "4"), ("expiry_days", bad)],
+        )
+        .await;
+        assert_eq!(r.status(), 422, "{bad}");
+        let html = r.text().await.unwrap();
+        assert!(
+            html.contains("Bitte eine ganze Zahl von Tagen zwischen 7 und 365 angeben."),
+            "{html}"
+        );
+        assert!(html.contains(&format!("value=\"{bad}\"")), "{html}");
+        assert!(html.contains("value=\"4\""), "{html}");
+    }
+    assert_eq!(
+        settings::current(&s.db.conn, s.f.tenant).await.unwrap(),
+        settings::Settings::default()
+    );
+
+    // 30 days: a permit ending in 60 days is no longer listed.
+    let r = post_form(
+        &clerk,
+        &base,
+        PAGE,
+        PAGE,
+        &[("retention_years", "3"), ("expiry_days", "30")],
+    )
+    .await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(
+        settings::expiry_days(&s.db.conn, s.f.tenant).await.unwrap(),
+        30
+    );
+    let soon = person(&s, "Karimi").await;
+    let later = person(&s, "Nazari").await;
+    for (id, days) in [(soon, 10), (later, 60)] {
+        rathaus_refugees::service::persons::update_person(
+            &s.db.conn,
+            Actor::User(&s.admin),
+            s.f.tenant,
+            id,
+            rathaus_refugees::service::persons::PersonInput {
+                permit_valid_until: Some(Some(today() + chrono::Duration::days(days))),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    }
+    let dash = get("/unterbringung").await;
+    assert!(dash.contains("die in 30 Tagen ablaufen"), "{dash}");
+    let d = rathaus_refugees::service::stats::dashboard(
+        &s.db.conn,
+        Actor::User(&s.admin),
+        s.f.tenant,
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!((d.expiring, d.expiry_days), (Some(1), 30));
+    let r = rathaus_refugees::service::reminders::reminders_for(
+        &s.db.conn,
+        Actor::User(&s.admin),
+        s.f.tenant,
+        today(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.expiring.total, 1);
+    let (_, body) = rathaus_refugees::service::reminders::compose(&r, today());
+    assert!(
+        body.contains("Aufenthaltstitel, die in den nächsten 30 Tagen ablaufen: 1"),
+        "{body}"
+    );
+    assert!(
+        body.contains("Geplante Auszüge in den nächsten 30 Tagen: 0"),
+        "{body}"
+    );
+    assert!(
+        body.contains("Karimi") && !body.contains("Nazari"),
+        "{body}"
     );
 }

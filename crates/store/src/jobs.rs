@@ -38,6 +38,51 @@ pub async fn pending(conn: &impl ConnectionTrait, tenant: TenantId, kind: &str) 
         .is_some())
 }
 
+/// Queues the next run of a recurring job `kind` at `at` unless one already waits for a later
+/// time. A recurring job calls this first, before its work: a failing run never breaks the
+/// chain, and a retry of the same run finds its successor and queues none. Only future runs
+/// count, so the run itself (due now, whether claimed or not) and a missed run still waiting
+/// after downtime do not. Returns whether it queued one.
+pub async fn queue_successor(
+    conn: &impl ConnectionTrait,
+    tenant: TenantId,
+    kind: &str,
+    at: DateTime<Utc>,
+) -> Result<bool> {
+    let waiting = job::Entity::find()
+        .filter(job::Column::TenantId.eq(tenant.0))
+        .filter(job::Column::Kind.eq(kind))
+        .filter(job::Column::Status.eq(QUEUED))
+        .filter(job::Column::RunAt.gt(Utc::now()))
+        .one(conn)
+        .await?
+        .is_some();
+    if waiting {
+        return Ok(false);
+    }
+    enqueue_at(conn, tenant, kind, serde_json::json!({}), 3, at).await?;
+    Ok(true)
+}
+
+/// Queues the first run of a recurring job `kind` at `at` for every tenant without one
+/// queued or running (at migrate; a tenant made later gets its run at the next start).
+/// Returns how many it queued.
+pub async fn schedule_for_all_tenants(
+    conn: &impl ConnectionTrait,
+    kind: &str,
+    at: DateTime<Utc>,
+) -> Result<usize> {
+    let mut queued = 0;
+    for (t, _) in crate::tenants::list(conn).await? {
+        let t = TenantId(t.id);
+        if !pending(conn, t, kind).await? {
+            enqueue_at(conn, t, kind, serde_json::json!({}), 3, at).await?;
+            queued += 1;
+        }
+    }
+    Ok(queued)
+}
+
 pub async fn enqueue(
     conn: &impl ConnectionTrait,
     tenant: TenantId,

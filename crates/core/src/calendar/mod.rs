@@ -229,6 +229,31 @@ fn berlin_date(t: DateTime<Utc>) -> NaiveDate {
         .date()
 }
 
+/// The first `hour` o'clock Europe/Berlin after `now`, at least `min_days` Berlin days on and
+/// on `weekday` when one is given: when a recurring job (a daily or weekly mail) runs next.
+/// A day whose hour does not exist locally (never at whole hours outside 02:00) is skipped.
+pub fn next_run_berlin(
+    now: DateTime<Utc>,
+    hour: u32,
+    min_days: u64,
+    weekday: Option<Weekday>,
+) -> DateTime<Utc> {
+    let mut day = berlin_date(now) + chrono::Days::new(min_days);
+    loop {
+        let at = day
+            .and_hms_opt(hour, 0, 0)
+            .and_then(|t| Berlin.from_local_datetime(&t).earliest())
+            .map(|t| t.with_timezone(&Utc));
+        let weekday_ok = weekday.is_none_or(|w| day.weekday() == w);
+        match (at, day.succ_opt()) {
+            (Some(t), _) if t > now && weekday_ok => return t,
+            (_, Some(next)) => day = next,
+            // The end of chrono's range: no later run exists; `now` keeps the caller total.
+            (_, None) => return now,
+        }
+    }
+}
+
 /// 23:59:59 Berlin time on `day`, in UTC. That local time exists on every day (the DST
 /// switches happen at night between 02:00 and 03:00), so the fallbacks are never taken in
 /// practice; they only keep the function total.
@@ -243,6 +268,38 @@ fn end_of_day_berlin(day: NaiveDate) -> DateTime<Utc> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn next_run_is_the_next_local_hour_on_the_asked_weekday() {
+        let at = |s: &str| DateTime::parse_from_rfc3339(s).map(|t| t.with_timezone(&Utc));
+        let now = at("2026-12-05T04:00:00Z").expect("time"); // Saturday 05:00 in Berlin
+        // Today 06:00 Berlin is still ahead.
+        assert_eq!(
+            next_run_berlin(now, 6, 0, None),
+            at("2026-12-05T05:00:00Z").expect("t")
+        );
+        // At least one day on: tomorrow.
+        assert_eq!(
+            next_run_berlin(now, 6, 1, None),
+            at("2026-12-06T05:00:00Z").expect("t")
+        );
+        // The next Monday, in summer time too (UTC+2).
+        assert_eq!(
+            next_run_berlin(now, 6, 0, Some(Weekday::Mon)),
+            at("2026-12-07T05:00:00Z").expect("t")
+        );
+        let summer = at("2027-06-01T10:00:00Z").expect("time"); // Tuesday
+        assert_eq!(
+            next_run_berlin(summer, 6, 1, Some(Weekday::Mon)),
+            at("2027-06-07T04:00:00Z").expect("t")
+        );
+        // 2:00 does not exist on 28 March 2027 in Berlin: the run moves to the next day.
+        let spring = at("2027-03-27T12:00:00Z").expect("time");
+        assert_eq!(
+            next_run_berlin(spring, 2, 1, None),
+            at("2027-03-29T00:00:00Z").expect("t")
+        );
+    }
 
     fn date(y: i32, m: u32, d: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, d).unwrap()

@@ -9,15 +9,15 @@
 //! later, or given up) does not end the chain until the next restart; the successor is only
 //! queued when none is queued yet, so retries of the same run queue no duplicates.
 
+use rathaus_core::calendar::next_run_berlin;
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, NaiveDate, Utc, Weekday};
 use chrono_tz::Europe::Berlin;
 use rathaus_core::audit::NewEvent;
 use rathaus_core::{Principal, Result, TenantId, UserId};
-use rathaus_store::entity::job;
 use rathaus_store::uow::{Actor, Scope, Tx};
-use rathaus_store::{Db, accounts, jobs, mail, uow};
+use rathaus_store::{Db, accounts, jobs, mail};
 use rathaus_web::i18n::{Lang, catalog};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, DatabaseConnection, QueryFilter, QueryOrder};
@@ -46,81 +46,35 @@ pub fn today() -> NaiveDate {
     Utc::now().with_timezone(&Berlin).date_naive()
 }
 
-/// The first `hour` o'clock (Europe/Berlin) after `now`, at least `min_days` days on and on
-/// `weekday` when one is given.
-pub fn next_run(
-    now: DateTime<Utc>,
-    hour: u32,
-    min_days: u64,
-    weekday: Option<Weekday>,
-) -> DateTime<Utc> {
-    let mut day = now.with_timezone(&Berlin).date_naive() + chrono::Days::new(min_days);
-    loop {
-        let at = day
-            .and_hms_opt(hour, 0, 0)
-            .and_then(|t| t.and_local_timezone(Berlin).earliest())
-            .map(|t| t.with_timezone(&Utc));
-        let weekday_ok = weekday.is_none_or(|w| chrono::Datelike::weekday(&day) == w);
-        match at {
-            Some(t) if t > now && weekday_ok => return t,
-            _ => day = day + chrono::Days::new(1),
-        }
-    }
-}
-
-/// Queues `kind` at `at` for the tenant unless a run of it is already waiting. The running
-/// job itself is `running`, not `queued`, so only an earlier-queued successor counts: a
-/// retry of the same run finds it and queues nothing.
-pub async fn queue_next(
-    conn: &DatabaseConnection,
-    tenant: TenantId,
-    kind: &str,
-    at: DateTime<Utc>,
-) -> Result<bool> {
-    let waiting = uow::scoped::<job::Entity>(tenant)
-        .filter(job::Column::Kind.eq(kind))
-        .filter(job::Column::Status.eq(jobs::QUEUED))
-        .one(conn)
-        .await?
-        .is_some();
-    if waiting {
-        return Ok(false);
-    }
-    jobs::enqueue_at(conn, tenant, kind, json!({}), 3, at).await?;
-    Ok(true)
-}
-
 /// Queues the first run of both mails for every tenant without one queued or running (at
 /// migrate; a tenant made later gets its runs at the next start).
 pub async fn schedule_all(db: &Db) -> Result<usize> {
     let now = Utc::now();
-    let mut queued = 0;
-    for (t, _) in rathaus_store::tenants::list(&db.conn).await? {
-        let t = TenantId(t.id);
-        for (kind, at) in [
-            (REVIEWS_JOB, next_run(now, RUN_HOUR, 0, Some(REVIEW_DAY))),
-            (TASKS_JOB, next_run(now, RUN_HOUR, 0, None)),
-        ] {
-            if !jobs::pending(&db.conn, t, kind).await? {
-                jobs::enqueue_at(&db.conn, t, kind, json!({}), 3, at).await?;
-                queued += 1;
-            }
-        }
-    }
-    Ok(queued)
+    Ok(jobs::schedule_for_all_tenants(
+        &db.conn,
+        REVIEWS_JOB,
+        next_run_berlin(now, RUN_HOUR, 0, Some(REVIEW_DAY)),
+    )
+    .await?
+        + jobs::schedule_for_all_tenants(
+            &db.conn,
+            TASKS_JOB,
+            next_run_berlin(now, RUN_HOUR, 0, None),
+        )
+        .await?)
 }
 
 /// One weekly run: next week's run queued first, then the mails.
 pub async fn run_weekly(db: &Db, tenant: TenantId) -> Result<usize> {
-    let next = next_run(Utc::now(), RUN_HOUR, 1, Some(REVIEW_DAY));
-    queue_next(&db.conn, tenant, REVIEWS_JOB, next).await?;
+    let next = next_run_berlin(Utc::now(), RUN_HOUR, 1, Some(REVIEW_DAY));
+    jobs::queue_successor(&db.conn, tenant, REVIEWS_JOB, next).await?;
     send_reviews(&db.conn, tenant, Utc::now()).await
 }
 
 /// One daily run: tomorrow's run queued first, then the mails.
 pub async fn run_daily(db: &Db, tenant: TenantId) -> Result<usize> {
-    let next = next_run(Utc::now(), RUN_HOUR, 1, None);
-    queue_next(&db.conn, tenant, TASKS_JOB, next).await?;
+    let next = next_run_berlin(Utc::now(), RUN_HOUR, 1, None);
+    jobs::queue_successor(&db.conn, tenant, TASKS_JOB, next).await?;
     send_tasks(&db.conn, tenant, today()).await
 }
 

@@ -8,13 +8,12 @@
 //! The job queues the next day's run before it works (guarded against duplicates), so a
 //! failing run never stops the chain.
 
+use rathaus_core::calendar::next_run_berlin;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use chrono::{DateTime, Duration, NaiveDate, Utc};
-use chrono_tz::Europe::Berlin;
+use chrono::{Duration, NaiveDate, Utc};
 use rathaus_core::audit::NewEvent;
 use rathaus_core::{Principal, Result, TenantId, UserId};
-use rathaus_store::entity::job;
 use rathaus_store::uow::{Actor, Scope, Tx};
 use rathaus_store::{Db, accounts, jobs, mail, tenants};
 use rathaus_web::i18n::{Lang, catalog};
@@ -249,69 +248,16 @@ pub async fn send(db: &DatabaseConnection, tenant: TenantId, today: NaiveDate) -
     Ok(letters.len())
 }
 
-/// The first run at or after `RUN_HOUR` (Europe/Berlin) at least `min_days` days after `now`'s
-/// day that lies after `now`.
-pub fn next_run(now: DateTime<Utc>, min_days: u64) -> DateTime<Utc> {
-    let mut day = now.with_timezone(&Berlin).date_naive() + chrono::Days::new(min_days);
-    loop {
-        let at = day
-            .and_hms_opt(RUN_HOUR, 0, 0)
-            .and_then(|t| t.and_local_timezone(Berlin).earliest())
-            .map(|t| t.with_timezone(&Utc));
-        match at {
-            Some(t) if t > now => return t,
-            _ => day = day + chrono::Days::new(1),
-        }
-    }
-}
-
-/// Queues a run at `at` unless a queued run of the kind other than `running` (the job that
-/// asks) already waits for a later time (a retried run, or the start-up scheduling, must not
-/// queue a second chain); returns whether it queued one.
-pub async fn queue_unless_waiting(
-    db: &Db,
-    tenant: TenantId,
-    at: DateTime<Utc>,
-    running: Option<i64>,
-) -> Result<bool> {
-    let mut q = rathaus_store::uow::scoped::<job::Entity>(tenant);
-    if let Some(id) = running {
-        q = q.filter(job::Column::Id.ne(id));
-    }
-    let waiting = q
-        .filter(job::Column::Kind.eq(JOB))
-        .filter(job::Column::Status.eq(jobs::QUEUED))
-        .filter(job::Column::RunAt.gt(Utc::now()))
-        .one(&db.conn)
-        .await?
-        .is_some();
-    if waiting {
-        return Ok(false);
-    }
-    jobs::enqueue_at(&db.conn, tenant, JOB, serde_json::json!({}), 3, at).await?;
-    Ok(true)
-}
-
 /// Queues the first run for every tenant without one waiting (at migrate).
 pub async fn schedule_all(db: &Db) -> Result<usize> {
-    let at = next_run(Utc::now(), 0);
-    let mut queued = 0;
-    for (t, _) in tenants::list(&db.conn).await? {
-        let t = TenantId(t.id);
-        // A run due now (queued before a restart) counts as waiting too.
-        if jobs::pending(&db.conn, t, JOB).await? {
-            continue;
-        }
-        if queue_unless_waiting(db, t, at, None).await? {
-            queued += 1;
-        }
-    }
-    Ok(queued)
+    let at = next_run_berlin(Utc::now(), RUN_HOUR, 0, None);
+    jobs::schedule_for_all_tenants(&db.conn, JOB, at).await
 }
 
 /// One daily run for a tenant: first the next day's run is queued (so a failure today does
-/// not end the chain), then today's mails. `job` is the running job's id.
-pub async fn run_daily(db: &Db, tenant: TenantId, job: Option<i64>) -> Result<usize> {
-    queue_unless_waiting(db, tenant, next_run(Utc::now(), 1), job).await?;
+/// not end the chain, and a retry queues no second one), then today's mails.
+pub async fn run_daily(db: &Db, tenant: TenantId) -> Result<usize> {
+    let next = next_run_berlin(Utc::now(), RUN_HOUR, 1, None);
+    jobs::queue_successor(&db.conn, tenant, JOB, next).await?;
     send(&db.conn, tenant, super::today()).await
 }

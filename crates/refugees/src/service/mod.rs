@@ -12,12 +12,11 @@ pub mod search;
 pub mod settings;
 pub mod stats;
 
-use chrono::{DateTime, NaiveDate, Utc, Weekday};
+use chrono::{NaiveDate, Utc};
 use chrono_tz::Europe::Berlin;
 use rathaus_core::validation::FieldErrors;
 use rathaus_core::{Principal, Result, TenantId};
 use rathaus_store::uow::Actor;
-use rathaus_store::{Db, jobs};
 use sea_orm::{ColumnTrait, ConnectionTrait, QueryFilter, QueryOrder, QuerySelect};
 
 pub use crate::domain::Visibility;
@@ -103,39 +102,4 @@ pub(crate) async fn lock<C: ConnectionTrait>(
             .await?;
     }
     Ok(())
-}
-
-/// The next time at `hour` o'clock Europe/Berlin after `now`, at least `min_days` days on
-/// (a recurring job re-queues itself for its next period), on `weekday` if given.
-pub fn next_run(
-    now: DateTime<Utc>,
-    hour: u32,
-    min_days: u64,
-    weekday: Option<Weekday>,
-) -> DateTime<Utc> {
-    let mut day = now.with_timezone(&Berlin).date_naive() + chrono::Days::new(min_days);
-    loop {
-        let at = day
-            .and_hms_opt(hour, 0, 0)
-            .and_then(|t| t.and_local_timezone(Berlin).earliest())
-            .map(|t| t.with_timezone(&Utc));
-        let weekday_ok = weekday.is_none_or(|w| chrono::Datelike::weekday(&day) == w);
-        match at {
-            Some(t) if t > now && weekday_ok => return t,
-            _ => day = day + chrono::Days::new(1),
-        }
-    }
-}
-
-/// Queues `kind` at `at` for each tenant without one queued or running; returns how many.
-pub(crate) async fn schedule_kind(db: &Db, kind: &str, at: DateTime<Utc>) -> Result<usize> {
-    let mut queued = 0;
-    for (t, _) in rathaus_store::tenants::list(&db.conn).await? {
-        let t = TenantId(t.id);
-        if !jobs::pending(&db.conn, t, kind).await? {
-            jobs::enqueue_at(&db.conn, t, kind, serde_json::json!({}), 3, at).await?;
-            queued += 1;
-        }
-    }
-    Ok(queued)
 }

@@ -1,10 +1,11 @@
 //! The weekly reminder mail (issue 12, section 5): to every user holding
-//! `refugees.read_residence`, the permits expiring within `stats::EXPIRY_DAYS`, the planned
+//! `refugees.read_residence`, the permits expiring within the tenant's period (settings), the planned
 //! move-outs and the rooms whose repair ends within the next `SOON_DAYS` days. Each list is
 //! read as the recipient (their permissions decide what they get); the mails go through the
 //! platform's outbox in one transaction with the audit event that records them. German: the
 //! clerks of a German municipality.
 
+use rathaus_core::calendar::next_run_berlin;
 use std::collections::HashMap;
 
 use chrono::{Duration, NaiveDate, Utc, Weekday};
@@ -17,7 +18,6 @@ use sea_orm::{
     ColumnTrait, DatabaseConnection, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
-use super::stats::EXPIRY_DAYS;
 use crate::permissions::READ_RESIDENCE;
 use crate::store::{accommodation, occupancy, person, room};
 
@@ -45,6 +45,8 @@ pub struct Section {
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Reminders {
+    /// The tenant's period for `expiring`, in days.
+    pub expiry_days: i64,
     pub expiring: Section,
     pub move_outs: Section,
     pub repairs: Section,
@@ -70,12 +72,13 @@ pub async fn reminders_for(
     by.require(READ_RESIDENCE)?;
     let scope = Scope::new(db, tenant, by)?;
     let soon = today + Duration::days(SOON_DAYS);
+    let expiry_days = super::settings::expiry_days(db, tenant).await?;
 
     let expiring_q = scope
         .find::<person::Entity>()
         .filter(person::Column::AnonymisedAt.is_null())
         .filter(person::Column::PermitValidUntil.gte(today))
-        .filter(person::Column::PermitValidUntil.lt(today + Duration::days(EXPIRY_DAYS)));
+        .filter(person::Column::PermitValidUntil.lt(today + Duration::days(expiry_days)));
     let total = expiring_q.clone().count(db).await?;
     let lines = expiring_q
         .order_by_asc(person::Column::PermitValidUntil)
@@ -157,6 +160,7 @@ pub async fn reminders_for(
             .collect(),
     };
     Ok(Reminders {
+        expiry_days,
         expiring,
         move_outs,
         repairs,
@@ -196,12 +200,15 @@ pub fn compose(r: &Reminders, today: NaiveDate) -> (String, String) {
     let t = catalog(Lang::De);
     let subject = t.fmt("refugees.mail.subject", &de(today));
     let mut b = format!("{}\n", t.get("refugees.mail.intro"));
-    for (key, s) in [
-        ("refugees.mail.expiring", &r.expiring),
-        ("refugees.mail.move_outs", &r.move_outs),
-        ("refugees.mail.repairs", &r.repairs),
+    for (key, days, s) in [
+        ("refugees.mail.expiring", r.expiry_days, &r.expiring),
+        ("refugees.mail.move_outs", SOON_DAYS, &r.move_outs),
+        ("refugees.mail.repairs", SOON_DAYS, &r.repairs),
     ] {
-        b.push_str(&format!("\n{}\n", t.fmt(key, &s.total.to_string())));
+        let heading = t
+            .fmt(key, &s.total.to_string())
+            .replace("{days}", &days.to_string());
+        b.push_str(&format!("\n{heading}\n"));
         for l in &s.lines {
             b.push_str(&format!("- {l}\n"));
         }
@@ -262,25 +269,14 @@ pub async fn send(db: &DatabaseConnection, tenant: TenantId, today: NaiveDate) -
 
 /// Queues the weekly run for every tenant without one pending (at migrate).
 pub async fn schedule_all(db: &Db) -> Result<usize> {
-    super::schedule_kind(
-        db,
-        JOB,
-        super::next_run(Utc::now(), RUN_HOUR, 0, Some(RUN_DAY)),
-    )
-    .await
+    let at = next_run_berlin(Utc::now(), RUN_HOUR, 0, Some(RUN_DAY));
+    jobs::schedule_for_all_tenants(&db.conn, JOB, at).await
 }
 
-/// One weekly run for a tenant, then the next week's queued.
+/// One weekly run for a tenant: next week's run queued first, so a failing run (retried by
+/// the queue) never breaks the chain, then the mails.
 pub async fn run_weekly(db: &Db, tenant: TenantId) -> Result<usize> {
-    let n = send(&db.conn, tenant, super::today()).await?;
-    jobs::enqueue_at(
-        &db.conn,
-        tenant,
-        JOB,
-        serde_json::json!({}),
-        3,
-        super::next_run(Utc::now(), RUN_HOUR, 1, Some(RUN_DAY)),
-    )
-    .await?;
-    Ok(n)
+    let next = next_run_berlin(Utc::now(), RUN_HOUR, 1, Some(RUN_DAY));
+    jobs::queue_successor(&db.conn, tenant, JOB, next).await?;
+    send(&db.conn, tenant, super::today()).await
 }

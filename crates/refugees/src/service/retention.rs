@@ -7,6 +7,7 @@
 
 use chrono::{Months, NaiveDate, Utc};
 use rathaus_core::audit::NewEvent;
+use rathaus_core::calendar::next_run_berlin;
 use rathaus_core::{Result, TenantId};
 use rathaus_store::uow::{Actor, Tx, scoped};
 use rathaus_store::{Db, jobs};
@@ -147,21 +148,14 @@ pub async fn anonymise(
 /// Queues the daily run for every tenant that has none queued or running (at migrate, so a
 /// new tenant gets its run at the next start). Returns how many it queued.
 pub async fn schedule_all(db: &Db) -> Result<usize> {
-    super::schedule_kind(db, JOB, super::next_run(Utc::now(), RUN_HOUR, 0, None)).await
+    let at = next_run_berlin(Utc::now(), RUN_HOUR, 0, None);
+    jobs::schedule_for_all_tenants(&db.conn, JOB, at).await
 }
 
-/// One daily run for a tenant, then the next one queued for tomorrow (only after the run went
-/// in: a failed run is retried by the queue, not queued twice).
+/// One daily run for a tenant: tomorrow's run queued first, so a failing run (retried by the
+/// queue) never breaks the chain, then the anonymisation.
 pub async fn run_daily(db: &Db, tenant: TenantId) -> Result<Outcome> {
-    let out = anonymise(&db.conn, tenant, super::today()).await?;
-    jobs::enqueue_at(
-        &db.conn,
-        tenant,
-        JOB,
-        serde_json::json!({}),
-        3,
-        super::next_run(Utc::now(), RUN_HOUR, 1, None),
-    )
-    .await?;
-    Ok(out)
+    let next = next_run_berlin(Utc::now(), RUN_HOUR, 1, None);
+    jobs::queue_successor(&db.conn, tenant, JOB, next).await?;
+    anonymise(&db.conn, tenant, super::today()).await
 }

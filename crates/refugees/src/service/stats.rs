@@ -10,9 +10,6 @@ use sea_orm::{ColumnTrait, DatabaseConnection, PaginatorTrait, QueryFilter, Quer
 use super::places::{AccommodationDay, accommodations_on};
 use crate::store::{occupancy, person, room};
 
-/// Permits expiring within this many days are listed (the default of the issue).
-pub const EXPIRY_DAYS: i64 = 90;
-
 #[derive(Debug, Clone)]
 pub struct Dashboard {
     pub today: NaiveDate,
@@ -23,6 +20,8 @@ pub struct Dashboard {
     pub departures: u64,
     /// None when the reader may not see residence data.
     pub expiring: Option<u64>,
+    /// The tenant's period for `expiring`, in days.
+    pub expiry_days: i64,
     pub planned_move_outs: u64,
     pub repairs_ending: Vec<room::Model>,
 }
@@ -84,12 +83,13 @@ pub async fn dashboard(
         .filter(occupancy::Column::EndsOn.lt(next))
         .count(db)
         .await?;
+    let expiry_days = super::settings::expiry_days(db, tenant).await?;
     let expiring = if v.residence {
         Some(
             scope
                 .find::<person::Entity>()
                 .filter(person::Column::PermitValidUntil.gte(today))
-                .filter(person::Column::PermitValidUntil.lt(today + Duration::days(EXPIRY_DAYS)))
+                .filter(person::Column::PermitValidUntil.lt(today + Duration::days(expiry_days)))
                 .count(db)
                 .await?,
         )
@@ -117,6 +117,7 @@ pub async fn dashboard(
         arrivals,
         departures,
         expiring,
+        expiry_days,
         planned_move_outs,
         repairs_ending,
     })

@@ -9,7 +9,12 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(M0001), Box::new(M0002), Box::new(M0003)]
+        vec![
+            Box::new(M0001),
+            Box::new(M0002),
+            Box::new(M0003),
+            Box::new(M0004),
+        ]
     }
     fn migration_table_name() -> DynIden {
         "seaql_migrations_refugees".into_iden()
@@ -294,6 +299,29 @@ impl MigrationTrait for M0003 {
             "refugees_settings",
             &["tenant_id"],
         ))
+        .await
+    }
+}
+
+/// The period within which expiring residence permits are listed and mailed, per tenant
+/// (issue 12, section 5: configurable, 90 days by default).
+struct M0004;
+
+impl MigrationName for M0004 {
+    fn name(&self) -> &str {
+        "m0004_refugees_settings_expiry_days"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0004 {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.alter_table(
+            Table::alter()
+                .table("refugees_settings")
+                .add_column(integer("expiry_days").default(90))
+                .take(),
+        )
         .await
     }
 }

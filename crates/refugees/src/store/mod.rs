@@ -101,6 +101,7 @@ entity!(mapping, "refugees_mappings", {
 
 entity!(settings, "refugees_settings", {
     retention_years: i32,
+    expiry_days: i32,
     updated_at: DateTimeUtc,
 });
 

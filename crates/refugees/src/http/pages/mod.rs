@@ -105,6 +105,8 @@ fn fmt_date(d: &Option<NaiveDate>) -> String {
 struct DashboardTpl {
     l: Layout,
     d: Dashboard,
+    expiring_label: String,
+    move_outs_label: String,
     on: String,
     total_now: (i64, i64, i64),
     total_at: (i64, i64, i64),
@@ -143,9 +145,14 @@ async fn dashboard(
     page(DashboardTpl {
         l: layout(&st, &ctx, "refugees.dash.title"),
         on: d.on.format("%Y-%m-%d").to_string(),
-        expiring_before: (d.today + chrono::Duration::days(stats::EXPIRY_DAYS))
+        expiring_before: (d.today + chrono::Duration::days(d.expiry_days))
             .format("%Y-%m-%d")
             .to_string(),
+        expiring_label: catalog(ctx.lang).fmt("refugees.dash.expiring", &d.expiry_days.to_string()),
+        move_outs_label: catalog(ctx.lang).fmt(
+            "refugees.dash.move_outs",
+            &crate::service::reminders::SOON_DAYS.to_string(),
+        ),
         can_import: p.has(crate::permissions::IMPORT),
         can_edit: p.has(crate::permissions::EDIT),
         total_now,
@@ -886,6 +893,7 @@ struct SettingsTpl {
     l: Layout,
     errs: FormErrors,
     retention_years: String,
+    expiry_days: String,
     saved: bool,
 }
 
@@ -906,6 +914,7 @@ async fn settings_page(
         l: layout(&st, &ctx, "refugees.settings.title"),
         errs: FormErrors::none(catalog(ctx.lang)),
         retention_years: s.retention_years.to_string(),
+        expiry_days: s.expiry_days.to_string(),
         saved: !q.gespeichert.is_empty(),
     })
 }
@@ -914,6 +923,8 @@ async fn settings_page(
 struct SettingsForm {
     #[serde(default)]
     retention_years: String,
+    #[serde(default)]
+    expiry_days: String,
 }
 
 async fn settings_save(
@@ -921,20 +932,19 @@ async fn settings_save(
     Staff(ctx, p): Staff,
     Form(f): Form<SettingsForm>,
 ) -> Result<Response, HtmlError> {
-    match crate::service::settings::update(
-        &st.db.conn,
-        Actor::User(&p),
-        p.tenant_id,
-        &f.retention_years,
-    )
-    .await
+    let input = crate::service::settings::SettingsText {
+        retention_years: f.retention_years,
+        expiry_days: f.expiry_days,
+    };
+    match crate::service::settings::update(&st.db.conn, Actor::User(&p), p.tenant_id, &input).await
     {
         Ok(_) => Ok(Redirect::to("/unterbringung/einstellungen?gespeichert=1").into_response()),
         Err(e @ Error::Invalid(_)) => {
             let html = SettingsTpl {
                 l: layout(&st, &ctx, "refugees.settings.title"),
                 errs: FormErrors::from_error(catalog(ctx.lang), e)?,
-                retention_years: f.retention_years,
+                retention_years: input.retention_years,
+                expiry_days: input.expiry_days,
                 saved: false,
             };
             Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, page(html)?).into_response())
