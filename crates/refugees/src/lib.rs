@@ -53,6 +53,30 @@ impl rathaus_web::Module for Refugees {
         "refugees"
     }
 
+    fn dashboard<'a>(
+        &'a self,
+        db: &'a rathaus_store::Db,
+        user: &'a rathaus_core::Principal,
+    ) -> rathaus_web::module::DashboardFuture<'a> {
+        Box::pin(async move {
+            let by = rathaus_store::uow::Actor::User(user);
+            let Some((count, before)) =
+                service::stats::expiring_soon(&db.conn, by, user.tenant_id).await?
+            else {
+                return Ok(vec![]);
+            };
+            Ok(vec![rathaus_web::module::DashboardItem {
+                text_key: "refugees.dashboard.expiring",
+                count,
+                href: format!(
+                    "/unterbringung/personen?ablauf_vor={}",
+                    before.format("%Y-%m-%d")
+                ),
+                overdue: false,
+            }])
+        })
+    }
+
     fn permissions(&self) -> &'static [PermissionDef] {
         permissions::PERMISSIONS
     }

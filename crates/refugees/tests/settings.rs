@@ -320,6 +320,34 @@ async fn the_expiry_period_is_set_per_tenant_and_used_by_dashboard_and_mail() {
     .await
     .unwrap();
     assert_eq!((d.expiring, d.expiry_days), (Some(1), 30));
+
+    // The start page names them for readers of residence data, linking to the filtered list;
+    // the caretaker (names only) gets no line.
+    let before = (today() + chrono::Duration::days(30)).format("%Y-%m-%d");
+    let items = Refugees.dashboard(&s.db, &s.admin).await.unwrap();
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0].count, 1);
+    assert_eq!(
+        items[0].href,
+        format!("/unterbringung/personen?ablauf_vor={before}")
+    );
+    assert!(
+        Refugees
+            .dashboard(&s.db, &s.caretaker)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let start = get("/staff").await;
+    assert!(
+        start.contains("1 Aufenthaltstitel laufen innerhalb der eingestellten Frist ab"),
+        "{start}"
+    );
+    let list = get(&items[0].href).await;
+    assert!(
+        list.contains("Karimi") && !list.contains("Nazari"),
+        "{list}"
+    );
     let r = rathaus_refugees::service::reminders::reminders_for(
         &s.db.conn,
         Actor::User(&s.admin),

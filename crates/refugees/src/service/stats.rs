@@ -218,6 +218,29 @@ pub async fn monthly(
     })
 }
 
+/// For the start page: how many permits expire within the tenant's period, and the first day
+/// after it (the person list's `ablauf_vor` filter). None for readers without
+/// `refugees.read_residence`: they are not told about residence data, not refused.
+pub async fn expiring_soon(
+    db: &DatabaseConnection,
+    by: Actor<'_>,
+    tenant: TenantId,
+) -> Result<Option<(u64, NaiveDate)>> {
+    if !super::visibility(by).residence {
+        return Ok(None);
+    }
+    let today = super::today();
+    let before = today + Duration::days(super::settings::expiry_days(db, tenant).await?);
+    let n = Scope::new(db, tenant, by)?
+        .find::<person::Entity>()
+        .filter(person::Column::AnonymisedAt.is_null())
+        .filter(person::Column::PermitValidUntil.gte(today))
+        .filter(person::Column::PermitValidUntil.lt(before))
+        .count(db)
+        .await?;
+    Ok(Some((n, before)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
