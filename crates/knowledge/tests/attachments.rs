@@ -345,3 +345,109 @@ async fn upload_download_embed_delete_and_refusals() {
             .is_err()
     );
 }
+
+/// The text of an attached document is extracted in the background and the page is found by
+/// it, by readers of the page only; a picture is not sent to the extraction (no OCR of
+/// photos).
+#[tokio::test]
+async fn a_page_is_found_by_the_text_of_its_attached_document() {
+    let tdb = TestDb::new().await;
+    let db = tdb.db.clone();
+    rathaus_web::module::migrate_all(&db, &modules())
+        .await
+        .unwrap();
+    let st = AppState::with_modules(db.clone(), WebConfig::default(), modules());
+    let a = tenant_fixture(&db, "a", HOST_A).await;
+    let t = a.tenant;
+    let admin = rathaus_testkit::principal(&db, t, a.admin).await;
+    let editor = user_with(&db, t, "autor@a.example", "Otto Autor", &[READ, EDIT]).await;
+    let outsider = user_with(&db, t, "bauhof@a.example", "Bea Bauhof", &[READ]).await;
+    let buero = accounts::create_department(&db.conn, t, Actor::system("test"), "Bürgerbüro")
+        .await
+        .unwrap()
+        .id;
+    put_in_department(&db, &editor, buero).await;
+    let handbook = service::create_handbook(
+        &db.conn,
+        Actor::User(&admin),
+        HandbookInput {
+            title: "Handmappe Bürgerbüro".into(),
+            description: String::new(),
+            department_id: Some(buero),
+            visibility: "department".into(),
+            role_ids: vec![],
+        },
+    )
+    .await
+    .unwrap()
+    .id;
+    let page = service::create_page(
+        &db.conn,
+        Actor::User(&editor),
+        PageInput {
+            handbook_id: handbook,
+            title: "Verpflichtung neuer Kräfte".into(),
+            body: "Siehe Anhang.".into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let limits = rathaus_store::files::Limits {
+        max_size: 10_000_000,
+        quota: None,
+    };
+    service::attachments::add(
+        &db,
+        &st.files,
+        Actor::User(&editor),
+        page.id,
+        "Dienstanweisung.txt",
+        "Die Niederschrift über die Verpflichtungserklärung liegt im Personalamt.".as_bytes(),
+        limits,
+    )
+    .await
+    .unwrap();
+    service::attachments::add(
+        &db,
+        &st.files,
+        Actor::User(&editor),
+        page.id,
+        "Lageplan.jpeg",
+        &jpeg_with_exif(),
+        limits,
+    )
+    .await
+    .unwrap();
+    // Only the document waits for extraction.
+    let waiting = rathaus_store::entity::job::Entity::find()
+        .filter(rathaus_store::entity::job::Column::Kind.eq(rathaus_extract::KIND))
+        .all(&db.conn)
+        .await
+        .unwrap();
+    assert_eq!(waiting.len(), 1);
+
+    let find = |who: Principal, q: &'static str| {
+        let (db, index) = (db.clone(), st.search.clone());
+        async move {
+            service::search::search(&db.conn, index, Actor::User(&who), q, 10)
+                .await
+                .unwrap()
+                .total
+        }
+    };
+    // Before the extraction only the page's own words are known.
+    st.search.apply_outbox(&db).await.unwrap();
+    assert_eq!(find(editor.clone(), "Anhang").await, 1);
+    assert_eq!(find(editor.clone(), "Niederschrift").await, 0);
+    let mut jobs = rathaus_store::jobs::Registry::default();
+    for (kind, h) in rathaus_extract::jobs(st.files.clone()) {
+        jobs.register(kind, h);
+    }
+    while jobs.run_one(&db).await.unwrap() {}
+    st.search.apply_outbox(&db).await.unwrap();
+    assert_eq!(find(editor.clone(), "Niederschrift").await, 1);
+    assert_eq!(find(editor.clone(), "Personalamt").await, 1);
+    // Someone outside the department does not find the page by its attachment either.
+    assert_eq!(find(outsider, "Niederschrift").await, 0);
+}

@@ -144,6 +144,11 @@ pub async fn add(
             })
             .await?;
         search::index_later(&tx, page_id).await?;
+        if class == Class::Document {
+            // The document's text is extracted in the background; the page is indexed again
+            // with it, so a search finds the page by what its attachments say.
+            rathaus_extract::enqueue_and_reindex(&tx, meta.id, search::KIND, page_id).await?;
+        }
         tx.audit(
             NewEvent::new(
                 "knowledge.attachment_added",

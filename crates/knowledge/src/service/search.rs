@@ -7,6 +7,7 @@ use crate::permissions::{MANAGE, READ};
 use crate::store::entity::{attachment, handbook, page};
 use async_trait::async_trait;
 use rathaus_core::{Error, Result, TenantId};
+use rathaus_extract::store::entity as extract_text;
 use rathaus_search::{Doc, DocField, DocKind, DocSource, Op, Results, SearchRequest, visibility};
 use rathaus_store::Db;
 use rathaus_store::uow::{Actor, Tx};
@@ -64,8 +65,10 @@ async fn docs(db: &Db, tenant: TenantId, rows: Vec<page::Model>) -> anyhow::Resu
         .into_iter()
         .map(|d| (d.id, d.name))
         .collect();
-    // The names of attached files are found with their page.
+    // The names of attached files are found with their page, and so is the text extracted
+    // from attached documents (once the extraction job has stored it).
     let mut files: HashMap<i64, Vec<String>> = HashMap::new();
+    let mut file_pages: Vec<(i64, i64)> = Vec::new();
     for a in rathaus_store::uow::scoped::<attachment::Entity>(tenant)
         .filter(attachment::Column::PageId.is_in(rows.iter().map(|p| p.id)))
         .order_by_asc(attachment::Column::Id)
@@ -73,6 +76,26 @@ async fn docs(db: &Db, tenant: TenantId, rows: Vec<page::Model>) -> anyhow::Resu
         .await?
     {
         files.entry(a.page_id).or_default().push(a.name);
+        file_pages.push((a.file_id, a.page_id));
+    }
+    let mut texts: HashMap<i64, String> = HashMap::new();
+    if !file_pages.is_empty() {
+        let extracted: HashMap<i64, String> =
+            rathaus_store::uow::scoped::<extract_text::Entity>(tenant)
+                .filter(extract_text::Column::FileId.is_in(file_pages.iter().map(|f| f.0)))
+                .filter(extract_text::Column::Status.eq(rathaus_extract::Status::Ok.as_str()))
+                .all(&db.conn)
+                .await?
+                .into_iter()
+                .map(|t| (t.file_id, t.text))
+                .collect();
+        for (file_id, page_id) in file_pages {
+            if let Some(t) = extracted.get(&file_id) {
+                let body = texts.entry(page_id).or_default();
+                body.push_str("\n\n");
+                body.push_str(t);
+            }
+        }
     }
     Ok(rows
         .into_iter()
@@ -90,7 +113,10 @@ async fn docs(db: &Db, tenant: TenantId, rows: Vec<page::Model>) -> anyhow::Resu
                 department: h.department_id.and_then(|d| depts.get(&d).cloned()),
                 visible_to: visible_to(h, p.draft),
                 title: p.title,
-                body: p.body,
+                body: match texts.remove(&p.id) {
+                    Some(t) => p.body + &t,
+                    None => p.body,
+                },
             })
         })
         .collect())
