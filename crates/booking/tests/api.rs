@@ -2,9 +2,7 @@
 //! status codes, problem documents (also for malformed requests), tenant isolation,
 //! concurrent requests, and the OpenAPI document.
 
-#![allow(clippy::unwrap_used)] // a test (or data generator) fails loudly on a broken assumption
-
-mod common;
+use crate::common;
 
 use common::*;
 use rathaus_booking::Booking;

@@ -3,9 +3,7 @@
 //! published (tests/fixtures/ferien_nrw_2026.ics), re-importing without doubles, refusing bad
 //! files with a German message, and who may do what.
 
-#![allow(clippy::unwrap_used)] // a test (or data generator) fails loudly on a broken assumption
-
-mod common;
+use crate::common;
 
 use chrono::{Duration, NaiveDate};
 use common::*;

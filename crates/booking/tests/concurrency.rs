@@ -2,9 +2,7 @@
 //! its own pool connection, try to book mutually overlapping slots of one hall and its parts
 //! at the same moment. Exactly one wins; everyone else gets a conflict, never an error.
 
-#![allow(clippy::unwrap_used)] // a test (or data generator) fails loudly on a broken assumption
-
-mod common;
+use crate::common;
 
 use common::*;
 use rathaus_booking::service::{self, ACTIVE, ReserveError};

@@ -1,9 +1,7 @@
 //! The demo data (`src/demo/demo.toml`) parses and is written completely: resources with
 //! their hall, parts and equipment, organisations, holiday blackouts and the open season.
 
-#![allow(clippy::unwrap_used)] // a test fails loudly on a broken assumption
-
-mod common;
+use crate::common;
 
 use common::*;
 use rathaus_booking::Booking;

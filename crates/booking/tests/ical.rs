@@ -6,9 +6,7 @@
 //! parsers, the Python packages `icalendar` and `recurring-ical-events` (from
 //! RATHAUS_TEST_PYTHON, else target/test-venv/bin/python, which scripts/test sets up).
 
-#![allow(clippy::unwrap_used)] // a test (or data generator) fails loudly on a broken assumption
-
-mod common;
+use crate::common;
 
 use chrono::{
     DateTime, Datelike, Duration, DurationRound, NaiveDate, NaiveDateTime, TimeZone, Utc, Weekday,

@@ -4,9 +4,7 @@
 //! attachments are parsed by the Python `icalendar` package (from target/test-venv), an
 //! independent iCalendar parser.
 
-#![allow(clippy::unwrap_used)] // a test (or data generator) fails loudly on a broken assumption
-
-mod common;
+use crate::common;
 
 use chrono::{DateTime, Duration, NaiveTime, TimeZone, Utc};
 use chrono_tz::Europe::Berlin;

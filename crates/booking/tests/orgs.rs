@@ -3,9 +3,7 @@
 //! what (anonymous, without permission, member, non-member, another tenant), audit events,
 //! and booking an organisations-only resource for one's organisation.
 
-#![allow(clippy::unwrap_used)] // a test (or data generator) fails loudly on a broken assumption
-
-mod common;
+use crate::common;
 
 use common::*;
 use rathaus_booking::domain::{OrganisationId, ReservationId};

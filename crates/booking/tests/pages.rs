@@ -2,9 +2,7 @@
 //! binary does): who may see and post what, German errors beside the fields with the input
 //! kept and nothing stored, conflicts, approval, and local times across the clock changes.
 
-#![allow(clippy::unwrap_used)] // a test (or data generator) fails loudly on a broken assumption
-
-mod common;
+use crate::common;
 
 use chrono::{Datelike, Duration, NaiveDate, Utc, Weekday};
 use common::*;

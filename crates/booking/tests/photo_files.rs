@@ -3,9 +3,7 @@
 //! them, the same URL serves the same bytes and ETag before and after, and deleting a photo
 //! removes its file references.
 
-#![allow(clippy::unwrap_used)] // a test fails loudly on a broken assumption
-
-mod common;
+use crate::common;
 
 use common::*;
 use rathaus_booking::Booking;

@@ -3,9 +3,7 @@
 //! required text alternative; only `booking.manage` changes them; the pictures are visible
 //! where the resource is, another tenant's answer 404.
 
-#![allow(clippy::unwrap_used)] // a test (or data generator) fails loudly on a broken assumption
-
-mod common;
+use crate::common;
 
 use common::*;
 use rathaus_booking::domain::ResourceId;

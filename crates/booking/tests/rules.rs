@@ -2,9 +2,7 @@
 //! (public, organisations, staff), opening hours, blackouts, fees per group, the cancellation
 //! deadline, pending requests blocking (or not), and the mails queued with each change.
 
-#![allow(clippy::unwrap_used)] // a test (or data generator) fails loudly on a broken assumption
-
-mod common;
+use crate::common;
 
 use chrono::{Duration, NaiveDate, TimeZone, Utc};
 use chrono_tz::Europe::Berlin;

@@ -6,9 +6,7 @@
 //!
 //! The season lies two to twelve weeks ahead (ten weeks: each weekday occurs ten times).
 
-#![allow(clippy::unwrap_used)] // a test (or data generator) fails loudly on a broken assumption
-
-mod common;
+use crate::common;
 
 use chrono::{Datelike, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::Europe::Berlin;

@@ -6,9 +6,7 @@
 //! Dates are taken from next year on (September to June), so the tests do not depend on
 //! today's date; the test resources look ten years ahead.
 
-#![allow(clippy::unwrap_used)] // a test (or data generator) fails loudly on a broken assumption
-
-mod common;
+use crate::common;
 
 use chrono::{
     DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Timelike, Utc,

@@ -2,9 +2,7 @@
 //! RATHAUS_TEST_DATABASE_URL): bad input, halls and their parts, buffer time, approval,
 //! cancellation, tenant isolation and permissions.
 
-#![allow(clippy::unwrap_used)] // a test (or data generator) fails loudly on a broken assumption
-
-mod common;
+use crate::common;
 
 use chrono::Duration;
 use common::*;

@@ -2,9 +2,7 @@
 //! opening hours (or 08:00–22:00), the no-show toggle with its permission, refusals and audit
 //! event, and the treasury's list as page, CSV (BOM, semicolons, decimal comma) and XLSX.
 
-#![allow(clippy::unwrap_used)] // a test (or data generator) fails loudly on a broken assumption
-
-mod common;
+use crate::common;
 
 use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::Europe::Berlin;

@@ -1,9 +1,7 @@
 //! Every table of the module with a `tenant_id` column is declared tenant-owned, so it is
 //! reached through the unit of work (`rathaus_store::uow`) like the platform's tables.
 
-#![allow(clippy::unwrap_used)] // a test fails loudly on a broken assumption
-
-mod common;
+use crate::common;
 
 #[tokio::test]
 async fn every_table_with_a_tenant_column_is_registered() {

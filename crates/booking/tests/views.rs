@@ -3,9 +3,7 @@
 //! buffers in the search, day and month views, the public occupancy pages (busy times only;
 //! an organisation's name only with its consent), access and bad input.
 
-#![allow(clippy::unwrap_used)] // a test (or data generator) fails loudly on a broken assumption
-
-mod common;
+use crate::common;
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::Europe::Berlin;

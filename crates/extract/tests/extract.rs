@@ -3,8 +3,6 @@
 //! The OCR tests need Debian's tesseract-ocr, tesseract-ocr-deu and poppler-utils, which
 //! scripts/test installs; without them those tests say so and pass.
 
-#![allow(clippy::unwrap_used)] // a test fails loudly on a broken assumption
-
 use rathaus_extract::{Limits, Method, Outcome, extract_path, extract_reader, reason, samples};
 use std::path::{Path, PathBuf};
 use std::time::Duration;

@@ -2,8 +2,6 @@
 //! `RATHAUS_TEST_DATABASE_URL`) and the disk file service: results stored per file, failures
 //! stored with their reason, re-runs replace, tenants kept apart.
 
-#![allow(clippy::unwrap_used)] // a test fails loudly on a broken assumption
-
 use rathaus_core::TenantId;
 use rathaus_extract::{Limits, Method, Status, reason, samples};
 use rathaus_store::files::{FileId, FileStore, NewFile};

@@ -1,7 +1,6 @@
-#![allow(clippy::unwrap_used)]
 //! Mapping, typed conversion, the dry-run report and the all-or-nothing commit.
 
-mod common;
+use crate::common;
 
 use std::borrow::Cow;
 

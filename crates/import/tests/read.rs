@@ -1,8 +1,7 @@
-#![allow(clippy::unwrap_used)]
 //! Reading: formats, encodings, sheets, header rows, and every kind of bad input (issue #16,
 //! "Bad input"): each is a typed error with a translation key, never a panic or a blow-up.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

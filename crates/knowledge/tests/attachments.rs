@@ -5,8 +5,6 @@
 //! and an oversize file refused with a German error; pictures re-encoded without their
 //! EXIF data and embeddable in the page's Markdown; deletion; the audit trail.
 
-#![allow(clippy::unwrap_used)] // a test fails loudly on a broken assumption
-
 use rathaus_core::{Principal, TenantId};
 use rathaus_knowledge::Knowledge;
 use rathaus_knowledge::permissions::{EDIT, READ};

@@ -4,8 +4,6 @@
 //! pages and the JSON API, bad input that keeps the typed text, every route refused to
 //! anonymous callers and to staff without the right, and another tenant.
 
-#![allow(clippy::unwrap_used)] // a test fails loudly on a broken assumption
-
 use rathaus_core::{Error, Principal, TenantId};
 use rathaus_knowledge::Knowledge;
 use rathaus_knowledge::domain::ChecklistKind;

@@ -3,8 +3,6 @@
 //! unsafe Markdown, links to deleted pages, read confirmations, reviews, search, onboarding,
 //! the pages and the JSON API, and another tenant.
 
-#![allow(clippy::unwrap_used)] // a test fails loudly on a broken assumption
-
 use rathaus_core::{Error, Principal, TenantId};
 use rathaus_knowledge::Knowledge;
 use rathaus_knowledge::domain::ChecklistKind;

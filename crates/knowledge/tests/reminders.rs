@@ -5,8 +5,6 @@
 //! first runs queued at migrate, and the chain of runs surviving a failing run without
 //! duplicates on retry.
 
-#![allow(clippy::unwrap_used)] // a test fails loudly on a broken assumption
-
 use chrono::{Duration, Utc};
 use rathaus_core::{Principal, TenantId};
 use rathaus_knowledge::Knowledge;

@@ -1,8 +1,6 @@
 //! The staff start page lists the measures a user is responsible for that fall due, over HTTP
 //! on the test database (SQLite, or PostgreSQL with RATHAUS_TEST_DATABASE_URL).
 
-#![allow(clippy::unwrap_used)] // a test fails loudly on a broken assumption
-
 use chrono::{Duration, Utc};
 use rathaus_programme::Programme;
 use rathaus_programme::service::measures::{self, MeasureInput};

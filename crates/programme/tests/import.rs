@@ -3,8 +3,6 @@
 //! dry run's errors with Excel row numbers, nothing written until the fixed file goes in whole
 //! in one transaction with one audit event; a Windows-1252 CSV; the pages without JavaScript.
 
-#![allow(clippy::unwrap_used)] // a test fails loudly on a broken assumption
-
 use rathaus_programme::Programme;
 use rathaus_programme::service::imports::{Outcome, import};
 use rathaus_programme::service::measures::{self, MeasureInput};

@@ -3,8 +3,6 @@
 //! conflicts, board, concerns, meetings with their agenda), the pages (board, no-JS move
 //! form, the board script's JSON answer), bad input and another tenant.
 
-#![allow(clippy::unwrap_used)] // a test fails loudly on a broken assumption
-
 use rathaus_programme::Programme;
 use rathaus_programme::service::moves::{self, MoveInput};
 use rathaus_store::tokens;

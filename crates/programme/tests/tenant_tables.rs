@@ -1,8 +1,6 @@
 //! Every table of the module with a `tenant_id` column is declared tenant-owned, so it is
 //! reached through the unit of work (`rathaus_store::uow`) like the platform's tables.
 
-#![allow(clippy::unwrap_used)] // a test fails loudly on a broken assumption
-
 use rathaus_web::Module;
 
 #[tokio::test]

@@ -9,8 +9,6 @@
 //!
 //! The platform's own routes have the finer-grained test in crates/web/tests/access.rs.
 
-#![allow(clippy::unwrap_used)] // a test fails loudly on a broken assumption
-
 use rathaus_core::permissions::PLATFORM;
 use rathaus_store::tokens;
 use rathaus_testkit::{PASSWORD, TestApp, TestDb, csrf_of, login, tenant_fixture, user_with};

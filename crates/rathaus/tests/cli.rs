@@ -2,8 +2,6 @@
 //! audit verification, backup and restore, SIGTERM, and the demo. Every test gets its own data
 //! dir; with RATHAUS_TEST_DATABASE_URL=postgres://… also its own, empty PostgreSQL database.
 
-#![allow(clippy::unwrap_used)] // a test (or data generator) fails loudly on a broken assumption
-
 use rathaus_store::Db;
 use rathaus_store::entity::audit_event;
 use sea_orm::sea_query::Expr;

@@ -2,8 +2,6 @@
 //! the street directory import. Each test has its own data dir; with
 //! RATHAUS_TEST_DATABASE_URL=postgres://… also its own, empty PostgreSQL database.
 
-#![allow(clippy::unwrap_used)] // a test (or data generator) fails loudly on a broken assumption
-
 use rathaus_core::TenantId;
 use rathaus_store::Db;
 use rathaus_store::tenants;

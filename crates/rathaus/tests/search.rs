@@ -3,8 +3,6 @@
 //! the API only show what the reader may open, in the reader's tenant; German spellings find
 //! each other; hostile queries get a normal answer.
 
-#![allow(clippy::unwrap_used)] // a test fails loudly on a broken assumption
-
 use rathaus_store::tokens;
 use rathaus_testkit::{PASSWORD, TestApp, TestDb, login, tenant_fixture, user_with};
 use rathaus_web::{AppState, WebConfig};

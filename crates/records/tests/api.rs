@@ -4,8 +4,6 @@
 //! visibility (lists, counts, search), the read audit, refusals and bad input that changes
 //! nothing.
 
-#![allow(clippy::unwrap_used)] // a test fails loudly on a broken assumption
-
 use rathaus_core::TenantId;
 use rathaus_records::Records;
 use rathaus_records::permissions::{MANAGE, VIEW, WOHNGELD};

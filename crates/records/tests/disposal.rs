@@ -6,8 +6,6 @@
 //! message we write validated with xmllint against the xdomea 3.0.0 schema, the history in
 //! the audit chain, and refusals of anonymous callers and users without `records.disposal`.
 
-#![allow(clippy::unwrap_used)] // a test fails loudly on a broken assumption
-
 use chrono::Utc;
 use rathaus_core::TenantId;
 use rathaus_records::Records;

@@ -4,8 +4,6 @@
 //! future and unreadable ones are left out; a second run the same day mails nothing; the next
 //! day's run is queued once, also when today's run fails.
 
-#![allow(clippy::unwrap_used)] // a test fails loudly on a broken assumption
-
 use chrono::Duration;
 use rathaus_core::{Principal, TenantId, UserId};
 use rathaus_records::Records;

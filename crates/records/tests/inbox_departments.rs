@@ -4,8 +4,6 @@
 //! not assignable); an admin chooses any department's inbox, uploads into it and assigns from
 //! it back to the same inbox.
 
-#![allow(clippy::unwrap_used)] // a test fails loudly on a broken assumption
-
 use rathaus_records::Records;
 use rathaus_records::permissions::{MANAGE, VIEW};
 use rathaus_records::service::files::{self, FileInput};

@@ -2,8 +2,6 @@
 //! file, uploading several documents at once (multipart, no JavaScript), errors that keep
 //! the input, the inbox's one-action assignment, the dog-tax register export and search.
 
-#![allow(clippy::unwrap_used)] // a test fails loudly on a broken assumption
-
 use rathaus_records::Records;
 use rathaus_records::store::entity::{document, file};
 use rathaus_store::uow::scoped;

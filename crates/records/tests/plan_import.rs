@@ -1,8 +1,6 @@
 //! The plan import (CSV; XLSX/ODS go through the same pipeline): a file with an error writes
 //! nothing, a clean one goes in with the parents derived from the codes; the CLI's exit codes.
 
-#![allow(clippy::unwrap_used)] // a test fails loudly on a broken assumption
-
 use rathaus_records::Records;
 use rathaus_records::service::plan_import;
 use rathaus_records::store::entity::plan_item;

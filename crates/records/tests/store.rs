@@ -1,7 +1,5 @@
 //! The store: every table with a `tenant_id` is declared tenant-owned (both databases).
 
-#![allow(clippy::unwrap_used)]
-
 use rathaus_testkit::TestDb;
 use sea_orm_migration::MigratorTrait;
 

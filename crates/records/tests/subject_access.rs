@@ -4,8 +4,6 @@
 //! the permission are refused; every export is audited; bad input shows the form again with
 //! the typed values and changes nothing.
 
-#![allow(clippy::unwrap_used)] // a test fails loudly on a broken assumption
-
 use rathaus_core::Principal;
 use rathaus_records::Records;
 use rathaus_records::permissions::{MANAGE, SUBJECT_ACCESS, VIEW};

@@ -2,9 +2,7 @@
 //! the occupancy history with accommodation and room, and who read the record; only for
 //! holders of `refugees.disclose`, never across tenants, and audited itself.
 
-#![allow(clippy::unwrap_used)] // a test fails loudly on a broken assumption
-
-mod common;
+use crate::common;
 
 use common::*;
 use rathaus_refugees::Refugees;

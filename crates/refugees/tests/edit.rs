@@ -3,9 +3,7 @@
 //! problem documents); callers without `refugees.edit` and anonymous ones are refused, and an
 //! anonymised person cannot be changed.
 
-#![allow(clippy::unwrap_used)] // a test fails loudly on a broken assumption
-
-mod common;
+use crate::common;
 
 use common::*;
 use rathaus_refugees::Refugees;

@@ -2,9 +2,7 @@
 //! field-level access (caretaker, social work, foreigners office) and audited record reads,
 //! the import flow without JavaScript (upload → report → commit).
 
-#![allow(clippy::unwrap_used)] // a test fails loudly on a broken assumption
-
-mod common;
+use crate::common;
 
 use common::xlsx::{C::*, workbook};
 use common::*;

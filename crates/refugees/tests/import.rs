@@ -3,9 +3,7 @@
 //! between accommodations is one person with history; CSV from German Excel; files that are
 //! no spreadsheet.
 
-#![allow(clippy::unwrap_used)] // a test fails loudly on a broken assumption
-
-mod common;
+use crate::common;
 
 use common::xlsx::{C, C::*, workbook};
 use common::*;

@@ -3,9 +3,7 @@
 //! the same; a second run changes nothing; every run leaves a deletion record; the job is
 //! queued once per tenant and re-queues itself.
 
-#![allow(clippy::unwrap_used)] // a test fails loudly on a broken assumption
-
-mod common;
+use crate::common;
 
 use chrono::{Datelike, Duration, NaiveDate};
 use common::*;

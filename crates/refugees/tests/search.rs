@@ -3,9 +3,7 @@
 //! holds only the names; renaming, the import and the anonymisation keep the index in step,
 //! and a rebuild leaves anonymised persons out.
 
-#![allow(clippy::unwrap_used)] // a test fails loudly on a broken assumption
-
-mod common;
+use crate::common;
 
 use chrono::{Datelike, NaiveDate};
 use common::xlsx::{C::*, workbook};

@@ -2,9 +2,7 @@
 //! dashboard), bad input is a German 422 that keeps the input, other roles get 403, the change
 //! is audited, and the anonymisation job applies the tenant's period.
 
-#![allow(clippy::unwrap_used)] // a test fails loudly on a broken assumption
-
-mod common;
+use crate::common;
 
 use chrono::{Datelike, NaiveDate};
 use common::*;

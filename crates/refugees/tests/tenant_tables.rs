@@ -1,7 +1,7 @@
 //! Every `refugees_*` table with a `tenant_id` is declared tenant-owned (so the unit of work
 //! filters it).
 
-mod common;
+use crate::common;
 
 #[tokio::test]
 async fn every_tenant_table_is_registered() {

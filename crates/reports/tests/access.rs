@@ -5,9 +5,7 @@
 //! from `Module::routes()`, so a new route is checked as soon as it is in the table (the
 //! generic test over every module is crates/rathaus/tests/access.rs).
 
-#![allow(clippy::unwrap_used)] // a test (or data generator) fails loudly on a broken assumption
-
-mod common;
+use crate::common;
 
 use common::*;
 use rathaus_reports::Reports;

@@ -3,9 +3,7 @@
 //! (issue 3, item 14). Bad input gets a German message beside the field, keeps what was typed
 //! and stores nothing.
 
-#![allow(clippy::unwrap_used)] // a test (or data generator) fails loudly on a broken assumption
-
-mod common;
+use crate::common;
 
 use common::*;
 use rathaus_reports::http::pages::admin::parse_attributes;

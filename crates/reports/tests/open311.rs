@@ -4,9 +4,7 @@
 //! outside client (the Python package `georeport`). SQLite by default; PostgreSQL with
 //! RATHAUS_TEST_DATABASE_URL.
 
-#![allow(clippy::unwrap_used)] // a test (or data generator) fails loudly on a broken assumption
-
-mod common;
+use crate::common;
 
 use common::{INSIDE, OUTSIDE, Setup, setup, spawn_app};
 use rathaus_reports::service::{self, ApiKeyId, Change, Moderation, ReportId, SettingsInput};

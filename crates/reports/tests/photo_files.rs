@@ -2,9 +2,7 @@
 //! stored the old way are served from their BLOB until `reports.photos_to_files` moves them,
 //! and every URL serves the same bytes with the same ETag before and after the move.
 
-#![allow(clippy::unwrap_used)] // a test fails loudly on a broken assumption
-
-mod common;
+use crate::common;
 
 use common::*;
 use rathaus_reports::service::{self, PhotoId, ReportId, Source, photo_files};

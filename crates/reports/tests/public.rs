@@ -4,9 +4,7 @@
 //! limit, the duplicate hint, the status page, following with real mails, the public list,
 //! GeoJSON and Atom, photo visibility, and that no personal data reaches a public page.
 
-#![allow(clippy::unwrap_used)] // a test (or data generator) fails loudly on a broken assumption
-
-mod common;
+use crate::common;
 
 use common::*;
 use rathaus_reports::domain::altcha::{self, Challenge};

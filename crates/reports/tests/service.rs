@@ -1,9 +1,7 @@
 //! The service on both backends: submission checks, reference numbers, moderation, workflow,
 //! duplicates and followers.
 
-#![allow(clippy::unwrap_used)] // a test (or data generator) fails loudly on a broken assumption
-
-mod common;
+use crate::common;
 
 use common::*;
 use rathaus_reports::service::{self, CategoryId, Change, ReportId, Source};

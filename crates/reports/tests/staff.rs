@@ -4,9 +4,7 @@
 //! audit log), hidden photos, bulk actions (all or nothing), the overdue view, the exports and
 //! the statistics.
 
-#![allow(clippy::unwrap_used)] // a test (or data generator) fails loudly on a broken assumption
-
-mod common;
+use crate::common;
 
 use chrono::{Duration, Utc};
 use common::*;

@@ -1,8 +1,6 @@
 //! The search service against a real database (SQLite, or PostgreSQL with
 //! `RATHAUS_TEST_DATABASE_URL`) and a real index in a temp dir.
 
-#![allow(clippy::unwrap_used)] // a test fails loudly on a broken assumption
-
 use async_trait::async_trait;
 use chrono::{TimeZone, Utc};
 use rathaus_core::TenantId;

@@ -1,8 +1,6 @@
 //! The hash-chained audit log on a real database: events written by real service calls, and
 //! `verify` catching altered, removed and truncated rows.
 
-#![allow(clippy::unwrap_used)] // a test (or data generator) fails loudly on a broken assumption
-
 use rathaus_core::TenantId;
 use rathaus_core::audit::GENESIS_HASH;
 use rathaus_store::audit::{self, Broken};

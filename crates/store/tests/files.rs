@@ -2,8 +2,6 @@
 //! `scripts/test` starts; see `rathaus_testkit::s3`), on the database `RATHAUS_TEST_DATABASE_URL`
 //! selects. Every test runs its body once per backend, each on a fresh database.
 
-#![allow(clippy::unwrap_used)]
-
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt, TryStreamExt};
 use object_store::ObjectStoreExt;

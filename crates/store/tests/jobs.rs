@@ -1,8 +1,6 @@
 //! The job queue against a real database (SQLite, or PostgreSQL with RATHAUS_TEST_DATABASE_URL):
 //! retries with back-off, failed jobs kept for the admin, restarts, concurrent workers.
 
-#![allow(clippy::unwrap_used)] // a test (or data generator) fails loudly on a broken assumption
-
 use chrono::Utc;
 use rathaus_core::{Error, TenantId};
 use rathaus_store::entity::job;

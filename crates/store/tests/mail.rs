@@ -2,8 +2,6 @@
 //! `rathaus_testkit::smtp` as a child process), read back from its maildir and decoded by
 //! Python's `email` package.
 
-#![allow(clippy::unwrap_used)] // a test (or data generator) fails loudly on a broken assumption
-
 use rathaus_store::entity::job;
 use rathaus_store::jobs::{self, Registry};
 use rathaus_store::mail::{self, Sender, SmtpConfig};

@@ -2,8 +2,6 @@
 //! to its tenant, inserts land in its tenant, another tenant's principal finds nothing, the
 //! audit event shares the transaction, and after-commit work runs only after a commit.
 
-#![allow(clippy::unwrap_used)] // a test fails loudly on a broken assumption
-
 use chrono::Utc;
 use rathaus_core::audit::NewEvent;
 use rathaus_core::{Error, TenantId};

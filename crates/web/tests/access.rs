@@ -4,9 +4,7 @@
 //! users holding only that permission, and as the admin. A route added to app.rs without a row
 //! here makes the first check fail.
 
-#![allow(clippy::unwrap_used)] // a test (or data generator) fails loudly on a broken assumption
-
-mod common;
+use crate::common;
 
 use common::{csrf, get, h1, location, post, signed_in, snapshot};
 use rathaus_core::permissions::{self as perms};

@@ -1,9 +1,7 @@
 //! Bad input on the admin and account forms: 422, a German message beside the field, what was
 //! typed kept, and nothing stored. Good input is stored and audited with the acting admin.
 
-#![allow(clippy::unwrap_used)] // a test (or data generator) fails loudly on a broken assumption
-
-mod common;
+use crate::common;
 
 use common::{audit_events, csrf, field_error, get, post, signed_in, snapshot};
 use rathaus_store::accounts;

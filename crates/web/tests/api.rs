@@ -1,9 +1,7 @@
 //! The JSON API: bearer tokens (created in the CLI's way and in the UI), revocation through the
 //! UI, RFC 9457 problem documents, and the OpenAPI document.
 
-#![allow(clippy::unwrap_used)] // a test (or data generator) fails loudly on a broken assumption
-
-mod common;
+use crate::common;
 
 use common::{csrf, get, post, secret_of, signed_in};
 use rathaus_store::tokens;

@@ -1,8 +1,6 @@
 //! Login, logout, sessions, throttling and CSRF, against the real app on a real database.
 
-#![allow(clippy::unwrap_used)] // a test (or data generator) fails loudly on a broken assumption
-
-mod common;
+use crate::common;
 
 use rathaus_testkit::{PASSWORD, TestApp, TestDb, csrf_of, login, tenant_fixture};
 use rathaus_web::WebConfig;

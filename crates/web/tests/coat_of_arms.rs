@@ -1,8 +1,6 @@
 //! The tenant's coat of arms: uploads are validated by content, re-encoded and scaled; bad
 //! files get a German message beside the field; only `admin.settings` may change it.
 
-#![allow(clippy::unwrap_used)] // a test (or data generator) fails loudly on a broken assumption
-
 use rathaus_testkit::{PASSWORD, TestApp, TestDb, csrf_of, login, tenant_fixture};
 use rathaus_web::WebConfig;
 use reqwest::multipart::{Form, Part};

@@ -2,9 +2,7 @@
 //! handler runs, on SQLite and PostgreSQL alike (PostgreSQL cannot store NUL in text; it used
 //! to answer 500). Security review, finding 3.
 
-#![allow(clippy::unwrap_used)] // a test (or data generator) fails loudly on a broken assumption
-
-mod common;
+use crate::common;
 
 use common::{csrf, get, post, snapshot};
 use rathaus_testkit::{TestApp, TestDb, tenant_fixture};

@@ -1,7 +1,5 @@
 //! Error answers: a 500 and a 413 are German pages with the security headers and no internals.
 
-#![allow(clippy::unwrap_used)] // a test (or data generator) fails loudly on a broken assumption
-
 use rathaus_testkit::{TestApp, TestDb, tenant_fixture};
 use rathaus_web::WebConfig;
 use sea_orm::ConnectionTrait;

@@ -4,9 +4,7 @@
 //! errors, input kept) and the tests every route gets (anonymous, without the permission,
 //! another tenant, bad input).
 
-#![allow(clippy::unwrap_used)] // a test fails loudly on a broken assumption
-
-mod common;
+use crate::common;
 
 use askama::Template;
 use axum::extract::State;

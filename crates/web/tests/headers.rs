@@ -2,9 +2,7 @@
 //! endpoints, static files), HSTS and `__Host-` cookies over https, and the operations
 //! endpoints /healthz, /readyz and /metrics.
 
-#![allow(clippy::unwrap_used)] // a test (or data generator) fails loudly on a broken assumption
-
-mod common;
+use crate::common;
 
 use common::{get, signed_in};
 use rathaus_testkit::{PASSWORD, TestApp, TestDb, csrf_of, tenant_fixture};

@@ -3,9 +3,7 @@
 //! topics and rolled-back changes never arrive; subscribing needs the topic's permission;
 //! on PostgreSQL a second process on the same database receives the change too.
 
-#![allow(clippy::unwrap_used)] // a test fails loudly on a broken assumption
-
-mod common;
+use crate::common;
 
 use common::{get, signed_in};
 use rathaus_core::TenantId;

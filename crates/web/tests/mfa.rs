@@ -1,9 +1,7 @@
 //! The TOTP second factor: set-up on /account/totp, the second login step, and a tenant that
 //! demands it of everyone.
 
-#![allow(clippy::unwrap_used)] // a test (or data generator) fails loudly on a broken assumption
-
-mod common;
+use crate::common;
 
 use common::{csrf, field_error, get, location, post, secret_of, signed_in, snapshot};
 use rathaus_store::{accounts, mfa};

@@ -2,8 +2,6 @@
 //! permission in the role form, navigation for permitted users only, pages behind the
 //! platform's session/CSRF/error handling, API routes in the OpenAPI document, translations.
 
-#![allow(clippy::unwrap_used)] // a test (or data generator) fails loudly on a broken assumption
-
 use axum::extract::State;
 use axum::http::Method;
 use axum::response::{Html, IntoResponse, Response};

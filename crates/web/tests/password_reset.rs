@@ -2,9 +2,7 @@
 //! the link through a real SMTP server, the link (GET shows, POST sets), sessions ended, the
 //! link working once and for an hour, throttling, bad input and CSRF.
 
-#![allow(clippy::unwrap_used)] // a test (or data generator) fails loudly on a broken assumption
-
-mod common;
+use crate::common;
 
 use common::{audit_events, field_error, get, h1, location, post, users};
 use rathaus_core::TenantId;

@@ -1,9 +1,7 @@
 //! Citizens' self-registration: the form, the confirmation mail through a real SMTP server,
 //! the confirmation link (GET shows, POST confirms), login before and after, and the refusals.
 
-#![allow(clippy::unwrap_used)] // a test (or data generator) fails loudly on a broken assumption
-
-mod common;
+use crate::common;
 
 use common::{audit_events, field_error, get, h1, location, post, users};
 use rathaus_core::TenantId;

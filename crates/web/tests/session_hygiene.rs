@@ -1,9 +1,7 @@
 //! The CSRF token is bound to the session, the CSRF cookie is replaced at login, and the
 //! session id changes again after the second factor (security review, finding 7).
 
-#![allow(clippy::unwrap_used)] // a test (or data generator) fails loudly on a broken assumption
-
-mod common;
+use crate::common;
 
 use common::{csrf, get, location, post, secret_of, signed_in};
 use rathaus_store::mfa;

@@ -1,9 +1,7 @@
 //! Tenant isolation: nothing of tenant A is reachable from tenant B, through pages, forms,
 //! sessions or API tokens; unknown hosts are refused; a single tenant answers on any host.
 
-#![allow(clippy::unwrap_used)] // a test (or data generator) fails loudly on a broken assumption
-
-mod common;
+use crate::common;
 
 use common::{csrf, get, h1, location, post, signed_in, snapshot};
 use rathaus_store::accounts::{self, RoleInput};

@@ -1,6 +1,4 @@
-#![allow(clippy::unwrap_used)]
-
-mod common;
+use crate::common;
 
 use common::*;
 use rathaus_xdomea::*;

@@ -1,0 +1,8 @@
+//! The integration tests of this crate, linked into one test binary: one link instead of
+//! one per file keeps CI's build time and disk use down (ADR 0020).
+
+#![allow(clippy::unwrap_used)] // a test fails loudly on a broken assumption
+
+mod common;
+mod handover_zip;
+mod messages;
