@@ -47,6 +47,56 @@ async fn audit_count(db: &Db, tenant: TenantId, action: &str) -> usize {
         .len()
 }
 
+/// A database with the module's tables, and the app state over it.
+async fn start() -> (TestDb, Db, AppState) {
+    let tdb = TestDb::new().await;
+    let db = tdb.db.clone();
+    rathaus_web::module::migrate_all(&db, &modules())
+        .await
+        .unwrap();
+    let st = AppState::with_modules(db.clone(), WebConfig::default(), modules());
+    (tdb, db, st)
+}
+
+/// A handbook only the department `dept` reads.
+async fn department_handbook(db: &Db, admin: &Principal, dept: i64) -> i64 {
+    service::create_handbook(
+        &db.conn,
+        Actor::User(admin),
+        HandbookInput {
+            title: "Handmappe Bürgerbüro".into(),
+            description: String::new(),
+            department_id: Some(dept),
+            visibility: "department".into(),
+            role_ids: vec![],
+        },
+    )
+    .await
+    .unwrap()
+    .id
+}
+
+async fn new_page(
+    db: &Db,
+    editor: &Principal,
+    handbook: i64,
+    title: &str,
+    body: &str,
+) -> service::Page {
+    service::create_page(
+        &db.conn,
+        Actor::User(editor),
+        PageInput {
+            handbook_id: handbook,
+            title: title.into(),
+            body: body.into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap()
+}
+
 /// A small JPEG with an EXIF segment that names a place.
 fn jpeg_with_exif() -> Vec<u8> {
     let rgb: Vec<u8> = (0..16 * 16).flat_map(|i| [i as u8, 80, 160]).collect();
@@ -66,12 +116,7 @@ const PDF: &[u8] =
 
 #[tokio::test]
 async fn upload_download_embed_delete_and_refusals() {
-    let tdb = TestDb::new().await;
-    let db = tdb.db.clone();
-    rathaus_web::module::migrate_all(&db, &modules())
-        .await
-        .unwrap();
-    let st = AppState::with_modules(db.clone(), WebConfig::default(), modules());
+    let (tdb, db, st) = start().await;
     let a = tenant_fixture(&db, "a", HOST_A).await;
     let b = tenant_fixture(&db, "b", HOST_B).await;
     let t = a.tenant;
@@ -90,32 +135,15 @@ async fn upload_download_embed_delete_and_refusals() {
     put_in_department(&db, &editor, buero).await;
     put_in_department(&db, &reader, buero).await;
     put_in_department(&db, &outsider, bau).await;
-    let handbook = service::create_handbook(
-        &db.conn,
-        Actor::User(&admin),
-        HandbookInput {
-            title: "Handmappe Bürgerbüro".into(),
-            description: String::new(),
-            department_id: Some(buero),
-            visibility: "department".into(),
-            role_ids: vec![],
-        },
+    let handbook = department_handbook(&db, &admin, buero).await;
+    let page = new_page(
+        &db,
+        &editor,
+        handbook,
+        "Meldebescheinigung",
+        "Ausstellen am Schalter.",
     )
-    .await
-    .unwrap()
-    .id;
-    let page = service::create_page(
-        &db.conn,
-        Actor::User(&editor),
-        PageInput {
-            handbook_id: handbook,
-            title: "Meldebescheinigung".into(),
-            body: "Ausstellen am Schalter.".into(),
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap();
+    .await;
 
     let app = TestApp::spawn_state(tdb, st).await;
     let base = app.url(HOST_A, "");
@@ -349,12 +377,7 @@ async fn upload_download_embed_delete_and_refusals() {
 /// photos).
 #[tokio::test]
 async fn a_page_is_found_by_the_text_of_its_attached_document() {
-    let tdb = TestDb::new().await;
-    let db = tdb.db.clone();
-    rathaus_web::module::migrate_all(&db, &modules())
-        .await
-        .unwrap();
-    let st = AppState::with_modules(db.clone(), WebConfig::default(), modules());
+    let (_tdb, db, st) = start().await;
     let a = tenant_fixture(&db, "a", HOST_A).await;
     let t = a.tenant;
     let admin = rathaus_testkit::principal(&db, t, a.admin).await;
@@ -365,32 +388,15 @@ async fn a_page_is_found_by_the_text_of_its_attached_document() {
         .unwrap()
         .id;
     put_in_department(&db, &editor, buero).await;
-    let handbook = service::create_handbook(
-        &db.conn,
-        Actor::User(&admin),
-        HandbookInput {
-            title: "Handmappe Bürgerbüro".into(),
-            description: String::new(),
-            department_id: Some(buero),
-            visibility: "department".into(),
-            role_ids: vec![],
-        },
+    let handbook = department_handbook(&db, &admin, buero).await;
+    let page = new_page(
+        &db,
+        &editor,
+        handbook,
+        "Verpflichtung neuer Kräfte",
+        "Siehe Anhang.",
     )
-    .await
-    .unwrap()
-    .id;
-    let page = service::create_page(
-        &db.conn,
-        Actor::User(&editor),
-        PageInput {
-            handbook_id: handbook,
-            title: "Verpflichtung neuer Kräfte".into(),
-            body: "Siehe Anhang.".into(),
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap();
+    .await;
     let limits = rathaus_store::files::Limits {
         max_size: 10_000_000,
         quota: None,

@@ -1,6 +1,7 @@
 //! The weekly reminder mail, through the outbox to a real local SMTP server: every holder of
 //! `refugees.read_residence` gets the expiring permits, planned move-outs and ending repairs;
-//! nobody else gets a mail; the run is audited and re-queues itself for next Monday.
+//! nobody else gets a mail; the run is audited and re-queues itself for next Monday; a retried
+//! run mails nobody twice.
 
 use crate::common;
 
@@ -169,6 +170,31 @@ async fn residence_readers_get_the_weekly_reminders_by_mail_and_nobody_else() {
     assert_eq!(ev.len(), 1);
     let v: serde_json::Value = serde_json::from_str(&ev[0].details).unwrap();
     assert_eq!(v["recipients"].as_array().unwrap().len(), 2);
+
+    // The queue retries the run (its mails were committed, its completion was lost): nobody
+    // is mailed twice, no second run is recorded, and still one next run is queued.
+    rathaus_refugees::jobs::Reminders::new()
+        .run(&s.db, &due)
+        .await
+        .unwrap();
+    assert_eq!(smtpd.run_mail_jobs(&s.db).await, 0);
+    assert_eq!(smtpd.messages().len(), 2);
+    assert_eq!(
+        audit_event::Entity::find()
+            .filter(audit_event::Column::Action.eq("refugees.reminders_mailed"))
+            .all(&s.db.conn)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    let queued_now = job::Entity::find()
+        .filter(job::Column::Kind.eq(JOB))
+        .filter(job::Column::Status.eq("queued"))
+        .all(&s.db.conn)
+        .await
+        .unwrap();
+    assert_eq!(queued_now.len(), 1);
 
     // With nothing to remind of, no mail.
     let later = today + Duration::days(400);

@@ -15,11 +15,11 @@ use rathaus_store::uow::{Actor, Scope, Tx};
 use rathaus_store::{Db, accounts, jobs, mail};
 use rathaus_web::i18n::{Lang, catalog};
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, DatabaseConnection, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
 use crate::permissions::READ_RESIDENCE;
-use crate::store::{accommodation, occupancy, person, room};
+use crate::store::{accommodation, occupancy, person, reminder_run, room};
 
 /// The job kind of the weekly run.
 pub const JOB: &str = "refugees.reminders";
@@ -241,8 +241,13 @@ async fn recipients(conn: &DatabaseConnection, tenant: TenantId) -> Result<Vec<P
 }
 
 /// Mails each recipient their reminders of `today` (none when they have nothing to be
-/// reminded of) and records the run; returns how many mails were queued.
+/// reminded of) and records the run; returns how many mails were queued. A second call for
+/// the same day (a retried job) mails nobody: the run's row is written with the mails, and
+/// its unique key refuses a concurrent second one.
 pub async fn send(db: &DatabaseConnection, tenant: TenantId, today: NaiveDate) -> Result<usize> {
+    if already_mailed(db, tenant, today).await? {
+        return Ok(0);
+    }
     let mut mails = Vec::new();
     for p in recipients(db, tenant).await? {
         let r = reminders_for(db, Actor::User(&p), tenant, today).await?;
@@ -251,6 +256,13 @@ pub async fn send(db: &DatabaseConnection, tenant: TenantId, today: NaiveDate) -
         }
     }
     let tx = Tx::begin(db, tenant, ACTOR).await?;
+    tx.insert(reminder_run::ActiveModel {
+        mailed_on: Set(today),
+        mails: Set(i32::try_from(mails.len()).unwrap_or(i32::MAX)),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    })
+    .await?;
     for (to, _, (subject, body)) in &mails {
         mail::queue(tx.conn(), tenant, to, subject, body).await?;
     }
@@ -265,6 +277,20 @@ pub async fn send(db: &DatabaseConnection, tenant: TenantId, today: NaiveDate) -
     .await?;
     tx.commit().await?;
     Ok(mails.len())
+}
+
+async fn already_mailed(
+    db: &DatabaseConnection,
+    tenant: TenantId,
+    today: NaiveDate,
+) -> Result<bool> {
+    let scope = Scope::new(db, tenant, ACTOR)?;
+    Ok(scope
+        .find::<reminder_run::Entity>()
+        .filter(reminder_run::Column::MailedOn.eq(today))
+        .count(db)
+        .await?
+        > 0)
 }
 
 /// Queues the weekly run for every tenant without one pending (at migrate).

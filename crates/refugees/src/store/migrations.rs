@@ -14,6 +14,7 @@ impl MigratorTrait for Migrator {
             Box::new(M0002),
             Box::new(M0003),
             Box::new(M0004),
+            Box::new(M0005),
         ]
     }
     fn migration_table_name() -> DynIden {
@@ -322,6 +323,41 @@ impl MigrationTrait for M0004 {
                 .add_column(integer("expiry_days").default(90))
                 .take(),
         )
+        .await
+    }
+}
+
+/// One row per tenant and day the weekly reminder mail went out, written in the transaction
+/// that queues the mails: a retried job (its mails committed, its completion lost) finds the
+/// row and mails nobody twice.
+struct M0005;
+
+impl MigrationName for M0005 {
+    fn name(&self) -> &str {
+        "m0005_refugees_reminder_runs"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0005 {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.create_table(
+            Table::create()
+                .table("refugees_reminder_runs")
+                .col(big_pk_auto("id"))
+                .col(big_integer("tenant_id"))
+                .col(date("mailed_on"))
+                .col(integer("mails"))
+                .col(timestamp_with_time_zone("created_at"))
+                .foreign_key(&mut tenant_fk("refugees_reminder_runs"))
+                .take(),
+        )
+        .await?;
+        m.create_index(unique_index(
+            "ux_refugees_reminder_runs_day",
+            "refugees_reminder_runs",
+            &["tenant_id", "mailed_on"],
+        ))
         .await
     }
 }

@@ -105,6 +105,12 @@ entity!(settings, "refugees_settings", {
     updated_at: DateTimeUtc,
 });
 
+entity!(reminder_run, "refugees_reminder_runs", {
+    mailed_on: Date,
+    mails: i32,
+    created_at: DateTimeUtc,
+});
+
 rathaus_store::tenant_owned!(
     accommodation,
     unit,
@@ -114,5 +120,6 @@ rathaus_store::tenant_owned!(
     person,
     occupancy,
     mapping,
-    settings
+    settings,
+    reminder_run
 );
