@@ -140,6 +140,10 @@ enum SearchCmd {
         #[arg(long)]
         kind: Option<String>,
     },
+    /// Apply pending changes and rewrite the segments that still hold deleted documents, so
+    /// their text leaves the disk now (`serve` does it at most hourly); stop `rathaus serve`
+    /// on this data directory first
+    Purge,
 }
 
 #[derive(Subcommand)]
@@ -799,6 +803,7 @@ async fn search_cmd(cfg: &Config, cmd: SearchCmd) -> anyhow::Result<ExitCode> {
                 None => println!("pending changes: {}", s.pending),
             }
             println!("segments: {}", s.segments);
+            println!("deleted documents not yet purged: {}", s.deleted);
             for (kind, n) in s.counts {
                 println!("documents {kind}: {n}");
             }
@@ -818,6 +823,12 @@ async fn search_cmd(cfg: &Config, cmd: SearchCmd) -> anyhow::Result<ExitCode> {
             svc.wait_merges().await?;
             bar.finish_and_clear();
             println!("{n} documents indexed");
+        }
+        SearchCmd::Purge => {
+            svc.apply_outbox(&db).await?;
+            let n = svc.purge_deleted().await?;
+            svc.wait_merges().await?;
+            println!("{n} segments rewritten");
         }
     }
     Ok(ExitCode::SUCCESS)

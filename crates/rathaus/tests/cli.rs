@@ -836,6 +836,10 @@ async fn routes_and_search_commands() {
     tenant_with_admin(&inst);
     let out = inst.ok(&["search", "reindex"]);
     assert!(out.contains("documents indexed"), "{out}");
+    let out = inst.ok(&["search", "purge"]);
+    assert!(out.contains("segments rewritten"), "{out}");
+    let out = inst.ok(&["search", "status"]);
+    assert!(out.contains("deleted documents not yet purged: 0"), "{out}");
     let out = inst.run(&["search", "reindex", "--kind", "gibt-es-nicht"]);
     assert!(!out.status.success());
     assert!(

@@ -14,7 +14,7 @@ use rathaus_store::Db;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use tantivy::collector::TopDocs;
 use tantivy::directory::MmapDirectory;
 use tantivy::query::{
@@ -36,6 +36,9 @@ pub const MAX_OFFSET: usize = 10_000;
 pub const WRITER_MEMORY: usize = 64_000_000;
 /// A query word in the title or tags adds this much weight to its match.
 const HEAD_BOOST: f32 = 2.0;
+/// Deleted documents are purged from the segment files at most this often (a purge
+/// rewrites every segment that holds one).
+pub const PURGE_EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
 /// Outbox rows read per round.
 const OUTBOX_BATCH: u64 = 500;
 /// Documents loaded per batch in `reindex`.
@@ -56,6 +59,10 @@ pub struct SearchService {
     notify: Arc<tokio::sync::Notify>,
     gap_grace: Duration,
     fresh: bool,
+    /// A document was deleted (or a tenant removed) since the last purge: its words are
+    /// unfindable but still in the segment files until they are rewritten.
+    purge_pending: AtomicBool,
+    last_purge: std::sync::Mutex<Option<std::time::Instant>>,
 }
 
 /// One search of one reader.
@@ -119,6 +126,8 @@ pub struct Status {
     /// Documents in the index per kind (all tenants).
     pub counts: Vec<(String, u64)>,
     pub segments: usize,
+    /// Deleted documents still in the segment files (gone after the next purge).
+    pub deleted: u64,
 }
 
 #[derive(serde::Serialize, serde::Deserialize)]
@@ -173,10 +182,15 @@ impl SearchService {
             .payload
             .and_then(|p| serde_json::from_str::<Payload>(&p).ok())
             .map_or(0, |p| p.outbox);
-        let reader = index
+        let reader: IndexReader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::OnCommitWithDelay)
             .try_into()?;
+        // Deletions of an earlier process that were not purged yet are purged by this one.
+        let purge_pending = index
+            .searchable_segment_metas()?
+            .iter()
+            .any(|m| m.has_deletes());
         Ok(SearchService {
             index,
             reader,
@@ -187,6 +201,8 @@ impl SearchService {
             notify: Arc::new(tokio::sync::Notify::new()),
             gap_grace: Duration::seconds(GAP_GRACE_SECS),
             fresh,
+            purge_pending: AtomicBool::new(purge_pending),
+            last_purge: std::sync::Mutex::new(None),
         })
     }
 
@@ -285,7 +301,10 @@ impl SearchService {
                 }
                 e.1 |= r.op == Op::Delete.as_str();
             }
-            for ((tenant, kind), (ids, _)) in &by_kind {
+            for ((tenant, kind), (ids, deletes)) in &by_kind {
+                if *deletes {
+                    self.purge_pending.store(true, Ordering::SeqCst);
+                }
                 let tenant = TenantId(*tenant);
                 for id in ids {
                     w.delete_term(self.fields.key_term(tenant, kind, *id));
@@ -329,6 +348,12 @@ impl SearchService {
                 // A quiet round: the writer is closed until the next change, so an idle
                 // server holds neither its indexing and merge threads nor their memory.
                 _ = tokio::time::sleep(every) => {
+                    if self.purge_due() {
+                        match self.purge_deleted().await {
+                            Ok(n) => tracing::info!(segments = n, "search index: deleted documents purged"),
+                            Err(e) => tracing::error!(error = %format!("{e:#}"), "purging the search index"),
+                        }
+                    }
                     if let Err(e) = self.wait_merges().await {
                         tracing::error!(error = %format!("{e:#}"), "closing the search index writer");
                     }
@@ -442,7 +467,58 @@ impl SearchService {
         };
         w.delete_term(self.fields.tenant_term(tenant));
         let position = self.applied();
-        self.commit(w, position)
+        self.commit(w, position)?;
+        self.purge_pending.store(true, Ordering::SeqCst);
+        Ok(())
+    }
+
+    /// A purge is pending and the last one is at least `PURGE_EVERY` ago (or none ran yet).
+    fn purge_due(&self) -> bool {
+        self.purge_pending.load(Ordering::SeqCst)
+            && self
+                .last_purge
+                .lock()
+                .map(|l| l.is_none_or(|t| t.elapsed() >= PURGE_EVERY))
+                .unwrap_or(true)
+    }
+
+    /// Rewrites every segment that holds deleted documents, so that a deleted person's name
+    /// or page text leaves the files on disk and not only the results (issue 12: personal
+    /// data is erased, not hidden). The run worker calls it in a quiet round, at most every
+    /// `PURGE_EVERY`; returns how many segments were rewritten.
+    pub async fn purge_deleted(&self) -> anyhow::Result<usize> {
+        // A segment is in one merge at a time: the merges the policy started end first.
+        self.wait_merges().await?;
+        let mut guard = self.writer().await?;
+        let Some(w) = guard.as_mut() else {
+            bail!("no index writer");
+        };
+        // Cleared before the segments are read: a deletion applied after this sets it again.
+        self.purge_pending.store(false, Ordering::SeqCst);
+        let ids: Vec<tantivy::index::SegmentId> = self
+            .index
+            .searchable_segment_metas()?
+            .iter()
+            .filter(|m| m.has_deletes())
+            .map(|m| m.id())
+            .collect();
+        if !ids.is_empty() {
+            let merged = async {
+                w.merge(&ids).await?;
+                self.reader.reload()?;
+                w.garbage_collect_files().await?;
+                anyhow::Ok(())
+            }
+            .await;
+            if let Err(e) = merged {
+                self.purge_pending.store(true, Ordering::SeqCst);
+                return Err(e.context("cannot purge deleted documents from the search index"));
+            }
+        }
+        if let Ok(mut last) = self.last_purge.lock() {
+            *last = Some(std::time::Instant::now());
+        }
+        Ok(ids.len())
     }
 
     /// The replica's position, the outbox rows still to apply, and documents per kind.
@@ -462,6 +538,11 @@ impl SearchService {
             oldest_pending,
             counts,
             segments: searcher.segment_readers().len(),
+            deleted: searcher
+                .segment_readers()
+                .iter()
+                .map(|r| u64::from(r.num_deleted_docs()))
+                .sum(),
         })
     }
 

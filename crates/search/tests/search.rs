@@ -780,3 +780,74 @@ async fn the_worker_closes_the_writer_when_idle() {
     stop_tx.send(true).unwrap();
     worker.await.unwrap();
 }
+
+/// The ids of the segments whose files are in the index directory; with `deletes`, only of
+/// those with a file of deleted documents (`<id>.<opstamp>.del`).
+fn segment_ids(dir: &std::path::Path, deletes: bool) -> std::collections::BTreeSet<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|e| {
+            let name = e.unwrap().file_name().into_string().unwrap();
+            let (stem, _) = name.split_once('.')?;
+            (stem.len() == 32
+                && stem.chars().all(|c| c.is_ascii_hexdigit())
+                && (!deletes || name.ends_with(".del")))
+            .then(|| stem.to_string())
+        })
+        .collect()
+}
+
+/// A deleted document (an anonymised person) is unfindable at once, and its words leave the
+/// files on disk in the worker's next quiet round: the segment that held it is rewritten
+/// without it and its old files are removed; the other documents stay.
+#[tokio::test]
+async fn the_worker_purges_deleted_documents_from_the_files() {
+    let w = world().await;
+    let r = staff();
+    let s = Arc::new(w.service());
+    for id in 1..=3 {
+        w.files
+            .put(doc(w.a, id, &format!("Akte {id}"), "Wohngeld", &["staff"]));
+        change(&w, w.a, id, Op::Upsert, true).await;
+    }
+    w.files
+        .put(doc(w.a, 4, "Rahimi, Farid", "Unterkunft Nord", &["staff"]));
+    change(&w, w.a, 4, Op::Upsert, true).await;
+    s.apply_outbox(w.db()).await.unwrap();
+    let dir = rathaus_search::index_dir(w.tdb.dir.path());
+
+    w.files.remove(w.a, 4);
+    change(&w, w.a, 4, Op::Delete, true).await;
+    s.apply_outbox(w.db()).await.unwrap();
+    assert_eq!(s.search(&req(w.a, &r, "Rahimi")).unwrap().total, 0);
+    assert_eq!(
+        s.status(w.db()).await.unwrap().deleted,
+        1,
+        "hidden, but still in the files"
+    );
+    let holding = segment_ids(&dir, true);
+    assert_eq!(holding.len(), 1);
+
+    let (stop_tx, stop) = tokio::sync::watch::channel(false);
+    let every = std::time::Duration::from_millis(50);
+    let worker = tokio::spawn(s.clone().run_worker(w.db().clone(), every, stop));
+    let mut deleted = 1;
+    for _ in 0..200 {
+        tokio::time::sleep(every).await;
+        deleted = s.status(w.db()).await.unwrap().deleted;
+        if deleted == 0 {
+            break;
+        }
+    }
+    stop_tx.send(true).unwrap();
+    worker.await.unwrap();
+    assert_eq!(deleted, 0, "the worker purged the deleted document");
+    let after = segment_ids(&dir, false);
+    assert!(
+        holding.is_disjoint(&after),
+        "the files of the segment that held it remain: {holding:?} / {after:?}"
+    );
+    assert!(segment_ids(&dir, true).is_empty());
+    assert_eq!(s.search(&req(w.a, &r, "Wohngeld")).unwrap().total, 3);
+    assert_eq!(s.search(&req(w.a, &r, "Rahimi")).unwrap().total, 0);
+}
