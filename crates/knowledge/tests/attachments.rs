@@ -13,7 +13,7 @@ use rathaus_store::entity::audit_event;
 use rathaus_store::uow::Actor;
 use rathaus_store::{Db, accounts};
 use rathaus_testkit::{PASSWORD, TestApp, TestDb, csrf_of, login, tenant_fixture, user_with};
-use rathaus_web::{AppState, Module, WebConfig};
+use rathaus_web::Module;
 use reqwest::multipart::{Form, Part};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use std::sync::Arc;
@@ -45,17 +45,6 @@ async fn audit_count(db: &Db, tenant: TenantId, action: &str) -> usize {
         .await
         .unwrap()
         .len()
-}
-
-/// A database with the module's tables, and the app state over it.
-async fn start() -> (TestDb, Db, AppState) {
-    let tdb = TestDb::new().await;
-    let db = tdb.db.clone();
-    rathaus_web::module::migrate_all(&db, &modules())
-        .await
-        .unwrap();
-    let st = AppState::with_modules(db.clone(), WebConfig::default(), modules());
-    (tdb, db, st)
 }
 
 /// A handbook only the department `dept` reads.
@@ -116,7 +105,8 @@ const PDF: &[u8] =
 
 #[tokio::test]
 async fn upload_download_embed_delete_and_refusals() {
-    let (tdb, db, st) = start().await;
+    let (tdb, st) = TestDb::with_modules(modules()).await;
+    let db = tdb.db.clone();
     let a = tenant_fixture(&db, "a", HOST_A).await;
     let b = tenant_fixture(&db, "b", HOST_B).await;
     let t = a.tenant;
@@ -377,7 +367,8 @@ async fn upload_download_embed_delete_and_refusals() {
 /// photos).
 #[tokio::test]
 async fn a_page_is_found_by_the_text_of_its_attached_document() {
-    let (_tdb, db, st) = start().await;
+    let (tdb, st) = TestDb::with_modules(modules()).await;
+    let db = tdb.db.clone();
     let a = tenant_fixture(&db, "a", HOST_A).await;
     let t = a.tenant;
     let admin = rathaus_testkit::principal(&db, t, a.admin).await;

@@ -11,7 +11,7 @@ use rathaus_knowledge::service::{self, HandbookInput, PageInput, SaveInput, onbo
 use rathaus_store::uow::Actor;
 use rathaus_store::{Db, accounts, tokens};
 use rathaus_testkit::{PASSWORD, TestApp, TestDb, login, tenant_fixture, user_with};
-use rathaus_web::{AppState, Module, WebConfig};
+use rathaus_web::Module;
 use std::sync::Arc;
 
 const HOST_A: &str = "wissen.a.test";
@@ -692,12 +692,8 @@ async fn token(db: &Db, tenant: TenantId, user: rathaus_core::UserId) -> String 
 
 #[tokio::test]
 async fn pages_and_api_with_conflicts_search_and_onboarding() {
-    let tdb = TestDb::new().await;
+    let (tdb, st) = TestDb::with_modules(modules()).await;
     let db = tdb.db.clone();
-    rathaus_web::module::migrate_all(&db, &modules())
-        .await
-        .unwrap();
-    let st = AppState::with_modules(db.clone(), WebConfig::default(), modules());
     let a = tenant_fixture(&db, "a", HOST_A).await;
     let b = tenant_fixture(&db, "b", HOST_B).await;
     let admin = rathaus_testkit::principal(&db, a.tenant, a.admin).await;

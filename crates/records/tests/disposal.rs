@@ -17,7 +17,7 @@ use rathaus_store::entity::{audit_event, file as stored};
 use rathaus_store::uow::{Actor, scoped};
 use rathaus_store::{Db, tokens};
 use rathaus_testkit::{TestApp, TestDb, tenant_fixture, user_with};
-use rathaus_web::{AppState, Module, WebConfig};
+use rathaus_web::Module;
 use rathaus_xdomea::{self as x, Message};
 use reqwest::multipart::{Form, Part};
 use sea_orm::{ColumnTrait, PaginatorTrait, QueryFilter, QueryOrder};
@@ -215,12 +215,8 @@ async fn content_of(db: &Db, t: TenantId, id: i64) -> (u64, u64, u64) {
 
 #[tokio::test]
 async fn due_list_deletion_run_and_archive_hand_over() {
-    let tdb = TestDb::new().await;
+    let (tdb, st) = TestDb::with_modules(modules()).await;
     let db = tdb.db.clone();
-    rathaus_web::module::migrate_all(&db, &modules())
-        .await
-        .unwrap();
-    let st = AppState::with_modules(db.clone(), WebConfig::default(), modules());
     let a = tenant_fixture(&db, "a", HOST).await;
     let t = a.tenant;
     let viewer = user_with(&db, t, "leser@a.example", "Lea Leser", &[VIEW, MANAGE]).await;
@@ -962,12 +958,8 @@ async fn plan_item(db: &Db, t: TenantId, code: &str, title: &str, years: &str, d
 #[tokio::test]
 async fn pages_due_list_deletion_and_hand_over_steps() {
     use rathaus_testkit::{PASSWORD, csrf_of, login};
-    let tdb = TestDb::new().await;
+    let (tdb, st) = TestDb::with_modules(modules()).await;
     let db = tdb.db.clone();
-    rathaus_web::module::migrate_all(&db, &modules())
-        .await
-        .unwrap();
-    let st = AppState::with_modules(db.clone(), WebConfig::default(), modules());
     let a = tenant_fixture(&db, "a", HOST).await;
     let t = a.tenant;
     let reader = user_with(&db, t, "leser@a.example", "Lea Leser", &[VIEW, MANAGE]).await;

@@ -12,7 +12,7 @@ use rathaus_records::store::entity::inbox_item;
 use rathaus_store::accounts::{self, RoleInput, UserInput};
 use rathaus_store::uow::{Actor, scoped};
 use rathaus_testkit::{PASSWORD, TestApp, TestDb, csrf_of, login, tenant_fixture};
-use rathaus_web::{AppState, Module, WebConfig};
+use rathaus_web::Module;
 use reqwest::multipart::{Form, Part};
 use sea_orm::{ColumnTrait, PaginatorTrait, QueryFilter};
 use std::sync::Arc;
@@ -32,12 +32,8 @@ fn scan(csrf: &str, name: &str) -> Form {
 
 #[tokio::test]
 async fn clerks_choose_their_departments_inbox_and_no_other() {
-    let tdb = TestDb::new().await;
+    let (tdb, st) = TestDb::with_modules(modules()).await;
     let db = tdb.db.clone();
-    rathaus_web::module::migrate_all(&db, &modules())
-        .await
-        .unwrap();
-    let st = AppState::with_modules(db.clone(), WebConfig::default(), modules());
     let a = tenant_fixture(&db, "a", HOST).await;
     let t = a.tenant;
     let admin = rathaus_testkit::principal(&db, t, a.admin).await;

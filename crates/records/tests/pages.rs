@@ -6,7 +6,7 @@ use rathaus_records::Records;
 use rathaus_records::store::entity::{document, file};
 use rathaus_store::uow::scoped;
 use rathaus_testkit::{PASSWORD, TestApp, TestDb, csrf_of, login, tenant_fixture};
-use rathaus_web::{AppState, Module, WebConfig};
+use rathaus_web::Module;
 use reqwest::multipart::{Form, Part};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use std::sync::Arc;
@@ -19,12 +19,8 @@ fn modules() -> Vec<Arc<dyn Module>> {
 
 #[tokio::test]
 async fn pages_file_upload_inbox_register_and_search() {
-    let tdb = TestDb::new().await;
+    let (tdb, st) = TestDb::with_modules(modules()).await;
     let db = tdb.db.clone();
-    rathaus_web::module::migrate_all(&db, &modules())
-        .await
-        .unwrap();
-    let st = AppState::with_modules(db.clone(), WebConfig::default(), modules());
     let a = tenant_fixture(&db, "a", HOST).await;
     let admin = rathaus_testkit::principal(&db, a.tenant, a.admin).await;
     Records.demo(&db, &admin).await.unwrap();

@@ -15,7 +15,7 @@ use rathaus_store::entity::audit_event;
 use rathaus_store::files::{FileStore, Limits};
 use rathaus_store::uow::{Actor, scoped};
 use rathaus_testkit::{PASSWORD, TestApp, TestDb, csrf_of, login, tenant_fixture, user_with};
-use rathaus_web::{AppState, Module, WebConfig};
+use rathaus_web::Module;
 use sea_orm::{ColumnTrait, PaginatorTrait, QueryFilter, QueryOrder};
 use std::io::Read;
 use std::sync::Arc;
@@ -98,12 +98,8 @@ async fn audits(db: &Db, t: rathaus_core::TenantId) -> Vec<audit_event::Model> {
 
 #[tokio::test]
 async fn subject_access_zip_holds_the_persons_documents_and_is_audited() {
-    let tdb = TestDb::new().await;
+    let (tdb, st) = TestDb::with_modules(modules()).await;
     let db = tdb.db.clone();
-    rathaus_web::module::migrate_all(&db, &modules())
-        .await
-        .unwrap();
-    let st = AppState::with_modules(db.clone(), WebConfig::default(), modules());
     let a = tenant_fixture(&db, "a", HOST).await;
     let t = a.tenant;
     let admin = rathaus_testkit::principal(&db, t, a.admin).await;

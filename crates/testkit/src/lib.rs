@@ -106,6 +106,23 @@ impl TestDb {
         db.migrate().await.expect("migrate");
         TestDb { db, url, dir }
     }
+
+    /// A fresh database with the modules' tables too, and the app state over it (default
+    /// configuration), for tests that call the modules' services and pages.
+    pub async fn with_modules(
+        modules: Vec<std::sync::Arc<dyn rathaus_web::Module>>,
+    ) -> (TestDb, rathaus_web::AppState) {
+        let tdb = TestDb::new().await;
+        rathaus_web::module::migrate_all(&tdb.db, &modules)
+            .await
+            .expect("module migrations");
+        let st = rathaus_web::AppState::with_modules(
+            tdb.db.clone(),
+            rathaus_web::WebConfig::default(),
+            modules,
+        );
+        (tdb, st)
+    }
 }
 
 /// For tests of the binary, which migrates on its own: a fresh, empty PostgreSQL database
