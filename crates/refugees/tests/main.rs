@@ -7,6 +7,7 @@ mod common;
 mod concurrency;
 mod disclosure;
 mod edit;
+mod figures;
 mod http;
 mod import;
 mod reminders;

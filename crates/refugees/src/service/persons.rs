@@ -15,6 +15,7 @@ use sea_orm::{
     QuerySelect, Set,
 };
 
+use super::places::covering;
 use crate::domain::{Coded, Need, ResidenceStatus, Sex, Visibility, needs_from};
 use crate::permissions::{EDIT, READ_RESIDENCE};
 use crate::store::{accommodation, household, occupancy, person, room};
@@ -464,16 +465,6 @@ pub struct PersonFilter {
     pub limit: u64,
 }
 
-fn covering(d: NaiveDate) -> Condition {
-    Condition::all()
-        .add(occupancy::Column::StartsOn.lte(d))
-        .add(
-            Condition::any()
-                .add(occupancy::Column::EndsOn.is_null())
-                .add(occupancy::Column::EndsOn.gt(d)),
-        )
-}
-
 /// Places on day `d` of these persons.
 async fn places_of(
     db: &DatabaseConnection,
@@ -601,19 +592,44 @@ async fn query_persons(
     if let Some(h) = f.household_id {
         q = q.filter(person::Column::HouseholdId.eq(h));
     }
-    let total = if count {
-        Some(q.clone().count(db).await?)
-    } else {
-        None
-    };
-    let rows = q
+    let q = q
         .order_by_asc(person::Column::Surname)
         .order_by_asc(person::Column::GivenNames)
-        .order_by_asc(person::Column::Id)
-        .offset(f.offset)
-        .limit(f.limit.clamp(1, 500))
-        .all(db)
-        .await?;
+        .order_by_asc(person::Column::Id);
+    let limit = f.limit.clamp(1, 500);
+    let (rows, total) = if count && !needle.is_empty() {
+        // A name search scans every name once: the matching ids in order give the total
+        // and the page, instead of a second scan for the count.
+        let ids: Vec<i64> = q
+            .select_only()
+            .column(person::Column::Id)
+            .into_tuple()
+            .all(db)
+            .await?;
+        let page: Vec<i64> = ids
+            .iter()
+            .copied()
+            .skip(usize::try_from(f.offset).unwrap_or(usize::MAX))
+            .take(usize::try_from(limit).unwrap_or(usize::MAX))
+            .collect();
+        let mut by_id: HashMap<i64, person::Model> = scope
+            .find::<person::Entity>()
+            .filter(person::Column::Id.is_in(page.clone()))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|p| (p.id, p))
+            .collect();
+        let rows = page.iter().filter_map(|id| by_id.remove(id)).collect();
+        (rows, Some(ids.len() as u64))
+    } else {
+        let total = if count {
+            Some(q.clone().count(db).await?)
+        } else {
+            None
+        };
+        (q.offset(f.offset).limit(limit).all(db).await?, total)
+    };
     let ids: Vec<i64> = rows.iter().map(|p| p.id).collect();
     let mut places = places_of(db, &scope, &ids, d).await?;
     Ok((

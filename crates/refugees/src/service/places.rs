@@ -7,6 +7,7 @@ use rathaus_core::audit::NewEvent;
 use rathaus_core::validation::FieldErrors;
 use rathaus_core::{Error, Result, TenantId};
 use rathaus_store::uow::{Actor, Scope, Tx};
+use sea_orm::sea_query::{Alias, Expr, Func};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
     QueryOrder, QuerySelect, Set,
@@ -277,27 +278,57 @@ pub struct AccommodationDay {
     pub free: i64,
 }
 
-/// Occupied beds per accommodation on day `d` (one grouped query).
+/// Occupied beds per accommodation on each of `days`: one grouped pass over the stays per
+/// two days, a sum per day.
 async fn occupied_per_accommodation<C: ConnectionTrait>(
     conn: &C,
     scope_tenant: TenantId,
-    d: NaiveDate,
-) -> Result<HashMap<i64, i64>> {
-    let rows: Vec<(i64, i64)> = rathaus_store::uow::scoped::<occupancy::Entity>(scope_tenant)
-        .select_only()
-        .column(occupancy::Column::AccommodationId)
-        .column_as(occupancy::Column::Id.count(), "n")
-        .filter(occupancy::Column::StartsOn.lte(d))
-        .filter(
+    days: &[NaiveDate],
+) -> Result<HashMap<i64, Vec<i64>>> {
+    let mut out: HashMap<i64, Vec<i64>> = HashMap::new();
+    for (n, pair) in days.chunks(2).enumerate() {
+        let (first, second) = (pair[0], *pair.last().unwrap_or(&pair[0]));
+        let sum = |d: NaiveDate| {
+            let covers = Expr::case(covering(d), Expr::val(1i64)).finally(Expr::val(0i64));
+            Func::cast_as(Func::sum(covers), Alias::new("bigint"))
+        };
+        let rows: Vec<(i64, i64, i64)> =
+            rathaus_store::uow::scoped::<occupancy::Entity>(scope_tenant)
+                .select_only()
+                .column(occupancy::Column::AccommodationId)
+                .expr_as(sum(first), "a")
+                .expr_as(sum(second), "b")
+                .filter(occupancy::Column::StartsOn.lte(first.max(second)))
+                .filter(
+                    Condition::any()
+                        .add(occupancy::Column::EndsOn.is_null())
+                        .add(occupancy::Column::EndsOn.gt(first.min(second))),
+                )
+                .group_by(occupancy::Column::AccommodationId)
+                .into_tuple()
+                .all(conn)
+                .await?;
+        for (acc, a, b) in rows {
+            let v = out.entry(acc).or_default();
+            v.resize(n * 2, 0);
+            v.push(a);
+            if pair.len() == 2 {
+                v.push(b);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// A stay covers day `d`: it began on or before and has not ended by then.
+pub(crate) fn covering(d: NaiveDate) -> Condition {
+    Condition::all()
+        .add(occupancy::Column::StartsOn.lte(d))
+        .add(
             Condition::any()
                 .add(occupancy::Column::EndsOn.is_null())
                 .add(occupancy::Column::EndsOn.gt(d)),
         )
-        .group_by(occupancy::Column::AccommodationId)
-        .into_tuple()
-        .all(conn)
-        .await?;
-    Ok(rows.into_iter().collect())
 }
 
 /// Every accommodation with capacity, occupied and free beds on day `d`.
@@ -307,6 +338,20 @@ pub async fn accommodations_on(
     tenant: TenantId,
     d: NaiveDate,
 ) -> Result<Vec<AccommodationDay>> {
+    Ok(accommodations_on_days(db, by, tenant, &[d])
+        .await?
+        .pop()
+        .unwrap_or_default())
+}
+
+/// `accommodations_on` for several days at once (the dashboard's today and chosen day): the
+/// places are read once and the stays in one pass.
+pub async fn accommodations_on_days(
+    db: &DatabaseConnection,
+    by: Actor<'_>,
+    tenant: TenantId,
+    days: &[NaiveDate],
+) -> Result<Vec<Vec<AccommodationDay>>> {
     super::require_read(by)?;
     by.require_tenant(tenant)?;
     let scope = Scope::new(db, tenant, by)?;
@@ -316,11 +361,6 @@ pub async fn accommodations_on(
         .all(db)
         .await?;
     let rooms = scope.find::<room::Entity>().all(db).await?;
-    let closed: HashSet<i64> = rooms
-        .iter()
-        .filter(|r| closed_on(r, d))
-        .map(|r| r.id)
-        .collect();
     let beds: Vec<(i64, i64)> = scope
         .find::<bed::Entity>()
         .select_only()
@@ -329,24 +369,38 @@ pub async fn accommodations_on(
         .into_tuple()
         .all(db)
         .await?;
-    let mut capacity: HashMap<i64, i64> = HashMap::new();
-    for (acc, room) in beds {
-        if !closed.contains(&room) {
-            *capacity.entry(acc).or_default() += 1;
-        }
-    }
-    let occupied = occupied_per_accommodation(db, tenant, d).await?;
-    Ok(accs
-        .into_iter()
-        .map(|a| {
-            let cap = capacity.get(&a.id).copied().unwrap_or(0);
-            let occ = occupied.get(&a.id).copied().unwrap_or(0);
-            AccommodationDay {
-                capacity: cap,
-                occupied: occ,
-                free: (cap - occ).max(0),
-                accommodation: a,
+    let occupied = occupied_per_accommodation(db, tenant, days).await?;
+    Ok(days
+        .iter()
+        .enumerate()
+        .map(|(i, d)| {
+            let closed: HashSet<i64> = rooms
+                .iter()
+                .filter(|r| closed_on(r, *d))
+                .map(|r| r.id)
+                .collect();
+            let mut capacity: HashMap<i64, i64> = HashMap::new();
+            for (acc, room) in &beds {
+                if !closed.contains(room) {
+                    *capacity.entry(*acc).or_default() += 1;
+                }
             }
+            accs.iter()
+                .map(|a| {
+                    let cap = capacity.get(&a.id).copied().unwrap_or(0);
+                    let occ = occupied
+                        .get(&a.id)
+                        .and_then(|n| n.get(i))
+                        .copied()
+                        .unwrap_or(0);
+                    AccommodationDay {
+                        capacity: cap,
+                        occupied: occ,
+                        free: (cap - occ).max(0),
+                        accommodation: a.clone(),
+                    }
+                })
+                .collect()
         })
         .collect())
 }

@@ -7,7 +7,7 @@ use rathaus_core::{Result, TenantId};
 use rathaus_store::uow::{Actor, Scope};
 use sea_orm::{ColumnTrait, DatabaseConnection, PaginatorTrait, QueryFilter, QuerySelect};
 
-use super::places::{AccommodationDay, accommodations_on};
+use super::places::{AccommodationDay, accommodations_on, accommodations_on_days};
 use crate::store::{occupancy, person, room};
 
 #[derive(Debug, Clone)]
@@ -63,11 +63,13 @@ pub async fn dashboard(
     let v = super::require_read(by)?;
     let today = super::today();
     let on = on.unwrap_or(today);
-    let now = accommodations_on(db, by, tenant, today).await?;
-    let at = if on == today {
-        now.clone()
+    let (now, at) = if on == today {
+        let now = accommodations_on(db, by, tenant, today).await?;
+        (now.clone(), now)
     } else {
-        accommodations_on(db, by, tenant, on).await?
+        let mut both = accommodations_on_days(db, by, tenant, &[today, on]).await?;
+        let at = both.pop().unwrap_or_default();
+        (both.pop().unwrap_or_default(), at)
     };
     let scope = Scope::new(db, tenant, by)?;
     let (first, next) = month_bounds(today);
