@@ -188,8 +188,12 @@ pub async fn context_layer(State(st): State<AppState>, mut req: Request, next: N
         }
     }
     ctx.tenant = Some(tenant);
+    let changes = crate::todos::may_change(req.method());
     req.extensions_mut().insert(ctx);
     let mut res = next.run(req).await;
+    if changes {
+        st.todos.changed(tid.0);
+    }
     if let Some(t) = new_csrf {
         let c = cookie(&st, st.csrf_cookie(), t);
         if let Ok(v) = HeaderValue::from_str(&c.to_string()) {
@@ -234,10 +238,19 @@ pub async fn machine_context_layer(
         notice: None,
         nav: st.nav.clone(),
     };
+    let changed = ctx
+        .tenant
+        .as_ref()
+        .filter(|_| crate::todos::may_change(req.method()))
+        .map(|t| t.id);
     req.extensions_mut().insert(ctx);
     // The route table's access check authenticates API callers before the handler runs.
-    req.extensions_mut().insert(st);
-    next.run(req).await
+    req.extensions_mut().insert(st.clone());
+    let res = next.run(req).await;
+    if let Some(t) = changed {
+        st.todos.changed(t);
+    }
+    res
 }
 
 async fn load_session(

@@ -24,6 +24,7 @@ pub mod routes;
 pub mod search;
 pub mod security;
 pub mod state;
+pub mod todos;
 
 pub use app::{router, serve};
 pub use module::Module;

@@ -75,6 +75,8 @@ pub struct AppState {
     pub search: Arc<rathaus_search::SearchService>,
     /// Stored files (disk or S3; in memory for apps built without a data directory).
     pub files: Arc<rathaus_store::files::FileStore>,
+    /// The start page's items per user, until the tenant changes (`todos`).
+    pub todos: Arc<crate::todos::TodoCache>,
 }
 
 impl AppState {
@@ -127,6 +129,7 @@ impl AppState {
             modules: Arc::new(modules),
             search: Arc::new(search),
             files,
+            todos: Arc::default(),
         }
     }
 

@@ -20,4 +20,5 @@ mod password_reset;
 mod privileges;
 mod register;
 mod session_hygiene;
+mod start_page_items;
 mod tenants;

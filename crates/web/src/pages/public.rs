@@ -106,23 +106,39 @@ pub async fn dashboard(
     let l = layout(&st, &ctx, "dashboard.title");
     let mut todos = Vec::new();
     if !p.citizen {
-        // The modules answer concurrently; one that fails is left out (and logged) rather
-        // than taking the whole start page down.
-        let answers =
-            futures_util::future::join_all(st.modules.iter().map(|m| m.dashboard(&st.db, &p)))
+        let items = match st.todos.get(p.tenant_id.0, p.user_id.0) {
+            Some(items) => items,
+            None => {
+                let generation = st.todos.generation(p.tenant_id.0);
+                // The modules answer concurrently; one that fails is left out (and logged)
+                // rather than taking the whole start page down, and nothing is kept.
+                let answers = futures_util::future::join_all(
+                    st.modules.iter().map(|m| m.dashboard(&st.db, &p)),
+                )
                 .await;
-        for (m, answer) in st.modules.iter().zip(answers) {
-            match answer {
-                Ok(items) => {
-                    todos.extend(items.into_iter().filter(|i| i.count > 0).map(|i| Todo {
-                        text: l.tr(i.text_key).replace("{n}", &i.count.to_string()),
-                        href: i.href,
-                        overdue: i.overdue,
-                    }))
+                let mut items = Vec::new();
+                let mut complete = true;
+                for (m, answer) in st.modules.iter().zip(answers) {
+                    match answer {
+                        Ok(list) => items.extend(list.into_iter().filter(|i| i.count > 0)),
+                        Err(e) => {
+                            complete = false;
+                            tracing::error!(module = m.name(), error = %e, "dashboard items");
+                        }
+                    }
                 }
-                Err(e) => tracing::error!(module = m.name(), error = %e, "dashboard items"),
+                if complete {
+                    st.todos
+                        .put(p.tenant_id.0, p.user_id.0, generation, items.clone());
+                }
+                items
             }
-        }
+        };
+        todos.extend(items.into_iter().map(|i| Todo {
+            text: l.tr(i.text_key).replace("{n}", &i.count.to_string()),
+            href: i.href,
+            overdue: i.overdue,
+        }));
     }
     page(DashboardTpl {
         l,
