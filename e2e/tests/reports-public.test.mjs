@@ -123,6 +123,14 @@ test('a citizen reports by keyboard with the address field and a photo, and sees
   assert.doesNotMatch(flash, /prüfen Ihre Meldung/, 'a solved ALTCHA publishes at once');
   assert.match(await main().innerText(), /Lesezeichen/);
   assert.match(await main().innerText(), /Gully\/Kanal/);
+  // The photo is shown once the background job has re-encoded it (within seconds); until
+  // then the page says it is being checked.
+  for (let i = 0; i < 60 && (await main().locator('.photo-gallery img').count()) === 0; i++) {
+    assert.match(await main().innerText(), /Fotos in Prüfung: 1/);
+    await checkA11y(page, 'status page, photo being checked');
+    await page.waitForTimeout(250);
+    await page.reload();
+  }
   assert.equal(await main().locator('.photo-gallery img').count(), 1);
   await checkA11y(page, 'status page');
 

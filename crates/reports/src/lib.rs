@@ -122,10 +122,19 @@ impl rathaus_web::Module for Reports {
         &'static str,
         std::sync::Arc<dyn rathaus_store::jobs::Handler>,
     )> {
-        vec![(
-            service::photo_files::JOB,
-            Arc::new(service::photo_files::MoveJob::new(files)),
-        )]
+        vec![
+            (
+                service::photo_files::JOB,
+                Arc::new(service::photo_files::MoveJob::new(files.clone())),
+            ),
+            (
+                service::photo_clean::JOB,
+                Arc::new(service::photo_clean::CleanJob::new(
+                    files,
+                    self.state.clone(),
+                )),
+            ),
+        ]
     }
 
     fn demo<'a>(

@@ -403,6 +403,13 @@ async fn post_accepts_the_key_in_the_query_and_photos_as_multipart() {
         .and_then(|t| t.split("</service_request_id>").next())
         .unwrap()
         .to_string();
+    // The photo is listed once it has been re-encoded in the background.
+    let (_, _, body) = a.get(&format!("requests/{id}.json?extensions=true")).await;
+    assert!(
+        array(&body)[0].get("media_url").is_none_or(|m| m.is_null()),
+        "{body}"
+    );
+    assert_eq!(a.s.clean_photos().await, 1);
     let (_, _, body) = a.get(&format!("requests/{id}.json?extensions=true")).await;
     let r = &array(&body)[0];
     let media = r["media_url"].as_str().expect("media_url");

@@ -116,6 +116,7 @@ async fn photos_live_on_the_file_service_and_old_urls_keep_working() {
     )
     .await
     .unwrap();
+    assert_eq!(s.clean_photos().await, 1);
     let photos = service::photos_of(&s.db.conn, s.tenant(), ReportId(new.report.id), true)
         .await
         .unwrap();
@@ -360,9 +361,198 @@ async fn the_migration_keeps_existing_photos() {
     )
     .await
     .unwrap();
+    assert_eq!(s.clean_photos().await, 1);
     let photos = service::photos_of(&db.conn, s.tenant(), ReportId(new.report.id), true)
         .await
         .unwrap();
     assert!(photos[0].id > id);
     drop(tdb);
+}
+
+/// A JPEG with an APP1 (EXIF) segment carrying `secret`, as a phone writes the place a photo
+/// was taken.
+fn jpeg_with_exif(secret: &str) -> Vec<u8> {
+    let plain = jpeg(120, 90, 7);
+    let mut payload = b"Exif\0\0MM\0*\0\0\0\x08".to_vec();
+    payload.extend(secret.as_bytes());
+    let len = u16::try_from(payload.len() + 2).unwrap();
+    let mut out = plain[..2].to_vec();
+    out.extend([0xFF, 0xE1]);
+    out.extend(len.to_be_bytes());
+    out.extend(payload);
+    out.extend(&plain[2..]);
+    out
+}
+
+/// A PNG whose header is fine (100 × 100 RGB) but whose pixel data is not zlib: passes the
+/// checks at submission, fails to decode.
+fn png_with_broken_pixels() -> Vec<u8> {
+    let chunk = |kind: &[u8], data: &[u8]| {
+        let mut c = kind.to_vec();
+        c.extend(data);
+        let mut out = u32::try_from(data.len()).unwrap().to_be_bytes().to_vec();
+        out.extend(&c);
+        out.extend(crc32(&c).to_be_bytes());
+        out
+    };
+    let mut ihdr = 100u32.to_be_bytes().to_vec();
+    ihdr.extend(100u32.to_be_bytes());
+    ihdr.extend([8, 2, 0, 0, 0]);
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    png.extend(chunk(b"IHDR", &ihdr));
+    png.extend(chunk(b"IDAT", b"this is not deflate data at all"));
+    png.extend(chunk(b"IEND", b""));
+    png
+}
+
+async fn upload_files(s: &Setup) -> u64 {
+    file::Entity::find()
+        .filter(file::Column::TenantId.eq(s.tenant().0))
+        .filter(file::Column::Kind.eq("photo-upload"))
+        .count(&s.db.conn)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_photo_is_served_only_after_the_background_job_cleaned_it() {
+    let mut s = setup().await;
+    let secret = "GEHEIM-GPS-51.4556N-7.0116E";
+    let upload = jpeg_with_exif(secret);
+    let mut inp = report(&s, "gully", INSIDE);
+    inp.photos = vec![upload.clone(), png_with_broken_pixels()];
+    let new = service::submit(
+        &s.db,
+        &s.files,
+        s.st(),
+        s.tenant(),
+        Source::Web,
+        service::CITIZEN,
+        inp,
+    )
+    .await
+    .unwrap();
+    let rows = photo::Entity::find()
+        .filter(photo::Column::ReportId.eq(new.report.id))
+        .all(&s.db.conn)
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 2);
+    let (good, bad) = (rows[0].id, rows[1].id);
+    // In quarantine: the upload as sent on the file service, nothing else; both queued.
+    assert!(
+        rows.iter()
+            .all(|r| r.quarantine_file_id.is_some() && r.image_file_id.is_none())
+    );
+    assert_eq!(upload_files(&s).await, 2);
+    let kept = s
+        .files
+        .read_all(
+            &s.db.conn,
+            s.tenant(),
+            rathaus_store::uow::Actor::system("test"),
+            rathaus_store::files::FileId(rows[0].quarantine_file_id.unwrap()),
+            u64::MAX,
+        )
+        .await
+        .unwrap();
+    assert_eq!(kept, upload);
+    let queued = rathaus_store::entity::job::Entity::find()
+        .filter(rathaus_store::entity::job::Column::Kind.eq(service::photo_clean::JOB))
+        .count(&s.db.conn)
+        .await
+        .unwrap();
+    assert_eq!(queued, 2);
+    let listed = service::photos_of(&s.db.conn, s.tenant(), ReportId(new.report.id), true)
+        .await
+        .unwrap();
+    assert!(listed.is_empty(), "not listed, not even to staff");
+
+    let app = spawn_app(&mut s, WebConfig::default()).await;
+    let base = app.url(HOST, "");
+    let anon = app.client(&[HOST]);
+    let handler = signed_in(&app, HOST, &base, "bauhof@a.example").await;
+    let token = &new.status_token;
+    let urls = |id: i64| {
+        [
+            (&anon, format!("{base}/maengel/fotos/{id}.jpg")),
+            (&anon, format!("{base}/maengel/fotos/{id}/klein.jpg")),
+            (
+                &anon,
+                format!("{base}/maengel/status/{token}/fotos/{id}.jpg"),
+            ),
+            (
+                &handler,
+                format!("{base}/maengel/verwaltung/fotos/{id}.jpg"),
+            ),
+            (
+                &handler,
+                format!("{base}/maengel/verwaltung/fotos/{id}-klein.jpg"),
+            ),
+        ]
+    };
+    for (c, u) in urls(good).into_iter().chain(urls(bad)) {
+        assert_eq!(get(c, u.clone(), None).await.0, 404, "{u} before cleaning");
+        // Not even with a guessed ETag of the empty digest.
+        assert_eq!(get(c, u.clone(), Some("\"\"")).await.0, 404, "{u}");
+    }
+    let (_, _, page) = get(
+        &handler,
+        format!("{base}/maengel/verwaltung/{}", new.report.id),
+        None,
+    )
+    .await;
+    assert!(String::from_utf8_lossy(&page).contains("Fotos in Prüfung: 2"));
+
+    // The job runner: the good one is re-encoded, the broken one removed with an audit event.
+    assert!(run_jobs(&s).await >= 2);
+    let r = row(&s, good).await;
+    assert_eq!(r.quarantine_file_id, None);
+    assert!(r.image_file_id.is_some() && r.thumb_file_id.is_some());
+    assert_eq!((r.width, r.height), (120, 90));
+    assert!(
+        photo::Entity::find_by_id(bad)
+            .one(&s.db.conn)
+            .await
+            .unwrap()
+            .is_none(),
+        "the undecodable upload is gone"
+    );
+    assert_eq!(upload_files(&s).await, 0, "no upload as sent is kept");
+    let rejected = rathaus_store::entity::audit_event::Entity::find()
+        .filter(rathaus_store::entity::audit_event::Column::Action.eq("reports.photo.rejected"))
+        .filter(rathaus_store::entity::audit_event::Column::ObjectId.eq(new.report.id.to_string()))
+        .count(&s.db.conn)
+        .await
+        .unwrap();
+    assert_eq!(rejected, 1);
+
+    for (c, u) in urls(good) {
+        let (st, tag, bytes) = get(c, u.clone(), None).await;
+        assert_eq!(st, 200, "{u}");
+        assert_eq!(&bytes[..2], &[0xFF, 0xD8], "{u}: a JPEG");
+        assert_ne!(tag, "\"\"", "{u}: an ETag of the picture, if any");
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(
+            !text.contains("GEHEIM") && !text.contains("Exif"),
+            "{u}: metadata dropped"
+        );
+    }
+    for (c, u) in urls(bad) {
+        assert_eq!(get(c, u.clone(), None).await.0, 404, "{u}");
+    }
+    let (_, _, page) = get(
+        &handler,
+        format!("{base}/maengel/verwaltung/{}", new.report.id),
+        None,
+    )
+    .await;
+    assert!(!String::from_utf8_lossy(&page).contains("Fotos in Prüfung"));
+    // A second run of the same job finds nothing to do.
+    assert_eq!(
+        service::photo_clean::clean(&s.db, &s.files, s.st(), s.tenant(), PhotoId(good))
+            .await
+            .unwrap(),
+        service::photo_clean::Outcome::Gone
+    );
 }

@@ -195,21 +195,6 @@ fn jpeg(w: u32, h: u32) -> Vec<u8> {
     jpeg_from_rgb(&px, w, h, 90).unwrap()
 }
 
-fn crc32(data: &[u8]) -> u32 {
-    let mut c = 0xFFFF_FFFFu32;
-    for b in data {
-        c ^= u32::from(*b);
-        for _ in 0..8 {
-            c = if c & 1 == 1 {
-                0xEDB8_8320 ^ (c >> 1)
-            } else {
-                c >> 1
-            };
-        }
-    }
-    !c
-}
-
 /// Only a PNG signature and an IHDR chunk claiming 20,000 × 20,000 RGBA pixels.
 fn png_bomb_header() -> Vec<u8> {
     let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
@@ -306,7 +291,13 @@ async fn with_a_solved_altcha_a_report_is_published_and_a_payload_counts_once() 
     assert_eq!(rep.moderation, service::PUBLISHED);
     assert_eq!(rep.source, "web");
     assert_eq!(a.photos().await, 1);
+    // The photo is shown once it has been re-encoded in the background.
     let (_, html) = a.get(&c, &format!("/maengel/status/{token}?neu=1")).await;
+    assert!(html.contains("Fotos in Prüfung: 1"), "{html}");
+    assert!(!html.contains(&format!("/maengel/status/{token}/fotos/")));
+    assert_eq!(a.s.clean_photos().await, 1);
+    let (_, html) = a.get(&c, &format!("/maengel/status/{token}?neu=1")).await;
+    assert!(!html.contains("Fotos in Prüfung"));
     assert!(html.contains("Bestätigungslink"), "an e-mail was given");
     assert!(html.contains(&format!("/maengel/status/{token}/fotos/")));
 
@@ -959,6 +950,7 @@ async fn photos_are_public_only_when_published_and_not_hidden() {
     .await;
     let token = token_of(&r);
     let rep = a.report_by_token(&token).await;
+    assert_eq!(a.s.clean_photos().await, 2);
     let ids: Vec<i64> = service::photos_of(&a.s.db.conn, a.s.tenant(), ReportId(rep.id), true)
         .await
         .unwrap()
@@ -1047,6 +1039,7 @@ async fn photos_are_public_only_when_published_and_not_hidden() {
     let token = token_of(&r);
     let rep = a.report_by_token(&token).await;
     assert_eq!(rep.moderation, service::PENDING);
+    assert_eq!(a.s.clean_photos().await, 1);
     let pid = service::photos_of(&a.s.db.conn, a.s.tenant(), ReportId(rep.id), true)
         .await
         .unwrap()[0]

@@ -729,6 +729,7 @@ async fn hidden_photo_is_not_public_but_staff_still_see_it() {
     .await
     .unwrap()
     .report;
+    assert_eq!(s.clean_photos().await, 2);
     let photos = service::photos_of(&s.db.conn, s.tenant(), ReportId(r.id), true)
         .await
         .unwrap();

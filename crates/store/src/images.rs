@@ -76,19 +76,15 @@ pub struct Photo {
     pub sha256: String,
 }
 
-/// Decodes a PNG, JPEG or WebP (told by its content) within `b` and at most `max_alloc` bytes
-/// of decoded pixels, turns it upright by its EXIF orientation, and re-encodes it as a baseline
-/// JPEG of `quality` bounded to `fit` px plus a thumbnail bounded to `thumb` px. Transparency
-/// is laid on white. The dimensions are checked from the header before any pixel buffer is
-/// allocated, so a small file claiming 20,000 × 20,000 px costs nothing.
-pub fn reencode_jpeg(
-    bytes: &[u8],
+/// Opens an upload and checks what its header tells without decoding any pixel: at most
+/// `b.max_bytes`, a PNG, JPEG or WebP by its content, a JPEG complete up to its end marker, and
+/// dimensions within `b` and `max_alloc` bytes of decoded pixels. Returns the decoder (header
+/// read) and whether the picture is a JPEG.
+fn open_checked<'a>(
+    bytes: &'a [u8],
     b: &Bounds,
     max_alloc: u64,
-    fit: u32,
-    thumb: u32,
-    quality: u8,
-) -> Result<Photo, ImageError> {
+) -> Result<(impl image::ImageDecoder + 'a, bool), ImageError> {
     use image::ImageDecoder;
     if bytes.len() > b.max_bytes {
         return Err(ImageError::TooLarge);
@@ -105,17 +101,12 @@ pub fn reencode_jpeg(
     limits.max_image_height = Some(b.max_pixels);
     limits.max_alloc = Some(max_alloc);
     reader.limits(limits);
+    let is_jpeg = reader.format() == Some(ImageFormat::Jpeg);
     // The JPEG decoder fills a cut-off picture with grey instead of failing.
-    if reader.format() == Some(ImageFormat::Jpeg) && !jpeg_complete(bytes) {
+    if is_jpeg && !jpeg_complete(bytes) {
         return Err(ImageError::Broken);
     }
-    let limit_or_broken = |e: image::ImageError| match e {
-        image::ImageError::Limits(_) => ImageError::TooLarge,
-        _ => ImageError::Broken,
-    };
-    // Reads the header only and checks the dimensions against the limits.
-    let reader_is_jpeg = reader.format() == Some(ImageFormat::Jpeg);
-    let mut decoder = reader.into_decoder().map_err(limit_or_broken)?;
+    let decoder = reader.into_decoder().map_err(limit_or_broken)?;
     let (w, h) = decoder.dimensions();
     if w == 0 || h == 0 || w > b.max_pixels || h > b.max_pixels {
         return Err(ImageError::TooLarge);
@@ -123,6 +114,41 @@ pub fn reencode_jpeg(
     if decoder.total_bytes() > max_alloc {
         return Err(ImageError::TooLarge);
     }
+    Ok((decoder, is_jpeg))
+}
+
+fn limit_or_broken(e: image::ImageError) -> ImageError {
+    match e {
+        image::ImageError::Limits(_) => ImageError::TooLarge,
+        _ => ImageError::Broken,
+    }
+}
+
+/// The cheap checks of [`reencode_jpeg`] alone (size, type by content, a JPEG's completeness,
+/// dimensions from the header), for accepting an upload before it is re-encoded in the
+/// background; returns width and height. A picture that passes may still fail to decode.
+pub fn check_header(bytes: &[u8], b: &Bounds, max_alloc: u64) -> Result<(u32, u32), ImageError> {
+    use image::ImageDecoder;
+    let (decoder, _) = open_checked(bytes, b, max_alloc)?;
+    Ok(decoder.dimensions())
+}
+
+/// Decodes a PNG, JPEG or WebP (told by its content) within `b` and at most `max_alloc` bytes
+/// of decoded pixels, turns it upright by its EXIF orientation, and re-encodes it as a baseline
+/// JPEG of `quality` bounded to `fit` px plus a thumbnail bounded to `thumb` px. Transparency
+/// is laid on white. The dimensions are checked from the header before any pixel buffer is
+/// allocated, so a small file claiming 20,000 × 20,000 px costs nothing.
+pub fn reencode_jpeg(
+    bytes: &[u8],
+    b: &Bounds,
+    max_alloc: u64,
+    fit: u32,
+    thumb: u32,
+    quality: u8,
+) -> Result<Photo, ImageError> {
+    use image::ImageDecoder;
+    let (mut decoder, reader_is_jpeg) = open_checked(bytes, b, max_alloc)?;
+    let (w, h) = decoder.dimensions();
     let orientation = decoder
         .orientation()
         .unwrap_or(image::metadata::Orientation::NoTransforms);

@@ -10,6 +10,7 @@ pub mod inbox;
 pub mod keys;
 pub mod notify;
 pub mod open311;
+pub mod photo_clean;
 pub mod photo_files;
 pub mod pow;
 pub mod public;
@@ -573,37 +574,6 @@ fn image_error_key(e: &ImageError) -> &'static str {
     }
 }
 
-/// Re-encodes the uploads off the async threads; the first bad one names itself.
-pub async fn reencode_photos(
-    state: &ReportsState,
-    photos: Vec<Vec<u8>>,
-) -> std::result::Result<Vec<rathaus_store::images::Photo>, (usize, ImageError)> {
-    // One at a time per slot (see `ReportsState::photo_slots`).
-    let _slot = state
-        .photo_slots
-        .acquire()
-        .await
-        .map_err(|_| (0, ImageError::Broken))?;
-    tokio::task::spawn_blocking(move || {
-        let mut out = Vec::with_capacity(photos.len());
-        for (i, bytes) in photos.iter().enumerate() {
-            let p = rathaus_store::images::reencode_jpeg(
-                bytes,
-                &PHOTO_BOUNDS,
-                PHOTO_MAX_ALLOC,
-                PHOTO_FIT,
-                THUMB_FIT,
-                82,
-            )
-            .map_err(|e| (i, e))?;
-            out.push(p);
-        }
-        Ok(out)
-    })
-    .await
-    .unwrap_or(Err((0, ImageError::Broken)))
-}
-
 /// Checks and stores a report with its photos, its reference number, its first follower (the
 /// reporter, when an e-mail was given: a confirmation mail goes out) and the audit event, all
 /// in one transaction. `source` decides moderation: without the proof of work (no JavaScript)
@@ -733,33 +703,31 @@ pub async fn submit(
             }
         }
     }
+    // The cheap checks now; decoding and re-encoding happen in the background
+    // (`photo_clean`), so a submission costs no more than storing its uploads.
+    let mut sizes = Vec::with_capacity(inp.photos.len());
+    for (i, bytes) in inp.photos.iter().enumerate() {
+        match photo_clean::check(bytes) {
+            Ok(wh) => sizes.push(wh),
+            Err(e) => errs.add_arg("photos", image_error_key(&e), Some(i + 1)),
+        }
+    }
     errs.into_result()?;
     let (Some(cat), Some(point)) = (cat, point) else {
         return Err(Error::internal(
             "validated report without category or point",
         ));
     };
-    let photos = if inp.photos.is_empty() {
-        Vec::new()
-    } else {
-        reencode_photos(state, inp.photos).await.map_err(|(i, e)| {
-            let mut errs = FieldErrors::new();
-            errs.add_arg("photos", image_error_key(&e), Some(i + 1));
-            errs.into_result()
-                .err()
-                .unwrap_or_else(|| Error::internal("photo error"))
-        })?
-    };
 
-    // Both JPEGs go to the file service first (each put commits its own reference); when the
-    // report's transaction fails, those references are removed again (the file collector then
-    // removes the content).
-    let mut stored = Vec::with_capacity(photos.len());
-    for p in &photos {
-        match photo_files::put(store, files, tenant, by, &p.jpeg, &p.thumb).await {
+    // The uploads go to the file service first, in quarantine (each put commits its own
+    // reference); when the report's transaction fails, those references are removed again
+    // (the file collector then removes the content).
+    let mut stored = Vec::with_capacity(inp.photos.len());
+    for bytes in &inp.photos {
+        match photo_clean::quarantine(store, files, tenant, by, bytes).await {
             Ok(f) => stored.push(f),
             Err(e) => {
-                forget_photos(store, files, tenant, by, &stored).await;
+                photo_files::forget(store, files, tenant, by, &stored).await;
                 return Err(e);
             }
         }
@@ -812,24 +780,27 @@ pub async fn submit(
         }
         .insert(&txn)
         .await?;
-        for (i, (p, f)) in photos.iter().zip(&stored).enumerate() {
-            photo::ActiveModel {
+        for (i, ((w, h), f)) in sizes.iter().zip(&stored).enumerate() {
+            let p = photo::ActiveModel {
                 tenant_id: Set(tenant.0),
                 report_id: Set(r.id),
                 position: Set(i as i32),
                 hidden: Set(false),
-                sha256: Set(p.sha256.clone()),
-                width: Set(p.width as i32),
-                height: Set(p.height as i32),
+                // Set with the re-encoded picture.
+                sha256: Set(String::new()),
+                width: Set(*w as i32),
+                height: Set(*h as i32),
                 image: Set(None),
                 thumb: Set(None),
-                image_file_id: Set(Some(f.image.0)),
-                thumb_file_id: Set(Some(f.thumb.0)),
+                image_file_id: Set(None),
+                thumb_file_id: Set(None),
+                quarantine_file_id: Set(Some(f.0)),
                 created_at: Set(now),
                 ..Default::default()
             }
             .insert(&txn)
             .await?;
+            photo_clean::enqueue(&txn, tenant, PhotoId(p.id)).await?;
         }
         if !email.is_empty() {
             let f = add_follower(&txn, tenant, r.id, &email, now).await?;
@@ -863,24 +834,10 @@ pub async fn submit(
         })
     }
     .await;
-    if saved.is_err() {
-        forget_photos(store, files, tenant, by, &stored).await;
+    if saved.is_err() && !stored.is_empty() {
+        photo_files::forget(store, files, tenant, by, &stored).await;
     }
     saved
-}
-
-async fn forget_photos(
-    store: &rathaus_store::Db,
-    files: &rathaus_store::files::FileStore,
-    tenant: TenantId,
-    by: By<'_>,
-    stored: &[photo_files::PhotoFiles],
-) {
-    if stored.is_empty() {
-        return;
-    }
-    let ids: Vec<_> = stored.iter().flat_map(|f| [f.image, f.thumb]).collect();
-    photo_files::forget(store, files, tenant, by, &ids).await;
 }
 
 /// Asks the tenant's geocoder (if one is configured) for an address the directory lacks.
@@ -998,7 +955,6 @@ pub struct PhotoMeta {
     pub sha256: String,
 }
 
-/// The photos of a report, hidden ones only when `with_hidden`.
 /// A reporter's name and contact details as given.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Contact {
@@ -1034,6 +990,8 @@ pub async fn reporter_contact<C: TransactionTrait<Transaction = DatabaseTransact
     }))
 }
 
+/// The photos of a report that are re-encoded (not those still in quarantine), hidden ones
+/// only when `with_hidden`.
 pub async fn photos_of(
     conn: &impl ConnectionTrait,
     tenant: TenantId,
@@ -1051,7 +1009,8 @@ pub async fn photos_of(
             photo::Column::Height,
             photo::Column::Sha256,
         ])
-        .filter(photo::Column::ReportId.eq(report_id.0));
+        .filter(photo::Column::ReportId.eq(report_id.0))
+        .filter(photo_clean::cleaned());
     if !with_hidden {
         q = q.filter(photo::Column::Hidden.eq(false));
     }
@@ -1062,13 +1021,14 @@ pub async fn photos_of(
         .map_err(db_err)
 }
 
-/// One photo with its bytes.
+/// One re-encoded photo with its bytes.
 pub async fn photo(
     conn: &impl ConnectionTrait,
     tenant: TenantId,
     id: PhotoId,
 ) -> Result<photo::Model> {
     rathaus_store::uow::scoped_by_id::<photo::Entity, _>(tenant, id)
+        .filter(photo_clean::cleaned())
         .one(conn)
         .await?
         .ok_or(Error::NotFound)

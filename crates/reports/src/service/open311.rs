@@ -103,6 +103,7 @@ pub async fn public_photos(
         .columns([photo::Column::Id, photo::Column::ReportId])
         .filter(photo::Column::ReportId.is_in(report_ids.iter().copied()))
         .filter(photo::Column::Hidden.eq(false))
+        .filter(crate::service::photo_clean::cleaned())
         .order_by_asc(photo::Column::ReportId)
         .order_by_asc(photo::Column::Position)
         .order_by_asc(photo::Column::Id)

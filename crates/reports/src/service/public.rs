@@ -263,7 +263,7 @@ pub struct PhotoInfo {
     pub sha256: String,
 }
 
-/// A photo's report and state, without its bytes.
+/// A re-encoded photo's report and state, without its bytes.
 pub async fn photo_info(
     conn: &impl ConnectionTrait,
     tenant: TenantId,
@@ -277,6 +277,7 @@ pub async fn photo_info(
             photo::Column::Sha256,
         ])
         .filter(photo::Column::Id.eq(id.0))
+        .filter(crate::service::photo_clean::cleaned())
         .into_model::<PhotoInfo>()
         .one(conn)
         .await?

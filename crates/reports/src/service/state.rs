@@ -1,6 +1,6 @@
 //! The module's state, built once at start (`Reports::new`) and handed to the handlers
-//! (`Routes::with_state`), the services and the jobs: in-process caches, the photo slots and
-//! the rate limits. Per process; behind several instances each keeps its own (ADR 0006).
+//! (`Routes::with_state`), the services and the jobs: in-process caches and the rate
+//! limits. Per process; behind several instances each keeps its own (ADR 0006).
 
 use crate::domain::geo::Boundary;
 use crate::domain::streets::Directory;
@@ -35,9 +35,6 @@ pub struct ReportsState {
     pub(crate) directories: Mutex<HashMap<i64, CachedDirectory>>,
     /// The tenants' parsed boundaries, with the settings' `updated_at` they were parsed from.
     pub(crate) boundaries: Mutex<HashMap<i64, CachedBoundary>>,
-    /// At most one photo re-encoding per core: more would not be faster, and each holds a
-    /// decoded picture (bench/reports.sh: 4 concurrent 4 MB uploads took over 300 MB).
-    pub(crate) photo_slots: tokio::sync::Semaphore,
     /// Reports and follow requests per client address (public form), per [`RATE_WINDOW`].
     pub public_limits: RateLimiter,
     /// Open311 requests per API key, per minute (each key has its own limit).
@@ -55,9 +52,6 @@ impl Default for ReportsState {
             tiles: crate::service::tiles::TileCache::default(),
             directories: Mutex::default(),
             boundaries: Mutex::default(),
-            photo_slots: tokio::sync::Semaphore::new(
-                std::thread::available_parallelism().map_or(2, |n| n.get()),
-            ),
             public_limits: RateLimiter::new(RATE_WINDOW),
             api_key_limits: RateLimiter::new(Duration::from_secs(60)),
             pow_spends: AtomicU64::new(0),

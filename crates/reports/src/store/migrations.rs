@@ -14,6 +14,7 @@ impl MigratorTrait for Migrator {
             Box::new(M0001Reports),
             Box::new(M0002PersonalData),
             Box::new(M0003PhotoFiles),
+            Box::new(M0004PhotoQuarantine),
         ]
     }
     fn migration_table_name() -> DynIden {
@@ -516,5 +517,29 @@ impl MigrationTrait for M0003PhotoFiles {
         .join(";\n");
         conn.execute_unprepared(&batch).await?;
         Ok(())
+    }
+}
+
+/// Photos are accepted after the cheap header checks and re-encoded in the background
+/// (`reports.photo_clean`): until then the row points at the upload as sent, on the file
+/// service, and has no picture anyone is served.
+struct M0004PhotoQuarantine;
+
+impl MigrationName for M0004PhotoQuarantine {
+    fn name(&self) -> &str {
+        "m0004_reports_photo_quarantine"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0004PhotoQuarantine {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.alter_table(
+            Table::alter()
+                .table("reports_photos")
+                .add_column(big_integer_null("quarantine_file_id"))
+                .take(),
+        )
+        .await
     }
 }

@@ -44,6 +44,32 @@ impl Setup {
         self.module.state()
     }
 
+    /// Re-encodes every photo still in quarantine (what the job `reports.photo_clean` does in
+    /// the background), without running other queued jobs; returns how many it cleaned.
+    pub async fn clean_photos(&self) -> usize {
+        use rathaus_reports::store::entity::photo;
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+        let pending = photo::Entity::find()
+            .filter(photo::Column::QuarantineFileId.is_not_null())
+            .all(&self.db.conn)
+            .await
+            .expect("pending photos");
+        let mut n = 0;
+        for p in pending {
+            let done = service::photo_clean::clean(
+                &self.db,
+                &self.files,
+                self.st(),
+                TenantId(p.tenant_id),
+                service::PhotoId(p.id),
+            )
+            .await
+            .expect("clean photo");
+            n += usize::from(done == service::photo_clean::Outcome::Cleaned);
+        }
+        n
+    }
+
     pub fn category(&self, code: &str) -> &Category {
         self.categories
             .iter()
@@ -195,4 +221,20 @@ pub async fn signed_in(
     let r = rathaus_testkit::login(&c, base, email, PASSWORD).await;
     assert_eq!(r.status(), 303, "login of {email}");
     c
+}
+
+/// CRC-32 of a PNG chunk (type and data).
+pub fn crc32(data: &[u8]) -> u32 {
+    let mut c = 0xFFFF_FFFFu32;
+    for b in data {
+        c ^= u32::from(*b);
+        for _ in 0..8 {
+            c = if c & 1 == 1 {
+                0xEDB8_8320 ^ (c >> 1)
+            } else {
+                c >> 1
+            };
+        }
+    }
+    !c
 }

@@ -502,6 +502,31 @@ impl FileStore {
         })
     }
 
+    /// A whole file in memory, for work that needs all of it at once (decoding a picture);
+    /// `Error::Invalid` (`files.err.too_large`) when it is larger than `max` bytes.
+    pub async fn read_all<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        tenant: TenantId,
+        by: Actor<'_>,
+        id: FileId,
+        max: u64,
+    ) -> Result<Vec<u8>> {
+        use futures_util::TryStreamExt;
+        let dl = self.get(conn, tenant, by, id, None).await?;
+        if dl.meta.size > max {
+            return Err(FieldErrors::single(FIELD, ERR_TOO_LARGE));
+        }
+        let cap = usize::try_from(dl.meta.size).map_err(Error::internal)?;
+        dl.body
+            .try_fold(Vec::with_capacity(cap), |mut out, chunk| async move {
+                out.extend_from_slice(&chunk);
+                Ok(out)
+            })
+            .await
+            .map_err(Error::internal_from)
+    }
+
     /// Deletes a file (the reference) in the caller's transaction, with its audit event. The
     /// content goes with its last reference: the collector removes it after the grace period
     /// (a `files.gc` job is scheduled here). Another tenant's file is `NotFound`.

@@ -962,6 +962,8 @@ struct StatusTpl {
     description: String,
     updates: Vec<UpdateRow>,
     photos: Vec<PhotoRow>,
+    /// Says how many photos are still being re-encoded (not shown yet).
+    photos_pending: Option<String>,
     new: bool,
     email_given: bool,
     link: String,
@@ -998,6 +1000,11 @@ pub(crate) async fn status_page(
             alt: t.fmt("reports.public.photo_alt", &(i + 1).to_string()),
         })
         .collect();
+    let photos_pending =
+        match service::photo_clean::pending(&st.db.conn, tenant, ReportId(r.id)).await? {
+            0 => None,
+            n => Some(t.fmt("reports.public.photos_pending", &n.to_string())),
+        };
     let l = layout(&st, &ctx, "reports.public.status_title").with_title(format!(
         "{} {}",
         t.get("reports.public.status_title"),
@@ -1014,6 +1021,7 @@ pub(crate) async fn status_page(
         description: r.description.clone(),
         updates,
         photos,
+        photos_pending,
         new: q.neu == "1",
         email_given: !r.reporter_email.is_empty(),
         link: format!("{}/maengel/status/{token}", origin(&st.cfg, &headers)),

@@ -1,6 +1,8 @@
 use sea_orm::entity::prelude::*;
 
-/// A report's photo, re-encoded on upload (the original is never kept or served).
+/// A report's photo. The upload waits in quarantine (`quarantine_file_id`) until the job
+/// `reports.photo_clean` has re-encoded it; only the re-encoded picture is ever served, and the
+/// upload as sent is removed then.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "reports_photos")]
 pub struct Model {
@@ -22,6 +24,8 @@ pub struct Model {
     /// The JPEG and its thumbnail on the platform's file service (`rathaus_store::files`).
     pub image_file_id: Option<i64>,
     pub thumb_file_id: Option<i64>,
+    /// The upload as sent, on the file service, while it waits to be re-encoded.
+    pub quarantine_file_id: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

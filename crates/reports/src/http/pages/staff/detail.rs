@@ -191,6 +191,8 @@ struct DetailTpl {
     duplicates: Vec<(ReportId, String)>,
     attributes: Vec<(String, String)>,
     photos: Vec<PhotoRow>,
+    /// Says how many photos are still being re-encoded (not shown yet).
+    photos_pending: Option<String>,
     history: Vec<HistoryRow>,
     wf: WorkflowForm,
     md: ModerationForm,
@@ -298,6 +300,11 @@ async fn render(
             number: i + 1,
         })
         .collect();
+    let photos_pending =
+        match service::photo_clean::pending(conn, p.tenant_id, ReportId(r.id)).await? {
+            0 => None,
+            n => Some(t.fmt("reports.public.photos_pending", &n.to_string())),
+        };
     let updates = service::updates(conn, p.tenant_id, ReportId(r.id), true).await?;
     let authors = rathaus_store::accounts::users_by_ids(
         conn,
@@ -359,6 +366,7 @@ async fn render(
         duplicates,
         attributes,
         photos,
+        photos_pending,
         history,
         statuses: service::STATUSES
             .iter()
