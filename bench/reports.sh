@@ -10,8 +10,11 @@
 #     bench/reports/submit.lua)   ≥ 50 submissions/s, server RSS ≤ 200 MB during the load
 # Server time = wrk's latency at -c1 (one request in flight, loopback); -c$LOW shows queueing on
 # the two cores, -c$HIGH the throughput.
+#   - after the submissions: how long the background job takes to re-encode the photos held in
+#     quarantine (one at a time), that a photo in quarantine is not served, and the RSS meanwhile
 # Usage: bench/reports.sh [--duration 15s] [--no-pg] [--no-sqlite] [--keep] [--reports N]
 #                         [--reuse DIR] (DIR kept by an earlier --keep run: skips the generator)
+#                         [--only-submit] (the submissions alone, without the GET loads)
 # Needs: wrk, curl, psql, python3 with Pillow (the photo); PostgreSQL on 127.0.0.1:5432
 # (user postgres, trust) for the PG run.
 set -euo pipefail
@@ -22,6 +25,7 @@ run_pg=1
 run_sqlite=1
 keep=0
 reuse=""
+only_submit=0
 n_reports=1000000
 LOW=${LOW:-4}
 HIGH=${HIGH:-32}
@@ -34,6 +38,7 @@ while [ $# -gt 0 ]; do
     --keep) keep=1; shift ;;
     --reports) n_reports=$2; shift 2 ;;
     --reuse) reuse=$2; keep=1; shift 2 ;;
+    --only-submit) only_submit=1; shift ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -146,15 +151,18 @@ bench_backend() { # label datadir dburl
     record "$label | database size | $(psql "${PG_ADMIN%/*}/$PG_DB" -Atc "select pg_size_pretty(pg_database_size('$PG_DB'))")"
   fi
 
+  if [ "$only_submit" = 0 ]; then
   # The nearby-duplicate lookup, in process (no HTTP), before the server runs.
   echo "== $label: nearby_bench"
   "$NEARBY" --database-url "$dburl" --tenant-slug bench --runs 5000 | tee "$work/nearby-$label.txt"
   record "$label | nearby lookup | $(sed 's/^nearby: //' "$work/nearby-$label.txt")"
 
+  fi
   if [ -n "${dburl##sqlite*}" ]; then export RATHAUS_DATABASE_URL=$dburl; else unset RATHAUS_DATABASE_URL; fi
   start_server "$d"
   local key; key=$(sed -n 's/^ApiKey: //p' "$d/gen.txt")
 
+  if [ "$only_submit" = 0 ]; then
   # Open311 list of open requests: the same URL (the answer cache serves it), then URLs the
   # cache has not seen (start_date before the data: the same list, another cache key).
   local list="/open311/v2/requests.json?status=open"
@@ -198,6 +206,7 @@ for i in range(20000): print("/open311/v2/requests.json?status=open&start_date=%
   echo "server RSS after the GET loads: $(($(rss VmRSS) / 1024)) MB (answer caches full)"
   record "$label | server RSS after the GET loads | $(($(rss VmRSS) / 1024)) MB"
 
+  fi
   # A fresh server for the submissions, so the RSS figure is theirs and not the caches'.
   stop_server
   start_server "$d"
@@ -231,6 +240,27 @@ for i in range(20000): print("/open311/v2/requests.json?status=open&start_date=%
   hwm=$(rss VmHWM)
   echo "server RSS: $((rss0 / 1024)) MB before, max $((rmax / 1024)) MB during, VmHWM $((hwm / 1024)) MB"
   record "$label | submit 4 MB JPEG, -c$POST_C | $(sed -n 's/^accepted: //p' "$f"); latency p50 $(awk '$1=="50%" {print $2}' "$f"), p95 $(sed -n 's/^p95: //p' "$f"), p99 $(awk '$1=="99%" {print $2}' "$f"); RSS $((rss0 / 1024)) MB before, max $((rmax / 1024)) MB during (VmHWM $((hwm / 1024)) MB)"
+
+  # The photos still in quarantine: not served; then re-encoded by the job, one at a time.
+  query() {
+    if [ "$label" = sqlite ]; then sqlite3 "$d/rathaus.db" "$1"; else psql "$dburl" -Atc "$1"; fi
+  }
+  local held newest code_before code_after t0 t1 left rdrain=0 r
+  held=$(query "select count(*) from reports_photos where quarantine_file_id is not null")
+  newest=$(query "select max(id) from reports_photos where quarantine_file_id is not null")
+  code_before=$(curl -s -o /dev/null -w '%{http_code}' "${url%/}/maengel/fotos/$newest.jpg")
+  t0=$(date +%s.%N)
+  left=$held
+  while [ "$left" -gt 0 ]; do
+    r=$(rss VmRSS); [ "$r" -gt "$rdrain" ] && rdrain=$r
+    sleep 0.5
+    left=$(query "select count(*) from reports_photos where quarantine_file_id is not null")
+  done
+  t1=$(date +%s.%N)
+  code_after=$(curl -s -o /dev/null -w '%{http_code}' "${url%/}/maengel/fotos/$newest.jpg")
+  local drain_s; drain_s=$(echo "$t1 - $t0" | bc)
+  echo "re-encoded $held photos in $(printf '%.1f' "$drain_s") s after the load; photo $newest: $code_before in quarantine, $code_after after"
+  record "$label | background re-encoding after the load | $held photos in $(printf '%.1f' "$drain_s") s ($(echo "$held / $drain_s" | bc -l | xargs printf '%.1f')/s, one at a time); RSS max $((rdrain / 1024)) MB meanwhile; a photo in quarantine answered $code_before, after re-encoding $code_after"
   stop_server
   unset RATHAUS_DATABASE_URL
 }
