@@ -744,6 +744,9 @@ async fn main() -> anyhow::Result<()> {
             source: Set(source.into()),
             lat: Set(lat),
             lon: Set(lon),
+            cell: Set(rathaus_reports::domain::geo::cell_of(
+                rathaus_reports::domain::geo::Point::new(lat, lon).expect("a generated position"),
+            )),
             address: Set(near),
             description: Set(text.clone()),
             public_description: Set(text),

@@ -897,6 +897,69 @@ async fn both_map_plans_find_the_same_newest_reports() {
     assert_eq!(all, sorted, "newest first");
 }
 
+#[tokio::test]
+async fn map_cells_agree_in_rust_and_sql_and_lose_no_report_on_a_cell_border() {
+    use sea_orm::{ConnectionTrait, Statement};
+    let a = app().await;
+    // Positions around `INSIDE`, some exactly on (or a rounding away from) cell borders.
+    let border = |v: f64| (v / 0.002).round() * 0.002;
+    let (lat0, lon0) = (border(INSIDE.0), border(INSIDE.1));
+    let mut positions = vec![(lat0, lon0), (lat0, lon0 + 0.002), (lat0 - 0.002, lon0)];
+    for i in -2..=2 {
+        for j in -2..=2 {
+            positions.push((
+                INSIDE.0 + f64::from(i) * 0.0007,
+                INSIDE.1 + f64::from(j) * 0.0011,
+            ));
+        }
+    }
+    for p in &positions {
+        submit(&a.s, "gully", *p).await;
+    }
+    let conn = &a.s.db.conn;
+    let backend = conn.get_database_backend();
+    let differ = conn
+        .query_one_raw(Statement::from_string(
+            backend,
+            format!(
+                "SELECT COUNT(*) FROM reports_reports WHERE cell <> {}",
+                rathaus_reports::store::migrations::cell_expr(backend)
+            ),
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get_by_index::<i64>(0)
+        .unwrap();
+    assert_eq!(differ, 0, "the migration computes the cells as Rust does");
+    let rows = report::Entity::find().all(conn).await.unwrap();
+    // Boxes whose edges lie on cell borders and inside cells: the map finds exactly the
+    // reports inside (newest first), as a scan of every row does.
+    for (dlat, dlon) in [(0.0, 0.0), (0.0004, -0.0003), (-0.0011, 0.0016)] {
+        for size in [0.002, 0.0035, 0.006] {
+            let b = (
+                lon0 + dlon - size,
+                lat0 + dlat - size,
+                lon0 + dlon + size,
+                lat0 + dlat + size,
+            );
+            let bbox = format!("{},{},{},{}", b.0, b.1, b.2, b.3);
+            let found = viewport_references(conn, a.s.tenant(), &bbox, None, "", 1_000_000)
+                .await
+                .unwrap();
+            let mut inside: Vec<&report::Model> = rows
+                .iter()
+                .filter(|r| r.moderation == service::PUBLISHED)
+                .filter(|r| (b.1..=b.3).contains(&r.lat) && (b.0..=b.2).contains(&r.lon))
+                .collect();
+            inside.sort_by(|x, y| (y.created_at, y.id).cmp(&(x.created_at, x.id)));
+            let expected: Vec<String> = inside.iter().map(|r| r.reference.clone()).collect();
+            assert!(!expected.is_empty(), "{bbox}");
+            assert_eq!(found, expected, "{bbox}");
+        }
+    }
+}
+
 /// Inside the demo boundary, away from `INSIDE`.
 const OUTSIDE_OK: (f64, f64) = (51.3975, 7.1925);
 

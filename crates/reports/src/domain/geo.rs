@@ -129,6 +129,48 @@ impl Point {
     }
 }
 
+/// Edge of a map cell in degrees: about 220 m north–south and 140 m east–west in Germany.
+/// A report's cell is stored with it (`reports_reports.cell`, indexed), so a map viewport
+/// reads only the reports of the cells it covers instead of a whole latitude band.
+pub const CELL_DEG: f64 = 0.002;
+/// Cells per row of latitude (360° of longitude).
+const CELLS_PER_ROW: i64 = 180_000;
+
+/// The cell of a position: row (from the south pole) × [`CELLS_PER_ROW`] + column (from the
+/// antimeridian). Migration m0005 computes the same in SQL for existing reports.
+pub fn cell_of(p: Point) -> i64 {
+    let row = ((p.lat + 90.0) / CELL_DEG).floor() as i64;
+    let col = ((p.lon + 180.0) / CELL_DEG).floor() as i64;
+    row * CELLS_PER_ROW + col
+}
+
+/// The cells a box `(min_lat, min_lon, max_lat, max_lon)` touches, or None when they are more
+/// than `max` (the caller then reads by position alone) or the box is not a valid one. The box
+/// is widened by a hair so that a report on a cell border is never left out by rounding.
+pub fn cells_covering(
+    (min_lat, min_lon, max_lat, max_lon): (f64, f64, f64, f64),
+    max: usize,
+) -> Option<Vec<i64>> {
+    const HAIR: f64 = 1e-9;
+    let lo = Point::new((min_lat - HAIR).max(-90.0), (min_lon - HAIR).max(-180.0)).ok()?;
+    let hi = Point::new((max_lat + HAIR).min(90.0), (max_lon + HAIR).min(180.0)).ok()?;
+    if lo.lat > hi.lat || lo.lon > hi.lon {
+        return None;
+    }
+    let (a, b) = (cell_of(lo), cell_of(hi));
+    let (row0, col0) = (a.div_euclid(CELLS_PER_ROW), a.rem_euclid(CELLS_PER_ROW));
+    let (row1, col1) = (b.div_euclid(CELLS_PER_ROW), b.rem_euclid(CELLS_PER_ROW));
+    let n = usize::try_from((row1 - row0 + 1) * (col1 - col0 + 1)).ok()?;
+    if n > max {
+        return None;
+    }
+    let mut out = Vec::with_capacity(n);
+    for row in row0..=row1 {
+        out.extend((col0..=col1).map(|col| row * CELLS_PER_ROW + col));
+    }
+    Some(out)
+}
+
 /// Great-circle distance in metres on the WGS84 mean sphere (haversine). The error against the
 /// ellipsoid is below 0.5 %, irrelevant for "within 50 m".
 pub fn distance_m(a: Point, b: Point) -> f64 {
@@ -490,6 +532,43 @@ fn parse_position(position: &Value) -> Result<Point, GeoError> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn cells_cover_every_point_of_a_box() {
+        let b = (51.3980, 7.1450, 51.4060, 7.1600);
+        let cells = cells_covering(b, 1000).unwrap();
+        // 51.3980..51.4060 spans 5 rows of 0.002°, 7.1450..7.1600 spans 8 or 9 columns.
+        assert!((40..=54).contains(&cells.len()), "{}", cells.len());
+        for i in 0..=40 {
+            for j in 0..=40 {
+                let lat = b.0 + (b.2 - b.0) * f64::from(i) / 40.0;
+                let lon = b.1 + (b.3 - b.1) * f64::from(j) / 40.0;
+                let c = cell_of(Point::new(lat, lon).unwrap());
+                assert!(cells.contains(&c), "{lat},{lon}");
+            }
+        }
+        // A point just outside is in no covered cell unless it shares one.
+        let far = cell_of(Point::new(51.5, 7.3).unwrap());
+        assert!(!cells.contains(&far));
+        assert_eq!(cells_covering(b, 10), None, "too many cells");
+        assert_eq!(
+            cells_covering((51.5, 7.2, 51.4, 7.3), 1000),
+            None,
+            "inverted"
+        );
+        assert_eq!(cells_covering((f64::NAN, 7.2, 51.4, 7.3), 1000), None);
+    }
+
+    #[test]
+    fn cells_differ_across_the_antimeridian_and_poles_are_valid() {
+        let west = cell_of(Point::new(0.0, -180.0).unwrap());
+        let east = cell_of(Point::new(0.0, 179.999).unwrap());
+        assert_eq!(east - west, CELLS_PER_ROW - 1);
+        assert!(
+            cell_of(Point::new(90.0, 180.0).unwrap()) > cell_of(Point::new(-90.0, -180.0).unwrap())
+        );
+        assert!(cells_covering((89.999, -180.0, 90.0, 180.0), 1_000_000).is_some());
+    }
     use super::*;
 
     fn pt(lat: f64, lon: f64) -> Point {

@@ -755,6 +755,7 @@ pub async fn submit(
             moderation: Set(if held { PENDING } else { PUBLISHED }.to_string()),
             source: Set(source.as_str().to_string()),
             lat: Set(point.lat()),
+            cell: Set(crate::domain::geo::cell_of(point)),
             lon: Set(point.lon()),
             address: Set(address),
             description: Set(description.clone()),

@@ -15,6 +15,7 @@ impl MigratorTrait for Migrator {
             Box::new(M0002PersonalData),
             Box::new(M0003PhotoFiles),
             Box::new(M0004PhotoQuarantine),
+            Box::new(M0005MapCells),
         ]
     }
     fn migration_table_name() -> DynIden {
@@ -541,5 +542,52 @@ impl MigrationTrait for M0004PhotoQuarantine {
                 .take(),
         )
         .await
+    }
+}
+
+/// The map's spatial key (issue 15, item 11): each report's cell of 0.002° (`domain::geo::
+/// cell_of`, computed here the same way for the reports already there), with an index that
+/// lets a viewport read the reports of its own cells instead of a whole latitude band.
+struct M0005MapCells;
+
+impl MigrationName for M0005MapCells {
+    fn name(&self) -> &str {
+        "m0005_reports_map_cells"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0005MapCells {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.alter_table(
+            Table::alter()
+                .table("reports_reports")
+                .add_column(big_integer("cell").default(0))
+                .take(),
+        )
+        .await?;
+        let sql = format!(
+            "UPDATE reports_reports SET cell = {}",
+            cell_expr(m.get_database_backend())
+        );
+        m.get_connection().execute_unprepared(&sql).await?;
+        m.create_index(index(
+            "ix_reports_cell",
+            "reports_reports",
+            &["tenant_id", "cell", "lat", "lon"],
+        ))
+        .await
+    }
+}
+
+/// `domain::geo::cell_of` in SQL: floor((lat + 90) / 0.002) * 180000 + floor((lon + 180) /
+/// 0.002), in double precision as in Rust; both sums are positive, so SQLite's truncating
+/// CAST is the floor.
+pub fn cell_expr(backend: sea_orm::DbBackend) -> &'static str {
+    if backend == sea_orm::DbBackend::Postgres {
+        "FLOOR((lat + 90.0::float8) / 0.002::float8)::bigint * 180000 \
+         + FLOOR((lon + 180.0::float8) / 0.002::float8)::bigint"
+    } else {
+        "CAST((lat + 90.0) / 0.002 AS INTEGER) * 180000 + CAST((lon + 180.0) / 0.002 AS INTEGER)"
     }
 }

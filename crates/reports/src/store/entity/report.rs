@@ -20,6 +20,8 @@ pub struct Model {
     pub source: String,
     pub lat: f64,
     pub lon: f64,
+    /// The map cell of the position (`domain::geo::cell_of`).
+    pub cell: i64,
     pub address: String,
     pub description: String,
     pub public_description: String,
