@@ -952,7 +952,7 @@ async fn map_cells_agree_in_rust_and_sql_and_lose_no_report_on_a_cell_border() {
                 .filter(|r| r.moderation == service::PUBLISHED)
                 .filter(|r| (b.1..=b.3).contains(&r.lat) && (b.0..=b.2).contains(&r.lon))
                 .collect();
-            inside.sort_by(|x, y| (y.created_at, y.id).cmp(&(x.created_at, x.id)));
+            inside.sort_by_key(|r| std::cmp::Reverse((r.created_at, r.id)));
             let expected: Vec<String> = inside.iter().map(|r| r.reference.clone()).collect();
             assert!(!expected.is_empty(), "{bbox}");
             assert_eq!(found, expected, "{bbox}");
