@@ -15,6 +15,7 @@
 # Usage: bench/reports.sh [--duration 15s] [--no-pg] [--no-sqlite] [--keep] [--reports N]
 #                         [--reuse DIR] (DIR kept by an earlier --keep run: skips the generator)
 #                         [--only-submit] (the submissions alone, without the GET loads)
+#                         [--only-map] (the map viewports alone)
 # Needs: wrk, curl, psql, python3 with Pillow (the photo); PostgreSQL on 127.0.0.1:5432
 # (user postgres, trust) for the PG run.
 set -euo pipefail
@@ -26,6 +27,7 @@ run_sqlite=1
 keep=0
 reuse=""
 only_submit=0
+only_map=0
 n_reports=1000000
 LOW=${LOW:-4}
 HIGH=${HIGH:-32}
@@ -39,6 +41,7 @@ while [ $# -gt 0 ]; do
     --reports) n_reports=$2; shift 2 ;;
     --reuse) reuse=$2; keep=1; shift 2 ;;
     --only-submit) only_submit=1; shift ;;
+    --only-map) only_map=1; shift ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -151,7 +154,7 @@ bench_backend() { # label datadir dburl
     record "$label | database size | $(psql "${PG_ADMIN%/*}/$PG_DB" -Atc "select pg_size_pretty(pg_database_size('$PG_DB'))")"
   fi
 
-  if [ "$only_submit" = 0 ]; then
+  if [ "$only_submit" = 0 ] && [ "$only_map" = 0 ]; then
   # The nearby-duplicate lookup, in process (no HTTP), before the server runs.
   echo "== $label: nearby_bench"
   "$NEARBY" --database-url "$dburl" --tenant-slug bench --runs 5000 | tee "$work/nearby-$label.txt"
@@ -162,7 +165,7 @@ bench_backend() { # label datadir dburl
   start_server "$d"
   local key; key=$(sed -n 's/^ApiKey: //p' "$d/gen.txt")
 
-  if [ "$only_submit" = 0 ]; then
+  if [ "$only_submit" = 0 ] && [ "$only_map" = 0 ]; then
   # Open311 list of open requests: the same URL (the answer cache serves it), then URLs the
   # cache has not seen (start_date before the data: the same list, another cache key).
   local list="/open311/v2/requests.json?status=open"
@@ -179,6 +182,8 @@ for i in range(20000): print("/open311/v2/requests.json?status=open&start_date=%
       record "$label | open311 status=open (uncached), -c$c | $(figures "$work/wrk-$label-open311-cold-c$c.txt")"
   done
 
+  fi
+  if [ "$only_submit" = 0 ]; then
   # Map viewports: each fixed one alone at -c1 (markers, bytes; the answer cache serves it
   # after the first request), all mixed; then panning users: each kind shifted at random
   # (bench/reports/viewports.py); since fb6098b the map widens viewports to a grid, so some hit.
@@ -207,6 +212,7 @@ for i in range(20000): print("/open311/v2/requests.json?status=open&start_date=%
   record "$label | server RSS after the GET loads | $(($(rss VmRSS) / 1024)) MB"
 
   fi
+  if [ "$only_map" = 1 ]; then stop_server; unset RATHAUS_DATABASE_URL; return; fi
   # A fresh server for the submissions, so the RSS figure is theirs and not the caches'.
   stop_server
   start_server "$d"
