@@ -960,6 +960,58 @@ async fn map_cells_agree_in_rust_and_sql_and_lose_no_report_on_a_cell_border() {
     }
 }
 
+#[tokio::test]
+async fn a_crowded_cell_viewport_shows_the_newest_500_across_time_windows() {
+    use sea_orm::{ActiveValue::NotSet, IntoActiveModel, Set};
+    let a = app().await;
+    let first = submit(&a.s, "gully", INSIDE).await.report;
+    // 700 more reports in the same spot, received over four years: only some fall in the
+    // newest window, so the map must look further back to fill its 500.
+    let now = chrono::Utc::now();
+    let many: Vec<report::ActiveModel> = (0..700i64)
+        .map(|i| {
+            let mut m = first.clone().into_active_model();
+            m.id = NotSet;
+            m.reference = Set(format!("M-T-{i:06}"));
+            m.status_token_hash = Set(format!("{i:064}"));
+            m.created_at = Set(now - chrono::Duration::days((i * 37) % 1460));
+            m.lat = Set(INSIDE.0 + (i % 7) as f64 * 0.0001);
+            m
+        })
+        .collect();
+    for chunk in many.chunks(100) {
+        report::Entity::insert_many(chunk.to_vec())
+            .exec(&a.s.db.conn)
+            .await
+            .unwrap();
+    }
+    let conn = &a.s.db.conn;
+    let rows = report::Entity::find().all(conn).await.unwrap();
+    let b = (
+        INSIDE.1 - 0.003,
+        INSIDE.0 - 0.003,
+        INSIDE.1 + 0.003,
+        INSIDE.0 + 0.003,
+    );
+    let bbox = format!("{},{},{},{}", b.0, b.1, b.2, b.3);
+    let found = viewport_references(conn, a.s.tenant(), &bbox, None, "", 1)
+        .await
+        .unwrap();
+    let mut inside: Vec<&report::Model> = rows
+        .iter()
+        .filter(|r| r.moderation == service::PUBLISHED)
+        .filter(|r| (b.1..=b.3).contains(&r.lat) && (b.0..=b.2).contains(&r.lon))
+        .collect();
+    assert!(inside.len() > 600, "{}", inside.len());
+    inside.sort_by_key(|r| std::cmp::Reverse((r.created_at, r.id)));
+    let expected: Vec<String> = inside
+        .iter()
+        .take(500)
+        .map(|r| r.reference.clone())
+        .collect();
+    assert_eq!(found, expected);
+}
+
 /// Inside the demo boundary, away from `INSIDE`.
 const OUTSIDE_OK: (f64, f64) = (51.3975, 7.1925);
 

@@ -99,13 +99,20 @@ pub fn geo_filters(
     sel
 }
 
-/// The newest published reports in the viewport, at most [`MAX_FEATURES`]. Two plans, chosen
-/// by a probe on the position index (index only, at most [`DENSE`] entries):
-/// - sparse viewport (a street): all candidate ids are known from the probe; the rows are
-///   read newest id first in chunks until enough match the filters;
-/// - dense viewport (the town): the receipt-time index is walked newest first with the
-///   position as a plain filter (`lat + 0` keeps the planner off the position index, which
-///   would otherwise collect and sort every report in the box), stopping after 500 matches.
+/// The newest published reports in the viewport, at most [`MAX_FEATURES`].
+///
+/// A viewport of at most [`MAX_CELLS`] map cells (a street, a quarter) is read in its cells
+/// (index `(tenant, cell, created_at, lat, lon)`), newest first within a time window that
+/// widens until the map is full or nothing is left out ([`WINDOWS`]): each step reads only
+/// the reports of those cells in that window, however dense the town centre nearby is.
+///
+/// A larger viewport (the whole town) has two plans, chosen by a probe on the position index
+/// (index only, at most [`DENSE`] entries):
+/// - sparse viewport: all candidate ids are known from the probe; the rows are read newest id
+///   first in chunks until enough match the filters;
+/// - dense viewport: the receipt-time index is walked newest first with the position as a
+///   plain filter (`lat + 0` keeps the planner off the position index, which would otherwise
+///   collect and sort every report in the box), stopping after 500 matches.
 pub async fn geojson_rows(
     conn: &impl ConnectionTrait,
     tenant: TenantId,
@@ -114,20 +121,25 @@ pub async fn geojson_rows(
     status: &StatusFilter,
     dense_at: u64,
 ) -> rathaus_core::Result<Vec<GeoRow>> {
-    // The viewport's map cells when they are few (a street, a quarter): the probe and the
-    // sparse plan then read the index entries of those cells only, not every report in the
-    // latitude band (which crosses the town centre for most of the town).
-    let cells = crate::domain::geo::cells_covering((min_lat, min_lon, max_lat, max_lon), MAX_CELLS);
-    // The ids in the box, from an index alone.
+    if let Some(cells) =
+        crate::domain::geo::cells_covering((min_lat, min_lon, max_lat, max_lon), MAX_CELLS)
+    {
+        return in_cells(
+            conn,
+            tenant,
+            &cells,
+            (min_lon, min_lat, max_lon, max_lat),
+            category,
+            status,
+        )
+        .await;
+    }
+    // The ids in the box, from the position index alone.
     let in_box = || {
-        let q = rathaus_store::uow::scoped::<report::Entity>(tenant)
+        rathaus_store::uow::scoped::<report::Entity>(tenant)
             .select_only()
-            .column(report::Column::Id);
-        let q = match &cells {
-            Some(c) => q.filter(report::Column::Cell.is_in(c.iter().copied())),
-            None => q,
-        };
-        q.filter(report::Column::Lat.between(min_lat, max_lat))
+            .column(report::Column::Id)
+            .filter(report::Column::Lat.between(min_lat, max_lat))
             .filter(report::Column::Lon.between(min_lon, max_lon))
     };
     // Counted up to `dense_at` inside the database: no row travels.
@@ -203,6 +215,48 @@ pub async fn geojson_rows(
         .all(conn)
         .await
         .map_err(db_err)
+}
+
+/// Days back a cell viewport looks first, then further; `None`: all of it.
+const WINDOWS: [Option<i64>; 4] = [Some(30), Some(180), Some(730), None];
+
+/// The newest reports of a viewport read in its map cells (see [`geojson_rows`]). A window
+/// that fills the map holds the newest reports of all, since everything outside it is older.
+async fn in_cells(
+    conn: &impl ConnectionTrait,
+    tenant: TenantId,
+    cells: &[i64],
+    (min_lon, min_lat, max_lon, max_lat): (f64, f64, f64, f64),
+    category: Option<i64>,
+    status: &StatusFilter,
+) -> rathaus_core::Result<Vec<GeoRow>> {
+    let now = Utc::now();
+    let mut rows = Vec::new();
+    for window in WINDOWS {
+        let mut sel = geo_filters(
+            rathaus_store::uow::scoped::<report::Entity>(tenant),
+            category,
+            status,
+        )
+        .filter(report::Column::Cell.is_in(cells.iter().copied()))
+        .filter(report::Column::Lat.between(min_lat, max_lat))
+        .filter(report::Column::Lon.between(min_lon, max_lon));
+        if let Some(days) = window {
+            sel = sel.filter(report::Column::CreatedAt.gte(now - chrono::Duration::days(days)));
+        }
+        rows = sel
+            .order_by_desc(report::Column::CreatedAt)
+            .order_by_desc(report::Column::Id)
+            .limit(MAX_FEATURES)
+            .into_model::<GeoRow>()
+            .all(conn)
+            .await
+            .map_err(db_err)?;
+        if rows.len() as u64 >= MAX_FEATURES {
+            break;
+        }
+    }
+    Ok(rows)
 }
 
 /// The references the map shows for a viewport (`bbox` as in the URL, `status` as the

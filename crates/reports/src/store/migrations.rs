@@ -547,7 +547,8 @@ impl MigrationTrait for M0004PhotoQuarantine {
 
 /// The map's spatial key (issue 15, item 11): each report's cell of 0.002° (`domain::geo::
 /// cell_of`, computed here the same way for the reports already there), with an index that
-/// lets a viewport read the reports of its own cells instead of a whole latitude band.
+/// lets a viewport read the newest reports of its own cells instead of a whole latitude band
+/// or the whole town's newest.
 struct M0005MapCells;
 
 impl MigrationName for M0005MapCells {
@@ -574,7 +575,7 @@ impl MigrationTrait for M0005MapCells {
         m.create_index(index(
             "ix_reports_cell",
             "reports_reports",
-            &["tenant_id", "cell", "lat", "lon"],
+            &["tenant_id", "cell", "created_at", "lat", "lon"],
         ))
         .await
     }
