@@ -290,9 +290,21 @@ async fn the_migration_keeps_existing_photos() {
     rathaus_search::migrate(&db).await.unwrap();
     // The schema as it was before ADR 0016.
     Migrator::up(&db.conn, Some(2)).await.unwrap();
+    // Reports are written with today's entity, which has the map cell of m0005: the column is
+    // there while they are written and gone again before the later migrations run.
+    let cell = |sql: &str| {
+        db.conn
+            .execute_raw(Statement::from_string(db.conn.get_database_backend(), sql))
+    };
+    cell("ALTER TABLE reports_reports ADD COLUMN cell BIGINT NOT NULL DEFAULT 0")
+        .await
+        .unwrap();
     rathaus_core::permissions::register(rathaus_reports::permissions::PERMISSIONS);
     let s = tenant(&db, "a", HOST).await;
     let rep = submit(&s, "gully", INSIDE).await.report;
+    cell("ALTER TABLE reports_reports DROP COLUMN cell")
+        .await
+        .unwrap();
     let image = jpeg(64, 48, 3);
     let thumb = jpeg(32, 24, 3);
     let sha = sha256_hex(&image);
@@ -339,6 +351,14 @@ async fn the_migration_keeps_existing_photos() {
     };
 
     Migrator::up(&db.conn, None).await.unwrap();
+    // m0005 gave the report written before it its map cell.
+    let moved = rathaus_reports::store::entity::report::Entity::find_by_id(rep.id)
+        .one(&db.conn)
+        .await
+        .unwrap()
+        .unwrap();
+    let p = rathaus_reports::domain::geo::Point::new(moved.lat, moved.lon).unwrap();
+    assert_eq!(moved.cell, rathaus_reports::domain::geo::cell_of(p));
     let r = row(&s, id).await;
     assert_eq!(
         (r.report_id, r.hidden, r.sha256.as_str()),

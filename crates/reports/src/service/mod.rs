@@ -828,6 +828,9 @@ pub async fn submit(
         search::index_later(&txn, tenant, ReportId(r.id)).await?;
         txn.commit().await?;
         state.generations.bump(tenant);
+        if !stored.is_empty() {
+            state.photo_submitted();
+        }
         Ok(Submitted {
             report: r,
             status_token,

@@ -7,7 +7,8 @@
 //! decode is removed with an audit event; the report stays.
 //!
 //! The job runner works one job at a time, so at most one picture is decoded per process in
-//! the background, however many citizens submit at once.
+//! the background, however many citizens submit at once; and a re-encoding waits while photo
+//! submissions keep coming in (up to 10 s), so a burst gets both cores.
 
 use crate::service::photo_files;
 use crate::service::{By, PHOTO_BOUNDS, PHOTO_FIT, PHOTO_MAX_ALLOC, PhotoId, ReportsState};
@@ -131,6 +132,8 @@ pub async fn clean(
         }
         Err(e) => return Err(e),
     };
+    // Submissions first: during a burst the cores take new reports, the photos wait.
+    state.quiet_for_photos().await;
     let encoded = tokio::task::spawn_blocking(move || {
         images::reencode_jpeg(
             &bytes,

@@ -102,7 +102,7 @@ pub fn geo_filters(
 /// The newest published reports in the viewport, at most [`MAX_FEATURES`].
 ///
 /// A viewport of at most [`MAX_CELLS`] map cells (a street, a quarter) is read in its cells
-/// (index `(tenant, cell, created_at, lat, lon)`), newest first within a time window that
+/// (index `(cell, created_at, lat, lon, tenant_id)`), newest first within a time window that
 /// widens until the map is full or nothing is left out ([`WINDOWS`]): each step reads only
 /// the reports of those cells in that window, however dense the town centre nearby is.
 ///
@@ -222,6 +222,8 @@ const WINDOWS: [Option<i64>; 4] = [Some(30), Some(180), Some(730), None];
 
 /// The newest reports of a viewport read in its map cells (see [`geojson_rows`]). A window
 /// that fills the map holds the newest reports of all, since everything outside it is older.
+/// Each step takes the newest ids from the cell index alone (`(cell, created_at, lat, lon,
+/// tenant_id)`, nothing read from the table), then reads those rows with the map's filters.
 async fn in_cells(
     conn: &impl ConnectionTrait,
     tenant: TenantId,
@@ -230,33 +232,67 @@ async fn in_cells(
     category: Option<i64>,
     status: &StatusFilter,
 ) -> rathaus_core::Result<Vec<GeoRow>> {
+    // `+ 0` on the tenant and the position: the planners would otherwise take an index led by
+    // the tenant (the position or receipt-time one) and read a whole latitude band or the
+    // town's newest; the cell index is led by the cell, and holds the rest to check.
+    let tenant_is = || Expr::col(report::Column::TenantId).add(0).eq(tenant.0);
     let now = Utc::now();
-    let mut rows = Vec::new();
+    let mut out: Vec<GeoRow> = Vec::new();
     for window in WINDOWS {
-        let mut sel = geo_filters(
-            rathaus_store::uow::scoped::<report::Entity>(tenant),
-            category,
-            status,
-        )
-        .filter(report::Column::Cell.is_in(cells.iter().copied()))
-        .filter(report::Column::Lat.between(min_lat, max_lat))
-        .filter(report::Column::Lon.between(min_lon, max_lon));
-        if let Some(days) = window {
-            sel = sel.filter(report::Column::CreatedAt.gte(now - chrono::Duration::days(days)));
-        }
-        rows = sel
-            .order_by_desc(report::Column::CreatedAt)
-            .order_by_desc(report::Column::Id)
-            .limit(MAX_FEATURES)
-            .into_model::<GeoRow>()
-            .all(conn)
-            .await
-            .map_err(db_err)?;
-        if rows.len() as u64 >= MAX_FEATURES {
-            break;
+        out.clear();
+        let mut offset = 0;
+        loop {
+            let mut ids = report::Entity::find()
+                .select_only()
+                .column(report::Column::Id)
+                .filter(report::Column::Cell.is_in(cells.iter().copied()))
+                .filter(
+                    Expr::col(report::Column::Lat)
+                        .add(0.0)
+                        .between(min_lat, max_lat),
+                )
+                .filter(
+                    Expr::col(report::Column::Lon)
+                        .add(0.0)
+                        .between(min_lon, max_lon),
+                )
+                .filter(tenant_is());
+            if let Some(days) = window {
+                ids = ids.filter(report::Column::CreatedAt.gte(now - chrono::Duration::days(days)));
+            }
+            let ids: Vec<i64> = ids
+                .order_by_desc(report::Column::CreatedAt)
+                .order_by_desc(report::Column::Id)
+                .limit(CHUNK)
+                .offset(offset)
+                .into_tuple()
+                .all(conn)
+                .await
+                .map_err(db_err)?;
+            let last = (ids.len() as u64) < CHUNK;
+            if !ids.is_empty() {
+                let rows: Vec<GeoRow> = geo_filters(report::Entity::find(), category, status)
+                    .filter(report::Column::Id.is_in(ids))
+                    .filter(tenant_is())
+                    .order_by_desc(report::Column::CreatedAt)
+                    .order_by_desc(report::Column::Id)
+                    .limit(MAX_FEATURES - out.len() as u64)
+                    .into_model::<GeoRow>()
+                    .all(conn)
+                    .await
+                    .map_err(db_err)?;
+                out.extend(rows);
+            }
+            if out.len() as u64 >= MAX_FEATURES {
+                return Ok(out);
+            }
+            if last {
+                break;
+            }
+            offset += CHUNK;
         }
     }
-    Ok(rows)
+    Ok(out)
 }
 
 /// The references the map shows for a viewport (`bbox` as in the URL, `status` as the

@@ -41,6 +41,41 @@ pub struct ReportsState {
     pub api_key_limits: RateLimiter,
     /// Spent proofs of work so far, to clean up expired ones now and then.
     pub(crate) pow_spends: AtomicU64,
+    /// When the last report with photos was accepted (ms since `started`): the background
+    /// re-encoding waits for a quiet moment, so that a burst of submissions gets the cores.
+    pub(crate) last_photo_submission: AtomicU64,
+    pub(crate) started: Instant,
+}
+
+/// How long no photo submission must have come in before a photo is re-encoded.
+const QUIET: Duration = Duration::from_millis(300);
+/// The longest a re-encoding waits for quiet (a steady stream of submissions still gets its
+/// photos cleaned).
+const MAX_WAIT: Duration = Duration::from_secs(10);
+
+impl ReportsState {
+    /// Notes that a report with photos was just accepted.
+    pub(crate) fn photo_submitted(&self) {
+        let ms = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        self.last_photo_submission
+            .store(ms.max(1), std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Waits until no photo submission came in for [`QUIET`], at most [`MAX_WAIT`].
+    pub(crate) async fn quiet_for_photos(&self) {
+        let give_up = Instant::now() + MAX_WAIT;
+        loop {
+            let last = self
+                .last_photo_submission
+                .load(std::sync::atomic::Ordering::Relaxed);
+            let now = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX);
+            let quiet_ms = u64::try_from(QUIET.as_millis()).unwrap_or(u64::MAX);
+            if last == 0 || now.saturating_sub(last) >= quiet_ms || Instant::now() >= give_up {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
 }
 
 impl Default for ReportsState {
@@ -55,6 +90,8 @@ impl Default for ReportsState {
             public_limits: RateLimiter::new(RATE_WINDOW),
             api_key_limits: RateLimiter::new(Duration::from_secs(60)),
             pow_spends: AtomicU64::new(0),
+            last_photo_submission: AtomicU64::new(0),
+            started: Instant::now(),
         }
     }
 }

@@ -575,7 +575,7 @@ impl MigrationTrait for M0005MapCells {
         m.create_index(index(
             "ix_reports_cell",
             "reports_reports",
-            &["tenant_id", "cell", "created_at", "lat", "lon"],
+            &["cell", "created_at", "lat", "lon", "tenant_id"],
         ))
         .await
     }
