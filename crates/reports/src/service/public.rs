@@ -102,7 +102,7 @@ pub fn geo_filters(
 /// The newest published reports in the viewport, at most [`MAX_FEATURES`].
 ///
 /// A viewport of at most [`MAX_CELLS`] map cells (a street, a quarter) is read in its cells
-/// (index `(cell, created_at, lat, lon, tenant_id)`), newest first within a time window that
+/// (index `(cell, created_at, lat, lon, tenant_id, id)`), newest first within a time window that
 /// widens until the map is full or nothing is left out ([`WINDOWS`]): each step reads only
 /// the reports of those cells in that window, however dense the town centre nearby is.
 ///
@@ -223,7 +223,7 @@ const WINDOWS: [Option<i64>; 4] = [Some(30), Some(180), Some(730), None];
 /// The newest reports of a viewport read in its map cells (see [`geojson_rows`]). A window
 /// that fills the map holds the newest reports of all, since everything outside it is older.
 /// Each step takes the newest ids from the cell index alone (`(cell, created_at, lat, lon,
-/// tenant_id)`, nothing read from the table), then reads those rows with the map's filters.
+/// tenant_id, id)`, nothing read from the table), then reads those rows with the map's filters.
 async fn in_cells(
     conn: &impl ConnectionTrait,
     tenant: TenantId,

@@ -575,7 +575,8 @@ impl MigrationTrait for M0005MapCells {
         m.create_index(index(
             "ix_reports_cell",
             "reports_reports",
-            &["cell", "created_at", "lat", "lon", "tenant_id"],
+            // `id` last: PostgreSQL answers the viewport's ids from the index alone.
+            &["cell", "created_at", "lat", "lon", "tenant_id", "id"],
         ))
         .await
     }
