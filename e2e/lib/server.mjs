@@ -23,17 +23,20 @@ export function binaryPath() {
 
 /**
  * Starts `rathaus serve --demo` on a free port with a fresh data directory.
- * Resolves to { url, email, password, dataDir, stop() } once the three
+ * The E-Akte's consume folder is `consumeDir` in the data directory.
+ * Resolves to { url, email, password, dataDir, consumeDir, stop() } once the three
  * start-up lines (URL:, E-Mail:, Passwort:) were printed on stdout.
  */
 export async function startServer() {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'rathaus-e2e-'));
+  const consumeDir = path.join(dataDir, 'scan');
   const child = spawn(binaryPath(), ['serve', '--demo'], {
     cwd: dataDir,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: {
       ...process.env,
       RATHAUS_DATA_DIR: dataDir,
+      RATHAUS_RECORDS_CONSUME_DIR: consumeDir,
       RATHAUS_LISTEN: '127.0.0.1:0',
       RATHAUS_LOG: 'warn',
     },
@@ -91,7 +94,7 @@ export async function startServer() {
   }
 
   const url = found.URL.endsWith('/') ? found.URL : `${found.URL}/`;
-  return { url, email: found['E-Mail'], password: found.Passwort, dataDir, stop };
+  return { url, email: found['E-Mail'], password: found.Passwort, dataDir, consumeDir, stop };
 }
 
 export const CHROMIUM_ARGS = [

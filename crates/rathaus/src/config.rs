@@ -48,6 +48,9 @@ pub struct Config {
     pub s3_secret_access_key: Option<String>,
     /// `endpoint/bucket/key` instead of `bucket.endpoint/key` (MinIO and most self-hosted).
     pub s3_path_style: bool,
+    /// The E-Akte's consume folder: files dropped into `<dir>/<department>/` land in that
+    /// department's inbox (with several tenants `<dir>/<tenant slug>/<department>/`).
+    pub records_consume_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
@@ -89,6 +92,7 @@ impl Default for Config {
             s3_access_key_id: None,
             s3_secret_access_key: None,
             s3_path_style: false,
+            records_consume_dir: None,
         }
     }
 }

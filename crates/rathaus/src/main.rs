@@ -594,6 +594,19 @@ async fn serve(cfg: Config, demo: bool) -> anyhow::Result<()> {
         cfg.audit_anchor_mail.clone().map(|to| (to, cfg.smtp())),
         stop_rx.clone(),
     ));
+    let settings = serde_json::to_value(&cfg)?;
+    let mut background = Vec::new();
+    for m in modules() {
+        let ctx = rathaus_web::module::Background::new(
+            m.name(),
+            db.clone(),
+            files.clone(),
+            stop_rx.clone(),
+            cfg.file_limits(),
+            &settings,
+        );
+        background.extend(m.background(&ctx).into_iter().map(tokio::spawn));
+    }
     let janitor = tokio::spawn(housekeeping(db.clone(), files.clone(), stop_rx));
 
     // The web state registers the modules' document kinds itself.
@@ -619,6 +632,9 @@ async fn serve(cfg: Config, demo: bool) -> anyhow::Result<()> {
     let _ = worker.await;
     let _ = janitor.await;
     let _ = anchorer.await;
+    for t in background {
+        let _ = t.await;
+    }
     db.conn.close_by_ref().await.ok();
     Ok(())
 }

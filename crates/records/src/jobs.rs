@@ -46,3 +46,36 @@ pub fn handlers() -> Vec<(&'static str, Arc<dyn jobs::Handler>)> {
 pub async fn schedule_all(db: &Db) -> rathaus_core::Result<usize> {
     follow_up_mail::schedule_all(db).await
 }
+
+/// How often the consume folder is looked at.
+pub const CONSUME_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Watches the consume folder (`records_consume_dir`) until the server stops.
+pub async fn watch_consume_folder(
+    root: std::path::PathBuf,
+    mut ctx: rathaus_web::module::Background,
+) {
+    use crate::service::consume::{Consumer, SETTLE};
+    let limits = ctx.limits;
+    if let Err(e) = tokio::fs::create_dir_all(&root).await {
+        tracing::error!(folder = %root.display(), error = %e, "cannot create the consume folder (setting records_consume_dir)");
+    }
+    tracing::info!(folder = %root.display(), "watching the E-Akte consume folder");
+    let mut consumer = Consumer::new(root, limits, SETTLE);
+    let mut failing = false;
+    loop {
+        match consumer.scan(&ctx.db, &ctx.files).await {
+            Ok(_) => failing = false,
+            Err(e) => {
+                // Said once per outage, not every few seconds.
+                if !failing {
+                    tracing::warn!(error = %e, "scanning the consume folder failed; trying again");
+                }
+                failing = true;
+            }
+        }
+        if ctx.pause(CONSUME_EVERY).await {
+            break;
+        }
+    }
+}

@@ -123,6 +123,19 @@ impl rathaus_web::Module for Records {
         jobs::handlers()
     }
 
+    fn background(
+        &self,
+        ctx: &rathaus_web::module::Background,
+    ) -> Vec<rathaus_web::module::BackgroundTask> {
+        match ctx.setting("records_consume_dir") {
+            Some(dir) if !dir.is_empty() => vec![Box::pin(jobs::watch_consume_folder(
+                dir.into(),
+                ctx.clone(),
+            ))],
+            _ => vec![],
+        }
+    }
+
     fn dashboard<'a>(
         &'a self,
         db: &'a rathaus_store::Db,

@@ -4,8 +4,10 @@
 #![allow(clippy::unwrap_used)] // a test fails loudly on a broken assumption
 
 mod api;
+mod consume;
 mod disposal;
 mod follow_up_mail;
+mod inbox_assign;
 mod inbox_departments;
 mod pages;
 mod plan_import;

@@ -64,3 +64,19 @@ pub fn sha256_hex_bytes(b: &[u8]) -> String {
     use sha2::{Digest, Sha256};
     hex::encode(Sha256::digest(b))
 }
+
+/// A case-insensitive "contains" on a text column that behaves alike on SQLite and
+/// PostgreSQL (LIKE is case-sensitive on PostgreSQL). SQLite's `lower()` folds ASCII letters
+/// only, so `ü` and `Ü` still differ there. `%` and `_` in the text match themselves.
+pub fn contains_ci(
+    col: impl sea_orm::sea_query::IntoColumnRef,
+    text: &str,
+) -> sea_orm::sea_query::SimpleExpr {
+    use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
+    let escaped = text
+        .to_lowercase()
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    Expr::expr(Func::lower(Expr::col(col))).like(LikeExpr::new(format!("%{escaped}%")).escape('\\'))
+}

@@ -37,6 +37,11 @@ impl FormErrors {
         })
     }
 
+    /// Whether one of the errors has this translation key.
+    pub fn is(&self, key: &str) -> bool {
+        self.errs.0.iter().any(|e| e.key == key)
+    }
+
     pub fn any(&self) -> bool {
         !self.errs.is_empty()
     }

@@ -93,6 +93,8 @@ pub struct Layout {
     pub js: &'static str,
     /// `live.js`: refreshes `data-live` elements; loaded for signed-in users only.
     pub live_js: Option<&'static str>,
+    /// `upload.js`: drag and drop onto file fields marked `data-drop`; signed-in users only.
+    pub upload_js: Option<&'static str>,
     pub wappen: String,
     /// The search field in the header (staff, not citizens).
     pub search_field: bool,
@@ -121,6 +123,7 @@ impl Layout {
         if let Some(u) = ctx.staff() {
             l.user_name = Some(u.name.clone());
             l.live_js = Some(assets::url("live.js"));
+            l.upload_js = Some(assets::url("upload.js"));
             l.search_field = !u.citizen;
             l.nav = nav
                 .iter()
@@ -156,6 +159,7 @@ impl Layout {
             css: assets::url("style.css"),
             js: assets::url("vendor/htmx.min.js"),
             live_js: None,
+            upload_js: None,
             wappen: assets::url("wappen.svg").to_string(),
             search_field: false,
         }

@@ -139,6 +139,12 @@ pub trait Module: Send + Sync + 'static {
         Box::pin(async { Ok(vec![]) })
     }
 
+    /// Long-running tasks beside the job worker (e.g. the E-Akte watching its consume
+    /// folder), started by `serve`; each ends soon after `ctx.stop` turns true.
+    fn background(&self, _ctx: &Background) -> Vec<BackgroundTask> {
+        vec![]
+    }
+
     /// Adds demo data that needs the file service (e.g. documents with content) to the demo
     /// tenant, acting as its admin. `serve --demo` calls it at every start, after `demo`, so
     /// it must skip what is already there.
@@ -151,6 +157,73 @@ pub trait Module: Send + Sync + 'static {
         Box::pin(async { Ok(()) })
     }
 }
+
+/// What a module's background tasks get from `serve`.
+#[derive(Clone)]
+pub struct Background {
+    pub db: Db,
+    pub files: std::sync::Arc<rathaus_store::files::FileStore>,
+    /// Turns true when the server stops.
+    pub stop: tokio::sync::watch::Receiver<bool>,
+    /// What the file service takes (largest upload, the tenant's quota).
+    pub limits: rathaus_store::files::Limits,
+    /// The module's own settings (`<module>_…`), as configured.
+    settings: std::sync::Arc<serde_json::Map<String, serde_json::Value>>,
+}
+
+impl Background {
+    /// `settings`: the whole configuration as JSON; the module sees only the settings named
+    /// after it (`records_consume_dir` for `records`), not the platform's secrets.
+    pub fn new(
+        module: &str,
+        db: Db,
+        files: std::sync::Arc<rathaus_store::files::FileStore>,
+        stop: tokio::sync::watch::Receiver<bool>,
+        limits: rathaus_store::files::Limits,
+        settings: &serde_json::Value,
+    ) -> Self {
+        let prefix = format!("{module}_");
+        let own = settings
+            .as_object()
+            .map(|m| {
+                m.iter()
+                    .filter(|(k, _)| k.starts_with(&prefix))
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        Background {
+            db,
+            files,
+            stop,
+            limits,
+            settings: std::sync::Arc::new(own),
+        }
+    }
+
+    /// A setting of the module as text; None when unset (or another module's).
+    pub fn setting(&self, name: &str) -> Option<String> {
+        match self.settings.get(name)? {
+            serde_json::Value::Null => None,
+            serde_json::Value::String(s) => Some(s.clone()),
+            v => Some(v.to_string()),
+        }
+    }
+
+    /// Waits `d`, or less when the server stops; true when it stops.
+    pub async fn pause(&mut self, d: std::time::Duration) -> bool {
+        if *self.stop.borrow() {
+            return true;
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(d) => *self.stop.borrow(),
+            r = self.stop.changed() => r.is_err() || *self.stop.borrow(),
+        }
+    }
+}
+
+/// A module's long-running task.
+pub type BackgroundTask = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
 
 /// Something on the staff dashboard that the signed-in user has to do in a module: a count
 /// linking to the module's own list of it (e.g. follow-ups due, tasks open).

@@ -996,6 +996,8 @@ struct InboxTpl {
     errs: FormErrors,
     failed_item: Option<i64>,
     file_number: String,
+    /// The open files the failed assignment's text matched (Aktenzeichen, title), to choose.
+    matches: Vec<(String, String)>,
     /// The departments' inboxes the user may choose (id, name, chosen).
     choices: Vec<(i64, String, bool)>,
     /// The chosen inbox as the `bereich` parameter (empty: the general inbox).
@@ -1050,6 +1052,17 @@ async fn render_inbox(
     chosen: Option<i64>,
     choices: Vec<(i64, String)>,
 ) -> Result<Response, HtmlError> {
+    let matches = match failed_item {
+        Some(_) if errs.is(inbox::ERR_AMBIGUOUS) => {
+            inbox::matching_files(&st.db, Actor::User(p), p.tenant_id, &file_number)
+                .await?
+                .1
+                .into_iter()
+                .map(|f| (f.file_number, f.title))
+                .collect()
+        }
+        _ => vec![],
+    };
     let items = inbox::list(&st.db, Actor::User(p), p.tenant_id, chosen).await?;
     let failed = errs.any();
     respond(
@@ -1072,6 +1085,7 @@ async fn render_inbox(
             errs,
             failed_item,
             file_number,
+            matches,
             choices: choices
                 .into_iter()
                 .map(|(id, name)| (id, name, chosen == Some(id)))

@@ -16,6 +16,7 @@ use chrono::{Datelike, NaiveDate, Utc};
 use rathaus_core::audit::NewEvent;
 use rathaus_core::validation::FieldErrors;
 use rathaus_core::{Error, Result, TenantId};
+use rathaus_store::contains_ci;
 use rathaus_store::entity::audit_event;
 use rathaus_store::uow::{Actor, Scope, Tx};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
@@ -416,7 +417,7 @@ pub struct FileQuery {
     pub kind: Option<FileKind>,
     pub state: Option<FileState>,
     pub plan_item_id: Option<i64>,
-    /// Part of the Aktenzeichen, the title or the subject's name.
+    /// Part of the Aktenzeichen, the title or the subject's name, in any case.
     pub q: String,
     pub page: u64,
 }
@@ -447,9 +448,9 @@ pub async fn list(
     if !text.is_empty() {
         sel = sel.filter(
             Condition::any()
-                .add(file::Column::FileNumber.contains(text))
-                .add(file::Column::Title.contains(text))
-                .add(file::Column::SubjectName.contains(text)),
+                .add(contains_ci(file::Column::FileNumber, text))
+                .add(contains_ci(file::Column::Title, text))
+                .add(contains_ci(file::Column::SubjectName, text)),
         );
     }
     let total = sel.clone().count(s.conn()).await?;

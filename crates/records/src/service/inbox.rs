@@ -2,10 +2,10 @@
 
 use super::actor_label;
 use super::documents::{DocumentInput, FILES_KIND_INBOX, FILES_MODULE};
-use super::files::{OBJECT, by_number};
+use super::files::{FileQuery, OBJECT, by_number};
 use crate::domain::{Coded, Direction, FileState};
 use crate::permissions::MANAGE;
-use crate::store::entity::{document, inbox_item, version};
+use crate::store::entity::{document, file, inbox_item, version};
 use bytes::Bytes;
 use chrono::Utc;
 use futures_util::Stream;
@@ -157,8 +157,61 @@ pub async fn list(
         .await?)
 }
 
-/// Files a scan into the file with this Aktenzeichen as a new document (the stored content
-/// is reused: no second upload).
+/// An assignment's text matches several open files; the page offers them.
+pub const ERR_AMBIGUOUS: &str = "records.err.file_ambiguous";
+
+/// The most files offered when an assignment's text matches several.
+pub const MAX_MATCHES: usize = 10;
+
+/// The open files the user may see whose Aktenzeichen, title or subject's name contains
+/// `text`, newest first (at most `MAX_MATCHES`), and how many there are.
+pub async fn matching_files(
+    db: &Db,
+    by: Actor<'_>,
+    tenant: TenantId,
+    text: &str,
+) -> Result<(u64, Vec<file::Model>)> {
+    by.require(MANAGE)?;
+    let (n, mut rows) = super::files::list(
+        &db.conn,
+        by,
+        tenant,
+        &FileQuery {
+            state: Some(FileState::Open),
+            q: text.trim().to_string(),
+            ..Default::default()
+        },
+    )
+    .await?;
+    rows.truncate(MAX_MATCHES);
+    Ok((n, rows))
+}
+
+/// The file an assignment names: the one with this Aktenzeichen, else the only open file
+/// whose Aktenzeichen, title or subject's name contains the text.
+async fn file_named(db: &Db, by: Actor<'_>, tenant: TenantId, text: &str) -> Result<file::Model> {
+    match by_number(&db.conn, by, tenant, text).await {
+        Err(Error::NotFound) => {}
+        found => return found,
+    }
+    let (n, mut rows) = matching_files(db, by, tenant, text).await?;
+    match n {
+        0 => Err(FieldErrors::single(
+            "file_number",
+            "records.err.file_unknown",
+        )),
+        1 if !rows.is_empty() => Ok(rows.remove(0)),
+        n => {
+            let mut e = FieldErrors::new();
+            e.add_arg("file_number", ERR_AMBIGUOUS, Some(n));
+            Err(Error::Invalid(e))
+        }
+    }
+}
+
+/// Files a scan into the file named by its Aktenzeichen, or by a part of it, its title or
+/// its subject's name when only one open file matches, as a new document (the stored
+/// content is reused: no second upload).
 pub async fn assign(
     db: &Db,
     by: Actor<'_>,
@@ -171,12 +224,7 @@ pub async fn assign(
     if file_number.trim().is_empty() {
         return Err(FieldErrors::single("file_number", "err.required"));
     }
-    let f = by_number(&db.conn, by, tenant, file_number)
-        .await
-        .map_err(|e| match e {
-            Error::NotFound => FieldErrors::single("file_number", "records.err.file_unknown"),
-            e => e,
-        })?;
+    let f = file_named(db, by, tenant, file_number).await?;
     // A scan in a department's inbox the user may not choose does not exist for them.
     let pre = Scope::new(&db.conn, tenant, by)?
         .get::<inbox_item::Entity, _>(item_id)

@@ -5,6 +5,7 @@
 //! every list, count, lookup and search of files and documents uses.
 
 pub mod access;
+pub mod consume;
 pub mod disposal;
 pub mod documents;
 pub mod files;

@@ -8,8 +8,8 @@ use rathaus_core::audit::NewEvent;
 use rathaus_core::validation::FieldErrors;
 use rathaus_core::{Error, Result, TenantId};
 use rathaus_search::Op;
+use rathaus_store::contains_ci;
 use rathaus_store::uow::{Actor, Scope, Tx};
-use sea_orm::sea_query::{Expr, ExprTrait, Func};
 use sea_orm::{
     ColumnTrait, Condition, DatabaseConnection, PaginatorTrait, QueryFilter, QueryOrder,
     QuerySelect, Set,
@@ -559,13 +559,12 @@ async fn query_persons(
     let scope = Scope::new(db, tenant, by)?;
     let d = f.on.unwrap_or_else(super::today);
     let mut q = scope.find::<person::Entity>();
-    let needle = f.q.trim().to_lowercase();
+    let needle = f.q.trim();
     if !needle.is_empty() {
-        let like = format!("%{}%", needle.replace(['%', '_'], ""));
         q = q.filter(
             Condition::any()
-                .add(Expr::expr(Func::lower(Expr::col(person::Column::Surname))).like(&like))
-                .add(Expr::expr(Func::lower(Expr::col(person::Column::GivenNames))).like(&like)),
+                .add(contains_ci(person::Column::Surname, needle))
+                .add(contains_ci(person::Column::GivenNames, needle)),
         );
     }
     if let Some(a) = f.accommodation_id {
