@@ -304,3 +304,68 @@ pub(crate) fn register(modules: &[std::sync::Arc<dyn Module>]) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    async fn background(
+        settings: serde_json::Value,
+    ) -> (Background, tokio::sync::watch::Sender<bool>) {
+        let db = Db::connect("sqlite::memory:").await.expect("in-memory db");
+        let files = rathaus_store::files::FileStore::from_config(
+            &rathaus_store::files::FilesConfig::Memory,
+        )
+        .expect("in-memory file store");
+        let (tx, rx) = tokio::sync::watch::channel(false);
+        let limits = rathaus_store::files::Limits {
+            max_size: 1,
+            quota: None,
+        };
+        let b = Background::new(
+            "records",
+            db,
+            std::sync::Arc::new(files),
+            rx,
+            limits,
+            &settings,
+        );
+        (b, tx)
+    }
+
+    #[tokio::test]
+    async fn a_module_sees_only_its_own_settings() {
+        let (b, _tx) = background(serde_json::json!({
+            "records_consume_dir": "/srv/scan",
+            "records_interval": 5,
+            "records_unset": null,
+            "smtp_password": "geheim",
+            "recordsx": "not the module's",
+        }))
+        .await;
+        assert_eq!(
+            b.setting("records_consume_dir").as_deref(),
+            Some("/srv/scan")
+        );
+        assert_eq!(b.setting("records_interval").as_deref(), Some("5"));
+        assert_eq!(b.setting("records_unset"), None);
+        assert_eq!(b.setting("smtp_password"), None);
+        assert_eq!(b.setting("recordsx"), None);
+    }
+
+    #[tokio::test]
+    async fn a_pause_ends_when_the_server_stops() {
+        let (mut b, tx) = background(serde_json::json!({})).await;
+        assert!(!b.pause(Duration::from_millis(1)).await);
+        let stopper = tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            tx.send(true).expect("receiver alive");
+            tx
+        });
+        // Returns at the stop, not after ten minutes.
+        assert!(b.pause(Duration::from_secs(600)).await);
+        drop(stopper.await);
+        assert!(b.pause(Duration::from_secs(600)).await, "stays stopped");
+    }
+}
