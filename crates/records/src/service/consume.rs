@@ -50,6 +50,15 @@ pub struct Scan {
     pub retry: usize,
 }
 
+/// One department's folder being scanned, and where its files go.
+struct Folder<'a> {
+    db: &'a Db,
+    files: &'a FileStore,
+    tenant: TenantId,
+    department: i64,
+    dir: PathBuf,
+}
+
 /// Watches one consume root; keeps what it saw of each file between scans.
 pub struct Consumer {
     root: PathBuf,
@@ -150,8 +159,14 @@ impl Consumer {
             }
             match by_folder.get(&name.to_lowercase()) {
                 Some(&department) => {
-                    self.scan_department(db, files, tenant, department, &e.path(), out, present)
-                        .await?
+                    let folder = Folder {
+                        db,
+                        files,
+                        tenant,
+                        department,
+                        dir: e.path(),
+                    };
+                    self.scan_department(&folder, out, present).await?
                 }
                 None => {
                     if self.warned.insert(e.path()) {
@@ -163,24 +178,18 @@ impl Consumer {
         Ok(())
     }
 
-    #[allow(clippy::too_many_arguments)]
     async fn scan_department(
         &mut self,
-        db: &Db,
-        files: &FileStore,
-        tenant: TenantId,
-        department: i64,
-        dir: &Path,
+        folder: &Folder<'_>,
         out: &mut Scan,
         present: &mut HashSet<PathBuf>,
     ) -> Result<()> {
-        let work = dir.join(WORK_DIR);
+        let work = folder.dir.join(WORK_DIR);
         // Left claimed by an earlier scan (a fault, or a stop half-way): first.
         for claimed in regular_files(&work).await {
-            self.store(db, files, tenant, department, dir, &claimed, true, out)
-                .await?;
+            self.store(folder, &claimed, true, out).await?;
         }
-        for path in regular_files(dir).await {
+        for path in regular_files(&folder.dir).await {
             present.insert(path.clone());
             if !self.settled(&path).await {
                 out.waiting += 1;
@@ -200,8 +209,7 @@ impl Consumer {
                 // Taken by another server meanwhile, or removed.
                 continue;
             }
-            self.store(db, files, tenant, department, dir, &claimed, false, out)
-                .await?;
+            self.store(folder, &claimed, false, out).await?;
         }
         Ok(())
     }
@@ -225,18 +233,20 @@ impl Consumer {
 
     /// Stores a claimed file in the department's inbox and removes it; a refused one moves
     /// to the rejected folder; after a fault it stays claimed.
-    #[allow(clippy::too_many_arguments)]
     async fn store(
-        &mut self,
-        db: &Db,
-        files: &FileStore,
-        tenant: TenantId,
-        department: i64,
-        dir: &Path,
+        &self,
+        folder: &Folder<'_>,
         claimed: &Path,
         retried: bool,
         out: &mut Scan,
     ) -> Result<()> {
+        let &Folder {
+            db,
+            files,
+            tenant,
+            department,
+            ref dir,
+        } = folder;
         let name = claimed
             .file_name()
             .map(|n| n.to_string_lossy().to_string())
