@@ -139,21 +139,6 @@ fn with_exif_gps(jpeg: &[u8]) -> Vec<u8> {
     out
 }
 
-fn crc32(data: &[u8]) -> u32 {
-    let mut c = 0xFFFF_FFFFu32;
-    for b in data {
-        c ^= u32::from(*b);
-        for _ in 0..8 {
-            c = if c & 1 == 1 {
-                0xEDB8_8320 ^ (c >> 1)
-            } else {
-                c >> 1
-            };
-        }
-    }
-    !c
-}
-
 /// Only a PNG signature and an IHDR chunk claiming 20,000 × 20,000 RGBA pixels (1.6 GB).
 fn png_bomb_header() -> Vec<u8> {
     let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
@@ -163,7 +148,7 @@ fn png_bomb_header() -> Vec<u8> {
     chunk.extend([8, 6, 0, 0, 0]);
     png.extend(13u32.to_be_bytes());
     png.extend(&chunk);
-    png.extend(crc32(&chunk).to_be_bytes());
+    png.extend(crc32fast::hash(&chunk).to_be_bytes());
     png
 }
 

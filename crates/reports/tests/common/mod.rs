@@ -222,19 +222,3 @@ pub async fn signed_in(
     assert_eq!(r.status(), 303, "login of {email}");
     c
 }
-
-/// CRC-32 of a PNG chunk (type and data).
-pub fn crc32(data: &[u8]) -> u32 {
-    let mut c = 0xFFFF_FFFFu32;
-    for b in data {
-        c ^= u32::from(*b);
-        for _ in 0..8 {
-            c = if c & 1 == 1 {
-                0xEDB8_8320 ^ (c >> 1)
-            } else {
-                c >> 1
-            };
-        }
-    }
-    !c
-}
