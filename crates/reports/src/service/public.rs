@@ -186,16 +186,7 @@ pub async fn geojson_rows(
         status,
     );
     let sel = if conn.get_database_backend() == sea_orm::DbBackend::Sqlite {
-        sel.filter(
-            Expr::col(report::Column::Lat)
-                .add(0.0)
-                .between(min_lat, max_lat),
-        )
-        .filter(
-            Expr::col(report::Column::Lon)
-                .add(0.0)
-                .between(min_lon, max_lon),
-        )
+        sel.filter(in_box_unindexed((min_lon, min_lat, max_lon, max_lat)))
     } else {
         let all_finite = [min_lat, max_lat, min_lon, max_lon]
             .iter()
@@ -215,6 +206,24 @@ pub async fn geojson_rows(
         .all(conn)
         .await
         .map_err(db_err)
+}
+
+/// The map's box as a condition no planner answers from the position index (`lat + 0.0`):
+/// the caller's index decides the order, the box only filters.
+fn in_box_unindexed(
+    (min_lon, min_lat, max_lon, max_lat): (f64, f64, f64, f64),
+) -> sea_orm::Condition {
+    sea_orm::Condition::all()
+        .add(
+            Expr::col(report::Column::Lat)
+                .add(0.0)
+                .between(min_lat, max_lat),
+        )
+        .add(
+            Expr::col(report::Column::Lon)
+                .add(0.0)
+                .between(min_lon, max_lon),
+        )
 }
 
 /// Days back a cell viewport looks first, then further; `None`: all of it.
@@ -246,16 +255,7 @@ async fn in_cells(
                 .select_only()
                 .column(report::Column::Id)
                 .filter(report::Column::Cell.is_in(cells.iter().copied()))
-                .filter(
-                    Expr::col(report::Column::Lat)
-                        .add(0.0)
-                        .between(min_lat, max_lat),
-                )
-                .filter(
-                    Expr::col(report::Column::Lon)
-                        .add(0.0)
-                        .between(min_lon, max_lon),
-                )
+                .filter(in_box_unindexed((min_lon, min_lat, max_lon, max_lat)))
                 .filter(tenant_is());
             if let Some(days) = window {
                 ids = ids.filter(report::Column::CreatedAt.gte(now - chrono::Duration::days(days)));
