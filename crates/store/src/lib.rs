@@ -65,18 +65,25 @@ pub fn sha256_hex_bytes(b: &[u8]) -> String {
     hex::encode(Sha256::digest(b))
 }
 
-/// A case-insensitive "contains" on a text column that behaves alike on SQLite and
-/// PostgreSQL (LIKE is case-sensitive on PostgreSQL). SQLite's `lower()` folds ASCII letters
-/// only, so `ü` and `Ü` still differ there. `%` and `_` in the text match themselves.
+/// A case-insensitive "contains" on a text column that behaves alike on both databases:
+/// `ILIKE` on PostgreSQL (whose `LIKE` is case-sensitive; `ILIKE` also matches Ü and ü), `LIKE` on
+/// SQLite (case-insensitive for ASCII letters, so `ü` and `Ü` still differ there). No
+/// function on the column: SQLite's `lower()` per row made a name search three times slower.
+/// `%` and `_` in the text match themselves.
 pub fn contains_ci(
+    backend: sea_orm::DbBackend,
     col: impl sea_orm::sea_query::IntoColumnRef,
     text: &str,
 ) -> sea_orm::sea_query::SimpleExpr {
-    use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
+    use sea_orm::sea_query::extension::postgres::PgExpr;
+    use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
     let escaped = text
-        .to_lowercase()
         .replace('\\', "\\\\")
         .replace('%', "\\%")
         .replace('_', "\\_");
-    Expr::expr(Func::lower(Expr::col(col))).like(LikeExpr::new(format!("%{escaped}%")).escape('\\'))
+    let pattern = LikeExpr::new(format!("%{escaped}%")).escape('\\');
+    match backend {
+        sea_orm::DbBackend::Postgres => Expr::col(col).ilike(pattern),
+        _ => Expr::col(col).like(pattern),
+    }
 }

@@ -451,11 +451,12 @@ pub async fn list(
     }
     let text = q.q.trim();
     if !text.is_empty() {
+        let backend = db.get_database_backend();
         sel = sel.filter(
             Condition::any()
-                .add(contains_ci(file::Column::FileNumber, text))
-                .add(contains_ci(file::Column::Title, text))
-                .add(contains_ci(file::Column::SubjectName, text)),
+                .add(contains_ci(backend, file::Column::FileNumber, text))
+                .add(contains_ci(backend, file::Column::Title, text))
+                .add(contains_ci(backend, file::Column::SubjectName, text)),
         );
     }
     let total = sel.clone().count(s.conn()).await?;

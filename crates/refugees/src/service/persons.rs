@@ -561,10 +561,11 @@ async fn query_persons(
     let mut q = scope.find::<person::Entity>();
     let needle = f.q.trim();
     if !needle.is_empty() {
+        let backend = db.get_database_backend();
         q = q.filter(
             Condition::any()
-                .add(contains_ci(person::Column::Surname, needle))
-                .add(contains_ci(person::Column::GivenNames, needle)),
+                .add(contains_ci(backend, person::Column::Surname, needle))
+                .add(contains_ci(backend, person::Column::GivenNames, needle)),
         );
     }
     if let Some(a) = f.accommodation_id {
