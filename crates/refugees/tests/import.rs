@@ -8,7 +8,7 @@ use crate::common;
 use common::xlsx::{C, C::*, workbook};
 use common::*;
 use rathaus_refugees::service::imports::{Outcome, import};
-use rathaus_refugees::store::{occupancy, person};
+use rathaus_refugees::store::{household, occupancy, person};
 use rathaus_store::uow::Actor;
 use rathaus_web::i18n::{Lang, catalog};
 use sea_orm::{EntityTrait, PaginatorTrait};
@@ -412,6 +412,16 @@ async fn a_clean_workbook_goes_in_whole_with_history_and_households() {
     assert_eq!(lina.residence_status, "gestattung");
     assert_eq!(lina.permit_valid_until, Some(d("2027-06-30")));
     assert!(lina.household_id.is_some());
+    // The household's head is its first person in the file.
+    let hh = household::Entity::find_by_id(lina.household_id.unwrap())
+        .one(&s.db.conn)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (hh.reference.as_str(), hh.head_person_id),
+        ("BG-1", Some(lina.id))
+    );
     assert_eq!(
         lina.household_id,
         persons

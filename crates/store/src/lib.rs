@@ -81,9 +81,11 @@ pub fn contains_ci(
         .replace('\\', "\\\\")
         .replace('%', "\\%")
         .replace('_', "\\_");
-    let pattern = LikeExpr::new(format!("%{escaped}%")).escape('\\');
+    let pattern = format!("%{escaped}%");
     match backend {
-        sea_orm::DbBackend::Postgres => Expr::col(col).ilike(pattern),
-        _ => Expr::col(col).like(pattern),
+        // The backslash is PostgreSQL's escape character already (sea-query would put an
+        // `ESCAPE` after `ILIKE` where PostgreSQL does not parse it).
+        sea_orm::DbBackend::Postgres => Expr::col(col).ilike(LikeExpr::new(pattern)),
+        _ => Expr::col(col).like(LikeExpr::new(pattern).escape('\\')),
     }
 }

@@ -277,21 +277,30 @@ async fn write_plan(tx: &Tx<'_>, plan: &Plan) -> Result<()> {
         }
         room_beds.push((room_id, acc, beds));
     }
-    // Households by the file's reference.
-    let mut households: HashMap<String, i64> = HashMap::new();
+    // Households by the file's reference, in bulk (one statement per chunk, not one per
+    // household: a round trip each made a commit on PostgreSQL take seconds more).
+    let mut refs: Vec<&str> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     for p in &plan.persons {
         let r = p.household.trim();
-        if r.is_empty() || households.contains_key(r) {
-            continue;
+        if !r.is_empty() && seen.insert(r) {
+            refs.push(r);
         }
-        let h = tx
-            .insert(household::ActiveModel {
-                reference: Set(r.chars().take(100).collect()),
-                head_person_id: Set(None),
-                ..Default::default()
-            })
+    }
+    let mut households: HashMap<String, i64> = HashMap::new();
+    for chunk in refs.chunks(CHUNK) {
+        let rows = chunk.iter().map(|r| household::ActiveModel {
+            tenant_id: Set(tenant.0),
+            reference: Set(r.chars().take(100).collect()),
+            head_person_id: Set(None),
+            ..Default::default()
+        });
+        let inserted = household::Entity::insert_many(rows)
+            .exec_with_returning(tx.conn())
             .await?;
-        households.insert(r.to_string(), h.id);
+        for (r, h) in chunk.iter().zip(inserted) {
+            households.insert((*r).to_string(), h.id);
+        }
     }
     // Persons in bulk; ids come back in insertion order.
     let mut person_ids: Vec<i64> = Vec::with_capacity(plan.persons.len());
@@ -333,17 +342,27 @@ async fn write_plan(tx: &Tx<'_>, plan: &Plan) -> Result<()> {
         rathaus_search::Op::Upsert,
     )
     .await?;
-    // The head of each household: its first person in the file.
-    let mut heads: HashMap<i64, i64> = HashMap::new();
+    // The head of each household: its first person in the file; one statement per chunk.
+    let mut heads: Vec<(i64, i64)> = Vec::new();
+    let mut headed = std::collections::HashSet::new();
     for (p, id) in plan.persons.iter().zip(&person_ids) {
-        if let Some(h) = households.get(p.household.trim()) {
-            heads.entry(*h).or_insert(*id);
+        if let Some(h) = households.get(p.household.trim())
+            && headed.insert(*h)
+        {
+            heads.push((*h, *id));
         }
     }
-    for (h, head) in heads {
+    for chunk in heads.chunks(CHUNK) {
+        let mut head = sea_orm::sea_query::CaseStatement::new();
+        for (h, p) in chunk {
+            head = head.case(
+                household::Column::Id.eq(*h),
+                sea_orm::sea_query::Expr::val(*p),
+            );
+        }
         tx.update_many::<household::Entity>()
-            .filter(household::Column::Id.eq(h))
-            .col_expr(household::Column::HeadPersonId, Some(head).into())
+            .filter(household::Column::Id.is_in(chunk.iter().map(|(h, _)| *h)))
+            .col_expr(household::Column::HeadPersonId, head.into())
             .exec(tx.conn())
             .await?;
     }
