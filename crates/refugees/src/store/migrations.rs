@@ -15,6 +15,7 @@ impl MigratorTrait for Migrator {
             Box::new(M0003),
             Box::new(M0004),
             Box::new(M0005),
+            Box::new(M0006),
         ]
     }
     fn migration_table_name() -> DynIden {
@@ -358,6 +359,52 @@ impl MigrationTrait for M0005 {
             "refugees_reminder_runs",
             &["tenant_id", "mailed_on"],
         ))
+        .await
+    }
+}
+
+/// The name index holds the given names and the id too: a name search walks it in the
+/// list's order (surname, given names, id) and tests the text on the index entries, without
+/// reading each person's row (50,000 row reads made a search take 90 ms on SQLite).
+struct M0006;
+
+impl MigrationName for M0006 {
+    fn name(&self) -> &str {
+        "m0006_refugees_persons_name_covering"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0006 {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.create_index(index(
+            "ix_refugees_persons_names",
+            "refugees_persons",
+            &["tenant_id", "surname", "given_names", "id"],
+        ))
+        .await?;
+        m.drop_index(
+            Index::drop()
+                .name("ix_refugees_persons_name")
+                .table("refugees_persons")
+                .to_owned(),
+        )
+        .await
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.create_index(index(
+            "ix_refugees_persons_name",
+            "refugees_persons",
+            &["tenant_id", "surname"],
+        ))
+        .await?;
+        m.drop_index(
+            Index::drop()
+                .name("ix_refugees_persons_names")
+                .table("refugees_persons")
+                .to_owned(),
+        )
         .await
     }
 }
