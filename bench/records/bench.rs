@@ -344,6 +344,13 @@ async fn main() -> anyhow::Result<()> {
         t0.elapsed().as_secs_f64()
     );
 
+    // PostgreSQL plans from statistics that autovacuum gathers after such a load; run it now
+    // (a machine may have autovacuum off). SQLite keeps none, as in production.
+    if db.db_backend() == sea_orm::DbBackend::Postgres {
+        use sea_orm::ConnectionTrait;
+        db.conn.execute_unprepared("ANALYZE").await?;
+    }
+
     // Search index as `rathaus search reindex` builds it (in memory).
     let mut index = rathaus_search::SearchService::in_memory()?;
     for src in Records.search_sources() {
