@@ -947,13 +947,7 @@ async fn map_cells_agree_in_rust_and_sql_and_lose_no_report_on_a_cell_border() {
             let found = viewport_references(conn, a.s.tenant(), &bbox, None, "", 1_000_000)
                 .await
                 .unwrap();
-            let mut inside: Vec<&report::Model> = rows
-                .iter()
-                .filter(|r| r.moderation == service::PUBLISHED)
-                .filter(|r| (b.1..=b.3).contains(&r.lat) && (b.0..=b.2).contains(&r.lon))
-                .collect();
-            inside.sort_by_key(|r| std::cmp::Reverse((r.created_at, r.id)));
-            let expected: Vec<String> = inside.iter().map(|r| r.reference.clone()).collect();
+            let expected = newest_published_in(&rows, b);
             assert!(!expected.is_empty(), "{bbox}");
             assert_eq!(found, expected, "{bbox}");
         }
@@ -997,19 +991,22 @@ async fn a_crowded_cell_viewport_shows_the_newest_500_across_time_windows() {
     let found = viewport_references(conn, a.s.tenant(), &bbox, None, "", 1)
         .await
         .unwrap();
+    let inside = newest_published_in(&rows, b);
+    assert!(inside.len() > 600, "{}", inside.len());
+    let expected: Vec<String> = inside.into_iter().take(500).collect();
+    assert_eq!(found, expected);
+}
+
+/// The references of the published reports in box `b` (min lon, min lat, max lon, max lat),
+/// newest first: what the map must show, computed without the database.
+fn newest_published_in(rows: &[report::Model], b: (f64, f64, f64, f64)) -> Vec<String> {
     let mut inside: Vec<&report::Model> = rows
         .iter()
         .filter(|r| r.moderation == service::PUBLISHED)
         .filter(|r| (b.1..=b.3).contains(&r.lat) && (b.0..=b.2).contains(&r.lon))
         .collect();
-    assert!(inside.len() > 600, "{}", inside.len());
     inside.sort_by_key(|r| std::cmp::Reverse((r.created_at, r.id)));
-    let expected: Vec<String> = inside
-        .iter()
-        .take(500)
-        .map(|r| r.reference.clone())
-        .collect();
-    assert_eq!(found, expected);
+    inside.iter().map(|r| r.reference.clone()).collect()
 }
 
 /// Inside the demo boundary, away from `INSIDE`.

@@ -244,19 +244,18 @@ async fn in_cells(
     // `+ 0` on the tenant and the position: the planners would otherwise take an index led by
     // the tenant (the position or receipt-time one) and read a whole latitude band or the
     // town's newest; the cell index is led by the cell, and holds the rest to check.
-    let tenant_is = || Expr::col(report::Column::TenantId).add(0).eq(tenant.0);
+    let of_tenant = || rathaus_store::uow::scoped_unindexed::<report::Entity>(tenant);
     let now = Utc::now();
     let mut out: Vec<GeoRow> = Vec::new();
     for window in WINDOWS {
         out.clear();
         let mut offset = 0;
         loop {
-            let mut ids = report::Entity::find()
+            let mut ids = of_tenant()
                 .select_only()
                 .column(report::Column::Id)
                 .filter(report::Column::Cell.is_in(cells.iter().copied()))
-                .filter(in_box_unindexed((min_lon, min_lat, max_lon, max_lat)))
-                .filter(tenant_is());
+                .filter(in_box_unindexed((min_lon, min_lat, max_lon, max_lat)));
             if let Some(days) = window {
                 ids = ids.filter(report::Column::CreatedAt.gte(now - chrono::Duration::days(days)));
             }
@@ -267,20 +266,17 @@ async fn in_cells(
                 .offset(offset)
                 .into_tuple()
                 .all(conn)
-                .await
-                .map_err(db_err)?;
+                .await?;
             let last = (ids.len() as u64) < CHUNK;
             if !ids.is_empty() {
-                let rows: Vec<GeoRow> = geo_filters(report::Entity::find(), category, status)
+                let rows: Vec<GeoRow> = geo_filters(of_tenant(), category, status)
                     .filter(report::Column::Id.is_in(ids))
-                    .filter(tenant_is())
                     .order_by_desc(report::Column::CreatedAt)
                     .order_by_desc(report::Column::Id)
                     .limit(MAX_FEATURES - out.len() as u64)
                     .into_model::<GeoRow>()
                     .all(conn)
-                    .await
-                    .map_err(db_err)?;
+                    .await?;
                 out.extend(rows);
             }
             if out.len() as u64 >= MAX_FEATURES {
