@@ -15,7 +15,6 @@ use chrono::Utc;
 use rathaus_knowledge::Knowledge;
 use rathaus_knowledge::service::{self, HandbookInput};
 use rathaus_knowledge::store::entity::{page, version};
-use rathaus_store::Db;
 use rathaus_store::uow::Actor;
 use rathaus_web::Module;
 use sea_orm::{EntityTrait, QueryOrder, QuerySelect, Set, TransactionTrait};
@@ -142,17 +141,8 @@ async fn main() -> anyhow::Result<()> {
             _ => anyhow::bail!("unknown argument {k}"),
         }
     }
-    if let Some(path) = url
-        .strip_prefix("sqlite://")
-        .and_then(|p| p.split('?').next())
-    {
-        for suffix in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{path}{suffix}"));
-        }
-    }
-    let db = Db::connect(&url).await?;
     let modules: Vec<Arc<dyn Module>> = vec![Arc::new(Knowledge)];
-    rathaus_web::module::migrate_all(&db, &modules).await?;
+    let db = rathaus_testkit::bench_db(&url, &modules).await?;
     rathaus_core::permissions::register(rathaus_knowledge::permissions::PERMISSIONS);
     let slug = format!("bench{}", Utc::now().timestamp());
     let f = rathaus_testkit::tenant_fixture(&db, &slug, &format!("{slug}.test")).await;

@@ -18,7 +18,6 @@ use rathaus_records::permissions::{DISPOSAL, VIEW};
 use rathaus_records::service::disposal::{self, DueQuery};
 use rathaus_records::service::plan::{self, PlanItemInput};
 use rathaus_records::store::entity::file;
-use rathaus_store::Db;
 use rathaus_store::uow::Actor;
 use rathaus_web::Module;
 use sea_orm::{EntityTrait, Set};
@@ -55,17 +54,8 @@ async fn main() -> anyhow::Result<()> {
             _ => anyhow::bail!("unknown argument {k}"),
         }
     }
-    if let Some(path) = url
-        .strip_prefix("sqlite://")
-        .and_then(|p| p.split('?').next())
-    {
-        for suffix in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{path}{suffix}"));
-        }
-    }
-    let db = Db::connect(&url).await?;
     let modules: Vec<Arc<dyn Module>> = vec![Arc::new(Records)];
-    rathaus_web::module::migrate_all(&db, &modules).await?;
+    let db = rathaus_testkit::bench_db(&url, &modules).await?;
     rathaus_core::permissions::register(rathaus_records::permissions::PERMISSIONS);
     let slug = format!("due{}", Utc::now().timestamp());
     let f = rathaus_testkit::tenant_fixture(&db, &slug, &format!("{slug}.test")).await;

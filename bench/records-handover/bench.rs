@@ -19,7 +19,6 @@ use rathaus_records::service::disposal::offers;
 use rathaus_records::service::documents::{self, DocumentInput};
 use rathaus_records::service::files::{self, FileInput};
 use rathaus_records::service::plan::{self, PlanItemInput};
-use rathaus_store::Db;
 use rathaus_store::files::{FileStore, FilesConfig, Limits};
 use rathaus_store::uow::Actor;
 use rathaus_web::Module;
@@ -67,21 +66,12 @@ async fn main() -> anyhow::Result<()> {
             _ => anyhow::bail!("unknown argument {k}"),
         }
     }
-    if let Some(path) = url
-        .strip_prefix("sqlite://")
-        .and_then(|p| p.split('?').next())
-    {
-        for suffix in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{path}{suffix}"));
-        }
-    }
     let store_dir = tempfile::tempdir()?;
     let store = Arc::new(FileStore::from_config(&FilesConfig::Disk {
         root: store_dir.path().to_path_buf(),
     })?);
-    let db = Db::connect(&url).await?;
     let modules: Vec<Arc<dyn Module>> = vec![Arc::new(Records)];
-    rathaus_web::module::migrate_all(&db, &modules).await?;
+    let db = rathaus_testkit::bench_db(&url, &modules).await?;
     rathaus_core::permissions::register(rathaus_records::permissions::PERMISSIONS);
     rathaus_records::register_texts();
     let slug = format!("handover{}", Utc::now().timestamp());

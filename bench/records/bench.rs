@@ -20,7 +20,6 @@ use rathaus_records::permissions::{MANAGE, VIEW, WOHNGELD};
 use rathaus_records::service::files::{self, FileQuery};
 use rathaus_records::service::plan::{self, PlanItemInput};
 use rathaus_records::store::entity::{document, file, version};
-use rathaus_store::Db;
 use rathaus_store::entity::file as stored;
 use rathaus_store::uow::{Actor, scoped};
 use rathaus_web::Module;
@@ -126,17 +125,8 @@ async fn main() -> anyhow::Result<()> {
             _ => anyhow::bail!("unknown argument {k}"),
         }
     }
-    if let Some(path) = url
-        .strip_prefix("sqlite://")
-        .and_then(|p| p.split('?').next())
-    {
-        for suffix in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{path}{suffix}"));
-        }
-    }
-    let db = Db::connect(&url).await?;
     let modules: Vec<Arc<dyn Module>> = vec![Arc::new(Records)];
-    rathaus_web::module::migrate_all(&db, &modules).await?;
+    let db = rathaus_testkit::bench_db(&url, &modules).await?;
     rathaus_core::permissions::register(rathaus_records::permissions::PERMISSIONS);
     let slug = format!("bench{}", Utc::now().timestamp());
     let f = rathaus_testkit::tenant_fixture(&db, &slug, &format!("{slug}.test")).await;

@@ -153,6 +153,25 @@ pub struct Fixture {
     pub clerk_email: String,
 }
 
+/// A benchmark's database at `url`, migrated with `modules`. A SQLite file starts empty (the
+/// file and its WAL are removed first); a PostgreSQL database is used as it is.
+pub async fn bench_db(
+    url: &str,
+    modules: &[std::sync::Arc<dyn rathaus_web::Module>],
+) -> anyhow::Result<Db> {
+    if let Some(path) = url
+        .strip_prefix("sqlite://")
+        .and_then(|p| p.split('?').next())
+    {
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{path}{suffix}"));
+        }
+    }
+    let db = Db::connect(url).await?;
+    rathaus_web::module::migrate_all(&db, modules).await?;
+    Ok(db)
+}
+
 pub async fn tenant_fixture(db: &Db, slug: &str, host: &str) -> Fixture {
     let t = tenants::create(
         &db.conn,
